@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace ReluFast.Model;
 
 /// <summary>
@@ -11,6 +13,8 @@ public sealed class ReluNetwork
     private readonly double[] _w;
     private readonly double[] _b;
     private readonly double[] _linearWeights;
+    private float[]? _wSingle;
+    private float[]? _linearWeightsSingle;
 
     /// <summary>Creates a network from output weights a (m), input weights W (m x d, row i is w_i), biases b (m) and an optional linear remainder.</summary>
     /// <exception cref="ArgumentException">Shapes disagree, or a parameter is NaN or infinite.</exception>
@@ -59,6 +63,93 @@ public sealed class ReluNetwork
 
     /// <summary>Whether the linear remainder is non-zero.</summary>
     public bool HasLinearPart => LinearBias != 0 || Array.Exists(_linearWeights, v => v != 0);
+
+    /// <summary>
+    /// Evaluates f on a batch: <paramref name="x"/> is n x d row-major, <paramref name="y"/> receives n values.
+    /// Allocation-free; thread-safe.
+    /// </summary>
+    /// <exception cref="ArgumentException">x.Length is not y.Length * d.</exception>
+    public void Evaluate(ReadOnlySpan<double> x, Span<double> y)
+    {
+        CheckBatch(x.Length, y.Length);
+        int d = InputDim, m = Hidden;
+        for (int j = 0; j < y.Length; j++)
+        {
+            ReadOnlySpan<double> xj = x.Slice(j * d, d);
+            double sum = LinearBias + TensorPrimitives.Dot(_linearWeights, xj);
+            for (int i = 0; i < m; i++)
+            {
+                double pre = TensorPrimitives.Dot(_w.AsSpan(i * d, d), xj) + _b[i];
+                if (pre > 0) sum += _a[i] * pre;
+            }
+            y[j] = sum;
+        }
+    }
+
+    /// <summary>Evaluates f on a float batch (parameters rounded to float once, sums in double per neuron).</summary>
+    /// <exception cref="ArgumentException">x.Length is not y.Length * d.</exception>
+    public void Evaluate(ReadOnlySpan<float> x, Span<float> y)
+    {
+        CheckBatch(x.Length, y.Length);
+        float[] w = _wSingle ??= Array.ConvertAll(_w, v => (float)v);
+        float[] c = _linearWeightsSingle ??= Array.ConvertAll(_linearWeights, v => (float)v);
+        int d = InputDim, m = Hidden;
+        for (int j = 0; j < y.Length; j++)
+        {
+            ReadOnlySpan<float> xj = x.Slice(j * d, d);
+            double sum = LinearBias + TensorPrimitives.Dot(c, xj);
+            for (int i = 0; i < m; i++)
+            {
+                double pre = TensorPrimitives.Dot(w.AsSpan(i * d, d), xj) + _b[i];
+                if (pre > 0) sum += _a[i] * pre;
+            }
+            y[j] = (float)sum;
+        }
+    }
+
+    /// <summary>f at one point x (d values).</summary>
+    public double Evaluate(ReadOnlySpan<double> x)
+    {
+        Span<double> y = stackalloc double[1];
+        Evaluate(x, y);
+        return y[0];
+    }
+
+    /// <summary>
+    /// The same function with every w_i of unit length: (a, w, b) becomes (a|w|, w/|w|, b/|w|), since
+    /// relu(c t) = c relu(t) for c &gt; 0 (ALGORITHM.md section 1).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Some w_i is zero, so it has no direction.</exception>
+    public ReluNetwork Normalized()
+    {
+        int d = InputDim, m = Hidden;
+        var a = new double[m];
+        var w = new double[m * d];
+        var b = new double[m];
+        for (int i = 0; i < m; i++)
+        {
+            ReadOnlySpan<double> wi = _w.AsSpan(i * d, d);
+            double norm = TensorPrimitives.Norm(wi);
+            if (norm == 0) throw new InvalidOperationException($"w_{i} is zero: the neuron has no direction and cannot be normalised.");
+            a[i] = _a[i] * norm;
+            b[i] = _b[i] / norm;
+            TensorPrimitives.Divide(wi, norm, w.AsSpan(i * d, d));
+        }
+        return new ReluNetwork(d, a, w, b, LinearBias, _linearWeights);
+    }
+
+    /// <summary>A copy with a different linear remainder c0 + &lt;c, x&gt;.</summary>
+    public ReluNetwork WithLinearPart(double linearBias, ReadOnlySpan<double> linearWeights) =>
+        new(InputDim, _a, _w, _b, linearBias, linearWeights);
+
+    /// <summary>A copy without the linear remainder.</summary>
+    public ReluNetwork WithoutLinearPart() => new(InputDim, _a, _w, _b);
+
+    private void CheckBatch(int xLength, int yLength)
+    {
+        if ((long)yLength * InputDim != xLength)
+            throw new ArgumentException($"x has {xLength} values, which is not n x d = {yLength} x {InputDim} for the {yLength} outputs requested.");
+    }
 
     private static void RequireFinite(ReadOnlySpan<double> values, string name)
     {

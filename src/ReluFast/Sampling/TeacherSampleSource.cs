@@ -1,0 +1,114 @@
+using System.Buffers;
+using System.Numerics;
+using ReluFast.Model;
+
+namespace ReluFast.Sampling;
+
+/// <summary>
+/// Samples of a known network generated on the fly: x ~ N(0, I_d), y = f(x) + e with e ~ N(0, s^2).
+/// Sample j is a pure function of (seed, j), so every pass, thread count and block size sees the
+/// same data, in float or double (float samples are the double samples rounded, with y computed from
+/// the rounded x).
+/// </summary>
+/// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+public sealed class TeacherSampleSource<T> : ISampleSource<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
+{
+    private readonly CounterGaussian _inputs;
+    private readonly CounterGaussian _noise;
+
+    /// <summary>Creates a stream of <paramref name="count"/> samples of <paramref name="teacher"/>.</summary>
+    /// <param name="teacher">The network that labels the samples.</param>
+    /// <param name="count">Number of samples N.</param>
+    /// <param name="seed">Seed of the stream.</param>
+    /// <param name="noiseStd">Standard deviation s of the additive label noise (0 for noiseless labels).</param>
+    /// <exception cref="ArgumentException">count is negative or noiseStd is negative or not finite.</exception>
+    public TeacherSampleSource(ReluNetwork teacher, long count, ulong seed, double noiseStd = 0)
+    {
+        ArgumentNullException.ThrowIfNull(teacher);
+        if (typeof(T) != typeof(float) && typeof(T) != typeof(double)) throw new NotSupportedException($"Samples must be float or double, not {typeof(T).Name}.");
+        if (count < 0) throw new ArgumentException($"The sample count must be non-negative, got {count}.", nameof(count));
+        if (!(noiseStd >= 0) || !double.IsFinite(noiseStd)) throw new ArgumentException($"The noise standard deviation must be finite and non-negative, got {noiseStd}.", nameof(noiseStd));
+        Teacher = teacher;
+        Count = count;
+        Seed = seed;
+        NoiseStd = noiseStd;
+        _inputs = new CounterGaussian(seed, key: 1);
+        _noise = new CounterGaussian(seed, key: 2);
+    }
+
+    /// <summary>The labelling network.</summary>
+    public ReluNetwork Teacher { get; }
+
+    /// <summary>Seed of the stream.</summary>
+    public ulong Seed { get; }
+
+    /// <summary>Standard deviation of the label noise.</summary>
+    public double NoiseStd { get; }
+
+    /// <inheritdoc />
+    public int Dimension => Teacher.InputDim;
+
+    /// <inheritdoc />
+    public long Count { get; }
+
+    /// <inheritdoc />
+    public void Read(long start, Span<T> x, Span<T> y)
+    {
+        int n = y.Length, d = Dimension;
+        if (start < 0 || start > Count - n) throw new ArgumentOutOfRangeException(nameof(start), $"Samples [{start}, {start + n}) are outside [0, {Count}).");
+        if (x.Length != n * d) throw new ArgumentOutOfRangeException(nameof(x), $"x must hold n x d = {n} x {d} values, got {x.Length}.");
+        if (n == 0) return;
+
+        double[] rented = ArrayPool<double>.Shared.Rent(n * d + n);
+        try
+        {
+            Span<double> xd = rented.AsSpan(0, n * d);
+            Span<double> yd = rented.AsSpan(n * d, n);
+            _inputs.Fill(start * d, xd);
+            if (typeof(T) == typeof(float))
+            {
+                // Round x first so that y is f of exactly the float inputs the caller sees.
+                for (int i = 0; i < xd.Length; i++) xd[i] = (float)xd[i];
+            }
+            Teacher.Evaluate(xd, yd);
+            if (NoiseStd > 0)
+            {
+                AddNoise(start, yd);
+            }
+            Convert(xd, x);
+            Convert(yd, y);
+        }
+        finally
+        {
+            ArrayPool<double>.Shared.Return(rented);
+        }
+    }
+
+    private void AddNoise(long start, Span<double> y)
+    {
+        double[] rented = ArrayPool<double>.Shared.Rent(y.Length);
+        try
+        {
+            Span<double> e = rented.AsSpan(0, y.Length);
+            _noise.Fill(start, e);
+            for (int i = 0; i < y.Length; i++) y[i] += NoiseStd * e[i];
+        }
+        finally
+        {
+            ArrayPool<double>.Shared.Return(rented);
+        }
+    }
+
+    private static void Convert(ReadOnlySpan<double> source, Span<T> destination)
+    {
+        if (typeof(T) == typeof(double))
+        {
+            source.CopyTo(System.Runtime.InteropServices.MemoryMarshal.Cast<T, double>(destination));
+        }
+        else
+        {
+            Span<float> f = System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(destination);
+            System.Numerics.Tensors.TensorPrimitives.ConvertTruncating<double, float>(source, f);
+        }
+    }
+}
