@@ -22,7 +22,7 @@ public static class GaussianMath
     {
         if (double.IsNaN(x)) return double.NaN;
         if (x < 0) return 2 - Erfc(-x);
-        if (x < 2.5)
+        if (x < 2)
         {
             // erf(x) = 2/sqrt(pi) e^{-x^2} sum_n (2x^2)^n x / (1*3*...*(2n+1)): positive terms, no cancellation.
             double x2 = x * x, term = x, sum = x;
