@@ -1,0 +1,173 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+
+namespace ReluFast.Moments;
+
+/// <summary>
+/// A polynomial of degree at most 2 subtracted from the response before a Hermite moment is estimated
+/// (ALGORITHM.md section 3): p(x) = c0 + &lt;c1, x&gt; + 1/2 (x^T Q x - tr Q). Subtracting any polynomial of
+/// degree &lt; k leaves the order-k moment unbiased; the Hermite expansion's own degree &lt;= 2 part is this form.
+/// Immutable and thread-safe.
+/// </summary>
+public sealed class ControlVariate
+{
+    private readonly double[] _c1;   // d (zeros below degree 1)
+    private readonly double[] _q;    // d x d (empty below degree 2)
+    private readonly double _traceQ;
+
+    private ControlVariate(int dimension, int degree, double c0, double[] c1, double[] q)
+    {
+        Dimension = dimension;
+        Degree = degree;
+        C0 = c0;
+        _c1 = c1;
+        _q = q;
+        for (int i = 0; i < q.Length; i += dimension + 1) _traceQ += q[i];
+    }
+
+    /// <summary>p = 0: the response is used as it is.</summary>
+    public static ControlVariate None(int dimension)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dimension);
+        return new ControlVariate(dimension, -1, 0, new double[dimension], []);
+    }
+
+    /// <summary>p = c0.</summary>
+    public static ControlVariate Constant(int dimension, double c0)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dimension);
+        RequireFinite([c0], nameof(c0));
+        return new ControlVariate(dimension, 0, c0, new double[dimension], []);
+    }
+
+    /// <summary>p(x) = c0 + &lt;c1, x&gt;; the dimension is c1.Length.</summary>
+    public static ControlVariate Linear(double c0, ReadOnlySpan<double> c1)
+    {
+        if (c1.IsEmpty) throw new ArgumentException("c1 needs one entry per input dimension.", nameof(c1));
+        RequireFinite([c0], nameof(c0));
+        RequireFinite(c1, nameof(c1));
+        return new ControlVariate(c1.Length, 1, c0, c1.ToArray(), []);
+    }
+
+    /// <summary>p(x) = c0 + &lt;c1, x&gt; + 1/2 (x^T Q x - tr Q), Q given d x d row-major (only its symmetric part matters).</summary>
+    public static ControlVariate Quadratic(double c0, ReadOnlySpan<double> c1, ReadOnlySpan<double> q)
+    {
+        if (c1.IsEmpty) throw new ArgumentException("c1 needs one entry per input dimension.", nameof(c1));
+        int d = c1.Length;
+        if (q.Length != d * d) throw new ArgumentException($"Q must be d x d = {d * d} entries for d = {d}, got {q.Length}.", nameof(q));
+        RequireFinite([c0], nameof(c0));
+        RequireFinite(c1, nameof(c1));
+        RequireFinite(q, nameof(q));
+        return new ControlVariate(d, 2, c0, c1.ToArray(), q.ToArray());
+    }
+
+    /// <summary>Input dimension d.</summary>
+    public int Dimension { get; }
+
+    /// <summary>-1 for none, else 0, 1 or 2 (the form's degree, whatever the coefficients' values).</summary>
+    public int Degree { get; }
+
+    /// <summary>The constant c0.</summary>
+    public double C0 { get; }
+
+    /// <summary>The linear coefficients c1 (zeros below degree 1).</summary>
+    public ReadOnlySpan<double> C1 => _c1;
+
+    /// <summary>Q (d x d row-major), empty below degree 2.</summary>
+    public ReadOnlySpan<double> Q => _q;
+
+    /// <summary>p(x) at one point.</summary>
+    public double Evaluate(ReadOnlySpan<double> x)
+    {
+        if (x.Length != Dimension) throw new ArgumentException($"x needs {Dimension} entries, got {x.Length}.", nameof(x));
+        if (Degree < 0) return 0;
+        double p = C0 + TensorPrimitives.Dot(x, _c1);
+        if (Degree == 2)
+        {
+            double quad = 0;
+            for (int i = 0; i < Dimension; i++) quad += x[i] * TensorPrimitives.Dot(_q.AsSpan(i * Dimension, Dimension), x);
+            p += 0.5 * (quad - _traceQ);
+        }
+        return p;
+    }
+
+    /// <summary>
+    /// yTilde_j = y_j - p(x_j) for a block: x is n x d row-major, y and yTilde have n entries (they may be the
+    /// same span). Computed in T with SIMD; the quadratic form goes through <see cref="Projection"/> a tile at
+    /// a time. Does not allocate after the first call on a thread.
+    /// </summary>
+    public void Apply<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> yTilde) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        int d = Dimension, n = y.Length;
+        if ((long)n * d != x.Length) throw new ArgumentException($"x has {x.Length} entries but {n} samples of dimension {d} need {(long)n * d}.", nameof(x));
+        if (yTilde.Length != n) throw new ArgumentException($"yTilde needs {n} entries, got {yTilde.Length}.", nameof(yTilde));
+        switch (Degree)
+        {
+            case < 0:
+                y.CopyTo(yTilde);
+                return;
+            case 0:
+                TensorPrimitives.Subtract(y, T.CreateTruncating(C0), yTilde);
+                return;
+        }
+        Coefficients<T> cached = Coefficients<T>.For(this);
+        T c0 = T.CreateTruncating(C0);
+        if (Degree == 1)
+        {
+            for (int j = 0; j < n; j++) yTilde[j] = y[j] - c0 - TensorPrimitives.Dot(x.Slice(j * d, d), cached.C1);
+            return;
+        }
+        // p = c0 - tr(Q)/2 + <x, c1 + Q^T x / 2>
+        T constant = T.CreateTruncating(C0 - 0.5 * _traceQ);
+        T half = T.CreateTruncating(0.5);
+        Span<T> scratch = Scratch<T>.Get(cached.Tile * d + d);
+        Span<T> v = scratch[..d];
+        for (int k0 = 0; k0 < n; k0 += cached.Tile)
+        {
+            int nt = Math.Min(cached.Tile, n - k0);
+            Span<T> z = scratch.Slice(d, nt * d);
+            ReadOnlySpan<T> xt = x.Slice(k0 * d, nt * d);
+            Projection.Project(xt, d, cached.Q, d, z);
+            for (int k = 0; k < nt; k++)
+            {
+                TensorPrimitives.MultiplyAdd(z.Slice(k * d, d), half, cached.C1, v);
+                yTilde[k0 + k] = y[k0 + k] - constant - TensorPrimitives.Dot(xt.Slice(k * d, d), v);
+            }
+        }
+    }
+
+    private static void RequireFinite(ReadOnlySpan<double> values, string name)
+    {
+        foreach (double v in values)
+            if (!double.IsFinite(v)) throw new ArgumentException($"{name} has a NaN or infinite entry.", name);
+    }
+
+    /// <summary>The coefficients converted to T once per control variate (cached on first use).</summary>
+    private sealed class Coefficients<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<ControlVariate, Coefficients<T>> s_cache = new();
+
+        public required T[] C1 { get; init; }
+        public required T[] Q { get; init; }
+        public required int Tile { get; init; }
+
+        public static Coefficients<T> For(ControlVariate p) => s_cache.GetValue(p, static p => new Coefficients<T>
+        {
+            C1 = Array.ConvertAll(p._c1, T.CreateTruncating),
+            Q = Array.ConvertAll(p._q, T.CreateTruncating),
+            Tile = Math.Max(4, 8192 / p.Dimension),
+        });
+    }
+
+    private static class Scratch<T>
+    {
+        [ThreadStatic] private static T[]? t_buffer;
+
+        public static Span<T> Get(int length)
+        {
+            T[]? buffer = t_buffer;
+            if (buffer is null || buffer.Length < length) t_buffer = buffer = new T[length];
+            return buffer.AsSpan(0, length);
+        }
+    }
+}

@@ -1,0 +1,72 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace ReluFast.Moments.Kernels;
+
+/// <summary>
+/// The pair features of the projected 3-tensor: P[k, p(i, j)] = s_k z_ki z_kj for i &lt;= j, in j-major order
+/// p(i, j) = j (j + 1) / 2 + i, where s_k = c_k z_kj is read from the weighted copy of z. Segment j is the
+/// vector s_kj z_k[0..j], written with whole vectors that may run into segment j + 1 (overwritten next).
+/// </summary>
+internal static class PairFeatures
+{
+    /// <summary>Number of pairs i &lt;= j &lt; m.</summary>
+    public static int Count(int m) => m * (m + 1) / 2;
+
+    /// <summary>
+    /// Fills rows k &lt; samples of <paramref name="pairs"/> (row stride <paramref name="pairStride"/> &gt;= Count(m) + one
+    /// 512-bit vector) from z (row stride <paramref name="zStride"/>; each row readable one vector past m) and the
+    /// weighted copy cz = c o z.
+    /// </summary>
+    public static void Build<T>(ReadOnlySpan<T> z, ReadOnlySpan<T> cz, int zStride, int m, int samples, Span<T> pairs, int pairStride)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        if (samples <= 0) return;
+        if (pairStride < Count(m) + Vector512<T>.Count || pairs.Length < (long)samples * pairStride
+            || z.Length < (long)(samples - 1) * zStride + m + Vector512<T>.Count || cz.Length < (long)(samples - 1) * zStride + m)
+            throw new ArgumentException("Buffers too short for the pair features.");
+        int width = Simd.WidthBits;
+        ref T zr = ref MemoryMarshal.GetReference(z);
+        ref T pr = ref MemoryMarshal.GetReference(pairs);
+        for (int k = 0; k < samples; k++)
+        {
+            ref T zk = ref Unsafe.Add(ref zr, (nint)k * zStride);
+            ref T pk = ref Unsafe.Add(ref pr, (nint)k * pairStride);
+            ReadOnlySpan<T> czk = cz.Slice(k * zStride, m);
+            int segment = 0;
+            for (int j = 0; j < m; j++)
+            {
+                T s = czk[j];
+                int len = j + 1, i = 0;
+                if (width >= 512)
+                {
+                    Vector512<T> sv = Vector512.Create(s);
+                    for (; i < len; i += Vector512<T>.Count)
+                        (Vector512.LoadUnsafe(ref zk, (nuint)i) * sv).StoreUnsafe(ref pk, (nuint)(segment + i));
+                }
+                else if (width >= 256)
+                {
+                    Vector256<T> sv = Vector256.Create(s);
+                    for (; i < len; i += Vector256<T>.Count)
+                        (Vector256.LoadUnsafe(ref zk, (nuint)i) * sv).StoreUnsafe(ref pk, (nuint)(segment + i));
+                }
+                else
+                {
+                    for (; i < len; i++) Unsafe.Add(ref pk, segment + i) = Unsafe.Add(ref zk, i) * s;
+                }
+                segment += len;
+            }
+        }
+    }
+
+    /// <summary>columnSums[p] = sum over k &lt; samples of pairs[k, p] for p &lt; columns (a multiple of the vector width).</summary>
+    public static void ColumnSums<T>(ReadOnlySpan<T> pairs, int pairStride, int samples, int columns, Span<T> columnSums)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        columnSums[..columns].Clear();
+        for (int k = 0; k < samples; k++)
+            System.Numerics.Tensors.TensorPrimitives.Add(columnSums[..columns], pairs.Slice(k * pairStride, columns), columnSums[..columns]);
+    }
+}

@@ -1,0 +1,93 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace ReluFast.Moments.Kernels;
+
+/// <summary>
+/// Which vector width the kernels use, and the small generic helpers they share. The kernels are written
+/// over <see cref="Vector512{T}"/> and <see cref="Vector256{T}"/> with a scalar fallback, like
+/// System.Numerics.Tensors.TensorPrimitives; the JIT specialises every helper for float and double and
+/// removes the type tests.
+/// </summary>
+internal static class Simd
+{
+    /// <summary>Tests set this to 256 or 64 to exercise the narrower paths on wide hardware; 0 means "use the hardware".</summary>
+    internal static int ForcedWidthBits;
+
+    /// <summary>512, 256 or 64 (scalar): the path the kernels take.</summary>
+    public static int WidthBits
+    {
+        get
+        {
+            int forced = ForcedWidthBits;
+            if (Vector512.IsHardwareAccelerated && (forced == 0 || forced >= 512)) return 512;
+            if (Vector256.IsHardwareAccelerated && (forced == 0 || forced >= 256)) return 256;
+            return 64;
+        }
+    }
+
+    /// <summary>The unit every padded row stride is a multiple of: two 512-bit vectors of T.</summary>
+    public static int PadUnit<T>() => 2 * Vector512<T>.Count;
+
+    public static int RoundUp(int value, int unit) => (value + unit - 1) / unit * unit;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> Fma<T>(Vector512<T> a, Vector512<T> b, Vector512<T> c)
+    {
+        if (typeof(T) == typeof(double))
+            return Vector512.FusedMultiplyAdd(a.AsDouble(), b.AsDouble(), c.AsDouble()).As<double, T>();
+        if (typeof(T) == typeof(float))
+            return Vector512.FusedMultiplyAdd(a.AsSingle(), b.AsSingle(), c.AsSingle()).As<float, T>();
+        return a * b + c;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> Fma<T>(Vector256<T> a, Vector256<T> b, Vector256<T> c)
+    {
+        if (typeof(T) == typeof(double))
+            return Vector256.FusedMultiplyAdd(a.AsDouble(), b.AsDouble(), c.AsDouble()).As<double, T>();
+        if (typeof(T) == typeof(float))
+            return Vector256.FusedMultiplyAdd(a.AsSingle(), b.AsSingle(), c.AsSingle()).As<float, T>();
+        return a * b + c;
+    }
+
+    /// <summary>c[0 .. Vector512&lt;T&gt;.Count) += v, widening float lanes to double.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void AddTo<T>(Vector512<T> v, ref double c)
+    {
+        if (typeof(T) == typeof(double))
+        {
+            (Vector512.LoadUnsafe(ref c) + v.AsDouble()).StoreUnsafe(ref c);
+        }
+        else
+        {
+            (Vector512<double> lo, Vector512<double> hi) = Vector512.Widen(v.AsSingle());
+            (Vector512.LoadUnsafe(ref c) + lo).StoreUnsafe(ref c);
+            (Vector512.LoadUnsafe(ref c, 8) + hi).StoreUnsafe(ref c, 8);
+        }
+    }
+
+    /// <summary>c[0 .. Vector256&lt;T&gt;.Count) += v, widening float lanes to double.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void AddTo<T>(Vector256<T> v, ref double c)
+    {
+        if (typeof(T) == typeof(double))
+        {
+            (Vector256.LoadUnsafe(ref c) + v.AsDouble()).StoreUnsafe(ref c);
+        }
+        else
+        {
+            (Vector256<double> lo, Vector256<double> hi) = Vector256.Widen(v.AsSingle());
+            (Vector256.LoadUnsafe(ref c) + lo).StoreUnsafe(ref c);
+            (Vector256.LoadUnsafe(ref c, 4) + hi).StoreUnsafe(ref c, 4);
+        }
+    }
+
+    /// <summary>Adds a T span into a double span element by element (partial sums into totals).</summary>
+    public static void AddTo<T>(ReadOnlySpan<T> source, Span<double> destination) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        if (source.Length > destination.Length) throw new ArgumentException("Destination too short.", nameof(destination));
+        for (int i = 0; i < source.Length; i++) destination[i] += double.CreateTruncating(source[i]);
+    }
+}

@@ -1,0 +1,102 @@
+using System.Diagnostics;
+using System.Numerics;
+using System.Runtime.ExceptionServices;
+using ReluFast.Sampling;
+
+namespace ReluFast.Moments;
+
+/// <summary>
+/// The multi-threaded driver of a moment pass: reads blocks of samples from a source and feeds them to
+/// per-thread workers, then merges the workers.
+/// </summary>
+/// <remarks>
+/// Thread t gets the contiguous range of blocks [t B / P, (t + 1) B / P) of the B blocks, processes them in
+/// order, and the workers are merged in thread order into worker 0, so a pass is bit-identical for the same
+/// source, range, block size and thread count. Each thread allocates its block buffers once per pass.
+/// </remarks>
+public static class SamplePass
+{
+    private static readonly long s_reportInterval = Stopwatch.Frequency / 10;
+
+    /// <summary>
+    /// Runs one pass over the source and returns the merged worker (the first one created).
+    /// <paramref name="createWorker"/> is called once per thread, on the calling thread, in thread order.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The range or the options are invalid.</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
+    public static TWorker Run<T, TWorker>(ISampleSource<T> source, Func<TWorker> createWorker,
+        SamplePassOptions? options = null, IProgress<SamplePassProgress>? progress = null, CancellationToken cancellationToken = default)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        where TWorker : IMomentWorker<T, TWorker>
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(createWorker);
+        options ??= new SamplePassOptions();
+        long start = options.Start;
+        long count = options.Count < 0 ? source.Count - start : options.Count;
+        if (start < 0 || start > source.Count) throw new ArgumentOutOfRangeException(nameof(options), $"Start {start} is outside [0, {source.Count}].");
+        if (count < 0 || start + count > source.Count) throw new ArgumentOutOfRangeException(nameof(options), $"The range [{start}, {start + count}) is outside the source's {source.Count} samples.");
+        if (options.BlockSize <= 0) throw new ArgumentOutOfRangeException(nameof(options), "BlockSize must be positive.");
+        if (options.Threads < 0) throw new ArgumentOutOfRangeException(nameof(options), "Threads must be 0 (all processors) or positive.");
+        int threads = options.Threads == 0 ? Environment.ProcessorCount : options.Threads;
+        int blockSize = options.BlockSize;
+        long blocks = (count + blockSize - 1) / blockSize;
+        int d = source.Dimension;
+
+        var workers = new TWorker[threads];
+        for (int t = 0; t < threads; t++) workers[t] = createWorker();
+
+        var clock = Stopwatch.StartNew();
+        long done = 0, lastReport = 0;
+        var errors = new ExceptionDispatchInfo?[threads];
+
+        void Work(int t)
+        {
+            try
+            {
+                long first = blocks * t / threads, last = blocks * (t + 1) / threads;
+                if (first == last) return;
+                var x = new T[checked(blockSize * d)];
+                var y = new T[blockSize];
+                TWorker worker = workers[t];
+                for (long b = first; b < last; b++)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    long s = start + b * blockSize;
+                    int n = (int)Math.Min(blockSize, start + count - s);
+                    source.Read(s, x.AsSpan(0, n * d), y.AsSpan(0, n));
+                    worker.Accumulate(x.AsSpan(0, n * d), y.AsSpan(0, n));
+                    long total = Interlocked.Add(ref done, n);
+                    if (progress is not null)
+                    {
+                        long now = clock.ElapsedTicks, previous = Interlocked.Read(ref lastReport);
+                        if (now - previous >= s_reportInterval && Interlocked.CompareExchange(ref lastReport, now, previous) == previous)
+                            progress.Report(new SamplePassProgress(total, count, clock.Elapsed));
+                    }
+                }
+            }
+            catch (Exception e)
+            {
+                errors[t] = ExceptionDispatchInfo.Capture(e);
+            }
+        }
+
+        var helpers = new Thread[threads - 1];
+        for (int t = 1; t < threads; t++)
+        {
+            int id = t;
+            helpers[t - 1] = new Thread(() => Work(id)) { IsBackground = true, Name = $"ReluFast moment pass {id}" };
+            helpers[t - 1].Start();
+        }
+        Work(0);
+        foreach (Thread h in helpers) h.Join();
+
+        foreach (ExceptionDispatchInfo? e in errors)
+            if (e?.SourceException is OperationCanceledException) e.Throw();
+        foreach (ExceptionDispatchInfo? e in errors) e?.Throw();
+
+        for (int t = 1; t < threads; t++) workers[0].Merge(workers[t]);
+        progress?.Report(new SamplePassProgress(done, count, clock.Elapsed));
+        return workers[0];
+    }
+}

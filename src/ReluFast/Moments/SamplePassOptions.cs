@@ -1,0 +1,8 @@
+namespace ReluFast.Moments;
+
+/// <summary>How <see cref="SamplePass"/> splits a pass over samples [Start, Start + Count).</summary>
+/// <param name="Threads">Worker threads; 0 means <see cref="Environment.ProcessorCount"/>.</param>
+/// <param name="BlockSize">Samples read and accumulated per block.</param>
+/// <param name="Start">First sample of the pass.</param>
+/// <param name="Count">Number of samples, or -1 for every sample from <paramref name="Start"/> to the end.</param>
+public sealed record SamplePassOptions(int Threads = 0, int BlockSize = 4096, long Start = 0, long Count = -1);

@@ -1,0 +1,210 @@
+using System.Numerics;
+using ReluFast.Moments.Kernels;
+
+namespace ReluFast.Moments;
+
+/// <summary>
+/// Streaming weighted Gram matrices (ALGORITHM.md section 4): for each of L per-sample weight vectors c_l it
+/// accumulates sum_j c_lj, sum_j c_lj x_j and sum_j c_lj x_j x_j^T over all samples seen, in one pass that
+/// loads each block of x once for all L weights. Only the upper triangle is computed; copies expose the full
+/// symmetric matrix.
+/// </summary>
+/// <remarks>
+/// Sums are kept in double. Within one tile of at most a few hundred samples partial sums are formed in T
+/// (for float this adds a relative error of order sqrt(tile) * 6e-8 per tile, far below 1/sqrt(N) noise).
+/// Accumulate does not allocate. Instances are not thread-safe: give each thread its own and
+/// <see cref="Merge"/> them.
+/// </remarks>
+/// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+public sealed class WeightedGramAccumulator<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
+{
+    private readonly int _stride;       // padded row stride of x copies and of the Gram storage
+    private readonly int _tile;         // samples per tile
+    private readonly double[] _weightSums;
+    private readonly double[] _first;   // L x stride
+    private readonly double[] _gram;    // L x stride x stride; entries with i <= j are valid
+    private readonly T[] _padded;       // tile x stride copy of x when d is not a multiple of the pad unit
+    private readonly T[] _scaled;       // tile x stride: c o x
+    private readonly T[] _columnSums;   // stride
+    private readonly int[] _rowEnds;
+
+    /// <summary>Creates an empty accumulator for samples in R^<paramref name="dimension"/> and <paramref name="weightCount"/> weight vectors.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">dimension or weightCount is not positive.</exception>
+    public WeightedGramAccumulator(int dimension, int weightCount = 1)
+    {
+        MomentState.RequireFloatingType<T>();
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dimension);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(weightCount);
+        Dimension = dimension;
+        WeightCount = weightCount;
+        int unit = PrefixGemm.BlockWidth<T>();
+        _stride = Simd.RoundUp(dimension, unit);
+        _tile = TileSize(_stride, MomentState.ElementSize<T>());
+        _weightSums = new double[weightCount];
+        _first = new double[weightCount * _stride];
+        _gram = new double[(long)weightCount * _stride * _stride <= int.MaxValue ? weightCount * _stride * _stride : throw new ArgumentOutOfRangeException(nameof(dimension), "The Gram matrices would not fit in one array.")];
+        _padded = _stride == dimension ? [] : new T[_tile * _stride];
+        _scaled = new T[_tile * _stride];
+        _columnSums = new T[_stride];
+        _rowEnds = new int[_stride / unit];
+        for (int q = 0; q < _rowEnds.Length; q++) _rowEnds[q] = (q + 1) * unit; // upper triangle: rows up to the block's last column
+    }
+
+    /// <summary>Samples per tile: about 128 KiB of one operand, so both operands of the kernel stay in L2.</summary>
+    internal static int TileSize(int stride, int elementSize) => Math.Clamp(131072 / (stride * elementSize), 16, 512) & ~7;
+
+    /// <summary>Input dimension d.</summary>
+    public int Dimension { get; }
+
+    /// <summary>Number L of weight vectors accumulated side by side.</summary>
+    public int WeightCount { get; }
+
+    /// <summary>Number of samples accumulated.</summary>
+    public long Count { get; private set; }
+
+    /// <summary>Length of the flat state of <see cref="CopyState"/>: 1 + L (1 + d + d(d+1)/2).</summary>
+    public int StateLength => 1 + WeightCount * (1 + Dimension + Dimension * (Dimension + 1) / 2);
+
+    /// <summary>
+    /// Adds a block of n samples: x is n x d row-major, weights is L x n (weight vector l at [l n, (l+1) n)).
+    /// </summary>
+    /// <exception cref="ArgumentException">The lengths do not match d and L.</exception>
+    public void Accumulate(ReadOnlySpan<T> x, ReadOnlySpan<T> weights)
+    {
+        int d = Dimension, l = WeightCount;
+        int n = weights.Length / l;
+        if (n * l != weights.Length) throw new ArgumentException($"weights has {weights.Length} entries, not a multiple of the weight count {l}.", nameof(weights));
+        if ((long)n * d != x.Length) throw new ArgumentException($"x has {x.Length} entries but {n} samples of dimension {d} need {(long)n * d}.", nameof(x));
+        for (int k0 = 0; k0 < n; k0 += _tile)
+        {
+            int nt = Math.Min(_tile, n - k0);
+            ReadOnlySpan<T> tile;
+            if (_stride == d)
+            {
+                tile = x.Slice(k0 * d, nt * d);
+            }
+            else
+            {
+                for (int k = 0; k < nt; k++) x.Slice((k0 + k) * d, d).CopyTo(_padded.AsSpan(k * _stride, d));
+                tile = _padded;
+            }
+            for (int q = 0; q < l; q++)
+            {
+                _weightSums[q] += RowScaling.Run(tile, _stride, weights.Slice(q * n + k0, nt), _stride, _scaled, _stride, _columnSums);
+                Simd.AddTo<T>(_columnSums, _first.AsSpan(q * _stride, _stride));
+                PrefixGemm.Run<T>(_scaled, _stride, tile, _stride, nt, _rowEnds, _gram.AsSpan(q * _stride * _stride, _stride * _stride), _stride);
+            }
+        }
+        Count += n;
+    }
+
+    /// <summary>sum_j c_lj.</summary>
+    public double WeightSum(int l)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(l);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(l, WeightCount);
+        return _weightSums[l];
+    }
+
+    /// <summary>Copies sum_j c_lj x_j (d raw sums, not means) into <paramref name="destination"/>.</summary>
+    public void CopyFirstMoment(int l, Span<double> destination)
+    {
+        CheckWeight(l);
+        if (destination.Length < Dimension) throw new ArgumentException($"The destination needs {Dimension} entries.", nameof(destination));
+        _first.AsSpan(l * _stride, Dimension).CopyTo(destination);
+    }
+
+    /// <summary>Copies sum_j c_lj x_j x_j^T (d x d row-major, full symmetric) into <paramref name="destination"/>.</summary>
+    public void CopyGram(int l, Span<double> destination)
+    {
+        CheckWeight(l);
+        int d = Dimension;
+        if (destination.Length < d * d) throw new ArgumentException($"The destination needs {d * d} entries.", nameof(destination));
+        ReadOnlySpan<double> g = _gram.AsSpan(l * _stride * _stride, _stride * _stride);
+        for (int i = 0; i < d; i++)
+            for (int j = i; j < d; j++)
+                destination[i * d + j] = destination[j * d + i] = g[i * _stride + j];
+    }
+
+    /// <summary>Adds the sums of <paramref name="other"/> (same d and L) to this one.</summary>
+    public void Merge(WeightedGramAccumulator<T> other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        if (other.Dimension != Dimension || other.WeightCount != WeightCount)
+            throw new ArgumentException($"Cannot merge a (d={other.Dimension}, L={other.WeightCount}) accumulator into a (d={Dimension}, L={WeightCount}) one.", nameof(other));
+        Count += other.Count;
+        Add(other._weightSums, _weightSums);
+        Add(other._first, _first);
+        Add(other._gram, _gram);
+    }
+
+    /// <summary>Clears every sum and the count.</summary>
+    public void Reset()
+    {
+        Count = 0;
+        Array.Clear(_weightSums);
+        Array.Clear(_first);
+        Array.Clear(_gram);
+    }
+
+    /// <summary>
+    /// Copies all sums into a flat array of <see cref="StateLength"/> doubles (for an MPI Allreduce):
+    /// [count, then for each l: sum c, sum c x (d), upper triangle of sum c x x^T row by row (d(d+1)/2)].
+    /// </summary>
+    public void CopyState(Span<double> destination)
+    {
+        MomentState.RequireStateLength(destination.Length, StateLength);
+        int d = Dimension, p = 0;
+        destination[p++] = Count;
+        for (int q = 0; q < WeightCount; q++)
+        {
+            destination[p++] = _weightSums[q];
+            _first.AsSpan(q * _stride, d).CopyTo(destination.Slice(p, d)); p += d;
+            MomentState.PackUpper(_gram.AsSpan(q * _stride * _stride), _stride, d, destination.Slice(p, d * (d + 1) / 2)); p += d * (d + 1) / 2;
+        }
+    }
+
+    /// <summary>Adds a flat state (the layout of <see cref="CopyState"/>) to this accumulator.</summary>
+    public void AddState(ReadOnlySpan<double> state)
+    {
+        MomentState.RequireStateLength(state.Length, StateLength);
+        int d = Dimension, p = 0;
+        long count = MomentState.CountFrom(state[p++]);
+        for (int q = 0; q < WeightCount; q++)
+        {
+            _weightSums[q] += state[p++];
+            for (int i = 0; i < d; i++) _first[q * _stride + i] += state[p++];
+            MomentState.AddPackedUpper(state.Slice(p, d * (d + 1) / 2), _gram.AsSpan(q * _stride * _stride), _stride, d); p += d * (d + 1) / 2;
+        }
+        Count += count;
+    }
+
+    /// <summary>Writes the accumulator (shape and every sum, bit-exact) to a stream.</summary>
+    public void WriteTo(Stream s)
+    {
+        double[] state = new double[StateLength];
+        CopyState(state);
+        MomentState.Write(s, MomentState.KindWeightedGram, MomentState.ElementSize<T>(), [Dimension, WeightCount], [], state);
+    }
+
+    /// <summary>Reads an accumulator written by <see cref="WriteTo"/> for the same T.</summary>
+    /// <exception cref="InvalidDataException">The stream does not hold a weighted Gram accumulator over T.</exception>
+    public static WeightedGramAccumulator<T> ReadFrom(Stream s)
+    {
+        var (shape, _, state) = MomentState.Read(s, MomentState.KindWeightedGram, MomentState.ElementSize<T>(), typeof(T).Name);
+        if (shape.Length != 2 || shape[0] <= 0 || shape[1] <= 0) throw new InvalidDataException("Corrupt weighted Gram accumulator header.");
+        var result = new WeightedGramAccumulator<T>(shape[0], shape[1]);
+        if (state.Length != result.StateLength) throw new InvalidDataException("Corrupt weighted Gram accumulator: the state length does not match the shape.");
+        result.AddState(state);
+        return result;
+    }
+
+    private void CheckWeight(int l)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(l);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(l, WeightCount);
+    }
+
+    private static void Add(double[] source, double[] destination) =>
+        System.Numerics.Tensors.TensorPrimitives.Add(destination, source, destination);
+}

@@ -1,0 +1,132 @@
+using System.Numerics;
+using ReluFast.Moments;
+using static ReluFast.Tests.Moments.MomentTestData;
+
+namespace ReluFast.Tests.Moments;
+
+[Collection(MomentCollection.Name)]
+public class ProjectedTensorAccumulatorTests
+{
+    public static TheoryData<int, int, int, int> Shapes => new()
+    {
+        // m, L, n, SIMD width
+        { 1, 1, 1, 0 }, { 2, 2, 300, 0 }, { 5, 1, 777, 0 }, { 8, 2, 513, 0 }, { 13, 1, 400, 0 }, { 16, 1, 300, 0 },
+        { 17, 2, 250, 0 }, { 32, 1, 300, 0 }, { 33, 1, 120, 0 },
+        { 9, 2, 100, 256 }, { 32, 1, 70, 256 }, { 6, 1, 50, 64 },
+    };
+
+    [Theory, MemberData(nameof(Shapes))]
+    public void DoubleMatchesScalarReference(int m, int l, int n, int width) => WithWidth(width, () => Check<double>(m, l, n, 17 * m + n));
+
+    [Theory, MemberData(nameof(Shapes))]
+    public void FloatMatchesScalarReference(int m, int l, int n, int width) => WithWidth(width, () => Check<float>(m, l, n, 19 * m + n));
+
+    private static void Check<T>(int m, int l, int n, int seed) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        T[] z = Gaussians<T>(n * m, seed);
+        T[] c = Gaussians<T>(n * l, seed + 1);
+        var acc = new ProjectedTensorAccumulator<T>(m, l);
+        acc.Accumulate(z, c);
+        Assert.Equal(n, acc.Count);
+        double[] zd = ToDouble<T>(z), cd = ToDouble<T>(c);
+        double gamma = SumBound<T>(n, 512, roundings: 4);
+        for (int q = 0; q < l; q++)
+        {
+            double s0 = 0, s0Abs = 0;
+            var s1 = new double[m]; var s1Abs = new double[m];
+            var s2 = new double[m * m]; var s2Abs = new double[m * m];
+            var s3 = new double[m * m * m]; var s3Abs = new double[m * m * m];
+            for (int j = 0; j < n; j++)
+            {
+                double w = cd[q * n + j];
+                s0 += w; s0Abs += Math.Abs(w);
+                for (int a = 0; a < m; a++)
+                {
+                    double ta = w * zd[j * m + a];
+                    s1[a] += ta; s1Abs[a] += Math.Abs(ta);
+                    for (int b = 0; b < m; b++)
+                    {
+                        double tb = ta * zd[j * m + b];
+                        s2[a * m + b] += tb; s2Abs[a * m + b] += Math.Abs(tb);
+                        for (int e = 0; e < m; e++)
+                        {
+                            double te = tb * zd[j * m + e];
+                            s3[(a * m + b) * m + e] += te; s3Abs[(a * m + b) * m + e] += Math.Abs(te);
+                        }
+                    }
+                }
+            }
+            AssertWithin([s0], [acc.WeightSum(q)], [gamma * s0Abs], "weight sum");
+            var g1 = new double[m]; acc.CopyFirstMoment(q, g1);
+            AssertWithin(s1, g1, s1Abs.Select(v => gamma * v).ToArray(), "first moment");
+            var g2 = new double[m * m]; acc.CopySecondMoment(q, g2);
+            AssertWithin(s2, g2, s2Abs.Select(v => gamma * v).ToArray(), "second moment");
+            var g3 = new double[m * m * m]; acc.CopyThirdMoment(q, g3);
+            AssertWithin(s3, g3, s3Abs.Select(v => gamma * v).ToArray(), "third moment");
+        }
+    }
+
+    [Fact]
+    public void MergeStateAndStreamRoundTrips()
+    {
+        const int m = 11, l = 2, n = 900;
+        double[] z = Gaussians<double>(n * m, 21), c = Gaussians<double>(n * l, 22);
+        var whole = new ProjectedTensorAccumulator<double>(m, l);
+        whole.Accumulate(z, c);
+        var a = new ProjectedTensorAccumulator<double>(m, l);
+        var b = new ProjectedTensorAccumulator<double>(m, l);
+        const int cut = 377;
+        a.Accumulate(z.AsSpan(0, cut * m), Slice(c, n, l, 0, cut));
+        b.Accumulate(z.AsSpan(cut * m), Slice(c, n, l, cut, n - cut));
+        a.Merge(b);
+        var abs = new ProjectedTensorAccumulator<double>(m, l);
+        abs.Accumulate(z.Select(Math.Abs).ToArray(), c.Select(Math.Abs).ToArray());
+        double gamma = SumBound<double>(n, 512, 4);
+        AssertWithin(State(whole), State(a), State(abs).Select(v => gamma * v).ToArray(), "merged state");
+        var t3 = new double[m * m * m]; var t3w = new double[m * m * m];
+        a.CopyThirdMoment(1, t3); whole.CopyThirdMoment(1, t3w);
+        for (int i = 0; i < t3.Length; i++) Assert.True(Math.Abs(t3[i] - t3w[i]) <= 1e-9 * (1 + Math.Abs(t3w[i])));
+
+        using var stream = new MemoryStream();
+        a.WriteTo(stream);
+        stream.Position = 0;
+        var back = ProjectedTensorAccumulator<double>.ReadFrom(stream);
+        AssertBitwiseEqual(State(a), State(back), "state after WriteTo/ReadFrom");
+        var viaState = new ProjectedTensorAccumulator<double>(m, l);
+        viaState.AddState(State(a));
+        var t3b = new double[m * m * m];
+        viaState.CopyThirdMoment(1, t3b);
+        AssertBitwiseEqual(t3, t3b, "third moment after AddState");
+        Assert.Equal(1 + l * (1 + m + m * (m + 1) / 2 + m * (m + 1) * (m + 2) / 6), a.StateLength);
+        a.Reset();
+        Assert.All(State(a), v => Assert.Equal(0.0, v));
+    }
+
+    [Fact]
+    public void AccumulateDoesNotAllocate()
+    {
+        const int m = 32, l = 2, n = 700;
+        double[] z = Gaussians<double>(n * m, 3), c = Gaussians<double>(n * l, 4);
+        float[] zf = Gaussians<float>(n * m, 3), cf = Gaussians<float>(n * l, 4);
+        var acc = new ProjectedTensorAccumulator<double>(m, l);
+        var accf = new ProjectedTensorAccumulator<float>(m, l);
+        for (int i = 0; i < 3; i++) { acc.Accumulate(z, c); accf.Accumulate(zf, cf); }
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 10; i++) { acc.Accumulate(z, c); accf.Accumulate(zf, cf); }
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    private static double[] Slice(double[] c, int n, int l, int start, int count)
+    {
+        var w = new double[count * l];
+        for (int q = 0; q < l; q++) c.AsSpan(q * n + start, count).CopyTo(w.AsSpan(q * count));
+        return w;
+    }
+
+    private static double[] State<T>(ProjectedTensorAccumulator<T> acc) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        var s = new double[acc.StateLength];
+        acc.CopyState(s);
+        return s;
+    }
+}

@@ -1,0 +1,56 @@
+using System.Numerics;
+using ReluFast.Moments;
+using static ReluFast.Tests.Moments.MomentTestData;
+
+namespace ReluFast.Tests.Moments;
+
+[Collection(MomentCollection.Name)]
+public class ProjectionTests
+{
+    [Theory]
+    [InlineData(1, 1, 1, 0)]
+    [InlineData(5, 3, 7, 0)]
+    [InlineData(16, 8, 13, 0)]
+    [InlineData(64, 32, 9, 0)]
+    [InlineData(33, 17, 10, 0)]
+    [InlineData(20, 64, 6, 0)]
+    [InlineData(7, 40, 5, 0)]
+    [InlineData(12, 9, 11, 256)]
+    [InlineData(12, 9, 11, 64)]
+    public void MatchesScalarReference(int d, int m, int n, int width) => WithWidth(width, () =>
+    {
+        Check<double>(d, m, n, d + m + n);
+        Check<float>(d, m, n, d + m + n + 1);
+    });
+
+    private static void Check<T>(int d, int m, int n, int seed) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        T[] x = Gaussians<T>(n * d, seed), u = Gaussians<T>(d * m, seed + 1);
+        var z = new T[n * m];
+        Projection.Project<T>(x, d, u, m, z);
+        double[] xd = ToDouble<T>(x), ud = ToDouble<T>(u);
+        var expected = new double[n * m]; var bound = new double[n * m];
+        double gamma = SumBound<T>(d, d, roundings: 1);
+        for (int j = 0; j < n; j++)
+            for (int c = 0; c < m; c++)
+            {
+                double s = 0, a = 0;
+                for (int i = 0; i < d; i++) { s += xd[j * d + i] * ud[i * m + c]; a += Math.Abs(xd[j * d + i] * ud[i * m + c]); }
+                expected[j * m + c] = s;
+                bound[j * m + c] = gamma * a + UnitRoundoff<T>() * Math.Abs(s);
+            }
+        AssertWithin(expected, ToDouble<T>(z), bound, $"z ({typeof(T).Name})");
+    }
+
+    [Fact]
+    public void RejectsMismatchedShapesAndDoesNotAllocate()
+    {
+        Assert.Throws<ArgumentException>(() => Projection.Project<double>(new double[10], 5, new double[10], 3, new double[6]));
+        Assert.Throws<ArgumentException>(() => Projection.Project<double>(new double[10], 5, new double[15], 3, new double[5]));
+        double[] x = Gaussians<double>(64 * 100, 1), u = Gaussians<double>(64 * 32, 2), z = new double[100 * 32];
+        Projection.Project<double>(x, 64, u, 32, z);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 10; i++) Projection.Project<double>(x, 64, u, 32, z);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+}

@@ -1,0 +1,101 @@
+using ReluFast.Moments;
+using static ReluFast.Tests.Moments.MomentTestData;
+
+namespace ReluFast.Tests.Moments;
+
+[Collection(MomentCollection.Name)]
+public class SamplePassTests
+{
+    private const int D = 13, N = 20_011;
+    private readonly double[] _x = Gaussians<double>(N * D, 1);
+    private readonly double[] _y = Gaussians<double>(N, 2);
+    private readonly ControlVariate _cv = ControlVariate.Linear(0.2, Gaussians<double>(D, 3));
+
+    private double[] Run(int threads, int blockSize = 1000, long start = 0, long count = -1, IProgress<SamplePassProgress>? progress = null)
+    {
+        var w = SamplePass.Run<double, GramMomentWorker<double>>(new ArraySource<double>(D, _x, _y), () => new GramMomentWorker<double>(_cv),
+            new SamplePassOptions(threads, blockSize, start, count), progress);
+        var s = new double[w.Moments.StateLength];
+        w.Moments.CopyState(s);
+        return s;
+    }
+
+    [Fact]
+    public void OneAndTwoThreadsAgreeAndEachIsDeterministic()
+    {
+        double[] one = Run(1), two = Run(2), twoAgain = Run(2), three = Run(3), threeAgain = Run(3);
+        AssertBitwiseEqual(two, twoAgain, "2 threads, twice");
+        AssertBitwiseEqual(three, threeAgain, "3 threads, twice");
+        Assert.Equal(N, one[0]);
+        // all sums against the sums of |terms|: the threads only change the order of double additions and tiles
+        var cvAbs = new double[N];
+        _cv.Apply<double>(_x, _y, cvAbs);
+        var abs = new WeightedGramAccumulator<double>(D);
+        abs.Accumulate(_x.Select(Math.Abs).ToArray(), cvAbs.Select(Math.Abs).ToArray());
+        var absState = new double[abs.StateLength]; abs.CopyState(absState);
+        double gamma = SumBound<double>(N, 512);
+        var bound = absState.Select(v => gamma * v).ToArray();
+        AssertWithin(one, two, bound, "1 vs 2 threads");
+        AssertWithin(one, three, bound, "1 vs 3 threads");
+    }
+
+    [Fact]
+    public void OneThreadEqualsAccumulatingTheBlocksInOrder()
+    {
+        const int start = 1234, count = 7000, block = 999;
+        double[] pass = Run(1, block, start, count);
+        var w = new GramMomentWorker<double>(_cv);
+        for (int s = start; s < start + count; s += block)
+        {
+            int n = Math.Min(block, start + count - s);
+            w.Accumulate(_x.AsSpan(s * D, n * D), _y.AsSpan(s, n));
+        }
+        var expected = new double[w.Moments.StateLength];
+        w.Moments.CopyState(expected);
+        AssertBitwiseEqual(expected, pass, "single-threaded pass over a range");
+    }
+
+    [Fact]
+    public void ReportsProgressAndHonoursCancellation()
+    {
+        var reports = new List<SamplePassProgress>();
+        var progress = new SyncProgress(reports);
+        Run(2, 500, progress: progress);
+        Assert.NotEmpty(reports);
+        Assert.Equal(N, reports[^1].SamplesDone);
+        Assert.Equal(N, reports[^1].SamplesTotal);
+
+        using var cts = new CancellationTokenSource();
+        cts.Cancel();
+        Assert.ThrowsAny<OperationCanceledException>(() => SamplePass.Run<double, GramMomentWorker<double>>(
+            new ArraySource<double>(D, _x, _y), () => new GramMomentWorker<double>(_cv), new SamplePassOptions(2), cancellationToken: cts.Token));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Run(1, 100, N - 5, 10));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Run(1, 0));
+    }
+
+    [Fact]
+    public void WorkerExceptionsReachTheCaller()
+    {
+        var source = new ArraySource<double>(D, _x, _y);
+        var e = Assert.Throws<InvalidOperationException>(() => SamplePass.Run<double, FailingWorker>(source, () => new FailingWorker(), new SamplePassOptions(2)));
+        Assert.Equal("boom", e.Message);
+    }
+
+    [Fact]
+    public void EmptyRangeReturnsAnEmptyWorker()
+    {
+        double[] s = Run(2, 100, 50, 0);
+        Assert.All(s, v => Assert.Equal(0.0, v));
+    }
+
+    private sealed class SyncProgress(List<SamplePassProgress> reports) : IProgress<SamplePassProgress>
+    {
+        public void Report(SamplePassProgress value) { lock (reports) reports.Add(value); }
+    }
+
+    private sealed class FailingWorker : IMomentWorker<double, FailingWorker>
+    {
+        public void Accumulate(ReadOnlySpan<double> x, ReadOnlySpan<double> y) => throw new InvalidOperationException("boom");
+        public void Merge(FailingWorker other) { }
+    }
+}
