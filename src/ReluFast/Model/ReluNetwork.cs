@@ -1,4 +1,7 @@
+using System.Buffers;
+using System.Numerics;
 using System.Numerics.Tensors;
+using ReluFast.Moments;
 
 namespace ReluFast.Model;
 
@@ -13,8 +16,6 @@ public sealed class ReluNetwork
     private readonly double[] _w;
     private readonly double[] _b;
     private readonly double[] _linearWeights;
-    private float[]? _wSingle;
-    private float[]? _linearWeightsSingle;
 
     /// <summary>Creates a network from output weights a (m), input weights W (m x d, row i is w_i), biases b (m) and an optional linear remainder.</summary>
     /// <exception cref="ArgumentException">Shapes disagree, or a parameter is NaN or infinite.</exception>
@@ -66,44 +67,79 @@ public sealed class ReluNetwork
 
     /// <summary>
     /// Evaluates f on a batch: <paramref name="x"/> is n x d row-major, <paramref name="y"/> receives n values.
-    /// Allocation-free; thread-safe.
+    /// Allocation-free after the first call per element type; thread-safe.
     /// </summary>
     /// <exception cref="ArgumentException">x.Length is not y.Length * d.</exception>
-    public void Evaluate(ReadOnlySpan<double> x, Span<double> y)
+    public void Evaluate(ReadOnlySpan<double> x, Span<double> y) => EvaluateCore(x, y, _double ??= new Parameters<double>(this));
+
+    /// <summary>Evaluates f on a float batch (parameters rounded to float once).</summary>
+    /// <exception cref="ArgumentException">x.Length is not y.Length * d.</exception>
+    public void Evaluate(ReadOnlySpan<float> x, Span<float> y) => EvaluateCore(x, y, _single ??= new Parameters<float>(this));
+
+    private Parameters<double>? _double;
+    private Parameters<float>? _single;
+
+    /// <summary>The parameters in the element type of a batch, with W transposed (d x m) for the projection kernel.</summary>
+    private sealed class Parameters<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
-        CheckBatch(x.Length, y.Length);
-        int d = InputDim, m = Hidden;
-        for (int j = 0; j < y.Length; j++)
+        public Parameters(ReluNetwork n)
         {
-            ReadOnlySpan<double> xj = x.Slice(j * d, d);
-            double sum = LinearBias + TensorPrimitives.Dot(_linearWeights, xj);
+            int d = n.InputDim, m = n.Hidden;
+            WTransposed = new T[d * m];
             for (int i = 0; i < m; i++)
-            {
-                double pre = TensorPrimitives.Dot(_w.AsSpan(i * d, d), xj) + _b[i];
-                if (pre > 0) sum += _a[i] * pre;
-            }
-            y[j] = sum;
+                for (int k = 0; k < d; k++) WTransposed[k * m + i] = T.CreateTruncating(n._w[i * d + k]);
+            A = Array.ConvertAll(n._a, T.CreateTruncating);
+            B = Array.ConvertAll(n._b, T.CreateTruncating);
+            C = Array.ConvertAll(n._linearWeights, T.CreateTruncating);
+            C0 = T.CreateTruncating(n.LinearBias);
+            HasLinear = n.HasLinearPart;
         }
+
+        public T[] WTransposed { get; }
+        public T[] A { get; }
+        public T[] B { get; }
+        public T[] C { get; }
+        public T C0 { get; }
+        public bool HasLinear { get; }
     }
 
-    /// <summary>Evaluates f on a float batch (parameters rounded to float once, sums in double per neuron).</summary>
-    /// <exception cref="ArgumentException">x.Length is not y.Length * d.</exception>
-    public void Evaluate(ReadOnlySpan<float> x, Span<float> y)
+    private void EvaluateCore<T>(ReadOnlySpan<T> x, Span<T> y, Parameters<T> p) where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         CheckBatch(x.Length, y.Length);
-        float[] w = _wSingle ??= Array.ConvertAll(_w, v => (float)v);
-        float[] c = _linearWeightsSingle ??= Array.ConvertAll(_linearWeights, v => (float)v);
-        int d = InputDim, m = Hidden;
-        for (int j = 0; j < y.Length; j++)
+        int d = InputDim, m = Hidden, n = y.Length;
+        if (m == 0)
         {
-            ReadOnlySpan<float> xj = x.Slice(j * d, d);
-            double sum = LinearBias + TensorPrimitives.Dot(c, xj);
-            for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++) y[j] = p.C0 + (p.HasLinear ? TensorPrimitives.Dot<T>(p.C, x.Slice(j * d, d)) : T.Zero);
+            return;
+        }
+        const int Chunk = 256;
+        T[] rented = ArrayPool<T>.Shared.Rent(Chunk * m);
+        try
+        {
+            for (int start = 0; start < n; start += Chunk)
             {
-                double pre = TensorPrimitives.Dot(w.AsSpan(i * d, d), xj) + _b[i];
-                if (pre > 0) sum += _a[i] * pre;
+                int count = Math.Min(Chunk, n - start);
+                Span<T> pre = rented.AsSpan(0, count * m);
+                ReadOnlySpan<T> xs = x.Slice(start * d, count * d);
+                // Pre-activations W x_j + b for the whole chunk (one small GEMM), then relu and the output layer.
+                Projection.Project(xs, d, p.WTransposed, m, pre);
+                for (int j = 0; j < count; j++)
+                {
+                    Span<T> pj = pre.Slice(j * m, m);
+                    TensorPrimitives.Add(pj, p.B, pj);
+                }
+                TensorPrimitives.Max(pre, T.Zero, pre);
+                for (int j = 0; j < count; j++)
+                {
+                    T sum = TensorPrimitives.Dot<T>(pre.Slice(j * m, m), p.A) + p.C0;
+                    if (p.HasLinear) sum += TensorPrimitives.Dot<T>(p.C, xs.Slice(j * d, d));
+                    y[start + j] = sum;
+                }
             }
-            y[j] = (float)sum;
+        }
+        finally
+        {
+            ArrayPool<T>.Shared.Return(rented);
         }
     }
 

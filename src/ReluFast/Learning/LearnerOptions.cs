@@ -1,0 +1,44 @@
+namespace ReluFast.Learning;
+
+/// <summary>Settings of <see cref="MomentLearner"/>. The defaults suit N = 10^6 .. 10^8 samples.</summary>
+public sealed record LearnerOptions
+{
+    /// <summary>Number of hidden neurons m; null picks m from the T_2 spectrum against its noise floor.</summary>
+    public int? Hidden { get; init; }
+
+    /// <summary>Whether to refine the moment estimate by L-BFGS on the mean squared error (ALGORITHM.md section 5).</summary>
+    public bool Refine { get; init; } = true;
+
+    /// <summary>Number of random contraction vectors g (candidates C = T_3 + T_4(., ., ., g)), all accumulated in the same pass.</summary>
+    public int Restarts { get; init; } = 3;
+
+    /// <summary>How many of the candidates (best held-out error first) are refined; the best refined one is returned.</summary>
+    public int RefinedCandidates { get; init; } = 2;
+
+    /// <summary>Random slices u tried by the pencil decomposition (the best relative eigen-gap is kept).</summary>
+    public int PencilTrials { get; init; } = 16;
+
+    /// <summary>Samples in the pilot prefix that fits the linear control variate of pass 1.</summary>
+    public int PilotSamples { get; init; } = 100_000;
+
+    /// <summary>Samples (a prefix of the data) on which refinement minimises the squared error.</summary>
+    public int RefinementSamples { get; init; } = 100_000;
+
+    /// <summary>Samples after the refinement set on which candidates are compared (held-out error).</summary>
+    public int HeldOutSamples { get; init; } = 50_000;
+
+    /// <summary>Maximum L-BFGS iterations of one refinement.</summary>
+    public int MaxRefinementIterations { get; init; } = 1000;
+
+    /// <summary>Eigenvalues of T_2 above this many times the estimated noise floor count as neurons when m is chosen automatically.</summary>
+    public double NoiseFloorMultiple { get; init; } = 2;
+
+    /// <summary>Worker threads of the moment passes (0: all logical processors).</summary>
+    public int Threads { get; init; }
+
+    /// <summary>Samples per block of the moment passes.</summary>
+    public int BlockSize { get; init; } = 4096;
+
+    /// <summary>Seed of the learner's own random choices (g, the pencil's u).</summary>
+    public ulong Seed { get; init; } = 1;
+}

@@ -1,0 +1,68 @@
+using ReluFast.Model;
+
+namespace ReluFast.Learning;
+
+/// <summary>One candidate of the learner: the decomposition for one random contraction g.</summary>
+/// <param name="Index">Candidate number.</param>
+/// <param name="RelativeEigenGap">Best relative minimum eigenvalue gap of the pencil (near 0: ill-conditioned).</param>
+/// <param name="PencilResidual">Relative residual of the slices after the alternating-least-squares polish.</param>
+/// <param name="MomentHeldOutMse">Held-out mean squared error of the moment estimate.</param>
+/// <param name="RefinedHeldOutMse">Held-out mean squared error after refinement (NaN when not refined).</param>
+/// <param name="RefinementIterations">L-BFGS iterations spent on it (0 when not refined).</param>
+public sealed record LearningCandidate(int Index, double RelativeEigenGap, double PencilResidual, double MomentHeldOutMse, double RefinedHeldOutMse, int RefinementIterations);
+
+/// <summary>Time spent in each step of a learning run.</summary>
+public sealed record LearningTimings(TimeSpan Pilot, TimeSpan SecondMoments, TimeSpan ProjectedTensor, TimeSpan Decomposition, TimeSpan Coefficients, TimeSpan Refinement)
+{
+    /// <summary>The sum of all steps.</summary>
+    public TimeSpan Total => Pilot + SecondMoments + ProjectedTensor + Decomposition + Coefficients + Refinement;
+}
+
+/// <summary>Everything a learning run found, for reports and diagnostics.</summary>
+public sealed record LearningResult
+{
+    /// <summary>The learned network (unit w_i, with the linear remainder).</summary>
+    public required ReluNetwork Network { get; init; }
+
+    /// <summary>The network of the method of moments alone, before refinement, for the chosen candidate.</summary>
+    public required ReluNetwork MomentEstimate { get; init; }
+
+    /// <summary>Eigenvalues of T_2 sorted by decreasing |value|.</summary>
+    public required IReadOnlyList<double> Spectrum { get; init; }
+
+    /// <summary>Estimated spectral norm of the sampling noise in T_2 (about 2 sqrt(d E[y~^2] / N)).</summary>
+    public required double NoiseFloor { get; init; }
+
+    /// <summary>The number of neurons used.</summary>
+    public required int Hidden { get; init; }
+
+    /// <summary>Whether <see cref="Hidden"/> was chosen from the spectrum (true) or given (false).</summary>
+    public required bool HiddenWasEstimated { get; init; }
+
+    /// <summary>All candidates, in the order they were built.</summary>
+    public required IReadOnlyList<LearningCandidate> Candidates { get; init; }
+
+    /// <summary>Index of the candidate returned.</summary>
+    public required int ChosenCandidate { get; init; }
+
+    /// <summary>Held-out mean squared error of <see cref="Network"/>.</summary>
+    public required double HeldOutMse { get; init; }
+
+    /// <summary>Variance of y on the held-out samples (so HeldOutMse / it is a relative error).</summary>
+    public required double HeldOutVariance { get; init; }
+
+    /// <summary>Per neuron, whether the flip (a, w, b) -&gt; (a, -w, -b) was applied when matching the first moment t1.</summary>
+    public required IReadOnlyList<bool> Flipped { get; init; }
+
+    /// <summary>Hermite coefficients lambda_k,i = a_i c_k(b_i) solved in pass 3 (k = 2, 3, 4), for the chosen candidate.</summary>
+    public required IReadOnlyList<double[]> HermiteCoefficients { get; init; }
+
+    /// <summary>Samples used by the moment passes.</summary>
+    public required long Samples { get; init; }
+
+    /// <summary>Time of each step.</summary>
+    public required LearningTimings Timings { get; init; }
+
+    /// <summary>Human-readable findings and warnings, in order.</summary>
+    public required IReadOnlyList<string> Log { get; init; }
+}

@@ -1,0 +1,126 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+using ReluFast.Moments;
+
+namespace ReluFast.Learning;
+
+/// <summary>
+/// Pass 1 (ALGORITHM.md section 5): y~ = y - (linear control variate), then sum y~, sum y~ x,
+/// sum y~ x x^T, and sum y~^2 for the noise floor of T_2.
+/// </summary>
+internal sealed class SecondMomentWorker<T> : IMomentWorker<T, SecondMomentWorker<T>> where T : unmanaged, IBinaryFloatingPointIeee754<T>
+{
+    private readonly ControlVariate _controlVariate;
+    private readonly T[] _centred;
+
+    public SecondMomentWorker(ControlVariate controlVariate, int blockSize)
+    {
+        _controlVariate = controlVariate;
+        _centred = new T[blockSize];
+        Moments = new WeightedGramAccumulator<T>(controlVariate.Dimension);
+    }
+
+    public WeightedGramAccumulator<T> Moments { get; }
+
+    public double SumOfSquares { get; private set; }
+
+    public void Accumulate(ReadOnlySpan<T> x, ReadOnlySpan<T> y)
+    {
+        Span<T> centred = _centred.AsSpan(0, y.Length);
+        _controlVariate.Apply(x, y, centred);
+        Moments.Accumulate(x, centred);
+        SumOfSquares += double.CreateTruncating(TensorPrimitives.SumOfSquares<T>(centred));
+    }
+
+    public void Merge(SecondMomentWorker<T> other)
+    {
+        Moments.Merge(other.Moments);
+        SumOfSquares += other.SumOfSquares;
+    }
+}
+
+/// <summary>
+/// Pass 2: z = U^T x, y~ = y - (quadratic control variate in z), and the projected tensor moments for the
+/// weights y~ (gives T_3) and y~ &lt;z, g_r&gt; for each random g_r (gives T_4(., ., ., g_r)).
+/// </summary>
+internal sealed class ProjectedMomentWorker<T> : IMomentWorker<T, ProjectedMomentWorker<T>> where T : unmanaged, IBinaryFloatingPointIeee754<T>
+{
+    private readonly T[] _basis;
+    private readonly T[] _directions;
+    private readonly int _d, _m, _restarts;
+    private readonly ControlVariate _controlVariate;
+    private readonly T[] _z, _centred, _weights, _contractions;
+
+    // basis: U, d x m row-major; directions: g_1..g_R as the columns of an m x R row-major matrix.
+    public ProjectedMomentWorker(T[] basis, int d, int m, T[] directions, int restarts, ControlVariate controlVariate, int blockSize)
+    {
+        _basis = basis;
+        _directions = directions;
+        _d = d; _m = m; _restarts = restarts;
+        _controlVariate = controlVariate;
+        _z = new T[blockSize * m];
+        _centred = new T[blockSize];
+        _weights = new T[(1 + restarts) * blockSize];
+        _contractions = new T[blockSize * restarts];
+        Moments = new ProjectedTensorAccumulator<T>(m, 1 + restarts);
+    }
+
+    public ProjectedTensorAccumulator<T> Moments { get; }
+
+    public void Accumulate(ReadOnlySpan<T> x, ReadOnlySpan<T> y)
+    {
+        int n = y.Length;
+        Span<T> z = _z.AsSpan(0, n * _m);
+        Projection.Project(x, _d, _basis, _m, z);
+        Span<T> centred = _weights.AsSpan(0, n);
+        _controlVariate.Apply(z, y, centred);
+        // <z_j, g_r> for all j, r: an n x R block.
+        Span<T> contractions = _contractions.AsSpan(0, n * _restarts);
+        Projection.Project(z, _m, _directions, _restarts, contractions);
+        for (int r = 0; r < _restarts; r++)
+        {
+            Span<T> weight = _weights.AsSpan((1 + r) * n, n);
+            for (int j = 0; j < n; j++) weight[j] = centred[j] * contractions[j * _restarts + r];
+        }
+        Moments.Accumulate(z, _weights.AsSpan(0, (1 + _restarts) * n));
+    }
+
+    public void Merge(ProjectedMomentWorker<T> other) => Moments.Merge(other.Moments);
+}
+
+/// <summary>
+/// Pass 3: z = U^T x, y~ = y - (quadratic control variate in z), and sum y~ He_k(&lt;v_j, z&gt;) for the
+/// projected directions v_j of every candidate (w_j = U v_j).
+/// </summary>
+internal sealed class CoefficientWorker<T> : IMomentWorker<T, CoefficientWorker<T>> where T : unmanaged, IBinaryFloatingPointIeee754<T>
+{
+    private readonly T[] _basis;
+    private readonly int _d, _m;
+    private readonly ControlVariate _controlVariate;
+    private readonly T[] _z, _centred;
+
+    // directions: m x count row-major; column j is v_j.
+    public CoefficientWorker(T[] basis, int d, int m, double[] directions, int count, int maxOrder, ControlVariate controlVariate, int blockSize)
+    {
+        _basis = basis;
+        _d = d; _m = m;
+        _controlVariate = controlVariate;
+        _z = new T[blockSize * m];
+        _centred = new T[blockSize];
+        Moments = new HermiteProjectionAccumulator<T>(m, directions, count, maxOrder);
+    }
+
+    public HermiteProjectionAccumulator<T> Moments { get; }
+
+    public void Accumulate(ReadOnlySpan<T> x, ReadOnlySpan<T> y)
+    {
+        int n = y.Length;
+        Span<T> z = _z.AsSpan(0, n * _m);
+        Projection.Project(x, _d, _basis, _m, z);
+        Span<T> centred = _centred.AsSpan(0, n);
+        _controlVariate.Apply(z, y, centred);
+        Moments.Accumulate(z, centred);
+    }
+
+    public void Merge(CoefficientWorker<T> other) => Moments.Merge(other.Moments);
+}

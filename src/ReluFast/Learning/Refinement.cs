@@ -1,0 +1,100 @@
+using ReluFast.Model;
+using static TorchSharp.torch;
+
+namespace ReluFast.Learning;
+
+/// <summary>
+/// Refinement of a network by minimising the mean squared error over (a, W, b, c0, c) on a subsample
+/// (ALGORITHM.md section 5, "Refinement") with <see cref="LbfgsMinimizer"/>. On the CPU the objective
+/// runs on the SIMD engine (<see cref="SimdMseObjective"/>); on a libtorch device (CUDA) it runs through
+/// libtorch autograd (<see cref="TorchMseObjective"/>).
+/// </summary>
+public sealed class Refinement : IDisposable
+{
+    private readonly IMseObjective _objective;
+    private readonly int _d;
+
+    /// <summary>Holds the subsample (n x d row-major inputs, n outputs). A null or CPU device uses the SIMD objective.</summary>
+    /// <exception cref="ArgumentException">Shapes disagree or the subsample is empty.</exception>
+    public Refinement(ReadOnlySpan<double> x, ReadOnlySpan<double> y, int inputDim, Device? device = null, int threads = 0)
+    {
+        _d = inputDim;
+        _objective = device is null || device.type == TorchSharp.DeviceType.CPU
+            ? new SimdMseObjective(x, y, inputDim, threads)
+            : new TorchMseObjective(x, y, inputDim, device);
+    }
+
+    /// <summary>Number of samples in the subsample.</summary>
+    public long Samples => _objective.Samples;
+
+    /// <summary>Refines <paramref name="start"/> and returns the refined network (unit w_i) with its training MSE and the optimiser's report.</summary>
+    public (ReluNetwork Network, double TrainingMse, LbfgsResult Optimizer) Run(ReluNetwork start, int maxIterations, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(start);
+        if (start.InputDim != _d) throw new ArgumentException($"The network has input dimension {start.InputDim}, the subsample {_d}.", nameof(start));
+        int m = start.Hidden;
+        var theta = IMseObjective.Pack(start);
+        var result = LbfgsMinimizer.Minimize((p, g) => _objective.Evaluate(p, g, m), theta, maxIterations, cancellationToken: cancellationToken);
+        return (IMseObjective.Unpack(theta, m, _d).Normalized(), result.Value, result);
+    }
+
+    /// <summary>Mean squared error of a network on the subsample.</summary>
+    public double Mse(ReluNetwork network)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        var theta = IMseObjective.Pack(network);
+        return _objective.Evaluate(theta, new double[theta.Length], network.Hidden);
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _objective.Dispose();
+}
+
+/// <summary><see cref="IMseObjective"/> through libtorch autograd in float64 on any libtorch device.</summary>
+public sealed class TorchMseObjective : IMseObjective
+{
+    private readonly Tensor _x;
+    private readonly Tensor _y;
+    private readonly int _d;
+    private readonly Device _device;
+
+    /// <summary>Copies the subsample to <paramref name="device"/> (null: CPU).</summary>
+    /// <exception cref="ArgumentException">Shapes disagree or the subsample is empty.</exception>
+    public TorchMseObjective(ReadOnlySpan<double> x, ReadOnlySpan<double> y, int inputDim, Device? device = null)
+    {
+        if (y.IsEmpty) throw new ArgumentException("Refinement needs at least one sample.", nameof(y));
+        if (x.Length != (long)y.Length * inputDim) throw new ArgumentException($"x must be {y.Length} x {inputDim}.", nameof(x));
+        _d = inputDim;
+        _device = device ?? CPU;
+        _x = tensor(x.ToArray(), [y.Length, inputDim], dtype: float64, device: _device);
+        _y = tensor(y.ToArray(), [y.Length], dtype: float64, device: _device);
+    }
+
+    /// <inheritdoc />
+    public int Samples => (int)_y.shape[0];
+
+    /// <inheritdoc />
+    public double Evaluate(ReadOnlySpan<double> parameters, Span<double> gradient, int hidden)
+    {
+        using var scope = NewDisposeScope();
+        int m = hidden, d = _d;
+        var p = tensor(parameters.ToArray(), dtype: float64, device: _device).requires_grad_(true);
+        var w = p.narrow(0, 0, m * d).view(m, d);
+        var b = p.narrow(0, m * d, m);
+        var a = p.narrow(0, m * d + m, m);
+        var c0 = p.narrow(0, m * d + 2 * m, 1);
+        var c = p.narrow(0, m * d + 2 * m + 1, d);
+        var prediction = nn.functional.relu(_x.matmul(w.T) + b).matmul(a) + _x.matmul(c) + c0;
+        var mse = (prediction - _y).square().mean();
+        mse.backward();
+        p.grad!.cpu().data<double>().CopyTo(gradient);
+        return mse.item<double>();
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _x.Dispose();
+        _y.Dispose();
+    }
+}
