@@ -63,6 +63,8 @@ public static class NetworkJson
     {
         var span = utf8Json.Span;
         if (span.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF])) utf8Json = utf8Json[3..];
+        if (!System.Text.Unicode.Utf8.IsValid(utf8Json.Span))
+            throw new ReluFastDataException(sourceName, "not valid JSON: the file is not UTF-8 text.");
         JsonDocument doc;
         try
         {

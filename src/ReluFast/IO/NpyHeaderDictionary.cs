@@ -19,27 +19,30 @@ internal static class NpyHeaderDictionary
     {
         int pos = 0;
         SkipSpace(text, ref pos);
-        var result = ParseValue(text, ref pos) as Dictionary<string, object?>
+        var result = ParseValue(text, ref pos, 0) as Dictionary<string, object?>
             ?? throw new FormatException("it is not a Python dictionary");
         SkipSpace(text, ref pos);
         if (pos != text.Length) throw new FormatException($"unexpected text after the dictionary at character {pos}");
         return result;
     }
 
-    private static object? ParseValue(string s, ref int pos)
+    private const int MaxDepth = 32;
+
+    private static object? ParseValue(string s, ref int pos, int depth)
     {
+        if (depth > MaxDepth) throw new FormatException($"values are nested more than {MaxDepth} deep");
         SkipSpace(s, ref pos);
         if (pos >= s.Length) throw new FormatException("it ends in the middle of a value");
         char c = s[pos];
         switch (c)
         {
             case '{':
-                return ParseDict(s, ref pos);
+                return ParseDict(s, ref pos, depth + 1);
             case '(':
             case '[':
             {
                 int start = pos;
-                var items = ParseSequence(s, ref pos, c == '(' ? ')' : ']');
+                var items = ParseSequence(s, ref pos, c == '(' ? ')' : ']', depth + 1);
                 if (c == '[') return new ListValue(s[start..pos]);
                 return items;
             }
@@ -64,7 +67,7 @@ internal static class NpyHeaderDictionary
         throw new FormatException($"unexpected character '{c}' at character {pos}");
     }
 
-    private static Dictionary<string, object?> ParseDict(string s, ref int pos)
+    private static Dictionary<string, object?> ParseDict(string s, ref int pos, int depth)
     {
         var dict = new Dictionary<string, object?>(StringComparer.Ordinal);
         pos++; // '{'
@@ -78,7 +81,7 @@ internal static class NpyHeaderDictionary
             SkipSpace(s, ref pos);
             if (pos >= s.Length || s[pos] != ':') throw new FormatException($"expected ':' after key '{key}'");
             pos++;
-            object? value = ParseValue(s, ref pos);
+            object? value = ParseValue(s, ref pos, depth);
             if (!dict.TryAdd(key, value)) throw new FormatException($"key '{key}' appears twice");
             SkipSpace(s, ref pos);
             if (pos < s.Length && s[pos] == ',') { pos++; continue; }
@@ -88,7 +91,7 @@ internal static class NpyHeaderDictionary
         }
     }
 
-    private static List<object?> ParseSequence(string s, ref int pos, char close)
+    private static List<object?> ParseSequence(string s, ref int pos, char close, int depth)
     {
         var items = new List<object?>();
         pos++; // '(' or '['
@@ -97,7 +100,7 @@ internal static class NpyHeaderDictionary
             SkipSpace(s, ref pos);
             if (pos >= s.Length) throw new FormatException($"a sequence is not closed with '{close}'");
             if (s[pos] == close) { pos++; return items; }
-            items.Add(ParseValue(s, ref pos));
+            items.Add(ParseValue(s, ref pos, depth));
             SkipSpace(s, ref pos);
             if (pos < s.Length && s[pos] == ',') { pos++; continue; }
             if (pos < s.Length && s[pos] == close) { pos++; return items; }

@@ -16,7 +16,7 @@ public static class NpzReader
     public static IReadOnlyList<string> ListArrays(string path)
     {
         using var zip = OpenZip(path);
-        return zip.Entries.Select(e => ArrayName(e.FullName)).ToArray();
+        return Guard(path, () => zip.Entries.Select(e => ArrayName(e.FullName)).ToArray());
     }
 
     /// <summary>Reads the array <paramref name="name"/> (entry <c>name.npy</c>).</summary>
@@ -24,7 +24,7 @@ public static class NpzReader
     public static NpyArray<T> ReadArray<T>(string path, string name) where T : unmanaged
     {
         using var zip = OpenZip(path);
-        return ReadArray<T>(zip, path, name);
+        return Guard(path, () => ReadArray<T>(zip, path, name));
     }
 
     /// <summary>
@@ -36,8 +36,8 @@ public static class NpzReader
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         using var zip = OpenZip(path);
-        var x = ReadArray<T>(zip, path, xName);
-        var y = ReadArray<T>(zip, path, yName);
+        var x = Guard(path, () => ReadArray<T>(zip, path, xName));
+        var y = Guard(path, () => ReadArray<T>(zip, path, yName));
         string xs = NpyHeader.ShapeToText(x.Shape), ys = NpyHeader.ShapeToText(y.Shape);
         if (x.Rank != 2)
             throw new ReluFastDataException(path, $"array '{xName}' must be 2-D (N samples x d inputs) but has shape {xs}.");
@@ -97,6 +97,19 @@ public static class NpzReader
         {
             stream.Dispose();
             throw new ReluFastDataException(path, $"not a NumPy .npz file: it is not a valid zip archive ({e.Message}).", e);
+        }
+    }
+
+    /// <summary>Turns the zip library's errors on a corrupt archive into a <see cref="ReluFastDataException"/>.</summary>
+    private static TResult Guard<TResult>(string path, Func<TResult> read)
+    {
+        try
+        {
+            return read();
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException and not FileNotFoundException)
+        {
+            throw new ReluFastDataException(path, $"the .npz archive is corrupt: {e.Message}", e);
         }
     }
 

@@ -54,6 +54,8 @@ public static class SafeTensorsReader
         var headerBytes = bytes.Slice(8, (int)n);
         if (headerBytes.IsEmpty || headerBytes[0] != (byte)'{')
             throw new ReluFastDataException(sourceName, "not a safetensors file: the header does not start with '{'.");
+        if (!System.Text.Unicode.Utf8.IsValid(headerBytes))
+            throw new ReluFastDataException(sourceName, "the safetensors header is not valid UTF-8 text.");
         var data = bytes[(8 + (int)n)..];
 
         JsonDocument doc;
@@ -99,7 +101,12 @@ public static class SafeTensorsReader
                         $"tensor \"{t.Name}\" starts at byte {t.Begin} of the data but the previous tensor ends at {expectedBegin}: the data offsets must be contiguous.");
                 int size = ItemSize(t.DType, t.Name, sourceName);
                 long count = 1;
-                foreach (long dim in t.Shape) count = checked(count * dim);
+                foreach (long dim in t.Shape)
+                {
+                    if (dim != 0 && count > long.MaxValue / size / dim)
+                        throw new ReluFastDataException(sourceName, $"tensor \"{t.Name}\" has a shape [{string.Join(", ", t.Shape)}] too large to exist.");
+                    count *= dim;
+                }
                 if (t.End - t.Begin != count * size)
                     throw new ReluFastDataException(sourceName,
                         $"tensor \"{t.Name}\" ({t.DType}, shape [{string.Join(", ", t.Shape)}]) needs {count * size} bytes but its data_offsets [{t.Begin}, {t.End}] span {t.End - t.Begin}.");
@@ -134,7 +141,9 @@ public static class SafeTensorsReader
         var w = Get("0.weight");
         if (w.Shape.Count != 2)
             throw new ReluFastDataException(sourceName, $"\"0.weight\" must be m x d, found shape [{string.Join(", ", w.Shape)}].");
-        int m = checked((int)w.Shape[0]), d = checked((int)w.Shape[1]);
+        if (w.Shape[0] > int.MaxValue || w.Shape[1] > int.MaxValue || w.Shape[1] == 0)
+            throw new ReluFastDataException(sourceName, $"\"0.weight\" has shape [{string.Join(", ", w.Shape)}], which is not a network's m x d.");
+        int m = (int)w.Shape[0], d = (int)w.Shape[1];
         var b = Get("0.bias");
         var a = Get("2.weight");
         var c0 = Get("2.bias");

@@ -29,6 +29,8 @@ public sealed class NpySampleSource<T> : ISampleSource<T>, IDisposable where T :
     /// </exception>
     public static NpySampleSource<T> Open(string xPath, string yPath)
     {
+        if (typeof(T) != typeof(double) && typeof(T) != typeof(float))
+            throw new NotSupportedException($"NpySampleSource reads float or double samples, not {typeof(T).Name}.");
         NpyFileReader? x = null, y = null;
         try
         {
