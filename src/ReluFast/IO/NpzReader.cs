@@ -1,0 +1,118 @@
+using System.IO.Compression;
+using System.Numerics;
+using ReluFast.Sampling;
+
+namespace ReluFast.IO;
+
+/// <summary>
+/// Reads NumPy <c>.npz</c> archives (a zip of <c>.npy</c> entries, stored as by <c>np.savez</c> or
+/// deflated as by <c>np.savez_compressed</c>). Entries are read whole: for data too large for
+/// memory, save separate <c>.npy</c> files and use <see cref="NpySampleSource{T}"/>.
+/// </summary>
+public static class NpzReader
+{
+    /// <summary>The names of the arrays in the archive (entry names without <c>.npy</c>).</summary>
+    /// <exception cref="ReluFastDataException">The file is missing or not a zip archive.</exception>
+    public static IReadOnlyList<string> ListArrays(string path)
+    {
+        using var zip = OpenZip(path);
+        return Guard(path, () => zip.Entries.Select(e => ArrayName(e.FullName)).ToArray());
+    }
+
+    /// <summary>Reads the array <paramref name="name"/> (entry <c>name.npy</c>).</summary>
+    /// <exception cref="ReluFastDataException">The archive or the array is missing, or the entry is not a supported <c>.npy</c> array.</exception>
+    public static NpyArray<T> ReadArray<T>(string path, string name) where T : unmanaged
+    {
+        using var zip = OpenZip(path);
+        return Guard(path, () => ReadArray<T>(zip, path, name));
+    }
+
+    /// <summary>
+    /// Reads the arrays <paramref name="xName"/> (N x d) and <paramref name="yName"/> (N or N x 1)
+    /// as an in-memory sample source, checking that their shapes agree.
+    /// </summary>
+    /// <exception cref="ReluFastDataException">An array is missing, or the shapes do not agree.</exception>
+    public static ArraySampleSource<T> ReadSamples<T>(string path, string xName = "x", string yName = "y")
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        using var zip = OpenZip(path);
+        var x = Guard(path, () => ReadArray<T>(zip, path, xName));
+        var y = Guard(path, () => ReadArray<T>(zip, path, yName));
+        string xs = NpyHeader.ShapeToText(x.Shape), ys = NpyHeader.ShapeToText(y.Shape);
+        if (x.Rank != 2)
+            throw new ReluFastDataException(path, $"array '{xName}' must be 2-D (N samples x d inputs) but has shape {xs}.");
+        if (x.Columns == 0)
+            throw new ReluFastDataException(path, $"array '{xName}' has shape {xs}: d = 0 inputs.");
+        if (y.Rank == 2 && y.Columns != 1)
+            throw new ReluFastDataException(path, $"array '{yName}' must have shape (N,) or (N, 1) but has shape {ys}.");
+        if (x.Rows != y.Rows)
+            throw new ReluFastDataException(path, $"array '{xName}' has shape {xs} but '{yName}' has shape {ys}: they must have the same number of rows.");
+        if (x.Rows == 0)
+            throw new ReluFastDataException(path, $"array '{xName}' has shape {xs}: there are no samples.");
+        return new ArraySampleSource<T>(x.Data, y.Data, (int)x.Columns, path);
+    }
+
+    private static NpyArray<T> ReadArray<T>(ZipArchive zip, string path, string name) where T : unmanaged
+    {
+        var entry = zip.GetEntry(name + ".npy") ?? zip.GetEntry(name);
+        if (entry is null)
+        {
+            var names = zip.Entries.Select(e => ArrayName(e.FullName)).ToArray();
+            throw new ReluFastDataException(path,
+                $"the archive has no array '{name}'; it has {(names.Length == 0 ? "none" : string.Join(", ", names.Select(n => $"'{n}'")))}.");
+        }
+        string source = $"{path}[{entry.FullName}]";
+        try
+        {
+            using var stream = entry.Open();
+            return NpyReader.Read<T>(stream, source);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new ReluFastDataException(source, $"the archive entry is corrupt: {e.Message}", e);
+        }
+    }
+
+    private static ZipArchive OpenZip(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        FileStream stream;
+        try
+        {
+            stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new ReluFastDataException(path, "the file does not exist.", e);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ReluFastDataException(path, $"the file cannot be opened: {e.Message}", e);
+        }
+        try
+        {
+            return new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: false);
+        }
+        catch (InvalidDataException e)
+        {
+            stream.Dispose();
+            throw new ReluFastDataException(path, $"not a NumPy .npz file: it is not a valid zip archive ({e.Message}).", e);
+        }
+    }
+
+    /// <summary>Turns the zip library's errors on a corrupt archive into a <see cref="ReluFastDataException"/>.</summary>
+    private static TResult Guard<TResult>(string path, Func<TResult> read)
+    {
+        try
+        {
+            return read();
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException and not FileNotFoundException)
+        {
+            throw new ReluFastDataException(path, $"the .npz archive is corrupt: {e.Message}", e);
+        }
+    }
+
+    private static string ArrayName(string entryName) =>
+        entryName.EndsWith(".npy", StringComparison.Ordinal) ? entryName[..^4] : entryName;
+}
