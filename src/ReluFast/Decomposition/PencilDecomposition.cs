@@ -76,9 +76,10 @@ public static class PencilDecomposition
             double nextResidual = Residual(stack, next, out _);
             double change = (next - polished).abs().max().item<double>();
             if (!(nextResidual <= residual * (1 + 1e-12)) && iterations > 0) break; // keep the best, stop on divergence
+            double previous = residual;
             polished = next;
             residual = nextResidual;
-            if (change < 1e-13) { iterations++; break; }
+            if (change < 1e-13 || previous - residual < 1e-5 * previous) { iterations++; break; }
         }
         return new PencilResult(TorchTensors.ToArray(polished), bestGap, pencilResidual, residual, iterations);
     }

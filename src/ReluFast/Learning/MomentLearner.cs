@@ -151,7 +151,7 @@ public static class MomentLearner
             var tPass3 = Lap(clock);
 
             // Refinement of the most promising candidates; the lowest held-out error wins.
-            var (chosen, held) = ChooseAndRefine(candidates);
+            var (chosen, held) = ChooseAndRefine(candidates, t1);
             var tRefine = Lap(clock);
             Report(LearningStage.Done, 0, 0, $"done: held-out MSE {held.Mse:G4} (relative {held.Mse / Math.Max(held.Variance, 1e-300):G3})");
 
@@ -335,7 +335,7 @@ public static class MomentLearner
 
         private const double BiasLimit = 12;
 
-        private (CandidateState Chosen, (double Mse, double Variance) HeldOut) ChooseAndRefine(CandidateState[] candidates)
+        private (CandidateState Chosen, (double Mse, double Variance) HeldOut) ChooseAndRefine(CandidateState[] candidates, double[] t1)
         {
             var ranked = candidates.OrderBy(c => double.IsNaN(c.MomentMse) ? double.PositiveInfinity : c.MomentMse).ToArray();
             if (!_options.Refine)
@@ -348,6 +348,9 @@ public static class MomentLearner
                 var candidate = ranked[k];
                 Report(LearningStage.Refinement, k, toRefine, $"refining candidate {candidate.Index} on {_refineCount} samples");
                 var (network, _, optimizer) = refinement.Run(candidate.Moment, _options.MaxRefinementIterations, _cancel);
+                // Refinement moves freely between (a, w, b) and (a, -w, -b) + linear; settle each neuron by t1 again.
+                network = FlipResolution.Resolve(network, t1, out bool[] flips);
+                if (flips.Any(f => f)) Log($"candidate {candidate.Index}: {flips.Count(f => f)} neuron(s) flipped after refinement to match t1");
                 candidate.Refined = network;
                 candidate.Iterations = optimizer.Iterations;
                 candidate.RefinedMse = HeldOutError(network).Mse;

@@ -1,0 +1,56 @@
+using System.Numerics.Tensors;
+using ReluFast.Decomposition;
+using ReluFast.Model;
+
+namespace ReluFast.Learning;
+
+/// <summary>
+/// Resolves the flip ambiguity of ALGORITHM.md section 1: a relu(&lt;w,x&gt; + b) = a relu(&lt;-w,x&gt; - b) + a(&lt;w,x&gt; + b),
+/// so (a, w, b) and (a, -w, -b) differ by a linear function that the linear remainder can absorb. With
+/// linearly independent w_i (m &lt;= d) the first moment t1 = sum_i a_i Phi(b_i) w_i decides between them.
+/// </summary>
+public static class FlipResolution
+{
+    /// <summary>
+    /// Flips each neuron whose coefficient mu_i in t1 = sum_i mu_i w_i (G mu = W t1) is closer to -a_i Phi(-b_i)
+    /// than to a_i Phi(b_i), moving the linear difference into the remainder so the function is unchanged.
+    /// </summary>
+    /// <param name="network">A network with unit w_i.</param>
+    /// <param name="firstMoment">t1 = E[y x] of the data (d values).</param>
+    /// <param name="flipped">Which neurons were flipped.</param>
+    public static ReluNetwork Resolve(ReluNetwork network, ReadOnlySpan<double> firstMoment, out bool[] flipped)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        int m = network.Hidden, d = network.InputDim;
+        if (firstMoment.Length != d) throw new ArgumentException($"t1 needs {d} entries, got {firstMoment.Length}.", nameof(firstMoment));
+        flipped = new bool[m];
+        if (m == 0) return network;
+        var gram = new double[m * m];
+        var projected = new double[m];
+        for (int i = 0; i < m; i++)
+        {
+            projected[i] = TensorPrimitives.Dot(network.WeightsOf(i), firstMoment);
+            for (int j = 0; j < m; j++) gram[i * m + j] = TensorPrimitives.Dot(network.WeightsOf(i), network.WeightsOf(j));
+        }
+        double[] mu = DenseSolve.Solve(gram, m, projected);
+        var a = network.A.ToArray();
+        var w = network.W.ToArray();
+        var b = network.B.ToArray();
+        double c0 = network.LinearBias;
+        var c = network.LinearWeights.ToArray();
+        for (int i = 0; i < m; i++)
+        {
+            double keep = a[i] * GaussianMath.NormalCdf(b[i]);
+            double flip = -a[i] * GaussianMath.NormalCdf(-b[i]);
+            if (Math.Abs(mu[i] - flip) >= Math.Abs(mu[i] - keep)) continue;
+            flipped[i] = true;
+            // a relu(<w,x> + b) = a relu(<-w,x> - b) + a b + a <w, x>.
+            c0 += a[i] * b[i];
+            Span<double> wi = w.AsSpan(i * d, d);
+            TensorPrimitives.MultiplyAdd(wi, a[i], c, c);
+            TensorPrimitives.Negate(wi, wi);
+            b[i] = -b[i];
+        }
+        return new ReluNetwork(d, a, w, b, c0, c);
+    }
+}
