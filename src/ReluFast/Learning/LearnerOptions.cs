@@ -18,6 +18,9 @@ public sealed record LearnerOptions
     /// <summary>Random slices u tried by the pencil decomposition (the best relative eigen-gap is kept).</summary>
     public int PencilTrials { get; init; } = 16;
 
+    /// <summary>Maximum alternating-least-squares iterations polishing each pencil decomposition.</summary>
+    public int PolishIterations { get; init; } = 100;
+
     /// <summary>Samples in the pilot prefix that fits the linear control variate of pass 1.</summary>
     public int PilotSamples { get; init; } = 100_000;
 

@@ -132,7 +132,7 @@ public static class MomentLearner
                 _cancel.ThrowIfCancellationRequested();
                 double[] c = FourthOrderContraction(pass2.Moments, r, g, restarts, m, n);
                 for (int i = 0; i < c.Length; i++) c[i] += t3[i];
-                pencils[r] = PencilDecomposition.Decompose(b, c, m, _options.PencilTrials, _options.Seed + (ulong)r);
+                pencils[r] = PencilDecomposition.Decompose(b, c, m, _options.PencilTrials, _options.Seed + (ulong)r, _options.PolishIterations);
                 Log($"candidate {r}: relative eigen-gap {pencils[r].RelativeGap:G3}, slice residual {pencils[r].PencilResidual:G3} -> {pencils[r].PolishedResidual:G3} after {pencils[r].PolishIterations} polish iterations");
             }
             var tDecomposition = Lap(clock);
@@ -335,6 +335,9 @@ public static class MomentLearner
 
         private const double BiasLimit = 12;
 
+        /// <summary>A held-out MSE this small relative to Var y means the data are fitted exactly (noiseless labels).</summary>
+        private const double ExactFitRelativeMse = 1e-12;
+
         private (CandidateState Chosen, (double Mse, double Variance) HeldOut) ChooseAndRefine(CandidateState[] candidates, double[] t1)
         {
             var ranked = candidates.OrderBy(c => double.IsNaN(c.MomentMse) ? double.PositiveInfinity : c.MomentMse).ToArray();
@@ -356,6 +359,9 @@ public static class MomentLearner
                 candidate.RefinedMse = HeldOutError(network).Mse;
                 Log($"candidate {candidate.Index}: refined in {optimizer.Iterations} L-BFGS iterations, held-out MSE {candidate.RefinedMse:G4}");
                 if (best is null || candidate.RefinedMse < best.RefinedMse) best = candidate;
+                // An exact fit (noiseless data) cannot be beaten: skip the remaining candidates.
+                var (_, variance) = HeldOutError(network);
+                if (best.RefinedMse <= ExactFitRelativeMse * Math.Max(variance, 1e-300)) break;
             }
             return (best!, HeldOutError(best!.Refined!));
         }
@@ -379,7 +385,7 @@ public static class MomentLearner
         private LearningResult LinearOnly(SymmetricSpectrum spectrum, double noiseFloor, double t0, double[] t1, Stopwatch clock, TimeSpan tPilot, TimeSpan tPass1)
         {
             Log("warning: no eigenvalue of T_2 stands above the noise floor; the data look linear, so only the linear remainder c0 + <c, x> is returned");
-            var network = new ReluNetwork(_d, [], [], [], t0, t1);
+            var network = FitLinear();
             var held = HeldOutError(network);
             return new LearningResult
             {
@@ -388,6 +394,27 @@ public static class MomentLearner
                 Flipped = [], HermiteCoefficients = [], Samples = _n,
                 Timings = new LearningTimings(tPilot, tPass1, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, Lap(clock)), Log = _log.ToArray(),
             };
+        }
+
+        /// <summary>Least squares of y on (1, x) over the in-memory refinement samples.</summary>
+        private ReluNetwork FitLinear()
+        {
+            int p = _d + 1, count = _refineCount;
+            var normal = new double[p * p];
+            var rhs = new double[p];
+            var row = new double[p];
+            for (int j = 0; j < count; j++)
+            {
+                row[0] = 1;
+                _localX.AsSpan(j * _d, _d).CopyTo(row.AsSpan(1));
+                for (int r = 0; r < p; r++)
+                {
+                    rhs[r] += row[r] * _localY[j];
+                    for (int c = 0; c < p; c++) normal[r * p + c] += row[r] * row[c];
+                }
+            }
+            double[] beta = DenseSolve.Solve(normal, p, rhs);
+            return new ReluNetwork(_d, [], [], [], beta[0], beta.AsSpan(1));
         }
 
         private string DescribeNonFinite()
