@@ -1,8 +1,21 @@
 using BenchmarkDotNet.Running;
+using ReluFast.Benchmarks.Experiments;
 
 namespace ReluFast.Benchmarks;
 
 internal static class Program
 {
-    private static void Main(string[] args) => BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+    /// <summary>
+    /// BenchmarkDotNet suites by default; <c>sweep</c> and <c>headline</c> run the learner experiments whose
+    /// tables the README reports.
+    /// </summary>
+    private static void Main(string[] args)
+    {
+        switch (args.FirstOrDefault())
+        {
+            case "sweep": SuccessRateSweep.Run(args); break;
+            case "headline": HeadlineComparison.Run(args); break;
+            default: BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args); break;
+        }
+    }
 }
