@@ -66,7 +66,12 @@ public static class RandomStartTraining
             if (mse < bestMse) { bestMse = mse; best = trained; }
         }
         best ??= RandomInitialisation(inputDim, hidden, options.Seed);
-        return new RandomStartResult(best.Normalized(), bestMse, restarts, clock.Elapsed);
+        // Settle (a, w, b) versus (a, -w, -b) + linear by t1 of the training data, as the moment learner does,
+        // so that parameter errors compare like with like (the function does not change).
+        var t1 = new double[inputDim];
+        for (int j = 0; j < trainY.Length; j++)
+            for (int k = 0; k < inputDim; k++) t1[k] += trainY[j] * trainX[j * inputDim + k] / trainY.Length;
+        return new RandomStartResult(FlipResolution.Resolve(best.Normalized(), t1, out _), bestMse, restarts, clock.Elapsed);
     }
 
     /// <summary>PyTorch's default initialisation of nn.Linear(d, m) and nn.Linear(m, 1).</summary>
