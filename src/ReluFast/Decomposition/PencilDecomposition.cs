@@ -62,22 +62,25 @@ public static class PencilDecomposition
 
         // Slices X[:, :, s]: s = 0 is B, s = k + 1 is C(., ., e_k).
         var stack = cat([b.unsqueeze(2), c], 2);
-        double pencilResidual = Residual(stack, factors, out _);
-        int iterations = 0;
-        double residual = pencilResidual;
+        double stackNorm = Math.Max(stack.norm().item<double>(), 1e-300);
         var polished = factors;
+        var diagonals = SolveDiagonals(stack, polished);
+        double residual = Residual(stack, polished, diagonals, stackNorm);
+        double pencilResidual = residual;
+        int iterations = 0;
         for (; iterations < polishIterations; iterations++)
         {
-            var d = SolveDiagonals(stack, polished);
-            // A <- X_(1) (D kr A) [(D^T D) o (A^T A)]^{-1}, then unit columns (scale goes into D).
-            var r = einsum("ijs,sr,jr->ir", stack, d, polished);
-            var g = d.T.matmul(d) * polished.T.matmul(polished);
+            // A <- X_(1) (D kr A) [(D^T D) o (A^T A)]^{-1}, then unit columns (the scale goes into the next D).
+            var r = einsum("ijs,sr,jr->ir", stack, diagonals, polished);
+            var g = diagonals.T.matmul(diagonals) * polished.T.matmul(polished);
             var next = NormalizeColumns(linalg.lstsq(g, r.T).Solution.T);
-            double nextResidual = Residual(stack, next, out _);
+            var nextDiagonals = SolveDiagonals(stack, next);
+            double nextResidual = Residual(stack, next, nextDiagonals, stackNorm);
+            if (!(nextResidual <= residual * (1 + 1e-12))) break; // keep the best point; stop on divergence
             double change = (next - polished).abs().max().item<double>();
-            if (!(nextResidual <= residual * (1 + 1e-12)) && iterations > 0) break; // keep the best, stop on divergence
             double previous = residual;
             polished = next;
+            diagonals = nextDiagonals;
             residual = nextResidual;
             if (change < 1e-13 || previous - residual < 1e-5 * previous) { iterations++; break; }
         }
@@ -115,10 +118,9 @@ public static class PencilDecomposition
         return linalg.lstsq(kr, rhs).Solution.T;
     }
 
-    private static double Residual(Tensor stack, Tensor a, out Tensor d)
+    private static double Residual(Tensor stack, Tensor a, Tensor d, double stackNorm)
     {
-        d = SolveDiagonals(stack, a);
         var model = einsum("ir,jr,sr->ijs", a, a, d);
-        return ((stack - model).norm().item<double>()) / Math.Max(stack.norm().item<double>(), 1e-300);
+        return (stack - model).norm().item<double>() / stackNorm;
     }
 }

@@ -24,9 +24,10 @@ public static class LbfgsMinimizer
     /// <param name="history">Number of curvature pairs kept.</param>
     /// <param name="gradientTolerance">Stop when the gradient's infinity norm falls below this.</param>
     /// <param name="relativeTolerance">Stop when an iteration lowers f by less than this relative amount, twice in a row.</param>
+    /// <param name="valueTarget">Stop as soon as f falls to this value (an exact fit needs no further digits).</param>
     /// <param name="cancellationToken">Checked every iteration.</param>
     public static LbfgsResult Minimize(Objective objective, Span<double> x, int maxIterations = 1000, int history = 20,
-        double gradientTolerance = 1e-12, double relativeTolerance = 1e-15, CancellationToken cancellationToken = default)
+        double gradientTolerance = 1e-12, double relativeTolerance = 1e-15, double valueTarget = 0, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(objective);
         int n = x.Length;
@@ -46,7 +47,7 @@ public static class LbfgsMinimizer
         for (; iteration < maxIterations; iteration++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (MaxAbs(g) < gradientTolerance) return new LbfgsResult(f, iteration, evaluations, true);
+            if (MaxAbs(g) < gradientTolerance || f <= valueTarget) return new LbfgsResult(f, iteration, evaluations, true);
 
             // Two-loop recursion: direction = -H g.
             g.CopyTo(direction, 0);

@@ -343,21 +343,33 @@ public static class MomentLearner
             var ranked = candidates.OrderBy(c => double.IsNaN(c.MomentMse) ? double.PositiveInfinity : c.MomentMse).ToArray();
             if (!_options.Refine)
                 return (ranked[0], HeldOutError(ranked[0].Moment));
-            using var refinement = new Refinement(_localX.AsSpan(0, _refineCount * _d), _localY.AsSpan(0, _refineCount), _d);
+            // Two stages: a small subsample first (enough for an exact fit of noiseless data, which then stops),
+            // the whole refinement set only when the data are not fitted exactly (noisy labels).
+            int parameters = candidates[0].Moment.Hidden * (_d + 2) + _d + 1;
+            int small = Math.Min(_refineCount, Math.Max(20_000, 30 * parameters));
+            using var quick = new Refinement(_localX.AsSpan(0, small * _d), _localY.AsSpan(0, small), _d, threads: _options.Threads);
+            using var full = small < _refineCount ? new Refinement(_localX.AsSpan(0, _refineCount * _d), _localY.AsSpan(0, _refineCount), _d, threads: _options.Threads) : null;
             int toRefine = Math.Min(_options.RefinedCandidates, ranked.Length);
             CandidateState? best = null;
             for (int k = 0; k < toRefine; k++)
             {
                 var candidate = ranked[k];
-                Report(LearningStage.Refinement, k, toRefine, $"refining candidate {candidate.Index} on {_refineCount} samples");
-                var (network, _, optimizer) = refinement.Run(candidate.Moment, _options.MaxRefinementIterations, _cancel);
+                Report(LearningStage.Refinement, k, toRefine, $"refining candidate {candidate.Index} on {small} samples");
+                var (network, trainingMse, optimizer) = quick.Run(candidate.Moment, _options.MaxRefinementIterations, _cancel);
+                int iterations = optimizer.Iterations;
+                if (full is not null && !(trainingMse <= Refinement.ExactFitRelativeMse * quick.TargetVariance))
+                {
+                    Report(LearningStage.Refinement, k, toRefine, $"refining candidate {candidate.Index} on {_refineCount} samples");
+                    (network, _, optimizer) = full.Run(network, _options.MaxRefinementIterations, _cancel);
+                    iterations += optimizer.Iterations;
+                }
                 // Refinement moves freely between (a, w, b) and (a, -w, -b) + linear; settle each neuron by t1 again.
                 network = FlipResolution.Resolve(network, t1, out bool[] flips);
                 if (flips.Any(f => f)) Log($"candidate {candidate.Index}: {flips.Count(f => f)} neuron(s) flipped after refinement to match t1");
                 candidate.Refined = network;
-                candidate.Iterations = optimizer.Iterations;
+                candidate.Iterations = iterations;
                 candidate.RefinedMse = HeldOutError(network).Mse;
-                Log($"candidate {candidate.Index}: refined in {optimizer.Iterations} L-BFGS iterations, held-out MSE {candidate.RefinedMse:G4}");
+                Log($"candidate {candidate.Index}: refined in {iterations} L-BFGS iterations, held-out MSE {candidate.RefinedMse:G4}");
                 if (best is null || candidate.RefinedMse < best.RefinedMse) best = candidate;
                 // An exact fit (noiseless data) cannot be beaten: skip the remaining candidates.
                 var (_, variance) = HeldOutError(network);

@@ -14,6 +14,9 @@ public interface IMseObjective : IDisposable
     /// <summary>Number of samples in the subsample.</summary>
     int Samples { get; }
 
+    /// <summary>Variance of y over the subsample (the scale of the objective).</summary>
+    double TargetVariance { get; }
+
     /// <summary>The mean squared error at <paramref name="parameters"/>, with its gradient written to <paramref name="gradient"/>.</summary>
     double Evaluate(ReadOnlySpan<double> parameters, Span<double> gradient, int hidden);
 
@@ -61,6 +64,17 @@ public sealed class SimdMseObjective : IMseObjective
 
     /// <inheritdoc />
     public int Samples => _y.Length;
+
+    /// <inheritdoc />
+    public double TargetVariance
+    {
+        get
+        {
+            double mean = TensorPrimitives.Sum<double>(_y) / _y.Length;
+            double sumSq = TensorPrimitives.SumOfSquares<double>(_y) / _y.Length;
+            return Math.Max(0, sumSq - mean * mean);
+        }
+    }
 
     /// <inheritdoc />
     public double Evaluate(ReadOnlySpan<double> parameters, Span<double> gradient, int hidden)
