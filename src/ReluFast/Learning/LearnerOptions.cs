@@ -44,4 +44,11 @@ public sealed record LearnerOptions
 
     /// <summary>Seed of the learner's own random choices (g, the pencil's u).</summary>
     public ulong Seed { get; init; } = 1;
+
+    /// <summary>
+    /// Sums the moment passes over processes (distributed learning, e.g. <see cref="Interop.Mpi.MpiSession"/>): with
+    /// Size K &gt; 1 each process streams samples [N r / K, N (r + 1) / K) of the same source in every pass and the
+    /// partial moments are all-reduced, so every process learns the same model. Null (or a group of one): all samples here.
+    /// </summary>
+    public Interop.Mpi.IMomentReducer? Reducer { get; init; }
 }

@@ -81,6 +81,11 @@ public static class MomentLearner
         public LearningResult Execute()
         {
             var clock = Stopwatch.StartNew();
+            if (_options.Reducer is { Size: > 1 } reducer)
+            {
+                DistributedPass.RequireSameSource(reducer, _n, _d);
+                Log($"distributed over {reducer.Size} processes: this is rank {reducer.Rank}; every pass streams its slice of the samples and sums the moments over the processes");
+            }
             var (t0Pilot, t1Pilot) = ReadLocalSamples();
             var tPilot = Lap(clock);
 
@@ -104,12 +109,13 @@ public static class MomentLearner
 
             var spectrum = SymmetricSpectrum.Compute(t2, _d);
             double noiseFloor = 2 * Math.Sqrt(_d * meanSquare / n);
-            int m = ChooseHidden(spectrum, noiseFloor, out bool estimated);
+            int m = DistributedPass.ShareFromRankZero(_options.Reducer, ChooseHidden(spectrum, noiseFloor, out bool estimated));
             var tPass1 = Lap(clock);
             if (m == 0) return LinearOnly(spectrum, noiseFloor, t0, t1, clock, tPilot, tPass1);
 
             // Subspace U (d x m), B = U^T T_2 U, and the quadratic control variate in z = U^T x.
             double[] u = spectrum.LeadingVectors(m);
+            DistributedPass.ShareFromRankZero(_options.Reducer, u);
             double[] b = Congruence(u, t2, _d, m);
             double[] t1z = TransposeTimes(u, t1, _d, m);
             var quadratic = ControlVariate.Quadratic(t0, t1z, b);
@@ -135,6 +141,7 @@ public static class MomentLearner
                 pencils[r] = PencilDecomposition.Decompose(b, c, m, _options.PencilTrials, _options.Seed + (ulong)r, _options.PolishIterations);
                 Log($"candidate {r}: relative eigen-gap {pencils[r].RelativeGap:G3}, slice residual {pencils[r].PencilResidual:G3} -> {pencils[r].PolishedResidual:G3} after {pencils[r].PolishIterations} polish iterations");
             }
+            foreach (var pencil in pencils) DistributedPass.ShareFromRankZero(_options.Reducer, pencil.Factors);
             var tDecomposition = Lap(clock);
 
             // Pass 3: Hermite coefficients r_k = E[y~ He_k(<w_j, x>)] for every candidate's directions.
@@ -216,11 +223,15 @@ public static class MomentLearner
             return (t0, t1);
         }
 
-        private TWorker RunPass<TWorker>(LearningStage stage, Func<TWorker> create) where TWorker : IMomentWorker<T, TWorker>
+        private TWorker RunPass<TWorker>(LearningStage stage, Func<TWorker> create) where TWorker : IMomentWorker<T, TWorker>, IReducibleMomentWorker
         {
-            Report(stage, 0, _n, $"{stage}: streaming {_n} samples");
+            // Distributed (Reducer.Size > 1): this process streams its slice of the samples, then the sums are added over the processes.
+            var (start, count) = DistributedPass.Slice(_n, _options.Reducer);
+            Report(stage, 0, count, $"{stage}: streaming {count} samples" + (count != _n ? $" [{start}, {start + count}) of {_n}" : string.Empty));
             var adapter = _progress is null ? null : new PassProgress(this, stage);
-            return SamplePass.Run(_source, create, new SamplePassOptions(_options.Threads, _options.BlockSize), adapter, _cancel);
+            var worker = SamplePass.Run(_source, create, new SamplePassOptions(_options.Threads, _options.BlockSize, start, count), adapter, _cancel);
+            DistributedPass.Reduce(worker, _options.Reducer);
+            return worker;
         }
 
         private int ChooseHidden(SymmetricSpectrum spectrum, double noiseFloor, out bool estimated)

@@ -8,7 +8,7 @@ namespace ReluFast.Learning;
 /// Pass 1 (ALGORITHM.md section 5): y~ = y - (linear control variate), then sum y~, sum y~ x,
 /// sum y~ x x^T, and sum y~^2 for the noise floor of T_2.
 /// </summary>
-internal sealed class SecondMomentWorker<T> : IMomentWorker<T, SecondMomentWorker<T>> where T : unmanaged, IBinaryFloatingPointIeee754<T>
+internal sealed partial class SecondMomentWorker<T> : IMomentWorker<T, SecondMomentWorker<T>> where T : unmanaged, IBinaryFloatingPointIeee754<T>
 {
     private readonly ControlVariate _controlVariate;
     private readonly T[] _centred;
@@ -43,7 +43,7 @@ internal sealed class SecondMomentWorker<T> : IMomentWorker<T, SecondMomentWorke
 /// Pass 2: z = U^T x, y~ = y - (quadratic control variate in z), and the projected tensor moments for the
 /// weights y~ (gives T_3) and y~ &lt;z, g_r&gt; for each random g_r (gives T_4(., ., ., g_r)).
 /// </summary>
-internal sealed class ProjectedMomentWorker<T> : IMomentWorker<T, ProjectedMomentWorker<T>> where T : unmanaged, IBinaryFloatingPointIeee754<T>
+internal sealed partial class ProjectedMomentWorker<T> : IMomentWorker<T, ProjectedMomentWorker<T>> where T : unmanaged, IBinaryFloatingPointIeee754<T>
 {
     private readonly T[] _basis;
     private readonly T[] _directions;
@@ -92,7 +92,7 @@ internal sealed class ProjectedMomentWorker<T> : IMomentWorker<T, ProjectedMomen
 /// Pass 3: z = U^T x, y~ = y - (quadratic control variate in z), and sum y~ He_k(&lt;v_j, z&gt;) for the
 /// projected directions v_j of every candidate (w_j = U v_j).
 /// </summary>
-internal sealed class CoefficientWorker<T> : IMomentWorker<T, CoefficientWorker<T>> where T : unmanaged, IBinaryFloatingPointIeee754<T>
+internal sealed partial class CoefficientWorker<T> : IMomentWorker<T, CoefficientWorker<T>> where T : unmanaged, IBinaryFloatingPointIeee754<T>
 {
     private readonly T[] _basis;
     private readonly int _d, _m;
