@@ -65,4 +65,11 @@ public sealed record LearningResult
 
     /// <summary>Human-readable findings and warnings, in order.</summary>
     public required IReadOnlyList<string> Log { get; init; }
+
+    /// <summary>
+    /// The lines of <see cref="Log"/> that are warnings (they start with "warning:"): neurons below the noise floor, data
+    /// that look linear, a tiny relative eigen-gap of the pencil (&lt; 1e-3), nearly parallel w_i (|cos| &gt; 0.999) or a
+    /// huge condition number of W (&gt; 1e3). Empty when nothing looked ill-conditioned.
+    /// </summary>
+    public IReadOnlyList<string> Warnings => Log.Where(l => l.StartsWith("warning:", StringComparison.Ordinal)).ToArray();
 }

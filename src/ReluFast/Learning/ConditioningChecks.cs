@@ -1,0 +1,51 @@
+using System.Globalization;
+using System.Numerics.Tensors;
+using ReluFast.Decomposition;
+using ReluFast.Model;
+
+namespace ReluFast.Learning;
+
+/// <summary>
+/// Ill-conditioning the learner reports instead of returning doubtful parameters silently: a pencil whose eigenvalues
+/// nearly coincide, and nearly parallel (or nearly linearly dependent) directions w_i.
+/// </summary>
+internal static class ConditioningChecks
+{
+    /// <summary>A relative eigen-gap of the pencil below this makes its eigenvectors (the w~_i) unstable.</summary>
+    public const double MinimumRelativeGap = 1e-3;
+
+    /// <summary>Two unit directions with |cos| above this are nearly parallel.</summary>
+    public const double ParallelCosine = 0.999;
+
+    /// <summary>A condition number of the unit-row W above this flags near linear dependence of several w_i
+    /// (two directions at |cos| = 0.999 alone give about 45).</summary>
+    public const double MaximumConditionNumber = 1e3;
+
+    /// <summary>The warnings (each starting "warning:") for the returned network and its pencil's relative eigen-gap.</summary>
+    public static List<string> Warnings(ReluNetwork network, double relativeGap)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var warnings = new List<string>();
+        if (relativeGap < MinimumRelativeGap)
+            warnings.Add(string.Create(inv,
+                $"warning: the chosen pencil's relative eigen-gap is {relativeGap:G3} (< {MinimumRelativeGap:G1}): two neurons have nearly equal eigenvalues, so their directions are ill-determined by the moments; more samples or refinement are needed, and the moment estimate should not be trusted"));
+
+        var unit = network.Normalized();
+        int m = unit.Hidden;
+        if (m < 2) return warnings;
+        var gram = new double[m * m];
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < m; j++)
+                gram[i * m + j] = TensorPrimitives.Dot(unit.WeightsOf(i), unit.WeightsOf(j));
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < i; j++)
+                if (Math.Abs(gram[i * m + j]) > ParallelCosine)
+                    warnings.Add(string.Create(inv,
+                        $"warning: neurons {j} and {i} are nearly parallel (|cos| = {Math.Abs(gram[i * m + j]):F6} > {ParallelCosine}): W is ill-conditioned, so their individual a, w, b are poorly determined by the data (their sum may still fit); check them against held-out data or merge them"));
+        double condition = Math.Sqrt(DenseSolve.ConditionNumber(gram, m));
+        if (!(condition <= MaximumConditionNumber))
+            warnings.Add(string.Create(inv,
+                $"warning: the learned directions are nearly linearly dependent (condition number of W {condition:G3} > {MaximumConditionNumber:G1}): the full-rank learner's parameters are ill-determined"));
+        return warnings;
+    }
+}
