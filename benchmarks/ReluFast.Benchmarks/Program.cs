@@ -7,7 +7,7 @@ internal static class Program
 {
     /// <summary>
     /// BenchmarkDotNet suites by default; <c>sweep</c> and <c>headline</c> run the learner experiments whose
-    /// tables the README reports.
+    /// tables the README reports; <c>scale</c> measures large-N learning (time, samples/s, peak working set).
     /// </summary>
     private static void Main(string[] args)
     {
@@ -15,6 +15,7 @@ internal static class Program
         {
             case "sweep": SuccessRateSweep.Run(args); break;
             case "headline": HeadlineComparison.Run(args); break;
+            case "scale": ScaleExperiment.Run(args); break;
             default: BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args); break;
         }
     }

@@ -21,11 +21,20 @@ internal static class ConditioningChecks
     /// (two directions at |cos| = 0.999 alone give about 45).</summary>
     public const double MaximumConditionNumber = 1e3;
 
-    /// <summary>The warnings (each starting "warning:") for the returned network and its pencil's relative eigen-gap.</summary>
-    public static List<string> Warnings(ReluNetwork network, double relativeGap)
+    /// <summary>A refined network leaving more than this fraction of Var y unexplained on held-out samples gets a warning.</summary>
+    public const double MaximumRefinedRelativeMse = 1e-3;
+
+    /// <summary>
+    /// The warnings (each starting "warning:") for the returned network, its pencil's relative eigen-gap and, when it was
+    /// refined, its held-out MSE / Var y (NaN otherwise: the moment estimate alone carries its statistical error).
+    /// </summary>
+    public static List<string> Warnings(ReluNetwork network, double relativeGap, double refinedRelativeMse = double.NaN)
     {
         var inv = CultureInfo.InvariantCulture;
         var warnings = new List<string>();
+        if (refinedRelativeMse > MaximumRefinedRelativeMse)
+            warnings.Add(string.Create(inv,
+                $"warning: after refinement the network still leaves {refinedRelativeMse:G3} of the variance of y unexplained on held-out samples: label noise, or structure a full-rank network of this size cannot represent (neurons sharing a direction, more neurons than inputs, too small --hidden)"));
         if (relativeGap < MinimumRelativeGap)
             warnings.Add(string.Create(inv,
                 $"warning: the chosen pencil's relative eigen-gap is {relativeGap:G3} (< {MinimumRelativeGap:G1}): two neurons have nearly equal eigenvalues, so their directions are ill-determined by the moments; more samples or refinement are needed, and the moment estimate should not be trusted"));

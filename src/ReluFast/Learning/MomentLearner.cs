@@ -160,7 +160,7 @@ public static class MomentLearner
             // Refinement of the most promising candidates; the lowest held-out error wins.
             var (chosen, held) = ChooseAndRefine(candidates, t1);
             var tRefine = Lap(clock);
-            foreach (string warning in ConditioningChecks.Warnings(chosen.Refined ?? chosen.Moment, chosen.RelativeGap)) Log(warning);
+            foreach (string warning in ConditioningChecks.Warnings(chosen.Refined ?? chosen.Moment, chosen.RelativeGap, chosen.Refined is null ? double.NaN : held.Mse / held.Variance)) Log(warning);
             Report(LearningStage.Done, 0, 0, $"done: held-out MSE {held.Mse:G4} (relative {held.Mse / Math.Max(held.Variance, 1e-300):G3})");
 
             return new LearningResult

@@ -58,6 +58,8 @@ public class IllConditioningTests
         var good = NearlyParallel(0.5);
         Assert.Empty(ConditioningChecks.Warnings(good, 0.3));
         Assert.Contains(ConditioningChecks.Warnings(good, 1e-5), w => w.Contains("eigen-gap is 1E-05", StringComparison.Ordinal));
+        Assert.Contains(ConditioningChecks.Warnings(good, 0.3, 0.02), w => w.Contains("leaves 0.02 of the variance of y unexplained", StringComparison.Ordinal));
+        Assert.Empty(ConditioningChecks.Warnings(good, 0.3, 1e-12));
         var parallel = NearlyParallel(0.9995);
         var warnings = ConditioningChecks.Warnings(parallel, 0.3);
         Assert.Contains(warnings, w => w.Contains("neurons 0 and 1 are nearly parallel", StringComparison.Ordinal));

@@ -1,0 +1,386 @@
+using System.Text;
+using ReluFast.IO;
+using ReluFast.Learning;
+using ReluFast.Model;
+using ReluFast.Sampling;
+using ReluFast.Tests.IO;
+using Xunit.Abstractions;
+
+namespace ReluFast.Tests.Reliability;
+
+/// <summary>
+/// Every bad input of issue 8, fed to the library: each must fail with an ArgumentException or a ReluFastDataException
+/// (naming the file where there is one), or, for degenerate but readable data, return a result whose warnings say what
+/// is wrong. Set RELUFAST_BAD_INPUT_TABLE to a path to write the markdown table of docs/bad-input.md.
+/// </summary>
+public class BadInputCatalogTests(ITestOutputHelper output)
+{
+    private sealed record Case(string Area, string Input, Func<TempDirectory, string> Run);
+
+    private static readonly ReluNetwork s_teacher = RandomTeacher.Create(new TeacherOptions(4, 2), 1);
+
+    private static (double[] X, double[] Y) Samples(int n, int d, int seed = 1)
+    {
+        var teacher = RandomTeacher.Create(new TeacherOptions(d, Math.Min(d, 2)), (ulong)seed);
+        var x = new double[n * d];
+        var y = new double[n];
+        new TeacherSampleSource<double>(teacher, n, (ulong)seed).Read(0, x, y);
+        return (x, y);
+    }
+
+    /// <summary>Runs the learner on in-memory samples and returns the error message (or the warnings, if it succeeds).</summary>
+    private static string Learn(double[] x, double[] y, int d, LearnerOptions? options = null)
+    {
+        var result = MomentLearner.Learn(new ArraySampleSource<double>(x, y, d), options ?? new LearnerOptions { Refine = false });
+        return Warnings(result);
+    }
+
+    private static string Warnings(LearningResult result) =>
+        (result.Warnings.Count == 0 ? $"(succeeds without warnings, m = {result.Hidden}" : $"(succeeds, m = {result.Hidden}")
+        + $", held-out MSE / Var y = {result.HeldOutMse / result.HeldOutVariance:G2}) " + string.Join(" / ", result.Warnings);
+
+    private static string WriteNpyPair(TempDirectory dir, double[] x, double[] y, int d)
+    {
+        NpyWriter.WriteMatrix<double>(dir.File("x.npy"), x, y.Length, d);
+        NpyWriter.WriteVector<double>(dir.File("y.npy"), y);
+        return dir.File("x.npy");
+    }
+
+    private static string OpenNpy(TempDirectory dir)
+    {
+        using var source = NpySampleSource<double>.Open(dir.File("x.npy"), dir.File("y.npy"));
+        source.Validate();
+        return MomentLearner.Learn(source, new LearnerOptions { Refine = false }).Hidden.ToString();
+    }
+
+    private static byte[] NpyHeaderWith(string dict)
+    {
+        // Version 1.0 header padded to a multiple of 64 bytes, followed by 16 bytes of data.
+        string text = dict;
+        int total = 10 + text.Length + 1;
+        text += new string(' ', (64 - total % 64) % 64) + "\n";
+        var bytes = new List<byte> { 0x93 };
+        bytes.AddRange("NUMPY"u8.ToArray());
+        bytes.AddRange(new byte[] { 1, 0, (byte)(text.Length & 0xFF), (byte)(text.Length >> 8) });
+        bytes.AddRange(Encoding.ASCII.GetBytes(text));
+        bytes.AddRange(new byte[16]);
+        return bytes.ToArray();
+    }
+
+    private static IEnumerable<Case> Cases()
+    {
+        // --- values ---
+        yield return new("values", "NaN in x (first rows, in memory)", _ =>
+        {
+            var (x, y) = Samples(20_000, 4);
+            x[5 * 4 + 2] = double.NaN;
+            return Learn(x, y, 4);
+        });
+        yield return new("values", "+infinity in y (first rows, in memory)", _ =>
+        {
+            var (x, y) = Samples(20_000, 4);
+            y[7] = double.PositiveInfinity;
+            return Learn(x, y, 4);
+        });
+        yield return new("values", "NaN in x after the in-memory prefix (row 190000 of 200000)", _ =>
+        {
+            var (x, y) = Samples(200_000, 4);
+            x[190_000 * 4] = double.NaN;
+            return Learn(x, y, 4);
+        });
+        yield return new("values", "NaN in x.npy (NpySampleSource.Validate)", dir =>
+        {
+            var (x, y) = Samples(20_000, 4);
+            x[123 * 4 + 1] = double.NaN;
+            WriteNpyPair(dir, x, y, 4);
+            return OpenNpy(dir);
+        });
+        yield return new("values", "-infinity in y.npy (NpySampleSource.Validate)", dir =>
+        {
+            var (x, y) = Samples(20_000, 4);
+            y[77] = double.NegativeInfinity;
+            WriteNpyPair(dir, x, y, 4);
+            return OpenNpy(dir);
+        });
+        yield return new("values", "finite but huge y (1e300): the moments overflow", _ =>
+        {
+            var (x, y) = Samples(20_000, 4);
+            for (int i = 0; i < y.Length; i++) y[i] *= 1e300;
+            return Learn(x, y, 4);
+        });
+
+        // --- shapes ---
+        yield return new("shapes", "x.npy and y.npy with different row counts", dir =>
+        {
+            var (x, y) = Samples(2000, 4);
+            NpyWriter.WriteMatrix<double>(dir.File("x.npy"), x, 2000, 4);
+            NpyWriter.WriteVector<double>(dir.File("y.npy"), y.AsSpan(0, 1999));
+            return OpenNpy(dir);
+        });
+        yield return new("shapes", "y.npy of shape (N, 2)", dir =>
+        {
+            var (x, y) = Samples(2000, 4);
+            NpyWriter.WriteMatrix<double>(dir.File("x.npy"), x, 2000, 4);
+            NpyWriter.WriteMatrix<double>(dir.File("y.npy"), y.Concat(y).ToArray(), 2000, 2);
+            return OpenNpy(dir);
+        });
+        yield return new("shapes", "x.npy 1-D (a single input saved without reshape)", dir =>
+        {
+            var (_, y) = Samples(2000, 4);
+            NpyWriter.WriteVector<double>(dir.File("x.npy"), y);
+            NpyWriter.WriteVector<double>(dir.File("y.npy"), y);
+            return OpenNpy(dir);
+        });
+        yield return new("shapes", "d = 0: x.npy of shape (N, 0)", dir =>
+        {
+            NpyWriter.Write<double>(dir.File("x.npy"), [], [2000, 0]);
+            NpyWriter.WriteVector<double>(dir.File("y.npy"), new double[2000]);
+            return OpenNpy(dir);
+        });
+        yield return new("shapes", "N = 0: x.npy of shape (0, 4)", dir =>
+        {
+            NpyWriter.Write<double>(dir.File("x.npy"), [], [0, 4]);
+            NpyWriter.WriteVector<double>(dir.File("y.npy"), []);
+            return OpenNpy(dir);
+        });
+        yield return new("shapes", "in memory: x length not a multiple of d", _ =>
+        {
+            var (x, y) = Samples(2000, 4);
+            return new ArraySampleSource<double>(x.AsMemory(0, x.Length - 1), y, 4).Count.ToString();
+        });
+        yield return new("shapes", "in memory: d = 0", _ => new ArraySampleSource<double>(Array.Empty<double>(), new double[10], 0).Count.ToString());
+
+        // --- sample counts and options ---
+        yield return new("learner", "too few samples (N = 999 < max(1000, 2 d^2))", _ =>
+        {
+            var (x, y) = Samples(999, 4);
+            return Learn(x, y, 4);
+        });
+        yield return new("learner", "too few samples for d = 40 (N = 3000 < 2 d^2 = 3200)", _ =>
+        {
+            var (x, y) = Samples(3000, 40);
+            return Learn(x, y, 40);
+        });
+        yield return new("learner", "--hidden above d (m = 5, d = 4)", _ =>
+        {
+            var (x, y) = Samples(20_000, 4);
+            return Learn(x, y, 4, new LearnerOptions { Hidden = 5 });
+        });
+        yield return new("learner", "--hidden 0", _ =>
+        {
+            var (x, y) = Samples(20_000, 4);
+            return Learn(x, y, 4, new LearnerOptions { Hidden = 0 });
+        });
+        yield return new("learner", "threads = -1", _ =>
+        {
+            var (x, y) = Samples(20_000, 4);
+            return Learn(x, y, 4, new LearnerOptions { Threads = -1 });
+        });
+
+        // --- degenerate teachers (readable data: warnings, not errors) ---
+        yield return new("teacher", "two equal w_i (m = 3 given, d = 6)", _ =>
+        {
+            var w = new double[3 * 6];
+            w[0] = 1; w[6] = 1; w[12 + 2] = 1;
+            var teacher = new ReluNetwork(6, [1.0, 0.7, -0.9], w, [0.2, -0.4, 0.1]);
+            var source = new TeacherSampleSource<double>(teacher, 400_000, 3);
+            return Warnings(MomentLearner.Learn(source, new LearnerOptions { Hidden = 3, Seed = 3 }));
+        });
+        yield return new("teacher", "two equal w_i (m chosen from the spectrum)", _ =>
+        {
+            var w = new double[3 * 6];
+            w[0] = 1; w[6] = 1; w[12 + 2] = 1;
+            var teacher = new ReluNetwork(6, [1.0, 0.7, -0.9], w, [0.2, -0.4, 0.1]);
+            var source = new TeacherSampleSource<double>(teacher, 400_000, 3);
+            return Warnings(MomentLearner.Learn(source, new LearnerOptions { Seed = 3 }));
+        });
+        yield return new("teacher", "a_i = 0 for one neuron (m = 3 given)", _ =>
+        {
+            var w = new double[3 * 6];
+            w[0] = 1; w[6 + 1] = 1; w[12 + 2] = 1;
+            var teacher = new ReluNetwork(6, [1.0, 0.0, -0.9], w, [0.2, -0.4, 0.1]);
+            var source = new TeacherSampleSource<double>(teacher, 400_000, 3);
+            return Warnings(MomentLearner.Learn(source, new LearnerOptions { Hidden = 3, Refine = false, Seed = 3 }));
+        });
+        yield return new("teacher", "all a_i = 0 (y = 0)", _ =>
+        {
+            var (x, _) = Samples(20_000, 4);
+            return Learn(x, new double[20_000], 4);
+        });
+
+        // --- .npy files ---
+        yield return new("npy", "truncated data (last 100 bytes cut)", dir =>
+        {
+            var (x, y) = Samples(2000, 4);
+            WriteNpyPair(dir, x, y, 4);
+            var bytes = File.ReadAllBytes(dir.File("x.npy"));
+            File.WriteAllBytes(dir.File("x.npy"), bytes[..^100]);
+            return OpenNpy(dir);
+        });
+        yield return new("npy", "truncated header", dir =>
+        {
+            var (x, y) = Samples(2000, 4);
+            WriteNpyPair(dir, x, y, 4);
+            File.WriteAllBytes(dir.File("x.npy"), File.ReadAllBytes(dir.File("x.npy"))[..40]);
+            return OpenNpy(dir);
+        });
+        yield return new("npy", "not an npy file (CSV text renamed)", dir =>
+        {
+            File.WriteAllText(dir.File("x.npy"), "x0,x1,y\n1,2,3\n");
+            NpyWriter.WriteVector<double>(dir.File("y.npy"), [1.0]);
+            return OpenNpy(dir);
+        });
+        yield return new("npy", "corrupt header dictionary", dir =>
+        {
+            File.WriteAllBytes(dir.File("x.npy"), NpyHeaderWith("{'descr': '<f8', 'fortran_order': False, 'shape': (2, 1, }"));
+            NpyWriter.WriteVector<double>(dir.File("y.npy"), [1.0, 2.0]);
+            return OpenNpy(dir);
+        });
+        foreach (string descr in new[] { "<i8", ">f8", "<c16", "<f2", "|S8" })
+        {
+            yield return new("npy", $"wrong dtype '{descr}'", dir =>
+            {
+                File.WriteAllBytes(dir.File("x.npy"), NpyHeaderWith($"{{'descr': '{descr}', 'fortran_order': False, 'shape': (2, 1), }}"));
+                NpyWriter.WriteVector<double>(dir.File("y.npy"), [1.0, 2.0]);
+                return OpenNpy(dir);
+            });
+        }
+        yield return new("npy", "missing file", dir =>
+        {
+            NpyWriter.WriteVector<double>(dir.File("y.npy"), [1.0, 2.0]);
+            return OpenNpy(dir);
+        });
+
+        // --- CSV ---
+        yield return new("csv", "target column missing", dir =>
+        {
+            File.WriteAllText(dir.File("s.csv"), "x0,x1,out\n1,2,3\n4,5,6\n");
+            return CsvSampleReader.Load<double>(dir.File("s.csv"), "y").Count.ToString();
+        });
+        yield return new("csv", "non-numeric cell", dir =>
+        {
+            File.WriteAllText(dir.File("s.csv"), "x0,x1,y\n1,2,3\n4,abc,6\n");
+            return CsvSampleReader.Load<double>(dir.File("s.csv"), "y").Count.ToString();
+        });
+        yield return new("csv", "row with a missing field (truncated file)", dir =>
+        {
+            File.WriteAllText(dir.File("s.csv"), "x0,x1,y\n1,2,3\n4,5");
+            return CsvSampleReader.Load<double>(dir.File("s.csv"), "y").Count.ToString();
+        });
+        yield return new("csv", "row with an extra field", dir =>
+        {
+            File.WriteAllText(dir.File("s.csv"), "x0,x1,y\n1,2,3\n4,5,6,7\n");
+            return CsvSampleReader.Load<double>(dir.File("s.csv"), "y").Count.ToString();
+        });
+        yield return new("csv", "empty file", dir =>
+        {
+            File.WriteAllText(dir.File("s.csv"), "");
+            return CsvSampleReader.Load<double>(dir.File("s.csv"), "y").Count.ToString();
+        });
+        yield return new("csv", "header only (no rows)", dir =>
+        {
+            File.WriteAllText(dir.File("s.csv"), "x0,x1,y\n");
+            return CsvSampleReader.Load<double>(dir.File("s.csv"), "y").Count.ToString();
+        });
+        yield return new("csv", "NaN cell", dir =>
+        {
+            File.WriteAllText(dir.File("s.csv"), "x0,x1,y\n1,2,3\n4,NaN,6\n");
+            var source = CsvSampleReader.Load<double>(dir.File("s.csv"), "y");
+            source.Validate();
+            return source.Count.ToString();
+        });
+        yield return new("csv", "only the target column (d = 0)", dir =>
+        {
+            File.WriteAllText(dir.File("s.csv"), "y\n1\n2\n");
+            return CsvSampleReader.Load<double>(dir.File("s.csv"), "y").Count.ToString();
+        });
+
+        // --- network JSON ---
+        string valid = NetworkJson.ToJson(s_teacher);
+        yield return new("json", "truncated document", dir =>
+        {
+            File.WriteAllText(dir.File("n.json"), valid[..(valid.Length / 2)]);
+            return NetworkJson.Read(dir.File("n.json")).Hidden.ToString();
+        });
+        yield return new("json", "not JSON at all", dir =>
+        {
+            File.WriteAllText(dir.File("n.json"), "hello");
+            return NetworkJson.Read(dir.File("n.json")).Hidden.ToString();
+        });
+        yield return new("json", "empty file", dir =>
+        {
+            File.WriteAllText(dir.File("n.json"), "");
+            return NetworkJson.Read(dir.File("n.json")).Hidden.ToString();
+        });
+        yield return new("json", "a field missing (\"b\" removed)", dir =>
+        {
+            var node = System.Text.Json.Nodes.JsonNode.Parse(valid)!.AsObject();
+            node.Remove("b");
+            File.WriteAllText(dir.File("n.json"), node.ToJsonString());
+            return NetworkJson.Read(dir.File("n.json")).Hidden.ToString();
+        });
+        yield return new("json", "W with a row too short", dir =>
+        {
+            var node = System.Text.Json.Nodes.JsonNode.Parse(valid)!.AsObject();
+            var w = node["w"] ?? node["W"];
+            if (w is System.Text.Json.Nodes.JsonArray rows && rows[0] is System.Text.Json.Nodes.JsonArray row) row.RemoveAt(0);
+            File.WriteAllText(dir.File("n.json"), node.ToJsonString());
+            return NetworkJson.Read(dir.File("n.json")).Hidden.ToString();
+        });
+        yield return new("json", "a string where a number belongs", dir =>
+        {
+            var node = System.Text.Json.Nodes.JsonNode.Parse(valid)!.AsObject();
+            node["a"]!.AsArray()[0] = "one";
+            File.WriteAllText(dir.File("n.json"), node.ToJsonString());
+            return NetworkJson.Read(dir.File("n.json")).Hidden.ToString();
+        });
+        yield return new("json", "NaN literal in a", dir =>
+        {
+            File.WriteAllText(dir.File("n.json"), System.Text.RegularExpressions.Regex.Replace(valid, "\"a\"\\s*:\\s*\\[\\s*[-0-9.eE+]+", "\"a\": [NaN"));
+            return NetworkJson.Read(dir.File("n.json")).Hidden.ToString();
+        });
+        yield return new("json", "missing file", dir => NetworkJson.Read(dir.File("n.json")).Hidden.ToString());
+    }
+
+    [Fact]
+    public void EveryBadInputGivesAClearErrorOrAWarning()
+    {
+        var rows = new List<string>();
+        var failures = new List<string>();
+        foreach (var c in Cases())
+        {
+            using var dir = new TempDirectory();
+            string message, kind;
+            try
+            {
+                message = c.Run(dir);
+                kind = message.StartsWith('(') ? "result with warnings" : "no error";
+                if (c.Area != "teacher" || !message.Contains("warning:", StringComparison.Ordinal))
+                    failures.Add($"{c.Input}: no error and no warning ({message})");
+            }
+            catch (Exception e) when (e is ArgumentException or ReluFastDataException)
+            {
+                kind = e.GetType().Name;
+                message = e.Message;
+                if (e is ReluFastDataException data && !message.Contains(dir.Path, StringComparison.Ordinal))
+                    failures.Add($"{c.Input}: the message does not name the file ({message})");
+            }
+            catch (Exception e)
+            {
+                kind = e.GetType().Name;
+                message = e.Message;
+                failures.Add($"{c.Input}: unexpected {e.GetType().Name}: {e.Message}");
+            }
+            if (message.Contains("   at ", StringComparison.Ordinal)) failures.Add($"{c.Input}: a stack trace in the message");
+            string shown = message.Replace(dir.Path + Path.DirectorySeparatorChar, "").Replace(dir.Path, ".").Replace("|", "\\|").Replace("\n", " ");
+            rows.Add($"| {c.Area} | {c.Input} | {kind} | {shown} |");
+        }
+        var table = new StringBuilder();
+        table.AppendLine("| area | input | outcome | message |");
+        table.AppendLine("|---|---|---|---|");
+        foreach (string row in rows) table.AppendLine(row);
+        output.WriteLine(table.ToString());
+        if (Environment.GetEnvironmentVariable("RELUFAST_BAD_INPUT_TABLE") is { Length: > 0 } path) File.WriteAllText(path, table.ToString());
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+    }
+}
