@@ -42,8 +42,9 @@ for extra in libtorch_python.so libtorchbind_test.so libjitbackend_test.so; do
   [[ ! -e "$publish/$extra" ]] || { echo "native/build.sh: $extra should have been pruned from $publish" >&2; exit 1; }
 done
 # The GLIBCXX_3.4.32 requirement must be weak in the published bridge where the system libstdc++ lacks it.
-if ! strings "$(ldconfig -p | awk '/libstdc\+\+\.so\.6 .*x86-64/ {print $NF; exit}')" 2>/dev/null | grep -qx GLIBCXX_3.4.32; then
-  if ! readelf -V "$publish/libLibTorchSharp.so" | grep -q "GLIBCXX_3.4.32  Flags: WEAK"; then
+libstdcxx="$( (PATH="$PATH:/sbin:/usr/sbin" ldconfig -p || true) | awk '/libstdc\+\+\.so\.6 .*x86-64/ && !found {print $NF; found = 1}')"
+if [[ -z "$libstdcxx" ]] || ! strings "$libstdcxx" | grep -x GLIBCXX_3.4.32 >/dev/null; then
+  if ! readelf -V "$publish/libLibTorchSharp.so" | grep "GLIBCXX_3.4.32  Flags: WEAK" >/dev/null; then
     echo "native/build.sh: libLibTorchSharp.so in $publish still requires GLIBCXX_3.4.32 (the publish fix did not apply)" >&2
     exit 1
   fi
