@@ -42,7 +42,7 @@ public sealed class ProjectedTensorAccumulator<T> where T : unmanaged, IBinaryFl
         ArgumentOutOfRangeException.ThrowIfGreaterThan(dimension, 1024);
         Dimension = dimension;
         WeightCount = weightCount;
-        int unit = PrefixGemm.BlockWidth<T>();
+        int unit = PrefixGemm.PanelWidth<T>();
         _stride = Simd.RoundUp(dimension, unit);
         _pairCount = PairFeatures.Count(dimension);
         _pairStride = Simd.RoundUp(_pairCount + unit, unit);
@@ -57,8 +57,8 @@ public sealed class ProjectedTensorAccumulator<T> where T : unmanaged, IBinaryFl
         _pairs = new T[_tile * _pairStride];
         _columnSums = new T[Math.Max(_pairStride, _stride)];
         _rowEnds = new int[_stride / unit];
-        for (int q = 0; q < _rowEnds.Length; q++)
-            _rowEnds[q] = Simd.RoundUp(PairFeatures.Count(Math.Min((q + 1) * unit, dimension)), 4); // pairs with j < last column of the block
+        for (int v = 0; v < _rowEnds.Length; v++)
+            _rowEnds[v] = Simd.RoundUp(PairFeatures.Count(Math.Min((v + 1) * unit, dimension)), 4); // pairs (i, j) with j <= the panel's last column
     }
 
     /// <summary>Projected dimension m.</summary>

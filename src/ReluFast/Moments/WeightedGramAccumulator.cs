@@ -37,7 +37,7 @@ public sealed class WeightedGramAccumulator<T> where T : unmanaged, IBinaryFloat
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(weightCount);
         Dimension = dimension;
         WeightCount = weightCount;
-        int unit = PrefixGemm.BlockWidth<T>();
+        int unit = PrefixGemm.PanelWidth<T>();
         _stride = Simd.RoundUp(dimension, unit);
         _tile = TileSize(_stride, MomentState.ElementSize<T>());
         _weightSums = new double[weightCount];
@@ -47,11 +47,11 @@ public sealed class WeightedGramAccumulator<T> where T : unmanaged, IBinaryFloat
         _scaled = new T[_tile * _stride];
         _columnSums = new T[_stride];
         _rowEnds = new int[_stride / unit];
-        for (int q = 0; q < _rowEnds.Length; q++) _rowEnds[q] = (q + 1) * unit; // upper triangle: rows up to the block's last column
+        for (int v = 0; v < _rowEnds.Length; v++) _rowEnds[v] = (v + 1) * unit; // upper triangle: rows up to the panel's last column
     }
 
     /// <summary>Samples per tile: about 128 KiB of one operand, so both operands of the kernel stay in L2.</summary>
-    internal static int TileSize(int stride, int elementSize) => Math.Clamp(131072 / (stride * elementSize), 16, 512) & ~7;
+    internal static int TileSize(int stride, int elementSize) => Math.Clamp(262144 / (stride * elementSize), 16, 512) & ~7;
 
     /// <summary>Input dimension d.</summary>
     public int Dimension { get; }
