@@ -77,6 +77,7 @@ public sealed class ProjectedTensorAccumulator<T> where T : unmanaged, IBinaryFl
 
     /// <summary>Adds a block of n samples: z is n x m row-major, weights is L x n (weight l at [l n, (l+1) n)).</summary>
     /// <exception cref="ArgumentException">The lengths do not match m and L.</exception>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void Accumulate(ReadOnlySpan<T> z, ReadOnlySpan<T> weights)
     {
         int m = Dimension, l = WeightCount;

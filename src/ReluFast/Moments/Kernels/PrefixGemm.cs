@@ -83,6 +83,93 @@ internal static class PrefixGemm
         }
     }
 
+    /// <summary>
+    /// The upper triangle of C += A^T B for square C (rows = columns = panels x VL): pairs of panels take the rows
+    /// above their diagonal block through the 12 x 2 kernel and their 2 VL x 2 VL diagonal block through one
+    /// kernel that skips the block's lower-left quarter (float64), instead of the weaker 8 x 1 kernel.
+    /// </summary>
+    public static void RunUpperTriangle<T>(ReadOnlySpan<T> a, int strideA, ReadOnlySpan<T> b, int strideB, int samples,
+        int panels, Span<double> c, int strideC) where T : unmanaged
+    {
+        if (typeof(T) != typeof(double) || Simd.WidthBits < 512)
+        {
+            Span<int> rowEnds = stackalloc int[panels];
+            for (int v = 0; v < panels; v++) rowEnds[v] = (v + 1) * PanelWidth<T>();
+            Run(a, strideA, b, strideB, samples, rowEnds, c, strideC);
+            return;
+        }
+        if (samples <= 0 || panels <= 0) return;
+        int w = PanelWidth<T>(), columns = panels * w;
+        if (strideA < columns || a.Length < (long)(samples - 1) * strideA + columns) throw new ArgumentException("A is too short.", nameof(a));
+        if (strideB < columns || b.Length < (long)(samples - 1) * strideB + columns) throw new ArgumentException("B is too short.", nameof(b));
+        if (strideC < columns || c.Length < (long)(columns - 1) * strideC + columns) throw new ArgumentException("C is too short.", nameof(c));
+        ref T a0 = ref MemoryMarshal.GetReference(a);
+        ref T b0 = ref MemoryMarshal.GetReference(b);
+        ref double c0 = ref MemoryMarshal.GetReference(c);
+        for (int v = 0; v < panels; v += 2)
+        {
+            int j0 = v * w, i = 0;
+            if (v + 1 == panels)
+            {
+                SinglePanel512(ref a0, strideA, ref Unsafe.Add(ref b0, j0), strideB, samples, 0, j0 + w, ref Unsafe.Add(ref c0, j0), strideC);
+                break;
+            }
+            for (; i + 12 <= j0 && j0 - i != 16; i += 12)
+                Kernel512x12x2(ref Unsafe.Add(ref a0, i), strideA, ref Unsafe.Add(ref b0, j0), strideB, samples, ref Unsafe.Add(ref c0, (nint)i * strideC + j0), strideC);
+            for (; i + 8 <= j0; i += 8)
+                Kernel512x8x2(ref Unsafe.Add(ref a0, i), strideA, ref Unsafe.Add(ref b0, j0), strideB, samples, ref Unsafe.Add(ref c0, (nint)i * strideC + j0), strideC);
+            Diagonal512(ref Unsafe.Add(ref a0, j0), strideA, ref Unsafe.Add(ref b0, j0), strideB, samples, ref Unsafe.Add(ref c0, (nint)j0 * strideC + j0), strideC);
+        }
+    }
+
+    /// <summary>The 16 x 16 float64 diagonal block: rows 0..7 against both column vectors, rows 8..15 against the second.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Diagonal512<T>(ref T a, nint strideA, ref T b, nint strideB, int samples, ref double c, nint strideC)
+    {
+        Vector512<T> c0a = default, c0b = default, c1a = default, c1b = default, c2a = default, c2b = default, c3a = default, c3b = default, c4a = default, c4b = default, c5a = default, c5b = default, c6a = default, c6b = default, c7a = default, c7b = default, d0 = default, d1 = default, d2 = default, d3 = default, d4 = default, d5 = default, d6 = default, d7 = default;
+        for (int k = 0; k < samples; k++)
+        {
+            Vector512<T> b0 = Vector512.LoadUnsafe(ref b);
+            Vector512<T> b1 = Vector512.LoadUnsafe(ref b, (nuint)Vector512<T>.Count);
+            Vector512<T> t;
+            t = Vector512.Create(a); c0a = Simd.Fma(t, b0, c0a); c0b = Simd.Fma(t, b1, c0b);
+            t = Vector512.Create(Unsafe.Add(ref a, 1)); c1a = Simd.Fma(t, b0, c1a); c1b = Simd.Fma(t, b1, c1b);
+            t = Vector512.Create(Unsafe.Add(ref a, 2)); c2a = Simd.Fma(t, b0, c2a); c2b = Simd.Fma(t, b1, c2b);
+            t = Vector512.Create(Unsafe.Add(ref a, 3)); c3a = Simd.Fma(t, b0, c3a); c3b = Simd.Fma(t, b1, c3b);
+            t = Vector512.Create(Unsafe.Add(ref a, 4)); c4a = Simd.Fma(t, b0, c4a); c4b = Simd.Fma(t, b1, c4b);
+            t = Vector512.Create(Unsafe.Add(ref a, 5)); c5a = Simd.Fma(t, b0, c5a); c5b = Simd.Fma(t, b1, c5b);
+            t = Vector512.Create(Unsafe.Add(ref a, 6)); c6a = Simd.Fma(t, b0, c6a); c6b = Simd.Fma(t, b1, c6b);
+            t = Vector512.Create(Unsafe.Add(ref a, 7)); c7a = Simd.Fma(t, b0, c7a); c7b = Simd.Fma(t, b1, c7b);
+            d0 = Simd.Fma(Vector512.Create(Unsafe.Add(ref a, 8)), b1, d0);
+            d1 = Simd.Fma(Vector512.Create(Unsafe.Add(ref a, 9)), b1, d1);
+            d2 = Simd.Fma(Vector512.Create(Unsafe.Add(ref a, 10)), b1, d2);
+            d3 = Simd.Fma(Vector512.Create(Unsafe.Add(ref a, 11)), b1, d3);
+            d4 = Simd.Fma(Vector512.Create(Unsafe.Add(ref a, 12)), b1, d4);
+            d5 = Simd.Fma(Vector512.Create(Unsafe.Add(ref a, 13)), b1, d5);
+            d6 = Simd.Fma(Vector512.Create(Unsafe.Add(ref a, 14)), b1, d6);
+            d7 = Simd.Fma(Vector512.Create(Unsafe.Add(ref a, 15)), b1, d7);
+            a = ref Unsafe.Add(ref a, strideA);
+            b = ref Unsafe.Add(ref b, strideB);
+        }
+        ref double row = ref c;
+        Simd.AddTo(c0a, ref row); Simd.AddTo(c0b, ref Unsafe.Add(ref row, Vector512<T>.Count)); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(c1a, ref row); Simd.AddTo(c1b, ref Unsafe.Add(ref row, Vector512<T>.Count)); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(c2a, ref row); Simd.AddTo(c2b, ref Unsafe.Add(ref row, Vector512<T>.Count)); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(c3a, ref row); Simd.AddTo(c3b, ref Unsafe.Add(ref row, Vector512<T>.Count)); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(c4a, ref row); Simd.AddTo(c4b, ref Unsafe.Add(ref row, Vector512<T>.Count)); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(c5a, ref row); Simd.AddTo(c5b, ref Unsafe.Add(ref row, Vector512<T>.Count)); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(c6a, ref row); Simd.AddTo(c6b, ref Unsafe.Add(ref row, Vector512<T>.Count)); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(c7a, ref row); Simd.AddTo(c7b, ref Unsafe.Add(ref row, Vector512<T>.Count)); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(d0, ref Unsafe.Add(ref row, Vector512<T>.Count)); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(d1, ref Unsafe.Add(ref row, Vector512<T>.Count)); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(d2, ref Unsafe.Add(ref row, Vector512<T>.Count)); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(d3, ref Unsafe.Add(ref row, Vector512<T>.Count)); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(d4, ref Unsafe.Add(ref row, Vector512<T>.Count)); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(d5, ref Unsafe.Add(ref row, Vector512<T>.Count)); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(d6, ref Unsafe.Add(ref row, Vector512<T>.Count)); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(d7, ref Unsafe.Add(ref row, Vector512<T>.Count));
+    }
+
     private static void SinglePanel512<T>(ref T a0, nint strideA, ref T b, nint strideB, int samples, int start, int end, ref double c, nint strideC)
     {
         int i = start;
