@@ -134,14 +134,26 @@ public static class MomentLearner
             Report(LearningStage.Decomposition, 0, 0, "decomposing");
             var pencils = new PencilResult[restarts];
             double[] t3 = ThirdOrderTensor(pass2.Moments, 0, m, n);
-            for (int r = 0; r < restarts; r++)
+            // The candidates are independent small problems: one per core, each on a single libtorch thread
+            // (libtorch's intra-op threads only add synchronisation on m x m matrices).
+            int torchThreads = TorchSharp.torch.get_num_threads();
+            TorchSharp.torch.set_num_threads(1);
+            try
             {
-                _cancel.ThrowIfCancellationRequested();
-                double[] c = FourthOrderContraction(pass2.Moments, r, g, restarts, m, n);
-                for (int i = 0; i < c.Length; i++) c[i] += t3[i];
-                pencils[r] = PencilDecomposition.Decompose(b, c, m, _options.PencilTrials, _options.Seed + (ulong)r, _options.PolishIterations);
-                Log($"candidate {r}: relative eigen-gap {pencils[r].RelativeGap:G3}, slice residual {pencils[r].PencilResidual:G3} -> {pencils[r].PolishedResidual:G3} after {pencils[r].PolishIterations} polish iterations");
+                int workers = _options.Threads > 0 ? _options.Threads : Environment.ProcessorCount;
+                Parallel.For(0, restarts, new ParallelOptions { MaxDegreeOfParallelism = workers, CancellationToken = _cancel }, r =>
+                {
+                    double[] c = FourthOrderContraction(pass2.Moments, r, g, restarts, m, n);
+                    for (int i = 0; i < c.Length; i++) c[i] += t3[i];
+                    pencils[r] = PencilDecomposition.Decompose(b, c, m, _options.PencilTrials, _options.Seed + (ulong)r, _options.PolishIterations);
+                });
             }
+            finally
+            {
+                TorchSharp.torch.set_num_threads(torchThreads);
+            }
+            for (int r = 0; r < restarts; r++)
+                Log($"candidate {r}: relative eigen-gap {pencils[r].RelativeGap:G3}, slice residual {pencils[r].PencilResidual:G3} -> {pencils[r].PolishedResidual:G3} after {pencils[r].PolishIterations} polish iterations");
             var tDecomposition = Lap(clock);
 
             // Pass 3: Hermite coefficients r_k = E[y~ He_k(<w_j, x>)] for every candidate's directions.
