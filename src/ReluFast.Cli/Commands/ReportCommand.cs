@@ -26,6 +26,7 @@ internal static class ReportCommand
         var seed = new Option<ulong>("--seed") { Description = "Seed of the streamed samples and of the learner.", DefaultValueFactory = _ => 1 };
         var noise = new Option<double>("--noise") { Description = "Standard deviation of Gaussian label noise added to streamed samples.", DefaultValueFactory = _ => 0 };
         var sweep = new Option<bool>("--samples-sweep") { Description = "Also learn the streamed teacher at several N and plot the parameter error against N (log-log, with a 1/sqrt(N) line)." };
+        var repeats = new Option<int>("--sweep-repeats") { Description = "Independent sample streams learned at each N of the sweep (errors averaged geometrically).", DefaultValueFactory = _ => 3 };
         var sweepCounts = new Option<long[]>("--sweep-counts") { Description = "The N of the sweep (default: --samples / 2^k, k = 5..0).", AllowMultipleArgumentsPerToken = true };
         var output = CommonOptions.RequiredPath("--out", "The report: .html (self-contained page with plots and tables) or .png (the plots side by side).");
         var quiet = CommonOptions.Quiet();
@@ -38,6 +39,7 @@ internal static class ReportCommand
         command.Options.Add(noise);
         command.Options.Add(sweep);
         command.Options.Add(sweepCounts);
+        command.Options.Add(repeats);
         command.Options.Add(output);
         command.Options.Add(quiet);
         command.SetAction(parse =>
@@ -60,6 +62,8 @@ internal static class ReportCommand
             long minimum = MomentLearner.MinimumSamples(truth.InputDim);
             if (spec is null && n < minimum) throw new CliUsageException($"--samples {n} is too few: the learner needs at least {minimum} for d = {truth.InputDim}.");
             IReadOnlyList<long> counts = parse.GetValue(sweepCounts) is { Length: > 0 } given ? given : SampleSweep.DefaultCounts(truth.InputDim, n);
+            int repeatCount = parse.GetValue(repeats);
+            if (repeatCount <= 0) throw new CliUsageException($"--sweep-repeats must be positive, got {repeatCount}.");
             if (parse.GetValue(sweep) && counts.Any(c => c < minimum))
                 throw new CliUsageException($"--sweep-counts: every N must be at least {minimum} for d = {truth.InputDim}.");
 
@@ -68,7 +72,7 @@ internal static class ReportCommand
             var (source, run) = ProgressDisplay.Run(context, show, sink => SpectrumRun(spec, truth, n, s, sigma, sink, context.Cancellation));
             IReadOnlyList<SweepPoint>? points = null;
             if (parse.GetValue(sweep))
-                points = ProgressDisplay.Run(context, show, sink => SampleSweep.Run(truth, counts, truth.Hidden, s + 1, sigma, sink, context.Cancellation));
+                points = ProgressDisplay.Run(context, show, sink => SampleSweep.Run(truth, counts, repeatCount, truth.Hidden, s + 1, sigma, sink, context.Cancellation));
             context.Cancellation.ThrowIfCancellationRequested();
 
             var content = new ReportContent(teacherPath, modelPath, truth, learned, comparison, source, run, points);
@@ -78,7 +82,7 @@ internal static class ReportCommand
                 ($"T_2 eigenvalues by |value| (log scale) with the noise floor and the cut at the chosen m = {run.Hidden}.", ReportPlots.Png(ReportPlots.Spectrum(run))),
             };
             if (points is not null)
-                plots.Add(("Max parameter error of the moment estimate (no refinement) against N, log-log, with the C/sqrt(N) line fitted to the w errors.", ReportPlots.Png(ReportPlots.Sweep(points))));
+                plots.Add(($"Max parameter error of the moment estimate (no refinement; geometric mean of {repeatCount} runs) against N, log-log, with the C/sqrt(N) line fitted to the w errors.", ReportPlots.Png(ReportPlots.Sweep(points))));
             AtomicOutput.Write(outPath, stream =>
             {
                 byte[] bytes = png ? PngComposer.Grid(plots.Select(p => p.Item2).ToArray(), columns: plots.Count) : Encoding.UTF8.GetBytes(HtmlReport.Render(content, plots));

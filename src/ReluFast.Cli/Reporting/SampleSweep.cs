@@ -28,20 +28,28 @@ internal static class SampleSweep
         return counts;
     }
 
-    /// <summary>Runs the sweep.</summary>
-    public static IReadOnlyList<SweepPoint> Run(ReluNetwork teacher, IReadOnlyList<long> counts, int hidden, ulong seed, double noise,
+    /// <summary>Runs the sweep: at each N, <paramref name="repeats"/> independent sample streams, errors averaged (geometric mean).</summary>
+    public static IReadOnlyList<SweepPoint> Run(ReluNetwork teacher, IReadOnlyList<long> counts, int repeats, int hidden, ulong seed, double noise,
         IPassProgress? progress, CancellationToken cancellation)
     {
         var points = new List<SweepPoint>();
         foreach (long n in counts)
         {
-            cancellation.ThrowIfCancellationRequested();
             var clock = Stopwatch.StartNew();
-            var source = new TeacherSampleSource<double>(teacher, n, seed, noise);
-            var options = new LearnerOptions { Hidden = hidden, Refine = false, Seed = seed };
-            var result = MomentLearner.Learn(source, options, LearningProgressAdapter.For(progress, $"sweep N = {n:N0}:"), cancellation);
-            var c = NetworkComparison.Compare(result.MomentEstimate, teacher, testSamples: 10_000);
-            points.Add(new SweepPoint(n, c.WError, c.AError, c.BError, clock.Elapsed.TotalSeconds));
+            double logW = 0, logA = 0, logB = 0;
+            for (int r = 0; r < repeats; r++)
+            {
+                cancellation.ThrowIfCancellationRequested();
+                ulong streamSeed = seed + (ulong)r * 0x9E3779B97F4A7C15UL;
+                var source = new TeacherSampleSource<double>(teacher, n, streamSeed, noise);
+                var options = new LearnerOptions { Hidden = hidden, Refine = false, Seed = seed + (ulong)r };
+                var result = MomentLearner.Learn(source, options, LearningProgressAdapter.For(progress, $"sweep N = {n:N0} ({r + 1}/{repeats}):"), cancellation);
+                var c = NetworkComparison.Compare(result.MomentEstimate, teacher, testSamples: 10_000);
+                logW += Math.Log(c.WError);
+                logA += Math.Log(c.AError);
+                logB += Math.Log(c.BError);
+            }
+            points.Add(new SweepPoint(n, Math.Exp(logW / repeats), Math.Exp(logA / repeats), Math.Exp(logB / repeats), clock.Elapsed.TotalSeconds));
         }
         return points;
     }
