@@ -12,17 +12,18 @@ internal sealed class LearningProgressAdapter(IPassProgress sink, string? prefix
     /// <inheritdoc/>
     public void Report(LearningProgress value)
     {
-        string? name = value.Stage switch
+        string name = value.Stage switch
         {
             LearningStage.Pilot => "pilot and held-out samples",
             LearningStage.SecondMoments => "pass 1: t0, t1, T_2",
             LearningStage.ProjectedTensor => "pass 2: projected T_3 + T_4",
             LearningStage.Coefficients => "pass 3: Hermite coefficients",
             LearningStage.Refinement => "refinement (L-BFGS)",
-            _ => null,
+            LearningStage.Decomposition => "decomposition",
+            _ => "done",
         };
-        if (name is null) return;
-        string unit = value.Stage == LearningStage.Refinement ? "candidates" : "samples";
+        string? unit = value.Stage == LearningStage.Refinement ? null : "samples";
+        // Steps that stream nothing (decomposition, done) report a zero total: no bar, but the previous bar stops.
         sink.Report(prefix is null ? name : $"{prefix} {name}", unit, value.SamplesDone, value.SamplesTotal, value.Elapsed);
     }
 }

@@ -27,7 +27,7 @@ internal static class ProgressDisplay
             new ProgressBarColumn(),
             new PercentageColumn(),
             new RateColumn(),
-            new ElapsedTimeColumn(),
+            new StepTimeColumn(),
             new RemainingTimeColumn());
         return progress.Start(ctx =>
         {
@@ -47,9 +47,10 @@ internal static class ProgressDisplay
     {
         private readonly Lock _lock = new();
         private readonly Dictionary<string, ProgressTask> _tasks = [];
+        private readonly HashSet<ProgressTask> _stopped = [];
         private string? _current;
 
-        public void Report(string pass, string unit, long done, long total, TimeSpan elapsed)
+        public void Report(string pass, string? unit, long done, long total, TimeSpan elapsed)
         {
             lock (_lock)
             {
@@ -61,7 +62,8 @@ internal static class ProgressDisplay
                     if (elapsed < ShowAfter && done < total) return;
                     if (done >= total && elapsed < ShowAfter) return;
                     task = context.AddTask(pass, autoStart: true, maxValue: total);
-                    task.Tag = unit;
+                    // The bar appears late (after a second): start its clock when the step started.
+                    task.Tag = new TaskInfo(unit, DateTime.UtcNow - elapsed);
                     _tasks[pass] = task;
                 }
                 task.MaxValue = total;
@@ -77,12 +79,31 @@ internal static class ProgressDisplay
             }
         }
 
-        private static void Finish(ProgressTask task)
+        private void Finish(ProgressTask task)
         {
-            if (task.IsFinished) return;
+            if (!_stopped.Add(task)) return;
             task.Value = task.MaxValue;
+            if (task.Tag is TaskInfo info) task.Tag = info with { Seconds = (DateTime.UtcNow - info.Started).TotalSeconds };
             task.StopTask();
         }
+    }
+
+    /// <summary>What the rate column needs: the unit (null: no rate), when the step began, and its duration once finished.</summary>
+    private sealed record TaskInfo(string? Unit, DateTime Started, double? Seconds = null);
+
+    /// <summary>Time since the step began (not since its bar appeared), frozen when it finishes.</summary>
+    private sealed class StepTimeColumn : ProgressColumn
+    {
+        protected override bool NoWrap => true;
+
+        public override Spectre.Console.Rendering.IRenderable Render(Spectre.Console.Rendering.RenderOptions options, ProgressTask task, TimeSpan deltaTime)
+        {
+            if (task.Tag is not TaskInfo info) return new Text("");
+            var elapsed = TimeSpan.FromSeconds(info.Seconds ?? (DateTime.UtcNow - info.Started).TotalSeconds);
+            return new Text($"{(int)elapsed.TotalHours:00}:{elapsed.Minutes:00}:{elapsed.Seconds:00}", new Style(Color.Blue));
+        }
+
+        public override int? GetColumnWidth(Spectre.Console.Rendering.RenderOptions options) => 8;
     }
 
     /// <summary>The rate of a task in its unit per second (e.g. <c>12.3 M samples/s</c>).</summary>
@@ -92,9 +113,10 @@ internal static class ProgressDisplay
 
         public override Spectre.Console.Rendering.IRenderable Render(Spectre.Console.Rendering.RenderOptions options, ProgressTask task, TimeSpan deltaTime)
         {
-            double? speed = task.Speed;
-            if (speed is null || task.Tag is not string unit) return new Text("");
-            if (task.IsFinished && task.ElapsedTime is TimeSpan t && t > TimeSpan.Zero) speed = task.MaxValue / t.TotalSeconds;
+            if (task.Tag is not TaskInfo { Unit: string unit } info) return new Text("");
+            // While running: the recent rate; once finished: the average over the whole step.
+            double? speed = info.Seconds is double seconds && seconds > 0 ? task.MaxValue / seconds : task.Speed;
+            if (speed is null) return new Text("");
             return new Text($"{Format(speed.Value)} {unit}/s", new Style(Color.Green));
         }
 
