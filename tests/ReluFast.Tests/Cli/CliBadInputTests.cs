@@ -71,6 +71,16 @@ public sealed class CliBadInputTests : IDisposable
     }
 
     [Fact]
+    public void ZeroInputs()
+    {
+        var (_, y) = Samples(3, 2, 2000);
+        string x = _dir.File("x.npy");
+        File.WriteAllBytes(x, TestData.HandMadeNpy("{'descr': '<f8', 'fortran_order': False, 'shape': (2000, 0), }", []));
+        Learn(x, y).FailedWithBadInput(x, "d = 0");
+        NoOutputLeft("x.npy", "y.npy");
+    }
+
+    [Fact]
     public void NaNInY()
     {
         var (x, y) = Samples(3, 2, 5000, (_, ys) => ys[1234] = double.NaN);
