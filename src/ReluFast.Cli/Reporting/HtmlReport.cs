@@ -55,7 +55,7 @@ internal static class HtmlReport
         html.Append("</table>\n");
 
         var run = content.SpectrumRun;
-        html.Append(inv, $"<h2>T_2 spectrum</h2>\n<p>From {E(content.SpectrumSource)}: {run.Samples:N0} samples, noise floor {run.NoiseFloor:G3}, chosen m = {run.Hidden} ({(run.HiddenWasEstimated ? "from the spectrum" : "given")}).</p>\n");
+        html.Append(inv, $"<h2>T_2 spectrum</h2>\n<p>Samples: {E(content.SpectrumSource)} (N = {run.Samples:N0}). Noise floor {run.NoiseFloor:G3}; chosen m = {run.Hidden} ({(run.HiddenWasEstimated ? "from the spectrum" : "given")}).</p>\n");
         html.Append("<table><tr><th>k</th><th>eigenvalue</th><th>|value| / noise floor</th></tr>\n");
         for (int k = 0; k < run.Spectrum.Count; k++)
             html.Append(inv, $"<tr><td>{k + 1}</td><td>{run.Spectrum[k]:G4}</td><td>{Math.Abs(run.Spectrum[k]) / Math.Max(run.NoiseFloor, 1e-300):F1}</td></tr>\n");

@@ -57,7 +57,8 @@ internal static class ReportPlots
         plot.XLabel("true value");
         plot.YLabel("recovered value");
         plot.Axes.SetLimits(lo - pad, hi + pad, lo - pad, hi + pad);
-        plot.ShowLegend(Alignment.UpperLeft);
+        // Below the axes: off-diagonal points (errors, flipped neurons) may lie in any corner.
+        plot.ShowLegend(Edge.Bottom);
         return plot;
     }
 
@@ -105,7 +106,7 @@ internal static class ReportPlots
         LogAxis(plot.Axes.Left);
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
         plot.Axes.SetLimitsX(0.3, count + 0.7);
-        plot.ShowLegend(Alignment.UpperRight);
+        plot.ShowLegend(Edge.Bottom);
         return plot;
     }
 
