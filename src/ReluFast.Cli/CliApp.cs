@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Help;
+using System.CommandLine.Invocation;
 using ReluFast.Cli.Infrastructure;
 
 namespace ReluFast.Cli;
@@ -30,8 +31,16 @@ internal static class CliApp
         ArgumentNullException.ThrowIfNull(context);
         try
         {
-            ParseResult parse = Program.BuildRoot(context).Parse(args);
-            // Parse errors are bad input: System.CommandLine prints them with the usage and returns 1.
+            // A bare 'relufast' shows the commands.
+            ParseResult parse = Program.BuildRoot(context).Parse(args.Length == 0 ? ["--help"] : args);
+            if (parse.Errors.Count > 0 && parse.Action is ParseErrorAction)
+            {
+                // Bad input in the command line itself: the same one-line errors as every other bad input,
+                // and a pointer to the usage (instead of the whole help text on standard output).
+                foreach (var error in parse.Errors) context.Error.WriteLine($"error: {error.Message}");
+                context.Error.WriteLine($"Run '{CommandPath(parse.CommandResult.Command)} --help' for the usage.");
+                return ExitCodes.BadInput;
+            }
             return parse.Invoke(new InvocationConfiguration
             {
                 Output = context.Output,
@@ -47,6 +56,13 @@ internal static class CliApp
         {
             context.Output.Flush();
         }
+    }
+
+    private static string CommandPath(Command command)
+    {
+        var names = new List<string>();
+        for (Symbol? symbol = command; symbol is Command c; symbol = c.Parents.FirstOrDefault()) names.Insert(0, c.Name);
+        return string.Join(' ', names);
     }
 
     /// <summary>Runs <paramref name="args"/> with captured output; for tests and embedding.</summary>

@@ -14,11 +14,14 @@ internal static class ErrorReporter
     public const string DebugVariable = "RELUFAST_DEBUG";
 
     /// <summary>Prints <paramref name="exception"/> to <paramref name="error"/> and returns the exit code for it.</summary>
-    public static int Report(Exception exception, TextWriter error)
+    /// <param name="exception">What went wrong.</param>
+    /// <param name="error">Standard error.</param>
+    /// <param name="debug">Print the stack trace too; by default when <see cref="DebugVariable"/> is set.</param>
+    public static int Report(Exception exception, TextWriter error, bool? debug = null)
     {
         try
         {
-            return ReportCore(exception, error);
+            return ReportCore(exception, error, debug ?? DebugEnabled);
         }
         catch (Exception failure) when (failure is not OutOfMemoryException)
         {
@@ -28,14 +31,14 @@ internal static class ErrorReporter
         }
     }
 
-    private static int ReportCore(Exception exception, TextWriter error)
+    private static int ReportCore(Exception exception, TextWriter error, bool debug)
     {
         exception = Unwrap(exception);
         int code = Classify(exception);
         error.WriteLine(code == ExitCodes.Cancelled
             ? "error: cancelled; no output file was written."
             : $"error: {exception.Message}");
-        if (DebugEnabled) error.WriteLine(exception.ToString());
+        if (debug) error.WriteLine(exception.ToString());
         error.Flush();
         return code;
     }

@@ -179,8 +179,10 @@ public sealed class CliBadInputTests : IDisposable
         string folder = Path.Combine(_dir.Path, "gen");
         Cli.Run("generate", "--dim", "0", "--hidden", "2", "--samples", "10", "--seed", "1", "--out", folder).FailedWithBadInput("--dim");
         Cli.Run("generate", "--dim", "3", "--hidden", "2", "--samples", "10", "--seed", "1", "--out", folder, "--noise", "-1").FailedWithBadInput("--noise");
-        Assert.Equal(1, Cli.Run("generate", "--dim", "3", "--hidden", "2", "--samples", "10", "--seed", "1", "--out", folder, "--dtype", "int8").ExitCode);
-        Assert.Equal(1, Cli.Run("generate", "--dim", "three", "--hidden", "2", "--samples", "10", "--seed", "1", "--out", folder).ExitCode);
+        Cli.Run("generate", "--dim", "3", "--hidden", "2", "--samples", "10", "--seed", "1", "--out", folder, "--dtype", "int8").FailedWithBadInput("int8", "float32", "relufast generate --help");
+        var parse = Cli.Run("generate", "--dim", "three", "--hidden", "2", "--samples", "10", "--seed", "1", "--out", folder).FailedWithBadInput("'three'", "--dim");
+        Assert.Equal("", parse.Output);
+        Cli.Run("generate", "--dim", "3").FailedWithBadInput("--out", "is required");
         Assert.False(Directory.Exists(folder));
     }
 
