@@ -1,5 +1,6 @@
 using System.CommandLine;
 using ReluFast.Cli.Commands;
+using ReluFast.Cli.Infrastructure;
 
 namespace ReluFast.Cli;
 
@@ -7,9 +8,27 @@ internal static class Program
 {
     private static int Main(string[] args)
     {
-        var root = new RootCommand("relufast: learn a depth-2 ReLU network with biases, f(x) = a^T relu(W^T x + b), from Gaussian samples by the method of moments.");
+        using var cancellation = new CancellationTokenSource();
+        // Ctrl-C cancels the command's token; the command stops at its next check and writes nothing.
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            cancellation.Cancel();
+        };
+        return CliApp.Run(args, CliContext.ForConsole(cancellation.Token));
+    }
+
+    /// <summary>The command tree. Commands that write through <paramref name="context"/> can be run in-process with captured output.</summary>
+    internal static Command BuildRoot(CliContext context)
+    {
+        var root = CliApp.CreateRoot("relufast: learn a depth-2 ReLU network with biases, f(x) = a^T relu(W^T x + b), from Gaussian samples by the method of moments.");
         root.Subcommands.Add(InfoCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
-        return root.Parse(args).Invoke();
+        root.Subcommands.Add(BenchCommand.Create());
+        root.Subcommands.Add(GenerateCommand.Create(context));
+        root.Subcommands.Add(LearnCommand.Create(context));
+        root.Subcommands.Add(EvaluateCommand.Create(context));
+        root.Subcommands.Add(ReportCommand.Create(context));
+        return root;
     }
 }

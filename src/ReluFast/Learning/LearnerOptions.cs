@@ -1,3 +1,5 @@
+using ReluFast.Interop;
+
 namespace ReluFast.Learning;
 
 /// <summary>Settings of <see cref="MomentLearner"/>. The defaults suit N = 10^6 .. 10^8 samples.</summary>
@@ -41,6 +43,12 @@ public sealed record LearnerOptions
 
     /// <summary>Samples per block of the moment passes.</summary>
     public int BlockSize { get; init; } = 4096;
+
+    /// <summary>
+    /// Where the moment passes and the refinement run: <see cref="ComputeDevice.Cpu"/> (the SIMD engine) or a
+    /// CUDA device (libtorch's moment engine and autograd objective; one worker thread feeds the device).
+    /// </summary>
+    public ComputeDevice Device { get; init; } = ComputeDevice.Cpu;
 
     /// <summary>Seed of the learner's own random choices (g, the pencil's u).</summary>
     public ulong Seed { get; init; } = 1;

@@ -62,6 +62,8 @@ public static class MomentLearner
         private readonly int _d;
         private readonly long _n;
         private readonly List<string> _log = [];
+        private readonly TorchMomentEngine? _deviceEngine;
+        private readonly TorchSharp.torch.Device? _torchDevice;
 
         // The subsample kept in memory: pilot prefix, refinement set, held-out set.
         private double[] _localX = [];
@@ -76,6 +78,11 @@ public static class MomentLearner
             _cancel = cancellationToken;
             _d = source.Dimension;
             _n = source.Count;
+            if (options.Device.Kind != Interop.ComputeDeviceKind.Cpu)
+            {
+                _torchDevice = options.Device.Resolve(); // throws TorchUnavailableException with the reason when absent
+                _deviceEngine = new TorchMomentEngine(options.Device.ToString());
+            }
         }
 
         public LearningResult Execute()
@@ -90,7 +97,7 @@ public static class MomentLearner
             var tPilot = Lap(clock);
 
             // Pass 1: t0, t1 and T_2 with the linear control variate (section 3/5).
-            var pass1 = RunPass(LearningStage.SecondMoments, () => new SecondMomentWorker<T>(ControlVariate.Linear(t0Pilot, t1Pilot), _options.BlockSize));
+            var pass1 = RunPass(LearningStage.SecondMoments, () => new SecondMomentWorker<T>(ControlVariate.Linear(t0Pilot, t1Pilot), _options.BlockSize, _deviceEngine));
             double n = _n;
             var gram = new double[_d * _d];
             var first = new double[_d];
@@ -126,21 +133,33 @@ public static class MomentLearner
             double[] g = new double[m * restarts];
             new CounterGaussian(_options.Seed, key: 0x6A).Fill(0, g);
             T[] gT = Array.ConvertAll(g, v => T.CreateTruncating(v));
-            var pass2 = RunPass(LearningStage.ProjectedTensor, () => new ProjectedMomentWorker<T>(uT, _d, m, gT, restarts, quadratic, _options.BlockSize));
+            var pass2 = RunPass(LearningStage.ProjectedTensor, () => new ProjectedMomentWorker<T>(uT, _d, m, gT, restarts, quadratic, _options.BlockSize, _deviceEngine));
             var tPass2 = Lap(clock);
 
             // Decomposition of each candidate C_r = T_3 + T_4(., ., ., g_r).
             Report(LearningStage.Decomposition, 0, 0, "decomposing");
             var pencils = new PencilResult[restarts];
             double[] t3 = ThirdOrderTensor(pass2.Moments, 0, m, n);
-            for (int r = 0; r < restarts; r++)
+            // The candidates are independent small problems: one per core, each on a single libtorch thread
+            // (libtorch's intra-op threads only add synchronisation on m x m matrices).
+            int torchThreads = TorchSharp.torch.get_num_threads();
+            TorchSharp.torch.set_num_threads(1);
+            try
             {
-                _cancel.ThrowIfCancellationRequested();
-                double[] c = FourthOrderContraction(pass2.Moments, r, g, restarts, m, n);
-                for (int i = 0; i < c.Length; i++) c[i] += t3[i];
-                pencils[r] = PencilDecomposition.Decompose(b, c, m, _options.PencilTrials, _options.Seed + (ulong)r, _options.PolishIterations);
-                Log($"candidate {r}: relative eigen-gap {pencils[r].RelativeGap:G3}, slice residual {pencils[r].PencilResidual:G3} -> {pencils[r].PolishedResidual:G3} after {pencils[r].PolishIterations} polish iterations");
+                int workers = _options.Threads > 0 ? _options.Threads : Environment.ProcessorCount;
+                Parallel.For(0, restarts, new ParallelOptions { MaxDegreeOfParallelism = workers, CancellationToken = _cancel }, r =>
+                {
+                    double[] c = FourthOrderContraction(pass2.Moments, r, g, restarts, m, n);
+                    for (int i = 0; i < c.Length; i++) c[i] += t3[i];
+                    pencils[r] = PencilDecomposition.Decompose(b, c, m, _options.PencilTrials, _options.Seed + (ulong)r, _options.PolishIterations);
+                });
             }
+            finally
+            {
+                TorchSharp.torch.set_num_threads(torchThreads);
+            }
+            for (int r = 0; r < restarts; r++)
+                Log($"candidate {r}: relative eigen-gap {pencils[r].RelativeGap:G3}, slice residual {pencils[r].PencilResidual:G3} -> {pencils[r].PolishedResidual:G3} after {pencils[r].PolishIterations} polish iterations");
             foreach (var pencil in pencils) DistributedPass.ShareFromRankZero(_options.Reducer, pencil.Factors);
             var tDecomposition = Lap(clock);
 
@@ -151,7 +170,7 @@ public static class MomentLearner
                 for (int i = 0; i < m; i++)
                     for (int k = 0; k < m; k++)
                         directions[k * columns + r * m + i] = pencils[r].Factors[k * m + i];
-            var pass3 = RunPass(LearningStage.Coefficients, () => new CoefficientWorker<T>(uT, _d, m, directions, columns, 4, quadratic, _options.BlockSize));
+            var pass3 = RunPass(LearningStage.Coefficients, () => new CoefficientWorker<T>(uT, _d, m, directions, columns, 4, quadratic, _options.BlockSize, _deviceEngine));
             var candidates = new CandidateState[restarts];
             for (int r = 0; r < restarts; r++)
                 candidates[r] = BuildCandidate(r, pencils[r], pass3.Moments, directions, columns, m, u, b, t0, t1, t1z, n);
@@ -230,7 +249,9 @@ public static class MomentLearner
             var (start, count) = DistributedPass.Slice(_n, _options.Reducer);
             Report(stage, 0, count, $"{stage}: streaming {count} samples" + (count != _n ? $" [{start}, {start + count}) of {_n}" : string.Empty));
             var adapter = _progress is null ? null : new PassProgress(this, stage);
-            var worker = SamplePass.Run(_source, create, new SamplePassOptions(_options.Threads, _options.BlockSize, start, count), adapter, _cancel);
+            // A device engine is fed by one thread (libtorch parallelises each block on the device).
+            int threads = _deviceEngine is null ? _options.Threads : 1;
+            var worker = SamplePass.Run(_source, create, new SamplePassOptions(threads, _options.BlockSize, start, count), adapter, _cancel);
             DistributedPass.Reduce(worker, _options.Reducer);
             return worker;
         }
@@ -359,8 +380,8 @@ public static class MomentLearner
             // the whole refinement set only when the data are not fitted exactly (noisy labels).
             int parameters = candidates[0].Moment.Hidden * (_d + 2) + _d + 1;
             int small = Math.Min(_refineCount, Math.Max(20_000, 30 * parameters));
-            using var quick = new Refinement(_localX.AsSpan(0, small * _d), _localY.AsSpan(0, small), _d, threads: _options.Threads);
-            using var full = small < _refineCount ? new Refinement(_localX.AsSpan(0, _refineCount * _d), _localY.AsSpan(0, _refineCount), _d, threads: _options.Threads) : null;
+            using var quick = new Refinement(_localX.AsSpan(0, small * _d), _localY.AsSpan(0, small), _d, _torchDevice, _options.Threads);
+            using var full = small < _refineCount ? new Refinement(_localX.AsSpan(0, _refineCount * _d), _localY.AsSpan(0, _refineCount), _d, _torchDevice, _options.Threads) : null;
             int toRefine = Math.Min(_options.RefinedCandidates, ranked.Length);
             CandidateState? best = null;
             for (int k = 0; k < toRefine; k++)

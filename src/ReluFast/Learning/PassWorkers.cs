@@ -12,10 +12,12 @@ internal sealed partial class SecondMomentWorker<T> : IMomentWorker<T, SecondMom
 {
     private readonly ControlVariate _controlVariate;
     private readonly T[] _centred;
+    private readonly TorchMomentEngine? _device;
 
-    public SecondMomentWorker(ControlVariate controlVariate, int blockSize)
+    public SecondMomentWorker(ControlVariate controlVariate, int blockSize, TorchMomentEngine? device = null)
     {
         _controlVariate = controlVariate;
+        _device = device;
         _centred = new T[blockSize];
         Moments = new WeightedGramAccumulator<T>(controlVariate.Dimension);
     }
@@ -28,7 +30,8 @@ internal sealed partial class SecondMomentWorker<T> : IMomentWorker<T, SecondMom
     {
         Span<T> centred = _centred.AsSpan(0, y.Length);
         _controlVariate.Apply(x, y, centred);
-        Moments.Accumulate(x, centred);
+        if (_device is null) Moments.Accumulate(x, centred);
+        else _device.AccumulateWeightedGram(Moments, x, centred);
         SumOfSquares += double.CreateTruncating(TensorPrimitives.SumOfSquares<T>(centred));
     }
 
@@ -50,10 +53,12 @@ internal sealed partial class ProjectedMomentWorker<T> : IMomentWorker<T, Projec
     private readonly int _d, _m, _restarts;
     private readonly ControlVariate _controlVariate;
     private readonly T[] _z, _centred, _weights, _contractions;
+    private readonly TorchMomentEngine? _device;
 
     // basis: U, d x m row-major; directions: g_1..g_R as the columns of an m x R row-major matrix.
-    public ProjectedMomentWorker(T[] basis, int d, int m, T[] directions, int restarts, ControlVariate controlVariate, int blockSize)
+    public ProjectedMomentWorker(T[] basis, int d, int m, T[] directions, int restarts, ControlVariate controlVariate, int blockSize, TorchMomentEngine? device = null)
     {
+        _device = device;
         _basis = basis;
         _directions = directions;
         _d = d; _m = m; _restarts = restarts;
@@ -82,7 +87,8 @@ internal sealed partial class ProjectedMomentWorker<T> : IMomentWorker<T, Projec
             Span<T> weight = _weights.AsSpan((1 + r) * n, n);
             for (int j = 0; j < n; j++) weight[j] = centred[j] * contractions[j * _restarts + r];
         }
-        Moments.Accumulate(z, _weights.AsSpan(0, (1 + _restarts) * n));
+        if (_device is null) Moments.Accumulate(z, _weights.AsSpan(0, (1 + _restarts) * n));
+        else _device.AccumulateProjectedTensor(Moments, z, _weights.AsSpan(0, (1 + _restarts) * n));
     }
 
     public void Merge(ProjectedMomentWorker<T> other) => Moments.Merge(other.Moments);
@@ -98,10 +104,12 @@ internal sealed partial class CoefficientWorker<T> : IMomentWorker<T, Coefficien
     private readonly int _d, _m;
     private readonly ControlVariate _controlVariate;
     private readonly T[] _z, _centred;
+    private readonly TorchMomentEngine? _device;
 
     // directions: m x count row-major; column j is v_j.
-    public CoefficientWorker(T[] basis, int d, int m, double[] directions, int count, int maxOrder, ControlVariate controlVariate, int blockSize)
+    public CoefficientWorker(T[] basis, int d, int m, double[] directions, int count, int maxOrder, ControlVariate controlVariate, int blockSize, TorchMomentEngine? device = null)
     {
+        _device = device;
         _basis = basis;
         _d = d; _m = m;
         _controlVariate = controlVariate;
@@ -119,7 +127,8 @@ internal sealed partial class CoefficientWorker<T> : IMomentWorker<T, Coefficien
         Projection.Project(x, _d, _basis, _m, z);
         Span<T> centred = _centred.AsSpan(0, n);
         _controlVariate.Apply(z, y, centred);
-        Moments.Accumulate(z, centred);
+        if (_device is null) Moments.Accumulate(z, centred);
+        else _device.AccumulateHermiteProjection(Moments, z, centred);
     }
 
     public void Merge(CoefficientWorker<T> other) => Moments.Merge(other.Moments);

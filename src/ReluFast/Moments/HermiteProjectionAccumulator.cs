@@ -70,6 +70,7 @@ public sealed class HermiteProjectionAccumulator<T> where T : unmanaged, IBinary
 
     /// <summary>Adds a block of n samples: x is n x d row-major, response has n entries.</summary>
     /// <exception cref="ArgumentException">The lengths do not match d.</exception>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void Accumulate(ReadOnlySpan<T> x, ReadOnlySpan<T> response)
     {
         int d = Dimension, m = Hidden, n = response.Length;
@@ -95,6 +96,7 @@ public sealed class HermiteProjectionAccumulator<T> where T : unmanaged, IBinary
     }
 
     // g_k = r He_k(s) obeys the same recurrence as He_k (ALGORITHM.md section 2): g_{k+1} = s g_k - k g_{k-1}.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void AccumulateHermite(ReadOnlySpan<double> s, ReadOnlySpan<T> r, int m)
     {
         int n = r.Length, col = 0, orders = MaxOrder + 1;

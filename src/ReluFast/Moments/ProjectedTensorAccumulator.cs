@@ -24,12 +24,14 @@ public sealed class ProjectedTensorAccumulator<T> where T : unmanaged, IBinaryFl
     private readonly int _tile;
     private readonly double[] _weightSums;
     private readonly double[] _first;  // L x stride
-    private readonly double[] _second; // L x pairStride (pair order j-major)
+    private readonly double[] _second; // L x stride x stride; entries with i <= j are valid
     private readonly double[] _third;  // L x pairStride x stride: row p(i, j), column k; valid for k >= j
-    private readonly T[] _padded;      // tile x stride (+ one vector of slack)
-    private readonly T[] _scaled;      // tile x stride: c o z
-    private readonly T[] _pairs;       // tile x pairStride
-    private readonly T[] _columnSums;  // pairStride
+    private readonly int _rowStride;   // row stride of the z and c o z tiles (an odd number of cache lines)
+    private readonly int _pairRowStride; // row stride of the pair-feature tile
+    private readonly AlignedBuffer<T> _padded; // tile x rowStride (+ one vector of slack): z, zero-padded
+    private readonly AlignedBuffer<T> _scaled; // tile x rowStride: c o z
+    private readonly AlignedBuffer<T> _pairs;  // tile x pairRowStride
+    private readonly T[] _columnSums;  // stride
     private readonly int[] _rowEnds;
 
     /// <summary>Creates an empty accumulator for z in R^<paramref name="dimension"/> and <paramref name="weightCount"/> weight vectors.</summary>
@@ -42,23 +44,25 @@ public sealed class ProjectedTensorAccumulator<T> where T : unmanaged, IBinaryFl
         ArgumentOutOfRangeException.ThrowIfGreaterThan(dimension, 1024);
         Dimension = dimension;
         WeightCount = weightCount;
-        int unit = PrefixGemm.BlockWidth<T>();
+        int unit = PrefixGemm.PanelWidth<T>();
         _stride = Simd.RoundUp(dimension, unit);
         _pairCount = PairFeatures.Count(dimension);
         _pairStride = Simd.RoundUp(_pairCount + unit, unit);
         int size = MomentState.ElementSize<T>();
-        _tile = Math.Clamp(262144 / (_pairStride * size), 16, 512) & ~7;
+        _rowStride = AlignedBuffer<T>.ConflictFreeStride(_stride);
+        _pairRowStride = AlignedBuffer<T>.ConflictFreeStride(_pairStride);
+        _tile = Math.Clamp(262144 / (_pairRowStride * size), 16, 512) & ~7;
         _weightSums = new double[weightCount];
         _first = new double[weightCount * _stride];
-        _second = new double[weightCount * _pairStride];
+        _second = new double[weightCount * _stride * _stride];
         _third = new double[checked(weightCount * _pairStride * _stride)];
-        _padded = new T[_tile * _stride + unit];
-        _scaled = new T[_tile * _stride];
-        _pairs = new T[_tile * _pairStride];
-        _columnSums = new T[Math.Max(_pairStride, _stride)];
+        _padded = new AlignedBuffer<T>(_tile * _rowStride + unit);
+        _scaled = new AlignedBuffer<T>(_tile * _rowStride);
+        _pairs = new AlignedBuffer<T>(_tile * _pairRowStride);
+        _columnSums = new T[_stride];
         _rowEnds = new int[_stride / unit];
-        for (int q = 0; q < _rowEnds.Length; q++)
-            _rowEnds[q] = Simd.RoundUp(PairFeatures.Count(Math.Min((q + 1) * unit, dimension)), 4); // pairs with j < last column of the block
+        for (int v = 0; v < _rowEnds.Length; v++)
+            _rowEnds[v] = Simd.RoundUp(PairFeatures.Count(Math.Min((v + 1) * unit, dimension)), 4); // pairs (i, j) with j <= the panel's last column
     }
 
     /// <summary>Projected dimension m.</summary>
@@ -77,6 +81,7 @@ public sealed class ProjectedTensorAccumulator<T> where T : unmanaged, IBinaryFl
 
     /// <summary>Adds a block of n samples: z is n x m row-major, weights is L x n (weight l at [l n, (l+1) n)).</summary>
     /// <exception cref="ArgumentException">The lengths do not match m and L.</exception>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void Accumulate(ReadOnlySpan<T> z, ReadOnlySpan<T> weights)
     {
         int m = Dimension, l = WeightCount;
@@ -86,15 +91,19 @@ public sealed class ProjectedTensorAccumulator<T> where T : unmanaged, IBinaryFl
         for (int k0 = 0; k0 < n; k0 += _tile)
         {
             int nt = Math.Min(_tile, n - k0);
-            for (int k = 0; k < nt; k++) z.Slice((k0 + k) * m, m).CopyTo(_padded.AsSpan(k * _stride, m));
+            Span<T> padded = _padded.Span, scaled = _scaled.Span, pairs = _pairs.Span;
+            bool fused = m == _stride; // whole vectors: the first scaling pass also makes the aligned copy
+            if (!fused)
+                for (int k = 0; k < nt; k++) z.Slice((k0 + k) * m, m).CopyTo(padded.Slice(k * _rowStride, m));
             for (int q = 0; q < l; q++)
             {
-                _weightSums[q] += RowScaling.Run<T>(_padded, _stride, weights.Slice(q * n + k0, nt), _stride, _scaled, _stride, _columnSums);
+                _weightSums[q] += fused && q == 0
+                    ? RowScaling.Run<T>(z.Slice(k0 * m, nt * m), m, weights.Slice(k0, nt), _stride, scaled, _rowStride, _columnSums, padded)
+                    : RowScaling.Run<T>(padded, _rowStride, weights.Slice(q * n + k0, nt), _stride, scaled, _rowStride, _columnSums);
                 Simd.AddTo<T>(_columnSums.AsSpan(0, m), _first.AsSpan(q * _stride, m));
-                PairFeatures.Build<T>(_padded, _scaled, _stride, m, nt, _pairs, _pairStride);
-                PairFeatures.ColumnSums<T>(_pairs, _pairStride, nt, _pairStride, _columnSums);
-                Simd.AddTo<T>(_columnSums.AsSpan(0, _pairCount), _second.AsSpan(q * _pairStride, _pairCount));
-                PrefixGemm.Run<T>(_pairs, _pairStride, _padded, _stride, nt, _rowEnds, _third.AsSpan(q * _pairStride * _stride, _pairStride * _stride), _stride);
+                PrefixGemm.RunUpperTriangle<T>(scaled, _rowStride, padded, _rowStride, nt, _rowEnds.Length, _second.AsSpan(q * _stride * _stride, _stride * _stride), _stride);
+                PairFeatures.Build<T>(padded, scaled, _rowStride, m, nt, pairs, _pairRowStride);
+                PrefixGemm.Run<T>(pairs, _pairRowStride, padded, _rowStride, nt, _rowEnds, _third.AsSpan(q * _pairStride * _stride, _pairStride * _stride), _stride);
             }
         }
         Count += n;
@@ -117,10 +126,10 @@ public sealed class ProjectedTensorAccumulator<T> where T : unmanaged, IBinaryFl
         CheckWeight(l);
         int m = Dimension;
         RequireLength(destination, m * m);
-        ReadOnlySpan<double> s = _second.AsSpan(l * _pairStride, _pairCount);
+        ReadOnlySpan<double> s = _second.AsSpan(l * _stride * _stride, _stride * _stride);
         for (int j = 0; j < m; j++)
             for (int i = 0; i <= j; i++)
-                destination[i * m + j] = destination[j * m + i] = s[j * (j + 1) / 2 + i];
+                destination[i * m + j] = destination[j * m + i] = s[i * _stride + j];
     }
 
     /// <summary>Copies sum_j c_lj z_j (x) z_j (x) z_j (m^3, full symmetric, entry (i, j, k) at (i m + j) m + k).</summary>
@@ -179,7 +188,8 @@ public sealed class ProjectedTensorAccumulator<T> where T : unmanaged, IBinaryFl
         {
             destination[p++] = _weightSums[q];
             _first.AsSpan(q * _stride, m).CopyTo(destination.Slice(p, m)); p += m;
-            _second.AsSpan(q * _pairStride, _pairCount).CopyTo(destination.Slice(p, _pairCount)); p += _pairCount;
+            for (int j = 0; j < m; j++)
+                for (int i = 0; i <= j; i++) destination[p++] = _second[(q * _stride + i) * _stride + j];
             ReadOnlySpan<double> t = _third.AsSpan(q * _pairStride * _stride, _pairStride * _stride);
             for (int j = 0; j < m; j++)
                 for (int i = 0; i <= j; i++)
@@ -200,7 +210,8 @@ public sealed class ProjectedTensorAccumulator<T> where T : unmanaged, IBinaryFl
         {
             _weightSums[q] += state[p++];
             for (int i = 0; i < m; i++) _first[q * _stride + i] += state[p++];
-            for (int i = 0; i < _pairCount; i++) _second[q * _pairStride + i] += state[p++];
+            for (int j = 0; j < m; j++)
+                for (int i = 0; i <= j; i++) _second[(q * _stride + i) * _stride + j] += state[p++];
             Span<double> t = _third.AsSpan(q * _pairStride * _stride, _pairStride * _stride);
             for (int j = 0; j < m; j++)
                 for (int i = 0; i <= j; i++)

@@ -16,6 +16,7 @@ public static class Projection
     /// SIMD (4 samples x up to 4 vectors of outputs per register tile); does not allocate.
     /// </summary>
     /// <exception cref="ArgumentException">The lengths do not match d and m.</exception>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void Project<T>(ReadOnlySpan<T> x, int dimension, ReadOnlySpan<T> u, int projected, Span<T> z)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {

@@ -12,11 +12,20 @@ namespace ReluFast.Moments;
 /// <remarks>
 /// Thread t gets the contiguous range of blocks [t B / P, (t + 1) B / P) of the B blocks, processes them in
 /// order, and the workers are merged in thread order into worker 0, so a pass is bit-identical for the same
-/// source, range, block size and thread count. Each thread allocates its block buffers once per pass.
+/// source, range, block size and thread count. A block whose x is larger than 256 KiB is read and handed to
+/// the worker in consecutive chunks of at most that size (in order), so the worker finds it in L2; the chunk
+/// size depends only on d and T. Each thread allocates its buffers once per pass.
 /// </remarks>
 public static class SamplePass
 {
     private static readonly long s_reportInterval = Stopwatch.Frequency / 10;
+
+    /// <summary>Bytes of x read and accumulated at a time: small enough that the worker reads the chunk from L2.</summary>
+    internal const int ChunkBytes = 262144;
+
+    /// <summary>Samples per chunk: the block, or fewer so that x of one chunk is at most <see cref="ChunkBytes"/>.</summary>
+    internal static int ChunkSize(int blockSize, int dimension, int elementSize) =>
+        Math.Clamp(ChunkBytes / Math.Max(1, dimension * elementSize), 1, blockSize);
 
     /// <summary>
     /// Runs one pass over the source and returns the merged worker (the first one created).
@@ -42,6 +51,7 @@ public static class SamplePass
         int blockSize = options.BlockSize;
         long blocks = (count + blockSize - 1) / blockSize;
         int d = source.Dimension;
+        int chunk = ChunkSize(blockSize, d, System.Runtime.CompilerServices.Unsafe.SizeOf<T>());
 
         var workers = new TWorker[threads];
         for (int t = 0; t < threads; t++) workers[t] = createWorker();
@@ -56,17 +66,20 @@ public static class SamplePass
             {
                 long first = blocks * t / threads, last = blocks * (t + 1) / threads;
                 if (first == last) return;
-                var x = new T[checked(blockSize * d)];
-                var y = new T[blockSize];
+                var x = new T[checked(chunk * d)];
+                var y = new T[chunk];
                 TWorker worker = workers[t];
                 for (long b = first; b < last; b++)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
-                    long s = start + b * blockSize;
-                    int n = (int)Math.Min(blockSize, start + count - s);
-                    source.Read(s, x.AsSpan(0, n * d), y.AsSpan(0, n));
-                    worker.Accumulate(x.AsSpan(0, n * d), y.AsSpan(0, n));
-                    long total = Interlocked.Add(ref done, n);
+                    long blockStart = start + b * blockSize, blockEnd = Math.Min(blockStart + blockSize, start + count);
+                    for (long s = blockStart; s < blockEnd; s += chunk)
+                    {
+                        int n = (int)Math.Min(chunk, blockEnd - s);
+                        source.Read(s, x.AsSpan(0, n * d), y.AsSpan(0, n));
+                        worker.Accumulate(x.AsSpan(0, n * d), y.AsSpan(0, n));
+                    }
+                    long total = Interlocked.Add(ref done, blockEnd - blockStart);
                     if (progress is not null)
                     {
                         long now = clock.ElapsedTicks, previous = Interlocked.Read(ref lastReport);

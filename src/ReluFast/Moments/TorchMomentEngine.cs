@@ -121,20 +121,25 @@ public sealed class TorchMomentEngine
     /// <summary>sum c (L), sum c x (L x d), sum c x x^T (L x d x d) for x (n x d) and c (L x n): X^T diag(c) X by matmul.</summary>
     internal static (Tensor Sums, Tensor First, Tensor Gram) GramTensors(Tensor x, Tensor c)
     {
+        if (c.shape[0] == 1)
+        {
+            Tensor s1 = x * c[0].unsqueeze(1);                        // n x d: one 2-D matmul
+            return (c.sum(dim: 1), s1.sum(dim: 0).unsqueeze(0), s1.T.matmul(x).unsqueeze(0));
+        }
         Tensor scaled = c.unsqueeze(2) * x.unsqueeze(0);            // L x n x d
         return (c.sum(dim: 1), scaled.sum(dim: 1), scaled.transpose(1, 2).matmul(x)); // (L x d x n) @ (n x d)
     }
 
     /// <summary>sum c, sum c z, sum c z z^T and sum c z (x) z (x) z (full m^3, by einsum over chunks of samples).</summary>
-    internal static (Tensor Sums, Tensor First, Tensor Second, Tensor Third) TensorMoments(Tensor z, Tensor c)
+    internal static (Tensor Sums, Tensor First, Tensor Second, Tensor Third) TensorMoments(Tensor z, Tensor c, long chunk = TensorChunk)
     {
         long n = z.shape[0], m = z.shape[1], l = c.shape[0];
         Tensor third = zeros([l, m, m, m], dtype: z.dtype, device: z.device);
         Tensor second = zeros([l, m, m], dtype: z.dtype, device: z.device);
-        for (long k0 = 0; k0 < n; k0 += TensorChunk)
+        for (long k0 = 0; k0 < n; k0 += chunk)
         {
             using var chunkScope = NewDisposeScope();
-            long k1 = Math.Min(n, k0 + TensorChunk);
+            long k1 = Math.Min(n, k0 + chunk);
             Tensor zc = z[TensorIndex.Slice(k0, k1)], cc = c[TensorIndex.Colon, TensorIndex.Slice(k0, k1)];
             second.add_(einsum("ln,ni,nj->lij", cc, zc, zc));
             third.add_(einsum("lnij,nk->lijk", einsum("ln,ni,nj->lnij", cc, zc, zc), zc));

@@ -18,13 +18,14 @@ namespace ReluFast.Moments;
 /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
 public sealed class WeightedGramAccumulator<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
 {
-    private readonly int _stride;       // padded row stride of x copies and of the Gram storage
+    private readonly int _stride;       // d padded to whole vectors: the row stride of the Gram storage
+    private readonly int _rowStride;    // row stride of the tile copies (an odd number of cache lines)
     private readonly int _tile;         // samples per tile
     private readonly double[] _weightSums;
     private readonly double[] _first;   // L x stride
     private readonly double[] _gram;    // L x stride x stride; entries with i <= j are valid
-    private readonly T[] _padded;       // tile x stride copy of x when d is not a multiple of the pad unit
-    private readonly T[] _scaled;       // tile x stride: c o x
+    private readonly AlignedBuffer<T> _copy;   // tile x rowStride: x, zero-padded
+    private readonly AlignedBuffer<T> _scaled; // tile x rowStride: c o x
     private readonly T[] _columnSums;   // stride
     private readonly int[] _rowEnds;
 
@@ -37,21 +38,24 @@ public sealed class WeightedGramAccumulator<T> where T : unmanaged, IBinaryFloat
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(weightCount);
         Dimension = dimension;
         WeightCount = weightCount;
-        int unit = PrefixGemm.BlockWidth<T>();
+        int unit = PrefixGemm.PanelWidth<T>();
         _stride = Simd.RoundUp(dimension, unit);
-        _tile = TileSize(_stride, MomentState.ElementSize<T>());
+        _rowStride = AlignedBuffer<T>.ConflictFreeStride(_stride);
+        _tile = TileSize(_rowStride, MomentState.ElementSize<T>());
         _weightSums = new double[weightCount];
         _first = new double[weightCount * _stride];
         _gram = new double[(long)weightCount * _stride * _stride <= int.MaxValue ? weightCount * _stride * _stride : throw new ArgumentOutOfRangeException(nameof(dimension), "The Gram matrices would not fit in one array.")];
-        _padded = _stride == dimension ? [] : new T[_tile * _stride];
-        _scaled = new T[_tile * _stride];
+        _copy = new AlignedBuffer<T>(_tile * _rowStride);
+        _scaled = new AlignedBuffer<T>(_tile * _rowStride);
         _columnSums = new T[_stride];
         _rowEnds = new int[_stride / unit];
-        for (int q = 0; q < _rowEnds.Length; q++) _rowEnds[q] = (q + 1) * unit; // upper triangle: rows up to the block's last column
+        for (int v = 0; v < _rowEnds.Length; v++) _rowEnds[v] = (v + 1) * unit; // upper triangle: rows up to the panel's last column
     }
 
     /// <summary>Samples per tile: about 128 KiB of one operand, so both operands of the kernel stay in L2.</summary>
-    internal static int TileSize(int stride, int elementSize) => Math.Clamp(131072 / (stride * elementSize), 16, 512) & ~7;
+    internal static int TileSize(int stride, int elementSize) => Math.Clamp(TileBytes / (stride * elementSize), 16, 512) & ~7;
+
+    internal static int TileBytes = 131072;
 
     /// <summary>Input dimension d.</summary>
     public int Dimension { get; }
@@ -69,6 +73,7 @@ public sealed class WeightedGramAccumulator<T> where T : unmanaged, IBinaryFloat
     /// Adds a block of n samples: x is n x d row-major, weights is L x n (weight vector l at [l n, (l+1) n)).
     /// </summary>
     /// <exception cref="ArgumentException">The lengths do not match d and L.</exception>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void Accumulate(ReadOnlySpan<T> x, ReadOnlySpan<T> weights)
     {
         int d = Dimension, l = WeightCount;
@@ -78,21 +83,17 @@ public sealed class WeightedGramAccumulator<T> where T : unmanaged, IBinaryFloat
         for (int k0 = 0; k0 < n; k0 += _tile)
         {
             int nt = Math.Min(_tile, n - k0);
-            ReadOnlySpan<T> tile;
-            if (_stride == d)
-            {
-                tile = x.Slice(k0 * d, nt * d);
-            }
-            else
-            {
-                for (int k = 0; k < nt; k++) x.Slice((k0 + k) * d, d).CopyTo(_padded.AsSpan(k * _stride, d));
-                tile = _padded;
-            }
+            Span<T> tile = _copy.Span, scaled = _scaled.Span;
+            bool fused = d == _stride; // whole vectors: the first scaling pass also makes the aligned copy
+            if (!fused)
+                for (int k = 0; k < nt; k++) x.Slice((k0 + k) * d, d).CopyTo(tile.Slice(k * _rowStride, d));
             for (int q = 0; q < l; q++)
             {
-                _weightSums[q] += RowScaling.Run(tile, _stride, weights.Slice(q * n + k0, nt), _stride, _scaled, _stride, _columnSums);
+                _weightSums[q] += fused && q == 0
+                    ? RowScaling.Run<T>(x.Slice(k0 * d, nt * d), d, weights.Slice(k0, nt), _stride, scaled, _rowStride, _columnSums, tile)
+                    : RowScaling.Run<T>(tile, _rowStride, weights.Slice(q * n + k0, nt), _stride, scaled, _rowStride, _columnSums);
                 Simd.AddTo<T>(_columnSums, _first.AsSpan(q * _stride, _stride));
-                PrefixGemm.Run<T>(_scaled, _stride, tile, _stride, nt, _rowEnds, _gram.AsSpan(q * _stride * _stride, _stride * _stride), _stride);
+                PrefixGemm.RunUpperTriangle<T>(scaled, _rowStride, tile, _rowStride, nt, _rowEnds.Length, _gram.AsSpan(q * _stride * _stride, _stride * _stride), _stride);
             }
         }
         Count += n;

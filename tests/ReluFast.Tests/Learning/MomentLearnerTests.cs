@@ -153,6 +153,16 @@ public class MomentLearnerTests
     }
 
     [Fact]
+    public void AskingForCudaWhereItIsAbsentIsAClearError()
+    {
+        if (ReluFast.Interop.ComputeDevice.Cuda().IsAvailable) return; // a CUDA machine runs the device path instead
+        var teacher = RandomTeacher.Create(new TeacherOptions(6, 3), 91);
+        var e = Assert.Throws<ReluFast.Interop.TorchUnavailableException>(() =>
+            MomentLearner.Learn(new TeacherSampleSource<double>(teacher, 100_000, 1), new LearnerOptions { Device = ReluFast.Interop.ComputeDevice.Cuda() }));
+        Assert.Contains("CUDA", e.Message);
+    }
+
+    [Fact]
     public void CancellationStopsTheRun()
     {
         var teacher = RandomTeacher.Create(new TeacherOptions(6, 3), 81);

@@ -56,6 +56,38 @@ public class SamplePassTests
     }
 
     [Fact]
+    public void LargeBlocksAreFedInL2SizedChunksInOrder()
+    {
+        // d = 300 doubles: x of a chunk is at most 256 KiB, so blocks of 1000 samples arrive as chunks of 109
+        const int d = 300, n = 2500, block = 1000;
+        int chunk = SamplePass.ChunkSize(block, d, sizeof(double));
+        Assert.Equal(262144 / (d * 8), chunk);
+        double[] x = Gaussians<double>(n * d, 7), y = Gaussians<double>(n, 8);
+        var sizes = new List<int>();
+        var pass = SamplePass.Run<double, RecordingWorker>(new ArraySource<double>(d, x, y), () => new RecordingWorker(d, sizes), new SamplePassOptions(1, block));
+        var expected = new WeightedGramAccumulator<double>(d);
+        var expectedSizes = new List<int>();
+        for (int b = 0; b < n; b += block)
+            for (int s = b; s < Math.Min(b + block, n); s += chunk)
+            {
+                int m = Math.Min(chunk, Math.Min(b + block, n) - s);
+                expected.Accumulate(x.AsSpan(s * d, m * d), y.AsSpan(s, m));
+                expectedSizes.Add(m);
+            }
+        Assert.Equal(expectedSizes, sizes);
+        var a = new double[expected.StateLength]; var g = new double[expected.StateLength];
+        expected.CopyState(a); pass.Acc.CopyState(g);
+        AssertBitwiseEqual(a, g, "chunked pass");
+    }
+
+    private sealed class RecordingWorker(int d, List<int> sizes) : IMomentWorker<double, RecordingWorker>
+    {
+        public WeightedGramAccumulator<double> Acc { get; } = new(d);
+        public void Accumulate(ReadOnlySpan<double> x, ReadOnlySpan<double> y) { sizes.Add(y.Length); Acc.Accumulate(x, y); }
+        public void Merge(RecordingWorker other) => Acc.Merge(other.Acc);
+    }
+
+    [Fact]
     public void ReportsProgressAndHonoursCancellation()
     {
         var reports = new List<SamplePassProgress>();

@@ -20,6 +20,7 @@ internal static class PairFeatures
     /// 512-bit vector) from z (row stride <paramref name="zStride"/>; each row readable one vector past m) and the
     /// weighted copy cz = c o z.
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void Build<T>(ReadOnlySpan<T> z, ReadOnlySpan<T> cz, int zStride, int m, int samples, Span<T> pairs, int pairStride)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
@@ -62,6 +63,7 @@ internal static class PairFeatures
     }
 
     /// <summary>columnSums[p] = sum over k &lt; samples of pairs[k, p] for p &lt; columns (a multiple of the vector width).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void ColumnSums<T>(ReadOnlySpan<T> pairs, int pairStride, int samples, int columns, Span<T> columnSums)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {

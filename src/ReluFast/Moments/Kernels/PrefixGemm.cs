@@ -6,36 +6,37 @@ namespace ReluFast.Moments.Kernels;
 
 /// <summary>
 /// The hot path of every moment pass (ALGORITHM.md section 4): C += A^T B over a tile of samples, where
-/// row k of A and of B belong to sample k, restricted to a prefix of the rows of C in each column block.
-/// Weighted Gram: A = c o X, B = X, rows up to the block's last column (upper triangle plus the diagonal
-/// blocks). Projected 3-tensor: A = the pair features w z_i z_j (j-major), B = Z.
+/// row k of A and of B belong to sample k, restricted in each column panel to the rows of C that are needed.
+/// Weighted Gram: A = c o X, B = X, rows up to the panel's last column (the upper triangle plus the part of
+/// the diagonal panel below it). Projected 3-tensor: A = the pair features c z_i z_j (j-major), B = Z.
 /// </summary>
 /// <remarks>
-/// Register-blocked micro-kernel over the samples: for 12 rows of C and two vectors of columns it keeps
-/// 24 accumulators in registers, and per sample loads two vectors of B and broadcasts 12 scalars of A
-/// (0.58 loads per FMA). Partial sums are kept in T for one tile of samples and then added to the
-/// double totals in C.
+/// Columns come in panels of one 512-bit vector of T (VL columns); rowEnds[v] is the number of rows needed
+/// in panel v (non-decreasing, multiples of 4). Panels are taken two at a time: the rows both need go
+/// through a register-blocked micro-kernel of 12 rows x 2 vectors (24 accumulators; per sample 2 vector
+/// loads of B, 12 broadcasts of A), the rows only the second needs through a 24 x 1 kernel. Partial sums
+/// stay in T for one tile of samples and are then added to the double totals in C.
 /// </remarks>
 internal static class PrefixGemm
 {
-    /// <summary>Width of a column block: two 512-bit vectors of T (the padding unit of every stride).</summary>
-    public static int BlockWidth<T>() where T : unmanaged => Simd.PadUnit<T>();
+    /// <summary>Width of a column panel: one 512-bit vector of T (the padding unit of every stride).</summary>
+    public static int PanelWidth<T>() where T : unmanaged => Vector512<T>.Count;
 
     /// <summary>
-    /// For each column block <c>q</c> (columns [q W, (q+1) W), W = <see cref="BlockWidth{T}"/>) and each row
-    /// i &lt; rowEnds[q]: C[i, j] += sum over k &lt; samples of A[k, i] B[k, j]. rowEnds must be multiples of 4.
+    /// For each panel v (columns [v VL, (v+1) VL)) and each row i &lt; rowEnds[v]:
+    /// C[i, j] += sum over k &lt; samples of A[k, i] B[k, j]. rowEnds must be non-decreasing multiples of 4.
     /// </summary>
     public static void Run<T>(ReadOnlySpan<T> a, int strideA, ReadOnlySpan<T> b, int strideB, int samples,
         ReadOnlySpan<int> rowEnds, Span<double> c, int strideC) where T : unmanaged
     {
         if (samples <= 0 || rowEnds.IsEmpty) return;
-        int w = BlockWidth<T>();
+        int w = PanelWidth<T>();
         int columns = rowEnds.Length * w;
-        int maxRows = 0;
+        int maxRows = 0, previous = 0;
         foreach (int r in rowEnds)
         {
-            if (r < 0 || (r & 3) != 0) throw new ArgumentException("Row ends must be non-negative multiples of 4.", nameof(rowEnds));
-            maxRows = Math.Max(maxRows, r);
+            if (r < previous || (r & 3) != 0) throw new ArgumentException("Row ends must be non-decreasing multiples of 4.", nameof(rowEnds));
+            maxRows = previous = r;
         }
         if (maxRows == 0) return;
         if (strideA < maxRows || a.Length < (long)(samples - 1) * strideA + maxRows) throw new ArgumentException("A is too short.", nameof(a));
@@ -46,33 +47,144 @@ internal static class PrefixGemm
         ref T b0 = ref MemoryMarshal.GetReference(b);
         ref double c0 = ref MemoryMarshal.GetReference(c);
         int width = Simd.WidthBits;
-        for (int q = 0; q < rowEnds.Length; q++)
+        for (int v = 0; v < rowEnds.Length; v += 2)
         {
-            int j0 = q * w, rows = rowEnds[q], i = 0;
+            int j0 = v * w;
             if (width >= 512)
             {
-                for (; i + 12 <= rows; i += 12)
-                    Kernel512x12(ref Unsafe.Add(ref a0, i), strideA, ref Unsafe.Add(ref b0, j0), strideB, samples, ref Unsafe.Add(ref c0, (nint)i * strideC + j0), strideC);
-                for (; i < rows; i += 4)
-                    Kernel512x4(ref Unsafe.Add(ref a0, i), strideA, ref Unsafe.Add(ref b0, j0), strideB, samples, ref Unsafe.Add(ref c0, (nint)i * strideC + j0), strideC);
-            }
-            else if (width >= 256)
-            {
-                for (int h = 0; h < w; h += w / 2)
-                    for (i = 0; i < rows; i += 4)
-                        Kernel256x4(ref Unsafe.Add(ref a0, i), strideA, ref Unsafe.Add(ref b0, j0 + h), strideB, samples, ref Unsafe.Add(ref c0, (nint)i * strideC + j0 + h), strideC);
+                int both = v + 1 < rowEnds.Length ? rowEnds[v] : 0, i = 0;
+                // 12-row tiles, but 8 + 8 rather than 12 + 4 for the last 16 rows (the 4-row kernel has too few accumulators)
+                for (; i + 12 <= both && both - i != 16; i += 12)
+                    Kernel512x12x2(ref Unsafe.Add(ref a0, i), strideA, ref Unsafe.Add(ref b0, j0), strideB, samples, ref Unsafe.Add(ref c0, (nint)i * strideC + j0), strideC);
+                for (; i + 8 <= both; i += 8)
+                    Kernel512x8x2(ref Unsafe.Add(ref a0, i), strideA, ref Unsafe.Add(ref b0, j0), strideB, samples, ref Unsafe.Add(ref c0, (nint)i * strideC + j0), strideC);
+                for (; i < both; i += 4)
+                    Kernel512x4x2(ref Unsafe.Add(ref a0, i), strideA, ref Unsafe.Add(ref b0, j0), strideB, samples, ref Unsafe.Add(ref c0, (nint)i * strideC + j0), strideC);
+                // rows only the second panel of the pair needs (or every row of a lone last panel)
+                int single = both == 0 ? j0 : j0 + w, end = both == 0 ? rowEnds[v] : rowEnds[v + 1];
+                SinglePanel512(ref a0, strideA, ref Unsafe.Add(ref b0, single), strideB, samples, i, end, ref Unsafe.Add(ref c0, single), strideC);
             }
             else
             {
-                ScalarKernel(a, strideA, b, strideB, samples, i, rows, j0, w, c, strideC);
+                for (int p = v; p < Math.Min(v + 2, rowEnds.Length); p++)
+                {
+                    int jp = p * w;
+                    if (width >= 256)
+                    {
+                        for (int i = 0; i < rowEnds[p]; i += 4)
+                            Kernel256x4x2(ref Unsafe.Add(ref a0, i), strideA, ref Unsafe.Add(ref b0, jp), strideB, samples, ref Unsafe.Add(ref c0, (nint)i * strideC + jp), strideC);
+                    }
+                    else
+                    {
+                        ScalarKernel(a, strideA, b, strideB, samples, rowEnds[p], jp, w, c, strideC);
+                    }
+                }
             }
         }
     }
 
-    private static void ScalarKernel<T>(ReadOnlySpan<T> a, int strideA, ReadOnlySpan<T> b, int strideB, int samples,
-        int rowStart, int rowEnd, int j0, int w, Span<double> c, int strideC) where T : unmanaged
+    /// <summary>
+    /// The upper triangle of C += A^T B for square C (rows = columns = panels x VL): pairs of panels take the rows
+    /// above their diagonal block through the 12 x 2 kernel and their 2 VL x 2 VL diagonal block through one
+    /// kernel that skips the block's lower-left quarter (float64), instead of the weaker 8 x 1 kernel.
+    /// </summary>
+    public static void RunUpperTriangle<T>(ReadOnlySpan<T> a, int strideA, ReadOnlySpan<T> b, int strideB, int samples,
+        int panels, Span<double> c, int strideC) where T : unmanaged
     {
-        for (int i = rowStart; i < rowEnd; i++)
+        if (typeof(T) != typeof(double) || Simd.WidthBits < 512)
+        {
+            Span<int> rowEnds = stackalloc int[panels];
+            for (int v = 0; v < panels; v++) rowEnds[v] = (v + 1) * PanelWidth<T>();
+            Run(a, strideA, b, strideB, samples, rowEnds, c, strideC);
+            return;
+        }
+        if (samples <= 0 || panels <= 0) return;
+        int w = PanelWidth<T>(), columns = panels * w;
+        if (strideA < columns || a.Length < (long)(samples - 1) * strideA + columns) throw new ArgumentException("A is too short.", nameof(a));
+        if (strideB < columns || b.Length < (long)(samples - 1) * strideB + columns) throw new ArgumentException("B is too short.", nameof(b));
+        if (strideC < columns || c.Length < (long)(columns - 1) * strideC + columns) throw new ArgumentException("C is too short.", nameof(c));
+        ref T a0 = ref MemoryMarshal.GetReference(a);
+        ref T b0 = ref MemoryMarshal.GetReference(b);
+        ref double c0 = ref MemoryMarshal.GetReference(c);
+        for (int v = 0; v < panels; v += 2)
+        {
+            int j0 = v * w, i = 0;
+            if (v + 1 == panels)
+            {
+                SinglePanel512(ref a0, strideA, ref Unsafe.Add(ref b0, j0), strideB, samples, 0, j0 + w, ref Unsafe.Add(ref c0, j0), strideC);
+                break;
+            }
+            for (; i + 12 <= j0 && j0 - i != 16; i += 12)
+                Kernel512x12x2(ref Unsafe.Add(ref a0, i), strideA, ref Unsafe.Add(ref b0, j0), strideB, samples, ref Unsafe.Add(ref c0, (nint)i * strideC + j0), strideC);
+            for (; i + 8 <= j0; i += 8)
+                Kernel512x8x2(ref Unsafe.Add(ref a0, i), strideA, ref Unsafe.Add(ref b0, j0), strideB, samples, ref Unsafe.Add(ref c0, (nint)i * strideC + j0), strideC);
+            Diagonal512(ref Unsafe.Add(ref a0, j0), strideA, ref Unsafe.Add(ref b0, j0), strideB, samples, ref Unsafe.Add(ref c0, (nint)j0 * strideC + j0), strideC);
+        }
+    }
+
+    /// <summary>The 16 x 16 float64 diagonal block: rows 0..7 against both column vectors, rows 8..15 against the second.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Diagonal512<T>(ref T a, nint strideA, ref T b, nint strideB, int samples, ref double c, nint strideC)
+    {
+        Vector512<T> c0a = default, c0b = default, c1a = default, c1b = default, c2a = default, c2b = default, c3a = default, c3b = default, c4a = default, c4b = default, c5a = default, c5b = default, c6a = default, c6b = default, c7a = default, c7b = default, d0 = default, d1 = default, d2 = default, d3 = default, d4 = default, d5 = default, d6 = default, d7 = default;
+        for (int k = 0; k < samples; k++)
+        {
+            Vector512<T> b0 = Vector512.LoadUnsafe(ref b);
+            Vector512<T> b1 = Vector512.LoadUnsafe(ref b, (nuint)Vector512<T>.Count);
+            Vector512<T> t;
+            t = Vector512.Create(a); c0a = Simd.Fma(t, b0, c0a); c0b = Simd.Fma(t, b1, c0b);
+            t = Vector512.Create(Unsafe.Add(ref a, 1)); c1a = Simd.Fma(t, b0, c1a); c1b = Simd.Fma(t, b1, c1b);
+            t = Vector512.Create(Unsafe.Add(ref a, 2)); c2a = Simd.Fma(t, b0, c2a); c2b = Simd.Fma(t, b1, c2b);
+            t = Vector512.Create(Unsafe.Add(ref a, 3)); c3a = Simd.Fma(t, b0, c3a); c3b = Simd.Fma(t, b1, c3b);
+            t = Vector512.Create(Unsafe.Add(ref a, 4)); c4a = Simd.Fma(t, b0, c4a); c4b = Simd.Fma(t, b1, c4b);
+            t = Vector512.Create(Unsafe.Add(ref a, 5)); c5a = Simd.Fma(t, b0, c5a); c5b = Simd.Fma(t, b1, c5b);
+            t = Vector512.Create(Unsafe.Add(ref a, 6)); c6a = Simd.Fma(t, b0, c6a); c6b = Simd.Fma(t, b1, c6b);
+            t = Vector512.Create(Unsafe.Add(ref a, 7)); c7a = Simd.Fma(t, b0, c7a); c7b = Simd.Fma(t, b1, c7b);
+            d0 = Simd.Fma(Vector512.Create(Unsafe.Add(ref a, 8)), b1, d0);
+            d1 = Simd.Fma(Vector512.Create(Unsafe.Add(ref a, 9)), b1, d1);
+            d2 = Simd.Fma(Vector512.Create(Unsafe.Add(ref a, 10)), b1, d2);
+            d3 = Simd.Fma(Vector512.Create(Unsafe.Add(ref a, 11)), b1, d3);
+            d4 = Simd.Fma(Vector512.Create(Unsafe.Add(ref a, 12)), b1, d4);
+            d5 = Simd.Fma(Vector512.Create(Unsafe.Add(ref a, 13)), b1, d5);
+            d6 = Simd.Fma(Vector512.Create(Unsafe.Add(ref a, 14)), b1, d6);
+            d7 = Simd.Fma(Vector512.Create(Unsafe.Add(ref a, 15)), b1, d7);
+            a = ref Unsafe.Add(ref a, strideA);
+            b = ref Unsafe.Add(ref b, strideB);
+        }
+        ref double row = ref c;
+        Simd.AddTo(c0a, ref row); Simd.AddTo(c0b, ref Unsafe.Add(ref row, Vector512<T>.Count)); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(c1a, ref row); Simd.AddTo(c1b, ref Unsafe.Add(ref row, Vector512<T>.Count)); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(c2a, ref row); Simd.AddTo(c2b, ref Unsafe.Add(ref row, Vector512<T>.Count)); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(c3a, ref row); Simd.AddTo(c3b, ref Unsafe.Add(ref row, Vector512<T>.Count)); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(c4a, ref row); Simd.AddTo(c4b, ref Unsafe.Add(ref row, Vector512<T>.Count)); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(c5a, ref row); Simd.AddTo(c5b, ref Unsafe.Add(ref row, Vector512<T>.Count)); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(c6a, ref row); Simd.AddTo(c6b, ref Unsafe.Add(ref row, Vector512<T>.Count)); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(c7a, ref row); Simd.AddTo(c7b, ref Unsafe.Add(ref row, Vector512<T>.Count)); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(d0, ref Unsafe.Add(ref row, Vector512<T>.Count)); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(d1, ref Unsafe.Add(ref row, Vector512<T>.Count)); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(d2, ref Unsafe.Add(ref row, Vector512<T>.Count)); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(d3, ref Unsafe.Add(ref row, Vector512<T>.Count)); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(d4, ref Unsafe.Add(ref row, Vector512<T>.Count)); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(d5, ref Unsafe.Add(ref row, Vector512<T>.Count)); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(d6, ref Unsafe.Add(ref row, Vector512<T>.Count)); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(d7, ref Unsafe.Add(ref row, Vector512<T>.Count));
+    }
+
+    private static void SinglePanel512<T>(ref T a0, nint strideA, ref T b, nint strideB, int samples, int start, int end, ref double c, nint strideC)
+    {
+        int i = start;
+        for (; i + 24 <= end; i += 24)
+            Kernel512x24x1(ref Unsafe.Add(ref a0, i), strideA, ref b, strideB, samples, ref Unsafe.Add(ref c, i * strideC), strideC);
+        for (; i + 8 <= end; i += 8)
+            Kernel512x8x1(ref Unsafe.Add(ref a0, i), strideA, ref b, strideB, samples, ref Unsafe.Add(ref c, i * strideC), strideC);
+        for (; i < end; i += 4)
+            Kernel512x4x1(ref Unsafe.Add(ref a0, i), strideA, ref b, strideB, samples, ref Unsafe.Add(ref c, i * strideC), strideC);
+    }
+
+    private static void ScalarKernel<T>(ReadOnlySpan<T> a, int strideA, ReadOnlySpan<T> b, int strideB, int samples,
+        int rowEnd, int j0, int w, Span<double> c, int strideC) where T : unmanaged
+    {
+        for (int i = 0; i < rowEnd; i++)
         {
             Span<double> row = c.Slice(i * strideC + j0, w);
             for (int k = 0; k < samples; k++)
@@ -89,7 +201,7 @@ internal static class PrefixGemm
         typeof(T) == typeof(double) ? Unsafe.As<T, double>(ref value) : Unsafe.As<T, float>(ref value);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel512x12<T>(ref T a, nint strideA, ref T b, nint strideB, int samples, ref double c, nint strideC)
+    private static void Kernel512x12x2<T>(ref T a, nint strideA, ref T b, nint strideB, int samples, ref double c, nint strideC)
     {
         Vector512<T> c0a = default, c0b = default, c1a = default, c1b = default, c2a = default, c2b = default, c3a = default, c3b = default, c4a = default, c4b = default, c5a = default, c5b = default, c6a = default, c6b = default, c7a = default, c7b = default, c8a = default, c8b = default, c9a = default, c9b = default, c10a = default, c10b = default, c11a = default, c11b = default;
         for (int k = 0; k < samples; k++)
@@ -128,7 +240,7 @@ internal static class PrefixGemm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel512x4<T>(ref T a, nint strideA, ref T b, nint strideB, int samples, ref double c, nint strideC)
+    private static void Kernel512x4x2<T>(ref T a, nint strideA, ref T b, nint strideB, int samples, ref double c, nint strideC)
     {
         Vector512<T> c0a = default, c0b = default, c1a = default, c1b = default, c2a = default, c2b = default, c3a = default, c3b = default;
         for (int k = 0; k < samples; k++)
@@ -151,7 +263,121 @@ internal static class PrefixGemm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel256x4<T>(ref T a, nint strideA, ref T b, nint strideB, int samples, ref double c, nint strideC)
+    private static void Kernel512x24x1<T>(ref T a, nint strideA, ref T b, nint strideB, int samples, ref double c, nint strideC)
+    {
+        Vector512<T> c0a = default, c1a = default, c2a = default, c3a = default, c4a = default, c5a = default, c6a = default, c7a = default, c8a = default, c9a = default, c10a = default, c11a = default, c12a = default, c13a = default, c14a = default, c15a = default, c16a = default, c17a = default, c18a = default, c19a = default, c20a = default, c21a = default, c22a = default, c23a = default;
+        for (int k = 0; k < samples; k++)
+        {
+            Vector512<T> b0 = Vector512.LoadUnsafe(ref b);
+            Vector512<T> t;
+            t = Vector512.Create(a); c0a = Simd.Fma(t, b0, c0a);
+            t = Vector512.Create(Unsafe.Add(ref a, 1)); c1a = Simd.Fma(t, b0, c1a);
+            t = Vector512.Create(Unsafe.Add(ref a, 2)); c2a = Simd.Fma(t, b0, c2a);
+            t = Vector512.Create(Unsafe.Add(ref a, 3)); c3a = Simd.Fma(t, b0, c3a);
+            t = Vector512.Create(Unsafe.Add(ref a, 4)); c4a = Simd.Fma(t, b0, c4a);
+            t = Vector512.Create(Unsafe.Add(ref a, 5)); c5a = Simd.Fma(t, b0, c5a);
+            t = Vector512.Create(Unsafe.Add(ref a, 6)); c6a = Simd.Fma(t, b0, c6a);
+            t = Vector512.Create(Unsafe.Add(ref a, 7)); c7a = Simd.Fma(t, b0, c7a);
+            t = Vector512.Create(Unsafe.Add(ref a, 8)); c8a = Simd.Fma(t, b0, c8a);
+            t = Vector512.Create(Unsafe.Add(ref a, 9)); c9a = Simd.Fma(t, b0, c9a);
+            t = Vector512.Create(Unsafe.Add(ref a, 10)); c10a = Simd.Fma(t, b0, c10a);
+            t = Vector512.Create(Unsafe.Add(ref a, 11)); c11a = Simd.Fma(t, b0, c11a);
+            t = Vector512.Create(Unsafe.Add(ref a, 12)); c12a = Simd.Fma(t, b0, c12a);
+            t = Vector512.Create(Unsafe.Add(ref a, 13)); c13a = Simd.Fma(t, b0, c13a);
+            t = Vector512.Create(Unsafe.Add(ref a, 14)); c14a = Simd.Fma(t, b0, c14a);
+            t = Vector512.Create(Unsafe.Add(ref a, 15)); c15a = Simd.Fma(t, b0, c15a);
+            t = Vector512.Create(Unsafe.Add(ref a, 16)); c16a = Simd.Fma(t, b0, c16a);
+            t = Vector512.Create(Unsafe.Add(ref a, 17)); c17a = Simd.Fma(t, b0, c17a);
+            t = Vector512.Create(Unsafe.Add(ref a, 18)); c18a = Simd.Fma(t, b0, c18a);
+            t = Vector512.Create(Unsafe.Add(ref a, 19)); c19a = Simd.Fma(t, b0, c19a);
+            t = Vector512.Create(Unsafe.Add(ref a, 20)); c20a = Simd.Fma(t, b0, c20a);
+            t = Vector512.Create(Unsafe.Add(ref a, 21)); c21a = Simd.Fma(t, b0, c21a);
+            t = Vector512.Create(Unsafe.Add(ref a, 22)); c22a = Simd.Fma(t, b0, c22a);
+            t = Vector512.Create(Unsafe.Add(ref a, 23)); c23a = Simd.Fma(t, b0, c23a);
+            a = ref Unsafe.Add(ref a, strideA);
+            b = ref Unsafe.Add(ref b, strideB);
+        }
+        ref double row = ref c;
+        Simd.AddTo(c0a, ref row); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(c1a, ref row); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(c2a, ref row); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(c3a, ref row); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(c4a, ref row); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(c5a, ref row); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(c6a, ref row); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(c7a, ref row); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(c8a, ref row); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(c9a, ref row); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(c10a, ref row); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(c11a, ref row); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(c12a, ref row); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(c13a, ref row); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(c14a, ref row); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(c15a, ref row); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(c16a, ref row); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(c17a, ref row); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(c18a, ref row); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(c19a, ref row); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(c20a, ref row); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(c21a, ref row); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(c22a, ref row); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(c23a, ref row);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel512x8x1<T>(ref T a, nint strideA, ref T b, nint strideB, int samples, ref double c, nint strideC)
+    {
+        Vector512<T> c0a = default, c1a = default, c2a = default, c3a = default, c4a = default, c5a = default, c6a = default, c7a = default;
+        for (int k = 0; k < samples; k++)
+        {
+            Vector512<T> b0 = Vector512.LoadUnsafe(ref b);
+            Vector512<T> t;
+            t = Vector512.Create(a); c0a = Simd.Fma(t, b0, c0a);
+            t = Vector512.Create(Unsafe.Add(ref a, 1)); c1a = Simd.Fma(t, b0, c1a);
+            t = Vector512.Create(Unsafe.Add(ref a, 2)); c2a = Simd.Fma(t, b0, c2a);
+            t = Vector512.Create(Unsafe.Add(ref a, 3)); c3a = Simd.Fma(t, b0, c3a);
+            t = Vector512.Create(Unsafe.Add(ref a, 4)); c4a = Simd.Fma(t, b0, c4a);
+            t = Vector512.Create(Unsafe.Add(ref a, 5)); c5a = Simd.Fma(t, b0, c5a);
+            t = Vector512.Create(Unsafe.Add(ref a, 6)); c6a = Simd.Fma(t, b0, c6a);
+            t = Vector512.Create(Unsafe.Add(ref a, 7)); c7a = Simd.Fma(t, b0, c7a);
+            a = ref Unsafe.Add(ref a, strideA);
+            b = ref Unsafe.Add(ref b, strideB);
+        }
+        ref double row = ref c;
+        Simd.AddTo(c0a, ref row); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(c1a, ref row); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(c2a, ref row); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(c3a, ref row); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(c4a, ref row); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(c5a, ref row); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(c6a, ref row); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(c7a, ref row);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel512x4x1<T>(ref T a, nint strideA, ref T b, nint strideB, int samples, ref double c, nint strideC)
+    {
+        Vector512<T> c0a = default, c1a = default, c2a = default, c3a = default;
+        for (int k = 0; k < samples; k++)
+        {
+            Vector512<T> b0 = Vector512.LoadUnsafe(ref b);
+            Vector512<T> t;
+            t = Vector512.Create(a); c0a = Simd.Fma(t, b0, c0a);
+            t = Vector512.Create(Unsafe.Add(ref a, 1)); c1a = Simd.Fma(t, b0, c1a);
+            t = Vector512.Create(Unsafe.Add(ref a, 2)); c2a = Simd.Fma(t, b0, c2a);
+            t = Vector512.Create(Unsafe.Add(ref a, 3)); c3a = Simd.Fma(t, b0, c3a);
+            a = ref Unsafe.Add(ref a, strideA);
+            b = ref Unsafe.Add(ref b, strideB);
+        }
+        ref double row = ref c;
+        Simd.AddTo(c0a, ref row); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(c1a, ref row); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(c2a, ref row); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(c3a, ref row);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel256x4x2<T>(ref T a, nint strideA, ref T b, nint strideB, int samples, ref double c, nint strideC)
     {
         Vector256<T> c0a = default, c0b = default, c1a = default, c1b = default, c2a = default, c2b = default, c3a = default, c3b = default;
         for (int k = 0; k < samples; k++)
@@ -171,5 +397,35 @@ internal static class PrefixGemm
         Simd.AddTo(c1a, ref row); Simd.AddTo(c1b, ref Unsafe.Add(ref row, Vector256<T>.Count)); row = ref Unsafe.Add(ref row, strideC);
         Simd.AddTo(c2a, ref row); Simd.AddTo(c2b, ref Unsafe.Add(ref row, Vector256<T>.Count)); row = ref Unsafe.Add(ref row, strideC);
         Simd.AddTo(c3a, ref row); Simd.AddTo(c3b, ref Unsafe.Add(ref row, Vector256<T>.Count));
+    }
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel512x8x2<T>(ref T a, nint strideA, ref T b, nint strideB, int samples, ref double c, nint strideC)
+    {
+        Vector512<T> c0a = default, c0b = default, c1a = default, c1b = default, c2a = default, c2b = default, c3a = default, c3b = default, c4a = default, c4b = default, c5a = default, c5b = default, c6a = default, c6b = default, c7a = default, c7b = default;
+        for (int k = 0; k < samples; k++)
+        {
+            Vector512<T> b0 = Vector512.LoadUnsafe(ref b);
+            Vector512<T> b1 = Vector512.LoadUnsafe(ref b, (nuint)Vector512<T>.Count);
+            Vector512<T> t;
+            t = Vector512.Create(a); c0a = Simd.Fma(t, b0, c0a); c0b = Simd.Fma(t, b1, c0b);
+            t = Vector512.Create(Unsafe.Add(ref a, 1)); c1a = Simd.Fma(t, b0, c1a); c1b = Simd.Fma(t, b1, c1b);
+            t = Vector512.Create(Unsafe.Add(ref a, 2)); c2a = Simd.Fma(t, b0, c2a); c2b = Simd.Fma(t, b1, c2b);
+            t = Vector512.Create(Unsafe.Add(ref a, 3)); c3a = Simd.Fma(t, b0, c3a); c3b = Simd.Fma(t, b1, c3b);
+            t = Vector512.Create(Unsafe.Add(ref a, 4)); c4a = Simd.Fma(t, b0, c4a); c4b = Simd.Fma(t, b1, c4b);
+            t = Vector512.Create(Unsafe.Add(ref a, 5)); c5a = Simd.Fma(t, b0, c5a); c5b = Simd.Fma(t, b1, c5b);
+            t = Vector512.Create(Unsafe.Add(ref a, 6)); c6a = Simd.Fma(t, b0, c6a); c6b = Simd.Fma(t, b1, c6b);
+            t = Vector512.Create(Unsafe.Add(ref a, 7)); c7a = Simd.Fma(t, b0, c7a); c7b = Simd.Fma(t, b1, c7b);
+            a = ref Unsafe.Add(ref a, strideA);
+            b = ref Unsafe.Add(ref b, strideB);
+        }
+        ref double row = ref c;
+        Simd.AddTo(c0a, ref row); Simd.AddTo(c0b, ref Unsafe.Add(ref row, Vector512<T>.Count)); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(c1a, ref row); Simd.AddTo(c1b, ref Unsafe.Add(ref row, Vector512<T>.Count)); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(c2a, ref row); Simd.AddTo(c2b, ref Unsafe.Add(ref row, Vector512<T>.Count)); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(c3a, ref row); Simd.AddTo(c3b, ref Unsafe.Add(ref row, Vector512<T>.Count)); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(c4a, ref row); Simd.AddTo(c4b, ref Unsafe.Add(ref row, Vector512<T>.Count)); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(c5a, ref row); Simd.AddTo(c5b, ref Unsafe.Add(ref row, Vector512<T>.Count)); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(c6a, ref row); Simd.AddTo(c6b, ref Unsafe.Add(ref row, Vector512<T>.Count)); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(c7a, ref row); Simd.AddTo(c7b, ref Unsafe.Add(ref row, Vector512<T>.Count));
     }
 }

@@ -27,8 +27,8 @@ internal static class Simd
         }
     }
 
-    /// <summary>The unit every padded row stride is a multiple of: two 512-bit vectors of T.</summary>
-    public static int PadUnit<T>() => 2 * Vector512<T>.Count;
+    /// <summary>The unit every padded row stride is a multiple of: one 512-bit vector of T.</summary>
+    public static int PadUnit<T>() => Vector512<T>.Count;
 
     public static int RoundUp(int value, int unit) => (value + unit - 1) / unit * unit;
 

@@ -1,0 +1,169 @@
+using System.Diagnostics;
+using System.Numerics;
+using ReluFast.Learning;
+using ReluFast.Model;
+using ReluFast.Sampling;
+
+namespace ReluFast.Native;
+
+/// <summary>The options a C host passes (relufast_learner_options in relufast.h; same layout).</summary>
+internal struct LearnerOptionsNative
+{
+    public uint StructSize;
+    public int InputDim;
+    public int Hidden;
+    public int Refine;
+    public ulong Seed;
+    public int Threads;
+    public int DType;
+
+    public static unsafe uint Version1Size => (uint)sizeof(LearnerOptionsNative);
+}
+
+/// <summary>relufast_result_info in relufast.h.</summary>
+internal struct ResultInfoNative
+{
+    public uint StructSize;
+    public int Hidden;
+    public int HiddenWasEstimated;
+    public int ChosenCandidate;
+    public long Samples;
+    public double HeldOutMse;
+    public double HeldOutVariance;
+    public double Seconds;
+    public double NoiseFloor;
+}
+
+/// <summary>relufast_comparison in relufast.h.</summary>
+internal struct ComparisonNative
+{
+    public uint StructSize;
+    public int Reserved;
+    public double WError;
+    public double AError;
+    public double BError;
+    public double TestMse;
+    public double RelativeTestMse;
+    public long TestSamples;
+}
+
+internal enum DType
+{
+    Float32 = 1,
+    Float64 = 2,
+}
+
+/// <summary>
+/// A learner behind a C handle: its options, its samples (buffered, or a teacher stream), and its last result.
+/// One thread at a time: <see cref="Enter"/> fails with <see cref="Status.Busy"/> rather than wait.
+/// </summary>
+internal abstract class NativeLearner
+{
+    private int _busy;
+
+    protected NativeLearner(int inputDim, LearnerOptions options)
+    {
+        InputDim = inputDim;
+        Options = options;
+    }
+
+    public int InputDim { get; }
+
+    public LearnerOptions Options { get; }
+
+    public LearningResult? Result { get; private set; }
+
+    public double Seconds { get; private set; }
+
+    public abstract long Count { get; }
+
+    public abstract long BufferBytes { get; }
+
+    public abstract bool HasTeacher { get; }
+
+    public static NativeLearner Create(in LearnerOptionsNative o)
+    {
+        if (o.StructSize < LearnerOptionsNative.Version1Size)
+            throw new NativeException(Status.InvalidArgument, $"options->struct_size is {o.StructSize}, less than the {LearnerOptionsNative.Version1Size} bytes of relufast_learner_options: call relufast_learner_options_init first.");
+        if (o.InputDim <= 0) throw new NativeException(Status.InvalidArgument, $"options->input_dim must be positive, got {o.InputDim}.");
+        if (o.Hidden < 0) throw new NativeException(Status.InvalidArgument, $"options->hidden must be 0 (choose from the spectrum) or positive, got {o.Hidden}.");
+        if (o.Hidden > o.InputDim) throw new NativeException(Status.InvalidArgument, $"options->hidden = {o.Hidden} > input_dim = {o.InputDim}: the full-rank learner needs at most d neurons.");
+        if (o.Threads < 0) throw new NativeException(Status.InvalidArgument, $"options->threads must be 0 (all processors) or positive, got {o.Threads}.");
+        var options = new LearnerOptions
+        {
+            Hidden = o.Hidden == 0 ? null : o.Hidden,
+            Refine = o.Refine != 0,
+            Seed = o.Seed,
+            Threads = o.Threads,
+        };
+        return (DType)o.DType switch
+        {
+            DType.Float32 => new NativeLearner<float>(o.InputDim, options),
+            DType.Float64 => new NativeLearner<double>(o.InputDim, options),
+            _ => throw new NativeException(Status.InvalidArgument, $"options->dtype must be RELUFAST_DTYPE_FLOAT32 (1) or RELUFAST_DTYPE_FLOAT64 (2), got {o.DType}."),
+        };
+    }
+
+    /// <summary>Claims the learner for the calling thread, or fails with <see cref="Status.Busy"/>.</summary>
+    public Scope Enter()
+    {
+        if (Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
+            throw new NativeException(Status.Busy, "Another thread is using this learner right now: calls on one learner must not overlap.");
+        return new Scope(this);
+    }
+
+    public readonly struct Scope(NativeLearner learner) : IDisposable
+    {
+        public void Dispose() => Volatile.Write(ref learner._busy, 0);
+    }
+
+    public abstract void AddSamples<TIn>(ReadOnlySpan<TIn> x, ReadOnlySpan<TIn> y) where TIn : unmanaged, IBinaryFloatingPointIeee754<TIn>;
+
+    public abstract void UseTeacher(ReluNetwork teacher, long count, ulong seed, double noiseStd);
+
+    protected abstract LearningResult Learn();
+
+    public void Run()
+    {
+        if (Count == 0) throw new NativeException(Status.InvalidState, "The learner has no samples: add sample blocks or a teacher before relufast_learner_run.");
+        TorchLoader.EnsureLoaded();
+        var clock = Stopwatch.StartNew();
+        Result = Learn();
+        Seconds = clock.Elapsed.TotalSeconds;
+    }
+
+    public LearningResult RequireResult() =>
+        Result ?? throw new NativeException(Status.InvalidState, "The learner has no result yet: call relufast_learner_run first.");
+}
+
+internal sealed class NativeLearner<T>(int inputDim, LearnerOptions options) : NativeLearner(inputDim, options)
+    where T : unmanaged, IBinaryFloatingPointIeee754<T>
+{
+    private readonly SampleBuffer<T> _buffer = new(inputDim);
+    private TeacherSampleSource<T>? _teacher;
+
+    public override long Count => _teacher?.Count ?? _buffer.Count;
+
+    public override long BufferBytes => _buffer.AllocatedBytes;
+
+    public override bool HasTeacher => _teacher is not null;
+
+    public override void AddSamples<TIn>(ReadOnlySpan<TIn> x, ReadOnlySpan<TIn> y)
+    {
+        if (_teacher is not null)
+            throw new NativeException(Status.InvalidState, "This learner learns from a teacher stream: it cannot also take sample blocks.");
+        _buffer.Add(x, y);
+    }
+
+    public override void UseTeacher(ReluNetwork teacher, long count, ulong seed, double noiseStd)
+    {
+        if (_buffer.Count > 0)
+            throw new NativeException(Status.InvalidState, $"This learner already holds {_buffer.Count} samples: a teacher stream cannot be added to them.");
+        if (teacher.InputDim != InputDim)
+            throw new NativeException(Status.InvalidArgument, $"The teacher has input dimension {teacher.InputDim} but the learner was created for {InputDim}.");
+        _teacher = new TeacherSampleSource<T>(teacher, count, seed, noiseStd);
+    }
+
+    protected override LearningResult Learn() =>
+        _teacher is not null ? MomentLearner.Learn(_teacher, Options) : MomentLearner.Learn(_buffer, Options);
+}

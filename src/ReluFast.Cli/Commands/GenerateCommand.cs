@@ -1,0 +1,206 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Numerics;
+using ReluFast.Cli.Infrastructure;
+using ReluFast.IO;
+using ReluFast.Model;
+using ReluFast.Sampling;
+
+namespace ReluFast.Cli.Commands;
+
+/// <summary>
+/// <c>relufast generate</c>: a random teacher and N Gaussian samples of it, written as DIR/x.npy,
+/// DIR/y.npy and DIR/teacher.json. Samples are generated block by block in parallel and streamed to
+/// the files (constant memory, so 10^8 rows work); the files appear only when complete.
+/// </summary>
+internal static class GenerateCommand
+{
+    /// <summary>Rows generated per block (one parallel work item).</summary>
+    private const int BlockRows = 4096;
+
+    public static Command Create(CliContext context)
+    {
+        var dim = new Option<int>("--dim") { Description = "Input dimension d.", Required = true };
+        var hidden = new Option<int>("--hidden") { Description = "Hidden neurons m of the teacher.", Required = true };
+        var samples = new Option<long>("--samples") { Description = "Number of samples N.", Required = true };
+        var seed = new Option<ulong>("--seed") { Description = "Seed of the teacher (its samples use seed + 1, as in relufast demo).", Required = true };
+        var output = CommonOptions.RequiredPath("--out", "Folder to write x.npy, y.npy and teacher.json to (created if missing).");
+        var biasRange = new Option<double>("--bias-range") { Description = "Teacher biases b_i are uniform in [-B, B].", DefaultValueFactory = _ => 1.5 };
+        var dtype = new Option<string>("--dtype") { Description = "Element type of x.npy and y.npy.", DefaultValueFactory = _ => "float64" };
+        dtype.AcceptOnlyFromAmong("float32", "float64");
+        var noise = new Option<double>("--noise") { Description = "Standard deviation s of Gaussian label noise: y = f(x) + e, e ~ N(0, s^2) (0: noiseless).", DefaultValueFactory = _ => 0 };
+        var quiet = CommonOptions.Quiet();
+        var json = CommonOptions.Json("the files written");
+        var command = new Command("generate", "Draw a random teacher network (unit w_i, a_i = +-U[0.5, 1.5], b_i = U[-B, B]) and write N samples x ~ N(0, I_d), y = f(x) (+ noise) as DIR/x.npy (N x d), DIR/y.npy (N) and DIR/teacher.json.")
+        {
+            dim, hidden, samples, seed, output, biasRange, dtype, noise, quiet, json,
+        };
+        command.SetAction(parse =>
+        {
+            int d = parse.GetValue(dim), m = parse.GetValue(hidden);
+            long n = parse.GetValue(samples);
+            ulong s = parse.GetValue(seed);
+            double b = parse.GetValue(biasRange), sigma = parse.GetValue(noise);
+            string folder = parse.GetValue(output)!;
+            var type = parse.GetValue(dtype) == "float32" ? NpyDType.Float32 : NpyDType.Float64;
+            bool asJson = parse.GetValue(json), isQuiet = parse.GetValue(quiet);
+            if (d <= 0) throw new CliUsageException($"--dim must be positive, got {d}.");
+            if (m <= 0) throw new CliUsageException($"--hidden must be positive, got {m}.");
+            if (n <= 0) throw new CliUsageException($"--samples must be positive, got {n}.");
+            if (!(b >= 0) || !double.IsFinite(b)) throw new CliUsageException($"--bias-range must be finite and non-negative, got {b}.");
+            if (!(sigma >= 0) || !double.IsFinite(sigma)) throw new CliUsageException($"--noise must be finite and non-negative, got {sigma}.");
+            if (File.Exists(folder)) throw new CliUsageException($"--out {folder} is a file; give a folder.");
+
+            var teacher = RandomTeacher.Create(new TeacherOptions(d, m, b), s);
+            var files = new GeneratedFiles(folder);
+            var clock = Stopwatch.StartNew();
+            ProgressDisplay.Run(context, !isQuiet && !asJson && context.InteractiveError, sink =>
+            {
+                if (type == NpyDType.Float32) Write(new TeacherSampleSource<float>(teacher, n, s + 1, sigma), files, type, sink, context.Cancellation);
+                else Write(new TeacherSampleSource<double>(teacher, n, s + 1, sigma), files, type, sink, context.Cancellation);
+                return 0;
+            });
+            try
+            {
+                var metadata = new Dictionary<string, string>
+                {
+                    ["generator"] = "relufast generate",
+                    ["seed"] = s.ToString(CultureInfo.InvariantCulture),
+                    ["sampleSeed"] = (s + 1).ToString(CultureInfo.InvariantCulture),
+                    ["samples"] = n.ToString(CultureInfo.InvariantCulture),
+                    ["biasRange"] = b.ToString("R", CultureInfo.InvariantCulture),
+                    ["noise"] = sigma.ToString("R", CultureInfo.InvariantCulture),
+                    ["dtype"] = type.Name(),
+                };
+                NetworkJson.Write(teacher, files.Teacher, indented: true, metadata);
+            }
+            catch
+            {
+                files.DeleteWritten();
+                throw;
+            }
+            clock.Stop();
+            double rate = n / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
+            if (asJson)
+            {
+                context.Output.WriteLine(JsonNumbers.Object(w =>
+                {
+                    w.WriteString("x", files.X);
+                    w.WriteString("y", files.Y);
+                    w.WriteString("teacher", files.Teacher);
+                    w.WriteNumber("samples", n);
+                    w.WriteNumber("dim", d);
+                    w.WriteNumber("hidden", m);
+                    w.WriteString("dtype", type.Name());
+                    w.WriteNumber("seconds", Math.Round(clock.Elapsed.TotalSeconds, 3));
+                }));
+            }
+            else if (!isQuiet)
+            {
+                context.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"Wrote {files.X} ({n} x {d} {type.Name()}), {files.Y} ({n}) and {files.Teacher} (d = {d}, m = {m}, b in [-{b}, {b}], noise s = {sigma}) in {clock.Elapsed.TotalSeconds:F2} s ({rate / 1e6:F2} M samples/s)."));
+            }
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    /// <summary>Streams every sample of <paramref name="source"/> into x.npy and y.npy, generating the next chunk while the last is written.</summary>
+    private static void Write<T>(TeacherSampleSource<T> source, GeneratedFiles files, NpyDType type, IPassProgress? progress, CancellationToken cancellation)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        int d = source.Dimension;
+        long n = source.Count;
+        // About 8 M values (64 MB of doubles) per chunk, a whole number of blocks.
+        int blocksPerChunk = (int)Math.Max(1, Math.Min((8L << 20) / ((long)BlockRows * (d + 1)), (n + BlockRows - 1) / BlockRows));
+        int chunkRows = blocksPerChunk * BlockRows;
+        T[][] xs = [new T[chunkRows * d], new T[chunkRows * d]];
+        T[][] ys = [new T[chunkRows], new T[chunkRows]];
+        Directory.CreateDirectory(files.Folder);
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            using var xw = NpyStreamWriter.Create(files.X, type, n, d);
+            using var yw = NpyStreamWriter.Create(files.Y, type, n);
+            Task pending = Task.CompletedTask;
+            int which = 0;
+            try
+            {
+                for (long start = 0; start < n; start += chunkRows)
+                {
+                    cancellation.ThrowIfCancellationRequested();
+                    int rows = (int)Math.Min(chunkRows, n - start);
+                    T[] x = xs[which], y = ys[which];
+                    long chunkStart = start;
+                    Parallel.For(0, (rows + BlockRows - 1) / BlockRows, new ParallelOptions { CancellationToken = cancellation }, block =>
+                    {
+                        int first = block * BlockRows, count = Math.Min(BlockRows, rows - first);
+                        source.Read(chunkStart + first, x.AsSpan(first * d, count * d), y.AsSpan(first, count));
+                    });
+                    pending.GetAwaiter().GetResult();
+                    long done = start;
+                    pending = Task.Run(() =>
+                    {
+                        xw.WriteRows<T>(x.AsSpan(0, rows * d));
+                        yw.WriteRows<T>(y.AsSpan(0, rows));
+                    }, CancellationToken.None);
+                    progress?.Report("generate samples", "samples", done, n, clock.Elapsed);
+                    which ^= 1;
+                }
+            }
+            catch
+            {
+                // Let the last write finish before the writers are disposed (and their files deleted).
+                try { pending.GetAwaiter().GetResult(); } catch (IOException) { } catch (InvalidOperationException) { }
+                throw;
+            }
+            pending.GetAwaiter().GetResult();
+            cancellation.ThrowIfCancellationRequested();
+            progress?.Report("generate samples", "samples", n, n, clock.Elapsed);
+            xw.Complete();
+            files.XWritten = true;
+            yw.Complete();
+            files.YWritten = true;
+        }
+        catch
+        {
+            files.DeleteWritten();
+            throw;
+        }
+    }
+
+    /// <summary>The three output files, and which of them are already in place (deleted again if a later step fails).</summary>
+    private sealed class GeneratedFiles
+    {
+        private readonly bool _folderExisted;
+
+        public GeneratedFiles(string folder)
+        {
+            Folder = Path.GetFullPath(folder);
+            _folderExisted = Directory.Exists(Folder);
+            X = Path.Combine(Folder, "x.npy");
+            Y = Path.Combine(Folder, "y.npy");
+            Teacher = Path.Combine(Folder, "teacher.json");
+        }
+
+        public string Folder { get; }
+        public string X { get; }
+        public string Y { get; }
+        public string Teacher { get; }
+        public bool XWritten { get; set; }
+        public bool YWritten { get; set; }
+
+        public void DeleteWritten()
+        {
+            try
+            {
+                if (XWritten) File.Delete(X);
+                if (YWritten) File.Delete(Y);
+                if (!_folderExisted && Directory.Exists(Folder) && !Directory.EnumerateFileSystemEntries(Folder).Any()) Directory.Delete(Folder);
+            }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
+        }
+    }
+}

@@ -1,0 +1,151 @@
+using System.CommandLine;
+using System.Globalization;
+using ReluFast.Cli.Infrastructure;
+using ReluFast.Learning;
+using Spectre.Console;
+
+namespace ReluFast.Cli.Commands;
+
+/// <summary>
+/// <c>relufast learn</c>: learns a network from samples on disk and writes it as <c>.json</c> or
+/// <c>.safetensors</c> (by the extension of <c>--out</c>), printing what the learner found.
+/// </summary>
+internal static class LearnCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var input = SampleInput.Create(required: true);
+        var hidden = new Option<int?>("--hidden") { Description = "Number of hidden neurons m (at most d). Default: chosen from the gap in the T_2 spectrum against its noise floor." };
+        var noRefine = new Option<bool>("--no-refine") { Description = "Stop after the method of moments (no L-BFGS refinement of the estimate)." };
+        var seed = new Option<ulong>("--seed") { Description = "Seed of the learner's random choices (contractions g, pencil slices u).", DefaultValueFactory = _ => 1 };
+        var threads = new Option<int>("--threads") { Description = "Worker threads of the moment passes (0: all processors).", DefaultValueFactory = _ => 0 };
+        var output = CommonOptions.RequiredPath("--out", "The model file: .json (ReluFast network JSON) or .safetensors (PyTorch nn.Sequential(Linear, ReLU, Linear) state dict). Written only if learning succeeds.");
+        var quiet = CommonOptions.Quiet();
+        var json = CommonOptions.Json("the learning summary (spectrum, chosen m, held-out error, timings, model)");
+        var command = new Command("learn", "Learn f(x) = a^T relu(W^T x + b) + c0 + <c, x> from samples x ~ N(0, I_d), y = f(x) by the method of moments (three streaming passes) and L-BFGS refinement.");
+        input.AddTo(command);
+        command.Options.Add(hidden);
+        command.Options.Add(noRefine);
+        command.Options.Add(seed);
+        command.Options.Add(threads);
+        command.Options.Add(output);
+        command.Options.Add(quiet);
+        command.Options.Add(json);
+        command.SetAction(parse =>
+        {
+            var spec = input.Resolve(parse)!;
+            string outPath = parse.GetValue(output)!;
+            int? m = parse.GetValue(hidden);
+            bool asJson = parse.GetValue(json), isQuiet = parse.GetValue(quiet);
+            int threadCount = parse.GetValue(threads);
+            ModelFiles.CheckOutputPath(outPath, "--out");
+            if (m is <= 0) throw new CliUsageException($"--hidden must be positive, got {m}.");
+            if (threadCount < 0) throw new CliUsageException($"--threads must be 0 (all processors) or positive, got {threadCount}.");
+
+            using var data = SampleData.Open(spec, context.Cancellation);
+            data.CheckLearnable(m);
+            var options = new LearnerOptions
+            {
+                Hidden = m,
+                Refine = !parse.GetValue(noRefine),
+                Seed = parse.GetValue(seed),
+                Threads = threadCount,
+            };
+            LearningResult result = ProgressDisplay.Run(context, !isQuiet && !asJson && context.InteractiveError,
+                sink => data.Learn(options, LearningProgressAdapter.For(sink), context.Cancellation));
+            context.Cancellation.ThrowIfCancellationRequested();
+            ModelFiles.Write(result.Network, outPath, new Dictionary<string, string>
+            {
+                ["learner"] = "relufast learn",
+                ["samples"] = spec.ToString(),
+                ["heldOutMse"] = result.HeldOutMse.ToString("R", CultureInfo.InvariantCulture),
+            });
+
+            if (asJson)
+            {
+                context.Output.WriteLine(JsonNumbers.Object(w =>
+                {
+                    w.WriteString("data", spec.ToString());
+                    w.WriteString("dtype", data.DType);
+                    w.WriteString("output", Path.GetFullPath(outPath));
+                    LearningSummaryJson.Write(w, result);
+                }));
+            }
+            else if (!isQuiet)
+            {
+                PrintSummary(context.CreateOutputConsole(), context.Output, data, result, outPath);
+            }
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static void PrintSummary(IAnsiConsole console, TextWriter output, SampleData data, LearningResult result, string outPath)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        output.WriteLine((string.Create(inv, $"Samples: {data.Spec}: N = {data.Count:N0}, d = {data.Dimension} ({data.DType})")));
+
+        var spectrum = new Table { Border = TableBorder.Rounded, Title = new TableTitle(string.Create(inv, $"T_2 spectrum (noise floor {result.NoiseFloor:G3})")) };
+        spectrum.AddColumn(new TableColumn("k").RightAligned());
+        spectrum.AddColumn(new TableColumn("eigenvalue").RightAligned());
+        spectrum.AddColumn(new TableColumn("|value| / noise floor").RightAligned());
+        spectrum.AddColumn("");
+        int shown = Math.Min(result.Spectrum.Count, Math.Max(result.Hidden + 4, 8));
+        for (int k = 0; k < shown; k++)
+        {
+            double v = result.Spectrum[k];
+            spectrum.AddRow(
+                (k + 1).ToString(inv),
+                v.ToString("G4", inv),
+                (Math.Abs(v) / Math.Max(result.NoiseFloor, 1e-300)).ToString("F1", inv),
+                k < result.Hidden ? "neuron" : k == result.Hidden ? "[grey]-- cut at m --[/]" : "");
+        }
+        if (shown < result.Spectrum.Count) spectrum.AddRow("...", "", "", "");
+        console.Write(spectrum);
+
+        output.WriteLine((string.Create(inv,
+            $"Hidden neurons: m = {result.Hidden} ({(result.HiddenWasEstimated ? "chosen from the spectrum" : "given by --hidden")})")));
+        double relative = result.HeldOutVariance > 0 ? result.HeldOutMse / result.HeldOutVariance : double.NaN;
+        output.WriteLine((string.Create(inv,
+            $"Held-out MSE: {result.HeldOutMse:G4} (relative to Var y: {relative:G3}), candidate {result.ChosenCandidate} of {result.Candidates.Count}")));
+
+        var candidates = new Table { Border = TableBorder.Rounded, Title = new TableTitle("Candidates") };
+        foreach (string h in new[] { "#", "eigen-gap", "pencil residual", "moment MSE", "refined MSE", "L-BFGS its" })
+            candidates.AddColumn(new TableColumn(h).RightAligned());
+        foreach (var c in result.Candidates)
+        {
+            string mark = c.Index == result.ChosenCandidate ? "*" : "";
+            candidates.AddRow(
+                c.Index.ToString(inv) + mark, c.RelativeEigenGap.ToString("G3", inv), c.PencilResidual.ToString("G3", inv),
+                c.MomentHeldOutMse.ToString("G3", inv), double.IsNaN(c.RefinedHeldOutMse) ? "-" : c.RefinedHeldOutMse.ToString("G3", inv),
+                c.RefinementIterations.ToString(inv));
+        }
+        console.Write(candidates);
+
+        var t = result.Timings;
+        var timings = new Table { Border = TableBorder.Rounded, Title = new TableTitle("Time") };
+        timings.AddColumn("step");
+        timings.AddColumn(new TableColumn("seconds").RightAligned());
+        timings.AddColumn(new TableColumn("samples/s").RightAligned());
+        AddTiming(timings, "pilot (in-memory subsample)", t.Pilot, 0);
+        AddTiming(timings, "pass 1: t0, t1, T_2", t.SecondMoments, result.Samples);
+        AddTiming(timings, "pass 2: projected T_3 + T_4", t.ProjectedTensor, result.Samples);
+        AddTiming(timings, "decomposition", t.Decomposition, 0);
+        AddTiming(timings, "pass 3: coefficients", t.Coefficients, result.Samples);
+        AddTiming(timings, "refinement", t.Refinement, 0);
+        AddTiming(timings, "total", t.Total, 0);
+        console.Write(timings);
+
+        // Plain lines (not through Spectre, which wraps at 80 columns when the output is not a terminal).
+        foreach (string line in result.Log) output.WriteLine("  " + line);
+        output.WriteLine($"Model written to {outPath}");
+    }
+
+    private static void AddTiming(Table table, string step, TimeSpan time, long samples)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        double seconds = time.TotalSeconds;
+        string rate = samples > 0 && seconds > 0 ? (samples / seconds / 1e6).ToString("F2", inv) + " M" : "";
+        table.AddRow(step, seconds.ToString("F3", inv), rate);
+    }
+}

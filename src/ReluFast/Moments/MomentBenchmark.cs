@@ -1,0 +1,357 @@
+using System.Diagnostics;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using ReluFast.Interop;
+using ReluFast.Sampling;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ReluFast.Moments;
+
+/// <summary>
+/// Measures the SIMD moment engine against libtorch on the same data (the numbers of <c>relufast bench</c>).
+/// </summary>
+public static class MomentBenchmark
+{
+    /// <summary>
+    /// The flops a kernel needs per pass, counting only unique work (an FMA is 2 flops), used for both engines:
+    /// weighted Gram N d (d + 1) (upper triangle), projected 3-tensor N m (m + 1)(m + 2) / 3 (unique entries),
+    /// Hermite projection 2 N d m (the projection).
+    /// </summary>
+    public static double UsefulFlops(string name, long samples, int d, int m) => name switch
+    {
+        "weighted-gram" => (double)samples * d * (d + 1),
+        "projected-3tensor" => (double)samples * m * (m + 1) * (m + 2) / 3,
+        "hermite-projection" => 2.0 * samples * d * m,
+        _ => throw new ArgumentException($"Unknown kernel '{name}'.", nameof(name)),
+    };
+
+    /// <summary>Runs every kernel; <paramref name="quick"/> uses small data sets (about 10 s in all).</summary>
+    public static MomentBenchmarkReport Run(bool quick, Action<string>? log = null)
+    {
+        TorchRuntime.EnsureLoaded();
+        log ??= _ => { };
+        int cores = Environment.ProcessorCount;
+        double clock = MeasureClockGhz();
+        double fma = MeasureFmaGflops(cores, quick ? 0.1 : 0.3);
+        int lanes = Math.Max(1, HardwareInfo.SimdWidthBits / 64);
+        double peak = cores * lanes * 2 * 2 * clock;
+        log($"peak estimate {peak:F1} GFLOP/s = {cores} cores x {lanes} float64 lanes x 2 FMA pipes x 2 flops x {clock:F2} GHz (measured FMA throughput {fma:F1} GFLOP/s)");
+        int repeats = quick ? 2 : 3;
+        long gramN = quick ? 100_000 : 1_000_000;
+        var kernels = new List<KernelBenchmark>();
+        void Add(KernelBenchmark k)
+        {
+            kernels.Add(k);
+            log($"{k.Name,-19} {k.Dtype} d={k.D,-3} m={k.M,-3} N={k.Samples,-8} SIMD {k.Gflops,7:F1} GFLOP/s  libtorch {k.TorchGflops,7:F1} GFLOP/s  x{k.Speedup:F2}  alloc {k.AllocatedBytes} B"
+                + (k.RelativeError is double e ? $"  rel.err {e:E2}" : string.Empty));
+        }
+
+        foreach (int d in quick ? new[] { 64 } : new[] { 64, 16, 256 })
+        {
+            // d = 16 at 10^7 samples also measures the float32 accumulation error at large N
+            long n = d == 256 ? gramN / 4 : d == 16 ? 10 * gramN : gramN;
+            GramPair(d, n, repeats, cores, withFloat: d <= 64, Add);
+        }
+        foreach (int m in quick ? new[] { 32 } : new[] { 8, 32 })
+            TensorPair(m, quick ? gramN / 4 : gramN, repeats, cores, withFloat: m == 32, Add);
+        HermitePair(64, 32, quick ? gramN / 2 : gramN, repeats, cores, Add);
+        return new MomentBenchmarkReport(peak, clock, cores, lanes, fma, cores, torch.get_num_threads(), kernels);
+    }
+
+    private static void GramPair(int d, long n, int repeats, int threads, bool withFloat, Action<KernelBenchmark> add)
+    {
+        double[] x = Gaussians(n * d, 1), y = Gaussians(n, 2);
+        var (k, reference) = Gram(x, y, d, n, repeats, threads, null);
+        add(k);
+        if (!withFloat) return;
+        float[] xf = Array.ConvertAll(x, v => (float)v), yf = Array.ConvertAll(y, v => (float)v);
+        for (long i = 0; i < x.LongLength; i++) x[i] = xf[i];
+        for (long i = 0; i < y.LongLength; i++) y[i] = yf[i];
+        reference = Run<double, GramWorker<double>>(x, y, d, threads, () => new GramWorker<double>(d)).State();
+        add(Gram(xf, yf, d, n, repeats, threads, reference).Result);
+    }
+
+    private static (KernelBenchmark Result, double[] State) Gram<T>(T[] x, T[] y, int d, long n, int repeats, int threads, double[]? reference)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        const string name = "weighted-gram";
+        double best = double.MaxValue;
+        GramWorker<T>? result = null;
+        for (int r = 0; r < repeats; r++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            result = Run<T, GramWorker<T>>(x, y, d, threads, () => new GramWorker<T>(d));
+            best = Math.Min(best, Stopwatch.GetElapsedTime(t0).TotalSeconds);
+        }
+        long allocated = SteadyStateAllocation(x, y, d, new GramWorker<T>(d));
+        double torchBest = TimeTorch(repeats, () =>
+        {
+            Tensor xt = Tensor2(x, n, d), c = Tensor2(y, 1, n);
+            return () => { var (s, f, g) = TorchMomentEngine.GramTensors(xt, c); _ = Total(g) + Total(f) + Total(s); };
+        });
+        double[] state = result!.State();
+        return (Make(name, DtypeOf<T>(), d, 0, n, best, torchBest, allocated, reference is null ? null : RelativeError(state, reference)), state);
+    }
+
+    private static void TensorPair(int m, long n, int repeats, int threads, bool withFloat, Action<KernelBenchmark> add)
+    {
+        double[] z = Gaussians(n * m, 3), y = Gaussians(n, 4);
+        add(Tensor3(z, y, m, n, repeats, threads, null).Result);
+        if (!withFloat) return;
+        float[] zf = Array.ConvertAll(z, v => (float)v), yf = Array.ConvertAll(y, v => (float)v);
+        for (long i = 0; i < z.LongLength; i++) z[i] = zf[i];
+        for (long i = 0; i < y.LongLength; i++) y[i] = yf[i];
+        double[] reference = Run<double, TensorWorker<double>>(z, y, m, threads, () => new TensorWorker<double>(m)).State();
+        add(Tensor3(zf, yf, m, n, repeats, threads, reference).Result);
+    }
+
+    private static (KernelBenchmark Result, double[] State) Tensor3<T>(T[] z, T[] y, int m, long n, int repeats, int threads, double[]? reference)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        double best = double.MaxValue;
+        TensorWorker<T>? result = null;
+        for (int r = 0; r < repeats; r++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            result = Run<T, TensorWorker<T>>(z, y, m, threads, () => new TensorWorker<T>(m));
+            best = Math.Min(best, Stopwatch.GetElapsedTime(t0).TotalSeconds);
+        }
+        long allocated = SteadyStateAllocation(z, y, m, new TensorWorker<T>(m));
+        double torchBest = TimeTorch(repeats, () =>
+        {
+            Tensor zt = Tensor2(z, n, m), c = Tensor2(y, 1, n);
+            return () => { var (s, f, second, third) = TorchMomentEngine.TensorMoments(zt, c); _ = Total(third) + Total(second) + Total(f) + Total(s); };
+        });
+        double[] state = result!.State();
+        return (Make("projected-3tensor", DtypeOf<T>(), 0, m, n, best, torchBest, allocated, reference is null ? null : RelativeError(state, reference)), state);
+    }
+
+    private static void HermitePair(int d, int m, long n, int repeats, int threads, Action<KernelBenchmark> add)
+    {
+        double[] x = Gaussians(n * d, 5), y = Gaussians(n, 6), w = Gaussians((long)d * m, 7);
+        for (int i = 0; i < w.Length; i++) w[i] /= Math.Sqrt(d);
+        double best = double.MaxValue;
+        for (int r = 0; r < repeats; r++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            Run<double, HermiteWorker<double>>(x, y, d, threads, () => new HermiteWorker<double>(d, w, m));
+            best = Math.Min(best, Stopwatch.GetElapsedTime(t0).TotalSeconds);
+        }
+        long allocated = SteadyStateAllocation(x, y, d, new HermiteWorker<double>(d, w, m));
+        double torchBest = TimeTorch(repeats, () =>
+        {
+            Tensor xt = Tensor2(x, n, d), r = Tensor2(y, n), wt = Tensor2(w, d, m);
+            return () => _ = Total(TorchMomentEngine.HermiteSums(xt, wt, r, 5));
+        });
+        add(Make("hermite-projection", "float64", d, m, n, best, torchBest, allocated, null));
+    }
+
+    private static KernelBenchmark Make(string name, string dtype, int d, int m, long n, double seconds, double torchSeconds, long allocated, double? error)
+    {
+        double flops = UsefulFlops(name, n, d, m);
+        double g = flops / seconds / 1e9, gt = flops / torchSeconds / 1e9;
+        return new KernelBenchmark(name, dtype, d, m, n, g, gt, g / gt, allocated, seconds, torchSeconds, error);
+    }
+
+    private static double TimeTorch(int repeats, Func<Action> prepare)
+    {
+        using var scope = NewDisposeScope();
+        Action run = prepare();
+        long w0 = Stopwatch.GetTimestamp();
+        run(); // warm-up (libtorch allocator, thread pool)
+        double warmUp = Stopwatch.GetElapsedTime(w0).TotalSeconds;
+        double best = double.MaxValue;
+        if (warmUp > 1) repeats = 1; // slow baselines: one timed run after the warm-up keeps the bench short
+        for (int r = 0; r < repeats; r++)
+        {
+            using var inner = NewDisposeScope();
+            long t0 = Stopwatch.GetTimestamp();
+            run();
+            best = Math.Min(best, Stopwatch.GetElapsedTime(t0).TotalSeconds);
+        }
+        return best;
+    }
+
+    private static Tensor Tensor2<T>(T[] values, params long[] shape) where T : unmanaged =>
+        typeof(T) == typeof(double) ? tensor((double[])(object)values, shape, dtype: ScalarType.Float64) : tensor((float[])(object)values, shape, dtype: ScalarType.Float32);
+
+    /// <summary>Reads a result back (so the timing includes it).</summary>
+    private static double Total(Tensor t) => t.sum().to(ScalarType.Float64).item<double>();
+
+    private static string DtypeOf<T>() => typeof(T) == typeof(double) ? "float64" : "float32";
+
+    private static TWorker Run<T, TWorker>(T[] x, T[] y, int d, int threads, Func<TWorker> create)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> where TWorker : IMomentWorker<T, TWorker> =>
+        SamplePass.Run<T, TWorker>(new ArrayBlocks<T>(d, x, y), create, new SamplePassOptions(threads));
+
+    /// <summary>Bytes the worker allocates on this thread over a few blocks after one warm-up block.</summary>
+    private static long SteadyStateAllocation<T, TWorker>(T[] x, T[] y, int d, TWorker worker)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> where TWorker : IMomentWorker<T, TWorker>
+    {
+        int block = (int)Math.Min(4096, y.Length);
+        worker.Accumulate(x.AsSpan(0, block * d), y.AsSpan(0, block));
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 4; i++) worker.Accumulate(x.AsSpan(0, block * d), y.AsSpan(0, block));
+        return GC.GetAllocatedBytesForCurrentThread() - before;
+    }
+
+    private static double RelativeError(double[] state, double[] reference)
+    {
+        double maxDiff = 0, maxRef = 0;
+        for (int i = 0; i < state.Length; i++)
+        {
+            maxDiff = Math.Max(maxDiff, Math.Abs(state[i] - reference[i]));
+            maxRef = Math.Max(maxRef, Math.Abs(reference[i]));
+        }
+        return maxRef == 0 ? maxDiff : maxDiff / maxRef;
+    }
+
+    private static double[] Gaussians(long count, int seed)
+    {
+        var values = new double[count];
+        var r = new Random(seed);
+        for (long i = 0; i < count; i += 2)
+        {
+            double u1 = 1.0 - r.NextDouble(), u2 = 2 * Math.PI * r.NextDouble(), radius = Math.Sqrt(-2 * Math.Log(u1));
+            (double s, double c) = Math.SinCos(u2);
+            values[i] = radius * c;
+            if (i + 1 < count) values[i + 1] = radius * s;
+        }
+        return values;
+    }
+
+    /// <summary>
+    /// Clock in GHz from a chain of dependent one-cycle integer operations, timed with this thread's CPU time
+    /// where the platform has it (so time slices lost to other processes do not count).
+    /// </summary>
+    public static double MeasureClockGhz()
+    {
+        Chain(1_000_000, 3);
+        double best = 0;
+        for (int r = 0; r < 7; r++)
+        {
+            const long iterations = 20_000_000;
+            double t0 = ThreadSeconds();
+            long v = Chain(iterations, r + 3);
+            double seconds = ThreadSeconds() - t0;
+            if (v == 42) Console.Write(string.Empty);
+            if (seconds > 0) best = Math.Max(best, 8.0 * iterations / seconds / 1e9);
+        }
+        return best;
+    }
+
+    private static readonly Stopwatch s_wall = Stopwatch.StartNew();
+
+    /// <summary>CPU time of the calling thread (Linux), else wall time.</summary>
+    private static unsafe double ThreadSeconds()
+    {
+        if (OperatingSystem.IsLinux())
+        {
+            try
+            {
+                long* ts = stackalloc long[2];
+                if (ClockGetTime(3 /* CLOCK_THREAD_CPUTIME_ID */, ts) == 0) return ts[0] + ts[1] * 1e-9;
+            }
+            catch (DllNotFoundException) { }
+            catch (EntryPointNotFoundException) { }
+        }
+        return s_wall.Elapsed.TotalSeconds;
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "clock_gettime")]
+    private static extern unsafe int ClockGetTime(int clock, long* timespec);
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static long Chain(long iterations, long seed)
+    {
+        long a = seed, b = seed * 7 + 1;
+        for (long i = 0; i < iterations; i++)
+        {
+            // eight dependent single-cycle ALU operations per iteration
+            a += b; a ^= i; a += b; a ^= i; a += b; a ^= i; a += b; a ^= i;
+        }
+        return a;
+    }
+
+    /// <summary>float64 FMA throughput (GFLOP/s) of <paramref name="threads"/> threads running independent register FMAs.</summary>
+    public static double MeasureFmaGflops(int threads, double seconds = 0.2)
+    {
+        FmaLoop(1000);
+        long iterations = 1_000_000;
+        long t0 = Stopwatch.GetTimestamp();
+        FmaLoop(iterations);
+        double one = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+        iterations = Math.Max(1000, (long)(iterations * seconds / Math.Max(one, 1e-6)));
+        var workers = new Thread[threads];
+        long start = Stopwatch.GetTimestamp();
+        for (int t = 0; t < threads; t++) { workers[t] = new Thread(() => FmaLoop(iterations)); workers[t].Start(); }
+        foreach (Thread w in workers) w.Join();
+        double elapsed = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        int lanes = Vector512.IsHardwareAccelerated ? 8 : 4;
+        return threads * iterations * 16.0 * lanes * 2 / elapsed / 1e9;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static double FmaLoop(long iterations)
+    {
+        if (Vector512.IsHardwareAccelerated)
+        {
+            Vector512<double> m = Vector512.Create(0.999999), a = Vector512.Create(1e-7);
+            Vector512<double> c0 = m, c1 = m, c2 = m, c3 = m, c4 = m, c5 = m, c6 = m, c7 = m, c8 = m, c9 = m, c10 = m, c11 = m, c12 = m, c13 = m, c14 = m, c15 = m;
+            for (long i = 0; i < iterations; i++)
+            {
+                c0 = Vector512.FusedMultiplyAdd(c0, m, a); c1 = Vector512.FusedMultiplyAdd(c1, m, a); c2 = Vector512.FusedMultiplyAdd(c2, m, a); c3 = Vector512.FusedMultiplyAdd(c3, m, a);
+                c4 = Vector512.FusedMultiplyAdd(c4, m, a); c5 = Vector512.FusedMultiplyAdd(c5, m, a); c6 = Vector512.FusedMultiplyAdd(c6, m, a); c7 = Vector512.FusedMultiplyAdd(c7, m, a);
+                c8 = Vector512.FusedMultiplyAdd(c8, m, a); c9 = Vector512.FusedMultiplyAdd(c9, m, a); c10 = Vector512.FusedMultiplyAdd(c10, m, a); c11 = Vector512.FusedMultiplyAdd(c11, m, a);
+                c12 = Vector512.FusedMultiplyAdd(c12, m, a); c13 = Vector512.FusedMultiplyAdd(c13, m, a); c14 = Vector512.FusedMultiplyAdd(c14, m, a); c15 = Vector512.FusedMultiplyAdd(c15, m, a);
+            }
+            return Vector512.Sum(c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11 + c12 + c13 + c14 + c15);
+        }
+        Vector256<double> n = Vector256.Create(0.999999), b = Vector256.Create(1e-7);
+        Vector256<double> d0 = n, d1 = n, d2 = n, d3 = n, d4 = n, d5 = n, d6 = n, d7 = n, d8 = n, d9 = n, d10 = n, d11 = n, d12 = n, d13 = n, d14 = n, d15 = n;
+        for (long i = 0; i < iterations; i++)
+        {
+            d0 = Vector256.FusedMultiplyAdd(d0, n, b); d1 = Vector256.FusedMultiplyAdd(d1, n, b); d2 = Vector256.FusedMultiplyAdd(d2, n, b); d3 = Vector256.FusedMultiplyAdd(d3, n, b);
+            d4 = Vector256.FusedMultiplyAdd(d4, n, b); d5 = Vector256.FusedMultiplyAdd(d5, n, b); d6 = Vector256.FusedMultiplyAdd(d6, n, b); d7 = Vector256.FusedMultiplyAdd(d7, n, b);
+            d8 = Vector256.FusedMultiplyAdd(d8, n, b); d9 = Vector256.FusedMultiplyAdd(d9, n, b); d10 = Vector256.FusedMultiplyAdd(d10, n, b); d11 = Vector256.FusedMultiplyAdd(d11, n, b);
+            d12 = Vector256.FusedMultiplyAdd(d12, n, b); d13 = Vector256.FusedMultiplyAdd(d13, n, b); d14 = Vector256.FusedMultiplyAdd(d14, n, b); d15 = Vector256.FusedMultiplyAdd(d15, n, b);
+        }
+        return Vector256.Sum(d0 + d1 + d2 + d3 + d4 + d5 + d6 + d7 + d8 + d9 + d10 + d11 + d12 + d13 + d14 + d15);
+    }
+
+    private sealed class ArrayBlocks<T>(int dimension, T[] x, T[] y) : ISampleSource<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        public int Dimension => dimension;
+        public long Count => y.LongLength;
+        public void Read(long start, Span<T> xBlock, Span<T> yBlock)
+        {
+            x.AsSpan(checked((int)(start * dimension)), xBlock.Length).CopyTo(xBlock);
+            y.AsSpan(checked((int)start), yBlock.Length).CopyTo(yBlock);
+        }
+    }
+
+    private sealed class GramWorker<T>(int d) : IMomentWorker<T, GramWorker<T>> where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        private readonly WeightedGramAccumulator<T> _acc = new(d);
+        public void Accumulate(ReadOnlySpan<T> x, ReadOnlySpan<T> y) => _acc.Accumulate(x, y);
+        public void Merge(GramWorker<T> other) => _acc.Merge(other._acc);
+        public double[] State() { var s = new double[_acc.StateLength]; _acc.CopyState(s); return s; }
+    }
+
+    private sealed class TensorWorker<T>(int m) : IMomentWorker<T, TensorWorker<T>> where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        private readonly ProjectedTensorAccumulator<T> _acc = new(m);
+        public void Accumulate(ReadOnlySpan<T> z, ReadOnlySpan<T> y) => _acc.Accumulate(z, y);
+        public void Merge(TensorWorker<T> other) => _acc.Merge(other._acc);
+        public double[] State() { var s = new double[_acc.StateLength]; _acc.CopyState(s); return s; }
+    }
+
+    private sealed class HermiteWorker<T>(int d, double[] w, int m) : IMomentWorker<T, HermiteWorker<T>> where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        private readonly HermiteProjectionAccumulator<T> _acc = new(d, w, m);
+        public void Accumulate(ReadOnlySpan<T> x, ReadOnlySpan<T> y) => _acc.Accumulate(x, y);
+        public void Merge(HermiteWorker<T> other) => _acc.Merge(other._acc);
+    }
+}

@@ -1,0 +1,13 @@
+namespace ReluFast.Moments;
+
+/// <summary>The machine's peak estimate and every kernel measured.</summary>
+/// <param name="PeakGflops">Cores x float64 lanes x 2 FMA pipes x 2 flops x clock.</param>
+/// <param name="ClockGhz">Clock measured with a chain of dependent integer additions (one per cycle).</param>
+/// <param name="Cores">Logical processors used.</param>
+/// <param name="Float64Lanes">float64 lanes of the widest accelerated vector.</param>
+/// <param name="MeasuredFmaGflops">float64 FMA throughput measured on all cores (independent register FMAs).</param>
+/// <param name="Threads">SamplePass threads of the SIMD engine.</param>
+/// <param name="TorchThreads">libtorch intra-op threads.</param>
+/// <param name="Kernels">The measurements.</param>
+public sealed record MomentBenchmarkReport(double PeakGflops, double ClockGhz, int Cores, int Float64Lanes, double MeasuredFmaGflops,
+    int Threads, int TorchThreads, IReadOnlyList<KernelBenchmark> Kernels);

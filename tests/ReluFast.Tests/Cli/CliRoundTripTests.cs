@@ -1,0 +1,148 @@
+using System.Text.Json;
+using ReluFast.IO;
+using ReluFast.Model;
+using ReluFast.Tests.IO;
+
+namespace ReluFast.Tests.Cli;
+
+/// <summary>generate -> learn -> evaluate through the command line, in-process.</summary>
+public class CliRoundTripTests
+{
+    [Fact]
+    public void GenerateLearnEvaluateRecoversTheTeacher()
+    {
+        using var dir = new TempDirectory();
+        string data = Path.Combine(dir.Path, "data"), model = dir.File("model.json");
+        var gen = Cli.Run("generate", "--dim", "6", "--hidden", "3", "--samples", "200000", "--seed", "3", "--out", data, "--json").Succeeded().Json();
+        Assert.Equal(200_000, gen.GetProperty("samples").GetInt64());
+        var x = NpyReader.ReadHeader(Path.Combine(data, "x.npy"));
+        Assert.Equal("float64 (200000, 6), C order", x.ToString());
+        Assert.Equal("(200000,)", NpyReader.ReadHeader(Path.Combine(data, "y.npy")).ShapeText);
+        var teacher = NetworkJson.Read(Path.Combine(data, "teacher.json"));
+        Assert.Equal(3, teacher.Hidden);
+
+        var learn = Cli.Run("learn", "--x", Path.Combine(data, "x.npy"), "--y", Path.Combine(data, "y.npy"), "--out", model, "--json").Succeeded().Json();
+        Assert.Equal(3, learn.GetProperty("hidden").GetInt32());
+        Assert.True(learn.GetProperty("hiddenWasEstimated").GetBoolean());
+        Assert.Equal(6, learn.GetProperty("spectrum").GetArrayLength());
+        Assert.Equal("float64", learn.GetProperty("dtype").GetString());
+        Assert.True(learn.GetProperty("timings").GetProperty("total").GetDouble() > 0);
+        Assert.Equal(3, learn.GetProperty("model").GetProperty("hidden").GetInt32());
+        Assert.True(File.Exists(model));
+
+        var eval = Cli.Run("evaluate", "--model", model, "--teacher", Path.Combine(data, "teacher.json"), "--json").Succeeded();
+        var e = eval.Json();
+        Assert.Equal(["wError", "aError", "bError", "testMse", "relativeTestMse"], e.EnumerateObject().Select(p => p.Name).ToArray());
+        Assert.True(e.GetProperty("relativeTestMse").GetDouble() < 1e-3, eval.Output);
+        Assert.True(e.GetProperty("wError").GetDouble() < 1e-3, eval.Output);
+        Assert.True(e.GetProperty("aError").GetDouble() < 1e-3, eval.Output);
+        Assert.True(e.GetProperty("bError").GetDouble() < 1e-3, eval.Output);
+
+        // The human-readable forms print the summary; --quiet prints nothing.
+        var human = Cli.Run("evaluate", "--model", model, "--teacher", Path.Combine(data, "teacher.json")).Succeeded();
+        Assert.Contains("Errors: w ", human.Output);
+        Assert.Equal("", Cli.Run("evaluate", "--model", model, "--teacher", Path.Combine(data, "teacher.json"), "--quiet").Succeeded().Output);
+    }
+
+    [Fact]
+    public void Float32FilesLearnInSinglePrecisionAndSafeTensorsOutputEvaluates()
+    {
+        using var dir = new TempDirectory();
+        string data = Path.Combine(dir.Path, "data"), model = dir.File("model.safetensors");
+        Cli.Run("generate", "--dim", "5", "--hidden", "2", "--samples", "100000", "--seed", "11", "--out", data, "--dtype", "float32", "--quiet").Succeeded();
+        Assert.Equal(NpyDType.Float32, NpyReader.ReadHeader(Path.Combine(data, "x.npy")).DType);
+        var learn = Cli.Run("learn", "--x", Path.Combine(data, "x.npy"), "--y", Path.Combine(data, "y.npy"), "--hidden", "2", "--out", model, "--json").Succeeded().Json();
+        Assert.Equal("float32", learn.GetProperty("dtype").GetString());
+        Assert.False(learn.GetProperty("hiddenWasEstimated").GetBoolean());
+        Assert.Equal(2, SafeTensorsReader.ReadNetwork(model).Hidden);
+        var e = Cli.Run("evaluate", "--model", model, "--teacher", Path.Combine(data, "teacher.json"), "--json").Succeeded().Json();
+        Assert.True(e.GetProperty("relativeTestMse").GetDouble() < 1e-3, e.ToString());
+    }
+
+    [Fact]
+    public void NoRefineStopsAtTheMomentEstimate()
+    {
+        using var dir = new TempDirectory();
+        string data = Path.Combine(dir.Path, "data"), model = dir.File("model.json");
+        Cli.Run("generate", "--dim", "6", "--hidden", "3", "--samples", "200000", "--seed", "5", "--out", data, "--quiet").Succeeded();
+        var learn = Cli.Run("learn", "--x", Path.Combine(data, "x.npy"), "--y", Path.Combine(data, "y.npy"), "--no-refine", "--out", model, "--json").Succeeded().Json();
+        Assert.All(learn.GetProperty("candidates").EnumerateArray(), c => Assert.Equal(0, c.GetProperty("refinementIterations").GetInt32()));
+        var e = Cli.Run("evaluate", "--model", model, "--teacher", Path.Combine(data, "teacher.json"), "--json").Succeeded().Json();
+        Assert.True(e.GetProperty("wError").GetDouble() < 0.2, e.ToString());
+    }
+
+    [Fact]
+    public void NpzAndCsvSamplesLearn()
+    {
+        using var dir = new TempDirectory();
+        var teacher = RandomTeacher.Create(new TeacherOptions(3, 2), 21);
+        var source = new ReluFast.Sampling.TeacherSampleSource<double>(teacher, 20_000, 22);
+        var x = new double[20_000 * 3];
+        var y = new double[20_000];
+        source.Read(0, x, y);
+        string npz = dir.File("samples.npz"), csv = dir.File("samples.csv");
+        NpzWriter.WriteSamples<double>(npz, x, y, 20_000, 3);
+        using (var w = new StreamWriter(csv))
+        {
+            w.WriteLine("id,x0,x1,x2,target");
+            for (int j = 0; j < 20_000; j++)
+                w.WriteLine(FormattableString.Invariant($"s{j},{x[3 * j]:R},{x[3 * j + 1]:R},{x[3 * j + 2]:R},{y[j]:R}"));
+        }
+        NetworkJson.Write(teacher, dir.File("teacher.json"));
+        foreach (var input in new[] { new[] { "--data", npz }, new[] { "--csv", csv, "--target", "target" } })
+        {
+            string model = dir.File($"model-{input[0].TrimStart('-')}.json");
+            var learn = Cli.Run(["learn", .. input, "--hidden", "2", "--out", model, "--json"]).Succeeded().Json();
+            Assert.Equal(3, learn.GetProperty("inputDim").GetInt32());
+            var e = Cli.Run("evaluate", "--model", model, "--teacher", dir.File("teacher.json"), "--json").Succeeded().Json();
+            Assert.True(e.GetProperty("relativeTestMse").GetDouble() < 1e-3, e.ToString());
+        }
+    }
+
+    [Fact]
+    public void MissingNeuronsGiveLargeFiniteJsonErrors()
+    {
+        using var dir = new TempDirectory();
+        var teacher = RandomTeacher.Create(new TeacherOptions(4, 3), 1);
+        var model = RandomTeacher.Create(new TeacherOptions(4, 2), 2);
+        NetworkJson.Write(teacher, dir.File("teacher.json"));
+        NetworkJson.Write(model, dir.File("model.json"));
+        var run = Cli.Run("evaluate", "--model", dir.File("model.json"), "--teacher", dir.File("teacher.json"), "--json", "--test-samples", "10000").Succeeded();
+        Assert.Contains("1.7976931348623157E+308", run.Output);
+        var e = run.Json();
+        Assert.Equal(double.MaxValue, e.GetProperty("wError").GetDouble());
+        Assert.True(double.IsFinite(e.GetProperty("testMse").GetDouble()));
+    }
+
+    [Fact]
+    public void EveryCommandHasHelpAndTheToolAVersion()
+    {
+        foreach (string command in new[] { "generate", "learn", "evaluate", "report", "demo", "info" })
+        {
+            var run = Cli.Run(command, "--help").Succeeded();
+            Assert.Contains($"relufast {command}", run.Output);
+            Assert.Contains("--help", run.Output);
+        }
+        Assert.Matches(@"^\d+\.\d+\.\d+", Cli.Run("--version").Succeeded().Output);
+        Cli.Run("no-such-command").FailedWithBadInput("no-such-command");
+    }
+
+    [Fact]
+    public void CancelledGenerateAndLearnLeaveNoFiles()
+    {
+        using var dir = new TempDirectory();
+        string data = Path.Combine(dir.Path, "data");
+        Cli.Run("generate", "--dim", "4", "--hidden", "2", "--samples", "50000", "--seed", "1", "--out", data, "--quiet").Succeeded();
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        string fresh = Path.Combine(dir.Path, "fresh");
+        var gen = Cli.Run(cancelled.Token, "generate", "--dim", "4", "--hidden", "2", "--samples", "50000", "--seed", "1", "--out", fresh);
+        Assert.Equal(130, gen.ExitCode);
+        Assert.Contains("cancelled", gen.Error);
+        Assert.False(Directory.Exists(fresh));
+        var learn = Cli.Run(cancelled.Token, "learn", "--x", Path.Combine(data, "x.npy"), "--y", Path.Combine(data, "y.npy"), "--out", dir.File("model.json"));
+        Assert.Equal(130, learn.ExitCode);
+        learn.NoStackTrace();
+        Assert.Empty(dir.Files());
+    }
+}
