@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
 using ReluFast.Cli.Infrastructure;
+using ReluFast.Interop;
+using ReluFast.Interop.Mpi;
 using ReluFast.Learning;
 using Spectre.Console;
 
@@ -19,6 +21,7 @@ internal static class LearnCommand
         var noRefine = new Option<bool>("--no-refine") { Description = "Stop after the method of moments (no L-BFGS refinement of the estimate)." };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the learner's random choices (contractions g, pencil slices u).", DefaultValueFactory = _ => 1 };
         var threads = new Option<int>("--threads") { Description = "Worker threads of the moment passes (0: all processors).", DefaultValueFactory = _ => 0 };
+        var device = new Option<string>("--device") { Description = "cpu (the SIMD engine) or cuda[:N] (libtorch's moment engine and refinement on the GPU; needs a -p:TorchBackend=cuda build).", DefaultValueFactory = _ => "cpu" };
         var output = CommonOptions.RequiredPath("--out", "The model file: .json (ReluFast network JSON) or .safetensors (PyTorch nn.Sequential(Linear, ReLU, Linear) state dict). Written only if learning succeeds.");
         var quiet = CommonOptions.Quiet();
         var json = CommonOptions.Json("the learning summary (spectrum, chosen m, held-out error, timings, model)");
@@ -28,6 +31,7 @@ internal static class LearnCommand
         command.Options.Add(noRefine);
         command.Options.Add(seed);
         command.Options.Add(threads);
+        command.Options.Add(device);
         command.Options.Add(output);
         command.Options.Add(quiet);
         command.Options.Add(json);
@@ -41,6 +45,35 @@ internal static class LearnCommand
             ModelFiles.CheckOutputPath(outPath, "--out");
             if (m is <= 0) throw new CliUsageException($"--hidden must be positive, got {m}.");
             if (threadCount < 0) throw new CliUsageException($"--threads must be 0 (all processors) or positive, got {threadCount}.");
+            if (!ComputeDevice.TryParse(parse.GetValue(device), out var computeDevice))
+                throw new CliUsageException($"--device must be cpu, cuda or cuda:N, got '{parse.GetValue(device)}'.");
+
+            // Under mpirun every rank runs this command on its own slice of the samples and the moment sums are
+            // all-reduced (docs/mpi.md); outside mpirun this is the single-process reducer and needs no MPI.
+            IMomentReducer reducer = MpiSession.TryInitialize();
+            try
+            {
+                return Learn(context, parse, spec, outPath, m, asJson, isQuiet, threadCount, computeDevice, noRefine, seed, reducer);
+            }
+            catch (Exception) when (reducer is MpiSession { Size: > 1 } session)
+            {
+                // Another rank may wait in a reduction: end them all instead of hanging.
+                Console.Error.WriteLine($"error: rank {session.Rank} failed; aborting all {session.Size} ranks.");
+                session.Abort(1);
+                throw;
+            }
+            finally
+            {
+                (reducer as IDisposable)?.Dispose();
+            }
+        });
+        return command;
+    }
+
+    private static int Learn(CliContext context, ParseResult parse, SampleSpec spec, string outPath, int? m, bool asJson, bool isQuiet,
+        int threadCount, ComputeDevice computeDevice, Option<bool> noRefine, Option<ulong> seed, IMomentReducer reducer)
+    {
+        {
 
             using var data = SampleData.Open(spec, context.Cancellation);
             data.CheckLearnable(m);
@@ -50,10 +83,14 @@ internal static class LearnCommand
                 Refine = !parse.GetValue(noRefine),
                 Seed = parse.GetValue(seed),
                 Threads = threadCount,
+                Device = computeDevice,
+                Reducer = reducer,
             };
-            LearningResult result = ProgressDisplay.Run(context, !isQuiet && !asJson && context.InteractiveError,
+            bool lead = reducer.Rank == 0;
+            LearningResult result = ProgressDisplay.Run(context, lead && !isQuiet && !asJson && context.InteractiveError,
                 sink => data.Learn(options, LearningProgressAdapter.For(sink), context.Cancellation));
             context.Cancellation.ThrowIfCancellationRequested();
+            if (!lead) return ExitCodes.Ok; // rank 0 writes the model and prints
             ModelFiles.Write(result.Network, outPath, new Dictionary<string, string>
             {
                 ["learner"] = "relufast learn",
@@ -76,8 +113,7 @@ internal static class LearnCommand
                 PrintSummary(context.CreateOutputConsole(), context.Output, data, result, outPath);
             }
             return ExitCodes.Ok;
-        });
-        return command;
+        }
     }
 
     private static void PrintSummary(IAnsiConsole console, TextWriter output, SampleData data, LearningResult result, string outPath)
