@@ -61,7 +61,7 @@ internal static class SuccessRateSweep
         Console.WriteLine($"## d = {d}, m = {m}, noisy labels y = f(x) + e, s = 0.1 std(f)");
         Console.WriteLine("| N | moment w-error (median) | refined w-error (median) | refined a-error | refined b-error | held-out MSE / s^2 (median) |");
         Console.WriteLine("|---|---|---|---|---|---|");
-        foreach (long n in new long[] { 250_000, 500_000, 1_000_000, 2_000_000, 4_000_000, 8_000_000 })
+        foreach (long n in new long[] { 250_000, 1_000_000, 4_000_000 })
         {
             var moment = new List<double>(); var w = new List<double>(); var a = new List<double>(); var b = new List<double>(); var ratio = new List<double>();
             for (ulong seed = 1; seed <= (ulong)seeds; seed++)
@@ -69,7 +69,7 @@ internal static class SuccessRateSweep
                 var teacher = RandomTeacher.Create(new TeacherOptions(d, m), seed);
                 double s = 0.1 * Math.Sqrt(NetworkComparison.TestError(new ReluNetwork(d, [], [], []), teacher, 200_000, 1).TruthVariance);
                 var source = new TeacherSampleSource<double>(teacher, n, seed + 2000, s);
-                var result = MomentLearner.Learn(source, new LearnerOptions { Hidden = m, Seed = seed, RefinementSamples = (int)Math.Min(n * 4 / 5, 400_000) });
+                var result = MomentLearner.Learn(source, new LearnerOptions { Hidden = m, Seed = seed, RefinementSamples = 200_000 });
                 var cmp = NetworkComparison.Compare(result.Network, teacher, 10_000);
                 moment.Add(NetworkComparison.Compare(result.MomentEstimate, teacher, 10_000).WError);
                 w.Add(cmp.WError); a.Add(cmp.AError); b.Add(cmp.BError);
