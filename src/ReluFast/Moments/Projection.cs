@@ -41,6 +41,19 @@ public static class Projection
         }
 
         int vl = Vector512<T>.Count;
+        if (m < vl && d * m <= NarrowLimit)
+        {
+            // Fewer outputs than one vector holds: dot products of x_j with the columns of u, each contiguous.
+            Span<T> columns = stackalloc T[d * m];
+            for (int i = 0; i < d; i++)
+                for (int c = 0; c < m; c++) columns[c * d + i] = u[i * m + c];
+            for (int j = 0; j < n; j++)
+            {
+                ReadOnlySpan<T> xj = x.Slice(j * d, d);
+                for (int c = 0; c < m; c++) z[j * m + c] = TensorPrimitives.Dot<T>(xj, columns.Slice(c * d, d));
+            }
+            return;
+        }
         ref T xr = ref MemoryMarshal.GetReference(x);
         ref T ur = ref MemoryMarshal.GetReference(u);
         ref T zr = ref MemoryMarshal.GetReference(z);
@@ -63,6 +76,9 @@ public static class Projection
             ScalarColumns(x.Slice(row * d, d), u, m, col, z.Slice(row * m, m));
         }
     }
+
+    /// <summary>Largest d x m (elements) transposed on the stack by the narrow path (32 KiB of doubles).</summary>
+    private const int NarrowLimit = 4096;
 
     private static void ScalarColumns<T>(ReadOnlySpan<T> xj, ReadOnlySpan<T> u, int m, int fromColumn, Span<T> zj)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
