@@ -48,6 +48,7 @@ internal static class BenchCommand
                 w.WriteNumber("torchGflops", Math.Round(k.TorchGflops, 2));
                 w.WriteNumber("speedup", Math.Round(k.Speedup, 3));
                 w.WriteNumber("allocatedBytes", k.AllocatedBytes);
+                if (k.GflopsCopied is double gc) w.WriteNumber("gflopsCopiedBlocks", Math.Round(gc, 2));
                 if (k.RelativeError is double e) w.WriteNumber("relativeError", e);
                 w.WriteEndObject();
             }
