@@ -164,7 +164,31 @@ public static class MomentBenchmark
         return new KernelBenchmark(name, dtype, d, m, n, g, gt, g / gt, allocated, seconds, torchSeconds, error);
     }
 
+    /// <summary>
+    /// Best time of a libtorch computation with its default intra-op threads (all cores), and also with one
+    /// thread when the default is more: on a busy machine libtorch's threads wait for each other, and the
+    /// baseline should be libtorch at its best.
+    /// </summary>
     private static double TimeTorch(int repeats, Func<Action> prepare)
+    {
+        int threads = torch.get_num_threads();
+        double best = TimeTorchOnce(repeats, prepare);
+        if (threads > 1)
+        {
+            try
+            {
+                torch.set_num_threads(1);
+                best = Math.Min(best, TimeTorchOnce(repeats, prepare));
+            }
+            finally
+            {
+                torch.set_num_threads(threads);
+            }
+        }
+        return best;
+    }
+
+    private static double TimeTorchOnce(int repeats, Func<Action> prepare)
     {
         using var scope = NewDisposeScope();
         Action run = prepare();
