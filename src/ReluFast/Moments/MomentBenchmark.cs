@@ -98,7 +98,7 @@ public static class MomentBenchmark
         {
             Tensor xt = Tensor2(x, n, d), c = Tensor2(y, 1, n);
             return () => { var (s, f, g) = TorchMomentEngine.GramTensors(xt, c); _ = Total(g) + Total(f) + Total(s); };
-        });
+        }, () => GramInPlace(Tensor2(x, n, d), Tensor2(y, n)));
         double[] state = result!.State();
         KernelBenchmark k = Make(name, DtypeOf<T>(), d, 0, n, best, torchBest, allocated, reference is null ? null : RelativeError(state, reference));
         return (k with { GflopsCopied = UsefulFlops(name, n, d, 0) / copiedBest / 1e9 }, state);
@@ -132,7 +132,7 @@ public static class MomentBenchmark
         {
             Tensor zt = Tensor2(z, n, m), c = Tensor2(y, 1, n);
             return () => { var (s, f, second, third) = TorchMomentEngine.TensorMoments(zt, c); _ = Total(third) + Total(second) + Total(f) + Total(s); };
-        });
+        }, () => TensorInPlace(Tensor2(z, n, m), Tensor2(y, n)));
         double[] state = result!.State();
         return (Make("projected-3tensor", DtypeOf<T>(), 0, m, n, best, torchBest, allocated, reference is null ? null : RelativeError(state, reference)), state);
     }
@@ -153,7 +153,7 @@ public static class MomentBenchmark
         {
             Tensor xt = Tensor2(x, n, d), r = Tensor2(y, n), wt = Tensor2(w, d, m);
             return () => _ = Total(TorchMomentEngine.HermiteSums(xt, wt, r, 5));
-        });
+        }, () => HermiteInPlace(Tensor2(x, n, d), Tensor2(w, d, m), Tensor2(y, n)));
         add(Make("hermite-projection", "float64", d, m, n, best, torchBest, allocated, null));
     }
 
@@ -169,16 +169,22 @@ public static class MomentBenchmark
     /// thread when the default is more: on a busy machine libtorch's threads wait for each other, and the
     /// baseline should be libtorch at its best.
     /// </summary>
-    private static double TimeTorch(int repeats, Func<Action> prepare)
+    private static double TimeTorch(int repeats, params Func<Action>[] formulations)
     {
         int threads = torch.get_num_threads();
-        double best = TimeTorchOnce(repeats, prepare);
+        double best = double.MaxValue;
+        Func<Action> fastest = formulations[0];
+        foreach (Func<Action> prepare in formulations)
+        {
+            double t = TimeTorchOnce(repeats, prepare);
+            if (t < best) (best, fastest) = (t, prepare);
+        }
         if (threads > 1)
         {
             try
             {
                 torch.set_num_threads(1);
-                best = Math.Min(best, TimeTorchOnce(repeats, prepare));
+                best = Math.Min(best, TimeTorchOnce(repeats, fastest));
             }
             finally
             {
@@ -186,6 +192,92 @@ public static class MomentBenchmark
             }
         }
         return best;
+    }
+
+    /// <summary>
+    /// X^T diag(c) X, sum c x and sum c by matmul over chunks of samples through one reused buffer and in-place
+    /// addmm_: libtorch's matmul without large temporaries (whose fresh pages cost more than the arithmetic here).
+    /// </summary>
+    internal static Action GramInPlace(Tensor x, Tensor c, Action<Tensor, Tensor>? results = null)
+    {
+        const long chunk = 16384;
+        long n = x.shape[0], d = x.shape[1];
+        Tensor buffer = empty([Math.Min(chunk, n), d], dtype: x.dtype);
+        Tensor gram = zeros([d, d], dtype: x.dtype), first = zeros([d], dtype: x.dtype);
+        return () =>
+        {
+            gram.zero_();
+            first.zero_();
+            for (long k0 = 0; k0 < n; k0 += chunk)
+            {
+                using var scope = NewDisposeScope();
+                long k1 = Math.Min(n, k0 + chunk);
+                Tensor xc = x[TensorIndex.Slice(k0, k1)], b = buffer[TensorIndex.Slice(0, k1 - k0)];
+                b.copy_(xc).mul_(c[TensorIndex.Slice(k0, k1)].unsqueeze(1));
+                gram.addmm_(b.T, xc);
+                first.add_(b.sum(dim: 0));
+            }
+            _ = Total(gram) + Total(first) + Total(c);
+            results?.Invoke(gram, first);
+        };
+    }
+
+    /// <summary>sum_j r_j He_k(s_ji), k = 0..5, s = x W, over chunks through reused buffers (in-place addmm_ and recurrence).</summary>
+    internal static Action HermiteInPlace(Tensor x, Tensor w, Tensor r, Action<Tensor>? results = null)
+    {
+        const long chunk = 16384;
+        long n = x.shape[0], m = w.shape[1], size = Math.Min(chunk, n);
+        Tensor s = empty([size, m], dtype: x.dtype), g0 = empty([size, m], dtype: x.dtype), g1 = empty([size, m], dtype: x.dtype), g2 = empty([size, m], dtype: x.dtype);
+        Tensor sums = zeros([6, m], dtype: x.dtype);
+        return () =>
+        {
+            sums.zero_();
+            for (long k0 = 0; k0 < n; k0 += chunk)
+            {
+                using var scope = NewDisposeScope();
+                long k1 = Math.Min(n, k0 + chunk), len = k1 - k0;
+                Tensor sc = s[TensorIndex.Slice(0, len)], previous = g0[TensorIndex.Slice(0, len)], current = g1[TensorIndex.Slice(0, len)], next = g2[TensorIndex.Slice(0, len)];
+                sc.zero_().addmm_(x[TensorIndex.Slice(k0, k1)], w);
+                previous.copy_(r[TensorIndex.Slice(k0, k1)].unsqueeze(1).expand(len, m));   // g_0 = r
+                current.copy_(previous).mul_(sc);                                            // g_1 = r s
+                sums[0].add_(previous.sum(dim: 0));
+                sums[1].add_(current.sum(dim: 0));
+                for (int k = 1; k < 5; k++)
+                {
+                    next.copy_(sc).mul_(current).sub_(previous.mul_(k));                     // g_(k+1) = s g_k - k g_(k-1)
+                    sums[k + 1].add_(next.sum(dim: 0));
+                    (previous, current, next) = (current, next, previous);
+                }
+            }
+            _ = Total(sums);
+            results?.Invoke(sums);
+        };
+    }
+
+    /// <summary>sum c z (x) z (x) z (full m^3) and sum c z z^T by in-place addmm_ over chunks, through reused buffers.</summary>
+    internal static Action TensorInPlace(Tensor z, Tensor c, Action<Tensor, Tensor>? results = null)
+    {
+        const long chunk = 2048;
+        long n = z.shape[0], m = z.shape[1], size = Math.Min(chunk, n);
+        Tensor scaled = empty([size, m], dtype: z.dtype), pairs = empty([size, m, m], dtype: z.dtype);
+        Tensor third = zeros([m * m, m], dtype: z.dtype), second = zeros([m, m], dtype: z.dtype);
+        return () =>
+        {
+            third.zero_();
+            second.zero_();
+            for (long k0 = 0; k0 < n; k0 += chunk)
+            {
+                using var scope = NewDisposeScope();
+                long k1 = Math.Min(n, k0 + chunk), len = k1 - k0;
+                Tensor zc = z[TensorIndex.Slice(k0, k1)], s = scaled[TensorIndex.Slice(0, len)], p = pairs[TensorIndex.Slice(0, len)];
+                s.copy_(zc).mul_(c[TensorIndex.Slice(k0, k1)].unsqueeze(1));
+                p.copy_(s.unsqueeze(2).expand(len, m, m)).mul_(zc.unsqueeze(1));
+                third.addmm_(p.reshape(len, m * m).T, zc);
+                second.addmm_(s.T, zc);
+            }
+            _ = Total(third) + Total(second) + Total(c);
+            results?.Invoke(third, second);
+        };
     }
 
     private static double TimeTorchOnce(int repeats, Func<Action> prepare)
