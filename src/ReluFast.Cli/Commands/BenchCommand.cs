@@ -18,7 +18,7 @@ internal static class BenchCommand
             MomentBenchmarkReport report = MomentBenchmark.Run(parse.GetValue(quick), asJson ? null : Console.WriteLine);
             if (asJson) Console.WriteLine(ToJson(report));
             else
-                Console.WriteLine($"SIMD engine: {report.Threads} SamplePass threads; libtorch: {report.TorchThreads} threads. GFLOP/s count unique work only (an FMA is 2 flops) for both engines.");
+                Console.WriteLine($"SIMD engine: {report.Threads} SamplePass threads; libtorch: the better of {report.TorchThreads} threads and 1. GFLOP/s count unique work only (an FMA is 2 flops) for both engines.");
             return 0;
         });
         return command;
@@ -48,6 +48,7 @@ internal static class BenchCommand
                 w.WriteNumber("torchGflops", Math.Round(k.TorchGflops, 2));
                 w.WriteNumber("speedup", Math.Round(k.Speedup, 3));
                 w.WriteNumber("allocatedBytes", k.AllocatedBytes);
+                if (k.GflopsCopied is double gc) w.WriteNumber("gflopsCopiedBlocks", Math.Round(gc, 2));
                 if (k.RelativeError is double e) w.WriteNumber("relativeError", e);
                 w.WriteEndObject();
             }

@@ -13,5 +13,13 @@ namespace ReluFast.Moments;
 /// <param name="Seconds">Best time of the SIMD pass.</param>
 /// <param name="TorchSeconds">Best time of the libtorch computation (data already in tensors).</param>
 /// <param name="RelativeError">float32 only: max |sum - reference| / max |reference| over all sums, against the float64 engine on the same values.</param>
+/// <remarks>
+/// The SIMD pass reads the arrays in place (an <see cref="IInMemorySampleSource{T}"/>), as libtorch reads its tensors;
+/// <see cref="GflopsCopied"/> is the same pass through the plain <see cref="ReluFast.Sampling.ISampleSource{T}.Read"/>, which copies every block.
+/// </remarks>
 public sealed record KernelBenchmark(string Name, string Dtype, int D, int M, long Samples, double Gflops, double TorchGflops,
-    double Speedup, long AllocatedBytes, double Seconds, double TorchSeconds, double? RelativeError);
+    double Speedup, long AllocatedBytes, double Seconds, double TorchSeconds, double? RelativeError)
+{
+    /// <summary>GFLOP/s of the SIMD pass when every block is copied out of the source (weighted Gram only, else null).</summary>
+    public double? GflopsCopied { get; init; }
+}

@@ -45,7 +45,8 @@ public static class MomentBenchmark
         {
             kernels.Add(k);
             log($"{k.Name,-19} {k.Dtype} d={k.D,-3} m={k.M,-3} N={k.Samples,-8} SIMD {k.Gflops,7:F1} GFLOP/s  libtorch {k.TorchGflops,7:F1} GFLOP/s  x{k.Speedup:F2}  alloc {k.AllocatedBytes} B"
-                + (k.RelativeError is double e ? $"  rel.err {e:E2}" : string.Empty));
+                + (k.RelativeError is double e ? $"  rel.err {e:E2}" : string.Empty)
+                + (k.GflopsCopied is double gc ? $"  (copied blocks: {gc:F1} GFLOP/s)" : string.Empty));
         }
 
         foreach (int d in quick ? new[] { 64 } : new[] { 64, 16, 256 })
@@ -85,14 +86,22 @@ public static class MomentBenchmark
             result = Run<T, GramWorker<T>>(x, y, d, threads, () => new GramWorker<T>(d));
             best = Math.Min(best, Stopwatch.GetElapsedTime(t0).TotalSeconds);
         }
+        double copiedBest = double.MaxValue;
+        for (int r = 0; r < repeats; r++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            Run<T, GramWorker<T>>(x, y, d, threads, () => new GramWorker<T>(d), copied: true);
+            copiedBest = Math.Min(copiedBest, Stopwatch.GetElapsedTime(t0).TotalSeconds);
+        }
         long allocated = SteadyStateAllocation(x, y, d, new GramWorker<T>(d));
         double torchBest = TimeTorch(repeats, () =>
         {
             Tensor xt = Tensor2(x, n, d), c = Tensor2(y, 1, n);
             return () => { var (s, f, g) = TorchMomentEngine.GramTensors(xt, c); _ = Total(g) + Total(f) + Total(s); };
-        });
+        }, () => GramInPlace(Tensor2(x, n, d), Tensor2(y, n)));
         double[] state = result!.State();
-        return (Make(name, DtypeOf<T>(), d, 0, n, best, torchBest, allocated, reference is null ? null : RelativeError(state, reference)), state);
+        KernelBenchmark k = Make(name, DtypeOf<T>(), d, 0, n, best, torchBest, allocated, reference is null ? null : RelativeError(state, reference));
+        return (k with { GflopsCopied = UsefulFlops(name, n, d, 0) / copiedBest / 1e9 }, state);
     }
 
     private static void TensorPair(int m, long n, int repeats, int threads, bool withFloat, Action<KernelBenchmark> add)
@@ -123,7 +132,7 @@ public static class MomentBenchmark
         {
             Tensor zt = Tensor2(z, n, m), c = Tensor2(y, 1, n);
             return () => { var (s, f, second, third) = TorchMomentEngine.TensorMoments(zt, c); _ = Total(third) + Total(second) + Total(f) + Total(s); };
-        });
+        }, () => TensorInPlace(Tensor2(z, n, m), Tensor2(y, n)));
         double[] state = result!.State();
         return (Make("projected-3tensor", DtypeOf<T>(), 0, m, n, best, torchBest, allocated, reference is null ? null : RelativeError(state, reference)), state);
     }
@@ -144,7 +153,7 @@ public static class MomentBenchmark
         {
             Tensor xt = Tensor2(x, n, d), r = Tensor2(y, n), wt = Tensor2(w, d, m);
             return () => _ = Total(TorchMomentEngine.HermiteSums(xt, wt, r, 5));
-        });
+        }, () => HermiteInPlace(Tensor2(x, n, d), Tensor2(w, d, m), Tensor2(y, n)));
         add(Make("hermite-projection", "float64", d, m, n, best, torchBest, allocated, null));
     }
 
@@ -155,7 +164,123 @@ public static class MomentBenchmark
         return new KernelBenchmark(name, dtype, d, m, n, g, gt, g / gt, allocated, seconds, torchSeconds, error);
     }
 
-    private static double TimeTorch(int repeats, Func<Action> prepare)
+    /// <summary>
+    /// Best time of a libtorch computation with its default intra-op threads (all cores), and also with one
+    /// thread when the default is more: on a busy machine libtorch's threads wait for each other, and the
+    /// baseline should be libtorch at its best.
+    /// </summary>
+    private static double TimeTorch(int repeats, params Func<Action>[] formulations)
+    {
+        int threads = torch.get_num_threads();
+        double best = double.MaxValue;
+        Func<Action> fastest = formulations[0];
+        foreach (Func<Action> prepare in formulations)
+        {
+            double t = TimeTorchOnce(repeats, prepare);
+            if (t < best) (best, fastest) = (t, prepare);
+        }
+        if (threads > 1)
+        {
+            try
+            {
+                torch.set_num_threads(1);
+                best = Math.Min(best, TimeTorchOnce(repeats, fastest));
+            }
+            finally
+            {
+                torch.set_num_threads(threads);
+            }
+        }
+        return best;
+    }
+
+    /// <summary>
+    /// X^T diag(c) X, sum c x and sum c by matmul over chunks of samples through one reused buffer and in-place
+    /// addmm_: libtorch's matmul without large temporaries (whose fresh pages cost more than the arithmetic here).
+    /// </summary>
+    internal static Action GramInPlace(Tensor x, Tensor c, Action<Tensor, Tensor>? results = null)
+    {
+        const long chunk = 16384;
+        long n = x.shape[0], d = x.shape[1];
+        Tensor buffer = empty([Math.Min(chunk, n), d], dtype: x.dtype);
+        Tensor gram = zeros([d, d], dtype: x.dtype), first = zeros([d], dtype: x.dtype);
+        return () =>
+        {
+            gram.zero_();
+            first.zero_();
+            for (long k0 = 0; k0 < n; k0 += chunk)
+            {
+                using var scope = NewDisposeScope();
+                long k1 = Math.Min(n, k0 + chunk);
+                Tensor xc = x[TensorIndex.Slice(k0, k1)], b = buffer[TensorIndex.Slice(0, k1 - k0)];
+                b.copy_(xc).mul_(c[TensorIndex.Slice(k0, k1)].unsqueeze(1));
+                gram.addmm_(b.T, xc);
+                first.add_(b.sum(dim: 0));
+            }
+            _ = Total(gram) + Total(first) + Total(c);
+            results?.Invoke(gram, first);
+        };
+    }
+
+    /// <summary>sum_j r_j He_k(s_ji), k = 0..5, s = x W, over chunks through reused buffers (in-place addmm_ and recurrence).</summary>
+    internal static Action HermiteInPlace(Tensor x, Tensor w, Tensor r, Action<Tensor>? results = null)
+    {
+        const long chunk = 16384;
+        long n = x.shape[0], m = w.shape[1], size = Math.Min(chunk, n);
+        Tensor s = empty([size, m], dtype: x.dtype), g0 = empty([size, m], dtype: x.dtype), g1 = empty([size, m], dtype: x.dtype), g2 = empty([size, m], dtype: x.dtype);
+        Tensor sums = zeros([6, m], dtype: x.dtype);
+        return () =>
+        {
+            sums.zero_();
+            for (long k0 = 0; k0 < n; k0 += chunk)
+            {
+                using var scope = NewDisposeScope();
+                long k1 = Math.Min(n, k0 + chunk), len = k1 - k0;
+                Tensor sc = s[TensorIndex.Slice(0, len)], previous = g0[TensorIndex.Slice(0, len)], current = g1[TensorIndex.Slice(0, len)], next = g2[TensorIndex.Slice(0, len)];
+                sc.zero_().addmm_(x[TensorIndex.Slice(k0, k1)], w);
+                previous.copy_(r[TensorIndex.Slice(k0, k1)].unsqueeze(1).expand(len, m));   // g_0 = r
+                current.copy_(previous).mul_(sc);                                            // g_1 = r s
+                sums[0].add_(previous.sum(dim: 0));
+                sums[1].add_(current.sum(dim: 0));
+                for (int k = 1; k < 5; k++)
+                {
+                    next.copy_(sc).mul_(current).sub_(previous.mul_(k));                     // g_(k+1) = s g_k - k g_(k-1)
+                    sums[k + 1].add_(next.sum(dim: 0));
+                    (previous, current, next) = (current, next, previous);
+                }
+            }
+            _ = Total(sums);
+            results?.Invoke(sums);
+        };
+    }
+
+    /// <summary>sum c z (x) z (x) z (full m^3) and sum c z z^T by in-place addmm_ over chunks, through reused buffers.</summary>
+    internal static Action TensorInPlace(Tensor z, Tensor c, Action<Tensor, Tensor>? results = null)
+    {
+        const long chunk = 2048;
+        long n = z.shape[0], m = z.shape[1], size = Math.Min(chunk, n);
+        Tensor scaled = empty([size, m], dtype: z.dtype), pairs = empty([size, m, m], dtype: z.dtype);
+        Tensor third = zeros([m * m, m], dtype: z.dtype), second = zeros([m, m], dtype: z.dtype);
+        return () =>
+        {
+            third.zero_();
+            second.zero_();
+            for (long k0 = 0; k0 < n; k0 += chunk)
+            {
+                using var scope = NewDisposeScope();
+                long k1 = Math.Min(n, k0 + chunk), len = k1 - k0;
+                Tensor zc = z[TensorIndex.Slice(k0, k1)], s = scaled[TensorIndex.Slice(0, len)], p = pairs[TensorIndex.Slice(0, len)];
+                s.copy_(zc).mul_(c[TensorIndex.Slice(k0, k1)].unsqueeze(1));
+                p.copy_(s.unsqueeze(2).expand(len, m, m)).mul_(zc.unsqueeze(1));
+                third.addmm_(p.reshape(len, m * m).T, zc);
+                second.addmm_(s.T, zc);
+            }
+            _ = Total(third) + Total(second) + Total(c);
+            results?.Invoke(third, second);
+        };
+    }
+
+    private static double TimeTorchOnce(int repeats, Func<Action> prepare)
     {
         using var scope = NewDisposeScope();
         Action run = prepare();
@@ -182,9 +307,13 @@ public static class MomentBenchmark
 
     private static string DtypeOf<T>() => typeof(T) == typeof(double) ? "float64" : "float32";
 
-    private static TWorker Run<T, TWorker>(T[] x, T[] y, int d, int threads, Func<TWorker> create)
-        where T : unmanaged, IBinaryFloatingPointIeee754<T> where TWorker : IMomentWorker<T, TWorker> =>
-        SamplePass.Run<T, TWorker>(new ArrayBlocks<T>(d, x, y), create, new SamplePassOptions(threads));
+    private static TWorker Run<T, TWorker>(T[] x, T[] y, int d, int threads, Func<TWorker> create, bool copied = false)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> where TWorker : IMomentWorker<T, TWorker>
+    {
+        var arrays = new ArrayBlocks<T>(d, x, y);
+        ISampleSource<T> source = copied ? new CopiedBlocks<T>(arrays) : arrays;
+        return SamplePass.Run<T, TWorker>(source, create, new SamplePassOptions(threads));
+    }
 
     /// <summary>Bytes the worker allocates on this thread over a few blocks after one warm-up block.</summary>
     private static long SteadyStateAllocation<T, TWorker>(T[] x, T[] y, int d, TWorker worker)
@@ -321,15 +450,26 @@ public static class MomentBenchmark
         return Vector256.Sum(d0 + d1 + d2 + d3 + d4 + d5 + d6 + d7 + d8 + d9 + d10 + d11 + d12 + d13 + d14 + d15);
     }
 
-    private sealed class ArrayBlocks<T>(int dimension, T[] x, T[] y) : ISampleSource<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    /// <summary>Arrays as an in-memory source: SamplePass hands spans of them to the workers (no copy), as libtorch works on its tensors.</summary>
+    private sealed class ArrayBlocks<T>(int dimension, T[] x, T[] y) : IInMemorySampleSource<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         public int Dimension => dimension;
         public long Count => y.LongLength;
         public void Read(long start, Span<T> xBlock, Span<T> yBlock)
         {
-            x.AsSpan(checked((int)(start * dimension)), xBlock.Length).CopyTo(xBlock);
-            y.AsSpan(checked((int)start), yBlock.Length).CopyTo(yBlock);
+            GetInputs(start, yBlock.Length).CopyTo(xBlock);
+            GetResponses(start, yBlock.Length).CopyTo(yBlock);
         }
+        public ReadOnlySpan<T> GetInputs(long start, int count) => x.AsSpan(checked((int)(start * dimension)), count * dimension);
+        public ReadOnlySpan<T> GetResponses(long start, int count) => y.AsSpan(checked((int)start), count);
+    }
+
+    /// <summary>The same arrays behind the plain <see cref="ISampleSource{T}"/> contract: every block is copied by Read.</summary>
+    private sealed class CopiedBlocks<T>(ArrayBlocks<T> inner) : ISampleSource<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        public int Dimension => inner.Dimension;
+        public long Count => inner.Count;
+        public void Read(long start, Span<T> xBlock, Span<T> yBlock) => inner.Read(start, xBlock, yBlock);
     }
 
     private sealed class GramWorker<T>(int d) : IMomentWorker<T, GramWorker<T>> where T : unmanaged, IBinaryFloatingPointIeee754<T>

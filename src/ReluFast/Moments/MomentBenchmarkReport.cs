@@ -7,7 +7,7 @@ namespace ReluFast.Moments;
 /// <param name="Float64Lanes">float64 lanes of the widest accelerated vector.</param>
 /// <param name="MeasuredFmaGflops">float64 FMA throughput measured on all cores (independent register FMAs).</param>
 /// <param name="Threads">SamplePass threads of the SIMD engine.</param>
-/// <param name="TorchThreads">libtorch intra-op threads.</param>
+/// <param name="TorchThreads">libtorch's default intra-op threads (each baseline is the better of these and one thread).</param>
 /// <param name="Kernels">The measurements.</param>
 public sealed record MomentBenchmarkReport(double PeakGflops, double ClockGhz, int Cores, int Float64Lanes, double MeasuredFmaGflops,
     int Threads, int TorchThreads, IReadOnlyList<KernelBenchmark> Kernels);

@@ -41,7 +41,7 @@ public sealed class ProjectedTensorAccumulator<T> where T : unmanaged, IBinaryFl
         MomentState.RequireFloatingType<T>();
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dimension);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(weightCount);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(dimension, 1024);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(dimension, MaxDimension); // the m^3/6 sums must fit in memory
         Dimension = dimension;
         WeightCount = weightCount;
         int unit = PrefixGemm.PanelWidth<T>();
@@ -64,6 +64,9 @@ public sealed class ProjectedTensorAccumulator<T> where T : unmanaged, IBinaryFl
         for (int v = 0; v < _rowEnds.Length; v++)
             _rowEnds[v] = Simd.RoundUp(PairFeatures.Count(Math.Min((v + 1) * unit, dimension)), 4); // pairs (i, j) with j <= the panel's last column
     }
+
+    /// <summary>Largest supported m (the unique third moments alone take m^3/6 doubles per weight).</summary>
+    public const int MaxDimension = 256;
 
     /// <summary>Projected dimension m.</summary>
     public int Dimension { get; }
@@ -236,7 +239,7 @@ public sealed class ProjectedTensorAccumulator<T> where T : unmanaged, IBinaryFl
     public static ProjectedTensorAccumulator<T> ReadFrom(Stream s)
     {
         var (shape, _, state) = MomentState.Read(s, MomentState.KindProjectedTensor, MomentState.ElementSize<T>(), typeof(T).Name);
-        if (shape.Length != 2 || shape[0] <= 0 || shape[0] > 1024 || shape[1] <= 0) throw new InvalidDataException("Corrupt projected tensor accumulator header.");
+        if (shape.Length != 2 || shape[0] <= 0 || shape[0] > MaxDimension || shape[1] <= 0) throw new InvalidDataException("Corrupt projected tensor accumulator header.");
         var result = new ProjectedTensorAccumulator<T>(shape[0], shape[1]);
         if (state.Length != result.StateLength) throw new InvalidDataException("Corrupt projected tensor accumulator: the state length does not match the shape.");
         result.AddState(state);

@@ -58,6 +58,18 @@ public static class Projection
         ref T ur = ref MemoryMarshal.GetReference(u);
         ref T zr = ref MemoryMarshal.GetReference(z);
         int row = 0;
+        if (m < 4 * vl)
+        {
+            // narrow outputs: 8 samples x 1 vector keeps 8 accumulators in flight
+            for (; row + 8 <= n; row += 8)
+            {
+                ref T x0 = ref Unsafe.Add(ref xr, (nint)row * d);
+                ref T z0 = ref Unsafe.Add(ref zr, (nint)row * m);
+                int col = 0;
+                for (; col + vl <= m; col += vl) Kernel8x1(ref x0, d, ref Unsafe.Add(ref ur, col), m, ref Unsafe.Add(ref z0, col));
+                for (int r = 0; r < 8; r++) ScalarColumns(x.Slice((row + r) * d, d), u, m, col, z.Slice((row + r) * m, m));
+            }
+        }
         for (; row + 4 <= n; row += 4)
         {
             ref T x0 = ref Unsafe.Add(ref xr, (nint)row * d);
@@ -132,6 +144,26 @@ public static class Projection
             e = Simd.Fma(Vector512.Create(Unsafe.Add(ref x, 3 * d + i)), ui, e);
         }
         a.StoreUnsafe(ref z); b.StoreUnsafe(ref Unsafe.Add(ref z, m)); c.StoreUnsafe(ref Unsafe.Add(ref z, 2 * m)); e.StoreUnsafe(ref Unsafe.Add(ref z, 3 * m));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel8x1<T>(ref T x, nint d, ref T u, nint m, ref T z)
+    {
+        Vector512<T> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+        for (nint i = 0; i < d; i++)
+        {
+            Vector512<T> ui = Vector512.LoadUnsafe(ref Unsafe.Add(ref u, i * m));
+            a0 = Simd.Fma(Vector512.Create(Unsafe.Add(ref x, i)), ui, a0);
+            a1 = Simd.Fma(Vector512.Create(Unsafe.Add(ref x, d + i)), ui, a1);
+            a2 = Simd.Fma(Vector512.Create(Unsafe.Add(ref x, 2 * d + i)), ui, a2);
+            a3 = Simd.Fma(Vector512.Create(Unsafe.Add(ref x, 3 * d + i)), ui, a3);
+            a4 = Simd.Fma(Vector512.Create(Unsafe.Add(ref x, 4 * d + i)), ui, a4);
+            a5 = Simd.Fma(Vector512.Create(Unsafe.Add(ref x, 5 * d + i)), ui, a5);
+            a6 = Simd.Fma(Vector512.Create(Unsafe.Add(ref x, 6 * d + i)), ui, a6);
+            a7 = Simd.Fma(Vector512.Create(Unsafe.Add(ref x, 7 * d + i)), ui, a7);
+        }
+        a0.StoreUnsafe(ref z); a1.StoreUnsafe(ref Unsafe.Add(ref z, m)); a2.StoreUnsafe(ref Unsafe.Add(ref z, 2 * m)); a3.StoreUnsafe(ref Unsafe.Add(ref z, 3 * m));
+        a4.StoreUnsafe(ref Unsafe.Add(ref z, 4 * m)); a5.StoreUnsafe(ref Unsafe.Add(ref z, 5 * m)); a6.StoreUnsafe(ref Unsafe.Add(ref z, 6 * m)); a7.StoreUnsafe(ref Unsafe.Add(ref z, 7 * m));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -14,7 +14,9 @@ namespace ReluFast.Moments;
 /// order, and the workers are merged in thread order into worker 0, so a pass is bit-identical for the same
 /// source, range, block size and thread count. A block whose x is larger than 256 KiB is read and handed to
 /// the worker in consecutive chunks of at most that size (in order), so the worker finds it in L2; the chunk
-/// size depends only on d and T. Each thread allocates its buffers once per pass.
+/// size depends only on d, T and the kind of source. Each thread allocates its buffers once per pass. A source
+/// that is an <see cref="IInMemorySampleSource{T}"/> is not copied: the workers get spans of its memory, a
+/// whole block at a time (the accumulators prefetch the next tile themselves).
 /// </remarks>
 public static class SamplePass
 {
@@ -51,7 +53,8 @@ public static class SamplePass
         int blockSize = options.BlockSize;
         long blocks = (count + blockSize - 1) / blockSize;
         int d = source.Dimension;
-        int chunk = ChunkSize(blockSize, d, System.Runtime.CompilerServices.Unsafe.SizeOf<T>());
+        // copied blocks go in L2-sized chunks; in-memory samples are handed over a block at a time (the workers prefetch ahead)
+        int chunk = source is IInMemorySampleSource<T> ? blockSize : ChunkSize(blockSize, d, System.Runtime.CompilerServices.Unsafe.SizeOf<T>());
 
         var workers = new TWorker[threads];
         for (int t = 0; t < threads; t++) workers[t] = createWorker();
@@ -66,8 +69,9 @@ public static class SamplePass
             {
                 long first = blocks * t / threads, last = blocks * (t + 1) / threads;
                 if (first == last) return;
-                var x = new T[checked(chunk * d)];
-                var y = new T[chunk];
+                var memory = source as IInMemorySampleSource<T>;
+                T[] x = memory is null ? new T[checked(chunk * d)] : [];
+                T[] y = memory is null ? new T[chunk] : [];
                 TWorker worker = workers[t];
                 for (long b = first; b < last; b++)
                 {
@@ -76,6 +80,11 @@ public static class SamplePass
                     for (long s = blockStart; s < blockEnd; s += chunk)
                     {
                         int n = (int)Math.Min(chunk, blockEnd - s);
+                        if (memory is not null)
+                        {
+                            worker.Accumulate(memory.GetInputs(s, n), memory.GetResponses(s, n));
+                            continue;
+                        }
                         source.Read(s, x.AsSpan(0, n * d), y.AsSpan(0, n));
                         worker.Accumulate(x.AsSpan(0, n * d), y.AsSpan(0, n));
                     }

@@ -93,7 +93,8 @@ public sealed class WeightedGramAccumulator<T> where T : unmanaged, IBinaryFloat
                     ? RowScaling.Run<T>(x.Slice(k0 * d, nt * d), d, weights.Slice(k0, nt), _stride, scaled, _rowStride, _columnSums, tile)
                     : RowScaling.Run<T>(tile, _rowStride, weights.Slice(q * n + k0, nt), _stride, scaled, _rowStride, _columnSums);
                 Simd.AddTo<T>(_columnSums, _first.AsSpan(q * _stride, _stride));
-                PrefixGemm.RunUpperTriangle<T>(scaled, _rowStride, tile, _rowStride, nt, _rowEnds.Length, _gram.AsSpan(q * _stride * _stride, _stride * _stride), _stride);
+                ReadOnlySpan<T> next = q == l - 1 && k0 + nt < n ? x.Slice((k0 + nt) * d, Math.Min(_tile, n - k0 - nt) * d) : default;
+                PrefixGemm.RunUpperTriangle<T>(scaled, _rowStride, tile, _rowStride, nt, _rowEnds.Length, _gram.AsSpan(q * _stride * _stride, _stride * _stride), _stride, next);
             }
         }
         Count += n;

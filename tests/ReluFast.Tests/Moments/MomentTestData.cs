@@ -118,3 +118,21 @@ internal sealed class ArraySource<T>(int dimension, T[] x, T[] y) : ISampleSourc
         Interlocked.Increment(ref Reads);
     }
 }
+
+/// <summary>The same arrays as an <see cref="ReluFast.Moments.IInMemorySampleSource{T}"/>: SamplePass should take spans, not call Read.</summary>
+internal sealed class InMemoryArraySource<T>(int dimension, T[] x, T[] y) : ReluFast.Moments.IInMemorySampleSource<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
+{
+    public int Dimension { get; } = dimension;
+    public long Count => y.Length;
+    public int Reads;
+
+    public void Read(long start, Span<T> xBlock, Span<T> yBlock)
+    {
+        Interlocked.Increment(ref Reads);
+        GetInputs(start, yBlock.Length).CopyTo(xBlock);
+        GetResponses(start, yBlock.Length).CopyTo(yBlock);
+    }
+
+    public ReadOnlySpan<T> GetInputs(long start, int count) => x.AsSpan((int)start * Dimension, count * Dimension);
+    public ReadOnlySpan<T> GetResponses(long start, int count) => y.AsSpan((int)start, count);
+}

@@ -88,6 +88,17 @@ public class SamplePassTests
     }
 
     [Fact]
+    public void InMemorySourcesAreNotCopiedAndGiveTheSameSums()
+    {
+        var source = new InMemoryArraySource<double>(D, _x, _y);
+        var w = SamplePass.Run<double, GramMomentWorker<double>>(source, () => new GramMomentWorker<double>(_cv), new SamplePassOptions(2, 1000, 17, 15_000));
+        var got = new double[w.Moments.StateLength];
+        w.Moments.CopyState(got);
+        Assert.Equal(0, source.Reads);
+        AssertBitwiseEqual(Run(2, 1000, 17, 15_000), got, "in-memory vs copied blocks");
+    }
+
+    [Fact]
     public void ReportsProgressAndHonoursCancellation()
     {
         var reports = new List<SamplePassProgress>();

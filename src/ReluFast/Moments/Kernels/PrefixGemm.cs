@@ -89,7 +89,7 @@ internal static class PrefixGemm
     /// kernel that skips the block's lower-left quarter (float64), instead of the weaker 8 x 1 kernel.
     /// </summary>
     public static void RunUpperTriangle<T>(ReadOnlySpan<T> a, int strideA, ReadOnlySpan<T> b, int strideB, int samples,
-        int panels, Span<double> c, int strideC) where T : unmanaged
+        int panels, Span<double> c, int strideC, ReadOnlySpan<T> prefetch = default) where T : unmanaged
     {
         if (typeof(T) != typeof(double) || Simd.WidthBits < 512)
         {
@@ -106,9 +106,11 @@ internal static class PrefixGemm
         ref T a0 = ref MemoryMarshal.GetReference(a);
         ref T b0 = ref MemoryMarshal.GetReference(b);
         ref double c0 = ref MemoryMarshal.GetReference(c);
+        int pairs = (panels + 1) / 2;
         for (int v = 0; v < panels; v += 2)
         {
             int j0 = v * w, i = 0;
+            Prefetch.Part(prefetch, v / 2, pairs);
             if (v + 1 == panels)
             {
                 SinglePanel512(ref a0, strideA, ref Unsafe.Add(ref b0, j0), strideB, samples, 0, j0 + w, ref Unsafe.Add(ref c0, j0), strideC);

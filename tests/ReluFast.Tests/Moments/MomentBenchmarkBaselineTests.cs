@@ -1,0 +1,50 @@
+using ReluFast.Moments;
+using static ReluFast.Tests.Moments.MomentTestData;
+using static TorchSharp.torch;
+
+namespace ReluFast.Tests.Moments;
+
+/// <summary>The chunked in-place libtorch baselines of <c>relufast bench</c> compute the same sums as the SIMD engine (so the speedups compare equal work).</summary>
+[Collection(MomentCollection.Name)]
+public class MomentBenchmarkBaselineTests
+{
+    [Fact]
+    public void InPlaceBaselinesMatchTheSimdEngine()
+    {
+        using var scope = NewDisposeScope();
+        const int n = 20_000, d = 12, m = 5;
+        double[] x = Gaussians<double>(n * d, 1), c = Gaussians<double>(n, 2), w = Orthonormal(d, m, 3), z = Gaussians<double>(n * m, 4);
+        var xt = tensor(x, [n, d], dtype: ScalarType.Float64);
+        var ct = tensor(c, [n], dtype: ScalarType.Float64);
+        var zt = tensor(z, [n, m], dtype: ScalarType.Float64);
+
+        var gram = new WeightedGramAccumulator<double>(d);
+        gram.Accumulate(x, c);
+        var g = new double[d * d]; gram.CopyGram(0, g);
+        double[]? torchGram = null;
+        MomentBenchmark.GramInPlace(xt, ct, (gt, _) => torchGram = gt.data<double>().ToArray())();
+        AssertClose(g, torchGram!);
+
+        var tensor3 = new ProjectedTensorAccumulator<double>(m);
+        tensor3.Accumulate(z, c);
+        var t3 = new double[m * m * m]; tensor3.CopyThirdMoment(0, t3);
+        double[]? torchThird = null;
+        MomentBenchmark.TensorInPlace(zt, ct, (tt, _) => torchThird = tt.data<double>().ToArray())();
+        AssertClose(t3, torchThird!);
+
+        var hermite = new HermiteProjectionAccumulator<double>(d, w, m);
+        hermite.Accumulate(x, c);
+        var h = new double[6 * m]; hermite.CopySums(h);
+        double[]? torchHermite = null;
+        MomentBenchmark.HermiteInPlace(xt, tensor(w, [d, m], dtype: ScalarType.Float64), ct, st => torchHermite = st.data<double>().ToArray())();
+        AssertClose(h, torchHermite!);
+    }
+
+    private static void AssertClose(double[] expected, double[] actual)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        double scale = expected.Max(Math.Abs);
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-9 * scale, $"entry {i}: {expected[i]} vs {actual[i]}");
+    }
+}
