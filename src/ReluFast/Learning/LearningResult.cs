@@ -65,4 +65,16 @@ public sealed record LearningResult
 
     /// <summary>Human-readable findings and warnings, in order.</summary>
     public required IReadOnlyList<string> Log { get; init; }
+
+    /// <summary>Which learner produced the result (full rank unless the overcomplete learner ran).</summary>
+    public LearnerMode Mode { get; init; } = LearnerMode.FullRank;
+
+    /// <summary>Overcomplete learner: singular values of the stacked flattened moments [T_4, T_5(g_1), T_5(g_2)] (D x 3D, decreasing); empty otherwise.</summary>
+    public IReadOnlyList<double> FlattenedSpectrum { get; init; } = [];
+
+    /// <summary>Overcomplete learner: the split-half noise floor of <see cref="FlattenedSpectrum"/> (NaN otherwise).</summary>
+    public double FlattenedNoiseFloor { get; init; } = double.NaN;
+
+    /// <summary>Overcomplete learner: what the linear remainder absorbed and which neurons are out of reach (low-error mode); null otherwise.</summary>
+    public string? Absorbed { get; init; }
 }
