@@ -115,6 +115,17 @@ internal sealed class OvercompleteRun<T> where T : unmanaged, IBinaryFloatingPoi
 
     public IReadOnlyList<string> LogLines => _log;
 
+    /// <summary>The survey behind mode selection and diagnostics, part 1: pass 1 over every sample (t0, t1, T_2 and its spectrum).</summary>
+    internal SecondMoments SurveySecondMoments()
+    {
+        var (t0Pilot, t1Pilot) = _local.Read();
+        return PassOne(t0Pilot, t1Pilot);
+    }
+
+    /// <summary>Part 2: the span pass over the first <paramref name="samples"/> samples (the flattened spectrum).</summary>
+    internal FlattenedSpectrum SurveyFlattened(SecondMoments second, long samples) =>
+        SpanPass(ResponseControl.Create(second.T0, second.T1, second.T2, null), samples);
+
     /// <summary>t0, t1 (raw), T_2, E[y~^2] (linear control variate) and the T_2 spectrum with its noise floor.</summary>
     internal sealed record SecondMoments(double T0, double[] T1, double[] T2, SymmetricSpectrum Spectrum, double NoiseFloor);
 
