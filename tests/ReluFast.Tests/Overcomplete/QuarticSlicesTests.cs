@@ -113,4 +113,48 @@ public class QuarticSlicesTests
         Assert.True(floor < 0.3 * Norm(plainNoise), $"noise {floor} with the network control vs {Norm(plainNoise)} without");
         Assert.True(Distance(plain, exact) < 3 * Norm(plainNoise));
     }
+
+    [Fact]
+    public void PassWorkersDoNotAllocateAfterTheFirstBlock()
+    {
+        const int d = 5, n = 1000;
+        var teacher = RandomTeacher.Create(new TeacherOptions(d, 7, BiasRange: 1), 8);
+        var x = new double[n * d];
+        var y = new double[n];
+        new TeacherSampleSource<double>(teacher, n, 3).Read(0, x, y);
+        var control = ResponseControl.Create(0.1, new double[d], new double[d * d], teacher);
+        int dim = SymmetricCoordinates.Dimension(d);
+        double[] p = ReluFast.Tests.Moments.MomentTestData.Orthonormal(dim, 6, 2);
+        var span = new QuarticSliceWorker<double>(control, d, null, dim, new double[d * 2], 2, n);
+        var projected = new QuarticSliceWorker<double>(control, d, p, 6, new double[d * d], d, n);
+        var coefficients = new DirectionHermiteWorker<double>(d, new double[d * 9], 9, 4, control, n);
+        span.Accumulate(x, y); projected.Accumulate(x, y); coefficients.Accumulate(x, y);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        span.Accumulate(x, y); projected.Accumulate(x, y); coefficients.Accumulate(x, y);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
+    public void FloatSamplesGiveTheSameSlicesWithinTheirNoise()
+    {
+        var teacher = RandomTeacher.Create(new TeacherOptions(4, 6, BiasRange: 1), 9);
+        var u = new double[8];
+        new CounterGaussian(9, key: 4).Fill(0, u);
+        var basis = QuarticSlices.CoordinateBasis(4);
+        // A network control exercises the float evaluation of f^ as well.
+        var other = RandomTeacher.Create(new TeacherOptions(4, 6, BiasRange: 1), 10);
+        var control = ResponseControl.Create(0, new double[4], new double[16], other);
+        QuarticSlices Run<T>() where T : unmanaged, System.Numerics.IBinaryFloatingPointIeee754<T>
+        {
+            var source = new TeacherSampleSource<T>(teacher, 400_000, 21);
+            var worker = SamplePass.Run(source, () => new QuarticSliceWorker<T>(control, 4, null, 10, u.Select(T.CreateTruncating).ToArray(), 2, 4096), new SamplePassOptions(BlockSize: 4096));
+            var a0 = QuarticSlices.Assemble(worker.Halves[0], basis, u, 4);
+            var a1 = QuarticSlices.Assemble(worker.Halves[1], basis, u, 4);
+            return QuarticSlices.Combine(a0, worker.Halves[0].Count, a1, worker.Halves[1].Count);
+        }
+        var single = Run<float>();
+        var full = Run<double>();
+        // Same samples (rounded to float): the slices differ by float rounding only, far below the sampling noise.
+        Assert.True(Distance(single, full) < 1e-4 * Norm(full), $"float vs double {Distance(single, full)} (norm {Norm(full)})");
+    }
 }
