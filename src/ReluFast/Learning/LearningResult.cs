@@ -69,7 +69,10 @@ public sealed record LearningResult
     /// <summary>Which learner produced the result (full rank unless the overcomplete learner ran).</summary>
     public LearnerMode Mode { get; init; } = LearnerMode.FullRank;
 
-    /// <summary>Overcomplete learner: singular values of the stacked flattened moments [T_4, T_5(g_1), T_5(g_2)] (D x 3D, decreasing); empty otherwise.</summary>
+    /// <summary>
+    /// Overcomplete learner: singular values of the stacked flattened moments [T_4, T_5(g_1), T_5(g_2)] (D x 3D, decreasing) from
+    /// its last round (the one with the smallest noise, its control variate being the previous round's network); empty otherwise.
+    /// </summary>
     public IReadOnlyList<double> FlattenedSpectrum { get; init; } = [];
 
     /// <summary>Overcomplete learner: the split-half noise floor of <see cref="FlattenedSpectrum"/> (NaN otherwise).</summary>

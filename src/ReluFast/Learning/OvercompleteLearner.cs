@@ -143,7 +143,7 @@ internal sealed class OvercompleteRun<T> where T : unmanaged, IBinaryFloatingPoi
         // Round 1 subtracts the quadratic control variate; every later round subtracts the previous round's network as
         // well, which shrinks the variance of the moment estimates by the relative error of that network.
         ReluNetwork? previous = null;
-        FlattenedSpectrum? firstSpectrum = null;
+        FlattenedSpectrum? lastSpectrum = null;
         Candidate? best = null;
         (double Mse, double Variance) held = default;
         int m = 0;
@@ -157,7 +157,7 @@ internal sealed class OvercompleteRun<T> where T : unmanaged, IBinaryFloatingPoi
             var control = ResponseControl.Create(second.T0, second.T1, second.T2, previous, VisibleBias);
             if (round > 1) Log($"round {round}: moments of y minus the round {round - 1} network (relative held-out MSE {held.Mse / Math.Max(held.Variance, 1e-300):G3}) and a quadratic");
             var spectrum = SpanPass(control, _n);
-            firstSpectrum ??= spectrum;
+            lastSpectrum = spectrum;
             if (round == 1 || estimated) m = ChooseHidden(spectrum, out estimated);
             if (m == 0)
             {
@@ -203,7 +203,7 @@ internal sealed class OvercompleteRun<T> where T : unmanaged, IBinaryFloatingPoi
         string absorbed = DescribeAbsorbed(network, held);
         Log(absorbed);
         Report(LearningStage.Done, 0, 0, $"done: held-out MSE {held.Mse:G4} (relative {held.Mse / Math.Max(held.Variance, 1e-300):G3})");
-        return Result(network, best.Moment, second, firstSpectrum!, m, estimated, allCandidates.ToArray(), best.Index, held,
+        return Result(network, best.Moment, second, lastSpectrum!, m, estimated, allCandidates.ToArray(), best.Index, held,
             best.Flipped, best.Lambdas, new LearningTimings(tPilot, tPass1, tPasses, tDecomposition, tCoefficients, tRefine)) with { Absorbed = absorbed };
     }
 
