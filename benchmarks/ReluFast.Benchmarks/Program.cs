@@ -6,8 +6,8 @@ namespace ReluFast.Benchmarks;
 internal static class Program
 {
     /// <summary>
-    /// BenchmarkDotNet suites by default; <c>sweep</c> and <c>headline</c> run the learner experiments whose
-    /// tables the README reports; <c>scale</c> measures large-N learning (time, samples/s, peak working set).
+    /// BenchmarkDotNet suites by default; <c>sweep</c>, <c>headline</c> and <c>overcomplete</c> run the learner
+    /// experiments whose tables the README reports; <c>scale</c> measures large-N learning (time, samples/s, peak working set).
     /// </summary>
     private static void Main(string[] args)
     {
@@ -16,6 +16,7 @@ internal static class Program
             case "sweep": SuccessRateSweep.Run(args); break;
             case "headline": HeadlineComparison.Run(args); break;
             case "scale": ScaleExperiment.Run(args); break;
+            case "overcomplete": OvercompleteSweep.Run(args); break;
             default: BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args); break;
         }
     }

@@ -72,4 +72,19 @@ public sealed record LearningResult
     /// huge condition number of W (&gt; 1e3). Empty when nothing looked ill-conditioned.
     /// </summary>
     public IReadOnlyList<string> Warnings => Log.Where(l => l.StartsWith("warning:", StringComparison.Ordinal)).ToArray();
+
+    /// <summary>Which learner produced the result (full rank unless the overcomplete learner ran).</summary>
+    public LearnerMode Mode { get; init; } = LearnerMode.FullRank;
+
+    /// <summary>
+    /// Overcomplete learner: singular values of the stacked flattened moments [T_4, T_5(g_1), T_5(g_2)] (D x 3D, decreasing) from
+    /// its last round (the one with the smallest noise, its control variate being the previous round's network); empty otherwise.
+    /// </summary>
+    public IReadOnlyList<double> FlattenedSpectrum { get; init; } = [];
+
+    /// <summary>Overcomplete learner: the split-half noise floor of <see cref="FlattenedSpectrum"/> (NaN otherwise).</summary>
+    public double FlattenedNoiseFloor { get; init; } = double.NaN;
+
+    /// <summary>Overcomplete learner: what the linear remainder absorbed and which neurons are out of reach (low-error mode); null otherwise.</summary>
+    public string? Absorbed { get; init; }
 }

@@ -1,0 +1,156 @@
+using ReluFast.Sampling;
+using static TorchSharp.torch;
+
+namespace ReluFast.Decomposition;
+
+/// <summary>What <see cref="SlicePencil"/> found.</summary>
+/// <param name="Factors">n x k row-major; column i is the unit vector v_i.</param>
+/// <param name="Diagonals">s x k row-major: the least-squares d_s with S_s ~ V diag(d_s) V^T.</param>
+/// <param name="ChordalGap">The best minimum chordal gap of the pencil eigenvalues over the random pencils tried (1 is ideal, near 0 is ill-conditioned).</param>
+/// <param name="PencilResidual">Relative Frobenius residual of the slices after the pencil step alone.</param>
+/// <param name="PolishedResidual">Relative Frobenius residual after the alternating-least-squares polish.</param>
+/// <param name="PolishIterations">Iterations of the polish.</param>
+public sealed record SlicePencilResult(double[] Factors, double[] Diagonals, double ChordalGap, double PencilResidual, double PolishedResidual, int PolishIterations);
+
+/// <summary>
+/// Simultaneous diagonalisation of a stack of symmetric slices S_1..S_s = V diag(d_s) V^T with V of k columns in
+/// R^n (k &lt;= n) and a third factor [d_1 ... d_s] of any number of rows (ALGORITHM.md sections 5-6, generalised):
+/// project onto the top-k left singular subspace of the slices, take the eigenvectors of X_alpha X_beta^{-1} for
+/// random combinations X = sum_s alpha_s S_s (Jennrich), keep the pencil whose eigenvalues are best separated
+/// (chordal metric), then polish V by alternating least squares over all slices.
+/// </summary>
+public static class SlicePencil
+{
+    /// <summary>Decomposes the stack.</summary>
+    /// <param name="slices">s symmetric n x n row-major matrices.</param>
+    /// <param name="n">Slice size.</param>
+    /// <param name="k">Number of components (1 &lt;= k &lt;= n).</param>
+    /// <param name="trials">Random pencils tried.</param>
+    /// <param name="seed">Seed of the random combinations.</param>
+    /// <param name="polishIterations">Maximum alternating-least-squares iterations (0 disables the polish).</param>
+    /// <exception cref="ArgumentException">Shapes are inconsistent or values are not finite.</exception>
+    public static SlicePencilResult Decompose(IReadOnlyList<double[]> slices, int n, int k, int trials = 16, ulong seed = 1, int polishIterations = 200)
+    {
+        ArgumentNullException.ThrowIfNull(slices);
+        if (slices.Count == 0) throw new ArgumentException("No slices.", nameof(slices));
+        if (n <= 0 || k <= 0 || k > n) throw new ArgumentException($"Need 1 <= k <= n, got k = {k}, n = {n}.", nameof(k));
+        foreach (double[] slice in slices)
+        {
+            if (slice.Length != n * n) throw new ArgumentException($"Every slice must be {n} x {n}.", nameof(slices));
+            foreach (double entry in slice) if (!double.IsFinite(entry)) throw new ArgumentException("A slice holds NaN or infinity.", nameof(slices));
+        }
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(trials);
+        int s = slices.Count;
+
+        using var scope = NewDisposeScope();
+        var stack = StackSlices(slices, n);                   // n x n x s
+        stack = (stack + stack.permute(1, 0, 2)) * 0.5;
+        Tensor? basis = null;
+        var work = stack;
+        if (k < n)
+        {
+            // Top-k left singular vectors of the unfolding [S_1 ... S_s] (n x n s).
+            var (u, _, _) = linalg.svd(stack.reshape(n, n * s), fullMatrices: false);
+            basis = u.narrow(1, 0, k).contiguous();
+            work = einsum("ia,ijs,jb->abs", basis, stack, basis);
+        }
+
+        var normals = new CounterGaussian(seed, key: 0x5C1CE);
+        var alpha = new double[s];
+        var beta = new double[s];
+        Tensor? best = null;
+        double bestGap = double.NegativeInfinity;
+        for (int t = 0; t < trials; t++)
+        {
+            normals.Fill((long)t * 2 * s, alpha);
+            normals.Fill((long)t * 2 * s + s, beta);
+            var xa = einsum("ijs,s->ij", work, TorchTensors.Vector(alpha));
+            var xb = einsum("ijs,s->ij", work, TorchTensors.Vector(beta));
+            xa = xa / xa.norm().clamp_min(1e-300);
+            xb = xb / xb.norm().clamp_min(1e-300);
+            // X_a X_b^{-1} = V D_a D_b^{-1} V^{-1} = (X_b^{-1} X_a)^T.
+            var pencil = linalg.lstsq(xb, xa).Solution.T;
+            var (values, vectors) = linalg.eig(pencil);
+            double gap = ChordalGap(values);
+            if (gap > bestGap)
+            {
+                bestGap = gap;
+                best = vectors.real.contiguous();
+            }
+        }
+        var factors = NormalizeColumns(best!);
+
+        double stackNorm = Math.Max(work.norm().item<double>(), 1e-300);
+        var polished = factors;
+        var diagonals = SolveDiagonals(work, polished);
+        double residual = Residual(work, polished, diagonals, stackNorm);
+        double pencilResidual = residual;
+        int iterations = 0;
+        for (; iterations < polishIterations; iterations++)
+        {
+            var r = einsum("ijs,sr,jr->ir", work, diagonals, polished);
+            var g = diagonals.T.matmul(diagonals) * polished.T.matmul(polished);
+            var next = NormalizeColumns(linalg.lstsq(g, r.T).Solution.T);
+            var nextDiagonals = SolveDiagonals(work, next);
+            double nextResidual = Residual(work, next, nextDiagonals, stackNorm);
+            if (!(nextResidual <= residual * (1 + 1e-12))) break;
+            double change = (next - polished).abs().max().item<double>();
+            double previous = residual;
+            polished = next;
+            diagonals = nextDiagonals;
+            residual = nextResidual;
+            if (change < 1e-13 || previous - residual < 1e-6 * previous) { iterations++; break; }
+        }
+        var v = basis is null ? polished : NormalizeColumns(basis.matmul(polished));
+        return new SlicePencilResult(TorchTensors.ToArray(v), TorchTensors.ToArray(diagonals), bestGap, pencilResidual, residual, iterations);
+    }
+
+    private static Tensor StackSlices(IReadOnlyList<double[]> slices, int n)
+    {
+        var parts = slices.Select(sl => TorchTensors.Matrix(sl, n, n).unsqueeze(2)).ToArray();
+        return cat(parts, 2);
+    }
+
+    /// <summary>
+    /// min over pairs of |sin(theta_i - theta_j)| with theta = atan(lambda): the pencil's eigenvalues as points of the
+    /// projective line, so a huge eigenvalue (a near-zero entry of D_b) counts as close to the others near infinity.
+    /// Complex pairs count as a zero gap.
+    /// </summary>
+    private static double ChordalGap(Tensor complexValues)
+    {
+        var re = TorchTensors.ToArray(complexValues.real);
+        var im = TorchTensors.ToArray(complexValues.imag);
+        int count = re.Length;
+        double scale = 0;
+        for (int i = 0; i < count; i++) scale = Math.Max(scale, Math.Abs(re[i]));
+        for (int i = 0; i < count; i++) if (Math.Abs(im[i]) > 1e-9 * Math.Max(scale, 1)) return 0;
+        if (count == 1) return 1;
+        var theta = re.Select(Math.Atan).ToArray();
+        double gap = double.PositiveInfinity;
+        for (int i = 0; i < count; i++)
+            for (int j = i + 1; j < count; j++) gap = Math.Min(gap, Math.Abs(Math.Sin(theta[i] - theta[j])));
+        return gap;
+    }
+
+    private static Tensor NormalizeColumns(Tensor a)
+    {
+        var norms = linalg.vector_norm(a, dims: [0], keepdim: true).clamp_min(1e-300);
+        return a / norms;
+    }
+
+    /// <summary>Least-squares diagonals D (s x k) with X[:, :, s] ~ A diag(D[s]) A^T.</summary>
+    private static Tensor SolveDiagonals(Tensor stack, Tensor a)
+    {
+        int n = (int)a.shape[0];
+        int s = (int)stack.shape[2];
+        var kr = einsum("ir,jr->ijr", a, a).reshape(n * n, a.shape[1]);
+        var rhs = stack.reshape(n * n, s);
+        return linalg.lstsq(kr, rhs).Solution.T;
+    }
+
+    private static double Residual(Tensor stack, Tensor a, Tensor d, double stackNorm)
+    {
+        var model = einsum("ir,jr,sr->ijs", a, a, d);
+        return (stack - model).norm().item<double>() / stackNorm;
+    }
+}

@@ -1,0 +1,115 @@
+using System.Numerics;
+using ReluFast.Decomposition;
+using ReluFast.Model;
+using ReluFast.Sampling;
+
+namespace ReluFast.Learning;
+
+/// <summary>
+/// The prefix of the samples a learner keeps in memory: the pilot (linear control variate), the refinement set and
+/// the held-out set after it, in double precision, checked for non-finite values.
+/// </summary>
+internal sealed class LocalSamples<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
+{
+    private readonly ISampleSource<T> _source;
+    private readonly LearnerOptions _options;
+    private readonly CancellationToken _cancel;
+    private readonly int _d;
+    private double[] _x = [];
+    private double[] _y = [];
+    private int _count;
+
+    public LocalSamples(ISampleSource<T> source, LearnerOptions options, CancellationToken cancellationToken)
+    {
+        _source = source;
+        _options = options;
+        _cancel = cancellationToken;
+        _d = source.Dimension;
+    }
+
+    public int RefineCount { get; private set; }
+
+    public int HeldOutCount { get; private set; }
+
+    /// <summary>Reads the prefix and returns the pilot's t0 = mean y and t1 = mean y x.</summary>
+    /// <exception cref="ArgumentException">A sample is not finite.</exception>
+    public (double T0, double[] T1) Read()
+    {
+        long wanted = Math.Max(_options.PilotSamples, (long)_options.RefinementSamples + _options.HeldOutSamples);
+        _count = (int)Math.Min(_source.Count, wanted);
+        HeldOutCount = Math.Min(_options.HeldOutSamples, _count / 5);
+        RefineCount = Math.Min(_options.RefinementSamples, _count - HeldOutCount);
+        _x = new double[(long)_count * _d];
+        _y = new double[_count];
+        const int Block = 4096;
+        var x = new T[Block * _d];
+        var y = new T[Block];
+        for (int start = 0; start < _count; start += Block)
+        {
+            _cancel.ThrowIfCancellationRequested();
+            int n = Math.Min(Block, _count - start);
+            _source.Read(start, x.AsSpan(0, n * _d), y.AsSpan(0, n));
+            for (int i = 0; i < n * _d; i++) _x[(long)start * _d + i] = double.CreateTruncating(x[i]);
+            for (int j = 0; j < n; j++) _y[start + j] = double.CreateTruncating(y[j]);
+        }
+        for (int j = 0; j < _count; j++)
+        {
+            if (!double.IsFinite(_y[j])) throw new ArgumentException($"Sample {j} has a non-finite y ({_y[j]}): remove or fix it before learning.");
+            for (int i = 0; i < _d; i++)
+                if (!double.IsFinite(_x[(long)j * _d + i]))
+                    throw new ArgumentException($"Sample {j} has a non-finite x[{i}] ({_x[(long)j * _d + i]}): remove or fix it before learning.");
+        }
+        int pilot = Math.Min(_options.PilotSamples, _count);
+        double t0 = 0;
+        var t1 = new double[_d];
+        for (int j = 0; j < pilot; j++)
+        {
+            t0 += _y[j];
+            for (int i = 0; i < _d; i++) t1[i] += _y[j] * _x[(long)j * _d + i];
+        }
+        t0 /= pilot;
+        for (int i = 0; i < _d; i++) t1[i] /= pilot;
+        return (t0, t1);
+    }
+
+    /// <summary>A refinement objective on the first <paramref name="count"/> samples.</summary>
+    public Refinement Refinement(int count, int threads) => new(_x.AsSpan(0, count * _d), _y.AsSpan(0, count), _d, threads: threads);
+
+    /// <summary>Held-out MSE and the variance of y there (the refinement set when there is no held-out set).</summary>
+    public (double Mse, double Variance) HeldOutError(ReluNetwork network)
+    {
+        int start = RefineCount, count = HeldOutCount;
+        if (count == 0) { start = 0; count = RefineCount; }
+        var prediction = new double[count];
+        network.Evaluate(_x.AsSpan(start * _d, count * _d), prediction);
+        double sse = 0, sum = 0, sumSq = 0;
+        for (int j = 0; j < count; j++)
+        {
+            double y = _y[start + j], e = prediction[j] - y;
+            sse += e * e; sum += y; sumSq += y * y;
+        }
+        double mean = sum / count;
+        return (sse / count, Math.Max(0, sumSq / count - mean * mean));
+    }
+
+    /// <summary>Least squares of y on (1, x) over the refinement samples.</summary>
+    public ReluNetwork FitLinear()
+    {
+        int p = _d + 1, count = RefineCount;
+        var normal = new double[p * p];
+        var rhs = new double[p];
+        var row = new double[p];
+        for (int j = 0; j < count; j++)
+        {
+            row[0] = 1;
+            _x.AsSpan(j * _d, _d).CopyTo(row.AsSpan(1));
+            for (int r = 0; r < p; r++)
+            {
+                rhs[r] += row[r] * _y[j];
+                for (int c = 0; c < p; c++) normal[r * p + c] += row[r] * row[c];
+            }
+        }
+        double[] beta = DenseSolve.Solve(normal, p, rhs);
+        return new ReluNetwork(_d, [], [], [], beta[0], beta.AsSpan(1));
+    }
+}

@@ -1,0 +1,615 @@
+using System.Diagnostics;
+using System.Numerics;
+using System.Numerics.Tensors;
+using ReluFast.Decomposition;
+using ReluFast.Model;
+using ReluFast.Moments;
+using ReluFast.Sampling;
+
+namespace ReluFast.Learning;
+
+/// <summary>
+/// The overcomplete learner of ALGORITHM.md section 6 (m &gt; d allowed, up to about d(d+1)/2 for w_i in general
+/// position). Four streaming passes:
+/// <list type="number">
+/// <item>t0, t1, T_2 (as the full-rank learner), which give the quadratic control variate y~ = y - (t0 + &lt;t1,x&gt; + &lt;T_2, x x^T - I&gt;/2);</item>
+/// <item>the span pass in the symmetric coordinates (D = d(d+1)/2): the flattened T_4 and T_5(., ., ., ., g) for two random g
+/// (D x D each, N (D + d)^2 3/2 multiply-adds); their stacked left singular vectors span {v_i = svec(w_i w_i^T)}, and the
+/// singular values against a split-half noise floor give m;</item>
+/// <item>the projected pass: Q4 = P^T T_4 P and Q5_k = P^T T_5(e_k) P (m x m, k = 1..d) for the span P (N (m + d)^2 (d + 1)/2);</item>
+/// <item>after a slice-pencil decomposition {Q4, Q5_k} = V~ diag(.) V~^T and w_i = top eigenvector of smat(P v~_i): the Hermite
+/// coefficients r_k = E[y~ He_k(&lt;w_j,x&gt;)] (N d m).</item>
+/// </list>
+/// Then (G o^k) lambda_k = r_k, b = -lambda_3/lambda_2, a = lambda_2/phi(b), the linear remainder, the orientation that
+/// makes the remainder smallest (<see cref="LinearRemainderFlips"/>), and L-BFGS refinement.
+/// T_4 + T_5(u) has the coefficients a_i (c_4(b_i) + c_5(b_i) &lt;w_i, u&gt;); c_4 = He_2(b) phi(b) and c_5 = -He_3(b) phi(b) share
+/// no root, so no bias makes a neuron vanish from the combination (orders 4 and 5 rather than 5 and 6: lower
+/// orders have lower variance and the flattening only needs T_4 and T_5).
+/// </summary>
+public static class OvercompleteLearner
+{
+    /// <summary>Number of random directions g of the span pass.</summary>
+    public const int SpanDirections = 2;
+
+    /// <summary>Largest m the flattening can identify for input dimension d: D = d(d+1)/2.</summary>
+    public static int MaximumHidden(int inputDim) => SymmetricCoordinates.Dimension(inputDim);
+
+    /// <summary>Learns a network from <paramref name="source"/> with the overcomplete method.</summary>
+    /// <exception cref="ArgumentException">Too few samples, m &gt; d(d+1)/2, m &lt;= 0, non-finite samples, or invalid options.</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
+    public static LearningResult Learn<T>(ISampleSource<T> source, LearnerOptions? options = null,
+        IProgress<LearningProgress>? progress = null, CancellationToken cancellationToken = default)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        options ??= new LearnerOptions();
+        Validate(source, options);
+        return new OvercompleteRun<T>(source, options, progress, cancellationToken).Execute();
+    }
+
+    private static void Validate<T>(ISampleSource<T> source, LearnerOptions options) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        int d = source.Dimension;
+        if (d <= 0) throw new ArgumentException($"The input dimension is {d}: samples need at least one coordinate.", nameof(source));
+        long minimum = Math.Max(MomentLearner.MinimumSamples(d), 4L * SymmetricCoordinates.Dimension(d) * SymmetricCoordinates.Dimension(d));
+        if (source.Count < minimum)
+            throw new ArgumentException($"Too few samples: {source.Count} given, the overcomplete learner needs at least {minimum} for d = {d} (max(1000, 2 d^2, 4 D^2), D = d(d+1)/2).", nameof(source));
+        if (options.Hidden is int m)
+        {
+            if (m <= 0) throw new ArgumentException($"The number of hidden neurons must be positive, got {m}.", nameof(options));
+            if (m > MaximumHidden(d)) throw new ArgumentException($"m = {m} > d(d+1)/2 = {MaximumHidden(d)}: the flattened fourth-order moment cannot separate more neurons than that.", nameof(options));
+        }
+        if (options.Restarts <= 0) throw new ArgumentException("Restarts must be positive.", nameof(options));
+        if (options.RefinedCandidates <= 0) throw new ArgumentException("RefinedCandidates must be positive.", nameof(options));
+        if (options.PencilTrials <= 0) throw new ArgumentException("PencilTrials must be positive.", nameof(options));
+        if (options.PilotSamples <= 0 || options.RefinementSamples <= 0 || options.HeldOutSamples <= 0)
+            throw new ArgumentException("PilotSamples, RefinementSamples and HeldOutSamples must be positive.", nameof(options));
+        if (options.BlockSize <= 0) throw new ArgumentException("BlockSize must be positive.", nameof(options));
+        if (options.Threads < 0) throw new ArgumentException("Threads must be 0 (all processors) or positive.", nameof(options));
+        if (!(options.NoiseFloorMultiple > 0)) throw new ArgumentException("NoiseFloorMultiple must be positive.", nameof(options));
+    }
+}
+
+/// <summary>The spectrum of the stacked flattened moments [T_4, T_5(g_1), T_5(g_2)] (D x 3D) and its split-half noise floors.</summary>
+/// <param name="Values">Singular values, decreasing.</param>
+/// <param name="NoiseFloor">Largest singular value of the split-half difference of the same stack.</param>
+/// <param name="Vectors">D x D row-major: column k is the left singular vector of Values[k].</param>
+/// <param name="ResidualFloors">Entry k: the largest singular value of the split-half difference projected off the first k
+/// singular vectors (what the (k+1)-th singular value would be without a (k+1)-th neuron).</param>
+internal sealed record FlattenedSpectrum(double[] Values, double NoiseFloor, double[] Vectors, double[] ResidualFloors)
+{
+    /// <summary>Leading singular values that stand above <paramref name="multiple"/> times the floor left by the ones before them.</summary>
+    public int Visible(double multiple)
+    {
+        int k = 0;
+        while (k < Values.Length && Values[k] > multiple * ResidualFloors[k]) k++;
+        return k;
+    }
+}
+
+/// <summary>One run of the overcomplete learner.</summary>
+internal sealed class OvercompleteRun<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
+{
+    private const double ExactFitRelativeMse = 1e-12;
+
+    private readonly ISampleSource<T> _source;
+    private readonly LearnerOptions _options;
+    private readonly IProgress<LearningProgress>? _progress;
+    private readonly CancellationToken _cancel;
+    private readonly int _d, _dim;
+    private readonly long _n;
+    private readonly List<string> _log = [];
+    private readonly LocalSamples<T> _local;
+
+    public OvercompleteRun(ISampleSource<T> source, LearnerOptions options, IProgress<LearningProgress>? progress, CancellationToken cancellationToken)
+    {
+        _source = source;
+        _options = options;
+        _progress = progress;
+        _cancel = cancellationToken;
+        _d = source.Dimension;
+        _dim = SymmetricCoordinates.Dimension(_d);
+        _n = source.Count;
+        _local = new LocalSamples<T>(source, options, cancellationToken);
+    }
+
+    public IReadOnlyList<string> LogLines => _log;
+
+    /// <summary>The survey behind mode selection and diagnostics, part 1: pass 1 over every sample (t0, t1, T_2 and its spectrum).</summary>
+    internal SecondMoments SurveySecondMoments()
+    {
+        var (t0Pilot, t1Pilot) = _local.Read();
+        return PassOne(t0Pilot, t1Pilot);
+    }
+
+    /// <summary>Part 2: the span pass over the first <paramref name="samples"/> samples (the flattened spectrum).</summary>
+    internal FlattenedSpectrum SurveyFlattened(SecondMoments second, long samples) =>
+        SpanPass(ResponseControl.Create(second.T0, second.T1, second.T2, null), samples);
+
+    /// <summary>t0, t1 (raw), T_2, E[y~^2] (linear control variate) and the T_2 spectrum with its noise floor.</summary>
+    internal sealed record SecondMoments(double T0, double[] T1, double[] T2, SymmetricSpectrum Spectrum, double NoiseFloor);
+
+    public LearningResult Execute()
+    {
+        var clock = Stopwatch.StartNew();
+        Report(LearningStage.Pilot, 0, 0, "reading the pilot, refinement and held-out samples");
+        var (t0Pilot, t1Pilot) = _local.Read();
+        var tPilot = Lap(clock);
+
+        var second = PassOne(t0Pilot, t1Pilot);
+        var tPass1 = Lap(clock);
+        TimeSpan tPasses = TimeSpan.Zero, tDecomposition = TimeSpan.Zero, tCoefficients = TimeSpan.Zero, tRefine = TimeSpan.Zero;
+
+        // Round 1 subtracts the quadratic control variate; every later round subtracts the previous round's network as
+        // well, which shrinks the variance of the moment estimates by the relative error of that network.
+        ReluNetwork? previous = null;
+        FlattenedSpectrum? lastSpectrum = null;
+        Candidate? best = null;
+        (double Mse, double Variance) held = default;
+        int m = 0;
+        bool estimated = false;
+        var allCandidates = new List<LearningCandidate>();
+        for (int round = 1; round <= Rounds; round++)
+        {
+            // Round 1 only has to make a good control variate for round 2 (one candidate, a few iterations of refinement);
+            // later rounds refine fully and stop at an exact fit.
+            bool quick = round == 1 && Rounds > 1;
+            var control = ResponseControl.Create(second.T0, second.T1, second.T2, previous, VisibleBias);
+            if (round > 1) Log($"round {round}: moments of y minus the round {round - 1} network (relative held-out MSE {held.Mse / Math.Max(held.Variance, 1e-300):G3}) and a quadratic");
+            var spectrum = SpanPass(control, _n);
+            lastSpectrum = spectrum;
+            if (round == 1 || estimated) m = ChooseHidden(spectrum, out estimated);
+            if (m == 0)
+            {
+                Log("warning: no singular value of the flattened fourth/fifth-order moments stands above the noise floor; only the linear remainder c0 + <c, x> is returned");
+                var linear = _local.FitLinear();
+                var heldLinear = _local.HeldOutError(linear);
+                tPasses += Lap(clock);
+                return Result(linear, linear, second, spectrum, 0, estimated, [], -1, heldLinear, [], [], new LearningTimings(tPilot, tPass1, tPasses, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero));
+            }
+            double[] p = LeadingColumns(spectrum.Vectors, _dim, m);
+            var pencilSlices = UseProjectedPencil && round == 1 ? ProjectedPass(control, p, m) : null;
+            tPasses += Lap(clock);
+
+            Report(LearningStage.Decomposition, 0, 0, "finding the rank-one directions of the span");
+            var sets = Decompose(p, m, pencilSlices, previous, out var pencils);
+            tDecomposition += Lap(clock);
+
+            int total = sets.Sum(set => set.Length);
+            var directions = new double[_d * total];   // d x total: every candidate's directions side by side
+            for (int c = 0, column = 0; c < sets.Count; c++)
+                foreach (double[] w in sets[c])
+                {
+                    for (int k = 0; k < _d; k++) directions[k * total + column] = w[k];
+                    column++;
+                }
+            var pass3 = RunPass(LearningStage.Coefficients, () => new DirectionHermiteWorker<T>(_d, directions, total, 4, control, _options.BlockSize));
+            var candidates = new Candidate[sets.Count];
+            for (int c = 0, offset = 0; c < sets.Count; offset += sets[c].Length, c++)
+                candidates[c] = BuildCandidate(allCandidates.Count + c, pass3.Moments, sets[c], offset, second, control, pencils[c]);
+            tCoefficients += Lap(clock);
+
+            var (chosen, chosenHeld) = quick
+                ? ChooseAndRefine(candidates, Math.Min(_options.MaxRefinementIterations, IntermediateIterations), 1)
+                : ChooseAndRefine(candidates, _options.MaxRefinementIterations, _options.RefinedCandidates);
+            tRefine += Lap(clock);
+            allCandidates.AddRange(candidates.Select(c => c.Summary));
+            if (best is null || chosenHeld.Mse < held.Mse) { best = chosen; held = chosenHeld; }
+            if (held.Mse <= ExactFitRelativeMse * Math.Max(held.Variance, 1e-300)) break;
+            previous = best.Refined ?? best.Moment;
+        }
+
+        var network = best!.Refined ?? best.Moment;
+        string absorbed = DescribeAbsorbed(network, held);
+        Log(absorbed);
+        Report(LearningStage.Done, 0, 0, $"done: held-out MSE {held.Mse:G4} (relative {held.Mse / Math.Max(held.Variance, 1e-300):G3})");
+        return Result(network, best.Moment, second, lastSpectrum!, m, estimated, allCandidates.ToArray(), best.Index, held,
+            best.Flipped, best.Lambdas, new LearningTimings(tPilot, tPass1, tPasses, tDecomposition, tCoefficients, tRefine)) with { Absorbed = absorbed };
+    }
+
+    /// <summary>Rounds of moments-then-refinement (later rounds use the previous network as a control variate).</summary>
+    internal static int Rounds { get; set; } = 3;
+
+    /// <summary>L-BFGS iterations (per stage) of the refinement that ends round 1 when more rounds follow.</summary>
+    internal static int IntermediateIterations { get; set; } = 150;
+
+    /// <summary>Whether round 1 also runs the projected pass and its slice pencils (seeds for the rank-one search).</summary>
+    internal static bool UseProjectedPencil { get; set; }
+
+    /// <summary>
+    /// The candidates' unit directions: candidate 0 the best (at most m) rank-one directions of span P (seeded by the
+    /// previous network and the pencils' factors, plus random starts), candidates 1.. the pencils' own factors.
+    /// </summary>
+    private List<double[][]> Decompose(double[] p, int m, QuarticSlices? slices, ReluNetwork? previous, out SlicePencilResult?[] pencils)
+    {
+        int restarts = slices is null ? 0 : _options.Restarts;
+        var sets = new List<double[][]> { Array.Empty<double[]>() };
+        pencils = new SlicePencilResult?[restarts + 1];
+        var seeds = new List<double[]>();
+        if (previous is not null)
+            for (int i = 0; i < previous.Hidden; i++) seeds.Add(previous.Normalized().WeightsOf(i).ToArray());
+        for (int r = 0; r < restarts; r++)
+        {
+            _cancel.ThrowIfCancellationRequested();
+            var pencil = SlicePencil.Decompose(slices!.All.ToArray(), m, m, _options.PencilTrials, _options.Seed + 7919UL * (ulong)r, _options.PolishIterations);
+            pencils[r + 1] = pencil;
+            var set = Directions(p, pencil.Factors, m, out double rankOne);
+            sets.Add(set);
+            seeds.AddRange(set);
+            Log($"pencil {r}: chordal gap {pencil.ChordalGap:G3}, slice residual {pencil.PencilResidual:G3} -> {pencil.PolishedResidual:G3} after {pencil.PolishIterations} polish iterations; smallest rank-one share of smat(v_i) {rankOne:G3}");
+        }
+        var points = RankOneSubspace.Search(p, _d, m, seeds, randomStarts: 10 * m, seed: _options.Seed);
+        var chosen = points.Where(q => q.Fit >= MinimumFit).Take(m).ToArray();
+        sets[0] = chosen.Select(q => q.Direction).ToArray();
+        Log($"rank-one search in span P ({seeds.Count} seeds, {10 * m} random starts): {points.Count} distinct directions; fits of the best {m}: " +
+            string.Join(", ", points.Take(m).Select(q => q.Fit.ToString("G3"))) + (points.Count > m ? $"; next {points[m].Fit:G3}" : string.Empty) +
+            (chosen.Length < m ? $"; only {chosen.Length} with fit >= {MinimumFit} are used this round" : string.Empty));
+        return sets;
+    }
+
+    /// <summary>Rank-one directions whose svec(w w^T) keeps less than this share of its norm squared in span P are not neurons.</summary>
+    private const double MinimumFit = 0.5;
+
+    private LearningResult Result(ReluNetwork network, ReluNetwork moment, SecondMoments second, FlattenedSpectrum spectrum, int m, bool estimated,
+        LearningCandidate[] candidates, int chosen, (double Mse, double Variance) held, bool[] flipped, double[][] lambdas, LearningTimings timings) => new()
+    {
+        Network = network,
+        MomentEstimate = moment,
+        Spectrum = second.Spectrum.Values,
+        NoiseFloor = second.NoiseFloor,
+        Hidden = m,
+        HiddenWasEstimated = estimated,
+        Candidates = candidates,
+        ChosenCandidate = chosen,
+        HeldOutMse = held.Mse,
+        HeldOutVariance = held.Variance,
+        Flipped = flipped,
+        HermiteCoefficients = lambdas,
+        Samples = _n,
+        Timings = timings,
+        Log = _log.ToArray(),
+        Mode = LearnerMode.Overcomplete,
+        FlattenedSpectrum = spectrum.Values,
+        FlattenedNoiseFloor = spectrum.NoiseFloor,
+    };
+
+    /// <summary>Pass 1: t0, t1 and T_2 with the pilot's linear control variate.</summary>
+    internal SecondMoments PassOne(double t0Pilot, double[] t1Pilot)
+    {
+        var pass1 = RunPass(LearningStage.SecondMoments, () => new SecondMomentWorker<T>(ControlVariate.Linear(t0Pilot, t1Pilot), _options.BlockSize));
+        double n = _n;
+        var gram = new double[_d * _d];
+        var first = new double[_d];
+        pass1.Moments.CopyGram(0, gram);
+        pass1.Moments.CopyFirstMoment(0, first);
+        double meanCentred = pass1.Moments.WeightSum(0) / n;
+        double meanSquare = pass1.SumOfSquares / n;
+        if (!double.IsFinite(meanCentred) || !double.IsFinite(meanSquare) || gram.Any(v => !double.IsFinite(v)))
+            throw new ArgumentException("The moment estimates are not finite: check the samples for NaN, infinity or huge values.");
+        double t0 = t0Pilot + meanCentred;
+        var t1 = new double[_d];
+        for (int i = 0; i < _d; i++) t1[i] = t1Pilot[i] + first[i] / n;
+        var t2 = new double[_d * _d];
+        for (int i = 0; i < _d * _d; i++) t2[i] = gram[i] / n;
+        for (int i = 0; i < _d; i++) t2[i * _d + i] -= meanCentred;
+        var spectrum = SymmetricSpectrum.Compute(t2, _d);
+        double noiseFloor = 2 * Math.Sqrt(_d * meanSquare / n);
+        string top = string.Join(", ", spectrum.Values.Take(24).Select(v => v.ToString("G3")));
+        Log($"T_2 spectrum (by |value|): {top}; noise floor {noiseFloor:G3}");
+        return new SecondMoments(t0, t1, t2, spectrum, noiseFloor);
+    }
+
+    /// <summary>Pass S: the flattened T_4 and T_5(g_1), T_5(g_2) (D x D) over the first <paramref name="count"/> samples, their stacked spectrum and noise floor.</summary>
+    internal FlattenedSpectrum SpanPass(ResponseControl control, long count)
+    {
+        var g = new double[_d * OvercompleteLearner.SpanDirections];
+        new CounterGaussian(_options.Seed, key: 0x5BA7).Fill(0, g);
+        T[] gT = Array.ConvertAll(g, v => T.CreateTruncating(v));
+        var worker = RunPass(LearningStage.ProjectedTensor, () => new QuarticSliceWorker<T>(control, _d, null, _dim, gT, OvercompleteLearner.SpanDirections, _options.BlockSize), count);
+        var basis = QuarticSlices.CoordinateBasis(_d);
+        var (full, noise) = Combine(worker.Halves, basis, g);
+        control.AddClosedForm(full, basis, g);
+        var (values, vectors) = StackedSingular(full, _dim);
+        var floors = ResidualFloors(noise, vectors, _dim);
+        var result = new FlattenedSpectrum(values, floors[0], vectors, floors);
+        int visible = result.Visible(_options.NoiseFloorMultiple);
+        string top = string.Join(", ", values.Take(Math.Min(values.Length, 48)).Select(v => v.ToString("G3")));
+        Log($"flattened [T_4, T_5(g_1), T_5(g_2)] singular values ({count} samples): {top}{(values.Length > 48 ? ", ..." : string.Empty)}; split-half noise floor {floors[0]:G3}" +
+            (visible < _dim ? $", {floors[visible]:G3} off the leading {visible}" : string.Empty));
+        return result;
+    }
+
+    /// <summary>Entry k: the largest singular value of the noise stack with the first k singular vectors projected out.</summary>
+    private static double[] ResidualFloors(QuarticSlices noise, double[] vectors, int n)
+    {
+        // G = sum_l N_l N_l^T (n x n); floor_k^2 = top eigenvalue of (I - U_k U_k^T) G (I - U_k U_k^T).
+        double[] g = SumOfSquares(noise, n);
+        var floors = new double[n];
+        // In the basis of the singular vectors: H = U^T G U; dropping the first k rows and columns projects them out.
+        var h = new double[n * n];
+        var gu = new double[n * n];
+        for (int i = 0; i < n; i++)
+            for (int k = 0; k < n; k++)
+            {
+                double gik = g[i * n + k];
+                if (gik == 0) continue;
+                TensorPrimitives.MultiplyAdd(vectors.AsSpan(k * n, n), gik, gu.AsSpan(i * n, n), gu.AsSpan(i * n, n));
+            }
+        for (int i = 0; i < n; i++)
+            for (int a = 0; a < n; a++)
+            {
+                double uia = vectors[i * n + a];
+                if (uia == 0) continue;
+                TensorPrimitives.MultiplyAdd(gu.AsSpan(i * n, n), uia, h.AsSpan(a * n, n), h.AsSpan(a * n, n));
+            }
+        for (int k = 0; k < n; k++)
+        {
+            int size = n - k;
+            var block = new double[size * size];
+            for (int a = 0; a < size; a++)
+                for (int b = 0; b < size; b++) block[a * size + b] = h[(k + a) * n + k + b];
+            floors[k] = Math.Sqrt(Math.Max(0, SymmetricSpectrum.Compute(block, size).Values.Max()));
+        }
+        return floors;
+    }
+
+    private int ChooseHidden(FlattenedSpectrum spectrum, out bool estimated)
+    {
+        int visible = Math.Min(spectrum.Visible(_options.NoiseFloorMultiple), _dim);
+        if (_options.Hidden is int given)
+        {
+            estimated = false;
+            if (given > visible)
+                Log($"warning: only {visible} singular value(s) of the flattened moments stand above {_options.NoiseFloorMultiple} x the noise floor left by the ones before them, but m = {given} was requested; the weakest neurons may not be identifiable from these samples");
+            return given;
+        }
+        estimated = true;
+        Log($"chose m = {visible}: singular values above {_options.NoiseFloorMultiple} x the split-half noise floor left by the ones before them" +
+            (visible > 0 && visible < spectrum.Values.Length ? $"; sigma_{visible} = {spectrum.Values[visible - 1]:G3}, sigma_{visible + 1} = {spectrum.Values[visible]:G3}, floor {spectrum.ResidualFloors[visible]:G3}" : string.Empty));
+        return visible;
+    }
+
+    /// <summary>Pass Q: Q4 and Q5_k (m x m, k = 1..d) in the span P (D x m).</summary>
+    private QuarticSlices ProjectedPass(ResponseControl control, double[] p, int m)
+    {
+        var identity = new double[_d * _d];
+        for (int i = 0; i < _d; i++) identity[i * _d + i] = 1;
+        T[] identityT = Array.ConvertAll(identity, v => T.CreateTruncating(v));
+        T[] pT = Array.ConvertAll(p, v => T.CreateTruncating(v));
+        var worker = RunPass(LearningStage.ProjectedTensor, () => new QuarticSliceWorker<T>(control, _d, pT, m, identityT, _d, _options.BlockSize));
+        var basis = QuarticSlices.ProjectedBasis(p, _d, m);
+        var (full, noise) = Combine(worker.Halves, basis, identity);
+        control.AddClosedForm(full, basis, identity);
+        double signal = Math.Sqrt(full.All.Sum(s => TensorPrimitives.SumOfSquares(s)));
+        double error = Math.Sqrt(noise.All.Sum(s => TensorPrimitives.SumOfSquares(s)));
+        Log($"projected slices Q4, Q5_1..Q5_{_d} ({m} x {m}): Frobenius norm {signal:G3}, split-half noise {error:G3} (ratio {error / Math.Max(signal, 1e-300):G3})");
+        return full;
+    }
+
+    private static (QuarticSlices Full, QuarticSlices Noise) Combine(WeightedGramAccumulator<T>[] halves, double[][] basis, double[] directions)
+    {
+        int d = directions.Length / (halves[0].WeightCount - 1);
+        var a = QuarticSlices.Assemble(halves[0], basis, directions, d);
+        var b = QuarticSlices.Assemble(halves[1], basis, directions, d);
+        return (QuarticSlices.Combine(a, halves[0].Count, b, halves[1].Count), QuarticSlices.HalfDifference(a, b));
+    }
+
+    /// <summary>Singular values and left singular vectors of [S_0 S_1 ... ] (each n x n) through the eigen-decomposition of sum S_l^2.</summary>
+    private static (double[] Values, double[] Vectors) StackedSingular(QuarticSlices slices, int n)
+    {
+        var spectrum = SymmetricSpectrum.Compute(SumOfSquares(slices, n), n);
+        return (spectrum.Values.Select(v => Math.Sqrt(Math.Max(v, 0))).ToArray(), spectrum.LeadingVectors(n));
+    }
+
+    /// <summary>sum_l S_l S_l^T.</summary>
+    private static double[] SumOfSquares(QuarticSlices slices, int n)
+    {
+        var sum = new double[n * n];
+        foreach (var s in slices.All)
+            for (int i = 0; i < n; i++)
+                for (int k = 0; k < n; k++)
+                {
+                    double sik = s[i * n + k];
+                    if (sik == 0) continue;
+                    TensorPrimitives.MultiplyAdd(s.AsSpan(k * n, n), sik, sum.AsSpan(i * n, n), sum.AsSpan(i * n, n));
+                }
+        return sum;
+    }
+
+    private static double[] LeadingColumns(double[] vectors, int n, int count)
+    {
+        var p = new double[n * count];
+        for (int i = 0; i < n; i++)
+            for (int k = 0; k < count; k++) p[i * count + k] = vectors[i * n + k];
+        return p;
+    }
+
+    /// <summary>w_i = top eigenvector of smat(P v~_i) for each factor; rankOne is the smallest share |lambda_1| / ||smat(v)||_F (1 for rank one).</summary>
+    private double[][] Directions(double[] p, double[] factors, int m, out double rankOne)
+    {
+        rankOne = 1;
+        var result = new double[m][];
+        var v = new double[_dim];
+        for (int i = 0; i < m; i++)
+        {
+            for (int r = 0; r < _dim; r++)
+            {
+                double s = 0;
+                for (int k = 0; k < m; k++) s += p[r * m + k] * factors[k * m + i];
+                v[r] = s;
+            }
+            var spectrum = SymmetricSpectrum.Compute(SymmetricCoordinates.Matrix(v, _d), _d);
+            rankOne = Math.Min(rankOne, Math.Abs(spectrum.Values[0]) / Math.Max(TensorPrimitives.Norm(v), 1e-300));
+            result[i] = spectrum.Vector(0).ToArray();
+        }
+        return result;
+    }
+
+    private sealed record Candidate(int Index, ReluNetwork Moment, bool[] Flipped, double[][] Lambdas, double Gap, double Residual, double MomentMse)
+    {
+        public ReluNetwork? Refined { get; set; }
+        public double RefinedMse { get; set; } = double.NaN;
+        public int Iterations { get; set; }
+        public LearningCandidate Summary => new(Index, Gap, Residual, MomentMse, RefinedMse, Iterations);
+    }
+
+    private Candidate BuildCandidate(int index, HermiteProjectionAccumulator<T> sums, double[][] set, int offset, SecondMoments second, ResponseControl control, SlicePencilResult? pencil)
+    {
+        int m = set.Length, d = _d;
+        double n = _n;
+        var w = new double[m * d];
+        for (int i = 0; i < m; i++) set[i].CopyTo(w, i * d);
+        // r_k = E[y~ He_k(<w_j, x>)] + E[(control) He_k]: the quadratic's part is w^T (T_2 - T_2(f^)) w for k = 2 only,
+        // f^'s part sum_i a_i c_k(b_i) <w_i, w_j>^k; together with k = 2 that is w^T T_2 w + (f^ part for k >= 3).
+        var lambdas = m == 0 ? [[], [], []] : CoefficientSolve(w, m, order => Enumerable.Range(0, m).Select(i =>
+            sums.Sum(order, offset + i) / n + (order >= 3 ? control.Coefficient(order, w.AsSpan(i * d, d)) : 0)).ToArray(), second.T2);
+        var network = FromCoefficients(w, m, lambdas, second.T0, second.T1, VisibleBias, out int dropped);
+        network = LinearRemainderFlips.Minimize(network, out bool[] flipped, seed: _options.Seed);
+        double mse = _local.HeldOutError(network).Mse;
+        Log($"candidate {index}: {network.Hidden} neurons" + (dropped > 0 ? $" ({dropped} dropped: |b| beyond the visible range {VisibleBias:G3}, or a non-finite coefficient)" : string.Empty) +
+            $", moment estimate held-out MSE {mse:G4}, linear remainder |c0| {Math.Abs(network.LinearBias):G3}, |c| {TensorPrimitives.Norm(network.LinearWeights):G3}");
+        return new Candidate(index, network, flipped, lambdas, pencil?.ChordalGap ?? double.NaN, pencil?.PolishedResidual ?? double.NaN, mse);
+    }
+
+    /// <summary>sqrt(2 ln N): beyond this |b| a neuron acts on these samples as a linear function (b &gt; 0) or not at all.</summary>
+    private double VisibleBias => Math.Sqrt(2 * Math.Log(Math.Max(_n, 3)));
+
+    /// <summary>
+    /// lambda_k (k = 2, 3, 4) from (G o^k) lambda_k = r_k, with r_2 given the quadratic control variate's own part back
+    /// (E[p(x) He_2(&lt;w,x&gt;)] = w^T T_2 w).
+    /// </summary>
+    internal static double[][] CoefficientSolve(double[] w, int m, Func<int, double[]> rhsOfOrder, double[] t2)
+    {
+        int d = w.Length / m;
+        var gram = new double[m * m];
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < m; j++) gram[i * m + j] = TensorPrimitives.Dot(w.AsSpan(i * d, d), w.AsSpan(j * d, d));
+        var lambdas = new double[3][];
+        for (int order = 2; order <= 4; order++)
+        {
+            double[] rhs = rhsOfOrder(order);
+            if (order == 2)
+                for (int i = 0; i < m; i++) rhs[i] += HermiteContractions.Quadratic(t2, w.AsSpan(i * d, d), w.AsSpan(i * d, d), d);
+            var power = new double[m * m];
+            for (int i = 0; i < m * m; i++) power[i] = Math.Pow(gram[i], order);
+            lambdas[order - 2] = DenseSolve.Solve(power, m, rhs);
+        }
+        return lambdas;
+    }
+
+    /// <summary>
+    /// b = -lambda_3 / lambda_2, a = lambda_2 / phi(b), and the linear remainder from t0, t1 and the Gaussian closed forms.
+    /// Neurons with |b| &gt; <paramref name="biasLimit"/> (or non-finite a, b) are dropped: on these samples they are linear or
+    /// inactive, so the linear remainder (from t0 and t1) absorbs them.
+    /// </summary>
+    internal static ReluNetwork FromCoefficients(double[] w, int m, double[][] lambdas, double t0, double[] t1, double biasLimit, out int dropped)
+    {
+        int d = t1.Length;
+        var a = new List<double>();
+        var bias = new List<double>();
+        var kept = new List<double>();
+        dropped = 0;
+        for (int i = 0; i < m; i++)
+        {
+            double l2 = lambdas[0][i], l3 = lambdas[1][i];
+            double bi = -l3 / l2, ai = l2 / GaussianMath.NormalPdf(bi);
+            if (!double.IsFinite(bi) || !double.IsFinite(ai) || Math.Abs(bi) > biasLimit) { dropped++; continue; }
+            a.Add(ai);
+            bias.Add(bi);
+            kept.AddRange(w.AsSpan(i * d, d).ToArray());
+        }
+        // E[relu(<w,x>+b)] = c_0(b), E[relu(<w,x>+b) x] = Phi(b) w.
+        double c0 = t0;
+        var c = (double[])t1.Clone();
+        var wk = kept.ToArray();
+        for (int i = 0; i < a.Count; i++)
+        {
+            c0 -= a[i] * GaussianMath.ReluCoefficient(0, bias[i]);
+            TensorPrimitives.MultiplyAdd(wk.AsSpan(i * d, d), -a[i] * GaussianMath.NormalCdf(bias[i]), c, c);
+        }
+        return new ReluNetwork(d, a.ToArray(), wk, bias.ToArray(), c0, c);
+    }
+
+    private (Candidate Chosen, (double Mse, double Variance) HeldOut) ChooseAndRefine(Candidate[] candidates, int maxIterations, int refinedCandidates)
+    {
+        var ranked = candidates.OrderBy(c => double.IsNaN(c.MomentMse) ? double.PositiveInfinity : c.MomentMse).ToArray();
+        if (!_options.Refine) return (ranked[0], _local.HeldOutError(ranked[0].Moment));
+        int parameters = candidates[0].Moment.Hidden * (_d + 2) + _d + 1;
+        int small = Math.Min(_local.RefineCount, Math.Max(20_000, 30 * parameters));
+        using var quick = _local.Refinement(small, _options.Threads);
+        using var full = small < _local.RefineCount ? _local.Refinement(_local.RefineCount, _options.Threads) : null;
+        int toRefine = Math.Min(refinedCandidates, ranked.Length);
+        Candidate? best = null;
+        for (int k = 0; k < toRefine; k++)
+        {
+            var candidate = ranked[k];
+            Report(LearningStage.Refinement, k, toRefine, $"refining candidate {candidate.Index} on {small} samples");
+            var (network, trainingMse, optimizer) = quick.Run(candidate.Moment, maxIterations, _cancel);
+            int iterations = optimizer.Iterations;
+            if (full is not null && !(trainingMse <= Learning.Refinement.ExactFitRelativeMse * quick.TargetVariance))
+            {
+                Report(LearningStage.Refinement, k, toRefine, $"refining candidate {candidate.Index} on {_local.RefineCount} samples");
+                (network, _, optimizer) = full.Run(network, maxIterations, _cancel);
+                iterations += optimizer.Iterations;
+            }
+            network = LinearRemainderFlips.Minimize(network, out _, seed: _options.Seed);
+            candidate.Refined = network;
+            candidate.Iterations = iterations;
+            candidate.RefinedMse = _local.HeldOutError(network).Mse;
+            Log($"candidate {candidate.Index}: refined in {iterations} L-BFGS iterations, held-out MSE {candidate.RefinedMse:G4}");
+            if (best is null || candidate.RefinedMse < best.RefinedMse) best = candidate;
+            var (_, variance) = _local.HeldOutError(network);
+            if (best.RefinedMse <= ExactFitRelativeMse * Math.Max(variance, 1e-300)) break;
+        }
+        return (best!, _local.HeldOutError(best!.Refined!));
+    }
+
+    /// <summary>What the linear remainder stands for (low-error mode, ALGORITHM.md section 1).</summary>
+    private string DescribeAbsorbed(ReluNetwork network, (double Mse, double Variance) held)
+    {
+        double visibleBias = Math.Sqrt(2 * Math.Log(_n));
+        double c = TensorPrimitives.Norm(network.LinearWeights);
+        int edge = 0;
+        for (int i = 0; i < network.Hidden; i++) if (Math.Abs(network.B[i]) > 0.75 * visibleBias) edge++;
+        return $"absorbed: the linear remainder (c0 = {network.LinearBias:G4}, |c| = {c:G4}) stands for any linear part of the data and any neuron with b >> sqrt(2 ln N) = {visibleBias:G3} (it acts linearly on these samples); " +
+            $"neurons with b << -{visibleBias:G3} are almost never active and are not represented. {network.Hidden} visible neuron(s) returned" +
+            (edge > 0 ? $", {edge} of them with |b| > {0.75 * visibleBias:G3}, near the edge of visibility" : string.Empty) +
+            $"; held-out relative MSE {held.Mse / Math.Max(held.Variance, 1e-300):G3}";
+    }
+
+    private TWorker RunPass<TWorker>(LearningStage stage, Func<TWorker> create, long count = -1) where TWorker : IMomentWorker<T, TWorker>
+    {
+        long samples = count < 0 ? _n : Math.Min(count, _n);
+        Report(stage, 0, samples, $"{stage}: streaming {samples} samples");
+        var adapter = _progress is null ? null : new PassProgress(this, stage);
+        return SamplePass.Run(_source, create, new SamplePassOptions(_options.Threads, _options.BlockSize) { Count = samples }, adapter, _cancel);
+    }
+
+    private void Log(string line)
+    {
+        _log.Add(line);
+        _progress?.Report(new LearningProgress(_currentStage, 0, 0, TimeSpan.Zero, line));
+    }
+
+    private LearningStage _currentStage = LearningStage.Pilot;
+    private readonly Stopwatch _stageClock = Stopwatch.StartNew();
+
+    private void Report(LearningStage stage, long done, long total, string message)
+    {
+        if (stage != _currentStage) { _currentStage = stage; _stageClock.Restart(); }
+        _progress?.Report(new LearningProgress(stage, done, total, _stageClock.Elapsed, message));
+    }
+
+    private sealed class PassProgress(OvercompleteRun<T> run, LearningStage stage) : IProgress<SamplePassProgress>
+    {
+        public void Report(SamplePassProgress value) =>
+            run._progress?.Report(new LearningProgress(stage, value.SamplesDone, value.SamplesTotal, value.Elapsed, string.Empty));
+    }
+
+    private static TimeSpan Lap(Stopwatch clock)
+    {
+        var elapsed = clock.Elapsed;
+        clock.Restart();
+        return elapsed;
+    }
+}
