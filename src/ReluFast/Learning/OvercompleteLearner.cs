@@ -9,22 +9,30 @@ using ReluFast.Sampling;
 namespace ReluFast.Learning;
 
 /// <summary>
-/// The overcomplete learner of ALGORITHM.md section 6 (m &gt; d allowed, up to about d(d+1)/2 for w_i in general
-/// position). Four streaming passes:
+/// The overcomplete learner of ALGORITHM.md section 6 (m &gt; d allowed, up to about d(d+1)/2 for w_i in general position).
 /// <list type="number">
-/// <item>t0, t1, T_2 (as the full-rank learner), which give the quadratic control variate y~ = y - (t0 + &lt;t1,x&gt; + &lt;T_2, x x^T - I&gt;/2);</item>
-/// <item>the span pass in the symmetric coordinates (D = d(d+1)/2): the flattened T_4 and T_5(., ., ., ., g) for two random g
-/// (D x D each, N (D + d)^2 3/2 multiply-adds); their stacked left singular vectors span {v_i = svec(w_i w_i^T)}, and the
-/// singular values against a split-half noise floor give m;</item>
-/// <item>the projected pass: Q4 = P^T T_4 P and Q5_k = P^T T_5(e_k) P (m x m, k = 1..d) for the span P (N (m + d)^2 (d + 1)/2);</item>
-/// <item>after a slice-pencil decomposition {Q4, Q5_k} = V~ diag(.) V~^T and w_i = top eigenvector of smat(P v~_i): the Hermite
-/// coefficients r_k = E[y~ He_k(&lt;w_j,x&gt;)] (N d m).</item>
+/// <item>Pass 1 (as the full-rank learner): t0, t1, T_2, which give the quadratic control variate.</item>
+/// <item>Rounds r = 1, 2, ...: y~ = y - f^_(r-1)(x) - (the rest of the measured t0, t1, T_2), with f^_0 = 0 and f^_(r-1) the previous
+/// round's network (<see cref="ResponseControl"/>; its closed-form moments are added back, so every estimate stays unbiased and
+/// its noise shrinks with the error of f^_(r-1)).
+/// <list type="bullet">
+/// <item>Span pass in the symmetric coordinates (D = d(d+1)/2): the flattened T_4 and T_5(., ., ., ., g) for two random g
+/// (D x D each, about N (D + d)^2 3/2 multiply-adds on the weighted-Gram SIMD path). Their stacked left singular vectors P
+/// span {v_i = svec(w_i w_i^T)}; the singular values against split-half noise floors give m.</item>
+/// <item>Rank-one search (<see cref="RankOneSubspace"/>): the w with w w^T in span P are the neurons' directions (for m &lt; D - d
+/// there are no others), found by alternating projections from the previous network's directions and random starts.</item>
+/// <item>Coefficient pass: r_k = E[y~ He_k(&lt;w_j,x&gt;)] (N d m), then (G o^k) lambda_k = r_k, b = -lambda_3/lambda_2,
+/// a = lambda_2/phi(b), the linear remainder from t0 and t1, and the orientation that makes the remainder smallest
+/// (<see cref="LinearRemainderFlips"/>: flips are not identifiable when m &gt; d).</item>
+/// <item>L-BFGS refinement: brief while rounds are still finding neurons, full (to an exact fit on noiseless data) once a
+/// round finds every neuron its spectrum shows, or in the last round.</item>
+/// </list></item>
 /// </list>
-/// Then (G o^k) lambda_k = r_k, b = -lambda_3/lambda_2, a = lambda_2/phi(b), the linear remainder, the orientation that
-/// makes the remainder smallest (<see cref="LinearRemainderFlips"/>), and L-BFGS refinement.
+/// With <see cref="LearnerOptions.OvercompletePencil"/>, round 1 also runs the projected pass Q4 = P^T T_4 P, Q5_k = P^T T_5(e_k) P
+/// (m x m, N (m + d)^2 (d + 1)/2) and slice pencils (<see cref="SlicePencil"/>) for extra candidates and seeds.
 /// T_4 + T_5(u) has the coefficients a_i (c_4(b_i) + c_5(b_i) &lt;w_i, u&gt;); c_4 = He_2(b) phi(b) and c_5 = -He_3(b) phi(b) share
-/// no root, so no bias makes a neuron vanish from the combination (orders 4 and 5 rather than 5 and 6: lower
-/// orders have lower variance and the flattening only needs T_4 and T_5).
+/// no root, so no bias makes a neuron vanish from the stack [T_4, T_5(g_1), T_5(g_2)] (orders 4 and 5 rather than 5 and 6:
+/// lower orders have lower variance, and the flattening needs only T_4 and T_5).
 /// </summary>
 public static class OvercompleteLearner
 {
