@@ -12,11 +12,12 @@ namespace ReluFast.Benchmarks.Experiments;
 /// |a_i| in [0.5, 1.5], seeds 1..S: the overcomplete learner (all errors below 1e-3 after refinement?), side by side
 /// with random-start L-BFGS and Adam on the same refinement/held-out samples and the same wall-clock budget.
 /// Parameter errors after the same flip convention for every method (smallest linear remainder).
-/// Run: dotnet run -c Release --project benchmarks/ReluFast.Benchmarks -- overcomplete [seeds] [d m N ...] [--no-baselines] [--log]
+/// Run: dotnet run -c Release --project benchmarks/ReluFast.Benchmarks -- overcomplete [seeds] [d m N ...] [--no-baselines] [--log] [--given-m] [--pencil] [--seed=S]
 /// </summary>
 internal static class OvercompleteSweep
 {
     private const double Success = 1e-3;
+    private static bool s_pencil;
 
     public static void Run(string[] args)
     {
@@ -25,6 +26,7 @@ internal static class OvercompleteSweep
         bool baselines = !args.Contains("--no-baselines");
         bool log = args.Contains("--log");
         bool givenM = args.Contains("--given-m");
+        s_pencil = args.Contains("--pencil");
         var cases = new List<(int D, int M, long N)>();
         for (int i = 1; i + 2 < numbers.Length; i += 3) cases.Add(((int)numbers[i], (int)numbers[i + 1], numbers[i + 2]));
         if (cases.Count == 0) cases.AddRange([(8, 16, 4_000_000), (12, 30, 10_000_000)]);
@@ -47,7 +49,7 @@ internal static class OvercompleteSweep
             var teacher = RandomTeacher.Create(new TeacherOptions(d, m, BiasRange: 1), seed);
             var source = new TeacherSampleSource<double>(teacher, n, seed + 1000);
             var clock = Stopwatch.StartNew();
-            var result = OvercompleteLearner.Learn(source, new LearnerOptions { Seed = seed, RefinementSamples = TrainSamples, HeldOutSamples = HeldOut, Hidden = givenM ? m : null });
+            var result = OvercompleteLearner.Learn(source, new LearnerOptions { Seed = seed, RefinementSamples = TrainSamples, HeldOutSamples = HeldOut, Hidden = givenM ? m : null, OvercompletePencil = s_pencil });
             double budget = clock.Elapsed.TotalSeconds;
             times.Add(budget);
             if (log)

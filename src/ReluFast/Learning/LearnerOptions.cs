@@ -59,4 +59,18 @@ public sealed record LearnerOptions
     /// partial moments are all-reduced, so every process learns the same model. Null (or a group of one): all samples here.
     /// </summary>
     public Interop.Mpi.IMomentReducer? Reducer { get; init; }
+
+    /// <summary>
+    /// Overcomplete learner: at most this many rounds of moments, decomposition and refinement; every round after the first
+    /// subtracts the previous round's network from y (a control variate that shrinks the moment noise by its error).
+    /// </summary>
+    public int OvercompleteRounds { get; init; } = 5;
+
+    /// <summary>
+    /// Overcomplete learner: also run the projected pass (Q4, Q5_k in the span) and its slice pencils in round 1, adding their
+    /// factors as candidates and as seeds of the rank-one search (off by default: the rank-one search alone is more robust,
+    /// and the pass costs as much as the span pass). <see cref="Restarts"/>, <see cref="PencilTrials"/> and
+    /// <see cref="PolishIterations"/> apply to it.
+    /// </summary>
+    public bool OvercompletePencil { get; init; }
 }

@@ -9,22 +9,30 @@ using ReluFast.Sampling;
 namespace ReluFast.Learning;
 
 /// <summary>
-/// The overcomplete learner of ALGORITHM.md section 6 (m &gt; d allowed, up to about d(d+1)/2 for w_i in general
-/// position). Four streaming passes:
+/// The overcomplete learner of ALGORITHM.md section 6 (m &gt; d allowed, up to about d(d+1)/2 for w_i in general position).
 /// <list type="number">
-/// <item>t0, t1, T_2 (as the full-rank learner), which give the quadratic control variate y~ = y - (t0 + &lt;t1,x&gt; + &lt;T_2, x x^T - I&gt;/2);</item>
-/// <item>the span pass in the symmetric coordinates (D = d(d+1)/2): the flattened T_4 and T_5(., ., ., ., g) for two random g
-/// (D x D each, N (D + d)^2 3/2 multiply-adds); their stacked left singular vectors span {v_i = svec(w_i w_i^T)}, and the
-/// singular values against a split-half noise floor give m;</item>
-/// <item>the projected pass: Q4 = P^T T_4 P and Q5_k = P^T T_5(e_k) P (m x m, k = 1..d) for the span P (N (m + d)^2 (d + 1)/2);</item>
-/// <item>after a slice-pencil decomposition {Q4, Q5_k} = V~ diag(.) V~^T and w_i = top eigenvector of smat(P v~_i): the Hermite
-/// coefficients r_k = E[y~ He_k(&lt;w_j,x&gt;)] (N d m).</item>
+/// <item>Pass 1 (as the full-rank learner): t0, t1, T_2, which give the quadratic control variate.</item>
+/// <item>Rounds r = 1, 2, ...: y~ = y - f^_(r-1)(x) - (the rest of the measured t0, t1, T_2), with f^_0 = 0 and f^_(r-1) the previous
+/// round's network (<see cref="ResponseControl"/>; its closed-form moments are added back, so every estimate stays unbiased and
+/// its noise shrinks with the error of f^_(r-1)).
+/// <list type="bullet">
+/// <item>Span pass in the symmetric coordinates (D = d(d+1)/2): the flattened T_4 and T_5(., ., ., ., g) for two random g
+/// (D x D each, about N (D + d)^2 3/2 multiply-adds on the weighted-Gram SIMD path). Their stacked left singular vectors P
+/// span {v_i = svec(w_i w_i^T)}; the singular values against split-half noise floors give m.</item>
+/// <item>Rank-one search (<see cref="RankOneSubspace"/>): the w with w w^T in span P are the neurons' directions (for m &lt; D - d
+/// there are no others), found by alternating projections from the previous network's directions and random starts.</item>
+/// <item>Coefficient pass: r_k = E[y~ He_k(&lt;w_j,x&gt;)] (N d m), then (G o^k) lambda_k = r_k, b = -lambda_3/lambda_2,
+/// a = lambda_2/phi(b), the linear remainder from t0 and t1, and the orientation that makes the remainder smallest
+/// (<see cref="LinearRemainderFlips"/>: flips are not identifiable when m &gt; d).</item>
+/// <item>L-BFGS refinement: brief while rounds are still finding neurons, full (to an exact fit on noiseless data) once a
+/// round finds every neuron its spectrum shows, or in the last round.</item>
+/// </list></item>
 /// </list>
-/// Then (G o^k) lambda_k = r_k, b = -lambda_3/lambda_2, a = lambda_2/phi(b), the linear remainder, the orientation that
-/// makes the remainder smallest (<see cref="LinearRemainderFlips"/>), and L-BFGS refinement.
+/// With <see cref="LearnerOptions.OvercompletePencil"/>, round 1 also runs the projected pass Q4 = P^T T_4 P, Q5_k = P^T T_5(e_k) P
+/// (m x m, N (m + d)^2 (d + 1)/2) and slice pencils (<see cref="SlicePencil"/>) for extra candidates and seeds.
 /// T_4 + T_5(u) has the coefficients a_i (c_4(b_i) + c_5(b_i) &lt;w_i, u&gt;); c_4 = He_2(b) phi(b) and c_5 = -He_3(b) phi(b) share
-/// no root, so no bias makes a neuron vanish from the combination (orders 4 and 5 rather than 5 and 6: lower
-/// orders have lower variance and the flattening only needs T_4 and T_5).
+/// no root, so no bias makes a neuron vanish from the stack [T_4, T_5(g_1), T_5(g_2)] (orders 4 and 5 rather than 5 and 6:
+/// lower orders have lower variance, and the flattening needs only T_4 and T_5).
 /// </summary>
 public static class OvercompleteLearner
 {
@@ -67,6 +75,7 @@ public static class OvercompleteLearner
         if (options.BlockSize <= 0) throw new ArgumentException("BlockSize must be positive.", nameof(options));
         if (options.Threads < 0) throw new ArgumentException("Threads must be 0 (all processors) or positive.", nameof(options));
         if (!(options.NoiseFloorMultiple > 0)) throw new ArgumentException("NoiseFloorMultiple must be positive.", nameof(options));
+        if (options.OvercompleteRounds <= 0) throw new ArgumentException("OvercompleteRounds must be positive.", nameof(options));
     }
 }
 
@@ -149,13 +158,14 @@ internal sealed class OvercompleteRun<T> where T : unmanaged, IBinaryFloatingPoi
         int m = 0;
         bool estimated = false;
         var allCandidates = new List<LearningCandidate>();
-        for (int round = 1; round <= Rounds; round++)
+        int rounds = _options.OvercompleteRounds;
+        for (int round = 1; round <= rounds; round++)
         {
-            // Round 1 only has to make a good control variate for round 2 (one candidate, a few iterations of refinement);
-            // later rounds refine fully and stop at an exact fit.
-            bool quick = round == 1 && Rounds > 1;
-            var control = ResponseControl.Create(second.T0, second.T1, second.T2, previous, VisibleBias);
-            if (round > 1) Log($"round {round}: moments of y minus the round {round - 1} network (relative held-out MSE {held.Mse / Math.Max(held.Variance, 1e-300):G3}) and a quadratic");
+            var control = ResponseControl.Create(second.T0, second.T1, second.T2, previous, ReliableBias);
+            if (round > 1)
+                Log($"round {round}: moments of y minus the round {round - 1} network (relative held-out MSE {held.Mse / Math.Max(held.Variance, 1e-300):G3}) and a quadratic; " +
+                    $"control network: {control.Network?.Hidden ?? 0} of {previous!.Hidden} neurons, |a| <= {(control.Network is null ? 0 : control.Network.A.ToArray().Max(Math.Abs)):G3}, " +
+                    $"b in [{(control.Network is null ? 0 : control.Network.B.ToArray().Min()):G3}, {(control.Network is null ? 0 : control.Network.B.ToArray().Max()):G3}]");
             var spectrum = SpanPass(control, _n);
             lastSpectrum = spectrum;
             if (round == 1 || estimated) m = ChooseHidden(spectrum, out estimated);
@@ -168,7 +178,7 @@ internal sealed class OvercompleteRun<T> where T : unmanaged, IBinaryFloatingPoi
                 return Result(linear, linear, second, spectrum, 0, estimated, [], -1, heldLinear, [], [], new LearningTimings(tPilot, tPass1, tPasses, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero));
             }
             double[] p = LeadingColumns(spectrum.Vectors, _dim, m);
-            var pencilSlices = UseProjectedPencil && round == 1 ? ProjectedPass(control, p, m) : null;
+            var pencilSlices = _options.OvercompletePencil && round == 1 ? ProjectedPass(control, p, m) : null;
             tPasses += Lap(clock);
 
             Report(LearningStage.Decomposition, 0, 0, "finding the rank-one directions of the span");
@@ -189,6 +199,11 @@ internal sealed class OvercompleteRun<T> where T : unmanaged, IBinaryFloatingPoi
                 candidates[c] = BuildCandidate(allCandidates.Count + c, pass3.Moments, sets[c], offset, second, control, pencils[c]);
             tCoefficients += Lap(clock);
 
+            // A round that is not the last refines only briefly (one candidate, a few iterations: enough for a control variate
+            // for the next round) when it is round 1 (whose quadratic control variate leaves the most noise) or when it found
+            // fewer neurons than its spectrum shows; otherwise it refines fully and stops at an exact fit.
+            int found = candidates.Max(c => c.Moment.Hidden);
+            bool quick = round < rounds && (round == 1 || found < m);
             var (chosen, chosenHeld) = quick
                 ? ChooseAndRefine(candidates, Math.Min(_options.MaxRefinementIterations, IntermediateIterations), 1)
                 : ChooseAndRefine(candidates, _options.MaxRefinementIterations, _options.RefinedCandidates);
@@ -207,14 +222,8 @@ internal sealed class OvercompleteRun<T> where T : unmanaged, IBinaryFloatingPoi
             best.Flipped, best.Lambdas, new LearningTimings(tPilot, tPass1, tPasses, tDecomposition, tCoefficients, tRefine)) with { Absorbed = absorbed };
     }
 
-    /// <summary>Rounds of moments-then-refinement (later rounds use the previous network as a control variate).</summary>
-    internal static int Rounds { get; set; } = 3;
-
     /// <summary>L-BFGS iterations (per stage) of the refinement that ends round 1 when more rounds follow.</summary>
-    internal static int IntermediateIterations { get; set; } = 150;
-
-    /// <summary>Whether round 1 also runs the projected pass and its slice pencils (seeds for the rank-one search).</summary>
-    internal static bool UseProjectedPencil { get; set; }
+    private const int IntermediateIterations = 150;
 
     /// <summary>
     /// The candidates' unit directions: candidate 0 the best (at most m) rank-one directions of span P (seeded by the
@@ -463,16 +472,38 @@ internal sealed class OvercompleteRun<T> where T : unmanaged, IBinaryFloatingPoi
         // f^'s part sum_i a_i c_k(b_i) <w_i, w_j>^k; together with k = 2 that is w^T T_2 w + (f^ part for k >= 3).
         var lambdas = m == 0 ? [[], [], []] : CoefficientSolve(w, m, order => Enumerable.Range(0, m).Select(i =>
             sums.Sum(order, offset + i) / n + (order >= 3 ? control.Coefficient(order, w.AsSpan(i * d, d)) : 0)).ToArray(), second.T2);
-        var network = FromCoefficients(w, m, lambdas, second.T0, second.T1, VisibleBias, out int dropped);
+        var network = FromCoefficients(w, m, lambdas, second.T0, second.T1, ReliableBias, out int dropped);
         network = LinearRemainderFlips.Minimize(network, out bool[] flipped, seed: _options.Seed);
         double mse = _local.HeldOutError(network).Mse;
-        Log($"candidate {index}: {network.Hidden} neurons" + (dropped > 0 ? $" ({dropped} dropped: |b| beyond the visible range {VisibleBias:G3}, or a non-finite coefficient)" : string.Empty) +
+        Log($"candidate {index}: {network.Hidden} neurons" + (dropped > 0 ? $" ({dropped} dropped: |b| beyond {ReliableBias:G3}, where fewer than {ReliableActiveSamples} of the samples see the kink, or a non-finite coefficient)" : string.Empty) +
             $", moment estimate held-out MSE {mse:G4}, linear remainder |c0| {Math.Abs(network.LinearBias):G3}, |c| {TensorPrimitives.Norm(network.LinearWeights):G3}");
         return new Candidate(index, network, flipped, lambdas, pencil?.ChordalGap ?? double.NaN, pencil?.PolishedResidual ?? double.NaN, mse);
     }
 
     /// <summary>sqrt(2 ln N): beyond this |b| a neuron acts on these samples as a linear function (b &gt; 0) or not at all.</summary>
     private double VisibleBias => Math.Sqrt(2 * Math.Log(Math.Max(_n, 3)));
+
+    /// <summary>
+    /// The largest |b| the learner trusts: the kink must be seen by at least <see cref="ReliableActiveSamples"/> samples
+    /// (Phi(-|b|) N &gt;= that), and |b| &lt;= sqrt(2 ln N). A neuron estimated beyond it (a bogus direction gives a bogus b,
+    /// and a = lambda_2 / phi(b) then explodes) is left to the linear remainder; as a control variate its closed-form moments
+    /// would rest on a handful of samples.
+    /// </summary>
+    private double ReliableBias => Math.Min(VisibleBias, -NormalQuantile(Math.Min(0.5, ReliableActiveSamples / (double)_n)));
+
+    private const int ReliableActiveSamples = 1000;
+
+    /// <summary>Phi^{-1}(p) for 0 &lt; p &lt;= 1/2, by bisection.</summary>
+    private static double NormalQuantile(double p)
+    {
+        double lo = -40, hi = 0;
+        for (int i = 0; i < 200; i++)
+        {
+            double mid = 0.5 * (lo + hi);
+            if (GaussianMath.NormalCdf(mid) < p) lo = mid; else hi = mid;
+        }
+        return 0.5 * (lo + hi);
+    }
 
     /// <summary>
     /// lambda_k (k = 2, 3, 4) from (G o^k) lambda_k = r_k, with r_2 given the quadratic control variate's own part back

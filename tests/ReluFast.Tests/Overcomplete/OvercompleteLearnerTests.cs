@@ -26,6 +26,19 @@ public class OvercompleteLearnerTests
     }
 
     [Fact]
+    public void TheProjectedPencilPathAlsoRecovers()
+    {
+        // Round 1 with the projected pass Q4, Q5_k and slice pencils as extra candidates and seeds.
+        var teacher = RandomTeacher.Create(new TeacherOptions(6, 10, BiasRange: 1), 4);
+        var source = new TeacherSampleSource<double>(teacher, 1_000_000, 1004);
+        var result = OvercompleteLearner.Learn(source, new LearnerOptions { Seed = 4, Hidden = 10, OvercompletePencil = true });
+        var cmp = NetworkComparison.Compare(result.Network, teacher, 100_000);
+        Assert.True(cmp.WError < 1e-3 && cmp.AError < 1e-3 && cmp.BError < 1e-3, $"w {cmp.WError}, a {cmp.AError}, b {cmp.BError}");
+        Assert.Contains(result.Log, line => line.StartsWith("pencil 0:", StringComparison.Ordinal));
+        Assert.Contains(result.Log, line => line.StartsWith("projected slices", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void LowErrorModeReturnsTheVisibleNeuronsAndAbsorbsTheRestInTheLinearRemainder()
     {
         // Ten visible neurons (b in [-1, 1]) and two that N = 2*10^6 samples cannot see as neurons:
