@@ -57,11 +57,10 @@ public static class MomentLearner
     {
         private readonly ISampleSource<T> _source;
         private readonly LearnerOptions _options;
-        private readonly IProgress<LearningProgress>? _progress;
         private readonly CancellationToken _cancel;
         private readonly int _d;
         private readonly long _n;
-        private readonly List<string> _log = [];
+        private readonly LearningReporter _reporter;
         private readonly TorchMomentEngine? _deviceEngine;
         private readonly TorchSharp.torch.Device? _torchDevice;
 
@@ -74,7 +73,7 @@ public static class MomentLearner
         {
             _source = source;
             _options = options;
-            _progress = progress;
+            _reporter = new LearningReporter(progress);
             _cancel = cancellationToken;
             _d = source.Dimension;
             _n = source.Count;
@@ -198,7 +197,7 @@ public static class MomentLearner
                 HermiteCoefficients = chosen.Lambdas,
                 Samples = _n,
                 Timings = new LearningTimings(tPilot, tPass1, tPass2, tDecomposition, tPass3, tRefine),
-                Log = _log.ToArray(),
+                Log = _reporter.Lines.ToArray(),
             };
         }
 
@@ -248,7 +247,7 @@ public static class MomentLearner
             // Distributed (Reducer.Size > 1): this process streams its slice of the samples, then the sums are added over the processes.
             var (start, count) = DistributedPass.Slice(_n, _options.Reducer);
             Report(stage, 0, count, $"{stage}: streaming {count} samples" + (count != _n ? $" [{start}, {start + count}) of {_n}" : string.Empty));
-            var adapter = _progress is null ? null : new PassProgress(this, stage);
+            var adapter = _reporter.ForPass(stage);
             // A device engine is fed by one thread (libtorch parallelises each block on the device).
             int threads = _deviceEngine is null ? _options.Threads : 1;
             var worker = SamplePass.Run(_source, create, new SamplePassOptions(threads, _options.BlockSize, start, count), adapter, _cancel);
@@ -437,7 +436,7 @@ public static class MomentLearner
                 Network = network, MomentEstimate = network, Spectrum = spectrum.Values, NoiseFloor = noiseFloor, Hidden = 0,
                 HiddenWasEstimated = true, Candidates = [], ChosenCandidate = -1, HeldOutMse = held.Mse, HeldOutVariance = held.Variance,
                 Flipped = [], HermiteCoefficients = [], Samples = _n,
-                Timings = new LearningTimings(tPilot, tPass1, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, Lap(clock)), Log = _log.ToArray(),
+                Timings = new LearningTimings(tPilot, tPass1, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, Lap(clock)), Log = _reporter.Lines.ToArray(),
             };
         }
 
@@ -481,33 +480,11 @@ public static class MomentLearner
             return "The moment estimates overflowed: the samples are finite but too large in magnitude (rescale y).";
         }
 
-        private void Log(string line)
-        {
-            _log.Add(line);
-            _progress?.Report(new LearningProgress(LearningStage.Done, 0, 0, TimeSpan.Zero, line) with { Stage = _currentStage });
-        }
+        private void Log(string line) => _reporter.Log(line);
 
-        private LearningStage _currentStage = LearningStage.Pilot;
-        private readonly Stopwatch _stageClock = Stopwatch.StartNew();
+        private void Report(LearningStage stage, long done, long total, string message) => _reporter.Report(stage, done, total, message);
 
-        private void Report(LearningStage stage, long done, long total, string message)
-        {
-            if (stage != _currentStage) { _currentStage = stage; _stageClock.Restart(); }
-            _progress?.Report(new LearningProgress(stage, done, total, _stageClock.Elapsed, message));
-        }
-
-        private sealed class PassProgress(LearnerRun<T> run, LearningStage stage) : IProgress<SamplePassProgress>
-        {
-            public void Report(SamplePassProgress value) =>
-                run._progress?.Report(new LearningProgress(stage, value.SamplesDone, value.SamplesTotal, value.Elapsed, string.Empty));
-        }
-
-        private static TimeSpan Lap(Stopwatch clock)
-        {
-            var elapsed = clock.Elapsed;
-            clock.Restart();
-            return elapsed;
-        }
+        private static TimeSpan Lap(Stopwatch clock) => LearningReporter.Lap(clock);
     }
 
     private static bool AllFinite(double[] values)

@@ -103,18 +103,17 @@ internal sealed class OvercompleteRun<T> where T : unmanaged, IBinaryFloatingPoi
 
     private readonly ISampleSource<T> _source;
     private readonly LearnerOptions _options;
-    private readonly IProgress<LearningProgress>? _progress;
     private readonly CancellationToken _cancel;
     private readonly int _d, _dim;
     private readonly long _n;
-    private readonly List<string> _log = [];
+    private readonly LearningReporter _reporter;
     private readonly LocalSamples<T> _local;
 
     public OvercompleteRun(ISampleSource<T> source, LearnerOptions options, IProgress<LearningProgress>? progress, CancellationToken cancellationToken)
     {
         _source = source;
         _options = options;
-        _progress = progress;
+        _reporter = new LearningReporter(progress);
         _cancel = cancellationToken;
         _d = source.Dimension;
         _dim = SymmetricCoordinates.Dimension(_d);
@@ -122,7 +121,7 @@ internal sealed class OvercompleteRun<T> where T : unmanaged, IBinaryFloatingPoi
         _local = new LocalSamples<T>(source, options, cancellationToken);
     }
 
-    public IReadOnlyList<string> LogLines => _log;
+    public IReadOnlyList<string> LogLines => _reporter.Lines;
 
     /// <summary>The survey behind mode selection and diagnostics, part 1: pass 1 over every sample (t0, t1, T_2 and its spectrum).</summary>
     internal SecondMoments SurveySecondMoments()
@@ -276,7 +275,7 @@ internal sealed class OvercompleteRun<T> where T : unmanaged, IBinaryFloatingPoi
         HermiteCoefficients = lambdas,
         Samples = _n,
         Timings = timings,
-        Log = _log.ToArray(),
+        Log = _reporter.Lines.ToArray(),
         Mode = LearnerMode.Overcomplete,
         FlattenedSpectrum = spectrum.Values,
         FlattenedNoiseFloor = spectrum.NoiseFloor,
@@ -612,35 +611,13 @@ internal sealed class OvercompleteRun<T> where T : unmanaged, IBinaryFloatingPoi
     {
         long samples = count < 0 ? _n : Math.Min(count, _n);
         Report(stage, 0, samples, $"{stage}: streaming {samples} samples");
-        var adapter = _progress is null ? null : new PassProgress(this, stage);
+        var adapter = _reporter.ForPass(stage);
         return SamplePass.Run(_source, create, new SamplePassOptions(_options.Threads, _options.BlockSize) { Count = samples }, adapter, _cancel);
     }
 
-    private void Log(string line)
-    {
-        _log.Add(line);
-        _progress?.Report(new LearningProgress(_currentStage, 0, 0, TimeSpan.Zero, line));
-    }
+    private void Log(string line) => _reporter.Log(line);
 
-    private LearningStage _currentStage = LearningStage.Pilot;
-    private readonly Stopwatch _stageClock = Stopwatch.StartNew();
+    private void Report(LearningStage stage, long done, long total, string message) => _reporter.Report(stage, done, total, message);
 
-    private void Report(LearningStage stage, long done, long total, string message)
-    {
-        if (stage != _currentStage) { _currentStage = stage; _stageClock.Restart(); }
-        _progress?.Report(new LearningProgress(stage, done, total, _stageClock.Elapsed, message));
-    }
-
-    private sealed class PassProgress(OvercompleteRun<T> run, LearningStage stage) : IProgress<SamplePassProgress>
-    {
-        public void Report(SamplePassProgress value) =>
-            run._progress?.Report(new LearningProgress(stage, value.SamplesDone, value.SamplesTotal, value.Elapsed, string.Empty));
-    }
-
-    private static TimeSpan Lap(Stopwatch clock)
-    {
-        var elapsed = clock.Elapsed;
-        clock.Restart();
-        return elapsed;
-    }
+    private static TimeSpan Lap(Stopwatch clock) => LearningReporter.Lap(clock);
 }
