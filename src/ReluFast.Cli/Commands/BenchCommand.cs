@@ -32,6 +32,7 @@ internal static class BenchCommand
             w.WriteStartObject();
             w.WriteNumber("peakGflops", Math.Round(report.PeakGflops, 2));
             w.WriteNumber("clockGhz", Math.Round(report.ClockGhz, 3));
+            w.WriteNumber("fmaPipes", report.FmaPipes);
             w.WriteNumber("measuredFmaGflops", Math.Round(report.MeasuredFmaGflops, 2));
             w.WriteNumber("threads", report.Threads);
             w.WriteNumber("torchThreads", report.TorchThreads);

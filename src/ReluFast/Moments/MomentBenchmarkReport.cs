@@ -1,13 +1,14 @@
 namespace ReluFast.Moments;
 
 /// <summary>The machine's peak estimate and every kernel measured.</summary>
-/// <param name="PeakGflops">Cores x float64 lanes x 2 FMA pipes x 2 flops x clock.</param>
+/// <param name="PeakGflops">float64 peak: cores x float64 lanes x <paramref name="FmaPipes"/> x 2 flops x clock (float32: twice that).</param>
 /// <param name="ClockGhz">Clock measured with a chain of dependent integer additions (one per cycle).</param>
 /// <param name="Cores">Logical processors used.</param>
 /// <param name="Float64Lanes">float64 lanes of the widest accelerated vector.</param>
+/// <param name="FmaPipes">Full-width vector FMAs per cycle and core, read off the measured FMA throughput (1 or 2).</param>
 /// <param name="MeasuredFmaGflops">float64 FMA throughput measured on all cores (independent register FMAs).</param>
 /// <param name="Threads">SamplePass threads of the SIMD engine.</param>
 /// <param name="TorchThreads">libtorch's default intra-op threads (each baseline is the better of these and one thread).</param>
 /// <param name="Kernels">The measurements.</param>
-public sealed record MomentBenchmarkReport(double PeakGflops, double ClockGhz, int Cores, int Float64Lanes, double MeasuredFmaGflops,
+public sealed record MomentBenchmarkReport(double PeakGflops, double ClockGhz, int Cores, int Float64Lanes, int FmaPipes, double MeasuredFmaGflops,
     int Threads, int TorchThreads, IReadOnlyList<KernelBenchmark> Kernels);

@@ -25,7 +25,6 @@ public sealed class WeightedGramAccumulator<T> where T : unmanaged, IBinaryFloat
     private readonly double[] _first;   // L x stride
     private readonly double[] _gram;    // L x stride x stride; entries with i <= j are valid
     private readonly AlignedBuffer<T> _copy;   // tile x rowStride: x, zero-padded
-    private readonly AlignedBuffer<T> _scaled; // tile x rowStride: c o x
     private readonly T[] _columnSums;   // stride
     private readonly int[] _rowEnds;
 
@@ -46,7 +45,6 @@ public sealed class WeightedGramAccumulator<T> where T : unmanaged, IBinaryFloat
         _first = new double[weightCount * _stride];
         _gram = new double[(long)weightCount * _stride * _stride <= int.MaxValue ? weightCount * _stride * _stride : throw new ArgumentOutOfRangeException(nameof(dimension), "The Gram matrices would not fit in one array.")];
         _copy = new AlignedBuffer<T>(_tile * _rowStride);
-        _scaled = new AlignedBuffer<T>(_tile * _rowStride);
         _columnSums = new T[_stride];
         _rowEnds = new int[_stride / unit];
         for (int v = 0; v < _rowEnds.Length; v++) _rowEnds[v] = (v + 1) * unit; // upper triangle: rows up to the panel's last column
@@ -83,18 +81,20 @@ public sealed class WeightedGramAccumulator<T> where T : unmanaged, IBinaryFloat
         for (int k0 = 0; k0 < n; k0 += _tile)
         {
             int nt = Math.Min(_tile, n - k0);
-            Span<T> tile = _copy.Span, scaled = _scaled.Span;
-            bool fused = d == _stride; // whole vectors: the first scaling pass also makes the aligned copy
+            Span<T> tile = _copy.Span;
+            bool fused = d == _stride; // whole vectors: the first column-sum pass also makes the aligned copy
             if (!fused)
                 for (int k = 0; k < nt; k++) x.Slice((k0 + k) * d, d).CopyTo(tile.Slice(k * _rowStride, d));
             for (int q = 0; q < l; q++)
             {
+                ReadOnlySpan<T> c = weights.Slice(q * n + k0, nt);
                 _weightSums[q] += fused && q == 0
-                    ? RowScaling.Run<T>(x.Slice(k0 * d, nt * d), d, weights.Slice(k0, nt), _stride, scaled, _rowStride, _columnSums, tile)
-                    : RowScaling.Run<T>(tile, _rowStride, weights.Slice(q * n + k0, nt), _stride, scaled, _rowStride, _columnSums);
+                    ? ColumnSums.Run<T>(x.Slice(k0 * d, nt * d), d, c, _stride, _columnSums, tile, _rowStride)
+                    : ColumnSums.Run<T>(tile, _rowStride, c, _stride, _columnSums);
                 Simd.AddTo<T>(_columnSums, _first.AsSpan(q * _stride, _stride));
                 ReadOnlySpan<T> next = q == l - 1 && k0 + nt < n ? x.Slice((k0 + nt) * d, Math.Min(_tile, n - k0 - nt) * d) : default;
-                PrefixGemm.RunUpperTriangle<T>(scaled, _rowStride, tile, _rowStride, nt, _rowEnds.Length, _gram.AsSpan(q * _stride * _stride, _stride * _stride), _stride, next);
+                // X^T diag(c) X: the kernel multiplies each row of the right operand by its weight as it loads it
+                PrefixGemm.RunUpperTriangle<T>(tile, _rowStride, tile, _rowStride, nt, _rowEnds.Length, _gram.AsSpan(q * _stride * _stride, _stride * _stride), _stride, next, c);
             }
         }
         Count += n;

@@ -8,6 +8,14 @@ namespace ReluFast.Tests.Moments;
 [Collection(MomentCollection.Name)]
 public class MomentBenchmarkBaselineTests
 {
+    [Theory]
+    [InlineData(115.7, 2, 8, 3.67, 1)] // AMD Zen 4: AVX-512 on two 256-bit pipes, one full-width FMA per cycle
+    [InlineData(98.0, 1, 8, 3.1, 2)]   // two 512-bit FMA units (Xeon Gold), measured a little under 2 x 8 x 2 x clock
+    [InlineData(30.0, 2, 4, 4.0, 1)]   // AVX2 client core with the throughput of one 256-bit FMA per cycle
+    [InlineData(250.0, 2, 8, 3.0, 2)]  // never more than two
+    public void FmaPipesAreReadOffTheMeasuredThroughput(double measured, int cores, int lanes, double clock, int expected) =>
+        Assert.Equal(expected, MomentBenchmark.FmaPipes(measured, cores, lanes, clock));
+
     [Fact]
     public void InPlaceBaselinesMatchTheSimdEngine()
     {

@@ -24,10 +24,11 @@ internal static class PrefixGemm
 
     /// <summary>
     /// For each panel v (columns [v VL, (v+1) VL)) and each row i &lt; rowEnds[v]:
-    /// C[i, j] += sum over k &lt; samples of A[k, i] B[k, j]. rowEnds must be non-decreasing multiples of 4.
+    /// C[i, j] += sum over k &lt; samples of A[k, i] w_k B[k, j], with w_k = 1 when <paramref name="weights"/> is empty.
+    /// rowEnds must be non-decreasing multiples of 4.
     /// </summary>
     public static void Run<T>(ReadOnlySpan<T> a, int strideA, ReadOnlySpan<T> b, int strideB, int samples,
-        ReadOnlySpan<int> rowEnds, Span<double> c, int strideC) where T : unmanaged
+        ReadOnlySpan<int> rowEnds, Span<double> c, int strideC, ReadOnlySpan<T> weights = default) where T : unmanaged
     {
         if (samples <= 0 || rowEnds.IsEmpty) return;
         int w = PanelWidth<T>();
@@ -42,7 +43,18 @@ internal static class PrefixGemm
         if (strideA < maxRows || a.Length < (long)(samples - 1) * strideA + maxRows) throw new ArgumentException("A is too short.", nameof(a));
         if (strideB < columns || b.Length < (long)(samples - 1) * strideB + columns) throw new ArgumentException("B is too short.", nameof(b));
         if (strideC < columns || c.Length < (long)(maxRows - 1) * strideC + columns) throw new ArgumentException("C is too short.", nameof(c));
+        if (weights.IsEmpty)
+            Run<T, Unweighted<T>>(a, strideA, b, strideB, ref Unsafe.NullRef<T>(), samples, rowEnds, c, strideC);
+        else if (weights.Length < samples)
+            throw new ArgumentException("Fewer weights than samples.", nameof(weights));
+        else
+            Run<T, Weighted<T>>(a, strideA, b, strideB, ref MemoryMarshal.GetReference(weights), samples, rowEnds, c, strideC);
+    }
 
+    private static void Run<T, TWeight>(ReadOnlySpan<T> a, int strideA, ReadOnlySpan<T> b, int strideB, ref T wt, int samples,
+        ReadOnlySpan<int> rowEnds, Span<double> c, int strideC) where T : unmanaged where TWeight : ISampleWeight<T>
+    {
+        int w = PanelWidth<T>();
         ref T a0 = ref MemoryMarshal.GetReference(a);
         ref T b0 = ref MemoryMarshal.GetReference(b);
         ref double c0 = ref MemoryMarshal.GetReference(c);
@@ -55,14 +67,14 @@ internal static class PrefixGemm
                 int both = v + 1 < rowEnds.Length ? rowEnds[v] : 0, i = 0;
                 // 12-row tiles, but 8 + 8 rather than 12 + 4 for the last 16 rows (the 4-row kernel has too few accumulators)
                 for (; i + 12 <= both && both - i != 16; i += 12)
-                    Kernel512x12x2(ref Unsafe.Add(ref a0, i), strideA, ref Unsafe.Add(ref b0, j0), strideB, samples, ref Unsafe.Add(ref c0, (nint)i * strideC + j0), strideC);
+                    Kernel512x12x2<T, TWeight>(ref Unsafe.Add(ref a0, i), strideA, ref Unsafe.Add(ref b0, j0), strideB, ref wt, samples, ref Unsafe.Add(ref c0, (nint)i * strideC + j0), strideC);
                 for (; i + 8 <= both; i += 8)
-                    Kernel512x8x2(ref Unsafe.Add(ref a0, i), strideA, ref Unsafe.Add(ref b0, j0), strideB, samples, ref Unsafe.Add(ref c0, (nint)i * strideC + j0), strideC);
+                    Kernel512x8x2<T, TWeight>(ref Unsafe.Add(ref a0, i), strideA, ref Unsafe.Add(ref b0, j0), strideB, ref wt, samples, ref Unsafe.Add(ref c0, (nint)i * strideC + j0), strideC);
                 for (; i < both; i += 4)
-                    Kernel512x4x2(ref Unsafe.Add(ref a0, i), strideA, ref Unsafe.Add(ref b0, j0), strideB, samples, ref Unsafe.Add(ref c0, (nint)i * strideC + j0), strideC);
+                    Kernel512x4x2<T, TWeight>(ref Unsafe.Add(ref a0, i), strideA, ref Unsafe.Add(ref b0, j0), strideB, ref wt, samples, ref Unsafe.Add(ref c0, (nint)i * strideC + j0), strideC);
                 // rows only the second panel of the pair needs (or every row of a lone last panel)
                 int single = both == 0 ? j0 : j0 + w, end = both == 0 ? rowEnds[v] : rowEnds[v + 1];
-                SinglePanel512(ref a0, strideA, ref Unsafe.Add(ref b0, single), strideB, samples, i, end, ref Unsafe.Add(ref c0, single), strideC);
+                SinglePanel512<T, TWeight>(ref a0, strideA, ref Unsafe.Add(ref b0, single), strideB, ref wt, samples, i, end, ref Unsafe.Add(ref c0, single), strideC);
             }
             else
             {
@@ -72,11 +84,11 @@ internal static class PrefixGemm
                     if (width >= 256)
                     {
                         for (int i = 0; i < rowEnds[p]; i += 4)
-                            Kernel256x4x2(ref Unsafe.Add(ref a0, i), strideA, ref Unsafe.Add(ref b0, jp), strideB, samples, ref Unsafe.Add(ref c0, (nint)i * strideC + jp), strideC);
+                            Kernel256x4x2<T, TWeight>(ref Unsafe.Add(ref a0, i), strideA, ref Unsafe.Add(ref b0, jp), strideB, ref wt, samples, ref Unsafe.Add(ref c0, (nint)i * strideC + jp), strideC);
                     }
                     else
                     {
-                        ScalarKernel(a, strideA, b, strideB, samples, rowEnds[p], jp, w, c, strideC);
+                        ScalarKernel<T, TWeight>(a, strideA, b, strideB, ref wt, samples, rowEnds[p], jp, w, c, strideC);
                     }
                 }
             }
@@ -84,18 +96,20 @@ internal static class PrefixGemm
     }
 
     /// <summary>
-    /// The upper triangle of C += A^T B for square C (rows = columns = panels x VL): pairs of panels take the rows
-    /// above their diagonal block through the 12 x 2 kernel and their 2 VL x 2 VL diagonal block through one
-    /// kernel that skips the block's lower-left quarter (float64), instead of the weaker 8 x 1 kernel.
+    /// The upper triangle of C += A^T diag(w) B for square C (rows = columns = panels x VL; w_k = 1 when
+    /// <paramref name="weights"/> is empty): pairs of panels take the rows above their diagonal block through the
+    /// 12 x 2 kernel and their 2 VL x 2 VL diagonal block through one kernel that skips the block's lower-left
+    /// quarter (float64), instead of the weaker 8 x 1 kernel. <paramref name="prefetch"/> (the next tile) is
+    /// prefetched into L2 a part per pair of panels.
     /// </summary>
     public static void RunUpperTriangle<T>(ReadOnlySpan<T> a, int strideA, ReadOnlySpan<T> b, int strideB, int samples,
-        int panels, Span<double> c, int strideC, ReadOnlySpan<T> prefetch = default) where T : unmanaged
+        int panels, Span<double> c, int strideC, ReadOnlySpan<T> prefetch = default, ReadOnlySpan<T> weights = default) where T : unmanaged
     {
         if (typeof(T) != typeof(double) || Simd.WidthBits < 512)
         {
             Span<int> rowEnds = stackalloc int[panels];
             for (int v = 0; v < panels; v++) rowEnds[v] = (v + 1) * PanelWidth<T>();
-            Run(a, strideA, b, strideB, samples, rowEnds, c, strideC);
+            Run(a, strideA, b, strideB, samples, rowEnds, c, strideC, weights);
             return;
         }
         if (samples <= 0 || panels <= 0) return;
@@ -103,6 +117,18 @@ internal static class PrefixGemm
         if (strideA < columns || a.Length < (long)(samples - 1) * strideA + columns) throw new ArgumentException("A is too short.", nameof(a));
         if (strideB < columns || b.Length < (long)(samples - 1) * strideB + columns) throw new ArgumentException("B is too short.", nameof(b));
         if (strideC < columns || c.Length < (long)(columns - 1) * strideC + columns) throw new ArgumentException("C is too short.", nameof(c));
+        if (weights.IsEmpty)
+            UpperTriangle512<T, Unweighted<T>>(a, strideA, b, strideB, ref Unsafe.NullRef<T>(), samples, panels, c, strideC, prefetch);
+        else if (weights.Length < samples)
+            throw new ArgumentException("Fewer weights than samples.", nameof(weights));
+        else
+            UpperTriangle512<T, Weighted<T>>(a, strideA, b, strideB, ref MemoryMarshal.GetReference(weights), samples, panels, c, strideC, prefetch);
+    }
+
+    private static void UpperTriangle512<T, TWeight>(ReadOnlySpan<T> a, int strideA, ReadOnlySpan<T> b, int strideB, ref T wt, int samples,
+        int panels, Span<double> c, int strideC, ReadOnlySpan<T> prefetch) where T : unmanaged where TWeight : ISampleWeight<T>
+    {
+        int w = PanelWidth<T>();
         ref T a0 = ref MemoryMarshal.GetReference(a);
         ref T b0 = ref MemoryMarshal.GetReference(b);
         ref double c0 = ref MemoryMarshal.GetReference(c);
@@ -113,26 +139,27 @@ internal static class PrefixGemm
             Prefetch.Part(prefetch, v / 2, pairs);
             if (v + 1 == panels)
             {
-                SinglePanel512(ref a0, strideA, ref Unsafe.Add(ref b0, j0), strideB, samples, 0, j0 + w, ref Unsafe.Add(ref c0, j0), strideC);
+                SinglePanel512<T, TWeight>(ref a0, strideA, ref Unsafe.Add(ref b0, j0), strideB, ref wt, samples, 0, j0 + w, ref Unsafe.Add(ref c0, j0), strideC);
                 break;
             }
             for (; i + 12 <= j0 && j0 - i != 16; i += 12)
-                Kernel512x12x2(ref Unsafe.Add(ref a0, i), strideA, ref Unsafe.Add(ref b0, j0), strideB, samples, ref Unsafe.Add(ref c0, (nint)i * strideC + j0), strideC);
+                Kernel512x12x2<T, TWeight>(ref Unsafe.Add(ref a0, i), strideA, ref Unsafe.Add(ref b0, j0), strideB, ref wt, samples, ref Unsafe.Add(ref c0, (nint)i * strideC + j0), strideC);
             for (; i + 8 <= j0; i += 8)
-                Kernel512x8x2(ref Unsafe.Add(ref a0, i), strideA, ref Unsafe.Add(ref b0, j0), strideB, samples, ref Unsafe.Add(ref c0, (nint)i * strideC + j0), strideC);
-            Diagonal512(ref Unsafe.Add(ref a0, j0), strideA, ref Unsafe.Add(ref b0, j0), strideB, samples, ref Unsafe.Add(ref c0, (nint)j0 * strideC + j0), strideC);
+                Kernel512x8x2<T, TWeight>(ref Unsafe.Add(ref a0, i), strideA, ref Unsafe.Add(ref b0, j0), strideB, ref wt, samples, ref Unsafe.Add(ref c0, (nint)i * strideC + j0), strideC);
+            Diagonal512<T, TWeight>(ref Unsafe.Add(ref a0, j0), strideA, ref Unsafe.Add(ref b0, j0), strideB, ref wt, samples, ref Unsafe.Add(ref c0, (nint)j0 * strideC + j0), strideC);
         }
     }
 
     /// <summary>The 16 x 16 float64 diagonal block: rows 0..7 against both column vectors, rows 8..15 against the second.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Diagonal512<T>(ref T a, nint strideA, ref T b, nint strideB, int samples, ref double c, nint strideC)
+    private static void Diagonal512<T, TWeight>(ref T a, nint strideA, ref T b, nint strideB, ref T w, int samples, ref double c, nint strideC)
+        where TWeight : ISampleWeight<T>
     {
         Vector512<T> c0a = default, c0b = default, c1a = default, c1b = default, c2a = default, c2b = default, c3a = default, c3b = default, c4a = default, c4b = default, c5a = default, c5b = default, c6a = default, c6b = default, c7a = default, c7b = default, d0 = default, d1 = default, d2 = default, d3 = default, d4 = default, d5 = default, d6 = default, d7 = default;
         for (int k = 0; k < samples; k++)
         {
-            Vector512<T> b0 = Vector512.LoadUnsafe(ref b);
-            Vector512<T> b1 = Vector512.LoadUnsafe(ref b, (nuint)Vector512<T>.Count);
+            Vector512<T> b0 = TWeight.Apply(Vector512.LoadUnsafe(ref b), ref w);
+            Vector512<T> b1 = TWeight.Apply(Vector512.LoadUnsafe(ref b, (nuint)Vector512<T>.Count), ref w);
             Vector512<T> t;
             t = Vector512.Create(a); c0a = Simd.Fma(t, b0, c0a); c0b = Simd.Fma(t, b1, c0b);
             t = Vector512.Create(Unsafe.Add(ref a, 1)); c1a = Simd.Fma(t, b0, c1a); c1b = Simd.Fma(t, b1, c1b);
@@ -152,6 +179,7 @@ internal static class PrefixGemm
             d7 = Simd.Fma(Vector512.Create(Unsafe.Add(ref a, 15)), b1, d7);
             a = ref Unsafe.Add(ref a, strideA);
             b = ref Unsafe.Add(ref b, strideB);
+            w = ref Unsafe.Add(ref w, 1);
         }
         ref double row = ref c;
         Simd.AddTo(c0a, ref row); Simd.AddTo(c0b, ref Unsafe.Add(ref row, Vector512<T>.Count)); row = ref Unsafe.Add(ref row, strideC);
@@ -172,26 +200,27 @@ internal static class PrefixGemm
         Simd.AddTo(d7, ref Unsafe.Add(ref row, Vector512<T>.Count));
     }
 
-    private static void SinglePanel512<T>(ref T a0, nint strideA, ref T b, nint strideB, int samples, int start, int end, ref double c, nint strideC)
+    private static void SinglePanel512<T, TWeight>(ref T a0, nint strideA, ref T b, nint strideB, ref T wt, int samples, int start, int end, ref double c, nint strideC)
+        where TWeight : ISampleWeight<T>
     {
         int i = start;
         for (; i + 24 <= end; i += 24)
-            Kernel512x24x1(ref Unsafe.Add(ref a0, i), strideA, ref b, strideB, samples, ref Unsafe.Add(ref c, i * strideC), strideC);
+            Kernel512x24x1<T, TWeight>(ref Unsafe.Add(ref a0, i), strideA, ref b, strideB, ref wt, samples, ref Unsafe.Add(ref c, i * strideC), strideC);
         for (; i + 8 <= end; i += 8)
-            Kernel512x8x1(ref Unsafe.Add(ref a0, i), strideA, ref b, strideB, samples, ref Unsafe.Add(ref c, i * strideC), strideC);
+            Kernel512x8x1<T, TWeight>(ref Unsafe.Add(ref a0, i), strideA, ref b, strideB, ref wt, samples, ref Unsafe.Add(ref c, i * strideC), strideC);
         for (; i < end; i += 4)
-            Kernel512x4x1(ref Unsafe.Add(ref a0, i), strideA, ref b, strideB, samples, ref Unsafe.Add(ref c, i * strideC), strideC);
+            Kernel512x4x1<T, TWeight>(ref Unsafe.Add(ref a0, i), strideA, ref b, strideB, ref wt, samples, ref Unsafe.Add(ref c, i * strideC), strideC);
     }
 
-    private static void ScalarKernel<T>(ReadOnlySpan<T> a, int strideA, ReadOnlySpan<T> b, int strideB, int samples,
-        int rowEnd, int j0, int w, Span<double> c, int strideC) where T : unmanaged
+    private static void ScalarKernel<T, TWeight>(ReadOnlySpan<T> a, int strideA, ReadOnlySpan<T> b, int strideB, ref T wt, int samples,
+        int rowEnd, int j0, int w, Span<double> c, int strideC) where T : unmanaged where TWeight : ISampleWeight<T>
     {
         for (int i = 0; i < rowEnd; i++)
         {
             Span<double> row = c.Slice(i * strideC + j0, w);
             for (int k = 0; k < samples; k++)
             {
-                double aki = ToDouble(a[k * strideA + i]);
+                double aki = TWeight.Apply(ToDouble(a[k * strideA + i]), ref Unsafe.Add(ref wt, k));
                 ReadOnlySpan<T> bk = b.Slice(k * strideB + j0, w);
                 for (int j = 0; j < w; j++) row[j] += aki * ToDouble(bk[j]);
             }
@@ -203,13 +232,14 @@ internal static class PrefixGemm
         typeof(T) == typeof(double) ? Unsafe.As<T, double>(ref value) : Unsafe.As<T, float>(ref value);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel512x12x2<T>(ref T a, nint strideA, ref T b, nint strideB, int samples, ref double c, nint strideC)
+    private static void Kernel512x12x2<T, TWeight>(ref T a, nint strideA, ref T b, nint strideB, ref T w, int samples, ref double c, nint strideC)
+        where TWeight : ISampleWeight<T>
     {
         Vector512<T> c0a = default, c0b = default, c1a = default, c1b = default, c2a = default, c2b = default, c3a = default, c3b = default, c4a = default, c4b = default, c5a = default, c5b = default, c6a = default, c6b = default, c7a = default, c7b = default, c8a = default, c8b = default, c9a = default, c9b = default, c10a = default, c10b = default, c11a = default, c11b = default;
         for (int k = 0; k < samples; k++)
         {
-            Vector512<T> b0 = Vector512.LoadUnsafe(ref b);
-            Vector512<T> b1 = Vector512.LoadUnsafe(ref b, (nuint)Vector512<T>.Count);
+            Vector512<T> b0 = TWeight.Apply(Vector512.LoadUnsafe(ref b), ref w);
+            Vector512<T> b1 = TWeight.Apply(Vector512.LoadUnsafe(ref b, (nuint)Vector512<T>.Count), ref w);
             Vector512<T> t;
             t = Vector512.Create(a); c0a = Simd.Fma(t, b0, c0a); c0b = Simd.Fma(t, b1, c0b);
             t = Vector512.Create(Unsafe.Add(ref a, 1)); c1a = Simd.Fma(t, b0, c1a); c1b = Simd.Fma(t, b1, c1b);
@@ -225,6 +255,7 @@ internal static class PrefixGemm
             t = Vector512.Create(Unsafe.Add(ref a, 11)); c11a = Simd.Fma(t, b0, c11a); c11b = Simd.Fma(t, b1, c11b);
             a = ref Unsafe.Add(ref a, strideA);
             b = ref Unsafe.Add(ref b, strideB);
+            w = ref Unsafe.Add(ref w, 1);
         }
         ref double row = ref c;
         Simd.AddTo(c0a, ref row); Simd.AddTo(c0b, ref Unsafe.Add(ref row, Vector512<T>.Count)); row = ref Unsafe.Add(ref row, strideC);
@@ -242,13 +273,14 @@ internal static class PrefixGemm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel512x4x2<T>(ref T a, nint strideA, ref T b, nint strideB, int samples, ref double c, nint strideC)
+    private static void Kernel512x4x2<T, TWeight>(ref T a, nint strideA, ref T b, nint strideB, ref T w, int samples, ref double c, nint strideC)
+        where TWeight : ISampleWeight<T>
     {
         Vector512<T> c0a = default, c0b = default, c1a = default, c1b = default, c2a = default, c2b = default, c3a = default, c3b = default;
         for (int k = 0; k < samples; k++)
         {
-            Vector512<T> b0 = Vector512.LoadUnsafe(ref b);
-            Vector512<T> b1 = Vector512.LoadUnsafe(ref b, (nuint)Vector512<T>.Count);
+            Vector512<T> b0 = TWeight.Apply(Vector512.LoadUnsafe(ref b), ref w);
+            Vector512<T> b1 = TWeight.Apply(Vector512.LoadUnsafe(ref b, (nuint)Vector512<T>.Count), ref w);
             Vector512<T> t;
             t = Vector512.Create(a); c0a = Simd.Fma(t, b0, c0a); c0b = Simd.Fma(t, b1, c0b);
             t = Vector512.Create(Unsafe.Add(ref a, 1)); c1a = Simd.Fma(t, b0, c1a); c1b = Simd.Fma(t, b1, c1b);
@@ -256,6 +288,7 @@ internal static class PrefixGemm
             t = Vector512.Create(Unsafe.Add(ref a, 3)); c3a = Simd.Fma(t, b0, c3a); c3b = Simd.Fma(t, b1, c3b);
             a = ref Unsafe.Add(ref a, strideA);
             b = ref Unsafe.Add(ref b, strideB);
+            w = ref Unsafe.Add(ref w, 1);
         }
         ref double row = ref c;
         Simd.AddTo(c0a, ref row); Simd.AddTo(c0b, ref Unsafe.Add(ref row, Vector512<T>.Count)); row = ref Unsafe.Add(ref row, strideC);
@@ -265,12 +298,13 @@ internal static class PrefixGemm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel512x24x1<T>(ref T a, nint strideA, ref T b, nint strideB, int samples, ref double c, nint strideC)
+    private static void Kernel512x24x1<T, TWeight>(ref T a, nint strideA, ref T b, nint strideB, ref T w, int samples, ref double c, nint strideC)
+        where TWeight : ISampleWeight<T>
     {
         Vector512<T> c0a = default, c1a = default, c2a = default, c3a = default, c4a = default, c5a = default, c6a = default, c7a = default, c8a = default, c9a = default, c10a = default, c11a = default, c12a = default, c13a = default, c14a = default, c15a = default, c16a = default, c17a = default, c18a = default, c19a = default, c20a = default, c21a = default, c22a = default, c23a = default;
         for (int k = 0; k < samples; k++)
         {
-            Vector512<T> b0 = Vector512.LoadUnsafe(ref b);
+            Vector512<T> b0 = TWeight.Apply(Vector512.LoadUnsafe(ref b), ref w);
             Vector512<T> t;
             t = Vector512.Create(a); c0a = Simd.Fma(t, b0, c0a);
             t = Vector512.Create(Unsafe.Add(ref a, 1)); c1a = Simd.Fma(t, b0, c1a);
@@ -298,6 +332,7 @@ internal static class PrefixGemm
             t = Vector512.Create(Unsafe.Add(ref a, 23)); c23a = Simd.Fma(t, b0, c23a);
             a = ref Unsafe.Add(ref a, strideA);
             b = ref Unsafe.Add(ref b, strideB);
+            w = ref Unsafe.Add(ref w, 1);
         }
         ref double row = ref c;
         Simd.AddTo(c0a, ref row); row = ref Unsafe.Add(ref row, strideC);
@@ -327,12 +362,13 @@ internal static class PrefixGemm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel512x8x1<T>(ref T a, nint strideA, ref T b, nint strideB, int samples, ref double c, nint strideC)
+    private static void Kernel512x8x1<T, TWeight>(ref T a, nint strideA, ref T b, nint strideB, ref T w, int samples, ref double c, nint strideC)
+        where TWeight : ISampleWeight<T>
     {
         Vector512<T> c0a = default, c1a = default, c2a = default, c3a = default, c4a = default, c5a = default, c6a = default, c7a = default;
         for (int k = 0; k < samples; k++)
         {
-            Vector512<T> b0 = Vector512.LoadUnsafe(ref b);
+            Vector512<T> b0 = TWeight.Apply(Vector512.LoadUnsafe(ref b), ref w);
             Vector512<T> t;
             t = Vector512.Create(a); c0a = Simd.Fma(t, b0, c0a);
             t = Vector512.Create(Unsafe.Add(ref a, 1)); c1a = Simd.Fma(t, b0, c1a);
@@ -344,6 +380,7 @@ internal static class PrefixGemm
             t = Vector512.Create(Unsafe.Add(ref a, 7)); c7a = Simd.Fma(t, b0, c7a);
             a = ref Unsafe.Add(ref a, strideA);
             b = ref Unsafe.Add(ref b, strideB);
+            w = ref Unsafe.Add(ref w, 1);
         }
         ref double row = ref c;
         Simd.AddTo(c0a, ref row); row = ref Unsafe.Add(ref row, strideC);
@@ -357,12 +394,13 @@ internal static class PrefixGemm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel512x4x1<T>(ref T a, nint strideA, ref T b, nint strideB, int samples, ref double c, nint strideC)
+    private static void Kernel512x4x1<T, TWeight>(ref T a, nint strideA, ref T b, nint strideB, ref T w, int samples, ref double c, nint strideC)
+        where TWeight : ISampleWeight<T>
     {
         Vector512<T> c0a = default, c1a = default, c2a = default, c3a = default;
         for (int k = 0; k < samples; k++)
         {
-            Vector512<T> b0 = Vector512.LoadUnsafe(ref b);
+            Vector512<T> b0 = TWeight.Apply(Vector512.LoadUnsafe(ref b), ref w);
             Vector512<T> t;
             t = Vector512.Create(a); c0a = Simd.Fma(t, b0, c0a);
             t = Vector512.Create(Unsafe.Add(ref a, 1)); c1a = Simd.Fma(t, b0, c1a);
@@ -370,6 +408,7 @@ internal static class PrefixGemm
             t = Vector512.Create(Unsafe.Add(ref a, 3)); c3a = Simd.Fma(t, b0, c3a);
             a = ref Unsafe.Add(ref a, strideA);
             b = ref Unsafe.Add(ref b, strideB);
+            w = ref Unsafe.Add(ref w, 1);
         }
         ref double row = ref c;
         Simd.AddTo(c0a, ref row); row = ref Unsafe.Add(ref row, strideC);
@@ -379,13 +418,14 @@ internal static class PrefixGemm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel256x4x2<T>(ref T a, nint strideA, ref T b, nint strideB, int samples, ref double c, nint strideC)
+    private static void Kernel256x4x2<T, TWeight>(ref T a, nint strideA, ref T b, nint strideB, ref T w, int samples, ref double c, nint strideC)
+        where TWeight : ISampleWeight<T>
     {
         Vector256<T> c0a = default, c0b = default, c1a = default, c1b = default, c2a = default, c2b = default, c3a = default, c3b = default;
         for (int k = 0; k < samples; k++)
         {
-            Vector256<T> b0 = Vector256.LoadUnsafe(ref b);
-            Vector256<T> b1 = Vector256.LoadUnsafe(ref b, (nuint)Vector256<T>.Count);
+            Vector256<T> b0 = TWeight.Apply(Vector256.LoadUnsafe(ref b), ref w);
+            Vector256<T> b1 = TWeight.Apply(Vector256.LoadUnsafe(ref b, (nuint)Vector256<T>.Count), ref w);
             Vector256<T> t;
             t = Vector256.Create(a); c0a = Simd.Fma(t, b0, c0a); c0b = Simd.Fma(t, b1, c0b);
             t = Vector256.Create(Unsafe.Add(ref a, 1)); c1a = Simd.Fma(t, b0, c1a); c1b = Simd.Fma(t, b1, c1b);
@@ -393,6 +433,7 @@ internal static class PrefixGemm
             t = Vector256.Create(Unsafe.Add(ref a, 3)); c3a = Simd.Fma(t, b0, c3a); c3b = Simd.Fma(t, b1, c3b);
             a = ref Unsafe.Add(ref a, strideA);
             b = ref Unsafe.Add(ref b, strideB);
+            w = ref Unsafe.Add(ref w, 1);
         }
         ref double row = ref c;
         Simd.AddTo(c0a, ref row); Simd.AddTo(c0b, ref Unsafe.Add(ref row, Vector256<T>.Count)); row = ref Unsafe.Add(ref row, strideC);
@@ -401,13 +442,14 @@ internal static class PrefixGemm
         Simd.AddTo(c3a, ref row); Simd.AddTo(c3b, ref Unsafe.Add(ref row, Vector256<T>.Count));
     }
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel512x8x2<T>(ref T a, nint strideA, ref T b, nint strideB, int samples, ref double c, nint strideC)
+    private static void Kernel512x8x2<T, TWeight>(ref T a, nint strideA, ref T b, nint strideB, ref T w, int samples, ref double c, nint strideC)
+        where TWeight : ISampleWeight<T>
     {
         Vector512<T> c0a = default, c0b = default, c1a = default, c1b = default, c2a = default, c2b = default, c3a = default, c3b = default, c4a = default, c4b = default, c5a = default, c5b = default, c6a = default, c6b = default, c7a = default, c7b = default;
         for (int k = 0; k < samples; k++)
         {
-            Vector512<T> b0 = Vector512.LoadUnsafe(ref b);
-            Vector512<T> b1 = Vector512.LoadUnsafe(ref b, (nuint)Vector512<T>.Count);
+            Vector512<T> b0 = TWeight.Apply(Vector512.LoadUnsafe(ref b), ref w);
+            Vector512<T> b1 = TWeight.Apply(Vector512.LoadUnsafe(ref b, (nuint)Vector512<T>.Count), ref w);
             Vector512<T> t;
             t = Vector512.Create(a); c0a = Simd.Fma(t, b0, c0a); c0b = Simd.Fma(t, b1, c0b);
             t = Vector512.Create(Unsafe.Add(ref a, 1)); c1a = Simd.Fma(t, b0, c1a); c1b = Simd.Fma(t, b1, c1b);
@@ -419,6 +461,7 @@ internal static class PrefixGemm
             t = Vector512.Create(Unsafe.Add(ref a, 7)); c7a = Simd.Fma(t, b0, c7a); c7b = Simd.Fma(t, b1, c7b);
             a = ref Unsafe.Add(ref a, strideA);
             b = ref Unsafe.Add(ref b, strideB);
+            w = ref Unsafe.Add(ref w, 1);
         }
         ref double row = ref c;
         Simd.AddTo(c0a, ref row); Simd.AddTo(c0b, ref Unsafe.Add(ref row, Vector512<T>.Count)); row = ref Unsafe.Add(ref row, strideC);
