@@ -50,7 +50,7 @@ public sealed class WeightedGramAccumulator<T> where T : unmanaged, IBinaryFloat
         for (int v = 0; v < _rowEnds.Length; v++) _rowEnds[v] = (v + 1) * unit; // upper triangle: rows up to the panel's last column
     }
 
-    /// <summary>Samples per tile: about 128 KiB of one operand, so both operands of the kernel stay in L2 (tile sizes from 32 to 256 KiB measured within noise).</summary>
+    /// <summary>Samples per tile: about 128 KiB of x, which stays in L2 while every kernel of the tile reads it (tile sizes from 32 to 256 KiB measured within noise).</summary>
     internal static int TileSize(int stride, int elementSize) => Math.Clamp(TileBytes / (stride * elementSize), 16, 512) & ~7;
 
     private const int TileBytes = 131072;
