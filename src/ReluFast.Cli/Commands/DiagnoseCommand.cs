@@ -46,7 +46,8 @@ internal static class DiagnoseCommand
             if (threadCount < 0) throw new CliUsageException($"--threads must be 0 (all processors) or positive, got {threadCount}.");
 
             using var data = SampleData.Open(spec, context.Cancellation);
-            data.CheckLearnable(m, requested);
+            // Under auto a given m decides the mode (m > d: overcomplete, with its larger sample minimum).
+            data.CheckLearnable(m, requested == LearnerMode.Auto && m > data.Dimension ? LearnerMode.Overcomplete : requested);
             var options = new LearnerOptions { Hidden = m, Seed = parse.GetValue(seed), Threads = threadCount };
             var report = ProgressDisplay.Run(context, !isQuiet && !asJson && context.InteractiveError,
                 sink => data.Diagnose(options, requested, learn, LearningProgressAdapter.For(sink), context.Cancellation));

@@ -85,6 +85,7 @@ internal static class LearnCommand
             using var data = SampleData.Open(spec, context.Cancellation);
             data.CheckLearnable(m, requested);
             var (mode, modeLine) = ModePlacement.Resolve(requested, m, data.Dimension, computeDevice, reducer.Size);
+            if (mode != requested) data.CheckLearnable(m, mode); // auto with m > d: the overcomplete learner's sample minimum
             var options = new LearnerOptions
             {
                 Hidden = m,

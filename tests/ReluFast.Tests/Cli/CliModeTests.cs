@@ -86,6 +86,15 @@ public sealed class CliModeTests(OvercompleteSamples samples) : IDisposable
         Cli.Run("learn", "--x", x, "--y", y, "--mode", "sideways", "--out", model).FailedWithBadInput("sideways", "full-rank", "relufast learn --help");
         Cli.Run("diagnose", "--x", x, "--y", y, "--mode", "full-rank", "--hidden", "9").FailedWithBadInput("m > d in full-rank mode");
         Assert.Empty(_dir.Files());
+
+        // The overcomplete learner needs max(1000, 2 d^2, 4 D^2) samples: 1764 for d = 6; auto with m > d runs it.
+        string few = Path.Combine(_dir.Path, "few");
+        Cli.Run("generate", "--dim", "6", "--hidden", "3", "--samples", "1500", "--seed", "1", "--out", few, "--quiet").Succeeded();
+        string fx = Path.Combine(few, "x.npy"), fy = Path.Combine(few, "y.npy");
+        Cli.Run("learn", "--x", fx, "--y", fy, "--hidden", "7", "--out", model).FailedWithBadInput("too few samples for the overcomplete learner", "1500", "1764", fx);
+        Cli.Run("learn", "--x", fx, "--y", fy, "--mode", "overcomplete", "--out", model).FailedWithBadInput("too few samples for the overcomplete learner", "1764");
+        Cli.Run("diagnose", "--x", fx, "--y", fy, "--hidden", "7").FailedWithBadInput("too few samples for the overcomplete learner", "1764");
+        Assert.False(File.Exists(model));
     }
 
     [Fact]
