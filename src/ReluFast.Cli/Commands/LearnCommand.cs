@@ -17,7 +17,13 @@ internal static class LearnCommand
     public static Command Create(CliContext context)
     {
         var input = SampleInput.Create(required: true);
-        var hidden = new Option<int?>("--hidden") { Description = "Number of hidden neurons m (at most d). Default: chosen from the gap in the T_2 spectrum against its noise floor." };
+        var hidden = new Option<int?>("--hidden")
+        {
+            Description = "Number of hidden neurons m: at most d in full-rank mode, at most d(d+1)/2 in overcomplete mode (with --mode auto, m > d selects the overcomplete learner). " +
+                "Default: chosen from the spectra (the gap in the T_2 spectrum for full rank, the flattened T_4/T_5 spectrum for overcomplete) against their noise floors.",
+        };
+        var mode = ModeOption.Create("Which learner runs: auto (default) chooses from the data (the T_2 spectrum and the flattened T_4/T_5 spectrum; costs one extra pass 1 and a span pass on up to 4e6 samples), " +
+            "full-rank (m <= d, linearly independent w_i; supports --device cuda and mpirun) or overcomplete (m up to d(d+1)/2, w_i in general position; CPU, one process).");
         var noRefine = new Option<bool>("--no-refine") { Description = "Stop after the method of moments (no L-BFGS refinement of the estimate)." };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the learner's random choices (contractions g, pencil slices u).", DefaultValueFactory = _ => 1 };
         var threads = new Option<int>("--threads") { Description = "Worker threads of the moment passes (0: all processors).", DefaultValueFactory = _ => 0 };
@@ -25,9 +31,10 @@ internal static class LearnCommand
         var output = CommonOptions.RequiredPath("--out", "The model file: .json (ReluFast network JSON) or .safetensors (PyTorch nn.Sequential(Linear, ReLU, Linear) state dict). Written only if learning succeeds.");
         var quiet = CommonOptions.Quiet();
         var json = CommonOptions.Json("the learning summary (spectrum, chosen m, held-out error, timings, model)");
-        var command = new Command("learn", "Learn f(x) = a^T relu(W^T x + b) + c0 + <c, x> from samples x ~ N(0, I_d), y = f(x) by the method of moments (three streaming passes) and L-BFGS refinement.");
+        var command = new Command("learn", "Learn f(x) = a^T relu(W^T x + b) + c0 + <c, x> from samples x ~ N(0, I_d), y = f(x) by the method of moments (streaming passes) and L-BFGS refinement; full rank (m <= d) or overcomplete (m > d).");
         input.AddTo(command);
         command.Options.Add(hidden);
+        command.Options.Add(mode);
         command.Options.Add(noRefine);
         command.Options.Add(seed);
         command.Options.Add(threads);
@@ -40,6 +47,7 @@ internal static class LearnCommand
             var spec = input.Resolve(parse)!;
             string outPath = parse.GetValue(output)!;
             int? m = parse.GetValue(hidden);
+            var requested = ModeOption.Parse(parse.GetValue(mode));
             bool asJson = parse.GetValue(json), isQuiet = parse.GetValue(quiet);
             int threadCount = parse.GetValue(threads);
             ModelFiles.CheckOutputPath(outPath, "--out");
@@ -53,7 +61,7 @@ internal static class LearnCommand
             IMomentReducer reducer = MpiSession.TryInitialize();
             try
             {
-                return Learn(context, parse, spec, outPath, m, asJson, isQuiet, threadCount, computeDevice, noRefine, seed, reducer);
+                return Learn(context, parse, spec, outPath, m, requested, asJson, isQuiet, threadCount, computeDevice, noRefine, seed, reducer);
             }
             catch (Exception) when (reducer is MpiSession { Size: > 1 } session)
             {
@@ -70,13 +78,14 @@ internal static class LearnCommand
         return command;
     }
 
-    private static int Learn(CliContext context, ParseResult parse, SampleSpec spec, string outPath, int? m, bool asJson, bool isQuiet,
+    private static int Learn(CliContext context, ParseResult parse, SampleSpec spec, string outPath, int? m, LearnerMode requested, bool asJson, bool isQuiet,
         int threadCount, ComputeDevice computeDevice, Option<bool> noRefine, Option<ulong> seed, IMomentReducer reducer)
     {
         {
-
             using var data = SampleData.Open(spec, context.Cancellation);
-            data.CheckLearnable(m);
+            data.CheckLearnable(m, requested);
+            var (mode, modeLine) = ModePlacement.Resolve(requested, m, data.Dimension, computeDevice, reducer.Size);
+            if (mode != requested) data.CheckLearnable(m, mode); // auto with m > d: the overcomplete learner's sample minimum
             var options = new LearnerOptions
             {
                 Hidden = m,
@@ -88,14 +97,17 @@ internal static class LearnCommand
             };
             bool lead = reducer.Rank == 0;
             LearningResult result = ProgressDisplay.Run(context, lead && !isQuiet && !asJson && context.InteractiveError,
-                sink => data.Learn(options, LearningProgressAdapter.For(sink), context.Cancellation));
+                sink => data.Learn(options, mode, LearningProgressAdapter.For(sink), context.Cancellation));
             context.Cancellation.ThrowIfCancellationRequested();
+            if (modeLine is not null) result = result with { Log = [modeLine, .. result.Log] };
+            var modeSummary = ModeSummary.Of(result, requested);
             if (!lead) return ExitCodes.Ok; // rank 0 writes the model and prints
             ModelFiles.Write(result.Network, outPath, new Dictionary<string, string>
             {
                 ["learner"] = "relufast learn",
                 ["samples"] = spec.ToString(),
                 ["heldOutMse"] = result.HeldOutMse.ToString("R", CultureInfo.InvariantCulture),
+                ["mode"] = modeSummary.Mode,
             });
 
             if (asJson)
@@ -105,58 +117,57 @@ internal static class LearnCommand
                     w.WriteString("data", spec.ToString());
                     w.WriteString("dtype", data.DType);
                     w.WriteString("output", Path.GetFullPath(outPath));
-                    LearningSummaryJson.Write(w, result);
+                    LearningSummaryJson.Write(w, result, modeSummary, hiddenWasEstimated: m is null);
                 }));
             }
             else if (!isQuiet)
             {
-                PrintSummary(context.CreateOutputConsole(), context.Output, data, result, outPath);
+                PrintSummary(context.CreateOutputConsole(), context.Output, data, result, modeSummary, m is not null, outPath);
             }
             return ExitCodes.Ok;
         }
     }
 
-    private static void PrintSummary(IAnsiConsole console, TextWriter output, SampleData data, LearningResult result, string outPath)
+    private static void PrintSummary(IAnsiConsole console, TextWriter output, SampleData data, LearningResult result, ModeSummary mode, bool hiddenGiven, string outPath)
     {
         var inv = CultureInfo.InvariantCulture;
-        output.WriteLine((string.Create(inv, $"Samples: {data.Spec}: N = {data.Count:N0}, d = {data.Dimension} ({data.DType})")));
+        bool overcomplete = result.Mode == LearnerMode.Overcomplete;
+        double multiple = new LearnerOptions().NoiseFloorMultiple;
+        output.WriteLine(string.Create(inv, $"Samples: {data.Spec}: N = {data.Count:N0}, d = {data.Dimension} ({data.DType})"));
+        output.WriteLine($"Mode: {mode.Mode} ({(mode.Requested == ModeOption.Auto ? "auto" : "--mode " + mode.Requested)}: {mode.Reason})");
 
-        var spectrum = new Table { Border = TableBorder.Rounded, Title = new TableTitle(string.Create(inv, $"T_2 spectrum (noise floor {result.NoiseFloor:G3})")) };
-        spectrum.AddColumn(new TableColumn("k").RightAligned());
-        spectrum.AddColumn(new TableColumn("eigenvalue").RightAligned());
-        spectrum.AddColumn(new TableColumn("|value| / noise floor").RightAligned());
-        spectrum.AddColumn("");
-        int shown = Math.Min(result.Spectrum.Count, Math.Max(result.Hidden + 4, 8));
-        for (int k = 0; k < shown; k++)
-        {
-            double v = result.Spectrum[k];
-            spectrum.AddRow(
-                (k + 1).ToString(inv),
-                v.ToString("G4", inv),
-                (Math.Abs(v) / Math.Max(result.NoiseFloor, 1e-300)).ToString("F1", inv),
-                k < result.Hidden ? "neuron" : k == result.Hidden ? "[grey]-- cut at m --[/]" : "");
-        }
-        if (shown < result.Spectrum.Count) spectrum.AddRow("...", "", "", "");
-        console.Write(spectrum);
+        // The full-rank learner keeps the leading m eigenvectors of T_2; the overcomplete one counts m in the flattened spectrum.
+        console.Write(SpectrumTables.SecondMoment(result.Spectrum, result.NoiseFloor, multiple, overcomplete ? null : result.Hidden));
+        if (overcomplete && result.FlattenedSpectrum.Count > 0)
+            console.Write(SpectrumTables.Flattened(result.FlattenedSpectrum, result.FlattenedNoiseFloor, null, result.Hidden, ", the learner's last round"));
 
-        output.WriteLine((string.Create(inv,
-            $"Hidden neurons: m = {result.Hidden} ({(result.HiddenWasEstimated ? "chosen from the spectrum" : "given by --hidden")})")));
+        // With auto, the mode check may hand the full-rank learner an m (T_2 undercounting): estimated, though not by the learner.
+        string source = hiddenGiven ? "given by --hidden" : !result.HiddenWasEstimated ? "chosen by the mode check from the flattened spectrum"
+            : overcomplete ? "chosen from the flattened spectrum" : "chosen from the spectrum";
+        output.WriteLine(string.Create(inv, $"Hidden neurons: m = {result.Hidden} ({source})") +
+            (result.Network.Hidden != result.Hidden ? string.Create(inv, $"; {result.Network.Hidden} in the returned network (the rest are left to the linear remainder)") : ""));
         double relative = result.HeldOutVariance > 0 ? result.HeldOutMse / result.HeldOutVariance : double.NaN;
-        output.WriteLine((string.Create(inv,
-            $"Held-out MSE: {result.HeldOutMse:G4} (relative to Var y: {relative:G3}), candidate {result.ChosenCandidate} of {result.Candidates.Count}")));
+        output.WriteLine(string.Create(inv,
+            $"Held-out MSE: {result.HeldOutMse:G4} (relative to Var y: {relative:G3}), candidate {result.ChosenCandidate} of {result.Candidates.Count}"));
 
-        var candidates = new Table { Border = TableBorder.Rounded, Title = new TableTitle("Candidates") };
-        foreach (string h in new[] { "#", "eigen-gap", "pencil residual", "moment MSE", "refined MSE", "L-BFGS its" })
-            candidates.AddColumn(new TableColumn(h).RightAligned());
-        foreach (var c in result.Candidates)
+        if (result.Candidates.Count > 0)
         {
-            string mark = c.Index == result.ChosenCandidate ? "*" : "";
-            candidates.AddRow(
-                c.Index.ToString(inv) + mark, c.RelativeEigenGap.ToString("G3", inv), c.PencilResidual.ToString("G3", inv),
-                c.MomentHeldOutMse.ToString("G3", inv), double.IsNaN(c.RefinedHeldOutMse) ? "-" : c.RefinedHeldOutMse.ToString("G3", inv),
-                c.RefinementIterations.ToString(inv));
+            // The overcomplete learner's candidates have no pencil unless its projected pass ran: drop the empty columns.
+            bool pencil = result.Candidates.Any(c => !double.IsNaN(c.RelativeEigenGap) || !double.IsNaN(c.PencilResidual));
+            var candidates = new Table { Border = TableBorder.Rounded, Title = new TableTitle(overcomplete ? "Candidates (every round)" : "Candidates") };
+            var headers = pencil ? new[] { "#", "eigen-gap", "pencil residual", "moment MSE", "refined MSE", "L-BFGS its" } : ["#", "moment MSE", "refined MSE", "L-BFGS its"];
+            foreach (string h in headers) candidates.AddColumn(new TableColumn(h).RightAligned());
+            foreach (var c in result.Candidates)
+            {
+                var cells = new List<string> { c.Index.ToString(inv) + (c.Index == result.ChosenCandidate ? "*" : "") };
+                if (pencil) cells.AddRange([c.RelativeEigenGap.ToString("G3", inv), c.PencilResidual.ToString("G3", inv)]);
+                cells.AddRange([
+                    c.MomentHeldOutMse.ToString("G3", inv), double.IsNaN(c.RefinedHeldOutMse) ? "-" : c.RefinedHeldOutMse.ToString("G3", inv),
+                    c.RefinementIterations.ToString(inv)]);
+                candidates.AddRow(cells.ToArray());
+            }
+            console.Write(candidates);
         }
-        console.Write(candidates);
 
         var t = result.Timings;
         var timings = new Table { Border = TableBorder.Rounded, Title = new TableTitle("Time") };
@@ -165,15 +176,27 @@ internal static class LearnCommand
         timings.AddColumn(new TableColumn("samples/s").RightAligned());
         AddTiming(timings, "pilot (in-memory subsample)", t.Pilot, 0);
         AddTiming(timings, "pass 1: t0, t1, T_2", t.SecondMoments, result.Samples);
-        AddTiming(timings, "pass 2: projected T_3 + T_4", t.ProjectedTensor, result.Samples);
-        AddTiming(timings, "decomposition", t.Decomposition, 0);
-        AddTiming(timings, "pass 3: coefficients", t.Coefficients, result.Samples);
+        if (overcomplete)
+        {
+            // Every round runs its own span and coefficient passes: no single rate.
+            AddTiming(timings, "span passes: flattened T_4, T_5 (all rounds)", t.ProjectedTensor, 0);
+            AddTiming(timings, "rank-one search (all rounds)", t.Decomposition, 0);
+            AddTiming(timings, "coefficient passes (all rounds)", t.Coefficients, 0);
+        }
+        else
+        {
+            AddTiming(timings, "pass 2: projected T_3 + T_4", t.ProjectedTensor, result.Samples);
+            AddTiming(timings, "decomposition", t.Decomposition, 0);
+            AddTiming(timings, "pass 3: coefficients", t.Coefficients, result.Samples);
+        }
         AddTiming(timings, "refinement", t.Refinement, 0);
         AddTiming(timings, "total", t.Total, 0);
         console.Write(timings);
 
         // Plain lines (not through Spectre, which wraps at 80 columns when the output is not a terminal).
-        foreach (string line in result.Log) output.WriteLine("  " + line);
+        foreach (string line in result.Log)
+            if (line != result.Absorbed) output.WriteLine("  " + line);
+        if (result.Absorbed is not null) output.WriteLine($"Linear remainder: {result.Absorbed}");
         output.WriteLine($"Model written to {outPath}");
     }
 

@@ -111,6 +111,6 @@ internal static class ReportCommand
         if (data.Dimension != truth.InputDim)
             throw new ReluFastDataException(spec.Path, $"the samples have d = {data.Dimension} inputs but the teacher has d = {truth.InputDim}.");
         data.CheckLearnable(null);
-        return (spec.ToString(), data.Learn(options, progress, cancellation));
+        return (spec.ToString(), data.Learn(options, LearnerMode.FullRank, progress, cancellation));
     }
 }

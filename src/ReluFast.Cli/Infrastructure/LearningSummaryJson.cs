@@ -5,22 +5,40 @@ using ReluFast.Learning;
 namespace ReluFast.Cli.Infrastructure;
 
 /// <summary>
-/// The <c>relufast learn --json</c> object: what the learner found (spectrum, chosen m, held-out error,
-/// candidates, timings in seconds, log) and the model itself in the network JSON format.
+/// The <c>relufast learn --json</c> object: what the learner found (mode and why, spectrum, chosen m, held-out
+/// error, candidates, timings in seconds, log; for the overcomplete learner also the flattened spectrum, its noise
+/// floor and what the linear remainder absorbed) and the model itself in the network JSON format.
 /// </summary>
 internal static class LearningSummaryJson
 {
     /// <summary>Writes the fields of <paramref name="result"/> into the current JSON object.</summary>
-    public static void Write(Utf8JsonWriter w, LearningResult result)
+    /// <param name="w">The writer, inside an object.</param>
+    /// <param name="result">What the learner returned.</param>
+    /// <param name="mode">The mode that ran and why.</param>
+    /// <param name="hiddenWasEstimated">Whether m came from the data rather than <c>--hidden</c> (with auto, the mode check may
+    /// pass its count to the full-rank learner, which then reports m as given).</param>
+    public static void Write(Utf8JsonWriter w, LearningResult result, ModeSummary mode, bool hiddenWasEstimated)
     {
+        w.WriteString("mode", mode.Mode);
+        w.WriteString("requestedMode", mode.Requested);
+        w.WriteString("modeReason", mode.Reason);
         w.WriteNumber("samples", result.Samples);
         w.WriteNumber("inputDim", result.Network.InputDim);
         w.WriteNumber("hidden", result.Hidden);
-        w.WriteBoolean("hiddenWasEstimated", result.HiddenWasEstimated);
+        w.WriteBoolean("hiddenWasEstimated", hiddenWasEstimated);
         w.WriteStartArray("spectrum");
         foreach (double v in result.Spectrum) JsonNumbers.Write(w, v);
         w.WriteEndArray();
         JsonNumbers.Write(w, "noiseFloor", result.NoiseFloor);
+        if (result.Mode == LearnerMode.Overcomplete)
+        {
+            w.WriteStartArray("flattenedSpectrum");
+            foreach (double v in result.FlattenedSpectrum) JsonNumbers.Write(w, v);
+            w.WriteEndArray();
+            JsonNumbers.Write(w, "flattenedNoiseFloor", result.FlattenedNoiseFloor);
+            if (result.Absorbed is null) w.WriteNull("absorbed");
+            else w.WriteString("absorbed", result.Absorbed);
+        }
         JsonNumbers.Write(w, "heldOutMse", result.HeldOutMse);
         JsonNumbers.Write(w, "heldOutVariance", result.HeldOutVariance);
         JsonNumbers.Write(w, "relativeHeldOutMse", result.HeldOutVariance > 0 ? result.HeldOutMse / result.HeldOutVariance : double.NaN);

@@ -99,8 +99,10 @@ public sealed class CliBadInputTests : IDisposable
     [Fact]
     public void HiddenAboveD()
     {
+        // m > d is the overcomplete learner's (auto picks it); only full-rank mode rejects it, and every mode m > d(d+1)/2.
         var (x, y) = Samples(3, 2, 2000);
-        Learn(x, y, "--hidden", "4").FailedWithBadInput("--hidden 4", "d = 3", x);
+        Learn(x, y, "--hidden", "4", "--mode", "full-rank").FailedWithBadInput("--hidden 4", "m > d in full-rank mode", "d = 3", x);
+        Learn(x, y, "--hidden", "7").FailedWithBadInput("--hidden 7", "d(d+1)/2 = 6", x);
         NoOutputLeft("x.npy", "y.npy");
     }
 

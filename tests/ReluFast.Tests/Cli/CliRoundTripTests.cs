@@ -117,7 +117,7 @@ public class CliRoundTripTests
     [Fact]
     public void EveryCommandHasHelpAndTheToolAVersion()
     {
-        foreach (string command in new[] { "generate", "learn", "evaluate", "report", "demo", "info" })
+        foreach (string command in new[] { "generate", "learn", "diagnose", "evaluate", "report", "demo", "info" })
         {
             var run = Cli.Run(command, "--help").Succeeded();
             Assert.Contains($"relufast {command}", run.Output);
