@@ -76,7 +76,7 @@ internal sealed class SampleData : IDisposable
         int flattened = OvercompleteLearner.MaximumHidden(d);
         if (mode == LearnerMode.Overcomplete)
         {
-            long overcomplete = Math.Max(minimum, 4L * flattened * flattened);
+            long overcomplete = OvercompleteLearner.MinimumSamples(d);
             if (Count < overcomplete)
                 throw new ReluFastDataException(Spec.Path,
                     $"too few samples for the overcomplete learner: {Count} given, it needs at least {overcomplete} for d = {d} inputs (max(1000, 2 d^2, 4 D^2), D = d(d+1)/2 = {flattened}).");

@@ -42,6 +42,10 @@ public static class OvercompleteLearner
     /// <summary>Largest m the flattening can identify for input dimension d: D = d(d+1)/2.</summary>
     public static int MaximumHidden(int inputDim) => SymmetricCoordinates.Dimension(inputDim);
 
+    /// <summary>Fewest samples the overcomplete learner accepts for input dimension d: max(1000, 2 d^2, 4 D^2), D = d(d+1)/2.</summary>
+    public static long MinimumSamples(int inputDim) =>
+        Math.Max(MomentLearner.MinimumSamples(inputDim), 4L * SymmetricCoordinates.Dimension(inputDim) * SymmetricCoordinates.Dimension(inputDim));
+
     /// <summary>Learns a network from <paramref name="source"/> with the overcomplete method.</summary>
     /// <exception cref="ArgumentException">Too few samples, m &gt; d(d+1)/2, m &lt;= 0, non-finite samples, or invalid options.</exception>
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
@@ -59,7 +63,7 @@ public static class OvercompleteLearner
     {
         int d = source.Dimension;
         if (d <= 0) throw new ArgumentException($"The input dimension is {d}: samples need at least one coordinate.", nameof(source));
-        long minimum = Math.Max(MomentLearner.MinimumSamples(d), 4L * SymmetricCoordinates.Dimension(d) * SymmetricCoordinates.Dimension(d));
+        long minimum = MinimumSamples(d);
         if (source.Count < minimum)
             throw new ArgumentException($"Too few samples: {source.Count} given, the overcomplete learner needs at least {minimum} for d = {d} (max(1000, 2 d^2, 4 D^2), D = d(d+1)/2).", nameof(source));
         if (options.Hidden is int m)

@@ -63,7 +63,13 @@ public static class ReluLearner
     /// <summary>Samples behind the flattened spectrum when the mode is chosen (a prefix; the overcomplete learner itself uses all).</summary>
     public const long ModeSurveySamples = 4_000_000;
 
-    /// <summary>Learns with the given mode (Auto: <see cref="ChooseMode"/> first, which costs one extra pass 1 and a span pass on a prefix).</summary>
+    /// <summary>
+    /// Learns with the given mode. Auto runs <see cref="ChooseMode"/> first (one extra pass 1 and a span pass on a prefix);
+    /// when it chose full rank although the spectra show all d directions and m was not given, and the full-rank fit then leaves
+    /// more than <see cref="FallbackRelativeMse"/> of Var y unexplained on held-out samples, the overcomplete learner is run
+    /// too (where the samples suffice) and the network with the smaller held-out error is returned: on few samples the
+    /// flattened spectrum can hide the neurons beyond d that the full-rank fit then misses.
+    /// </summary>
     /// <exception cref="ArgumentException">Invalid data or options (see the learners).</exception>
     public static LearningResult Learn<T>(ISampleSource<T> source, LearnerOptions? options = null, LearnerMode mode = LearnerMode.Auto,
         IProgress<LearningProgress>? progress = null, CancellationToken cancellationToken = default)
@@ -71,17 +77,52 @@ public static class ReluLearner
     {
         ArgumentNullException.ThrowIfNull(source);
         options ??= new LearnerOptions();
-        ModeDecision? decision = null;
-        if (mode == LearnerMode.Auto)
-        {
-            decision = ChooseMode(source, options, cancellationToken);
-            mode = decision.Mode;
-            if (options.Hidden is null && decision.SuggestedHidden is int suggested) options = options with { Hidden = suggested };
-        }
-        var result = mode == LearnerMode.Overcomplete
+        if (mode != LearnerMode.Auto) return Run(source, options, mode, progress, cancellationToken);
+        var (result, decision) = LearnAsDecided(source, options, ChooseMode(source, options, cancellationToken), progress, cancellationToken);
+        return result with { Log = [$"mode: {decision.Mode} ({decision.Reason})", .. result.Log] };
+    }
+
+    /// <summary>
+    /// Held-out MSE / Var y above which Auto, having chosen full rank with d significant directions (in T_2 or the flattened
+    /// moments) and m not given, also tries
+    /// the overcomplete learner (the threshold of the learners' unexplained-variance warning).
+    /// </summary>
+    public const double FallbackRelativeMse = ConditioningChecks.MaximumRefinedRelativeMse;
+
+    private static LearningResult Run<T>(ISampleSource<T> source, LearnerOptions options, LearnerMode mode,
+        IProgress<LearningProgress>? progress, CancellationToken cancellationToken) where T : unmanaged, IBinaryFloatingPointIeee754<T> =>
+        mode == LearnerMode.Overcomplete
             ? OvercompleteLearner.Learn(source, options, progress, cancellationToken)
             : MomentLearner.Learn(source, options, progress, cancellationToken) with { Mode = LearnerMode.FullRank };
-        return decision is null ? result : result with { Log = [$"mode: {decision.Mode} ({decision.Reason})", .. result.Log] };
+
+    /// <summary>
+    /// The learner <paramref name="decision"/> calls for (with its suggested m), and the overcomplete fallback of
+    /// <see cref="Learn{T}"/>; the decision comes back amended when the fallback's network was kept.
+    /// </summary>
+    private static (LearningResult Result, ModeDecision Decision) LearnAsDecided<T>(ISampleSource<T> source, LearnerOptions options, ModeDecision decision,
+        IProgress<LearningProgress>? progress, CancellationToken cancellationToken) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        bool given = options.Hidden is not null;
+        if (!given && decision.Mode == LearnerMode.FullRank && decision.SuggestedHidden is int suggested) options = options with { Hidden = suggested };
+        var result = Run(source, options, decision.Mode, progress, cancellationToken);
+        int d = source.Dimension;
+        double relative = result.HeldOutMse / Math.Max(result.HeldOutVariance, 1e-300);
+        int seen = Math.Max(decision.SecondMomentRank, decision.FlattenedRank); // directions the spectra show
+        if (given || decision.Mode != LearnerMode.FullRank || seen < d || !(relative > FallbackRelativeMse))
+            return (result, decision);
+        if (source.Count < OvercompleteLearner.MinimumSamples(d))
+            return (result with { Log = [.. result.Log, $"auto: the full-rank fit leaves {relative:G3} of Var y unexplained with all {d} directions significant, but {source.Count} samples are fewer than the overcomplete learner's {OvercompleteLearner.MinimumSamples(d)}: not tried"] }, decision);
+        var overcomplete = OvercompleteLearner.Learn(source, options with { Hidden = null }, progress, cancellationToken);
+        double other = overcomplete.HeldOutMse / Math.Max(overcomplete.HeldOutVariance, 1e-300);
+        string line = $"auto: the full-rank fit left {relative:G3} of Var y unexplained with all {d} directions significant, so the overcomplete learner was tried too: {other:G3}";
+        if (!(overcomplete.HeldOutMse < result.HeldOutMse))
+            return (result with { Log = [.. result.Log, $"{line} (not kept)"] }, decision);
+        var amended = decision with
+        {
+            Mode = LearnerMode.Overcomplete,
+            Reason = $"{decision.Reason}; the full-rank fit then left {relative:G3} of Var y unexplained and the overcomplete learner {other:G3}",
+        };
+        return (overcomplete with { Log = [$"{line} (kept: m = {overcomplete.Hidden})", .. overcomplete.Log] }, amended);
     }
 
     /// <summary>
@@ -161,10 +202,12 @@ public static class ReluLearner
         if (!learn)
             return new IdentifiabilityReport { Decision = decision, EstimatedHidden = estimated, Warnings = warnings, Samples = source.Count };
 
-        if (options.Hidden is null && decision.Mode == LearnerMode.FullRank && decision.SuggestedHidden is int suggested) options = options with { Hidden = suggested };
-        var result = decision.Mode == LearnerMode.Overcomplete
-            ? OvercompleteLearner.Learn(source, options, progress, cancellationToken)
-            : MomentLearner.Learn(source, options, progress, cancellationToken) with { Mode = LearnerMode.FullRank };
+        LearningResult result;
+        if (mode == LearnerMode.Auto)
+            (result, decision) = LearnAsDecided(source, options, decision, progress, cancellationToken);
+        else
+            result = Run(source, options.Hidden is null && decision.Mode == LearnerMode.FullRank && decision.SuggestedHidden is int suggested ? options with { Hidden = suggested } : options,
+                decision.Mode, progress, cancellationToken);
         var network = result.Network.Normalized();
         int m = network.Hidden;
         double sigmaW = m == 0 ? double.NaN : SmallestSingularValue(Enumerable.Range(0, m).Select(i => network.WeightsOf(i).ToArray()).ToArray());

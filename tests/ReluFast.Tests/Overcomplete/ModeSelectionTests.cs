@@ -54,6 +54,37 @@ public class ModeSelectionTests
     }
 
     [Fact]
+    public void AutoTriesTheOvercompleteLearnerWhenTheFullRankFitLeavesVarianceUnexplained()
+    {
+        // d = 5, m = 8 on 3*10^5 samples: the flattened spectrum shows only d neurons, so the mode check picks full rank;
+        // its m = 5 fit leaves variance unexplained while the spectra show all d directions, so auto runs the overcomplete
+        // learner too and keeps its better network.
+        var teacher = RandomTeacher.Create(new TeacherOptions(5, 8, BiasRange: 1), 3);
+        var source = new TeacherSampleSource<double>(teacher, 300_000, 4);
+        var options = new LearnerOptions { Seed = 1 };
+        var decision = ReluLearner.ChooseMode(source, options);
+        Assert.True(decision.Mode == LearnerMode.FullRank && Math.Max(decision.SecondMomentRank, decision.FlattenedRank) == 5, $"precondition: the mode check undercounts here ({decision.Reason})");
+        var fullRank = MomentLearner.Learn(source, options with { Hidden = decision.SuggestedHidden });
+        Assert.True(fullRank.HeldOutMse > ReluLearner.FallbackRelativeMse * fullRank.HeldOutVariance, $"precondition: the full-rank fit is poor ({fullRank.HeldOutMse / fullRank.HeldOutVariance:G3})");
+
+        var result = ReluLearner.Learn(source, options);
+        Assert.Equal(LearnerMode.Overcomplete, result.Mode);
+        Assert.StartsWith("mode: Overcomplete (", result.Log[0], StringComparison.Ordinal);
+        Assert.Contains(result.Log, l => l.StartsWith("auto: the full-rank fit left", StringComparison.Ordinal) && l.EndsWith("(kept: m = 8)", StringComparison.Ordinal));
+        Assert.True(result.HeldOutMse < fullRank.HeldOutMse * 1e-3, $"held-out MSE {result.HeldOutMse:G3} vs full rank {fullRank.HeldOutMse:G3}");
+    }
+
+    [Fact]
+    public void AutoKeepsAGoodFullRankFitWithoutTryingMore()
+    {
+        var teacher = RandomTeacher.Create(new TeacherOptions(6, 6, BiasRange: 1), 7);
+        var result = ReluLearner.Learn(new TeacherSampleSource<double>(teacher, 1_000_000, 8), new LearnerOptions { Seed = 1 });
+        Assert.Equal(LearnerMode.FullRank, result.Mode);
+        Assert.DoesNotContain(result.Log, l => l.StartsWith("auto:", StringComparison.Ordinal));
+        Assert.True(result.HeldOutMse < 1e-6 * result.HeldOutVariance, $"relative held-out MSE {result.HeldOutMse / result.HeldOutVariance:G3}");
+    }
+
+    [Fact]
     public void DiagnoseReportsTheOvercompletePicture()
     {
         var teacher = RandomTeacher.Create(new TeacherOptions(8, 16, BiasRange: 1), 2);
