@@ -25,7 +25,8 @@ namespace ReluFast.Learning;
 /// a = lambda_2/phi(b), the linear remainder from t0 and t1, and the orientation that makes the remainder smallest
 /// (<see cref="LinearRemainderFlips"/>: flips are not identifiable when m &gt; d).</item>
 /// <item>L-BFGS refinement: brief while rounds are still finding neurons, full (to an exact fit on noiseless data) once a
-/// round finds every neuron its spectrum shows, or in the last round.</item>
+/// round finds every neuron its spectrum shows, or in the last round. Rounds end at an exact fit, or when a fully refined
+/// round lowers the held-out error by less than its sampling error (noisy labels).</item>
 /// </list></item>
 /// </list>
 /// With <see cref="LearnerOptions.OvercompletePencil"/>, round 1 also runs the projected pass Q4 = P^T T_4 P, Q5_k = P^T T_5(e_k) P
@@ -162,6 +163,7 @@ internal sealed class OvercompleteRun<T> where T : unmanaged, IBinaryFloatingPoi
         bool estimated = false;
         var allCandidates = new List<LearningCandidate>();
         int rounds = _options.OvercompleteRounds;
+        double previousRoundMse = double.NaN;
         for (int round = 1; round <= rounds; round++)
         {
             var control = ResponseControl.Create(second.T0, second.T1, second.T2, previous, ReliableBias);
@@ -214,6 +216,16 @@ internal sealed class OvercompleteRun<T> where T : unmanaged, IBinaryFloatingPoi
             allCandidates.AddRange(candidates.Select(c => c.Summary));
             if (best is null || chosenHeld.Mse < held.Mse) { best = chosen; held = chosenHeld; }
             if (held.Mse <= ExactFitRelativeMse * Math.Max(held.Variance, 1e-300)) break;
+            // A fully refined round that found every neuron and did not lower the held-out error by more than its sampling
+            // error (two standard deviations of a mean of squared Gaussian residuals) has reached the noise level: another
+            // round would refine the same network again.
+            double noImprovement = 2 * Math.Sqrt(2.0 / Math.Max(1, _local.HeldOutCount));
+            if (!quick && found >= m && round < rounds && chosenHeld.Mse > (1 - noImprovement) * previousRoundMse)
+            {
+                Log($"round {round}: held-out MSE {chosenHeld.Mse:G4} is within {noImprovement:P1} of round {round - 1}'s {previousRoundMse:G4}: stopping (label noise or the statistical limit, not missing neurons)");
+                break;
+            }
+            previousRoundMse = chosenHeld.Mse;
             previous = best.Refined ?? best.Moment;
         }
 

@@ -64,6 +64,26 @@ public class OvercompleteLearnerTests
     }
 
     [Fact]
+    public void NoisyLabelsRefineToTheNoiseLevelNotBelowIt()
+    {
+        // y = f(x) + e, e ~ N(0, s^2), s = 0.1 std(f), m estimated from the data: the held-out MSE of a consistent estimate
+        // is s^2 plus an O(p/n) estimation term (p = 87 parameters, n = 10^5 refinement samples: under 0.1% of s^2), and
+        // the held-out estimate itself (3*10^4 samples here) has a relative standard deviation of sqrt(2/30000) = 0.8%; an overfitted or
+        // underfitted network misses the band. The overcomplete learner's rounds use the previous network as control
+        // variate, so the noise must not be mistaken for neurons.
+        var teacher = RandomTeacher.Create(new TeacherOptions(6, 10, BiasRange: 1), 4);
+        double s = 0.1 * Math.Sqrt(NetworkComparison.TestError(new ReluNetwork(6, [], [], []), teacher, 200_000, 1).TruthVariance);
+        var source = new TeacherSampleSource<double>(teacher, 1_000_000, 1004, noiseStd: s);
+        var result = OvercompleteLearner.Learn(source, new LearnerOptions { Seed = 4 });
+        Assert.Equal(10, result.Network.Hidden);
+        Assert.InRange(result.HeldOutMse / (s * s), 0.97, 1.03);
+        var cmp = NetworkComparison.Compare(result.Network, teacher, 100_000);
+        Assert.True(cmp.WError < 0.05 && cmp.RelativeTestMse < 1e-3, $"w {cmp.WError}, a {cmp.AError}, b {cmp.BError}, relative test MSE {cmp.RelativeTestMse}");
+        // Once a fully refined round stops improving, the rounds end instead of refining the same network again.
+        Assert.Contains(result.Log, line => line.Contains("stopping (label noise", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void RejectsMoreNeuronsThanTheFlatteningCanSeparate()
     {
         var teacher = RandomTeacher.Create(new TeacherOptions(3, 4), 1);
