@@ -21,8 +21,8 @@ internal static class DiagnoseCommand
         var mode = ModeOption.Create("The learner the report assumes: auto (default: the one the data call for), full-rank or overcomplete (the report says what the data suggest).");
         var hidden = new Option<int?>("--hidden") { Description = "Number of hidden neurons m (decides the mode under auto: m > d is overcomplete; at most d in full-rank mode, d(d+1)/2 in overcomplete mode). Default: from the spectra." };
         var noLearn = new Option<bool>("--no-learn") { Description = "Spectra only: skip the learning run (no sigma_min, coefficients or held-out error)." };
-        var seed = new Option<ulong>("--seed") { Description = "Seed of the learner's random choices.", DefaultValueFactory = _ => 1 };
-        var threads = new Option<int>("--threads") { Description = "Worker threads of the moment passes (0: all processors).", DefaultValueFactory = _ => 0 };
+        var seed = CommonOptions.LearnerSeed();
+        var threads = CommonOptions.Threads();
         var quiet = CommonOptions.Quiet();
         var json = CommonOptions.Json("the identifiability report (spectra, mode, estimated m, sigma_min, smallest |c_k(b_i)|, warnings)");
         var command = new Command("diagnose", "Report what the samples can identify: the T_2 spectrum, the flattened T_4/T_5 spectrum, full rank or overcomplete and why, the estimated m, " +
@@ -39,11 +39,9 @@ internal static class DiagnoseCommand
         {
             var spec = input.Resolve(parse)!;
             var requested = ModeOption.Parse(parse.GetValue(mode));
-            int? m = parse.GetValue(hidden);
-            int threadCount = parse.GetValue(threads);
+            int? m = CommonOptions.GetHidden(parse, hidden);
+            int threadCount = CommonOptions.GetThreads(parse, threads);
             bool asJson = parse.GetValue(json), isQuiet = parse.GetValue(quiet), learn = !parse.GetValue(noLearn);
-            if (m is <= 0) throw new CliUsageException($"--hidden must be positive, got {m}.");
-            if (threadCount < 0) throw new CliUsageException($"--threads must be 0 (all processors) or positive, got {threadCount}.");
 
             using var data = SampleData.Open(spec, context.Cancellation);
             // Under auto a given m decides the mode (m > d: overcomplete, with its larger sample minimum).

@@ -25,8 +25,8 @@ internal static class LearnCommand
         var mode = ModeOption.Create("Which learner runs: auto (default) chooses from the data (the T_2 spectrum and the flattened T_4/T_5 spectrum; costs one extra pass 1 and a span pass on up to 4e6 samples), " +
             "full-rank (m <= d, linearly independent w_i; supports --device cuda and mpirun) or overcomplete (m up to d(d+1)/2, w_i in general position; CPU, one process).");
         var noRefine = new Option<bool>("--no-refine") { Description = "Stop after the method of moments (no L-BFGS refinement of the estimate)." };
-        var seed = new Option<ulong>("--seed") { Description = "Seed of the learner's random choices (contractions g, pencil slices u).", DefaultValueFactory = _ => 1 };
-        var threads = new Option<int>("--threads") { Description = "Worker threads of the moment passes (0: all processors).", DefaultValueFactory = _ => 0 };
+        var seed = CommonOptions.LearnerSeed();
+        var threads = CommonOptions.Threads();
         var device = new Option<string>("--device") { Description = "cpu (the SIMD engine) or cuda[:N] (libtorch's moment engine and refinement on the GPU; needs a -p:TorchBackend=cuda build).", DefaultValueFactory = _ => "cpu" };
         var output = CommonOptions.RequiredPath("--out", "The model file: .json (ReluFast network JSON) or .safetensors (PyTorch nn.Sequential(Linear, ReLU, Linear) state dict). Written only if learning succeeds.");
         var quiet = CommonOptions.Quiet();
@@ -46,13 +46,11 @@ internal static class LearnCommand
         {
             var spec = input.Resolve(parse)!;
             string outPath = parse.GetValue(output)!;
-            int? m = parse.GetValue(hidden);
+            int? m = CommonOptions.GetHidden(parse, hidden);
             var requested = ModeOption.Parse(parse.GetValue(mode));
             bool asJson = parse.GetValue(json), isQuiet = parse.GetValue(quiet);
-            int threadCount = parse.GetValue(threads);
+            int threadCount = CommonOptions.GetThreads(parse, threads);
             ModelFiles.CheckOutputPath(outPath, "--out");
-            if (m is <= 0) throw new CliUsageException($"--hidden must be positive, got {m}.");
-            if (threadCount < 0) throw new CliUsageException($"--threads must be 0 (all processors) or positive, got {threadCount}.");
             if (!ComputeDevice.TryParse(parse.GetValue(device), out var computeDevice))
                 throw new CliUsageException($"--device must be cpu, cuda or cuda:N, got '{parse.GetValue(device)}'.");
 

@@ -11,6 +11,28 @@ internal static class CommonOptions
     /// <summary><c>--json</c>: one JSON object on standard output instead of the human-readable summary.</summary>
     public static Option<bool> Json(string what) => new("--json") { Description = $"Print {what} as one JSON object on standard output (no progress bars)." };
 
+    /// <summary><c>--seed</c> of the learner's random choices (contractions g, pencil slices u, rank-one starts).</summary>
+    public static Option<ulong> LearnerSeed() => new("--seed") { Description = "Seed of the learner's random choices (contractions g, pencil slices u, rank-one search starts).", DefaultValueFactory = _ => 1 };
+
+    /// <summary><c>--threads</c>: worker threads of the moment passes.</summary>
+    public static Option<int> Threads() => new("--threads") { Description = "Worker threads of the moment passes (0: all processors).", DefaultValueFactory = _ => 0 };
+
+    /// <summary>The value of a <see cref="Threads"/> option.</summary>
+    /// <exception cref="CliUsageException">It is negative.</exception>
+    public static int GetThreads(ParseResult parse, Option<int> threads)
+    {
+        int count = parse.GetValue(threads);
+        return count >= 0 ? count : throw new CliUsageException($"--threads must be 0 (all processors) or positive, got {count}.");
+    }
+
+    /// <summary>The value of a <c>--hidden</c> option (null: choose m from the data).</summary>
+    /// <exception cref="CliUsageException">It is zero or negative.</exception>
+    public static int? GetHidden(ParseResult parse, Option<int?> hidden)
+    {
+        int? m = parse.GetValue(hidden);
+        return m is <= 0 ? throw new CliUsageException($"--hidden must be positive, got {m}.") : m;
+    }
+
     /// <summary>A required file option whose value is a path.</summary>
     public static Option<string> RequiredPath(string name, string description) => new(name) { Description = description, Required = true };
 
