@@ -29,7 +29,6 @@ public sealed class ProjectedTensorAccumulator<T> where T : unmanaged, IBinaryFl
     private readonly int _rowStride;   // row stride of the z and c o z tiles (an odd number of cache lines)
     private readonly int _pairRowStride; // row stride of the pair-feature tile
     private readonly AlignedBuffer<T> _padded; // tile x rowStride (+ one vector of slack): z, zero-padded
-    private readonly AlignedBuffer<T> _scaled; // tile x rowStride: c o z
     private readonly AlignedBuffer<T> _pairs;  // tile x pairRowStride
     private readonly T[] _columnSums;  // stride
     private readonly int[] _rowEnds;
@@ -57,7 +56,6 @@ public sealed class ProjectedTensorAccumulator<T> where T : unmanaged, IBinaryFl
         _second = new double[weightCount * _stride * _stride];
         _third = new double[checked(weightCount * _pairStride * _stride)];
         _padded = new AlignedBuffer<T>(_tile * _rowStride + unit);
-        _scaled = new AlignedBuffer<T>(_tile * _rowStride);
         _pairs = new AlignedBuffer<T>(_tile * _pairRowStride);
         _columnSums = new T[_stride];
         _rowEnds = new int[_stride / unit];
@@ -94,19 +92,23 @@ public sealed class ProjectedTensorAccumulator<T> where T : unmanaged, IBinaryFl
         for (int k0 = 0; k0 < n; k0 += _tile)
         {
             int nt = Math.Min(_tile, n - k0);
-            Span<T> padded = _padded.Span, scaled = _scaled.Span, pairs = _pairs.Span;
-            bool fused = m == _stride; // whole vectors: the first scaling pass also makes the aligned copy
+            Span<T> padded = _padded.Span, pairs = _pairs.Span;
+            bool fused = m == _stride; // whole vectors: the first column-sum pass also makes the aligned copy
             if (!fused)
                 for (int k = 0; k < nt; k++) z.Slice((k0 + k) * m, m).CopyTo(padded.Slice(k * _rowStride, m));
+            ReadOnlySpan<T> first = weights.Slice(k0, nt);
+            double firstWeightSum = fused
+                ? ColumnSums.Run<T>(z.Slice(k0 * m, nt * m), m, first, _stride, _columnSums, padded, _rowStride)
+                : ColumnSums.Run<T>(padded, _rowStride, first, _stride, _columnSums);
+            // the unweighted pair features z_i z_j, once for all L weights: the kernels apply each weight as they load z
+            PairFeatures.Build<T>(padded, padded, _rowStride, m, nt, pairs, _pairRowStride);
             for (int q = 0; q < l; q++)
             {
-                _weightSums[q] += fused && q == 0
-                    ? RowScaling.Run<T>(z.Slice(k0 * m, nt * m), m, weights.Slice(k0, nt), _stride, scaled, _rowStride, _columnSums, padded)
-                    : RowScaling.Run<T>(padded, _rowStride, weights.Slice(q * n + k0, nt), _stride, scaled, _rowStride, _columnSums);
+                ReadOnlySpan<T> c = weights.Slice(q * n + k0, nt);
+                _weightSums[q] += q == 0 ? firstWeightSum : ColumnSums.Run<T>(padded, _rowStride, c, _stride, _columnSums);
                 Simd.AddTo<T>(_columnSums.AsSpan(0, m), _first.AsSpan(q * _stride, m));
-                PrefixGemm.RunUpperTriangle<T>(scaled, _rowStride, padded, _rowStride, nt, _rowEnds.Length, _second.AsSpan(q * _stride * _stride, _stride * _stride), _stride);
-                PairFeatures.Build<T>(padded, scaled, _rowStride, m, nt, pairs, _pairRowStride);
-                PrefixGemm.Run<T>(pairs, _pairRowStride, padded, _rowStride, nt, _rowEnds, _third.AsSpan(q * _pairStride * _stride, _pairStride * _stride), _stride);
+                PrefixGemm.RunUpperTriangle<T>(padded, _rowStride, padded, _rowStride, nt, _rowEnds.Length, _second.AsSpan(q * _stride * _stride, _stride * _stride), _stride, weights: c);
+                PrefixGemm.Run<T>(pairs, _pairRowStride, padded, _rowStride, nt, _rowEnds, _third.AsSpan(q * _pairStride * _stride, _pairStride * _stride), _stride, c);
             }
         }
         Count += n;

@@ -6,9 +6,11 @@ using System.Runtime.Intrinsics;
 namespace ReluFast.Moments.Kernels;
 
 /// <summary>
-/// The pair features of the projected 3-tensor: P[k, p(i, j)] = s_k z_ki z_kj for i &lt;= j, in j-major order
-/// p(i, j) = j (j + 1) / 2 + i, where s_k = c_k z_kj is read from the weighted copy of z. Segment j is the
-/// vector s_kj z_k[0..j], written with whole vectors that may run into segment j + 1 (overwritten next).
+/// The pair features of the projected 3-tensor: P[k, p(i, j)] = s_kj z_ki for i &lt;= j, in j-major order
+/// p(i, j) = j (j + 1) / 2 + i, where s_kj is read from the second operand: z itself for the plain products
+/// z_ki z_kj (the accumulator then applies the sample weights inside the kernel), or a weighted copy c o z.
+/// Segment j is the vector s_kj z_k[0..j], written with whole vectors that may run into segment j + 1
+/// (overwritten next).
 /// </summary>
 internal static class PairFeatures
 {
