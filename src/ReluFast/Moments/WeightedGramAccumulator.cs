@@ -24,7 +24,8 @@ public sealed class WeightedGramAccumulator<T> where T : unmanaged, IBinaryFloat
     private readonly double[] _weightSums;
     private readonly double[] _first;   // L x stride
     private readonly double[] _gram;    // L x stride x stride; entries with i <= j are valid
-    private readonly AlignedBuffer<T> _copy;   // tile x rowStride: x, zero-padded
+    private readonly AlignedBuffer<T> _copy;   // tile x rowStride: x, zero-padded (only when d is not a whole number of vectors)
+    private readonly AlignedBuffer<T> _scaled; // tile x rowStride: c o x
     private readonly T[] _columnSums;   // stride
     private readonly int[] _rowEnds;
 
@@ -44,13 +45,14 @@ public sealed class WeightedGramAccumulator<T> where T : unmanaged, IBinaryFloat
         _weightSums = new double[weightCount];
         _first = new double[weightCount * _stride];
         _gram = new double[(long)weightCount * _stride * _stride <= int.MaxValue ? weightCount * _stride * _stride : throw new ArgumentOutOfRangeException(nameof(dimension), "The Gram matrices would not fit in one array.")];
-        _copy = new AlignedBuffer<T>(_tile * _rowStride);
+        _copy = new AlignedBuffer<T>(Simd.RoundUp(dimension, unit) == dimension ? 0 : _tile * _rowStride);
+        _scaled = new AlignedBuffer<T>(_tile * _rowStride);
         _columnSums = new T[_stride];
         _rowEnds = new int[_stride / unit];
         for (int v = 0; v < _rowEnds.Length; v++) _rowEnds[v] = (v + 1) * unit; // upper triangle: rows up to the panel's last column
     }
 
-    /// <summary>Samples per tile: about 128 KiB of x, which stays in L2 while every kernel of the tile reads it (tile sizes from 32 to 256 KiB measured within noise).</summary>
+    /// <summary>Samples per tile: about 128 KiB of c o x, which stays in L2 with the rows of x while every kernel of the tile reads them (tile sizes from 32 to 256 KiB measured within noise).</summary>
     internal static int TileSize(int stride, int elementSize) => Math.Clamp(TileBytes / (stride * elementSize), 16, 512) & ~7;
 
     private const int TileBytes = 131072;
@@ -78,23 +80,26 @@ public sealed class WeightedGramAccumulator<T> where T : unmanaged, IBinaryFloat
         int n = weights.Length / l;
         if (n * l != weights.Length) throw new ArgumentException($"weights has {weights.Length} entries, not a multiple of the weight count {l}.", nameof(weights));
         if ((long)n * d != x.Length) throw new ArgumentException($"x has {x.Length} entries but {n} samples of dimension {d} need {(long)n * d}.", nameof(x));
+        bool whole = d == _stride; // rows of whole vectors: the kernels read x where it is
         for (int k0 = 0; k0 < n; k0 += _tile)
         {
             int nt = Math.Min(_tile, n - k0);
-            Span<T> tile = _copy.Span;
-            bool fused = d == _stride; // whole vectors: the first column-sum pass also makes the aligned copy
-            if (!fused)
-                for (int k = 0; k < nt; k++) x.Slice((k0 + k) * d, d).CopyTo(tile.Slice(k * _rowStride, d));
+            // B = the rows of x (or a zero-padded copy when d is not a whole number of vectors), A = c o x in an aligned
+            // tile with an odd-cache-line stride, written with the column sums c x from one load of each row.
+            ReadOnlySpan<T> rows = x.Slice(k0 * d, nt * d);
+            int rowStride = d;
+            if (!whole)
+            {
+                Span<T> copy = _copy.Span;
+                for (int k = 0; k < nt; k++) rows.Slice(k * d, d).CopyTo(copy.Slice(k * _rowStride, d));
+                rows = copy;
+                rowStride = _rowStride;
+            }
             for (int q = 0; q < l; q++)
             {
-                ReadOnlySpan<T> c = weights.Slice(q * n + k0, nt);
-                _weightSums[q] += fused && q == 0
-                    ? ColumnSums.Run<T>(x.Slice(k0 * d, nt * d), d, c, _stride, _columnSums, tile, _rowStride)
-                    : ColumnSums.Run<T>(tile, _rowStride, c, _stride, _columnSums);
+                _weightSums[q] += RowScaling.Run<T>(rows, rowStride, weights.Slice(q * n + k0, nt), _stride, _scaled.Span, _rowStride, _columnSums);
                 Simd.AddTo<T>(_columnSums, _first.AsSpan(q * _stride, _stride));
-                ReadOnlySpan<T> next = q == l - 1 && k0 + nt < n ? x.Slice((k0 + nt) * d, Math.Min(_tile, n - k0 - nt) * d) : default;
-                // X^T diag(c) X: the kernel multiplies each row of the right operand by its weight as it loads it
-                PrefixGemm.RunUpperTriangle<T>(tile, _rowStride, tile, _rowStride, nt, _rowEnds.Length, _gram.AsSpan(q * _stride * _stride, _stride * _stride), _stride, next, c);
+                PrefixGemm.RunUpperTriangle<T>(_scaled.Span, _rowStride, rows, rowStride, nt, _rowEnds.Length, _gram.AsSpan(q * _stride * _stride, _stride * _stride), _stride);
             }
         }
         Count += n;

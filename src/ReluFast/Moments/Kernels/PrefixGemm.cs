@@ -99,11 +99,10 @@ internal static class PrefixGemm
     /// The upper triangle of C += A^T diag(w) B for square C (rows = columns = panels x VL; w_k = 1 when
     /// <paramref name="weights"/> is empty): pairs of panels take the rows above their diagonal block through the
     /// 12 x 2 kernel and their 2 VL x 2 VL diagonal block through one kernel that skips the block's lower-left
-    /// quarter (float64), instead of the weaker 8 x 1 kernel. <paramref name="prefetch"/> (the next tile) is
-    /// prefetched into L2 a part per pair of panels.
+    /// quarter (float64), instead of the weaker 8 x 1 kernel.
     /// </summary>
     public static void RunUpperTriangle<T>(ReadOnlySpan<T> a, int strideA, ReadOnlySpan<T> b, int strideB, int samples,
-        int panels, Span<double> c, int strideC, ReadOnlySpan<T> prefetch = default, ReadOnlySpan<T> weights = default) where T : unmanaged
+        int panels, Span<double> c, int strideC, ReadOnlySpan<T> weights = default) where T : unmanaged
     {
         if (typeof(T) != typeof(double) || Simd.WidthBits < 512)
         {
@@ -118,25 +117,23 @@ internal static class PrefixGemm
         if (strideB < columns || b.Length < (long)(samples - 1) * strideB + columns) throw new ArgumentException("B is too short.", nameof(b));
         if (strideC < columns || c.Length < (long)(columns - 1) * strideC + columns) throw new ArgumentException("C is too short.", nameof(c));
         if (weights.IsEmpty)
-            UpperTriangle512<T, Unweighted<T>>(a, strideA, b, strideB, ref Unsafe.NullRef<T>(), samples, panels, c, strideC, prefetch);
+            UpperTriangle512<T, Unweighted<T>>(a, strideA, b, strideB, ref Unsafe.NullRef<T>(), samples, panels, c, strideC);
         else if (weights.Length < samples)
             throw new ArgumentException("Fewer weights than samples.", nameof(weights));
         else
-            UpperTriangle512<T, Weighted<T>>(a, strideA, b, strideB, ref MemoryMarshal.GetReference(weights), samples, panels, c, strideC, prefetch);
+            UpperTriangle512<T, Weighted<T>>(a, strideA, b, strideB, ref MemoryMarshal.GetReference(weights), samples, panels, c, strideC);
     }
 
     private static void UpperTriangle512<T, TWeight>(ReadOnlySpan<T> a, int strideA, ReadOnlySpan<T> b, int strideB, ref T wt, int samples,
-        int panels, Span<double> c, int strideC, ReadOnlySpan<T> prefetch) where T : unmanaged where TWeight : ISampleWeight<T>
+        int panels, Span<double> c, int strideC) where T : unmanaged where TWeight : ISampleWeight<T>
     {
         int w = PanelWidth<T>();
         ref T a0 = ref MemoryMarshal.GetReference(a);
         ref T b0 = ref MemoryMarshal.GetReference(b);
         ref double c0 = ref MemoryMarshal.GetReference(c);
-        int pairs = (panels + 1) / 2;
         for (int v = 0; v < panels; v += 2)
         {
             int j0 = v * w, i = 0;
-            Prefetch.Part(prefetch, v / 2, pairs);
             if (v + 1 == panels)
             {
                 SinglePanel512<T, TWeight>(ref a0, strideA, ref Unsafe.Add(ref b0, j0), strideB, ref wt, samples, 0, j0 + w, ref Unsafe.Add(ref c0, j0), strideC);
