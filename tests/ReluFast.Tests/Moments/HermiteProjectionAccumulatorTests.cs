@@ -91,8 +91,6 @@ public class HermiteProjectionAccumulatorTests
         var f = new HermiteProjectionAccumulator<float>(d, w, m);
         float[] xf = Gaussians<float>(n * d, 1), rf = Gaussians<float>(n, 2);
         for (int i = 0; i < 3; i++) { f.Accumulate(xf, rf); whole.Accumulate(x, r); }
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 10; i++) { f.Accumulate(xf, rf); whole.Accumulate(x, r); }
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, SteadyStateAllocatedBytes(() => { f.Accumulate(xf, rf); whole.Accumulate(x, r); }, 10));
     }
 }

@@ -111,9 +111,7 @@ public class ProjectedTensorAccumulatorTests
         var acc = new ProjectedTensorAccumulator<double>(m, l);
         var accf = new ProjectedTensorAccumulator<float>(m, l);
         for (int i = 0; i < 3; i++) { acc.Accumulate(z, c); accf.Accumulate(zf, cf); }
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 10; i++) { acc.Accumulate(z, c); accf.Accumulate(zf, cf); }
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, SteadyStateAllocatedBytes(() => { acc.Accumulate(z, c); accf.Accumulate(zf, cf); }, 10));
     }
 
     private static double[] Slice(double[] c, int n, int l, int start, int count)

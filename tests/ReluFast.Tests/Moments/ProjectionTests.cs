@@ -49,8 +49,6 @@ public class ProjectionTests
         Assert.Throws<ArgumentException>(() => Projection.Project<double>(new double[10], 5, new double[15], 3, new double[5]));
         double[] x = Gaussians<double>(64 * 100, 1), u = Gaussians<double>(64 * 32, 2), z = new double[100 * 32];
         Projection.Project<double>(x, 64, u, 32, z);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 10; i++) Projection.Project<double>(x, 64, u, 32, z);
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, SteadyStateAllocatedBytes(() => Projection.Project<double>(x, 64, u, 32, z), 10));
     }
 }

@@ -143,9 +143,7 @@ public class WeightedGramAccumulatorTests
         var acc = new WeightedGramAccumulator<double>(d, l);
         var accf = new WeightedGramAccumulator<float>(d, l);
         for (int i = 0; i < 3; i++) { acc.Accumulate(x, c); accf.Accumulate(xf, cf); }
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 20; i++) { acc.Accumulate(x, c); accf.Accumulate(xf, cf); }
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, SteadyStateAllocatedBytes(() => { acc.Accumulate(x, c); accf.Accumulate(xf, cf); }, 20));
     }
 
     internal static double[] State<T>(WeightedGramAccumulator<T> acc) where T : unmanaged, IBinaryFloatingPointIeee754<T>

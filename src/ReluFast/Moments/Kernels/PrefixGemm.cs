@@ -27,6 +27,7 @@ internal static class PrefixGemm
     /// C[i, j] += sum over k &lt; samples of A[k, i] w_k B[k, j], with w_k = 1 when <paramref name="weights"/> is empty.
     /// rowEnds must be non-decreasing multiples of 4.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run<T>(ReadOnlySpan<T> a, int strideA, ReadOnlySpan<T> b, int strideB, int samples,
         ReadOnlySpan<int> rowEnds, Span<double> c, int strideC, ReadOnlySpan<T> weights = default) where T : unmanaged
     {
@@ -51,6 +52,7 @@ internal static class PrefixGemm
             Run<T, Weighted<T>>(a, strideA, b, strideB, ref MemoryMarshal.GetReference(weights), samples, rowEnds, c, strideC);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Run<T, TWeight>(ReadOnlySpan<T> a, int strideA, ReadOnlySpan<T> b, int strideB, ref T wt, int samples,
         ReadOnlySpan<int> rowEnds, Span<double> c, int strideC) where T : unmanaged where TWeight : ISampleWeight<T>
     {
@@ -101,6 +103,7 @@ internal static class PrefixGemm
     /// 12 x 2 kernel and their 2 VL x 2 VL diagonal block through one kernel that skips the block's lower-left
     /// quarter (float64), instead of the weaker 8 x 1 kernel.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RunUpperTriangle<T>(ReadOnlySpan<T> a, int strideA, ReadOnlySpan<T> b, int strideB, int samples,
         int panels, Span<double> c, int strideC, ReadOnlySpan<T> weights = default) where T : unmanaged
     {
@@ -124,6 +127,7 @@ internal static class PrefixGemm
             UpperTriangle512<T, Weighted<T>>(a, strideA, b, strideB, ref MemoryMarshal.GetReference(weights), samples, panels, c, strideC);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void UpperTriangle512<T, TWeight>(ReadOnlySpan<T> a, int strideA, ReadOnlySpan<T> b, int strideB, ref T wt, int samples,
         int panels, Span<double> c, int strideC) where T : unmanaged where TWeight : ISampleWeight<T>
     {
@@ -197,6 +201,7 @@ internal static class PrefixGemm
         Simd.AddTo(d7, ref Unsafe.Add(ref row, Vector512<T>.Count));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void SinglePanel512<T, TWeight>(ref T a0, nint strideA, ref T b, nint strideB, ref T wt, int samples, int start, int end, ref double c, nint strideC)
         where TWeight : ISampleWeight<T>
     {

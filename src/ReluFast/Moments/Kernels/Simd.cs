@@ -85,6 +85,7 @@ internal static class Simd
     }
 
     /// <summary>Adds a T span into a double span element by element (partial sums into totals).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AddTo<T>(ReadOnlySpan<T> source, Span<double> destination) where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         if (source.Length > destination.Length) throw new ArgumentException("Destination too short.", nameof(destination));
