@@ -10,8 +10,10 @@ namespace ReluFast.Moments;
 /// copies expose the full tensor.
 /// </summary>
 /// <remarks>
-/// The 3-tensor is a Gram matrix between the pair features c z_i z_j (i &lt;= j) and z, computed with the
-/// same register-blocked kernel as <see cref="WeightedGramAccumulator{T}"/> on column blocks k &gt;= j.
+/// The 3-tensor is a Gram matrix between the pair features z_i z_j (i &lt;= j) and c o z, computed with the
+/// same register-blocked kernel as <see cref="WeightedGramAccumulator{T}"/> on column blocks k &gt;= j; the pair
+/// features are built once per tile for all L weights, and the kernel multiplies each row of z by its weight
+/// as it loads it.
 /// Totals are double; partial sums over one tile of samples are in T. Accumulate does not allocate;
 /// instances are not thread-safe.
 /// </remarks>

@@ -6,7 +6,7 @@ using System.Runtime.Intrinsics;
 namespace ReluFast.Moments.Kernels;
 
 /// <summary>
-/// Weighted column sums of a tile, sum_k c_k x_k (the first moments beside a weighted Gram matrix), optionally
+/// Weighted column sums of a tile, sum_k c_k x_k (the first moments beside the weighted higher moments), optionally
 /// copying the tile into an aligned buffer from the same loads (the copy that <see cref="PrefixGemm"/> then reads).
 /// </summary>
 internal static class ColumnSums
