@@ -198,7 +198,8 @@ public static class ReluLearner
             if (weakest < 2 * next)
                 warnings.Add($"the flattened spectrum has no clear gap after {decision.FlattenedRank} values ({weakest:G3} vs {next:G3}): m is uncertain on {decision.FlattenedSamples} samples (the learner re-estimates it with its own network as control variate)");
         }
-        int estimated = decision.Mode == LearnerMode.Overcomplete && decision.FlattenedRank >= 0 ? decision.FlattenedRank : decision.SecondMomentRank;
+        // Full rank: T_2's count, or the flattened count where T_2 undercounts (the m the full-rank learner would use).
+        int estimated = decision.Mode == LearnerMode.Overcomplete && decision.FlattenedRank >= 0 ? decision.FlattenedRank : decision.SuggestedHidden ?? decision.SecondMomentRank;
         if (!learn)
             return new IdentifiabilityReport { Decision = decision, EstimatedHidden = estimated, Warnings = warnings, Samples = source.Count };
 

@@ -75,6 +75,18 @@ public class ModeSelectionTests
     }
 
     [Fact]
+    public void DiagnoseWithoutLearningCountsWhatTheFullRankLearnerWouldUse()
+    {
+        // The same data: T_2 shows 4 directions, the flattened moments 5, so the full-rank learner would run with m = 5.
+        var teacher = RandomTeacher.Create(new TeacherOptions(5, 8, BiasRange: 1), 3);
+        var report = ReluLearner.Diagnose(new TeacherSampleSource<double>(teacher, 300_000, 4), new LearnerOptions { Seed = 1 }, learn: false);
+        Assert.Equal(LearnerMode.FullRank, report.Decision.Mode);
+        Assert.True(report.Decision.SecondMomentRank < report.Decision.FlattenedRank, report.Decision.Reason);
+        Assert.Equal(report.Decision.SuggestedHidden, report.EstimatedHidden);
+        Assert.Null(report.Learned);
+    }
+
+    [Fact]
     public void AutoKeepsAGoodFullRankFitWithoutTryingMore()
     {
         var teacher = RandomTeacher.Create(new TeacherOptions(6, 6, BiasRange: 1), 7);
