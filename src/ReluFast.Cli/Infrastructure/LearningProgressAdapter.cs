@@ -20,8 +20,10 @@ internal sealed class LearningProgressAdapter(IPassProgress sink, string? prefix
             LearningStage.Coefficients => "pass 3: Hermite coefficients",
             LearningStage.Refinement => "refinement (L-BFGS)",
             LearningStage.Decomposition => "decomposition",
+            LearningStage.FlattenedMoments => "span pass: flattened T_4, T_5",
             _ => "done",
         };
+        if (value.ModeCheck) name = "mode check: " + name;
         string? unit = value.Stage == LearningStage.Refinement ? null : "samples";
         // Steps that stream nothing (decomposition, done) report a zero total: no bar, but the previous bar stops.
         sink.Report(prefix is null ? name : $"{prefix} {name}", unit, value.SamplesDone, value.SamplesTotal, value.Elapsed);

@@ -17,6 +17,8 @@ public enum LearningStage
     Refinement,
     /// <summary>Finished.</summary>
     Done,
+    /// <summary>Overcomplete learner: a pass over the flattened fourth/fifth-order moments (the span pass, or the projected slices).</summary>
+    FlattenedMoments,
 }
 
 /// <summary>Progress of a learning run.</summary>
@@ -25,4 +27,8 @@ public enum LearningStage
 /// <param name="SamplesTotal">Samples this step will process.</param>
 /// <param name="Elapsed">Time spent in this step so far.</param>
 /// <param name="Message">A human-readable line about what was found or is being done.</param>
-public readonly record struct LearningProgress(LearningStage Stage, long SamplesDone, long SamplesTotal, TimeSpan Elapsed, string Message);
+public readonly record struct LearningProgress(LearningStage Stage, long SamplesDone, long SamplesTotal, TimeSpan Elapsed, string Message)
+{
+    /// <summary>True for the passes of the mode check (<see cref="ReluLearner.ChooseMode{T}"/>) that run before the learner itself.</summary>
+    public bool ModeCheck { get; init; }
+}

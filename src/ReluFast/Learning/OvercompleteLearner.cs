@@ -329,7 +329,7 @@ internal sealed class OvercompleteRun<T> where T : unmanaged, IBinaryFloatingPoi
         var g = new double[_d * OvercompleteLearner.SpanDirections];
         new CounterGaussian(_options.Seed, key: 0x5BA7).Fill(0, g);
         T[] gT = Array.ConvertAll(g, v => T.CreateTruncating(v));
-        var worker = RunPass(LearningStage.ProjectedTensor, () => new QuarticSliceWorker<T>(control, _d, null, _dim, gT, OvercompleteLearner.SpanDirections, _options.BlockSize), count);
+        var worker = RunPass(LearningStage.FlattenedMoments, () => new QuarticSliceWorker<T>(control, _d, null, _dim, gT, OvercompleteLearner.SpanDirections, _options.BlockSize), count);
         var basis = QuarticSlices.CoordinateBasis(_d);
         var (full, noise) = Combine(worker.Halves, basis, g);
         control.AddClosedForm(full, basis, g);
@@ -400,7 +400,7 @@ internal sealed class OvercompleteRun<T> where T : unmanaged, IBinaryFloatingPoi
         for (int i = 0; i < _d; i++) identity[i * _d + i] = 1;
         T[] identityT = Array.ConvertAll(identity, v => T.CreateTruncating(v));
         T[] pT = Array.ConvertAll(p, v => T.CreateTruncating(v));
-        var worker = RunPass(LearningStage.ProjectedTensor, () => new QuarticSliceWorker<T>(control, _d, pT, m, identityT, _d, _options.BlockSize));
+        var worker = RunPass(LearningStage.FlattenedMoments, () => new QuarticSliceWorker<T>(control, _d, pT, m, identityT, _d, _options.BlockSize));
         var basis = QuarticSlices.ProjectedBasis(p, _d, m);
         var (full, noise) = Combine(worker.Halves, basis, identity);
         control.AddClosedForm(full, basis, identity);

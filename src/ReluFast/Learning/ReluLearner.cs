@@ -78,7 +78,7 @@ public static class ReluLearner
         ArgumentNullException.ThrowIfNull(source);
         options ??= new LearnerOptions();
         if (mode != LearnerMode.Auto) return Run(source, options, mode, progress, cancellationToken);
-        var (result, decision) = LearnAsDecided(source, options, ChooseMode(source, options, cancellationToken), progress, cancellationToken);
+        var (result, decision) = LearnAsDecided(source, options, ChooseMode(source, options, progress, cancellationToken), progress, cancellationToken);
         return result with { Log = [$"mode: {decision.Mode} ({decision.Reason})", .. result.Log] };
     }
 
@@ -131,7 +131,12 @@ public static class ReluLearner
     /// above their noise floor means more than d neurons. When T_2 already shows fewer than d neurons and D = d(d+1)/2 exceeds
     /// <see cref="MaximumSurveyDimension"/>, the flattened check is skipped (full rank).
     /// </summary>
-    public static ModeDecision ChooseMode<T>(ISampleSource<T> source, LearnerOptions? options = null, CancellationToken cancellationToken = default)
+    /// <param name="source">The samples.</param>
+    /// <param name="options">The learner's options (m, seed, noise-floor multiple, threads).</param>
+    /// <param name="progress">Receives the survey's passes, marked <see cref="LearningProgress.ModeCheck"/>.</param>
+    /// <param name="cancellationToken">Cancels the survey.</param>
+    public static ModeDecision ChooseMode<T>(ISampleSource<T> source, LearnerOptions? options = null, IProgress<LearningProgress>? progress = null,
+        CancellationToken cancellationToken = default)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(source);
@@ -140,7 +145,7 @@ public static class ReluLearner
         if (d <= 0) throw new ArgumentException($"The input dimension is {d}: samples need at least one coordinate.", nameof(source));
         if (source.Count < MomentLearner.MinimumSamples(d))
             throw new ArgumentException($"Too few samples: {source.Count} given, at least {MomentLearner.MinimumSamples(d)} are needed for d = {d}.", nameof(source));
-        var run = new OvercompleteRun<T>(source, options with { Hidden = null }, null, cancellationToken);
+        var run = new OvercompleteRun<T>(source, options with { Hidden = null }, progress is null ? null : new ModeCheckProgress(progress), cancellationToken);
         var second = run.SurveySecondMoments();
         double threshold = options.NoiseFloorMultiple * second.NoiseFloor;
         int rank2 = second.Spectrum.Values.Count(v => Math.Abs(v) > threshold);
@@ -182,7 +187,7 @@ public static class ReluLearner
         ArgumentNullException.ThrowIfNull(source);
         options ??= new LearnerOptions();
         int d = source.Dimension, dim = SymmetricCoordinates.Dimension(d);
-        var decision = ChooseMode(source, options, cancellationToken);
+        var decision = ChooseMode(source, options, progress, cancellationToken);
         if (mode != LearnerMode.Auto && mode != decision.Mode)
             decision = decision with { Mode = mode, Reason = $"forced (the data suggest {decision.Mode}: {decision.Reason})" };
         var warnings = new List<string>();
@@ -264,4 +269,10 @@ public static class ReluLearner
             for (int j = 0; j < m; j++) g[i * m + j] = TensorPrimitives.Dot(rows[i], rows[j]);
         return Math.Sqrt(Math.Max(0, SymmetricSpectrum.Compute(g, m).Values.Min(Math.Abs)));
     }
+}
+
+/// <summary>Marks the mode check's progress reports (<see cref="LearningProgress.ModeCheck"/>) before passing them on.</summary>
+internal sealed class ModeCheckProgress(IProgress<LearningProgress> inner) : IProgress<LearningProgress>
+{
+    public void Report(LearningProgress value) => inner.Report(value with { ModeCheck = true });
 }

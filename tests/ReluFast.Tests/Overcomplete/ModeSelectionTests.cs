@@ -47,6 +47,23 @@ public class ModeSelectionTests
     }
 
     [Fact]
+    public void TheModeCheckReportsItsPassesAsSuch()
+    {
+        var teacher = RandomTeacher.Create(new TeacherOptions(6, 4, BiasRange: 1), 4);
+        var reports = new List<LearningProgress>();
+        ReluLearner.ChooseMode(new TeacherSampleSource<double>(teacher, 200_000, 4), new LearnerOptions(), new Collect(reports));
+        Assert.NotEmpty(reports);
+        Assert.All(reports, r => Assert.True(r.ModeCheck));
+        Assert.Contains(reports, r => r.Stage == LearningStage.SecondMoments && r.SamplesTotal == 200_000);
+        Assert.Contains(reports, r => r.Stage == LearningStage.FlattenedMoments && r.SamplesTotal > 0);
+    }
+
+    private sealed class Collect(List<LearningProgress> reports) : IProgress<LearningProgress>
+    {
+        public void Report(LearningProgress value) { lock (reports) reports.Add(value); }
+    }
+
+    [Fact]
     public void AGivenMDecides()
     {
         Assert.Equal(LearnerMode.Overcomplete, Choose(6, 4, 4, hidden: 9).Mode);
