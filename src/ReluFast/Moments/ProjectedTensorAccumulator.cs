@@ -95,19 +95,13 @@ public sealed class ProjectedTensorAccumulator<T> where T : unmanaged, IBinaryFl
         {
             int nt = Math.Min(_tile, n - k0);
             Span<T> padded = _padded.Span, pairs = _pairs.Span;
-            bool fused = m == _stride; // whole vectors: the first column-sum pass also makes the aligned copy
-            if (!fused)
-                for (int k = 0; k < nt; k++) z.Slice((k0 + k) * m, m).CopyTo(padded.Slice(k * _rowStride, m));
-            ReadOnlySpan<T> first = weights.Slice(k0, nt);
-            double firstWeightSum = fused
-                ? ColumnSums.Run<T>(z.Slice(k0 * m, nt * m), m, first, _stride, _columnSums, padded, _rowStride)
-                : ColumnSums.Run<T>(padded, _rowStride, first, _stride, _columnSums);
+            for (int k = 0; k < nt; k++) z.Slice((k0 + k) * m, m).CopyTo(padded.Slice(k * _rowStride, m));
             // the unweighted pair features z_i z_j, once for all L weights: the kernels apply each weight as they load z
             PairFeatures.Build<T>(padded, padded, _rowStride, m, nt, pairs, _pairRowStride);
             for (int q = 0; q < l; q++)
             {
                 ReadOnlySpan<T> c = weights.Slice(q * n + k0, nt);
-                _weightSums[q] += q == 0 ? firstWeightSum : ColumnSums.Run<T>(padded, _rowStride, c, _stride, _columnSums);
+                _weightSums[q] += RowScaling.Run<T>(padded, _rowStride, c, _stride, default, 0, _columnSums);
                 Simd.AddTo<T>(_columnSums.AsSpan(0, m), _first.AsSpan(q * _stride, m));
                 PrefixGemm.RunUpperTriangle<T>(padded, _rowStride, padded, _rowStride, nt, _rowEnds.Length, _second.AsSpan(q * _stride * _stride, _stride * _stride), _stride, weights: c);
                 PrefixGemm.Run<T>(pairs, _pairRowStride, padded, _rowStride, nt, _rowEnds, _third.AsSpan(q * _pairStride * _stride, _pairStride * _stride), _stride, c);

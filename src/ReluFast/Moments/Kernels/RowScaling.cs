@@ -7,13 +7,15 @@ namespace ReluFast.Moments.Kernels;
 
 /// <summary>
 /// Scales the rows of a tile by per-sample weights (the A = c o X side of <see cref="PrefixGemm"/>) and
-/// sums the scaled rows on the way (first moments), so both come from one load of each row.
+/// sums the scaled rows on the way (first moments), so both come from one load of each row; or, without a
+/// destination, only sums them (when the kernel applies the weights itself).
 /// </summary>
 internal static class RowScaling
 {
     /// <summary>
-    /// For k &lt; c.Length: scaled[k*stride + j] = c[k] x[k*strideX + j] and columnSums[j] = sum_k of that,
-    /// for j &lt; columns (a multiple of <see cref="Simd.PadUnit{T}"/>). Returns sum_k c[k] in double.
+    /// For k &lt; c.Length: scaled[k*stride + j] = c[k] x[k*strideX + j] (skipped when <paramref name="scaled"/> is
+    /// empty) and columnSums[j] = sum_k of that, for j &lt; columns (a multiple of <see cref="Simd.PadUnit{T}"/>).
+    /// Returns sum_k c[k] in double.
     /// </summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static double Run<T>(ReadOnlySpan<T> x, int strideX, ReadOnlySpan<T> c, int columns, Span<T> scaled, int stride, Span<T> columnSums)
@@ -23,10 +25,11 @@ internal static class RowScaling
         double weightSum = 0;
         for (int k = 0; k < n; k++) weightSum += double.CreateTruncating(c[k]);
         if (n == 0) { columnSums[..columns].Clear(); return 0; }
-        if (x.Length < (long)(n - 1) * strideX + columns || scaled.Length < (long)(n - 1) * stride + columns || columnSums.Length < columns)
+        bool storing = !scaled.IsEmpty;
+        if (x.Length < (long)(n - 1) * strideX + columns || (storing && scaled.Length < (long)(n - 1) * stride + columns) || columnSums.Length < columns)
             throw new ArgumentException("Buffers too short for the tile.");
         ref T xr = ref MemoryMarshal.GetReference(x);
-        ref T sr = ref MemoryMarshal.GetReference(scaled);
+        ref T sr = ref storing ? ref MemoryMarshal.GetReference(scaled) : ref Unsafe.NullRef<T>();
         ref T cr = ref MemoryMarshal.GetReference(c);
         int width = Simd.WidthBits;
         if (width >= 512)
@@ -34,14 +37,14 @@ internal static class RowScaling
             int vl = Vector512<T>.Count, j = 0;
             // groups of 8 vectors: the sums stay in registers and each row segment is read once, in order
             for (; j + 8 * vl <= columns; j += 8 * vl)
-                Group8(ref Unsafe.Add(ref xr, j), strideX, ref cr, n, ref Unsafe.Add(ref sr, j), stride, ref Unsafe.Add(ref MemoryMarshal.GetReference(columnSums), j));
+                Group8(ref Unsafe.Add(ref xr, j), strideX, ref cr, n, storing, ref Unsafe.Add(ref sr, j), stride, ref Unsafe.Add(ref MemoryMarshal.GetReference(columnSums), j));
             for (; j < columns; j += vl)
             {
                 Vector512<T> acc = Vector512<T>.Zero;
                 for (int k = 0; k < n; k++)
                 {
                     Vector512<T> p = Vector512.LoadUnsafe(ref xr, (nuint)((nint)k * strideX + j)) * Unsafe.Add(ref cr, k);
-                    p.StoreUnsafe(ref sr, (nuint)((nint)k * stride + j));
+                    if (storing) p.StoreUnsafe(ref sr, (nuint)((nint)k * stride + j));
                     acc += p;
                 }
                 acc.StoreUnsafe(ref MemoryMarshal.GetReference(columnSums), (nuint)j);
@@ -56,7 +59,7 @@ internal static class RowScaling
                 for (int k = 0; k < n; k++)
                 {
                     Vector256<T> p = Vector256.LoadUnsafe(ref xr, (nuint)((nint)k * strideX + j)) * Unsafe.Add(ref cr, k);
-                    p.StoreUnsafe(ref sr, (nuint)((nint)k * stride + j));
+                    if (storing) p.StoreUnsafe(ref sr, (nuint)((nint)k * stride + j));
                     acc += p;
                 }
                 acc.StoreUnsafe(ref MemoryMarshal.GetReference(columnSums), (nuint)j);
@@ -70,7 +73,7 @@ internal static class RowScaling
                 for (int k = 0; k < n; k++)
                 {
                     T p = x[k * strideX + j] * c[k];
-                    scaled[k * stride + j] = p;
+                    if (storing) scaled[k * stride + j] = p;
                     acc += p;
                 }
                 columnSums[j] = acc;
@@ -80,7 +83,7 @@ internal static class RowScaling
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Group8<T>(ref T x, nint strideX, ref T c, int n, ref T scaled, nint stride, ref T sums)
+    private static void Group8<T>(ref T x, nint strideX, ref T c, int n, bool storing, ref T scaled, nint stride, ref T sums)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         nuint vl = (nuint)Vector512<T>.Count;
@@ -92,11 +95,14 @@ internal static class RowScaling
             Vector512<T> p2 = Vector512.LoadUnsafe(ref x, 2 * vl) * ck, p3 = Vector512.LoadUnsafe(ref x, 3 * vl) * ck;
             Vector512<T> p4 = Vector512.LoadUnsafe(ref x, 4 * vl) * ck, p5 = Vector512.LoadUnsafe(ref x, 5 * vl) * ck;
             Vector512<T> p6 = Vector512.LoadUnsafe(ref x, 6 * vl) * ck, p7 = Vector512.LoadUnsafe(ref x, 7 * vl) * ck;
-            p0.StoreUnsafe(ref scaled); p1.StoreUnsafe(ref scaled, vl); p2.StoreUnsafe(ref scaled, 2 * vl); p3.StoreUnsafe(ref scaled, 3 * vl);
-            p4.StoreUnsafe(ref scaled, 4 * vl); p5.StoreUnsafe(ref scaled, 5 * vl); p6.StoreUnsafe(ref scaled, 6 * vl); p7.StoreUnsafe(ref scaled, 7 * vl);
+            if (storing)
+            {
+                p0.StoreUnsafe(ref scaled); p1.StoreUnsafe(ref scaled, vl); p2.StoreUnsafe(ref scaled, 2 * vl); p3.StoreUnsafe(ref scaled, 3 * vl);
+                p4.StoreUnsafe(ref scaled, 4 * vl); p5.StoreUnsafe(ref scaled, 5 * vl); p6.StoreUnsafe(ref scaled, 6 * vl); p7.StoreUnsafe(ref scaled, 7 * vl);
+                scaled = ref Unsafe.Add(ref scaled, stride);
+            }
             s0 += p0; s1 += p1; s2 += p2; s3 += p3; s4 += p4; s5 += p5; s6 += p6; s7 += p7;
             x = ref Unsafe.Add(ref x, strideX);
-            scaled = ref Unsafe.Add(ref scaled, stride);
         }
         s0.StoreUnsafe(ref sums); s1.StoreUnsafe(ref sums, vl); s2.StoreUnsafe(ref sums, 2 * vl); s3.StoreUnsafe(ref sums, 3 * vl);
         s4.StoreUnsafe(ref sums, 4 * vl); s5.StoreUnsafe(ref sums, 5 * vl); s6.StoreUnsafe(ref sums, 6 * vl); s7.StoreUnsafe(ref sums, 7 * vl);
