@@ -84,8 +84,7 @@ public static class ReluLearner
 
     /// <summary>
     /// Held-out MSE / Var y above which Auto, having chosen full rank with d significant directions (in T_2 or the flattened
-    /// moments) and m not given, also tries
-    /// the overcomplete learner (the threshold of the learners' unexplained-variance warning).
+    /// moments) and m not given, also tries the overcomplete learner (the threshold of the learners' unexplained-variance warning).
     /// </summary>
     public const double FallbackRelativeMse = ConditioningChecks.MaximumRefinedRelativeMse;
 
@@ -95,6 +94,10 @@ public static class ReluLearner
             ? OvercompleteLearner.Learn(source, options, progress, cancellationToken)
             : MomentLearner.Learn(source, options, progress, cancellationToken) with { Mode = LearnerMode.FullRank };
 
+    /// <summary>The full-rank learner runs with the flattened count where T_2 undercounts, unless m was given.</summary>
+    private static LearnerOptions WithSuggestedHidden(LearnerOptions options, ModeDecision decision) =>
+        options.Hidden is null && decision.Mode == LearnerMode.FullRank && decision.SuggestedHidden is int suggested ? options with { Hidden = suggested } : options;
+
     /// <summary>
     /// The learner <paramref name="decision"/> calls for (with its suggested m), and the overcomplete fallback of
     /// <see cref="Learn{T}"/>; the decision comes back amended when the fallback's network was kept.
@@ -103,8 +106,7 @@ public static class ReluLearner
         IProgress<LearningProgress>? progress, CancellationToken cancellationToken) where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         bool given = options.Hidden is not null;
-        if (!given && decision.Mode == LearnerMode.FullRank && decision.SuggestedHidden is int suggested) options = options with { Hidden = suggested };
-        var result = Run(source, options, decision.Mode, progress, cancellationToken);
+        var result = Run(source, WithSuggestedHidden(options, decision), decision.Mode, progress, cancellationToken);
         int d = source.Dimension;
         double relative = result.HeldOutMse / Math.Max(result.HeldOutVariance, 1e-300);
         int seen = Math.Max(decision.SecondMomentRank, decision.FlattenedRank); // directions the spectra show
@@ -212,8 +214,7 @@ public static class ReluLearner
         if (mode == LearnerMode.Auto)
             (result, decision) = LearnAsDecided(source, options, decision, progress, cancellationToken);
         else
-            result = Run(source, options.Hidden is null && decision.Mode == LearnerMode.FullRank && decision.SuggestedHidden is int suggested ? options with { Hidden = suggested } : options,
-                decision.Mode, progress, cancellationToken);
+            result = Run(source, WithSuggestedHidden(options, decision), decision.Mode, progress, cancellationToken);
         var network = result.Network.Normalized();
         int m = network.Hidden;
         double sigmaW = m == 0 ? double.NaN : SmallestSingularValue(Enumerable.Range(0, m).Select(i => network.WeightsOf(i).ToArray()).ToArray());
@@ -269,10 +270,4 @@ public static class ReluLearner
             for (int j = 0; j < m; j++) g[i * m + j] = TensorPrimitives.Dot(rows[i], rows[j]);
         return Math.Sqrt(Math.Max(0, SymmetricSpectrum.Compute(g, m).Values.Min(Math.Abs)));
     }
-}
-
-/// <summary>Marks the mode check's progress reports (<see cref="LearningProgress.ModeCheck"/>) before passing them on.</summary>
-internal sealed class ModeCheckProgress(IProgress<LearningProgress> inner) : IProgress<LearningProgress>
-{
-    public void Report(LearningProgress value) => inner.Report(value with { ModeCheck = true });
 }
