@@ -13,7 +13,7 @@ public sealed record PencilResult(double[] Factors, double RelativeGap, double P
 
 /// <summary>
 /// Recovers W~ from B = W~ diag(beta) W~^T and a symmetric 3-tensor C = sum_i mu_i w~_i^(x)3
-/// (ALGORITHM.md section 5, "Decomposition"): the eigenvectors of C(., ., u) B^{-1} for the best of
+/// (docs/algorithm.md section 7): the eigenvectors of C(., ., u) B^{-1} for the best of
 /// several random u (largest relative minimum eigenvalue gap), then an alternating-least-squares
 /// polish over all slices {B, C(., ., e_1), ..., C(., ., e_m)} = W~ diag(.) W~^T.
 /// </summary>

@@ -10,7 +10,7 @@ namespace ReluFast.Decomposition;
 public sealed record RankOnePoint(double[] Direction, double Fit, int Support);
 
 /// <summary>
-/// Finds the unit w with w w^T in (or nearest to) a subspace of the symmetric matrices (ALGORITHM.md section 6): when
+/// Finds the unit w with w w^T in (or nearest to) a subspace of the symmetric matrices (docs/algorithm.md section 11.3): when
 /// span{svec(w_i w_i^T)} has dimension m &lt; D - d, its only rank-one members are the w_i w_i^T, so the maximisers of
 /// f(w) = ||Pi svec(w w^T)||^2 (Pi the projector onto the subspace) are the neurons' directions, whatever the pencil's
 /// conditioning. Alternating projections (X = smat(Pi svec(w w^T)), w = top eigenvector of X) from the given seeds and

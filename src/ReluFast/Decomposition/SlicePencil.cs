@@ -14,7 +14,7 @@ public sealed record SlicePencilResult(double[] Factors, double[] Diagonals, dou
 
 /// <summary>
 /// Simultaneous diagonalisation of a stack of symmetric slices S_1..S_s = V diag(d_s) V^T with V of k columns in
-/// R^n (k &lt;= n) and a third factor [d_1 ... d_s] of any number of rows (ALGORITHM.md sections 5-6, generalised):
+/// R^n (k &lt;= n) and a third factor [d_1 ... d_s] of any number of rows (docs/algorithm.md sections 7 and 11.6, generalised):
 /// project onto the top-k left singular subspace of the slices, take the eigenvectors of X_alpha X_beta^{-1} for
 /// random combinations X = sum_s alpha_s S_s (Jennrich), keep the pencil whose eigenvalues are best separated
 /// (chordal metric), then polish V by alternating least squares over all slices.

@@ -4,7 +4,7 @@ namespace ReluFast.Decomposition;
 
 /// <summary>
 /// The eigen-decomposition of a symmetric matrix with eigenpairs ordered by decreasing |eigenvalue|,
-/// as the learner needs it for T_2 (ALGORITHM.md section 5, pass 1).
+/// as the learner needs it for T_2 (docs/algorithm.md section 5).
 /// </summary>
 public sealed class SymmetricSpectrum
 {

@@ -4,7 +4,7 @@ using ReluFast.Sampling;
 
 namespace ReluFast.Evaluation;
 
-/// <summary>How close a learned network is to the true one (ALGORITHM.md section 1: unit w_i, optimal matching).</summary>
+/// <summary>How close a learned network is to the true one (docs/algorithm.md section 1: unit w_i, optimal matching).</summary>
 /// <param name="WError">max over matched neurons of |w_i - w'_i| (Euclidean).</param>
 /// <param name="AError">max over matched neurons of |a_i - a'_i|.</param>
 /// <param name="BError">max over matched neurons of |b_i - b'_i|.</param>

@@ -5,7 +5,7 @@ using ReluFast.Model;
 namespace ReluFast.Learning;
 
 /// <summary>
-/// Resolves the flip ambiguity of ALGORITHM.md section 1: a relu(&lt;w,x&gt; + b) = a relu(&lt;-w,x&gt; - b) + a(&lt;w,x&gt; + b),
+/// Resolves the flip ambiguity of docs/algorithm.md sections 1 and 9.1: a relu(&lt;w,x&gt; + b) = a relu(&lt;-w,x&gt; - b) + a(&lt;w,x&gt; + b),
 /// so (a, w, b) and (a, -w, -b) differ by a linear function that the linear remainder can absorb. With
 /// linearly independent w_i (m &lt;= d) the first moment t1 = sum_i a_i Phi(b_i) w_i decides between them.
 /// </summary>

@@ -8,7 +8,7 @@ public sealed record LearnerOptions
     /// <summary>Number of hidden neurons m; null picks m from the T_2 spectrum against its noise floor.</summary>
     public int? Hidden { get; init; }
 
-    /// <summary>Whether to refine the moment estimate by L-BFGS on the mean squared error (ALGORITHM.md section 5).</summary>
+    /// <summary>Whether to refine the moment estimate by L-BFGS on the mean squared error (docs/algorithm.md section 10).</summary>
     public bool Refine { get; init; } = true;
 
     /// <summary>Number of random contraction vectors g (candidates C = T_3 + T_4(., ., ., g)), all accumulated in the same pass.</summary>

@@ -1,6 +1,6 @@
 namespace ReluFast.Learning;
 
-/// <summary>The steps of the full-rank learner (ALGORITHM.md section 5).</summary>
+/// <summary>The steps of the full-rank learner (docs/algorithm.md sections 5-10).</summary>
 public enum LearningStage
 {
     /// <summary>Reading the pilot prefix and the refinement/held-out samples.</summary>

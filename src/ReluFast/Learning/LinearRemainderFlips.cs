@@ -4,7 +4,7 @@ using ReluFast.Sampling;
 namespace ReluFast.Learning;
 
 /// <summary>
-/// The flip convention when m &gt; d (ALGORITHM.md sections 1 and 6): a relu(&lt;w,x&gt; + b) = a relu(&lt;-w,x&gt; - b) + a (&lt;w,x&gt; + b),
+/// The flip convention when m &gt; d (docs/algorithm.md sections 1, 9.2): a relu(&lt;w,x&gt; + b) = a relu(&lt;-w,x&gt; - b) + a (&lt;w,x&gt; + b),
 /// and t1 no longer tells (a, w, b) from (a, -w, -b). Every choice of orientations gives the same function with a
 /// different linear remainder; this picks the one whose remainder (c0, c) is smallest in norm. For a teacher without
 /// a linear part that is the teacher's own orientation (zero remainder), which is what parameter errors are measured

@@ -8,7 +8,7 @@ using ReluFast.Sampling;
 namespace ReluFast.Learning;
 
 /// <summary>
-/// The full-rank learner of ALGORITHM.md section 5 (m &lt;= d, linearly independent w_i): three streaming
+/// The full-rank learner of docs/algorithm.md sections 5-10 (m &lt;= d, linearly independent w_i): three streaming
 /// moment passes over the samples, a robust pencil decomposition, Hermite coefficients, flip resolution,
 /// the linear remainder, and L-BFGS refinement of the best candidates on a subsample.
 /// </summary>
@@ -95,7 +95,7 @@ public static class MomentLearner
             var (t0Pilot, t1Pilot) = ReadLocalSamples();
             var tPilot = Lap(clock);
 
-            // Pass 1: t0, t1 and T_2 with the linear control variate (section 3/5).
+            // Pass 1: t0, t1 and T_2 with the linear control variate (sections 3 and 5).
             var pass1 = RunPass(LearningStage.SecondMoments, () => new SecondMomentWorker<T>(ControlVariate.Linear(t0Pilot, t1Pilot), _options.BlockSize, _deviceEngine));
             double n = _n;
             var gram = new double[_d * _d];
@@ -299,7 +299,7 @@ public static class MomentLearner
                     for (int k = 0; k < m; k++) s += v[k * m + i] * v[k * m + j];
                     gramV[i * m + j] = s;
                 }
-            // r_k with the control variate's own part added back for k = 2: E[p(z) He_2(<v, z>)] = v^T B v (section 3).
+            // r_k with the control variate's own part added back for k = 2: E[p(z) He_2(<v, z>)] = v^T B v (section 8).
             var lambdas = new double[3][];
             for (int order = 2; order <= 4; order++)
             {
@@ -315,7 +315,7 @@ public static class MomentLearner
                 for (int i = 0; i < m * m; i++) power[i] = Math.Pow(gramV[i], order);
                 lambdas[order - 2] = DenseSolve.Solve(power, m, rhs);
             }
-            // b_i = -lambda_3 / lambda_2, a_i = lambda_2 / phi(b_i) (section 5, pass 3).
+            // b_i = -lambda_3 / lambda_2, a_i = lambda_2 / phi(b_i) (section 8).
             var a = new double[m];
             var bias = new double[m];
             for (int i = 0; i < m; i++)
@@ -527,7 +527,7 @@ public static class MomentLearner
     }
 
     /// <summary>
-    /// T_3 = E[y~ H_3(z)] = M_3 - (delta_ij M_1k + delta_ik M_1j + delta_jk M_1i) from the weight-0 moments (section 4, projected).
+    /// T_3 = E[y~ H_3(z)] = M_3 - (delta_ij M_1k + delta_ik M_1j + delta_jk M_1i) from the weight-0 moments (section 4.2).
     /// </summary>
     private static double[] ThirdOrderTensor<T>(ProjectedTensorAccumulator<T> acc, int weight, int m, double n) where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {

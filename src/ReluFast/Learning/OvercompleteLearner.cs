@@ -9,7 +9,7 @@ using ReluFast.Sampling;
 namespace ReluFast.Learning;
 
 /// <summary>
-/// The overcomplete learner of ALGORITHM.md section 6 (m &gt; d allowed, up to about d(d+1)/2 for w_i in general position).
+/// The overcomplete learner of docs/algorithm.md section 11 (m &gt; d allowed, up to about d(d+1)/2 for w_i in general position).
 /// <list type="number">
 /// <item>Pass 1 (as the full-rank learner): t0, t1, T_2, which give the quadratic control variate.</item>
 /// <item>Rounds r = 1, 2, ...: y~ = y - f^_(r-1)(x) - (the rest of the measured t0, t1, T_2), with f^_0 = 0 and f^_(r-1) the previous
@@ -610,7 +610,7 @@ internal sealed class OvercompleteRun<T> where T : unmanaged, IBinaryFloatingPoi
         return (best!, _local.HeldOutError(best!.Refined!));
     }
 
-    /// <summary>What the linear remainder stands for (low-error mode, ALGORITHM.md section 1).</summary>
+    /// <summary>What the linear remainder stands for (low-error mode, docs/algorithm.md sections 1 and 11.4).</summary>
     private string DescribeAbsorbed(ReluNetwork network, (double Mse, double Variance) held)
     {
         double visibleBias = Math.Sqrt(2 * Math.Log(_n));

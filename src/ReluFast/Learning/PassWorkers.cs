@@ -5,7 +5,7 @@ using ReluFast.Moments;
 namespace ReluFast.Learning;
 
 /// <summary>
-/// Pass 1 (ALGORITHM.md section 5): y~ = y - (linear control variate), then sum y~, sum y~ x,
+/// Pass 1 (docs/algorithm.md section 5): y~ = y - (linear control variate), then sum y~, sum y~ x,
 /// sum y~ x x^T, and sum y~^2 for the noise floor of T_2.
 /// </summary>
 internal sealed partial class SecondMomentWorker<T> : IMomentWorker<T, SecondMomentWorker<T>> where T : unmanaged, IBinaryFloatingPointIeee754<T>

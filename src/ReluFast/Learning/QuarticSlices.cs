@@ -5,7 +5,7 @@ using ReluFast.Moments;
 namespace ReluFast.Learning;
 
 /// <summary>
-/// Symmetric coordinates of d x d symmetric matrices (ALGORITHM.md section 6): svec(A) has D = d(d+1)/2 entries,
+/// Symmetric coordinates of d x d symmetric matrices (docs/algorithm.md section 11.1): svec(A) has D = d(d+1)/2 entries,
 /// A_ii for the diagonal and sqrt(2) A_ij (i &lt; j) off it, row by row over the upper triangle, so that
 /// &lt;svec(A), svec(B)&gt; = tr(AB) and &lt;svec(x x^T), svec(A)&gt; = x^T A x.
 /// </summary>
@@ -152,7 +152,7 @@ public static class HermiteContractions
 }
 
 /// <summary>
-/// The slices of the Hermite moments T_4 and T_5 on a family of symmetric matrices A_1..A_p (ALGORITHM.md section 6):
+/// The slices of the Hermite moments T_4 and T_5 on a family of symmetric matrices A_1..A_p (docs/algorithm.md sections 4.4 and 11):
 /// Q4[r, s] = &lt;T_4, A_r (x) A_s&gt; and Q5_l[r, s] = &lt;T_5, A_r (x) A_s (x) u_l&gt;, assembled from the weighted Gram
 /// moments of the features f = [x'A_1x, ..., x'A_px, x] (dimension p + d) with the weights y~ and y~ &lt;u_l, x&gt;
 /// (y~: the response minus a polynomial of degree &lt;= 2, so both moments stay unbiased).

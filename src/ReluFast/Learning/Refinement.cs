@@ -5,7 +5,7 @@ namespace ReluFast.Learning;
 
 /// <summary>
 /// Refinement of a network by minimising the mean squared error over (a, W, b, c0, c) on a subsample
-/// (ALGORITHM.md section 5, "Refinement") with <see cref="LbfgsMinimizer"/>. On the CPU the objective
+/// (docs/algorithm.md section 10) with <see cref="LbfgsMinimizer"/>. On the CPU the objective
 /// runs on the SIMD engine (<see cref="SimdMseObjective"/>); on a libtorch device (CUDA) it runs through
 /// libtorch autograd (<see cref="TorchMseObjective"/>).
 /// </summary>

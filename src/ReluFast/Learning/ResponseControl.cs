@@ -12,7 +12,7 @@ namespace ReluFast.Learning;
 /// y~ = y - f^(x) - [t0 - T_0(f^) + &lt;t1 - T_1(f^), x&gt; + &lt;T_2 - T_2(f^), x x^T - I&gt; / 2].
 /// Every Hermite moment of order k &gt;= 3 of y is then E[y~ H_k] + T_k(f^), the second term in closed form
 /// (T_k(f^) = sum_i a_i c_k(b_i) w_i^(x)k), and the variance of the estimate shrinks with the error of f^
-/// (ALGORITHM.md section 3, with the control variate grown from a polynomial to the model itself).
+/// (docs/algorithm.md section 3, with the control variate grown from a polynomial to the model itself).
 /// </summary>
 internal sealed class ResponseControl
 {

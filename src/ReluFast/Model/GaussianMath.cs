@@ -1,7 +1,7 @@
 namespace ReluFast.Model;
 
 /// <summary>
-/// The scalar functions of ALGORITHM.md section 2: probabilists' Hermite polynomials He_k, the
+/// The scalar functions of docs/algorithm.md section 2: probabilists' Hermite polynomials He_k, the
 /// standard normal density and distribution function, and the coefficients c_k(b) with
 /// T_k = sum_i a_i c_k(b_i) w_i^(x)k.
 /// </summary>
@@ -69,7 +69,7 @@ public static class GaussianMath
 
     /// <summary>
     /// c_k(b) with E[relu(g + b) He_k(g)] = c_k(b): c_0 = b Phi(b) + phi(b), c_1 = Phi(b),
-    /// c_k = (-1)^k He_{k-2}(b) phi(b) for k &gt;= 2 (ALGORITHM.md section 2).
+    /// c_k = (-1)^k He_{k-2}(b) phi(b) for k &gt;= 2 (docs/algorithm.md section 2).
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">k is negative.</exception>
     public static double ReluCoefficient(int k, double b)

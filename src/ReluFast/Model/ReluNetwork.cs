@@ -7,7 +7,7 @@ namespace ReluFast.Model;
 
 /// <summary>
 /// A depth-2 ReLU network with biases and an optional linear remainder,
-/// f(x) = sum_i a_i relu(&lt;w_i, x&gt; + b_i) + c0 + &lt;c, x&gt;  (ALGORITHM.md section 1).
+/// f(x) = sum_i a_i relu(&lt;w_i, x&gt; + b_i) + c0 + &lt;c, x&gt;  (docs/algorithm.md section 1).
 /// Parameters are stored in double precision; row i of <see cref="W"/> is w_i.
 /// </summary>
 public sealed class ReluNetwork
@@ -153,7 +153,7 @@ public sealed class ReluNetwork
 
     /// <summary>
     /// The same function with every w_i of unit length: (a, w, b) becomes (a|w|, w/|w|, b/|w|), since
-    /// relu(c t) = c relu(t) for c &gt; 0 (ALGORITHM.md section 1).
+    /// relu(c t) = c relu(t) for c &gt; 0 (docs/algorithm.md section 1).
     /// </summary>
     /// <exception cref="InvalidOperationException">Some w_i is zero, so it has no direction.</exception>
     public ReluNetwork Normalized()

@@ -5,7 +5,7 @@ namespace ReluFast.Moments;
 
 /// <summary>
 /// A polynomial of degree at most 2 subtracted from the response before a Hermite moment is estimated
-/// (ALGORITHM.md section 3): p(x) = c0 + &lt;c1, x&gt; + 1/2 (x^T Q x - tr Q). Subtracting any polynomial of
+/// (docs/algorithm.md section 3): p(x) = c0 + &lt;c1, x&gt; + 1/2 (x^T Q x - tr Q). Subtracting any polynomial of
 /// degree &lt; k leaves the order-k moment unbiased; the Hermite expansion's own degree &lt;= 2 part is this form.
 /// Immutable and thread-safe.
 /// </summary>

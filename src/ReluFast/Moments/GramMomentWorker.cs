@@ -3,7 +3,7 @@ using System.Numerics;
 namespace ReluFast.Moments;
 
 /// <summary>
-/// A ready-made <see cref="IMomentWorker{T, TSelf}"/> for the first pass (ALGORITHM.md section 5): subtracts a
+/// A ready-made <see cref="IMomentWorker{T, TSelf}"/> for the first pass (docs/algorithm.md section 5): subtracts a
 /// control variate from y and accumulates sum y~, sum y~ x and sum y~ x x^T.
 /// </summary>
 /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>

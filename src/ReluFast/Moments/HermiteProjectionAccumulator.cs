@@ -8,7 +8,7 @@ using ReluFast.Moments.Kernels;
 namespace ReluFast.Moments;
 
 /// <summary>
-/// Per-neuron Hermite projections (ALGORITHM.md section 5, pass 3): sum_j r_j He_k(s_ji) for k = 0..maxOrder and
+/// Per-neuron Hermite projections (docs/algorithm.md sections 4.5 and 8): sum_j r_j He_k(s_ji) for k = 0..maxOrder and
 /// i = 0..m-1, where s_j = W^T x_j and r is the response passed in (usually the centred y~). Costs N d m for
 /// the projection plus N m maxOrder for the Hermite recurrence.
 /// </summary>
@@ -95,7 +95,7 @@ public sealed class HermiteProjectionAccumulator<T> where T : unmanaged, IBinary
         Count += n;
     }
 
-    // g_k = r He_k(s) obeys the same recurrence as He_k (ALGORITHM.md section 2): g_{k+1} = s g_k - k g_{k-1}.
+    // g_k = r He_k(s) obeys the same recurrence as He_k (docs/algorithm.md section 4.5): g_{k+1} = s g_k - k g_{k-1}.
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void AccumulateHermite(ReadOnlySpan<double> s, ReadOnlySpan<T> r, int m)
     {

@@ -4,7 +4,7 @@ using ReluFast.Moments.Kernels;
 namespace ReluFast.Moments;
 
 /// <summary>
-/// Streaming weighted moments of projected samples z in R^m (ALGORITHM.md section 5, pass 2): for each of L
+/// Streaming weighted moments of projected samples z in R^m (docs/algorithm.md sections 4 and 6): for each of L
 /// per-sample weight vectors c_l, sum c, sum c z (m), sum c z z^T (m x m) and the symmetric 3-tensor
 /// sum c z (x) z (x) z. Only the unique entries i &lt;= j &lt;= k are accumulated (about m^3/6 per sample);
 /// copies expose the full tensor.

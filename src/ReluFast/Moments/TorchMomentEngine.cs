@@ -152,7 +152,7 @@ public sealed class TorchMomentEngine
     {
         Tensor s = x.matmul(w);
         Tensor rc = r.unsqueeze(1);
-        Tensor previous = rc.expand(s.shape), current = rc * s;            // g_k = r He_k(s), ALGORITHM.md section 2
+        Tensor previous = rc.expand(s.shape), current = rc * s;            // g_k = r He_k(s), docs/algorithm.md section 4.5
         var rows = new List<Tensor> { previous.sum(dim: 0) };
         if (maxOrder >= 1) rows.Add(current.sum(dim: 0));
         for (int k = 1; k < maxOrder; k++)

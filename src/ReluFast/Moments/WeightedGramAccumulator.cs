@@ -4,7 +4,7 @@ using ReluFast.Moments.Kernels;
 namespace ReluFast.Moments;
 
 /// <summary>
-/// Streaming weighted Gram matrices (ALGORITHM.md section 4): for each of L per-sample weight vectors c_l it
+/// Streaming weighted Gram matrices (docs/algorithm.md section 4): for each of L per-sample weight vectors c_l it
 /// accumulates sum_j c_lj, sum_j c_lj x_j and sum_j c_lj x_j x_j^T over all samples seen, in one pass that
 /// loads each block of x once for all L weights. Only the upper triangle is computed; copies expose the full
 /// symmetric matrix.

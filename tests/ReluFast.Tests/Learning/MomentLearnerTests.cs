@@ -7,7 +7,7 @@ using static ReluFast.Tests.Learning.LearnerTestCases;
 namespace ReluFast.Tests.Learning;
 
 /// <summary>
-/// End-to-end recovery of teachers by the full-rank learner (ALGORITHM.md section 5). Noiseless teachers are
+/// End-to-end recovery of teachers by the full-rank learner (docs/algorithm.md sections 5-10). Noiseless teachers are
 /// realisable, so refinement reaches round-off: the bound 1e-4 of the learner issue is far above what a
 /// correct learner gives (about 1e-10) and far below what a wrong one gives (the moment error, about 1e-2).
 /// </summary>

@@ -4,7 +4,7 @@ using static ReluFast.Tests.Moments.MomentTestData;
 namespace ReluFast.Tests.Moments;
 
 /// <summary>
-/// Monte Carlo checks of the engine against the closed forms of ALGORITHM.md section 2 on a known network:
+/// Monte Carlo checks of the engine against the closed forms of docs/algorithm.md section 2 on a known network:
 /// T_k = sum_i a_i c_k(b_i) w_i^(x)k. Every estimate must be within 4 standard errors (estimated from the same
 /// samples) of the exact value; the seed is fixed.
 /// </summary>
@@ -154,7 +154,7 @@ public class ClosedFormMomentTests
         for (int k = 1; k + 1 < he.Length; k++) he[k + 1] = t * he[k] - k * he[k - 1];
     }
 
-    /// <summary>c_k(b) of ALGORITHM.md section 2.</summary>
+    /// <summary>c_k(b) of docs/algorithm.md section 2.</summary>
     internal static double C(int k, double b)
     {
         double phi = Math.Exp(-0.5 * b * b) / Math.Sqrt(2 * Math.PI);

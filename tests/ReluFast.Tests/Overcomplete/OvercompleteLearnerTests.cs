@@ -6,7 +6,7 @@ using ReluFast.Sampling;
 
 namespace ReluFast.Tests.Overcomplete;
 
-/// <summary>End-to-end runs of the overcomplete learner (ALGORITHM.md section 6) and its low-error mode (section 1).</summary>
+/// <summary>End-to-end runs of the overcomplete learner (docs/algorithm.md section 11) and its low-error mode (sections 1 and 11.4).</summary>
 public class OvercompleteLearnerTests
 {
     [Fact]

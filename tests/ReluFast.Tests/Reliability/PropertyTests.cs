@@ -50,7 +50,7 @@ internal static class Generators
     }
 }
 
-/// <summary>Properties of the Gaussian algebra: Hermite polynomials and the ReLU coefficients c_k (ALGORITHM.md section 2).</summary>
+/// <summary>Properties of the Gaussian algebra: Hermite polynomials and the ReLU coefficients c_k (docs/algorithm.md section 2).</summary>
 public class AlgebraPropertyTests
 {
     private static double Factorial(int k) => k <= 1 ? 1 : k * Factorial(k - 1);
@@ -307,7 +307,7 @@ public class AccumulatorPropertyTests
     }
 }
 
-/// <summary>Invariances of the evaluation (ALGORITHM.md section 1) and exact round trips of the file formats.</summary>
+/// <summary>Invariances of the evaluation (docs/algorithm.md section 1) and exact round trips of the file formats.</summary>
 public class ModelPropertyTests
 {
     private static readonly Gen<int> Seed = Gen.Int[0, int.MaxValue];

@@ -5,7 +5,7 @@ using System.Runtime.Intrinsics;
 namespace ReluFast.Moments.Kernels;
 
 /// <summary>
-/// The hot path of every moment pass (ALGORITHM.md section 4): C += A^T B over a tile of samples, where
+/// The hot path of every moment pass (docs/algorithm.md section 4): C += A^T B over a tile of samples, where
 /// row k of A and of B belong to sample k, restricted in each column panel to the rows of C that are needed.
 /// Weighted Gram: A = c o X, B = X, rows up to the panel's last column (the upper triangle plus the part of
 /// the diagonal panel below it). Projected 3-tensor: A = the pair features c z_i z_j (j-major), B = Z.
