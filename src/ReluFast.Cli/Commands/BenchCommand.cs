@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
-using ReluFast.Moments;
+using ReluFast.Cli.Bench;
 
 namespace ReluFast.Cli.Commands;
 

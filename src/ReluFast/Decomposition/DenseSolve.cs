@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace ReluFast.Decomposition;
 
 /// <summary>Small dense solves through libtorch (least squares, so a singular system gives the minimum-norm answer instead of failing).</summary>
-public static class DenseSolve
+internal static class DenseSolve
 {
     /// <summary>Solves A x = b for an n x n row-major A in the least-squares sense.</summary>
     /// <exception cref="ArgumentException">Shapes disagree.</exception>

@@ -9,7 +9,7 @@ namespace ReluFast.Decomposition;
 /// <param name="PencilResidual">Relative Frobenius residual of the slices after the pencil step alone.</param>
 /// <param name="PolishedResidual">Relative Frobenius residual of the slices after the alternating-least-squares polish.</param>
 /// <param name="PolishIterations">Iterations of the polish.</param>
-public sealed record PencilResult(double[] Factors, double RelativeGap, double PencilResidual, double PolishedResidual, int PolishIterations);
+internal sealed record PencilResult(double[] Factors, double RelativeGap, double PencilResidual, double PolishedResidual, int PolishIterations);
 
 /// <summary>
 /// Recovers W~ from B = W~ diag(beta) W~^T and a symmetric 3-tensor C = sum_i mu_i w~_i^(x)3
@@ -17,7 +17,7 @@ public sealed record PencilResult(double[] Factors, double RelativeGap, double P
 /// several random u (largest relative minimum eigenvalue gap), then an alternating-least-squares
 /// polish over all slices {B, C(., ., e_1), ..., C(., ., e_m)} = W~ diag(.) W~^T.
 /// </summary>
-public static class PencilDecomposition
+internal static class PencilDecomposition
 {
     /// <summary>Decomposes the pencil; <paramref name="tensor"/> is m^3 values with index (i*m + j)*m + k.</summary>
     /// <param name="quadratic">B, m x m row-major, symmetric and invertible.</param>

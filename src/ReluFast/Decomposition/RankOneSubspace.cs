@@ -7,7 +7,7 @@ namespace ReluFast.Decomposition;
 /// <param name="Direction">The unit vector w (d entries).</param>
 /// <param name="Fit">||Pi svec(w w^T)||^2 in [0, 1]: 1 when w w^T lies in the subspace.</param>
 /// <param name="Support">How many starts converged to it.</param>
-public sealed record RankOnePoint(double[] Direction, double Fit, int Support);
+internal sealed record RankOnePoint(double[] Direction, double Fit, int Support);
 
 /// <summary>
 /// Finds the unit w with w w^T in (or nearest to) a subspace of the symmetric matrices (docs/algorithm.md section 11.3): when
@@ -16,7 +16,7 @@ public sealed record RankOnePoint(double[] Direction, double Fit, int Support);
 /// conditioning. Alternating projections (X = smat(Pi svec(w w^T)), w = top eigenvector of X) from the given seeds and
 /// from random starts; converged points are merged when |&lt;w, w'&gt;| is near 1.
 /// </summary>
-public static class RankOneSubspace
+internal static class RankOneSubspace
 {
     /// <summary>Searches the subspace spanned by the orthonormal columns of <paramref name="basis"/> (D x m row-major, D = d(d+1)/2).</summary>
     /// <param name="basis">Orthonormal basis P of the subspace.</param>

@@ -10,7 +10,7 @@ namespace ReluFast.Decomposition;
 /// <param name="PencilResidual">Relative Frobenius residual of the slices after the pencil step alone.</param>
 /// <param name="PolishedResidual">Relative Frobenius residual after the alternating-least-squares polish.</param>
 /// <param name="PolishIterations">Iterations of the polish.</param>
-public sealed record SlicePencilResult(double[] Factors, double[] Diagonals, double ChordalGap, double PencilResidual, double PolishedResidual, int PolishIterations);
+internal sealed record SlicePencilResult(double[] Factors, double[] Diagonals, double ChordalGap, double PencilResidual, double PolishedResidual, int PolishIterations);
 
 /// <summary>
 /// Simultaneous diagonalisation of a stack of symmetric slices S_1..S_s = V diag(d_s) V^T with V of k columns in
@@ -19,7 +19,7 @@ public sealed record SlicePencilResult(double[] Factors, double[] Diagonals, dou
 /// random combinations X = sum_s alpha_s S_s (Jennrich), keep the pencil whose eigenvalues are best separated
 /// (chordal metric), then polish V by alternating least squares over all slices.
 /// </summary>
-public static class SlicePencil
+internal static class SlicePencil
 {
     /// <summary>Decomposes the stack.</summary>
     /// <param name="slices">s symmetric n x n row-major matrices.</param>

@@ -6,7 +6,7 @@ namespace ReluFast.Decomposition;
 /// The eigen-decomposition of a symmetric matrix with eigenpairs ordered by decreasing |eigenvalue|,
 /// as the learner needs it for T_2 (docs/algorithm.md section 5).
 /// </summary>
-public sealed class SymmetricSpectrum
+internal sealed class SymmetricSpectrum
 {
     private readonly double[] _vectors;
 

@@ -1,7 +1,7 @@
 namespace ReluFast.Evaluation;
 
 /// <summary>Optimal assignment (minimum total cost) by the Hungarian algorithm with potentials, O(r^2 c).</summary>
-public static class HungarianMatching
+internal static class HungarianMatching
 {
     /// <summary>
     /// For a rows x columns cost matrix (row-major, rows &lt;= columns) returns, for each row, the column

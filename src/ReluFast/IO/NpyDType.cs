@@ -11,7 +11,7 @@ public enum NpyDType
 }
 
 /// <summary>Helpers for <see cref="NpyDType"/>.</summary>
-public static class NpyDTypeExtensions
+internal static class NpyDTypeExtensions
 {
     /// <summary>Bytes per element: 4 or 8.</summary>
     public static int ItemSize(this NpyDType dtype) => dtype switch

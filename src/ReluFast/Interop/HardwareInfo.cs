@@ -5,7 +5,7 @@ using System.Runtime.Intrinsics.X86;
 namespace ReluFast.Interop;
 
 /// <summary>What the SIMD hot path can use on this machine, and the peak it can reach.</summary>
-public static class HardwareInfo
+internal static class HardwareInfo
 {
     /// <summary>Width in bits of the widest hardware-accelerated vector the engine uses (512, 256, 128, or 64 for scalar).</summary>
     public static int SimdWidthBits =>

@@ -7,7 +7,7 @@ namespace ReluFast.Interop;
 /// Loads libtorch through TorchSharp once, and turns a failure to load into an error that says what
 /// is missing instead of TorchSharp's type-initializer exception.
 /// </summary>
-public static class TorchRuntime
+internal static class TorchRuntime
 {
     private static readonly Lazy<string> s_version = new(LoadCore, LazyThreadSafetyMode.ExecutionAndPublication);
 

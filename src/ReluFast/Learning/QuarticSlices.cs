@@ -9,7 +9,7 @@ namespace ReluFast.Learning;
 /// A_ii for the diagonal and sqrt(2) A_ij (i &lt; j) off it, row by row over the upper triangle, so that
 /// &lt;svec(A), svec(B)&gt; = tr(AB) and &lt;svec(x x^T), svec(A)&gt; = x^T A x.
 /// </summary>
-public static class SymmetricCoordinates
+internal static class SymmetricCoordinates
 {
     private static readonly double Sqrt2 = Math.Sqrt(2);
 
@@ -79,7 +79,7 @@ public static class SymmetricCoordinates
 /// </code>
 /// With A = B = w w^T and u = w (unit w) they are He_4(&lt;w,x&gt;) and He_5(&lt;w,x&gt;).
 /// </summary>
-public static class HermiteContractions
+internal static class HermiteContractions
 {
     /// <summary>&lt;H_4(x), A (x) B&gt; at one point (A, B d x d row-major, symmetric).</summary>
     public static double Fourth(ReadOnlySpan<double> x, ReadOnlySpan<double> a, ReadOnlySpan<double> b)
@@ -159,7 +159,7 @@ public static class HermiteContractions
 /// With A_r = smat(e_r) (the symmetric coordinates) Q4 is the flattened T_4 = sum_i a_i c_4(b_i) v_i v_i^T,
 /// v_i = svec(w_i w_i^T); with A_r = smat(P e_r) it is P^T T_4 P.
 /// </summary>
-public sealed class QuarticSlices
+internal sealed class QuarticSlices
 {
     private QuarticSlices(int p, double[] fourth, double[][] fifth)
     {

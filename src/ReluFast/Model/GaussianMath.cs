@@ -5,7 +5,7 @@ namespace ReluFast.Model;
 /// standard normal density and distribution function, and the coefficients c_k(b) with
 /// T_k = sum_i a_i c_k(b_i) w_i^(x)k.
 /// </summary>
-public static class GaussianMath
+internal static class GaussianMath
 {
     private const double InvSqrt2Pi = 0.39894228040143267794;
     private const double InvSqrtPi = 0.56418958354775628695;

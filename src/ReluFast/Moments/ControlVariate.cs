@@ -9,7 +9,7 @@ namespace ReluFast.Moments;
 /// degree &lt; k leaves the order-k moment unbiased; the Hermite expansion's own degree &lt;= 2 part is this form.
 /// Immutable and thread-safe.
 /// </summary>
-public sealed class ControlVariate
+internal sealed class ControlVariate
 {
     private readonly double[] _c1;   // d (zeros below degree 1)
     private readonly double[] _q;    // d x d (empty below degree 2)

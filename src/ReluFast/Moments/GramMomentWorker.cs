@@ -7,7 +7,7 @@ namespace ReluFast.Moments;
 /// control variate from y and accumulates sum y~, sum y~ x and sum y~ x x^T.
 /// </summary>
 /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
-public sealed class GramMomentWorker<T> : IMomentWorker<T, GramMomentWorker<T>> where T : unmanaged, IBinaryFloatingPointIeee754<T>
+internal sealed class GramMomentWorker<T> : IMomentWorker<T, GramMomentWorker<T>> where T : unmanaged, IBinaryFloatingPointIeee754<T>
 {
     private T[] _centred = [];
 

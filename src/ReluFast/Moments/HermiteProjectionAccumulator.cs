@@ -14,7 +14,7 @@ namespace ReluFast.Moments;
 /// </summary>
 /// <remarks>Sums are in double (the projection s is computed in T). Accumulate does not allocate; instances are not thread-safe.</remarks>
 /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
-public sealed class HermiteProjectionAccumulator<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
+internal sealed class HermiteProjectionAccumulator<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
 {
     /// <summary>Largest supported Hermite order.</summary>
     public const int MaxSupportedOrder = 5;

@@ -9,7 +9,7 @@ namespace ReluFast.Moments;
 /// into block buffers first. Arrays and memory-mapped files can offer this; generated samples cannot.
 /// </summary>
 /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
-public interface IInMemorySampleSource<T> : ISampleSource<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
+internal interface IInMemorySampleSource<T> : ISampleSource<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
 {
     /// <summary>x of samples [start, start + count): count x d row-major, read-only, valid while the source lives.</summary>
     ReadOnlySpan<T> GetInputs(long start, int count);

@@ -8,7 +8,7 @@ namespace ReluFast.Moments;
 /// </summary>
 /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
 /// <typeparam name="TSelf">The worker type itself.</typeparam>
-public interface IMomentWorker<T, TSelf>
+internal interface IMomentWorker<T, TSelf>
     where T : unmanaged, IBinaryFloatingPointIeee754<T>
     where TSelf : IMomentWorker<T, TSelf>
 {

@@ -18,7 +18,7 @@ namespace ReluFast.Moments;
 /// instances are not thread-safe.
 /// </remarks>
 /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
-public sealed class ProjectedTensorAccumulator<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
+internal sealed class ProjectedTensorAccumulator<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
 {
     private readonly int _stride;      // padded row stride of z copies
     private readonly int _pairCount;   // m (m + 1) / 2

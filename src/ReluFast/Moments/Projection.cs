@@ -8,7 +8,7 @@ using ReluFast.Moments.Kernels;
 namespace ReluFast.Moments;
 
 /// <summary>Projection of a block of samples onto a few directions: z = U^T x for every sample.</summary>
-public static class Projection
+internal static class Projection
 {
     /// <summary>
     /// z_j = U^T x_j for every sample of the block: <paramref name="x"/> is n x d row-major,

@@ -18,7 +18,7 @@ namespace ReluFast.Moments;
 /// that is an <see cref="IInMemorySampleSource{T}"/> is not copied: the workers get spans of its memory, a
 /// whole block at a time (the accumulators prefetch the next tile themselves).
 /// </remarks>
-public static class SamplePass
+internal static class SamplePass
 {
     private static readonly long s_reportInterval = Stopwatch.Frequency / 10;
 

@@ -13,7 +13,7 @@ namespace ReluFast.Moments;
 /// baseline the SIMD engine is measured against, and the route to a GPU.
 /// </summary>
 /// <remarks>Computes in the samples' precision (float or double) on the device; sums come back as double. Allocates (tensors) on every call.</remarks>
-public sealed class TorchMomentEngine
+internal sealed class TorchMomentEngine
 {
     private const int TensorChunk = 8192; // samples per einsum chunk: bounds the n x m x m intermediate
 

@@ -17,7 +17,7 @@ namespace ReluFast.Sampling;
 /// the hash with <see cref="Vector512{T}"/>/<see cref="Vector256{T}"/> of ulong, the transcendental part
 /// with <see cref="TensorPrimitives"/>.
 /// </remarks>
-public readonly struct CounterGaussian
+internal readonly struct CounterGaussian
 {
     private const ulong Golden = 0x9E3779B97F4A7C15UL;
     private readonly ulong _origin;

@@ -1,3 +1,4 @@
+using ReluFast.Cli.Bench;
 using ReluFast.Moments;
 using static ReluFast.Tests.Moments.MomentTestData;
 using static TorchSharp.torch;

@@ -24,7 +24,7 @@ public interface IMomentReducer
 }
 
 /// <summary>The group of one process: <see cref="IMomentReducer.AllreduceSum"/> leaves the values unchanged. Needs no MPI.</summary>
-public sealed class SingleProcessReducer : IMomentReducer
+internal sealed class SingleProcessReducer : IMomentReducer
 {
     /// <summary>The single instance.</summary>
     public static SingleProcessReducer Instance { get; } = new();

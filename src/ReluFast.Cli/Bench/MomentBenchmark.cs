@@ -3,16 +3,17 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using ReluFast.Interop;
+using ReluFast.Moments;
 using ReluFast.Sampling;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace ReluFast.Moments;
+namespace ReluFast.Cli.Bench;
 
 /// <summary>
 /// Measures the SIMD moment engine against libtorch on the same data (the numbers of <c>relufast bench</c>).
 /// </summary>
-public static class MomentBenchmark
+internal static class MomentBenchmark
 {
     /// <summary>
     /// The flops a kernel needs per pass, counting only unique work (an FMA is 2 flops), used for both engines:

@@ -1,4 +1,4 @@
-namespace ReluFast.Moments;
+namespace ReluFast.Cli.Bench;
 
 /// <summary>The machine's peak estimate and every kernel measured.</summary>
 /// <param name="PeakGflops">float64 peak: cores x float64 lanes x <paramref name="FmaPipes"/> x 2 flops x clock (float32: twice that).</param>
@@ -10,5 +10,5 @@ namespace ReluFast.Moments;
 /// <param name="Threads">SamplePass threads of the SIMD engine.</param>
 /// <param name="TorchThreads">libtorch's default intra-op threads (each baseline is the better of these and one thread).</param>
 /// <param name="Kernels">The measurements.</param>
-public sealed record MomentBenchmarkReport(double PeakGflops, double ClockGhz, int Cores, int Float64Lanes, int FmaPipes, double MeasuredFmaGflops,
+internal sealed record MomentBenchmarkReport(double PeakGflops, double ClockGhz, int Cores, int Float64Lanes, int FmaPipes, double MeasuredFmaGflops,
     int Threads, int TorchThreads, IReadOnlyList<KernelBenchmark> Kernels);

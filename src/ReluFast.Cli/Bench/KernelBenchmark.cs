@@ -1,4 +1,4 @@
-namespace ReluFast.Moments;
+namespace ReluFast.Cli.Bench;
 
 /// <summary>One kernel measured on one data set by both engines.</summary>
 /// <param name="Name">weighted-gram, projected-3tensor or hermite-projection.</param>
@@ -17,7 +17,7 @@ namespace ReluFast.Moments;
 /// The SIMD pass reads the arrays in place (an <see cref="IInMemorySampleSource{T}"/>), as libtorch reads its tensors;
 /// <see cref="GflopsCopied"/> is the same pass through the plain <see cref="ReluFast.Sampling.ISampleSource{T}.Read"/>, which copies every block.
 /// </remarks>
-public sealed record KernelBenchmark(string Name, string Dtype, int D, int M, long Samples, double Gflops, double TorchGflops,
+internal sealed record KernelBenchmark(string Name, string Dtype, int D, int M, long Samples, double Gflops, double TorchGflops,
     double Speedup, long AllocatedBytes, double Seconds, double TorchSeconds, double? RelativeError)
 {
     /// <summary>GFLOP/s of the SIMD pass when every block is copied out of the source (weighted Gram only, else null).</summary>
