@@ -30,7 +30,8 @@ internal static class HandleTable
         HandleKind actual = (HandleKind)(handle & ((1 << TagBits) - 1));
         if (s_objects.ContainsKey(handle))
             throw new NativeException(Status.InvalidHandle, $"{parameter} is a {Describe(actual)} handle, not a {Describe(kind)} handle.");
-        throw new NativeException(Status.InvalidHandle, $"{parameter} (0x{handle:x}) is not a live {Describe(kind)} handle: it was destroyed already or never created by ReluFast.");
+        throw new NativeException(Status.InvalidHandle,
+            $"{parameter} (0x{handle:x}) is not a live {Describe(kind)} handle: it was destroyed already or never created by ReluFast.");
     }
 
     public static bool Remove(nint handle) => s_objects.TryRemove(handle, out _);

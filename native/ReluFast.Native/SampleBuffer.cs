@@ -48,9 +48,12 @@ internal sealed class SampleBuffer<T> : ISampleSource<T> where T : unmanaged, IB
         long n = y.Length;
         // Check the whole block first so that a bad block leaves the buffer unchanged.
         for (int i = 0; i < y.Length; i++)
-            if (!TIn.IsFinite(y[i])) throw new NativeException(Status.Data, $"y[{i}] of the block is {y[i]}: samples must be finite (the block was not added).");
+            if (!TIn.IsFinite(y[i]))
+                throw new NativeException(Status.Data, $"y[{i}] of the block is {y[i]}: samples must be finite (the block was not added).");
         for (int i = 0; i < x.Length; i++)
-            if (!TIn.IsFinite(x[i])) throw new NativeException(Status.Data, $"x[{i / d}][{i % d}] of the block is {x[i]}: samples must be finite (the block was not added).");
+            if (!TIn.IsFinite(x[i]))
+                throw new NativeException(Status.Data,
+                    $"x[{i / d}][{i % d}] of the block is {x[i]}: samples must be finite (the block was not added).");
         long done = 0;
         while (done < n)
         {
@@ -96,7 +99,8 @@ internal sealed class SampleBuffer<T> : ISampleSource<T> where T : unmanaged, IB
     public void Read(long start, Span<T> x, Span<T> y)
     {
         int n = y.Length, d = Dimension;
-        if (start < 0 || start > Count - n) throw new ArgumentOutOfRangeException(nameof(start), $"Samples [{start}, {start + n}) are outside [0, {Count}).");
+        if (start < 0 || start > Count - n)
+            throw new ArgumentOutOfRangeException(nameof(start), $"Samples [{start}, {start + n}) are outside [0, {Count}).");
         if (x.Length != (long)n * d) throw new ArgumentOutOfRangeException(nameof(x), $"x must hold {n} x {d} values, got {x.Length}.");
         int done = 0;
         while (done < n)

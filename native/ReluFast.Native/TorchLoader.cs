@@ -36,12 +36,14 @@ internal static unsafe partial class TorchLoader
     {
         string? directory = OwnDirectory();
         if (directory is null)
-            return $"libtorch could not be loaded ({original.Message}), and the directory of librelufast.so could not be determined to look for the cause.";
+            return $"libtorch could not be loaded ({original.Message}), and the directory of librelufast.so could not be " +
+                $"determined to look for the cause.";
         foreach (string name in s_nativeSet)
         {
             string path = Path.Combine(directory, name);
             if (!File.Exists(path))
-                return $"libtorch could not be loaded: {name} is missing from {directory}. librelufast.so needs libLibTorchSharp.so, libtorch.so, libtorch_cpu.so, libc10.so and libgomp-*.so.1 in its own directory (native/build.sh publishes them there).";
+                return $"libtorch could not be loaded: {name} is missing from {directory}. librelufast.so needs libLibTorchSharp.so, libtorch.so, " +
+                    $"libtorch_cpu.so, libc10.so and libgomp-*.so.1 in its own directory (native/build.sh publishes them there).";
             try
             {
                 NativeLibrary.Load(path);
@@ -49,14 +51,16 @@ internal static unsafe partial class TorchLoader
             catch (Exception e)
             {
                 string hint = e.Message.Contains("GLIBCXX", StringComparison.Ordinal)
-                    ? " The system libstdc++ lacks a GLIBCXX version that libLibTorchSharp.so asks for: publish through MSBuild (native/build.sh) so that ReluFast's build step marks it weak in the published copy."
+                    ? " The system libstdc++ lacks a GLIBCXX version that libLibTorchSharp.so asks for: publish through MSBuild (native/build.sh) " +
+                        "so that ReluFast's build step marks it weak in the published copy."
                     : string.Empty;
                 return $"libtorch could not be loaded: the dynamic loader rejected {path}: {e.Message}{hint}";
             }
         }
         Exception root = original;
         while (root.InnerException is not null) root = root.InnerException;
-        return $"libtorch could not be loaded through TorchSharp although every library of the native set in {directory} loads: {root.GetType().Name}: {root.Message}";
+        return $"libtorch could not be loaded through TorchSharp although every library of the native set in {directory} loads: " +
+            $"{root.GetType().Name}: {root.Message}";
     }
 
     /// <summary>The directory of librelufast.so, from the dynamic loader's record of one of its exports.</summary>

@@ -5,7 +5,8 @@ using static TorchSharp.torch;
 
 namespace ReluFast.Benchmarks.Moments;
 
-/// <summary>Projected symmetric 3-tensor sum c z (x) z (x) z (with the lower moments) of 8192 samples: SIMD (unique entries) vs libtorch einsum (full m^3) vs a scalar loop (unique entries).</summary>
+/// <summary>Projected symmetric 3-tensor sum c z (x) z (x) z (with the lower moments) of 8192 samples: SIMD (unique entries) vs libtorch einsum (full
+/// m^3) vs a scalar loop (unique entries).</summary>
 [Config(typeof(MomentBenchmarkConfig))]
 [GenericTypeArguments(typeof(double))]
 [GenericTypeArguments(typeof(float))]

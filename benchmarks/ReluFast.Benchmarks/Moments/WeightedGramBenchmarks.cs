@@ -5,7 +5,8 @@ using static TorchSharp.torch;
 
 namespace ReluFast.Benchmarks.Moments;
 
-/// <summary>Weighted Gram matrix sum c x x^T (with sum c and sum c x) of 8192 samples: SIMD vs libtorch vs a scalar loop, one thread for SIMD and scalar.</summary>
+/// <summary>Weighted Gram matrix sum c x x^T (with sum c and sum c x) of 8192 samples: SIMD vs libtorch vs a scalar loop, one thread for SIMD and
+/// scalar.</summary>
 [Config(typeof(MomentBenchmarkConfig))]
 [GenericTypeArguments(typeof(double))]
 [GenericTypeArguments(typeof(float))]
@@ -47,7 +48,8 @@ public class WeightedGramBenchmarks<T> where T : unmanaged, IBinaryFloatingPoint
     {
         using var scope = NewDisposeScope();
         var (s, f, g) = TorchMomentEngine.GramTensors(_xt, _ct);
-        return g.sum().to(ScalarType.Float64).item<double>() + f.sum().to(ScalarType.Float64).item<double>() + s.sum().to(ScalarType.Float64).item<double>();
+        return g.sum().to(ScalarType.Float64).item<double>() + f.sum().to(ScalarType.Float64).item<double>() +
+            s.sum().to(ScalarType.Float64).item<double>();
     }
 
     [Benchmark]

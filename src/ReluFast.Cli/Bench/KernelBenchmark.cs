@@ -12,7 +12,8 @@ namespace ReluFast.Cli.Bench;
 /// <param name="AllocatedBytes">Bytes allocated by the worker's Accumulate in the steady state (per thread).</param>
 /// <param name="Seconds">Best time of the SIMD pass.</param>
 /// <param name="TorchSeconds">Best time of the libtorch computation (data already in tensors).</param>
-/// <param name="RelativeError">float32 only: max |sum - reference| / max |reference| over all sums, against the float64 engine on the same values.</param>
+/// <param name="RelativeError">float32 only: max |sum - reference| / max |reference| over all sums, against the float64 engine on the same
+/// values.</param>
 /// <remarks>
 /// The SIMD pass reads the arrays in place (an <see cref="IInMemorySampleSource{T}"/>), as libtorch reads its tensors;
 /// <see cref="GflopsCopied"/> is the same pass through the plain <see cref="ReluFast.Sampling.ISampleSource{T}.Read"/>, which copies every block.

@@ -39,14 +39,17 @@ internal static class MomentBenchmark
         int lanes = Math.Max(1, HardwareInfo.SimdWidthBits / 64);
         int pipes = FmaPipes(fma, cores, lanes, clock);
         double peak = cores * lanes * pipes * 2 * clock;
-        log($"peak estimate {peak:F1} GFLOP/s = {cores} cores x {lanes} float64 lanes x {pipes} full-width FMA/cycle x 2 flops x {clock:F2} GHz (measured FMA throughput {fma:F1} GFLOP/s)");
+        log($"peak estimate {peak:F1} GFLOP/s = {cores} cores x {lanes} float64 lanes x {pipes} full-width FMA/cycle x 2 flops x {clock:F2} GHz " +
+            $"(measured FMA throughput {fma:F1} GFLOP/s)");
         int repeats = quick ? 2 : 3;
         long gramN = quick ? 100_000 : 1_000_000;
         var kernels = new List<KernelBenchmark>();
         void Add(KernelBenchmark k)
         {
             kernels.Add(k);
-            log($"{k.Name,-19} {k.Dtype} d={k.D,-3} m={k.M,-3} N={k.Samples,-8} SIMD {k.Gflops,7:F1} GFLOP/s ({100 * k.Gflops / (k.Dtype == "float32" ? 2 * peak : peak),3:F0}% of peak)  libtorch {k.TorchGflops,7:F1} GFLOP/s  x{k.Speedup:F2}  alloc {k.AllocatedBytes} B"
+            log($"{k.Name,-19} {k.Dtype} d={k.D,-3} m={k.M,-3} N={k.Samples,-8} SIMD {k.Gflops,7:F1} GFLOP/s " +
+                $"({100 * k.Gflops / (k.Dtype == "float32" ? 2 * peak : peak),3:F0}% of peak)  libtorch {k.TorchGflops,7:F1} GFLOP/s  " +
+                $"x{k.Speedup:F2}  alloc {k.AllocatedBytes} B"
                 + (k.RelativeError is double e ? $"  rel.err {e:E2}" : string.Empty)
                 + (k.GflopsCopied is double gc ? $"  (copied blocks: {gc:F1} GFLOP/s)" : string.Empty));
         }
@@ -141,10 +144,15 @@ internal static class MomentBenchmark
         double torchBest = TimeTorch(repeats, () =>
         {
             Tensor zt = Tensor2(z, n, m), c = Tensor2(y, 1, n);
-            return () => { var (s, f, second, third) = TorchMomentEngine.TensorMoments(zt, c); _ = Total(third) + Total(second) + Total(f) + Total(s); };
+            return () =>
+            {
+                var (s, f, second, third) = TorchMomentEngine.TensorMoments(zt, c);
+                _ = Total(third) + Total(second) + Total(f) + Total(s);
+            };
         }, () => TensorInPlace(Tensor2(z, n, m), Tensor2(y, n)));
         double[] state = result!.State();
-        return (Make("projected-3tensor", DtypeOf<T>(), 0, m, n, best, torchBest, allocated, reference is null ? null : RelativeError(state, reference)), state);
+        return (Make("projected-3tensor", DtypeOf<T>(), 0, m, n, best, torchBest, allocated,
+            reference is null ? null : RelativeError(state, reference)), state);
     }
 
     private static void HermitePair(int d, int m, long n, int repeats, int threads, Action<KernelBenchmark> add)
@@ -167,7 +175,8 @@ internal static class MomentBenchmark
         add(Make("hermite-projection", "float64", d, m, n, best, torchBest, allocated, null));
     }
 
-    private static KernelBenchmark Make(string name, string dtype, int d, int m, long n, double seconds, double torchSeconds, long allocated, double? error)
+    private static KernelBenchmark Make(string name, string dtype, int d, int m, long n, double seconds, double torchSeconds, long allocated,
+        double? error)
     {
         double flops = UsefulFlops(name, n, d, m);
         double g = flops / seconds / 1e9, gt = flops / torchSeconds / 1e9;
@@ -237,7 +246,8 @@ internal static class MomentBenchmark
     {
         const long chunk = 16384;
         long n = x.shape[0], m = w.shape[1], size = Math.Min(chunk, n);
-        Tensor s = empty([size, m], dtype: x.dtype), g0 = empty([size, m], dtype: x.dtype), g1 = empty([size, m], dtype: x.dtype), g2 = empty([size, m], dtype: x.dtype);
+        Tensor s = empty([size, m], dtype: x.dtype), g0 = empty([size, m], dtype: x.dtype), g1 = empty([size, m], dtype: x.dtype),
+            g2 = empty([size, m], dtype: x.dtype);
         Tensor sums = zeros([6, m], dtype: x.dtype);
         return () =>
         {
@@ -246,7 +256,8 @@ internal static class MomentBenchmark
             {
                 using var scope = NewDisposeScope();
                 long k1 = Math.Min(n, k0 + chunk), len = k1 - k0;
-                Tensor sc = s[TensorIndex.Slice(0, len)], previous = g0[TensorIndex.Slice(0, len)], current = g1[TensorIndex.Slice(0, len)], next = g2[TensorIndex.Slice(0, len)];
+                Tensor sc = s[TensorIndex.Slice(0, len)], previous = g0[TensorIndex.Slice(0, len)], current = g1[TensorIndex.Slice(0, len)],
+                    next = g2[TensorIndex.Slice(0, len)];
                 sc.zero_().addmm_(x[TensorIndex.Slice(k0, k1)], w);
                 previous.copy_(r[TensorIndex.Slice(k0, k1)].unsqueeze(1).expand(len, m));   // g_0 = r
                 current.copy_(previous).mul_(sc);                                            // g_1 = r s
@@ -310,7 +321,9 @@ internal static class MomentBenchmark
     }
 
     private static Tensor Tensor2<T>(T[] values, params long[] shape) where T : unmanaged =>
-        typeof(T) == typeof(double) ? tensor((double[])(object)values, shape, dtype: ScalarType.Float64) : tensor((float[])(object)values, shape, dtype: ScalarType.Float32);
+        typeof(T) == typeof(double)
+            ? tensor((double[])(object)values, shape, dtype: ScalarType.Float64)
+            : tensor((float[])(object)values, shape, dtype: ScalarType.Float32);
 
     /// <summary>Reads a result back (so the timing includes it).</summary>
     private static double Total(Tensor t) => t.sum().to(ScalarType.Float64).item<double>();
@@ -325,7 +338,8 @@ internal static class MomentBenchmark
         return SamplePass.Run<T, TWorker>(source, create, new SamplePassOptions(threads));
     }
 
-    /// <summary>Bytes the worker allocates on this thread over four blocks after five warm-up blocks (the least of three tries: the JIT's own first-call work can land on this thread).</summary>
+    /// <summary>Bytes the worker allocates on this thread over four blocks after five warm-up blocks (the least of three tries: the JIT's own
+    /// first-call work can land on this thread).</summary>
     private static long SteadyStateAllocation<T, TWorker>(T[] x, T[] y, int d, TWorker worker)
         where T : unmanaged, IBinaryFloatingPointIeee754<T> where TWorker : IMomentWorker<T, TWorker>
     {
@@ -443,24 +457,34 @@ internal static class MomentBenchmark
         if (Vector512.IsHardwareAccelerated)
         {
             Vector512<double> m = Vector512.Create(0.999999), a = Vector512.Create(1e-7);
-            Vector512<double> c0 = m, c1 = m, c2 = m, c3 = m, c4 = m, c5 = m, c6 = m, c7 = m, c8 = m, c9 = m, c10 = m, c11 = m, c12 = m, c13 = m, c14 = m, c15 = m;
+            Vector512<double> c0 = m, c1 = m, c2 = m, c3 = m, c4 = m, c5 = m, c6 = m, c7 = m, c8 = m, c9 = m, c10 = m, c11 = m, c12 = m, c13 = m,
+                c14 = m, c15 = m;
             for (long i = 0; i < iterations; i++)
             {
-                c0 = Vector512.FusedMultiplyAdd(c0, m, a); c1 = Vector512.FusedMultiplyAdd(c1, m, a); c2 = Vector512.FusedMultiplyAdd(c2, m, a); c3 = Vector512.FusedMultiplyAdd(c3, m, a);
-                c4 = Vector512.FusedMultiplyAdd(c4, m, a); c5 = Vector512.FusedMultiplyAdd(c5, m, a); c6 = Vector512.FusedMultiplyAdd(c6, m, a); c7 = Vector512.FusedMultiplyAdd(c7, m, a);
-                c8 = Vector512.FusedMultiplyAdd(c8, m, a); c9 = Vector512.FusedMultiplyAdd(c9, m, a); c10 = Vector512.FusedMultiplyAdd(c10, m, a); c11 = Vector512.FusedMultiplyAdd(c11, m, a);
-                c12 = Vector512.FusedMultiplyAdd(c12, m, a); c13 = Vector512.FusedMultiplyAdd(c13, m, a); c14 = Vector512.FusedMultiplyAdd(c14, m, a); c15 = Vector512.FusedMultiplyAdd(c15, m, a);
+                c0 = Vector512.FusedMultiplyAdd(c0, m, a); c1 = Vector512.FusedMultiplyAdd(c1, m, a);
+                c2 = Vector512.FusedMultiplyAdd(c2, m, a); c3 = Vector512.FusedMultiplyAdd(c3, m, a);
+                c4 = Vector512.FusedMultiplyAdd(c4, m, a); c5 = Vector512.FusedMultiplyAdd(c5, m, a);
+                c6 = Vector512.FusedMultiplyAdd(c6, m, a); c7 = Vector512.FusedMultiplyAdd(c7, m, a);
+                c8 = Vector512.FusedMultiplyAdd(c8, m, a); c9 = Vector512.FusedMultiplyAdd(c9, m, a);
+                c10 = Vector512.FusedMultiplyAdd(c10, m, a); c11 = Vector512.FusedMultiplyAdd(c11, m, a);
+                c12 = Vector512.FusedMultiplyAdd(c12, m, a); c13 = Vector512.FusedMultiplyAdd(c13, m, a);
+                c14 = Vector512.FusedMultiplyAdd(c14, m, a); c15 = Vector512.FusedMultiplyAdd(c15, m, a);
             }
             return Vector512.Sum(c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11 + c12 + c13 + c14 + c15);
         }
         Vector256<double> n = Vector256.Create(0.999999), b = Vector256.Create(1e-7);
-        Vector256<double> d0 = n, d1 = n, d2 = n, d3 = n, d4 = n, d5 = n, d6 = n, d7 = n, d8 = n, d9 = n, d10 = n, d11 = n, d12 = n, d13 = n, d14 = n, d15 = n;
+        Vector256<double> d0 = n, d1 = n, d2 = n, d3 = n, d4 = n, d5 = n, d6 = n, d7 = n, d8 = n, d9 = n, d10 = n, d11 = n, d12 = n, d13 = n, d14 = n,
+            d15 = n;
         for (long i = 0; i < iterations; i++)
         {
-            d0 = Vector256.FusedMultiplyAdd(d0, n, b); d1 = Vector256.FusedMultiplyAdd(d1, n, b); d2 = Vector256.FusedMultiplyAdd(d2, n, b); d3 = Vector256.FusedMultiplyAdd(d3, n, b);
-            d4 = Vector256.FusedMultiplyAdd(d4, n, b); d5 = Vector256.FusedMultiplyAdd(d5, n, b); d6 = Vector256.FusedMultiplyAdd(d6, n, b); d7 = Vector256.FusedMultiplyAdd(d7, n, b);
-            d8 = Vector256.FusedMultiplyAdd(d8, n, b); d9 = Vector256.FusedMultiplyAdd(d9, n, b); d10 = Vector256.FusedMultiplyAdd(d10, n, b); d11 = Vector256.FusedMultiplyAdd(d11, n, b);
-            d12 = Vector256.FusedMultiplyAdd(d12, n, b); d13 = Vector256.FusedMultiplyAdd(d13, n, b); d14 = Vector256.FusedMultiplyAdd(d14, n, b); d15 = Vector256.FusedMultiplyAdd(d15, n, b);
+            d0 = Vector256.FusedMultiplyAdd(d0, n, b); d1 = Vector256.FusedMultiplyAdd(d1, n, b);
+            d2 = Vector256.FusedMultiplyAdd(d2, n, b); d3 = Vector256.FusedMultiplyAdd(d3, n, b);
+            d4 = Vector256.FusedMultiplyAdd(d4, n, b); d5 = Vector256.FusedMultiplyAdd(d5, n, b);
+            d6 = Vector256.FusedMultiplyAdd(d6, n, b); d7 = Vector256.FusedMultiplyAdd(d7, n, b);
+            d8 = Vector256.FusedMultiplyAdd(d8, n, b); d9 = Vector256.FusedMultiplyAdd(d9, n, b);
+            d10 = Vector256.FusedMultiplyAdd(d10, n, b); d11 = Vector256.FusedMultiplyAdd(d11, n, b);
+            d12 = Vector256.FusedMultiplyAdd(d12, n, b); d13 = Vector256.FusedMultiplyAdd(d13, n, b);
+            d14 = Vector256.FusedMultiplyAdd(d14, n, b); d15 = Vector256.FusedMultiplyAdd(d15, n, b);
         }
         return Vector256.Sum(d0 + d1 + d2 + d3 + d4 + d5 + d6 + d7 + d8 + d9 + d10 + d11 + d12 + d13 + d14 + d15);
     }
@@ -503,7 +527,8 @@ internal static class MomentBenchmark
         public double[] State() { var s = new double[_acc.StateLength]; _acc.CopyState(s); return s; }
     }
 
-    private sealed class HermiteWorker<T>(int d, double[] w, int m) : IMomentWorker<T, HermiteWorker<T>> where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    private sealed class HermiteWorker<T>(int d, double[] w, int m) : IMomentWorker<T, HermiteWorker<T>>
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         private readonly HermiteProjectionAccumulator<T> _acc = new(d, w, m);
         public void Accumulate(ReadOnlySpan<T> x, ReadOnlySpan<T> y) => _acc.Accumulate(x, y);

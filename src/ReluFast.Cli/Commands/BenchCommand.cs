@@ -18,7 +18,8 @@ internal static class BenchCommand
             MomentBenchmarkReport report = MomentBenchmark.Run(parse.GetValue(quick), asJson ? null : Console.WriteLine);
             if (asJson) Console.WriteLine(ToJson(report));
             else
-                Console.WriteLine($"SIMD engine: {report.Threads} SamplePass threads; libtorch: the better of {report.TorchThreads} threads and 1. GFLOP/s count unique work only (an FMA is 2 flops) for both engines.");
+                Console.WriteLine($"SIMD engine: {report.Threads} SamplePass threads; libtorch: the better of {report.TorchThreads} threads and 1. " +
+                    $"GFLOP/s count unique work only (an FMA is 2 flops) for both engines.");
             return 0;
         });
         return command;

@@ -96,7 +96,8 @@ internal static class ProgressDisplay
     {
         protected override bool NoWrap => true;
 
-        public override Spectre.Console.Rendering.IRenderable Render(Spectre.Console.Rendering.RenderOptions options, ProgressTask task, TimeSpan deltaTime)
+        public override Spectre.Console.Rendering.IRenderable Render(Spectre.Console.Rendering.RenderOptions options, ProgressTask task,
+            TimeSpan deltaTime)
         {
             if (task.Tag is not TaskInfo info) return new Text("");
             var elapsed = TimeSpan.FromSeconds(info.Seconds ?? (DateTime.UtcNow - info.Started).TotalSeconds);
@@ -111,7 +112,8 @@ internal static class ProgressDisplay
     {
         protected override bool NoWrap => true;
 
-        public override Spectre.Console.Rendering.IRenderable Render(Spectre.Console.Rendering.RenderOptions options, ProgressTask task, TimeSpan deltaTime)
+        public override Spectre.Console.Rendering.IRenderable Render(Spectre.Console.Rendering.RenderOptions options, ProgressTask task,
+            TimeSpan deltaTime)
         {
             if (task.Tag is not TaskInfo { Unit: string unit } info) return new Text("");
             // While running: the recent rate; once finished: the average over the whole step.

@@ -17,7 +17,8 @@ internal static class SpectrumTables
         var table = new Table
         {
             Border = TableBorder.Rounded,
-            Title = new TableTitle(Markup.Escape(string.Create(inv, $"T_2 spectrum (noise floor {noiseFloor:G3}, threshold {multiple:G3} x floor = {multiple * noiseFloor:G3})"))),
+            Title = new TableTitle(Markup.Escape(string.Create(inv,
+                $"T_2 spectrum (noise floor {noiseFloor:G3}, threshold {multiple:G3} x floor = {multiple * noiseFloor:G3})"))),
         };
         table.AddColumn(new TableColumn("k").RightAligned());
         table.AddColumn(new TableColumn("eigenvalue").RightAligned());
@@ -42,13 +43,15 @@ internal static class SpectrumTables
     /// <paramref name="cut"/> rows are marked as neurons. With <paramref name="residualFloors"/> (the floor left after the
     /// first k singular vectors, the one m is counted against) it gets a column for them.
     /// </summary>
-    public static Table Flattened(IReadOnlyList<double> values, double noiseFloor, IReadOnlyList<double>? residualFloors, int cut, string? samples = null)
+    public static Table Flattened(IReadOnlyList<double> values, double noiseFloor, IReadOnlyList<double>? residualFloors, int cut,
+        string? samples = null)
     {
         var inv = CultureInfo.InvariantCulture;
         var table = new Table
         {
             Border = TableBorder.Rounded,
-            Title = new TableTitle(Markup.Escape(string.Create(inv, $"flattened [T_4, T_5(g_1), T_5(g_2)] singular values (split-half noise floor {noiseFloor:G3}{samples})"))),
+            Title = new TableTitle(Markup.Escape(string.Create(inv,
+                $"flattened [T_4, T_5(g_1), T_5(g_2)] singular values (split-half noise floor {noiseFloor:G3}{samples})"))),
         };
         table.AddColumn(new TableColumn("k").RightAligned());
         table.AddColumn(new TableColumn("singular value").RightAligned());

@@ -43,7 +43,9 @@ internal sealed class SymmetricSpectrum
     {
         if (matrix.Length != n * n) throw new ArgumentException($"Expected an {n} x {n} matrix, got {matrix.Length} values.", nameof(matrix));
         foreach (double entry in matrix)
-            if (!double.IsFinite(entry)) throw new ArgumentException("The matrix holds NaN or infinity: the moment estimate is broken (check the samples for non-finite values).", nameof(matrix));
+            if (!double.IsFinite(entry))
+                throw new ArgumentException("The matrix holds NaN or infinity: the moment estimate is broken (check the samples for " +
+                    "non-finite values).", nameof(matrix));
         using var scope = NewDisposeScope();
         var m = TorchTensors.Matrix(matrix, n, n);
         m = (m + m.T) * 0.5;

@@ -20,7 +20,8 @@ public static class CsvSampleReader
     /// A column is missing (the message lists those there are), a row is ragged, or a cell is empty, not a
     /// number or not finite (the message gives the row and column).
     /// </exception>
-    public static ArraySampleSource<T> Load<T>(string path, string targetColumn, CsvReadOptions? options = null, CancellationToken cancellationToken = default)
+    public static ArraySampleSource<T> Load<T>(string path, string targetColumn, CsvReadOptions? options = null,
+        CancellationToken cancellationToken = default)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         using var rows = CsvRowReader.Open(path, targetColumn, options);
@@ -60,7 +61,8 @@ public static class CsvSampleReader
             if ((rows.RowsRead & 4095) == 0) cancellationToken.ThrowIfCancellationRequested();
             if ((long)xs.Count + d > Array.MaxLength)
                 throw new ReluFastDataException(rows.Layout.Source,
-                    $"the CSV has more than {Array.MaxLength / d} rows of {d} inputs, too many to hold in memory; convert it with CsvConverter.ToNpy and stream the .npy files.");
+                    $"the CSV has more than {Array.MaxLength / d} rows of {d} inputs, too many to hold in memory; convert it with " +
+                    $"CsvConverter.ToNpy and stream the .npy files.");
             foreach (double v in row) xs.Add(T.CreateTruncating(v));
             ys.Add(T.CreateTruncating(y));
         }

@@ -29,7 +29,8 @@ internal static class NonFiniteScanner
         return -1;
     }
 
-    /// <summary>Index of the first non-finite element in raw little-endian bytes of <paramref name="dtype"/>, or -1; its value in <paramref name="value"/>.</summary>
+    /// <summary>Index of the first non-finite element in raw little-endian bytes of <paramref name="dtype"/>, or -1; its value in
+    /// <paramref name="value"/>.</summary>
     public static int IndexOfNonFinite(ReadOnlySpan<byte> bytes, NpyDType dtype, out double value)
     {
         value = 0;

@@ -11,7 +11,8 @@ public readonly record struct NonFiniteValue(string? Source, long Row, long Colu
 {
     /// <summary>A sentence naming the row, column and value, without the file name.</summary>
     public string Problem =>
-        $"row {Row.ToString(CultureInfo.InvariantCulture)} (0-based), column {Column.ToString(CultureInfo.InvariantCulture)} holds {Describe(Value)}; every value must be a finite number.";
+        $"row {Row.ToString(CultureInfo.InvariantCulture)} (0-based), column {Column.ToString(CultureInfo.InvariantCulture)} holds " +
+        $"{Describe(Value)}; every value must be a finite number.";
 
     /// <summary>The exception a consumer throws for this value.</summary>
     public ReluFastDataException ToException() => new(Source, Problem);

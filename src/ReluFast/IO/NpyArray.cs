@@ -11,7 +11,8 @@ public sealed class NpyArray<T>
     public NpyArray(T[] data, ReadOnlySpan<long> shape)
     {
         ArgumentNullException.ThrowIfNull(data);
-        if (shape.Length is < 1 or > 2) throw new ArgumentException($"An NpyArray is 1-D or 2-D; the shape has {shape.Length} dimensions.", nameof(shape));
+        if (shape.Length is < 1 or > 2)
+            throw new ArgumentException($"An NpyArray is 1-D or 2-D; the shape has {shape.Length} dimensions.", nameof(shape));
         long count = 1;
         foreach (long n in shape)
         {
@@ -19,7 +20,8 @@ public sealed class NpyArray<T>
             count *= n;
         }
         if (count != data.Length)
-            throw new ArgumentException($"The shape {NpyHeader.ShapeToText(shape)} has {count} elements but the data has {data.Length}.", nameof(data));
+            throw new ArgumentException($"The shape {NpyHeader.ShapeToText(shape)} has {count} elements but the data has {data.Length}.",
+                nameof(data));
         Data = data;
         _shape = shape.ToArray();
     }

@@ -12,7 +12,8 @@ internal static class NpyConvert
             throw new PlatformNotSupportedException("ReluFast's file formats are little-endian and this machine is big-endian.");
     }
 
-    /// <summary>Converts <paramref name="source"/> (elements of <paramref name="dtype"/>) into <paramref name="destination"/> (same element count).</summary>
+    /// <summary>Converts <paramref name="source"/> (elements of <paramref name="dtype"/>) into <paramref name="destination"/> (same element
+    /// count).</summary>
     public static void FromBytes<T>(ReadOnlySpan<byte> source, NpyDType dtype, Span<T> destination) where T : unmanaged
     {
         if (dtype == NpyDType.Float64)

@@ -205,7 +205,8 @@ public sealed class NpyHeader
             throw new ReluFastDataException(sourceName, "the file holds a 0-d (scalar) array; ReluFast needs a 1-D (N,) or 2-D (N, d) array.");
         if (shape.Length > 2)
             throw new ReluFastDataException(sourceName,
-                $"the file holds a {shape.Length}-D array of shape {ShapeToText(shape)}; ReluFast needs a 1-D (N,) or 2-D (N, d) array (reshape it, e.g. a.reshape(len(a), -1)).");
+                $"the file holds a {shape.Length}-D array of shape {ShapeToText(shape)}; ReluFast needs a 1-D (N,) or 2-D (N, d) array (reshape " +
+                $"it, e.g. a.reshape(len(a), -1)).");
         long count = CheckedCount(shape) ?? -1;
         if (count < 0 || count > long.MaxValue / dtype.ItemSize())
             throw new ReluFastDataException(sourceName, $"the .npy shape {ShapeToText(shape)} is too large.");
@@ -216,7 +217,8 @@ public sealed class NpyHeader
     {
         if (descr is NpyHeaderDictionary.ListValue list)
             throw new ReluFastDataException(sourceName,
-                $"the file holds a structured (record) array with dtype {list.Text}; ReluFast reads plain float32 ('<f4') or float64 ('<f8') arrays.");
+                $"the file holds a structured (record) array with dtype {list.Text}; ReluFast reads plain float32 " +
+                $"('<f4') or float64 ('<f8') arrays.");
         if (descr is not string s)
             throw new ReluFastDataException(sourceName, "the .npy header's descr is not a dtype string.");
         switch (s)
@@ -233,7 +235,8 @@ public sealed class NpyHeader
     {
         const string Supported = "ReluFast reads little-endian float32 ('<f4') and float64 ('<f8') arrays only";
         if (descr.Length >= 2 && descr[1] == 'O')
-            return $"the file holds an object array (dtype '{descr}', pickled Python objects), which cannot be read safely; {Supported}: save a float array, e.g. np.save(path, a.astype('<f8')).";
+            return $"the file holds an object array (dtype '{descr}', pickled Python objects), which cannot be read safely; {Supported}: save a " +
+                $"float array, e.g. np.save(path, a.astype('<f8')).";
         char order = descr.Length > 0 ? descr[0] : '?';
         string body = order is '<' or '>' or '=' or '|' or '!' ? descr[1..] : descr;
         string kind = body.Length == 0 ? "an empty descr" : body[0] switch
@@ -267,7 +270,8 @@ public sealed class NpyHeader
         byte[] dict = Encoding.ASCII.GetBytes(sb.ToString());
 
         int major = majorVersion ?? 1;
-        if (major is < 1 or > 3) throw new ArgumentOutOfRangeException(nameof(majorVersion), majorVersion, "The .npy format versions are 1, 2 and 3.");
+        if (major is < 1 or > 3)
+            throw new ArgumentOutOfRangeException(nameof(majorVersion), majorVersion, "The .npy format versions are 1, 2 and 3.");
         while (true)
         {
             int prefix = major == 1 ? 10 : 12;
@@ -334,14 +338,16 @@ public sealed class NpyHeader
     {
         1 => 10,
         2 or 3 => 12,
-        _ => throw new ReluFastDataException(sourceName, $"unsupported .npy format version {major}.{minor}; ReluFast reads versions 1.0, 2.0 and 3.0."),
+        _ => throw new ReluFastDataException(sourceName,
+            $"unsupported .npy format version {major}.{minor}; ReluFast reads versions 1.0, 2.0 and 3.0."),
     };
 
     private static long HeaderLength(ReadOnlySpan<byte> prefix, string? sourceName)
     {
         long length = prefix[6] == 1 ? BinaryPrimitives.ReadUInt16LittleEndian(prefix[8..]) : BinaryPrimitives.ReadUInt32LittleEndian(prefix[8..]);
         if (length > MaxHeaderLength)
-            throw new ReluFastDataException(sourceName, $"the .npy header claims to be {length} bytes long, more than any real header; the file is corrupt.");
+            throw new ReluFastDataException(sourceName,
+                $"the .npy header claims to be {length} bytes long, more than any real header; the file is corrupt.");
         return length;
     }
 

@@ -81,7 +81,8 @@ public sealed class NpyStreamWriter : IDisposable
     /// <summary>Rows written so far.</summary>
     public long RowsWritten { get; private set; }
 
-    /// <summary>Appends whole rows (row-major; <paramref name="values"/>.Length must be a multiple of <see cref="Columns"/>), converting to the file's type.</summary>
+    /// <summary>Appends whole rows (row-major; <paramref name="values"/>.Length must be a multiple of <see cref="Columns"/>), converting to the
+    /// file's type.</summary>
     /// <exception cref="ArgumentException">The length is not a multiple of <see cref="Columns"/>.</exception>
     /// <exception cref="InvalidOperationException">More rows than announced, or the writer is completed.</exception>
     public void WriteRows<T>(ReadOnlySpan<T> values) where T : unmanaged
@@ -98,7 +99,8 @@ public sealed class NpyStreamWriter : IDisposable
             throw new ArgumentException($"{values.Length} values are not a whole number of rows of {columns}.", nameof(values));
         long rows = values.Length / columns;
         if (_expectedRows is long expected && RowsWritten + rows > expected)
-            throw new InvalidOperationException($"The array was announced with {expected} rows; writing {rows} more after {RowsWritten} is too many.");
+            throw new InvalidOperationException($"The array was announced with {expected} rows; writing {rows} more " +
+                $"after {RowsWritten} is too many.");
         if (DType == NpyDTypeExtensions.For<T>())
         {
             _stream.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values));

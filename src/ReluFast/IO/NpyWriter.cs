@@ -29,7 +29,8 @@ public static class NpyWriter
         NpyConvert.Require<T>();
         var header = new NpyHeader(dtype ?? NpyDTypeExtensions.For<T>(), shape, fortranOrder);
         if (header.ElementCount != data.Length)
-            throw new ArgumentException($"The shape {header.ShapeText} has {header.ElementCount} elements but the data has {data.Length}.", nameof(data));
+            throw new ArgumentException($"The shape {header.ShapeText} has {header.ElementCount} elements but the data has {data.Length}.",
+                nameof(data));
         stream.Write(header.ToBytes());
         if (fortranOrder && header.Rank == 2 && header.Rows > 1 && header.Columns > 1)
         {

@@ -56,8 +56,10 @@ public sealed class NpzWriter : IDisposable
         _done = true;
     }
 
-    /// <summary>Writes samples x (<paramref name="rows"/> x <paramref name="columns"/>) and y (<paramref name="rows"/>) as arrays 'x' and 'y'.</summary>
-    public static void WriteSamples<T>(string path, ReadOnlySpan<T> x, ReadOnlySpan<T> y, long rows, long columns, NpyDType? dtype = null, bool compress = false)
+    /// <summary>Writes samples x (<paramref name="rows"/> x <paramref name="columns"/>) and y (<paramref name="rows"/>) as arrays 'x' and
+    /// 'y'.</summary>
+    public static void WriteSamples<T>(string path, ReadOnlySpan<T> x, ReadOnlySpan<T> y, long rows, long columns, NpyDType? dtype = null,
+        bool compress = false)
         where T : unmanaged
     {
         using var writer = Create(path, compress);

@@ -75,7 +75,8 @@ internal static class DistributedPass
         for (int r = 0; r < size; r++)
             if (seen[2 * r] != seen[0] || seen[2 * r + 1] != seen[1])
                 throw new ArgumentException(
-                    $"The processes of the distributed run see different samples: rank 0 has N = {seen[0]}, d = {seen[1]} but rank {r} has N = {seen[2 * r]}, d = {seen[2 * r + 1]}. Every rank must open the same source.");
+                    $"The processes of the distributed run see different samples: rank 0 has N = {seen[0]}, d = {seen[1]} but rank {r} has N = " +
+                    $"{seen[2 * r]}, d = {seen[2 * r + 1]}. Every rank must open the same source.");
     }
 }
 

@@ -51,7 +51,8 @@ internal static class SymmetricCoordinates
     {
         int n = x.Length / d, dim = Dimension(d);
         if (stride < dim) throw new ArgumentException($"The stride {stride} is below D = {dim}.", nameof(stride));
-        if ((long)(n - 1) * stride + dim > destination.Length && n > 0) throw new ArgumentException("The destination is too short.", nameof(destination));
+        if ((long)(n - 1) * stride + dim > destination.Length && n > 0)
+            throw new ArgumentException("The destination is too short.", nameof(destination));
         T root2 = T.CreateTruncating(Sqrt2);
         for (int j = 0; j < n; j++)
         {
@@ -216,7 +217,8 @@ internal sealed class QuarticSlices
         ArgumentNullException.ThrowIfNull(moments);
         ArgumentNullException.ThrowIfNull(basis);
         int p = basis.Count, f = p + d, weights = moments.WeightCount, l = weights - 1;
-        if (moments.Dimension != f) throw new ArgumentException($"The accumulator has dimension {moments.Dimension}, not p + d = {f}.", nameof(moments));
+        if (moments.Dimension != f)
+            throw new ArgumentException($"The accumulator has dimension {moments.Dimension}, not p + d = {f}.", nameof(moments));
         if (directions.Length != d * l) throw new ArgumentException($"Expected {l} directions of dimension {d}.", nameof(directions));
         double n = moments.Count;
         if (n <= 0) throw new ArgumentException("The accumulator is empty.", nameof(moments));
@@ -253,7 +255,8 @@ internal sealed class QuarticSlices
             for (int s = r; s < p; s++)
             {
                 double value = gram[0][r * f + s]
-                    - (trace[r] * first[0][s] + trace[s] * first[0][r] + 4 * TensorPrimitives.Dot(basis[r], basisTimesS0[s]))  // tr(A_r A_s S) = <A_r, A_s S>_F
+                    - (trace[r] * first[0][s] + trace[s] * first[0][r]
+                        + 4 * TensorPrimitives.Dot(basis[r], basisTimesS0[s]))  // tr(A_r A_s S) = <A_r, A_s S>_F
                     + t0 * (trace[r] * trace[s] + 2 * traceProduct[r * p + s]);
                 q4[r * p + s] = q4[s * p + r] = value;
             }

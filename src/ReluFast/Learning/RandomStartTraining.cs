@@ -21,7 +21,8 @@ public enum BaselineOptimizer
 /// <param name="Seed">Seed of the initialisations and minibatches.</param>
 /// <param name="BatchSize">Adam's minibatch size.</param>
 /// <param name="LearningRate">Adam's initial learning rate.</param>
-public sealed record RandomStartOptions(BaselineOptimizer Optimizer, TimeSpan TimeBudget, int MaxRestarts = 8, ulong Seed = 1, int BatchSize = 1024, double LearningRate = 1e-2);
+public sealed record RandomStartOptions(BaselineOptimizer Optimizer, TimeSpan TimeBudget, int MaxRestarts = 8, ulong Seed = 1, int BatchSize = 1024,
+    double LearningRate = 1e-2);
 
 /// <summary>What a random-start baseline reached.</summary>
 /// <param name="Network">The restart with the lowest held-out error (unit w_i).</param>
@@ -39,7 +40,8 @@ public static class RandomStartTraining
 {
     /// <summary>Trains on <paramref name="trainX"/>/<paramref name="trainY"/> and selects on the held-out set.</summary>
     /// <exception cref="ArgumentException">Shapes disagree.</exception>
-    public static RandomStartResult Train(ReadOnlySpan<double> trainX, ReadOnlySpan<double> trainY, ReadOnlySpan<double> heldOutX, ReadOnlySpan<double> heldOutY,
+    public static RandomStartResult Train(ReadOnlySpan<double> trainX, ReadOnlySpan<double> trainY, ReadOnlySpan<double> heldOutX,
+        ReadOnlySpan<double> heldOutY,
         int inputDim, int hidden, RandomStartOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -113,7 +115,8 @@ public static class RandomStartTraining
         return IMseObjective.Unpack(best, m, d);
     }
 
-    private static ReluNetwork TrainAdam(double[] x, double[] y, int d, ReluNetwork start, RandomStartOptions options, TimeSpan budget, ulong seed, CancellationToken cancellationToken)
+    private static ReluNetwork TrainAdam(double[] x, double[] y, int d, ReluNetwork start, RandomStartOptions options, TimeSpan budget, ulong seed,
+        CancellationToken cancellationToken)
     {
         int m = start.Hidden, n = y.Length, batch = Math.Min(options.BatchSize, n);
         var clock = Stopwatch.StartNew();

@@ -40,7 +40,8 @@ internal sealed class ResponseControl
         var unit = network.Normalized();
         var keep = Enumerable.Range(0, unit.Hidden).Where(i => Math.Abs(unit.B[i]) <= biasLimit).ToArray();
         if (keep.Length == 0) return new ResponseControl(ControlVariate.Quadratic(t0, t1, t2), null);
-        var f = new ReluNetwork(d, keep.Select(i => unit.A[i]).ToArray(), keep.SelectMany(i => unit.WeightsOf(i).ToArray()).ToArray(), keep.Select(i => unit.B[i]).ToArray());
+        var f = new ReluNetwork(d, keep.Select(i => unit.A[i]).ToArray(), keep.SelectMany(i => unit.WeightsOf(i).ToArray()).ToArray(),
+            keep.Select(i => unit.B[i]).ToArray());
         double c0 = t0;
         var c1 = (double[])t1.Clone();
         var q = (double[])t2.Clone();
@@ -81,7 +82,8 @@ internal sealed class ResponseControl
         return sum;
     }
 
-    /// <summary>Adds the closed-form slices of f^ to <paramref name="slices"/>: Q4 += sum_i a_i c_4 (w'A_r w)(w'A_s w), Q5_l += sum_i a_i c_5 (w'A_r w)(w'A_s w) &lt;w, u_l&gt;.</summary>
+    /// <summary>Adds the closed-form slices of f^ to <paramref name="slices"/>: Q4 += sum_i a_i c_4 (w'A_r w)(w'A_s w),
+    /// Q5_l += sum_i a_i c_5 (w'A_r w)(w'A_s w) &lt;w, u_l&gt;.</summary>
     public void AddClosedForm(QuarticSlices slices, IReadOnlyList<double[]> basis, ReadOnlySpan<double> directions)
     {
         if (Network is null) return;

@@ -99,7 +99,8 @@ internal sealed class ControlVariate
     public void Apply<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> yTilde) where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         int d = Dimension, n = y.Length;
-        if ((long)n * d != x.Length) throw new ArgumentException($"x has {x.Length} entries but {n} samples of dimension {d} need {(long)n * d}.", nameof(x));
+        if ((long)n * d != x.Length)
+            throw new ArgumentException($"x has {x.Length} entries but {n} samples of dimension {d} need {(long)n * d}.", nameof(x));
         if (yTilde.Length != n) throw new ArgumentException($"yTilde needs {n} entries, got {yTilde.Length}.", nameof(yTilde));
         switch (Degree)
         {

@@ -38,7 +38,8 @@ internal sealed class HermiteProjectionAccumulator<T> where T : unmanaged, IBina
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(hidden);
         ArgumentOutOfRangeException.ThrowIfNegative(maxOrder);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(maxOrder, MaxSupportedOrder);
-        if (w.Length != dimension * hidden) throw new ArgumentException($"w must be d x m = {dimension} x {hidden} = {dimension * hidden} entries, got {w.Length}.", nameof(w));
+        if (w.Length != dimension * hidden)
+            throw new ArgumentException($"w must be d x m = {dimension} x {hidden} = {dimension * hidden} entries, got {w.Length}.", nameof(w));
         Dimension = dimension;
         Hidden = hidden;
         MaxOrder = maxOrder;
@@ -74,7 +75,8 @@ internal sealed class HermiteProjectionAccumulator<T> where T : unmanaged, IBina
     public void Accumulate(ReadOnlySpan<T> x, ReadOnlySpan<T> response)
     {
         int d = Dimension, m = Hidden, n = response.Length;
-        if ((long)n * d != x.Length) throw new ArgumentException($"x has {x.Length} entries but {n} samples of dimension {d} need {(long)n * d}.", nameof(x));
+        if ((long)n * d != x.Length)
+            throw new ArgumentException($"x has {x.Length} entries but {n} samples of dimension {d} need {(long)n * d}.", nameof(x));
         for (int k0 = 0; k0 < n; k0 += Tile)
         {
             int nt = Math.Min(Tile, n - k0);
@@ -204,10 +206,12 @@ internal sealed class HermiteProjectionAccumulator<T> where T : unmanaged, IBina
     public static HermiteProjectionAccumulator<T> ReadFrom(Stream s)
     {
         var (shape, w, state) = MomentState.Read(s, MomentState.KindHermiteProjection, MomentState.ElementSize<T>(), typeof(T).Name);
-        if (shape.Length != 3 || shape[0] <= 0 || shape[1] <= 0 || shape[2] < 0 || shape[2] > MaxSupportedOrder || w.Length != (long)shape[0] * shape[1])
+        if (shape.Length != 3 || shape[0] <= 0 || shape[1] <= 0 || shape[2] < 0 || shape[2] > MaxSupportedOrder
+            || w.Length != (long)shape[0] * shape[1])
             throw new InvalidDataException("Corrupt Hermite projection accumulator header.");
         var result = new HermiteProjectionAccumulator<T>(shape[0], w, shape[1], shape[2]);
-        if (state.Length != result.StateLength) throw new InvalidDataException("Corrupt Hermite projection accumulator: the state length does not match the shape.");
+        if (state.Length != result.StateLength)
+            throw new InvalidDataException("Corrupt Hermite projection accumulator: the state length does not match the shape.");
         result.AddState(state);
         return result;
     }

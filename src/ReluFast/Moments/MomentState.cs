@@ -18,7 +18,8 @@ internal static class MomentState
 
     public static int ElementSize<T>() where T : unmanaged => System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
 
-    public static void Write(Stream stream, int kind, int elementSize, ReadOnlySpan<int> shape, ReadOnlySpan<double> extra, ReadOnlySpan<double> state)
+    public static void Write(Stream stream, int kind, int elementSize, ReadOnlySpan<int> shape, ReadOnlySpan<double> extra,
+        ReadOnlySpan<double> state)
     {
         ArgumentNullException.ThrowIfNull(stream);
         using var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
@@ -41,11 +42,13 @@ internal static class MomentState
         using var reader = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true);
         if (reader.ReadInt32() != Magic) throw new InvalidDataException("Not a ReluFast moment accumulator (bad magic number).");
         int version = reader.ReadInt32();
-        if (version != FormatVersion) throw new InvalidDataException($"Unsupported accumulator format version {version} (this build reads {FormatVersion}).");
+        if (version != FormatVersion)
+            throw new InvalidDataException($"Unsupported accumulator format version {version} (this build reads {FormatVersion}).");
         int gotKind = reader.ReadInt32();
         if (gotKind != kind) throw new InvalidDataException($"The stream holds accumulator kind {gotKind}, not {kind} ({typeName}).");
         int gotSize = reader.ReadInt32();
-        if (gotSize != elementSize) throw new InvalidDataException($"The stream was written by an accumulator over {gotSize}-byte elements, not {typeName}.");
+        if (gotSize != elementSize)
+            throw new InvalidDataException($"The stream was written by an accumulator over {gotSize}-byte elements, not {typeName}.");
         int[] shape = new int[ReadLength(reader, 16)];
         for (int i = 0; i < shape.Length; i++) shape[i] = reader.ReadInt32();
         double[] extra = new double[ReadLength(reader, 1 << 28)];

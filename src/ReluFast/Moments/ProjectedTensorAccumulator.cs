@@ -89,8 +89,10 @@ internal sealed class ProjectedTensorAccumulator<T> where T : unmanaged, IBinary
     {
         int m = Dimension, l = WeightCount;
         int n = weights.Length / l;
-        if (n * l != weights.Length) throw new ArgumentException($"weights has {weights.Length} entries, not a multiple of the weight count {l}.", nameof(weights));
-        if ((long)n * m != z.Length) throw new ArgumentException($"z has {z.Length} entries but {n} samples of dimension {m} need {(long)n * m}.", nameof(z));
+        if (n * l != weights.Length)
+            throw new ArgumentException($"weights has {weights.Length} entries, not a multiple of the weight count {l}.", nameof(weights));
+        if ((long)n * m != z.Length)
+            throw new ArgumentException($"z has {z.Length} entries but {n} samples of dimension {m} need {(long)n * m}.", nameof(z));
         for (int k0 = 0; k0 < n; k0 += _tile)
         {
             int nt = Math.Min(_tile, n - k0);
@@ -103,8 +105,10 @@ internal sealed class ProjectedTensorAccumulator<T> where T : unmanaged, IBinary
                 ReadOnlySpan<T> c = weights.Slice(q * n + k0, nt);
                 _weightSums[q] += RowScaling.Run<T>(padded, _rowStride, c, _stride, default, 0, _columnSums);
                 Simd.AddTo<T>(_columnSums.AsSpan(0, m), _first.AsSpan(q * _stride, m));
-                PrefixGemm.RunUpperTriangle<T>(padded, _rowStride, padded, _rowStride, nt, _rowEnds.Length, _second.AsSpan(q * _stride * _stride, _stride * _stride), _stride, weights: c);
-                PrefixGemm.Run<T>(pairs, _pairRowStride, padded, _rowStride, nt, _rowEnds, _third.AsSpan(q * _pairStride * _stride, _pairStride * _stride), _stride, c);
+                PrefixGemm.RunUpperTriangle<T>(padded, _rowStride, padded, _rowStride, nt, _rowEnds.Length,
+                    _second.AsSpan(q * _stride * _stride, _stride * _stride), _stride, weights: c);
+                PrefixGemm.Run<T>(pairs, _pairRowStride, padded, _rowStride, nt, _rowEnds,
+                    _third.AsSpan(q * _pairStride * _stride, _pairStride * _stride), _stride, c);
             }
         }
         Count += n;
@@ -158,7 +162,8 @@ internal sealed class ProjectedTensorAccumulator<T> where T : unmanaged, IBinary
     {
         ArgumentNullException.ThrowIfNull(other);
         if (other.Dimension != Dimension || other.WeightCount != WeightCount)
-            throw new ArgumentException($"Cannot merge a (m={other.Dimension}, L={other.WeightCount}) accumulator into a (m={Dimension}, L={WeightCount}) one.", nameof(other));
+            throw new ArgumentException($"Cannot merge a (m={other.Dimension}, L={other.WeightCount}) accumulator into a (m={Dimension}, " +
+                $"L={WeightCount}) one.", nameof(other));
         Count += other.Count;
         Add(other._weightSums, _weightSums);
         Add(other._first, _first);
@@ -237,9 +242,11 @@ internal sealed class ProjectedTensorAccumulator<T> where T : unmanaged, IBinary
     public static ProjectedTensorAccumulator<T> ReadFrom(Stream s)
     {
         var (shape, _, state) = MomentState.Read(s, MomentState.KindProjectedTensor, MomentState.ElementSize<T>(), typeof(T).Name);
-        if (shape.Length != 2 || shape[0] <= 0 || shape[0] > MaxDimension || shape[1] <= 0) throw new InvalidDataException("Corrupt projected tensor accumulator header.");
+        if (shape.Length != 2 || shape[0] <= 0 || shape[0] > MaxDimension || shape[1] <= 0)
+            throw new InvalidDataException("Corrupt projected tensor accumulator header.");
         var result = new ProjectedTensorAccumulator<T>(shape[0], shape[1]);
-        if (state.Length != result.StateLength) throw new InvalidDataException("Corrupt projected tensor accumulator: the state length does not match the shape.");
+        if (state.Length != result.StateLength)
+            throw new InvalidDataException("Corrupt projected tensor accumulator: the state length does not match the shape.");
         result.AddState(state);
         return result;
     }

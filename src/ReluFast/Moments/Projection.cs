@@ -112,7 +112,8 @@ internal static class Projection
         for (nint i = 0; i < d; i++)
         {
             ref T ui = ref Unsafe.Add(ref u, i * m);
-            Vector512<T> u0 = Vector512.LoadUnsafe(ref ui), u1 = Vector512.LoadUnsafe(ref ui, vl), u2 = Vector512.LoadUnsafe(ref ui, 2 * vl), u3 = Vector512.LoadUnsafe(ref ui, 3 * vl);
+            Vector512<T> u0 = Vector512.LoadUnsafe(ref ui), u1 = Vector512.LoadUnsafe(ref ui, vl), u2 = Vector512.LoadUnsafe(ref ui, 2 * vl),
+                u3 = Vector512.LoadUnsafe(ref ui, 3 * vl);
             Vector512<T> t = Vector512.Create(Unsafe.Add(ref x, i));
             a0 = Simd.Fma(t, u0, a0); a1 = Simd.Fma(t, u1, a1); a2 = Simd.Fma(t, u2, a2); a3 = Simd.Fma(t, u3, a3);
             t = Vector512.Create(Unsafe.Add(ref x, d + i));
@@ -143,7 +144,8 @@ internal static class Projection
             c = Simd.Fma(Vector512.Create(Unsafe.Add(ref x, 2 * d + i)), ui, c);
             e = Simd.Fma(Vector512.Create(Unsafe.Add(ref x, 3 * d + i)), ui, e);
         }
-        a.StoreUnsafe(ref z); b.StoreUnsafe(ref Unsafe.Add(ref z, m)); c.StoreUnsafe(ref Unsafe.Add(ref z, 2 * m)); e.StoreUnsafe(ref Unsafe.Add(ref z, 3 * m));
+        a.StoreUnsafe(ref z); b.StoreUnsafe(ref Unsafe.Add(ref z, m));
+        c.StoreUnsafe(ref Unsafe.Add(ref z, 2 * m)); e.StoreUnsafe(ref Unsafe.Add(ref z, 3 * m));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -162,8 +164,10 @@ internal static class Projection
             a6 = Simd.Fma(Vector512.Create(Unsafe.Add(ref x, 6 * d + i)), ui, a6);
             a7 = Simd.Fma(Vector512.Create(Unsafe.Add(ref x, 7 * d + i)), ui, a7);
         }
-        a0.StoreUnsafe(ref z); a1.StoreUnsafe(ref Unsafe.Add(ref z, m)); a2.StoreUnsafe(ref Unsafe.Add(ref z, 2 * m)); a3.StoreUnsafe(ref Unsafe.Add(ref z, 3 * m));
-        a4.StoreUnsafe(ref Unsafe.Add(ref z, 4 * m)); a5.StoreUnsafe(ref Unsafe.Add(ref z, 5 * m)); a6.StoreUnsafe(ref Unsafe.Add(ref z, 6 * m)); a7.StoreUnsafe(ref Unsafe.Add(ref z, 7 * m));
+        a0.StoreUnsafe(ref z); a1.StoreUnsafe(ref Unsafe.Add(ref z, m));
+        a2.StoreUnsafe(ref Unsafe.Add(ref z, 2 * m)); a3.StoreUnsafe(ref Unsafe.Add(ref z, 3 * m));
+        a4.StoreUnsafe(ref Unsafe.Add(ref z, 4 * m)); a5.StoreUnsafe(ref Unsafe.Add(ref z, 5 * m));
+        a6.StoreUnsafe(ref Unsafe.Add(ref z, 6 * m)); a7.StoreUnsafe(ref Unsafe.Add(ref z, 7 * m));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

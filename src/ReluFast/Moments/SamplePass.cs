@@ -45,8 +45,11 @@ internal static class SamplePass
         options ??= new SamplePassOptions();
         long start = options.Start;
         long count = options.Count < 0 ? source.Count - start : options.Count;
-        if (start < 0 || start > source.Count) throw new ArgumentOutOfRangeException(nameof(options), $"Start {start} is outside [0, {source.Count}].");
-        if (count < 0 || start + count > source.Count) throw new ArgumentOutOfRangeException(nameof(options), $"The range [{start}, {start + count}) is outside the source's {source.Count} samples.");
+        if (start < 0 || start > source.Count)
+            throw new ArgumentOutOfRangeException(nameof(options), $"Start {start} is outside [0, {source.Count}].");
+        if (count < 0 || start + count > source.Count)
+            throw new ArgumentOutOfRangeException(nameof(options),
+                $"The range [{start}, {start + count}) is outside the source's {source.Count} samples.");
         if (options.BlockSize <= 0) throw new ArgumentOutOfRangeException(nameof(options), "BlockSize must be positive.");
         if (options.Threads < 0) throw new ArgumentOutOfRangeException(nameof(options), "Threads must be 0 (all processors) or positive.");
         int threads = options.Threads == 0 ? Environment.ProcessorCount : options.Threads;

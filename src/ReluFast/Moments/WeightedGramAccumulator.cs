@@ -29,7 +29,8 @@ internal sealed class WeightedGramAccumulator<T> where T : unmanaged, IBinaryFlo
     private readonly T[] _columnSums;   // stride
     private readonly int[] _rowEnds;
 
-    /// <summary>Creates an empty accumulator for samples in R^<paramref name="dimension"/> and <paramref name="weightCount"/> weight vectors.</summary>
+    /// <summary>Creates an empty accumulator for samples in R^<paramref name="dimension"/> and <paramref name="weightCount"/> weight
+    /// vectors.</summary>
     /// <exception cref="ArgumentOutOfRangeException">dimension or weightCount is not positive.</exception>
     public WeightedGramAccumulator(int dimension, int weightCount = 1)
     {
@@ -44,7 +45,8 @@ internal sealed class WeightedGramAccumulator<T> where T : unmanaged, IBinaryFlo
         _tile = TileSize(_rowStride, MomentState.ElementSize<T>());
         _weightSums = new double[weightCount];
         _first = new double[weightCount * _stride];
-        _gram = new double[(long)weightCount * _stride * _stride <= int.MaxValue ? weightCount * _stride * _stride : throw new ArgumentOutOfRangeException(nameof(dimension), "The Gram matrices would not fit in one array.")];
+        _gram = new double[(long)weightCount * _stride * _stride <= int.MaxValue ? weightCount * _stride * _stride
+            : throw new ArgumentOutOfRangeException(nameof(dimension), "The Gram matrices would not fit in one array.")];
         _copy = new AlignedBuffer<T>(Simd.RoundUp(dimension, unit) == dimension ? 0 : _tile * _rowStride);
         _scaled = new AlignedBuffer<T>(_tile * _rowStride);
         _columnSums = new T[_stride];
@@ -52,7 +54,8 @@ internal sealed class WeightedGramAccumulator<T> where T : unmanaged, IBinaryFlo
         for (int v = 0; v < _rowEnds.Length; v++) _rowEnds[v] = (v + 1) * unit; // upper triangle: rows up to the panel's last column
     }
 
-    /// <summary>Samples per tile: about 128 KiB of c o x, which stays in L2 with the rows of x while every kernel of the tile reads them (tile sizes from 32 to 256 KiB measured within noise).</summary>
+    /// <summary>Samples per tile: about 128 KiB of c o x, which stays in L2 with the rows of x while every kernel of the tile reads them (tile sizes
+    /// from 32 to 256 KiB measured within noise).</summary>
     internal static int TileSize(int stride, int elementSize) => Math.Clamp(TileBytes / (stride * elementSize), 16, 512) & ~7;
 
     private const int TileBytes = 131072;
@@ -78,8 +81,10 @@ internal sealed class WeightedGramAccumulator<T> where T : unmanaged, IBinaryFlo
     {
         int d = Dimension, l = WeightCount;
         int n = weights.Length / l;
-        if (n * l != weights.Length) throw new ArgumentException($"weights has {weights.Length} entries, not a multiple of the weight count {l}.", nameof(weights));
-        if ((long)n * d != x.Length) throw new ArgumentException($"x has {x.Length} entries but {n} samples of dimension {d} need {(long)n * d}.", nameof(x));
+        if (n * l != weights.Length)
+            throw new ArgumentException($"weights has {weights.Length} entries, not a multiple of the weight count {l}.", nameof(weights));
+        if ((long)n * d != x.Length)
+            throw new ArgumentException($"x has {x.Length} entries but {n} samples of dimension {d} need {(long)n * d}.", nameof(x));
         bool whole = d == _stride; // rows of whole vectors: the kernels read x where it is
         for (int k0 = 0; k0 < n; k0 += _tile)
         {
@@ -99,7 +104,8 @@ internal sealed class WeightedGramAccumulator<T> where T : unmanaged, IBinaryFlo
             {
                 _weightSums[q] += RowScaling.Run<T>(rows, rowStride, weights.Slice(q * n + k0, nt), _stride, _scaled.Span, _rowStride, _columnSums);
                 Simd.AddTo<T>(_columnSums, _first.AsSpan(q * _stride, _stride));
-                PrefixGemm.RunUpperTriangle<T>(_scaled.Span, _rowStride, rows, rowStride, nt, _rowEnds.Length, _gram.AsSpan(q * _stride * _stride, _stride * _stride), _stride);
+                PrefixGemm.RunUpperTriangle<T>(_scaled.Span, _rowStride, rows, rowStride, nt, _rowEnds.Length,
+                    _gram.AsSpan(q * _stride * _stride, _stride * _stride), _stride);
             }
         }
         Count += n;
@@ -138,7 +144,8 @@ internal sealed class WeightedGramAccumulator<T> where T : unmanaged, IBinaryFlo
     {
         ArgumentNullException.ThrowIfNull(other);
         if (other.Dimension != Dimension || other.WeightCount != WeightCount)
-            throw new ArgumentException($"Cannot merge a (d={other.Dimension}, L={other.WeightCount}) accumulator into a (d={Dimension}, L={WeightCount}) one.", nameof(other));
+            throw new ArgumentException($"Cannot merge a (d={other.Dimension}, L={other.WeightCount}) accumulator into a (d={Dimension}, " +
+                $"L={WeightCount}) one.", nameof(other));
         Count += other.Count;
         Add(other._weightSums, _weightSums);
         Add(other._first, _first);
@@ -201,7 +208,8 @@ internal sealed class WeightedGramAccumulator<T> where T : unmanaged, IBinaryFlo
         var (shape, _, state) = MomentState.Read(s, MomentState.KindWeightedGram, MomentState.ElementSize<T>(), typeof(T).Name);
         if (shape.Length != 2 || shape[0] <= 0 || shape[1] <= 0) throw new InvalidDataException("Corrupt weighted Gram accumulator header.");
         var result = new WeightedGramAccumulator<T>(shape[0], shape[1]);
-        if (state.Length != result.StateLength) throw new InvalidDataException("Corrupt weighted Gram accumulator: the state length does not match the shape.");
+        if (state.Length != result.StateLength)
+            throw new InvalidDataException("Corrupt weighted Gram accumulator: the state length does not match the shape.");
         result.AddState(state);
         return result;
     }

@@ -24,7 +24,8 @@ public sealed class ArraySampleSource<T> : ISampleSource<T> where T : unmanaged,
         if (dimension <= 0) throw new ArgumentException($"The input dimension must be positive, got {dimension}.", nameof(dimension));
         if (x.Length != (long)y.Length * dimension)
             throw new ArgumentException(
-                $"x has {x.Length} values but y has {y.Length} samples of dimension {dimension}, which need {(long)y.Length * dimension}.", nameof(x));
+                $"x has {x.Length} values but y has {y.Length} samples of dimension {dimension}, which need {(long)y.Length * dimension}.",
+                nameof(x));
         _x = x;
         _y = y;
         Dimension = dimension;

@@ -131,14 +131,16 @@ public sealed class CliBadInputTests : IDisposable
         File.WriteAllText(_dir.File("model.json"), "{\"inputDim\": 3, \"hidden\": 2, \"a\": [1, ");
         Cli.Run("evaluate", "--model", _dir.File("model.json"), "--teacher", _dir.File("teacher.json")).FailedWithBadInput(_dir.File("model.json"));
         File.WriteAllText(_dir.File("model.json"), "{\"inputDim\": 3, \"hidden\": 2, \"a\": [1, 2], \"b\": [0, 0], \"w\": [[1, 0, 0]]}");
-        Cli.Run("evaluate", "--model", _dir.File("model.json"), "--teacher", _dir.File("teacher.json"), "--json").FailedWithBadInput(_dir.File("model.json"), "w");
+        Cli.Run("evaluate", "--model", _dir.File("model.json"), "--teacher", _dir.File("teacher.json"), "--json")
+            .FailedWithBadInput(_dir.File("model.json"), "w");
     }
 
     [Fact]
     public void MissingTeacherAndDimensionMismatch()
     {
         NetworkJson.Write(RandomTeacher.Create(new TeacherOptions(3, 2), 1), _dir.File("model.json"));
-        Cli.Run("evaluate", "--model", _dir.File("model.json"), "--teacher", _dir.File("none.json")).FailedWithBadInput(_dir.File("none.json"), "does not exist");
+        Cli.Run("evaluate", "--model", _dir.File("model.json"), "--teacher", _dir.File("none.json"))
+            .FailedWithBadInput(_dir.File("none.json"), "does not exist");
         NetworkJson.Write(RandomTeacher.Create(new TeacherOptions(4, 2), 1), _dir.File("teacher.json"));
         Cli.Run("evaluate", "--model", _dir.File("model.json"), "--teacher", _dir.File("teacher.json")).FailedWithBadInput("d = 3", "d = 4");
     }
@@ -180,9 +182,12 @@ public sealed class CliBadInputTests : IDisposable
     {
         string folder = Path.Combine(_dir.Path, "gen");
         Cli.Run("generate", "--dim", "0", "--hidden", "2", "--samples", "10", "--seed", "1", "--out", folder).FailedWithBadInput("--dim");
-        Cli.Run("generate", "--dim", "3", "--hidden", "2", "--samples", "10", "--seed", "1", "--out", folder, "--noise", "-1").FailedWithBadInput("--noise");
-        Cli.Run("generate", "--dim", "3", "--hidden", "2", "--samples", "10", "--seed", "1", "--out", folder, "--dtype", "int8").FailedWithBadInput("int8", "float32", "relufast generate --help");
-        var parse = Cli.Run("generate", "--dim", "three", "--hidden", "2", "--samples", "10", "--seed", "1", "--out", folder).FailedWithBadInput("'three'", "--dim");
+        Cli.Run("generate", "--dim", "3", "--hidden", "2", "--samples", "10", "--seed", "1", "--out", folder, "--noise", "-1")
+            .FailedWithBadInput("--noise");
+        Cli.Run("generate", "--dim", "3", "--hidden", "2", "--samples", "10", "--seed", "1", "--out", folder, "--dtype", "int8")
+            .FailedWithBadInput("int8", "float32", "relufast generate --help");
+        var parse = Cli.Run("generate", "--dim", "three", "--hidden", "2", "--samples", "10", "--seed", "1", "--out", folder)
+            .FailedWithBadInput("'three'", "--dim");
         Assert.Equal("", parse.Output);
         Cli.Run("generate", "--dim", "3").FailedWithBadInput("--out", "is required");
         Assert.False(Directory.Exists(folder));
@@ -192,7 +197,8 @@ public sealed class CliBadInputTests : IDisposable
     public void ReportRejectsAnUnknownFormat()
     {
         NetworkJson.Write(RandomTeacher.Create(new TeacherOptions(3, 2), 1), _dir.File("t.json"));
-        Cli.Run("report", "--teacher", _dir.File("t.json"), "--model", _dir.File("t.json"), "--out", _dir.File("r.pdf")).FailedWithBadInput("r.pdf", ".html", ".png");
+        Cli.Run("report", "--teacher", _dir.File("t.json"), "--model", _dir.File("t.json"), "--out", _dir.File("r.pdf"))
+            .FailedWithBadInput("r.pdf", ".html", ".png");
         Assert.Equal(["t.json"], _dir.Files());
     }
 }

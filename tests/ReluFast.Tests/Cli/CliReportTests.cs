@@ -22,7 +22,8 @@ public class CliReportTests
         Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, png[..4]);
         Assert.True(png.Length > 20_000, $"PNG of {png.Length} bytes");
 
-        var run = Cli.Run("report", "--teacher", dir.File("teacher.json"), "--model", dir.File("model.json"), "--samples", "20000", "--out", dir.File("report.html")).Succeeded();
+        var run = Cli.Run("report", "--teacher", dir.File("teacher.json"), "--model", dir.File("model.json"), "--samples", "20000", "--out",
+            dir.File("report.html")).Succeeded();
         Assert.Contains("report.html", run.Output);
         string html = File.ReadAllText(dir.File("report.html"));
         Assert.Equal(2, html.Split("data:image/png;base64,").Length - 1);

@@ -20,7 +20,8 @@ public sealed class OvercompleteSamples : IDisposable
     public OvercompleteSamples()
     {
         Folder = Path.Combine(_dir.Path, "overcomplete");
-        Cli.Run("generate", "--dim", "5", "--hidden", "8", "--samples", "1000000", "--seed", "3", "--bias-range", "1", "--out", Folder, "--quiet").Succeeded();
+        Cli.Run("generate", "--dim", "5", "--hidden", "8", "--samples", "1000000", "--seed", "3", "--bias-range", "1", "--out", Folder, "--quiet")
+            .Succeeded();
     }
 
     /// <summary>The folder with x.npy, y.npy and teacher.json.</summary>

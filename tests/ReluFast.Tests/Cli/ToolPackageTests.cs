@@ -23,7 +23,8 @@ public class ToolPackageTests
         Dotnet(root, "pack", "src/ReluFast.Cli", "-c", "Release", "-o", packages, "--disable-build-servers");
 
         string version = Path.GetFileNameWithoutExtension(Directory.GetFiles(packages, "ReluFast.Cli.*.nupkg")
-            .Single(p => !Path.GetFileName(p).Contains("linux", StringComparison.Ordinal) && !Path.GetFileName(p).Contains("win", StringComparison.Ordinal)
+            .Single(p => !Path.GetFileName(p).Contains("linux", StringComparison.Ordinal)
+                && !Path.GetFileName(p).Contains("win", StringComparison.Ordinal)
                 && !Path.GetFileName(p).Contains("osx", StringComparison.Ordinal)))["ReluFast.Cli.".Length..];
         Assert.Single(Directory.GetFiles(packages, $"ReluFast.Cli.*-*.{version}.nupkg")); // the host's RID-specific package
 
@@ -87,7 +88,8 @@ public class ToolPackageTests
         };
         foreach (string a in args) start.ArgumentList.Add(a);
         // The test host runs under 'dotnet test': keep its MSBuild settings away from the nested builds.
-        foreach (string key in start.Environment.Keys.Where(k => k.StartsWith("MSBUILD", StringComparison.OrdinalIgnoreCase) || k == "DOTNET_HOST_PATH").ToArray())
+        foreach (string key in start.Environment.Keys.Where(k => k.StartsWith("MSBUILD", StringComparison.OrdinalIgnoreCase)
+            || k == "DOTNET_HOST_PATH").ToArray())
             start.Environment.Remove(key);
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         start.Environment["DOTNET_NOLOGO"] = "1";

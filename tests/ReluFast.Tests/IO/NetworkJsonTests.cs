@@ -110,7 +110,8 @@ public class NetworkJsonTests
     [InlineData("""{"inputDim": 2, "hidden": 4, "a": [1,1,1,1], "w": [[1, 2],[1,2],[1,2]], "b": [0,0,0,0]}""", "w has 3 rows but hidden is 4")]
     [InlineData("""{"inputDim": 2, "hidden": 1, "a": [1, 2], "w": [[1, 2]], "b": [0]}""", "a has 2 numbers but hidden is 1")]
     [InlineData("""{"inputDim": 2, "hidden": 1, "a": [1], "w": [[1, 2, 3]], "b": [0]}""", "w[0] has 3 numbers but inputDim is 2")]
-    [InlineData("""{"inputDim": 2, "hidden": 1, "a": [1], "w": [[1, 2]], "b": [0], "linear": {"weights": [1]}}""", "linear.weights has 1 numbers but inputDim is 2")]
+    [InlineData("""{"inputDim": 2, "hidden": 1, "a": [1], "w": [[1, 2]], "b": [0], "linear": {"weights": [1]}}""",
+        "linear.weights has 1 numbers but inputDim is 2")]
     [InlineData("""{"inputDim": 2, "hidden": 1, "a": ["1"], "w": [[1, 2]], "b": [0]}""", "a[0] must be a number, found the string \"1\"")]
     [InlineData("""{"inputDim": 2, "hidden": 1, "a": [1], "w": [[1, null]], "b": [0]}""", "w[0][1] must be a number, found null")]
     [InlineData("""{"inputDim": 2, "hidden": 1, "a": [1], "w": [1], "b": [0]}""", "w[0] must be an array of 2 numbers, found the number 1")]

@@ -30,7 +30,11 @@ public class NpyBadInputTests
     }
 
     [Fact]
-    public void NotAnNpyFile() { using var d = new TempDirectory(); ReadFails(WriteFile(d, "a.npy", Encoding.ASCII.GetBytes("x0,x1,y\n1,2,3\n")), "not a NumPy .npy file", "magic"); }
+    public void NotAnNpyFile()
+    {
+        using var d = new TempDirectory();
+        ReadFails(WriteFile(d, "a.npy", Encoding.ASCII.GetBytes("x0,x1,y\n1,2,3\n")), "not a NumPy .npy file", "magic");
+    }
 
     [Fact]
     public void EmptyFile() { using var d = new TempDirectory(); ReadFails(WriteFile(d, "a.npy", []), "empty"); }
@@ -39,7 +43,11 @@ public class NpyBadInputTests
     public void MissingFile() { using var d = new TempDirectory(); ReadFails(d.File("nope.npy"), "does not exist"); }
 
     [Fact]
-    public void TruncatedInTheMagic() { using var d = new TempDirectory(); ReadFails(WriteFile(d, "a.npy", [0x93, (byte)'N', (byte)'U']), "truncated"); }
+    public void TruncatedInTheMagic()
+    {
+        using var d = new TempDirectory();
+        ReadFails(WriteFile(d, "a.npy", [0x93, (byte)'N', (byte)'U']), "truncated");
+    }
 
     [Fact]
     public void TruncatedInTheHeader()
@@ -86,7 +94,8 @@ public class NpyBadInputTests
     public void StructuredArray()
     {
         using var d = new TempDirectory();
-        string path = WriteFile(d, "a.npy", TestData.HandMadeNpy("{'descr': [('x', '<f8'), ('y', '<i4')], 'fortran_order': False, 'shape': (2,), }", new byte[24]));
+        string path = WriteFile(d, "a.npy",
+            TestData.HandMadeNpy("{'descr': [('x', '<f8'), ('y', '<i4')], 'fortran_order': False, 'shape': (2,), }", new byte[24]));
         ReadFails(path, "structured", "('x', '<f8')");
     }
 
@@ -242,8 +251,10 @@ public class NpyBadInputTests
         string path = d.File("a.npz");
         using (var zip = System.IO.Compression.ZipFile.Open(path, System.IO.Compression.ZipArchiveMode.Create))
         {
-            using (var s = zip.CreateEntry("x.npy").Open()) s.Write(TestData.HandMadeNpy("{'descr': '<i8', 'fortran_order': False, 'shape': (2, 3), }", new byte[48]));
-            using (var s = zip.CreateEntry("y.npy").Open()) s.Write(TestData.HandMadeNpy("{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }", new byte[16]));
+            using (var s = zip.CreateEntry("x.npy").Open())
+                s.Write(TestData.HandMadeNpy("{'descr': '<i8', 'fortran_order': False, 'shape': (2, 3), }", new byte[48]));
+            using (var s = zip.CreateEntry("y.npy").Open())
+                s.Write(TestData.HandMadeNpy("{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }", new byte[16]));
         }
         var e = Assert.Throws<ReluFastDataException>(() => NpzReader.ReadSamples<double>(path));
         Assert.Equal($"{path}[x.npy]", e.FilePath);

@@ -50,9 +50,11 @@ public class TorchSharpLoadTests
 
     private static Tensor Rotation(double alpha, double beta, double gamma)
     {
-        Tensor rx = tensor(new double[] { 1, 0, 0, 0, Math.Cos(alpha), -Math.Sin(alpha), 0, Math.Sin(alpha), Math.Cos(alpha) }, [3, 3], dtype: float64);
+        Tensor rx = tensor(new double[] { 1, 0, 0, 0, Math.Cos(alpha), -Math.Sin(alpha), 0, Math.Sin(alpha), Math.Cos(alpha) }, [3, 3],
+            dtype: float64);
         Tensor ry = tensor(new double[] { Math.Cos(beta), 0, Math.Sin(beta), 0, 1, 0, -Math.Sin(beta), 0, Math.Cos(beta) }, [3, 3], dtype: float64);
-        Tensor rz = tensor(new double[] { Math.Cos(gamma), -Math.Sin(gamma), 0, Math.Sin(gamma), Math.Cos(gamma), 0, 0, 0, 1 }, [3, 3], dtype: float64);
+        Tensor rz = tensor(new double[] { Math.Cos(gamma), -Math.Sin(gamma), 0, Math.Sin(gamma), Math.Cos(gamma), 0, 0, 0, 1 }, [3, 3],
+            dtype: float64);
         return rx.matmul(ry).matmul(rz);
     }
 }

@@ -46,7 +46,8 @@ internal static class LearnerTestCases
         return Math.Sqrt(Math.Max(0, ReluFast.Decomposition.SymmetricSpectrum.Compute(g, m).Values.Min(Math.Abs)));
     }
 
-    public static (LearningResult Result, NetworkComparison Comparison) Learn(ReluNetwork teacher, long samples, ulong seed, LearnerOptions? options = null, double noise = 0)
+    public static (LearningResult Result, NetworkComparison Comparison) Learn(ReluNetwork teacher, long samples, ulong seed,
+        LearnerOptions? options = null, double noise = 0)
     {
         var source = new TeacherSampleSource<double>(teacher, samples, seed, noise);
         var result = MomentLearner.Learn(source, options ?? new LearnerOptions { Hidden = teacher.Hidden, Seed = seed });

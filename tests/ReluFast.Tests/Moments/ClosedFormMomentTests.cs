@@ -44,7 +44,8 @@ public class ClosedFormMomentTests
     public void HermiteProjectionsMatchClosedForms()
     {
         // E[y He_k(<w_i, x>)] = <T_k, w_i^(x)k> = sum_l a_l c_k(b_l) <w_l, w_i>^k
-        var acc = SamplePass.Run<double, HermiteWorker>(new ArraySource<double>(D, _x, _y), () => new HermiteWorker(_w), new SamplePassOptions(Threads: 2));
+        var acc = SamplePass.Run<double, HermiteWorker>(new ArraySource<double>(D, _x, _y), () => new HermiteWorker(_w),
+            new SamplePassOptions(Threads: 2));
         var sums = new double[6 * M];
         acc.Acc.CopySums(sums);
         var sumSq = new double[6 * M];
@@ -79,7 +80,8 @@ public class ClosedFormMomentTests
             for (int k = 0; k < D; k++) t1[k] += s_a[l] * C(1, s_b[l]) * _w[k * M + l];
         }
         var cv = ControlVariate.Linear(t0, t1);
-        var worker = SamplePass.Run<double, GramMomentWorker<double>>(new ArraySource<double>(D, _x, _y), () => new GramMomentWorker<double>(cv), new SamplePassOptions(Threads: 2, BlockSize: 1000));
+        var worker = SamplePass.Run<double, GramMomentWorker<double>>(new ArraySource<double>(D, _x, _y), () => new GramMomentWorker<double>(cv),
+            new SamplePassOptions(Threads: 2, BlockSize: 1000));
         Assert.Equal(N, worker.Moments.Count);
         var gram = new double[D * D];
         worker.Moments.CopyGram(0, gram);

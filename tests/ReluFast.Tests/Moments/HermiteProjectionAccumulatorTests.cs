@@ -49,7 +49,8 @@ public class HermiteProjectionAccumulatorTests
                 {
                     expected[k * m + i] += rd[j] * he[k];
                     double perturbation = k == 0 ? 0 : k * a[k - 1] * ds;
-                    bound[k * m + i] += Math.Abs(rd[j]) * (perturbation + 16 * Math.Pow(2, -53) * (k + 1) * a[k]) + (n + 2) * Math.Pow(2, -53) * Math.Abs(rd[j]) * a[k];
+                    bound[k * m + i] += Math.Abs(rd[j]) * (perturbation + 16 * Math.Pow(2, -53) * (k + 1) * a[k]) +
+                        (n + 2) * Math.Pow(2, -53) * Math.Abs(rd[j]) * a[k];
                 }
             }
         var got = new double[expected.Length];

@@ -5,7 +5,8 @@ using static TorchSharp.torch;
 
 namespace ReluFast.Tests.Moments;
 
-/// <summary>The chunked in-place libtorch baselines of <c>relufast bench</c> compute the same sums as the SIMD engine (so the speedups compare equal work).</summary>
+/// <summary>The chunked in-place libtorch baselines of <c>relufast bench</c> compute the same sums as the SIMD engine (so the speedups compare equal
+/// work).</summary>
 [Collection(MomentCollection.Name)]
 public class MomentBenchmarkBaselineTests
 {

@@ -64,7 +64,8 @@ public class SamplePassTests
         Assert.Equal(262144 / (d * 8), chunk);
         double[] x = Gaussians<double>(n * d, 7), y = Gaussians<double>(n, 8);
         var sizes = new List<int>();
-        var pass = SamplePass.Run<double, RecordingWorker>(new ArraySource<double>(d, x, y), () => new RecordingWorker(d, sizes), new SamplePassOptions(1, block));
+        var pass = SamplePass.Run<double, RecordingWorker>(new ArraySource<double>(d, x, y), () => new RecordingWorker(d, sizes),
+            new SamplePassOptions(1, block));
         var expected = new WeightedGramAccumulator<double>(d);
         var expectedSizes = new List<int>();
         for (int b = 0; b < n; b += block)
@@ -91,7 +92,8 @@ public class SamplePassTests
     public void InMemorySourcesAreNotCopiedAndGiveTheSameSums()
     {
         var source = new InMemoryArraySource<double>(D, _x, _y);
-        var w = SamplePass.Run<double, GramMomentWorker<double>>(source, () => new GramMomentWorker<double>(_cv), new SamplePassOptions(2, 1000, 17, 15_000));
+        var w = SamplePass.Run<double, GramMomentWorker<double>>(source, () => new GramMomentWorker<double>(_cv),
+            new SamplePassOptions(2, 1000, 17, 15_000));
         var got = new double[w.Moments.StateLength];
         w.Moments.CopyState(got);
         Assert.Equal(0, source.Reads);
@@ -120,7 +122,8 @@ public class SamplePassTests
     public void WorkerExceptionsReachTheCaller()
     {
         var source = new ArraySource<double>(D, _x, _y);
-        var e = Assert.Throws<InvalidOperationException>(() => SamplePass.Run<double, FailingWorker>(source, () => new FailingWorker(), new SamplePassOptions(2)));
+        var e = Assert.Throws<InvalidOperationException>(() => SamplePass.Run<double, FailingWorker>(source, () => new FailingWorker(),
+            new SamplePassOptions(2)));
         Assert.Equal("boom", e.Message);
     }
 

@@ -16,10 +16,12 @@ public class WeightedGramAccumulatorTests
     };
 
     [Theory, MemberData(nameof(Shapes))]
-    public void DoubleMatchesScalarReference(int d, int l, int n, int width) => WithWidth(width, () => CheckAgainstReference<double>(d, l, n, 11 * d + n));
+    public void DoubleMatchesScalarReference(int d, int l, int n, int width) =>
+        WithWidth(width, () => CheckAgainstReference<double>(d, l, n, 11 * d + n));
 
     [Theory, MemberData(nameof(Shapes))]
-    public void FloatMatchesScalarReference(int d, int l, int n, int width) => WithWidth(width, () => CheckAgainstReference<float>(d, l, n, 13 * d + n));
+    public void FloatMatchesScalarReference(int d, int l, int n, int width) =>
+        WithWidth(width, () => CheckAgainstReference<float>(d, l, n, 13 * d + n));
 
     private static void CheckAgainstReference<T>(int d, int l, int n, int seed) where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {

@@ -34,7 +34,8 @@ public class QuarticSlicesTests
         }
     }
 
-    private static (QuarticSlices Measured, QuarticSlices Noise, QuarticSlices Exact) Measure(ReluNetwork teacher, long n, double[]? basisP, int p, ReluNetwork? control = null)
+    private static (QuarticSlices Measured, QuarticSlices Noise, QuarticSlices Exact) Measure(ReluNetwork teacher, long n, double[]? basisP, int p,
+        ReluNetwork? control = null)
     {
         int d = teacher.InputDim, dim = SymmetricCoordinates.Dimension(d);
         var basis = basisP is null ? QuarticSlices.CoordinateBasis(d) : QuarticSlices.ProjectedBasis(basisP, d, p);
@@ -58,7 +59,8 @@ public class QuarticSlicesTests
         }
         var response = ResponseControl.Create(t0, t1, t2, control);
         var source = new TeacherSampleSource<double>(teacher, n, 77);
-        var worker = SamplePass.Run(source, () => new QuarticSliceWorker<double>(response, d, basisP, basisP is null ? dim : p, u, 2, 4096), new SamplePassOptions(BlockSize: 4096));
+        var worker = SamplePass.Run(source, () => new QuarticSliceWorker<double>(response, d, basisP, basisP is null ? dim : p, u, 2, 4096),
+            new SamplePassOptions(BlockSize: 4096));
         var a0 = QuarticSlices.Assemble(worker.Halves[0], basis, u, d);
         var a1 = QuarticSlices.Assemble(worker.Halves[1], basis, u, d);
         var measured = QuarticSlices.Combine(a0, worker.Halves[0].Count, a1, worker.Halves[1].Count);
@@ -74,7 +76,8 @@ public class QuarticSlicesTests
 
     private static double Norm(QuarticSlices s) => Math.Sqrt(s.All.Sum(x => TensorPrimitives.SumOfSquares(x)));
 
-    private static double Distance(QuarticSlices x, QuarticSlices y) => Math.Sqrt(x.All.Zip(y.All, (p, q) => TensorPrimitives.Distance(p, q) * TensorPrimitives.Distance(p, q)).Sum());
+    private static double Distance(QuarticSlices x, QuarticSlices y) =>
+        Math.Sqrt(x.All.Zip(y.All, (p, q) => TensorPrimitives.Distance(p, q) * TensorPrimitives.Distance(p, q)).Sum());
 
     [Fact]
     public void CoordinateSlicesMatchTheClosedFormWithinTheirSplitHalfNoise()
@@ -105,7 +108,8 @@ public class QuarticSlicesTests
         // A perturbed copy of the teacher as the control: y~ = y - f^ - (rest of the quadratic part).
         var w = teacher.W.ToArray();
         for (int i = 0; i < w.Length; i++) w[i] += 0.03 * Math.Sin(7 * i);
-        var control = new ReluNetwork(4, teacher.A.ToArray().Select(a => 1.05 * a).ToArray(), w, teacher.B.ToArray().Select(b => b + 0.05).ToArray()).Normalized();
+        var control = new ReluNetwork(4, teacher.A.ToArray().Select(a => 1.05 * a).ToArray(), w, teacher.B.ToArray().Select(b => b + 0.05).ToArray())
+            .Normalized();
         var (plain, plainNoise, exact) = Measure(teacher, 400_000, null, 0);
         var (controlled, controlledNoise, _) = Measure(teacher, 400_000, null, 0, control);
         double error = Distance(controlled, exact), floor = Norm(controlledNoise);
@@ -129,7 +133,8 @@ public class QuarticSlicesTests
         var projected = new QuarticSliceWorker<double>(control, d, p, 6, new double[d * d], d, n);
         var coefficients = new DirectionHermiteWorker<double>(d, new double[d * 9], 9, 4, control, n);
         span.Accumulate(x, y); projected.Accumulate(x, y); coefficients.Accumulate(x, y);
-        Assert.Equal(0, ReluFast.Tests.Moments.MomentTestData.SteadyStateAllocatedBytes(() => { span.Accumulate(x, y); projected.Accumulate(x, y); coefficients.Accumulate(x, y); }, 1));
+        Assert.Equal(0, ReluFast.Tests.Moments.MomentTestData.SteadyStateAllocatedBytes(
+            () => { span.Accumulate(x, y); projected.Accumulate(x, y); coefficients.Accumulate(x, y); }, 1));
     }
 
     [Fact]
@@ -145,7 +150,9 @@ public class QuarticSlicesTests
         QuarticSlices Run<T>() where T : unmanaged, System.Numerics.IBinaryFloatingPointIeee754<T>
         {
             var source = new TeacherSampleSource<T>(teacher, 400_000, 21);
-            var worker = SamplePass.Run(source, () => new QuarticSliceWorker<T>(control, 4, null, 10, u.Select(T.CreateTruncating).ToArray(), 2, 4096), new SamplePassOptions(BlockSize: 4096));
+            var worker = SamplePass.Run(source,
+                () => new QuarticSliceWorker<T>(control, 4, null, 10, u.Select(T.CreateTruncating).ToArray(), 2, 4096),
+                new SamplePassOptions(BlockSize: 4096));
             var a0 = QuarticSlices.Assemble(worker.Halves[0], basis, u, 4);
             var a1 = QuarticSlices.Assemble(worker.Halves[1], basis, u, 4);
             return QuarticSlices.Combine(a0, worker.Halves[0].Count, a1, worker.Halves[1].Count);

@@ -126,7 +126,8 @@ public class DistributedLearningTests
     {
         var group = new InProcessGroup(2);
         var error = Assert.Throws<AggregateException>(() => group.Run(member =>
-            MomentLearner.Learn(new TeacherSampleSource<double>(s_teacher, 10_000 + member.Rank, 6), new LearnerOptions { Hidden = 4, Reducer = member })));
+            MomentLearner.Learn(new TeacherSampleSource<double>(s_teacher, 10_000 + member.Rank, 6),
+                new LearnerOptions { Hidden = 4, Reducer = member })));
         Assert.Equal(2, error.InnerExceptions.Count);
         Assert.All(error.InnerExceptions, e => Assert.Contains("rank 1 has N = 10001", e.Message));
     }
@@ -146,7 +147,8 @@ public class DistributedLearningTests
     private static double[] Parameters(LearningResult r)
     {
         var net = r.Network;
-        return [.. net.A, .. net.W, .. net.B, net.LinearBias, .. net.LinearWeights, .. r.Spectrum, r.NoiseFloor, .. r.HermiteCoefficients.SelectMany(l => l)];
+        return [.. net.A, .. net.W, .. net.B, net.LinearBias, .. net.LinearWeights, .. r.Spectrum, r.NoiseFloor,
+            .. r.HermiteCoefficients.SelectMany(l => l)];
     }
 
     private static double MaxRelativeDifference(double[] a, double[] b)

@@ -85,7 +85,8 @@ public class AlgebraPropertyTests
                 explicitSum += term;
                 absolute += Math.Abs(term);
             }
-            Assert.True(Math.Abs(current - explicitSum) <= 1e-12 * absolute + 1e-300, $"explicit sum at k = {k}, t = {t}: {current} vs {explicitSum}");
+            Assert.True(Math.Abs(current - explicitSum) <= 1e-12 * absolute + 1e-300,
+                $"explicit sum at k = {k}, t = {t}: {current} vs {explicitSum}");
         }, iter: PropertyRuns.Iterations(500));
     }
 
@@ -97,7 +98,8 @@ public class AlgebraPropertyTests
         {
             double value = GaussianIntegral(g => GaussianMath.Hermite(j, g) * GaussianMath.Hermite(k, g));
             double expected = j == k ? Factorial(k) : 0;
-            Assert.True(Math.Abs(value - expected) <= 1e-9 * Math.Sqrt(Factorial(j) * Factorial(k)), $"E[He_{j} He_{k}] = {value}, expected {expected}");
+            Assert.True(Math.Abs(value - expected) <= 1e-9 * Math.Sqrt(Factorial(j) * Factorial(k)),
+                $"E[He_{j} He_{k}] = {value}, expected {expected}");
         }, iter: PropertyRuns.Iterations(40));
     }
 
@@ -302,7 +304,8 @@ public class AccumulatorPropertyTests
             double gamma = 2 * SumBound<double>(c.n, 512);
             AssertWithin(State(one.Moments.StateLength, one.Moments.CopyState), State(many.Moments.StateLength, many.Moments.CopyState),
                 State(abs.StateLength, abs.CopyState).Select(v => gamma * v).ToArray(), $"1 vs {c.threads} threads");
-            AssertBitwiseEqual(State(many.Moments.StateLength, many.Moments.CopyState), State(again.Moments.StateLength, again.Moments.CopyState), "same thread count twice");
+            AssertBitwiseEqual(State(many.Moments.StateLength, many.Moments.CopyState), State(again.Moments.StateLength, again.Moments.CopyState),
+                "same thread count twice");
         }, iter: PropertyRuns.Iterations(15), threads: 1);
     }
 }
@@ -393,7 +396,8 @@ public class ModelPropertyTests
             var x = RandomInputs(d, 64, c.seed);
             var y1 = Evaluate(net, x);
             var y2 = Evaluate(flipped, x);
-            double scale = 1 + net.A.ToArray().Select(Math.Abs).Sum() * (1 + net.W.ToArray().Select(Math.Abs).Sum() * 8 + net.B.ToArray().Select(Math.Abs).Sum())
+            double scale = 1 + net.A.ToArray().Select(Math.Abs).Sum() * (1 + net.W.ToArray().Select(Math.Abs).Sum() * 8 +
+                net.B.ToArray().Select(Math.Abs).Sum())
                            + Math.Abs(net.LinearBias) + 8 * linear.Select(Math.Abs).Sum();
             for (int j = 0; j < y1.Length; j++) Assert.True(Math.Abs(y1[j] - y2[j]) <= 1e-13 * scale, $"sample {j}: {y1[j]} vs {y2[j]}");
         }, iter: PropertyRuns.Iterations(200));

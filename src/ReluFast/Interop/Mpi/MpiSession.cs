@@ -123,7 +123,8 @@ public sealed unsafe class MpiSession : IMomentReducer, IDisposable
     /// <summary>MPI_Get_library_version's first line (for example "Open MPI v4.1.4, ...").</summary>
     public string LibraryVersion { get; }
 
-    /// <summary>The thread level MPI_Init_thread granted (2 = serialized, 3 = multiple), or -1 when MPI was already initialised by the host.</summary>
+    /// <summary>The thread level MPI_Init_thread granted (2 = serialized, 3 = multiple), or -1 when MPI was already initialised by the
+    /// host.</summary>
     public int ThreadLevel { get; }
 
     /// <inheritdoc />
@@ -156,7 +157,11 @@ public sealed unsafe class MpiSession : IMomentReducer, IDisposable
                 return s_current;
             }
             catch (MpiException) { NativeLibrary.Free(library); throw; }
-            catch (EntryPointNotFoundException e) { NativeLibrary.Free(library); throw new MpiException($"{name} lacks an MPI function ReluFast needs: {e.Message}", e); }
+            catch (EntryPointNotFoundException e)
+            {
+                NativeLibrary.Free(library);
+                throw new MpiException($"{name} lacks an MPI function ReluFast needs: {e.Message}", e);
+            }
         }
     }
 
@@ -186,12 +191,14 @@ public sealed unsafe class MpiSession : IMomentReducer, IDisposable
                     // broadcast so the ranks' later decisions (m, candidates, refinement) cannot diverge.
                     if (Flavor == MpiFlavor.OpenMpi)
                     {
-                        Check(((delegate* unmanaged<void*, void*, int, nint, nint, nint, int>)_allreduce)((void*)_inPlace, p, count, _double, _sum, _comm), "MPI_Allreduce");
+                        Check(((delegate* unmanaged<void*, void*, int, nint, nint, nint, int>)_allreduce)((void*)_inPlace, p, count, _double, _sum,
+                            _comm), "MPI_Allreduce");
                         Check(((delegate* unmanaged<void*, int, nint, int, nint, int>)_bcast)(p, count, _double, 0, _comm), "MPI_Bcast");
                     }
                     else
                     {
-                        Check(((delegate* unmanaged<void*, void*, int, int, int, int, int>)_allreduce)((void*)_inPlace, p, count, (int)_double, (int)_sum, (int)_comm), "MPI_Allreduce");
+                        Check(((delegate* unmanaged<void*, void*, int, int, int, int, int>)_allreduce)((void*)_inPlace, p, count, (int)_double,
+                            (int)_sum, (int)_comm), "MPI_Allreduce");
                         Check(((delegate* unmanaged<void*, int, int, int, int, int>)_bcast)(p, count, (int)_double, 0, (int)_comm), "MPI_Bcast");
                     }
                 }
@@ -271,6 +278,7 @@ public sealed unsafe class MpiSession : IMomentReducer, IDisposable
         if (version.Contains("MPICH", StringComparison.OrdinalIgnoreCase) || version.Contains("Intel", StringComparison.OrdinalIgnoreCase)
             || version.Contains("MVAPICH", StringComparison.OrdinalIgnoreCase))
             return MpiFlavor.Mpich;
-        throw new MpiException($"{name} is an MPI library ReluFast does not know (version \"{version}\"): only Open MPI and the MPICH ABI family are supported.");
+        throw new MpiException($"{name} is an MPI library ReluFast does not know (version \"{version}\"): only Open MPI and the " +
+            $"MPICH ABI family are supported.");
     }
 }

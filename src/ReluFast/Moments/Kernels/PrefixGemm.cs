@@ -69,14 +69,18 @@ internal static class PrefixGemm
                 int both = v + 1 < rowEnds.Length ? rowEnds[v] : 0, i = 0;
                 // 12-row tiles, but 8 + 8 rather than 12 + 4 for the last 16 rows (the 4-row kernel has too few accumulators)
                 for (; i + 12 <= both && both - i != 16; i += 12)
-                    Kernel512x12x2<T, TWeight>(ref Unsafe.Add(ref a0, i), strideA, ref Unsafe.Add(ref b0, j0), strideB, ref wt, samples, ref Unsafe.Add(ref c0, (nint)i * strideC + j0), strideC);
+                    Kernel512x12x2<T, TWeight>(ref Unsafe.Add(ref a0, i), strideA, ref Unsafe.Add(ref b0, j0), strideB, ref wt, samples,
+                        ref Unsafe.Add(ref c0, (nint)i * strideC + j0), strideC);
                 for (; i + 8 <= both; i += 8)
-                    Kernel512x8x2<T, TWeight>(ref Unsafe.Add(ref a0, i), strideA, ref Unsafe.Add(ref b0, j0), strideB, ref wt, samples, ref Unsafe.Add(ref c0, (nint)i * strideC + j0), strideC);
+                    Kernel512x8x2<T, TWeight>(ref Unsafe.Add(ref a0, i), strideA, ref Unsafe.Add(ref b0, j0), strideB, ref wt, samples,
+                        ref Unsafe.Add(ref c0, (nint)i * strideC + j0), strideC);
                 for (; i < both; i += 4)
-                    Kernel512x4x2<T, TWeight>(ref Unsafe.Add(ref a0, i), strideA, ref Unsafe.Add(ref b0, j0), strideB, ref wt, samples, ref Unsafe.Add(ref c0, (nint)i * strideC + j0), strideC);
+                    Kernel512x4x2<T, TWeight>(ref Unsafe.Add(ref a0, i), strideA, ref Unsafe.Add(ref b0, j0), strideB, ref wt, samples,
+                        ref Unsafe.Add(ref c0, (nint)i * strideC + j0), strideC);
                 // rows only the second panel of the pair needs (or every row of a lone last panel)
                 int single = both == 0 ? j0 : j0 + w, end = both == 0 ? rowEnds[v] : rowEnds[v + 1];
-                SinglePanel512<T, TWeight>(ref a0, strideA, ref Unsafe.Add(ref b0, single), strideB, ref wt, samples, i, end, ref Unsafe.Add(ref c0, single), strideC);
+                SinglePanel512<T, TWeight>(ref a0, strideA, ref Unsafe.Add(ref b0, single), strideB, ref wt, samples, i, end,
+                    ref Unsafe.Add(ref c0, single), strideC);
             }
             else
             {
@@ -86,7 +90,8 @@ internal static class PrefixGemm
                     if (width >= 256)
                     {
                         for (int i = 0; i < rowEnds[p]; i += 4)
-                            Kernel256x4x2<T, TWeight>(ref Unsafe.Add(ref a0, i), strideA, ref Unsafe.Add(ref b0, jp), strideB, ref wt, samples, ref Unsafe.Add(ref c0, (nint)i * strideC + jp), strideC);
+                            Kernel256x4x2<T, TWeight>(ref Unsafe.Add(ref a0, i), strideA, ref Unsafe.Add(ref b0, jp), strideB, ref wt, samples,
+                                ref Unsafe.Add(ref c0, (nint)i * strideC + jp), strideC);
                     }
                     else
                     {
@@ -140,14 +145,18 @@ internal static class PrefixGemm
             int j0 = v * w, i = 0;
             if (v + 1 == panels)
             {
-                SinglePanel512<T, TWeight>(ref a0, strideA, ref Unsafe.Add(ref b0, j0), strideB, ref wt, samples, 0, j0 + w, ref Unsafe.Add(ref c0, j0), strideC);
+                SinglePanel512<T, TWeight>(ref a0, strideA, ref Unsafe.Add(ref b0, j0), strideB, ref wt, samples, 0, j0 + w,
+                    ref Unsafe.Add(ref c0, j0), strideC);
                 break;
             }
             for (; i + 12 <= j0 && j0 - i != 16; i += 12)
-                Kernel512x12x2<T, TWeight>(ref Unsafe.Add(ref a0, i), strideA, ref Unsafe.Add(ref b0, j0), strideB, ref wt, samples, ref Unsafe.Add(ref c0, (nint)i * strideC + j0), strideC);
+                Kernel512x12x2<T, TWeight>(ref Unsafe.Add(ref a0, i), strideA, ref Unsafe.Add(ref b0, j0), strideB, ref wt, samples,
+                    ref Unsafe.Add(ref c0, (nint)i * strideC + j0), strideC);
             for (; i + 8 <= j0; i += 8)
-                Kernel512x8x2<T, TWeight>(ref Unsafe.Add(ref a0, i), strideA, ref Unsafe.Add(ref b0, j0), strideB, ref wt, samples, ref Unsafe.Add(ref c0, (nint)i * strideC + j0), strideC);
-            Diagonal512<T, TWeight>(ref Unsafe.Add(ref a0, j0), strideA, ref Unsafe.Add(ref b0, j0), strideB, ref wt, samples, ref Unsafe.Add(ref c0, (nint)j0 * strideC + j0), strideC);
+                Kernel512x8x2<T, TWeight>(ref Unsafe.Add(ref a0, i), strideA, ref Unsafe.Add(ref b0, j0), strideB, ref wt, samples,
+                    ref Unsafe.Add(ref c0, (nint)i * strideC + j0), strideC);
+            Diagonal512<T, TWeight>(ref Unsafe.Add(ref a0, j0), strideA, ref Unsafe.Add(ref b0, j0), strideB, ref wt, samples,
+                ref Unsafe.Add(ref c0, (nint)j0 * strideC + j0), strideC);
         }
     }
 
@@ -156,7 +165,9 @@ internal static class PrefixGemm
     private static void Diagonal512<T, TWeight>(ref T a, nint strideA, ref T b, nint strideB, ref T w, int samples, ref double c, nint strideC)
         where TWeight : ISampleWeight<T>
     {
-        Vector512<T> c0a = default, c0b = default, c1a = default, c1b = default, c2a = default, c2b = default, c3a = default, c3b = default, c4a = default, c4b = default, c5a = default, c5b = default, c6a = default, c6b = default, c7a = default, c7b = default, d0 = default, d1 = default, d2 = default, d3 = default, d4 = default, d5 = default, d6 = default, d7 = default;
+        Vector512<T> c0a = default, c0b = default, c1a = default, c1b = default, c2a = default, c2b = default, c3a = default, c3b = default,
+            c4a = default, c4b = default, c5a = default, c5b = default, c6a = default, c6b = default, c7a = default, c7b = default, d0 = default,
+            d1 = default, d2 = default, d3 = default, d4 = default, d5 = default, d6 = default, d7 = default;
         for (int k = 0; k < samples; k++)
         {
             Vector512<T> b0 = TWeight.Apply(Vector512.LoadUnsafe(ref b), ref w);
@@ -202,16 +213,20 @@ internal static class PrefixGemm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void SinglePanel512<T, TWeight>(ref T a0, nint strideA, ref T b, nint strideB, ref T wt, int samples, int start, int end, ref double c, nint strideC)
+    private static void SinglePanel512<T, TWeight>(ref T a0, nint strideA, ref T b, nint strideB, ref T wt, int samples, int start, int end,
+        ref double c, nint strideC)
         where TWeight : ISampleWeight<T>
     {
         int i = start;
         for (; i + 24 <= end; i += 24)
-            Kernel512x24x1<T, TWeight>(ref Unsafe.Add(ref a0, i), strideA, ref b, strideB, ref wt, samples, ref Unsafe.Add(ref c, i * strideC), strideC);
+            Kernel512x24x1<T, TWeight>(ref Unsafe.Add(ref a0, i), strideA, ref b, strideB, ref wt, samples, ref Unsafe.Add(ref c, i * strideC),
+                strideC);
         for (; i + 8 <= end; i += 8)
-            Kernel512x8x1<T, TWeight>(ref Unsafe.Add(ref a0, i), strideA, ref b, strideB, ref wt, samples, ref Unsafe.Add(ref c, i * strideC), strideC);
+            Kernel512x8x1<T, TWeight>(ref Unsafe.Add(ref a0, i), strideA, ref b, strideB, ref wt, samples, ref Unsafe.Add(ref c, i * strideC),
+                strideC);
         for (; i < end; i += 4)
-            Kernel512x4x1<T, TWeight>(ref Unsafe.Add(ref a0, i), strideA, ref b, strideB, ref wt, samples, ref Unsafe.Add(ref c, i * strideC), strideC);
+            Kernel512x4x1<T, TWeight>(ref Unsafe.Add(ref a0, i), strideA, ref b, strideB, ref wt, samples, ref Unsafe.Add(ref c, i * strideC),
+                strideC);
     }
 
     private static void ScalarKernel<T, TWeight>(ReadOnlySpan<T> a, int strideA, ReadOnlySpan<T> b, int strideB, ref T wt, int samples,
@@ -237,7 +252,9 @@ internal static class PrefixGemm
     private static void Kernel512x12x2<T, TWeight>(ref T a, nint strideA, ref T b, nint strideB, ref T w, int samples, ref double c, nint strideC)
         where TWeight : ISampleWeight<T>
     {
-        Vector512<T> c0a = default, c0b = default, c1a = default, c1b = default, c2a = default, c2b = default, c3a = default, c3b = default, c4a = default, c4b = default, c5a = default, c5b = default, c6a = default, c6b = default, c7a = default, c7b = default, c8a = default, c8b = default, c9a = default, c9b = default, c10a = default, c10b = default, c11a = default, c11b = default;
+        Vector512<T> c0a = default, c0b = default, c1a = default, c1b = default, c2a = default, c2b = default, c3a = default, c3b = default,
+            c4a = default, c4b = default, c5a = default, c5b = default, c6a = default, c6b = default, c7a = default, c7b = default, c8a = default,
+            c8b = default, c9a = default, c9b = default, c10a = default, c10b = default, c11a = default, c11b = default;
         for (int k = 0; k < samples; k++)
         {
             Vector512<T> b0 = TWeight.Apply(Vector512.LoadUnsafe(ref b), ref w);
@@ -303,7 +320,9 @@ internal static class PrefixGemm
     private static void Kernel512x24x1<T, TWeight>(ref T a, nint strideA, ref T b, nint strideB, ref T w, int samples, ref double c, nint strideC)
         where TWeight : ISampleWeight<T>
     {
-        Vector512<T> c0a = default, c1a = default, c2a = default, c3a = default, c4a = default, c5a = default, c6a = default, c7a = default, c8a = default, c9a = default, c10a = default, c11a = default, c12a = default, c13a = default, c14a = default, c15a = default, c16a = default, c17a = default, c18a = default, c19a = default, c20a = default, c21a = default, c22a = default, c23a = default;
+        Vector512<T> c0a = default, c1a = default, c2a = default, c3a = default, c4a = default, c5a = default, c6a = default, c7a = default,
+            c8a = default, c9a = default, c10a = default, c11a = default, c12a = default, c13a = default, c14a = default, c15a = default,
+            c16a = default, c17a = default, c18a = default, c19a = default, c20a = default, c21a = default, c22a = default, c23a = default;
         for (int k = 0; k < samples; k++)
         {
             Vector512<T> b0 = TWeight.Apply(Vector512.LoadUnsafe(ref b), ref w);
@@ -447,7 +466,8 @@ internal static class PrefixGemm
     private static void Kernel512x8x2<T, TWeight>(ref T a, nint strideA, ref T b, nint strideB, ref T w, int samples, ref double c, nint strideC)
         where TWeight : ISampleWeight<T>
     {
-        Vector512<T> c0a = default, c0b = default, c1a = default, c1b = default, c2a = default, c2b = default, c3a = default, c3b = default, c4a = default, c4b = default, c5a = default, c5b = default, c6a = default, c6b = default, c7a = default, c7b = default;
+        Vector512<T> c0a = default, c0b = default, c1a = default, c1b = default, c2a = default, c2b = default, c3a = default, c3b = default,
+            c4a = default, c4b = default, c5a = default, c5b = default, c6a = default, c6b = default, c7a = default, c7b = default;
         for (int k = 0; k < samples; k++)
         {
             Vector512<T> b0 = TWeight.Apply(Vector512.LoadUnsafe(ref b), ref w);

@@ -26,7 +26,8 @@ internal static class RowScaling
         for (int k = 0; k < n; k++) weightSum += double.CreateTruncating(c[k]);
         if (n == 0) { columnSums[..columns].Clear(); return 0; }
         bool storing = !scaled.IsEmpty;
-        if (x.Length < (long)(n - 1) * strideX + columns || (storing && scaled.Length < (long)(n - 1) * stride + columns) || columnSums.Length < columns)
+        if (x.Length < (long)(n - 1) * strideX + columns || (storing && scaled.Length < (long)(n - 1) * stride + columns)
+            || columnSums.Length < columns)
             throw new ArgumentException("Buffers too short for the tile.");
         ref T xr = ref MemoryMarshal.GetReference(x);
         ref T sr = ref storing ? ref MemoryMarshal.GetReference(scaled) : ref Unsafe.NullRef<T>();
@@ -37,7 +38,8 @@ internal static class RowScaling
             int vl = Vector512<T>.Count, j = 0;
             // groups of 8 vectors: the sums stay in registers and each row segment is read once, in order
             for (; j + 8 * vl <= columns; j += 8 * vl)
-                Group8(ref Unsafe.Add(ref xr, j), strideX, ref cr, n, storing, ref Unsafe.Add(ref sr, j), stride, ref Unsafe.Add(ref MemoryMarshal.GetReference(columnSums), j));
+                Group8(ref Unsafe.Add(ref xr, j), strideX, ref cr, n, storing, ref Unsafe.Add(ref sr, j), stride,
+                    ref Unsafe.Add(ref MemoryMarshal.GetReference(columnSums), j));
             for (; j < columns; j += vl)
             {
                 Vector512<T> acc = Vector512<T>.Zero;
@@ -98,7 +100,8 @@ internal static class RowScaling
             if (storing)
             {
                 p0.StoreUnsafe(ref scaled); p1.StoreUnsafe(ref scaled, vl); p2.StoreUnsafe(ref scaled, 2 * vl); p3.StoreUnsafe(ref scaled, 3 * vl);
-                p4.StoreUnsafe(ref scaled, 4 * vl); p5.StoreUnsafe(ref scaled, 5 * vl); p6.StoreUnsafe(ref scaled, 6 * vl); p7.StoreUnsafe(ref scaled, 7 * vl);
+                p4.StoreUnsafe(ref scaled, 4 * vl); p5.StoreUnsafe(ref scaled, 5 * vl);
+                p6.StoreUnsafe(ref scaled, 6 * vl); p7.StoreUnsafe(ref scaled, 7 * vl);
                 scaled = ref Unsafe.Add(ref scaled, stride);
             }
             s0 += p0; s1 += p1; s2 += p2; s3 += p3; s4 += p4; s5 += p5; s6 += p6; s7 += p7;
