@@ -8,12 +8,15 @@ internal static class ModelFiles
 {
     /// <summary>Checks, before any work is done, that <paramref name="path"/> names a model file ReluFast can write.</summary>
     /// <exception cref="CliUsageException">The extension is neither .json nor .safetensors, or the path is a folder.</exception>
+    /// <exception cref="ReluFastDataException">The path cannot be written (<see cref="OutputFile.Check"/>).</exception>
     public static void CheckOutputPath(string path, string option)
     {
         if (string.IsNullOrWhiteSpace(path)) throw new CliUsageException($"{option} needs a file name.");
         if (Directory.Exists(path)) throw new CliUsageException($"{option} {path} is a folder; give a file name ending in .json or .safetensors.");
         if (!IsJson(path) && !IsSafeTensors(path))
-            throw new CliUsageException($"{option} {path}: the extension chooses the format; use .json (ReluFast network JSON) or .safetensors (PyTorch nn.Sequential state dict).");
+            throw new CliUsageException(
+                $"{option} {path}: the extension chooses the format; use .json (ReluFast network JSON) or .safetensors (PyTorch nn.Sequential state dict).");
+        OutputFile.Check(path);
     }
 
     /// <summary>Writes <paramref name="network"/> to <paramref name="path"/> (created folder included), replacing it only once fully written.</summary>

@@ -22,19 +22,7 @@ public static class SafeTensorsReader
     public static SafeTensorsFile Read(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        byte[] bytes;
-        try
-        {
-            bytes = File.ReadAllBytes(path);
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
-            throw new ReluFastDataException(path, "the file does not exist.", e);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new ReluFastDataException(path, $"the file cannot be read: {e.Message}", e);
-        }
+        byte[] bytes = InputFile.ReadAllBytes(path, Array.MaxLength, "a safetensors file (read whole)");
         return Parse(bytes, path);
     }
 
@@ -169,7 +157,9 @@ public static class SafeTensorsReader
         }
         try
         {
-            return new ReluNetwork(d, a.Values, w.Values, b.Values, c0.Values[0], c);
+            var network = new ReluNetwork(d, a.Values, w.Values, b.Values, c0.Values[0], c);
+            if (network.FirstNeuronProblem() is string problem) throw new ReluFastDataException(sourceName, problem);
+            return network;
         }
         catch (ArgumentException e)
         {
