@@ -28,10 +28,24 @@ internal static class ModelFiles
         else NetworkJson.Write(network, path, indented: true, metadata);
     }
 
-    /// <summary>Reads a network from a <c>.json</c> or <c>.safetensors</c> file.</summary>
-    /// <exception cref="ReluFastDataException">The file is missing or not a valid network; the message names it.</exception>
-    public static ReluNetwork Read(string path) =>
-        IsSafeTensors(path) ? SafeTensorsReader.ReadNetwork(path) : NetworkJson.Read(path);
+    /// <summary>
+    /// Reads a network to compare (evaluate, report) from a <c>.json</c> or <c>.safetensors</c> file, and checks that its
+    /// w_i can be normalised to unit length (<see cref="ReluNetwork.Normalized"/>), as a comparison needs.
+    /// </summary>
+    /// <exception cref="ReluFastDataException">The file is missing, not a valid network, or has a w_i that cannot be normalised; the message names it.</exception>
+    public static ReluNetwork Read(string path)
+    {
+        var network = IsSafeTensors(path) ? SafeTensorsReader.ReadNetwork(path) : NetworkJson.Read(path);
+        try
+        {
+            network.Normalized();
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new ReluFastDataException(path, e.Message, e);
+        }
+        return network;
+    }
 
     private static bool IsJson(string path) => path.EndsWith(".json", StringComparison.OrdinalIgnoreCase);
 

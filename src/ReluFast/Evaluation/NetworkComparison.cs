@@ -169,29 +169,48 @@ public sealed record NetworkComparison(double WError, double AError, double BErr
     /// <summary>Mean squared difference of the two functions and the variance of <paramref name="truth"/> on fresh N(0, I) samples.</summary>
     public static (double Mse, double TruthVariance) TestError(ReluNetwork model, ReluNetwork truth, long samples, ulong seed)
     {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(truth);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(samples);
         var source = new TeacherSampleSource<double>(truth, samples, seed ^ 0x5EED_7E57);
         int d = truth.InputDim;
-        // 4096 rows per block, fewer for large d, so that a block holds at most 2^20 values whatever d is.
-        int block = Math.Clamp((1 << 20) / d, 1, 4096);
-        var x = new double[block * d];
-        var y = new double[block];
-        var yHat = new double[block];
-        double sumSq = 0, sum = 0, sumY2 = 0;
-        for (long start = 0; start < samples; start += block)
+        // 4096 rows per block, fewer for large d, so that a block holds at most 2^18 values (2 MB) whatever d is.
+        int block = Math.Clamp((1 << 18) / d, 1, 4096);
+        long blocks = (samples + block - 1) / block;
+        int workers = (int)Math.Min(Environment.ProcessorCount, blocks);
+        // Partial sums per block, added in block order afterwards: the result does not depend on the thread count.
+        var partial = new (double SumSq, double Sum, double SumY2)[blocks];
+        Parallel.For(0, workers, worker =>
         {
-            int n = (int)Math.Min(block, samples - start);
-            source.Read(start, x.AsSpan(0, n * d), y.AsSpan(0, n));
-            model.Evaluate(x.AsSpan(0, n * d), yHat.AsSpan(0, n));
-            for (int j = 0; j < n; j++)
+            var x = new double[block * d];
+            var y = new double[block];
+            var yHat = new double[block];
+            for (long k = worker; k < blocks; k += workers)
             {
-                double e = yHat[j] - y[j];
-                sumSq += e * e;
-                sum += y[j];
-                sumY2 += y[j] * y[j];
+                long start = k * block;
+                int n = (int)Math.Min(block, samples - start);
+                source.Read(start, x.AsSpan(0, n * d), y.AsSpan(0, n));
+                model.Evaluate(x.AsSpan(0, n * d), yHat.AsSpan(0, n));
+                double sumSq = 0, sum = 0, sumY2 = 0;
+                for (int j = 0; j < n; j++)
+                {
+                    double e = yHat[j] - y[j];
+                    sumSq += e * e;
+                    sum += y[j];
+                    sumY2 += y[j] * y[j];
+                }
+                partial[k] = (sumSq, sum, sumY2);
             }
+        });
+        double totalSq = 0, total = 0, totalY2 = 0;
+        foreach (var (sumSq, sum, sumY2) in partial)
+        {
+            totalSq += sumSq;
+            total += sum;
+            totalY2 += sumY2;
         }
-        double mean = sum / samples;
-        return (sumSq / samples, Math.Max(0, sumY2 / samples - mean * mean));
+        double mean = total / samples;
+        return (totalSq / samples, Math.Max(0, totalY2 / samples - mean * mean));
     }
+
 }

@@ -69,7 +69,7 @@ internal sealed class CsvRowReader : IDisposable
     }
 
     /// <summary>The longest CSV row read (in characters): a bound on the reader's buffer.</summary>
-    public const int MaxRowChars = 1 << 24;
+    public const int MaxRowChars = 1 << 20;
 
     /// <summary>Opens <paramref name="reader"/> (which this object then owns) and reads the header and the first row.</summary>
     public static CsvRowReader Open(TextReader reader, string? source, string targetColumn, CsvReadOptions? options)

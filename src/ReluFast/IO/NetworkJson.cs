@@ -120,9 +120,7 @@ public static class NetworkJson
                 $"such a network is a constant, and inputDim above {MaxUnbackedInputDim} is refused for it.");
         try
         {
-            var network = new ReluNetwork(d, a, w, b, c0, c);
-            if (network.FirstNeuronProblem() is string problem) throw new ReluFastDataException(sourceName, problem);
-            return network;
+            return new ReluNetwork(d, a, w, b, c0, c);
         }
         catch (ArgumentException e)
         {

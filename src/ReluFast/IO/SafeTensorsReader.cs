@@ -157,9 +157,7 @@ public static class SafeTensorsReader
         }
         try
         {
-            var network = new ReluNetwork(d, a.Values, w.Values, b.Values, c0.Values[0], c);
-            if (network.FirstNeuronProblem() is string problem) throw new ReluFastDataException(sourceName, problem);
-            return network;
+            return new ReluNetwork(d, a.Values, w.Values, b.Values, c0.Values[0], c);
         }
         catch (ArgumentException e)
         {

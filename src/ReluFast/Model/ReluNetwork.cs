@@ -168,7 +168,7 @@ public sealed class ReluNetwork
         {
             ReadOnlySpan<double> wi = _w.AsSpan(i * d, d);
             if (NeuronProblem(i) is string problem) throw new InvalidOperationException(problem);
-            double scale = TensorPrimitives.MaxMagnitude(wi), norm = ScaledNorm(wi, scale);
+            double scale = Math.Abs(TensorPrimitives.MaxMagnitude(wi)), norm = ScaledNorm(wi, scale);
             a[i] = _a[i] * norm;
             b[i] = _b[i] / norm;
             // w / |w| as (w / scale) / (|w| / scale), so that neither step under- or overflows.
@@ -187,7 +187,7 @@ public sealed class ReluNetwork
     internal string? NeuronProblem(int neuron)
     {
         ReadOnlySpan<double> wi = WeightsOf(neuron);
-        double scale = TensorPrimitives.MaxMagnitude(wi);
+        double scale = Math.Abs(TensorPrimitives.MaxMagnitude(wi));
         if (scale == 0)
             return $"w_{neuron} (row {neuron} of w) is zero: the neuron has no direction (it is the constant relu(b_{neuron})); " +
                 "fold it into the bias of the output layer.";
