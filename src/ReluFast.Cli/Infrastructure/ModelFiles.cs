@@ -15,11 +15,13 @@ internal static class ModelFiles
         if (Directory.Exists(path)) throw new CliUsageException($"{option} {path} is a folder; give a file name ending in .json or .safetensors.");
         if (!IsJson(path) && !IsSafeTensors(path))
             throw new CliUsageException(
-                $"{option} {path}: the extension chooses the format; use .json (ReluFast network JSON) or .safetensors (PyTorch nn.Sequential state dict).");
+                $"{option} {path}: the extension chooses the format; use .json (ReluFast network JSON) or .safetensors "
+                + "(PyTorch nn.Sequential state dict).");
         OutputFile.Check(path);
     }
 
-    /// <summary>Writes <paramref name="network"/> to <paramref name="path"/> (created folder included), replacing it only once fully written.</summary>
+    /// <summary>Writes <paramref name="network"/> to <paramref name="path"/> (created folder included), replacing it only once fully
+    /// written.</summary>
     public static void Write(ReluNetwork network, string path, IReadOnlyDictionary<string, string>? metadata = null)
     {
         string? folder = Path.GetDirectoryName(Path.GetFullPath(path));
@@ -32,7 +34,8 @@ internal static class ModelFiles
     /// Reads a network to compare (evaluate, report) from a <c>.json</c> or <c>.safetensors</c> file, and checks that its
     /// w_i can be normalised to unit length (<see cref="ReluNetwork.Normalized"/>), as a comparison needs.
     /// </summary>
-    /// <exception cref="ReluFastDataException">The file is missing, not a valid network, or has a w_i that cannot be normalised; the message names it.</exception>
+    /// <exception cref="ReluFastDataException">The file is missing, not a valid network, or has a w_i that cannot be normalised; the message names
+    /// it.</exception>
     public static ReluNetwork Read(string path)
     {
         var network = IsSafeTensors(path) ? SafeTensorsReader.ReadNetwork(path) : NetworkJson.Read(path);

@@ -165,7 +165,8 @@ internal sealed class CsvRowReader : IDisposable
         }
         catch (CsvRecordTooLargeException e)
         {
-            throw new ReluFastDataException(_source, $"data row {RowsRead + 1} is longer than {MaxRowChars} characters, the limit of one CSV row.", e);
+            throw new ReluFastDataException(_source,
+                $"data row {RowsRead + 1} is longer than {MaxRowChars} characters, the limit of one CSV row.", e);
         }
         catch (Exception e) when (e is CsvFormatException or InvalidDataException)
         {

@@ -48,7 +48,8 @@ public static class OutputFile
             if (File.Exists(folder))
                 throw new ReluFastDataException(path, $"{folder} is a file, so it cannot hold the output; give a path inside a folder.");
             if (Encoding.UTF8.GetByteCount(Path.GetFileName(folder)) > MaxNameBytes)
-                throw new ReluFastDataException(path, $"the folder name {Path.GetFileName(folder)} exceeds the {MaxNameBytes}-byte limit of file names.");
+                throw new ReluFastDataException(path,
+                    $"the folder name {Path.GetFileName(folder)} exceeds the {MaxNameBytes}-byte limit of file names.");
             folder = Path.GetDirectoryName(folder);
         }
         if (folder is null) throw new ReluFastDataException(path, "no folder of the output path exists.");

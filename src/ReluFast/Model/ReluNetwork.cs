@@ -17,7 +17,8 @@ public sealed class ReluNetwork
     private readonly double[] _b;
     private readonly double[] _linearWeights;
 
-    /// <summary>Creates a network from output weights a (m), input weights W (m x d, row i is w_i), biases b (m) and an optional linear remainder.</summary>
+    /// <summary>Creates a network from output weights a (m), input weights W (m x d, row i is w_i), biases b (m) and an optional linear
+    /// remainder.</summary>
     /// <exception cref="ArgumentException">Shapes disagree, or a parameter is NaN or infinite.</exception>
     public ReluNetwork(int inputDim, ReadOnlySpan<double> a, ReadOnlySpan<double> w, ReadOnlySpan<double> b,
         double linearBias = 0, ReadOnlySpan<double> linearWeights = default)
@@ -26,9 +27,11 @@ public sealed class ReluNetwork
         int m = a.Length;
         if (b.Length != m) throw new ArgumentException($"a has {m} entries but b has {b.Length}: both need one per hidden neuron.", nameof(b));
         if (w.Length != (long)m * inputDim)
-            throw new ArgumentException($"W must have hidden x inputDim = {m} x {inputDim} = {(long)m * inputDim} entries, got {w.Length}.", nameof(w));
+            throw new ArgumentException($"W must have hidden x inputDim = {m} x {inputDim} = {(long)m * inputDim} entries, got {w.Length}.",
+                nameof(w));
         if (!linearWeights.IsEmpty && linearWeights.Length != inputDim)
-            throw new ArgumentException($"The linear weights need {inputDim} entries (one per input), got {linearWeights.Length}.", nameof(linearWeights));
+            throw new ArgumentException($"The linear weights need {inputDim} entries (one per input), got {linearWeights.Length}.",
+                nameof(linearWeights));
         RequireFinite(a, nameof(a)); RequireFinite(w, nameof(w)); RequireFinite(b, nameof(b)); RequireFinite(linearWeights, nameof(linearWeights));
         if (!double.IsFinite(linearBias)) throw new ArgumentException("The linear bias is NaN or infinite.", nameof(linearBias));
         InputDim = inputDim;

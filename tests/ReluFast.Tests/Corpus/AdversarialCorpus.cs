@@ -168,7 +168,8 @@ public static class AdversarialCorpus
             dir => Text(dir, "s.csv", "x0,x1,y\n\u22120.5,1.5,2\n" + rows),
             ["learn", "--csv", "{dir}/s.csv", "--target", "y", "--out", "{dir}/o.json"], 1, "s.csv", "data row 1", "'x0'", "\\u2212");
         yield return new("learn: CSV with duplicate header names (x0,x0,y,x3,y)",
-            dir => Text(dir, "s.csv", "x0,x0,y,x3,y\n" + string.Concat(Enumerable.Range(1, 40).Select(i => $"{i},{i + 1},{i + 2},{i + 3},{i + 4}\n"))),
+            dir => Text(dir, "s.csv", "x0,x0,y,x3,y\n" + string.Concat(Enumerable.Range(1, 40).Select(i =>
+                $"{i},{i + 1},{i + 2},{i + 3},{i + 4}\n"))),
             ["learn", "--csv", "{dir}/s.csv", "--target", "y", "--out", "{dir}/o.json"], 1, "s.csv", "'x0' more than once", "columns 1, 2");
         yield return new("learn: CSV with a value too large for a double (1e400)",
             dir => Text(dir, "s.csv", "x0,x1,y\n1e400,1,2\n" + rows),
@@ -185,17 +186,20 @@ public static class AdversarialCorpus
             dir => { Directory.CreateDirectory(Path.Combine(dir, "folder.npy")); File.WriteAllBytes(Path.Combine(dir, "y.npy"), []); },
             ["learn", "--x", "{dir}/folder.npy", "--y", "{dir}/y.npy", "--out", "{dir}/o.json"], 1, "folder.npy", "folder, not a file");
         yield return new("learn: --out inside a path whose parent is a file",
-            dir => { Text(dir, "file", "x"); File.WriteAllBytes(Path.Combine(dir, "x.npy"), []); File.WriteAllBytes(Path.Combine(dir, "y.npy"), []); },
+            dir => { Text(dir, "file", "x"); File.WriteAllBytes(Path.Combine(dir, "x.npy"), []); File.WriteAllBytes(Path.Combine(dir,
+                "y.npy"), []); },
             ["learn", "--x", "{dir}/x.npy", "--y", "{dir}/y.npy", "--out", "{dir}/file/o.json"], 1, "file/o.json", "is a file");
         yield return new("learn: --out file name of 220 bytes (the temporary name adds 42)",
             dir => { File.WriteAllBytes(Path.Combine(dir, "x.npy"), []); File.WriteAllBytes(Path.Combine(dir, "y.npy"), []); },
-            ["learn", "--x", "{dir}/x.npy", "--y", "{dir}/y.npy", "--out", "{dir}/" + new string('n', 215) + ".json"], 1, "the file name is 220 bytes");
+            ["learn", "--x", "{dir}/x.npy", "--y", "{dir}/y.npy", "--out", "{dir}/" + new string('n', 215) + ".json"], 1,
+                "the file name is 220 bytes");
 
         // --- generate ---
         yield return new("generate: --dim 600000 --samples 1",
             _ => { }, ["generate", "--dim", "600000", "--hidden", "1", "--samples", "1", "--seed", "1", "--out", "{dir}/g", "--quiet"], 0);
         yield return new("generate: --hidden 2000000000",
-            _ => { }, ["generate", "--dim", "2", "--hidden", "2000000000", "--samples", "1", "--seed", "1", "--out", "{dir}/g"], 1, "weights", "limit");
+            _ => { }, ["generate", "--dim", "2", "--hidden", "2000000000", "--samples", "1", "--seed", "1", "--out", "{dir}/g"], 1,
+                "weights", "limit");
         yield return new("generate: --out inside a file",
             dir => Text(dir, "file", "x"), ["generate", "--dim", "2", "--hidden", "1", "--samples", "10", "--seed", "1", "--out", "{dir}/file/g"],
             1, "is a file");

@@ -56,12 +56,14 @@ public class CorpusTests
         {
             string[] lines = result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
             Assert.True(lines.Length == 1 && lines[0].StartsWith("error: ", StringComparison.Ordinal), context);
-            foreach (string fragment in c.Expect) Assert.True(result.Error.Contains(fragment, StringComparison.Ordinal), $"'{fragment}' missing\n{context}");
+            foreach (string fragment in c.Expect) Assert.True(result.Error.Contains(fragment, StringComparison.Ordinal),
+                $"'{fragment}' missing\n{context}");
             Assert.Equal(before, Snapshot(dir.Path));
         }
         else
         {
-            foreach (string fragment in c.Expect) Assert.True(result.Output.Contains(fragment, StringComparison.Ordinal), $"'{fragment}' missing\n{context}");
+            foreach (string fragment in c.Expect) Assert.True(result.Output.Contains(fragment, StringComparison.Ordinal),
+                $"'{fragment}' missing\n{context}");
             Assert.DoesNotContain(Snapshot(dir.Path), f => f.EndsWith(".partial", StringComparison.Ordinal));
         }
         Assert.True(allocated <= AllocationLimit, $"{name}: allocated {allocated >> 20} MB, over {AllocationLimit >> 20} MB");
@@ -77,5 +79,6 @@ public class CorpusTests
     }
 
     private static string[] Snapshot(string dir) =>
-        Directory.GetFileSystemEntries(dir, "*", SearchOption.AllDirectories).Select(p => Path.GetRelativePath(dir, p)).Order(StringComparer.Ordinal).ToArray();
+        Directory.GetFileSystemEntries(dir, "*", SearchOption.AllDirectories).Select(p => Path.GetRelativePath(dir, p))
+            .Order(StringComparer.Ordinal).ToArray();
 }

@@ -11,7 +11,8 @@ namespace ReluFast.Tests.Reliability;
 /// <summary>
 /// Every bad input of issues 8 and 18, fed to the library: each must fail with exactly the exception type it names
 /// (ArgumentException or ReluFastDataException, naming the file where there is one) and a message holding its fragment,
-/// or, for degenerate but readable data, return a result whose warnings hold the fragment. Set RELUFAST_BAD_INPUT_TABLE to a path to write the markdown table of docs/bad-input.md.
+///  or, for degenerate but readable data, return a result whose warnings hold the fragment. Set RELUFAST_BAD_INPUT_TABLE to a path to write the
+/// markdown table of docs/bad-input.md.
 /// </summary>
 public class BadInputCatalogTests(ITestOutputHelper output)
 {
@@ -93,7 +94,8 @@ public class BadInputCatalogTests(ITestOutputHelper output)
             y[7] = double.PositiveInfinity;
             return Learn(x, y, 4);
         });
-        yield return new("values", "NaN in x after the in-memory prefix (row 190000 of 200000)", Arg, "Sample 190000 has a non-finite x[0] (NaN)", _ =>
+        yield return new("values", "NaN in x after the in-memory prefix (row 190000 of 200000)", Arg,
+            "Sample 190000 has a non-finite x[0] (NaN)", _ =>
         {
             var (x, y) = Samples(200_000, 4);
             x[190_000 * 4] = double.NaN;
@@ -159,7 +161,8 @@ public class BadInputCatalogTests(ITestOutputHelper output)
             var (x, y) = Samples(2000, 4);
             return new ArraySampleSource<double>(x.AsMemory(0, x.Length - 1), y, 4).Count.ToString();
         });
-        yield return new("shapes", "in memory: d = 0", Arg, "The input dimension must be positive, got 0", _ => new ArraySampleSource<double>(Array.Empty<double>(), new double[10], 0).Count.ToString());
+        yield return new("shapes", "in memory: d = 0", Arg, "The input dimension must be positive, got 0", _ =>
+            new ArraySampleSource<double>(Array.Empty<double>(), new double[10], 0).Count.ToString());
 
         // --- sample counts and options ---
         yield return new("learner", "too few samples (N = 999 < max(1000, 2 d^2))", Arg, "Too few samples: 999 given", _ =>
@@ -167,7 +170,8 @@ public class BadInputCatalogTests(ITestOutputHelper output)
             var (x, y) = Samples(999, 4);
             return Learn(x, y, 4);
         });
-        yield return new("learner", "too few samples for d = 40 (N = 3000 < 2 d^2 = 3200)", Arg, "Too few samples: 3000 given, the learner needs at least 3200", _ =>
+        yield return new("learner", "too few samples for d = 40 (N = 3000 < 2 d^2 = 3200)", Arg,
+            "Too few samples: 3000 given, the learner needs at least 3200", _ =>
         {
             var (x, y) = Samples(3000, 40);
             return Learn(x, y, 40);
@@ -347,10 +351,12 @@ public class BadInputCatalogTests(ITestOutputHelper output)
         });
         yield return new("json", "NaN literal in a", Data, "NaN and Infinity are not JSON numbers", dir =>
         {
-            File.WriteAllText(dir.File("n.json"), System.Text.RegularExpressions.Regex.Replace(valid, "\"a\"\\s*:\\s*\\[\\s*[-0-9.eE+]+", "\"a\": [NaN"));
+            File.WriteAllText(dir.File("n.json"), System.Text.RegularExpressions.Regex.Replace(valid, "\"a\"\\s*:\\s*\\[\\s*[-0-9.eE+]+",
+                "\"a\": [NaN"));
             return NetworkJson.Read(dir.File("n.json")).Hidden.ToString();
         });
-        yield return new("json", "missing file", Data, "n.json: the file does not exist", dir => NetworkJson.Read(dir.File("n.json")).Hidden.ToString());
+        yield return new("json", "missing file", Data, "n.json: the file does not exist", dir =>
+            NetworkJson.Read(dir.File("n.json")).Hidden.ToString());
 
         // --- issue 18: corrupt archives, ambiguous CSV, unusable networks, paths ---
         yield return new("npz", "stored entry with flipped bits (CRC-32 mismatch)", Data, "CRC-32", dir =>
@@ -441,7 +447,10 @@ public class BadInputCatalogTests(ITestOutputHelper output)
                     failures.Add($"{c.Input}: the message does not name the file ({message})");
             }
             if (!message.Contains(c.Fragment, StringComparison.Ordinal))
-                failures.Add($"{c.Input}: the {(kind == "result with warnings" ? "warnings do" : "message does")} not say \"{c.Fragment}\" ({message})");
+            {
+                string what = kind == "result with warnings" ? "warnings do" : "message does";
+                failures.Add($"{c.Input}: the {what} not say \"{c.Fragment}\" ({message})");
+            }
             if (message.Contains("   at ", StringComparison.Ordinal)) failures.Add($"{c.Input}: a stack trace in the message");
             string shown = message.Replace(dir.Path + Path.DirectorySeparatorChar, "").Replace(dir.Path, ".").Replace("|", "\\|").Replace("\n", " ");
             rows.Add($"| {c.Area} | {c.Input} | {kind} | {shown} |");
