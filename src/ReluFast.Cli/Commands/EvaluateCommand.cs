@@ -22,7 +22,11 @@ internal static class EvaluateCommand
     {
         var model = CommonOptions.RequiredPath("--model", "The learned model: .json or .safetensors.");
         var teacher = CommonOptions.RequiredPath("--teacher", "The true network: .json (e.g. teacher.json from relufast generate) or .safetensors.");
-        var testSamples = new Option<long>("--test-samples") { Description = "Fresh Gaussian samples behind the test MSE.", DefaultValueFactory = _ => 200_000 };
+        var testSamples = new Option<long?>("--test-samples")
+        {
+            Description = "Fresh Gaussian samples behind the test MSE (default 200000, fewer for networks so large that the work would exceed "
+                + "the evaluation budget; docs/bad-input.md).",
+        };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the test samples.", DefaultValueFactory = _ => 0x7E57 };
         var quiet = CommonOptions.Quiet();
         var json = CommonOptions.Json("{\"wError\", \"aError\", \"bError\", \"testMse\", \"relativeTestMse\"}");
@@ -33,14 +37,22 @@ internal static class EvaluateCommand
         command.SetAction(parse =>
         {
             string modelPath = parse.GetValue(model)!, teacherPath = parse.GetValue(teacher)!;
-            long n = parse.GetValue(testSamples);
+            long? n = parse.GetValue(testSamples);
             if (n <= 0) throw new CliUsageException($"--test-samples must be positive, got {n}.");
             ReluNetwork learned = ModelFiles.Read(modelPath);
             ReluNetwork truth = ModelFiles.Read(teacherPath);
             if (learned.InputDim != truth.InputDim)
                 throw new ReluFastDataException(modelPath, $"the model has d = {learned.InputDim} inputs but the teacher {teacherPath} has d = {truth.InputDim}.");
             context.Cancellation.ThrowIfCancellationRequested();
-            var comparison = NetworkComparison.Compare(learned, truth, n, parse.GetValue(seed));
+            NetworkComparison comparison;
+            try
+            {
+                comparison = NetworkComparison.Compare(learned, truth, n, parse.GetValue(seed));
+            }
+            catch (ArgumentException e)
+            {
+                throw new ReluFastDataException($"{modelPath} and {teacherPath}", e.Message, e);
+            }
             if (parse.GetValue(json)) context.Output.WriteLine(ComparisonJson.ToJson(comparison));
             else if (!parse.GetValue(quiet)) Print(context.CreateOutputConsole(), context.Output, learned, truth, comparison);
             return ExitCodes.Ok;
@@ -68,6 +80,8 @@ internal static class EvaluateCommand
                 TensorPrimitives.Distance(t.WeightsOf(i), m.WeightsOf(j)).ToString(Sci, inv));
         }
         console.Write(table);
+        if (!comparison.ExactMatching)
+            output.WriteLine($"Neurons matched greedily (m = {t.Hidden} and {m.Hidden}: the optimal matching's O(m^3) work is over its limit).");
         if (m.Hidden > t.Hidden) output.WriteLine(($"The model has {m.Hidden - t.Hidden} neuron(s) more than the teacher."));
         output.WriteLine((string.Create(inv,
             $"Errors: w {comparison.WError:0.00E+0}, a {comparison.AError:0.00E+0}, b {comparison.BError:0.00E+0}; test MSE {comparison.TestMse:0.00E+0} (relative {comparison.RelativeTestMse:0.00E+0}) on {comparison.TestSamples:N0} fresh samples")));

@@ -16,8 +16,8 @@ namespace ReluFast.Cli.Commands;
 /// </summary>
 internal static class GenerateCommand
 {
-    /// <summary>Rows generated per block (one parallel work item).</summary>
-    private const int BlockRows = 4096;
+    /// <summary>Values generated per block (one parallel work item): 4096 rows of d + 1, fewer rows for large d.</summary>
+    private const int BlockValues = 4096 * 64;
 
     public static Command Create(CliContext context)
     {
@@ -51,8 +51,17 @@ internal static class GenerateCommand
             if (!(b >= 0) || !double.IsFinite(b)) throw new CliUsageException($"--bias-range must be finite and non-negative, got {b}.");
             if (!(sigma >= 0) || !double.IsFinite(sigma)) throw new CliUsageException($"--noise must be finite and non-negative, got {sigma}.");
             if (File.Exists(folder)) throw new CliUsageException($"--out {folder} is a file; give a folder.");
+            OutputFile.Check(Path.Combine(folder, "teacher.json"));
 
-            var teacher = RandomTeacher.Create(new TeacherOptions(d, m, b), s);
+            ReluNetwork teacher;
+            try
+            {
+                teacher = RandomTeacher.Create(new TeacherOptions(d, m, b), s);
+            }
+            catch (ArgumentException e)
+            {
+                throw new CliUsageException($"--dim {d} --hidden {m}: {ErrorReporter.MessageOf(e)}");
+            }
             var files = new GeneratedFiles(folder);
             var clock = Stopwatch.StartNew();
             ProgressDisplay.Run(context, !isQuiet && !asJson && context.InteractiveError, sink =>
@@ -112,10 +121,12 @@ internal static class GenerateCommand
     {
         int d = source.Dimension;
         long n = source.Count;
+        // Block rows: 4096 for small d, fewer (at least one) for large d; buffers never larger than N rows.
+        int blockRows = (int)Math.Clamp(BlockValues / (d + 1L), 1, Math.Min(4096, n));
         // About 8 M values (64 MB of doubles) per chunk, a whole number of blocks.
-        int blocksPerChunk = (int)Math.Max(1, Math.Min((8L << 20) / ((long)BlockRows * (d + 1)), (n + BlockRows - 1) / BlockRows));
-        int chunkRows = blocksPerChunk * BlockRows;
-        T[][] xs = [new T[chunkRows * d], new T[chunkRows * d]];
+        int blocksPerChunk = (int)Math.Max(1, Math.Min((8L << 20) / ((long)blockRows * (d + 1)), (n + blockRows - 1) / blockRows));
+        int chunkRows = (int)Math.Min((long)blocksPerChunk * blockRows, n);
+        T[][] xs = [new T[(long)chunkRows * d], new T[(long)chunkRows * d]];
         T[][] ys = [new T[chunkRows], new T[chunkRows]];
         Directory.CreateDirectory(files.Folder);
         var clock = Stopwatch.StartNew();
@@ -133,9 +144,9 @@ internal static class GenerateCommand
                     int rows = (int)Math.Min(chunkRows, n - start);
                     T[] x = xs[which], y = ys[which];
                     long chunkStart = start;
-                    Parallel.For(0, (rows + BlockRows - 1) / BlockRows, new ParallelOptions { CancellationToken = cancellation }, block =>
+                    Parallel.For(0, (rows + blockRows - 1) / blockRows, new ParallelOptions { CancellationToken = cancellation }, block =>
                     {
-                        int first = block * BlockRows, count = Math.Min(BlockRows, rows - first);
+                        int first = block * blockRows, count = Math.Min(blockRows, rows - first);
                         source.Read(chunkStart + first, x.AsSpan(first * d, count * d), y.AsSpan(first, count));
                     });
                     pending.GetAwaiter().GetResult();

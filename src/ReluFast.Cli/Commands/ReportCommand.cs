@@ -48,6 +48,7 @@ internal static class ReportCommand
             bool png = outPath.EndsWith(".png", StringComparison.OrdinalIgnoreCase);
             if (!png && !outPath.EndsWith(".html", StringComparison.OrdinalIgnoreCase) && !outPath.EndsWith(".htm", StringComparison.OrdinalIgnoreCase))
                 throw new CliUsageException($"--out {outPath}: the extension chooses the format; use .html or .png.");
+            OutputFile.Check(outPath);
             long n = parse.GetValue(samples);
             ulong s = parse.GetValue(seed);
             double sigma = parse.GetValue(noise);
@@ -83,7 +84,7 @@ internal static class ReportCommand
             };
             if (points is not null)
                 plots.Add(($"Max parameter error of the moment estimate (no refinement; geometric mean of {repeatCount} runs) against N, log-log, with the C/sqrt(N) line fitted to the w errors.", ReportPlots.Png(ReportPlots.Sweep(points))));
-            AtomicOutput.Write(outPath, stream =>
+            OutputFile.Write(outPath, stream =>
             {
                 byte[] bytes = png ? PngComposer.Grid(plots.Select(p => p.Item2).ToArray(), columns: plots.Count) : Encoding.UTF8.GetBytes(HtmlReport.Render(content, plots));
                 stream.Write(bytes);

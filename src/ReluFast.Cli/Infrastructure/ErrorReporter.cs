@@ -37,10 +37,25 @@ internal static class ErrorReporter
         int code = Classify(exception);
         error.WriteLine(code == ExitCodes.Cancelled
             ? "error: cancelled; no output file was written."
-            : $"error: {exception.Message}");
+            : $"error: {MessageOf(exception)}");
         if (debug) error.WriteLine(exception.ToString());
         error.Flush();
         return code;
+    }
+
+    /// <summary>
+    /// The message of <paramref name="exception"/> as a user should read it: an <see cref="ArgumentException"/>'s
+    /// " (Parameter 'name')" suffix, which names a C# parameter the user never saw, is left off.
+    /// </summary>
+    public static string MessageOf(Exception exception)
+    {
+        string message = exception.Message;
+        if (exception is ArgumentException { ParamName: { Length: > 0 } name })
+        {
+            string suffix = $" (Parameter '{name}')";
+            if (message.EndsWith(suffix, StringComparison.Ordinal)) message = message[..^suffix.Length];
+        }
+        return message;
     }
 
     /// <summary>The exit code for an exception: 1 for bad input, 130 for cancellation, 2 for anything else.</summary>

@@ -8,15 +8,20 @@ internal static class ModelFiles
 {
     /// <summary>Checks, before any work is done, that <paramref name="path"/> names a model file ReluFast can write.</summary>
     /// <exception cref="CliUsageException">The extension is neither .json nor .safetensors, or the path is a folder.</exception>
+    /// <exception cref="ReluFastDataException">The path cannot be written (<see cref="OutputFile.Check"/>).</exception>
     public static void CheckOutputPath(string path, string option)
     {
         if (string.IsNullOrWhiteSpace(path)) throw new CliUsageException($"{option} needs a file name.");
         if (Directory.Exists(path)) throw new CliUsageException($"{option} {path} is a folder; give a file name ending in .json or .safetensors.");
         if (!IsJson(path) && !IsSafeTensors(path))
-            throw new CliUsageException($"{option} {path}: the extension chooses the format; use .json (ReluFast network JSON) or .safetensors (PyTorch nn.Sequential state dict).");
+            throw new CliUsageException(
+                $"{option} {path}: the extension chooses the format; use .json (ReluFast network JSON) or .safetensors "
+                + "(PyTorch nn.Sequential state dict).");
+        OutputFile.Check(path);
     }
 
-    /// <summary>Writes <paramref name="network"/> to <paramref name="path"/> (created folder included), replacing it only once fully written.</summary>
+    /// <summary>Writes <paramref name="network"/> to <paramref name="path"/> (created folder included), replacing it only once fully
+    /// written.</summary>
     public static void Write(ReluNetwork network, string path, IReadOnlyDictionary<string, string>? metadata = null)
     {
         string? folder = Path.GetDirectoryName(Path.GetFullPath(path));
@@ -25,10 +30,25 @@ internal static class ModelFiles
         else NetworkJson.Write(network, path, indented: true, metadata);
     }
 
-    /// <summary>Reads a network from a <c>.json</c> or <c>.safetensors</c> file.</summary>
-    /// <exception cref="ReluFastDataException">The file is missing or not a valid network; the message names it.</exception>
-    public static ReluNetwork Read(string path) =>
-        IsSafeTensors(path) ? SafeTensorsReader.ReadNetwork(path) : NetworkJson.Read(path);
+    /// <summary>
+    /// Reads a network to compare (evaluate, report) from a <c>.json</c> or <c>.safetensors</c> file, and checks that its
+    /// w_i can be normalised to unit length (<see cref="ReluNetwork.Normalized"/>), as a comparison needs.
+    /// </summary>
+    /// <exception cref="ReluFastDataException">The file is missing, not a valid network, or has a w_i that cannot be normalised; the message names
+    /// it.</exception>
+    public static ReluNetwork Read(string path)
+    {
+        var network = IsSafeTensors(path) ? SafeTensorsReader.ReadNetwork(path) : NetworkJson.Read(path);
+        try
+        {
+            network.Normalized();
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new ReluFastDataException(path, e.Message, e);
+        }
+        return network;
+    }
 
     private static bool IsJson(string path) => path.EndsWith(".json", StringComparison.OrdinalIgnoreCase);
 

@@ -55,7 +55,7 @@ internal sealed class SampleData : IDisposable
             }
             default:
             {
-                var source = CsvSampleReader.Load<double>(spec.Path, spec.Target!, cancellationToken: cancellation);
+                var source = CsvSampleReader.Load<double>(spec.Path, spec.Target!, spec.CsvOptions, cancellation);
                 return FromArrays(spec, source);
             }
         }
@@ -134,7 +134,7 @@ internal sealed class SampleData : IDisposable
             {
                 // The learner rejects samples it cannot use; name the file, row and column where it can be found.
                 if (findNonFinite(cancellation) is NonFiniteValue bad) throw bad.ToException();
-                throw new ReluFastDataException(spec.Path, e.Message, e);
+                throw new ReluFastDataException(spec.Path, ErrorReporter.MessageOf(e), e);
             }
         }
     }

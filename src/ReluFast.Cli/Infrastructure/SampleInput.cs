@@ -1,4 +1,5 @@
 using System.CommandLine;
+using ReluFast.IO;
 
 namespace ReluFast.Cli.Infrastructure;
 
@@ -15,8 +16,14 @@ internal sealed class SampleInput
         X = CommonOptions.OptionalPath("--x", "Inputs: a .npy file of shape (N, d), float32 or float64, C or Fortran order (streamed, not loaded).");
         Y = CommonOptions.OptionalPath("--y", "Responses: a .npy file of shape (N,) or (N, 1), float32 or float64.");
         Data = CommonOptions.OptionalPath("--data", "Samples in one .npz archive holding arrays 'x' (N, d) and 'y' (N,) (as np.savez writes them; loaded into memory).");
-        Csv = CommonOptions.OptionalPath("--csv", "Samples in a CSV file with a header row: y is the --target column, x every other numeric column (loaded into memory).");
+        Csv = CommonOptions.OptionalPath("--csv",
+            "Samples in a CSV file with a header row: y is the --target column, x every other column but --ignore-columns (loaded into memory).");
         Target = new Option<string?>("--target") { Description = "The CSV column that holds y (with --csv)." };
+        IgnoreColumns = new Option<string[]>("--ignore-columns")
+        {
+            Description = "CSV columns that are neither input nor target, e.g. ids or text (with --csv; comma-separated or repeated).",
+            AllowMultipleArgumentsPerToken = true,
+        };
     }
 
     /// <summary>Whether some samples must be given.</summary>
@@ -37,6 +44,9 @@ internal sealed class SampleInput
     /// <summary><c>--target</c>.</summary>
     public Option<string?> Target { get; }
 
+    /// <summary><c>--ignore-columns</c>.</summary>
+    public Option<string[]> IgnoreColumns { get; }
+
     /// <summary>Creates the options; <paramref name="required"/> makes one of the three forms mandatory.</summary>
     public static SampleInput Create(bool required) => new(required);
 
@@ -48,6 +58,7 @@ internal sealed class SampleInput
         command.Options.Add(Data);
         command.Options.Add(Csv);
         command.Options.Add(Target);
+        command.Options.Add(IgnoreColumns);
     }
 
     /// <summary>The samples named on the command line, or null when none are and none are required.</summary>
@@ -55,6 +66,9 @@ internal sealed class SampleInput
     public SampleSpec? Resolve(ParseResult parse)
     {
         string? x = parse.GetValue(X), y = parse.GetValue(Y), data = parse.GetValue(Data), csv = parse.GetValue(Csv), target = parse.GetValue(Target);
+        string[] ignore = (parse.GetValue(IgnoreColumns) ?? [])
+            .SelectMany(v => v.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)).ToArray();
+        if (ignore.Length > 0 && csv is null) throw new CliUsageException("--ignore-columns applies to --csv only.");
         int forms = (x is not null || y is not null ? 1 : 0) + (data is not null ? 1 : 0) + (csv is not null ? 1 : 0);
         if (forms == 0)
         {
@@ -76,7 +90,7 @@ internal sealed class SampleInput
             return new SampleSpec(SampleFormat.Npz, data, null, null);
         }
         if (target is null) throw new CliUsageException("--csv needs --target COLUMN, the column that holds y.");
-        return new SampleSpec(SampleFormat.Csv, csv!, null, target);
+        return new SampleSpec(SampleFormat.Csv, csv!, null, target) { CsvOptions = new CsvReadOptions { IgnoreColumns = ignore } };
     }
 }
 
@@ -98,6 +112,9 @@ internal enum SampleFormat
 /// <param name="Target">The target column of a CSV file.</param>
 internal sealed record SampleSpec(SampleFormat Format, string Path, string? YPath, string? Target)
 {
+    /// <summary>How to read a CSV file (the columns to ignore).</summary>
+    public CsvReadOptions? CsvOptions { get; init; }
+
     /// <summary>A short description for messages and summaries.</summary>
     public override string ToString() => Format switch
     {

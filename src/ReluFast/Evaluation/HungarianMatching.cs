@@ -4,13 +4,19 @@ namespace ReluFast.Evaluation;
 internal static class HungarianMatching
 {
     /// <summary>
+    /// The largest r^2 c (rows squared times columns, the algorithm's work) that <see cref="NetworkComparison"/> solves
+    /// exactly; above it neurons are matched greedily. About a second of work.
+    /// </summary>
+    public const long MaxExactWork = 250_000_000;
+
+    /// <summary>
     /// For a rows x columns cost matrix (row-major, rows &lt;= columns) returns, for each row, the column
     /// assigned to it so that the total cost is minimal and no column is used twice.
     /// </summary>
     /// <exception cref="ArgumentException">The shape is inconsistent, rows &gt; columns, or a cost is NaN.</exception>
     public static int[] Solve(ReadOnlySpan<double> cost, int rows, int columns)
     {
-        if (rows < 0 || columns < 0 || cost.Length != rows * columns)
+        if (rows < 0 || columns < 0 || cost.Length != (long)rows * columns)
             throw new ArgumentException($"The cost matrix has {cost.Length} entries, not {rows} x {columns}.", nameof(cost));
         if (rows > columns) throw new ArgumentException($"Cannot assign {rows} rows to only {columns} columns.", nameof(rows));
         foreach (double c in cost)

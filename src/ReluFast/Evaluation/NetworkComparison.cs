@@ -21,16 +21,28 @@ public sealed record NetworkComparison(double WError, double AError, double BErr
     /// A missing or extra neuron makes the parameter errors infinite.
     /// </summary>
     /// <exception cref="ArgumentException">The two networks have different input dimensions.</exception>
-    public static NetworkComparison Compare(ReluNetwork model, ReluNetwork truth, long testSamples = 200_000, ulong seed = 0x7E57)
+    public static NetworkComparison Compare(ReluNetwork model, ReluNetwork truth, long testSamples = 200_000, ulong seed = 0x7E57) =>
+        Compare(model, truth, (long?)testSamples, seed);
+
+    /// <summary>
+    /// <see cref="Compare(ReluNetwork, ReluNetwork, long, ulong)"/> with the number of test samples chosen by
+    /// <see cref="DefaultTestSamples"/> when <paramref name="testSamples"/> is <see langword="null"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">
+    /// The input dimensions differ, a w_i cannot be normalised, or (default test samples) the networks exceed the test budget.
+    /// </exception>
+    public static NetworkComparison Compare(ReluNetwork model, ReluNetwork truth, long? testSamples, ulong seed = 0x7E57)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(truth);
         if (model.InputDim != truth.InputDim)
             throw new ArgumentException($"The model has input dimension {model.InputDim} but the teacher has {truth.InputDim}.", nameof(model));
+        if (model.FirstNeuronProblem() is string modelProblem) throw new ArgumentException($"the model: {modelProblem}", nameof(model));
+        if (truth.FirstNeuronProblem() is string truthProblem) throw new ArgumentException($"the teacher: {truthProblem}", nameof(truth));
+        long n = testSamples ?? DefaultTestSamples(model, truth);
         var m = model.Normalized();
         var t = truth.Normalized();
-        int d = t.InputDim;
-        int[] matching = MatchNeurons(m, t);
+        int[] matching = MatchNeurons(m, t, out bool exact);
         double wErr = 0, aErr = 0, bErr = 0;
         for (int i = 0; i < t.Hidden; i++)
         {
@@ -41,20 +53,42 @@ public sealed record NetworkComparison(double WError, double AError, double BErr
             bErr = Math.Max(bErr, Math.Abs(t.B[i] - m.B[j]));
         }
         if (m.Hidden > t.Hidden) wErr = aErr = bErr = double.PositiveInfinity;
-        var (mse, variance) = TestError(model, truth, testSamples, seed);
-        return new NetworkComparison(wErr, aErr, bErr, mse, variance > 0 ? mse / variance : mse == 0 ? 0 : double.PositiveInfinity, matching, testSamples);
+        var (mse, variance) = TestError(model, truth, n, seed);
+        return new NetworkComparison(wErr, aErr, bErr, mse, variance > 0 ? mse / variance : mse == 0 ? 0 : double.PositiveInfinity, matching, n)
+        {
+            ExactMatching = exact,
+        };
     }
+
+    /// <summary>
+    /// Whether <see cref="Matching"/> is the optimal assignment (Hungarian algorithm), or the greedy one used above
+    /// <see cref="HungarianMatching.MaxExactWork"/>.
+    /// </summary>
+    public bool ExactMatching { get; init; } = true;
 
     /// <summary>
     /// For each neuron of <paramref name="truth"/>, the neuron of <paramref name="model"/> that the
     /// Hungarian algorithm on -|&lt;w_i, w'_j&gt;| assigns to it (-1 where the model has too few neurons).
     /// Both networks should have unit w_i.
     /// </summary>
-    public static int[] MatchNeurons(ReluNetwork model, ReluNetwork truth)
+    public static int[] MatchNeurons(ReluNetwork model, ReluNetwork truth) => MatchNeurons(model, truth, out _);
+
+    /// <summary>
+    /// <see cref="MatchNeurons(ReluNetwork, ReluNetwork)"/>, and whether the matching is the optimal one: above
+    /// <see cref="HungarianMatching.MaxExactWork"/> (r^2 c for r = min(m, m'), c = max(m, m'); or r c, the cost matrix, above
+    /// 1/64 of it) the Hungarian algorithm's
+    /// O(r^2 c) time is not spent, and each true neuron in turn takes the unused learned neuron of largest |&lt;w_i, w'_j&gt;|
+    /// (O(m m' d) time, O(m + m') memory).
+    /// </summary>
+    public static int[] MatchNeurons(ReluNetwork model, ReluNetwork truth, out bool exact)
     {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(truth);
         int rows = truth.Hidden, cols = model.Hidden;
         bool transpose = rows > cols;
         int r = transpose ? cols : rows, c = transpose ? rows : cols;
+        exact = (double)r * r * c <= HungarianMatching.MaxExactWork && (long)r * c <= HungarianMatching.MaxExactWork / 64;
+        if (!exact) return GreedyMatch(model, truth);
         var cost = new double[r * c];
         for (int i = 0; i < r; i++)
             for (int j = 0; j < c; j++)
@@ -71,31 +105,112 @@ public sealed record NetworkComparison(double WError, double AError, double BErr
         return result;
     }
 
+    private static int[] GreedyMatch(ReluNetwork model, ReluNetwork truth)
+    {
+        var result = new int[truth.Hidden];
+        var used = new bool[model.Hidden];
+        int left = model.Hidden;
+        for (int i = 0; i < truth.Hidden; i++)
+        {
+            int best = -1;
+            double bestCos = -1;
+            if (left > 0)
+            {
+                var wt = truth.WeightsOf(i);
+                for (int j = 0; j < model.Hidden; j++)
+                {
+                    if (used[j]) continue;
+                    double cos = Math.Abs(TensorPrimitives.Dot(wt, model.WeightsOf(j)));
+                    if (cos > bestCos) { bestCos = cos; best = j; }
+                }
+            }
+            result[i] = best;
+            if (best >= 0) { used[best] = true; left--; }
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// The most values (test samples times input dimension and hidden neurons, see <see cref="DefaultTestSamples"/>)
+    /// that the default test MSE draws and evaluates: a bound on its time, a few seconds on one core.
+    /// </summary>
+    public const long TestWorkBudget = 100_000_000;
+
+    /// <summary>The fewest samples behind a default test MSE; below it <see cref="DefaultTestSamples"/> refuses.</summary>
+    public const long MinimumTestSamples = 100;
+
+    /// <summary>
+    /// The number of fresh test samples behind the default test MSE of <paramref name="model"/> against
+    /// <paramref name="truth"/>: 200,000, fewer where each sample costs more than <see cref="TestWorkBudget"/> / 200,000
+    /// (d Gaussian draws plus d (m + m') for the two evaluations), so that the work is bounded by the budget.
+    /// </summary>
+    /// <exception cref="ArgumentException">Even <see cref="MinimumTestSamples"/> samples exceed the budget (the message names it).</exception>
+    public static long DefaultTestSamples(ReluNetwork model, ReluNetwork truth)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(truth);
+        double perSample = TestCostPerSample(model, truth);
+        long n = (long)Math.Min(200_000, TestWorkBudget / perSample);
+        if (n < MinimumTestSamples)
+        {
+            var inv = System.Globalization.CultureInfo.InvariantCulture;
+            throw new ArgumentException(
+                $"the networks (d = {truth.InputDim}, m = {truth.Hidden} and {model.Hidden}) are too large for the default test MSE: " +
+                $"{MinimumTestSamples} samples cost {(MinimumTestSamples * perSample).ToString("G3", inv)} values, over the budget of " +
+                $"{TestWorkBudget.ToString("G3", inv)}; give the number of test samples explicitly (relufast evaluate --test-samples N) " +
+                "to spend more.", nameof(model));
+        }
+        return n;
+    }
+
+    private static double TestCostPerSample(ReluNetwork model, ReluNetwork truth) =>
+        truth.InputDim * (1.0 + model.Hidden + truth.Hidden);
+
     /// <summary>Mean squared difference of the two functions and the variance of <paramref name="truth"/> on fresh N(0, I) samples.</summary>
     public static (double Mse, double TruthVariance) TestError(ReluNetwork model, ReluNetwork truth, long samples, ulong seed)
     {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(truth);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(samples);
         var source = new TeacherSampleSource<double>(truth, samples, seed ^ 0x5EED_7E57);
-        const int Block = 4096;
         int d = truth.InputDim;
-        var x = new double[Block * d];
-        var y = new double[Block];
-        var yHat = new double[Block];
-        double sumSq = 0, sum = 0, sumY2 = 0;
-        for (long start = 0; start < samples; start += Block)
+        // 4096 rows per block, fewer for large d, so that a block holds at most 2^18 values (2 MB) whatever d is.
+        int block = Math.Clamp((1 << 18) / d, 1, 4096);
+        long blocks = (samples + block - 1) / block;
+        int workers = (int)Math.Min(Environment.ProcessorCount, blocks);
+        // Partial sums per block, added in block order afterwards: the result does not depend on the thread count.
+        var partial = new (double SumSq, double Sum, double SumY2)[blocks];
+        Parallel.For(0, workers, worker =>
         {
-            int n = (int)Math.Min(Block, samples - start);
-            source.Read(start, x.AsSpan(0, n * d), y.AsSpan(0, n));
-            model.Evaluate(x.AsSpan(0, n * d), yHat.AsSpan(0, n));
-            for (int j = 0; j < n; j++)
+            var x = new double[block * d];
+            var y = new double[block];
+            var yHat = new double[block];
+            for (long k = worker; k < blocks; k += workers)
             {
-                double e = yHat[j] - y[j];
-                sumSq += e * e;
-                sum += y[j];
-                sumY2 += y[j] * y[j];
+                long start = k * block;
+                int n = (int)Math.Min(block, samples - start);
+                source.Read(start, x.AsSpan(0, n * d), y.AsSpan(0, n));
+                model.Evaluate(x.AsSpan(0, n * d), yHat.AsSpan(0, n));
+                double sumSq = 0, sum = 0, sumY2 = 0;
+                for (int j = 0; j < n; j++)
+                {
+                    double e = yHat[j] - y[j];
+                    sumSq += e * e;
+                    sum += y[j];
+                    sumY2 += y[j] * y[j];
+                }
+                partial[k] = (sumSq, sum, sumY2);
             }
+        });
+        double totalSq = 0, total = 0, totalY2 = 0;
+        foreach (var (sumSq, sum, sumY2) in partial)
+        {
+            totalSq += sumSq;
+            total += sum;
+            totalY2 += sumY2;
         }
-        double mean = sum / samples;
-        return (sumSq / samples, Math.Max(0, sumY2 / samples - mean * mean));
+        double mean = total / samples;
+        return (totalSq / samples, Math.Max(0, totalY2 / samples - mean * mean));
     }
+
 }

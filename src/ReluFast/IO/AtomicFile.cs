@@ -13,10 +13,25 @@ internal sealed class AtomicFile : IDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         Path = System.IO.Path.GetFullPath(path);
-        string dir = System.IO.Path.GetDirectoryName(Path)!;
-        TempPath = System.IO.Path.Combine(dir, $".{System.IO.Path.GetFileName(Path)}.{Guid.NewGuid():N}.partial");
-        _stream = new FileStream(TempPath, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, bufferSize);
+        TempPath = TempPathFor(Path);
+        try
+        {
+            _stream = new FileStream(TempPath, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, bufferSize);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Say what is wrong with the output path rather than the temporary name's low-level error.
+            OutputFile.Check(path);
+            throw new ReluFastDataException(path, $"the output file cannot be created: {e.Message}", e);
+        }
     }
+
+    /// <summary>Characters the temporary name adds to the file name: '.', '.', 32 hex digits and ".partial".</summary>
+    internal const int TempNameOverhead = 42;
+
+    /// <summary>The temporary name beside <paramref name="fullPath"/> that a write goes to before its rename.</summary>
+    internal static string TempPathFor(string fullPath) =>
+        System.IO.Path.Combine(System.IO.Path.GetDirectoryName(fullPath)!, $".{System.IO.Path.GetFileName(fullPath)}.{Guid.NewGuid():N}.partial");
 
     /// <summary>The final path.</summary>
     public string Path { get; }

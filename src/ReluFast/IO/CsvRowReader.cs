@@ -24,14 +24,27 @@ internal sealed class CsvRowReader : IDisposable
         _names = Enumerable.Range(0, csv.FieldCount).Select(csv.GetName).ToArray();
         if (_names.Length == 0 || (_names.Length == 1 && _names[0].Length == 0))
             throw new ReluFastDataException(source, "the CSV file is empty: it needs a header row naming the columns.");
+        var duplicate = _names.Select((n, i) => (n, i)).GroupBy(p => p.n, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null)
+            throw new ReluFastDataException(source,
+                $"the header names column '{duplicate.Key}' more than once (columns {string.Join(", ", duplicate.Select(p => p.i + 1))}); " +
+                "every column must have its own name, so that the target and the inputs are not ambiguous.");
         _targetOrdinal = Ordinal(targetColumn, "target");
 
         _pending = Advance();
         if (!_pending)
             throw new ReluFastDataException(source, "the CSV file has a header but no data rows.");
 
+        var ignored = new HashSet<int>();
+        foreach (string name in options.IgnoreColumns ?? [])
+        {
+            int i = Ordinal(name, "ignored");
+            if (i == _targetOrdinal) throw new ReluFastDataException(source, $"column '{targetColumn}' is the target, so it cannot be ignored.");
+            ignored.Add(i);
+        }
         if (options.FeatureColumns is { } chosen)
         {
+            if (ignored.Count > 0) throw new ReluFastDataException(source, "give either the input columns or the columns to ignore, not both.");
             if (chosen.Count == 0) throw new ReluFastDataException(source, "the list of input columns is empty.");
             _featureOrdinals = chosen.Select(c => Ordinal(c, "input")).ToArray();
             if (_featureOrdinals.Contains(_targetOrdinal))
@@ -41,12 +54,13 @@ internal sealed class CsvRowReader : IDisposable
         }
         else
         {
-            _featureOrdinals = Enumerable.Range(0, _names.Length)
-                .Where(i => i != _targetOrdinal && TryParse(_csv.GetFieldSpan(i), out _))
-                .ToArray();
+            // Every column but the target and the ignored ones is an input: a cell that is not a number is an error naming its
+            // row and column (never a reason to drop the column silently).
+            _featureOrdinals = Enumerable.Range(0, _names.Length).Where(i => i != _targetOrdinal && !ignored.Contains(i)).ToArray();
             if (_featureOrdinals.Length == 0)
                 throw new ReluFastDataException(source,
-                    $"besides the target '{targetColumn}' no column holds a number in the first data row, so there are no inputs; the columns are: {ColumnList()}.");
+                    $"besides the target '{targetColumn}'{(ignored.Count > 0 ? " and the ignored columns" : "")} there is no column, " +
+                    $"so there are no inputs; the columns are: {ColumnList()}.");
         }
         var used = new HashSet<int>(_featureOrdinals) { _targetOrdinal };
         Layout = new CsvLayout(source, _names[_targetOrdinal],
@@ -54,23 +68,39 @@ internal sealed class CsvRowReader : IDisposable
             Enumerable.Range(0, _names.Length).Where(i => !used.Contains(i)).Select(i => _names[i]).ToArray());
     }
 
+    /// <summary>The longest CSV row read (in characters): a bound on the reader's buffer.</summary>
+    public const int MaxRowChars = 1 << 20;
+
     /// <summary>Opens <paramref name="reader"/> (which this object then owns) and reads the header and the first row.</summary>
     public static CsvRowReader Open(TextReader reader, string? source, string targetColumn, CsvReadOptions? options)
     {
         ArgumentNullException.ThrowIfNull(reader);
         ArgumentException.ThrowIfNullOrEmpty(targetColumn);
         options ??= new CsvReadOptions();
-        var csvOptions = new CsvDataReaderOptions { HasHeaders = true, OwnsReader = true, Culture = CultureInfo.InvariantCulture };
+        var csvOptions = new CsvDataReaderOptions
+        {
+            HasHeaders = true, OwnsReader = true, Culture = CultureInfo.InvariantCulture, MaxBufferSize = MaxRowChars,
+        };
         if (options.Delimiter is char delimiter) csvOptions.Delimiter = delimiter;
         CsvDataReader csv;
         try
         {
             csv = CsvDataReader.Create(reader, csvOptions);
         }
+        catch (CsvRecordTooLargeException e)
+        {
+            reader.Dispose();
+            throw new ReluFastDataException(source, $"the header row is longer than {MaxRowChars} characters, the limit of one CSV row.", e);
+        }
+        catch (CsvMissingHeadersException e)
+        {
+            reader.Dispose();
+            throw new ReluFastDataException(source, "the CSV file is empty: it needs a header row naming the columns.", e);
+        }
         catch (Exception e) when (e is CsvFormatException or InvalidDataException)
         {
             reader.Dispose();
-            throw new ReluFastDataException(source, $"the CSV file is empty or its header row cannot be read: {e.Message}", e);
+            throw new ReluFastDataException(source, $"the header row cannot be read: {e.Message}", e);
         }
         try
         {
@@ -87,19 +117,7 @@ internal sealed class CsvRowReader : IDisposable
     public static CsvRowReader Open(string path, string targetColumn, CsvReadOptions? options)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        StreamReader reader;
-        try
-        {
-            reader = new StreamReader(path, detectEncodingFromByteOrderMarks: true);
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
-            throw new ReluFastDataException(path, "the file does not exist.", e);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new ReluFastDataException(path, $"the file cannot be opened: {e.Message}", e);
-        }
+        var reader = new StreamReader(InputFile.OpenStream(path), detectEncodingFromByteOrderMarks: true);
         return Open(reader, path, targetColumn, options);
     }
 
@@ -145,6 +163,11 @@ internal sealed class CsvRowReader : IDisposable
             }
             return false;
         }
+        catch (CsvRecordTooLargeException e)
+        {
+            throw new ReluFastDataException(_source,
+                $"data row {RowsRead + 1} is longer than {MaxRowChars} characters, the limit of one CSV row.", e);
+        }
         catch (Exception e) when (e is CsvFormatException or InvalidDataException)
         {
             throw new ReluFastDataException(_source, $"the CSV is malformed after data row {RowsRead}: {e.Message}", e);
@@ -160,12 +183,16 @@ internal sealed class CsvRowReader : IDisposable
             throw new ReluFastDataException(_source,
                 $"data row {row}, column '{_names[ordinal]}' holds '{text.ToString()}', which is not a finite number; every value must be finite.");
         }
-        string shown = text.Length <= 40 ? text.ToString() : text[..40].ToString() + "...";
+        string shown = Visible(text.Length <= 40 ? text.ToString() : text[..40].ToString() + "...");
         throw new ReluFastDataException(_source,
             text.Trim().IsEmpty
                 ? $"data row {row}, column '{_names[ordinal]}' is empty; every input and target cell must hold a number."
                 : $"data row {row}, column '{_names[ordinal]}' holds '{shown}', which is not a number.");
     }
+
+    /// <summary>The text with control and non-ASCII characters written as \uXXXX, so that a NUL or a Unicode minus shows.</summary>
+    private static string Visible(string text) =>
+        string.Concat(text.Select(ch => ch < ' ' || ch > '~' ? $"\\u{(int)ch:X4}" : ch.ToString()));
 
     private static bool TryParse(ReadOnlySpan<char> text, out double value) =>
         double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value);

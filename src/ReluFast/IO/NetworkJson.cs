@@ -25,24 +25,18 @@ public static class NetworkJson
         MaxDepth = 64,
     };
 
+    /// <summary>
+    /// The largest inputDim accepted when no array in the file has inputDim entries (no neurons and no linear weights):
+    /// a bound on what a few bytes can make the reader allocate.
+    /// </summary>
+    public const int MaxUnbackedInputDim = 1 << 20;
+
     /// <summary>Reads the network in the file at <paramref name="path"/>.</summary>
     /// <exception cref="ReluFastDataException">The file is missing, not JSON, or not a valid network; the message names the file and the problem.</exception>
     public static ReluNetwork Read(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        byte[] bytes;
-        try
-        {
-            bytes = File.ReadAllBytes(path);
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
-            throw new ReluFastDataException(path, "the file does not exist.", e);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new ReluFastDataException(path, $"the file cannot be read: {e.Message}", e);
-        }
+        byte[] bytes = InputFile.ReadAllBytes(path, Array.MaxLength, "a network file (read whole)");
         return Parse(bytes, path);
     }
 
@@ -120,6 +114,10 @@ public static class NetworkJson
                 c = Vector(weights, "linear.weights", d, "inputDim", sourceName);
         }
 
+        if (m == 0 && c is null && d > MaxUnbackedInputDim)
+            throw new ReluFastDataException(sourceName,
+                $"inputDim is {d} but the file holds no array of that length (hidden = 0 and no linear.weights), so nothing backs it; " +
+                $"such a network is a constant, and inputDim above {MaxUnbackedInputDim} is refused for it.");
         try
         {
             return new ReluNetwork(d, a, w, b, c0, c);

@@ -182,22 +182,7 @@ public sealed class NpyFileReader : IDisposable
             throw new ReluFastDataException(Path, "the .npy file is truncated: it became shorter while it was being read.");
     }
 
-    internal static SafeFileHandle OpenHandle(string path)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        try
-        {
-            return File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.RandomAccess);
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
-            throw new ReluFastDataException(path, "the file does not exist.", e);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new ReluFastDataException(path, $"the file cannot be opened: {e.Message}", e);
-        }
-    }
+    internal static SafeFileHandle OpenHandle(string path) => InputFile.OpenHandle(path, FileOptions.RandomAccess);
 
     internal static void CheckLength(NpyHeader header, long fileLength, string? path)
     {

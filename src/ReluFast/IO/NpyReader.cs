@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace ReluFast.IO;
@@ -43,6 +44,7 @@ public static class NpyReader
         NpyConvert.Require<T>();
         ArgumentNullException.ThrowIfNull(stream);
         var header = NpyHeader.Read(stream, sourceName);
+        if (stream.CanSeek) NpyFileReader.CheckLength(header, stream.Length - stream.Position + header.DataOffset, sourceName);
         return ReadData<T>(stream, header, sourceName);
     }
 
@@ -52,17 +54,33 @@ public static class NpyReader
     /// <summary>Reads a whole <c>.npy</c> array as floats.</summary>
     public static NpyArray<float> ReadSingle(string path) => Read<float>(path);
 
-    private static NpyArray<T> ReadData<T>(Stream stream, NpyHeader header, string? sourceName) where T : unmanaged
+    /// <summary>
+    /// Reads the data of an array whose <paramref name="header"/> has been read from <paramref name="stream"/>. The caller
+    /// has checked that the source holds the bytes the header declares; this checks that the array fits in memory.
+    /// </summary>
+    internal static NpyArray<T> ReadData<T>(Stream stream, NpyHeader header, string? sourceName) where T : unmanaged
     {
         if (header.ElementCount > Array.MaxLength)
             throw new ReluFastDataException(sourceName,
                 $"the array {header.ShapeText} has {header.ElementCount} elements, more than one in-memory array can hold; stream it with NpyFileReader or NpySampleSource instead.");
+        long bytesNeeded = header.ElementCount * Unsafe.SizeOf<T>() * (header.FortranOrder && header.Rank == 2 ? 2 : 1);
+        long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        if (bytesNeeded > available / 2)
+            throw new ReluFastDataException(sourceName,
+                $"the array {header.ShapeText} needs {bytesNeeded / 1e9:F2} GB in memory, more than half of the {available / 1e9:F2} GB available; " +
+                "save x and y as separate .npy files and stream them (NpySampleSource, relufast --x/--y).");
         var data = new T[header.ElementCount];
         var dtype = header.DType;
         if (dtype == NpyDTypeExtensions.For<T>())
         {
-            var bytes = MemoryMarshal.AsBytes(data.AsSpan());
-            if (stream.ReadAtLeast(bytes, bytes.Length, throwOnEndOfStream: false) < bytes.Length) throw TruncatedData(header, sourceName);
+            // In chunks: one span of more than 2 GiB of bytes cannot be expressed.
+            int perChunk = (1 << 24) / Unsafe.SizeOf<T>();
+            for (long i = 0; i < data.LongLength; i += perChunk)
+            {
+                int n = (int)Math.Min(perChunk, data.LongLength - i);
+                var bytes = MemoryMarshal.AsBytes(data.AsSpan((int)i, n));
+                if (stream.ReadAtLeast(bytes, bytes.Length, throwOnEndOfStream: false) < bytes.Length) throw TruncatedData(header, sourceName);
+            }
         }
         else
         {

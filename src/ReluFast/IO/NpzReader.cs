@@ -64,8 +64,25 @@ public static class NpzReader
         string source = $"{path}[{entry.FullName}]";
         try
         {
-            using var stream = entry.Open();
-            return NpyReader.Read<T>(stream, source);
+            // What the zip directory declares must fit what the archive can hold before anything is allocated from it.
+            if (entry.CompressedLength > new FileInfo(path).Length)
+                throw new ReluFastDataException(source,
+                    $"the zip directory says the entry takes {entry.CompressedLength} bytes, more than the whole file: the archive is corrupt.");
+            if (entry.Length > MaxInflationRatio * entry.CompressedLength + 1024)
+                throw new ReluFastDataException(source,
+                    $"the zip directory says the entry inflates from {entry.CompressedLength} to {entry.Length} bytes, more than deflate " +
+                    $"can expand ({MaxInflationRatio} to 1): the archive is corrupt.");
+            using var raw = entry.Open();
+            using var stream = new CheckedEntryStream(raw, source, entry.Length, entry.Crc32);
+            var header = NpyHeader.Read(stream, source);
+            long needed = stream.Position + header.DataLength;
+            if (needed != entry.Length)
+                throw new ReluFastDataException(source,
+                    $"the .npy header says {header} ({header.DataLength} bytes of data), but the archive entry holds " +
+                    $"{entry.Length - stream.Position} bytes after the header: it is {(needed > entry.Length ? "truncated" : "corrupt")}.");
+            var array = NpyReader.ReadData<T>(stream, header, source);
+            stream.Verify();
+            return array;
         }
         catch (InvalidDataException e)
         {
@@ -73,22 +90,13 @@ public static class NpzReader
         }
     }
 
+    /// <summary>The most that deflate expands data (1032 to 1), a bound on the declared size of a compressed entry.</summary>
+    private const long MaxInflationRatio = 1032;
+
     private static ZipArchive OpenZip(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        FileStream stream;
-        try
-        {
-            stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
-            throw new ReluFastDataException(path, "the file does not exist.", e);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new ReluFastDataException(path, $"the file cannot be opened: {e.Message}", e);
-        }
+        FileStream stream = InputFile.OpenStream(path);
         try
         {
             return new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: false);

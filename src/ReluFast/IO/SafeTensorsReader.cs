@@ -22,19 +22,7 @@ public static class SafeTensorsReader
     public static SafeTensorsFile Read(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        byte[] bytes;
-        try
-        {
-            bytes = File.ReadAllBytes(path);
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
-            throw new ReluFastDataException(path, "the file does not exist.", e);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new ReluFastDataException(path, $"the file cannot be read: {e.Message}", e);
-        }
+        byte[] bytes = InputFile.ReadAllBytes(path, Array.MaxLength, "a safetensors file (read whole)");
         return Parse(bytes, path);
     }
 

@@ -17,7 +17,8 @@ public sealed class ReluNetwork
     private readonly double[] _b;
     private readonly double[] _linearWeights;
 
-    /// <summary>Creates a network from output weights a (m), input weights W (m x d, row i is w_i), biases b (m) and an optional linear remainder.</summary>
+    /// <summary>Creates a network from output weights a (m), input weights W (m x d, row i is w_i), biases b (m) and an optional linear
+    /// remainder.</summary>
     /// <exception cref="ArgumentException">Shapes disagree, or a parameter is NaN or infinite.</exception>
     public ReluNetwork(int inputDim, ReadOnlySpan<double> a, ReadOnlySpan<double> w, ReadOnlySpan<double> b,
         double linearBias = 0, ReadOnlySpan<double> linearWeights = default)
@@ -25,9 +26,12 @@ public sealed class ReluNetwork
         if (inputDim <= 0) throw new ArgumentException($"The input dimension must be positive, got {inputDim}.", nameof(inputDim));
         int m = a.Length;
         if (b.Length != m) throw new ArgumentException($"a has {m} entries but b has {b.Length}: both need one per hidden neuron.", nameof(b));
-        if (w.Length != m * inputDim) throw new ArgumentException($"W must have hidden x inputDim = {m} x {inputDim} = {m * inputDim} entries, got {w.Length}.", nameof(w));
+        if (w.Length != (long)m * inputDim)
+            throw new ArgumentException($"W must have hidden x inputDim = {m} x {inputDim} = {(long)m * inputDim} entries, got {w.Length}.",
+                nameof(w));
         if (!linearWeights.IsEmpty && linearWeights.Length != inputDim)
-            throw new ArgumentException($"The linear weights need {inputDim} entries (one per input), got {linearWeights.Length}.", nameof(linearWeights));
+            throw new ArgumentException($"The linear weights need {inputDim} entries (one per input), got {linearWeights.Length}.",
+                nameof(linearWeights));
         RequireFinite(a, nameof(a)); RequireFinite(w, nameof(w)); RequireFinite(b, nameof(b)); RequireFinite(linearWeights, nameof(linearWeights));
         if (!double.IsFinite(linearBias)) throw new ArgumentException("The linear bias is NaN or infinite.", nameof(linearBias));
         InputDim = inputDim;
@@ -112,13 +116,14 @@ public sealed class ReluNetwork
             for (int j = 0; j < n; j++) y[j] = p.C0 + (p.HasLinear ? TensorPrimitives.Dot<T>(p.C, x.Slice(j * d, d)) : T.Zero);
             return;
         }
-        const int Chunk = 256;
-        T[] rented = ArrayPool<T>.Shared.Rent(Chunk * m);
+        // Rows per chunk: 256, fewer for a wide hidden layer, so that the pre-activations stay within 2^20 values.
+        int chunk = Math.Clamp((1 << 20) / m, 1, 256);
+        T[] rented = ArrayPool<T>.Shared.Rent(chunk * m);
         try
         {
-            for (int start = 0; start < n; start += Chunk)
+            for (int start = 0; start < n; start += chunk)
             {
-                int count = Math.Min(Chunk, n - start);
+                int count = Math.Min(chunk, n - start);
                 Span<T> pre = rented.AsSpan(0, count * m);
                 ReadOnlySpan<T> xs = x.Slice(start * d, count * d);
                 // Pre-activations W x_j + b for the whole chunk (one small GEMM), then relu and the output layer.
@@ -165,13 +170,59 @@ public sealed class ReluNetwork
         for (int i = 0; i < m; i++)
         {
             ReadOnlySpan<double> wi = _w.AsSpan(i * d, d);
-            double norm = TensorPrimitives.Norm(wi);
-            if (norm == 0) throw new InvalidOperationException($"w_{i} is zero: the neuron has no direction and cannot be normalised.");
+            if (NeuronProblem(i) is string problem) throw new InvalidOperationException(problem);
+            double scale = Math.Abs(TensorPrimitives.MaxMagnitude(wi)), norm = ScaledNorm(wi, scale);
             a[i] = _a[i] * norm;
             b[i] = _b[i] / norm;
-            TensorPrimitives.Divide(wi, norm, w.AsSpan(i * d, d));
+            // w / |w| as (w / scale) / (|w| / scale), so that neither step under- or overflows.
+            Span<double> unit = w.AsSpan(i * d, d);
+            TensorPrimitives.Divide(wi, scale, unit);
+            TensorPrimitives.Divide(unit, norm / scale, unit);
         }
         return new ReluNetwork(d, a, w, b, LinearBias, _linearWeights);
+    }
+
+    /// <summary>
+    /// Why neuron <paramref name="neuron"/> cannot be normalised (<see cref="Normalized"/>), or <see langword="null"/>:
+    /// w_i is zero (no direction), or |w_i|, a_i |w_i| or b_i / |w_i| is not a finite double. The single rule behind
+    /// <see cref="Normalized"/> and the network readers' checks.
+    /// </summary>
+    internal string? NeuronProblem(int neuron)
+    {
+        ReadOnlySpan<double> wi = WeightsOf(neuron);
+        double scale = Math.Abs(TensorPrimitives.MaxMagnitude(wi));
+        if (scale == 0)
+            return $"w_{neuron} (row {neuron} of w) is zero: the neuron has no direction (it is the constant relu(b_{neuron})); " +
+                "fold it into the bias of the output layer.";
+        double norm = ScaledNorm(wi, scale);
+        if (!double.IsFinite(norm) || !double.IsFinite(_a[neuron] * norm) || !double.IsFinite(_b[neuron] / norm))
+        {
+            var inv = System.Globalization.CultureInfo.InvariantCulture;
+            return $"w_{neuron} (row {neuron} of w) has length {norm.ToString("G4", inv)}, so normalising it to unit length " +
+                $"(a |w|, w / |w|, b / |w|) does not give finite doubles (a = {_a[neuron].ToString("G4", inv)}, " +
+                $"b = {_b[neuron].ToString("G4", inv)}): rescale the neuron.";
+        }
+        return null;
+    }
+
+    /// <summary>The first <see cref="NeuronProblem"/> of any neuron, or <see langword="null"/>.</summary>
+    internal string? FirstNeuronProblem()
+    {
+        for (int i = 0; i < Hidden; i++)
+            if (NeuronProblem(i) is string problem) return problem;
+        return null;
+    }
+
+    /// <summary>|w| computed as scale |w / scale| (scale = max |w_k|), which neither underflows nor overflows in the squares.</summary>
+    private static double ScaledNorm(ReadOnlySpan<double> w, double scale)
+    {
+        double sum = 0;
+        foreach (double v in w)
+        {
+            double t = v / scale;
+            sum += t * t;
+        }
+        return scale * Math.Sqrt(sum);
     }
 
     /// <summary>A copy with a different linear remainder c0 + &lt;c, x&gt;.</summary>

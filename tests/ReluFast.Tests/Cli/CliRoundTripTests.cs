@@ -89,7 +89,7 @@ public class CliRoundTripTests
                 w.WriteLine(FormattableString.Invariant($"s{j},{x[3 * j]:R},{x[3 * j + 1]:R},{x[3 * j + 2]:R},{y[j]:R}"));
         }
         NetworkJson.Write(teacher, dir.File("teacher.json"));
-        foreach (var input in new[] { new[] { "--data", npz }, new[] { "--csv", csv, "--target", "target" } })
+        foreach (var input in new[] { new[] { "--data", npz }, new[] { "--csv", csv, "--target", "target", "--ignore-columns", "id" } })
         {
             string model = dir.File($"model-{input[0].TrimStart('-')}.json");
             var learn = Cli.Run(["learn", .. input, "--hidden", "2", "--out", model, "--json"]).Succeeded().Json();

@@ -34,4 +34,12 @@ public class ErrorReporterTests
         Assert.Contains("   at ", debug.ToString());
         Assert.StartsWith("error: it broke", debug.ToString());
     }
+
+    [Fact]
+    public void ArgumentExceptionsLoseTheCSharpParameterName()
+    {
+        var error = new StringWriter();
+        Assert.Equal(1, ErrorReporter.Report(new ArgumentException("c1 is too large.", "c1"), error, debug: false));
+        Assert.Equal("error: c1 is too large." + Environment.NewLine, error.ToString());
+    }
 }

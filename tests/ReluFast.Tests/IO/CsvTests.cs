@@ -15,17 +15,21 @@ public class CsvTests
     }
 
     [Fact]
-    public void TargetColumnIsYAndOtherNumericColumnsAreX()
+    public void TargetColumnIsYAndEveryColumnNotIgnoredIsX()
     {
         using var dir = new TempDirectory();
         string path = Write(dir, "id,x0,y,x1,note\nr1,1.5,10,-2,\"hello, world\"\nr2,2.5e-3,20,3,\"\"\nr3,-0,30,4.25,x\n");
-        var source = CsvSampleReader.Load<double>(path, "y");
+        // Issue 18: no silent choice of columns from row 1; a text column is an error until it is ignored.
+        var e = Assert.Throws<ReluFastDataException>(() => CsvSampleReader.Load<double>(path, "y"));
+        Assert.Contains("data row 1, column 'id' holds 'r1', which is not a number", e.Message);
+        var ignore = new CsvReadOptions { IgnoreColumns = ["id", "note"] };
+        var source = CsvSampleReader.Load<double>(path, "y", ignore);
         Assert.Equal(2, source.Dimension);
         Assert.Equal(3, source.Count);
         Assert.Equal([1.5, -2, 2.5e-3, 3, -0.0, 4.25], source.X.ToArray());
         Assert.Equal([10.0, 20, 30], source.Y.ToArray());
         Assert.Equal(path, source.Name);
-        var layout = CsvSampleReader.ReadLayout(path, "y");
+        var layout = CsvSampleReader.ReadLayout(path, "y", ignore);
         Assert.Equal(["x0", "x1"], layout.FeatureColumns);
         Assert.Equal(["id", "note"], layout.SkippedColumns);
     }
@@ -104,7 +108,8 @@ public class CsvTests
     [InlineData("a,b,c\n1,2,3\n4,5,-Infinity\n", "c", "data row 2, column 'c' holds '-Infinity'", "finite")]
     [InlineData("a,b,c\n", "c", "no data rows", "header")]
     [InlineData("", "c", "empty", "header")]
-    [InlineData("name,c\nbob,3\n", "c", "no inputs", "'name', 'c'")]
+    [InlineData("name,c\nbob,3\n", "c", "data row 1, column 'name' holds 'bob'", "not a number")]
+    [InlineData("c\n3\n", "c", "no inputs", "'c'")]
     [InlineData("a,b,c\n1,2,x\n", "c", "data row 1, column 'c' holds 'x'", "not a number")]
     public void BadCsvNamesTheFileAndProblem(string text, string target, string problem, string detail)
     {

@@ -71,4 +71,28 @@ public class ReluNetworkTests
         Assert.True(cmp.TestMse < 1e-24);
         for (int i = 0; i < 4; i++) Assert.Equal(i, perm[cmp.Matching[i]]);
     }
+
+    [Theory]
+    [InlineData(1e-200)]
+    [InlineData(-3e-170)]
+    [InlineData(1e200)]
+    public void NormalisesRowsWhoseSquaresUnderOrOverflow(double scale)
+    {
+        // Issue 18: |w| of a row of 1e-200 was computed as 0 ("w_0 is zero"); scaled, it is exact.
+        var net = new ReluNetwork(2, [2.0], [3 * scale, -4 * scale], [5 * Math.Abs(scale)]);
+        var unit = net.Normalized();
+        Assert.Equal(0.6 * Math.Sign(scale), unit.W[0], 1e-15);
+        Assert.Equal(-0.8 * Math.Sign(scale), unit.W[1], 1e-15);
+        Assert.Equal(2.0 * 5 * Math.Abs(scale), unit.A[0], 1e-14 * Math.Abs(scale));
+        Assert.Equal(1.0, unit.B[0], 1e-14);
+    }
+
+    [Fact]
+    public void NormalisingAZeroRowOrOneThatOverflowsNamesTheNeuron()
+    {
+        var zero = new ReluNetwork(2, [1.0, 1.0], [1, 0, 0, 0], [0, 0]);
+        Assert.Contains("w_1 (row 1 of w) is zero", Assert.Throws<InvalidOperationException>(() => zero.Normalized()).Message);
+        var huge = new ReluNetwork(2, [1e10], [1e300, 0], [0]);
+        Assert.Contains("w_0 (row 0 of w) has length 1E+300", Assert.Throws<InvalidOperationException>(() => huge.Normalized()).Message);
+    }
 }
