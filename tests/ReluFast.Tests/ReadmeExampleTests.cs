@@ -17,9 +17,10 @@ public class ReadmeExampleTests
         var teacher = RandomTeacher.Create(new TeacherOptions(InputDim: 10, Hidden: 5), seed: 7);
         var samples = new TeacherSampleSource<double>(teacher, count: 1_000_000, seed: 8);
 
-        // Three moment passes, the pencil decomposition, coefficients, then L-BFGS refinement.
+        // Auto: pass 1 and a mode check, then (full rank) two more moment passes, the pencils, coefficients and L-BFGS refinement.
         var progress = new Progress<LearningProgress>(p => { if (p.Message.Length > 0) Console.WriteLine(p.Message); });
-        LearningResult result = MomentLearner.Learn(samples, new LearnerOptions { Seed = 1 }, progress);
+        LearningResult result = ReluLearner.Learn(samples, new LearnerOptions { Seed = 1 }, LearnerMode.Auto, progress);
+        Console.WriteLine($"{result.Mode}: {result.Reason}");      // full rank or overcomplete, and why
 
         ReluNetwork model = result.Network;               // unit w_i, plus the linear remainder c0 + <c, x>
         Console.WriteLine($"m = {result.Hidden}, held-out MSE {result.HeldOutMse:E2}");

@@ -38,7 +38,7 @@ internal static class HeadlineComparison
             var teacher = RandomTeacher.Create(new TeacherOptions(d, m), seed);
             var source = new TeacherSampleSource<double>(teacher, n, seed + 1000);
             var clock = Stopwatch.StartNew();
-            var result = MomentLearner.Learn(source, new LearnerOptions { Hidden = m, Seed = seed, RefinementSamples = TrainSamples, HeldOutSamples = HeldOut });
+            var result = ReluLearner.Learn(source, new LearnerOptions { Hidden = m, Seed = seed, RefinementSamples = TrainSamples, HeldOutSamples = HeldOut });
             double budget = clock.Elapsed.TotalSeconds;
             Add(rows["method of moments"], result.Network, teacher, budget);
 

@@ -49,14 +49,14 @@ internal static class OvercompleteSweep
             var teacher = RandomTeacher.Create(new TeacherOptions(d, m, BiasRange: 1), seed);
             var source = new TeacherSampleSource<double>(teacher, n, seed + 1000);
             var clock = Stopwatch.StartNew();
-            var result = OvercompleteLearner.Learn(source, new LearnerOptions { Seed = seed, RefinementSamples = TrainSamples, HeldOutSamples = HeldOut, Hidden = givenM ? m : null, OvercompletePencil = s_pencil });
+            var result = ReluLearner.Learn(source, new LearnerOptions { Seed = seed, RefinementSamples = TrainSamples, HeldOutSamples = HeldOut, Hidden = givenM ? m : null, OvercompletePencil = s_pencil }, LearnerMode.Overcomplete);
             double budget = clock.Elapsed.TotalSeconds;
             times.Add(budget);
             if (log)
             {
                 foreach (string line in result.Log) Console.WriteLine("    " + line);
                 var t = result.Timings;
-                Console.WriteLine($"    timings (s): pilot {t.Pilot.TotalSeconds:F1}, pass 1 {t.SecondMoments.TotalSeconds:F1}, span+projected passes {t.ProjectedTensor.TotalSeconds:F1}, decomposition {t.Decomposition.TotalSeconds:F1}, coefficients {t.Coefficients.TotalSeconds:F1}, refinement {t.Refinement.TotalSeconds:F1}");
+                Console.WriteLine($"    timings (s): pilot {t.Pilot.TotalSeconds:F1}, pass 1 {t.SecondMoments.TotalSeconds:F1}, span+projected passes {t.HigherMoments.TotalSeconds:F1}, decomposition {t.Decomposition.TotalSeconds:F1}, coefficients {t.Coefficients.TotalSeconds:F1}, refinement {t.Refinement.TotalSeconds:F1}");
             }
             double moment = result.MomentEstimate.Hidden == m ? DirectionError(result.MomentEstimate, teacher) : double.NaN;
             ok["moments"] += Row(seed, "moments", result.Network, teacher, moment, result.Hidden.ToString(CultureInfo.InvariantCulture), budget);

@@ -72,19 +72,19 @@ internal static class ScaleExperiment
         where T : unmanaged, System.Numerics.IBinaryFloatingPointIeee754<T>
     {
         var progress = new ThrottledProgress();
-        return MomentLearner.Learn(source, options, progress, token);
+        return ReluLearner.Learn(source, options, LearnerMode.Auto, progress, token);
     }
 
     private static void Report(string what, long n, int d, int m, LearningResult r, ReluNetwork teacher)
     {
         var t = r.Timings;
-        double passes = (t.SecondMoments + t.ProjectedTensor + t.Coefficients).TotalSeconds;
+        double passes = (t.SecondMoments + t.HigherMoments + t.Coefficients).TotalSeconds;
         var cmp = NetworkComparison.Compare(r.Network, teacher, 100_000);
         var moment = NetworkComparison.Compare(r.MomentEstimate, teacher, 100_000);
         using var self = Process.GetCurrentProcess();
         Console.WriteLine(string.Create(Inv,
-            $"| {what} | {d} | {m} | {n:E1} | {t.Total.TotalSeconds:F1} | {t.SecondMoments.TotalSeconds:F1} / {t.ProjectedTensor.TotalSeconds:F1} / {t.Coefficients.TotalSeconds:F1} | " +
-            $"{n / t.SecondMoments.TotalSeconds:E2} / {n / t.ProjectedTensor.TotalSeconds:E2} / {n / t.Coefficients.TotalSeconds:E2} | {3 * n / passes:E2} | " +
+            $"| {what} | {d} | {m} | {n:E1} | {t.Total.TotalSeconds:F1} | {t.SecondMoments.TotalSeconds:F1} / {t.HigherMoments.TotalSeconds:F1} / {t.Coefficients.TotalSeconds:F1} | " +
+            $"{n / t.SecondMoments.TotalSeconds:E2} / {n / t.HigherMoments.TotalSeconds:E2} / {n / t.Coefficients.TotalSeconds:E2} | {3 * n / passes:E2} | " +
             $"{self.PeakWorkingSet64 / 1048576.0:F0} | {GC.GetGCMemoryInfo().HeapSizeBytes / 1048576.0:F0} | {moment.WError:E2} | {cmp.WError:E2} |"));
     }
 

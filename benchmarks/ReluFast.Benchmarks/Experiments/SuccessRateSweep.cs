@@ -40,7 +40,7 @@ internal static class SuccessRateSweep
             var teacher = RandomTeacher.Create(new TeacherOptions(d, m), seed);
             var source = new TeacherSampleSource<double>(teacher, n, seed + 1000);
             var clock = Stopwatch.StartNew();
-            var result = MomentLearner.Learn(source, new LearnerOptions { Hidden = m, Seed = seed });
+            var result = ReluLearner.Learn(source, new LearnerOptions { Hidden = m, Seed = seed });
             clock.Stop();
             var cmp = NetworkComparison.Compare(result.Network, teacher);
             var moment = NetworkComparison.Compare(result.MomentEstimate, teacher, 10_000);
@@ -69,7 +69,7 @@ internal static class SuccessRateSweep
                 var teacher = RandomTeacher.Create(new TeacherOptions(d, m), seed);
                 double s = 0.1 * Math.Sqrt(NetworkComparison.TestError(new ReluNetwork(d, [], [], []), teacher, 200_000, 1).TruthVariance);
                 var source = new TeacherSampleSource<double>(teacher, n, seed + 2000, s);
-                var result = MomentLearner.Learn(source, new LearnerOptions { Hidden = m, Seed = seed, RefinementSamples = 200_000 });
+                var result = ReluLearner.Learn(source, new LearnerOptions { Hidden = m, Seed = seed, RefinementSamples = 200_000 });
                 var cmp = NetworkComparison.Compare(result.Network, teacher, 10_000);
                 moment.Add(NetworkComparison.Compare(result.MomentEstimate, teacher, 10_000).WError);
                 w.Add(cmp.WError); a.Add(cmp.AError); b.Add(cmp.BError);

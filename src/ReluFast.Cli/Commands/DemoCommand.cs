@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using ReluFast.Cli.Infrastructure;
 using ReluFast.Evaluation;
 using ReluFast.Learning;
 using ReluFast.Model;
@@ -31,14 +32,15 @@ internal static class DemoCommand
             var source = new TeacherSampleSource<double>(teacher, n, s + 1);
             Console.WriteLine($"Teacher: d = {d}, m = {m}, a in +-[0.5, 1.5], b in [-1.5, 1.5], unit w_i; N = {n:N0} samples streamed (seed {s}).");
             var clock = Stopwatch.StartNew();
-            var result = MomentLearner.Learn(source, new LearnerOptions { Refine = !parse.GetValue(noRefine), Seed = s });
+            var result = ReluLearner.Learn(source, new LearnerOptions { Refine = !parse.GetValue(noRefine), Seed = s });
             clock.Stop();
             var comparison = NetworkComparison.Compare(result.Network, teacher);
             PrintTable(teacher.Normalized(), result.Network, comparison);
+            Console.WriteLine($"Mode: {ModeOption.Name(result.Mode)} ({result.Reason})");
             foreach (var line in result.Log) Console.WriteLine("  " + line);
             var t = result.Timings;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"Time: pilot {t.Pilot.TotalSeconds:F2} s, pass 1 (T_2) {t.SecondMoments.TotalSeconds:F2} s, pass 2 (tensor) {t.ProjectedTensor.TotalSeconds:F2} s, decomposition {t.Decomposition.TotalSeconds:F2} s, pass 3 (coefficients) {t.Coefficients.TotalSeconds:F2} s, refinement {t.Refinement.TotalSeconds:F2} s; total {clock.Elapsed.TotalSeconds:F2} s"));
+                $"Time: pilot {t.Pilot.TotalSeconds:F2} s, pass 1 (T_2) {t.SecondMoments.TotalSeconds:F2} s, higher-order passes {t.HigherMoments.TotalSeconds:F2} s, decomposition {t.Decomposition.TotalSeconds:F2} s, pass 3 (coefficients) {t.Coefficients.TotalSeconds:F2} s, refinement {t.Refinement.TotalSeconds:F2} s, mode check {t.ModeCheck.TotalSeconds:F2} s; total {clock.Elapsed.TotalSeconds:F2} s"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"Errors: w {comparison.WError:E2}, a {comparison.AError:E2}, b {comparison.BError:E2}; test MSE {comparison.TestMse:E2} (relative {comparison.RelativeTestMse:E2})"));
             return 0;

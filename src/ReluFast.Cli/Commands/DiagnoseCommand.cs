@@ -44,9 +44,8 @@ internal static class DiagnoseCommand
             bool asJson = parse.GetValue(json), isQuiet = parse.GetValue(quiet), learn = !parse.GetValue(noLearn);
 
             using var data = SampleData.Open(spec, context.Cancellation);
-            // Under auto a given m decides the mode (m > d: overcomplete, with its larger sample minimum).
-            data.CheckLearnable(m, requested == LearnerMode.Auto && m > data.Dimension ? LearnerMode.Overcomplete : requested);
             var options = new LearnerOptions { Hidden = m, Seed = parse.GetValue(seed), Threads = threadCount };
+            data.CheckLearnable(options, requested);
             var report = ProgressDisplay.Run(context, !isQuiet && !asJson && context.InteractiveError,
                 sink => data.Diagnose(options, requested, learn, LearningProgressAdapter.For(sink), context.Cancellation));
             context.Cancellation.ThrowIfCancellationRequested();

@@ -22,7 +22,7 @@ internal static class LearnCommand
             Description = "Number of hidden neurons m: at most d in full-rank mode, at most d(d+1)/2 in overcomplete mode (with --mode auto, m > d selects the overcomplete learner). " +
                 "Default: chosen from the spectra (the gap in the T_2 spectrum for full rank, the flattened T_4/T_5 spectrum for overcomplete) against their noise floors.",
         };
-        var mode = ModeOption.Create("Which learner runs: auto (default) chooses from the data (the T_2 spectrum and the flattened T_4/T_5 spectrum; costs one extra pass 1 and a span pass on up to 4e6 samples), " +
+        var mode = ModeOption.Create("Which learner runs: auto (default) chooses from the data (the T_2 spectrum and the flattened T_4/T_5 spectrum; costs a span pass on up to 4e6 samples; pass 1 is shared with the learner), " +
             "full-rank (m <= d, linearly independent w_i; supports --device cuda and mpirun) or overcomplete (m up to d(d+1)/2, w_i in general position; CPU, one process).");
         var noRefine = new Option<bool>("--no-refine") { Description = "Stop after the method of moments (no L-BFGS refinement of the estimate)." };
         var seed = CommonOptions.LearnerSeed();
@@ -81,9 +81,6 @@ internal static class LearnCommand
     {
         {
             using var data = SampleData.Open(spec, context.Cancellation);
-            data.CheckLearnable(m, requested);
-            var (mode, modeLine) = ModePlacement.Resolve(requested, m, data.Dimension, computeDevice, reducer.Size);
-            if (mode != requested) data.CheckLearnable(m, mode); // auto with m > d: the overcomplete learner's sample minimum
             var options = new LearnerOptions
             {
                 Hidden = m,
@@ -93,11 +90,11 @@ internal static class LearnCommand
                 Device = computeDevice,
                 Reducer = reducer,
             };
+            data.CheckLearnable(options, requested);
             bool lead = reducer.Rank == 0;
             LearningResult result = ProgressDisplay.Run(context, lead && !isQuiet && !asJson && context.InteractiveError,
-                sink => data.Learn(options, mode, LearningProgressAdapter.For(sink), context.Cancellation));
+                sink => data.Learn(options, requested, LearningProgressAdapter.For(sink), context.Cancellation));
             context.Cancellation.ThrowIfCancellationRequested();
-            if (modeLine is not null) result = result with { Log = [modeLine, .. result.Log] };
             var modeSummary = ModeSummary.Of(result, requested);
             if (!lead) return ExitCodes.Ok; // rank 0 writes the model and prints
             ModelFiles.Write(result.Network, outPath, new Dictionary<string, string>
@@ -177,17 +174,18 @@ internal static class LearnCommand
         if (overcomplete)
         {
             // Every round runs its own span and coefficient passes: no single rate.
-            AddTiming(timings, "span passes: flattened T_4, T_5 (all rounds)", t.ProjectedTensor, 0);
+            AddTiming(timings, "span passes: flattened T_4, T_5 (all rounds)", t.HigherMoments, 0);
             AddTiming(timings, "rank-one search (all rounds)", t.Decomposition, 0);
             AddTiming(timings, "coefficient passes (all rounds)", t.Coefficients, 0);
         }
         else
         {
-            AddTiming(timings, "pass 2: projected T_3 + T_4", t.ProjectedTensor, result.Samples);
+            AddTiming(timings, "pass 2: projected T_3 + T_4", t.HigherMoments, result.Samples);
             AddTiming(timings, "decomposition", t.Decomposition, 0);
             AddTiming(timings, "pass 3: coefficients", t.Coefficients, result.Samples);
         }
         AddTiming(timings, "refinement", t.Refinement, 0);
+        if (t.ModeCheck > TimeSpan.Zero) AddTiming(timings, "mode check: span pass (prefix)", t.ModeCheck, 0);
         AddTiming(timings, "total", t.Total, 0);
         console.Write(timings);
 

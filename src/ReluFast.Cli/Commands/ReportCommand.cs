@@ -60,7 +60,7 @@ internal static class ReportCommand
             ReluNetwork learned = ModelFiles.Read(modelPath);
             if (learned.InputDim != truth.InputDim)
                 throw new ReluFastDataException(modelPath, $"the model has d = {learned.InputDim} inputs but the teacher {teacherPath} has d = {truth.InputDim}.");
-            long minimum = MomentLearner.MinimumSamples(truth.InputDim);
+            long minimum = LearnerRules.MinimumSamples(truth.InputDim);
             if (spec is null && n < minimum) throw new CliUsageException($"--samples {n} is too few: the learner needs at least {minimum} for d = {truth.InputDim}.");
             IReadOnlyList<long> counts = parse.GetValue(sweepCounts) is { Length: > 0 } given ? given : SampleSweep.DefaultCounts(truth.InputDim, n);
             int repeatCount = parse.GetValue(repeats);
@@ -106,12 +106,12 @@ internal static class ReportCommand
         if (spec is null)
         {
             var source = new TeacherSampleSource<double>(truth, n, seed + 1, noise);
-            return ($"{n:N0} samples streamed from the teacher (seed {seed + 1}{(noise > 0 ? $", noise {noise}" : "")})", MomentLearner.Learn(source, options, progress, cancellation));
+            return ($"{n:N0} samples streamed from the teacher (seed {seed + 1}{(noise > 0 ? $", noise {noise}" : "")})", ReluLearner.Learn(source, options, LearnerMode.Auto, progress, cancellation));
         }
         using var data = SampleData.Open(spec, cancellation);
         if (data.Dimension != truth.InputDim)
             throw new ReluFastDataException(spec.Path, $"the samples have d = {data.Dimension} inputs but the teacher has d = {truth.InputDim}.");
-        data.CheckLearnable(null);
-        return (spec.ToString(), data.Learn(options, LearnerMode.FullRank, progress, cancellation));
+        data.CheckLearnable(options, LearnerMode.Auto);
+        return (spec.ToString(), data.Learn(options, LearnerMode.Auto, progress, cancellation));
     }
 }

@@ -8,8 +8,6 @@ namespace ReluFast.Cli.Infrastructure;
 /// </summary>
 internal sealed class Diagnosis
 {
-    private const string WarningPrefix = "warning: ";
-
     /// <summary>Builds the view of <paramref name="report"/>.</summary>
     /// <param name="report">The library's report.</param>
     /// <param name="requested">The <c>--mode</c> given.</param>
@@ -21,11 +19,8 @@ internal sealed class Diagnosis
         SecondMomentThreshold = noiseFloorMultiple * report.Decision.SecondMomentNoiseFloor;
         var warnings = new List<string>(report.Warnings);
         if (report.Learned is not null)
-            foreach (string line in report.Learned.Warnings)
-            {
-                string text = line.StartsWith(WarningPrefix, StringComparison.Ordinal) ? line[WarningPrefix.Length..] : line;
-                if (!warnings.Contains(text)) warnings.Add("learner: " + text);
-            }
+            foreach (var warning in report.Learned.Warnings)
+                if (!warnings.Contains(warning.Message)) warnings.Add("learner: " + warning.Message);
         Warnings = warnings;
     }
 

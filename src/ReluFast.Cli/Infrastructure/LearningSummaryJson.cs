@@ -63,12 +63,22 @@ internal static class LearningSummaryJson
         w.WriteStartObject("timings");
         w.WriteNumber("pilot", Seconds(t.Pilot));
         w.WriteNumber("secondMoments", Seconds(t.SecondMoments));
-        w.WriteNumber("projectedTensor", Seconds(t.ProjectedTensor));
+        w.WriteNumber("higherMoments", Seconds(t.HigherMoments));
         w.WriteNumber("decomposition", Seconds(t.Decomposition));
         w.WriteNumber("coefficients", Seconds(t.Coefficients));
         w.WriteNumber("refinement", Seconds(t.Refinement));
+        w.WriteNumber("modeCheck", Seconds(t.ModeCheck));
         w.WriteNumber("total", Seconds(t.Total));
         w.WriteEndObject();
+        w.WriteStartArray("warnings");
+        foreach (var warning in result.Warnings)
+        {
+            w.WriteStartObject();
+            w.WriteString("code", warning.Code.ToString());
+            w.WriteString("message", warning.Message);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
         w.WriteStartArray("log");
         foreach (string line in result.Log) w.WriteStringValue(line);
         w.WriteEndArray();

@@ -1,4 +1,5 @@
 using System.Numerics;
+using ReluFast.Interop;
 using ReluFast.IO;
 using ReluFast.Learning;
 using ReluFast.Sampling;
@@ -62,32 +63,32 @@ internal sealed class SampleData : IDisposable
     }
 
     /// <summary>
-    /// Checks, before learning, that the samples suit the learner in <paramref name="mode"/> with <paramref name="hidden"/>
-    /// neurons: enough samples, m &lt;= d in full-rank mode, m &lt;= d(d+1)/2 in any mode.
+    /// Checks, before learning, that the samples suit the learner in <paramref name="mode"/> with <paramref name="options"/>
+    /// (the library's rule, <see cref="LearnerRules.Check"/>), in the CLI's words: the file, <c>--hidden</c>, <c>--device</c>, mpirun.
     /// </summary>
     /// <exception cref="ReluFastDataException">Too few samples, or more neurons than the mode can learn; the message names the file.</exception>
-    public void CheckLearnable(int? hidden, LearnerMode mode = LearnerMode.FullRank)
+    /// <exception cref="CliUsageException">The overcomplete learner with <c>--device</c> or under mpirun with several ranks.</exception>
+    public void CheckLearnable(LearnerOptions options, LearnerMode mode)
     {
-        int d = Dimension;
-        long minimum = MomentLearner.MinimumSamples(d);
-        if (Count < minimum)
-            throw new ReluFastDataException(Spec.Path,
-                $"too few samples: {Count} given, the learner needs at least {minimum} for d = {d} inputs (max(1000, 2 d^2)).");
-        int flattened = OvercompleteLearner.MaximumHidden(d);
-        if (mode == LearnerMode.Overcomplete)
+        try
         {
-            long overcomplete = OvercompleteLearner.MinimumSamples(d);
-            if (Count < overcomplete)
-                throw new ReluFastDataException(Spec.Path,
-                    $"too few samples for the overcomplete learner: {Count} given, it needs at least {overcomplete} for d = {d} inputs (max(1000, 2 d^2, 4 D^2), D = d(d+1)/2 = {flattened}).");
+            LearnerRules.Check(Dimension, Count, options, mode);
         }
-        if (hidden is not int m) return;
-        if (m > flattened)
-            throw new ReluFastDataException(Spec.Path,
-                $"--hidden {m} is larger than d(d+1)/2 = {flattened} for d = {d}, the number of inputs in the data: even the overcomplete learner separates at most d(d+1)/2 neurons.");
-        if (m > d && mode == LearnerMode.FullRank)
-            throw new ReluFastDataException(Spec.Path,
-                $"--hidden {m}: m > d in full-rank mode (d = {d}, the number of inputs in the data): the full-rank learner finds at most d neurons; use --mode overcomplete (or auto) for m > d.");
+        catch (LearnerPlacementException)
+        {
+            string what = mode == LearnerMode.Overcomplete ? "--mode overcomplete" : $"--hidden {options.Hidden} > d = {Dimension} (the overcomplete learner)";
+            string where = options.Device.Kind != ComputeDeviceKind.Cpu ? $"--device {options.Device}" : $"mpirun with {options.Reducer?.Size} ranks";
+            throw new CliUsageException($"{what} cannot run with {where}: the overcomplete learner runs on the CPU of a single process only; run it without " +
+                (options.Device.Kind != ComputeDeviceKind.Cpu ? "--device" : "mpirun") + ".");
+        }
+        catch (LearnerOptionException e) when (e.Option == nameof(LearnerOptions.Hidden))
+        {
+            throw new ReluFastDataException(Spec.Path, $"--hidden {options.Hidden}: {e.Message}");
+        }
+        catch (ArgumentException e)
+        {
+            throw new ReluFastDataException(Spec.Path, e.Message);
+        }
     }
 
     /// <summary>Runs <paramref name="work"/> on the typed samples; an <see cref="ArgumentException"/> from it becomes a
@@ -109,11 +110,11 @@ internal sealed class SampleData : IDisposable
     {
         var source = NpySampleSource<T>.Open(spec.Path, spec.YPath!);
         return new SampleData(spec, source.Dimension, source.Count, NpyDTypeExtensions.For<T>().Name(), source,
-            new TypedSource<T>(source, token => source.FindNonFinite(token)));
+            new TypedSource<T>(source));
     }
 
     private static SampleData FromArrays(SampleSpec spec, ArraySampleSource<double> source) =>
-        new(spec, source.Dimension, source.Count, "float64", null, new TypedSource<double>(source, _ => source.FindNonFinite()));
+        new(spec, source.Dimension, source.Count, "float64", null, new TypedSource<double>(source));
 
     /// <summary>The source with its element type hidden, so that <see cref="SampleData"/> itself is not generic.</summary>
     private abstract class TypedSource
@@ -121,7 +122,7 @@ internal sealed class SampleData : IDisposable
         public abstract TResult Run<TResult>(SampleSpec spec, ISampleRun<TResult> work, CancellationToken cancellation);
     }
 
-    private sealed class TypedSource<T>(ISampleSource<T> source, Func<CancellationToken, NonFiniteValue?> findNonFinite) : TypedSource
+    private sealed class TypedSource<T>(ISampleSource<T> source) : TypedSource
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         public override TResult Run<TResult>(SampleSpec spec, ISampleRun<TResult> work, CancellationToken cancellation)
@@ -130,10 +131,15 @@ internal sealed class SampleData : IDisposable
             {
                 return work.Run(source);
             }
+            catch (NonFiniteSampleException e)
+            {
+                // The learner names the sample and coordinate; the CLI adds the file (y.npy for y of a pair).
+                string file = spec.Format == SampleFormat.NpyPair && e.Column < 0 ? spec.YPath! : spec.Path;
+                throw new NonFiniteValue(file, e.Index, Math.Max(e.Column, 0), e.Value).ToException();
+            }
             catch (ArgumentException e)
             {
-                // The learner rejects samples it cannot use; name the file, row and column where it can be found.
-                if (findNonFinite(cancellation) is NonFiniteValue bad) throw bad.ToException();
+                // The learner rejects samples it cannot use: name the file.
                 throw new ReluFastDataException(spec.Path, ErrorReporter.MessageOf(e), e);
             }
         }

@@ -17,7 +17,7 @@ internal static class SampleSweep
     /// <summary>The default sample counts: largest / 2^k for k = 5..0, none below the learner's minimum.</summary>
     public static IReadOnlyList<long> DefaultCounts(int inputDim, long largest)
     {
-        long minimum = Math.Max(MomentLearner.MinimumSamples(inputDim), 10_000);
+        long minimum = Math.Max(LearnerRules.MinimumSamples(inputDim), 10_000);
         var counts = new List<long>();
         for (int k = 5; k >= 0; k--)
         {
@@ -43,7 +43,8 @@ internal static class SampleSweep
                 ulong streamSeed = seed + (ulong)r * 0x9E3779B97F4A7C15UL;
                 var source = new TeacherSampleSource<double>(teacher, n, streamSeed, noise);
                 var options = new LearnerOptions { Hidden = hidden, Refine = false, Seed = seed + (ulong)r };
-                var result = MomentLearner.Learn(source, options, LearningProgressAdapter.For(progress, $"sweep N = {n:N0} ({r + 1}/{repeats}):"), cancellation);
+                // m is given, so the facade decides the mode from it alone (m > d: overcomplete) and runs no mode check.
+                var result = ReluLearner.Learn(source, options, LearnerMode.Auto, LearningProgressAdapter.For(progress, $"sweep N = {n:N0} ({r + 1}/{repeats}):"), cancellation);
                 var c = NetworkComparison.Compare(result.MomentEstimate, teacher, testSamples: 10_000);
                 logW += Math.Log(c.WError);
                 logA += Math.Log(c.AError);

@@ -25,19 +25,19 @@ internal static class ConditioningChecks
     public const double MaximumRefinedRelativeMse = 1e-3;
 
     /// <summary>
-    /// The warnings (each starting "warning:") for the returned network, its pencil's relative eigen-gap and, when it was
+    /// The warnings for the returned network, its pencil's relative eigen-gap and, when it was
     /// refined, its held-out MSE / Var y (NaN otherwise: the moment estimate alone carries its statistical error).
     /// </summary>
-    public static List<string> Warnings(ReluNetwork network, double relativeGap, double refinedRelativeMse = double.NaN)
+    public static List<LearningWarning> Warnings(ReluNetwork network, double relativeGap, double refinedRelativeMse = double.NaN)
     {
         var inv = CultureInfo.InvariantCulture;
-        var warnings = new List<string>();
+        var warnings = new List<LearningWarning>();
         if (refinedRelativeMse > MaximumRefinedRelativeMse)
-            warnings.Add(string.Create(inv,
-                $"warning: after refinement the network still leaves {refinedRelativeMse:G3} of the variance of y unexplained on held-out samples: label noise, or structure a full-rank network of this size cannot represent (neurons sharing a direction, more neurons than inputs, too small --hidden)"));
+            warnings.Add(new LearningWarning(LearningWarningCode.UnexplainedVariance, string.Create(inv,
+                $"after refinement the network still leaves {refinedRelativeMse:G3} of the variance of y unexplained on held-out samples: label noise, or structure a full-rank network of this size cannot represent (neurons sharing a direction, more neurons than inputs, too small --hidden)")));
         if (relativeGap < MinimumRelativeGap)
-            warnings.Add(string.Create(inv,
-                $"warning: the chosen pencil's relative eigen-gap is {relativeGap:G3} (< {MinimumRelativeGap:G1}): two neurons have nearly equal eigenvalues, so their directions are ill-determined by the moments; more samples or refinement are needed, and the moment estimate should not be trusted"));
+            warnings.Add(new LearningWarning(LearningWarningCode.SmallEigenGap, string.Create(inv,
+                $"the chosen pencil's relative eigen-gap is {relativeGap:G3} (< {MinimumRelativeGap:G1}): two neurons have nearly equal eigenvalues, so their directions are ill-determined by the moments; more samples or refinement are needed, and the moment estimate should not be trusted")));
 
         var unit = network.Normalized();
         int m = unit.Hidden;
@@ -49,12 +49,12 @@ internal static class ConditioningChecks
         for (int i = 0; i < m; i++)
             for (int j = 0; j < i; j++)
                 if (Math.Abs(gram[i * m + j]) > ParallelCosine)
-                    warnings.Add(string.Create(inv,
-                        $"warning: neurons {j} and {i} are nearly parallel (|cos| = {Math.Abs(gram[i * m + j]):F6} > {ParallelCosine}): W is ill-conditioned, so their individual a, w, b are poorly determined by the data (their sum may still fit); check them against held-out data or merge them"));
+                    warnings.Add(new LearningWarning(LearningWarningCode.NearlyParallel, string.Create(inv,
+                        $"neurons {j} and {i} are nearly parallel (|cos| = {Math.Abs(gram[i * m + j]):F6} > {ParallelCosine}): W is ill-conditioned, so their individual a, w, b are poorly determined by the data (their sum may still fit); check them against held-out data or merge them")));
         double condition = Math.Sqrt(DenseSolve.ConditionNumber(gram, m));
         if (!(condition <= MaximumConditionNumber))
-            warnings.Add(string.Create(inv,
-                $"warning: the learned directions are nearly linearly dependent (condition number of W {condition:G3} > {MaximumConditionNumber:G1}): the full-rank learner's parameters are ill-determined"));
+            warnings.Add(new LearningWarning(LearningWarningCode.NearlyDependent, string.Create(inv,
+                $"the learned directions are nearly linearly dependent (condition number of W {condition:G3} > {MaximumConditionNumber:G1}): the full-rank learner's parameters are ill-determined")));
         return warnings;
     }
 }

@@ -33,6 +33,22 @@ public static class FlipResolution
             for (int j = 0; j < m; j++) gram[i * m + j] = TensorPrimitives.Dot(network.WeightsOf(i), network.WeightsOf(j));
         }
         double[] mu = DenseSolve.Solve(gram, m, projected);
+        for (int i = 0; i < m; i++)
+        {
+            double keep = network.A[i] * GaussianMath.NormalCdf(network.B[i]);
+            double flip = -network.A[i] * GaussianMath.NormalCdf(-network.B[i]);
+            flipped[i] = Math.Abs(mu[i] - flip) < Math.Abs(mu[i] - keep);
+        }
+        return Flip(network, flipped);
+    }
+
+    /// <summary>
+    /// The same function with neurons i where <paramref name="flip"/>[i] re-oriented: a relu(&lt;w,x&gt; + b) =
+    /// a relu(&lt;-w,x&gt; - b) + a b + a &lt;w, x&gt;, the linear difference moved into the remainder.
+    /// </summary>
+    internal static ReluNetwork Flip(ReluNetwork network, bool[] flip)
+    {
+        int m = network.Hidden, d = network.InputDim;
         var a = network.A.ToArray();
         var w = network.W.ToArray();
         var b = network.B.ToArray();
@@ -40,15 +56,13 @@ public static class FlipResolution
         var c = network.LinearWeights.ToArray();
         for (int i = 0; i < m; i++)
         {
-            double keep = a[i] * GaussianMath.NormalCdf(b[i]);
-            double flip = -a[i] * GaussianMath.NormalCdf(-b[i]);
-            if (Math.Abs(mu[i] - flip) >= Math.Abs(mu[i] - keep)) continue;
-            flipped[i] = true;
-            // a relu(<w,x> + b) = a relu(<-w,x> - b) + a b + a <w, x>.
+            if (!flip[i]) continue;
             c0 += a[i] * b[i];
-            Span<double> wi = w.AsSpan(i * d, d);
-            TensorPrimitives.MultiplyAdd(wi, a[i], c, c);
-            TensorPrimitives.Negate(wi, wi);
+            for (int k = 0; k < d; k++)
+            {
+                c[k] += a[i] * w[i * d + k];
+                w[i * d + k] = -w[i * d + k];
+            }
             b[i] = -b[i];
         }
         return new ReluNetwork(d, a, w, b, c0, c);

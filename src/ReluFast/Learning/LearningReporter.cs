@@ -10,17 +10,31 @@ namespace ReluFast.Learning;
 internal sealed class LearningReporter(IProgress<LearningProgress>? progress)
 {
     private readonly List<string> _lines = [];
+    private readonly List<LearningWarning> _warnings = [];
     private readonly Stopwatch _stageClock = Stopwatch.StartNew();
     private LearningStage _stage = LearningStage.Pilot;
 
     /// <summary>The log so far.</summary>
     public IReadOnlyList<string> Lines => _lines;
 
+    /// <summary>The warnings so far, in order.</summary>
+    public IReadOnlyList<LearningWarning> Warnings => _warnings;
+
     /// <summary>Records a finding and reports it under the current stage.</summary>
     public void Log(string line)
     {
         _lines.Add(line);
         progress?.Report(new LearningProgress(_stage, 0, 0, TimeSpan.Zero, line));
+    }
+
+    /// <summary>Records a line that was already reported (a line shared by several strategies of one run).</summary>
+    public void Record(string line) => _lines.Add(line);
+
+    /// <summary>Records a warning and logs it as "warning: message".</summary>
+    public void Warn(LearningWarning warning)
+    {
+        _warnings.Add(warning);
+        Log(warning.ToString());
     }
 
     /// <summary>Reports progress of <paramref name="stage"/>, restarting the stage clock when the stage changes.</summary>

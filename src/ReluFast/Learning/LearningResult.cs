@@ -11,11 +11,21 @@ namespace ReluFast.Learning;
 /// <param name="RefinementIterations">L-BFGS iterations spent on it (0 when not refined).</param>
 public sealed record LearningCandidate(int Index, double RelativeEigenGap, double PencilResidual, double MomentHeldOutMse, double RefinedHeldOutMse, int RefinementIterations);
 
-/// <summary>Time spent in each step of a learning run.</summary>
-public sealed record LearningTimings(TimeSpan Pilot, TimeSpan SecondMoments, TimeSpan ProjectedTensor, TimeSpan Decomposition, TimeSpan Coefficients, TimeSpan Refinement)
+/// <summary>Time spent in each step of a learning run, for either strategy.</summary>
+/// <param name="Pilot">Reading the in-memory samples (pilot, refinement and held-out sets).</param>
+/// <param name="SecondMoments">Pass 1 (t0, t1, T_2), run once per run and shared by the mode check and the strategies.</param>
+/// <param name="HigherMoments">The higher-order moment passes: the projected T_3 + T_4 (full rank), or the flattened T_4/T_5
+/// span passes of every round and the projected slices (overcomplete).</param>
+/// <param name="Decomposition">Finding the directions: the pencils (full rank), or the rank-one search and slice pencils (overcomplete).</param>
+/// <param name="Coefficients">The Hermite-coefficient passes and the candidates' a, b and linear remainder.</param>
+/// <param name="Refinement">L-BFGS refinement of the candidates.</param>
+public sealed record LearningTimings(TimeSpan Pilot, TimeSpan SecondMoments, TimeSpan HigherMoments, TimeSpan Decomposition, TimeSpan Coefficients, TimeSpan Refinement)
 {
+    /// <summary>The mode check's own passes (the span pass on a prefix; pass 1 is shared and counted in <see cref="SecondMoments"/>).</summary>
+    public TimeSpan ModeCheck { get; init; }
+
     /// <summary>The sum of all steps.</summary>
-    public TimeSpan Total => Pilot + SecondMoments + ProjectedTensor + Decomposition + Coefficients + Refinement;
+    public TimeSpan Total => Pilot + SecondMoments + HigherMoments + Decomposition + Coefficients + Refinement + ModeCheck;
 }
 
 /// <summary>Everything a learning run found, for reports and diagnostics.</summary>
@@ -67,14 +77,17 @@ public sealed record LearningResult
     public required IReadOnlyList<string> Log { get; init; }
 
     /// <summary>
-    /// The lines of <see cref="Log"/> that are warnings (they start with "warning:"): neurons below the noise floor, data
-    /// that look linear, a tiny relative eigen-gap of the pencil (&lt; 1e-3), nearly parallel w_i (|cos| &gt; 0.999) or a
-    /// huge condition number of W (&gt; 1e3). Empty when nothing looked ill-conditioned.
+    /// What looked doubtful, each with its code: neurons below the noise floor, data that look linear, a tiny relative
+    /// eigen-gap of the pencil (&lt; 1e-3), nearly parallel w_i (|cos| &gt; 0.999), a huge condition number of W (&gt; 1e3), or a
+    /// refined network that leaves more than 1e-3 of Var y unexplained. Empty when nothing did. The log shows each as "warning: ...".
     /// </summary>
-    public IReadOnlyList<string> Warnings => Log.Where(l => l.StartsWith("warning:", StringComparison.Ordinal)).ToArray();
+    public IReadOnlyList<LearningWarning> Warnings { get; init; } = [];
 
     /// <summary>Which learner produced the result (full rank unless the overcomplete learner ran).</summary>
     public LearnerMode Mode { get; init; } = LearnerMode.FullRank;
+
+    /// <summary>Why <see cref="Mode"/> ran: the mode check's evidence, the m that was given, or that the mode was forced.</summary>
+    public string Reason { get; init; } = string.Empty;
 
     /// <summary>
     /// Overcomplete learner: singular values of the stacked flattened moments [T_4, T_5(g_1), T_5(g_2)] (D x 3D, decreasing) from

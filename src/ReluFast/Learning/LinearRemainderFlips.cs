@@ -135,25 +135,10 @@ public static class LinearRemainderFlips
             state[t] = !state[t];
         }
 
-        var a = network.A.ToArray();
-        var w = network.W.ToArray();
-        var b = network.B.ToArray();
-        double c0 = network.LinearBias;
-        var c = network.LinearWeights.ToArray();
-        for (int i = 0; i < m; i++)
-        {
-            if (!bestState[i]) continue;
-            flipped[i] = true;
-            c0 += a[i] * b[i];
-            for (int k = 0; k < d; k++)
-            {
-                c[k] += a[i] * w[i * d + k];
-                w[i * d + k] = -w[i * d + k];
-            }
-            b[i] = -b[i];
-        }
-        return new ReluNetwork(d, a, w, b, c0, c);
+        Array.Copy(bestState, flipped, m);
+        return FlipResolution.Flip(network, flipped);
     }
+
 
     /// <summary>Largest m for which the exhaustive half-subset lists (2^(m/2) sums each) are built.</summary>
     internal const int MeetInTheMiddleLimit = 34;

@@ -32,7 +32,7 @@ internal sealed class LocalSamples<T> where T : unmanaged, IBinaryFloatingPointI
     public int HeldOutCount { get; private set; }
 
     /// <summary>Reads the prefix and returns the pilot's t0 = mean y and t1 = mean y x.</summary>
-    /// <exception cref="ArgumentException">A sample is not finite.</exception>
+    /// <exception cref="NonFiniteSampleException">A sample is not finite.</exception>
     public (double T0, double[] T1) Read()
     {
         long wanted = Math.Max(_options.PilotSamples, (long)_options.RefinementSamples + _options.HeldOutSamples);
@@ -54,10 +54,9 @@ internal sealed class LocalSamples<T> where T : unmanaged, IBinaryFloatingPointI
         }
         for (int j = 0; j < _count; j++)
         {
-            if (!double.IsFinite(_y[j])) throw new ArgumentException($"Sample {j} has a non-finite y ({_y[j]}): remove or fix it before learning.");
+            if (!double.IsFinite(_y[j])) throw new NonFiniteSampleException(j, -1, _y[j]);
             for (int i = 0; i < _d; i++)
-                if (!double.IsFinite(_x[(long)j * _d + i]))
-                    throw new ArgumentException($"Sample {j} has a non-finite x[{i}] ({_x[(long)j * _d + i]}): remove or fix it before learning.");
+                if (!double.IsFinite(_x[(long)j * _d + i])) throw new NonFiniteSampleException(j, i, _x[(long)j * _d + i]);
         }
         int pilot = Math.Min(_options.PilotSamples, _count);
         double t0 = 0;
@@ -73,7 +72,8 @@ internal sealed class LocalSamples<T> where T : unmanaged, IBinaryFloatingPointI
     }
 
     /// <summary>A refinement objective on the first <paramref name="count"/> samples.</summary>
-    public Refinement Refinement(int count, int threads) => new(_x.AsSpan(0, count * _d), _y.AsSpan(0, count), _d, threads: threads);
+    public Refinement Refinement(int count, int threads, TorchSharp.torch.Device? device = null) =>
+        new(_x.AsSpan(0, count * _d), _y.AsSpan(0, count), _d, device, threads);
 
     /// <summary>Held-out MSE and the variance of y there (the refinement set when there is no held-out set).</summary>
     public (double Mse, double Variance) HeldOutError(ReluNetwork network)

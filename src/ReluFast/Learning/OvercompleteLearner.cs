@@ -41,47 +41,19 @@ public static class OvercompleteLearner
     public const int SpanDirections = 2;
 
     /// <summary>Largest m the flattening can identify for input dimension d: D = d(d+1)/2.</summary>
-    public static int MaximumHidden(int inputDim) => SymmetricCoordinates.Dimension(inputDim);
+    public static int MaximumHidden(int inputDim) => LearnerRules.MaximumHidden(inputDim);
 
     /// <summary>Fewest samples the overcomplete learner accepts for input dimension d: max(1000, 2 d^2, 4 D^2), D = d(d+1)/2.</summary>
-    public static long MinimumSamples(int inputDim) =>
-        Math.Max(MomentLearner.MinimumSamples(inputDim), 4L * SymmetricCoordinates.Dimension(inputDim) * SymmetricCoordinates.Dimension(inputDim));
+    public static long MinimumSamples(int inputDim) => LearnerRules.OvercompleteMinimumSamples(inputDim);
 
-    /// <summary>Learns a network from <paramref name="source"/> with the overcomplete method.</summary>
+    /// <summary>Learns a network from <paramref name="source"/>: <see cref="ReluLearner.Learn{T}"/> with <see cref="LearnerMode.Overcomplete"/>.</summary>
     /// <exception cref="ArgumentException">Too few samples, m &gt; d(d+1)/2, m &lt;= 0, non-finite samples, or invalid options.</exception>
+    /// <exception cref="LearnerPlacementException">A device or several processes were asked for.</exception>
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
     public static LearningResult Learn<T>(ISampleSource<T> source, LearnerOptions? options = null,
         IProgress<LearningProgress>? progress = null, CancellationToken cancellationToken = default)
-        where T : unmanaged, IBinaryFloatingPointIeee754<T>
-    {
-        ArgumentNullException.ThrowIfNull(source);
-        options ??= new LearnerOptions();
-        Validate(source, options);
-        return new OvercompleteRun<T>(source, options, progress, cancellationToken).Execute();
-    }
-
-    private static void Validate<T>(ISampleSource<T> source, LearnerOptions options) where T : unmanaged, IBinaryFloatingPointIeee754<T>
-    {
-        int d = source.Dimension;
-        if (d <= 0) throw new ArgumentException($"The input dimension is {d}: samples need at least one coordinate.", nameof(source));
-        long minimum = MinimumSamples(d);
-        if (source.Count < minimum)
-            throw new ArgumentException($"Too few samples: {source.Count} given, the overcomplete learner needs at least {minimum} for d = {d} (max(1000, 2 d^2, 4 D^2), D = d(d+1)/2).", nameof(source));
-        if (options.Hidden is int m)
-        {
-            if (m <= 0) throw new ArgumentException($"The number of hidden neurons must be positive, got {m}.", nameof(options));
-            if (m > MaximumHidden(d)) throw new ArgumentException($"m = {m} > d(d+1)/2 = {MaximumHidden(d)}: the flattened fourth-order moment cannot separate more neurons than that.", nameof(options));
-        }
-        if (options.Restarts <= 0) throw new ArgumentException("Restarts must be positive.", nameof(options));
-        if (options.RefinedCandidates <= 0) throw new ArgumentException("RefinedCandidates must be positive.", nameof(options));
-        if (options.PencilTrials <= 0) throw new ArgumentException("PencilTrials must be positive.", nameof(options));
-        if (options.PilotSamples <= 0 || options.RefinementSamples <= 0 || options.HeldOutSamples <= 0)
-            throw new ArgumentException("PilotSamples, RefinementSamples and HeldOutSamples must be positive.", nameof(options));
-        if (options.BlockSize <= 0) throw new ArgumentException("BlockSize must be positive.", nameof(options));
-        if (options.Threads < 0) throw new ArgumentException("Threads must be 0 (all processors) or positive.", nameof(options));
-        if (!(options.NoiseFloorMultiple > 0)) throw new ArgumentException("NoiseFloorMultiple must be positive.", nameof(options));
-        if (options.OvercompleteRounds <= 0) throw new ArgumentException("OvercompleteRounds must be positive.", nameof(options));
-    }
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> =>
+        ReluLearner.Learn(source, options, LearnerMode.Overcomplete, progress, cancellationToken);
 }
 
 /// <summary>The spectrum of the stacked flattened moments [T_4, T_5(g_1), T_5(g_2)] (D x 3D) and its split-half noise floors.</summary>
@@ -101,63 +73,50 @@ internal sealed record FlattenedSpectrum(double[] Values, double NoiseFloor, dou
     }
 }
 
-/// <summary>One run of the overcomplete learner.</summary>
-internal sealed class OvercompleteRun<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
+/// <summary>
+/// The overcomplete strategy: the directions from the span of the flattened [T_4, T_5] and a rank-one search in it, in rounds
+/// whose control variate is the previous round's network; flips by the smallest linear remainder. CPU, one process.
+/// </summary>
+internal sealed class OvercompleteStrategy<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
 {
-    private const double ExactFitRelativeMse = 1e-12;
+    private const double ExactFitRelativeMse = LearningRun<T>.ExactFitRelativeMse;
 
-    private readonly ISampleSource<T> _source;
-    private readonly LearnerOptions _options;
-    private readonly CancellationToken _cancel;
+    private readonly LearningRun<T> _run;
     private readonly int _d, _dim;
     private readonly long _n;
-    private readonly LearningReporter _reporter;
-    private readonly LocalSamples<T> _local;
 
-    public OvercompleteRun(ISampleSource<T> source, LearnerOptions options, IProgress<LearningProgress>? progress, CancellationToken cancellationToken)
+    public OvercompleteStrategy(LearningRun<T> run)
     {
-        _source = source;
-        _options = options;
-        _reporter = new LearningReporter(progress);
-        _cancel = cancellationToken;
-        _d = source.Dimension;
+        _run = run;
+        _d = run.D;
         _dim = SymmetricCoordinates.Dimension(_d);
-        _n = source.Count;
-        _local = new LocalSamples<T>(source, options, cancellationToken);
+        _n = run.N;
     }
 
-    public IReadOnlyList<string> LogLines => _reporter.Lines;
+    private LearnerOptions _options => _run.Options;
 
-    /// <summary>The survey behind mode selection and diagnostics, part 1: pass 1 over every sample (t0, t1, T_2 and its spectrum).</summary>
-    internal SecondMoments SurveySecondMoments()
-    {
-        var (t0Pilot, t1Pilot) = _local.Read();
-        return PassOne(t0Pilot, t1Pilot);
-    }
+    private CancellationToken _cancel => _run.Cancel;
 
-    /// <summary>Part 2: the span pass over the first <paramref name="samples"/> samples (the flattened spectrum).</summary>
+    private LocalSamples<T> _local => _run.Local;
+
+    /// <summary>The mode check's span pass over the first <paramref name="samples"/> samples (the flattened spectrum).</summary>
     internal FlattenedSpectrum SurveyFlattened(SecondMoments second, long samples) =>
         SpanPass(ResponseControl.Create(second.T0, second.T1, second.T2, null), samples);
 
-    /// <summary>t0, t1 (raw), T_2, E[y~^2] (linear control variate) and the T_2 spectrum with its noise floor.</summary>
-    internal sealed record SecondMoments(double T0, double[] T1, double[] T2, SymmetricSpectrum Spectrum, double NoiseFloor);
-
     public LearningResult Execute()
     {
+        LearnerRules.RequireCpuSingleProcess(_options, "the overcomplete learner");
+        var second = _run.SecondMoments();
         var clock = Stopwatch.StartNew();
-        Report(LearningStage.Pilot, 0, 0, "reading the pilot, refinement and held-out samples");
-        var (t0Pilot, t1Pilot) = _local.Read();
-        var tPilot = Lap(clock);
-
-        var second = PassOne(t0Pilot, t1Pilot);
-        var tPass1 = Lap(clock);
+        string top2 = string.Join(", ", second.Spectrum.Values.Take(24).Select(v => v.ToString("G3")));
+        Log($"T_2 spectrum (by |value|): {top2}; noise floor {second.NoiseFloor:G3}");
         TimeSpan tPasses = TimeSpan.Zero, tDecomposition = TimeSpan.Zero, tCoefficients = TimeSpan.Zero, tRefine = TimeSpan.Zero;
 
         // Round 1 subtracts the quadratic control variate; every later round subtracts the previous round's network as
         // well, which shrinks the variance of the moment estimates by the relative error of that network.
         ReluNetwork? previous = null;
         FlattenedSpectrum? lastSpectrum = null;
-        Candidate? best = null;
+        LearningCandidateState? best = null;
         (double Mse, double Variance) held = default;
         int m = 0;
         bool estimated = false;
@@ -176,11 +135,10 @@ internal sealed class OvercompleteRun<T> where T : unmanaged, IBinaryFloatingPoi
             if (round == 1 || estimated) m = ChooseHidden(spectrum, out estimated);
             if (m == 0)
             {
-                Log("warning: no singular value of the flattened fourth/fifth-order moments stands above the noise floor; only the linear remainder c0 + <c, x> is returned");
-                var linear = _local.FitLinear();
-                var heldLinear = _local.HeldOutError(linear);
                 tPasses += Lap(clock);
-                return Result(linear, linear, second, spectrum, 0, estimated, [], -1, heldLinear, [], [], new LearningTimings(tPilot, tPass1, tPasses, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero));
+                return _run.LinearOnly(LearnerMode.Overcomplete, second, new LearningWarning(LearningWarningCode.LinearOnly,
+                    "no singular value of the flattened fourth/fifth-order moments stands above the noise floor; only the linear remainder c0 + <c, x> is returned"),
+                    Timings(tPasses, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero), spectrum.Values, spectrum.NoiseFloor) with { HiddenWasEstimated = estimated };
             }
             double[] p = LeadingColumns(spectrum.Vectors, _dim, m);
             var pencilSlices = _options.OvercompletePencil && round == 1 ? ProjectedPass(control, p, m) : null;
@@ -198,8 +156,8 @@ internal sealed class OvercompleteRun<T> where T : unmanaged, IBinaryFloatingPoi
                     for (int k = 0; k < _d; k++) directions[k * total + column] = w[k];
                     column++;
                 }
-            var pass3 = RunPass(LearningStage.Coefficients, () => new DirectionHermiteWorker<T>(_d, directions, total, 4, control, _options.BlockSize));
-            var candidates = new Candidate[sets.Count];
+            var pass3 = _run.RunCpuPass(LearningStage.Coefficients, () => new DirectionHermiteWorker<T>(_d, directions, total, 4, control, _options.BlockSize));
+            var candidates = new LearningCandidateState[sets.Count];
             for (int c = 0, offset = 0; c < sets.Count; offset += sets[c].Length, c++)
                 candidates[c] = BuildCandidate(allCandidates.Count + c, pass3.Moments, sets[c], offset, second, control, pencils[c]);
             tCoefficients += Lap(clock);
@@ -209,9 +167,10 @@ internal sealed class OvercompleteRun<T> where T : unmanaged, IBinaryFloatingPoi
             // fewer neurons than its spectrum shows; otherwise it refines fully and stops at an exact fit.
             int found = candidates.Max(c => c.Moment.Hidden);
             bool quick = round < rounds && (round == 1 || found < m);
+            var flips = new SmallestRemainderFlips(_options.Seed);
             var (chosen, chosenHeld) = quick
-                ? ChooseAndRefine(candidates, Math.Min(_options.MaxRefinementIterations, IntermediateIterations), 1)
-                : ChooseAndRefine(candidates, _options.MaxRefinementIterations, _options.RefinedCandidates);
+                ? _run.ChooseAndRefine(candidates, Math.Min(_options.MaxRefinementIterations, IntermediateIterations), 1, flips)
+                : _run.ChooseAndRefine(candidates, _options.MaxRefinementIterations, _options.RefinedCandidates, flips);
             tRefine += Lap(clock);
             allCandidates.AddRange(candidates.Select(c => c.Summary));
             if (best is null || chosenHeld.Mse < held.Mse) { best = chosen; held = chosenHeld; }
@@ -233,9 +192,17 @@ internal sealed class OvercompleteRun<T> where T : unmanaged, IBinaryFloatingPoi
         string absorbed = DescribeAbsorbed(network, held);
         Log(absorbed);
         Report(LearningStage.Done, 0, 0, $"done: held-out MSE {held.Mse:G4} (relative {held.Mse / Math.Max(held.Variance, 1e-300):G3})");
-        return Result(network, best.Moment, second, lastSpectrum!, m, estimated, allCandidates.ToArray(), best.Index, held,
-            best.Flipped, best.Lambdas, new LearningTimings(tPilot, tPass1, tPasses, tDecomposition, tCoefficients, tRefine)) with { Absorbed = absorbed };
+        return _run.Result(LearnerMode.Overcomplete, network, best.Moment, second, m, estimated, allCandidates.ToArray(), best.Index, held,
+            best.Flipped, best.Lambdas, Timings(tPasses, tDecomposition, tCoefficients, tRefine)) with
+        {
+            FlattenedSpectrum = lastSpectrum!.Values,
+            FlattenedNoiseFloor = lastSpectrum.NoiseFloor,
+            Absorbed = absorbed,
+        };
     }
+
+    private LearningTimings Timings(TimeSpan higher, TimeSpan decomposition, TimeSpan coefficients, TimeSpan refinement) =>
+        new(_run.PilotTime, _run.SecondMomentTime, higher, decomposition, coefficients, refinement) { ModeCheck = _run.ModeCheckTime };
 
     /// <summary>L-BFGS iterations (per stage) of the refinement that ends round 1 when more rounds follow.</summary>
     private const int IntermediateIterations = 150;
@@ -274,62 +241,13 @@ internal sealed class OvercompleteRun<T> where T : unmanaged, IBinaryFloatingPoi
     /// <summary>Rank-one directions whose svec(w w^T) keeps less than this share of its norm squared in span P are not neurons.</summary>
     private const double MinimumFit = 0.5;
 
-    private LearningResult Result(ReluNetwork network, ReluNetwork moment, SecondMoments second, FlattenedSpectrum spectrum, int m, bool estimated,
-        LearningCandidate[] candidates, int chosen, (double Mse, double Variance) held, bool[] flipped, double[][] lambdas, LearningTimings timings) => new()
-    {
-        Network = network,
-        MomentEstimate = moment,
-        Spectrum = second.Spectrum.Values,
-        NoiseFloor = second.NoiseFloor,
-        Hidden = m,
-        HiddenWasEstimated = estimated,
-        Candidates = candidates,
-        ChosenCandidate = chosen,
-        HeldOutMse = held.Mse,
-        HeldOutVariance = held.Variance,
-        Flipped = flipped,
-        HermiteCoefficients = lambdas,
-        Samples = _n,
-        Timings = timings,
-        Log = _reporter.Lines.ToArray(),
-        Mode = LearnerMode.Overcomplete,
-        FlattenedSpectrum = spectrum.Values,
-        FlattenedNoiseFloor = spectrum.NoiseFloor,
-    };
-
-    /// <summary>Pass 1: t0, t1 and T_2 with the pilot's linear control variate.</summary>
-    internal SecondMoments PassOne(double t0Pilot, double[] t1Pilot)
-    {
-        var pass1 = RunPass(LearningStage.SecondMoments, () => new SecondMomentWorker<T>(ControlVariate.Linear(t0Pilot, t1Pilot), _options.BlockSize));
-        double n = _n;
-        var gram = new double[_d * _d];
-        var first = new double[_d];
-        pass1.Moments.CopyGram(0, gram);
-        pass1.Moments.CopyFirstMoment(0, first);
-        double meanCentred = pass1.Moments.WeightSum(0) / n;
-        double meanSquare = pass1.SumOfSquares / n;
-        if (!double.IsFinite(meanCentred) || !double.IsFinite(meanSquare) || gram.Any(v => !double.IsFinite(v)))
-            throw new ArgumentException("The moment estimates are not finite: check the samples for NaN, infinity or huge values.");
-        double t0 = t0Pilot + meanCentred;
-        var t1 = new double[_d];
-        for (int i = 0; i < _d; i++) t1[i] = t1Pilot[i] + first[i] / n;
-        var t2 = new double[_d * _d];
-        for (int i = 0; i < _d * _d; i++) t2[i] = gram[i] / n;
-        for (int i = 0; i < _d; i++) t2[i * _d + i] -= meanCentred;
-        var spectrum = SymmetricSpectrum.Compute(t2, _d);
-        double noiseFloor = 2 * Math.Sqrt(_d * meanSquare / n);
-        string top = string.Join(", ", spectrum.Values.Take(24).Select(v => v.ToString("G3")));
-        Log($"T_2 spectrum (by |value|): {top}; noise floor {noiseFloor:G3}");
-        return new SecondMoments(t0, t1, t2, spectrum, noiseFloor);
-    }
-
     /// <summary>Pass S: the flattened T_4 and T_5(g_1), T_5(g_2) (D x D) over the first <paramref name="count"/> samples, their stacked spectrum and noise floor.</summary>
     internal FlattenedSpectrum SpanPass(ResponseControl control, long count)
     {
         var g = new double[_d * OvercompleteLearner.SpanDirections];
         new CounterGaussian(_options.Seed, key: 0x5BA7).Fill(0, g);
         T[] gT = Array.ConvertAll(g, v => T.CreateTruncating(v));
-        var worker = RunPass(LearningStage.FlattenedMoments, () => new QuarticSliceWorker<T>(control, _d, null, _dim, gT, OvercompleteLearner.SpanDirections, _options.BlockSize), count);
+        var worker = _run.RunCpuPass(LearningStage.FlattenedMoments, () => new QuarticSliceWorker<T>(control, _d, null, _dim, gT, OvercompleteLearner.SpanDirections, _options.BlockSize), count);
         var basis = QuarticSlices.CoordinateBasis(_d);
         var (full, noise) = Combine(worker.Halves, basis, g);
         control.AddClosedForm(full, basis, g);
@@ -384,7 +302,8 @@ internal sealed class OvercompleteRun<T> where T : unmanaged, IBinaryFloatingPoi
         {
             estimated = false;
             if (given > visible)
-                Log($"warning: only {visible} singular value(s) of the flattened moments stand above {_options.NoiseFloorMultiple} x the noise floor left by the ones before them, but m = {given} was requested; the weakest neurons may not be identifiable from these samples");
+                _run.Warn(new LearningWarning(LearningWarningCode.BelowNoiseFloor, $"only {visible} singular value(s) of the flattened moments stand above " +
+                    $"{_options.NoiseFloorMultiple} x the noise floor left by the ones before them, but m = {given} was requested; the weakest neurons may not be identifiable from these samples"));
             return given;
         }
         estimated = true;
@@ -400,7 +319,7 @@ internal sealed class OvercompleteRun<T> where T : unmanaged, IBinaryFloatingPoi
         for (int i = 0; i < _d; i++) identity[i * _d + i] = 1;
         T[] identityT = Array.ConvertAll(identity, v => T.CreateTruncating(v));
         T[] pT = Array.ConvertAll(p, v => T.CreateTruncating(v));
-        var worker = RunPass(LearningStage.FlattenedMoments, () => new QuarticSliceWorker<T>(control, _d, pT, m, identityT, _d, _options.BlockSize));
+        var worker = _run.RunCpuPass(LearningStage.FlattenedMoments, () => new QuarticSliceWorker<T>(control, _d, pT, m, identityT, _d, _options.BlockSize));
         var basis = QuarticSlices.ProjectedBasis(p, _d, m);
         var (full, noise) = Combine(worker.Halves, basis, identity);
         control.AddClosedForm(full, basis, identity);
@@ -469,15 +388,7 @@ internal sealed class OvercompleteRun<T> where T : unmanaged, IBinaryFloatingPoi
         return result;
     }
 
-    private sealed record Candidate(int Index, ReluNetwork Moment, bool[] Flipped, double[][] Lambdas, double Gap, double Residual, double MomentMse)
-    {
-        public ReluNetwork? Refined { get; set; }
-        public double RefinedMse { get; set; } = double.NaN;
-        public int Iterations { get; set; }
-        public LearningCandidate Summary => new(Index, Gap, Residual, MomentMse, RefinedMse, Iterations);
-    }
-
-    private Candidate BuildCandidate(int index, HermiteProjectionAccumulator<T> sums, double[][] set, int offset, SecondMoments second, ResponseControl control, SlicePencilResult? pencil)
+    private LearningCandidateState BuildCandidate(int index, HermiteProjectionAccumulator<T> sums, double[][] set, int offset, SecondMoments second, ResponseControl control, SlicePencilResult? pencil)
     {
         int m = set.Length, d = _d;
         double n = _n;
@@ -492,7 +403,7 @@ internal sealed class OvercompleteRun<T> where T : unmanaged, IBinaryFloatingPoi
         double mse = _local.HeldOutError(network).Mse;
         Log($"candidate {index}: {network.Hidden} neurons" + (dropped > 0 ? $" ({dropped} dropped: |b| beyond {ReliableBias:G3}, where fewer than {ReliableActiveSamples} of the samples see the kink, or a non-finite coefficient)" : string.Empty) +
             $", moment estimate held-out MSE {mse:G4}, linear remainder |c0| {Math.Abs(network.LinearBias):G3}, |c| {TensorPrimitives.Norm(network.LinearWeights):G3}");
-        return new Candidate(index, network, flipped, lambdas, pencil?.ChordalGap ?? double.NaN, pencil?.PolishedResidual ?? double.NaN, mse);
+        return new LearningCandidateState(index, network, flipped, lambdas, pencil?.ChordalGap ?? double.NaN, pencil?.PolishedResidual ?? double.NaN, mse);
     }
 
     /// <summary>sqrt(2 ln N): beyond this |b| a neuron acts on these samples as a linear function (b &gt; 0) or not at all.</summary>
@@ -564,50 +475,7 @@ internal sealed class OvercompleteRun<T> where T : unmanaged, IBinaryFloatingPoi
             bias.Add(bi);
             kept.AddRange(w.AsSpan(i * d, d).ToArray());
         }
-        // E[relu(<w,x>+b)] = c_0(b), E[relu(<w,x>+b) x] = Phi(b) w.
-        double c0 = t0;
-        var c = (double[])t1.Clone();
-        var wk = kept.ToArray();
-        for (int i = 0; i < a.Count; i++)
-        {
-            c0 -= a[i] * GaussianMath.ReluCoefficient(0, bias[i]);
-            TensorPrimitives.MultiplyAdd(wk.AsSpan(i * d, d), -a[i] * GaussianMath.NormalCdf(bias[i]), c, c);
-        }
-        return new ReluNetwork(d, a.ToArray(), wk, bias.ToArray(), c0, c);
-    }
-
-    private (Candidate Chosen, (double Mse, double Variance) HeldOut) ChooseAndRefine(Candidate[] candidates, int maxIterations, int refinedCandidates)
-    {
-        var ranked = candidates.OrderBy(c => double.IsNaN(c.MomentMse) ? double.PositiveInfinity : c.MomentMse).ToArray();
-        if (!_options.Refine) return (ranked[0], _local.HeldOutError(ranked[0].Moment));
-        int parameters = candidates[0].Moment.Hidden * (_d + 2) + _d + 1;
-        int small = Math.Min(_local.RefineCount, Math.Max(20_000, 30 * parameters));
-        using var quick = _local.Refinement(small, _options.Threads);
-        using var full = small < _local.RefineCount ? _local.Refinement(_local.RefineCount, _options.Threads) : null;
-        int toRefine = Math.Min(refinedCandidates, ranked.Length);
-        Candidate? best = null;
-        for (int k = 0; k < toRefine; k++)
-        {
-            var candidate = ranked[k];
-            Report(LearningStage.Refinement, k, toRefine, $"refining candidate {candidate.Index} on {small} samples");
-            var (network, trainingMse, optimizer) = quick.Run(candidate.Moment, maxIterations, _cancel);
-            int iterations = optimizer.Iterations;
-            if (full is not null && !(trainingMse <= Learning.Refinement.ExactFitRelativeMse * quick.TargetVariance))
-            {
-                Report(LearningStage.Refinement, k, toRefine, $"refining candidate {candidate.Index} on {_local.RefineCount} samples");
-                (network, _, optimizer) = full.Run(network, maxIterations, _cancel);
-                iterations += optimizer.Iterations;
-            }
-            network = LinearRemainderFlips.Minimize(network, out _, seed: _options.Seed);
-            candidate.Refined = network;
-            candidate.Iterations = iterations;
-            candidate.RefinedMse = _local.HeldOutError(network).Mse;
-            Log($"candidate {candidate.Index}: refined in {iterations} L-BFGS iterations, held-out MSE {candidate.RefinedMse:G4}");
-            if (best is null || candidate.RefinedMse < best.RefinedMse) best = candidate;
-            var (_, variance) = _local.HeldOutError(network);
-            if (best.RefinedMse <= ExactFitRelativeMse * Math.Max(variance, 1e-300)) break;
-        }
-        return (best!, _local.HeldOutError(best!.Refined!));
+        return LinearRemainder.Complete(a.ToArray(), kept.ToArray(), bias.ToArray(), t0, t1);
     }
 
     /// <summary>What the linear remainder stands for (low-error mode, docs/algorithm.md sections 1 and 11.4).</summary>
@@ -623,17 +491,9 @@ internal sealed class OvercompleteRun<T> where T : unmanaged, IBinaryFloatingPoi
             $"; held-out relative MSE {held.Mse / Math.Max(held.Variance, 1e-300):G3}";
     }
 
-    private TWorker RunPass<TWorker>(LearningStage stage, Func<TWorker> create, long count = -1) where TWorker : IMomentWorker<T, TWorker>
-    {
-        long samples = count < 0 ? _n : Math.Min(count, _n);
-        Report(stage, 0, samples, $"{stage}: streaming {samples} samples");
-        var adapter = _reporter.ForPass(stage);
-        return SamplePass.Run(_source, create, new SamplePassOptions(_options.Threads, _options.BlockSize) { Count = samples }, adapter, _cancel);
-    }
+    private void Log(string line) => _run.Reporter.Log(line);
 
-    private void Log(string line) => _reporter.Log(line);
-
-    private void Report(LearningStage stage, long done, long total, string message) => _reporter.Report(stage, done, total, message);
+    private void Report(LearningStage stage, long done, long total, string message) => _run.Reporter.Report(stage, done, total, message);
 
     private static TimeSpan Lap(Stopwatch clock) => LearningReporter.Lap(clock);
 }

@@ -1,5 +1,4 @@
 using System.Numerics;
-using System.Numerics.Tensors;
 using ReluFast.Moments;
 
 namespace ReluFast.Learning;
@@ -57,7 +56,7 @@ internal sealed class QuarticSliceWorker<T> : IMomentWorker<T, QuarticSliceWorke
         int n = y.Length, d = _d, f = _f;
         Span<T> centred = _weights.AsSpan(0, n);
         _control.Apply(x, y, centred, _scratch);
-        SumOfSquares += double.CreateTruncating(TensorPrimitives.SumOfSquares<T>(centred));
+        SumOfSquares += OrderedSums.SumOfSquares<T>(centred);
         Span<T> features = _features.AsSpan(0, n * f);
         if (_basis is null)
         {

@@ -64,22 +64,29 @@ public static class ReluLearner
     public const long ModeSurveySamples = 4_000_000;
 
     /// <summary>
-    /// Learns with the given mode. Auto runs <see cref="ChooseMode"/> first (one extra pass 1 and a span pass on a prefix);
-    /// when it chose full rank although the spectra show all d directions and m was not given, and the full-rank fit then leaves
-    /// more than <see cref="FallbackRelativeMse"/> of Var y unexplained on held-out samples, the overcomplete learner is run
-    /// too (where the samples suffice) and the network with the smaller held-out error is returned: on few samples the
-    /// flattened spectrum can hide the neurons beyond d that the full-rank fit then misses.
+    /// Learns with the given mode. Pass 1 (t0, t1, T_2) runs once and serves the mode check and the learner. Auto runs
+    /// <see cref="ChooseMode"/>'s decision on it (plus a span pass on a prefix where needed); when it chose full rank although
+    /// the spectra show all d directions and m was not given, and the full-rank fit then leaves more than
+    /// <see cref="FallbackRelativeMse"/> of Var y unexplained on held-out samples, the overcomplete learner is run too (where
+    /// the samples suffice) and the network with the smaller held-out error is returned: on few samples the flattened
+    /// spectrum can hide the neurons beyond d that the full-rank fit then misses. With a device or several processes, Auto
+    /// runs the full-rank learner without the check (the overcomplete learner runs on the CPU of one process only).
     /// </summary>
-    /// <exception cref="ArgumentException">Invalid data or options (see the learners).</exception>
+    /// <exception cref="ArgumentException">Invalid data or options (<see cref="LearnerRules.Check"/>); a
+    /// <see cref="NonFiniteSampleException"/> names a sample holding NaN or infinity.</exception>
+    /// <exception cref="LearnerPlacementException">The overcomplete learner (or m &gt; d) with a device or several processes.</exception>
     public static LearningResult Learn<T>(ISampleSource<T> source, LearnerOptions? options = null, LearnerMode mode = LearnerMode.Auto,
         IProgress<LearningProgress>? progress = null, CancellationToken cancellationToken = default)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(source);
         options ??= new LearnerOptions();
-        if (mode != LearnerMode.Auto) return Run(source, options, mode, progress, cancellationToken);
-        var (result, decision) = LearnAsDecided(source, options, ChooseMode(source, options, progress, cancellationToken), progress, cancellationToken);
-        return result with { Log = [$"mode: {decision.Mode} ({decision.Reason})", .. result.Log] };
+        LearnerRules.Check(source.Dimension, source.Count, options, mode);
+        var run = new LearningRun<T>(source, options, progress, cancellationToken);
+        if (mode != LearnerMode.Auto)
+            return RunStrategy(run, options, mode) with { Reason = $"forced: the {Describe(mode)} learner was asked for" };
+        var (result, decision) = LearnAsDecided(run, options, Decide(run, options));
+        return result with { Reason = decision.Reason, Log = [$"mode: {decision.Mode} ({decision.Reason})", .. result.Log] };
     }
 
     /// <summary>
@@ -88,11 +95,16 @@ public static class ReluLearner
     /// </summary>
     public const double FallbackRelativeMse = ConditioningChecks.MaximumRefinedRelativeMse;
 
-    private static LearningResult Run<T>(ISampleSource<T> source, LearnerOptions options, LearnerMode mode,
-        IProgress<LearningProgress>? progress, CancellationToken cancellationToken) where T : unmanaged, IBinaryFloatingPointIeee754<T> =>
-        mode == LearnerMode.Overcomplete
-            ? OvercompleteLearner.Learn(source, options, progress, cancellationToken)
-            : MomentLearner.Learn(source, options, progress, cancellationToken) with { Mode = LearnerMode.FullRank };
+    private static string Describe(LearnerMode mode) => mode == LearnerMode.Overcomplete ? "overcomplete" : "full-rank";
+
+    /// <summary>One strategy on the run's shared samples and pass 1, with its own options and log.</summary>
+    private static LearningResult RunStrategy<T>(LearningRun<T> run, LearnerOptions options, LearnerMode mode)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        LearnerRules.Check(run.D, run.N, options, mode);
+        run.BeginStrategy(options);
+        return mode == LearnerMode.Overcomplete ? new OvercompleteStrategy<T>(run).Execute() : new FullRankStrategy<T>(run).Execute();
+    }
 
     /// <summary>The full-rank learner runs with the flattened count where T_2 undercounts, unless m was given.</summary>
     private static LearnerOptions WithSuggestedHidden(LearnerOptions options, ModeDecision decision) =>
@@ -102,19 +114,19 @@ public static class ReluLearner
     /// The learner <paramref name="decision"/> calls for (with its suggested m), and the overcomplete fallback of
     /// <see cref="Learn{T}"/>; the decision comes back amended when the fallback's network was kept.
     /// </summary>
-    private static (LearningResult Result, ModeDecision Decision) LearnAsDecided<T>(ISampleSource<T> source, LearnerOptions options, ModeDecision decision,
-        IProgress<LearningProgress>? progress, CancellationToken cancellationToken) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    private static (LearningResult Result, ModeDecision Decision) LearnAsDecided<T>(LearningRun<T> run, LearnerOptions options, ModeDecision decision)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         bool given = options.Hidden is not null;
-        var result = Run(source, WithSuggestedHidden(options, decision), decision.Mode, progress, cancellationToken);
-        int d = source.Dimension;
+        var result = RunStrategy(run, WithSuggestedHidden(options, decision), decision.Mode);
+        int d = run.D;
         double relative = result.HeldOutMse / Math.Max(result.HeldOutVariance, 1e-300);
         int seen = Math.Max(decision.SecondMomentRank, decision.FlattenedRank); // directions the spectra show
-        if (given || decision.Mode != LearnerMode.FullRank || seen < d || !(relative > FallbackRelativeMse))
+        if (given || decision.Mode != LearnerMode.FullRank || seen < d || !(relative > FallbackRelativeMse) || LearnerRules.Placement(options) is not null)
             return (result, decision);
-        if (source.Count < OvercompleteLearner.MinimumSamples(d))
-            return (result with { Log = [.. result.Log, $"auto: the full-rank fit leaves {relative:G3} of Var y unexplained with all {d} directions significant, but {source.Count} samples are fewer than the overcomplete learner's {OvercompleteLearner.MinimumSamples(d)}: not tried"] }, decision);
-        var overcomplete = OvercompleteLearner.Learn(source, options with { Hidden = null }, progress, cancellationToken);
+        if (run.N < LearnerRules.OvercompleteMinimumSamples(d))
+            return (result with { Log = [.. result.Log, $"auto: the full-rank fit leaves {relative:G3} of Var y unexplained with all {d} directions significant, but {run.N} samples are fewer than the overcomplete learner's {LearnerRules.OvercompleteMinimumSamples(d)}: not tried"] }, decision);
+        var overcomplete = RunStrategy(run, options with { Hidden = null }, LearnerMode.Overcomplete);
         double other = overcomplete.HeldOutMse / Math.Max(overcomplete.HeldOutVariance, 1e-300);
         string line = $"auto: the full-rank fit left {relative:G3} of Var y unexplained with all {d} directions significant, so the overcomplete learner was tried too: {other:G3}";
         if (!(overcomplete.HeldOutMse < result.HeldOutMse))
@@ -131,7 +143,8 @@ public static class ReluLearner
     /// Full rank or overcomplete, from the data: m given decides directly (m &gt; d is overcomplete); otherwise the flattened
     /// fourth/fifth-order moments (on a prefix of <see cref="ModeSurveySamples"/> samples) decide: more than d singular values
     /// above their noise floor means more than d neurons. When T_2 already shows fewer than d neurons and D = d(d+1)/2 exceeds
-    /// <see cref="MaximumSurveyDimension"/>, the flattened check is skipped (full rank).
+    /// <see cref="MaximumSurveyDimension"/>, the flattened check is skipped (full rank). With a device or several processes
+    /// (where the span pass cannot run) the decision is full rank without the flattened check.
     /// </summary>
     /// <param name="source">The samples.</param>
     /// <param name="options">The learner's options (m, seed, noise-floor multiple, threads).</param>
@@ -145,10 +158,18 @@ public static class ReluLearner
         options ??= new LearnerOptions();
         int d = source.Dimension;
         if (d <= 0) throw new ArgumentException($"The input dimension is {d}: samples need at least one coordinate.", nameof(source));
-        if (source.Count < MomentLearner.MinimumSamples(d))
-            throw new ArgumentException($"Too few samples: {source.Count} given, at least {MomentLearner.MinimumSamples(d)} are needed for d = {d}.", nameof(source));
-        var run = new OvercompleteRun<T>(source, options with { Hidden = null }, progress is null ? null : new ModeCheckProgress(progress), cancellationToken);
-        var second = run.SurveySecondMoments();
+        if (source.Count < LearnerRules.MinimumSamples(d))
+            throw new ArgumentException($"Too few samples: {source.Count} given, at least {LearnerRules.MinimumSamples(d)} are needed for d = {d}.", nameof(source));
+        var run = new LearningRun<T>(source, options, progress is null ? null : new ModeCheckProgress(progress), cancellationToken);
+        return Decide(run, options);
+    }
+
+    /// <summary>The decision of <see cref="ChooseMode{T}(ISampleSource{T}, LearnerOptions?, IProgress{LearningProgress}?, CancellationToken)"/>
+    /// on a run whose pass 1 the learner then reuses; the span pass reports as <see cref="LearningProgress.ModeCheck"/>.</summary>
+    private static ModeDecision Decide<T>(LearningRun<T> run, LearnerOptions options) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        int d = run.D;
+        var second = run.SecondMoments();
         double threshold = options.NoiseFloorMultiple * second.NoiseFloor;
         int rank2 = second.Spectrum.Values.Count(v => Math.Abs(v) > threshold);
         if (options.Hidden is int m)
@@ -156,12 +177,19 @@ public static class ReluLearner
             var given = m > d ? LearnerMode.Overcomplete : LearnerMode.FullRank;
             return new ModeDecision(given, $"m = {m} was given ({(m > d ? ">" : "<=")} d = {d})", second.Spectrum.Values, second.NoiseFloor, rank2, [], double.NaN, -1, 0, null);
         }
+        if (LearnerRules.Placement(options) is string where)
+            return new ModeDecision(LearnerMode.FullRank, $"auto with the {where}: the overcomplete learner and its mode check run on the CPU of a single process only, " +
+                "so the check was skipped and the full-rank learner runs; for m > d run the overcomplete mode on one process without a device",
+                second.Spectrum.Values, second.NoiseFloor, rank2, [], double.NaN, -1, 0, null);
         int dim = SymmetricCoordinates.Dimension(d);
         if (rank2 < d && dim > MaximumSurveyDimension)
             return new ModeDecision(LearnerMode.FullRank, $"{rank2} of the {d} eigenvalues of T_2 stand above {options.NoiseFloorMultiple} x its noise floor: the neurons span a proper subspace, m = {rank2} <= d (the flattened check is skipped for D = {dim} > {MaximumSurveyDimension})",
                 second.Spectrum.Values, second.NoiseFloor, rank2, [], double.NaN, -1, 0, null);
-        long prefix = Math.Min(source.Count, ModeSurveySamples);
-        var flattened = run.SurveyFlattened(second, prefix);
+        long prefix = Math.Min(run.N, ModeSurveySamples);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        run.BeginModeCheck(options with { Hidden = null });
+        var flattened = new OvercompleteStrategy<T>(run).SurveyFlattened(second, prefix);
+        run.ModeCheckTime = clock.Elapsed;
         int rank4 = flattened.Visible(options.NoiseFloorMultiple);
         if (rank4 > d)
             return new ModeDecision(LearnerMode.Overcomplete, $"the flattened [T_4, T_5] shows {rank4} significant singular values on {prefix} samples > d = {d}: more neurons than inputs (T_2: {rank2} of {d} significant)",
@@ -189,7 +217,11 @@ public static class ReluLearner
         ArgumentNullException.ThrowIfNull(source);
         options ??= new LearnerOptions();
         int d = source.Dimension, dim = SymmetricCoordinates.Dimension(d);
-        var decision = ChooseMode(source, options, progress, cancellationToken);
+        if (d <= 0) throw new ArgumentException($"The input dimension is {d}: samples need at least one coordinate.", nameof(source));
+        if (source.Count < LearnerRules.MinimumSamples(d))
+            throw new ArgumentException($"Too few samples: {source.Count} given, at least {LearnerRules.MinimumSamples(d)} are needed for d = {d}.", nameof(source));
+        var run = new LearningRun<T>(source, options, progress, cancellationToken);
+        var decision = Decide(run, options);
         if (mode != LearnerMode.Auto && mode != decision.Mode)
             decision = decision with { Mode = mode, Reason = $"forced (the data suggest {decision.Mode}: {decision.Reason})" };
         var warnings = new List<string>();
@@ -212,9 +244,10 @@ public static class ReluLearner
 
         LearningResult result;
         if (mode == LearnerMode.Auto)
-            (result, decision) = LearnAsDecided(source, options, decision, progress, cancellationToken);
+            (result, decision) = LearnAsDecided(run, options, decision);
         else
-            result = Run(source, WithSuggestedHidden(options, decision), decision.Mode, progress, cancellationToken);
+            result = RunStrategy(run, WithSuggestedHidden(options, decision), decision.Mode);
+        result = result with { Mode = decision.Mode, Reason = decision.Reason };
         var network = result.Network.Normalized();
         int m = network.Hidden;
         double sigmaW = m == 0 ? double.NaN : SmallestSingularValue(Enumerable.Range(0, m).Select(i => network.WeightsOf(i).ToArray()).ToArray());

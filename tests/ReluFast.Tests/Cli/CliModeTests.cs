@@ -51,7 +51,7 @@ public sealed class CliModeTests(OvercompleteSamples samples) : IDisposable
     {
         // --no-refine keeps it short; the summary is what is checked.
         var run = Cli.Run("learn", "--x", samples.X, "--y", samples.Y, "--hidden", "8", "--no-refine", "--out", _dir.File("model.json")).Succeeded();
-        Assert.Contains("Mode: overcomplete (auto: m = 8 was given (> d = 5); no mode check was run)", run.Output);
+        Assert.Contains("Mode: overcomplete (auto: m = 8 was given (> d = 5))", run.Output);
         Assert.Contains("flattened [T_4, T_5(g_1), T_5(g_2)] singular values", run.Output);
         Assert.Contains("span passes", run.Output);
         Assert.Contains("Linear remainder: absorbed:", run.Output);
@@ -100,17 +100,26 @@ public sealed class CliModeTests(OvercompleteSamples samples) : IDisposable
     [Fact]
     public void OvercompleteCannotRunOnCudaOrOverSeveralRanksAndAutoFallsBackToFullRankThere()
     {
-        Assert.Throws<CliUsageException>(() => ModePlacement.Resolve(LearnerMode.Overcomplete, null, 5, ComputeDevice.Cpu, ranks: 4));
-        Assert.Throws<CliUsageException>(() => ModePlacement.Resolve(LearnerMode.Auto, 9, 5, ComputeDevice.Cpu, ranks: 4));
-        var (mode, line) = ModePlacement.Resolve(LearnerMode.Auto, null, 5, ComputeDevice.Cuda(0), ranks: 1);
-        Assert.Equal(LearnerMode.FullRank, mode);
-        Assert.StartsWith("mode: FullRank (auto with --device cuda:0:", line);
-        (mode, line) = ModePlacement.Resolve(LearnerMode.Auto, null, 5, ComputeDevice.Cpu, ranks: 4);
-        Assert.Equal(LearnerMode.FullRank, mode);
-        Assert.Contains("mpirun with 4 ranks", line);
-        // On the CPU of one process auto leaves the choice to the data, unless m is given.
-        Assert.Equal((LearnerMode.Auto, (string?)null), ModePlacement.Resolve(LearnerMode.Auto, null, 5, ComputeDevice.Cpu, ranks: 1));
-        Assert.Equal(LearnerMode.Overcomplete, ModePlacement.Resolve(LearnerMode.Auto, 9, 5, ComputeDevice.Cpu, ranks: 1).Mode);
-        Assert.Equal((LearnerMode.FullRank, (string?)null), ModePlacement.Resolve(LearnerMode.FullRank, null, 5, ComputeDevice.Cuda(0), ranks: 4));
+        // The rule is the library's (LearnerRules); the CLI only words it with its flags.
+        var cpu = new LearnerOptions();
+        var ranks = new LearnerOptions { Reducer = new FakeReducer(4) };
+        Assert.Throws<LearnerPlacementException>(() => LearnerRules.Check(5, 100_000, ranks, LearnerMode.Overcomplete));
+        Assert.Throws<LearnerPlacementException>(() => LearnerRules.Check(5, 100_000, ranks with { Hidden = 9 }, LearnerMode.Auto));
+        Assert.Throws<LearnerPlacementException>(() => LearnerRules.Check(5, 100_000, new LearnerOptions { Device = ComputeDevice.Cuda(0) }, LearnerMode.Overcomplete));
+        LearnerRules.Check(5, 100_000, ranks, LearnerMode.Auto);
+        LearnerRules.Check(5, 100_000, ranks, LearnerMode.FullRank);
+        LearnerRules.Check(5, 100_000, cpu with { Hidden = 9 }, LearnerMode.Auto);
+        Assert.Equal("4 processes", LearnerRules.Placement(ranks));
+        Assert.Null(LearnerRules.Placement(cpu));
+    }
+
+    /// <summary>A reducer that reports a group size and is never asked to reduce (the rule checks only the size).</summary>
+    private sealed class FakeReducer(int size) : ReluFast.Interop.Mpi.IMomentReducer
+    {
+        public int Size => size;
+
+        public int Rank => 0;
+
+        public void AllreduceSum(Span<double> values) => throw new InvalidOperationException("not reduced in this test");
     }
 }

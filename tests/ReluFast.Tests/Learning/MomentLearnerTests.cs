@@ -139,17 +139,18 @@ public class MomentLearnerTests
     public void BadRequestsAreRejectedWithAMessageThatNamesTheProblem()
     {
         var teacher = RandomTeacher.Create(new TeacherOptions(6, 3), 71);
-        var e1 = Assert.Throws<ArgumentException>(() => MomentLearner.Learn(new TeacherSampleSource<double>(teacher, 100_000, 1), new LearnerOptions { Hidden = 7 }));
+        var e1 = Assert.Throws<LearnerOptionException>(() => MomentLearner.Learn(new TeacherSampleSource<double>(teacher, 100_000, 1), new LearnerOptions { Hidden = 7 }));
         Assert.Contains("m = 7 > d = 6", e1.Message);
         var e2 = Assert.Throws<ArgumentException>(() => MomentLearner.Learn(new TeacherSampleSource<double>(teacher, 500, 1)));
-        Assert.Contains("Too few samples", e2.Message);
+        Assert.Contains("too few samples", e2.Message);
 
         var x = new double[2000 * 6];
         var y = new double[2000];
         new TeacherSampleSource<double>(teacher, 2000, 1).Read(0, x, y);
         y[1234] = double.NaN;
-        var e3 = Assert.Throws<ArgumentException>(() => MomentLearner.Learn(new ArraySampleSource<double>(x, y, 6)));
+        var e3 = Assert.Throws<NonFiniteSampleException>(() => MomentLearner.Learn(new ArraySampleSource<double>(x, y, 6)));
         Assert.Contains("Sample 1234", e3.Message);
+        Assert.Equal((1234L, -1), (e3.Index, e3.Column));
     }
 
     [Fact]

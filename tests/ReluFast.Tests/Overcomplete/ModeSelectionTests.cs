@@ -58,6 +58,21 @@ public class ModeSelectionTests
         Assert.Contains(reports, r => r.Stage == LearningStage.FlattenedMoments && r.SamplesTotal > 0);
     }
 
+    [Fact]
+    public void AutoStreamsPassOneOnceForTheModeCheckAndTheLearner()
+    {
+        // The check and the learner share pass 1 (t0, t1, T_2): one SecondMoments pass over the samples, not two.
+        var teacher = RandomTeacher.Create(new TeacherOptions(6, 4, BiasRange: 1), 4);
+        var reports = new List<LearningProgress>();
+        var result = ReluLearner.Learn(new TeacherSampleSource<double>(teacher, 200_000, 4), new LearnerOptions { Refine = false }, LearnerMode.Auto, new Collect(reports));
+        int passes = reports.Count(r => r.Stage == LearningStage.SecondMoments && r.Message.StartsWith("SecondMoments: streaming", StringComparison.Ordinal));
+        Assert.Equal(1, passes);
+        Assert.Contains(reports, r => r.ModeCheck && r.Stage == LearningStage.FlattenedMoments);
+        Assert.Equal(LearnerMode.FullRank, result.Mode);
+        Assert.Contains("at most d neurons", result.Reason);
+        Assert.True(result.Timings.ModeCheck > TimeSpan.Zero);
+    }
+
     private sealed class Collect(List<LearningProgress> reports) : IProgress<LearningProgress>
     {
         public void Report(LearningProgress value) { lock (reports) reports.Add(value); }

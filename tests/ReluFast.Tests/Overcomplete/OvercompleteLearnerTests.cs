@@ -88,7 +88,7 @@ public class OvercompleteLearnerTests
     {
         var teacher = RandomTeacher.Create(new TeacherOptions(3, 4), 1);
         var source = new TeacherSampleSource<double>(teacher, 100_000, 1);
-        var error = Assert.Throws<ArgumentException>(() => OvercompleteLearner.Learn(source, new LearnerOptions { Hidden = 7 }));
+        var error = Assert.Throws<LearnerOptionException>(() => OvercompleteLearner.Learn(source, new LearnerOptions { Hidden = 7 }));
         Assert.Contains("d(d+1)/2", error.Message);
     }
 }

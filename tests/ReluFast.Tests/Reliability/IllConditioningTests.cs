@@ -31,16 +31,16 @@ public class IllConditioningTests
         if (refine)
         {
             // Refinement does find this teacher, and the answer says that two of its neurons are nearly parallel.
-            Assert.Contains(result.Warnings, w => w.Contains("nearly parallel", StringComparison.Ordinal));
+            Assert.Contains(result.Warnings, w => w.Code == LearningWarningCode.NearlyParallel && w.Message.Contains("nearly parallel", StringComparison.Ordinal));
         }
         else
         {
             // The moment estimate alone is far off (w-error about 0.3); the warning says why: the fourth neuron's
             // direction hides in the noise of T_2.
             Assert.True(cmp.WError > 0.01, $"w error {cmp.WError}");
-            Assert.Contains(result.Warnings, w => w.Contains("not identifiable", StringComparison.Ordinal));
+            Assert.Contains(result.Warnings, w => w.Code == LearningWarningCode.BelowNoiseFloor && w.Message.Contains("not identifiable", StringComparison.Ordinal));
         }
-        Assert.All(result.Warnings, w => Assert.StartsWith("warning:", w));
+        Assert.All(result.Warnings, w => Assert.Contains("warning: " + w.Message, result.Log));
     }
 
     [Fact]
@@ -48,8 +48,7 @@ public class IllConditioningTests
     {
         var teacher = NearlyParallel(0.3);
         var result = MomentLearner.Learn(new TeacherSampleSource<double>(teacher, 1_000_000, 4), new LearnerOptions { Hidden = 4, Refine = false, Seed = 4 });
-        Assert.DoesNotContain(result.Warnings, w => w.Contains("parallel", StringComparison.Ordinal) || w.Contains("eigen-gap", StringComparison.Ordinal)
-                                                    || w.Contains("linearly dependent", StringComparison.Ordinal));
+        Assert.DoesNotContain(result.Warnings, w => w.Code is LearningWarningCode.NearlyParallel or LearningWarningCode.SmallEigenGap or LearningWarningCode.NearlyDependent);
     }
 
     [Fact]
@@ -57,19 +56,19 @@ public class IllConditioningTests
     {
         var good = NearlyParallel(0.5);
         Assert.Empty(ConditioningChecks.Warnings(good, 0.3));
-        Assert.Contains(ConditioningChecks.Warnings(good, 1e-5), w => w.Contains("eigen-gap is 1E-05", StringComparison.Ordinal));
-        Assert.Contains(ConditioningChecks.Warnings(good, 0.3, 0.02), w => w.Contains("leaves 0.02 of the variance of y unexplained", StringComparison.Ordinal));
+        Assert.Contains(ConditioningChecks.Warnings(good, 1e-5), w => w.Code == LearningWarningCode.SmallEigenGap && w.Message.Contains("eigen-gap is 1E-05", StringComparison.Ordinal));
+        Assert.Contains(ConditioningChecks.Warnings(good, 0.3, 0.02), w => w.Code == LearningWarningCode.UnexplainedVariance && w.Message.Contains("leaves 0.02 of the variance of y unexplained", StringComparison.Ordinal));
         Assert.Empty(ConditioningChecks.Warnings(good, 0.3, 1e-12));
         var parallel = NearlyParallel(0.9995);
         var warnings = ConditioningChecks.Warnings(parallel, 0.3);
-        Assert.Contains(warnings, w => w.Contains("neurons 0 and 1 are nearly parallel", StringComparison.Ordinal));
+        Assert.Contains(warnings, w => w.Code == LearningWarningCode.NearlyParallel && w.Message.Contains("neurons 0 and 1 are nearly parallel", StringComparison.Ordinal));
         // Antiparallel is as ill-conditioned: (a, w, b) and (a', -w, b') share a direction.
         var anti = NearlyParallel(-0.9995);
-        Assert.Contains(ConditioningChecks.Warnings(anti, 0.3), w => w.Contains("nearly parallel", StringComparison.Ordinal));
+        Assert.Contains(ConditioningChecks.Warnings(anti, 0.3), w => w.Code == LearningWarningCode.NearlyParallel);
         // Three directions in a plane: no pair is parallel (|cos| <= 0.5) but W is singular.
         int d = 4;
         double[] w3 = [1, 0, 0, 0, 0.5, Math.Sqrt(0.75), 0, 0, -0.5, Math.Sqrt(0.75), 1e-6, 0];
         var dependent = new ReluNetwork(d, [1.0, 1, 1], w3, [0.0, 0, 0]);
-        Assert.Contains(ConditioningChecks.Warnings(dependent, 0.3), w => w.Contains("linearly dependent", StringComparison.Ordinal));
+        Assert.Contains(ConditioningChecks.Warnings(dependent, 0.3), w => w.Code == LearningWarningCode.NearlyDependent && w.Message.Contains("linearly dependent", StringComparison.Ordinal));
     }
 }

@@ -1,0 +1,343 @@
+using System.Diagnostics;
+using System.Numerics;
+using ReluFast.Decomposition;
+using ReluFast.Interop;
+using ReluFast.Model;
+using ReluFast.Moments;
+using ReluFast.Sampling;
+
+namespace ReluFast.Learning;
+
+/// <summary>t0, t1 (raw), T_2 (linear control variate of the pilot) and the T_2 spectrum with its noise floor: pass 1.</summary>
+internal sealed record SecondMoments(double T0, double[] T1, double[] T2, SymmetricSpectrum Spectrum, double NoiseFloor);
+
+/// <summary>
+/// One learning run over one sample source: what the full-rank and the overcomplete strategies share. It owns the samples
+/// kept in memory (pilot, refinement, held-out: <see cref="LocalSamples{T}"/>), pass 1 (computed once, reused by the mode
+/// check and by whichever strategy runs), the pass runner (threads, a libtorch device, and MPI slices with reduction),
+/// candidate refinement and choice, the linear-only answer and the assembly of the <see cref="LearningResult"/>. A strategy
+/// (<see cref="FullRankStrategy{T}"/>, <see cref="OvercompleteStrategy{T}"/>) adds only how the directions are found and
+/// how flips are resolved (<see cref="IFlipPolicy"/>).
+/// </summary>
+internal sealed class LearningRun<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
+{
+    private SecondMoments? _second;
+
+    public LearningRun(ISampleSource<T> source, LearnerOptions options, IProgress<LearningProgress>? progress, CancellationToken cancellationToken)
+    {
+        Source = source;
+        Options = options;
+        Progress = progress;
+        Cancel = cancellationToken;
+        D = source.Dimension;
+        N = source.Count;
+        Reporter = new LearningReporter(progress);
+        Local = new LocalSamples<T>(source, options, cancellationToken);
+        if (options.Device.Kind != ComputeDeviceKind.Cpu)
+        {
+            TorchDevice = options.Device.Resolve(); // throws TorchUnavailableException with the reason when absent
+            DeviceEngine = new TorchMomentEngine(options.Device.ToString());
+        }
+    }
+
+    public ISampleSource<T> Source { get; }
+
+    public LearnerOptions Options { get; private set; }
+
+    public IProgress<LearningProgress>? Progress { get; }
+
+    public CancellationToken Cancel { get; }
+
+    /// <summary>Input dimension d.</summary>
+    public int D { get; }
+
+    /// <summary>Samples N (all processes together).</summary>
+    public long N { get; }
+
+    /// <summary>The log and progress of the strategy that runs now (<see cref="BeginStrategy"/> starts a fresh log).</summary>
+    public LearningReporter Reporter { get; private set; }
+
+    public LocalSamples<T> Local { get; }
+
+    /// <summary>The libtorch moment engine (null on the CPU).</summary>
+    public TorchMomentEngine? DeviceEngine { get; }
+
+    /// <summary>The libtorch device of the refinement (null on the CPU).</summary>
+    public TorchSharp.torch.Device? TorchDevice { get; }
+
+    /// <summary>Whether the passes are split over several processes.</summary>
+    public bool Distributed => Options.Reducer is { Size: > 1 };
+
+    /// <summary>Time spent reading the in-memory samples, and in pass 1 (counted once, however many strategies use it).</summary>
+    public TimeSpan PilotTime { get; private set; }
+
+    public TimeSpan SecondMomentTime { get; private set; }
+
+    /// <summary>Time the mode check spent on its own passes (the span pass on a prefix), zero when no check ran.</summary>
+    public TimeSpan ModeCheckTime { get; set; }
+
+    /// <summary>Lines logged before the strategy started (the distributed setup); every strategy's log starts with them.</summary>
+    private List<string> _preamble = [];
+
+    /// <summary>
+    /// Starts a strategy with its own options (e.g. the m the mode check suggests) and a fresh log that begins with the
+    /// lines every strategy shares; pass 1 and the in-memory samples are kept.
+    /// </summary>
+    public void BeginStrategy(LearnerOptions options)
+    {
+        Options = options;
+        Reporter = new LearningReporter(Progress);
+        foreach (string line in _preamble) Reporter.Record(line);
+    }
+
+    /// <summary>The mode check's own passes: their progress is marked <see cref="LearningProgress.ModeCheck"/> and their log is its own.</summary>
+    public void BeginModeCheck(LearnerOptions options)
+    {
+        Options = options;
+        Reporter = new LearningReporter(Progress is null ? null : new ModeCheckProgress(Progress));
+    }
+
+    /// <summary>
+    /// Pass 1 over every sample (computed on the first call): reads the in-memory samples and the pilot's linear control
+    /// variate, then t0, t1 and T_2 on this process's slice, summed over the processes.
+    /// </summary>
+    /// <exception cref="NonFiniteSampleException">A sample holds NaN or infinity.</exception>
+    /// <exception cref="ArgumentException">The moments overflowed, or the processes see different sources.</exception>
+    public SecondMoments SecondMoments()
+    {
+        if (_second is not null) return _second;
+        var clock = Stopwatch.StartNew();
+        if (Options.Reducer is { Size: > 1 } reducer)
+        {
+            DistributedPass.RequireSameSource(reducer, N, D);
+            string line = $"distributed over {reducer.Size} processes: this is rank {reducer.Rank}; every pass streams its slice of the samples and sums the moments over the processes";
+            _preamble.Add(line);
+            Reporter.Log(line);
+        }
+        Reporter.Report(LearningStage.Pilot, 0, 0, "reading the pilot, refinement and held-out samples");
+        var (t0Pilot, t1Pilot) = Local.Read();
+        PilotTime = LearningReporter.Lap(clock);
+
+        var pass1 = RunPass(LearningStage.SecondMoments, () => new SecondMomentWorker<T>(ControlVariate.Linear(t0Pilot, t1Pilot), Options.BlockSize, DeviceEngine));
+        double n = N;
+        var gram = new double[D * D];
+        var first = new double[D];
+        pass1.Moments.CopyGram(0, gram);
+        pass1.Moments.CopyFirstMoment(0, first);
+        double meanCentred = pass1.Moments.WeightSum(0) / n;
+        double meanSquare = pass1.SumOfSquares / n;
+        if (!double.IsFinite(meanCentred) || !double.IsFinite(meanSquare) || !AllFinite(gram))
+            throw NonFinite();
+        double t0 = t0Pilot + meanCentred;
+        var t1 = new double[D];
+        for (int i = 0; i < D; i++) t1[i] = t1Pilot[i] + first[i] / n;
+        var t2 = new double[D * D];
+        for (int i = 0; i < D * D; i++) t2[i] = gram[i] / n;
+        for (int i = 0; i < D; i++) t2[i * D + i] -= meanCentred;
+        var spectrum = SymmetricSpectrum.Compute(t2, D);
+        double noiseFloor = 2 * Math.Sqrt(D * meanSquare / n);
+        SecondMomentTime = LearningReporter.Lap(clock);
+        return _second = new SecondMoments(t0, t1, t2, spectrum, noiseFloor);
+    }
+
+    /// <summary>
+    /// A pass over this process's slice of the samples, summed over the processes; a device engine is fed by one thread
+    /// (libtorch parallelises each block on the device).
+    /// </summary>
+    public TWorker RunPass<TWorker>(LearningStage stage, Func<TWorker> create) where TWorker : IMomentWorker<T, TWorker>, IReducibleMomentWorker
+    {
+        var (start, count) = DistributedPass.Slice(N, Options.Reducer);
+        Reporter.Report(stage, 0, count, $"{stage}: streaming {count} samples" + (count != N ? $" [{start}, {start + count}) of {N}" : string.Empty));
+        int threads = DeviceEngine is null ? Options.Threads : 1;
+        var worker = SamplePass.Run(Source, create, new SamplePassOptions(threads, Options.BlockSize, start, count), Reporter.ForPass(stage), Cancel);
+        DistributedPass.Reduce(worker, Options.Reducer);
+        return worker;
+    }
+
+    /// <summary>A pass on this process's CPU over the first <paramref name="count"/> samples (all when negative).</summary>
+    /// <exception cref="LearnerPlacementException">The run is distributed or on a device.</exception>
+    public TWorker RunCpuPass<TWorker>(LearningStage stage, Func<TWorker> create, long count = -1) where TWorker : IMomentWorker<T, TWorker>
+    {
+        LearnerRules.RequireCpuSingleProcess(Options, "this pass");
+        long samples = count < 0 ? N : Math.Min(count, N);
+        Reporter.Report(stage, 0, samples, $"{stage}: streaming {samples} samples");
+        return SamplePass.Run(Source, create, new SamplePassOptions(Options.Threads, Options.BlockSize) { Count = samples }, Reporter.ForPass(stage), Cancel);
+    }
+
+    /// <summary>
+    /// Refines the <paramref name="refinedCandidates"/> candidates with the smallest moment-estimate held-out error (a small
+    /// subsample first; the whole refinement set only when the data are not fitted exactly), resolves the flips of each
+    /// refined network by <paramref name="flips"/>, and keeps the lowest held-out error; an exact fit ends the search.
+    /// </summary>
+    public (LearningCandidateState Chosen, (double Mse, double Variance) HeldOut) ChooseAndRefine(IReadOnlyList<LearningCandidateState> candidates,
+        int maxIterations, int refinedCandidates, IFlipPolicy flips)
+    {
+        var ranked = candidates.OrderBy(c => double.IsNaN(c.MomentMse) ? double.PositiveInfinity : c.MomentMse).ToArray();
+        if (!Options.Refine) return (ranked[0], Local.HeldOutError(ranked[0].Moment));
+        int parameters = candidates[0].Moment.Hidden * (D + 2) + D + 1;
+        int small = Math.Min(Local.RefineCount, Math.Max(20_000, 30 * parameters));
+        using var quick = Local.Refinement(small, Options.Threads, TorchDevice);
+        using var full = small < Local.RefineCount ? Local.Refinement(Local.RefineCount, Options.Threads, TorchDevice) : null;
+        int toRefine = Math.Min(refinedCandidates, ranked.Length);
+        LearningCandidateState? best = null;
+        for (int k = 0; k < toRefine; k++)
+        {
+            var candidate = ranked[k];
+            Reporter.Report(LearningStage.Refinement, k, toRefine, $"refining candidate {candidate.Index} on {small} samples");
+            var (network, trainingMse, optimizer) = quick.Run(candidate.Moment, maxIterations, Cancel);
+            int iterations = optimizer.Iterations;
+            if (full is not null && !(trainingMse <= Refinement.ExactFitRelativeMse * quick.TargetVariance))
+            {
+                Reporter.Report(LearningStage.Refinement, k, toRefine, $"refining candidate {candidate.Index} on {Local.RefineCount} samples");
+                (network, _, optimizer) = full.Run(network, maxIterations, Cancel);
+                iterations += optimizer.Iterations;
+            }
+            // Refinement moves freely between (a, w, b) and (a, -w, -b) + linear; the strategy settles each neuron again.
+            network = flips.Apply(network, out bool[] flipped);
+            if (flips.AfterRefinement is string what && flipped.Any(f => f))
+                Reporter.Log($"candidate {candidate.Index}: {flipped.Count(f => f)} neuron(s) flipped after refinement {what}");
+            candidate.Refined = network;
+            candidate.Iterations = iterations;
+            candidate.RefinedMse = Local.HeldOutError(network).Mse;
+            Reporter.Log($"candidate {candidate.Index}: refined in {iterations} L-BFGS iterations, held-out MSE {candidate.RefinedMse:G4}");
+            if (best is null || candidate.RefinedMse < best.RefinedMse) best = candidate;
+            // An exact fit (noiseless data) cannot be beaten: skip the remaining candidates.
+            var (_, variance) = Local.HeldOutError(network);
+            if (best.RefinedMse <= ExactFitRelativeMse * Math.Max(variance, 1e-300)) break;
+        }
+        return (best!, Local.HeldOutError(best!.Refined!));
+    }
+
+    /// <summary>A held-out MSE this small relative to Var y means the data are fitted exactly (noiseless labels).</summary>
+    public const double ExactFitRelativeMse = 1e-12;
+
+    /// <summary>The answer when no neuron stands above the noise: least squares of y on (1, x) over the refinement samples.</summary>
+    public LearningResult LinearOnly(LearnerMode mode, SecondMoments second, LearningWarning warning, LearningTimings timings,
+        IReadOnlyList<double>? flattenedSpectrum = null, double flattenedNoiseFloor = double.NaN)
+    {
+        Warn(warning);
+        var network = Local.FitLinear();
+        return Result(mode, network, network, second, 0, true, [], -1, Local.HeldOutError(network), [], [], timings) with
+        {
+            FlattenedSpectrum = flattenedSpectrum ?? [],
+            FlattenedNoiseFloor = flattenedNoiseFloor,
+        };
+    }
+
+    /// <summary>The result of the strategy that ran, with the run's log and warnings so far.</summary>
+    public LearningResult Result(LearnerMode mode, ReluNetwork network, ReluNetwork moment, SecondMoments second, int hidden, bool estimated,
+        IReadOnlyList<LearningCandidate> candidates, int chosen, (double Mse, double Variance) held, IReadOnlyList<bool> flipped,
+        IReadOnlyList<double[]> lambdas, LearningTimings timings) => new()
+    {
+        Network = network,
+        MomentEstimate = moment,
+        Spectrum = second.Spectrum.Values,
+        NoiseFloor = second.NoiseFloor,
+        Hidden = hidden,
+        HiddenWasEstimated = estimated,
+        Candidates = candidates,
+        ChosenCandidate = chosen,
+        HeldOutMse = held.Mse,
+        HeldOutVariance = held.Variance,
+        Flipped = flipped,
+        HermiteCoefficients = lambdas,
+        Samples = N,
+        Timings = timings,
+        Log = Reporter.Lines.ToArray(),
+        Warnings = Reporter.Warnings.ToArray(),
+        Mode = mode,
+        Reason = mode == LearnerMode.Overcomplete ? "forced: the overcomplete learner was asked for" : "forced: the full-rank learner was asked for",
+    };
+
+    /// <summary>Records a warning in the log ("warning: ...") and in the result's typed warnings.</summary>
+    public void Warn(LearningWarning warning) => Reporter.Warn(warning);
+
+    /// <summary>
+    /// The error for non-finite moments: the first sample holding NaN or infinity (a rescan), or the overflow of finite
+    /// samples too large in magnitude.
+    /// </summary>
+    private ArgumentException NonFinite()
+    {
+        const int Block = 4096;
+        var x = new T[Block * D];
+        var y = new T[Block];
+        for (long start = 0; start < N; start += Block)
+        {
+            Cancel.ThrowIfCancellationRequested();
+            int count = (int)Math.Min(Block, N - start);
+            Source.Read(start, x.AsSpan(0, count * D), y.AsSpan(0, count));
+            for (int j = 0; j < count; j++)
+            {
+                if (!T.IsFinite(y[j])) return new NonFiniteSampleException(start + j, -1, double.CreateTruncating(y[j]));
+                for (int i = 0; i < D; i++)
+                    if (!T.IsFinite(x[j * D + i])) return new NonFiniteSampleException(start + j, i, double.CreateTruncating(x[j * D + i]));
+            }
+        }
+        return new ArgumentException("The moment estimates overflowed: the samples are finite but too large in magnitude (rescale y).");
+    }
+
+    private static bool AllFinite(double[] values)
+    {
+        foreach (double v in values) if (!double.IsFinite(v)) return false;
+        return true;
+    }
+}
+
+/// <summary>One candidate of a strategy: its moment estimate, and its refinement once refined.</summary>
+internal sealed record LearningCandidateState(int Index, ReluNetwork Moment, bool[] Flipped, double[][] Lambdas, double Gap, double Residual, double MomentMse)
+{
+    public ReluNetwork? Refined { get; set; }
+
+    public double RefinedMse { get; set; } = double.NaN;
+
+    public int Iterations { get; set; }
+
+    public LearningCandidate Summary => new(Index, Gap, Residual, MomentMse, RefinedMse, Iterations);
+}
+
+/// <summary>How a strategy orients each neuron: (a, w, b) or (a, -w, -b) plus a linear function (docs/algorithm.md sections 1 and 9).</summary>
+internal interface IFlipPolicy
+{
+    /// <summary>The re-oriented network (same function) and which neurons were flipped.</summary>
+    ReluNetwork Apply(ReluNetwork network, out bool[] flipped);
+
+    /// <summary>How flips after refinement are described in the log ("to match t1"), or null to log nothing.</summary>
+    string? AfterRefinement { get; }
+}
+
+/// <summary>Full rank (m &lt;= d): the first moment t1 decides each neuron's orientation (<see cref="FlipResolution"/>).</summary>
+internal sealed class FirstMomentFlips(double[] t1) : IFlipPolicy
+{
+    public ReluNetwork Apply(ReluNetwork network, out bool[] flipped) => FlipResolution.Resolve(network, t1, out flipped);
+
+    public string? AfterRefinement => "to match t1";
+}
+
+/// <summary>Overcomplete (m &gt; d): t1 cannot decide; the orientation with the smallest linear remainder (<see cref="LinearRemainderFlips"/>).</summary>
+internal sealed class SmallestRemainderFlips(ulong seed) : IFlipPolicy
+{
+    public ReluNetwork Apply(ReluNetwork network, out bool[] flipped) => LinearRemainderFlips.Minimize(network, out flipped, seed: seed);
+
+    public string? AfterRefinement => null;
+}
+
+/// <summary>The linear remainder of a network from the data's t0 and t1 (both strategies).</summary>
+internal static class LinearRemainder
+{
+    /// <summary>
+    /// The network (a, W, b) with c0 = t0 - sum_i a_i c_0(b_i) and c = t1 - sum_i a_i Phi(b_i) w_i: the Gaussian closed forms
+    /// E[relu(&lt;w,x&gt;+b)] = c_0(b) and E[relu(&lt;w,x&gt;+b) x] = Phi(b) w (unit w).
+    /// </summary>
+    public static ReluNetwork Complete(double[] a, double[] w, double[] b, double t0, double[] t1)
+    {
+        int d = t1.Length;
+        double c0 = t0;
+        var c = (double[])t1.Clone();
+        for (int i = 0; i < a.Length; i++)
+        {
+            c0 -= a[i] * GaussianMath.ReluCoefficient(0, b[i]);
+            System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(w.AsSpan(i * d, d), -a[i] * GaussianMath.NormalCdf(b[i]), c, c);
+        }
+        return new ReluNetwork(d, a, w, b, c0, c);
+    }
+}

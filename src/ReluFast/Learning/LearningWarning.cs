@@ -1,0 +1,71 @@
+namespace ReluFast.Learning;
+
+/// <summary>What a <see cref="LearningWarning"/> is about.</summary>
+public enum LearningWarningCode
+{
+    /// <summary>No neuron stands above the noise floor: only the linear remainder c0 + &lt;c, x&gt; was returned.</summary>
+    LinearOnly,
+    /// <summary>m was given, but fewer spectral values than m stand above the noise floor: the weakest neurons may not be identifiable.</summary>
+    BelowNoiseFloor,
+    /// <summary>After refinement the network still leaves more than 1e-3 of Var y unexplained on held-out samples.</summary>
+    UnexplainedVariance,
+    /// <summary>The chosen pencil's relative eigen-gap is tiny: two neurons' directions are ill-determined.</summary>
+    SmallEigenGap,
+    /// <summary>Two learned directions are nearly parallel.</summary>
+    NearlyParallel,
+    /// <summary>The learned directions are nearly linearly dependent (large condition number of W).</summary>
+    NearlyDependent,
+}
+
+/// <summary>A warning of a learning run: what it is about, and one line that explains it.</summary>
+/// <param name="Code">What the warning is about.</param>
+/// <param name="Message">The explanation (without a "warning:" prefix; the run's log shows it with one).</param>
+public sealed record LearningWarning(LearningWarningCode Code, string Message)
+{
+    /// <summary>The log line: "warning: " and the message.</summary>
+    public override string ToString() => "warning: " + Message;
+}
+
+/// <summary>A sample holds NaN or infinity (its index and coordinate are known, so a caller can name them).</summary>
+public sealed class NonFiniteSampleException : ArgumentException
+{
+    /// <summary>Creates the error for sample <paramref name="index"/>, coordinate <paramref name="column"/> (-1: y).</summary>
+    public NonFiniteSampleException(long index, int column, double value)
+        : base(column < 0
+            ? $"Sample {index} has a non-finite y ({value}): remove or fix it before learning."
+            : $"Sample {index} has a non-finite x[{column}] ({value}): remove or fix it before learning.")
+    {
+        Index = index;
+        Column = column;
+        Value = value;
+    }
+
+    /// <summary>The sample (row) holding the value.</summary>
+    public long Index { get; }
+
+    /// <summary>The coordinate of x holding it, or -1 when it is y.</summary>
+    public int Column { get; }
+
+    /// <summary>The value (NaN or an infinity).</summary>
+    public double Value { get; }
+}
+
+/// <summary>
+/// A learner was asked to run where it cannot: the overcomplete learner (and the mode check's span pass) run on the CPU of
+/// a single process only, so a libtorch device or a distributed reducer cannot be used with it.
+/// </summary>
+public sealed class LearnerPlacementException : ArgumentException
+{
+    /// <summary>Creates the error with its explanation.</summary>
+    public LearnerPlacementException(string message) : base(message) { }
+}
+
+/// <summary>An option of <see cref="LearnerOptions"/> is out of range for these samples (e.g. m &gt; d in full-rank mode).</summary>
+public sealed class LearnerOptionException : ArgumentException
+{
+    /// <summary>Creates the error for the option named <paramref name="option"/>.</summary>
+    public LearnerOptionException(string option, string message) : base(message) => Option = option;
+
+    /// <summary>The option's property name in <see cref="LearnerOptions"/> (e.g. "Hidden").</summary>
+    public string Option { get; }
+}
