@@ -44,47 +44,16 @@ public static class PencilDecomposition
 
         var normals = new CounterGaussian(seed, key: 0x9E4C11);
         var u = new double[m];
-        Tensor? best = null;
-        double bestGap = double.NegativeInfinity;
-        for (int t = 0; t < trials; t++)
+        var (vectors, bestGap) = SliceStack.BestPencil(trials, t =>
         {
             normals.Fill((long)t * m, u);
-            var slice = einsum("ijk,k->ij", c, TorchTensors.Vector(u));
-            var (values, vectors) = linalg.eig(slice.matmul(bInverse));
-            double gap = RelativeMinimumGap(values);
-            if (gap > bestGap)
-            {
-                bestGap = gap;
-                best = vectors.real.contiguous();
-            }
-        }
-        var factors = NormalizeColumns(best!);
+            return einsum("ijk,k->ij", c, TorchTensors.Vector(u)).matmul(bInverse);
+        }, RelativeMinimumGap);
 
         // Slices X[:, :, s]: s = 0 is B, s = k + 1 is C(., ., e_k).
         var stack = cat([b.unsqueeze(2), c], 2);
-        double stackNorm = Math.Max(stack.norm().item<double>(), 1e-300);
-        var polished = factors;
-        var diagonals = SolveDiagonals(stack, polished);
-        double residual = Residual(stack, polished, diagonals, stackNorm);
-        double pencilResidual = residual;
-        int iterations = 0;
-        for (; iterations < polishIterations; iterations++)
-        {
-            // A <- X_(1) (D kr A) [(D^T D) o (A^T A)]^{-1}, then unit columns (the scale goes into the next D).
-            var r = einsum("ijs,sr,jr->ir", stack, diagonals, polished);
-            var g = diagonals.T.matmul(diagonals) * polished.T.matmul(polished);
-            var next = NormalizeColumns(linalg.lstsq(g, r.T).Solution.T);
-            var nextDiagonals = SolveDiagonals(stack, next);
-            double nextResidual = Residual(stack, next, nextDiagonals, stackNorm);
-            if (!(nextResidual <= residual * (1 + 1e-12))) break; // keep the best point; stop on divergence
-            double change = (next - polished).abs().max().item<double>();
-            double previous = residual;
-            polished = next;
-            diagonals = nextDiagonals;
-            residual = nextResidual;
-            if (change < 1e-13 || previous - residual < 1e-5 * previous) { iterations++; break; }
-        }
-        return new PencilResult(TorchTensors.ToArray(polished), bestGap, pencilResidual, residual, iterations);
+        var polished = SliceStack.Polish(stack, vectors, polishIterations);
+        return new PencilResult(TorchTensors.ToArray(polished.Factors), bestGap, polished.StartResidual, polished.Residual, polished.Iterations);
     }
 
     private static double RelativeMinimumGap(Tensor complexValues)
@@ -100,27 +69,5 @@ public static class PencilDecomposition
             for (int j = i + 1; j < n; j++)
                 gap = Math.Min(gap, Math.Abs(re[i] - re[j]));
         return scale > 0 ? gap / scale : 0;
-    }
-
-    private static Tensor NormalizeColumns(Tensor a)
-    {
-        var norms = linalg.vector_norm(a, dims: [0], keepdim: true).clamp_min(1e-300);
-        return a / norms;
-    }
-
-    /// <summary>Least-squares diagonals D (S x m) with X[:, :, s] ~ A diag(D[s]) A^T.</summary>
-    private static Tensor SolveDiagonals(Tensor stack, Tensor a)
-    {
-        int m = (int)a.shape[0];
-        int s = (int)stack.shape[2];
-        var kr = einsum("ir,jr->ijr", a, a).reshape(m * m, a.shape[1]);
-        var rhs = stack.reshape(m * m, s);
-        return linalg.lstsq(kr, rhs).Solution.T;
-    }
-
-    private static double Residual(Tensor stack, Tensor a, Tensor d, double stackNorm)
-    {
-        var model = einsum("ir,jr,sr->ijs", a, a, d);
-        return (stack - model).norm().item<double>() / stackNorm;
     }
 }
