@@ -14,7 +14,8 @@ internal static class LearnerFingerprint
 {
     public static void Run(string[] args)
     {
-        foreach (var (d, m, n, seed) in new (int, int, long, ulong)[] { (10, 5, 1_000_000, 1), (10, 5, 1_000_000, 2), (8, 16, 1_000_000, 1), (8, 16, 1_000_000, 2) })
+        var runs = new (int, int, long, ulong)[] { (10, 5, 1_000_000, 1), (10, 5, 1_000_000, 2), (8, 16, 1_000_000, 1), (8, 16, 1_000_000, 2) };
+        foreach (var (d, m, n, seed) in runs)
         {
             var teacher = RandomTeacher.Create(new TeacherOptions(d, m), seed);
             var source = new TeacherSampleSource<double>(teacher, n, seed + 1000);
