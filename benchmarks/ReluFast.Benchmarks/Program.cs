@@ -17,6 +17,8 @@ internal static class Program
             case "headline": HeadlineComparison.Run(args); break;
             case "scale": ScaleExperiment.Run(args); break;
             case "overcomplete": OvercompleteSweep.Run(args); break;
+            case "fingerprint": LearnerFingerprint.Run(args); break;
+            case "decomposition": DecompositionSweep.Run(args); break;
             default: BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args); break;
         }
     }

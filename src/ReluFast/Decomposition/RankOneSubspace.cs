@@ -1,4 +1,4 @@
-using ReluFast.Learning;
+using ReluFast.Moments;
 using ReluFast.Sampling;
 
 namespace ReluFast.Decomposition;

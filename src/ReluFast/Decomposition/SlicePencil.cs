@@ -58,9 +58,7 @@ internal static class SlicePencil
         var normals = new CounterGaussian(seed, key: 0x5C1CE);
         var alpha = new double[s];
         var beta = new double[s];
-        Tensor? best = null;
-        double bestGap = double.NegativeInfinity;
-        for (int t = 0; t < trials; t++)
+        var (vectors, bestGap) = SliceStack.BestPencil(trials, t =>
         {
             normals.Fill((long)t * 2 * s, alpha);
             normals.Fill((long)t * 2 * s + s, beta);
@@ -69,40 +67,13 @@ internal static class SlicePencil
             xa = xa / xa.norm().clamp_min(1e-300);
             xb = xb / xb.norm().clamp_min(1e-300);
             // X_a X_b^{-1} = V D_a D_b^{-1} V^{-1} = (X_b^{-1} X_a)^T.
-            var pencil = linalg.lstsq(xb, xa).Solution.T;
-            var (values, vectors) = linalg.eig(pencil);
-            double gap = ChordalGap(values);
-            if (gap > bestGap)
-            {
-                bestGap = gap;
-                best = vectors.real.contiguous();
-            }
-        }
-        var factors = NormalizeColumns(best!);
+            return linalg.lstsq(xb, xa).Solution.T;
+        }, ChordalGap);
 
-        double stackNorm = Math.Max(work.norm().item<double>(), 1e-300);
-        var polished = factors;
-        var diagonals = SolveDiagonals(work, polished);
-        double residual = Residual(work, polished, diagonals, stackNorm);
-        double pencilResidual = residual;
-        int iterations = 0;
-        for (; iterations < polishIterations; iterations++)
-        {
-            var r = einsum("ijs,sr,jr->ir", work, diagonals, polished);
-            var g = diagonals.T.matmul(diagonals) * polished.T.matmul(polished);
-            var next = NormalizeColumns(linalg.lstsq(g, r.T).Solution.T);
-            var nextDiagonals = SolveDiagonals(work, next);
-            double nextResidual = Residual(work, next, nextDiagonals, stackNorm);
-            if (!(nextResidual <= residual * (1 + 1e-12))) break;
-            double change = (next - polished).abs().max().item<double>();
-            double previous = residual;
-            polished = next;
-            diagonals = nextDiagonals;
-            residual = nextResidual;
-            if (change < 1e-13 || previous - residual < 1e-6 * previous) { iterations++; break; }
-        }
-        var v = basis is null ? polished : NormalizeColumns(basis.matmul(polished));
-        return new SlicePencilResult(TorchTensors.ToArray(v), TorchTensors.ToArray(diagonals), bestGap, pencilResidual, residual, iterations);
+        var polished = SliceStack.Polish(work, vectors, polishIterations);
+        var v = basis is null ? polished.Factors : SliceStack.NormalizeColumns(basis.matmul(polished.Factors));
+        return new SlicePencilResult(TorchTensors.ToArray(v), TorchTensors.ToArray(polished.Diagonals), bestGap, polished.StartResidual,
+            polished.Residual, polished.Iterations);
     }
 
     private static Tensor StackSlices(IReadOnlyList<double[]> slices, int n)
@@ -130,27 +101,5 @@ internal static class SlicePencil
         for (int i = 0; i < count; i++)
             for (int j = i + 1; j < count; j++) gap = Math.Min(gap, Math.Abs(Math.Sin(theta[i] - theta[j])));
         return gap;
-    }
-
-    private static Tensor NormalizeColumns(Tensor a)
-    {
-        var norms = linalg.vector_norm(a, dims: [0], keepdim: true).clamp_min(1e-300);
-        return a / norms;
-    }
-
-    /// <summary>Least-squares diagonals D (s x k) with X[:, :, s] ~ A diag(D[s]) A^T.</summary>
-    private static Tensor SolveDiagonals(Tensor stack, Tensor a)
-    {
-        int n = (int)a.shape[0];
-        int s = (int)stack.shape[2];
-        var kr = einsum("ir,jr->ijr", a, a).reshape(n * n, a.shape[1]);
-        var rhs = stack.reshape(n * n, s);
-        return linalg.lstsq(kr, rhs).Solution.T;
-    }
-
-    private static double Residual(Tensor stack, Tensor a, Tensor d, double stackNorm)
-    {
-        var model = einsum("ir,jr,sr->ijs", a, a, d);
-        return (stack - model).norm().item<double>() / stackNorm;
     }
 }

@@ -2,6 +2,7 @@ using System.Numerics;
 using System.Numerics.Tensors;
 using ReluFast.Decomposition;
 using ReluFast.Model;
+using ReluFast.Moments;
 using ReluFast.Sampling;
 
 namespace ReluFast.Learning;

@@ -2,6 +2,7 @@ using System.Numerics.Tensors;
 using ReluFast.Decomposition;
 using ReluFast.Learning;
 using ReluFast.Model;
+using ReluFast.Moments;
 
 namespace ReluFast.Tests.Overcomplete;
 

@@ -1,5 +1,6 @@
 using ReluFast.Learning;
 using ReluFast.Model;
+using ReluFast.Moments;
 using ReluFast.Sampling;
 
 namespace ReluFast.Tests.Overcomplete;

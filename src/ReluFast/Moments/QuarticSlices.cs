@@ -1,159 +1,10 @@
 using System.Numerics;
 using System.Numerics.Tensors;
-using ReluFast.Moments;
 
-namespace ReluFast.Learning;
-
-/// <summary>
-/// Symmetric coordinates of d x d symmetric matrices (docs/algorithm.md section 11.1): svec(A) has D = d(d+1)/2 entries,
-/// A_ii for the diagonal and sqrt(2) A_ij (i &lt; j) off it, row by row over the upper triangle, so that
-/// &lt;svec(A), svec(B)&gt; = tr(AB) and &lt;svec(x x^T), svec(A)&gt; = x^T A x.
-/// </summary>
-internal static class SymmetricCoordinates
-{
-    private static readonly double Sqrt2 = Math.Sqrt(2);
-
-    /// <summary>D = d(d+1)/2.</summary>
-    public static int Dimension(int d) => d * (d + 1) / 2;
-
-    /// <summary>svec of a symmetric d x d row-major matrix (its upper triangle is read).</summary>
-    public static double[] Vectorize(ReadOnlySpan<double> matrix, int d)
-    {
-        if (matrix.Length != d * d) throw new ArgumentException($"Expected a {d} x {d} matrix.", nameof(matrix));
-        var v = new double[Dimension(d)];
-        int p = 0;
-        for (int i = 0; i < d; i++)
-            for (int j = i; j < d; j++) v[p++] = i == j ? matrix[i * d + i] : Sqrt2 * matrix[i * d + j];
-        return v;
-    }
-
-    /// <summary>smat: the symmetric d x d row-major matrix of a vector of D symmetric coordinates.</summary>
-    public static double[] Matrix(ReadOnlySpan<double> svec, int d)
-    {
-        if (svec.Length != Dimension(d)) throw new ArgumentException($"Expected {Dimension(d)} symmetric coordinates for d = {d}.", nameof(svec));
-        var a = new double[d * d];
-        int p = 0;
-        for (int i = 0; i < d; i++)
-            for (int j = i; j < d; j++)
-            {
-                double value = i == j ? svec[p] : svec[p] / Sqrt2;
-                a[i * d + j] = a[j * d + i] = value;
-                p++;
-            }
-        return a;
-    }
-
-    /// <summary>
-    /// Features phi_j = svec(x_j x_j^T) of a block: x is n x d row-major; phi_j is written to
-    /// destination[j * stride, j * stride + D). Does not allocate.
-    /// </summary>
-    public static void Features<T>(ReadOnlySpan<T> x, int d, Span<T> destination, int stride) where T : unmanaged, IBinaryFloatingPointIeee754<T>
-    {
-        int n = x.Length / d, dim = Dimension(d);
-        if (stride < dim) throw new ArgumentException($"The stride {stride} is below D = {dim}.", nameof(stride));
-        if ((long)(n - 1) * stride + dim > destination.Length && n > 0)
-            throw new ArgumentException("The destination is too short.", nameof(destination));
-        T root2 = T.CreateTruncating(Sqrt2);
-        for (int j = 0; j < n; j++)
-        {
-            ReadOnlySpan<T> xj = x.Slice(j * d, d);
-            Span<T> row = destination.Slice(j * stride, dim);
-            int p = 0;
-            for (int i = 0; i < d; i++)
-            {
-                T xi = xj[i];
-                row[p] = xi * xi;
-                TensorPrimitives.Multiply(xj.Slice(i + 1), xi * root2, row.Slice(p + 1, d - i - 1));
-                p += d - i;
-            }
-        }
-    }
-}
+namespace ReluFast.Moments;
 
 /// <summary>
-/// Contractions of the multivariate Hermite tensors of orders 4 and 5 with A (x) B and A (x) B (x) u for symmetric
-/// d x d matrices A, B and u in R^d (checked against the explicit tensors in the tests):
-/// <code>
-/// &lt;H_4(x), A (x) B&gt;     = (x'Ax)(x'Bx) - [trA x'Bx + trB x'Ax + 4 x'ABx] + [trA trB + 2 tr(AB)]
-/// &lt;H_5(x), A (x) B (x) u&gt; = (x'Ax)(x'Bx)(u'x) - [trA x'Bx + trB x'Ax + 4 x'ABx](u'x) - 2 (u'Ax)(x'Bx) - 2 (u'Bx)(x'Ax)
-///                         + [trA trB + 2 tr(AB)](u'x) + 4 x'ABu + 4 x'BAu + 2 trB x'Au + 2 trA x'Bu
-/// </code>
-/// With A = B = w w^T and u = w (unit w) they are He_4(&lt;w,x&gt;) and He_5(&lt;w,x&gt;).
-/// </summary>
-internal static class HermiteContractions
-{
-    /// <summary>&lt;H_4(x), A (x) B&gt; at one point (A, B d x d row-major, symmetric).</summary>
-    public static double Fourth(ReadOnlySpan<double> x, ReadOnlySpan<double> a, ReadOnlySpan<double> b)
-    {
-        int d = x.Length;
-        double xax = Quadratic(a, x, x, d), xbx = Quadratic(b, x, x, d);
-        double tra = Trace(a, d), trb = Trace(b, d);
-        double[] ax = Times(a, x, d), bx = Times(b, x, d);
-        double xabx = TensorPrimitives.Dot(ax, bx);
-        return xax * xbx - (tra * xbx + trb * xax + 4 * xabx) + (tra * trb + 2 * TraceOfProduct(a, b, d));
-    }
-
-    /// <summary>&lt;H_5(x), A (x) B (x) u&gt; at one point.</summary>
-    public static double Fifth(ReadOnlySpan<double> x, ReadOnlySpan<double> a, ReadOnlySpan<double> b, ReadOnlySpan<double> u)
-    {
-        int d = x.Length;
-        double xax = Quadratic(a, x, x, d), xbx = Quadratic(b, x, x, d), ux = TensorPrimitives.Dot(u, x);
-        double tra = Trace(a, d), trb = Trace(b, d);
-        double[] ax = Times(a, x, d), bx = Times(b, x, d), au = Times(a, u, d), bu = Times(b, u, d);
-        double xabx = TensorPrimitives.Dot(ax, bx);
-        double uax = TensorPrimitives.Dot(au, x), ubx = TensorPrimitives.Dot(bu, x);
-        // x'ABu = (Ax)'(Bu), x'BAu = (Bx)'(Au).
-        double xabu = TensorPrimitives.Dot(ax, bu), xbau = TensorPrimitives.Dot(bx, au);
-        return xax * xbx * ux - (tra * xbx + trb * xax + 4 * xabx) * ux - 2 * uax * xbx - 2 * ubx * xax
-            + (tra * trb + 2 * TraceOfProduct(a, b, d)) * ux + 4 * xabu + 4 * xbau + 2 * trb * uax + 2 * tra * ubx;
-    }
-
-    internal static double Trace(ReadOnlySpan<double> a, int d)
-    {
-        double t = 0;
-        for (int i = 0; i < d; i++) t += a[i * d + i];
-        return t;
-    }
-
-    internal static double TraceOfProduct(ReadOnlySpan<double> a, ReadOnlySpan<double> b, int d)
-    {
-        // tr(AB) = sum_ij A_ij B_ji.
-        double t = 0;
-        for (int i = 0; i < d; i++)
-            for (int j = 0; j < d; j++) t += a[i * d + j] * b[j * d + i];
-        return t;
-    }
-
-    internal static double Quadratic(ReadOnlySpan<double> a, ReadOnlySpan<double> x, ReadOnlySpan<double> y, int d)
-    {
-        double s = 0;
-        for (int i = 0; i < d; i++) s += x[i] * TensorPrimitives.Dot(a.Slice(i * d, d), y);
-        return s;
-    }
-
-    internal static double[] Times(ReadOnlySpan<double> a, ReadOnlySpan<double> x, int d)
-    {
-        var r = new double[d];
-        for (int i = 0; i < d; i++) r[i] = TensorPrimitives.Dot(a.Slice(i * d, d), x);
-        return r;
-    }
-
-    internal static double[] Product(ReadOnlySpan<double> a, ReadOnlySpan<double> b, int d)
-    {
-        var r = new double[d * d];
-        for (int i = 0; i < d; i++)
-            for (int k = 0; k < d; k++)
-            {
-                double aik = a[i * d + k];
-                if (aik == 0) continue;
-                TensorPrimitives.MultiplyAdd(b.Slice(k * d, d), aik, r.AsSpan(i * d, d), r.AsSpan(i * d, d));
-            }
-        return r;
-    }
-}
-
-/// <summary>
-/// The slices of the Hermite moments T_4 and T_5 on a family of symmetric matrices A_1..A_p (docs/algorithm.md sections 4.4 and 11):
+/// The slices of the Hermite moments T_4 and T_5 on a family of symmetric matrices A_1..A_p (docs/algorithm.md section 11):
 /// Q4[r, s] = &lt;T_4, A_r (x) A_s&gt; and Q5_l[r, s] = &lt;T_5, A_r (x) A_s (x) u_l&gt;, assembled from the weighted Gram
 /// moments of the features f = [x'A_1x, ..., x'A_px, x] (dimension p + d) with the weights y~ and y~ &lt;u_l, x&gt;
 /// (y~: the response minus a polynomial of degree &lt;= 2, so both moments stay unbiased).
@@ -217,8 +68,7 @@ internal sealed class QuarticSlices
         ArgumentNullException.ThrowIfNull(moments);
         ArgumentNullException.ThrowIfNull(basis);
         int p = basis.Count, f = p + d, weights = moments.WeightCount, l = weights - 1;
-        if (moments.Dimension != f)
-            throw new ArgumentException($"The accumulator has dimension {moments.Dimension}, not p + d = {f}.", nameof(moments));
+        if (moments.Dimension != f) throw new ArgumentException($"The accumulator has dimension {moments.Dimension}, not p + d = {f}.", nameof(moments));
         if (directions.Length != d * l) throw new ArgumentException($"Expected {l} directions of dimension {d}.", nameof(directions));
         double n = moments.Count;
         if (n <= 0) throw new ArgumentException("The accumulator is empty.", nameof(moments));
@@ -255,8 +105,7 @@ internal sealed class QuarticSlices
             for (int s = r; s < p; s++)
             {
                 double value = gram[0][r * f + s]
-                    - (trace[r] * first[0][s] + trace[s] * first[0][r]
-                        + 4 * TensorPrimitives.Dot(basis[r], basisTimesS0[s]))  // tr(A_r A_s S) = <A_r, A_s S>_F
+                    - (trace[r] * first[0][s] + trace[s] * first[0][r] + 4 * TensorPrimitives.Dot(basis[r], basisTimesS0[s]))  // tr(A_r A_s S) = <A_r, A_s S>_F
                     + t0 * (trace[r] * trace[s] + 2 * traceProduct[r * p + s]);
                 q4[r * p + s] = q4[s * p + r] = value;
             }
