@@ -3,7 +3,10 @@ using ReluFast.Model;
 
 namespace ReluFast.Cli.Infrastructure;
 
-/// <summary>Reads and writes networks in the format chosen by the file extension: <c>.json</c> (NetworkJson) or <c>.safetensors</c>.</summary>
+/// <summary>
+/// Reads and writes networks in the format chosen by the file extension: <c>.json</c> (NetworkJson) or <c>.safetensors</c>; <c>.onnx</c>
+/// (<see cref="OnnxWriter"/>, float64) is written only.
+/// </summary>
 internal static class ModelFiles
 {
     /// <summary>Checks, before any work is done, that <paramref name="path"/> names a model file ReluFast can write.</summary>
@@ -11,9 +14,10 @@ internal static class ModelFiles
     public static void CheckOutputPath(string path, string option)
     {
         if (string.IsNullOrWhiteSpace(path)) throw new CliUsageException($"{option} needs a file name.");
-        if (Directory.Exists(path)) throw new CliUsageException($"{option} {path} is a folder; give a file name ending in .json or .safetensors.");
-        if (!IsJson(path) && !IsSafeTensors(path))
-            throw new CliUsageException($"{option} {path}: the extension chooses the format; use .json (ReluFast network JSON) or .safetensors (PyTorch nn.Sequential state dict).");
+        if (Directory.Exists(path)) throw new CliUsageException($"{option} {path} is a folder; give a file name ending in .json, .safetensors or .onnx.");
+        if (!IsJson(path) && !IsSafeTensors(path) && !IsOnnx(path))
+            throw new CliUsageException($"{option} {path}: the extension chooses the format; use .json (ReluFast network JSON), " +
+                ".safetensors (PyTorch nn.Sequential state dict) or .onnx (ONNX graph).");
     }
 
     /// <summary>Writes <paramref name="network"/> to <paramref name="path"/> (created folder included), replacing it only once fully written.</summary>
@@ -22,15 +26,19 @@ internal static class ModelFiles
         string? folder = Path.GetDirectoryName(Path.GetFullPath(path));
         if (!string.IsNullOrEmpty(folder)) Directory.CreateDirectory(folder);
         if (IsSafeTensors(path)) SafeTensorsWriter.Write(network, path, SafeTensorsDType.F32, metadata);
+        else if (IsOnnx(path)) OnnxWriter.Write(network, path, doublePrecision: true, metadata);
         else NetworkJson.Write(network, path, indented: true, metadata);
     }
 
     /// <summary>Reads a network from a <c>.json</c> or <c>.safetensors</c> file.</summary>
-    /// <exception cref="ReluFastDataException">The file is missing or not a valid network; the message names it.</exception>
+    /// <exception cref="ReluFastDataException">The file is missing or not a valid network, or an .onnx file; the message names it.</exception>
     public static ReluNetwork Read(string path) =>
-        IsSafeTensors(path) ? SafeTensorsReader.ReadNetwork(path) : NetworkJson.Read(path);
+        IsOnnx(path) ? throw new ReluFastDataException(path, "ONNX models are written, not read, by ReluFast; give the .json or .safetensors file.")
+        : IsSafeTensors(path) ? SafeTensorsReader.ReadNetwork(path) : NetworkJson.Read(path);
 
     private static bool IsJson(string path) => path.EndsWith(".json", StringComparison.OrdinalIgnoreCase);
+
+    private static bool IsOnnx(string path) => path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase);
 
     private static bool IsSafeTensors(string path) => path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase);
 }
