@@ -7,7 +7,8 @@ internal static class Program
 {
     /// <summary>
     /// BenchmarkDotNet suites by default; <c>sweep</c>, <c>headline</c> and <c>overcomplete</c> run the learner
-    /// experiments whose tables the README reports; <c>scale</c> measures large-N learning (time, samples/s, peak working set).
+    /// experiments whose tables the README reports; <c>scale</c> measures large-N learning (time, samples/s, peak working set); <c>extract</c> measures extraction through the oracle path
+    /// (queries, time, memory, errors).
     /// </summary>
     private static void Main(string[] args)
     {
@@ -19,6 +20,7 @@ internal static class Program
             case "overcomplete": OvercompleteSweep.Run(args); break;
             case "fingerprint": LearnerFingerprint.Run(args); break;
             case "decomposition": DecompositionSweep.Run(args); break;
+            case "extract": ExtractionBenchmark.Run(args); break;
             default: BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args); break;
         }
     }

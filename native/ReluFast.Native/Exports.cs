@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
 using ReluFast.Evaluation;
+using ReluFast.Learning;
 using ReluFast.Model;
 
 namespace ReluFast.Native;
@@ -14,7 +15,7 @@ namespace ReluFast.Native;
 internal static unsafe class Exports
 {
     /// <summary>RELUFAST_API_VERSION of the header this library implements.</summary>
-    public const int CurrentApiVersion = 1;
+    public const int CurrentApiVersion = 2;
 
     private static int Ok => (int)Status.Ok;
 
@@ -144,6 +145,70 @@ internal static unsafe class Exports
         catch (Exception e) { return LastError.Fail(e); }
     }
 
+    [UnmanagedCallersOnly(EntryPoint = "relufast_learner_use_oracle")]
+    public static int LearnerUseOracle(nint learner, delegate* unmanaged<double*, long, double*, nint, int> fn, nint userData, long count, ulong seed, int flags)
+    {
+        try
+        {
+            var l = GetLearner(learner);
+            if (fn == null) return LastError.Fail(Status.NullPointer, "fn is NULL.");
+            if ((flags & ~3) != 0) return LastError.Fail(Status.InvalidArgument, $"flags must combine RELUFAST_CALLBACK_THREAD_SAFE (1) and RELUFAST_ORACLE_CACHE (2), got {flags}.");
+            using (l.Enter())
+                l.UseOracle(fn, userData, count, seed, (CallbackFlags)flags);
+            return Ok;
+        }
+        catch (Exception e) { return LastError.Fail(e); }
+    }
+
+    [UnmanagedCallersOnly(EntryPoint = "relufast_learner_use_stream")]
+    public static int LearnerUseStream(nint learner, delegate* unmanaged<long, long, double*, double*, nint, int> fn, nint userData, long count, int flags)
+    {
+        try
+        {
+            var l = GetLearner(learner);
+            if (fn == null) return LastError.Fail(Status.NullPointer, "fn is NULL.");
+            if ((flags & ~1) != 0) return LastError.Fail(Status.InvalidArgument, $"flags must be 0 or RELUFAST_CALLBACK_THREAD_SAFE (1), got {flags}.");
+            using (l.Enter())
+                l.UseStream(fn, userData, count, (CallbackFlags)flags);
+            return Ok;
+        }
+        catch (Exception e) { return LastError.Fail(e); }
+    }
+
+    [UnmanagedCallersOnly(EntryPoint = "relufast_learner_set_progress")]
+    public static int LearnerSetProgress(nint learner, nint fn, nint userData)
+    {
+        try
+        {
+            var l = GetLearner(learner);
+            using (l.Enter())
+                l.ProgressCallback = (fn, userData);
+            return Ok;
+        }
+        catch (Exception e) { return LastError.Fail(e); }
+    }
+
+    [UnmanagedCallersOnly(EntryPoint = "relufast_learner_set_mode")]
+    public static int LearnerSetMode(nint learner, int mode)
+    {
+        try
+        {
+            var l = GetLearner(learner);
+            LearnerMode value = mode switch
+            {
+                0 => LearnerMode.Auto,
+                1 => LearnerMode.FullRank,
+                2 => LearnerMode.Overcomplete,
+                _ => throw new NativeException(Status.InvalidArgument,
+                    $"mode must be RELUFAST_MODE_AUTO (0), RELUFAST_MODE_FULL_RANK (1) or RELUFAST_MODE_OVERCOMPLETE (2), got {mode}."),
+            };
+            using (l.Enter())
+                l.Mode = value;
+            return Ok;
+        }
+        catch (Exception e) { return LastError.Fail(e); }
+    }
+
     [UnmanagedCallersOnly(EntryPoint = "relufast_learner_sample_count")]
     public static int LearnerSampleCount(nint learner, long* count, long* bufferBytes)
     {
@@ -181,14 +246,14 @@ internal static unsafe class Exports
             var l = GetLearner(learner);
             if (info == null) return LastError.Fail(Status.NullPointer, "info is NULL.");
             uint size = info->StructSize;
-            if (size < (uint)sizeof(ResultInfoNative))
-                return LastError.Fail(Status.InvalidArgument, $"info->struct_size is {size}, less than the {sizeof(ResultInfoNative)} bytes of relufast_result_info: set it to sizeof(relufast_result_info).");
+            if (size < ResultInfoNative.Version1Size)
+                return LastError.Fail(Status.InvalidArgument, $"info->struct_size is {size}, less than the {ResultInfoNative.Version1Size} bytes of relufast_result_info (version 1): set it to sizeof(relufast_result_info).");
             using (l.Enter())
             {
                 var r = l.RequireResult();
-                *info = new ResultInfoNative
+                var full = new ResultInfoNative
                 {
-                    StructSize = (uint)sizeof(ResultInfoNative),
+                    StructSize = (uint)Math.Min(size, (uint)sizeof(ResultInfoNative)),
                     Hidden = r.Hidden,
                     HiddenWasEstimated = r.HiddenWasEstimated ? 1 : 0,
                     ChosenCandidate = r.ChosenCandidate,
@@ -197,7 +262,11 @@ internal static unsafe class Exports
                     HeldOutVariance = r.HeldOutVariance,
                     Seconds = l.Seconds,
                     NoiseFloor = r.NoiseFloor,
+                    OracleQueries = l.OracleQueries,
+                    Mode = r.Mode == LearnerMode.Overcomplete ? 2 : 1,
                 };
+                // A host built against version 1 of the header gets the version-1 fields only.
+                Buffer.MemoryCopy(&full, info, size, Math.Min(size, (uint)sizeof(ResultInfoNative)));
             }
             return Ok;
         }

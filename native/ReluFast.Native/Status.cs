@@ -18,6 +18,8 @@ internal enum Status
     Data = 7,
     TorchUnavailable = 8,
     OutOfMemory = 9,
+    Callback = 10,
+    Cancelled = 11,
     Internal = 100,
 }
 
@@ -107,6 +109,7 @@ internal static unsafe class LastError
                 ArgumentException => Status.InvalidArgument,
                 InvalidOperationException => Status.InvalidState,
                 OutOfMemoryException or InsufficientExecutionStackException => Status.OutOfMemory,
+                OperationCanceledException => Status.Cancelled,
                 _ => Status.Internal,
             };
             message = status == Status.Internal ? $"internal error ({e.GetType().Name}): {e.Message}" : e.Message;
@@ -142,6 +145,8 @@ internal static unsafe class LastError
         Status.Data => "RELUFAST_ERROR_DATA\0"u8,
         Status.TorchUnavailable => "RELUFAST_ERROR_TORCH_UNAVAILABLE\0"u8,
         Status.OutOfMemory => "RELUFAST_ERROR_OUT_OF_MEMORY\0"u8,
+        Status.Callback => "RELUFAST_ERROR_CALLBACK\0"u8,
+        Status.Cancelled => "RELUFAST_ERROR_CANCELLED\0"u8,
         Status.Internal => "RELUFAST_ERROR_INTERNAL\0"u8,
         _ => "RELUFAST_ERROR_UNKNOWN\0"u8,
     };

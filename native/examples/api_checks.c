@@ -80,8 +80,8 @@ int main(void) {
     expect(relufast_learner_create(&options, &learner), RELUFAST_ERROR_INVALID_ARGUMENT, "input_dim", "create with input_dim 0");
     check(learner == NULL, "a failed create sets *out_learner to NULL");
     options.input_dim = 4;
-    options.hidden = 5;
-    expect(relufast_learner_create(&options, &learner), RELUFAST_ERROR_INVALID_ARGUMENT, "at most d", "create with hidden > input_dim");
+    options.hidden = 11;
+    expect(relufast_learner_create(&options, &learner), RELUFAST_ERROR_INVALID_ARGUMENT, "d(d+1)/2", "create with hidden > d(d+1)/2");
     options.hidden = 0;
     options.dtype = 7;
     expect(relufast_learner_create(&options, &learner), RELUFAST_ERROR_INVALID_ARGUMENT, "dtype", "create with an unknown dtype");

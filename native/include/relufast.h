@@ -39,8 +39,12 @@ extern "C" {
 #endif
 
 /* The version of this header. relufast_api_version() returns the version the library implements; a host
- * built against this header should check that they are equal. */
-#define RELUFAST_API_VERSION 1
+ * built against this header should check that they are equal.
+ * Version 2: the learner runs through ReluLearner (auto mode by default: full rank or overcomplete, chosen from the
+ * data; relufast_learner_set_mode), options.hidden may exceed input_dim (up to d(d+1)/2), oracle and stream callbacks
+ * (relufast_learner_use_oracle, relufast_learner_use_stream), a progress/cancel callback, RELUFAST_ERROR_CALLBACK and
+ * RELUFAST_ERROR_CANCELLED, and relufast_result_info grew oracle_queries and mode (version-1 sized structs still work). */
+#define RELUFAST_API_VERSION 2
 
 typedef enum relufast_status {
     RELUFAST_OK = 0,
@@ -53,6 +57,8 @@ typedef enum relufast_status {
     RELUFAST_ERROR_DATA = 7,              /* a sample is NaN or infinite */
     RELUFAST_ERROR_TORCH_UNAVAILABLE = 8, /* libtorch could not be loaded, or a device is absent */
     RELUFAST_ERROR_OUT_OF_MEMORY = 9,
+    RELUFAST_ERROR_CALLBACK = 10,         /* a host callback returned nonzero (the code is in the last error) */
+    RELUFAST_ERROR_CANCELLED = 11,        /* the progress callback asked to stop */
     RELUFAST_ERROR_INTERNAL = 100         /* a bug: please report it with relufast_last_error() */
 } relufast_status;
 
@@ -98,7 +104,7 @@ relufast_status relufast_runtime_check(char *libtorch_version, size_t capacity);
 typedef struct relufast_learner_options {
     uint32_t struct_size; /* sizeof(relufast_learner_options); set by relufast_learner_options_init */
     int32_t input_dim;    /* d >= 1 (required) */
-    int32_t hidden;       /* m (1..d), or 0 to choose m from the T_2 spectrum against its noise floor */
+    int32_t hidden;       /* m (1..d(d+1)/2; m > d needs the auto or overcomplete mode), or 0 to choose m from the spectra */
     int32_t refine;       /* nonzero: refine the moment estimate by L-BFGS on the squared error (default 1) */
     uint64_t seed;        /* seed of the learner's own random choices (default 1) */
     int32_t threads;      /* worker threads of the moment passes; 0 = all logical processors (default) */
@@ -133,13 +139,68 @@ relufast_status relufast_learner_add_samples_f64(relufast_learner *learner, cons
 relufast_status relufast_learner_use_teacher(relufast_learner *learner, const relufast_network *teacher,
                                              int64_t count, uint64_t seed, double noise_std);
 
+/* Which learner relufast_learner_run uses: RELUFAST_MODE_AUTO (the default) chooses from the data (the T_2 spectrum
+ * and the flattened T_4/T_5 spectrum, one extra pass 1 and a span pass on a prefix), RELUFAST_MODE_FULL_RANK
+ * (m <= d, linearly independent w_i) or RELUFAST_MODE_OVERCOMPLETE (m up to d(d+1)/2). One thread at a time per learner. */
+typedef enum relufast_mode {
+    RELUFAST_MODE_AUTO = 0,
+    RELUFAST_MODE_FULL_RANK = 1,
+    RELUFAST_MODE_OVERCOMPLETE = 2
+} relufast_mode;
+
+relufast_status relufast_learner_set_mode(relufast_learner *learner, int32_t mode);
+
+/* Flags of the callbacks below. */
+typedef enum relufast_callback_flags {
+    RELUFAST_CALLBACK_THREAD_SAFE = 1, /* the callback may be called from several of the learner's threads at once */
+    RELUFAST_ORACLE_CACHE = 2          /* oracle only: keep each answer (8 bytes + 1 per query), so each x is asked once */
+} relufast_callback_flags;
+
+/* The host's black box: writes y[j] = f(x_j) for the count inputs x (count x d, row-major, float64). Returns 0 on
+ * success; any other value stops the run with RELUFAST_ERROR_CALLBACK. Must be deterministic (the same x gives the same y). */
+typedef int32_t (*relufast_oracle_fn)(const double *x, int64_t count, double *y, void *user_data);
+
+/* Makes the learner extract a network from the host's black box fn: the library draws the count queries itself,
+ * x_j ~ N(0, I_d) from a counter-based stream keyed by (seed, j) (the same queries for any thread count), and calls fn
+ * on blocks of them, from its worker threads at once if flags has RELUFAST_CALLBACK_THREAD_SAFE (one call at a time
+ * otherwise). Nothing of size count is held unless flags has RELUFAST_ORACLE_CACHE: every pass (the learner makes
+ * several, plus subsample reads) then asks again for the same x. relufast_result_info.oracle_queries counts the inputs
+ * fn was given. user_data is passed through. fn and user_data must stay valid until the learner is destroyed or given
+ * another source. Not after sample blocks were added. One thread at a time per learner. */
+relufast_status relufast_learner_use_oracle(relufast_learner *learner, relufast_oracle_fn fn, void *user_data,
+                                            int64_t count, uint64_t seed, int32_t flags);
+
+/* The host's sample stream: writes samples [start, start + count) of its stream, x (count x d, row-major) and y
+ * (count), in float64. Returns 0 on success; any other value stops the run with RELUFAST_ERROR_CALLBACK. */
+typedef int32_t (*relufast_stream_fn)(int64_t start, int64_t count, double *x, double *y, void *user_data);
+
+/* Makes the learner learn from `count` samples that the host produces on demand (nothing is buffered). The learner
+ * reads the stream several times (the pilot and held-out subsamples, then every moment pass reads all of it again)
+ * and asks for ranges [start, start + count) in any order, from its worker threads at once if flags has
+ * RELUFAST_CALLBACK_THREAD_SAFE. The host must REPLAY the stream: the same values for the same indices on every call,
+ * e.g. by generating sample j from a counter-based generator keyed by j (see examples/learn_stream.c) or by seeking
+ * in its file. flags: 0 or RELUFAST_CALLBACK_THREAD_SAFE. fn and user_data must stay valid until the learner is
+ * destroyed or given another source. Not after sample blocks were added. One thread at a time per learner. */
+relufast_status relufast_learner_use_stream(relufast_learner *learner, relufast_stream_fn fn, void *user_data,
+                                            int64_t count, int32_t flags);
+
+/* Progress of relufast_learner_run: stage (0 pilot, 1 pass 1, 2 pass 2, 3 decomposition, 4 pass 3, 5 refinement,
+ * 6 done, 7 overcomplete moment passes), fraction of the stage's samples done (-1 when the stage streams none) and a
+ * message (UTF-8, valid during the call). Called from the learner's threads, one call at a time. Return 0 to go on;
+ * nonzero cancels the run at the next block (relufast_learner_run then returns RELUFAST_ERROR_CANCELLED). */
+typedef int32_t (*relufast_progress_fn)(int32_t stage, double fraction, const char *message, void *user_data);
+
+/* Sets (or, with fn NULL, clears) the progress/cancel callback of the learner's runs. One thread at a time per learner. */
+relufast_status relufast_learner_set_progress(relufast_learner *learner, relufast_progress_fn fn, void *user_data);
+
 /* The number of samples the learner will use, and the bytes its sample buffer holds (0 with a teacher).
  * Either pointer may be NULL. One thread at a time per learner. */
 relufast_status relufast_learner_sample_count(const relufast_learner *learner, int64_t *count, int64_t *buffer_bytes);
 
-/* Runs the learner: three streaming moment passes, decomposition, coefficients, linear remainder and (if
- * options.refine) refinement. Blocking; uses options.threads worker threads. Needs at least
- * max(1000, 2 d^2) samples. May be called again after adding samples (the result is replaced).
+/* Runs the learner (ReluLearner: the mode set by relufast_learner_set_mode, auto by default): streaming moment
+ * passes, decomposition, coefficients, linear remainder and (if options.refine) refinement. Blocking; uses
+ * options.threads worker threads. Needs at least max(1000, 2 d^2) samples (the overcomplete learner more). May be
+ * called again after adding samples (the result is replaced; a cancelled or failed run keeps the previous one).
  * One thread at a time per learner. */
 relufast_status relufast_learner_run(relufast_learner *learner);
 
@@ -153,6 +214,10 @@ typedef struct relufast_result_info {
     double held_out_variance;       /* variance of y on them (held_out_mse / this is a relative error) */
     double seconds;                 /* wall time of relufast_learner_run */
     double noise_floor;             /* estimated noise level of the T_2 spectrum */
+    /* API version 2 (a host that sets struct_size to the version-1 size gets the fields above only): */
+    int64_t oracle_queries;         /* inputs sent to the oracle callback by the last run (0 without an oracle) */
+    int32_t mode;                   /* the learner that ran: RELUFAST_MODE_FULL_RANK or RELUFAST_MODE_OVERCOMPLETE */
+    int32_t reserved;
 } relufast_result_info;
 
 /* Summary of the last run (RELUFAST_ERROR_INVALID_STATE before the first). One thread at a time per learner. */

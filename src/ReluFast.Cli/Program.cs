@@ -27,6 +27,7 @@ internal static class Program
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(GenerateCommand.Create(context));
         root.Subcommands.Add(LearnCommand.Create(context));
+        root.Subcommands.Add(ExtractCommand.Create(context));
         root.Subcommands.Add(DiagnoseCommand.Create(context));
         root.Subcommands.Add(EvaluateCommand.Create(context));
         root.Subcommands.Add(ReportCommand.Create(context));

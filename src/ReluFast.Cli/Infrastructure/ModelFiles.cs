@@ -3,7 +3,10 @@ using ReluFast.Model;
 
 namespace ReluFast.Cli.Infrastructure;
 
-/// <summary>Reads and writes networks in the format chosen by the file extension: <c>.json</c> (NetworkJson) or <c>.safetensors</c>.</summary>
+/// <summary>
+/// Reads and writes networks in the format chosen by the file extension: <c>.json</c> (NetworkJson) or <c>.safetensors</c>; <c>.onnx</c>
+/// (<see cref="OnnxWriter"/>, float64) is written only.
+/// </summary>
 internal static class ModelFiles
 {
     /// <summary>Checks, before any work is done, that <paramref name="path"/> names a model file ReluFast can write.</summary>
@@ -12,11 +15,10 @@ internal static class ModelFiles
     public static void CheckOutputPath(string path, string option)
     {
         if (string.IsNullOrWhiteSpace(path)) throw new CliUsageException($"{option} needs a file name.");
-        if (Directory.Exists(path)) throw new CliUsageException($"{option} {path} is a folder; give a file name ending in .json or .safetensors.");
-        if (!IsJson(path) && !IsSafeTensors(path))
-            throw new CliUsageException(
-                $"{option} {path}: the extension chooses the format; use .json (ReluFast network JSON) or .safetensors "
-                + "(PyTorch nn.Sequential state dict).");
+        if (Directory.Exists(path)) throw new CliUsageException($"{option} {path} is a folder; give a file name ending in .json, .safetensors or .onnx.");
+        if (!IsJson(path) && !IsSafeTensors(path) && !IsOnnx(path))
+            throw new CliUsageException($"{option} {path}: the extension chooses the format; use .json (ReluFast network JSON), " +
+                ".safetensors (PyTorch nn.Sequential state dict) or .onnx (ONNX graph).");
         OutputFile.Check(path);
     }
 
@@ -27,6 +29,7 @@ internal static class ModelFiles
         string? folder = Path.GetDirectoryName(Path.GetFullPath(path));
         if (!string.IsNullOrEmpty(folder)) Directory.CreateDirectory(folder);
         if (IsSafeTensors(path)) SafeTensorsWriter.Write(network, path, SafeTensorsDType.F32, metadata);
+        else if (IsOnnx(path)) OnnxWriter.Write(network, path, doublePrecision: true, metadata);
         else NetworkJson.Write(network, path, indented: true, metadata);
     }
 
@@ -34,10 +37,12 @@ internal static class ModelFiles
     /// Reads a network to compare (evaluate, report) from a <c>.json</c> or <c>.safetensors</c> file, and checks that its
     /// w_i can be normalised to unit length (<see cref="ReluNetwork.Normalized"/>), as a comparison needs.
     /// </summary>
-    /// <exception cref="ReluFastDataException">The file is missing, not a valid network, or has a w_i that cannot be normalised; the message names
-    /// it.</exception>
+    /// <exception cref="ReluFastDataException">The file is missing, not a valid network, an .onnx file, or has a w_i that cannot be
+    /// normalised; the message names it.</exception>
     public static ReluNetwork Read(string path)
     {
+        if (IsOnnx(path))
+            throw new ReluFastDataException(path, "ONNX models are written, not read, by ReluFast; give the .json or .safetensors file.");
         var network = IsSafeTensors(path) ? SafeTensorsReader.ReadNetwork(path) : NetworkJson.Read(path);
         try
         {
@@ -51,6 +56,8 @@ internal static class ModelFiles
     }
 
     private static bool IsJson(string path) => path.EndsWith(".json", StringComparison.OrdinalIgnoreCase);
+
+    private static bool IsOnnx(string path) => path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase);
 
     private static bool IsSafeTensors(string path) => path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase);
 }

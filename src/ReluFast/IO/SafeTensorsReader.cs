@@ -115,7 +115,10 @@ public static class SafeTensorsReader
     /// <exception cref="ReluFastDataException">The file is not valid, or does not hold the tensors of <c>nn.Sequential(nn.Linear(d, m), nn.ReLU(), nn.Linear(m, 1))</c>.</exception>
     public static ReluNetwork ReadNetwork(string path) => ToNetwork(Read(path), path);
 
-    /// <summary>Builds the network from the tensors <c>0.weight</c>, <c>0.bias</c>, <c>2.weight</c>, <c>2.bias</c> and the linear weights in the metadata.</summary>
+    /// <summary>
+    /// Builds the network from the tensors <c>0.weight</c>, <c>0.bias</c>, <c>2.weight</c>, <c>2.bias</c> and the linear weights: the metadata's
+    /// (full precision) when present, else the tensor <c>linear.weight</c> when present.
+    /// </summary>
     /// <exception cref="ReluFastDataException">A tensor is missing or has the wrong shape.</exception>
     public static ReluNetwork ToNetwork(SafeTensorsFile file, string? sourceName = null)
     {
@@ -154,6 +157,12 @@ public static class SafeTensorsReader
             }
             if (c.Length != d)
                 throw new ReluFastDataException(sourceName, $"__metadata__ \"{SafeTensorsWriter.LinearWeightsKey}\" has {c.Length} numbers but d is {d}.");
+        }
+        else if (file.Tensors.TryGetValue(SafeTensorsWriter.LinearWeightsTensor, out var linear))
+        {
+            if (linear.Shape.Count != 2 || linear.Shape[0] != 1 || linear.Shape[1] != d)
+                throw new ReluFastDataException(sourceName, $"\"{SafeTensorsWriter.LinearWeightsTensor}\" must have shape [1, {d}], found [{string.Join(", ", linear.Shape)}].");
+            c = linear.Values;
         }
         try
         {

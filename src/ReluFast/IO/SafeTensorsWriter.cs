@@ -11,13 +11,13 @@ namespace ReluFast.IO;
 /// Writes a <see cref="ReluNetwork"/> as a safetensors file holding the state dict of the PyTorch module
 /// <c>nn.Sequential(nn.Linear(d, m), nn.ReLU(), nn.Linear(m, 1))</c>, so that Python loads it in one line:
 /// <code>model.load_state_dict(safetensors.torch.load_file("model.safetensors"))</code>
-/// Tensors: <c>"0.weight"</c> (m x d, row i is w_i), <c>"0.bias"</c> (m, = b), <c>"2.weight"</c> (1 x m, = a)
-/// and <c>"2.bias"</c> (1, = c0).
+/// Tensors: <c>"0.weight"</c> (m x d, row i is w_i), <c>"0.bias"</c> (m, = b), <c>"2.weight"</c> (1 x m, = a),
+/// <c>"2.bias"</c> (1, = c0) and <c>"linear.weight"</c> (1 x d, = c; zeros when there is no linear remainder).
 /// <para>
-/// The linear remainder &lt;c, x&gt; cannot be held by that module. When c is non-zero it is written
-/// to <c>__metadata__</c> under <see cref="LinearWeightsKey"/> as a JSON array in a string; add it in
-/// Python with <c>y = model(x) + x @ torch.tensor(json.loads(meta["relufast.linear.weights"]))</c>
-/// (the metadata comes from <c>safetensors.safe_open(path, "pt").metadata()</c>).
+/// The linear remainder &lt;c, x&gt; cannot be held by that module: pop <see cref="LinearWeightsTensor"/> from the state dict
+/// before loading it, and add it, <c>y = model(x) + x @ state["linear.weight"].T</c> (README, "The model in PyTorch").
+/// When c is non-zero it is also written, to full precision, to <c>__metadata__</c> under <see cref="LinearWeightsKey"/>
+/// as a JSON array in a string (what ReluFast reads back first).
 /// </para>
 /// <para>
 /// Format: 8 bytes little-endian header length N, N bytes of JSON header padded with spaces to a
@@ -26,6 +26,9 @@ namespace ReluFast.IO;
 /// </summary>
 public static class SafeTensorsWriter
 {
+    /// <summary>The tensor holding the linear weights c, shape [1, d] (a row, as <c>nn.Linear(d, 1).weight</c>).</summary>
+    public const string LinearWeightsTensor = "linear.weight";
+
     /// <summary>The <c>__metadata__</c> key holding the linear weights c as a JSON array (present only when c is non-zero).</summary>
     public const string LinearWeightsKey = "relufast.linear.weights";
 
@@ -63,6 +66,7 @@ public static class SafeTensorsWriter
             ("0.bias", [m], network.B.ToArray()),
             ("2.weight", [1, m], network.A.ToArray()),
             ("2.bias", [1], c0),
+            (LinearWeightsTensor, [1, d], network.LinearWeights.ToArray()),
         ];
 
         var meta = new SortedDictionary<string, string>(StringComparer.Ordinal)

@@ -56,7 +56,7 @@ public class SafeTensorsTests
         var root = doc.RootElement;
         var expected = new Dictionary<string, long[]>
         {
-            ["0.weight"] = [2, 3], ["0.bias"] = [2], ["2.weight"] = [1, 2], ["2.bias"] = [1],
+            ["0.weight"] = [2, 3], ["0.bias"] = [2], ["2.weight"] = [1, 2], ["2.bias"] = [1], ["linear.weight"] = [1, 3],
         };
         var ranges = new List<(long Begin, long End, string Name)>();
         foreach (var (name, shape) in expected)
