@@ -51,13 +51,13 @@ internal static class Program
         var inv = CultureInfo.InvariantCulture;
         bool root = mpi.Rank == 0;
         if (root) Console.WriteLine($"MPI: {mpi.Flavor}, {mpi.Size} ranks, {mpi.LibraryName} ({mpi.LibraryVersion}), thread level {mpi.ThreadLevel}");
-        int expected = args.Length >= 2 && args[0] == "--ranks" && int.TryParse(args[1], NumberStyles.None, inv, out int k) ? k : -1;
-        if (expected < 2 || mpi.Size != expected)
+        int ranks = args.Length >= 2 && args[0] == "--ranks" && int.TryParse(args[1], NumberStyles.None, inv, out int k) ? k : -1;
+        if (ranks < 2 || mpi.Size != ranks)
         {
             // Every process says so (a one-rank process has no one to tell), and every process fails.
-            Console.WriteLine(expected < 2
+            Console.WriteLine(ranks < 2
                 ? "FAIL usage: mpirun -np K dotnet ReluFast.MpiCheck.dll --ranks K [N] with K >= 2 (the rank count the launcher was asked for)"
-                : $"FAIL rank count: MPI reports {mpi.Size} rank(s), mpirun was asked for {expected}: no reduction would be tested");
+                : $"FAIL rank count: MPI reports {mpi.Size} rank(s), mpirun was asked for {ranks}: no reduction would be tested");
             return 1;
         }
         long n = args.Length > 2 ? long.Parse(args[2], inv) : 1_000_000;
