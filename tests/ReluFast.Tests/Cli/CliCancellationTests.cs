@@ -27,13 +27,17 @@ public sealed class CliCancellationTests : IDisposable
         foreach (string folder in new[] { fresh, existing })
         {
             using var cancel = new CancellationTokenSource();
-            long seen = 0;
+            long seen = 0, most = 0;
+            bool done = false;
             var watcher = new Thread(() =>
             {
-                while (!cancel.IsCancellationRequested)
+                while (!Volatile.Read(ref done))
                 {
-                    long written = Directory.Exists(folder) ? new DirectoryInfo(folder).EnumerateFiles().Sum(f => f.Length) : 0;
-                    if (written >= 1 << 20)
+                    long written;
+                    try { written = Directory.Exists(folder) ? new DirectoryInfo(folder).EnumerateFiles().Sum(f => f.Length) : 0; }
+                    catch (IOException) { written = 0; } // a file deleted between listing and reading its length
+                    most = Math.Max(most, written);
+                    if (written >= 1 << 20 && !cancel.IsCancellationRequested)
                     {
                         seen = written;
                         cancel.Cancel();
@@ -43,10 +47,12 @@ public sealed class CliCancellationTests : IDisposable
             }) { IsBackground = true };
             watcher.Start();
             var run = Cli.Run(cancel.Token, "generate", "--dim", "2", "--hidden", "1", "--samples", "30000000", "--seed", "1", "--dtype", "float32", "--out", folder);
-            cancel.Cancel();
+            Volatile.Write(ref done, true);
             watcher.Join();
             Assert.True(run.ExitCode == 130, $"exit code {run.ExitCode} (cancelled with {seen} bytes on disk)\n{run.Output}\n{run.Error}");
             Assert.True(seen >= 1 << 20, "the cancellation came before any sample was written");
+            // Stopped at the next chunk (about 33 MB of x and y; two in flight), not after writing all 360 MB and deleting them.
+            Assert.True(most < 100 << 20, $"{most} bytes were on disk at the most: generate did not stop at its next chunk");
             Assert.Contains("cancelled", run.Error);
             run.NoStackTrace();
         }
