@@ -8,6 +8,9 @@ internal static class Program
 {
     private static int Main(string[] args)
     {
+        // Open MPI gives every rank a pseudo-terminal as standard output and forwards it: .NET's console would write its
+        // terminal set-up (ESC [?1h ESC =) there, ahead of the JSON or the summary. Without TERM it writes nothing.
+        if (ReluFast.Interop.Mpi.MpiSession.IsLaunchedByMpi) Environment.SetEnvironmentVariable("TERM", null);
         using var cancellation = new CancellationTokenSource();
         // Ctrl-C cancels the command's token; the command stops at its next check and writes nothing.
         Console.CancelKeyPress += (_, e) =>

@@ -9,7 +9,9 @@ using ReluFast.Sampling;
 namespace ReluFast.MpiCheck;
 
 /// <summary>
-/// Distributed learning against one process, on the same samples: run under <c>mpirun -np K</c> (K &gt;= 2). Every rank
+/// Distributed learning against one process, on the same samples: run as <c>mpirun -np K dotnet ReluFast.MpiCheck.dll
+/// --ranks K [N]</c> (K &gt;= 2). It fails unless MPI reports exactly K ranks: a launcher that starts K independent one-rank
+/// processes (a mismatched MPI library, a missing launcher) would otherwise compare every process with itself. Every rank
 /// learns a streamed teacher (d = 8, m = 4) with <see cref="LearnerOptions.Reducer"/> = the MPI session, rank 0 also
 /// learns it alone, and the two models are compared. Exit code 0 when every case agrees, 1 otherwise (on every rank).
 /// </summary>
@@ -49,8 +51,16 @@ internal static class Program
         var inv = CultureInfo.InvariantCulture;
         bool root = mpi.Rank == 0;
         if (root) Console.WriteLine($"MPI: {mpi.Flavor}, {mpi.Size} ranks, {mpi.LibraryName} ({mpi.LibraryVersion}), thread level {mpi.ThreadLevel}");
-        if (mpi.Size < 2) Console.WriteLine("warning: one rank only; run under mpirun -np 2 to test the reduction");
-        long n = args.Length > 0 ? long.Parse(args[0], inv) : 1_000_000;
+        int ranks = args.Length >= 2 && args[0] == "--ranks" && int.TryParse(args[1], NumberStyles.None, inv, out int k) ? k : -1;
+        if (ranks < 2 || mpi.Size != ranks)
+        {
+            // Every process says so (a one-rank process has no one to tell), and every process fails.
+            Console.WriteLine(ranks < 2
+                ? "FAIL usage: mpirun -np K dotnet ReluFast.MpiCheck.dll --ranks K [N] with K >= 2 (the rank count the launcher was asked for)"
+                : $"FAIL rank count: MPI reports {mpi.Size} rank(s), mpirun was asked for {ranks}: no reduction would be tested");
+            return 1;
+        }
+        long n = args.Length > 2 ? long.Parse(args[2], inv) : 1_000_000;
 
         var teacher = RandomTeacher.Create(new TeacherOptions(8, 4), 5);
         (string Name, long N, bool Refine, int RankThreads, int SingleThreads, double Bound)[] cases =

@@ -61,11 +61,13 @@ internal static class LearnCommand
             {
                 return Learn(context, parse, spec, outPath, m, requested, asJson, isQuiet, threadCount, computeDevice, noRefine, seed, reducer);
             }
-            catch (Exception) when (reducer is MpiSession { Size: > 1 } session)
+            catch (Exception e) when (reducer is MpiSession { Size: > 1 } session)
             {
-                // Another rank may wait in a reduction: end them all instead of hanging.
-                Console.Error.WriteLine($"error: rank {session.Rank} failed; aborting all {session.Size} ranks.");
-                session.Abort(1);
+                // Another rank may wait in a reduction: say what failed (MPI_Abort ends this process too), then end them all.
+                int code = ErrorReporter.Report(e, context.Error);
+                context.Error.WriteLine($"(rank {session.Rank} of {session.Size}; aborting all ranks)");
+                context.Error.Flush();
+                session.Abort(code);
                 throw;
             }
             finally

@@ -109,11 +109,20 @@ internal static class MomentTestData
                 Assert.Fail($"{what}[{i}]: {expected[i]:R} != {actual[i]:R}");
     }
 
+    /// <summary>The widths the kernels took inside <see cref="WithWidth"/> so far in this process.</summary>
+    public static int[] WidthsRun
+    {
+        get { lock (s_widthsRun) return s_widthsRun.Order().ToArray(); }
+    }
+
+    private static readonly HashSet<int> s_widthsRun = [];
+
     /// <summary>Runs <paramref name="body"/> with the engine forced to a SIMD width (0 = hardware, 256, 64 = scalar).</summary>
     public static void WithWidth(int bits, Action body)
     {
         int saved = ReluFast.Moments.Kernels.Simd.ForcedWidthBits;
         ReluFast.Moments.Kernels.Simd.ForcedWidthBits = bits;
+        lock (s_widthsRun) s_widthsRun.Add(ReluFast.Moments.Kernels.Simd.WidthBits);
         try { body(); }
         finally { ReluFast.Moments.Kernels.Simd.ForcedWidthBits = saved; }
     }
