@@ -123,3 +123,10 @@ public readonly record struct ComputeDevice(ComputeDeviceKind Kind, int Index = 
     /// <summary>"cpu" or "cuda:N" (what <see cref="Parse"/> reads back).</summary>
     public override string ToString() => Kind == ComputeDeviceKind.Cpu ? "cpu" : $"cuda:{Index.ToString(CultureInfo.InvariantCulture)}";
 }
+
+/// <summary>A requested compute device (cuda:N) cannot be used here; the message names what is missing (driver, device index).</summary>
+public sealed class DeviceUnavailableException : Exception
+{
+    /// <summary>Creates the exception with a message and the underlying cause.</summary>
+    public DeviceUnavailableException(string message, Exception? inner = null) : base(message, inner) { }
+}
