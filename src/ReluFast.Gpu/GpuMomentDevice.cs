@@ -105,6 +105,9 @@ public sealed class GpuMomentDevice : IMomentDevice
         }
     }
 
+    /// <summary>Makes <see cref="ComputeDevice.OpenMomentDevice"/> open cuda devices with this engine (the CLI calls it at start).</summary>
+    public static void Register() => ComputeDevice.RegisterCudaEngine(device => Open(device));
+
     /// <summary>The same kernels on ILGPU's CPU accelerator (any machine; slow: for tests and dry runs).</summary>
     public static GpuMomentDevice OpenCpuAccelerator()
     {
