@@ -127,15 +127,15 @@ internal static class GpuKernels
         y[index] = f;
     }
 
-    /// <summary>w[k] = y[k] - c0 - &lt;c, x_k&gt;: the linear control variate on the device (c in coefficients[0..d)).</summary>
-    public static void LinearCentre(Index1D k, ArrayView<double> x, ArrayView<double> y, ArrayView<double> coefficients,
-        ArrayView<double> w, int dimension, double c0)
+    /// <summary>z = x U for a block on the device: x n x d, U d x m, z n x m (all row-major), thread k m + j.</summary>
+    public static void Project(Index1D t, ArrayView<double> x, ArrayView<double> u, ArrayView<double> z, int dimension, int projected)
     {
-        int index = k;
-        long row = (long)index * dimension;
-        double p = c0;
-        for (int c = 0; c < dimension; c++) p += coefficients[c] * x[row + c];
-        w[index] = y[index] - p;
+        int index = t;
+        int k = index / projected, j = index % projected;
+        long row = (long)k * dimension;
+        double sum = 0;
+        for (int c = 0; c < dimension; c++) sum += x[row + c] * u[(long)c * projected + j];
+        z[index] = sum;
     }
 }
 

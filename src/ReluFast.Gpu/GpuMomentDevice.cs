@@ -31,8 +31,8 @@ public sealed class GpuMomentDevice : IMomentDevice
         Reduce = accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<double>, ArrayView<double>, int, int>(GpuKernels.ReduceSegments);
         Teacher = accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<double>,
             TeacherShape>(GpuKernels.TeacherSamples);
-        Centre = accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<double>,
-            ArrayView<double>, int, double>(GpuKernels.LinearCentre);
+        Projection = accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<double>, int, int>(
+            GpuKernels.Project);
         // enough threads per launch to fill the device: a CUDA GPU holds about 2048 per multiprocessor
         TargetThreads = accelerator is CudaAccelerator
             ? Math.Max(1 << 14, accelerator.NumMultiprocessors * accelerator.MaxNumThreadsPerMultiprocessor * 2)
@@ -51,7 +51,12 @@ public sealed class GpuMomentDevice : IMomentDevice
     internal Action<AcceleratorStream, Index1D, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, HermiteShape> Hermite { get; }
     internal Action<AcceleratorStream, Index1D, ArrayView<double>, ArrayView<double>, int, int> Reduce { get; }
     internal Action<AcceleratorStream, Index1D, ArrayView<double>, ArrayView<double>, ArrayView<double>, TeacherShape> Teacher { get; }
-    internal Action<AcceleratorStream, Index1D, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, int, double> Centre { get; }
+    internal Action<AcceleratorStream, Index1D, ArrayView<double>, ArrayView<double>, ArrayView<double>, int, int> Projection { get; }
+
+    /// <summary>Peak FP64 rate in GFLOP/s: 64 FP64 FMA units per multiprocessor (sm_80, sm_90) at the driver's clock; 0 off CUDA.</summary>
+    public double PeakFp64GFlops => Accelerator is CudaAccelerator cuda
+        ? cuda.NumMultiprocessors * (cuda.ClockRate * 1e3) * 128 / 1e9
+        : 0;
 
     /// <summary>Peak memory bandwidth in GB/s from the driver's clock and bus width (0 when unknown, e.g. on the CPU accelerator).</summary>
     public double PeakBandwidthGBs => Accelerator is CudaAccelerator cuda
