@@ -85,7 +85,7 @@ public sealed class TorchMseObjective : IMseObjective
     public int Samples => (int)_y.shape[0];
 
     /// <inheritdoc />
-    public double TargetVariance => _y.var().item<double>();
+    public double TargetVariance => _y.var(unbiased: false).item<double>(); // the population variance, as SimdMseObjective
 
     /// <inheritdoc />
     public double Evaluate(ReadOnlySpan<double> parameters, Span<double> gradient, int hidden)
