@@ -27,8 +27,8 @@ internal abstract class DeviceSession<T> : IDeviceMoments<T> where T : unmanaged
         Dimension = dimension;
         WeightCount = weightCount;
         Outputs = outputs;
-        // rows per launch: about 8 MiB of inputs per slot, at least 1024 samples
-        Capacity = Math.Clamp((1 << 20) / Math.Max(dimension, weightCount), 1024, 1 << 20);
+        // rows per launch from host memory: about 2 MiB of inputs per slot (a pass's block), at least 1024 samples
+        Capacity = Math.Clamp((1 << 18) / Math.Max(dimension, weightCount), 1024, 1 << 18);
         int segments = device.Segments(outputs, Capacity);
         _slots = [new Slot(device.Accelerator, Capacity, dimension, weightCount, outputs, segments),
             new Slot(device.Accelerator, Capacity, dimension, weightCount, outputs, segments)];
@@ -74,17 +74,13 @@ internal abstract class DeviceSession<T> : IDeviceMoments<T> where T : unmanaged
         }
     }
 
-    /// <summary>Adds n samples already on the device (x: n x d, w: L x n) on slot 0's stream: no transfer.</summary>
+    /// <summary>Adds n samples already on the device (x: n x d, w: L x n) on slot 0's stream in one launch: no transfer.</summary>
     internal void AccumulateOnDevice(ArrayView<double> x, ArrayView<double> w, int n)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        for (int k0 = 0; k0 < n; k0 += Capacity)
-        {
-            int nc = Math.Min(Capacity, n - k0);
-            if (WeightCount != 1 && nc != n) throw new ArgumentException("Device blocks with several weights must fit one launch.");
-            Launch(_slots[0], x.SubView((long)k0 * Dimension, (long)nc * Dimension), w.SubView(k0, (long)nc * WeightCount), nc);
-            _count += nc;
-        }
+        if (x.Length < (long)n * Dimension || w.Length < (long)n * WeightCount) throw new ArgumentException("The device block is shorter than n samples.");
+        Launch(_slots[0], x, w, n);
+        _count += n;
     }
 
     /// <summary>The stream that <see cref="AccumulateOnDevice"/> launches on.</summary>

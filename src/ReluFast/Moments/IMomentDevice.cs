@@ -45,3 +45,38 @@ public interface IDeviceMoments<T> : IDisposable where T : unmanaged, IBinaryFlo
     /// </summary>
     void Flush(Span<double> state);
 }
+
+/// <summary>Hands a device session's sums to the matching SIMD accumulator (nothing when there is no session).</summary>
+public static class DeviceMomentsExtensions
+{
+    /// <summary>Flushes <paramref name="session"/> into <paramref name="target"/> (through the flat state).</summary>
+    public static void FlushInto<T>(this IDeviceMoments<T>? session, WeightedGramAccumulator<T> target)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        if (session is not null) target.AddState(Flush(session));
+    }
+
+    /// <summary>Flushes <paramref name="session"/> into <paramref name="target"/> (through the flat state).</summary>
+    public static void FlushInto<T>(this IDeviceMoments<T>? session, ProjectedTensorAccumulator<T> target)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        if (session is not null) target.AddState(Flush(session));
+    }
+
+    /// <summary>Flushes <paramref name="session"/> into <paramref name="target"/> (through the flat state).</summary>
+    public static void FlushInto<T>(this IDeviceMoments<T>? session, HermiteProjectionAccumulator<T> target)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        if (session is not null) target.AddState(Flush(session));
+    }
+
+    private static double[] Flush<T>(IDeviceMoments<T> session) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        var state = new double[session.StateLength];
+        session.Flush(state);
+        return state;
+    }
+}
