@@ -12,17 +12,18 @@ internal sealed partial class SecondMomentWorker<T> : IMomentWorker<T, SecondMom
 {
     private readonly ControlVariate _controlVariate;
     private readonly T[] _centred;
-    private readonly TorchMomentEngine? _device;
+    private readonly IDeviceMoments<T>? _device;
+    private readonly WeightedGramAccumulator<T> _moments;
 
-    public SecondMomentWorker(ControlVariate controlVariate, int blockSize, TorchMomentEngine? device = null)
+    public SecondMomentWorker(ControlVariate controlVariate, int blockSize, IMomentDevice? device = null)
     {
         _controlVariate = controlVariate;
-        _device = device;
+        _device = device?.CreateWeightedGram<T>(controlVariate.Dimension, 1);
         _centred = new T[blockSize];
-        Moments = new WeightedGramAccumulator<T>(controlVariate.Dimension);
+        _moments = new WeightedGramAccumulator<T>(controlVariate.Dimension);
     }
 
-    public WeightedGramAccumulator<T> Moments { get; }
+    public WeightedGramAccumulator<T> Moments { get { _device.FlushInto(_moments); return _moments; } }
 
     public double SumOfSquares { get; private set; }
 
@@ -30,14 +31,15 @@ internal sealed partial class SecondMomentWorker<T> : IMomentWorker<T, SecondMom
     {
         Span<T> centred = _centred.AsSpan(0, y.Length);
         _controlVariate.Apply(x, y, centred);
-        if (_device is null) Moments.Accumulate(x, centred);
-        else _device.AccumulateWeightedGram(Moments, x, centred);
+        if (_device is null) _moments.Accumulate(x, centred);
+        else _device.Accumulate(x, centred);
         SumOfSquares += double.CreateTruncating(TensorPrimitives.SumOfSquares<T>(centred));
     }
 
     public void Merge(SecondMomentWorker<T> other)
     {
         Moments.Merge(other.Moments);
+        other._device?.Dispose();
         SumOfSquares += other.SumOfSquares;
     }
 }
@@ -53,12 +55,13 @@ internal sealed partial class ProjectedMomentWorker<T> : IMomentWorker<T, Projec
     private readonly int _d, _m, _restarts;
     private readonly ControlVariate _controlVariate;
     private readonly T[] _z, _centred, _weights, _contractions;
-    private readonly TorchMomentEngine? _device;
+    private readonly IDeviceMoments<T>? _device;
+    private readonly ProjectedTensorAccumulator<T> _moments;
 
     // basis: U, d x m row-major; directions: g_1..g_R as the columns of an m x R row-major matrix.
-    public ProjectedMomentWorker(T[] basis, int d, int m, T[] directions, int restarts, ControlVariate controlVariate, int blockSize, TorchMomentEngine? device = null)
+    public ProjectedMomentWorker(T[] basis, int d, int m, T[] directions, int restarts, ControlVariate controlVariate, int blockSize, IMomentDevice? device = null)
     {
-        _device = device;
+        _device = device?.CreateProjectedTensor<T>(m, 1 + restarts);
         _basis = basis;
         _directions = directions;
         _d = d; _m = m; _restarts = restarts;
@@ -67,10 +70,10 @@ internal sealed partial class ProjectedMomentWorker<T> : IMomentWorker<T, Projec
         _centred = new T[blockSize];
         _weights = new T[(1 + restarts) * blockSize];
         _contractions = new T[blockSize * restarts];
-        Moments = new ProjectedTensorAccumulator<T>(m, 1 + restarts);
+        _moments = new ProjectedTensorAccumulator<T>(m, 1 + restarts);
     }
 
-    public ProjectedTensorAccumulator<T> Moments { get; }
+    public ProjectedTensorAccumulator<T> Moments { get { _device.FlushInto(_moments); return _moments; } }
 
     public void Accumulate(ReadOnlySpan<T> x, ReadOnlySpan<T> y)
     {
@@ -87,11 +90,15 @@ internal sealed partial class ProjectedMomentWorker<T> : IMomentWorker<T, Projec
             Span<T> weight = _weights.AsSpan((1 + r) * n, n);
             for (int j = 0; j < n; j++) weight[j] = centred[j] * contractions[j * _restarts + r];
         }
-        if (_device is null) Moments.Accumulate(z, _weights.AsSpan(0, (1 + _restarts) * n));
-        else _device.AccumulateProjectedTensor(Moments, z, _weights.AsSpan(0, (1 + _restarts) * n));
+        if (_device is null) _moments.Accumulate(z, _weights.AsSpan(0, (1 + _restarts) * n));
+        else _device.Accumulate(z, _weights.AsSpan(0, (1 + _restarts) * n));
     }
 
-    public void Merge(ProjectedMomentWorker<T> other) => Moments.Merge(other.Moments);
+    public void Merge(ProjectedMomentWorker<T> other)
+    {
+        Moments.Merge(other.Moments);
+        other._device?.Dispose();
+    }
 }
 
 /// <summary>
@@ -104,21 +111,22 @@ internal sealed partial class CoefficientWorker<T> : IMomentWorker<T, Coefficien
     private readonly int _d, _m;
     private readonly ControlVariate _controlVariate;
     private readonly T[] _z, _centred;
-    private readonly TorchMomentEngine? _device;
+    private readonly IDeviceMoments<T>? _device;
+    private readonly HermiteProjectionAccumulator<T> _moments;
 
     // directions: m x count row-major; column j is v_j.
-    public CoefficientWorker(T[] basis, int d, int m, double[] directions, int count, int maxOrder, ControlVariate controlVariate, int blockSize, TorchMomentEngine? device = null)
+    public CoefficientWorker(T[] basis, int d, int m, double[] directions, int count, int maxOrder, ControlVariate controlVariate, int blockSize, IMomentDevice? device = null)
     {
-        _device = device;
+        _device = device?.CreateHermiteProjection<T>(m, directions, count, maxOrder);
         _basis = basis;
         _d = d; _m = m;
         _controlVariate = controlVariate;
         _z = new T[blockSize * m];
         _centred = new T[blockSize];
-        Moments = new HermiteProjectionAccumulator<T>(m, directions, count, maxOrder);
+        _moments = new HermiteProjectionAccumulator<T>(m, directions, count, maxOrder);
     }
 
-    public HermiteProjectionAccumulator<T> Moments { get; }
+    public HermiteProjectionAccumulator<T> Moments { get { _device.FlushInto(_moments); return _moments; } }
 
     public void Accumulate(ReadOnlySpan<T> x, ReadOnlySpan<T> y)
     {
@@ -127,9 +135,13 @@ internal sealed partial class CoefficientWorker<T> : IMomentWorker<T, Coefficien
         Projection.Project(x, _d, _basis, _m, z);
         Span<T> centred = _centred.AsSpan(0, n);
         _controlVariate.Apply(z, y, centred);
-        if (_device is null) Moments.Accumulate(z, centred);
-        else _device.AccumulateHermiteProjection(Moments, z, centred);
+        if (_device is null) _moments.Accumulate(z, centred);
+        else _device.Accumulate(z, centred);
     }
 
-    public void Merge(CoefficientWorker<T> other) => Moments.Merge(other.Moments);
+    public void Merge(CoefficientWorker<T> other)
+    {
+        Moments.Merge(other.Moments);
+        other._device?.Dispose();
+    }
 }

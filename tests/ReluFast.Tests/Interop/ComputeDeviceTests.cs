@@ -4,6 +4,7 @@ using TorchSharp;
 
 namespace ReluFast.Tests.Interop;
 
+[Collection(CudaEngineRegistration.Name)]
 public class ComputeDeviceTests
 {
     [Theory]
@@ -34,11 +35,7 @@ public class ComputeDeviceTests
     }
 
     [Fact]
-    public void CpuHasNoMomentDeviceAndItsDenseDeviceIsTheTorchCpu()
-    {
-        Assert.Null(ComputeDevice.Cpu.OpenMomentDevice());
-        Assert.Equal(DeviceType.CPU, ComputeDevice.Cpu.Resolve().type);
-    }
+    public void CpuHasNoMomentDevice() => Assert.Null(ComputeDevice.Cpu.OpenMomentDevice());
 
     [NoCudaFact]
     public void CudaWithoutADriverIsAClearErrorAndLeavesTheProcessWorking()
