@@ -27,6 +27,7 @@ internal abstract class DeviceSession<T> : IDeviceMoments<T> where T : unmanaged
         Dimension = dimension;
         WeightCount = weightCount;
         Outputs = outputs;
+        device.Accelerator.Bind(); // a CUDA context is current per thread: every entry point binds it
         // rows per launch from host memory: about 2 MiB of inputs per slot (a pass's block), at least 1024 samples
         Capacity = Math.Clamp((1 << 18) / Math.Max(dimension, weightCount), 1024, 1 << 18);
         int segments = device.Segments(outputs, Capacity);
@@ -55,6 +56,7 @@ internal abstract class DeviceSession<T> : IDeviceMoments<T> where T : unmanaged
     public void Accumulate(ReadOnlySpan<T> inputs, ReadOnlySpan<T> weights)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        Device.Accelerator.Bind();
         int l = WeightCount, d = Dimension;
         int n = weights.Length / l;
         if (n * l != weights.Length) throw new ArgumentException($"weights has {weights.Length} entries, not a multiple of L = {l}.", nameof(weights));
@@ -78,6 +80,7 @@ internal abstract class DeviceSession<T> : IDeviceMoments<T> where T : unmanaged
     internal void AccumulateOnDevice(ArrayView<double> x, ArrayView<double> w, int n)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        Device.Accelerator.Bind();
         if (x.Length < (long)n * Dimension || w.Length < (long)n * WeightCount) throw new ArgumentException("The device block is shorter than n samples.");
         Launch(_slots[0], x, w, n);
         _count += n;
@@ -90,6 +93,7 @@ internal abstract class DeviceSession<T> : IDeviceMoments<T> where T : unmanaged
     public void Flush(Span<double> state)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        Device.Accelerator.Bind();
         if (state.Length != StateLength) throw new ArgumentException($"The state has {state.Length} entries; this session's StateLength is {StateLength}.", nameof(state));
         state[0] = _count;
         state[1..].Clear();
@@ -129,6 +133,7 @@ internal abstract class DeviceSession<T> : IDeviceMoments<T> where T : unmanaged
     {
         if (_disposed) return;
         _disposed = true;
+        Device.Accelerator.Bind();
         foreach (Slot slot in _slots) slot.Dispose();
         DisposeDeviceData();
     }

@@ -38,6 +38,7 @@ internal sealed class DeviceTeacherStream : IDisposable
     public void Generate(AcceleratorStream stream, long start, int n, ArrayView<double> x, ArrayView<double> y)
     {
         if (n == 0) return;
+        _device.Accelerator.Bind();
         lock (_device.LaunchLock) _device.Teacher(stream, n, x, y, _network.View, _shape with { Start = start });
     }
 

@@ -168,6 +168,7 @@ public sealed class GpuMomentDevice : IMomentDevice
     /// <inheritdoc />
     public void Dispose()
     {
+        Accelerator.Bind();
         Accelerator.Dispose();
         _context.Dispose();
     }
