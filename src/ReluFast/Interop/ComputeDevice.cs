@@ -1,5 +1,6 @@
 using System.Globalization;
 using ReluFast.Moments;
+using TorchSharp;
 
 namespace ReluFast.Interop;
 
@@ -87,6 +88,16 @@ public readonly record struct ComputeDevice(ComputeDeviceKind Kind, int Index = 
             ?? throw new DeviceUnavailableException($"--device {this}: no GPU moment engine in this process (the C ABI and "
                 + "library users without ReluFast.Gpu have none; reference ReluFast.Gpu and call GpuMomentDevice.Register()).");
         return open(this);
+    }
+
+    /// <summary>The TorchSharp device of the learner's dense parts: the CPU (transitional; the learner opens the GPU engine instead).</summary>
+    /// <exception cref="DeviceUnavailableException">This is a CUDA device: use <see cref="OpenMomentDevice"/>.</exception>
+    public torch.Device Resolve()
+    {
+        if (Kind == ComputeDeviceKind.Cuda)
+            throw new DeviceUnavailableException($"--device {this}: TorchSharp runs on the CPU only; the moment passes go to the GPU through OpenMomentDevice.");
+        TorchRuntime.EnsureLoaded();
+        return torch.CPU;
     }
 
     /// <summary>"cpu" or "cuda:N" (what <see cref="Parse"/> reads back).</summary>

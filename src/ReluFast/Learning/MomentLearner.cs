@@ -27,7 +27,7 @@ public static class MomentLearner
         ArgumentNullException.ThrowIfNull(source);
         options ??= new LearnerOptions();
         Validate(source, options);
-        using var run = new LearnerRun<T>(source, options, progress, cancellationToken);
+        var run = new LearnerRun<T>(source, options, progress, cancellationToken);
         return run.Execute();
     }
 
@@ -53,7 +53,7 @@ public static class MomentLearner
     }
 
     /// <summary>One learning run: the state shared by the steps.</summary>
-    private sealed class LearnerRun<T> : IDisposable where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    private sealed class LearnerRun<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         private readonly ISampleSource<T> _source;
         private readonly LearnerOptions _options;
@@ -61,7 +61,8 @@ public static class MomentLearner
         private readonly int _d;
         private readonly long _n;
         private readonly LearningReporter _reporter;
-        private readonly IMomentDevice? _deviceEngine;
+        private readonly TorchMomentEngine? _deviceEngine;
+        private readonly TorchSharp.torch.Device? _torchDevice;
 
         // The subsample kept in memory: pilot prefix, refinement set, held-out set.
         private double[] _localX = [];
@@ -76,10 +77,12 @@ public static class MomentLearner
             _cancel = cancellationToken;
             _d = source.Dimension;
             _n = source.Count;
-            _deviceEngine = options.Device.OpenMomentDevice(); // null for the CPU; DeviceUnavailableException names what is missing
+            if (options.Device.Kind != Interop.ComputeDeviceKind.Cpu)
+            {
+                _torchDevice = options.Device.Resolve(); // throws TorchUnavailableException with the reason when absent
+                _deviceEngine = new TorchMomentEngine(options.Device.ToString());
+            }
         }
-
-        public void Dispose() => _deviceEngine?.Dispose();
 
         public LearningResult Execute()
         {
@@ -245,7 +248,9 @@ public static class MomentLearner
             var (start, count) = DistributedPass.Slice(_n, _options.Reducer);
             Report(stage, 0, count, $"{stage}: streaming {count} samples" + (count != _n ? $" [{start}, {start + count}) of {_n}" : string.Empty));
             var adapter = _reporter.ForPass(stage);
-            var worker = SamplePass.Run(_source, create, new SamplePassOptions(_options.Threads, _options.BlockSize, start, count), adapter, _cancel);
+            // A device engine is fed by one thread (libtorch parallelises each block on the device).
+            int threads = _deviceEngine is null ? _options.Threads : 1;
+            var worker = SamplePass.Run(_source, create, new SamplePassOptions(threads, _options.BlockSize, start, count), adapter, _cancel);
             DistributedPass.Reduce(worker, _options.Reducer);
             return worker;
         }
@@ -374,8 +379,8 @@ public static class MomentLearner
             // the whole refinement set only when the data are not fitted exactly (noisy labels).
             int parameters = candidates[0].Moment.Hidden * (_d + 2) + _d + 1;
             int small = Math.Min(_refineCount, Math.Max(20_000, 30 * parameters));
-            using var quick = new Refinement(_localX.AsSpan(0, small * _d), _localY.AsSpan(0, small), _d, null, _options.Threads);
-            using var full = small < _refineCount ? new Refinement(_localX.AsSpan(0, _refineCount * _d), _localY.AsSpan(0, _refineCount), _d, null, _options.Threads) : null;
+            using var quick = new Refinement(_localX.AsSpan(0, small * _d), _localY.AsSpan(0, small), _d, _torchDevice, _options.Threads);
+            using var full = small < _refineCount ? new Refinement(_localX.AsSpan(0, _refineCount * _d), _localY.AsSpan(0, _refineCount), _d, _torchDevice, _options.Threads) : null;
             int toRefine = Math.Min(_options.RefinedCandidates, ranked.Length);
             CandidateState? best = null;
             for (int k = 0; k < toRefine; k++)

@@ -12,18 +12,17 @@ internal sealed partial class SecondMomentWorker<T> : IMomentWorker<T, SecondMom
 {
     private readonly ControlVariate _controlVariate;
     private readonly T[] _centred;
-    private readonly IDeviceMoments<T>? _device;
-    private readonly WeightedGramAccumulator<T> _moments;
+    private readonly TorchMomentEngine? _device;
 
-    public SecondMomentWorker(ControlVariate controlVariate, int blockSize, IMomentDevice? device = null)
+    public SecondMomentWorker(ControlVariate controlVariate, int blockSize, TorchMomentEngine? device = null)
     {
         _controlVariate = controlVariate;
-        _device = device?.CreateWeightedGram<T>(controlVariate.Dimension, 1);
+        _device = device;
         _centred = new T[blockSize];
-        _moments = new WeightedGramAccumulator<T>(controlVariate.Dimension);
+        Moments = new WeightedGramAccumulator<T>(controlVariate.Dimension);
     }
 
-    public WeightedGramAccumulator<T> Moments { get { _device.FlushInto(_moments); return _moments; } }
+    public WeightedGramAccumulator<T> Moments { get; }
 
     public double SumOfSquares { get; private set; }
 
@@ -31,15 +30,14 @@ internal sealed partial class SecondMomentWorker<T> : IMomentWorker<T, SecondMom
     {
         Span<T> centred = _centred.AsSpan(0, y.Length);
         _controlVariate.Apply(x, y, centred);
-        if (_device is null) _moments.Accumulate(x, centred);
-        else _device.Accumulate(x, centred);
+        if (_device is null) Moments.Accumulate(x, centred);
+        else _device.AccumulateWeightedGram(Moments, x, centred);
         SumOfSquares += double.CreateTruncating(TensorPrimitives.SumOfSquares<T>(centred));
     }
 
     public void Merge(SecondMomentWorker<T> other)
     {
         Moments.Merge(other.Moments);
-        other._device?.Dispose();
         SumOfSquares += other.SumOfSquares;
     }
 }
@@ -55,13 +53,12 @@ internal sealed partial class ProjectedMomentWorker<T> : IMomentWorker<T, Projec
     private readonly int _d, _m, _restarts;
     private readonly ControlVariate _controlVariate;
     private readonly T[] _z, _centred, _weights, _contractions;
-    private readonly IDeviceMoments<T>? _device;
-    private readonly ProjectedTensorAccumulator<T> _moments;
+    private readonly TorchMomentEngine? _device;
 
     // basis: U, d x m row-major; directions: g_1..g_R as the columns of an m x R row-major matrix.
-    public ProjectedMomentWorker(T[] basis, int d, int m, T[] directions, int restarts, ControlVariate controlVariate, int blockSize, IMomentDevice? device = null)
+    public ProjectedMomentWorker(T[] basis, int d, int m, T[] directions, int restarts, ControlVariate controlVariate, int blockSize, TorchMomentEngine? device = null)
     {
-        _device = device?.CreateProjectedTensor<T>(m, 1 + restarts);
+        _device = device;
         _basis = basis;
         _directions = directions;
         _d = d; _m = m; _restarts = restarts;
@@ -70,10 +67,10 @@ internal sealed partial class ProjectedMomentWorker<T> : IMomentWorker<T, Projec
         _centred = new T[blockSize];
         _weights = new T[(1 + restarts) * blockSize];
         _contractions = new T[blockSize * restarts];
-        _moments = new ProjectedTensorAccumulator<T>(m, 1 + restarts);
+        Moments = new ProjectedTensorAccumulator<T>(m, 1 + restarts);
     }
 
-    public ProjectedTensorAccumulator<T> Moments { get { _device.FlushInto(_moments); return _moments; } }
+    public ProjectedTensorAccumulator<T> Moments { get; }
 
     public void Accumulate(ReadOnlySpan<T> x, ReadOnlySpan<T> y)
     {
@@ -90,15 +87,11 @@ internal sealed partial class ProjectedMomentWorker<T> : IMomentWorker<T, Projec
             Span<T> weight = _weights.AsSpan((1 + r) * n, n);
             for (int j = 0; j < n; j++) weight[j] = centred[j] * contractions[j * _restarts + r];
         }
-        if (_device is null) _moments.Accumulate(z, _weights.AsSpan(0, (1 + _restarts) * n));
-        else _device.Accumulate(z, _weights.AsSpan(0, (1 + _restarts) * n));
+        if (_device is null) Moments.Accumulate(z, _weights.AsSpan(0, (1 + _restarts) * n));
+        else _device.AccumulateProjectedTensor(Moments, z, _weights.AsSpan(0, (1 + _restarts) * n));
     }
 
-    public void Merge(ProjectedMomentWorker<T> other)
-    {
-        Moments.Merge(other.Moments);
-        other._device?.Dispose();
-    }
+    public void Merge(ProjectedMomentWorker<T> other) => Moments.Merge(other.Moments);
 }
 
 /// <summary>
@@ -111,22 +104,21 @@ internal sealed partial class CoefficientWorker<T> : IMomentWorker<T, Coefficien
     private readonly int _d, _m;
     private readonly ControlVariate _controlVariate;
     private readonly T[] _z, _centred;
-    private readonly IDeviceMoments<T>? _device;
-    private readonly HermiteProjectionAccumulator<T> _moments;
+    private readonly TorchMomentEngine? _device;
 
     // directions: m x count row-major; column j is v_j.
-    public CoefficientWorker(T[] basis, int d, int m, double[] directions, int count, int maxOrder, ControlVariate controlVariate, int blockSize, IMomentDevice? device = null)
+    public CoefficientWorker(T[] basis, int d, int m, double[] directions, int count, int maxOrder, ControlVariate controlVariate, int blockSize, TorchMomentEngine? device = null)
     {
-        _device = device?.CreateHermiteProjection<T>(m, directions, count, maxOrder);
+        _device = device;
         _basis = basis;
         _d = d; _m = m;
         _controlVariate = controlVariate;
         _z = new T[blockSize * m];
         _centred = new T[blockSize];
-        _moments = new HermiteProjectionAccumulator<T>(m, directions, count, maxOrder);
+        Moments = new HermiteProjectionAccumulator<T>(m, directions, count, maxOrder);
     }
 
-    public HermiteProjectionAccumulator<T> Moments { get { _device.FlushInto(_moments); return _moments; } }
+    public HermiteProjectionAccumulator<T> Moments { get; }
 
     public void Accumulate(ReadOnlySpan<T> x, ReadOnlySpan<T> y)
     {
@@ -135,13 +127,9 @@ internal sealed partial class CoefficientWorker<T> : IMomentWorker<T, Coefficien
         Projection.Project(x, _d, _basis, _m, z);
         Span<T> centred = _centred.AsSpan(0, n);
         _controlVariate.Apply(z, y, centred);
-        if (_device is null) _moments.Accumulate(z, centred);
-        else _device.Accumulate(z, centred);
+        if (_device is null) Moments.Accumulate(z, centred);
+        else _device.AccumulateHermiteProjection(Moments, z, centred);
     }
 
-    public void Merge(CoefficientWorker<T> other)
-    {
-        Moments.Merge(other.Moments);
-        other._device?.Dispose();
-    }
+    public void Merge(CoefficientWorker<T> other) => Moments.Merge(other.Moments);
 }

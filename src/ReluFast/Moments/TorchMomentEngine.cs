@@ -17,10 +17,13 @@ public sealed class TorchMomentEngine
 {
     private const int TensorChunk = 8192; // samples per einsum chunk: bounds the n x m x m intermediate
 
-    /// <summary>An engine on libtorch's CPU device.</summary>
+    /// <summary>An engine on libtorch's CPU device (transitional parameter: "cpu" is the only device).</summary>
     /// <exception cref="TorchUnavailableException">libtorch cannot be loaded.</exception>
-    public TorchMomentEngine()
+    /// <exception cref="ArgumentException">The device is not "cpu".</exception>
+    public TorchMomentEngine(string device = "cpu")
     {
+        if (!string.Equals(device, "cpu", StringComparison.OrdinalIgnoreCase))
+            throw new ArgumentException($"libtorch runs on the CPU only, not '{device}'; the GPU engine is ReluFast.Gpu.", nameof(device));
         TorchRuntime.EnsureLoaded();
         Device = torch.CPU;
     }

@@ -14,65 +14,11 @@ namespace ReluFast.Tests.Gpu;
 /// The learner's device path (LearnerOptions.Device = cuda) on the GPU engine's kernels under ILGPU's CPU accelerator,
 /// against the SIMD path, and what cuda does on a machine without a GPU.
 /// </summary>
-[Collection(CudaEngineRegistration.Name)]
 public sealed class GpuLearnerTests : IDisposable
 {
     private readonly TempDirectory _dir = new();
 
-    public void Dispose()
-    {
-        GpuMomentDevice.Register(); // what the CLI registers
-        _dir.Dispose();
-    }
-
-    [Theory]
-    [InlineData(typeof(double))]
-    [InlineData(typeof(float))]
-    public void DevicePathLearnsTheSameNetworkAsTheSimdPath(Type element)
-    {
-        var teacher = RandomTeacher.Create(new TeacherOptions(6, 3), 23);
-        // cuda:0 opens the very kernels a GPU runs, on the CPU accelerator (no GPU here)
-        ComputeDevice.RegisterCudaEngine(_ => GpuMomentDevice.OpenCpuAccelerator());
-        LearningResult Learn(ComputeDevice device)
-        {
-            var options = new LearnerOptions { Hidden = 3, Seed = 5, Device = device, Threads = 2 };
-            return element == typeof(double)
-                ? MomentLearner.Learn(new TeacherSampleSource<double>(teacher, 60_000, 29), options)
-                : MomentLearner.Learn(new TeacherSampleSource<float>(teacher, 60_000, 29), options);
-        }
-        LearningResult simd = Learn(ComputeDevice.Cpu), gpu = Learn(ComputeDevice.Cuda(0));
-        NetworkComparison toTeacher = NetworkComparison.Compare(gpu.Network, teacher, 100_000);
-        Assert.True(toTeacher.WError < 1e-4 && toTeacher.AError < 1e-4 && toTeacher.BError < 1e-4, $"device path vs teacher: {toTeacher}");
-        // the moment sums differ by rounding only, and refinement converges to the same minimum
-        NetworkComparison between = NetworkComparison.Compare(gpu.Network, simd.Network, 100_000);
-        Assert.True(between.WError < 1e-6 && between.AError < 1e-6 && between.BError < 1e-6, $"device vs SIMD path: {between}");
-    }
-
-    [NoCudaFact]
-    public void AskingForCudaWhereItIsAbsentIsAClearError()
-    {
-        GpuMomentDevice.Register();
-        var teacher = RandomTeacher.Create(new TeacherOptions(6, 3), 91);
-        var e = Assert.Throws<DeviceUnavailableException>(() =>
-            MomentLearner.Learn(new TeacherSampleSource<double>(teacher, 100_000, 1), new LearnerOptions { Device = ComputeDevice.Cuda() }));
-        Assert.Contains("--device cuda:0", e.Message);
-        Assert.Contains("libcuda.so.1", e.Message);
-    }
-
-    [NoCudaFact]
-    public void LearnOnCudaWithoutADriverExitsWithOneNamingTheDriverAndWritesNothing()
-    {
-        var teacher = RandomTeacher.Create(new TeacherOptions(5, 2), 7);
-        var source = new TeacherSampleSource<double>(teacher, 5000, 8);
-        double[] x = new double[5000 * 5], y = new double[5000];
-        source.Read(0, x, y);
-        string xp = _dir.File("x.npy"), yp = _dir.File("y.npy"), model = _dir.File("model.json");
-        NpyWriter.WriteMatrix<double>(xp, x, 5000, 5);
-        NpyWriter.WriteVector<double>(yp, y);
-        Cli.Cli.Run("learn", "--x", xp, "--y", yp, "--device", "cuda:0", "--out", model)
-            .FailedWithBadInput("--device cuda:0", "NVIDIA driver", "libcuda.so.1");
-        Assert.False(File.Exists(model));
-    }
+    public void Dispose() => _dir.Dispose();
 
     [Fact]
     public void TorchMseObjectiveGivesTheSimdLossAndGradient()

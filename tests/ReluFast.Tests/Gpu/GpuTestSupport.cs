@@ -41,13 +41,3 @@ public sealed class NoCudaFactAttribute : FactAttribute
         if (CudaMachine.HasDriver) Skip = "this machine has an NVIDIA driver: the CUDA device is tested by the CudaFact tests instead";
     }
 }
-
-/// <summary>
-/// Tests that register the process-wide CUDA engine (<see cref="ReluFast.Interop.ComputeDevice.RegisterCudaEngine"/>) or
-/// depend on which one is registered run one at a time.
-/// </summary>
-[CollectionDefinition(Name)]
-public sealed class CudaEngineRegistration
-{
-    public const string Name = "CUDA engine registration";
-}

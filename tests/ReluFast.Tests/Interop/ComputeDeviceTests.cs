@@ -4,7 +4,6 @@ using TorchSharp;
 
 namespace ReluFast.Tests.Interop;
 
-[Collection(CudaEngineRegistration.Name)]
 public class ComputeDeviceTests
 {
     [Theory]
@@ -35,7 +34,11 @@ public class ComputeDeviceTests
     }
 
     [Fact]
-    public void CpuHasNoMomentDevice() => Assert.Null(ComputeDevice.Cpu.OpenMomentDevice());
+    public void CpuHasNoMomentDeviceAndItsDenseDeviceIsTheTorchCpu()
+    {
+        Assert.Null(ComputeDevice.Cpu.OpenMomentDevice());
+        Assert.Equal(DeviceType.CPU, ComputeDevice.Cpu.Resolve().type);
+    }
 
     [NoCudaFact]
     public void CudaWithoutADriverIsAClearErrorAndLeavesTheProcessWorking()

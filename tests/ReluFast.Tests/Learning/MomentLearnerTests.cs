@@ -152,6 +152,15 @@ public class MomentLearnerTests
         Assert.Contains("Sample 1234", e3.Message);
     }
 
+    [ReluFast.Tests.Gpu.NoCudaFact]
+    public void AskingForCudaWhereItIsAbsentIsAClearError()
+    {
+        var teacher = RandomTeacher.Create(new TeacherOptions(6, 3), 91);
+        var e = Assert.Throws<ReluFast.Interop.DeviceUnavailableException>(() =>
+            MomentLearner.Learn(new TeacherSampleSource<double>(teacher, 100_000, 1), new LearnerOptions { Device = ReluFast.Interop.ComputeDevice.Cuda() }));
+        Assert.Contains("cuda:0", e.Message);
+    }
+
     [Fact]
     public void CancellationStopsTheRun()
     {

@@ -8,7 +8,7 @@ namespace ReluFast.Tests.Moments;
 [Collection(MomentCollection.Name)]
 public class TorchMomentEngineTests
 {
-    private readonly TorchMomentEngine _torch = new();
+    private readonly TorchMomentEngine _torch = new("cpu");
 
     [Theory]
     [InlineData(1, 1, 50)]
