@@ -27,7 +27,7 @@ internal static class LearnCommand
         var noRefine = new Option<bool>("--no-refine") { Description = "Stop after the method of moments (no L-BFGS refinement of the estimate)." };
         var seed = CommonOptions.LearnerSeed();
         var threads = CommonOptions.Threads();
-        var device = new Option<string>("--device") { Description = "cpu (the SIMD engine) or cuda[:N] (libtorch's moment engine and refinement on the GPU; needs a -p:TorchBackend=cuda build).", DefaultValueFactory = _ => "cpu" };
+        var device = new Option<string>("--device") { Description = "cpu (the SIMD engine) or cuda[:N] (the moment passes on NVIDIA GPU N through ILGPU; needs only the NVIDIA driver; the dense solves and the refinement stay on the CPU).", DefaultValueFactory = _ => "cpu" };
         var output = CommonOptions.RequiredPath("--out", "The model file: .json (ReluFast network JSON) or .safetensors (PyTorch nn.Sequential(Linear, ReLU, Linear) state dict). Written only if learning succeeds.");
         var quiet = CommonOptions.Quiet();
         var json = CommonOptions.Json("the learning summary (spectrum, chosen m, held-out error, timings, model)");

@@ -63,6 +63,7 @@ internal static class ErrorReporter
     {
         OperationCanceledException => ExitCodes.Cancelled,
         ReluFastDataException or CliUsageException or ArgumentException => ExitCodes.BadInput,
+        ReluFast.Interop.DeviceUnavailableException => ExitCodes.BadInput,
         FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException => ExitCodes.BadInput,
         _ => ExitCodes.Failure,
     };

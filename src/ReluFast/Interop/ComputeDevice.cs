@@ -1,26 +1,29 @@
 using System.Globalization;
+using ReluFast.Moments;
 using TorchSharp;
 
 namespace ReluFast.Interop;
 
-/// <summary>The kind of device the TorchSharp parts of ReluFast run on.</summary>
+/// <summary>The kind of device the moment passes run on.</summary>
 public enum ComputeDeviceKind
 {
-    /// <summary>The CPU (always available).</summary>
+    /// <summary>The CPU (the SIMD engine; always available).</summary>
     Cpu,
-    /// <summary>An NVIDIA GPU through CUDA (needs a build with <c>-p:TorchBackend=cuda</c> and a driver).</summary>
+    /// <summary>An NVIDIA GPU through CUDA (the ILGPU engine of ReluFast.Gpu; needs the NVIDIA driver).</summary>
     Cuda,
 }
 
 /// <summary>
-/// A device for the TorchSharp parts of ReluFast (dense linear algebra, refinement, the libtorch moment
-/// engine): <c>cpu</c>, <c>cuda</c> or <c>cuda:N</c>. <see cref="Resolve"/> turns it into a TorchSharp
-/// <see cref="torch.Device"/>, or explains why it is not available; it never crashes the process.
+/// Where the moment passes run: <c>cpu</c> (the SIMD engine) or <c>cuda</c> / <c>cuda:N</c> (the GPU moment engine of
+/// ReluFast.Gpu, registered with <see cref="RegisterCudaEngine"/>). The small dense problems (eigensolves, refinement)
+/// stay on the CPU through TorchSharp on every device.
 /// </summary>
 /// <param name="Kind">CPU or CUDA.</param>
 /// <param name="Index">The CUDA device number (0 for the CPU).</param>
 public readonly record struct ComputeDevice(ComputeDeviceKind Kind, int Index = 0)
 {
+    private static Func<ComputeDevice, IMomentDevice>? s_cudaEngine;
+
     /// <summary>The CPU.</summary>
     public static ComputeDevice Cpu => new(ComputeDeviceKind.Cpu);
 
@@ -31,17 +34,6 @@ public readonly record struct ComputeDevice(ComputeDeviceKind Kind, int Index = 
         ArgumentOutOfRangeException.ThrowIfNegative(index);
         return new ComputeDevice(ComputeDeviceKind.Cuda, index);
     }
-
-    /// <summary>
-    /// The libtorch back end this build of ReluFast references: "cpu" (TorchSharp-cpu, the default) or
-    /// "cuda" (built with <c>-p:TorchBackend=cuda</c>: TorchSharp + libtorch-cuda-12.8-linux-x64).
-    /// </summary>
-    public static string TorchBackend =>
-#if RELUFAST_TORCH_CUDA
-        "cuda";
-#else
-        "cpu";
-#endif
 
     /// <summary>Parses "cpu", "cuda" or "cuda:N" (case-insensitive), as the CLI's <c>--device</c> takes it.</summary>
     /// <exception cref="ArgumentException">The text is none of those.</exception>
@@ -71,55 +63,50 @@ public readonly record struct ComputeDevice(ComputeDeviceKind Kind, int Index = 
         return false;
     }
 
-    /// <summary>Whether this device can be used in this process (loads libtorch; false when it cannot be loaded).</summary>
-    public bool IsAvailable
+    /// <summary>
+    /// Registers the engine that opens CUDA devices (ReluFast.Gpu's <c>GpuMomentDevice.Register()</c> does this; the core
+    /// library has no GPU code, so that it stays NativeAOT-compatible). The last registration wins.
+    /// </summary>
+    public static void RegisterCudaEngine(Func<ComputeDevice, IMomentDevice> open)
     {
-        get
-        {
-            try
-            {
-                _ = Resolve();
-                return true;
-            }
-            catch (TorchUnavailableException)
-            {
-                return false;
-            }
-        }
+        ArgumentNullException.ThrowIfNull(open);
+        Volatile.Write(ref s_cudaEngine, open);
     }
 
     /// <summary>
-    /// The TorchSharp device, after checking that libtorch loads and, for CUDA, that this build has the CUDA
-    /// libtorch and a CUDA device with this index is visible.
+    /// The moment engine of a CUDA device: null for the CPU (the SIMD engine runs the passes), else the registered engine
+    /// opened on this device. The caller disposes it.
     /// </summary>
-    /// <exception cref="TorchUnavailableException">libtorch cannot be loaded, or the CUDA device is absent; the message says why and what to do.</exception>
+    /// <exception cref="DeviceUnavailableException">
+    /// No GPU engine is registered in this process, or it cannot use this device (no NVIDIA driver, no such index); the
+    /// message names what is missing.
+    /// </exception>
+    public IMomentDevice? OpenMomentDevice()
+    {
+        if (Kind == ComputeDeviceKind.Cpu) return null;
+        Func<ComputeDevice, IMomentDevice> open = Volatile.Read(ref s_cudaEngine)
+            ?? throw new DeviceUnavailableException($"--device {this}: no GPU moment engine in this process (the C ABI and "
+                + "library users without ReluFast.Gpu have none; reference ReluFast.Gpu and call GpuMomentDevice.Register()).");
+        return open(this);
+    }
+
+    /// <summary>The TorchSharp device of the learner's dense parts: the CPU (transitional; the learner opens the GPU engine instead).</summary>
+    /// <exception cref="DeviceUnavailableException">This is a CUDA device: use <see cref="OpenMomentDevice"/>.</exception>
     public torch.Device Resolve()
     {
+        if (Kind == ComputeDeviceKind.Cuda)
+            throw new DeviceUnavailableException($"--device {this}: TorchSharp runs on the CPU only; the moment passes go to the GPU through OpenMomentDevice.");
         TorchRuntime.EnsureLoaded();
-        if (Kind == ComputeDeviceKind.Cpu) return torch.CPU;
-        bool available;
-        int count;
-        try
-        {
-            available = torch.cuda.is_available();
-            count = available ? torch.cuda.device_count() : 0;
-        }
-        catch (Exception e)
-        {
-            throw new TorchUnavailableException($"CUDA was requested ({this}) but libtorch failed while looking for CUDA devices: {e.Message}", e);
-        }
-        if (!available)
-        {
-            string why = TorchBackend == "cuda"
-                ? "this build uses the CUDA libtorch, but libtorch sees no CUDA device: check the NVIDIA driver (nvidia-smi) and CUDA_VISIBLE_DEVICES"
-                : "this build uses the CPU libtorch; build with -p:TorchBackend=cuda (TorchSharp + libtorch-cuda-12.8-linux-x64) on a machine with an NVIDIA driver, or use the cpu device";
-            throw new TorchUnavailableException($"CUDA was requested ({this}) but is not available: {why}.");
-        }
-        if (Index >= count)
-            throw new TorchUnavailableException($"CUDA device {Index} was requested but libtorch sees {count} CUDA device{(count == 1 ? "" : "s")} (0..{count - 1}).");
-        return torch.device(DeviceType.CUDA, Index);
+        return torch.CPU;
     }
 
     /// <summary>"cpu" or "cuda:N" (what <see cref="Parse"/> reads back).</summary>
     public override string ToString() => Kind == ComputeDeviceKind.Cpu ? "cpu" : $"cuda:{Index.ToString(CultureInfo.InvariantCulture)}";
+}
+
+/// <summary>A requested compute device (cuda:N) cannot be used here; the message names what is missing (driver, device index).</summary>
+public sealed class DeviceUnavailableException : Exception
+{
+    /// <summary>Creates the exception with a message and the underlying cause.</summary>
+    public DeviceUnavailableException(string message, Exception? inner = null) : base(message, inner) { }
 }

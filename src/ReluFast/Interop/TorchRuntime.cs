@@ -22,17 +22,6 @@ internal static class TorchRuntime
     /// <summary>Makes sure libtorch is loaded; throws <see cref="TorchUnavailableException"/> with the cause otherwise.</summary>
     public static void EnsureLoaded() => _ = s_version.Value;
 
-    /// <summary>Whether a CUDA device is usable by libtorch in this process.</summary>
-    public static bool IsCudaAvailable
-    {
-        get
-        {
-            EnsureLoaded();
-            try { return torch.cuda.is_available(); }
-            catch (Exception) { return false; }
-        }
-    }
-
     private static string LoadCore()
     {
         try

@@ -85,7 +85,15 @@ public sealed class TorchMseObjective : IMseObjective
     public int Samples => (int)_y.shape[0];
 
     /// <inheritdoc />
-    public double TargetVariance => _y.var().item<double>();
+    public double TargetVariance
+    {
+        get
+        {
+            // the population variance, as SimdMseObjective (TorchSharp 0.107's var(unbiased: false) still divided by n - 1)
+            using var scope = NewDisposeScope();
+            return (_y - _y.mean()).square().mean().item<double>();
+        }
+    }
 
     /// <inheritdoc />
     public double Evaluate(ReadOnlySpan<double> parameters, Span<double> gradient, int hidden)

@@ -7,25 +7,25 @@ using static TorchSharp.torch;
 namespace ReluFast.Moments;
 
 /// <summary>
-/// The same moment computations as the SIMD engine, on libtorch tensors (matmul and einsum), on the CPU or a
-/// CUDA device. Each call computes the sums of one block and adds them to an accumulator of the SIMD engine
-/// (through its flat state), so both engines' results can be merged, serialised and compared. It is the
-/// baseline the SIMD engine is measured against, and the route to a GPU.
+/// The same moment computations as the SIMD engine, on libtorch tensors (matmul and einsum) on the CPU. Each call
+/// computes the sums of one block and adds them to an accumulator of the SIMD engine (through its flat state), so both
+/// engines' results can be merged, serialised and compared. It is the baseline the SIMD engine is measured against (the
+/// GPU engine is ReluFast.Gpu's ILGPU kernels, not libtorch: the build references the CPU libtorch only).
 /// </summary>
-/// <remarks>Computes in the samples' precision (float or double) on the device; sums come back as double. Allocates (tensors) on every call.</remarks>
+/// <remarks>Computes in the samples' precision (float or double); sums come back as double. Allocates (tensors) on every call.</remarks>
 internal sealed class TorchMomentEngine
 {
     private const int TensorChunk = 8192; // samples per einsum chunk: bounds the n x m x m intermediate
 
-    /// <summary>An engine on a libtorch device: "cpu", "cuda" or "cuda:N".</summary>
-    /// <exception cref="TorchUnavailableException">libtorch cannot be loaded, or the device is a CUDA device and CUDA is unavailable.</exception>
+    /// <summary>An engine on libtorch's CPU device (transitional parameter: "cpu" is the only device).</summary>
+    /// <exception cref="TorchUnavailableException">libtorch cannot be loaded.</exception>
+    /// <exception cref="ArgumentException">The device is not "cpu".</exception>
     public TorchMomentEngine(string device = "cpu")
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(device);
+        if (!string.Equals(device, "cpu", StringComparison.OrdinalIgnoreCase))
+            throw new ArgumentException($"libtorch runs on the CPU only, not '{device}'; the GPU engine is ReluFast.Gpu.", nameof(device));
         TorchRuntime.EnsureLoaded();
-        if (device.StartsWith("cuda", StringComparison.OrdinalIgnoreCase) && !TorchRuntime.IsCudaAvailable)
-            throw new TorchUnavailableException($"Device '{device}' was requested but libtorch reports no usable CUDA device (this build ships the CPU libtorch).");
-        Device = torch.device(device);
+        Device = torch.CPU;
     }
 
     /// <summary>The libtorch device the sums are computed on.</summary>
@@ -169,7 +169,7 @@ internal sealed class TorchMomentEngine
         Tensor t = typeof(T) == typeof(double)
             ? tensor(MemoryMarshal.Cast<T, double>(values).ToArray(), shape, dtype: ScalarType.Float64)
             : tensor(MemoryMarshal.Cast<T, float>(values).ToArray(), shape, dtype: ScalarType.Float32);
-        return Device.type == DeviceType.CPU ? t : t.to(Device);
+        return t;
     }
 
     internal static ScalarType ScalarOf<T>() => typeof(T) == typeof(double) ? ScalarType.Float64 : ScalarType.Float32;

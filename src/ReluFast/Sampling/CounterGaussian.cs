@@ -56,6 +56,12 @@ internal readonly struct CounterGaussian
         }
     }
 
+    /// <summary>The stream's Weyl origin: uniform k is ToUnit(Mix(Origin + k * Golden)) (for the GPU generator).</summary>
+    internal ulong Origin => _origin;
+
+    /// <summary>The Weyl increment between consecutive counters.</summary>
+    internal const ulong Increment = Golden;
+
     /// <summary>Uniform number k of this stream, in (0, 1).</summary>
     public double Uniform(long k) => ToUnit(Mix(_origin + (ulong)k * Golden));
 
@@ -191,7 +197,7 @@ internal readonly struct CounterGaussian
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ulong Mix(ulong z)
+    internal static ulong Mix(ulong z)
     {
         z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
         z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
@@ -218,7 +224,7 @@ internal readonly struct CounterGaussian
     private const double TwoToMinus53 = 1.0 / (1UL << 53);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static double ToUnit(ulong bits) => ((bits >> 11) + 0.5) * TwoToMinus53;
+    internal static double ToUnit(ulong bits) => ((bits >> 11) + 0.5) * TwoToMinus53;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<double> ToUnit(Vector512<ulong> bits) =>

@@ -1,4 +1,5 @@
 using ReluFast.Interop;
+using ReluFast.Tests.Gpu;
 using TorchSharp;
 
 namespace ReluFast.Tests.Interop;
@@ -33,35 +34,31 @@ public class ComputeDeviceTests
     }
 
     [Fact]
-    public void CpuResolvesToTheTorchCpuDevice()
+    public void CpuHasNoMomentDeviceAndItsDenseDeviceIsTheTorchCpu()
     {
-        var device = ComputeDevice.Cpu.Resolve();
-        Assert.Equal(DeviceType.CPU, device.type);
-        Assert.True(ComputeDevice.Cpu.IsAvailable);
+        Assert.Null(ComputeDevice.Cpu.OpenMomentDevice());
+        Assert.Equal(DeviceType.CPU, ComputeDevice.Cpu.Resolve().type);
     }
 
-    [Fact]
-    public void CudaGivesAClearErrorWhereItIsAbsent()
+    [NoCudaFact]
+    public void CudaWithoutADriverIsAClearErrorAndLeavesTheProcessWorking()
     {
-        if (TorchRuntime.IsCudaAvailable)
-        {
-            // A CUDA build on a GPU machine: the device resolves instead.
-            Assert.Equal(DeviceType.CUDA, ComputeDevice.Cuda().Resolve().type);
-            return;
-        }
-        var e = Assert.Throws<TorchUnavailableException>(() => ComputeDevice.Cuda().Resolve());
-        Assert.Contains("CUDA was requested (cuda:0)", e.Message);
-        if (ComputeDevice.TorchBackend == "cpu")
-            Assert.Contains("-p:TorchBackend=cuda", e.Message);
-        Assert.False(ComputeDevice.Cuda(1).IsAvailable);
+        ReluFast.Gpu.GpuMomentDevice.Register();
+        var e = Assert.Throws<DeviceUnavailableException>(() => ComputeDevice.Cuda().OpenMomentDevice());
+        Assert.Contains("--device cuda:0", e.Message);
+        Assert.Contains("libcuda.so.1", e.Message);
+        Assert.Throws<DeviceUnavailableException>(() => ComputeDevice.Cuda(1).OpenMomentDevice());
         // The process is unharmed: the CPU still works afterwards.
         using var scope = torch.NewDisposeScope();
         Assert.Equal(6.0, torch.tensor(new double[] { 1, 2, 3 }).sum().item<double>());
     }
 
-    [Fact]
-    public void TheDefaultBuildUsesTheCpuBackend()
+    [CudaFact]
+    public void CudaOpensTheGpuEngineAndAnAbsentIndexIsNamed()
     {
-        Assert.Equal("cpu", ComputeDevice.TorchBackend);
+        ReluFast.Gpu.GpuMomentDevice.Register();
+        using (var device = ComputeDevice.Cuda().OpenMomentDevice()) Assert.StartsWith("cuda:0 (", device!.Name);
+        var e = Assert.Throws<DeviceUnavailableException>(() => ComputeDevice.Cuda(1000).OpenMomentDevice());
+        Assert.Contains("no CUDA device 1000", e.Message);
     }
 }

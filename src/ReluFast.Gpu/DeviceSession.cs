@@ -1,0 +1,220 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
+using ILGPU;
+using ILGPU.Runtime;
+using ReluFast.Moments;
+
+namespace ReluFast.Gpu;
+
+/// <summary>
+/// One thread's stream of blocks into device sums, double-buffered: two slots, each with page-locked host buffers,
+/// device buffers, its own accelerator stream and its own running sums. Block b goes to slot b mod 2, so while the device
+/// copies and sums block b, the host stages block b + 1 into the other slot's page-locked memory (and the copy of one
+/// slot overlaps the kernels of the other). A slot's page-locked buffers are reused only after its stream has finished.
+/// Each slot's sums add its blocks in order and <see cref="Flush"/> adds slot 0 then slot 1: the result depends only on
+/// the sequence of blocks.
+/// </summary>
+internal abstract class DeviceSession<T> : IDeviceMoments<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
+{
+    private readonly Slot[] _slots;
+    private int _next;
+    private long _count;
+    private bool _disposed;
+
+    protected DeviceSession(GpuMomentDevice device, int dimension, int weightCount, int outputs)
+    {
+        Device = device;
+        Dimension = dimension;
+        WeightCount = weightCount;
+        Outputs = outputs;
+        device.Accelerator.Bind(); // a CUDA context is current per thread: every entry point binds it
+        // rows per launch from host memory: about 2 MiB of inputs per slot (a pass's block), at least 1024 samples
+        Capacity = Math.Clamp((1 << 18) / Math.Max(dimension, weightCount), 1024, 1 << 18);
+        int segments = device.Segments(outputs, Capacity);
+        _slots = [new Slot(device.Accelerator, Capacity, dimension, weightCount, outputs, segments),
+            new Slot(device.Accelerator, Capacity, dimension, weightCount, outputs, segments)];
+    }
+
+    protected GpuMomentDevice Device { get; }
+
+    /// <summary>Columns of the inputs.</summary>
+    public int Dimension { get; }
+
+    /// <summary>Weight vectors L (stored L x n).</summary>
+    public int WeightCount { get; }
+
+    /// <summary>Sums per block (the state without its count).</summary>
+    public int Outputs { get; }
+
+    /// <summary>Samples per launch; larger blocks are split.</summary>
+    public int Capacity { get; }
+
+    /// <inheritdoc />
+    public int StateLength => 1 + Outputs;
+
+    /// <inheritdoc />
+    public void Accumulate(ReadOnlySpan<T> inputs, ReadOnlySpan<T> weights)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        Device.Accelerator.Bind();
+        int l = WeightCount, d = Dimension;
+        int n = weights.Length / l;
+        if (n * l != weights.Length) throw new ArgumentException($"weights has {weights.Length} entries, not a multiple of L = {l}.", nameof(weights));
+        if ((long)n * d != inputs.Length) throw new ArgumentException($"inputs has {inputs.Length} entries but {n} samples of dimension {d} need {(long)n * d}.", nameof(inputs));
+        for (int k0 = 0; k0 < n; k0 += Capacity)
+        {
+            int nc = Math.Min(Capacity, n - k0);
+            Slot slot = _slots[_next];
+            _next ^= 1;
+            slot.Stream.Synchronize(); // its page-locked buffers are free again
+            Stage(inputs.Slice(k0 * d, nc * d), slot.HostInputs.Span);
+            for (int q = 0; q < l; q++) Stage(weights.Slice(q * n + k0, nc), slot.HostWeights.Span.Slice(q * nc, nc));
+            slot.Inputs.View.SubView(0, (long)nc * d).CopyFrom(slot.Stream, slot.HostInputs.ArrayView.SubView(0, (long)nc * d));
+            slot.Weights.View.SubView(0, (long)nc * l).CopyFrom(slot.Stream, slot.HostWeights.ArrayView.SubView(0, (long)nc * l));
+            Launch(slot, slot.Inputs.View, slot.Weights.View, nc);
+            _count += nc;
+        }
+    }
+
+    /// <summary>Adds n samples already on the device (x: n x d, w: L x n) on slot 0's stream in one launch: no transfer.</summary>
+    internal void AccumulateOnDevice(ArrayView<double> x, ArrayView<double> w, int n)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        Device.Accelerator.Bind();
+        if (x.Length < (long)n * Dimension || w.Length < (long)n * WeightCount) throw new ArgumentException("The device block is shorter than n samples.");
+        Launch(_slots[0], x, w, n);
+        _count += n;
+    }
+
+    /// <summary>The stream that <see cref="AccumulateOnDevice"/> launches on.</summary>
+    internal AcceleratorStream DeviceStream => _slots[0].Stream;
+
+    /// <inheritdoc />
+    public void Flush(Span<double> state)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        Device.Accelerator.Bind();
+        if (state.Length != StateLength) throw new ArgumentException($"The state has {state.Length} entries; this session's StateLength is {StateLength}.", nameof(state));
+        state[0] = _count;
+        state[1..].Clear();
+        foreach (Slot slot in _slots)
+        {
+            slot.Stream.Synchronize();
+            slot.Sums.View.CopyToCPU(slot.Stream, slot.Download);
+            slot.Stream.Synchronize();
+            for (int o = 0; o < Outputs; o++) state[1 + o] += slot.Download[o];
+            slot.Sums.MemSetToZero(slot.Stream);
+        }
+        _count = 0;
+    }
+
+    /// <summary>Launches the kernels that add n samples (x: n x d, w: L x n, both on the device) to the slot's sums.</summary>
+    private void Launch(Slot slot, ArrayView<double> x, ArrayView<double> w, int n)
+    {
+        if (n == 0) return;
+        int segments = Math.Min(slot.Segments, Math.Max(1, n / 16));
+        lock (Device.LaunchLock)
+        {
+            LaunchSums(slot.Stream, x, w, slot.Partial.View, n, segments);
+            Device.Reduce(slot.Stream, Outputs, slot.Partial.View, slot.Sums.View, Outputs, segments);
+        }
+    }
+
+    /// <summary>Writes the block's per-segment sums, partial[s Outputs + o].</summary>
+    protected abstract void LaunchSums(AcceleratorStream stream, ArrayView<double> x, ArrayView<double> w, ArrayView<double> partial, int n, int segments);
+
+    private static void Stage(ReadOnlySpan<T> source, Span<double> destination)
+    {
+        if (typeof(T) == typeof(double)) MemoryMarshal.Cast<T, double>(source).CopyTo(destination);
+        else System.Numerics.Tensors.TensorPrimitives.ConvertChecked<float, double>(MemoryMarshal.Cast<T, float>(source), destination);
+    }
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        Device.Accelerator.Bind();
+        foreach (Slot slot in _slots) slot.Dispose();
+        DisposeDeviceData();
+    }
+
+    protected virtual void DisposeDeviceData() { }
+
+    private sealed class Slot : IDisposable
+    {
+        public Slot(Accelerator accelerator, int capacity, int d, int l, int outputs, int segments)
+        {
+            Segments = segments;
+            Stream = accelerator.CreateStream();
+            HostInputs = accelerator.AllocatePageLocked1D<double>((long)capacity * d);
+            HostWeights = accelerator.AllocatePageLocked1D<double>((long)capacity * l);
+            Inputs = accelerator.Allocate1D<double>((long)capacity * d);
+            Weights = accelerator.Allocate1D<double>((long)capacity * l);
+            Partial = accelerator.Allocate1D<double>((long)outputs * segments);
+            Sums = accelerator.Allocate1D<double>(outputs);
+            Sums.MemSetToZero(Stream);
+            Download = new double[outputs];
+        }
+
+        public int Segments { get; }
+        public AcceleratorStream Stream { get; }
+        public PageLockedArray1D<double> HostInputs { get; }
+        public PageLockedArray1D<double> HostWeights { get; }
+        public MemoryBuffer1D<double, Stride1D.Dense> Inputs { get; }
+        public MemoryBuffer1D<double, Stride1D.Dense> Weights { get; }
+        public MemoryBuffer1D<double, Stride1D.Dense> Partial { get; }
+        public MemoryBuffer1D<double, Stride1D.Dense> Sums { get; }
+        public double[] Download { get; }
+
+        public void Dispose()
+        {
+            Stream.Synchronize();
+            Stream.Dispose();
+            HostInputs.Dispose();
+            HostWeights.Dispose();
+            Inputs.Dispose();
+            Weights.Dispose();
+            Partial.Dispose();
+            Sums.Dispose();
+        }
+    }
+}
+
+/// <summary>Weighted Gram and projected tensor sums: one monomial per output (<see cref="MonomialTerms"/>).</summary>
+internal sealed class MonomialSession<T> : DeviceSession<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
+{
+    private readonly MemoryBuffer1D<int, Stride1D.Dense> _terms;
+    private readonly int _entries;
+
+    public MonomialSession(GpuMomentDevice device, int dimension, int weightCount, int[] terms)
+        : base(device, dimension, weightCount, terms.Length / 3 * weightCount)
+    {
+        _entries = terms.Length / 3;
+        _terms = device.Accelerator.Allocate1D(terms);
+    }
+
+    protected override void LaunchSums(AcceleratorStream stream, ArrayView<double> x, ArrayView<double> w, ArrayView<double> partial, int n, int segments) =>
+        Device.Monomials(stream, Outputs * segments, x, w, _terms.View, partial, new MonomialShape(Dimension, n, _entries, WeightCount, segments));
+
+    protected override void DisposeDeviceData() => _terms.Dispose();
+}
+
+/// <summary>Hermite projections: (K + 1) x m sums of r He_k(&lt;v_i, x&gt;).</summary>
+internal sealed class HermiteSession<T> : DeviceSession<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
+{
+    private readonly MemoryBuffer1D<double, Stride1D.Dense> _directions;
+    private readonly int _hidden, _maxOrder;
+
+    public HermiteSession(GpuMomentDevice device, int dimension, ReadOnlySpan<double> directions, int hidden, int maxOrder)
+        : base(device, dimension, 1, (maxOrder + 1) * hidden)
+    {
+        _hidden = hidden;
+        _maxOrder = maxOrder;
+        _directions = device.Accelerator.Allocate1D(directions.ToArray());
+    }
+
+    protected override void LaunchSums(AcceleratorStream stream, ArrayView<double> x, ArrayView<double> w, ArrayView<double> partial, int n, int segments) =>
+        Device.Hermite(stream, _hidden * segments, x, w, _directions.View, partial, new HermiteShape(Dimension, n, _hidden, _maxOrder, segments));
+
+    protected override void DisposeDeviceData() => _directions.Dispose();
+}

@@ -1,0 +1,202 @@
+using ILGPU;
+using ReluFast.Sampling;
+
+namespace ReluFast.Gpu;
+
+/// <summary>Shape of a <see cref="GpuKernels.MonomialSums"/> launch.</summary>
+/// <param name="Dimension">Columns of the inputs (d or m).</param>
+/// <param name="Samples">Samples n in the block.</param>
+/// <param name="Entries">Monomials E per weight.</param>
+/// <param name="Weights">Weight vectors L (stored L x n).</param>
+/// <param name="Segments">Sample segments S: thread (e, q, s) sums samples [s n / S, (s + 1) n / S).</param>
+internal readonly record struct MonomialShape(int Dimension, int Samples, int Entries, int Weights, int Segments);
+
+/// <summary>Shape of a <see cref="GpuKernels.HermiteSums"/> launch.</summary>
+/// <param name="Dimension">Columns of the inputs.</param>
+/// <param name="Samples">Samples n in the block.</param>
+/// <param name="Directions">Directions (neurons) m, the columns of the Dimension x m matrix V.</param>
+/// <param name="MaxOrder">Highest Hermite order K (at most 5).</param>
+/// <param name="Segments">Sample segments S.</param>
+internal readonly record struct HermiteShape(int Dimension, int Samples, int Directions, int MaxOrder, int Segments);
+
+/// <summary>Shape of a <see cref="GpuKernels.TeacherSamples"/> launch: samples [Start, Start + n) of a teacher stream.</summary>
+internal readonly record struct TeacherShape(int Dimension, int Hidden, long Start, ulong InputOrigin, ulong NoiseOrigin,
+    double NoiseStd, double LinearBias, int HasLinear);
+
+/// <summary>
+/// The ILGPU kernels of the GPU moment engine. Every sum is formed in double, one thread per (output, sample segment),
+/// over the samples of its segment in order; <see cref="ReduceSegments"/> then adds the segments in order, so a block's
+/// sums do not depend on scheduling. The same kernels run on CUDA and on ILGPU's CPU accelerator (the tests).
+/// </summary>
+internal static class GpuKernels
+{
+    /// <summary>
+    /// partial[(s L + q) E + e] = sum over the samples k of segment s of w[q n + k] x[k, i] x[k, j] x[k, l], where
+    /// (i, j, l) = terms[3e .. 3e + 2] and a negative index is a factor 1: E monomials of degree 0 to 3 per weight.
+    /// </summary>
+    public static void MonomialSums(Index1D t, ArrayView<double> x, ArrayView<double> w, ArrayView<int> terms,
+        ArrayView<double> partial, MonomialShape s)
+    {
+        int e = t % s.Entries, rest = t / s.Entries, q = rest % s.Weights, segment = rest / s.Weights;
+        int i = terms[3 * e], j = terms[3 * e + 1], l = terms[3 * e + 2];
+        long first = (long)s.Samples * segment / s.Segments, last = (long)s.Samples * (segment + 1) / s.Segments;
+        long weights = (long)q * s.Samples;
+        double sum = 0;
+        for (long k = first; k < last; k++)
+        {
+            long row = k * s.Dimension;
+            double v = w[weights + k];
+            if (i >= 0) v *= x[row + i];
+            if (j >= 0) v *= x[row + j];
+            if (l >= 0) v *= x[row + l];
+            sum += v;
+        }
+        partial[t] = sum;
+    }
+
+    /// <summary>
+    /// partial[(s (K + 1) + k) m + i] = sum over the samples j of segment s of r_j He_k(&lt;v_i, x_j&gt;), k = 0..K
+    /// (probabilists' Hermite polynomials by He_{k+1} = u He_k - k He_{k-1}); v (Dimension x m row-major) holds v_i
+    /// in column i.
+    /// </summary>
+    public static void HermiteSums(Index1D t, ArrayView<double> x, ArrayView<double> r, ArrayView<double> v,
+        ArrayView<double> partial, HermiteShape s)
+    {
+        int i = t % s.Directions, segment = t / s.Directions;
+        long first = (long)s.Samples * segment / s.Segments, last = (long)s.Samples * (segment + 1) / s.Segments;
+        double h0 = 0, h1 = 0, h2 = 0, h3 = 0, h4 = 0, h5 = 0;
+        for (long k = first; k < last; k++)
+        {
+            long row = k * s.Dimension;
+            double u = 0;
+            for (int c = 0; c < s.Dimension; c++) u += x[row + c] * v[c * s.Directions + i];
+            double weight = r[k];
+            // g_k = r He_k(u), built up by the recurrence (ALGORITHM.md section 2)
+            double previous = weight, current = weight * u;
+            h0 += previous;
+            if (s.MaxOrder >= 1) h1 += current;
+            for (int order = 1; order < s.MaxOrder; order++)
+            {
+                double next = u * current - order * previous;
+                previous = current;
+                current = next;
+                if (order == 1) h2 += next;
+                else if (order == 2) h3 += next;
+                else if (order == 3) h4 += next;
+                else h5 += next;
+            }
+        }
+        long stride = s.Directions, baseIndex = (long)segment * (s.MaxOrder + 1) * stride + i;
+        partial[baseIndex] = h0;
+        if (s.MaxOrder >= 1) partial[baseIndex + stride] = h1;
+        if (s.MaxOrder >= 2) partial[baseIndex + 2 * stride] = h2;
+        if (s.MaxOrder >= 3) partial[baseIndex + 3 * stride] = h3;
+        if (s.MaxOrder >= 4) partial[baseIndex + 4 * stride] = h4;
+        if (s.MaxOrder >= 5) partial[baseIndex + 5 * stride] = h5;
+    }
+
+    /// <summary>sums[o] += partial[o] + partial[outputs + o] + ... (segments in order).</summary>
+    public static void ReduceSegments(Index1D o, ArrayView<double> partial, ArrayView<double> sums, int outputs, int segments)
+    {
+        double total = 0;
+        for (int s = 0; s < segments; s++) total += partial[(long)s * outputs + o];
+        sums[o] += total;
+    }
+
+    /// <summary>
+    /// Sample Start + k of a teacher stream into row k of x and y[k]: the normals of <see cref="CounterGaussian"/>
+    /// (counter-based, so any range on any device gives the same stream) and y = f(x) + s e. net holds W (m x d
+    /// row-major), b (m), a (m) and the linear part c (d).
+    /// </summary>
+    public static void TeacherSamples(Index1D k, ArrayView<double> x, ArrayView<double> y, ArrayView<double> net, TeacherShape s)
+    {
+        int d = s.Dimension, m = s.Hidden;
+        int index = k;
+        long row = (long)index * d, global = (s.Start + index) * d;
+        for (int c = 0; c < d; c++) x[row + c] = DeviceGaussian.Normal(s.InputOrigin, global + c);
+        double f = s.LinearBias;
+        if (s.HasLinear != 0)
+            for (int c = 0; c < d; c++) f += net[2L * m + (long)m * d + c] * x[row + c];
+        for (int h = 0; h < m; h++)
+        {
+            double pre = net[(long)m * d + h];
+            for (int c = 0; c < d; c++) pre += net[(long)h * d + c] * x[row + c];
+            if (pre > 0) f += net[(long)m * d + m + h] * pre;
+        }
+        if (s.NoiseStd > 0) f += s.NoiseStd * DeviceGaussian.Normal(s.NoiseOrigin, s.Start + index);
+        y[index] = f;
+    }
+
+    /// <summary>z = x U for a block on the device: x n x d, U d x m, z n x m (all row-major), thread k m + j.</summary>
+    public static void Project(Index1D t, ArrayView<double> x, ArrayView<double> u, ArrayView<double> z, int dimension, int projected)
+    {
+        int index = t;
+        int k = index / projected, j = index % projected;
+        long row = (long)k * dimension;
+        double sum = 0;
+        for (int c = 0; c < dimension; c++) sum += x[row + c] * u[(long)c * projected + j];
+        z[index] = sum;
+    }
+}
+
+/// <summary>
+/// Normal k of a <see cref="CounterGaussian"/> stream, one at a time, in operations every ILGPU back end has: its hash
+/// (<see cref="CounterGaussian.Mix"/>, <see cref="CounterGaussian.ToUnit"/>) is shared; the logarithm and the rounding
+/// are written out here because ILGPU's PTX back end has double Log and Round only through the CUDA toolkit's libdevice,
+/// which the GPU machines lack. The values agree with the CPU stream to a few units in the last place.
+/// </summary>
+internal static class DeviceGaussian
+{
+    public static double Normal(ulong origin, long index)
+    {
+        ulong pair = (ulong)index >> 1;
+        double u1 = CounterGaussian.ToUnit(CounterGaussian.Mix(origin + 2 * pair * CounterGaussian.Increment));
+        double u2 = CounterGaussian.ToUnit(CounterGaussian.Mix(origin + (2 * pair + 1) * CounterGaussian.Increment));
+        double radius = Math.Sqrt(-2 * Log(u1));
+        TurnSinCos(u2, out double sin, out double cos);
+        return (index & 1) == 0 ? radius * cos : radius * sin;
+    }
+
+    private const double Ln2 = 0.6931471805599453;
+
+    /// <summary>ln u for u in (0, 1]: u = f 2^e with f in [sqrt(1/2), sqrt 2), ln f = 2 atanh((f - 1)/(f + 1)) by its series.</summary>
+    public static double Log(double u)
+    {
+        ulong bits = ILGPU.Interop.FloatAsInt(u);
+        int exponent = (int)((bits >> 52) & 0x7FF) - 1023;
+        double f = ILGPU.Interop.IntAsFloat((bits & 0x000FFFFFFFFFFFFFUL) | 0x3FF0000000000000UL); // in [1, 2)
+        if (f > 1.4142135623730951)
+        {
+            f *= 0.5;
+            exponent++;
+        }
+        double t = (f - 1) / (f + 1), t2 = t * t; // |t| <= 0.1716, t^2 <= 0.0295
+        // 2 (t + t^3/3 + ... + t^25/25): the first omitted term is below 2 * 0.1716^27 / 27 = 1e-22
+        double series = 1.0 / 25;
+        for (int k = 23; k >= 1; k -= 2) series = 1.0 / k + t2 * series;
+        return exponent * Ln2 + 2 * t * series;
+    }
+
+    private const double S3 = -1.0 / 6, S5 = 1.0 / 120, S7 = -1.0 / 5040, S9 = 1.0 / 362880, S11 = -1.0 / 39916800,
+        S13 = 1.0 / 6227020800, S15 = -1.0 / 1307674368000;
+    private const double C2 = -0.5, C4 = 1.0 / 24, C6 = -1.0 / 720, C8 = 1.0 / 40320, C10 = -1.0 / 3628800,
+        C12 = 1.0 / 479001600, C14 = -1.0 / 87178291200, C16 = 1.0 / 20922789888000;
+
+    /// <summary>CounterGaussian's sin and cos of 2 pi t, t in (0, 1), with the quarter turn rounded as (long)(4t + 1/2) (no ties occur).</summary>
+    private static void TurnSinCos(double t, out double sin, out double cos)
+    {
+        double quarter = t * 4;
+        long turn = (long)(quarter + 0.5);
+        double a = (quarter - turn) * (Math.PI / 2);
+        double a2 = a * a;
+        double s = a + a * a2 * (S3 + a2 * (S5 + a2 * (S7 + a2 * (S9 + a2 * (S11 + a2 * (S13 + a2 * S15))))));
+        double c = 1 + a2 * (C2 + a2 * (C4 + a2 * (C6 + a2 * (C8 + a2 * (C10 + a2 * (C12 + a2 * (C14 + a2 * C16)))))));
+        switch (turn & 3)
+        {
+            case 0: sin = s; cos = c; break;
+            case 1: sin = c; cos = -s; break;
+            case 2: sin = -s; cos = -c; break;
+            default: sin = -c; cos = s; break;
+        }
+    }
+}

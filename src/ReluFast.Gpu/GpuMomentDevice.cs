@@ -1,0 +1,175 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
+using ILGPU;
+using ILGPU.Runtime;
+using ILGPU.Runtime.CPU;
+using ILGPU.Runtime.Cuda;
+using ReluFast.Interop;
+using ReluFast.Moments;
+
+namespace ReluFast.Gpu;
+
+/// <summary>
+/// The GPU moment engine: ILGPU kernels on a CUDA device (compiled to PTX at run time; only the NVIDIA driver is needed)
+/// or on ILGPU's CPU accelerator, which runs the very same kernels on any machine (the tests and the dry run of
+/// scripts/gpu-check.sh). Thread-safe: the threads of a pass share the device, each with its own sessions.
+/// </summary>
+public sealed class GpuMomentDevice : IMomentDevice
+{
+    private readonly Context _context;
+    private readonly object _launchLock = new();
+
+    private GpuMomentDevice(Context context, Accelerator accelerator, string name)
+    {
+        _context = context;
+        Accelerator = accelerator;
+        Name = name;
+        Monomials = accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<int>,
+            ArrayView<double>, MonomialShape>(GpuKernels.MonomialSums);
+        Hermite = accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<double>,
+            ArrayView<double>, HermiteShape>(GpuKernels.HermiteSums);
+        Reduce = accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<double>, ArrayView<double>, int, int>(GpuKernels.ReduceSegments);
+        Teacher = accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<double>,
+            TeacherShape>(GpuKernels.TeacherSamples);
+        Projection = accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<double>, int, int>(
+            GpuKernels.Project);
+        // enough threads per launch to fill the device: a CUDA GPU holds about 2048 per multiprocessor
+        TargetThreads = accelerator is CudaAccelerator
+            ? Math.Max(1 << 14, accelerator.NumMultiprocessors * accelerator.MaxNumThreadsPerMultiprocessor * 2)
+            : 256;
+    }
+
+    /// <summary>The device's name, e.g. "cuda:0 (NVIDIA H200)".</summary>
+    public string Name { get; }
+
+    internal Accelerator Accelerator { get; }
+
+    /// <summary>Threads a launch aims at: the number of sample segments is chosen from it.</summary>
+    internal int TargetThreads { get; }
+
+    internal Action<AcceleratorStream, Index1D, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, MonomialShape> Monomials { get; }
+    internal Action<AcceleratorStream, Index1D, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, HermiteShape> Hermite { get; }
+    internal Action<AcceleratorStream, Index1D, ArrayView<double>, ArrayView<double>, int, int> Reduce { get; }
+    internal Action<AcceleratorStream, Index1D, ArrayView<double>, ArrayView<double>, ArrayView<double>, TeacherShape> Teacher { get; }
+    internal Action<AcceleratorStream, Index1D, ArrayView<double>, ArrayView<double>, ArrayView<double>, int, int> Projection { get; }
+
+    /// <summary>Peak FP64 rate in GFLOP/s: 64 FP64 FMA units per multiprocessor (sm_80, sm_90) at the driver's clock; 0 off CUDA.</summary>
+    public double PeakFp64GFlops => Accelerator is CudaAccelerator cuda
+        ? cuda.NumMultiprocessors * (cuda.ClockRate * 1e3) * 128 / 1e9
+        : 0;
+
+    /// <summary>Peak memory bandwidth in GB/s from the driver's clock and bus width (0 when unknown, e.g. on the CPU accelerator).</summary>
+    public double PeakBandwidthGBs => Accelerator is CudaAccelerator cuda
+        ? 2.0 * cuda.MemoryClockRate * 1e3 * cuda.MemoryBusWidth / 8 / 1e9
+        : 0;
+
+    /// <summary>
+    /// Opens the CUDA device of <paramref name="device"/> (cuda:N).
+    /// </summary>
+    /// <exception cref="DeviceUnavailableException">
+    /// The NVIDIA driver (libcuda) cannot be loaded, it reports no CUDA device, or none with this index; the message
+    /// says which.
+    /// </exception>
+    public static GpuMomentDevice Open(ComputeDevice device)
+    {
+        if (device.Kind != ComputeDeviceKind.Cuda)
+            throw new ArgumentException($"The GPU moment engine runs on cuda devices, not {device}.", nameof(device));
+        string library = OperatingSystem.IsWindows() ? "nvcuda.dll" : "libcuda.so.1";
+        if (!NativeLibrary.TryLoad(library, out IntPtr handle))
+            throw new DeviceUnavailableException($"--device {device}: the NVIDIA driver library {library} could not be loaded "
+                + "(no NVIDIA driver on this machine); use --device cpu.");
+        NativeLibrary.Free(handle);
+        Context? context = null;
+        try
+        {
+            context = Context.Create(builder => builder.Cuda().Optimize(OptimizationLevel.O2));
+            var devices = context.GetCudaDevices();
+            if (devices.Count == 0)
+                throw new DeviceUnavailableException($"--device {device}: the NVIDIA driver reports no usable CUDA device "
+                    + "(check nvidia-smi and CUDA_VISIBLE_DEVICES); use --device cpu.");
+            if (device.Index >= devices.Count)
+                throw new DeviceUnavailableException($"--device {device}: there is no CUDA device {device.Index}; the driver reports "
+                    + $"{devices.Count} (cuda:0{(devices.Count > 1 ? $" to cuda:{devices.Count - 1}" : "")}).");
+            CudaDevice chosen = devices[device.Index];
+            Accelerator accelerator = chosen.CreateCudaAccelerator(context);
+            var result = new GpuMomentDevice(context, accelerator, $"{device} ({chosen.Name})");
+            context = null;
+            return result;
+        }
+        catch (DeviceUnavailableException)
+        {
+            throw;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            throw new DeviceUnavailableException($"--device {device}: the CUDA device could not be started: {e.Message}", e);
+        }
+        finally
+        {
+            context?.Dispose();
+        }
+    }
+
+    /// <summary>Makes <see cref="ComputeDevice.OpenMomentDevice"/> open cuda devices with this engine (the CLI calls it at start).</summary>
+    public static void Register() => ComputeDevice.RegisterCudaEngine(device => Open(device));
+
+    /// <summary>The same kernels on ILGPU's CPU accelerator (any machine; slow: for tests and dry runs).</summary>
+    public static GpuMomentDevice OpenCpuAccelerator()
+    {
+        var context = Context.Create(builder => builder.CPU().Optimize(OptimizationLevel.O2));
+        try
+        {
+            return new GpuMomentDevice(context, context.CreateCPUAccelerator(0), "ILGPU CPU accelerator");
+        }
+        catch
+        {
+            context.Dispose();
+            throw;
+        }
+    }
+
+    /// <inheritdoc />
+    public IDeviceMoments<T> CreateWeightedGram<T>(int dimension, int weightCount) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dimension);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(weightCount);
+        return new MonomialSession<T>(this, dimension, weightCount, MonomialTerms.Gram(dimension));
+    }
+
+    /// <inheritdoc />
+    public IDeviceMoments<T> CreateProjectedTensor<T>(int dimension, int weightCount) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dimension);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(weightCount);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(dimension, ProjectedTensorAccumulator<double>.MaxDimension);
+        return new MonomialSession<T>(this, dimension, weightCount, MonomialTerms.Tensor(dimension));
+    }
+
+    /// <inheritdoc />
+    public IDeviceMoments<T> CreateHermiteProjection<T>(int dimension, ReadOnlySpan<double> directions, int hidden, int maxOrder)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dimension);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(hidden);
+        ArgumentOutOfRangeException.ThrowIfNegative(maxOrder);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(maxOrder, HermiteProjectionAccumulator<double>.MaxSupportedOrder);
+        if (directions.Length != dimension * hidden)
+            throw new ArgumentException($"directions must be d x m = {dimension * hidden} entries, got {directions.Length}.", nameof(directions));
+        return new HermiteSession<T>(this, dimension, directions, hidden, maxOrder);
+    }
+
+    /// <summary>Sample segments for a launch of <paramref name="outputs"/> sums over <paramref name="samples"/> samples.</summary>
+    internal int Segments(int outputs, int samples) =>
+        Math.Clamp(TargetThreads / Math.Max(1, outputs), 1, Math.Max(1, samples / 16));
+
+    /// <summary>Serialises kernel launches from the threads of a pass (ILGPU's launchers share per-kernel state).</summary>
+    internal object LaunchLock => _launchLock;
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        Accelerator.Bind();
+        Accelerator.Dispose();
+        _context.Dispose();
+    }
+}

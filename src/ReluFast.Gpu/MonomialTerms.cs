@@ -1,0 +1,34 @@
+namespace ReluFast.Gpu;
+
+/// <summary>
+/// The monomials of a flat state, in its order, as index triples (i, j, l) with -1 for "no factor", so that one kernel
+/// (<see cref="GpuKernels.MonomialSums"/>) computes every sum of an accumulator and the result is its state as it is.
+/// </summary>
+internal static class MonomialTerms
+{
+    /// <summary>WeightedGramAccumulator: sum c, sum c x_i (i &lt; d), sum c x_i x_j for i = 0..d-1, j = i..d-1.</summary>
+    public static int[] Gram(int d)
+    {
+        var terms = new List<int> { -1, -1, -1 };
+        for (int i = 0; i < d; i++) terms.AddRange([i, -1, -1]);
+        for (int i = 0; i < d; i++)
+            for (int j = i; j < d; j++) terms.AddRange([i, j, -1]);
+        return [.. terms];
+    }
+
+    /// <summary>
+    /// ProjectedTensorAccumulator: sum c, sum c z (m), sum c z_i z_j for j = 0..m-1, i = 0..j, then
+    /// sum c z_i z_j z_k for j = 0..m-1, i = 0..j, k = j..m-1.
+    /// </summary>
+    public static int[] Tensor(int m)
+    {
+        var terms = new List<int> { -1, -1, -1 };
+        for (int i = 0; i < m; i++) terms.AddRange([i, -1, -1]);
+        for (int j = 0; j < m; j++)
+            for (int i = 0; i <= j; i++) terms.AddRange([i, j, -1]);
+        for (int j = 0; j < m; j++)
+            for (int i = 0; i <= j; i++)
+                for (int k = j; k < m; k++) terms.AddRange([i, j, k]);
+        return [.. terms];
+    }
+}
