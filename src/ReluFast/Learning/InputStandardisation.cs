@@ -16,8 +16,9 @@ internal static class InputStandardisation
     public const int Directions = 16;
 
     /// <summary>
-    /// |skewness| the learner tolerates: a Gaussian input perturbed this much is still recovered to round-off (measured:
-    /// docs/algorithm.md section 17). A larger value fails the test only when it also exceeds its sampling error.
+    /// |skewness| tolerated before the test can fail (a larger value fails it only when it also exceeds its sampling error).
+    /// Chosen conservatively, far below the uniform (excess kurtosis -1.2), binary (-2) and heavy-tailed laws the test must
+    /// refuse; the learner's actual tolerance has not been measured yet (docs/algorithm.md section 17).
     /// </summary>
     public const double SkewnessTolerance = 0.05;
 
