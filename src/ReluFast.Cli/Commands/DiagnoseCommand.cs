@@ -75,6 +75,7 @@ internal static class DiagnoseCommand
         var report = diagnosis.Report;
         var decision = report.Decision;
         output.WriteLine(string.Create(inv, $"Samples: {data.Spec}: N = {data.Count:N0}, d = {data.Dimension} ({data.DType})"));
+        if (InputSummary.Line(report.Inputs) is string inputs) output.WriteLine(inputs);
         console.Write(SpectrumTables.SecondMoment(decision.SecondMomentSpectrum, decision.SecondMomentNoiseFloor, multiple, cut: null));
         output.WriteLine(string.Create(inv, $"T_2: {decision.SecondMomentRank} of {data.Dimension} eigenvalues above the threshold {diagnosis.SecondMomentThreshold:G3} ({multiple:G3} x the noise floor {decision.SecondMomentNoiseFloor:G3})"));
         if (decision.FlattenedSpectrum.Count > 0)

@@ -30,11 +30,21 @@ internal static class GenerateCommand
         var dtype = new Option<string>("--dtype") { Description = "Element type of x.npy and y.npy.", DefaultValueFactory = _ => "float64" };
         dtype.AcceptOnlyFromAmong("float32", "float64");
         var noise = new Option<double>("--noise") { Description = "Standard deviation s of Gaussian label noise: y = f(x) + e, e ~ N(0, s^2) (0: noiseless).", DefaultValueFactory = _ => 0 };
+        var inputMean = new Option<double>("--input-mean")
+        {
+            Description = "Inputs x = mu + L g (g ~ N(0, I)): mu uniform in [-M, M]^d (0: zero mean).", DefaultValueFactory = _ => 0,
+        };
+        var inputCondition = new Option<double>("--input-condition")
+        {
+            Description = "Inputs x = mu + L g: Sigma = L L^T a random rotation of log-spaced eigenvalues from 1/sqrt(K) to sqrt(K) " +
+                "(condition number K; 1: identity covariance).",
+            DefaultValueFactory = _ => 1,
+        };
         var quiet = CommonOptions.Quiet();
         var json = CommonOptions.Json("the files written");
         var command = new Command("generate", "Draw a random teacher network (unit w_i, a_i = +-U[0.5, 1.5], b_i = U[-B, B]) and write N samples x ~ N(0, I_d), y = f(x) (+ noise) as DIR/x.npy (N x d), DIR/y.npy (N) and DIR/teacher.json.")
         {
-            dim, hidden, samples, seed, output, biasRange, dtype, noise, quiet, json,
+            dim, hidden, samples, seed, output, biasRange, dtype, noise, inputMean, inputCondition, quiet, json,
         };
         command.SetAction(parse =>
         {
@@ -52,6 +62,9 @@ internal static class GenerateCommand
             if (!(sigma >= 0) || !double.IsFinite(sigma)) throw new CliUsageException($"--noise must be finite and non-negative, got {sigma}.");
             if (File.Exists(folder)) throw new CliUsageException($"--out {folder} is a file; give a folder.");
             OutputFile.Check(Path.Combine(folder, "teacher.json"));
+            double meanRange = parse.GetValue(inputMean), condition = parse.GetValue(inputCondition);
+            if (!(meanRange >= 0) || !double.IsFinite(meanRange)) throw new CliUsageException($"--input-mean must be finite and non-negative, got {meanRange}.");
+            if (!(condition >= 1) || !double.IsFinite(condition)) throw new CliUsageException($"--input-condition must be finite and >= 1, got {condition}.");
 
             ReluNetwork teacher;
             try
@@ -62,12 +75,14 @@ internal static class GenerateCommand
             {
                 throw new CliUsageException($"--dim {d} --hidden {m}: {ErrorReporter.MessageOf(e)}");
             }
+            // the law's own stream: seed + 2 (the teacher uses seed, its samples seed + 1)
+            InputDistribution? law = meanRange == 0 && condition == 1 ? null : InputDistribution.Random(d, condition, meanRange, s + 2);
             var files = new GeneratedFiles(folder);
             var clock = Stopwatch.StartNew();
             ProgressDisplay.Run(context, !isQuiet && !asJson && context.InteractiveError, sink =>
             {
-                if (type == NpyDType.Float32) Write(new TeacherSampleSource<float>(teacher, n, s + 1, sigma), files, type, sink, context.Cancellation);
-                else Write(new TeacherSampleSource<double>(teacher, n, s + 1, sigma), files, type, sink, context.Cancellation);
+                if (type == NpyDType.Float32) Write(new TeacherSampleSource<float>(teacher, n, s + 1, sigma, law), files, type, sink, context.Cancellation);
+                else Write(new TeacherSampleSource<double>(teacher, n, s + 1, sigma, law), files, type, sink, context.Cancellation);
                 return 0;
             });
             try
@@ -81,6 +96,8 @@ internal static class GenerateCommand
                     ["biasRange"] = b.ToString("R", CultureInfo.InvariantCulture),
                     ["noise"] = sigma.ToString("R", CultureInfo.InvariantCulture),
                     ["dtype"] = type.Name(),
+                    ["inputMean"] = meanRange.ToString("R", CultureInfo.InvariantCulture),
+                    ["inputCondition"] = condition.ToString("R", CultureInfo.InvariantCulture),
                 };
                 NetworkJson.Write(teacher, files.Teacher, indented: true, metadata);
             }

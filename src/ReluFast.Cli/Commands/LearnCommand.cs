@@ -24,6 +24,7 @@ internal static class LearnCommand
         };
         var mode = ModeOption.Create("Which learner runs: auto (default) chooses from the data (the T_2 spectrum and the flattened T_4/T_5 spectrum; costs a span pass on up to 4e6 samples; pass 1 is shared with the learner), " +
             "full-rank (m <= d, linearly independent w_i; supports --device cuda and mpirun) or overcomplete (m up to d(d+1)/2, w_i in general position; CPU, one process).");
+        var assumeGaussian = CommonOptions.AssumeGaussian();
         var noRefine = new Option<bool>("--no-refine") { Description = "Stop after the method of moments (no L-BFGS refinement of the estimate)." };
         var seed = CommonOptions.LearnerSeed();
         var threads = CommonOptions.Threads();
@@ -36,6 +37,7 @@ internal static class LearnCommand
         command.Options.Add(hidden);
         command.Options.Add(mode);
         command.Options.Add(noRefine);
+        command.Options.Add(assumeGaussian);
         command.Options.Add(seed);
         command.Options.Add(threads);
         command.Options.Add(device);
@@ -59,7 +61,8 @@ internal static class LearnCommand
             IMomentReducer reducer = MpiSession.TryInitialize();
             try
             {
-                return Learn(context, parse, spec, outPath, m, requested, asJson, isQuiet, threadCount, computeDevice, noRefine, seed, reducer);
+                return Learn(context, parse, spec, outPath, m, requested, asJson, isQuiet, threadCount, computeDevice, noRefine, seed, reducer,
+                    assumeGaussian);
             }
             catch (Exception e) when (reducer is MpiSession { Size: > 1 } session)
             {
@@ -79,7 +82,8 @@ internal static class LearnCommand
     }
 
     private static int Learn(CliContext context, ParseResult parse, SampleSpec spec, string outPath, int? m, LearnerMode requested, bool asJson, bool isQuiet,
-        int threadCount, ComputeDevice computeDevice, Option<bool> noRefine, Option<ulong> seed, IMomentReducer reducer)
+        int threadCount, ComputeDevice computeDevice, Option<bool> noRefine, Option<ulong> seed, IMomentReducer reducer,
+        Option<bool> assumeGaussian)
     {
         {
             using var data = SampleData.Open(spec, context.Cancellation);
@@ -87,6 +91,7 @@ internal static class LearnCommand
             {
                 Hidden = m,
                 Refine = !parse.GetValue(noRefine),
+                AssumeGaussian = parse.GetValue(assumeGaussian),
                 Seed = parse.GetValue(seed),
                 Threads = threadCount,
                 Device = computeDevice,
@@ -131,6 +136,7 @@ internal static class LearnCommand
         bool overcomplete = result.Mode == LearnerMode.Overcomplete;
         double multiple = new LearnerOptions().NoiseFloorMultiple;
         output.WriteLine(string.Create(inv, $"Samples: {data.Spec}: N = {data.Count:N0}, d = {data.Dimension} ({data.DType})"));
+        if (InputSummary.Line(result.Inputs) is string inputs) output.WriteLine(inputs);
         output.WriteLine($"Mode: {mode.Mode} ({(mode.Requested == ModeOption.Auto ? "auto" : "--mode " + mode.Requested)}: {mode.Reason})");
 
         // The full-rank learner keeps the leading m eigenvectors of T_2; the overcomplete one counts m in the flattened spectrum.

@@ -15,6 +15,7 @@ internal static class DiagnosisJson
         var report = diagnosis.Report;
         var decision = report.Decision;
         w.WriteNumber("samples", report.Samples);
+        InputSummary.Write(w, report.Inputs);
         w.WriteString("mode", diagnosis.Mode);
         w.WriteString("requestedMode", ModeOption.Name(diagnosis.Requested));
         w.WriteString("modeReason", diagnosis.ModeReason);

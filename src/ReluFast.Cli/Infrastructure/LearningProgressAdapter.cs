@@ -21,6 +21,7 @@ internal sealed class LearningProgressAdapter(IPassProgress sink, string? prefix
             LearningStage.Refinement => "refinement (L-BFGS)",
             LearningStage.Decomposition => "decomposition",
             LearningStage.FlattenedMoments => "span pass: flattened T_4, T_5",
+            LearningStage.InputLaw => "input pass: mean, covariance, Gaussianity",
             _ => "done",
         };
         if (value.ModeCheck) name = "mode check: " + name;

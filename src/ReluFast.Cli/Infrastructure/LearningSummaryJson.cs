@@ -30,6 +30,7 @@ internal static class LearningSummaryJson
         foreach (double v in result.Spectrum) JsonNumbers.Write(w, v);
         w.WriteEndArray();
         JsonNumbers.Write(w, "noiseFloor", result.NoiseFloor);
+        InputSummary.Write(w, result.Inputs);
         if (result.Mode == LearnerMode.Overcomplete)
         {
             w.WriteStartArray("flattenedSpectrum");

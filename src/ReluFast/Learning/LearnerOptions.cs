@@ -73,4 +73,17 @@ public sealed record LearnerOptions
     /// <see cref="PolishIterations"/> apply to it.
     /// </summary>
     public bool OvercompletePencil { get; init; }
+
+    /// <summary>
+    /// How the law of x is treated: <see cref="InputHandling.Estimate"/> (default) estimates its mean and covariance in one
+    /// pass and learns in whitened coordinates when they are not N(0, I)'s; <see cref="InputHandling.StandardNormal"/> trusts
+    /// x ~ N(0, I).
+    /// </summary>
+    public InputHandling Inputs { get; init; } = InputHandling.Estimate;
+
+    /// <summary>
+    /// Learn even when the input pass finds marginals that are not Gaussian (skewness or kurtosis beyond tolerance and beyond
+    /// their sampling error); without it the learner throws <see cref="NonGaussianInputException"/>.
+    /// </summary>
+    public bool AssumeGaussian { get; init; }
 }

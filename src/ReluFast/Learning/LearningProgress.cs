@@ -19,6 +19,9 @@ public enum LearningStage
     Done,
     /// <summary>Overcomplete learner: a pass over the flattened fourth/fifth-order moments (the span pass, or the projected slices).</summary>
     FlattenedMoments,
+
+    /// <summary>The input pass: mean, covariance and marginal skewness and kurtosis of x (docs/algorithm.md section 17).</summary>
+    InputLaw,
 }
 
 /// <summary>Progress of a learning run.</summary>

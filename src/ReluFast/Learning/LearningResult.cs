@@ -100,4 +100,11 @@ public sealed record LearningResult
 
     /// <summary>Overcomplete learner: what the linear remainder absorbed and which neurons are out of reach (low-error mode); null otherwise.</summary>
     public string? Absorbed { get; init; }
+
+    /// <summary>
+    /// What the input pass found about the law of x (docs/algorithm.md section 17); null when it did not run (x ~ N(0, I) was
+    /// given or is known). When <see cref="InputReport.Whitened"/>, the learner worked on z = M (x - mu): <see cref="Network"/>
+    /// and <see cref="MomentEstimate"/> are mapped back to x, while the spectra and coefficients refer to z.
+    /// </summary>
+    public InputReport? Inputs { get; init; }
 }

@@ -15,6 +15,9 @@ public enum LearningWarningCode
     NearlyParallel,
     /// <summary>The learned directions are nearly linearly dependent (large condition number of W).</summary>
     NearlyDependent,
+
+    /// <summary>x varies in fewer directions than it has coordinates (constant or collinear columns): learned on those.</summary>
+    ReducedInputs,
 }
 
 /// <summary>A warning of a learning run: what it is about, and one line that explains it.</summary>

@@ -52,6 +52,9 @@ public sealed record IdentifiabilityReport
 
     /// <summary>Samples in the data set.</summary>
     public required long Samples { get; init; }
+
+    /// <summary>What the input pass found about the law of x (null when it did not run: x ~ N(0, I) was given or known).</summary>
+    public InputReport? Inputs { get; init; }
 }
 
 /// <summary>
@@ -83,6 +86,49 @@ public static class ReluLearner
         ArgumentNullException.ThrowIfNull(source);
         options ??= new LearnerOptions();
         LearnerRules.Check(source.Dimension, source.Count, options, mode);
+        var (law, inputs) = Standardise(source, options, progress, cancellationToken);
+        var result = LearnAsGiven(inputs, options, mode, progress, cancellationToken);
+        if (law is null) return result;
+        bool whitened = !ReferenceEquals(inputs, source);
+        var reduced = ReducedInputs(law);
+        return (whitened ? InputStandardisation.ToInputCoordinates(result, law) : result) with
+        {
+            Inputs = InputStandardisation.Report(law, whitened),
+            Warnings = reduced is null ? result.Warnings : [reduced, .. result.Warnings],
+            // after the mode line, which comes first
+            Log = result.Log.Count > 0 && result.Log[0].StartsWith("mode: ", StringComparison.Ordinal)
+                ? [result.Log[0], InputStandardisation.Describe(law, whitened), .. result.Log.Skip(1)]
+                : [InputStandardisation.Describe(law, whitened), .. result.Log],
+        };
+    }
+
+    private static LearningWarning? ReducedInputs(InputLawEstimate law) => law.Rank < law.Dimension
+        ? new LearningWarning(LearningWarningCode.ReducedInputs, $"x varies in only {law.Rank} of its {law.Dimension} directions (constant " +
+            $"or collinear columns): the network is learned on those {law.Rank} directions, and its w_i have no component along the others")
+        : null;
+    /// <summary>
+    /// The input pass (<see cref="LearnerOptions.Inputs"/>): the law of x, and the source to learn on (the given one, or its
+    /// whitened view when the mean or covariance is not N(0, I)'s). Throws when the marginals are not Gaussian, unless
+    /// <see cref="LearnerOptions.AssumeGaussian"/>.
+    /// </summary>
+    private static (InputLawEstimate? Law, ISampleSource<T> Inputs) Standardise<T>(ISampleSource<T> source, LearnerOptions options,
+        IProgress<LearningProgress>? progress, CancellationToken cancellationToken) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        int d = source.Dimension;
+        // too few samples or no inputs: the learners' own validation says so
+        if (d <= 0 || source.Count < MomentLearner.MinimumSamples(d)) return (null, source);
+        var law = InputStandardisation.Estimate(source, options, new LearningReporter(progress), cancellationToken);
+        if (law is null) return (null, source);
+        if (!options.AssumeGaussian && InputStandardisation.Deviation(law) is string deviation)
+            throw new NonGaussianInputException($"The inputs are not Gaussian: {deviation}. The method of moments needs Gaussian inputs, so the " +
+                "network it would return is not supported by the data; set LearnerOptions.AssumeGaussian (relufast: --assume-gaussian) " +
+                "to learn anyway.", InputStandardisation.Report(law, whitened: false));
+        return law.IsStandard ? (law, source) : (law, new WhitenedSampleSource<T>(source, law.Whitening, law.Mean));
+    }
+
+    private static LearningResult LearnAsGiven<T>(ISampleSource<T> source, LearnerOptions options, LearnerMode mode,
+        IProgress<LearningProgress>? progress, CancellationToken cancellationToken) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
         var run = new LearningRun<T>(source, options, progress, cancellationToken);
         if (mode != LearnerMode.Auto)
             return RunStrategy(run, options, mode) with { Reason = $"forced: the {Describe(mode)} learner was asked for" };
@@ -217,6 +263,28 @@ public static class ReluLearner
     {
         ArgumentNullException.ThrowIfNull(source);
         options ??= new LearnerOptions();
+        // the input statistics are reported, not enforced: diagnose is where a user looks at data the learner refuses
+        var (law, inputs) = Standardise(source, options with { AssumeGaussian = true }, progress, cancellationToken);
+        var report = DiagnoseAsGiven(inputs, options, mode, learn, progress, cancellationToken);
+        if (law is null) return report;
+        bool whitened = !ReferenceEquals(inputs, source);
+        var warnings = report.Warnings.ToList();
+        if (InputStandardisation.Deviation(law) is string deviation)
+            warnings.Insert(0, $"the inputs are not Gaussian: {deviation}; learn refuses such data unless --assume-gaussian is given");
+        if (law.Rank < law.Dimension)
+            warnings.Insert(0, $"x varies in only {law.Rank} of its {law.Dimension} directions (constant or collinear columns): " +
+                "the network is learned on those directions");
+        return report with
+        {
+            Inputs = InputStandardisation.Report(law, whitened),
+            Warnings = warnings,
+            Learned = report.Learned is { } learned && whitened ? InputStandardisation.ToInputCoordinates(learned, law) : report.Learned,
+        };
+    }
+
+    private static IdentifiabilityReport DiagnoseAsGiven<T>(ISampleSource<T> source, LearnerOptions options, LearnerMode mode, bool learn,
+        IProgress<LearningProgress>? progress, CancellationToken cancellationToken) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
         int d = source.Dimension, dim = SymmetricCoordinates.Dimension(d);
         if (d <= 0) throw new ArgumentException($"The input dimension is {d}: samples need at least one coordinate.", nameof(source));
         if (source.Count < LearnerRules.MinimumSamples(d))

@@ -5,7 +5,8 @@ using ReluFast.Model;
 namespace ReluFast.Sampling;
 
 /// <summary>
-/// Samples of a known network generated on the fly: x ~ N(0, I_d), y = f(x) + e with e ~ N(0, s^2).
+/// Samples of a known network generated on the fly: x ~ N(0, I_d) (or x = mu + L g with g ~ N(0, I_d) for a given
+/// <see cref="InputDistribution"/>), y = f(x) + e with e ~ N(0, s^2).
 /// Sample j is a pure function of (seed, j), so every pass, thread count and block size sees the
 /// same data, in float or double (float samples are the double samples rounded, with y computed from
 /// the rounded x).
@@ -21,14 +22,18 @@ public sealed class TeacherSampleSource<T> : ISampleSource<T> where T : unmanage
     /// <param name="count">Number of samples N.</param>
     /// <param name="seed">Seed of the stream.</param>
     /// <param name="noiseStd">Standard deviation s of the additive label noise (0 for noiseless labels).</param>
-    /// <exception cref="ArgumentException">count is negative or noiseStd is negative or not finite.</exception>
-    public TeacherSampleSource(ReluNetwork teacher, long count, ulong seed, double noiseStd = 0)
+    /// <param name="inputs">The law of x (null: N(0, I_d)).</param>
+    /// <exception cref="ArgumentException">count is negative, noiseStd is negative or not finite, or the law's dimension is not the teacher's.</exception>
+    public TeacherSampleSource(ReluNetwork teacher, long count, ulong seed, double noiseStd = 0, InputDistribution? inputs = null)
     {
         ArgumentNullException.ThrowIfNull(teacher);
         if (typeof(T) != typeof(float) && typeof(T) != typeof(double)) throw new NotSupportedException($"Samples must be float or double, not {typeof(T).Name}.");
         if (count < 0) throw new ArgumentException($"The sample count must be non-negative, got {count}.", nameof(count));
         if (!(noiseStd >= 0) || !double.IsFinite(noiseStd)) throw new ArgumentException($"The noise standard deviation must be finite and non-negative, got {noiseStd}.", nameof(noiseStd));
+        if (inputs is not null && inputs.Dimension != teacher.InputDim)
+            throw new ArgumentException($"The input law has dimension {inputs.Dimension}, the teacher {teacher.InputDim}.", nameof(inputs));
         Teacher = teacher;
+        Inputs = inputs is null || inputs.IsStandard ? null : inputs;
         Count = count;
         Seed = seed;
         NoiseStd = noiseStd;
@@ -41,6 +46,12 @@ public sealed class TeacherSampleSource<T> : ISampleSource<T> where T : unmanage
 
     /// <summary>Seed of the stream.</summary>
     public ulong Seed { get; }
+
+    /// <summary>The law of x when it is not N(0, I_d) (null: standard normal inputs).</summary>
+    public InputDistribution? Inputs { get; }
+
+    /// <summary>Whether x ~ N(0, I_d) by construction (the learner then skips the estimate of the input law).</summary>
+    internal bool IsStandardNormal => Inputs is null;
 
     /// <summary>Standard deviation of the label noise.</summary>
     public double NoiseStd { get; }
@@ -59,12 +70,13 @@ public sealed class TeacherSampleSource<T> : ISampleSource<T> where T : unmanage
         if (x.Length != n * d) throw new ArgumentOutOfRangeException(nameof(x), $"x must hold n x d = {n} x {d} values, got {x.Length}.");
         if (n == 0) return;
 
-        double[] rented = ArrayPool<double>.Shared.Rent(n * d + n);
+        double[] rented = ArrayPool<double>.Shared.Rent(n * d + n + d);
         try
         {
             Span<double> xd = rented.AsSpan(0, n * d);
             Span<double> yd = rented.AsSpan(n * d, n);
             _inputs.Fill(start * d, xd);
+            Inputs?.Apply(xd, rented.AsSpan(n * d + n, d));
             if (typeof(T) == typeof(float))
             {
                 // Round x first so that y is f of exactly the float inputs the caller sees.
