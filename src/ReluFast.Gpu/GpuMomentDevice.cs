@@ -14,7 +14,7 @@ namespace ReluFast.Gpu;
 /// or on ILGPU's CPU accelerator, which runs the very same kernels on any machine (the tests and the dry run of
 /// scripts/gpu-check.sh). Thread-safe: the threads of a pass share the device, each with its own sessions.
 /// </summary>
-public sealed class GpuMomentDevice : IMomentDevice
+internal sealed class GpuMomentDevice : IMomentDevice
 {
     private readonly Context _context;
     private readonly object _launchLock = new();

@@ -70,21 +70,19 @@ internal static class ExtractCommand
                 throw new CliUsageException($"--queries {Queries} is too few: the learner needs at least {minimum} for d = {d} inputs (max(1000, 2 d^2)).");
             if (Hidden is int hidden && hidden > OvercompleteLearner.MaximumHidden(d))
                 throw new CliUsageException($"--hidden {hidden} is larger than d(d+1)/2 = {OvercompleteLearner.MaximumHidden(d)} for the model's d = {d}.");
-            var (mode, modeLine) = ModePlacement.Resolve(Requested, Hidden, d, ComputeDevice.Cpu, 1);
             var source = new OracleSampleSource<T>(oracle, Queries, QuerySeed, Cache);
             var options = new LearnerOptions { Hidden = Hidden, Refine = Refine, Seed = Seed, Threads = Threads };
             LearningResult result;
             try
             {
                 result = ProgressDisplay.Run(Context, !Quiet && !AsJson && Context.InteractiveError,
-                    sink => ReluLearner.Learn(source, options, mode, LearningProgressAdapter.For(sink), Context.Cancellation));
+                    sink => ReluLearner.Learn(source, options, Requested, LearningProgressAdapter.For(sink), Context.Cancellation));
             }
             catch (ArgumentException e)
             {
                 throw new ReluFastDataException(ModelPath, $"the model's answers cannot be learned from: {e.Message}", e);
             }
             Context.Cancellation.ThrowIfCancellationRequested();
-            if (modeLine is not null) result = result with { Log = [modeLine, .. result.Log] };
             long learningQueries = source.Queries;
             OracleComparison comparison;
             try

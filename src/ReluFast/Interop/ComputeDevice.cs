@@ -67,7 +67,7 @@ public readonly record struct ComputeDevice(ComputeDeviceKind Kind, int Index = 
     /// Registers the engine that opens CUDA devices (ReluFast.Gpu's <c>GpuMomentDevice.Register()</c> does this; the core
     /// library has no GPU code, so that it stays NativeAOT-compatible). The last registration wins.
     /// </summary>
-    public static void RegisterCudaEngine(Func<ComputeDevice, IMomentDevice> open)
+    internal static void RegisterCudaEngine(Func<ComputeDevice, IMomentDevice> open)
     {
         ArgumentNullException.ThrowIfNull(open);
         Volatile.Write(ref s_cudaEngine, open);
@@ -81,7 +81,7 @@ public readonly record struct ComputeDevice(ComputeDeviceKind Kind, int Index = 
     /// No GPU engine is registered in this process, or it cannot use this device (no NVIDIA driver, no such index); the
     /// message names what is missing.
     /// </exception>
-    public IMomentDevice? OpenMomentDevice()
+    internal IMomentDevice? OpenMomentDevice()
     {
         if (Kind == ComputeDeviceKind.Cpu) return null;
         Func<ComputeDevice, IMomentDevice> open = Volatile.Read(ref s_cudaEngine)

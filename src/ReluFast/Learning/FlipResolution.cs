@@ -9,7 +9,7 @@ namespace ReluFast.Learning;
 /// so (a, w, b) and (a, -w, -b) differ by a linear function that the linear remainder can absorb. With
 /// linearly independent w_i (m &lt;= d) the first moment t1 = sum_i a_i Phi(b_i) w_i decides between them.
 /// </summary>
-public static class FlipResolution
+internal static class FlipResolution
 {
     /// <summary>
     /// Flips each neuron whose coefficient mu_i in t1 = sum_i mu_i w_i (G mu = W t1) is closer to -a_i Phi(-b_i)

@@ -5,14 +5,14 @@ namespace ReluFast.Learning;
 /// <param name="Iterations">Iterations performed.</param>
 /// <param name="Evaluations">Objective/gradient evaluations performed.</param>
 /// <param name="Converged">Whether a tolerance (not the iteration limit) stopped it.</param>
-public readonly record struct LbfgsResult(double Value, int Iterations, int Evaluations, bool Converged);
+internal readonly record struct LbfgsResult(double Value, int Iterations, int Evaluations, bool Converged);
 
 /// <summary>
 /// Limited-memory BFGS (Nocedal and Wright, Algorithm 7.4/7.5) with a backtracking Armijo line search;
 /// curvature pairs with s^T y &lt;= 0 are skipped, which keeps the inverse-Hessian model positive definite.
 /// Runs in double precision on a flat parameter vector.
 /// </summary>
-public static class LbfgsMinimizer
+internal static class LbfgsMinimizer
 {
     /// <summary>Computes f(x) and writes its gradient into the second argument.</summary>
     public delegate double Objective(ReadOnlySpan<double> x, Span<double> gradient);

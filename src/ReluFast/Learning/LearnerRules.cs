@@ -1,5 +1,6 @@
 using ReluFast.Decomposition;
 using ReluFast.Interop;
+using ReluFast.Moments;
 
 namespace ReluFast.Learning;
 

@@ -12,7 +12,7 @@ namespace ReluFast.Learning;
 /// then single and pair flips from that start and from random starts; above 34 neurons, large-neighbourhood search
 /// (the exact pairing over random subsets of 24 neurons).
 /// </summary>
-public static class LinearRemainderFlips
+internal static class LinearRemainderFlips
 {
     /// <summary>Re-orients neurons (function unchanged) to make |c0|^2 + |c|^2 smallest.</summary>
     /// <param name="network">The network (unit w_i), with its linear remainder.</param>

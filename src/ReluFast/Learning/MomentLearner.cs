@@ -13,7 +13,7 @@ namespace ReluFast.Learning;
 /// the linear remainder, and L-BFGS refinement of the best candidates on a subsample. One strategy of
 /// <see cref="ReluLearner"/> (which also chooses between it and <see cref="OvercompleteLearner"/>).
 /// </summary>
-public static class MomentLearner
+internal static class MomentLearner
 {
     /// <summary>Smallest sample count the learner accepts for input dimension d: max(1000, 2 d^2).</summary>
     public static long MinimumSamples(int inputDim) => LearnerRules.MinimumSamples(inputDim);

@@ -9,7 +9,7 @@ namespace ReluFast.Learning;
 /// The refinement objective: the mean squared error of f(x) = a^T relu(W x + b) + c0 + &lt;c, x&gt; on a
 /// fixed subsample, and its gradient, over the flat parameter vector [W (m x d), b (m), a (m), c0, c (d)].
 /// </summary>
-public interface IMseObjective : IDisposable
+internal interface IMseObjective : IDisposable
 {
     /// <summary>Number of samples in the subsample.</summary>
     int Samples { get; }
@@ -42,7 +42,7 @@ public interface IMseObjective : IDisposable
 /// <see cref="IMseObjective"/> on the CPU with the engine's SIMD projection kernel, split over threads with
 /// per-thread gradient buffers added in a fixed order (deterministic for a fixed thread count).
 /// </summary>
-public sealed class SimdMseObjective : IMseObjective
+internal sealed class SimdMseObjective : IMseObjective
 {
     private const int Chunk = 256;
     private readonly double[] _x;

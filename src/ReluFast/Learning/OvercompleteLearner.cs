@@ -35,7 +35,7 @@ namespace ReluFast.Learning;
 /// no root, so no bias makes a neuron vanish from the stack [T_4, T_5(g_1), T_5(g_2)] (orders 4 and 5 rather than 5 and 6:
 /// lower orders have lower variance, and the flattening needs only T_4 and T_5).
 /// </summary>
-public static class OvercompleteLearner
+internal static class OvercompleteLearner
 {
     /// <summary>Number of random directions g of the span pass.</summary>
     public const int SpanDirections = 2;

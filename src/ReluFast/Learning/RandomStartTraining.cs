@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace ReluFast.Learning;
 
 /// <summary>The optimiser of a <see cref="RandomStartTraining"/> baseline.</summary>
-public enum BaselineOptimizer
+internal enum BaselineOptimizer
 {
     /// <summary>Full-batch L-BFGS (<see cref="LbfgsMinimizer"/> on the same objective as refinement).</summary>
     Lbfgs,
@@ -21,7 +21,7 @@ public enum BaselineOptimizer
 /// <param name="Seed">Seed of the initialisations and minibatches.</param>
 /// <param name="BatchSize">Adam's minibatch size.</param>
 /// <param name="LearningRate">Adam's initial learning rate.</param>
-public sealed record RandomStartOptions(BaselineOptimizer Optimizer, TimeSpan TimeBudget, int MaxRestarts = 8, ulong Seed = 1, int BatchSize = 1024,
+internal sealed record RandomStartOptions(BaselineOptimizer Optimizer, TimeSpan TimeBudget, int MaxRestarts = 8, ulong Seed = 1, int BatchSize = 1024,
     double LearningRate = 1e-2);
 
 /// <summary>What a random-start baseline reached.</summary>
@@ -29,14 +29,14 @@ public sealed record RandomStartOptions(BaselineOptimizer Optimizer, TimeSpan Ti
 /// <param name="HeldOutMse">Its held-out mean squared error.</param>
 /// <param name="Restarts">Restarts run within the budget.</param>
 /// <param name="Elapsed">Time used.</param>
-public sealed record RandomStartResult(ReluNetwork Network, double HeldOutMse, int Restarts, TimeSpan Elapsed);
+internal sealed record RandomStartResult(ReluNetwork Network, double HeldOutMse, int Restarts, TimeSpan Elapsed);
 
 /// <summary>
 /// The baseline the method of moments is compared with: the same network trained by gradient methods from
 /// random initialisations (PyTorch's nn.Linear initialisation, U(-1/sqrt(fan_in), 1/sqrt(fan_in))), several
 /// restarts within a time budget, the best kept by held-out error.
 /// </summary>
-public static class RandomStartTraining
+internal static class RandomStartTraining
 {
     /// <summary>Trains on <paramref name="trainX"/>/<paramref name="trainY"/> and selects on the held-out set.</summary>
     /// <exception cref="ArgumentException">Shapes disagree.</exception>

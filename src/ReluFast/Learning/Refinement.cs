@@ -9,7 +9,7 @@ namespace ReluFast.Learning;
 /// runs on the SIMD engine (<see cref="SimdMseObjective"/>); on a libtorch device (CUDA) it runs through
 /// libtorch autograd (<see cref="TorchMseObjective"/>).
 /// </summary>
-public sealed class Refinement : IDisposable
+internal sealed class Refinement : IDisposable
 {
     private readonly IMseObjective _objective;
     private readonly int _d;
@@ -62,7 +62,7 @@ public sealed class Refinement : IDisposable
 }
 
 /// <summary><see cref="IMseObjective"/> through libtorch autograd in float64 on any libtorch device.</summary>
-public sealed class TorchMseObjective : IMseObjective
+internal sealed class TorchMseObjective : IMseObjective
 {
     private readonly Tensor _x;
     private readonly Tensor _y;

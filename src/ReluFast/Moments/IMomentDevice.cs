@@ -9,7 +9,7 @@ namespace ReluFast.Moments;
 /// adds them to its accumulator with <c>AddState</c> and merges as on the CPU.
 /// </summary>
 /// <remarks>A device is shared by the threads of a pass; each thread creates its own <see cref="IDeviceMoments{T}"/>.</remarks>
-public interface IMomentDevice : IDisposable
+internal interface IMomentDevice : IDisposable
 {
     /// <summary>The device, e.g. "cuda:0 (NVIDIA H200)" or "ILGPU CPU accelerator".</summary>
     string Name { get; }
@@ -30,7 +30,7 @@ public interface IMomentDevice : IDisposable
 /// finished (the block is copied first, so the caller may reuse its buffers); <see cref="Flush"/> waits for every block.
 /// </summary>
 /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
-public interface IDeviceMoments<T> : IDisposable where T : unmanaged, IBinaryFloatingPointIeee754<T>
+internal interface IDeviceMoments<T> : IDisposable where T : unmanaged, IBinaryFloatingPointIeee754<T>
 {
     /// <summary>Length of the flat state (the matching accumulator's <c>StateLength</c>).</summary>
     int StateLength { get; }
@@ -47,7 +47,7 @@ public interface IDeviceMoments<T> : IDisposable where T : unmanaged, IBinaryFlo
 }
 
 /// <summary>Hands a device session's sums to the matching SIMD accumulator (nothing when there is no session).</summary>
-public static class DeviceMomentsExtensions
+internal static class DeviceMomentsExtensions
 {
     /// <summary>Flushes <paramref name="session"/> into <paramref name="target"/> (through the flat state).</summary>
     public static void FlushInto<T>(this IDeviceMoments<T>? session, WeightedGramAccumulator<T> target)

@@ -6,7 +6,7 @@ namespace ReluFast.Tests.Gpu;
 /// <summary>One ILGPU CPU accelerator for the GPU engine tests (creating one compiles the kernels).</summary>
 public sealed class CpuAcceleratorFixture : IDisposable
 {
-    public GpuMomentDevice Device { get; } = GpuMomentDevice.OpenCpuAccelerator();
+    internal GpuMomentDevice Device { get; } = GpuMomentDevice.OpenCpuAccelerator();
 
     public void Dispose() => Device.Dispose();
 }

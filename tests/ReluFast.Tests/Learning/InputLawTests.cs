@@ -172,7 +172,7 @@ public class InputLawTests
         }
         var result = ReluLearner.Learn(new ArraySampleSource<double>(x, y, D), s_quiet);
         Assert.Equal(4, result.Inputs!.Rank);
-        Assert.Contains(result.Warnings, w => w.Contains("varies in only 4 of its 6 directions", StringComparison.Ordinal));
+        Assert.Contains(result.Warnings, w => w.Code == LearningWarningCode.ReducedInputs && w.Message.Contains("varies in only 4 of its 6 directions", StringComparison.Ordinal));
         Assert.Equal(D, result.Network.InputDim);
         Assert.Equal(3, result.Network.Hidden);
         var predicted = new double[N];
