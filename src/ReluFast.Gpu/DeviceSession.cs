@@ -59,8 +59,10 @@ internal abstract class DeviceSession<T> : IDeviceMoments<T> where T : unmanaged
         Device.Accelerator.Bind();
         int l = WeightCount, d = Dimension;
         int n = weights.Length / l;
-        if (n * l != weights.Length) throw new ArgumentException($"weights has {weights.Length} entries, not a multiple of L = {l}.", nameof(weights));
-        if ((long)n * d != inputs.Length) throw new ArgumentException($"inputs has {inputs.Length} entries but {n} samples of dimension {d} need {(long)n * d}.", nameof(inputs));
+        if (n * l != weights.Length)
+            throw new ArgumentException($"weights has {weights.Length} entries, not a multiple of L = {l}.", nameof(weights));
+        if ((long)n * d != inputs.Length)
+            throw new ArgumentException($"inputs has {inputs.Length} entries but {n} samples of dimension {d} need {(long)n * d}.", nameof(inputs));
         for (int k0 = 0; k0 < n; k0 += Capacity)
         {
             int nc = Math.Min(Capacity, n - k0);
@@ -81,7 +83,8 @@ internal abstract class DeviceSession<T> : IDeviceMoments<T> where T : unmanaged
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         Device.Accelerator.Bind();
-        if (x.Length < (long)n * Dimension || w.Length < (long)n * WeightCount) throw new ArgumentException("The device block is shorter than n samples.");
+        if (x.Length < (long)n * Dimension || w.Length < (long)n * WeightCount)
+            throw new ArgumentException("The device block is shorter than n samples.");
         Launch(_slots[0], x, w, n);
         _count += n;
     }
@@ -94,7 +97,8 @@ internal abstract class DeviceSession<T> : IDeviceMoments<T> where T : unmanaged
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         Device.Accelerator.Bind();
-        if (state.Length != StateLength) throw new ArgumentException($"The state has {state.Length} entries; this session's StateLength is {StateLength}.", nameof(state));
+        if (state.Length != StateLength)
+            throw new ArgumentException($"The state has {state.Length} entries; this session's StateLength is {StateLength}.", nameof(state));
         state[0] = _count;
         state[1..].Clear();
         foreach (Slot slot in _slots)
@@ -121,7 +125,8 @@ internal abstract class DeviceSession<T> : IDeviceMoments<T> where T : unmanaged
     }
 
     /// <summary>Writes the block's per-segment sums, partial[s Outputs + o].</summary>
-    protected abstract void LaunchSums(AcceleratorStream stream, ArrayView<double> x, ArrayView<double> w, ArrayView<double> partial, int n, int segments);
+    protected abstract void LaunchSums(AcceleratorStream stream, ArrayView<double> x, ArrayView<double> w, ArrayView<double> partial, int n,
+        int segments);
 
     private static void Stage(ReadOnlySpan<T> source, Span<double> destination)
     {
@@ -193,7 +198,8 @@ internal sealed class MonomialSession<T> : DeviceSession<T> where T : unmanaged,
         _terms = device.Accelerator.Allocate1D(terms);
     }
 
-    protected override void LaunchSums(AcceleratorStream stream, ArrayView<double> x, ArrayView<double> w, ArrayView<double> partial, int n, int segments) =>
+    protected override void LaunchSums(AcceleratorStream stream, ArrayView<double> x, ArrayView<double> w, ArrayView<double> partial, int n,
+        int segments) =>
         Device.Monomials(stream, Outputs * segments, x, w, _terms.View, partial, new MonomialShape(Dimension, n, _entries, WeightCount, segments));
 
     protected override void DisposeDeviceData() => _terms.Dispose();
@@ -213,7 +219,8 @@ internal sealed class HermiteSession<T> : DeviceSession<T> where T : unmanaged, 
         _directions = device.Accelerator.Allocate1D(directions.ToArray());
     }
 
-    protected override void LaunchSums(AcceleratorStream stream, ArrayView<double> x, ArrayView<double> w, ArrayView<double> partial, int n, int segments) =>
+    protected override void LaunchSums(AcceleratorStream stream, ArrayView<double> x, ArrayView<double> w, ArrayView<double> partial, int n,
+        int segments) =>
         Device.Hermite(stream, _hidden * segments, x, w, _directions.View, partial, new HermiteShape(Dimension, n, _hidden, _maxOrder, segments));
 
     protected override void DisposeDeviceData() => _directions.Dispose();

@@ -28,7 +28,8 @@ internal static class Program
         bool cpu = args.Contains("--cpu");
         double scale = 1;
         int i = Array.IndexOf(args, "--scale");
-        if (i >= 0 && (i + 1 >= args.Length || !double.TryParse(args[i + 1], NumberStyles.Float, CultureInfo.InvariantCulture, out scale) || !(scale > 0)))
+        if (i >= 0 && (i + 1 >= args.Length || !double.TryParse(args[i + 1], NumberStyles.Float, CultureInfo.InvariantCulture, out scale)
+            || !(scale > 0)))
         {
             Console.Error.WriteLine("error: --scale needs a positive number");
             return 1;
@@ -54,7 +55,8 @@ internal static class Program
             foreach (var (d, m, n) in new[] { (32, 16, 10_000_000L), (64, 32, 20_000_000L) })
                 runs.Add(Run(device, d, m, Math.Max(4096, (long)(n * scale))));
             result["runs"] = runs;
-            result["learning"] = "not run: the check carries no libtorch for the dense solves (64 MiB limit); it times and checks the learner's three passes";
+            result["learning"] = "not run: the check carries no libtorch for the dense solves (64 MiB limit); " +
+                "it times and checks the learner's three passes";
         }
         catch (Exception e)
         {
@@ -210,7 +212,8 @@ internal static class Program
 
                 double tGen = Timed(() =>
                 {
-                    for (long s = 0; s < samples; s += chunk) stream.Generate(gram.DeviceStream, s, (int)Math.Min(chunk, samples - s), dx.View, dy.View);
+                    for (long s = 0; s < samples; s += chunk)
+                        stream.Generate(gram.DeviceStream, s, (int)Math.Min(chunk, samples - s), dx.View, dy.View);
                     gram.DeviceStream.Synchronize();
                 });
                 run["generate"] = Rate(samples, tGen, 0, (d + 1) * 8.0, device);

@@ -38,7 +38,8 @@ internal static class HeadlineComparison
             var teacher = RandomTeacher.Create(new TeacherOptions(d, m), seed);
             var source = new TeacherSampleSource<double>(teacher, n, seed + 1000);
             var clock = Stopwatch.StartNew();
-            var result = ReluLearner.Learn(source, new LearnerOptions { Hidden = m, Seed = seed, RefinementSamples = TrainSamples, HeldOutSamples = HeldOut });
+            var result = ReluLearner.Learn(source,
+                new LearnerOptions { Hidden = m, Seed = seed, RefinementSamples = TrainSamples, HeldOutSamples = HeldOut });
             double budget = clock.Elapsed.TotalSeconds;
             Add(rows["method of moments"], result.Network, teacher, budget);
 
@@ -46,17 +47,19 @@ internal static class HeadlineComparison
             var x = new double[(TrainSamples + HeldOut) * d];
             var y = new double[TrainSamples + HeldOut];
             source.Read(0, x, y);
-            foreach (var (name, optimizer) in new[] { ("random-start L-BFGS", BaselineOptimizer.Lbfgs), ("random-start Adam", BaselineOptimizer.Adam) })
+            foreach (var (name, optimizer) in
+                new[] { ("random-start L-BFGS", BaselineOptimizer.Lbfgs), ("random-start Adam", BaselineOptimizer.Adam) })
             {
-                var baseline = RandomStartTraining.Train(x.AsSpan(0, TrainSamples * d), y.AsSpan(0, TrainSamples), x.AsSpan(TrainSamples * d), y.AsSpan(TrainSamples),
-                    d, m, new RandomStartOptions(optimizer, TimeSpan.FromSeconds(budget), MaxRestarts: 8, Seed: seed));
+                var baseline = RandomStartTraining.Train(x.AsSpan(0, TrainSamples * d), y.AsSpan(0, TrainSamples), x.AsSpan(TrainSamples * d),
+                    y.AsSpan(TrainSamples), d, m, new RandomStartOptions(optimizer, TimeSpan.FromSeconds(budget), MaxRestarts: 8, Seed: seed));
                 Add(rows[name], baseline.Network, teacher, baseline.Elapsed.TotalSeconds);
             }
         }
         foreach (var (name, list) in rows)
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {d} | {m} | {n:N0} | {name} | {list.Count(r => r.Ok)}/{list.Count} | {Median(list.Select(r => r.W)):E2} | {Median(list.Select(r => r.Mse)):E2} | {Median(list.Select(r => r.Time)):F1} |"));
+                $"| {d} | {m} | {n:N0} | {name} | {list.Count(r => r.Ok)}/{list.Count} | {Median(list.Select(r => r.W)):E2} | " +
+                $"{Median(list.Select(r => r.Mse)):E2} | {Median(list.Select(r => r.Time)):F1} |"));
         }
     }
 

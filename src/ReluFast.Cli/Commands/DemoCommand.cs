@@ -16,10 +16,15 @@ internal static class DemoCommand
     {
         var dim = new Option<int>("--dim") { Description = "Input dimension d.", DefaultValueFactory = _ => 32 };
         var hidden = new Option<int>("--hidden") { Description = "Hidden neurons m of the teacher.", DefaultValueFactory = _ => 16 };
-        var samples = new Option<long>("--samples") { Description = "Number of samples N streamed from the teacher.", DefaultValueFactory = _ => 10_000_000 };
+        var samples = new Option<long>("--samples")
+        {
+            Description = "Number of samples N streamed from the teacher.",
+            DefaultValueFactory = _ => 10_000_000
+        };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the teacher and its samples.", DefaultValueFactory = _ => 1 };
         var noRefine = new Option<bool>("--no-refine") { Description = "Stop after the method of moments (no L-BFGS refinement)." };
-        var command = new Command("demo", "Learn a random teacher streamed on the fly and print true vs recovered parameters, errors and the time of each pass.")
+        var command = new Command("demo",
+            "Learn a random teacher streamed on the fly and print true vs recovered parameters, errors and the time of each pass.")
         {
             dim, hidden, samples, seed, noRefine,
         };
@@ -40,9 +45,13 @@ internal static class DemoCommand
             foreach (var line in result.Log) Console.WriteLine("  " + line);
             var t = result.Timings;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"Time: pilot {t.Pilot.TotalSeconds:F2} s, pass 1 (T_2) {t.SecondMoments.TotalSeconds:F2} s, higher-order passes {t.HigherMoments.TotalSeconds:F2} s, decomposition {t.Decomposition.TotalSeconds:F2} s, pass 3 (coefficients) {t.Coefficients.TotalSeconds:F2} s, refinement {t.Refinement.TotalSeconds:F2} s, mode check {t.ModeCheck.TotalSeconds:F2} s; total {clock.Elapsed.TotalSeconds:F2} s"));
+                $"Time: pilot {t.Pilot.TotalSeconds:F2} s, pass 1 (T_2) {t.SecondMoments.TotalSeconds:F2} s, " +
+                $"higher-order passes {t.HigherMoments.TotalSeconds:F2} s, decomposition {t.Decomposition.TotalSeconds:F2} s, " +
+                $"pass 3 (coefficients) {t.Coefficients.TotalSeconds:F2} s, refinement {t.Refinement.TotalSeconds:F2} s, " +
+                $"mode check {t.ModeCheck.TotalSeconds:F2} s; total {clock.Elapsed.TotalSeconds:F2} s"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"Errors: w {comparison.WError:E2}, a {comparison.AError:E2}, b {comparison.BError:E2}; test MSE {comparison.TestMse:E2} (relative {comparison.RelativeTestMse:E2})"));
+                $"Errors: w {comparison.WError:E2}, a {comparison.AError:E2}, b {comparison.BError:E2}; " +
+                $"test MSE {comparison.TestMse:E2} (relative {comparison.RelativeTestMse:E2})"));
             return 0;
         });
         return command;
@@ -56,7 +65,8 @@ internal static class DemoCommand
             int j = comparison.Matching[i];
             if (j < 0)
             {
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{i,3} | {truth.A[i],8:F4}  (missing) | {truth.B[i],8:F4}  (missing) |"));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{i,3} | {truth.A[i],8:F4}  (missing) | {truth.B[i],8:F4}  (missing) |"));
                 continue;
             }
             double dw = 0;

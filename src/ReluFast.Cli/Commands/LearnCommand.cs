@@ -19,20 +19,33 @@ internal static class LearnCommand
         var input = SampleInput.Create(required: true);
         var hidden = new Option<int?>("--hidden")
         {
-            Description = "Number of hidden neurons m: at most d in full-rank mode, at most d(d+1)/2 in overcomplete mode (with --mode auto, m > d selects the overcomplete learner). " +
-                "Default: chosen from the spectra (the gap in the T_2 spectrum for full rank, the flattened T_4/T_5 spectrum for overcomplete) against their noise floors.",
+            Description = "Number of hidden neurons m: at most d in full-rank mode, at most d(d+1)/2 in overcomplete mode " +
+                "(with --mode auto, m > d selects the overcomplete learner). " +
+                "Default: chosen from the spectra (the gap in the T_2 spectrum for full rank, the flattened T_4/T_5 spectrum for overcomplete) " +
+                "against their noise floors.",
         };
-        var mode = ModeOption.Create("Which learner runs: auto (default) chooses from the data (the T_2 spectrum and the flattened T_4/T_5 spectrum; costs a span pass on up to 4e6 samples; pass 1 is shared with the learner), " +
-            "full-rank (m <= d, linearly independent w_i; supports --device cuda and mpirun) or overcomplete (m up to d(d+1)/2, w_i in general position; CPU, one process).");
+        var mode = ModeOption.Create("Which learner runs: auto (default) chooses from the data " +
+            "(the T_2 spectrum and the flattened T_4/T_5 spectrum; costs a span pass on up to 4e6 samples; pass 1 is shared with the learner), " +
+            "full-rank (m <= d, linearly independent w_i; supports --device cuda and mpirun) " +
+            "or overcomplete (m up to d(d+1)/2, w_i in general position; CPU, one process).");
         var assumeGaussian = CommonOptions.AssumeGaussian();
         var noRefine = new Option<bool>("--no-refine") { Description = "Stop after the method of moments (no L-BFGS refinement of the estimate)." };
         var seed = CommonOptions.LearnerSeed();
         var threads = CommonOptions.Threads();
-        var device = new Option<string>("--device") { Description = "cpu (the SIMD engine) or cuda[:N] (the moment passes on NVIDIA GPU N through ILGPU; needs only the NVIDIA driver; the dense solves and the refinement stay on the CPU).", DefaultValueFactory = _ => "cpu" };
-        var output = CommonOptions.RequiredPath("--out", "The model file: .json (ReluFast network JSON) or .safetensors (PyTorch nn.Sequential(Linear, ReLU, Linear) state dict). Written only if learning succeeds.");
+        var device = new Option<string>("--device")
+        {
+            Description = "cpu (the SIMD engine) or cuda[:N] (the moment passes on NVIDIA GPU N through ILGPU; needs only the NVIDIA driver; " +
+                "the dense solves and the refinement stay on the CPU).",
+            DefaultValueFactory = _ => "cpu"
+        };
+        var output = CommonOptions.RequiredPath("--out",
+            "The model file: .json (ReluFast network JSON) or .safetensors (PyTorch nn.Sequential(Linear, ReLU, Linear) state dict). " +
+            "Written only if learning succeeds.");
         var quiet = CommonOptions.Quiet();
         var json = CommonOptions.Json("the learning summary (spectrum, chosen m, held-out error, timings, model)");
-        var command = new Command("learn", "Learn f(x) = a^T relu(W^T x + b) + c0 + <c, x> from samples x ~ N(0, I_d), y = f(x) by the method of moments (streaming passes) and L-BFGS refinement; full rank (m <= d) or overcomplete (m > d).");
+        var command = new Command("learn",
+            "Learn f(x) = a^T relu(W^T x + b) + c0 + <c, x> from samples x ~ N(0, I_d), y = f(x) by the method of moments (streaming passes) " +
+            "and L-BFGS refinement; full rank (m <= d) or overcomplete (m > d).");
         input.AddTo(command);
         command.Options.Add(hidden);
         command.Options.Add(mode);
@@ -81,8 +94,8 @@ internal static class LearnCommand
         return command;
     }
 
-    private static int Learn(CliContext context, ParseResult parse, SampleSpec spec, string outPath, int? m, LearnerMode requested, bool asJson, bool isQuiet,
-        int threadCount, ComputeDevice computeDevice, Option<bool> noRefine, Option<ulong> seed, IMomentReducer reducer,
+    private static int Learn(CliContext context, ParseResult parse, SampleSpec spec, string outPath, int? m, LearnerMode requested, bool asJson,
+        bool isQuiet, int threadCount, ComputeDevice computeDevice, Option<bool> noRefine, Option<ulong> seed, IMomentReducer reducer,
         Option<bool> assumeGaussian)
     {
         {
@@ -130,7 +143,8 @@ internal static class LearnCommand
         }
     }
 
-    private static void PrintSummary(IAnsiConsole console, TextWriter output, SampleData data, LearningResult result, ModeSummary mode, bool hiddenGiven, string outPath)
+    private static void PrintSummary(IAnsiConsole console, TextWriter output, SampleData data, LearningResult result, ModeSummary mode,
+        bool hiddenGiven, string outPath)
     {
         var inv = CultureInfo.InvariantCulture;
         bool overcomplete = result.Mode == LearnerMode.Overcomplete;
@@ -142,23 +156,33 @@ internal static class LearnCommand
         // The full-rank learner keeps the leading m eigenvectors of T_2; the overcomplete one counts m in the flattened spectrum.
         console.Write(SpectrumTables.SecondMoment(result.Spectrum, result.NoiseFloor, multiple, overcomplete ? null : result.Hidden));
         if (overcomplete && result.FlattenedSpectrum.Count > 0)
-            console.Write(SpectrumTables.Flattened(result.FlattenedSpectrum, result.FlattenedNoiseFloor, null, result.Hidden, ", the learner's last round"));
+            console.Write(SpectrumTables.Flattened(result.FlattenedSpectrum, result.FlattenedNoiseFloor, null, result.Hidden,
+                ", the learner's last round"));
 
         // With auto, the mode check may hand the full-rank learner an m (T_2 undercounting): estimated, though not by the learner.
         string source = hiddenGiven ? "given by --hidden" : !result.HiddenWasEstimated ? "chosen by the mode check from the flattened spectrum"
             : overcomplete ? "chosen from the flattened spectrum" : "chosen from the spectrum";
         output.WriteLine(string.Create(inv, $"Hidden neurons: m = {result.Hidden} ({source})") +
-            (result.Network.Hidden != result.Hidden ? string.Create(inv, $"; {result.Network.Hidden} in the returned network (the rest are left to the linear remainder)") : ""));
+            (result.Network.Hidden != result.Hidden
+                ? string.Create(inv, $"; {result.Network.Hidden} in the returned network (the rest are left to the linear remainder)")
+                : ""));
         double relative = result.HeldOutVariance > 0 ? result.HeldOutMse / result.HeldOutVariance : double.NaN;
         output.WriteLine(string.Create(inv,
-            $"Held-out MSE: {result.HeldOutMse:G4} (relative to Var y: {relative:G3}), candidate {result.ChosenCandidate} of {result.Candidates.Count}"));
+            $"Held-out MSE: {result.HeldOutMse:G4} (relative to Var y: {relative:G3}), " +
+            $"candidate {result.ChosenCandidate} of {result.Candidates.Count}"));
 
         if (result.Candidates.Count > 0)
         {
             // The overcomplete learner's candidates have no pencil unless its projected pass ran: drop the empty columns.
             bool pencil = result.Candidates.Any(c => !double.IsNaN(c.RelativeEigenGap) || !double.IsNaN(c.PencilResidual));
-            var candidates = new Table { Border = TableBorder.Rounded, Title = new TableTitle(overcomplete ? "Candidates (every round)" : "Candidates") };
-            var headers = pencil ? new[] { "#", "eigen-gap", "pencil residual", "moment MSE", "refined MSE", "L-BFGS its" } : ["#", "moment MSE", "refined MSE", "L-BFGS its"];
+            var candidates = new Table
+            {
+                Border = TableBorder.Rounded,
+                Title = new TableTitle(overcomplete ? "Candidates (every round)" : "Candidates")
+            };
+            var headers = pencil
+                ? new[] { "#", "eigen-gap", "pencil residual", "moment MSE", "refined MSE", "L-BFGS its" }
+                : ["#", "moment MSE", "refined MSE", "L-BFGS its"];
             foreach (string h in headers) candidates.AddColumn(new TableColumn(h).RightAligned());
             foreach (var c in result.Candidates)
             {

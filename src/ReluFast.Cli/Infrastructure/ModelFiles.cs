@@ -15,7 +15,8 @@ internal static class ModelFiles
     public static void CheckOutputPath(string path, string option)
     {
         if (string.IsNullOrWhiteSpace(path)) throw new CliUsageException($"{option} needs a file name.");
-        if (Directory.Exists(path)) throw new CliUsageException($"{option} {path} is a folder; give a file name ending in .json, .safetensors or .onnx.");
+        if (Directory.Exists(path))
+            throw new CliUsageException($"{option} {path} is a folder; give a file name ending in .json, .safetensors or .onnx.");
         if (!IsJson(path) && !IsSafeTensors(path) && !IsOnnx(path))
             throw new CliUsageException($"{option} {path}: the extension chooses the format; use .json (ReluFast network JSON), " +
                 ".safetensors (PyTorch nn.Sequential state dict) or .onnx (ONNX graph).");

@@ -15,7 +15,8 @@ internal sealed class SampleInput
         Required = required;
         X = CommonOptions.OptionalPath("--x", "Inputs: a .npy file of shape (N, d), float32 or float64, C or Fortran order (streamed, not loaded).");
         Y = CommonOptions.OptionalPath("--y", "Responses: a .npy file of shape (N,) or (N, 1), float32 or float64.");
-        Data = CommonOptions.OptionalPath("--data", "Samples in one .npz archive holding arrays 'x' (N, d) and 'y' (N,) (as np.savez writes them; loaded into memory).");
+        Data = CommonOptions.OptionalPath("--data",
+            "Samples in one .npz archive holding arrays 'x' (N, d) and 'y' (N,) (as np.savez writes them; loaded into memory).");
         Csv = CommonOptions.OptionalPath("--csv",
             "Samples in a CSV file with a header row: y is the --target column, x every other column but --ignore-columns (loaded into memory).");
         Target = new Option<string?>("--target") { Description = "The CSV column that holds y (with --csv)." };
@@ -73,7 +74,8 @@ internal sealed class SampleInput
         if (forms == 0)
         {
             if (target is not null) throw new CliUsageException("--target needs --csv FILE.");
-            if (Required) throw new CliUsageException("no samples given: use --x X.npy --y Y.npy, or --data FILE.npz, or --csv FILE.csv --target COLUMN.");
+            if (Required)
+                throw new CliUsageException("no samples given: use --x X.npy --y Y.npy, or --data FILE.npz, or --csv FILE.csv --target COLUMN.");
             return null;
         }
         if (forms > 1) throw new CliUsageException("give the samples one way only: --x/--y, --data, or --csv.");

@@ -6,11 +6,13 @@ namespace ReluFast.Decomposition;
 /// <summary>What <see cref="SlicePencil"/> found.</summary>
 /// <param name="Factors">n x k row-major; column i is the unit vector v_i.</param>
 /// <param name="Diagonals">s x k row-major: the least-squares d_s with S_s ~ V diag(d_s) V^T.</param>
-/// <param name="ChordalGap">The best minimum chordal gap of the pencil eigenvalues over the random pencils tried (1 is ideal, near 0 is ill-conditioned).</param>
+/// <param name="ChordalGap">The best minimum chordal gap of the pencil eigenvalues over the random pencils tried
+/// (1 is ideal, near 0 is ill-conditioned).</param>
 /// <param name="PencilResidual">Relative Frobenius residual of the slices after the pencil step alone.</param>
 /// <param name="PolishedResidual">Relative Frobenius residual after the alternating-least-squares polish.</param>
 /// <param name="PolishIterations">Iterations of the polish.</param>
-internal sealed record SlicePencilResult(double[] Factors, double[] Diagonals, double ChordalGap, double PencilResidual, double PolishedResidual, int PolishIterations);
+internal sealed record SlicePencilResult(double[] Factors, double[] Diagonals, double ChordalGap, double PencilResidual, double PolishedResidual,
+    int PolishIterations);
 
 /// <summary>
 /// Simultaneous diagonalisation of a stack of symmetric slices S_1..S_s = V diag(d_s) V^T with V of k columns in
@@ -29,7 +31,8 @@ internal static class SlicePencil
     /// <param name="seed">Seed of the random combinations.</param>
     /// <param name="polishIterations">Maximum alternating-least-squares iterations (0 disables the polish).</param>
     /// <exception cref="ArgumentException">Shapes are inconsistent or values are not finite.</exception>
-    public static SlicePencilResult Decompose(IReadOnlyList<double[]> slices, int n, int k, int trials = 16, ulong seed = 1, int polishIterations = 200)
+    public static SlicePencilResult Decompose(IReadOnlyList<double[]> slices, int n, int k, int trials = 16, ulong seed = 1,
+        int polishIterations = 200)
     {
         ArgumentNullException.ThrowIfNull(slices);
         if (slices.Count == 0) throw new ArgumentException("No slices.", nameof(slices));
@@ -37,7 +40,8 @@ internal static class SlicePencil
         foreach (double[] slice in slices)
         {
             if (slice.Length != n * n) throw new ArgumentException($"Every slice must be {n} x {n}.", nameof(slices));
-            foreach (double entry in slice) if (!double.IsFinite(entry)) throw new ArgumentException("A slice holds NaN or infinity.", nameof(slices));
+            foreach (double entry in slice)
+                if (!double.IsFinite(entry)) throw new ArgumentException("A slice holds NaN or infinity.", nameof(slices));
         }
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(trials);
         int s = slices.Count;

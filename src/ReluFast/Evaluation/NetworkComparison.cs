@@ -12,7 +12,8 @@ namespace ReluFast.Evaluation;
 /// <param name="RelativeTestMse">TestMse divided by the variance of the true function on the same samples.</param>
 /// <param name="Matching">For each true neuron i, the learned neuron matched to it (-1 where the model has fewer neurons).</param>
 /// <param name="TestSamples">Number of fresh samples behind the MSE.</param>
-public sealed record NetworkComparison(double WError, double AError, double BError, double TestMse, double RelativeTestMse, int[] Matching, long TestSamples)
+public sealed record NetworkComparison(double WError, double AError, double BError, double TestMse, double RelativeTestMse, int[] Matching,
+    long TestSamples)
 {
     /// <summary>
     /// Compares <paramref name="model"/> with <paramref name="truth"/>: both normalised to unit w_i, neurons

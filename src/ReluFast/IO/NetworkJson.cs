@@ -32,7 +32,8 @@ public static class NetworkJson
     public const int MaxUnbackedInputDim = 1 << 20;
 
     /// <summary>Reads the network in the file at <paramref name="path"/>.</summary>
-    /// <exception cref="ReluFastDataException">The file is missing, not JSON, or not a valid network; the message names the file and the problem.</exception>
+    /// <exception cref="ReluFastDataException">The file is missing, not JSON, or not a valid network;
+    /// the message names the file and the problem.</exception>
     public static ReluNetwork Read(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -108,7 +109,8 @@ public static class NetworkJson
         if (root.TryGetProperty("linear", out var linear) && linear.ValueKind != JsonValueKind.Null)
         {
             if (linear.ValueKind != JsonValueKind.Object)
-                throw new ReluFastDataException(sourceName, $"linear must be an object {{\"bias\": c0, \"weights\": [d numbers]}}, found {Describe(linear)}.");
+                throw new ReluFastDataException(sourceName,
+                    $"linear must be an object {{\"bias\": c0, \"weights\": [d numbers]}}, found {Describe(linear)}.");
             if (linear.TryGetProperty("bias", out var bias)) c0 = Number(bias, "linear.bias", sourceName);
             if (linear.TryGetProperty("weights", out var weights) && weights.ValueKind != JsonValueKind.Null)
                 c = Vector(weights, "linear.weights", d, "inputDim", sourceName);

@@ -46,7 +46,8 @@ public static class NpzReader
         if (y.Rank == 2 && y.Columns != 1)
             throw new ReluFastDataException(path, $"array '{yName}' must have shape (N,) or (N, 1) but has shape {ys}.");
         if (x.Rows != y.Rows)
-            throw new ReluFastDataException(path, $"array '{xName}' has shape {xs} but '{yName}' has shape {ys}: they must have the same number of rows.");
+            throw new ReluFastDataException(path,
+                $"array '{xName}' has shape {xs} but '{yName}' has shape {ys}: they must have the same number of rows.");
         if (x.Rows == 0)
             throw new ReluFastDataException(path, $"array '{xName}' has shape {xs}: there are no samples.");
         return new ArraySampleSource<T>(x.Data, y.Data, (int)x.Columns, path);

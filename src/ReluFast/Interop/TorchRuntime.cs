@@ -33,7 +33,8 @@ internal static class TorchRuntime
             Exception root = e;
             while (root.InnerException is not null) root = root.InnerException;
             string hint = RuntimeInformation.IsOSPlatform(OSPlatform.Linux) && root.Message.Contains("GLIBCXX", StringComparison.Ordinal)
-                ? " The system libstdc++ lacks a GLIBCXX version that libLibTorchSharp.so asks for; build through MSBuild (dotnet build/run/test/publish) so that ReluFast's build step patches the copy in the output."
+                ? " The system libstdc++ lacks a GLIBCXX version that libLibTorchSharp.so asks for; " +
+                    "build through MSBuild (dotnet build/run/test/publish) so that ReluFast's build step patches the copy in the output."
                 : string.Empty;
             throw new TorchUnavailableException($"libtorch could not be loaded through TorchSharp: {root.Message}{hint}", e);
         }

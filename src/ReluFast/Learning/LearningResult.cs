@@ -9,7 +9,8 @@ namespace ReluFast.Learning;
 /// <param name="MomentHeldOutMse">Held-out mean squared error of the moment estimate.</param>
 /// <param name="RefinedHeldOutMse">Held-out mean squared error after refinement (NaN when not refined).</param>
 /// <param name="RefinementIterations">L-BFGS iterations spent on it (0 when not refined).</param>
-public sealed record LearningCandidate(int Index, double RelativeEigenGap, double PencilResidual, double MomentHeldOutMse, double RefinedHeldOutMse, int RefinementIterations);
+public sealed record LearningCandidate(int Index, double RelativeEigenGap, double PencilResidual, double MomentHeldOutMse, double RefinedHeldOutMse,
+    int RefinementIterations);
 
 /// <summary>Time spent in each step of a learning run, for either strategy.</summary>
 /// <param name="Pilot">Reading the in-memory samples (pilot, refinement and held-out sets).</param>
@@ -19,7 +20,8 @@ public sealed record LearningCandidate(int Index, double RelativeEigenGap, doubl
 /// <param name="Decomposition">Finding the directions: the pencils (full rank), or the rank-one search and slice pencils (overcomplete).</param>
 /// <param name="Coefficients">The Hermite-coefficient passes and the candidates' a, b and linear remainder.</param>
 /// <param name="Refinement">L-BFGS refinement of the candidates.</param>
-public sealed record LearningTimings(TimeSpan Pilot, TimeSpan SecondMoments, TimeSpan HigherMoments, TimeSpan Decomposition, TimeSpan Coefficients, TimeSpan Refinement)
+public sealed record LearningTimings(TimeSpan Pilot, TimeSpan SecondMoments, TimeSpan HigherMoments, TimeSpan Decomposition, TimeSpan Coefficients,
+    TimeSpan Refinement)
 {
     /// <summary>The mode check's own passes (the span pass on a prefix; pass 1 is shared and counted in <see cref="SecondMoments"/>).</summary>
     public TimeSpan ModeCheck { get; init; }
@@ -98,7 +100,8 @@ public sealed record LearningResult
     /// <summary>Overcomplete learner: the split-half noise floor of <see cref="FlattenedSpectrum"/> (NaN otherwise).</summary>
     public double FlattenedNoiseFloor { get; init; } = double.NaN;
 
-    /// <summary>Overcomplete learner: what the linear remainder absorbed and which neurons are out of reach (low-error mode); null otherwise.</summary>
+    /// <summary>Overcomplete learner: what the linear remainder absorbed and which neurons are out of reach (low-error mode);
+    /// null otherwise.</summary>
     public string? Absorbed { get; init; }
 
     /// <summary>

@@ -18,8 +18,10 @@ internal static class MomentLearner
     /// <summary>Smallest sample count the learner accepts for input dimension d: max(1000, 2 d^2).</summary>
     public static long MinimumSamples(int inputDim) => LearnerRules.MinimumSamples(inputDim);
 
-    /// <summary>Learns a network from <paramref name="source"/>: <see cref="ReluLearner.Learn{T}"/> with <see cref="LearnerMode.FullRank"/>.</summary>
-    /// <exception cref="ArgumentException">Too few samples, m &gt; d, m &lt;= 0, non-finite samples, or invalid options; the message names the problem.</exception>
+    /// <summary>Learns a network from <paramref name="source"/>: <see cref="ReluLearner.Learn{T}"/> with
+    /// <see cref="LearnerMode.FullRank"/>.</summary>
+    /// <exception cref="ArgumentException">Too few samples, m &gt; d, m &lt;= 0, non-finite samples, or invalid options;
+    /// the message names the problem.</exception>
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
     public static LearningResult Learn<T>(ISampleSource<T> source, LearnerOptions? options = null,
         IProgress<LearningProgress>? progress = null, CancellationToken cancellationToken = default)
@@ -61,7 +63,8 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
         double[] g = new double[m * restarts];
         new CounterGaussian(_options.Seed, key: 0x6A).Fill(0, g);
         T[] gT = Array.ConvertAll(g, v => T.CreateTruncating(v));
-        var pass2 = run.RunPass(LearningStage.ProjectedTensor, () => new ProjectedMomentWorker<T>(uT, _d, m, gT, restarts, quadratic, _options.BlockSize, run.DeviceEngine));
+        var pass2 = run.RunPass(LearningStage.ProjectedTensor,
+            () => new ProjectedMomentWorker<T>(uT, _d, m, gT, restarts, quadratic, _options.BlockSize, run.DeviceEngine));
         var tPass2 = tChoose + Lap(clock);
 
         // Decomposition of each candidate C_r = T_3 + T_4(., ., ., g_r).
@@ -87,7 +90,9 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
             TorchSharp.torch.set_num_threads(torchThreads);
         }
         for (int r = 0; r < restarts; r++)
-            Log($"candidate {r}: relative eigen-gap {pencils[r].RelativeGap:G3}, slice residual {pencils[r].PencilResidual:G3} -> {pencils[r].PolishedResidual:G3} after {pencils[r].PolishIterations} polish iterations");
+            Log($"candidate {r}: relative eigen-gap {pencils[r].RelativeGap:G3}, " +
+                $"slice residual {pencils[r].PencilResidual:G3} -> {pencils[r].PolishedResidual:G3} " +
+                $"after {pencils[r].PolishIterations} polish iterations");
         foreach (var pencil in pencils) DistributedPass.ShareFromRankZero(_options.Reducer, pencil.Factors);
         var tDecomposition = Lap(clock);
 
@@ -98,7 +103,8 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
             for (int i = 0; i < m; i++)
                 for (int k = 0; k < m; k++)
                     directions[k * columns + r * m + i] = pencils[r].Factors[k * m + i];
-        var pass3 = run.RunPass(LearningStage.Coefficients, () => new CoefficientWorker<T>(uT, _d, m, directions, columns, 4, quadratic, _options.BlockSize, run.DeviceEngine));
+        var pass3 = run.RunPass(LearningStage.Coefficients,
+            () => new CoefficientWorker<T>(uT, _d, m, directions, columns, 4, quadratic, _options.BlockSize, run.DeviceEngine));
         var flips = new FirstMomentFlips(t1);
         var candidates = new LearningCandidateState[restarts];
         for (int r = 0; r < restarts; r++)
@@ -108,11 +114,13 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
         // Refinement of the most promising candidates; the lowest held-out error wins.
         var (chosen, held) = run.ChooseAndRefine(candidates, _options.MaxRefinementIterations, _options.RefinedCandidates, flips);
         var tRefine = Lap(clock);
-        foreach (var warning in ConditioningChecks.Warnings(chosen.Refined ?? chosen.Moment, chosen.Gap, chosen.Refined is null ? double.NaN : held.Mse / held.Variance))
+        foreach (var warning in ConditioningChecks.Warnings(chosen.Refined ?? chosen.Moment, chosen.Gap,
+            chosen.Refined is null ? double.NaN : held.Mse / held.Variance))
             run.Warn(warning);
         Report(LearningStage.Done, 0, 0, $"done: held-out MSE {held.Mse:G4} (relative {held.Mse / Math.Max(held.Variance, 1e-300):G3})");
-        return run.Result(LearnerMode.FullRank, chosen.Refined ?? chosen.Moment, chosen.Moment, second, m, estimated, candidates.Select(c => c.Summary).ToArray(),
-            chosen.Index, held, chosen.Flipped, chosen.Lambdas, Timings(tPass2, tDecomposition, tPass3, tRefine, TimeSpan.Zero));
+        return run.Result(LearnerMode.FullRank, chosen.Refined ?? chosen.Moment, chosen.Moment, second, m, estimated,
+            candidates.Select(c => c.Summary).ToArray(), chosen.Index, held, chosen.Flipped, chosen.Lambdas,
+            Timings(tPass2, tDecomposition, tPass3, tRefine, TimeSpan.Zero));
     }
 
     private LearningTimings Timings(TimeSpan higher, TimeSpan decomposition, TimeSpan coefficients, TimeSpan refinement, TimeSpan extra) =>
@@ -128,14 +136,17 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
             estimated = false;
             if (given < _d && Math.Abs(values[given - 1]) < _options.NoiseFloorMultiple * noiseFloor)
                 run.Warn(new LearningWarning(LearningWarningCode.BelowNoiseFloor,
-                    $"eigenvalue {given} of T_2 ({values[given - 1]:G3}) is below {_options.NoiseFloorMultiple} x the noise floor: some neurons are not identifiable from these samples"));
+                    $"eigenvalue {given} of T_2 ({values[given - 1]:G3}) is below {_options.NoiseFloorMultiple} x the noise floor: " +
+                    "some neurons are not identifiable from these samples"));
             return given;
         }
         estimated = true;
         double threshold = _options.NoiseFloorMultiple * noiseFloor;
         int m = values.Count(v => Math.Abs(v) > threshold);
         Log($"chose m = {m}: eigenvalues above {_options.NoiseFloorMultiple} x noise floor = {threshold:G3}" +
-            (m > 0 && m < values.Count ? $"; gap |lambda_{m}| / |lambda_{m + 1}| = {Math.Abs(values[m - 1]) / Math.Max(Math.Abs(values[m]), 1e-300):G3}" : string.Empty));
+            (m > 0 && m < values.Count
+                ? $"; gap |lambda_{m}| / |lambda_{m + 1}| = {Math.Abs(values[m - 1]) / Math.Max(Math.Abs(values[m]), 1e-300):G3}"
+                : string.Empty));
         return m;
     }
 
@@ -250,7 +261,8 @@ internal static class MomentLearnerMath
     /// <summary>
     /// T_3 = E[y~ H_3(z)] = M_3 - (delta_ij M_1k + delta_ik M_1j + delta_jk M_1i) from the weight-0 moments (docs/algorithm.md sections 4 and 6).
     /// </summary>
-    internal static double[] ThirdOrderTensor<T>(ProjectedTensorAccumulator<T> acc, int weight, int m, double n) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    internal static double[] ThirdOrderTensor<T>(ProjectedTensorAccumulator<T> acc, int weight, int m, double n)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         var t = new double[m * m * m];
         var m1 = new double[m];

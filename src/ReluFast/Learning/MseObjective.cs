@@ -81,7 +81,8 @@ internal sealed class SimdMseObjective : IMseObjective
     {
         int m = hidden, d = _d, n = _y.Length;
         int length = m * d + 2 * m + 1 + d;
-        if (parameters.Length != length || gradient.Length != length) throw new ArgumentException($"Expected {length} parameters for m = {m}, d = {d}.");
+        if (parameters.Length != length || gradient.Length != length)
+            throw new ArgumentException($"Expected {length} parameters for m = {m}, d = {d}.");
         var p = parameters.ToArray();
         // W^T (d x m) for the projection kernel.
         var wT = new double[d * m];

@@ -19,10 +19,12 @@ namespace ReluFast.Learning;
 /// <param name="FlattenedRank">Singular values above NoiseFloorMultiple x the floor left by the ones before them (-1 when not computed).</param>
 /// <param name="FlattenedSamples">Samples behind the flattened spectrum (0 when not computed).</param>
 /// <param name="SuggestedHidden">For the full-rank learner: the m it should use when T_2 undercounts the neurons (null: let it choose).</param>
-public sealed record ModeDecision(LearnerMode Mode, string Reason, IReadOnlyList<double> SecondMomentSpectrum, double SecondMomentNoiseFloor, int SecondMomentRank,
+public sealed record ModeDecision(LearnerMode Mode, string Reason, IReadOnlyList<double> SecondMomentSpectrum, double SecondMomentNoiseFloor,
+    int SecondMomentRank,
     IReadOnlyList<double> FlattenedSpectrum, double FlattenedNoiseFloor, int FlattenedRank, long FlattenedSamples, int? SuggestedHidden)
 {
-    /// <summary>Entry k: the largest singular value of the split-half noise with the first k singular vectors projected out (empty when not computed).</summary>
+    /// <summary>Entry k: the largest singular value of the split-half noise with the first k singular vectors projected out
+    /// (empty when not computed).</summary>
     public IReadOnlyList<double> FlattenedResidualFloors { get; init; } = [];
 }
 
@@ -32,7 +34,8 @@ public sealed record IdentifiabilityReport
     /// <summary>The mode the data call for (or the one forced), with the spectra behind the choice.</summary>
     public required ModeDecision Decision { get; init; }
 
-    /// <summary>The number of neurons the spectra support (T_2 for full rank, the flattened moments for overcomplete), or the learned count.</summary>
+    /// <summary>The number of neurons the spectra support (T_2 for full rank, the flattened moments for overcomplete),
+    /// or the learned count.</summary>
     public required int EstimatedHidden { get; init; }
 
     /// <summary>The learning run the report is based on (null when learning was not requested).</summary>
@@ -41,7 +44,8 @@ public sealed record IdentifiabilityReport
     /// <summary>sigma_min of the recovered W (rows w_i; zero whenever m &gt; d), null without a learned network.</summary>
     public double? SigmaMinW { get; init; }
 
-    /// <summary>sigma_min of the m x D matrix with rows svec(w_i w_i^T): what the overcomplete flattening needs away from zero; null without a learned network.</summary>
+    /// <summary>sigma_min of the m x D matrix with rows svec(w_i w_i^T): what the overcomplete flattening needs away from zero;
+    /// null without a learned network.</summary>
     public double? SigmaMinFlattened { get; init; }
 
     /// <summary>min over neurons of |c_k(b_i)| for k = 2, 3, 4, 5 (index k - 2), from the learned biases; empty without a learned network.</summary>
@@ -155,7 +159,9 @@ public static class ReluLearner
 
     /// <summary>The full-rank learner runs with the flattened count where T_2 undercounts, unless m was given.</summary>
     private static LearnerOptions WithSuggestedHidden(LearnerOptions options, ModeDecision decision) =>
-        options.Hidden is null && decision.Mode == LearnerMode.FullRank && decision.SuggestedHidden is int suggested ? options with { Hidden = suggested } : options;
+        options.Hidden is null && decision.Mode == LearnerMode.FullRank && decision.SuggestedHidden is int suggested
+            ? options with { Hidden = suggested }
+            : options;
 
     /// <summary>
     /// The learner <paramref name="decision"/> calls for (with its suggested m), and the overcomplete fallback of
@@ -169,13 +175,19 @@ public static class ReluLearner
         int d = run.D;
         double relative = result.HeldOutMse / Math.Max(result.HeldOutVariance, 1e-300);
         int seen = Math.Max(decision.SecondMomentRank, decision.FlattenedRank); // directions the spectra show
-        if (given || decision.Mode != LearnerMode.FullRank || seen < d || !(relative > FallbackRelativeMse) || LearnerRules.Placement(options) is not null)
+        if (given || decision.Mode != LearnerMode.FullRank || seen < d || !(relative > FallbackRelativeMse)
+            || LearnerRules.Placement(options) is not null)
             return (result, decision);
         if (run.N < LearnerRules.OvercompleteMinimumSamples(d))
-            return (result with { Log = [.. result.Log, $"auto: the full-rank fit leaves {relative:G3} of Var y unexplained with all {d} directions significant, but {run.N} samples are fewer than the overcomplete learner's {LearnerRules.OvercompleteMinimumSamples(d)}: not tried"] }, decision);
+            return (result with
+            {
+                Log = [.. result.Log, $"auto: the full-rank fit leaves {relative:G3} of Var y unexplained with all {d} directions significant, " +
+                    $"but {run.N} samples are fewer than the overcomplete learner's {LearnerRules.OvercompleteMinimumSamples(d)}: not tried"]
+            }, decision);
         var overcomplete = RunStrategy(run, options with { Hidden = null }, LearnerMode.Overcomplete);
         double other = overcomplete.HeldOutMse / Math.Max(overcomplete.HeldOutVariance, 1e-300);
-        string line = $"auto: the full-rank fit left {relative:G3} of Var y unexplained with all {d} directions significant, so the overcomplete learner was tried too: {other:G3}";
+        string line = $"auto: the full-rank fit left {relative:G3} of Var y unexplained with all {d} directions significant, " +
+            $"so the overcomplete learner was tried too: {other:G3}";
         if (!(overcomplete.HeldOutMse < result.HeldOutMse))
             return (result with { Log = [.. result.Log, $"{line} (not kept)"] }, decision);
         var amended = decision with
@@ -206,7 +218,8 @@ public static class ReluLearner
         int d = source.Dimension;
         if (d <= 0) throw new ArgumentException($"The input dimension is {d}: samples need at least one coordinate.", nameof(source));
         if (source.Count < LearnerRules.MinimumSamples(d))
-            throw new ArgumentException($"Too few samples: {source.Count} given, at least {LearnerRules.MinimumSamples(d)} are needed for d = {d}.", nameof(source));
+            throw new ArgumentException($"Too few samples: {source.Count} given, at least {LearnerRules.MinimumSamples(d)} are needed for d = {d}.",
+                nameof(source));
         var run = new LearningRun<T>(source, options, progress is null ? null : new ModeCheckProgress(progress), cancellationToken);
         return Decide(run, options);
     }
@@ -222,15 +235,19 @@ public static class ReluLearner
         if (options.Hidden is int m)
         {
             var given = m > d ? LearnerMode.Overcomplete : LearnerMode.FullRank;
-            return new ModeDecision(given, $"m = {m} was given ({(m > d ? ">" : "<=")} d = {d})", second.Spectrum.Values, second.NoiseFloor, rank2, [], double.NaN, -1, 0, null);
+            return new ModeDecision(given, $"m = {m} was given ({(m > d ? ">" : "<=")} d = {d})", second.Spectrum.Values, second.NoiseFloor, rank2,
+                [], double.NaN, -1, 0, null);
         }
         if (LearnerRules.Placement(options) is string where)
-            return new ModeDecision(LearnerMode.FullRank, $"auto with the {where}: the overcomplete learner and its mode check run on the CPU of a single process only, " +
+            return new ModeDecision(LearnerMode.FullRank,
+                $"auto with the {where}: the overcomplete learner and its mode check run on the CPU of a single process only, " +
                 "so the check was skipped and the full-rank learner runs; for m > d run the overcomplete mode on one process without a device",
                 second.Spectrum.Values, second.NoiseFloor, rank2, [], double.NaN, -1, 0, null);
         int dim = SymmetricCoordinates.Dimension(d);
         if (rank2 < d && dim > MaximumSurveyDimension)
-            return new ModeDecision(LearnerMode.FullRank, $"{rank2} of the {d} eigenvalues of T_2 stand above {options.NoiseFloorMultiple} x its noise floor: the neurons span a proper subspace, m = {rank2} <= d (the flattened check is skipped for D = {dim} > {MaximumSurveyDimension})",
+            return new ModeDecision(LearnerMode.FullRank,
+                $"{rank2} of the {d} eigenvalues of T_2 stand above {options.NoiseFloorMultiple} x its noise floor: " +
+                $"the neurons span a proper subspace, m = {rank2} <= d (the flattened check is skipped for D = {dim} > {MaximumSurveyDimension})",
                 second.Spectrum.Values, second.NoiseFloor, rank2, [], double.NaN, -1, 0, null);
         long prefix = Math.Min(run.N, ModeSurveySamples);
         var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -239,17 +256,27 @@ public static class ReluLearner
         run.ModeCheckTime = clock.Elapsed;
         int rank4 = flattened.Visible(options.NoiseFloorMultiple);
         if (rank4 > d)
-            return new ModeDecision(LearnerMode.Overcomplete, $"the flattened [T_4, T_5] shows {rank4} significant singular values on {prefix} samples > d = {d}: more neurons than inputs (T_2: {rank2} of {d} significant)",
-                second.Spectrum.Values, second.NoiseFloor, rank2, flattened.Values, flattened.NoiseFloor, rank4, prefix, null) { FlattenedResidualFloors = flattened.ResidualFloors };
+            return new ModeDecision(LearnerMode.Overcomplete,
+                $"the flattened [T_4, T_5] shows {rank4} significant singular values on {prefix} samples > d = {d}: " +
+                $"more neurons than inputs (T_2: {rank2} of {d} significant)",
+                second.Spectrum.Values, second.NoiseFloor, rank2, flattened.Values, flattened.NoiseFloor, rank4, prefix, null)
+            {
+                FlattenedResidualFloors = flattened.ResidualFloors
+            };
         // At most d neurons. Mixed output signs can cancel in T_2 and hide a neuron there; the flattened moments, which
         // include T_5, see it, so the larger count is passed to the full-rank learner.
         int? hidden = rank4 > rank2 ? rank4 : null;
-        return new ModeDecision(LearnerMode.FullRank, $"the flattened [T_4, T_5] shows {rank4} significant singular value(s) on {prefix} samples <= d = {d}, T_2 {rank2}: at most d neurons" +
+        return new ModeDecision(LearnerMode.FullRank,
+            $"the flattened [T_4, T_5] shows {rank4} significant singular value(s) on {prefix} samples <= d = {d}, T_2 {rank2}: at most d neurons" +
             (hidden is int h ? $"; m = {h} (T_2 undercounts, e.g. by cancelling output signs)" : string.Empty),
-            second.Spectrum.Values, second.NoiseFloor, rank2, flattened.Values, flattened.NoiseFloor, rank4, prefix, hidden) { FlattenedResidualFloors = flattened.ResidualFloors };
+            second.Spectrum.Values, second.NoiseFloor, rank2, flattened.Values, flattened.NoiseFloor, rank4, prefix, hidden)
+        {
+            FlattenedResidualFloors = flattened.ResidualFloors
+        };
     }
 
-    /// <summary>Largest D = d(d+1)/2 for which the mode check computes the flattened spectrum even when T_2 already shows fewer than d neurons.</summary>
+    /// <summary>Largest D = d(d+1)/2 for which the mode check computes the flattened spectrum even when T_2 already shows
+    /// fewer than d neurons.</summary>
     public const int MaximumSurveyDimension = 300;
 
     /// <summary>
@@ -257,7 +284,8 @@ public static class ReluLearner
     /// <paramref name="learn"/>) the learned network's sigma_min(W), sigma_min of the flattened factors and smallest |c_k(b_i)|
     /// per order, with a warning (and its reason) wherever the data cannot identify the network.
     /// </summary>
-    public static IdentifiabilityReport Diagnose<T>(ISampleSource<T> source, LearnerOptions? options = null, LearnerMode mode = LearnerMode.Auto, bool learn = true,
+    public static IdentifiabilityReport Diagnose<T>(ISampleSource<T> source, LearnerOptions? options = null, LearnerMode mode = LearnerMode.Auto,
+        bool learn = true,
         IProgress<LearningProgress>? progress = null, CancellationToken cancellationToken = default)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
@@ -288,26 +316,33 @@ public static class ReluLearner
         int d = source.Dimension, dim = SymmetricCoordinates.Dimension(d);
         if (d <= 0) throw new ArgumentException($"The input dimension is {d}: samples need at least one coordinate.", nameof(source));
         if (source.Count < LearnerRules.MinimumSamples(d))
-            throw new ArgumentException($"Too few samples: {source.Count} given, at least {LearnerRules.MinimumSamples(d)} are needed for d = {d}.", nameof(source));
+            throw new ArgumentException($"Too few samples: {source.Count} given, at least {LearnerRules.MinimumSamples(d)} are needed for d = {d}.",
+                nameof(source));
         var run = new LearningRun<T>(source, options, progress, cancellationToken);
         var decision = Decide(run, options);
         if (mode != LearnerMode.Auto && mode != decision.Mode)
             decision = decision with { Mode = mode, Reason = $"forced (the data suggest {decision.Mode}: {decision.Reason})" };
         var warnings = new List<string>();
         double floor2 = options.NoiseFloorMultiple * decision.SecondMomentNoiseFloor;
-        var near2 = decision.SecondMomentSpectrum.Select((v, k) => (Value: Math.Abs(v), Index: k + 1)).Where(e => e.Value > 0.5 * floor2 && e.Value < 2 * floor2).ToArray();
+        var near2 = decision.SecondMomentSpectrum.Select((v, k) => (Value: Math.Abs(v), Index: k + 1))
+            .Where(e => e.Value > 0.5 * floor2 && e.Value < 2 * floor2).ToArray();
         foreach (var (value, index) in near2)
-            warnings.Add($"T_2 eigenvalue {index} ({value:G3}) is within a factor 2 of the threshold {floor2:G3}: whether it is a neuron is uncertain at N = {source.Count} (more samples would settle it)");
+            warnings.Add($"T_2 eigenvalue {index} ({value:G3}) is within a factor 2 of the threshold {floor2:G3}: " +
+                $"whether it is a neuron is uncertain at N = {source.Count} (more samples would settle it)");
         if (decision.FlattenedRank >= dim)
-            warnings.Add($"the flattened moments have full rank D = d(d+1)/2 = {dim}: m may exceed what the flattening can separate, so the network is not identifiable by this method");
+            warnings.Add($"the flattened moments have full rank D = d(d+1)/2 = {dim}: m may exceed what the flattening can separate, " +
+                "so the network is not identifiable by this method");
         if (decision.FlattenedRank > 0 && decision.FlattenedRank < decision.FlattenedSpectrum.Count)
         {
             double weakest = decision.FlattenedSpectrum[decision.FlattenedRank - 1], next = decision.FlattenedSpectrum[decision.FlattenedRank];
             if (weakest < 2 * next)
-                warnings.Add($"the flattened spectrum has no clear gap after {decision.FlattenedRank} values ({weakest:G3} vs {next:G3}): m is uncertain on {decision.FlattenedSamples} samples (the learner re-estimates it with its own network as control variate)");
+                warnings.Add($"the flattened spectrum has no clear gap after {decision.FlattenedRank} values ({weakest:G3} vs {next:G3}): " +
+                    $"m is uncertain on {decision.FlattenedSamples} samples (the learner re-estimates it with its own network as control variate)");
         }
         // Full rank: T_2's count, or the flattened count where T_2 undercounts (the m the full-rank learner would use).
-        int estimated = decision.Mode == LearnerMode.Overcomplete && decision.FlattenedRank >= 0 ? decision.FlattenedRank : decision.SuggestedHidden ?? decision.SecondMomentRank;
+        int estimated = decision.Mode == LearnerMode.Overcomplete && decision.FlattenedRank >= 0
+            ? decision.FlattenedRank
+            : decision.SuggestedHidden ?? decision.SecondMomentRank;
         if (!learn)
             return new IdentifiabilityReport { Decision = decision, EstimatedHidden = estimated, Warnings = warnings, Samples = source.Count };
 
@@ -326,22 +361,30 @@ public static class ReluLearner
             smallest[k - 2] = m == 0 ? double.NaN : Enumerable.Range(0, m).Min(i => Math.Abs(GaussianMath.ReluCoefficient(k, network.B[i])));
         double visible = Math.Sqrt(2 * Math.Log(Math.Max(source.Count, 3)));
         if (decision.Mode == LearnerMode.FullRank && m > 1 && sigmaW < 0.1)
-            warnings.Add($"sigma_min(W) = {sigmaW:G3}: the w_i are nearly linearly dependent, so the full-rank pencil is ill-conditioned (errors grow like 1/sigma_min); the overcomplete mode does not need independent w_i");
+            warnings.Add($"sigma_min(W) = {sigmaW:G3}: the w_i are nearly linearly dependent, so the full-rank pencil is ill-conditioned " +
+                "(errors grow like 1/sigma_min); the overcomplete mode does not need independent w_i");
         if (decision.Mode == LearnerMode.Overcomplete && m > 1 && sigmaFlat < 0.05)
-            warnings.Add($"sigma_min of the flattened factors svec(w_i w_i^T) = {sigmaFlat:G3}: the w_i w_i^T are nearly linearly dependent, so the overcomplete decomposition is ill-conditioned");
+            warnings.Add($"sigma_min of the flattened factors svec(w_i w_i^T) = {sigmaFlat:G3}: the w_i w_i^T are nearly linearly dependent, " +
+                "so the overcomplete decomposition is ill-conditioned");
         for (int i = 0; i < m; i++)
             if (Math.Abs(network.B[i]) > 0.75 * visible)
-                warnings.Add($"neuron {i} has b = {network.B[i]:G3}, near the visibility limit sqrt(2 ln N) = {visible:G3}: it is active on a fraction {GaussianMath.NormalCdf(-Math.Abs(network.B[i])):G2} of inputs, so its parameters rest on few samples" +
+                warnings.Add($"neuron {i} has b = {network.B[i]:G3}, near the visibility limit sqrt(2 ln N) = {visible:G3}: " +
+                    $"it is active on a fraction {GaussianMath.NormalCdf(-Math.Abs(network.B[i])):G2} of inputs, " +
+                    "so its parameters rest on few samples" +
                     (network.B[i] > 0 ? " (it is almost linear)" : " (it is almost never active)"));
         if (m > 0 && smallest[0] < 1e-6)
             warnings.Add($"min |c_2(b_i)| = {smallest[0]:G3}: a neuron is almost invisible to every moment of order >= 2");
         double relative = result.HeldOutMse / Math.Max(result.HeldOutVariance, 1e-300);
         if (relative > 1e-3)
-            warnings.Add($"held-out relative MSE {relative:G3}: the learned network does not explain the data to 1e-3 (label noise, too few samples, or data outside the model class)");
+            warnings.Add($"held-out relative MSE {relative:G3}: the learned network does not explain the data to 1e-3 " +
+                "(label noise, too few samples, or data outside the model class)");
         double linear = Math.Sqrt(network.LinearBias * network.LinearBias + TensorPrimitives.SumOfSquares(network.LinearWeights));
         if (linear > 1e-3 * Math.Sqrt(Math.Max(result.HeldOutVariance, 1e-300)))
-            warnings.Add($"linear remainder |(c0, c)| = {linear:G3}: the data have a linear part, or neurons with b >> {visible:G3} were absorbed into it" +
-                (decision.Mode == LearnerMode.Overcomplete ? "; with m > d the flips are not identifiable, and the remainder shown is the smallest one over all flips" : string.Empty));
+            warnings.Add($"linear remainder |(c0, c)| = {linear:G3}: the data have a linear part, " +
+                $"or neurons with b >> {visible:G3} were absorbed into it" +
+                (decision.Mode == LearnerMode.Overcomplete
+                    ? "; with m > d the flips are not identifiable, and the remainder shown is the smallest one over all flips"
+                    : string.Empty));
         return new IdentifiabilityReport
         {
             Decision = decision,
@@ -362,7 +405,8 @@ public static class ReluLearner
         return SymmetricCoordinates.Vectorize(ww, d);
     }
 
-    /// <summary>sigma_min of the matrix with the given rows (rows x n): sqrt of the smallest eigenvalue of the smaller Gram matrix (0 when rows &gt; n).</summary>
+    /// <summary>sigma_min of the matrix with the given rows (rows x n): sqrt of the smallest eigenvalue of the smaller Gram matrix
+    /// (0 when rows &gt; n).</summary>
     private static double SmallestSingularValue(double[][] rows)
     {
         int m = rows.Length, n = rows[0].Length;

@@ -68,7 +68,8 @@ internal sealed class QuarticSlices
         ArgumentNullException.ThrowIfNull(moments);
         ArgumentNullException.ThrowIfNull(basis);
         int p = basis.Count, f = p + d, weights = moments.WeightCount, l = weights - 1;
-        if (moments.Dimension != f) throw new ArgumentException($"The accumulator has dimension {moments.Dimension}, not p + d = {f}.", nameof(moments));
+        if (moments.Dimension != f)
+            throw new ArgumentException($"The accumulator has dimension {moments.Dimension}, not p + d = {f}.", nameof(moments));
         if (directions.Length != d * l) throw new ArgumentException($"Expected {l} directions of dimension {d}.", nameof(directions));
         double n = moments.Count;
         if (n <= 0) throw new ArgumentException("The accumulator is empty.", nameof(moments));
@@ -105,7 +106,8 @@ internal sealed class QuarticSlices
             for (int s = r; s < p; s++)
             {
                 double value = gram[0][r * f + s]
-                    - (trace[r] * first[0][s] + trace[s] * first[0][r] + 4 * TensorPrimitives.Dot(basis[r], basisTimesS0[s]))  // tr(A_r A_s S) = <A_r, A_s S>_F
+                    - (trace[r] * first[0][s] + trace[s] * first[0][r]
+                        + 4 * TensorPrimitives.Dot(basis[r], basisTimesS0[s]))  // tr(A_r A_s S) = <A_r, A_s S>_F
                     + t0 * (trace[r] * trace[s] + 2 * traceProduct[r * p + s]);
                 q4[r * p + s] = q4[s * p + r] = value;
             }

@@ -56,7 +56,8 @@ public sealed record InputDistribution
     {
         int d = mean.Length;
         if (d == 0) throw new ArgumentException("The mean needs at least one value.", nameof(mean));
-        if (factor.Length != (long)d * d) throw new ArgumentException($"The factor must be d x d = {d} x {d}, got {factor.Length} values.", nameof(factor));
+        if (factor.Length != (long)d * d)
+            throw new ArgumentException($"The factor must be d x d = {d} x {d}, got {factor.Length} values.", nameof(factor));
         if (!AllFinite(mean) || !AllFinite(factor)) throw new ArgumentException("The mean and factor must be finite.", nameof(factor));
         return new InputDistribution(d, mean.ToArray(), factor.ToArray());
     }

@@ -39,11 +39,14 @@ public sealed class OracleSampleSource<T> : ISampleSource<T> where T : unmanaged
     public OracleSampleSource(IQueryOracle<T> oracle, long count, ulong seed, bool cacheResponses = false)
     {
         ArgumentNullException.ThrowIfNull(oracle);
-        if (typeof(T) != typeof(float) && typeof(T) != typeof(double)) throw new NotSupportedException($"Samples must be float or double, not {typeof(T).Name}.");
-        if (oracle.Dimension <= 0) throw new ArgumentException($"The oracle's input dimension must be positive, got {oracle.Dimension}.", nameof(oracle));
+        if (typeof(T) != typeof(float) && typeof(T) != typeof(double))
+            throw new NotSupportedException($"Samples must be float or double, not {typeof(T).Name}.");
+        if (oracle.Dimension <= 0)
+            throw new ArgumentException($"The oracle's input dimension must be positive, got {oracle.Dimension}.", nameof(oracle));
         if (count < 0) throw new ArgumentException($"The query count must be non-negative, got {count}.", nameof(count));
         if (cacheResponses && count > Array.MaxLength)
-            throw new ArgumentException($"{count} responses are more than one array can cache ({Array.MaxLength}); query without the cache.", nameof(count));
+            throw new ArgumentException($"{count} responses are more than one array can cache ({Array.MaxLength}); query without the cache.",
+                nameof(count));
         _oracle = oracle;
         Count = count;
         Seed = seed;
@@ -81,7 +84,8 @@ public sealed class OracleSampleSource<T> : ISampleSource<T> where T : unmanaged
     {
         if (dimension <= 0) throw new ArgumentOutOfRangeException(nameof(dimension), dimension, "The dimension must be positive.");
         if (start < 0) throw new ArgumentOutOfRangeException(nameof(start), start, "The first index must be non-negative.");
-        if (x.Length % dimension != 0) throw new ArgumentOutOfRangeException(nameof(x), $"x holds {x.Length} values, not a multiple of d = {dimension}.");
+        if (x.Length % dimension != 0)
+            throw new ArgumentOutOfRangeException(nameof(x), $"x holds {x.Length} values, not a multiple of d = {dimension}.");
         Draw(new CounterGaussian(seed, QueryKey), checked(start * dimension), x);
     }
 
@@ -89,7 +93,8 @@ public sealed class OracleSampleSource<T> : ISampleSource<T> where T : unmanaged
     public void Read(long start, Span<T> x, Span<T> y)
     {
         int n = y.Length, d = Dimension;
-        if (start < 0 || start > Count - n) throw new ArgumentOutOfRangeException(nameof(start), $"Samples [{start}, {start + n}) are outside [0, {Count}).");
+        if (start < 0 || start > Count - n)
+            throw new ArgumentOutOfRangeException(nameof(start), $"Samples [{start}, {start + n}) are outside [0, {Count}).");
         if (x.Length != (long)n * d) throw new ArgumentOutOfRangeException(nameof(x), $"x must hold n x d = {n} x {d} values, got {x.Length}.");
         if (n == 0) return;
         Draw(_inputs, start * d, x);

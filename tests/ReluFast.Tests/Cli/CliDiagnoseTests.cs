@@ -101,7 +101,8 @@ public sealed class CliDiagnoseTests(OvercompleteSamples samples) : IDisposable
         Assert.Equal(OvercompleteSamples.Hidden, report.GetProperty("estimatedHidden").GetInt32());
         Assert.Equal(0, report.GetProperty("sigmaMinW").GetDouble()); // m > d
         var teacher = NetworkJson.Read(samples.Teacher);
-        AssertClose(IndependentReference.SigmaMinFlattened(teacher), report.GetProperty("sigmaMinFlattened").GetDouble(), "sigma_min of svec(w_i w_i^T)");
+        AssertClose(IndependentReference.SigmaMinFlattened(teacher), report.GetProperty("sigmaMinFlattened").GetDouble(),
+            "sigma_min of svec(w_i w_i^T)");
         double[] smallest = IndependentReference.SmallestCoefficients(teacher);
         var c = report.GetProperty("smallestCoefficients");
         for (int k = 2; k <= 5; k++) AssertClose(smallest[k - 2], c.GetProperty($"c{k}").GetDouble(), $"min |c_{k}(b_i)|");
@@ -111,5 +112,6 @@ public sealed class CliDiagnoseTests(OvercompleteSamples samples) : IDisposable
 
     /// <summary>The report's value against the teacher's: the refined network matches the teacher to ~1e-9 (noiseless), so 1e-6.</summary>
     private static void AssertClose(double expected, double actual, string what) =>
-        Assert.True(Math.Abs(actual - expected) <= 1e-6 * Math.Max(1, Math.Abs(expected)), $"{what}: reported {actual:R}, the teacher's {expected:R}");
+        Assert.True(Math.Abs(actual - expected) <= 1e-6 * Math.Max(1, Math.Abs(expected)),
+            $"{what}: reported {actual:R}, the teacher's {expected:R}");
 }

@@ -36,7 +36,8 @@ public sealed class GpuLearnerTests : IDisposable
         double[] g1 = new double[p.Length], g2 = new double[p.Length];
         double l1 = simd.Evaluate(p, g1, 4), l2 = torch.Evaluate(p, g2, 4);
         Assert.Equal(simd.Samples, torch.Samples);
-        Assert.True(Math.Abs(simd.TargetVariance - torch.TargetVariance) <= 1e-12 * simd.TargetVariance, $"variance {simd.TargetVariance} vs {torch.TargetVariance}");
+        Assert.True(Math.Abs(simd.TargetVariance - torch.TargetVariance) <= 1e-12 * simd.TargetVariance,
+            $"variance {simd.TargetVariance} vs {torch.TargetVariance}");
         Assert.True(Math.Abs(l1 - l2) <= 1e-12 * l1, $"loss {l1} vs {l2}");
         double scale = g1.Max(Math.Abs);
         for (int i = 0; i < p.Length; i++) Assert.True(Math.Abs(g1[i] - g2[i]) <= 1e-11 * scale, $"gradient[{i}]: {g1[i]} vs {g2[i]}");

@@ -40,7 +40,8 @@ public class OnnxWriterTests
         var expected = new double[n];
         network.Evaluate(x, expected);
         var actual = RunOnnx(path, x, d);
-        for (int j = 0; j < n; j++) Assert.True(Math.Abs(actual[j] - expected[j]) <= 1e-12 * (1 + Math.Abs(expected[j])), $"{j}: {actual[j]} vs {expected[j]}");
+        for (int j = 0; j < n; j++)
+            Assert.True(Math.Abs(actual[j] - expected[j]) <= 1e-12 * (1 + Math.Abs(expected[j])), $"{j}: {actual[j]} vs {expected[j]}");
 
         using var session = new InferenceSession(path);
         Assert.Equal("test", session.ModelMetadata.CustomMetadataMap["learner"]);
@@ -76,7 +77,10 @@ public class OnnxWriterTests
         outer.Message(7, inner);
         outer.Int(3, -1);
         // field 2 len 2 "ab"; field 7 len 3 (tag 08, varint 300 = AC 02); field 3 varint -1 as ten bytes.
-        Assert.Equal(new byte[] { 0x12, 2, (byte)'a', (byte)'b', 0x3A, 3, 0x08, 0xAC, 0x02, 0x18, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01 },
+        Assert.Equal(new byte[]
+            {
+                0x12, 2, (byte)'a', (byte)'b', 0x3A, 3, 0x08, 0xAC, 0x02, 0x18, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01
+            },
             outer.ToArray());
     }
 }

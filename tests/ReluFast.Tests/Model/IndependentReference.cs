@@ -8,7 +8,8 @@ namespace ReluFast.Tests.Model;
 /// </summary>
 internal static class IndependentReference
 {
-    /// <summary>sigma_min of the matrix whose rows are the unit w_i: sqrt of the least eigenvalue of G_ij = &lt;w_i, w_j&gt; (0 when m &gt; d).</summary>
+    /// <summary>sigma_min of the matrix whose rows are the unit w_i: sqrt of the least eigenvalue of G_ij = &lt;w_i, w_j&gt;
+    /// (0 when m &gt; d).</summary>
     public static double SigmaMinW(ReluNetwork network) => SigmaMin(network, 1);
 
     /// <summary>

@@ -3,7 +3,8 @@ using ReluFast.Sampling;
 
 namespace ReluFast.Tests.Moments;
 
-/// <summary>Every moment-engine test class runs in this collection, one at a time: some switch the engine's SIMD width, a process-wide setting.</summary>
+/// <summary>Every moment-engine test class runs in this collection, one at a time: some switch the engine's SIMD width,
+/// a process-wide setting.</summary>
 [CollectionDefinition(Name)]
 public sealed class MomentCollection
 {
@@ -146,7 +147,8 @@ internal sealed class ArraySource<T>(int dimension, T[] x, T[] y) : ISampleSourc
 }
 
 /// <summary>The same arrays as an <see cref="ReluFast.Moments.IInMemorySampleSource{T}"/>: SamplePass should take spans, not call Read.</summary>
-internal sealed class InMemoryArraySource<T>(int dimension, T[] x, T[] y) : ReluFast.Moments.IInMemorySampleSource<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
+internal sealed class InMemoryArraySource<T>(int dimension, T[] x, T[] y) : ReluFast.Moments.IInMemorySampleSource<T>
+    where T : unmanaged, IBinaryFloatingPointIeee754<T>
 {
     public int Dimension { get; } = dimension;
     public long Count => y.Length;

@@ -64,7 +64,8 @@ public class PassAllocationTests
             tries.Add(probe.Allocated);
         }
         Assert.True(least == 0,
-            $"{what} ({typeof(T).Name}): {string.Join(", ", tries)} bytes allocated over {Threads * (BlocksPerThread - 1)} blocks after each thread's first " +
+            $"{what} ({typeof(T).Name}): {string.Join(", ", tries)} bytes allocated over {Threads * (BlocksPerThread - 1)} blocks " +
+            "after each thread's first " +
             $"(about {least / (double)(Threads * (BlocksPerThread - 1)):F0} per block)");
     }
 
@@ -80,7 +81,8 @@ public class PassAllocationTests
         return [new ArraySource<T>(D, x, y), new InMemoryArraySource<T>(D, x, y), streamed];
     }
 
-    private static T[] Values<T>(int count, int seed) where T : unmanaged, IBinaryFloatingPointIeee754<T> => MomentTestData.Gaussians<T>(count, seed, 0.5);
+    private static T[] Values<T>(int count, int seed) where T : unmanaged, IBinaryFloatingPointIeee754<T> =>
+        MomentTestData.Gaussians<T>(count, seed, 0.5);
 
     public static TheoryData<string> Precisions => ["double", "float"];
 
@@ -103,8 +105,10 @@ public class PassAllocationTests
         {
             string kind = source.GetType().Name;
             AssertNoPerBlockAllocation(source, () => new SecondMomentWorker<T>(linear, Block), "pass 1 (T_2) over " + kind);
-            AssertNoPerBlockAllocation(source, () => new ProjectedMomentWorker<T>(basis, D, M, directions, restarts, quadratic, Block), "pass 2 (projected T_3 + T_4) over " + kind);
-            AssertNoPerBlockAllocation(source, () => new CoefficientWorker<T>(basis, D, M, candidates, count, 4, quadratic, Block), "pass 3 (coefficients) over " + kind);
+            AssertNoPerBlockAllocation(source, () => new ProjectedMomentWorker<T>(basis, D, M, directions, restarts, quadratic, Block),
+                "pass 2 (projected T_3 + T_4) over " + kind);
+            AssertNoPerBlockAllocation(source, () => new CoefficientWorker<T>(basis, D, M, candidates, count, 4, quadratic, Block),
+                "pass 3 (coefficients) over " + kind);
             AssertNoPerBlockAllocation(source, () => new GramMomentWorker<T>(linear), "GramMomentWorker over " + kind);
         }
     }
@@ -134,9 +138,12 @@ public class PassAllocationTests
             foreach (var source in Sources<T>())
             {
                 string kind = $"{source.GetType().Name}, {(control.Network is null ? "quadratic" : "network")} control";
-                AssertNoPerBlockAllocation(source, () => new QuarticSliceWorker<T>(control, D, null, dim, spanDirections, 2, Block), "span pass over " + kind);
-                AssertNoPerBlockAllocation(source, () => new QuarticSliceWorker<T>(control, D, projection, 6, sliceDirections, D, Block), "projected slice pass over " + kind);
-                AssertNoPerBlockAllocation(source, () => new DirectionHermiteWorker<T>(D, candidates, 9, 4, control, Block), "coefficient pass over " + kind);
+                AssertNoPerBlockAllocation(source, () => new QuarticSliceWorker<T>(control, D, null, dim, spanDirections, 2, Block),
+                    "span pass over " + kind);
+                AssertNoPerBlockAllocation(source, () => new QuarticSliceWorker<T>(control, D, projection, 6, sliceDirections, D, Block),
+                    "projected slice pass over " + kind);
+                AssertNoPerBlockAllocation(source, () => new DirectionHermiteWorker<T>(D, candidates, 9, 4, control, Block),
+                    "coefficient pass over " + kind);
             }
     }
 }

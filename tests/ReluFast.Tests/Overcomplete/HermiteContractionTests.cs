@@ -130,7 +130,8 @@ public class HermiteContractionTests
         u = u.Zip(w, (p, q) => 0.3 * p + q).ToArray();
         var t2 = new double[d * d];
         for (int i = 0; i < d; i++) for (int j = 0; j < d; j++) t2[i * d + j] = a * GaussianMath.ReluCoefficient(2, bias) * w[i] * w[j];
-        var control = ReluFast.Moments.ControlVariate.Quadratic(a * GaussianMath.ReluCoefficient(0, bias), w.Select(v => a * GaussianMath.ReluCoefficient(1, bias) * v).ToArray(), t2);
+        var control = ReluFast.Moments.ControlVariate.Quadratic(a * GaussianMath.ReluCoefficient(0, bias),
+            w.Select(v => a * GaussianMath.ReluCoefficient(1, bias) * v).ToArray(), t2);
         var gaussian = new CounterGaussian(5, key: 3);
         var x = new double[d];
         double s4 = 0, q4 = 0, s5 = 0, q5 = 0;
@@ -153,8 +154,10 @@ public class HermiteContractionTests
         // vanishes (c_4 at b = -1, c_5 at b = 0) of a phi(b) (w'Aw)(w'Bw) [<w,u>], what a missing He_{k-2}(b) factor would give;
         // so a wrong sign, a factor 2 or a wrong Hermite degree fails. Measured: order 4 up to 0.27, order 5 up to 0.47.
         // (The old check allowed 5 standard errors up to the whole value, and nothing where c_4 vanishes.)
-        double family4 = a * GaussianMath.NormalPdf(bias) * Math.Abs(WAw(sa) * WAw(sb)), family5 = family4 * Math.Abs(w.Zip(u, (p, q) => p * q).Sum());
-        string bands = $"5 se: order 4 {5 * se4:G3} vs value {expected4:G3}, scale {family4:G3}; order 5 {5 * se5:G3} vs value {expected5:G3}, scale {family5:G3}";
+        double family4 = a * GaussianMath.NormalPdf(bias) * Math.Abs(WAw(sa) * WAw(sb)),
+            family5 = family4 * Math.Abs(w.Zip(u, (p, q) => p * q).Sum());
+        string bands = $"5 se: order 4 {5 * se4:G3} vs value {expected4:G3}, scale {family4:G3}; " +
+            $"order 5 {5 * se5:G3} vs value {expected5:G3}, scale {family5:G3}";
         Assert.True(5 * se4 < Math.Max(Math.Abs(expected4), family4) / 3, bands);
         Assert.True(5 * se5 < 0.6 * Math.Max(Math.Abs(expected5), family5), bands);
     }

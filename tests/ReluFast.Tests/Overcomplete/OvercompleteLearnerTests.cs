@@ -55,7 +55,8 @@ public class OvercompleteLearnerTests
         // Every visible neuron is found (up to the flip) and the linear remainder carries the b = +8 neuron.
         for (int i = 0; i < visible.Hidden; i++)
         {
-            double best = Enumerable.Range(0, result.Network.Hidden).Max(j => Math.Abs(TensorPrimitives.Dot(visible.WeightsOf(i), result.Network.WeightsOf(j))));
+            double best = Enumerable.Range(0, result.Network.Hidden)
+                .Max(j => Math.Abs(TensorPrimitives.Dot(visible.WeightsOf(i), result.Network.WeightsOf(j))));
             Assert.True(best > 0.999, $"visible neuron {i}: best |cos| {best}");
         }
         Assert.NotNull(result.Absorbed);
@@ -78,7 +79,8 @@ public class OvercompleteLearnerTests
         Assert.Equal(10, result.Network.Hidden);
         Assert.InRange(result.HeldOutMse / (s * s), 0.97, 1.03);
         var cmp = NetworkComparison.Compare(result.Network, teacher, 100_000);
-        Assert.True(cmp.WError < 0.05 && cmp.RelativeTestMse < 1e-3, $"w {cmp.WError}, a {cmp.AError}, b {cmp.BError}, relative test MSE {cmp.RelativeTestMse}");
+        Assert.True(cmp.WError < 0.05 && cmp.RelativeTestMse < 1e-3,
+            $"w {cmp.WError}, a {cmp.AError}, b {cmp.BError}, relative test MSE {cmp.RelativeTestMse}");
         // Once a fully refined round stops improving, the rounds end instead of refining the same network again.
         Assert.Contains(result.Log, line => line.Contains("stopping (label noise", StringComparison.Ordinal));
     }
