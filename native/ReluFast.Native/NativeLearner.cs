@@ -99,12 +99,16 @@ internal abstract class NativeLearner
     public static NativeLearner Create(in LearnerOptionsNative o)
     {
         if (o.StructSize < LearnerOptionsNative.Version1Size)
-            throw new NativeException(Status.InvalidArgument, $"options->struct_size is {o.StructSize}, less than the {LearnerOptionsNative.Version1Size} bytes of relufast_learner_options: call relufast_learner_options_init first.");
+            throw new NativeException(Status.InvalidArgument, $"options->struct_size is {o.StructSize}, less than the " +
+                $"{LearnerOptionsNative.Version1Size} bytes of relufast_learner_options: call relufast_learner_options_init first.");
         if (o.InputDim <= 0) throw new NativeException(Status.InvalidArgument, $"options->input_dim must be positive, got {o.InputDim}.");
-        if (o.Hidden < 0) throw new NativeException(Status.InvalidArgument, $"options->hidden must be 0 (choose from the spectrum) or positive, got {o.Hidden}.");
+        if (o.Hidden < 0) throw new NativeException(Status.InvalidArgument, "options->hidden must be 0 (choose from the spectrum) or positive, " +
+            $"got {o.Hidden}.");
         if (o.Hidden > OvercompleteLearner.MaximumHidden(o.InputDim))
-            throw new NativeException(Status.InvalidArgument, $"options->hidden = {o.Hidden} > d(d+1)/2 = {OvercompleteLearner.MaximumHidden(o.InputDim)} for input_dim = {o.InputDim}: no learner separates more neurons.");
-        if (o.Threads < 0) throw new NativeException(Status.InvalidArgument, $"options->threads must be 0 (all processors) or positive, got {o.Threads}.");
+            throw new NativeException(Status.InvalidArgument, $"options->hidden = {o.Hidden} > d(d+1)/2 = " +
+                $"{OvercompleteLearner.MaximumHidden(o.InputDim)} for input_dim = {o.InputDim}: no learner separates more neurons.");
+        if (o.Threads < 0) throw new NativeException(Status.InvalidArgument, "options->threads must be 0 (all processors) or positive, got " +
+            $"{o.Threads}.");
         var options = new LearnerOptions
         {
             Hidden = o.Hidden == 0 ? null : o.Hidden,
@@ -116,7 +120,8 @@ internal abstract class NativeLearner
         {
             DType.Float32 => new NativeLearner<float>(o.InputDim, options),
             DType.Float64 => new NativeLearner<double>(o.InputDim, options),
-            _ => throw new NativeException(Status.InvalidArgument, $"options->dtype must be RELUFAST_DTYPE_FLOAT32 (1) or RELUFAST_DTYPE_FLOAT64 (2), got {o.DType}."),
+            _ => throw new NativeException(Status.InvalidArgument, "options->dtype must be RELUFAST_DTYPE_FLOAT32 (1) or " +
+                $"RELUFAST_DTYPE_FLOAT64 (2), got {o.DType}."),
         };
     }
 
@@ -137,17 +142,21 @@ internal abstract class NativeLearner
 
     public abstract void UseTeacher(ReluNetwork teacher, long count, ulong seed, double noiseStd);
 
-    public abstract unsafe void UseOracle(delegate* unmanaged<double*, long, double*, nint, int> fn, nint userData, long count, ulong seed, CallbackFlags flags);
+    public abstract unsafe void UseOracle(delegate* unmanaged<double*, long, double*, nint, int> fn, nint userData, long count, ulong seed,
+        CallbackFlags flags);
 
-    public abstract unsafe void UseStream(delegate* unmanaged<long, long, double*, double*, nint, int> fn, nint userData, long count, CallbackFlags flags);
+    public abstract unsafe void UseStream(delegate* unmanaged<long, long, double*, double*, nint, int> fn, nint userData, long count,
+        CallbackFlags flags);
 
     protected abstract LearningResult Learn(IProgress<LearningProgress>? progress, CancellationToken cancellation);
 
     public unsafe void Run()
     {
-        if (Count == 0) throw new NativeException(Status.InvalidState, "The learner has no samples: add sample blocks, a teacher, an oracle or a stream before relufast_learner_run.");
+        if (Count == 0) throw new NativeException(Status.InvalidState, "The learner has no samples: add sample blocks, a teacher, an oracle or a " +
+            "stream before relufast_learner_run.");
         if (Mode == LearnerMode.FullRank && Options.Hidden > InputDim)
-            throw new NativeException(Status.InvalidArgument, $"options->hidden = {Options.Hidden} > input_dim = {InputDim} in full-rank mode: use RELUFAST_MODE_AUTO or RELUFAST_MODE_OVERCOMPLETE.");
+            throw new NativeException(Status.InvalidArgument, $"options->hidden = {Options.Hidden} > input_dim = {InputDim} in full-rank mode: use " +
+                "RELUFAST_MODE_AUTO or RELUFAST_MODE_OVERCOMPLETE.");
         TorchLoader.EnsureLoaded();
         using var cancel = new CancellationTokenSource();
         var (fn, userData) = ProgressCallback;
@@ -159,7 +168,8 @@ internal abstract class NativeLearner
         }
         catch (OperationCanceledException) when (cancel.IsCancellationRequested)
         {
-            throw new NativeException(Status.Cancelled, "The run was cancelled by the progress callback (it returned nonzero); the previous result, if any, is kept.");
+            throw new NativeException(Status.Cancelled, "The run was cancelled by the progress callback (it returned nonzero); the previous " +
+                "result, if any, is kept.");
         }
         Seconds = clock.Elapsed.TotalSeconds;
     }
@@ -185,25 +195,29 @@ internal sealed class NativeLearner<T>(int inputDim, LearnerOptions options) : N
     public override void AddSamples<TIn>(ReadOnlySpan<TIn> x, ReadOnlySpan<TIn> y)
     {
         if (_stream is not null)
-            throw new NativeException(Status.InvalidState, "This learner learns from a teacher, an oracle or a stream: it cannot also take sample blocks.");
+            throw new NativeException(Status.InvalidState, "This learner learns from a teacher, an oracle or a stream: it cannot also take sample " +
+                "blocks.");
         _buffer.Add(x, y);
     }
 
     public override void UseTeacher(ReluNetwork teacher, long count, ulong seed, double noiseStd)
     {
         if (teacher.InputDim != InputDim)
-            throw new NativeException(Status.InvalidArgument, $"The teacher has input dimension {teacher.InputDim} but the learner was created for {InputDim}.");
+            throw new NativeException(Status.InvalidArgument, $"The teacher has input dimension {teacher.InputDim} but the learner was created for " +
+                $"{InputDim}.");
         Use(new TeacherSampleSource<T>(teacher, count, seed, noiseStd));
     }
 
-    public override unsafe void UseOracle(delegate* unmanaged<double*, long, double*, nint, int> fn, nint userData, long count, ulong seed, CallbackFlags flags)
+    public override unsafe void UseOracle(delegate* unmanaged<double*, long, double*, nint, int> fn, nint userData, long count, ulong seed,
+        CallbackFlags flags)
     {
         if (count < 0) throw new NativeException(Status.InvalidArgument, $"count must be non-negative, got {count}.");
         var oracle = new HostOracle<T>(InputDim, fn, userData, flags.HasFlag(CallbackFlags.ThreadSafe));
         Use(new OracleSampleSource<T>(oracle, count, seed, flags.HasFlag(CallbackFlags.CacheResponses)));
     }
 
-    public override unsafe void UseStream(delegate* unmanaged<long, long, double*, double*, nint, int> fn, nint userData, long count, CallbackFlags flags)
+    public override unsafe void UseStream(delegate* unmanaged<long, long, double*, double*, nint, int> fn, nint userData, long count,
+        CallbackFlags flags)
     {
         if (count < 0) throw new NativeException(Status.InvalidArgument, $"count must be non-negative, got {count}.");
         Use(new HostStream<T>(InputDim, count, fn, userData, flags.HasFlag(CallbackFlags.ThreadSafe)));
@@ -212,7 +226,8 @@ internal sealed class NativeLearner<T>(int inputDim, LearnerOptions options) : N
     private void Use(ISampleSource<T> stream)
     {
         if (_buffer.Count > 0)
-            throw new NativeException(Status.InvalidState, $"This learner already holds {_buffer.Count} samples: a teacher, oracle or stream cannot be added to them.");
+            throw new NativeException(Status.InvalidState, $"This learner already holds {_buffer.Count} samples: a teacher, oracle or stream " +
+                "cannot be added to them.");
         _stream = stream; // replaces a previous teacher, oracle or stream
     }
 

@@ -28,8 +28,10 @@ internal static class ExtractionBenchmark
     public static void Run(string[] args)
     {
         int threads = args.Length > 4 ? int.Parse(args[4], Inv) : 0;
-        (int D, int M, long N)[] sizes = args.Length > 3 ? [(int.Parse(args[1], Inv), int.Parse(args[2], Inv), (long)double.Parse(args[3], Inv))] : Sizes;
-        Console.WriteLine("| d | m | distinct queries | queries (learning + check) | log2 | time (s) | peak working set (MB) | w error | a error | b error | relative error (fresh queries) |");
+        (int D, int M, long N)[] sizes = args.Length > 3 ? [(int.Parse(args[1], Inv), int.Parse(args[2], Inv), (long)double.Parse(args[3], Inv))]
+            : Sizes;
+        Console.WriteLine("| d | m | distinct queries | queries (learning + check) | log2 | time (s) | peak working set (MB) | w error | a error | " +
+            "b error | relative error (fresh queries) |");
         Console.WriteLine("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         foreach (var (d, m, n) in sizes) One(d, m, n, threads);
     }
@@ -48,7 +50,8 @@ internal static class ExtractionBenchmark
         long queries = source.Queries + check.Queries;
         double peak = Process.GetCurrentProcess().PeakWorkingSet64 / 1e6;
         Console.WriteLine(string.Create(Inv,
-            $"| {d} | {m} | {n:N0} | {queries:N0} | {Math.Log2(queries):F1} | {seconds:F1} | {peak:F0} | {errors.WError:E1} | {errors.AError:E1} | {errors.BError:E1} | {check.RelativeMse:E1} |"));
+            $"| {d} | {m} | {n:N0} | {queries:N0} | {Math.Log2(queries):F1} | {seconds:F1} | {peak:F0} | {errors.WError:E1} | {errors.AError:E1} | " +
+            $"{errors.BError:E1} | {check.RelativeMse:E1} |"));
     }
 
     /// <summary>One line to standard error every 10 s.</summary>
@@ -61,7 +64,8 @@ internal static class ExtractionBenchmark
         {
             if (_clock.Elapsed - _last < TimeSpan.FromSeconds(10)) return;
             _last = _clock.Elapsed;
-            Console.Error.WriteLine(string.Create(Inv, $"[{_clock.Elapsed.TotalSeconds:F0} s] {value.Stage} {value.SamplesDone:N0}/{value.SamplesTotal:N0} {value.Message}"));
+            Console.Error.WriteLine(string.Create(Inv, $"[{_clock.Elapsed.TotalSeconds:F0} s] {value.Stage} " +
+                $"{value.SamplesDone:N0}/{value.SamplesTotal:N0} {value.Message}"));
         }
     }
 }

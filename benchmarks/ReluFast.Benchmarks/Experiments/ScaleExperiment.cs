@@ -40,7 +40,8 @@ internal static class ScaleExperiment
                     Memory(args);
                     break;
                 case "npy":
-                    Npy(Count(Arg(args, 2, "1e8")), int.Parse(Arg(args, 3, "8"), Inv), int.Parse(Arg(args, 4, "4"), Inv), Arg(args, 5, Path.GetTempPath()), cancel.Token);
+                    Npy(Count(Arg(args, 2, "1e8")), int.Parse(Arg(args, 3, "8"), Inv), int.Parse(Arg(args, 4, "4"), Inv),
+                        Arg(args, 5, Path.GetTempPath()), cancel.Token);
                     break;
                 default:
                     throw new ArgumentException($"Unknown scale mode '{mode}': use teacher, memory or npy.");
@@ -83,15 +84,19 @@ internal static class ScaleExperiment
         var moment = NetworkComparison.Compare(r.MomentEstimate, teacher, 100_000);
         using var self = Process.GetCurrentProcess();
         Console.WriteLine(string.Create(Inv,
-            $"| {what} | {d} | {m} | {n:E1} | {t.Total.TotalSeconds:F1} | {t.SecondMoments.TotalSeconds:F1} / {t.HigherMoments.TotalSeconds:F1} / {t.Coefficients.TotalSeconds:F1} | " +
-            $"{n / t.SecondMoments.TotalSeconds:E2} / {n / t.HigherMoments.TotalSeconds:E2} / {n / t.Coefficients.TotalSeconds:E2} | {3 * n / passes:E2} | " +
-            $"{self.PeakWorkingSet64 / 1048576.0:F0} | {GC.GetGCMemoryInfo().HeapSizeBytes / 1048576.0:F0} | {moment.WError:E2} | {cmp.WError:E2} |"));
+            $"| {what} | {d} | {m} | {n:E1} | {t.Total.TotalSeconds:F1} | " +
+            $"{t.SecondMoments.TotalSeconds:F1} / {t.HigherMoments.TotalSeconds:F1} / {t.Coefficients.TotalSeconds:F1} | " +
+            $"{n / t.SecondMoments.TotalSeconds:E2} / {n / t.HigherMoments.TotalSeconds:E2} / {n / t.Coefficients.TotalSeconds:E2} | " +
+            $"{3 * n / passes:E2} | " +
+            $"{self.PeakWorkingSet64 / 1048576.0:F0} | {GC.GetGCMemoryInfo().HeapSizeBytes / 1048576.0:F0} | " +
+            $"{moment.WError:E2} | {cmp.WError:E2} |"));
     }
 
     /// <summary>The header of <see cref="Report"/>'s rows.</summary>
     private static void Header()
     {
-        Console.WriteLine("| source | d | m | N | total (s) | pass 1 / 2 / 3 (s) | samples/s pass 1 / 2 / 3 | samples/s over the 3 passes | peak working set (MiB) | managed heap (MiB) | moment w-error | refined w-error |");
+        Console.WriteLine("| source | d | m | N | total (s) | pass 1 / 2 / 3 (s) | samples/s pass 1 / 2 / 3 | samples/s over the 3 passes | " +
+            "peak working set (MiB) | managed heap (MiB) | moment w-error | refined w-error |");
         Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
     }
 
@@ -172,7 +177,9 @@ internal static class ScaleExperiment
             _last = _clock.Elapsed;
             using var self = Process.GetCurrentProcess();
             Console.Error.WriteLine(string.Create(Inv,
-                $"[{_clock.Elapsed.TotalSeconds:F0} s] {value.Stage}: {value.SamplesDone:E2} / {value.SamplesTotal:E2} samples, {value.SamplesDone / Math.Max(value.Elapsed.TotalSeconds, 1e-9):E2} samples/s, working set {self.WorkingSet64 / 1048576.0:F0} MiB"));
+                $"[{_clock.Elapsed.TotalSeconds:F0} s] {value.Stage}: {value.SamplesDone:E2} / {value.SamplesTotal:E2} samples, " +
+                $"{value.SamplesDone / Math.Max(value.Elapsed.TotalSeconds, 1e-9):E2} samples/s, " +
+                $"working set {self.WorkingSet64 / 1048576.0:F0} MiB"));
         }
     }
 }

@@ -30,7 +30,8 @@ internal static class EvaluateCommand
         var seed = new Option<ulong>("--seed") { Description = "Seed of the test samples.", DefaultValueFactory = _ => 0x7E57 };
         var quiet = CommonOptions.Quiet();
         var json = CommonOptions.Json("{\"wError\", \"aError\", \"bError\", \"testMse\", \"relativeTestMse\"}");
-        var command = new Command("evaluate", "Compare a learned model with the true network: max |w_i - w'_i|, |a_i - a'_i|, |b_i - b'_i| over optimally matched neurons, and the test MSE (also relative to Var f).")
+        var command = new Command("evaluate", "Compare a learned model with the true network: max |w_i - w'_i|, |a_i - a'_i|, |b_i - b'_i| over " +
+            "optimally matched neurons, and the test MSE (also relative to Var f).")
         {
             model, teacher, testSamples, seed, quiet, json,
         };
@@ -42,7 +43,8 @@ internal static class EvaluateCommand
             ReluNetwork learned = ModelFiles.Read(modelPath);
             ReluNetwork truth = ModelFiles.Read(teacherPath);
             if (learned.InputDim != truth.InputDim)
-                throw new ReluFastDataException(modelPath, $"the model has d = {learned.InputDim} inputs but the teacher {teacherPath} has d = {truth.InputDim}.");
+                throw new ReluFastDataException(modelPath, $"the model has d = {learned.InputDim} inputs but the teacher {teacherPath} has d = " +
+                    $"{truth.InputDim}.");
             context.Cancellation.ThrowIfCancellationRequested();
             NetworkComparison comparison;
             try
@@ -65,7 +67,8 @@ internal static class EvaluateCommand
         var inv = CultureInfo.InvariantCulture;
         var t = truth.Normalized();
         var m = learned.Normalized();
-        var table = new Table { Border = TableBorder.Rounded, Title = new TableTitle($"Teacher (m = {t.Hidden}) vs model (m = {m.Hidden}), neurons matched") };
+        var table = new Table { Border = TableBorder.Rounded,
+            Title = new TableTitle($"Teacher (m = {t.Hidden}) vs model (m = {m.Hidden}), neurons matched") };
         foreach (string h in new[] { "i", "a true", "a found", "b true", "b found", "|w - w'|" })
             table.AddColumn(new TableColumn(h).RightAligned());
         for (int i = 0; i < t.Hidden; i++)
@@ -76,7 +79,8 @@ internal static class EvaluateCommand
                 table.AddRow(i.ToString(inv), t.A[i].ToString("F4", inv), "missing", t.B[i].ToString("F4", inv), "missing", "");
                 continue;
             }
-            table.AddRow(i.ToString(inv), t.A[i].ToString("F4", inv), m.A[j].ToString("F4", inv), t.B[i].ToString("F4", inv), m.B[j].ToString("F4", inv),
+            table.AddRow(i.ToString(inv), t.A[i].ToString("F4", inv), m.A[j].ToString("F4", inv), t.B[i].ToString("F4", inv),
+                m.B[j].ToString("F4", inv),
                 TensorPrimitives.Distance(t.WeightsOf(i), m.WeightsOf(j)).ToString(Sci, inv));
         }
         console.Write(table);
@@ -84,6 +88,7 @@ internal static class EvaluateCommand
             output.WriteLine($"Neurons matched greedily (m = {t.Hidden} and {m.Hidden}: the optimal matching's O(m^3) work is over its limit).");
         if (m.Hidden > t.Hidden) output.WriteLine(($"The model has {m.Hidden - t.Hidden} neuron(s) more than the teacher."));
         output.WriteLine((string.Create(inv,
-            $"Errors: w {comparison.WError:0.00E+0}, a {comparison.AError:0.00E+0}, b {comparison.BError:0.00E+0}; test MSE {comparison.TestMse:0.00E+0} (relative {comparison.RelativeTestMse:0.00E+0}) on {comparison.TestSamples:N0} fresh samples")));
+            $"Errors: w {comparison.WError:0.00E+0}, a {comparison.AError:0.00E+0}, b {comparison.BError:0.00E+0}; test MSE " +
+            $"{comparison.TestMse:0.00E+0} (relative {comparison.RelativeTestMse:0.00E+0}) on {comparison.TestSamples:N0} fresh samples")));
     }
 }

@@ -24,12 +24,15 @@ internal static class GenerateCommand
         var dim = new Option<int>("--dim") { Description = "Input dimension d.", Required = true };
         var hidden = new Option<int>("--hidden") { Description = "Hidden neurons m of the teacher.", Required = true };
         var samples = new Option<long>("--samples") { Description = "Number of samples N.", Required = true };
-        var seed = new Option<ulong>("--seed") { Description = "Seed of the teacher (its samples use seed + 1, as in relufast demo).", Required = true };
+        var seed = new Option<ulong>("--seed") { Description = "Seed of the teacher (its samples use seed + 1, as in relufast demo).",
+            Required = true };
         var output = CommonOptions.RequiredPath("--out", "Folder to write x.npy, y.npy and teacher.json to (created if missing).");
-        var biasRange = new Option<double>("--bias-range") { Description = "Teacher biases b_i are uniform in [-B, B].", DefaultValueFactory = _ => 1.5 };
+        var biasRange = new Option<double>("--bias-range") { Description = "Teacher biases b_i are uniform in [-B, B].",
+            DefaultValueFactory = _ => 1.5 };
         var dtype = new Option<string>("--dtype") { Description = "Element type of x.npy and y.npy.", DefaultValueFactory = _ => "float64" };
         dtype.AcceptOnlyFromAmong("float32", "float64");
-        var noise = new Option<double>("--noise") { Description = "Standard deviation s of Gaussian label noise: y = f(x) + e, e ~ N(0, s^2) (0: noiseless).", DefaultValueFactory = _ => 0 };
+        var noise = new Option<double>("--noise") { Description = "Standard deviation s of Gaussian label noise: y = f(x) + e, e ~ N(0, s^2) " +
+            "(0: noiseless).", DefaultValueFactory = _ => 0 };
         var inputMean = new Option<double>("--input-mean")
         {
             Description = "Inputs x = mu + L g (g ~ N(0, I)): mu uniform in [-M, M]^d (0: zero mean).", DefaultValueFactory = _ => 0,
@@ -42,7 +45,8 @@ internal static class GenerateCommand
         };
         var quiet = CommonOptions.Quiet();
         var json = CommonOptions.Json("the files written");
-        var command = new Command("generate", "Draw a random teacher network (unit w_i, a_i = +-U[0.5, 1.5], b_i = U[-B, B]) and write N samples x ~ N(0, I_d), y = f(x) (+ noise) as DIR/x.npy (N x d), DIR/y.npy (N) and DIR/teacher.json.")
+        var command = new Command("generate", "Draw a random teacher network (unit w_i, a_i = +-U[0.5, 1.5], b_i = U[-B, B]) and write N samples " +
+            "x ~ N(0, I_d), y = f(x) (+ noise) as DIR/x.npy (N x d), DIR/y.npy (N) and DIR/teacher.json.")
         {
             dim, hidden, samples, seed, output, biasRange, dtype, noise, inputMean, inputCondition, quiet, json,
         };
@@ -63,8 +67,10 @@ internal static class GenerateCommand
             if (File.Exists(folder)) throw new CliUsageException($"--out {folder} is a file; give a folder.");
             OutputFile.Check(Path.Combine(folder, "teacher.json"));
             double meanRange = parse.GetValue(inputMean), condition = parse.GetValue(inputCondition);
-            if (!(meanRange >= 0) || !double.IsFinite(meanRange)) throw new CliUsageException($"--input-mean must be finite and non-negative, got {meanRange}.");
-            if (!(condition >= 1) || !double.IsFinite(condition)) throw new CliUsageException($"--input-condition must be finite and >= 1, got {condition}.");
+            if (!(meanRange >= 0) || !double.IsFinite(meanRange)) throw new CliUsageException("--input-mean must be finite and non-negative, got " +
+                $"{meanRange}.");
+            if (!(condition >= 1) || !double.IsFinite(condition)) throw new CliUsageException("--input-condition must be finite and >= 1, got " +
+                $"{condition}.");
 
             ReluNetwork teacher;
             try
@@ -81,7 +87,8 @@ internal static class GenerateCommand
             var clock = Stopwatch.StartNew();
             ProgressDisplay.Run(context, !isQuiet && !asJson && context.InteractiveError, sink =>
             {
-                if (type == NpyDType.Float32) Write(new TeacherSampleSource<float>(teacher, n, s + 1, sigma, law), files, type, sink, context.Cancellation);
+                if (type == NpyDType.Float32) Write(new TeacherSampleSource<float>(teacher, n, s + 1, sigma, law), files, type, sink,
+                    context.Cancellation);
                 else Write(new TeacherSampleSource<double>(teacher, n, s + 1, sigma, law), files, type, sink, context.Cancellation);
                 return 0;
             });
@@ -125,15 +132,18 @@ internal static class GenerateCommand
             else if (!isQuiet)
             {
                 context.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"Wrote {files.X} ({n} x {d} {type.Name()}), {files.Y} ({n}) and {files.Teacher} (d = {d}, m = {m}, b in [-{b}, {b}], noise s = {sigma}) in {clock.Elapsed.TotalSeconds:F2} s ({rate / 1e6:F2} M samples/s)."));
+                    $"Wrote {files.X} ({n} x {d} {type.Name()}), {files.Y} ({n}) and {files.Teacher} (d = {d}, m = {m}, b in [-{b}, {b}], " +
+                    $"noise s = {sigma}) in {clock.Elapsed.TotalSeconds:F2} s ({rate / 1e6:F2} M samples/s)."));
             }
             return ExitCodes.Ok;
         });
         return command;
     }
 
-    /// <summary>Streams every sample of <paramref name="source"/> into x.npy and y.npy, generating the next chunk while the last is written.</summary>
-    private static void Write<T>(TeacherSampleSource<T> source, GeneratedFiles files, NpyDType type, IPassProgress? progress, CancellationToken cancellation)
+    /// <summary>Streams every sample of <paramref name="source"/> into x.npy and y.npy,
+    /// generating the next chunk while the last is written.</summary>
+    private static void Write<T>(TeacherSampleSource<T> source, GeneratedFiles files, NpyDType type, IPassProgress? progress,
+        CancellationToken cancellation)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         int d = source.Dimension;

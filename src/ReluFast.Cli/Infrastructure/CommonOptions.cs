@@ -9,10 +9,12 @@ internal static class CommonOptions
     public static Option<bool> Quiet() => new("--quiet", "-q") { Description = "Print nothing but errors (no summary, no progress bars)." };
 
     /// <summary><c>--json</c>: one JSON object on standard output instead of the human-readable summary.</summary>
-    public static Option<bool> Json(string what) => new("--json") { Description = $"Print {what} as one JSON object on standard output (no progress bars)." };
+    public static Option<bool> Json(string what) => new("--json") { Description = $"Print {what} as one JSON object on standard output " +
+        "(no progress bars)." };
 
     /// <summary><c>--seed</c> of the learner's random choices (contractions g, pencil slices u, rank-one starts).</summary>
-    public static Option<ulong> LearnerSeed() => new("--seed") { Description = "Seed of the learner's random choices (contractions g, pencil slices u, rank-one search starts).", DefaultValueFactory = _ => 1 };
+    public static Option<ulong> LearnerSeed() => new("--seed") { Description = "Seed of the learner's random choices " +
+        "(contractions g, pencil slices u, rank-one search starts).", DefaultValueFactory = _ => 1 };
 
     /// <summary><c>--threads</c>: worker threads of the moment passes.</summary>
     /// <summary>--assume-gaussian: learn even when the input pass finds marginals that are not Gaussian.</summary>
@@ -22,7 +24,8 @@ internal static class CommonOptions
             "beyond their sampling error); the method of moments assumes Gaussian inputs, so check the held-out error.",
     };
 
-    public static Option<int> Threads() => new("--threads") { Description = "Worker threads of the moment passes (0: all processors).", DefaultValueFactory = _ => 0 };
+    public static Option<int> Threads() => new("--threads") { Description = "Worker threads of the moment passes (0: all processors).",
+        DefaultValueFactory = _ => 0 };
 
     /// <summary>The value of a <see cref="Threads"/> option.</summary>
     /// <exception cref="CliUsageException">It is negative.</exception>

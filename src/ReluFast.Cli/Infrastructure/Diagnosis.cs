@@ -41,7 +41,8 @@ internal sealed class Diagnosis
 
     /// <summary>Where <see cref="IdentifiabilityReport.EstimatedHidden"/> comes from.</summary>
     public string EstimatedHiddenSource => Report.Learned is not null ? "neurons in the learned network"
-        : Report.Decision.Mode == LearnerMode.Overcomplete && Report.Decision.FlattenedRank >= 0 ? "significant singular values of the flattened [T_4, T_5]"
+        : Report.Decision.Mode == LearnerMode.Overcomplete && Report.Decision.FlattenedRank >= 0
+            ? "significant singular values of the flattened [T_4, T_5]"
         : Report.Decision.SuggestedHidden is not null ? "significant singular values of the flattened [T_4, T_5]; T_2 undercounts"
         : "significant eigenvalues of T_2";
 

@@ -76,9 +76,11 @@ internal sealed class SampleData : IDisposable
         }
         catch (LearnerPlacementException)
         {
-            string what = mode == LearnerMode.Overcomplete ? "--mode overcomplete" : $"--hidden {options.Hidden} > d = {Dimension} (the overcomplete learner)";
+            string what = mode == LearnerMode.Overcomplete ? "--mode overcomplete" : $"--hidden {options.Hidden} > d = {Dimension} (the " +
+                "overcomplete learner)";
             string where = options.Device.Kind != ComputeDeviceKind.Cpu ? $"--device {options.Device}" : $"mpirun with {options.Reducer?.Size} ranks";
-            throw new CliUsageException($"{what} cannot run with {where}: the overcomplete learner runs on the CPU of a single process only; run it without " +
+            throw new CliUsageException($"{what} cannot run with {where}: the overcomplete learner runs on the CPU of a single process only; run " +
+                "it without " +
                 (options.Device.Kind != ComputeDeviceKind.Cpu ? "--device" : "mpirun") + ".");
         }
         catch (LearnerOptionException e) when (e.Option == nameof(LearnerOptions.Hidden))
@@ -100,7 +102,8 @@ internal sealed class SampleData : IDisposable
         Run(new LearnRun(options, mode, progress, cancellation), cancellation);
 
     /// <summary>The identifiability report of the samples (<see cref="ReluLearner.Diagnose{T}"/>).</summary>
-    public IdentifiabilityReport Diagnose(LearnerOptions options, LearnerMode mode, bool learn, IProgress<LearningProgress>? progress, CancellationToken cancellation) =>
+    public IdentifiabilityReport Diagnose(LearnerOptions options, LearnerMode mode, bool learn, IProgress<LearningProgress>? progress,
+        CancellationToken cancellation) =>
         Run(new DiagnoseRun(options, mode, learn, progress, cancellation), cancellation);
 
     /// <summary>Closes the files.</summary>
@@ -152,7 +155,8 @@ internal sealed class SampleData : IDisposable
             ReluLearner.Learn(source, options, mode, progress, cancellation);
     }
 
-    private sealed class DiagnoseRun(LearnerOptions options, LearnerMode mode, bool learn, IProgress<LearningProgress>? progress, CancellationToken cancellation)
+    private sealed class DiagnoseRun(LearnerOptions options, LearnerMode mode, bool learn, IProgress<LearningProgress>? progress,
+        CancellationToken cancellation)
         : ISampleRun<IdentifiabilityReport>
     {
         public IdentifiabilityReport Run<T>(ISampleSource<T> source) where T : unmanaged, IBinaryFloatingPointIeee754<T> =>

@@ -44,7 +44,8 @@ internal static class SampleSweep
                 var source = new TeacherSampleSource<double>(teacher, n, streamSeed, noise);
                 var options = new LearnerOptions { Hidden = hidden, Refine = false, Seed = seed + (ulong)r };
                 // m is given, so the facade decides the mode from it alone (m > d: overcomplete) and runs no mode check.
-                var result = ReluLearner.Learn(source, options, LearnerMode.Auto, LearningProgressAdapter.For(progress, $"sweep N = {n:N0} ({r + 1}/{repeats}):"), cancellation);
+                var result = ReluLearner.Learn(source, options, LearnerMode.Auto,
+                    LearningProgressAdapter.For(progress, $"sweep N = {n:N0} ({r + 1}/{repeats}):"), cancellation);
                 var c = NetworkComparison.Compare(result.MomentEstimate, teacher, testSamples: 10_000);
                 logW += Math.Log(c.WError);
                 logA += Math.Log(c.AError);

@@ -27,13 +27,15 @@ internal static class RankOneSubspace
     /// <param name="seed">Seed of the random starts.</param>
     /// <param name="iterations">Maximum alternating-projection steps per start.</param>
     /// <returns>Distinct points, best fit first.</returns>
-    public static IReadOnlyList<RankOnePoint> Search(ReadOnlySpan<double> basis, int d, int m, IEnumerable<double[]> seeds, int randomStarts, ulong seed = 1, int iterations = 300)
+    public static IReadOnlyList<RankOnePoint> Search(ReadOnlySpan<double> basis, int d, int m, IEnumerable<double[]> seeds, int randomStarts,
+        ulong seed = 1, int iterations = 300)
     {
         int dim = SymmetricCoordinates.Dimension(d);
         if (basis.Length != dim * m) throw new ArgumentException($"The basis must be {dim} x {m}.", nameof(basis));
         ArgumentNullException.ThrowIfNull(seeds);
         var p = basis.ToArray();
-        var starts = seeds.Select(s => s.Length == d ? (double[])s.Clone() : throw new ArgumentException($"Every seed needs {d} entries.", nameof(seeds))).ToList();
+        var starts = seeds.Select(s => s.Length == d ? (double[])s.Clone()
+            : throw new ArgumentException($"Every seed needs {d} entries.", nameof(seeds))).ToList();
         var random = new CounterGaussian(seed, key: 0x2A1F);
         for (int r = 0; r < randomStarts; r++)
         {

@@ -62,7 +62,8 @@ public static class NpyReader
     {
         if (header.ElementCount > Array.MaxLength)
             throw new ReluFastDataException(sourceName,
-                $"the array {header.ShapeText} has {header.ElementCount} elements, more than one in-memory array can hold; stream it with NpyFileReader or NpySampleSource instead.");
+                $"the array {header.ShapeText} has {header.ElementCount} elements, more than one in-memory array can hold; stream it with " +
+                "NpyFileReader or NpySampleSource instead.");
         long bytesNeeded = header.ElementCount * Unsafe.SizeOf<T>() * (header.FortranOrder && header.Rank == 2 ? 2 : 1);
         long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
         if (bytesNeeded > available / 2)

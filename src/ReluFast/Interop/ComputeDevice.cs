@@ -95,7 +95,8 @@ public readonly record struct ComputeDevice(ComputeDeviceKind Kind, int Index = 
     public torch.Device Resolve()
     {
         if (Kind == ComputeDeviceKind.Cuda)
-            throw new DeviceUnavailableException($"--device {this}: TorchSharp runs on the CPU only; the moment passes go to the GPU through OpenMomentDevice.");
+            throw new DeviceUnavailableException($"--device {this}: TorchSharp runs on the CPU only; the moment passes go to the GPU through " +
+                "OpenMomentDevice.");
         TorchRuntime.EnsureLoaded();
         return torch.CPU;
     }

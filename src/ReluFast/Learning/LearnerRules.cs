@@ -33,20 +33,22 @@ public static class LearnerRules
         int d = inputDim;
         if (d <= 0) throw new ArgumentException($"The input dimension is {d}: samples need at least one coordinate.");
         if (samples < MinimumSamples(d))
-            throw new ArgumentException($"too few samples: {samples} given, the learner needs at least {MinimumSamples(d)} for d = {d} inputs (max(1000, 2 d^2)).");
+            throw new ArgumentException($"too few samples: {samples} given, the learner needs at least {MinimumSamples(d)} for d = {d} inputs " +
+                "(max(1000, 2 d^2)).");
         if (mode == LearnerMode.Auto && options.Hidden > d) mode = LearnerMode.Overcomplete;
         if (mode == LearnerMode.Overcomplete && samples < OvercompleteMinimumSamples(d))
-            throw new ArgumentException($"too few samples for the overcomplete learner: {samples} given, it needs at least {OvercompleteMinimumSamples(d)} " +
-                $"for d = {d} inputs (max(1000, 2 d^2, 4 D^2), D = d(d+1)/2 = {MaximumHidden(d)}).");
+            throw new ArgumentException($"too few samples for the overcomplete learner: {samples} given, it needs at least " +
+                $"{OvercompleteMinimumSamples(d)} for d = {d} inputs (max(1000, 2 d^2, 4 D^2), D = d(d+1)/2 = {MaximumHidden(d)}).");
         if (options.Hidden is int m)
         {
             if (m <= 0) throw new LearnerOptionException(nameof(LearnerOptions.Hidden), $"the number of hidden neurons must be positive, got {m}.");
             if (m > MaximumHidden(d))
-                throw new LearnerOptionException(nameof(LearnerOptions.Hidden), $"m = {m} is larger than d(d+1)/2 = {MaximumHidden(d)} for d = {d} inputs: " +
+                throw new LearnerOptionException(nameof(LearnerOptions.Hidden), $"m = {m} is larger than d(d+1)/2 = {MaximumHidden(d)} " +
+                    $"for d = {d} inputs: " +
                     "even the overcomplete learner separates at most d(d+1)/2 neurons (the flattened fourth-order moment cannot separate more).");
             if (m > d && mode == LearnerMode.FullRank)
-                throw new LearnerOptionException(nameof(LearnerOptions.Hidden), $"m = {m} > d = {d}: m > d in full-rank mode; the full-rank learner finds at most d neurons " +
-                    "(use the overcomplete mode, or auto, for m > d).");
+                throw new LearnerOptionException(nameof(LearnerOptions.Hidden), $"m = {m} > d = {d}: m > d in full-rank mode; the full-rank " +
+                    "learner finds at most d neurons (use the overcomplete mode, or auto, for m > d).");
         }
         if (options.Restarts <= 0) throw new ArgumentException("Restarts must be positive.");
         if (options.RefinedCandidates <= 0) throw new ArgumentException("RefinedCandidates must be positive.");

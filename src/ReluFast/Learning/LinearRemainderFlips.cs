@@ -116,7 +116,8 @@ internal static class LinearRemainderFlips
                         double di = 2 * Sigma(state, i) * p[i] + gram[i * m + i];
                         for (int j = i + 1; j < m; j++)
                         {
-                            double delta = di + 2 * Sigma(state, j) * p[j] + gram[j * m + j] + 2 * Sigma(state, i) * Sigma(state, j) * gram[i * m + j];
+                            double delta = di + 2 * Sigma(state, j) * p[j] + gram[j * m + j]
+                                + 2 * Sigma(state, i) * Sigma(state, j) * gram[i * m + j];
                             if (delta < bestDelta) { bestDelta = delta; bi = i; bj = j; }
                         }
                     }

@@ -46,7 +46,8 @@ internal static class OvercompleteLearner
     /// <summary>Fewest samples the overcomplete learner accepts for input dimension d: max(1000, 2 d^2, 4 D^2), D = d(d+1)/2.</summary>
     public static long MinimumSamples(int inputDim) => LearnerRules.OvercompleteMinimumSamples(inputDim);
 
-    /// <summary>Learns a network from <paramref name="source"/>: <see cref="ReluLearner.Learn{T}"/> with <see cref="LearnerMode.Overcomplete"/>.</summary>
+    /// <summary>Learns a network from <paramref name="source"/>: <see cref="ReluLearner.Learn{T}"/>
+    /// with <see cref="LearnerMode.Overcomplete"/>.</summary>
     /// <exception cref="ArgumentException">Too few samples, m &gt; d(d+1)/2, m &lt;= 0, non-finite samples, or invalid options.</exception>
     /// <exception cref="LearnerPlacementException">A device or several processes were asked for.</exception>
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
@@ -127,9 +128,12 @@ internal sealed class OvercompleteStrategy<T> where T : unmanaged, IBinaryFloati
         {
             var control = ResponseControl.Create(second.T0, second.T1, second.T2, previous, ReliableBias);
             if (round > 1)
-                Log($"round {round}: moments of y minus the round {round - 1} network (relative held-out MSE {held.Mse / Math.Max(held.Variance, 1e-300):G3}) and a quadratic; " +
-                    $"control network: {control.Network?.Hidden ?? 0} of {previous!.Hidden} neurons, |a| <= {(control.Network is null ? 0 : control.Network.A.ToArray().Max(Math.Abs)):G3}, " +
-                    $"b in [{(control.Network is null ? 0 : control.Network.B.ToArray().Min()):G3}, {(control.Network is null ? 0 : control.Network.B.ToArray().Max()):G3}]");
+                Log($"round {round}: moments of y minus the round {round - 1} network (relative held-out MSE " +
+                    $"{held.Mse / Math.Max(held.Variance, 1e-300):G3}) and a quadratic; " +
+                    $"control network: {control.Network?.Hidden ?? 0} of {previous!.Hidden} neurons, |a| <= " +
+                    $"{(control.Network is null ? 0 : control.Network.A.ToArray().Max(Math.Abs)):G3}, " +
+                    $"b in [{(control.Network is null ? 0 : control.Network.B.ToArray().Min()):G3}, " +
+                    $"{(control.Network is null ? 0 : control.Network.B.ToArray().Max()):G3}]");
             var spectrum = SpanPass(control, _n);
             lastSpectrum = spectrum;
             if (round == 1 || estimated) m = ChooseHidden(spectrum, out estimated);
@@ -137,8 +141,10 @@ internal sealed class OvercompleteStrategy<T> where T : unmanaged, IBinaryFloati
             {
                 tPasses += Lap(clock);
                 return _run.LinearOnly(LearnerMode.Overcomplete, second, new LearningWarning(LearningWarningCode.LinearOnly,
-                    "no singular value of the flattened fourth/fifth-order moments stands above the noise floor; only the linear remainder c0 + <c, x> is returned"),
-                    Timings(tPasses, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero), spectrum.Values, spectrum.NoiseFloor) with { HiddenWasEstimated = estimated };
+                    "no singular value of the flattened fourth/fifth-order moments stands above the noise floor; only the linear remainder " +
+                    "c0 + <c, x> is returned"),
+                    Timings(tPasses, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero), spectrum.Values,
+                    spectrum.NoiseFloor) with { HiddenWasEstimated = estimated };
             }
             double[] p = LeadingColumns(spectrum.Vectors, _dim, m);
             var pencilSlices = _options.OvercompletePencil && round == 1 ? ProjectedPass(control, p, m) : null;
@@ -156,7 +162,8 @@ internal sealed class OvercompleteStrategy<T> where T : unmanaged, IBinaryFloati
                     for (int k = 0; k < _d; k++) directions[k * total + column] = w[k];
                     column++;
                 }
-            var pass3 = _run.RunCpuPass(LearningStage.Coefficients, () => new DirectionHermiteWorker<T>(_d, directions, total, 4, control, _options.BlockSize));
+            var pass3 = _run.RunCpuPass(LearningStage.Coefficients, () => new DirectionHermiteWorker<T>(_d, directions, total, 4, control,
+                _options.BlockSize));
             var candidates = new LearningCandidateState[sets.Count];
             for (int c = 0, offset = 0; c < sets.Count; offset += sets[c].Length, c++)
                 candidates[c] = BuildCandidate(allCandidates.Count + c, pass3.Moments, sets[c], offset, second, control, pencils[c]);
@@ -181,7 +188,8 @@ internal sealed class OvercompleteStrategy<T> where T : unmanaged, IBinaryFloati
             double noImprovement = 2 * Math.Sqrt(2.0 / Math.Max(1, _local.HeldOutCount));
             if (!quick && found >= m && round < rounds && chosenHeld.Mse > (1 - noImprovement) * previousRoundMse)
             {
-                Log($"round {round}: held-out MSE {chosenHeld.Mse:G4} is within {noImprovement:P1} of round {round - 1}'s {previousRoundMse:G4}: stopping (label noise or the statistical limit, not missing neurons)");
+                Log($"round {round}: held-out MSE {chosenHeld.Mse:G4} is within {noImprovement:P1} of round {round - 1}'s {previousRoundMse:G4}: " +
+                    "stopping (label noise or the statistical limit, not missing neurons)");
                 break;
             }
             previousRoundMse = chosenHeld.Mse;
@@ -222,12 +230,14 @@ internal sealed class OvercompleteStrategy<T> where T : unmanaged, IBinaryFloati
         for (int r = 0; r < restarts; r++)
         {
             _cancel.ThrowIfCancellationRequested();
-            var pencil = SlicePencil.Decompose(slices!.All.ToArray(), m, m, _options.PencilTrials, _options.Seed + 7919UL * (ulong)r, _options.PolishIterations);
+            var pencil = SlicePencil.Decompose(slices!.All.ToArray(), m, m, _options.PencilTrials, _options.Seed + 7919UL * (ulong)r,
+                _options.PolishIterations);
             pencils[r + 1] = pencil;
             var set = Directions(p, pencil.Factors, m, out double rankOne);
             sets.Add(set);
             seeds.AddRange(set);
-            Log($"pencil {r}: chordal gap {pencil.ChordalGap:G3}, slice residual {pencil.PencilResidual:G3} -> {pencil.PolishedResidual:G3} after {pencil.PolishIterations} polish iterations; smallest rank-one share of smat(v_i) {rankOne:G3}");
+            Log($"pencil {r}: chordal gap {pencil.ChordalGap:G3}, slice residual {pencil.PencilResidual:G3} -> {pencil.PolishedResidual:G3} after " +
+                $"{pencil.PolishIterations} polish iterations; smallest rank-one share of smat(v_i) {rankOne:G3}");
         }
         var points = RankOneSubspace.Search(p, _d, m, seeds, randomStarts: 10 * m, seed: _options.Seed);
         var chosen = points.Where(q => q.Fit >= MinimumFit).Take(m).ToArray();
@@ -241,13 +251,15 @@ internal sealed class OvercompleteStrategy<T> where T : unmanaged, IBinaryFloati
     /// <summary>Rank-one directions whose svec(w w^T) keeps less than this share of its norm squared in span P are not neurons.</summary>
     private const double MinimumFit = 0.5;
 
-    /// <summary>Pass S: the flattened T_4 and T_5(g_1), T_5(g_2) (D x D) over the first <paramref name="count"/> samples, their stacked spectrum and noise floor.</summary>
+    /// <summary>Pass S: the flattened T_4 and T_5(g_1), T_5(g_2) (D x D) over the first <paramref name="count"/> samples,
+    /// their stacked spectrum and noise floor.</summary>
     internal FlattenedSpectrum SpanPass(ResponseControl control, long count)
     {
         var g = new double[_d * OvercompleteLearner.SpanDirections];
         new CounterGaussian(_options.Seed, key: 0x5BA7).Fill(0, g);
         T[] gT = Array.ConvertAll(g, v => T.CreateTruncating(v));
-        var worker = _run.RunCpuPass(LearningStage.FlattenedMoments, () => new QuarticSliceWorker<T>(control, _d, null, _dim, gT, OvercompleteLearner.SpanDirections, _options.BlockSize), count);
+        var worker = _run.RunCpuPass(LearningStage.FlattenedMoments, () => new QuarticSliceWorker<T>(control, _d, null, _dim, gT,
+            OvercompleteLearner.SpanDirections, _options.BlockSize), count);
         var basis = QuarticSlices.CoordinateBasis(_d);
         var (full, noise) = Combine(worker.Halves, basis, g);
         control.AddClosedForm(full, basis, g);
@@ -256,7 +268,8 @@ internal sealed class OvercompleteStrategy<T> where T : unmanaged, IBinaryFloati
         var result = new FlattenedSpectrum(values, floors[0], vectors, floors);
         int visible = result.Visible(_options.NoiseFloorMultiple);
         string top = string.Join(", ", values.Take(Math.Min(values.Length, 48)).Select(v => v.ToString("G3")));
-        Log($"flattened [T_4, T_5(g_1), T_5(g_2)] singular values ({count} samples): {top}{(values.Length > 48 ? ", ..." : string.Empty)}; split-half noise floor {floors[0]:G3}" +
+        Log($"flattened [T_4, T_5(g_1), T_5(g_2)] singular values ({count} samples): {top}{(values.Length > 48 ? ", ..." : string.Empty)}; " +
+            $"split-half noise floor {floors[0]:G3}" +
             (visible < _dim ? $", {floors[visible]:G3} off the leading {visible}" : string.Empty));
         return result;
     }
@@ -302,13 +315,15 @@ internal sealed class OvercompleteStrategy<T> where T : unmanaged, IBinaryFloati
         {
             estimated = false;
             if (given > visible)
-                _run.Warn(new LearningWarning(LearningWarningCode.BelowNoiseFloor, $"only {visible} singular value(s) of the flattened moments stand above " +
-                    $"{_options.NoiseFloorMultiple} x the noise floor left by the ones before them, but m = {given} was requested; the weakest neurons may not be identifiable from these samples"));
+                _run.Warn(new LearningWarning(LearningWarningCode.BelowNoiseFloor, $"only {visible} singular value(s) of the flattened moments " +
+                    $"stand above {_options.NoiseFloorMultiple} x the noise floor left by the ones before them, but m = {given} was requested; " +
+                    "the weakest neurons may not be identifiable from these samples"));
             return given;
         }
         estimated = true;
         Log($"chose m = {visible}: singular values above {_options.NoiseFloorMultiple} x the split-half noise floor left by the ones before them" +
-            (visible > 0 && visible < spectrum.Values.Length ? $"; sigma_{visible} = {spectrum.Values[visible - 1]:G3}, sigma_{visible + 1} = {spectrum.Values[visible]:G3}, floor {spectrum.ResidualFloors[visible]:G3}" : string.Empty));
+            (visible > 0 && visible < spectrum.Values.Length ? $"; sigma_{visible} = {spectrum.Values[visible - 1]:G3}, sigma_{visible + 1} = " +
+                $"{spectrum.Values[visible]:G3}, floor {spectrum.ResidualFloors[visible]:G3}" : string.Empty));
         return visible;
     }
 
@@ -319,13 +334,15 @@ internal sealed class OvercompleteStrategy<T> where T : unmanaged, IBinaryFloati
         for (int i = 0; i < _d; i++) identity[i * _d + i] = 1;
         T[] identityT = Array.ConvertAll(identity, v => T.CreateTruncating(v));
         T[] pT = Array.ConvertAll(p, v => T.CreateTruncating(v));
-        var worker = _run.RunCpuPass(LearningStage.FlattenedMoments, () => new QuarticSliceWorker<T>(control, _d, pT, m, identityT, _d, _options.BlockSize));
+        var worker = _run.RunCpuPass(LearningStage.FlattenedMoments, () => new QuarticSliceWorker<T>(control, _d, pT, m, identityT, _d,
+            _options.BlockSize));
         var basis = QuarticSlices.ProjectedBasis(p, _d, m);
         var (full, noise) = Combine(worker.Halves, basis, identity);
         control.AddClosedForm(full, basis, identity);
         double signal = Math.Sqrt(full.All.Sum(s => TensorPrimitives.SumOfSquares(s)));
         double error = Math.Sqrt(noise.All.Sum(s => TensorPrimitives.SumOfSquares(s)));
-        Log($"projected slices Q4, Q5_1..Q5_{_d} ({m} x {m}): Frobenius norm {signal:G3}, split-half noise {error:G3} (ratio {error / Math.Max(signal, 1e-300):G3})");
+        Log($"projected slices Q4, Q5_1..Q5_{_d} ({m} x {m}): Frobenius norm {signal:G3}, split-half noise {error:G3} (ratio " +
+            $"{error / Math.Max(signal, 1e-300):G3})");
         return full;
     }
 
@@ -367,7 +384,8 @@ internal sealed class OvercompleteStrategy<T> where T : unmanaged, IBinaryFloati
         return p;
     }
 
-    /// <summary>w_i = top eigenvector of smat(P v~_i) for each factor; rankOne is the smallest share |lambda_1| / ||smat(v)||_F (1 for rank one).</summary>
+    /// <summary>w_i = top eigenvector of smat(P v~_i) for each factor;
+    /// rankOne is the smallest share |lambda_1| / ||smat(v)||_F (1 for rank one).</summary>
     private double[][] Directions(double[] p, double[] factors, int m, out double rankOne)
     {
         rankOne = 1;
@@ -388,7 +406,8 @@ internal sealed class OvercompleteStrategy<T> where T : unmanaged, IBinaryFloati
         return result;
     }
 
-    private LearningCandidateState BuildCandidate(int index, HermiteProjectionAccumulator<T> sums, double[][] set, int offset, SecondMoments second, ResponseControl control, SlicePencilResult? pencil)
+    private LearningCandidateState BuildCandidate(int index, HermiteProjectionAccumulator<T> sums, double[][] set, int offset, SecondMoments second,
+        ResponseControl control, SlicePencilResult? pencil)
     {
         int m = set.Length, d = _d;
         double n = _n;
@@ -401,9 +420,12 @@ internal sealed class OvercompleteStrategy<T> where T : unmanaged, IBinaryFloati
         var network = FromCoefficients(w, m, lambdas, second.T0, second.T1, ReliableBias, out int dropped);
         network = LinearRemainderFlips.Minimize(network, out bool[] flipped, seed: _options.Seed);
         double mse = _local.HeldOutError(network).Mse;
-        Log($"candidate {index}: {network.Hidden} neurons" + (dropped > 0 ? $" ({dropped} dropped: |b| beyond {ReliableBias:G3}, where fewer than {ReliableActiveSamples} of the samples see the kink, or a non-finite coefficient)" : string.Empty) +
-            $", moment estimate held-out MSE {mse:G4}, linear remainder |c0| {Math.Abs(network.LinearBias):G3}, |c| {TensorPrimitives.Norm(network.LinearWeights):G3}");
-        return new LearningCandidateState(index, network, flipped, lambdas, pencil?.ChordalGap ?? double.NaN, pencil?.PolishedResidual ?? double.NaN, mse);
+        Log($"candidate {index}: {network.Hidden} neurons" + (dropped > 0 ? $" ({dropped} dropped: |b| beyond {ReliableBias:G3}, where fewer than " +
+            $"{ReliableActiveSamples} of the samples see the kink, or a non-finite coefficient)" : string.Empty) +
+            $", moment estimate held-out MSE {mse:G4}, linear remainder |c0| {Math.Abs(network.LinearBias):G3}, |c| " +
+            $"{TensorPrimitives.Norm(network.LinearWeights):G3}");
+        return new LearningCandidateState(index, network, flipped, lambdas,
+            pencil?.ChordalGap ?? double.NaN, pencil?.PolishedResidual ?? double.NaN, mse);
     }
 
     /// <summary>sqrt(2 ln N): beyond this |b| a neuron acts on these samples as a linear function (b &gt; 0) or not at all.</summary>
@@ -485,7 +507,8 @@ internal sealed class OvercompleteStrategy<T> where T : unmanaged, IBinaryFloati
         double c = TensorPrimitives.Norm(network.LinearWeights);
         int edge = 0;
         for (int i = 0; i < network.Hidden; i++) if (Math.Abs(network.B[i]) > 0.75 * visibleBias) edge++;
-        return $"absorbed: the linear remainder (c0 = {network.LinearBias:G4}, |c| = {c:G4}) stands for any linear part of the data and any neuron with b >> sqrt(2 ln N) = {visibleBias:G3} (it acts linearly on these samples); " +
+        return $"absorbed: the linear remainder (c0 = {network.LinearBias:G4}, |c| = {c:G4}) stands for any linear part of the data and any neuron " +
+            $"with b >> sqrt(2 ln N) = {visibleBias:G3} (it acts linearly on these samples); " +
             $"neurons with b << -{visibleBias:G3} are almost never active and are not represented. {network.Hidden} visible neuron(s) returned" +
             (edge > 0 ? $", {edge} of them with |b| > {0.75 * visibleBias:G3}, near the edge of visibility" : string.Empty) +
             $"; held-out relative MSE {held.Mse / Math.Max(held.Variance, 1e-300):G3}";

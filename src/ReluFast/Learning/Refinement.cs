@@ -35,14 +35,17 @@ internal sealed class Refinement : IDisposable
     /// optimiser's report. It stops at an exact fit: a training MSE of <see cref="ExactFitRelativeMse"/> x Var(y)
     /// leaves parameter errors around 1e-10, far below any statistical error.
     /// </summary>
-    public (ReluNetwork Network, double TrainingMse, LbfgsResult Optimizer) Run(ReluNetwork start, int maxIterations, CancellationToken cancellationToken = default)
+    public (ReluNetwork Network, double TrainingMse, LbfgsResult Optimizer) Run(ReluNetwork start, int maxIterations,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(start);
-        if (start.InputDim != _d) throw new ArgumentException($"The network has input dimension {start.InputDim}, the subsample {_d}.", nameof(start));
+        if (start.InputDim != _d) throw new ArgumentException($"The network has input dimension {start.InputDim}, the subsample {_d}.",
+            nameof(start));
         int m = start.Hidden;
         var theta = IMseObjective.Pack(start);
         double target = ExactFitRelativeMse * _objective.TargetVariance;
-        var result = LbfgsMinimizer.Minimize((p, g) => _objective.Evaluate(p, g, m), theta, maxIterations, valueTarget: target, cancellationToken: cancellationToken);
+        var result = LbfgsMinimizer.Minimize((p, g) => _objective.Evaluate(p, g, m), theta, maxIterations, valueTarget: target,
+            cancellationToken: cancellationToken);
         return (IMseObjective.Unpack(theta, m, _d).Normalized(), result.Value, result);
     }
 

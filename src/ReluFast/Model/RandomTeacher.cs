@@ -29,9 +29,11 @@ public static class RandomTeacher
             throw new ArgumentException(
                 $"A teacher with d = {d} inputs and m = {m} neurons has {(long)m * d} weights, over the limit of {MaxWeights} (512 MB of doubles).",
                 nameof(options));
-        if (options.BiasRange < 0 || !double.IsFinite(options.BiasRange)) throw new ArgumentException($"The bias range must be finite and non-negative, got {options.BiasRange}.", nameof(options));
+        if (options.BiasRange < 0 || !double.IsFinite(options.BiasRange))
+            throw new ArgumentException($"The bias range must be finite and non-negative, got {options.BiasRange}.", nameof(options));
         if (!(options.MinOutputWeight >= 0 && options.MaxOutputWeight >= options.MinOutputWeight && double.IsFinite(options.MaxOutputWeight)))
-            throw new ArgumentException($"Output weights need 0 <= min <= max, got [{options.MinOutputWeight}, {options.MaxOutputWeight}].", nameof(options));
+            throw new ArgumentException($"Output weights need 0 <= min <= max, got [{options.MinOutputWeight}, {options.MaxOutputWeight}].",
+                nameof(options));
 
         var normals = new CounterGaussian(seed, key: 0x7EAC4E5);
         var w = new double[m * d];

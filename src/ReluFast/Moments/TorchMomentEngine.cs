@@ -178,7 +178,8 @@ internal sealed class TorchMomentEngine
 
     private static void CopyOut<T>(Tensor t, Span<T> destination) where T : unmanaged
     {
-        if (typeof(T) == typeof(double)) t.to(ScalarType.Float64).data<double>().ToArray().AsSpan().CopyTo(MemoryMarshal.Cast<T, double>(destination));
+        if (typeof(T) == typeof(double)) t.to(ScalarType.Float64).data<double>().ToArray().AsSpan()
+            .CopyTo(MemoryMarshal.Cast<T, double>(destination));
         else t.to(ScalarType.Float32).data<float>().ToArray().AsSpan().CopyTo(MemoryMarshal.Cast<T, float>(destination));
     }
 }

@@ -13,8 +13,10 @@ internal sealed class NetworkOracle<T>(ReluNetwork network) : IQueryOracle<T> wh
     public void Query(ReadOnlySpan<T> x, Span<T> y)
     {
         if (typeof(T) == typeof(double))
-            network.Evaluate(System.Runtime.InteropServices.MemoryMarshal.Cast<T, double>(x), System.Runtime.InteropServices.MemoryMarshal.Cast<T, double>(y));
+            network.Evaluate(System.Runtime.InteropServices.MemoryMarshal.Cast<T, double>(x),
+                System.Runtime.InteropServices.MemoryMarshal.Cast<T, double>(y));
         else
-            network.Evaluate(System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(x), System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(y));
+            network.Evaluate(System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(x),
+                System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(y));
     }
 }

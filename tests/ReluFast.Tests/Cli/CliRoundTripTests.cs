@@ -39,7 +39,8 @@ public class CliRoundTripTests
     {
         using var dir = new TempDirectory();
         string data = Path.Combine(dir.Path, "data"), model = dir.File("model.json");
-        var gen = Cli.Run("generate", "--dim", "6", "--hidden", "3", "--samples", "200000", "--seed", "3", "--out", data, "--json").Succeeded().Json();
+        var gen = Cli.Run("generate", "--dim", "6", "--hidden", "3", "--samples", "200000", "--seed", "3", "--out", data,
+            "--json").Succeeded().Json();
         Assert.Equal(200_000, gen.GetProperty("samples").GetInt64());
         var x = NpyReader.ReadHeader(Path.Combine(data, "x.npy"));
         Assert.Equal("float64 (200000, 6), C order", x.ToString());
@@ -47,7 +48,8 @@ public class CliRoundTripTests
         var teacher = NetworkJson.Read(Path.Combine(data, "teacher.json"));
         Assert.Equal(3, teacher.Hidden);
 
-        var learn = Cli.Run("learn", "--x", Path.Combine(data, "x.npy"), "--y", Path.Combine(data, "y.npy"), "--out", model, "--json").Succeeded().Json();
+        var learn = Cli.Run("learn", "--x", Path.Combine(data, "x.npy"), "--y", Path.Combine(data, "y.npy"), "--out", model,
+            "--json").Succeeded().Json();
         Assert.Equal(3, learn.GetProperty("hidden").GetInt32());
         Assert.True(learn.GetProperty("hiddenWasEstimated").GetBoolean());
         Assert.Equal(6, learn.GetProperty("spectrum").GetArrayLength());
@@ -72,9 +74,11 @@ public class CliRoundTripTests
     {
         using var dir = new TempDirectory();
         string data = Path.Combine(dir.Path, "data"), model = dir.File("model.safetensors");
-        Cli.Run("generate", "--dim", "5", "--hidden", "2", "--samples", "100000", "--seed", "11", "--out", data, "--dtype", "float32", "--quiet").Succeeded();
+        Cli.Run("generate", "--dim", "5", "--hidden", "2", "--samples", "100000", "--seed", "11", "--out", data, "--dtype", "float32",
+            "--quiet").Succeeded();
         Assert.Equal(NpyDType.Float32, NpyReader.ReadHeader(Path.Combine(data, "x.npy")).DType);
-        var learn = Cli.Run("learn", "--x", Path.Combine(data, "x.npy"), "--y", Path.Combine(data, "y.npy"), "--hidden", "2", "--out", model, "--json").Succeeded().Json();
+        var learn = Cli.Run("learn", "--x", Path.Combine(data, "x.npy"), "--y", Path.Combine(data, "y.npy"), "--hidden", "2", "--out", model,
+            "--json").Succeeded().Json();
         Assert.Equal("float32", learn.GetProperty("dtype").GetString());
         Assert.False(learn.GetProperty("hiddenWasEstimated").GetBoolean());
         Assert.Equal(2, SafeTensorsReader.ReadNetwork(model).Hidden);
@@ -88,7 +92,8 @@ public class CliRoundTripTests
         using var dir = new TempDirectory();
         string data = Path.Combine(dir.Path, "data"), model = dir.File("model.json");
         Cli.Run("generate", "--dim", "6", "--hidden", "3", "--samples", "200000", "--seed", "5", "--out", data, "--quiet").Succeeded();
-        var learn = Cli.Run("learn", "--x", Path.Combine(data, "x.npy"), "--y", Path.Combine(data, "y.npy"), "--no-refine", "--out", model, "--json").Succeeded().Json();
+        var learn = Cli.Run("learn", "--x", Path.Combine(data, "x.npy"), "--y", Path.Combine(data, "y.npy"), "--no-refine", "--out", model,
+            "--json").Succeeded().Json();
         Assert.All(learn.GetProperty("candidates").EnumerateArray(), c => Assert.Equal(0, c.GetProperty("refinementIterations").GetInt32()));
         var e = Cli.Run("evaluate", "--model", model, "--teacher", Path.Combine(data, "teacher.json"), "--json").Succeeded().Json();
         Assert.True(e.GetProperty("wError").GetDouble() < 0.2, e.ToString());
@@ -130,7 +135,8 @@ public class CliRoundTripTests
         var model = RandomTeacher.Create(new TeacherOptions(4, 2), 2);
         NetworkJson.Write(teacher, dir.File("teacher.json"));
         NetworkJson.Write(model, dir.File("model.json"));
-        var run = Cli.Run("evaluate", "--model", dir.File("model.json"), "--teacher", dir.File("teacher.json"), "--json", "--test-samples", "10000").Succeeded();
+        var run = Cli.Run("evaluate", "--model", dir.File("model.json"), "--teacher", dir.File("teacher.json"), "--json", "--test-samples",
+            "10000").Succeeded();
         Assert.Contains("1.7976931348623157E+308", run.Output);
         var e = run.Json();
         Assert.Equal(double.MaxValue, e.GetProperty("wError").GetDouble());
@@ -163,7 +169,8 @@ public class CliRoundTripTests
         Assert.Equal(130, gen.ExitCode);
         Assert.Contains("cancelled", gen.Error);
         Assert.False(Directory.Exists(fresh));
-        var learn = Cli.Run(cancelled.Token, "learn", "--x", Path.Combine(data, "x.npy"), "--y", Path.Combine(data, "y.npy"), "--out", dir.File("model.json"));
+        var learn = Cli.Run(cancelled.Token, "learn", "--x", Path.Combine(data, "x.npy"), "--y", Path.Combine(data, "y.npy"), "--out",
+            dir.File("model.json"));
         Assert.Equal(130, learn.ExitCode);
         learn.NoStackTrace();
         Assert.Empty(dir.Files());

@@ -16,7 +16,8 @@ public class ErrorReporterTests
     [InlineData(typeof(NullReferenceException), 2)]
     public void ClassifiesByKind(Type kind, int expected)
     {
-        Exception e = kind == typeof(ReluFastDataException) ? new ReluFastDataException("f.npy", "bad.") : (Exception)Activator.CreateInstance(kind, "boom")!;
+        Exception e = kind == typeof(ReluFastDataException) ? new ReluFastDataException("f.npy", "bad.")
+            : (Exception)Activator.CreateInstance(kind, "boom")!;
         Assert.Equal(expected, ErrorReporter.Classify(e));
         Assert.Equal(expected, ErrorReporter.Classify(new AggregateException(e)));
     }

@@ -93,7 +93,8 @@ public class CsvTests
         using var cts = new CancellationTokenSource();
         cts.Cancel();
         string good = Write(dir, "x,y\n1,2\n", "good.csv");
-        Assert.Throws<OperationCanceledException>(() => CsvConverter.ToNpy(good, "y", dir.File("x.npy"), dir.File("y.npy"), cancellationToken: cts.Token));
+        Assert.Throws<OperationCanceledException>(() => CsvConverter.ToNpy(good, "y", dir.File("x.npy"), dir.File("y.npy"),
+            cancellationToken: cts.Token));
         Assert.Equal(["data.csv", "good.csv"], dir.Files().Order().ToArray());
     }
 
@@ -150,7 +151,8 @@ public class CsvTests
     {
         using var dir = new TempDirectory();
         string path = Write(dir, "a,b\n1,2\n");
-        var e = Assert.Throws<ReluFastDataException>(() => CsvSampleReader.Load<double>(path, "b", new CsvReadOptions { FeatureColumns = ["a", "b"] }));
+        var e = Assert.Throws<ReluFastDataException>(() => CsvSampleReader.Load<double>(path, "b",
+            new CsvReadOptions { FeatureColumns = ["a", "b"] }));
         Assert.Contains("cannot also be an input", e.Message);
     }
 

@@ -110,7 +110,8 @@ public class SafeTensorsTests
     public void ReadsAHandMadeFileInHalfPrecisionAndAnyTensorOrder()
     {
         // Header as the Python library writes it (tensors in any order, no metadata), BF16 and F16 data.
-        string header = "{\"b\":{\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[4,8]},\"a\":{\"dtype\":\"BF16\",\"shape\":[2],\"data_offsets\":[0,4]}}";
+        string header = "{\"b\":{\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[4,8]},\"a\":{\"dtype\":\"BF16\",\"shape\":[2]," +
+            "\"data_offsets\":[0,4]}}";
         while (header.Length % 8 != 0) header += " ";
         var bytes = new List<byte>();
         bytes.AddRange(BitConverter.GetBytes((ulong)header.Length));

@@ -139,7 +139,8 @@ public class MomentLearnerTests
     public void BadRequestsAreRejectedWithAMessageThatNamesTheProblem()
     {
         var teacher = RandomTeacher.Create(new TeacherOptions(6, 3), 71);
-        var e1 = Assert.Throws<LearnerOptionException>(() => MomentLearner.Learn(new TeacherSampleSource<double>(teacher, 100_000, 1), new LearnerOptions { Hidden = 7 }));
+        var e1 = Assert.Throws<LearnerOptionException>(() => MomentLearner.Learn(new TeacherSampleSource<double>(teacher, 100_000, 1),
+            new LearnerOptions { Hidden = 7 }));
         Assert.Contains("m = 7 > d = 6", e1.Message);
         var e2 = Assert.Throws<ArgumentException>(() => MomentLearner.Learn(new TeacherSampleSource<double>(teacher, 500, 1)));
         Assert.Contains("too few samples", e2.Message);
@@ -158,7 +159,8 @@ public class MomentLearnerTests
     {
         var teacher = RandomTeacher.Create(new TeacherOptions(6, 3), 91);
         var e = Assert.Throws<ReluFast.Interop.DeviceUnavailableException>(() =>
-            MomentLearner.Learn(new TeacherSampleSource<double>(teacher, 100_000, 1), new LearnerOptions { Device = ReluFast.Interop.ComputeDevice.Cuda() }));
+            MomentLearner.Learn(new TeacherSampleSource<double>(teacher, 100_000, 1),
+                new LearnerOptions { Device = ReluFast.Interop.ComputeDevice.Cuda() }));
         Assert.Contains("cuda:0", e.Message);
     }
 

@@ -29,7 +29,8 @@ public class TorchMomentEngineTests
         _torch.AccumulateWeightedGram(viaTorch, x, c);
         var abs = new WeightedGramAccumulator<double>(d, l);
         abs.Accumulate(ToDouble<T>(x).Select(Math.Abs).ToArray(), ToDouble<T>(c).Select(Math.Abs).ToArray());
-        Compare(State(simd.StateLength, simd.CopyState), State(viaTorch.StateLength, viaTorch.CopyState), State(abs.StateLength, abs.CopyState), SumBound<T>(n, n, 4));
+        Compare(State(simd.StateLength, simd.CopyState), State(viaTorch.StateLength, viaTorch.CopyState), State(abs.StateLength, abs.CopyState),
+            SumBound<T>(n, n, 4));
     }
 
     [Theory]
@@ -51,7 +52,8 @@ public class TorchMomentEngineTests
         _torch.AccumulateProjectedTensor(viaTorch, z, c);
         var abs = new ProjectedTensorAccumulator<double>(m, l);
         abs.Accumulate(ToDouble<T>(z).Select(Math.Abs).ToArray(), ToDouble<T>(c).Select(Math.Abs).ToArray());
-        Compare(State(simd.StateLength, simd.CopyState), State(viaTorch.StateLength, viaTorch.CopyState), State(abs.StateLength, abs.CopyState), SumBound<T>(n, n, 5));
+        Compare(State(simd.StateLength, simd.CopyState), State(viaTorch.StateLength, viaTorch.CopyState), State(abs.StateLength, abs.CopyState),
+            SumBound<T>(n, n, 5));
     }
 
     [Fact]

@@ -10,7 +10,8 @@ public class ModeSelectionTests
     private static ModeDecision Choose(int d, int m, ulong seed, int? hidden = null, long samples = 1_000_000, double multiple = 2)
     {
         var teacher = RandomTeacher.Create(new TeacherOptions(d, m, BiasRange: 1), seed);
-        return ReluLearner.ChooseMode(new TeacherSampleSource<double>(teacher, samples, seed), new LearnerOptions { Hidden = hidden, NoiseFloorMultiple = multiple });
+        return ReluLearner.ChooseMode(new TeacherSampleSource<double>(teacher, samples, seed),
+            new LearnerOptions { Hidden = hidden, NoiseFloorMultiple = multiple });
     }
 
     [Fact]
@@ -31,7 +32,9 @@ public class ModeSelectionTests
         // test counts with 1.5 x the floor instead of the default 2 (the learner's own rounds lower the floor further).
         var decision = Choose(8, 8, 2, samples: 4_000_000, multiple: 1.5);
         Assert.Equal(LearnerMode.FullRank, decision.Mode);
-        string spectra = $"T_2 {string.Join(", ", decision.SecondMomentSpectrum.Select(v => v.ToString("G3")))} floor {decision.SecondMomentNoiseFloor:G3}; flattened {string.Join(", ", decision.FlattenedSpectrum.Select(v => v.ToString("G3")))} floors {string.Join(", ", decision.FlattenedResidualFloors.Select(v => v.ToString("G3")))}";
+        string spectra = $"T_2 {string.Join(", ", decision.SecondMomentSpectrum.Select(v => v.ToString("G3")))} floor " +
+            $"{decision.SecondMomentNoiseFloor:G3}; flattened {string.Join(", ", decision.FlattenedSpectrum.Select(v => v.ToString("G3")))} floors " +
+            $"{string.Join(", ", decision.FlattenedResidualFloors.Select(v => v.ToString("G3")))}";
         Assert.True(decision.SecondMomentRank < 8, spectra);
         Assert.True(decision.FlattenedRank == 8, spectra);
         Assert.Equal(8, decision.SuggestedHidden);
@@ -64,8 +67,10 @@ public class ModeSelectionTests
         // The check and the learner share pass 1 (t0, t1, T_2): one SecondMoments pass over the samples, not two.
         var teacher = RandomTeacher.Create(new TeacherOptions(6, 4, BiasRange: 1), 4);
         var reports = new List<LearningProgress>();
-        var result = ReluLearner.Learn(new TeacherSampleSource<double>(teacher, 200_000, 4), new LearnerOptions { Refine = false }, LearnerMode.Auto, new Collect(reports));
-        int passes = reports.Count(r => r.Stage == LearningStage.SecondMoments && r.Message.StartsWith("SecondMoments: streaming", StringComparison.Ordinal));
+        var result = ReluLearner.Learn(new TeacherSampleSource<double>(teacher, 200_000, 4), new LearnerOptions { Refine = false }, LearnerMode.Auto,
+            new Collect(reports));
+        int passes = reports.Count(r => r.Stage == LearningStage.SecondMoments
+            && r.Message.StartsWith("SecondMoments: streaming", StringComparison.Ordinal));
         Assert.Equal(1, passes);
         Assert.Contains(reports, r => r.ModeCheck && r.Stage == LearningStage.FlattenedMoments);
         Assert.Equal(LearnerMode.FullRank, result.Mode);
@@ -95,14 +100,17 @@ public class ModeSelectionTests
         var source = new TeacherSampleSource<double>(teacher, 300_000, 4);
         var options = new LearnerOptions { Seed = 1 };
         var decision = ReluLearner.ChooseMode(source, options);
-        Assert.True(decision.Mode == LearnerMode.FullRank && Math.Max(decision.SecondMomentRank, decision.FlattenedRank) == 5, $"precondition: the mode check undercounts here ({decision.Reason})");
+        Assert.True(decision.Mode == LearnerMode.FullRank && Math.Max(decision.SecondMomentRank, decision.FlattenedRank) == 5,
+            $"precondition: the mode check undercounts here ({decision.Reason})");
         var fullRank = MomentLearner.Learn(source, options with { Hidden = decision.SuggestedHidden });
-        Assert.True(fullRank.HeldOutMse > ReluLearner.FallbackRelativeMse * fullRank.HeldOutVariance, $"precondition: the full-rank fit is poor ({fullRank.HeldOutMse / fullRank.HeldOutVariance:G3})");
+        Assert.True(fullRank.HeldOutMse > ReluLearner.FallbackRelativeMse * fullRank.HeldOutVariance,
+            $"precondition: the full-rank fit is poor ({fullRank.HeldOutMse / fullRank.HeldOutVariance:G3})");
 
         var result = ReluLearner.Learn(source, options);
         Assert.Equal(LearnerMode.Overcomplete, result.Mode);
         Assert.StartsWith("mode: Overcomplete (", result.Log[0], StringComparison.Ordinal);
-        Assert.Contains(result.Log, l => l.StartsWith("auto: the full-rank fit left", StringComparison.Ordinal) && l.EndsWith("(kept: m = 8)", StringComparison.Ordinal));
+        Assert.Contains(result.Log, l => l.StartsWith("auto: the full-rank fit left", StringComparison.Ordinal)
+            && l.EndsWith("(kept: m = 8)", StringComparison.Ordinal));
         Assert.True(result.HeldOutMse < fullRank.HeldOutMse * 1e-3, $"held-out MSE {result.HeldOutMse:G3} vs full rank {fullRank.HeldOutMse:G3}");
     }
 
@@ -139,11 +147,13 @@ public class ModeSelectionTests
         Assert.Equal(0, report.SigmaMinW);
         // The learned network is the teacher to round-off: the report's geometry is the teacher's, computed independently.
         double sigma = ReluFast.Tests.Model.IndependentReference.SigmaMinFlattened(teacher);
-        Assert.True(Math.Abs(report.SigmaMinFlattened!.Value - sigma) < 1e-6, $"sigma_min of the flattened factors {report.SigmaMinFlattened} vs the teacher's {sigma}");
+        Assert.True(Math.Abs(report.SigmaMinFlattened!.Value - sigma) < 1e-6,
+            $"sigma_min of the flattened factors {report.SigmaMinFlattened} vs the teacher's {sigma}");
         double[] smallest = ReluFast.Tests.Model.IndependentReference.SmallestCoefficients(teacher);
         Assert.Equal(4, report.SmallestCoefficients.Count);
         for (int k = 0; k < 4; k++)
-            Assert.True(Math.Abs(report.SmallestCoefficients[k] - smallest[k]) < 1e-6, $"min |c_{k + 2}(b_i)|: {report.SmallestCoefficients[k]} vs the teacher's {smallest[k]}");
+            Assert.True(Math.Abs(report.SmallestCoefficients[k] - smallest[k]) < 1e-6,
+                $"min |c_{k + 2}(b_i)|: {report.SmallestCoefficients[k]} vs the teacher's {smallest[k]}");
         Assert.NotNull(report.Learned);
         Assert.DoesNotContain(report.Warnings, w => w.Contains("does not explain", StringComparison.Ordinal));
     }

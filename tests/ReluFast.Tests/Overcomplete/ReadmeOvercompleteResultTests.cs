@@ -20,7 +20,8 @@ public class ReadmeOvercompleteResultTests
         var source = new TeacherSampleSource<double>(teacher, 5_000_000, 1001);
         var result = OvercompleteLearner.Learn(source, new LearnerOptions { Seed = 1, RefinementSamples = 100_000, HeldOutSamples = 50_000 });
         var cmp = NetworkComparison.Compare(result.Network, teacher, 100_000);
-        string errors = $"m = {result.Network.Hidden}, w {cmp.WError:G3}, a {cmp.AError:G3}, b {cmp.BError:G3}, relative test MSE {cmp.RelativeTestMse:G3}";
+        string errors = $"m = {result.Network.Hidden}, w {cmp.WError:G3}, a {cmp.AError:G3}, b {cmp.BError:G3}, relative test MSE " +
+            $"{cmp.RelativeTestMse:G3}";
         Assert.True(result.HiddenWasEstimated);
         Assert.True(result.Network.Hidden == m, errors);
         // Bounds: the README's worst error (9e-10) with a factor of 1000 of margin; the test MSE is the square of that scale.

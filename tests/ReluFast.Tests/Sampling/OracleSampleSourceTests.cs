@@ -86,7 +86,8 @@ public class OracleSampleSourceTests
         var check = OracleComparison.Compare(other, new NetworkOracle<double>(Teacher), queries: 2000);
         Assert.False(check.IsDepthTwoFit);
         Assert.Contains("not reproduced", check.Warning);
-        Assert.Throws<ArgumentException>(() => OracleComparison.Compare(RandomTeacher.Create(new TeacherOptions(5, 2), 1), new NetworkOracle<double>(Teacher)));
+        Assert.Throws<ArgumentException>(() => OracleComparison.Compare(RandomTeacher.Create(new TeacherOptions(5, 2), 1),
+            new NetworkOracle<double>(Teacher)));
     }
 
     [Fact]
