@@ -7,7 +7,8 @@ internal static class Program
 {
     /// <summary>
     /// BenchmarkDotNet suites by default; <c>sweep</c>, <c>headline</c> and <c>overcomplete</c> run the learner
-    /// experiments whose tables the README reports; <c>scale</c> measures large-N learning (time, samples/s, peak working set); <c>extract</c> measures extraction through the oracle path
+    /// experiments whose tables the README reports; <c>scale</c> measures large-N learning (time, samples/s, peak working set);
+    /// <c>extract</c> measures extraction through the oracle path
     /// (queries, time, memory, errors).
     /// </summary>
     private static void Main(string[] args)

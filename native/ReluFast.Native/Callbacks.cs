@@ -60,8 +60,10 @@ internal sealed unsafe class HostStream<T>(int dimension, long count, delegate* 
     public void Read(long start, Span<T> x, Span<T> y)
     {
         int n = y.Length;
-        if (start < 0 || start > count - n) throw new ArgumentOutOfRangeException(nameof(start), $"Samples [{start}, {start + n}) are outside [0, {count}).");
-        if (x.Length != (long)n * dimension) throw new ArgumentOutOfRangeException(nameof(x), $"x must hold n x d = {n} x {dimension} values, got {x.Length}.");
+        if (start < 0 || start > count - n)
+            throw new ArgumentOutOfRangeException(nameof(start), $"Samples [{start}, {start + n}) are outside [0, {count}).");
+        if (x.Length != (long)n * dimension)
+            throw new ArgumentOutOfRangeException(nameof(x), $"x must hold n x d = {n} x {dimension} values, got {x.Length}.");
         if (n == 0) return;
         using var xd = Doubles.For(x);
         using var yd = Doubles.For(y);
@@ -121,7 +123,8 @@ internal readonly ref struct Doubles
     /// <summary>A float64 copy (or view) of <paramref name="values"/>, to be read by the host.</summary>
     public static Doubles Of<T>(ReadOnlySpan<T> values) where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
-        if (typeof(T) == typeof(double)) return new(MemoryMarshal.Cast<T, double>(MemoryMarshal.CreateSpan(ref MemoryMarshal.GetReference(values), values.Length)), null);
+        if (typeof(T) == typeof(double))
+            return new(MemoryMarshal.Cast<T, double>(MemoryMarshal.CreateSpan(ref MemoryMarshal.GetReference(values), values.Length)), null);
         double[] rented = ArrayPool<double>.Shared.Rent(values.Length);
         var span = rented.AsSpan(0, values.Length);
         TensorPrimitives.ConvertChecked(MemoryMarshal.Cast<T, float>(values), span);

@@ -146,13 +146,16 @@ internal static unsafe class Exports
     }
 
     [UnmanagedCallersOnly(EntryPoint = "relufast_learner_use_oracle")]
-    public static int LearnerUseOracle(nint learner, delegate* unmanaged<double*, long, double*, nint, int> fn, nint userData, long count, ulong seed, int flags)
+    public static int LearnerUseOracle(nint learner, delegate* unmanaged<double*, long, double*, nint, int> fn, nint userData, long count,
+        ulong seed, int flags)
     {
         try
         {
             var l = GetLearner(learner);
             if (fn == null) return LastError.Fail(Status.NullPointer, "fn is NULL.");
-            if ((flags & ~3) != 0) return LastError.Fail(Status.InvalidArgument, $"flags must combine RELUFAST_CALLBACK_THREAD_SAFE (1) and RELUFAST_ORACLE_CACHE (2), got {flags}.");
+            if ((flags & ~3) != 0)
+                return LastError.Fail(Status.InvalidArgument,
+                    $"flags must combine RELUFAST_CALLBACK_THREAD_SAFE (1) and RELUFAST_ORACLE_CACHE (2), got {flags}.");
             using (l.Enter())
                 l.UseOracle(fn, userData, count, seed, (CallbackFlags)flags);
             return Ok;
@@ -161,13 +164,15 @@ internal static unsafe class Exports
     }
 
     [UnmanagedCallersOnly(EntryPoint = "relufast_learner_use_stream")]
-    public static int LearnerUseStream(nint learner, delegate* unmanaged<long, long, double*, double*, nint, int> fn, nint userData, long count, int flags)
+    public static int LearnerUseStream(nint learner, delegate* unmanaged<long, long, double*, double*, nint, int> fn, nint userData, long count,
+        int flags)
     {
         try
         {
             var l = GetLearner(learner);
             if (fn == null) return LastError.Fail(Status.NullPointer, "fn is NULL.");
-            if ((flags & ~1) != 0) return LastError.Fail(Status.InvalidArgument, $"flags must be 0 or RELUFAST_CALLBACK_THREAD_SAFE (1), got {flags}.");
+            if ((flags & ~1) != 0)
+                return LastError.Fail(Status.InvalidArgument, $"flags must be 0 or RELUFAST_CALLBACK_THREAD_SAFE (1), got {flags}.");
             using (l.Enter())
                 l.UseStream(fn, userData, count, (CallbackFlags)flags);
             return Ok;
@@ -247,7 +252,9 @@ internal static unsafe class Exports
             if (info == null) return LastError.Fail(Status.NullPointer, "info is NULL.");
             uint size = info->StructSize;
             if (size < ResultInfoNative.Version1Size)
-                return LastError.Fail(Status.InvalidArgument, $"info->struct_size is {size}, less than the {ResultInfoNative.Version1Size} bytes of relufast_result_info (version 1): set it to sizeof(relufast_result_info).");
+                return LastError.Fail(Status.InvalidArgument,
+                    $"info->struct_size is {size}, less than the {ResultInfoNative.Version1Size} bytes of relufast_result_info (version 1): " +
+                    "set it to sizeof(relufast_result_info).");
             using (l.Enter())
             {
                 var r = l.RequireResult();
@@ -316,7 +323,8 @@ internal static unsafe class Exports
             if (hidden > 0 && (a == null || w == null || b == null))
                 return LastError.Fail(Status.NullPointer, $"{(a == null ? "a" : w == null ? "w" : "b")} is NULL but hidden = {hidden}.");
             long wLength = (long)hidden * inputDim;
-            if (wLength > Array.MaxLength) return LastError.Fail(Status.InvalidArgument, $"W would have {wLength} entries, more than a network can hold.");
+            if (wLength > Array.MaxLength)
+                return LastError.Fail(Status.InvalidArgument, $"W would have {wLength} entries, more than a network can hold.");
             var net = new ReluNetwork(inputDim, new ReadOnlySpan<double>(a, hidden), new ReadOnlySpan<double>(w, (int)wLength),
                 new ReadOnlySpan<double>(b, hidden), c0, c == null ? default : new ReadOnlySpan<double>(c, inputDim));
             *network = HandleTable.Add(net, HandleKind.Network);
@@ -366,7 +374,8 @@ internal static unsafe class Exports
     }
 
     [UnmanagedCallersOnly(EntryPoint = "relufast_network_read")]
-    public static int NetworkRead(nint network, double* a, long aLength, double* w, long wLength, double* b, long bLength, double* c0, double* c, long cLength)
+    public static int NetworkRead(nint network, double* a, long aLength, double* w, long wLength, double* b, long bLength, double* c0, double* c,
+        long cLength)
     {
         try
         {
@@ -425,7 +434,9 @@ internal static unsafe class Exports
             var t = GetNetwork(truth, "truth");
             if (result == null) return LastError.Fail(Status.NullPointer, "out is NULL.");
             if (result->StructSize < (uint)sizeof(ComparisonNative))
-                return LastError.Fail(Status.InvalidArgument, $"out->struct_size is {result->StructSize}, less than the {sizeof(ComparisonNative)} bytes of relufast_comparison: set it to sizeof(relufast_comparison).");
+                return LastError.Fail(Status.InvalidArgument,
+                    $"out->struct_size is {result->StructSize}, less than the {sizeof(ComparisonNative)} bytes of relufast_comparison: " +
+                    "set it to sizeof(relufast_comparison).");
             if (testSamples <= 0) return LastError.Fail(Status.InvalidArgument, $"test_samples must be positive, got {testSamples}.");
             var cmp = NetworkComparison.Compare(m, t, testSamples, seed);
             *result = new ComparisonNative
@@ -453,7 +464,8 @@ internal static unsafe class Exports
     private static void RequireLength(string name, double* pointer, long length, int needed)
     {
         if (pointer != null && length < needed)
-            throw new NativeException(Status.BufferTooSmall, $"{name} holds {length} values but the network has {needed} to copy (nothing was written).");
+            throw new NativeException(Status.BufferTooSmall,
+                $"{name} holds {length} values but the network has {needed} to copy (nothing was written).");
     }
 
     /// <summary>

@@ -26,7 +26,8 @@ internal static class Program
     {
         // --device cuda[:N] opens the GPU moment engine (ILGPU) of ReluFast.Gpu
         ReluFast.Gpu.GpuMomentDevice.Register();
-        var root = CliApp.CreateRoot("relufast: learn a depth-2 ReLU network with biases, f(x) = a^T relu(W^T x + b), from Gaussian samples by the method of moments.");
+        var root = CliApp.CreateRoot(
+            "relufast: learn a depth-2 ReLU network with biases, f(x) = a^T relu(W^T x + b), from Gaussian samples by the method of moments.");
         root.Subcommands.Add(InfoCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());

@@ -47,8 +47,10 @@ internal sealed class GpuMomentDevice : IMomentDevice
     /// <summary>Threads a launch aims at: the number of sample segments is chosen from it.</summary>
     internal int TargetThreads { get; }
 
-    internal Action<AcceleratorStream, Index1D, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, MonomialShape> Monomials { get; }
-    internal Action<AcceleratorStream, Index1D, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, HermiteShape> Hermite { get; }
+    internal Action<AcceleratorStream, Index1D, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, MonomialShape>
+        Monomials { get; }
+    internal Action<AcceleratorStream, Index1D, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, HermiteShape>
+        Hermite { get; }
     internal Action<AcceleratorStream, Index1D, ArrayView<double>, ArrayView<double>, int, int> Reduce { get; }
     internal Action<AcceleratorStream, Index1D, ArrayView<double>, ArrayView<double>, ArrayView<double>, TeacherShape> Teacher { get; }
     internal Action<AcceleratorStream, Index1D, ArrayView<double>, ArrayView<double>, ArrayView<double>, int, int> Projection { get; }

@@ -82,7 +82,8 @@ internal static class Program
                 var expected = new double[whole.Moments.StateLength];
                 whole.Moments.CopyState(expected);
                 bool ok = expected.AsSpan().SequenceEqual(reduced);
-                Console.WriteLine($"{(ok ? "ok  " : "FAIL")} exact sums: weighted Gram state of {source.Count} samples, {mpi.Size} ranks x 1 thread vs 1 process x {mpi.Size} threads: " +
+                Console.WriteLine($"{(ok ? "ok  " : "FAIL")} exact sums: weighted Gram state of {source.Count} samples, " +
+                    $"{mpi.Size} ranks x 1 thread vs 1 process x {mpi.Size} threads: " +
                     $"bit-identical: {ok} (max difference {MaxRelativeDifference(reduced, expected):G3})");
                 if (!ok) failures++;
             }
@@ -101,7 +102,8 @@ internal static class Program
             Console.WriteLine(string.Create(inv,
                 $"{(ok ? "ok  " : "FAIL")} {c.Name}: N = {c.N}, {mpi.Size} ranks x {c.RankThreads} threads vs 1 process x {c.SingleThreads}: " +
                 $"max relative parameter difference {diff:G3} (bound {c.Bound:G3}), between ranks {acrossRanks:G3}; " +
-                $"w-error vs teacher {cmp.WError:G3}; time {distributed.Timings.Total.TotalSeconds:F2} s vs {single.Timings.Total.TotalSeconds:F2} s"));
+                $"w-error vs teacher {cmp.WError:G3}; " +
+                $"time {distributed.Timings.Total.TotalSeconds:F2} s vs {single.Timings.Total.TotalSeconds:F2} s"));
             Print("  distributed", distributed.Network);
             Print("  single     ", single.Network);
             if (!ok) failures++;
@@ -137,7 +139,8 @@ internal static class Program
         return double.IsNaN(max) ? double.PositiveInfinity : max;
     }
 
-    /// <summary>Largest relative difference between rank 0's values and any rank's: each rank puts its values in its own slot of a sum over ranks.</summary>
+    /// <summary>Largest relative difference between rank 0's values and any rank's: each rank puts its values in its own slot of a
+    /// sum over ranks.</summary>
     private static double SpreadAcrossRanks(IMomentReducer reducer, double[] values)
     {
         int length = values.Length, size = reducer.Size;

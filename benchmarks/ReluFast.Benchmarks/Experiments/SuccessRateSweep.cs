@@ -49,21 +49,25 @@ internal static class SuccessRateSweep
             worstMoment = Math.Max(worstMoment, moment.WError);
             times.Add(clock.Elapsed.TotalSeconds);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {seed} | {cmp.WError:E2} | {cmp.AError:E2} | {cmp.BError:E2} | {cmp.RelativeTestMse:E2} | {moment.WError:E2} | {clock.Elapsed.TotalSeconds:F1} |"));
+                $"| {seed} | {cmp.WError:E2} | {cmp.AError:E2} | {cmp.BError:E2} | {cmp.RelativeTestMse:E2} | {moment.WError:E2} | " +
+                    $"{clock.Elapsed.TotalSeconds:F1} |"));
         }
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"success (all errors < 1e-4): {success}/{seeds}; worst moment-only w-error {worstMoment:E2}; median time {times.Order().ElementAt(times.Count / 2):F1} s"));
+            $"success (all errors < 1e-4): {success}/{seeds}; worst moment-only w-error {worstMoment:E2}; " +
+                $"median time {times.Order().ElementAt(times.Count / 2):F1} s"));
         Console.WriteLine();
     }
 
     private static void NoisyCurve(int d, int m, int seeds)
     {
         Console.WriteLine($"## d = {d}, m = {m}, noisy labels y = f(x) + e, s = 0.1 std(f)");
-        Console.WriteLine("| N | moment w-error (median) | refined w-error (median) | refined a-error | refined b-error | held-out MSE / s^2 (median) |");
+        Console.WriteLine("| N | moment w-error (median) | refined w-error (median) | refined a-error | refined b-error | " +
+            "held-out MSE / s^2 (median) |");
         Console.WriteLine("|---|---|---|---|---|---|");
         foreach (long n in new long[] { 250_000, 1_000_000, 4_000_000 })
         {
-            var moment = new List<double>(); var w = new List<double>(); var a = new List<double>(); var b = new List<double>(); var ratio = new List<double>();
+            var moment = new List<double>(); var w = new List<double>(); var a = new List<double>();
+            var b = new List<double>(); var ratio = new List<double>();
             for (ulong seed = 1; seed <= (ulong)seeds; seed++)
             {
                 var teacher = RandomTeacher.Create(new TeacherOptions(d, m), seed);

@@ -19,22 +19,30 @@ internal static class ExtractCommand
 {
     public static Command Create(CliContext context)
     {
-        var onnx = CommonOptions.RequiredPath("--onnx", "The model to extract: an ONNX file with an input of shape [batch, d] (float or double) and an output of shape [batch] or [batch, 1].");
-        var queries = new Option<long>("--queries") { Description = "N, the number of distinct Gaussian queries the learner draws (x ~ N(0, I_d)).", Required = true };
+        var onnx = CommonOptions.RequiredPath("--onnx",
+            "The model to extract: an ONNX file with an input of shape [batch, d] (float or double) and an output of shape [batch] or [batch, 1].");
+        var queries = new Option<long>("--queries")
+            { Description = "N, the number of distinct Gaussian queries the learner draws (x ~ N(0, I_d)).", Required = true };
         var inputName = new Option<string?>("--input") { Description = "The model input to feed (needed when the model has several)." };
         var outputName = new Option<string?>("--output") { Description = "The model output to learn (needed when the model has several)." };
         var hidden = new Option<int?>("--hidden") { Description = "Number of hidden neurons m (default: chosen from the spectra)." };
         var mode = ModeOption.Create("Which learner runs: auto (default), full-rank (m <= d) or overcomplete (m up to d(d+1)/2).");
         var noRefine = new Option<bool>("--no-refine") { Description = "Stop after the method of moments (no L-BFGS refinement)." };
-        var noCache = new Option<bool>("--no-cache") { Description = "Hold nothing of size N: every pass asks the model again (queries = passes x N) instead of keeping each answer (8 bytes + 1 per query)." };
+        var noCache = new Option<bool>("--no-cache")
+            { Description = "Hold nothing of size N: every pass asks the model again (queries = passes x N) " +
+                "instead of keeping each answer (8 bytes + 1 per query)." };
         var seed = CommonOptions.LearnerSeed();
         var querySeed = new Option<ulong>("--query-seed") { Description = "Seed of the query stream.", DefaultValueFactory = _ => 2 };
-        var check = new Option<int>("--check-queries") { Description = "Fresh queries on which the extracted network is compared with the model.", DefaultValueFactory = _ => 10_000 };
+        var check = new Option<int>("--check-queries")
+            { Description = "Fresh queries on which the extracted network is compared with the model.", DefaultValueFactory = _ => 10_000 };
         var threads = CommonOptions.Threads();
-        var output = CommonOptions.RequiredPath("--out", "The extracted network: .json (ReluFast network JSON), .safetensors (PyTorch state dict) or .onnx (ONNX graph, float64).");
+        var output = CommonOptions.RequiredPath("--out",
+            "The extracted network: .json (ReluFast network JSON), .safetensors (PyTorch state dict) or .onnx (ONNX graph, float64).");
         var quiet = CommonOptions.Quiet();
         var json = CommonOptions.Json("the extraction summary (queries, held-out error, check against the model, learning summary)");
-        var command = new Command("extract", "Extract a depth-2 ReLU network from an ONNX model by querying it on Gaussian inputs (ONNX Runtime, CPU), and write it as .json, .safetensors or .onnx.")
+        var command = new Command("extract",
+            "Extract a depth-2 ReLU network from an ONNX model by querying it on Gaussian inputs (ONNX Runtime, CPU), " +
+            "and write it as .json, .safetensors or .onnx.")
         {
             onnx, queries, inputName, outputName, hidden, mode, noRefine, noCache, seed, querySeed, check, threads, output, quiet, json,
         };
@@ -67,9 +75,11 @@ internal static class ExtractCommand
             int d = oracle.Dimension;
             long minimum = MomentLearner.MinimumSamples(d);
             if (Queries < minimum)
-                throw new CliUsageException($"--queries {Queries} is too few: the learner needs at least {minimum} for d = {d} inputs (max(1000, 2 d^2)).");
+                throw new CliUsageException(
+                    $"--queries {Queries} is too few: the learner needs at least {minimum} for d = {d} inputs (max(1000, 2 d^2)).");
             if (Hidden is int hidden && hidden > OvercompleteLearner.MaximumHidden(d))
-                throw new CliUsageException($"--hidden {hidden} is larger than d(d+1)/2 = {OvercompleteLearner.MaximumHidden(d)} for the model's d = {d}.");
+                throw new CliUsageException(
+                    $"--hidden {hidden} is larger than d(d+1)/2 = {OvercompleteLearner.MaximumHidden(d)} for the model's d = {d}.");
             var source = new OracleSampleSource<T>(oracle, Queries, QuerySeed, Cache);
             var options = new LearnerOptions { Hidden = Hidden, Refine = Refine, Seed = Seed, Threads = Threads };
             LearningResult result;
@@ -133,24 +143,30 @@ internal static class ExtractCommand
             return ExitCodes.Ok;
         }
 
-        private void PrintSummary<T>(OnnxSignature signature, OracleSampleSource<T> source, LearningResult result, OracleComparison comparison, ModeSummary mode)
+        private void PrintSummary<T>(OnnxSignature signature, OracleSampleSource<T> source, LearningResult result, OracleComparison comparison,
+            ModeSummary mode)
             where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
             var o = Context.Output;
             var inv = CultureInfo.InvariantCulture;
             if (comparison.Warning is string warning) o.WriteLine($"warning: {warning}");
             string dtype = signature.InputIsDouble ? "float64" : "float32";
-            o.WriteLine(string.Create(inv, $"Oracle: {ModelPath}: input '{signature.Input}' [batch, {signature.Dimension}] ({dtype}), output '{signature.Output}'"));
+            o.WriteLine(string.Create(inv,
+                $"Oracle: {ModelPath}: input '{signature.Input}' [batch, {signature.Dimension}] ({dtype}), output '{signature.Output}'"));
             long total = source.Queries + comparison.Queries;
             string reuse = source.CachesResponses ? ", each asked once" : ", asked again on every pass";
-            o.WriteLine(string.Create(inv, $"Queries: {source.Queries:N0} for learning ({Queries:N0} distinct x ~ N(0, I_d){reuse}) + {comparison.Queries:N0} for the check = {total:N0} (2^{Math.Log2(total):F1})"));
+            o.WriteLine(string.Create(inv,
+                $"Queries: {source.Queries:N0} for learning ({Queries:N0} distinct x ~ N(0, I_d){reuse}) + {comparison.Queries:N0} for the check " +
+                $"= {total:N0} (2^{Math.Log2(total):F1})"));
             o.WriteLine($"Mode: {mode.Mode} ({(mode.Requested == ModeOption.Auto ? "auto" : "--mode " + mode.Requested)}: {mode.Reason})");
             string linear = result.Network.HasLinearPart ? " plus a linear remainder c0 + <c, x>" : "";
             o.WriteLine(string.Create(inv, $"Hidden neurons: m = {result.Network.Hidden}{linear}"));
             double relative = result.HeldOutVariance > 0 ? result.HeldOutMse / result.HeldOutVariance : double.NaN;
             o.WriteLine(string.Create(inv, $"Held-out MSE: {result.HeldOutMse:G4} (relative to Var y: {relative:G3})"));
             string verdict = comparison.IsDepthTwoFit ? "the model is reproduced" : "NOT reproduced: see the warning";
-            o.WriteLine(string.Create(inv, $"Check on {comparison.Queries:N0} fresh queries: relative MSE {comparison.RelativeMse:G3}, max |error| {comparison.MaxAbsError:G3} ({verdict})"));
+            o.WriteLine(string.Create(inv,
+                $"Check on {comparison.Queries:N0} fresh queries: relative MSE {comparison.RelativeMse:G3}, " +
+                $"max |error| {comparison.MaxAbsError:G3} ({verdict})"));
             o.WriteLine(string.Create(inv, $"Time: {result.Timings.Total.TotalSeconds:F2} s"));
             foreach (string line in result.Log) o.WriteLine("  " + line);
             o.WriteLine($"Model written to {OutPath}");

@@ -14,12 +14,14 @@ namespace ReluFast.Cli.Infrastructure;
 /// <param name="OutputIsDouble">float64 output (else float32).</param>
 /// <param name="OutputRank">1 ([batch]) or 2 ([batch, 1]).</param>
 /// <param name="FixedBatch">The batch dimension when the model fixes it (0 when symbolic).</param>
-internal sealed record OnnxSignature(string Input, string Output, int Dimension, bool InputIsDouble, bool OutputIsDouble, int OutputRank, int FixedBatch);
+internal sealed record OnnxSignature(string Input, string Output, int Dimension, bool InputIsDouble, bool OutputIsDouble, int OutputRank,
+    int FixedBatch);
 
 /// <summary>
 /// An ONNX model evaluated by ONNX Runtime (CPU execution provider) as an <see cref="IQueryOracle{T}"/>: inputs of shape [batch, d]
 /// (float or double), one output of shape [batch] or [batch, 1]. Blocks are sent as one batch (in chunks of the batch size when the
-/// model fixes it); <see cref="InferenceSession.Run(RunOptions, IReadOnlyCollection{string}, IReadOnlyCollection{OrtValue}, IReadOnlyCollection{string})"/>
+/// model fixes it);
+/// <see cref="InferenceSession.Run(RunOptions, IReadOnlyCollection{string}, IReadOnlyCollection{OrtValue}, IReadOnlyCollection{string})"/>
 /// is thread-safe, so the learner's workers query in parallel.
 /// </summary>
 internal sealed class OnnxModelOracle<T> : IQueryOracle<T>, IDisposable where T : unmanaged, IBinaryFloatingPointIeee754<T>
@@ -63,7 +65,8 @@ internal sealed class OnnxModelOracle<T> : IQueryOracle<T>, IDisposable where T 
             var output = results[0];
             long produced = output.GetTensorTypeAndShape().ElementCount;
             if (produced != batch)
-                throw new ReluFastDataException(_path, $"output '{_signature.Output}' has {produced} values for a batch of {batch} inputs; expected one per input.");
+                throw new ReluFastDataException(_path,
+                    $"output '{_signature.Output}' has {produced} values for a batch of {batch} inputs; expected one per input.");
             Span<T> target = y.Slice(start, count);
             if (_signature.OutputIsDouble) Copy(output.GetTensorDataAsSpan<double>()[..count], target);
             else Copy(output.GetTensorDataAsSpan<float>()[..count], target);
@@ -89,14 +92,16 @@ internal static class OnnxModelOracle
     /// Loads <paramref name="path"/> with ONNX Runtime (CPU) and checks that it is a function R^d -> R on batches; the input and output
     /// are chosen by name, or are the only ones.
     /// </summary>
-    /// <exception cref="ReluFastDataException">The file is missing or not a model, or its input or output has another shape or type (named).</exception>
+    /// <exception cref="ReluFastDataException">The file is missing or not a model, or its input or output has another shape or type
+    /// (named).</exception>
     public static (InferenceSession Session, OnnxSignature Signature) Open(string path, string? inputName, string? outputName)
     {
         if (!File.Exists(path)) throw new ReluFastDataException(path, "the ONNX model file does not exist.");
         InferenceSession session;
         try
         {
-            var options = new SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1, LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR };
+            var options = new SessionOptions
+                { IntraOpNumThreads = 1, InterOpNumThreads = 1, LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR };
             // The learner's workers run the batches in parallel (threads of their own), so one ORT thread per call.
             session = new InferenceSession(path, options);
         }
@@ -116,28 +121,34 @@ internal static class OnnxModelOracle
     }
 
     /// <summary>The signature of a model from its metadata, or the reason it cannot serve as an oracle.</summary>
-    public static OnnxSignature Inspect(string path, IReadOnlyDictionary<string, NodeMetadata> inputs, IReadOnlyDictionary<string, NodeMetadata> outputs,
+    public static OnnxSignature Inspect(string path, IReadOnlyDictionary<string, NodeMetadata> inputs,
+        IReadOnlyDictionary<string, NodeMetadata> outputs,
         string? inputName, string? outputName)
     {
         var (input, inMeta) = Choose(path, inputs, inputName, "input", "--input");
         var (output, outMeta) = Choose(path, outputs, outputName, "output", "--output");
         if (!inMeta.IsTensor || (inMeta.ElementDataType != TensorElementType.Float && inMeta.ElementDataType != TensorElementType.Double))
-            throw new ReluFastDataException(path, $"input '{input}' is {Describe(inMeta)}; extract needs a float or double tensor of shape [batch, d].");
+            throw new ReluFastDataException(path,
+                $"input '{input}' is {Describe(inMeta)}; extract needs a float or double tensor of shape [batch, d].");
         int[] inShape = inMeta.Dimensions;
         if (inShape.Length != 2 || inShape[1] <= 0)
             throw new ReluFastDataException(path, $"input '{input}' has shape {Shape(inMeta)}; extract needs [batch, d] with a fixed d.");
         if (!outMeta.IsTensor || (outMeta.ElementDataType != TensorElementType.Float && outMeta.ElementDataType != TensorElementType.Double))
-            throw new ReluFastDataException(path, $"output '{output}' is {Describe(outMeta)}; extract needs a float or double tensor of shape [batch] or [batch, 1].");
+            throw new ReluFastDataException(path,
+                $"output '{output}' is {Describe(outMeta)}; extract needs a float or double tensor of shape [batch] or [batch, 1].");
         int[] outShape = outMeta.Dimensions;
         if (outShape.Length is not (1 or 2) || (outShape.Length == 2 && outShape[1] != 1))
-            throw new ReluFastDataException(path, $"output '{output}' has shape {Shape(outMeta)}; extract needs [batch] or [batch, 1] (one value per input).");
+            throw new ReluFastDataException(path,
+                $"output '{output}' has shape {Shape(outMeta)}; extract needs [batch] or [batch, 1] (one value per input).");
         if (inShape[0] > 0 && outShape[0] > 0 && inShape[0] != outShape[0])
-            throw new ReluFastDataException(path, $"input '{input}' has shape {Shape(inMeta)} but output '{output}' has {Shape(outMeta)}: the batch sizes differ.");
+            throw new ReluFastDataException(path,
+                $"input '{input}' has shape {Shape(inMeta)} but output '{output}' has {Shape(outMeta)}: the batch sizes differ.");
         return new OnnxSignature(input, output, inShape[1], inMeta.ElementDataType == TensorElementType.Double,
             outMeta.ElementDataType == TensorElementType.Double, outShape.Length, Math.Max(inShape[0], 0));
     }
 
-    private static (string Name, NodeMetadata Meta) Choose(string path, IReadOnlyDictionary<string, NodeMetadata> nodes, string? name, string kind, string option)
+    private static (string Name, NodeMetadata Meta) Choose(string path, IReadOnlyDictionary<string, NodeMetadata> nodes, string? name,
+        string kind, string option)
     {
         string names = string.Join(", ", nodes.Select(kv => $"'{kv.Key}' {Shape(kv.Value)}"));
         if (name is not null)

@@ -66,7 +66,8 @@ public sealed record OracleComparison(double Mse, double OracleVariance, double 
             for (int j = 0; j < n; j++)
             {
                 double target = double.CreateTruncating(y[j]);
-                if (!double.IsFinite(target)) throw new ArgumentException($"The oracle returned {target} for check query {start + j}.", nameof(oracle));
+                if (!double.IsFinite(target))
+                    throw new ArgumentException($"The oracle returned {target} for check query {start + j}.", nameof(oracle));
                 double e = yModel[j] - target;
                 sum += target;
                 sumSquares += target * target;

@@ -79,7 +79,8 @@ public sealed class NpyFileReader : IDisposable
             return;
         }
         if (destination.Length % _columns != 0)
-            throw new ArgumentException($"The destination length {destination.Length} is not a multiple of the {_columns} columns.", nameof(destination));
+            throw new ArgumentException($"The destination length {destination.Length} is not a multiple of the {_columns} columns.",
+                nameof(destination));
         long n = destination.Length / _columns;
         if (start < 0 || start > Rows - n)
             throw new ArgumentOutOfRangeException(nameof(start), $"Rows [{start}, {start + n}) are outside [0, {Rows}) of {Path}.");
@@ -189,6 +190,7 @@ public sealed class NpyFileReader : IDisposable
         long available = Math.Max(0, fileLength - header.DataOffset);
         if (available < header.DataLength)
             throw new ReluFastDataException(path,
-                $"the .npy file is truncated: its header says {header}, which needs {header.DataLength} bytes of data, but only {available} bytes follow the header.");
+                $"the .npy file is truncated: its header says {header}, which needs {header.DataLength} bytes of data, " +
+                    $"but only {available} bytes follow the header.");
     }
 }

@@ -124,7 +124,8 @@ public static class OnnxWriter
             for (int i = 0; i < values.Length; i++)
             {
                 float v = (float)values[i];
-                if (float.IsInfinity(v)) throw new ArgumentException($"{name} holds {values[i]:R}, which float32 cannot represent; write float64.", nameof(values));
+                if (float.IsInfinity(v))
+                    throw new ArgumentException($"{name} holds {values[i]:R}, which float32 cannot represent; write float64.", nameof(values));
                 BinaryPrimitives.WriteSingleLittleEndian(raw.AsSpan(4 * i), v);
             }
         }

@@ -36,9 +36,11 @@ public static class SafeTensorsReader
             throw new ReluFastDataException(sourceName, "not a safetensors file: it is shorter than the 8-byte header length.");
         ulong n = BinaryPrimitives.ReadUInt64LittleEndian(bytes);
         if (n > MaxHeaderLength)
-            throw new ReluFastDataException(sourceName, $"not a safetensors file (or corrupt): the header length {n} is over the {MaxHeaderLength}-byte limit.");
+            throw new ReluFastDataException(sourceName,
+                $"not a safetensors file (or corrupt): the header length {n} is over the {MaxHeaderLength}-byte limit.");
         if (8 + (long)n > bytes.Length)
-            throw new ReluFastDataException(sourceName, $"the safetensors file is truncated: the header is {n} bytes long but the file has only {bytes.Length - 8} after the length.");
+            throw new ReluFastDataException(sourceName,
+                $"the safetensors file is truncated: the header is {n} bytes long but the file has only {bytes.Length - 8} after the length.");
         var headerBytes = bytes.Slice(8, (int)n);
         if (headerBytes.IsEmpty || headerBytes[0] != (byte)'{')
             throw new ReluFastDataException(sourceName, "not a safetensors file: the header does not start with '{'.");
@@ -71,7 +73,8 @@ public static class SafeTensorsReader
                     foreach (var kv in prop.Value.EnumerateObject())
                     {
                         if (kv.Value.ValueKind != JsonValueKind.String)
-                            throw new ReluFastDataException(sourceName, $"__metadata__ value \"{kv.Name}\" is not a string (safetensors metadata maps strings to strings).");
+                            throw new ReluFastDataException(sourceName,
+                                $"__metadata__ value \"{kv.Name}\" is not a string (safetensors metadata maps strings to strings).");
                         metadata[kv.Name] = kv.Value.GetString()!;
                     }
                     continue;
@@ -86,33 +89,39 @@ public static class SafeTensorsReader
             {
                 if (t.Begin != expectedBegin)
                     throw new ReluFastDataException(sourceName,
-                        $"tensor \"{t.Name}\" starts at byte {t.Begin} of the data but the previous tensor ends at {expectedBegin}: the data offsets must be contiguous.");
+                        $"tensor \"{t.Name}\" starts at byte {t.Begin} of the data but the previous tensor ends at {expectedBegin}: " +
+                            "the data offsets must be contiguous.");
                 int size = ItemSize(t.DType, t.Name, sourceName);
                 long count = 1;
                 foreach (long dim in t.Shape)
                 {
                     if (dim != 0 && count > long.MaxValue / size / dim)
-                        throw new ReluFastDataException(sourceName, $"tensor \"{t.Name}\" has a shape [{string.Join(", ", t.Shape)}] too large to exist.");
+                        throw new ReluFastDataException(sourceName,
+                            $"tensor \"{t.Name}\" has a shape [{string.Join(", ", t.Shape)}] too large to exist.");
                     count *= dim;
                 }
                 if (t.End - t.Begin != count * size)
                     throw new ReluFastDataException(sourceName,
-                        $"tensor \"{t.Name}\" ({t.DType}, shape [{string.Join(", ", t.Shape)}]) needs {count * size} bytes but its data_offsets [{t.Begin}, {t.End}] span {t.End - t.Begin}.");
+                        $"tensor \"{t.Name}\" ({t.DType}, shape [{string.Join(", ", t.Shape)}]) needs {count * size} bytes " +
+                            $"but its data_offsets [{t.Begin}, {t.End}] span {t.End - t.Begin}.");
                 if (t.End > data.Length)
-                    throw new ReluFastDataException(sourceName, $"the safetensors file is truncated: tensor \"{t.Name}\" ends at byte {t.End} of the data but there are only {data.Length}.");
+                    throw new ReluFastDataException(sourceName,
+                        $"the safetensors file is truncated: tensor \"{t.Name}\" ends at byte {t.End} of the data but there are only {data.Length}.");
                 var values = Convert(data[(int)t.Begin..(int)t.End], t.DType);
                 tensors.Add(t.Name, new SafeTensor(t.Name, t.DType, t.Shape, values, (t.Begin, t.End)));
                 expectedBegin = t.End;
             }
             if (expectedBegin != data.Length)
                 throw new ReluFastDataException(sourceName,
-                    $"the tensors cover {expectedBegin} bytes of data but the file holds {data.Length} after the header: the data offsets must cover the whole buffer.");
+                    $"the tensors cover {expectedBegin} bytes of data but the file holds {data.Length} after the header: " +
+                        "the data offsets must cover the whole buffer.");
             return new SafeTensorsFile(tensors, metadata, (long)n);
         }
     }
 
     /// <summary>Reads a network written by <see cref="SafeTensorsWriter"/> (or any state dict of the same module).</summary>
-    /// <exception cref="ReluFastDataException">The file is not valid, or does not hold the tensors of <c>nn.Sequential(nn.Linear(d, m), nn.ReLU(), nn.Linear(m, 1))</c>.</exception>
+    /// <exception cref="ReluFastDataException">The file is not valid, or does not hold the tensors of
+    /// <c>nn.Sequential(nn.Linear(d, m), nn.ReLU(), nn.Linear(m, 1))</c>.</exception>
     public static ReluNetwork ReadNetwork(string path) => ToNetwork(Read(path), path);
 
     /// <summary>
@@ -127,7 +136,8 @@ public static class SafeTensorsReader
         {
             if (file.Tensors.TryGetValue(name, out var t)) return t;
             throw new ReluFastDataException(sourceName,
-                $"the file has no tensor \"{name}\" (it has {string.Join(", ", file.Tensors.Keys.Order().Select(k => $"\"{k}\""))}); expected the state dict of nn.Sequential(nn.Linear(d, m), nn.ReLU(), nn.Linear(m, 1)).");
+                $"the file has no tensor \"{name}\" (it has {string.Join(", ", file.Tensors.Keys.Order().Select(k => $"\"{k}\""))}); " +
+                    "expected the state dict of nn.Sequential(nn.Linear(d, m), nn.ReLU(), nn.Linear(m, 1)).");
         }
         var w = Get("0.weight");
         if (w.Shape.Count != 2)
@@ -139,7 +149,8 @@ public static class SafeTensorsReader
         var a = Get("2.weight");
         var c0 = Get("2.bias");
         if (b.Values.Length != m || b.Shape.Count != 1)
-            throw new ReluFastDataException(sourceName, $"\"0.bias\" must have shape [{m}] to match \"0.weight\" [{m}, {d}], found [{string.Join(", ", b.Shape)}].");
+            throw new ReluFastDataException(sourceName,
+                $"\"0.bias\" must have shape [{m}] to match \"0.weight\" [{m}, {d}], found [{string.Join(", ", b.Shape)}].");
         if (a.Shape.Count != 2 || a.Shape[0] != 1 || a.Shape[1] != m)
             throw new ReluFastDataException(sourceName, $"\"2.weight\" must have shape [1, {m}], found [{string.Join(", ", a.Shape)}].");
         if (c0.Values.Length != 1)
@@ -153,15 +164,18 @@ public static class SafeTensorsReader
             }
             catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
             {
-                throw new ReluFastDataException(sourceName, $"__metadata__ \"{SafeTensorsWriter.LinearWeightsKey}\" is not a JSON array of numbers: {e.Message}", e);
+                throw new ReluFastDataException(sourceName,
+                    $"__metadata__ \"{SafeTensorsWriter.LinearWeightsKey}\" is not a JSON array of numbers: {e.Message}", e);
             }
             if (c.Length != d)
-                throw new ReluFastDataException(sourceName, $"__metadata__ \"{SafeTensorsWriter.LinearWeightsKey}\" has {c.Length} numbers but d is {d}.");
+                throw new ReluFastDataException(sourceName,
+                    $"__metadata__ \"{SafeTensorsWriter.LinearWeightsKey}\" has {c.Length} numbers but d is {d}.");
         }
         else if (file.Tensors.TryGetValue(SafeTensorsWriter.LinearWeightsTensor, out var linear))
         {
             if (linear.Shape.Count != 2 || linear.Shape[0] != 1 || linear.Shape[1] != d)
-                throw new ReluFastDataException(sourceName, $"\"{SafeTensorsWriter.LinearWeightsTensor}\" must have shape [1, {d}], found [{string.Join(", ", linear.Shape)}].");
+                throw new ReluFastDataException(sourceName,
+                    $"\"{SafeTensorsWriter.LinearWeightsTensor}\" must have shape [1, {d}], found [{string.Join(", ", linear.Shape)}].");
             c = linear.Values;
         }
         try
@@ -198,7 +212,8 @@ public static class SafeTensorsReader
         foreach (var e in shape.EnumerateArray())
         {
             if (e.ValueKind != JsonValueKind.Number || !e.TryGetInt64(out long dim) || dim < 0)
-                throw new ReluFastDataException(sourceName, $"tensor \"{name}\" has a shape entry that is not a non-negative integer: {e.GetRawText()}.");
+                throw new ReluFastDataException(sourceName,
+                    $"tensor \"{name}\" has a shape entry that is not a non-negative integer: {e.GetRawText()}.");
             dims[i++] = dim;
         }
         long begin = Offset(offsets[0], name, sourceName), end = Offset(offsets[1], name, sourceName);

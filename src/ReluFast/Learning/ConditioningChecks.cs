@@ -34,10 +34,14 @@ internal static class ConditioningChecks
         var warnings = new List<LearningWarning>();
         if (refinedRelativeMse > MaximumRefinedRelativeMse)
             warnings.Add(new LearningWarning(LearningWarningCode.UnexplainedVariance, string.Create(inv,
-                $"after refinement the network still leaves {refinedRelativeMse:G3} of the variance of y unexplained on held-out samples: label noise, or structure a full-rank network of this size cannot represent (neurons sharing a direction, more neurons than inputs, too small --hidden)")));
+                $"after refinement the network still leaves {refinedRelativeMse:G3} of the variance of y unexplained on held-out samples: " +
+                    $"label noise, or structure a full-rank network of this size cannot represent " +
+                    $"(neurons sharing a direction, more neurons than inputs, too small --hidden)")));
         if (relativeGap < MinimumRelativeGap)
             warnings.Add(new LearningWarning(LearningWarningCode.SmallEigenGap, string.Create(inv,
-                $"the chosen pencil's relative eigen-gap is {relativeGap:G3} (< {MinimumRelativeGap:G1}): two neurons have nearly equal eigenvalues, so their directions are ill-determined by the moments; more samples or refinement are needed, and the moment estimate should not be trusted")));
+                $"the chosen pencil's relative eigen-gap is {relativeGap:G3} (< {MinimumRelativeGap:G1}): " +
+                    $"two neurons have nearly equal eigenvalues, so their directions are ill-determined by the moments; " +
+                    $"more samples or refinement are needed, and the moment estimate should not be trusted")));
 
         var unit = network.Normalized();
         int m = unit.Hidden;
@@ -50,11 +54,14 @@ internal static class ConditioningChecks
             for (int j = 0; j < i; j++)
                 if (Math.Abs(gram[i * m + j]) > ParallelCosine)
                     warnings.Add(new LearningWarning(LearningWarningCode.NearlyParallel, string.Create(inv,
-                        $"neurons {j} and {i} are nearly parallel (|cos| = {Math.Abs(gram[i * m + j]):F6} > {ParallelCosine}): W is ill-conditioned, so their individual a, w, b are poorly determined by the data (their sum may still fit); check them against held-out data or merge them")));
+                        $"neurons {j} and {i} are nearly parallel (|cos| = {Math.Abs(gram[i * m + j]):F6} > {ParallelCosine}): " +
+                            $"W is ill-conditioned, so their individual a, w, b are poorly determined by the data (their sum may still fit); " +
+                            $"check them against held-out data or merge them")));
         double condition = Math.Sqrt(DenseSolve.ConditionNumber(gram, m));
         if (!(condition <= MaximumConditionNumber))
             warnings.Add(new LearningWarning(LearningWarningCode.NearlyDependent, string.Create(inv,
-                $"the learned directions are nearly linearly dependent (condition number of W {condition:G3} > {MaximumConditionNumber:G1}): the full-rank learner's parameters are ill-determined")));
+                $"the learned directions are nearly linearly dependent (condition number of W {condition:G3} > {MaximumConditionNumber:G1}): " +
+                    $"the full-rank learner's parameters are ill-determined")));
         return warnings;
     }
 }

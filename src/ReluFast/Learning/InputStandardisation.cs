@@ -59,7 +59,8 @@ internal static class InputStandardisation
         for (int i = 0; i < d; i++) mu0[i] += double.CreateChecked(first[i]);
         var (u0, back0, g, _) = InputLawEstimate.Whiten(cov0, d);
         if (g == 0)
-            throw new ArgumentException($"The inputs do not vary: all {d} coordinates are constant on the first {pilotCount} samples.", nameof(source));
+            throw new ArgumentException($"The inputs do not vary: all {d} coordinates are constant on the first {pilotCount} samples.",
+                nameof(source));
 
         // the pass: z0 = U0^T (x - mu0) (g coordinates); the marginals tested are the d coordinates of x (x - mu0 = back0 z0
         // where x varies: coordinate j is row j of back0) and K random unit directions in z0's coordinates

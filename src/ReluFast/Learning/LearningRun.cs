@@ -110,7 +110,8 @@ internal sealed class LearningRun<T> where T : unmanaged, IBinaryFloatingPointIe
         if (Options.Reducer is { Size: > 1 } reducer)
         {
             DistributedPass.RequireSameSource(reducer, N, D);
-            string line = $"distributed over {reducer.Size} processes: this is rank {reducer.Rank}; every pass streams its slice of the samples and sums the moments over the processes";
+            string line = $"distributed over {reducer.Size} processes: this is rank {reducer.Rank}; " +
+                "every pass streams its slice of the samples and sums the moments over the processes";
             _preamble.Add(line);
             Reporter.Log(line);
         }
@@ -118,7 +119,8 @@ internal sealed class LearningRun<T> where T : unmanaged, IBinaryFloatingPointIe
         var (t0Pilot, t1Pilot) = Local.Read();
         PilotTime = LearningReporter.Lap(clock);
 
-        var pass1 = RunPass(LearningStage.SecondMoments, () => new SecondMomentWorker<T>(ControlVariate.Linear(t0Pilot, t1Pilot), Options.BlockSize, DeviceEngine));
+        var pass1 = RunPass(LearningStage.SecondMoments,
+            () => new SecondMomentWorker<T>(ControlVariate.Linear(t0Pilot, t1Pilot), Options.BlockSize, DeviceEngine));
         double n = N;
         var gram = new double[D * D];
         var first = new double[D];
@@ -161,7 +163,8 @@ internal sealed class LearningRun<T> where T : unmanaged, IBinaryFloatingPointIe
         LearnerRules.RequireCpuSingleProcess(Options, "this pass");
         long samples = count < 0 ? N : Math.Min(count, N);
         Reporter.Report(stage, 0, samples, $"{stage}: streaming {samples} samples");
-        return SamplePass.Run(Source, create, new SamplePassOptions(Options.Threads, Options.BlockSize) { Count = samples }, Reporter.ForPass(stage), Cancel);
+        return SamplePass.Run(Source, create, new SamplePassOptions(Options.Threads, Options.BlockSize) { Count = samples },
+            Reporter.ForPass(stage), Cancel);
     }
 
     /// <summary>
@@ -284,7 +287,8 @@ internal sealed class LearningRun<T> where T : unmanaged, IBinaryFloatingPointIe
 }
 
 /// <summary>One candidate of a strategy: its moment estimate, and its refinement once refined.</summary>
-internal sealed record LearningCandidateState(int Index, ReluNetwork Moment, bool[] Flipped, double[][] Lambdas, double Gap, double Residual, double MomentMse)
+internal sealed record LearningCandidateState(int Index, ReluNetwork Moment, bool[] Flipped, double[][] Lambdas, double Gap, double Residual,
+    double MomentMse)
 {
     public ReluNetwork? Refined { get; set; }
 
@@ -313,7 +317,8 @@ internal sealed class FirstMomentFlips(double[] t1) : IFlipPolicy
     public string? AfterRefinement => "to match t1";
 }
 
-/// <summary>Overcomplete (m &gt; d): t1 cannot decide; the orientation with the smallest linear remainder (<see cref="LinearRemainderFlips"/>).</summary>
+/// <summary>Overcomplete (m &gt; d): t1 cannot decide; the orientation with the smallest linear remainder
+/// (<see cref="LinearRemainderFlips"/>).</summary>
 internal sealed class SmallestRemainderFlips(ulong seed) : IFlipPolicy
 {
     public ReluNetwork Apply(ReluNetwork network, out bool[] flipped) => LinearRemainderFlips.Minimize(network, out flipped, seed: seed);

@@ -45,7 +45,8 @@ internal sealed partial class SecondMomentWorker<T> : IMomentWorker<T, SecondMom
 /// Pass 2: z = U^T x, y~ = y - (quadratic control variate in z), and the projected tensor moments for the
 /// weights y~ (gives T_3) and y~ &lt;z, g_r&gt; for each random g_r (gives T_4(., ., ., g_r)).
 /// </summary>
-internal sealed partial class ProjectedMomentWorker<T> : IMomentWorker<T, ProjectedMomentWorker<T>> where T : unmanaged, IBinaryFloatingPointIeee754<T>
+internal sealed partial class ProjectedMomentWorker<T> : IMomentWorker<T, ProjectedMomentWorker<T>>
+    where T : unmanaged, IBinaryFloatingPointIeee754<T>
 {
     private readonly T[] _basis;
     private readonly T[] _directions;
@@ -55,7 +56,8 @@ internal sealed partial class ProjectedMomentWorker<T> : IMomentWorker<T, Projec
     private readonly TorchMomentEngine? _device;
 
     // basis: U, d x m row-major; directions: g_1..g_R as the columns of an m x R row-major matrix.
-    public ProjectedMomentWorker(T[] basis, int d, int m, T[] directions, int restarts, ControlVariate controlVariate, int blockSize, TorchMomentEngine? device = null)
+    public ProjectedMomentWorker(T[] basis, int d, int m, T[] directions, int restarts, ControlVariate controlVariate, int blockSize,
+        TorchMomentEngine? device = null)
     {
         _device = device;
         _basis = basis;
@@ -106,7 +108,8 @@ internal sealed partial class CoefficientWorker<T> : IMomentWorker<T, Coefficien
     private readonly TorchMomentEngine? _device;
 
     // directions: m x count row-major; column j is v_j.
-    public CoefficientWorker(T[] basis, int d, int m, double[] directions, int count, int maxOrder, ControlVariate controlVariate, int blockSize, TorchMomentEngine? device = null)
+    public CoefficientWorker(T[] basis, int d, int m, double[] directions, int count, int maxOrder, ControlVariate controlVariate, int blockSize,
+        TorchMomentEngine? device = null)
     {
         _device = device;
         _basis = basis;

@@ -50,7 +50,8 @@ internal static class SymmetricCoordinates
     {
         int n = x.Length / d, dim = Dimension(d);
         if (stride < dim) throw new ArgumentException($"The stride {stride} is below D = {dim}.", nameof(stride));
-        if ((long)(n - 1) * stride + dim > destination.Length && n > 0) throw new ArgumentException("The destination is too short.", nameof(destination));
+        if ((long)(n - 1) * stride + dim > destination.Length && n > 0)
+            throw new ArgumentException("The destination is too short.", nameof(destination));
         T root2 = T.CreateTruncating(Sqrt2);
         for (int j = 0; j < n; j++)
         {

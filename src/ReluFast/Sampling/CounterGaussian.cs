@@ -152,11 +152,13 @@ internal readonly struct CounterGaussian
         var a = (quarter - q) * (Math.PI / 2);
         var a2 = a * a;
         var s = a + a * a2 * (V(S3) + a2 * (V(S5) + a2 * (V(S7) + a2 * (V(S9) + a2 * (V(S11) + a2 * (V(S13) + a2 * S15))))));
-        var c = Vector512<double>.One + a2 * (V(C2) + a2 * (V(C4) + a2 * (V(C6) + a2 * (V(C8) + a2 * (V(C10) + a2 * (V(C12) + a2 * (V(C14) + a2 * C16)))))));
+        var c = Vector512<double>.One
+            + a2 * (V(C2) + a2 * (V(C4) + a2 * (V(C6) + a2 * (V(C8) + a2 * (V(C10) + a2 * (V(C12) + a2 * (V(C14) + a2 * C16)))))));
         var quadrant = Vector512.ConvertToInt64(q) & Vector512.Create(3L);
         var swap = Vector512.Equals(quadrant & Vector512<long>.One, Vector512<long>.One).AsDouble();    // q = 1, 3
         var negateSin = Vector512.GreaterThanOrEqual(quadrant, Vector512.Create(2L)).AsDouble();          // q = 2, 3
-        var negateCos = Vector512.Equals(quadrant, Vector512<long>.One).AsDouble() | Vector512.Equals(quadrant, Vector512.Create(2L)).AsDouble(); // q = 1, 2
+        var negateCos = Vector512.Equals(quadrant, Vector512<long>.One).AsDouble()
+            | Vector512.Equals(quadrant, Vector512.Create(2L)).AsDouble(); // q = 1, 2
         var sinBase = Vector512.ConditionalSelect(swap, c, s);
         var cosBase = Vector512.ConditionalSelect(swap, s, c);
         var signBit = Vector512.Create(-0.0);

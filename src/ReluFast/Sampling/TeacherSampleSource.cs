@@ -23,13 +23,16 @@ public sealed class TeacherSampleSource<T> : ISampleSource<T> where T : unmanage
     /// <param name="seed">Seed of the stream.</param>
     /// <param name="noiseStd">Standard deviation s of the additive label noise (0 for noiseless labels).</param>
     /// <param name="inputs">The law of x (null: N(0, I_d)).</param>
-    /// <exception cref="ArgumentException">count is negative, noiseStd is negative or not finite, or the law's dimension is not the teacher's.</exception>
+    /// <exception cref="ArgumentException">count is negative, noiseStd is negative or not finite, or the law's dimension is not the
+    /// teacher's.</exception>
     public TeacherSampleSource(ReluNetwork teacher, long count, ulong seed, double noiseStd = 0, InputDistribution? inputs = null)
     {
         ArgumentNullException.ThrowIfNull(teacher);
-        if (typeof(T) != typeof(float) && typeof(T) != typeof(double)) throw new NotSupportedException($"Samples must be float or double, not {typeof(T).Name}.");
+        if (typeof(T) != typeof(float) && typeof(T) != typeof(double))
+            throw new NotSupportedException($"Samples must be float or double, not {typeof(T).Name}.");
         if (count < 0) throw new ArgumentException($"The sample count must be non-negative, got {count}.", nameof(count));
-        if (!(noiseStd >= 0) || !double.IsFinite(noiseStd)) throw new ArgumentException($"The noise standard deviation must be finite and non-negative, got {noiseStd}.", nameof(noiseStd));
+        if (!(noiseStd >= 0) || !double.IsFinite(noiseStd))
+            throw new ArgumentException($"The noise standard deviation must be finite and non-negative, got {noiseStd}.", nameof(noiseStd));
         if (inputs is not null && inputs.Dimension != teacher.InputDim)
             throw new ArgumentException($"The input law has dimension {inputs.Dimension}, the teacher {teacher.InputDim}.", nameof(inputs));
         Teacher = teacher;
@@ -66,7 +69,8 @@ public sealed class TeacherSampleSource<T> : ISampleSource<T> where T : unmanage
     public void Read(long start, Span<T> x, Span<T> y)
     {
         int n = y.Length, d = Dimension;
-        if (start < 0 || start > Count - n) throw new ArgumentOutOfRangeException(nameof(start), $"Samples [{start}, {start + n}) are outside [0, {Count}).");
+        if (start < 0 || start > Count - n)
+            throw new ArgumentOutOfRangeException(nameof(start), $"Samples [{start}, {start + n}) are outside [0, {Count}).");
         if (x.Length != n * d) throw new ArgumentOutOfRangeException(nameof(x), $"x must hold n x d = {n} x {d} values, got {x.Length}.");
         if (n == 0) return;
 

@@ -46,7 +46,8 @@ public sealed class CliCancellationTests : IDisposable
                 }
             }) { IsBackground = true };
             watcher.Start();
-            var run = Cli.Run(cancel.Token, "generate", "--dim", "2", "--hidden", "1", "--samples", "30000000", "--seed", "1", "--dtype", "float32", "--out", folder);
+            var run = Cli.Run(cancel.Token, "generate", "--dim", "2", "--hidden", "1", "--samples", "30000000", "--seed", "1",
+                "--dtype", "float32", "--out", folder);
             Volatile.Write(ref done, true);
             watcher.Join();
             Assert.True(run.ExitCode == 130, $"exit code {run.ExitCode} (cancelled with {seen} bytes on disk)\n{run.Output}\n{run.Error}");

@@ -55,7 +55,8 @@ public class CliExtractTests
         var fromSafeTensors = new double[n];
         SafeTensorsReader.ReadNetwork(safetensors).Evaluate(x, fromSafeTensors);
         for (int j = 0; j < n; j++) // float32 tensors: the parameters rounded once
-            Assert.True(Math.Abs(fromSafeTensors[j] - expected[j]) <= 1e-5 * (1 + Math.Abs(expected[j])), $"safetensors {j}: {fromSafeTensors[j]} vs {expected[j]}");
+            Assert.True(Math.Abs(fromSafeTensors[j] - expected[j]) <= 1e-5 * (1 + Math.Abs(expected[j])),
+                $"safetensors {j}: {fromSafeTensors[j]} vs {expected[j]}");
     }
 
     [Fact]
@@ -68,7 +69,8 @@ public class CliExtractTests
         Assert.Contains("NOT reproduced", run.Output);
         Assert.True(NetworkJson.Read(dir.File("deep.json")).Hidden > 0); // the best depth-2 fit, written as JSON
 
-        var json = Cli.Run("extract", "--onnx", Fixture("deep_d8.onnx"), "--queries", "200000", "--out", dir.File("deep.onnx"), "--json").Succeeded().Json();
+        var json = Cli.Run("extract", "--onnx", Fixture("deep_d8.onnx"), "--queries", "200000", "--out", dir.File("deep.onnx"), "--json")
+            .Succeeded().Json();
         Assert.False(json.GetProperty("depthTwoFit").GetBoolean());
         Assert.Equal(1, json.GetProperty("warnings").GetArrayLength());
         double relative = json.GetProperty("checkRelativeMse").GetDouble();

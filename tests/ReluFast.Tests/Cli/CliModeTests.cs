@@ -40,7 +40,8 @@ public sealed class CliModeTests(OvercompleteSamples samples) : IDisposable
         Assert.Equal("auto", learn.GetProperty("requestedMode").GetString());
         Assert.Contains("more neurons than inputs", learn.GetProperty("modeReason").GetString());
         Assert.StartsWith("mode: Overcomplete", learn.GetProperty("log")[0].GetString());
-        Assert.True(learn.GetProperty("relativeHeldOutMse").GetDouble() < CliRoundTripTests.Noiseless.RelativeMse, learn.GetProperty("relativeHeldOutMse").ToString());
+        Assert.True(learn.GetProperty("relativeHeldOutMse").GetDouble() < CliRoundTripTests.Noiseless.RelativeMse,
+            learn.GetProperty("relativeHeldOutMse").ToString());
     }
 
     [Fact]
@@ -62,7 +63,8 @@ public sealed class CliModeTests(OvercompleteSamples samples) : IDisposable
     {
         string data = Path.Combine(_dir.Path, "data"), model = _dir.File("model.json");
         Cli.Run("generate", "--dim", "6", "--hidden", "3", "--samples", "200000", "--seed", "3", "--out", data, "--quiet").Succeeded();
-        var learn = Cli.Run("learn", "--x", Path.Combine(data, "x.npy"), "--y", Path.Combine(data, "y.npy"), "--out", model, "--json").Succeeded().Json();
+        var learn = Cli.Run("learn", "--x", Path.Combine(data, "x.npy"), "--y", Path.Combine(data, "y.npy"), "--out", model, "--json")
+            .Succeeded().Json();
         Assert.Equal("full-rank", learn.GetProperty("mode").GetString());
         Assert.Contains("at most d neurons", learn.GetProperty("modeReason").GetString());
         Assert.Equal(3, learn.GetProperty("hidden").GetInt32());
@@ -80,7 +82,8 @@ public sealed class CliModeTests(OvercompleteSamples samples) : IDisposable
         Cli.Run("learn", "--x", x, "--y", y, "--hidden", "16", "--out", model).FailedWithBadInput("--hidden 16", "d(d+1)/2 = 15", x);
         Cli.Run("learn", "--x", x, "--y", y, "--mode", "overcomplete", "--device", "cuda", "--out", model)
             .FailedWithBadInput("--mode overcomplete", "--device cuda:0", "single process");
-        Cli.Run("learn", "--x", x, "--y", y, "--mode", "sideways", "--out", model).FailedWithBadInput("sideways", "full-rank", "relufast learn --help");
+        Cli.Run("learn", "--x", x, "--y", y, "--mode", "sideways", "--out", model)
+            .FailedWithBadInput("sideways", "full-rank", "relufast learn --help");
         Cli.Run("diagnose", "--x", x, "--y", y, "--mode", "full-rank", "--hidden", "9").FailedWithBadInput("m > d in full-rank mode");
         Assert.Empty(_dir.Files());
 
@@ -88,8 +91,10 @@ public sealed class CliModeTests(OvercompleteSamples samples) : IDisposable
         string few = Path.Combine(_dir.Path, "few");
         Cli.Run("generate", "--dim", "6", "--hidden", "3", "--samples", "1500", "--seed", "1", "--out", few, "--quiet").Succeeded();
         string fx = Path.Combine(few, "x.npy"), fy = Path.Combine(few, "y.npy");
-        Cli.Run("learn", "--x", fx, "--y", fy, "--hidden", "7", "--out", model).FailedWithBadInput("too few samples for the overcomplete learner", "1500", "1764", fx);
-        Cli.Run("learn", "--x", fx, "--y", fy, "--mode", "overcomplete", "--out", model).FailedWithBadInput("too few samples for the overcomplete learner", "1764");
+        Cli.Run("learn", "--x", fx, "--y", fy, "--hidden", "7", "--out", model)
+            .FailedWithBadInput("too few samples for the overcomplete learner", "1500", "1764", fx);
+        Cli.Run("learn", "--x", fx, "--y", fy, "--mode", "overcomplete", "--out", model)
+            .FailedWithBadInput("too few samples for the overcomplete learner", "1764");
         Cli.Run("diagnose", "--x", fx, "--y", fy, "--hidden", "7").FailedWithBadInput("too few samples for the overcomplete learner", "1764");
         Assert.False(File.Exists(model));
     }
@@ -102,7 +107,8 @@ public sealed class CliModeTests(OvercompleteSamples samples) : IDisposable
         var ranks = new LearnerOptions { Reducer = new FakeReducer(4) };
         Assert.Throws<LearnerPlacementException>(() => LearnerRules.Check(5, 100_000, ranks, LearnerMode.Overcomplete));
         Assert.Throws<LearnerPlacementException>(() => LearnerRules.Check(5, 100_000, ranks with { Hidden = 9 }, LearnerMode.Auto));
-        Assert.Throws<LearnerPlacementException>(() => LearnerRules.Check(5, 100_000, new LearnerOptions { Device = ComputeDevice.Cuda(0) }, LearnerMode.Overcomplete));
+        Assert.Throws<LearnerPlacementException>(() =>
+            LearnerRules.Check(5, 100_000, new LearnerOptions { Device = ComputeDevice.Cuda(0) }, LearnerMode.Overcomplete));
         LearnerRules.Check(5, 100_000, ranks, LearnerMode.Auto);
         LearnerRules.Check(5, 100_000, ranks, LearnerMode.FullRank);
         LearnerRules.Check(5, 100_000, cpu with { Hidden = 9 }, LearnerMode.Auto);

@@ -42,7 +42,8 @@ public class SafeTensorsLinearTests
         SafeTensorsWriter.Write(net, dir.File("model.safetensors"));
         var x = Enumerable.Range(0, n * d).Select(_ => (double)(float)(2 * rng.NextDouble() - 1)).ToArray();
         File.WriteAllText(dir.File("x.json"), JsonSerializer.Serialize(x));
-        File.WriteAllText(dir.File("run.py"), snippet + "\nimport json\nx = torch.tensor(json.load(open('x.json')), dtype=torch.float32).reshape(-1, d)\n" +
+        File.WriteAllText(dir.File("run.py"), snippet + "\nimport json\n" +
+            "x = torch.tensor(json.load(open('x.json')), dtype=torch.float32).reshape(-1, d)\n" +
             "print(json.dumps(f(x)[:, 0].tolist()))\n");
         var (code, output, error) = PythonTorch.Run(dir.Path, "run.py", "model.safetensors");
         Assert.True(code == 0, error);

@@ -172,7 +172,8 @@ public class InputLawTests
         }
         var result = ReluLearner.Learn(new ArraySampleSource<double>(x, y, D), s_quiet);
         Assert.Equal(4, result.Inputs!.Rank);
-        Assert.Contains(result.Warnings, w => w.Code == LearningWarningCode.ReducedInputs && w.Message.Contains("varies in only 4 of its 6 directions", StringComparison.Ordinal));
+        Assert.Contains(result.Warnings,
+            w => w.Code == LearningWarningCode.ReducedInputs && w.Message.Contains("varies in only 4 of its 6 directions", StringComparison.Ordinal));
         Assert.Equal(D, result.Network.InputDim);
         Assert.Equal(3, result.Network.Hidden);
         var predicted = new double[N];
@@ -224,7 +225,8 @@ public class InputLawTests
                 random.Fill(0, normals);
                 for (int k = 0; k < x.Length; k++)
                 {
-                    double chi = normals[4 * k + 1] * normals[4 * k + 1] + normals[4 * k + 2] * normals[4 * k + 2] + normals[4 * k + 3] * normals[4 * k + 3];
+                    double chi = normals[4 * k + 1] * normals[4 * k + 1] + normals[4 * k + 2] * normals[4 * k + 2]
+                        + normals[4 * k + 3] * normals[4 * k + 3];
                     x[k] = normals[4 * k] / Math.Sqrt(chi / 3) / Math.Sqrt(3); // Var t_3 = 3
                 }
                 break;

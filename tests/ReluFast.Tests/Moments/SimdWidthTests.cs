@@ -13,7 +13,8 @@ public sealed class Avx512FactAttribute : FactAttribute
     public Avx512FactAttribute()
     {
         if (!Vector512.IsHardwareAccelerated)
-            Skip = $"no AVX-512 on this machine (Vector512 not hardware-accelerated): the 512-bit kernels did not run; the kernel tests ran at {HardwareWidthsRun()}";
+            Skip = $"no AVX-512 on this machine (Vector512 not hardware-accelerated): the 512-bit kernels did not run; " +
+                $"the kernel tests ran at {HardwareWidthsRun()}";
     }
 
     /// <summary>The widths the kernel theories reach here: the hardware's (width 0) and the forced narrower ones.</summary>

@@ -49,7 +49,8 @@ public class BadInputCatalogTests(ITestOutputHelper output)
 
     private static string Warnings(LearningResult result) =>
         (result.Warnings.Count == 0 ? $"(succeeds without warnings, m = {result.Hidden}" : $"(succeeds, m = {result.Hidden}")
-        + $", held-out MSE / Var y = {result.HeldOutMse / result.HeldOutVariance:G2}) " + string.Join(" / ", result.Warnings.Select(w => w.ToString()));
+        + $", held-out MSE / Var y = {result.HeldOutMse / result.HeldOutVariance:G2}) "
+        + string.Join(" / ", result.Warnings.Select(w => w.ToString()));
 
     private static string WriteNpyPair(TempDirectory dir, double[] x, double[] y, int d)
     {

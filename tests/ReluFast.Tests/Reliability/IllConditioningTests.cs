@@ -5,7 +5,8 @@ using ReluFast.Sampling;
 
 namespace ReluFast.Tests.Reliability;
 
-/// <summary>The learner reports ill-conditioning (nearly parallel w_i, tiny pencil eigen-gaps) instead of returning doubtful parameters silently.</summary>
+/// <summary>The learner reports ill-conditioning (nearly parallel w_i, tiny pencil eigen-gaps) instead of returning doubtful
+/// parameters silently.</summary>
 public class IllConditioningTests
 {
     /// <summary>d = 8, m = 4 with w_1 at |cos| = <paramref name="cos"/> from w_0, the others orthogonal.</summary>
@@ -25,7 +26,8 @@ public class IllConditioningTests
     public void TwoNearlyParallelNeuronsAreReportedNotSilentlyReturned(bool refine)
     {
         var teacher = NearlyParallel(0.9999);
-        var result = MomentLearner.Learn(new TeacherSampleSource<double>(teacher, 1_000_000, 3), new LearnerOptions { Hidden = 4, Refine = refine, Seed = 3 });
+        var result = MomentLearner.Learn(new TeacherSampleSource<double>(teacher, 1_000_000, 3),
+            new LearnerOptions { Hidden = 4, Refine = refine, Seed = 3 });
         var cmp = NetworkComparison.Compare(result.Network, teacher, 50_000);
         Assert.NotEmpty(result.Warnings);
         if (refine)
@@ -42,7 +44,8 @@ public class IllConditioningTests
             // The moment estimate alone is far off (w-error about 0.3); the warning says why: the fourth neuron's
             // direction hides in the noise of T_2.
             Assert.True(cmp.WError > 0.01, $"w error {cmp.WError}");
-            Assert.Contains(result.Warnings, w => w.Code == LearningWarningCode.BelowNoiseFloor && w.Message.Contains("not identifiable", StringComparison.Ordinal));
+            Assert.Contains(result.Warnings,
+                w => w.Code == LearningWarningCode.BelowNoiseFloor && w.Message.Contains("not identifiable", StringComparison.Ordinal));
         }
         Assert.All(result.Warnings, w => Assert.Contains("warning: " + w.Message, result.Log));
     }
@@ -51,8 +54,10 @@ public class IllConditioningTests
     public void AWellConditionedTeacherGetsNoConditioningWarning()
     {
         var teacher = NearlyParallel(0.3);
-        var result = MomentLearner.Learn(new TeacherSampleSource<double>(teacher, 1_000_000, 4), new LearnerOptions { Hidden = 4, Refine = false, Seed = 4 });
-        Assert.DoesNotContain(result.Warnings, w => w.Code is LearningWarningCode.NearlyParallel or LearningWarningCode.SmallEigenGap or LearningWarningCode.NearlyDependent);
+        var result = MomentLearner.Learn(new TeacherSampleSource<double>(teacher, 1_000_000, 4),
+            new LearnerOptions { Hidden = 4, Refine = false, Seed = 4 });
+        Assert.DoesNotContain(result.Warnings,
+            w => w.Code is LearningWarningCode.NearlyParallel or LearningWarningCode.SmallEigenGap or LearningWarningCode.NearlyDependent);
     }
 
     [Fact]
@@ -60,12 +65,16 @@ public class IllConditioningTests
     {
         var good = NearlyParallel(0.5);
         Assert.Empty(ConditioningChecks.Warnings(good, 0.3));
-        Assert.Contains(ConditioningChecks.Warnings(good, 1e-5), w => w.Code == LearningWarningCode.SmallEigenGap && w.Message.Contains("eigen-gap is 1E-05", StringComparison.Ordinal));
-        Assert.Contains(ConditioningChecks.Warnings(good, 0.3, 0.02), w => w.Code == LearningWarningCode.UnexplainedVariance && w.Message.Contains("leaves 0.02 of the variance of y unexplained", StringComparison.Ordinal));
+        Assert.Contains(ConditioningChecks.Warnings(good, 1e-5),
+            w => w.Code == LearningWarningCode.SmallEigenGap && w.Message.Contains("eigen-gap is 1E-05", StringComparison.Ordinal));
+        Assert.Contains(ConditioningChecks.Warnings(good, 0.3, 0.02),
+            w => w.Code == LearningWarningCode.UnexplainedVariance
+                && w.Message.Contains("leaves 0.02 of the variance of y unexplained", StringComparison.Ordinal));
         Assert.Empty(ConditioningChecks.Warnings(good, 0.3, 1e-12));
         var parallel = NearlyParallel(0.9995);
         var warnings = ConditioningChecks.Warnings(parallel, 0.3);
-        Assert.Contains(warnings, w => w.Code == LearningWarningCode.NearlyParallel && w.Message.Contains("neurons 0 and 1 are nearly parallel", StringComparison.Ordinal));
+        Assert.Contains(warnings,
+            w => w.Code == LearningWarningCode.NearlyParallel && w.Message.Contains("neurons 0 and 1 are nearly parallel", StringComparison.Ordinal));
         // Antiparallel is as ill-conditioned: (a, w, b) and (a', -w, b') share a direction.
         var anti = NearlyParallel(-0.9995);
         Assert.Contains(ConditioningChecks.Warnings(anti, 0.3), w => w.Code == LearningWarningCode.NearlyParallel);
@@ -73,6 +82,7 @@ public class IllConditioningTests
         int d = 4;
         double[] w3 = [1, 0, 0, 0, 0.5, Math.Sqrt(0.75), 0, 0, -0.5, Math.Sqrt(0.75), 1e-6, 0];
         var dependent = new ReluNetwork(d, [1.0, 1, 1], w3, [0.0, 0, 0]);
-        Assert.Contains(ConditioningChecks.Warnings(dependent, 0.3), w => w.Code == LearningWarningCode.NearlyDependent && w.Message.Contains("linearly dependent", StringComparison.Ordinal));
+        Assert.Contains(ConditioningChecks.Warnings(dependent, 0.3),
+            w => w.Code == LearningWarningCode.NearlyDependent && w.Message.Contains("linearly dependent", StringComparison.Ordinal));
     }
 }

@@ -57,7 +57,8 @@ internal static class MpiRun
         if (!process.WaitForExit(limit))
         {
             process.Kill(entireProcessTree: true);
-            Assert.Fail($"mpirun did not finish in {limit.TotalSeconds} s (a rank hangs in a reduction?)\nstdout:\n{stdout.Result}\nstderr:\n{stderr.Result}");
+            Assert.Fail($"mpirun did not finish in {limit.TotalSeconds} s (a rank hangs in a reduction?)\nstdout:\n{stdout.Result}" +
+                $"\nstderr:\n{stderr.Result}");
         }
         process.WaitForExit();
         return (process.ExitCode, stdout.Result, stderr.Result);
@@ -121,12 +122,14 @@ public sealed class MpiLearnEndToEndTests : IDisposable
         string model = _dir.File("model.json");
         foreach (int badRank in new[] { 1, 0 })
         {
-            string[] good = ["learn", "--x", x, "--y", y, "--hidden", "4", "--out", model], bad = ["learn", "--x", truncated, "--y", y, "--hidden", "4", "--out", model];
+            string[] good = ["learn", "--x", x, "--y", y, "--hidden", "4", "--out", model],
+                bad = ["learn", "--x", truncated, "--y", y, "--hidden", "4", "--out", model];
             var (code, output, error) = badRank == 1 ? MpiRun.Relufast(Limit, (1, good), (1, bad)) : MpiRun.Relufast(Limit, (1, bad), (1, good));
             Assert.True(code == 1, $"bad file on rank {badRank}: mpirun exited with {code}, expected 1\nstdout:\n{output}\nstderr:\n{error}");
             // One error line, from the failing rank, naming the file and the problem (Open MPI adds its own MPI_ABORT notice).
             var errors = error.Split('\n').Where(l => l.StartsWith("error: ", StringComparison.Ordinal)).ToArray();
-            Assert.True(errors.Length == 1 && errors[0].Contains("truncated.npy", StringComparison.Ordinal) && errors[0].Contains("truncated", StringComparison.Ordinal),
+            Assert.True(errors.Length == 1 && errors[0].Contains("truncated.npy", StringComparison.Ordinal)
+                    && errors[0].Contains("truncated", StringComparison.Ordinal),
                 $"bad file on rank {badRank}: expected one error line naming truncated.npy\nstderr:\n{error}");
             Assert.Equal("", output);
             Assert.DoesNotContain("   at ", error);
