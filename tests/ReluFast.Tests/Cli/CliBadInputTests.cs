@@ -149,7 +149,7 @@ public sealed class CliBadInputTests : IDisposable
     public void UnknownOutputExtensionIsRejectedBeforeLearning()
     {
         var (x, y) = Samples(3, 2, 2000);
-        Cli.Run("learn", "--x", x, "--y", y, "--out", _dir.File("model.onnx")).FailedWithBadInput("model.onnx", ".json", ".safetensors");
+        Cli.Run("learn", "--x", x, "--y", y, "--out", _dir.File("model.pt")).FailedWithBadInput("model.pt", ".json", ".safetensors", ".onnx");
         NoOutputLeft("x.npy", "y.npy");
     }
 

@@ -124,7 +124,7 @@ public class InputLawTests
     }
 
     [Fact]
-    public void StandardInputsAreLearnedAsGivenBitForBit()
+    public void StandardInputsAreLearnedAsGiven()
     {
         const int D = 8;
         var teacher = RandomTeacher.Create(new TeacherOptions(D, 4), 2);
@@ -134,9 +134,12 @@ public class InputLawTests
         var trusted = ReluLearner.Learn(source, s_quiet with { Inputs = InputHandling.StandardNormal });
         Assert.False(estimated.Inputs!.Whitened);
         Assert.Null(trusted.Inputs);
-        Assert.Equal(trusted.Network.W.ToArray(), estimated.Network.W.ToArray());
-        Assert.Equal(trusted.Network.A.ToArray(), estimated.Network.A.ToArray());
-        Assert.Equal(trusted.Network.B.ToArray(), estimated.Network.B.ToArray());
+        // the same source, not a whitened view: the networks agree to the learner's run-to-run spread (about 1e-10; two runs
+        // are not bit-identical yet, docs/architecture.md), far below the O(1/sqrt(N)) = 2e-3 a whitening would move them
+        var errors = NetworkComparison.Compare(estimated.Network, trusted.Network, 20_000);
+        Assert.InRange(errors.WError, 0, 1e-8);
+        Assert.InRange(errors.AError, 0, 1e-8);
+        Assert.InRange(errors.BError, 0, 1e-8);
     }
 
     [Fact]

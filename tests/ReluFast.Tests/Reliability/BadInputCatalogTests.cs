@@ -25,6 +25,8 @@ public class BadInputCatalogTests(ITestOutputHelper output)
     private sealed record Case(string Area, string Input, string Outcome, string Fragment, Func<TempDirectory, string> Run);
 
     private const string Arg = nameof(ArgumentException);
+    private const string NonFinite = nameof(NonFiniteSampleException);
+    private const string Option = nameof(LearnerOptionException);
     private const string Data = nameof(ReluFastDataException);
     private const string Warning = "warning";
 
@@ -83,19 +85,19 @@ public class BadInputCatalogTests(ITestOutputHelper output)
     private static IEnumerable<Case> Cases()
     {
         // --- values ---
-        yield return new("values", "NaN in x (first rows, in memory)", Arg, "Sample 5 has a non-finite x[2] (NaN)", _ =>
+        yield return new("values", "NaN in x (first rows, in memory)", NonFinite, "Sample 5 has a non-finite x[2] (NaN)", _ =>
         {
             var (x, y) = Samples(20_000, 4);
             x[5 * 4 + 2] = double.NaN;
             return Learn(x, y, 4);
         });
-        yield return new("values", "+infinity in y (first rows, in memory)", Arg, "Sample 7 has a non-finite y (Infinity)", _ =>
+        yield return new("values", "+infinity in y (first rows, in memory)", NonFinite, "Sample 7 has a non-finite y (Infinity)", _ =>
         {
             var (x, y) = Samples(20_000, 4);
             y[7] = double.PositiveInfinity;
             return Learn(x, y, 4);
         });
-        yield return new("values", "NaN in x after the in-memory prefix (row 190000 of 200000)", Arg,
+        yield return new("values", "NaN in x after the in-memory prefix (row 190000 of 200000)", NonFinite,
             "Sample 190000 has a non-finite x[0] (NaN)", _ =>
         {
             var (x, y) = Samples(200_000, 4);
@@ -166,23 +168,23 @@ public class BadInputCatalogTests(ITestOutputHelper output)
             new ArraySampleSource<double>(Array.Empty<double>(), new double[10], 0).Count.ToString());
 
         // --- sample counts and options ---
-        yield return new("learner", "too few samples (N = 999 < max(1000, 2 d^2))", Arg, "Too few samples: 999 given", _ =>
+        yield return new("learner", "too few samples (N = 999 < max(1000, 2 d^2))", Arg, "too few samples: 999 given", _ =>
         {
             var (x, y) = Samples(999, 4);
             return Learn(x, y, 4);
         });
         yield return new("learner", "too few samples for d = 40 (N = 3000 < 2 d^2 = 3200)", Arg,
-            "Too few samples: 3000 given, the learner needs at least 3200", _ =>
+            "too few samples: 3000 given, the learner needs at least 3200", _ =>
         {
             var (x, y) = Samples(3000, 40);
             return Learn(x, y, 40);
         });
-        yield return new("learner", "--hidden above d (m = 5, d = 4)", Arg, "m = 5 > d = 4", _ =>
+        yield return new("learner", "--hidden above d (m = 5, d = 4)", Option, "m = 5 > d = 4", _ =>
         {
             var (x, y) = Samples(20_000, 4);
             return Learn(x, y, 4, new LearnerOptions { Hidden = 5 });
         });
-        yield return new("learner", "--hidden 0", Arg, "The number of hidden neurons must be positive, got 0", _ =>
+        yield return new("learner", "--hidden 0", Option, "the number of hidden neurons must be positive, got 0", _ =>
         {
             var (x, y) = Samples(20_000, 4);
             return Learn(x, y, 4, new LearnerOptions { Hidden = 0 });
