@@ -102,7 +102,7 @@ int main(void) {
     int64_t count = -1;
     relufast_learner_sample_count(learner, &count, NULL);
     check(count == 2, "sample_count after a rejected and an accepted block is 2");
-    expect(relufast_learner_run(learner), RELUFAST_ERROR_INVALID_ARGUMENT, "Too few samples", "run with 2 samples");
+    expect(relufast_learner_run(learner), RELUFAST_ERROR_INVALID_ARGUMENT, "too few samples", "run with 2 samples");
     relufast_result_info info;
     memset(&info, 0, sizeof info);
     info.struct_size = sizeof info;
