@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Numerics.Tensors;
 using ReluFast.Decomposition;
 using ReluFast.Moments;
 using ReluFast.Sampling;
@@ -58,7 +59,7 @@ internal static class InputStandardisation
                 cov0[i * d + j] = gram0[i * d + j] / pilotCount - mu0[i] * mu0[j];
         for (int i = 0; i < d; i++) mu0[i] += double.CreateChecked(first[i]);
         // non-finite samples: the learner's own check names the sample and coordinate
-        if (!AllFinite(cov0) || !AllFinite(mu0)) return null;
+        if (!TensorPrimitives.IsFiniteAll<double>(cov0) || !TensorPrimitives.IsFiniteAll<double>(mu0)) return null;
         var (u0, back0, g, _) = InputLawEstimate.Whiten(cov0, d);
         if (g == 0)
             throw new ArgumentException($"The inputs do not vary: all {d} coordinates are constant on the first {pilotCount} samples.",
@@ -90,7 +91,9 @@ internal static class InputStandardisation
         worker.Gram.CopyFirstMoment(0, sum);
         var gram = new double[g * g];
         worker.Gram.CopyGram(0, gram);
-        if (!AllFinite(sum) || !AllFinite(gram) || !AllFinite(worker.Powers)) return null;
+        if (!TensorPrimitives.IsFiniteAll<double>(sum) || !TensorPrimitives.IsFiniteAll<double>(gram)
+            || !TensorPrimitives.IsFiniteAll(worker.Powers))
+            return null;
         return InputLawEstimate.FromSums(d, mu0, back0, worker.Count, sum, gram, worker.Powers);
     }
 
@@ -141,13 +144,6 @@ internal static class InputStandardisation
         return whitened
             ? $"inputs: {found}: learned in whitened coordinates z = M (x - mu), the network mapped back to x"
             : $"inputs: {found}: consistent with N(0, I), learned as given";
-    }
-
-    private static bool AllFinite(ReadOnlySpan<double> values)
-    {
-        foreach (double v in values)
-            if (!double.IsFinite(v)) return false;
-        return true;
     }
 
     private static string Format(double value) => double.IsFinite(value) ? value.ToString("G3") : "infinite";

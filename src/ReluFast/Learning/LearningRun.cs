@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Numerics;
+using System.Numerics.Tensors;
 using ReluFast.Decomposition;
 using ReluFast.Interop;
 using ReluFast.Model;
@@ -128,7 +129,7 @@ internal sealed class LearningRun<T> where T : unmanaged, IBinaryFloatingPointIe
         pass1.Moments.CopyFirstMoment(0, first);
         double meanCentred = pass1.Moments.WeightSum(0) / n;
         double meanSquare = pass1.SumOfSquares / n;
-        if (!double.IsFinite(meanCentred) || !double.IsFinite(meanSquare) || !AllFinite(gram))
+        if (!double.IsFinite(meanCentred) || !double.IsFinite(meanSquare) || !TensorPrimitives.IsFiniteAll<double>(gram))
             throw NonFinite();
         double t0 = t0Pilot + meanCentred;
         var t1 = new double[D];
@@ -277,12 +278,6 @@ internal sealed class LearningRun<T> where T : unmanaged, IBinaryFloatingPointIe
             }
         }
         return new ArgumentException("The moment estimates overflowed: the samples are finite but too large in magnitude (rescale y).");
-    }
-
-    private static bool AllFinite(double[] values)
-    {
-        foreach (double v in values) if (!double.IsFinite(v)) return false;
-        return true;
     }
 }
 

@@ -58,7 +58,8 @@ public sealed record InputDistribution
         if (d == 0) throw new ArgumentException("The mean needs at least one value.", nameof(mean));
         if (factor.Length != (long)d * d)
             throw new ArgumentException($"The factor must be d x d = {d} x {d}, got {factor.Length} values.", nameof(factor));
-        if (!AllFinite(mean) || !AllFinite(factor)) throw new ArgumentException("The mean and factor must be finite.", nameof(factor));
+        if (!TensorPrimitives.IsFiniteAll(mean) || !TensorPrimitives.IsFiniteAll(factor))
+            throw new ArgumentException("The mean and factor must be finite.", nameof(factor));
         return new InputDistribution(d, mean.ToArray(), factor.ToArray());
     }
 
@@ -111,12 +112,5 @@ public sealed record InputDistribution
             row.CopyTo(scratch);
             for (int i = 0; i < d; i++) row[i] = mean[i] + TensorPrimitives.Dot(factor.AsSpan(i * d, d), scratch[..d]);
         }
-    }
-
-    private static bool AllFinite(ReadOnlySpan<double> values)
-    {
-        foreach (double v in values)
-            if (!double.IsFinite(v)) return false;
-        return true;
     }
 }
