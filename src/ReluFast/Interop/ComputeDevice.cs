@@ -23,6 +23,7 @@ public enum ComputeDeviceKind
 public readonly record struct ComputeDevice(ComputeDeviceKind Kind, int Index = 0)
 {
     private static Func<ComputeDevice, IMomentDevice>? s_cudaEngine;
+    private static readonly AsyncLocal<Func<ComputeDevice, IMomentDevice>?> s_scopedCudaEngine = new();
 
     /// <summary>The CPU.</summary>
     public static ComputeDevice Cpu => new(ComputeDeviceKind.Cpu);
@@ -74,8 +75,28 @@ public readonly record struct ComputeDevice(ComputeDeviceKind Kind, int Index = 
     }
 
     /// <summary>
-    /// The moment engine of a CUDA device: null for the CPU (the SIMD engine runs the passes), else the registered engine
-    /// opened on this device. The caller disposes it.
+    /// Makes <see cref="OpenMomentDevice"/> open cuda devices with <paramref name="open"/> in the calling flow only (this
+    /// thread and the tasks and threads it starts) until the scope is disposed; the registered engine is left alone. The
+    /// tests run the learner's device path this way on ILGPU's CPU accelerator while other tests register the real engine.
+    /// </summary>
+    internal static IDisposable UseCudaEngine(Func<ComputeDevice, IMomentDevice> open)
+    {
+        ArgumentNullException.ThrowIfNull(open);
+        var previous = s_scopedCudaEngine.Value;
+        s_scopedCudaEngine.Value = open;
+        return new Scope(() => s_scopedCudaEngine.Value = previous);
+    }
+
+    private sealed class Scope(Action restore) : IDisposable
+    {
+        private Action? _restore = restore;
+
+        public void Dispose() => Interlocked.Exchange(ref _restore, null)?.Invoke();
+    }
+
+    /// <summary>
+    /// The moment engine of a CUDA device: null for the CPU (the SIMD engine runs the passes), else the engine of
+    /// <see cref="UseCudaEngine"/> in this flow or the registered engine, opened on this device. The caller disposes it.
     /// </summary>
     /// <exception cref="DeviceUnavailableException">
     /// No GPU engine is registered in this process, or it cannot use this device (no NVIDIA driver, no such index); the
@@ -84,7 +105,7 @@ public readonly record struct ComputeDevice(ComputeDeviceKind Kind, int Index = 
     internal IMomentDevice? OpenMomentDevice()
     {
         if (Kind == ComputeDeviceKind.Cpu) return null;
-        Func<ComputeDevice, IMomentDevice> open = Volatile.Read(ref s_cudaEngine)
+        Func<ComputeDevice, IMomentDevice> open = s_scopedCudaEngine.Value ?? Volatile.Read(ref s_cudaEngine)
             ?? throw new DeviceUnavailableException($"--device {this}: no GPU moment engine in this process (the C ABI and "
                 + "library users without ReluFast.Gpu have none; reference ReluFast.Gpu and call GpuMomentDevice.Register()).");
         return open(this);

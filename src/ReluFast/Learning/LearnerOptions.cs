@@ -45,8 +45,9 @@ public sealed record LearnerOptions
     public int BlockSize { get; init; } = 4096;
 
     /// <summary>
-    /// Where the moment passes and the refinement run: <see cref="ComputeDevice.Cpu"/> (the SIMD engine) or a
-    /// CUDA device (libtorch's moment engine and autograd objective; one worker thread feeds the device).
+    /// Where the full-rank learner's three moment passes run: <see cref="ComputeDevice.Cpu"/> (the SIMD engine) or a CUDA
+    /// device (the GPU moment engine of ReluFast.Gpu; every pass thread feeds its own device session). The input pass, the
+    /// dense solves and refinement run on the CPU on every device; the overcomplete learner runs on the CPU only.
     /// </summary>
     public ComputeDevice Device { get; init; } = ComputeDevice.Cpu;
 

@@ -15,7 +15,7 @@ internal sealed record SecondMoments(double T0, double[] T1, double[] T2, Symmet
 /// <summary>
 /// One learning run over one sample source: what the full-rank and the overcomplete strategies share. It owns the samples
 /// kept in memory (pilot, refinement, held-out: <see cref="LocalSamples{T}"/>), pass 1 (computed once, reused by the mode
-/// check and by whichever strategy runs), the pass runner (threads, a libtorch device, and MPI slices with reduction),
+/// check and by whichever strategy runs), the pass runner (threads, a GPU moment device, and MPI slices with reduction),
 /// candidate refinement and choice, the linear-only answer and the assembly of the <see cref="LearningResult"/>. A strategy
 /// (<see cref="FullRankStrategy{T}"/>, <see cref="OvercompleteStrategy{T}"/>) adds only how the directions are found and
 /// how flips are resolved (<see cref="IFlipPolicy"/>).
@@ -24,8 +24,19 @@ internal sealed class LearningRun<T> where T : unmanaged, IBinaryFloatingPointIe
 {
     private SecondMoments? _second;
 
-    public LearningRun(ISampleSource<T> source, LearnerOptions options, IProgress<LearningProgress>? progress, CancellationToken cancellationToken)
+    /// <param name="source">The samples.</param>
+    /// <param name="options">The learner's options.</param>
+    /// <param name="device">The moment engine of <paramref name="options"/>' device (<see cref="ComputeDevice.OpenMomentDevice"/>):
+    /// null for the CPU. The caller opens it before any pass (so a missing GPU fails at once) and disposes it after the run.</param>
+    /// <param name="progress">Receives the run's progress.</param>
+    /// <param name="cancellationToken">Cancels the run.</param>
+    /// <exception cref="ArgumentException">A device is given for the CPU, or none for a CUDA device.</exception>
+    public LearningRun(ISampleSource<T> source, LearnerOptions options, IMomentDevice? device, IProgress<LearningProgress>? progress,
+        CancellationToken cancellationToken)
     {
+        if ((device is null) != (options.Device.Kind == ComputeDeviceKind.Cpu))
+            throw new ArgumentException($"The run on {options.Device} needs {(device is null ? "its opened moment device" : "no moment device")}.",
+                nameof(device));
         Source = source;
         Options = options;
         Progress = progress;
@@ -34,11 +45,7 @@ internal sealed class LearningRun<T> where T : unmanaged, IBinaryFloatingPointIe
         N = source.Count;
         Reporter = new LearningReporter(progress);
         Local = new LocalSamples<T>(source, options, cancellationToken);
-        if (options.Device.Kind != ComputeDeviceKind.Cpu)
-        {
-            TorchDevice = options.Device.Resolve(); // throws TorchUnavailableException with the reason when absent
-            DeviceEngine = new TorchMomentEngine(options.Device.ToString());
-        }
+        DeviceEngine = device;
     }
 
     public ISampleSource<T> Source { get; }
@@ -60,11 +67,12 @@ internal sealed class LearningRun<T> where T : unmanaged, IBinaryFloatingPointIe
 
     public LocalSamples<T> Local { get; }
 
-    /// <summary>The libtorch moment engine (null on the CPU).</summary>
-    public TorchMomentEngine? DeviceEngine { get; }
-
-    /// <summary>The libtorch device of the refinement (null on the CPU).</summary>
-    public TorchSharp.torch.Device? TorchDevice { get; }
+    /// <summary>
+    /// The GPU moment engine the passes of <see cref="RunPass"/> feed (null on the CPU): each pass thread streams its blocks
+    /// into its own device session. Everything else (the input pass, the CPU-only passes, the dense solves, refinement) runs
+    /// on the CPU.
+    /// </summary>
+    public IMomentDevice? DeviceEngine { get; }
 
     /// <summary>Whether the passes are split over several processes.</summary>
     public bool Distributed => Options.Reducer is { Size: > 1 };
@@ -144,15 +152,16 @@ internal sealed class LearningRun<T> where T : unmanaged, IBinaryFloatingPointIe
     }
 
     /// <summary>
-    /// A pass over this process's slice of the samples, summed over the processes; a device engine is fed by one thread
-    /// (libtorch parallelises each block on the device).
+    /// A pass over this process's slice of the samples, summed over the processes. With a device (<see cref="DeviceEngine"/>)
+    /// the workers that <paramref name="create"/> makes with it feed one device session per thread; their sums come back in
+    /// double and merge in thread order, as on the CPU.
     /// </summary>
     public TWorker RunPass<TWorker>(LearningStage stage, Func<TWorker> create) where TWorker : IMomentWorker<T, TWorker>, IReducibleMomentWorker
     {
         var (start, count) = DistributedPass.Slice(N, Options.Reducer);
         Reporter.Report(stage, 0, count, $"{stage}: streaming {count} samples" + (count != N ? $" [{start}, {start + count}) of {N}" : string.Empty));
-        int threads = DeviceEngine is null ? Options.Threads : 1;
-        var worker = SamplePass.Run(Source, create, new SamplePassOptions(threads, Options.BlockSize, start, count), Reporter.ForPass(stage), Cancel);
+        var worker = SamplePass.Run(Source, create, new SamplePassOptions(Options.Threads, Options.BlockSize, start, count), Reporter.ForPass(stage),
+            Cancel);
         DistributedPass.Reduce(worker, Options.Reducer);
         return worker;
     }
@@ -180,8 +189,9 @@ internal sealed class LearningRun<T> where T : unmanaged, IBinaryFloatingPointIe
         if (!Options.Refine) return (ranked[0], Local.HeldOutError(ranked[0].Moment));
         int parameters = candidates[0].Moment.Hidden * (D + 2) + D + 1;
         int small = Math.Min(Local.RefineCount, Math.Max(20_000, 30 * parameters));
-        using var quick = Local.Refinement(small, Options.Threads, TorchDevice);
-        using var full = small < Local.RefineCount ? Local.Refinement(Local.RefineCount, Options.Threads, TorchDevice) : null;
+        // refinement runs on the CPU (the SIMD objective) on every device
+        using var quick = Local.Refinement(small, Options.Threads);
+        using var full = small < Local.RefineCount ? Local.Refinement(Local.RefineCount, Options.Threads) : null;
         int toRefine = Math.Min(refinedCandidates, ranked.Length);
         LearningCandidateState? best = null;
         for (int k = 0; k < toRefine; k++)

@@ -7,21 +7,36 @@ namespace ReluFast.Learning;
 /// Pass 1 (docs/algorithm.md section 5): y~ = y - (linear control variate), then sum y~, sum y~ x,
 /// sum y~ x x^T, and sum y~^2 for the noise floor of T_2.
 /// </summary>
+/// <remarks>
+/// With a device (<see cref="IMomentDevice"/>) each worker, that is each pass thread, streams its blocks into its own device
+/// session; the sums come back in double into the worker's accumulator when <see cref="Moments"/> is first read (or the
+/// worker is merged), and the workers merge in thread order as on the CPU. Everything else (the control variate,
+/// projections, weights, sum y~^2) stays on the CPU.
+/// </remarks>
 internal sealed partial class SecondMomentWorker<T> : IMomentWorker<T, SecondMomentWorker<T>> where T : unmanaged, IBinaryFloatingPointIeee754<T>
 {
     private readonly ControlVariate _controlVariate;
     private readonly T[] _centred;
-    private readonly TorchMomentEngine? _device;
+    private readonly WeightedGramAccumulator<T> _moments;
+    private IDeviceMoments<T>? _device;
 
-    public SecondMomentWorker(ControlVariate controlVariate, int blockSize, TorchMomentEngine? device = null)
+    public SecondMomentWorker(ControlVariate controlVariate, int blockSize, IMomentDevice? device = null)
     {
         _controlVariate = controlVariate;
-        _device = device;
         _centred = new T[blockSize];
-        Moments = new WeightedGramAccumulator<T>(controlVariate.Dimension);
+        _moments = new WeightedGramAccumulator<T>(controlVariate.Dimension);
+        _device = device?.CreateWeightedGram<T>(controlVariate.Dimension, 1);
     }
 
-    public WeightedGramAccumulator<T> Moments { get; }
+    /// <summary>The sums (a device session's are flushed into them and the session is closed first).</summary>
+    public WeightedGramAccumulator<T> Moments
+    {
+        get
+        {
+            DeviceSessions.Complete(ref _device, _moments);
+            return _moments;
+        }
+    }
 
     public double SumOfSquares { get; private set; }
 
@@ -29,8 +44,8 @@ internal sealed partial class SecondMomentWorker<T> : IMomentWorker<T, SecondMom
     {
         Span<T> centred = _centred.AsSpan(0, y.Length);
         _controlVariate.Apply(x, y, centred);
-        if (_device is null) Moments.Accumulate(x, centred);
-        else _device.AccumulateWeightedGram(Moments, x, centred);
+        if (_device is null) _moments.Accumulate(x, centred);
+        else _device.Accumulate(x, centred);
         SumOfSquares += OrderedSums.SumOfSquares<T>(centred);
     }
 
@@ -53,13 +68,13 @@ internal sealed partial class ProjectedMomentWorker<T> : IMomentWorker<T, Projec
     private readonly int _d, _m, _restarts;
     private readonly ControlVariate _controlVariate;
     private readonly T[] _z, _centred, _weights, _contractions;
-    private readonly TorchMomentEngine? _device;
+    private readonly ProjectedTensorAccumulator<T> _moments;
+    private IDeviceMoments<T>? _device;
 
     // basis: U, d x m row-major; directions: g_1..g_R as the columns of an m x R row-major matrix.
     public ProjectedMomentWorker(T[] basis, int d, int m, T[] directions, int restarts, ControlVariate controlVariate, int blockSize,
-        TorchMomentEngine? device = null)
+        IMomentDevice? device = null)
     {
-        _device = device;
         _basis = basis;
         _directions = directions;
         _d = d; _m = m; _restarts = restarts;
@@ -68,10 +83,19 @@ internal sealed partial class ProjectedMomentWorker<T> : IMomentWorker<T, Projec
         _centred = new T[blockSize];
         _weights = new T[(1 + restarts) * blockSize];
         _contractions = new T[blockSize * restarts];
-        Moments = new ProjectedTensorAccumulator<T>(m, 1 + restarts);
+        _moments = new ProjectedTensorAccumulator<T>(m, 1 + restarts);
+        _device = device?.CreateProjectedTensor<T>(m, 1 + restarts);
     }
 
-    public ProjectedTensorAccumulator<T> Moments { get; }
+    /// <summary>The sums (a device session's are flushed into them and the session is closed first).</summary>
+    public ProjectedTensorAccumulator<T> Moments
+    {
+        get
+        {
+            DeviceSessions.Complete(ref _device, _moments);
+            return _moments;
+        }
+    }
 
     public void Accumulate(ReadOnlySpan<T> x, ReadOnlySpan<T> y)
     {
@@ -88,8 +112,8 @@ internal sealed partial class ProjectedMomentWorker<T> : IMomentWorker<T, Projec
             Span<T> weight = _weights.AsSpan((1 + r) * n, n);
             for (int j = 0; j < n; j++) weight[j] = centred[j] * contractions[j * _restarts + r];
         }
-        if (_device is null) Moments.Accumulate(z, _weights.AsSpan(0, (1 + _restarts) * n));
-        else _device.AccumulateProjectedTensor(Moments, z, _weights.AsSpan(0, (1 + _restarts) * n));
+        if (_device is null) _moments.Accumulate(z, _weights.AsSpan(0, (1 + _restarts) * n));
+        else _device.Accumulate(z, _weights.AsSpan(0, (1 + _restarts) * n));
     }
 
     public void Merge(ProjectedMomentWorker<T> other) => Moments.Merge(other.Moments);
@@ -105,22 +129,31 @@ internal sealed partial class CoefficientWorker<T> : IMomentWorker<T, Coefficien
     private readonly int _d, _m;
     private readonly ControlVariate _controlVariate;
     private readonly T[] _z, _centred;
-    private readonly TorchMomentEngine? _device;
+    private readonly HermiteProjectionAccumulator<T> _moments;
+    private IDeviceMoments<T>? _device;
 
     // directions: m x count row-major; column j is v_j.
     public CoefficientWorker(T[] basis, int d, int m, double[] directions, int count, int maxOrder, ControlVariate controlVariate, int blockSize,
-        TorchMomentEngine? device = null)
+        IMomentDevice? device = null)
     {
-        _device = device;
         _basis = basis;
         _d = d; _m = m;
         _controlVariate = controlVariate;
         _z = new T[blockSize * m];
         _centred = new T[blockSize];
-        Moments = new HermiteProjectionAccumulator<T>(m, directions, count, maxOrder);
+        _moments = new HermiteProjectionAccumulator<T>(m, directions, count, maxOrder);
+        _device = device?.CreateHermiteProjection<T>(m, directions, count, maxOrder);
     }
 
-    public HermiteProjectionAccumulator<T> Moments { get; }
+    /// <summary>The sums (a device session's are flushed into them and the session is closed first).</summary>
+    public HermiteProjectionAccumulator<T> Moments
+    {
+        get
+        {
+            DeviceSessions.Complete(ref _device, _moments);
+            return _moments;
+        }
+    }
 
     public void Accumulate(ReadOnlySpan<T> x, ReadOnlySpan<T> y)
     {
@@ -129,8 +162,8 @@ internal sealed partial class CoefficientWorker<T> : IMomentWorker<T, Coefficien
         Projection.Project(x, _d, _basis, _m, z);
         Span<T> centred = _centred.AsSpan(0, n);
         _controlVariate.Apply(z, y, centred);
-        if (_device is null) Moments.Accumulate(z, centred);
-        else _device.AccumulateHermiteProjection(Moments, z, centred);
+        if (_device is null) _moments.Accumulate(z, centred);
+        else _device.Accumulate(z, centred);
     }
 
     public void Merge(CoefficientWorker<T> other) => Moments.Merge(other.Moments);

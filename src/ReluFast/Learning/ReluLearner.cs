@@ -83,6 +83,8 @@ public static class ReluLearner
     /// <exception cref="ArgumentException">Invalid data or options (<see cref="LearnerRules.Check"/>); a
     /// <see cref="NonFiniteSampleException"/> names a sample holding NaN or infinity.</exception>
     /// <exception cref="LearnerPlacementException">The overcomplete learner (or m &gt; d) with a device or several processes.</exception>
+    /// <exception cref="Interop.DeviceUnavailableException">A CUDA device was asked for and cannot be used here (no GPU engine in the
+    /// process, no NVIDIA driver, no such device index); thrown before any pass.</exception>
     public static LearningResult Learn<T>(ISampleSource<T> source, LearnerOptions? options = null, LearnerMode mode = LearnerMode.Auto,
         IProgress<LearningProgress>? progress = null, CancellationToken cancellationToken = default)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
@@ -90,8 +92,9 @@ public static class ReluLearner
         ArgumentNullException.ThrowIfNull(source);
         options ??= new LearnerOptions();
         LearnerRules.Check(source.Dimension, source.Count, options, mode);
+        using IMomentDevice? device = options.Device.OpenMomentDevice(); // before any pass: a missing GPU fails at once
         var (law, inputs) = Standardise(source, options, progress, cancellationToken);
-        var result = LearnAsGiven(inputs, options, mode, progress, cancellationToken);
+        var result = LearnAsGiven(inputs, options, mode, device, progress, cancellationToken);
         if (law is null) return result;
         bool whitened = !ReferenceEquals(inputs, source);
         var reduced = ReducedInputs(law);
@@ -130,10 +133,10 @@ public static class ReluLearner
         return law.IsStandard ? (law, source) : (law, new WhitenedSampleSource<T>(source, law.Whitening, law.Mean));
     }
 
-    private static LearningResult LearnAsGiven<T>(ISampleSource<T> source, LearnerOptions options, LearnerMode mode,
+    private static LearningResult LearnAsGiven<T>(ISampleSource<T> source, LearnerOptions options, LearnerMode mode, IMomentDevice? device,
         IProgress<LearningProgress>? progress, CancellationToken cancellationToken) where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
-        var run = new LearningRun<T>(source, options, progress, cancellationToken);
+        var run = new LearningRun<T>(source, options, device, progress, cancellationToken);
         if (mode != LearnerMode.Auto)
             return RunStrategy(run, options, mode) with { Reason = $"forced: the {Describe(mode)} learner was asked for" };
         var (result, decision) = LearnAsDecided(run, options, Decide(run, options));
@@ -220,7 +223,8 @@ public static class ReluLearner
         if (source.Count < LearnerRules.MinimumSamples(d))
             throw new ArgumentException($"Too few samples: {source.Count} given, at least {LearnerRules.MinimumSamples(d)} are needed for d = {d}.",
                 nameof(source));
-        var run = new LearningRun<T>(source, options, progress is null ? null : new ModeCheckProgress(progress), cancellationToken);
+        using IMomentDevice? device = options.Device.OpenMomentDevice();
+        var run = new LearningRun<T>(source, options, device, progress is null ? null : new ModeCheckProgress(progress), cancellationToken);
         return Decide(run, options);
     }
 
@@ -291,9 +295,10 @@ public static class ReluLearner
     {
         ArgumentNullException.ThrowIfNull(source);
         options ??= new LearnerOptions();
+        using IMomentDevice? device = options.Device.OpenMomentDevice(); // before any pass: a missing GPU fails at once
         // the input statistics are reported, not enforced: diagnose is where a user looks at data the learner refuses
         var (law, inputs) = Standardise(source, options with { AssumeGaussian = true }, progress, cancellationToken);
-        var report = DiagnoseAsGiven(inputs, options, mode, learn, progress, cancellationToken);
+        var report = DiagnoseAsGiven(inputs, options, mode, learn, device, progress, cancellationToken);
         if (law is null) return report;
         bool whitened = !ReferenceEquals(inputs, source);
         var warnings = report.Warnings.ToList();
@@ -311,14 +316,15 @@ public static class ReluLearner
     }
 
     private static IdentifiabilityReport DiagnoseAsGiven<T>(ISampleSource<T> source, LearnerOptions options, LearnerMode mode, bool learn,
-        IProgress<LearningProgress>? progress, CancellationToken cancellationToken) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        IMomentDevice? device, IProgress<LearningProgress>? progress, CancellationToken cancellationToken)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         int d = source.Dimension, dim = SymmetricCoordinates.Dimension(d);
         if (d <= 0) throw new ArgumentException($"The input dimension is {d}: samples need at least one coordinate.", nameof(source));
         if (source.Count < LearnerRules.MinimumSamples(d))
             throw new ArgumentException($"Too few samples: {source.Count} given, at least {LearnerRules.MinimumSamples(d)} are needed for d = {d}.",
                 nameof(source));
-        var run = new LearningRun<T>(source, options, progress, cancellationToken);
+        var run = new LearningRun<T>(source, options, device, progress, cancellationToken);
         var decision = Decide(run, options);
         if (mode != LearnerMode.Auto && mode != decision.Mode)
             decision = decision with { Mode = mode, Reason = $"forced (the data suggest {decision.Mode}: {decision.Reason})" };

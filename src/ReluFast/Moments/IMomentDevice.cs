@@ -80,3 +80,41 @@ internal static class DeviceMomentsExtensions
         return state;
     }
 }
+
+/// <summary>
+/// Ends a pass worker's device session: its sums go into the worker's accumulator and the session is closed (its device
+/// and page-locked memory freed). Nothing happens when there is no session (the CPU path, or already completed).
+/// </summary>
+internal static class DeviceSessions
+{
+    /// <summary>Flushes <paramref name="session"/> into <paramref name="target"/>, disposes it and sets it to null.</summary>
+    public static void Complete<T>(ref IDeviceMoments<T>? session, WeightedGramAccumulator<T> target)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        if (Take(ref session) is not { } open) return;
+        using (open) open.FlushInto(target);
+    }
+
+    /// <inheritdoc cref="Complete{T}(ref IDeviceMoments{T}?, WeightedGramAccumulator{T})"/>
+    public static void Complete<T>(ref IDeviceMoments<T>? session, ProjectedTensorAccumulator<T> target)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        if (Take(ref session) is not { } open) return;
+        using (open) open.FlushInto(target);
+    }
+
+    /// <inheritdoc cref="Complete{T}(ref IDeviceMoments{T}?, WeightedGramAccumulator{T})"/>
+    public static void Complete<T>(ref IDeviceMoments<T>? session, HermiteProjectionAccumulator<T> target)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        if (Take(ref session) is not { } open) return;
+        using (open) open.FlushInto(target);
+    }
+
+    private static IDeviceMoments<T>? Take<T>(ref IDeviceMoments<T>? session) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        var open = session;
+        session = null;
+        return open;
+    }
+}
