@@ -6,6 +6,7 @@ using ILGPU;
 using ILGPU.Runtime;
 using ReluFast.Gpu;
 using ReluFast.Interop;
+using ReluFast.Learning;
 using ReluFast.Model;
 using ReluFast.Moments;
 using ReluFast.Sampling;
@@ -14,10 +15,13 @@ namespace ReluFast.GpuCheck;
 
 /// <summary>
 /// The GPU check that scripts/gpu-check.sh runs on a GPU machine (or, with --cpu, on ILGPU's CPU accelerator as a dry
-/// run): (1) the kernels agree with the SIMD engine on random data of odd sizes, (2) the three passes of the learner
-/// over a teacher stream generated on the device at (d, m, N) = (32, 16, 1e7) and (64, 32, 2e7) (times --scale), their
-/// sums checked against the SIMD engine on the stream's first samples, (3) pass 1 streamed from host memory through the
-/// page-locked double buffers. Prints one JSON line; exit 0 only when every check passed.
+/// run): (1) the kernels agree with the SIMD engine on random data of odd sizes, (2) the three passes' kernels over a
+/// teacher stream generated on the device at (d, m, N) = (32, 16, 1e7) and (64, 32, 2e7) (times --scale), with no
+/// transfer, their sums checked against the SIMD engine on the stream's first samples, (3) pass 1 streamed from host
+/// memory through the page-locked double buffers, (4) the learner (<see cref="ReluLearner"/>, device cuda:0) learning
+/// (32, 16, 1e7) and (64, 32, 2e7) (times --learn-scale) from a teacher stream generated on the device, each in a child
+/// process that loads libtorch from --libtorch DIR (<see cref="LearningCheck"/>). Prints one JSON line; exit 0 only when
+/// every check passed.
 /// </summary>
 internal static class Program
 {
@@ -25,21 +29,22 @@ internal static class Program
 
     private static int Main(string[] args)
     {
+        if (args.Length > 0 && args[0] == LearningCheck.ChildFlag) return LearningCheck.Child(args);
         bool cpu = args.Contains("--cpu");
-        double scale = 1;
-        int i = Array.IndexOf(args, "--scale");
-        if (i >= 0 && (i + 1 >= args.Length || !double.TryParse(args[i + 1], NumberStyles.Float, CultureInfo.InvariantCulture, out scale)
-            || !(scale > 0)))
-        {
-            Console.Error.WriteLine("error: --scale needs a positive number");
+        if (!TryNumber(args, "--scale", 1, out double scale) || !TryNumber(args, "--learn-scale", 1, out double learnScale)
+            || !TryNumber(args, "--deadline-s", 540, out double deadline)
+            || !TryNumber(args, "--learn-max-iterations", 1, out double iterations))
             return 1;
-        }
+        int maxIterations = Array.IndexOf(args, "--learn-max-iterations") >= 0 ? (int)iterations : 0;
+        int li = Array.IndexOf(args, "--libtorch");
+        string? libtorch = li >= 0 && li + 1 < args.Length ? args[li + 1] : null;
         var result = new JsonObject
         {
             ["check"] = "relufast-gpu",
             ["date_utc"] = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
-            ["accelerator"] = cpu ? "ilgpu-cpu (dry run)" : "cuda:0",
+            ["accelerator"] = cpu ? "ilgpu-cpu (dry run: the GPU kernels on ILGPU's CPU accelerator, N scaled down)" : "cuda:0",
             ["scale"] = scale,
+            ["learn_scale"] = learnScale,
         };
         var clock = Stopwatch.StartNew();
         GpuMomentDevice? device = null;
@@ -55,8 +60,6 @@ internal static class Program
             foreach (var (d, m, n) in new[] { (32, 16, 10_000_000L), (64, 32, 20_000_000L) })
                 runs.Add(Run(device, d, m, Math.Max(4096, (long)(n * scale))));
             result["runs"] = runs;
-            result["learning"] = "not run: the check carries no libtorch for the dense solves (64 MiB limit); " +
-                "it times and checks the learner's three passes";
         }
         catch (Exception e)
         {
@@ -66,6 +69,15 @@ internal static class Program
         {
             device?.Dispose();
         }
+        // the learner, each run in a child process with its own device (this one is closed first: one context at a time)
+        var learning = new JsonArray();
+        foreach (var (d, m, n) in new[] { (32, 16, 10_000_000L), (64, 32, 20_000_000L) })
+        {
+            long samples = Math.Max(LearnerRules.MinimumSamples(d) * 2, (long)(n * learnScale));
+            var left = TimeSpan.FromSeconds(deadline) - clock.Elapsed;
+            learning.Add(LearningCheck.Run(d, m, n, samples, maxIterations, cpu, libtorch, left, s_errors));
+        }
+        result["learning"] = learning;
         result["total_s"] = Round(clock.Elapsed.TotalSeconds);
         result["errors"] = s_errors;
         bool ok = s_errors.Count == 0;
@@ -164,6 +176,17 @@ internal static class Program
             return worst;
         });
         return agreement;
+    }
+
+    private static bool TryNumber(string[] args, string name, double fallback, out double value)
+    {
+        value = fallback;
+        int i = Array.IndexOf(args, name);
+        if (i < 0) return true;
+        if (i + 1 < args.Length && double.TryParse(args[i + 1], NumberStyles.Float, CultureInfo.InvariantCulture, out value) && value > 0)
+            return true;
+        Console.Error.WriteLine($"error: {name} needs a positive number");
+        return false;
     }
 
     private static JsonNode Ratio(string what, Func<double> check)
@@ -341,14 +364,7 @@ internal static class Program
         return o;
     }
 
-    /// <summary>Useful flops per sample of a monomial table: per output, one multiply per factor and one add.</summary>
-    private static double Flops(int[] terms)
-    {
-        double flops = 0;
-        for (int e = 0; e < terms.Length; e += 3)
-            flops += 1 + (terms[e] >= 0 ? 1 : 0) + (terms[e + 1] >= 0 ? 1 : 0) + (terms[e + 2] >= 0 ? 1 : 0);
-        return flops;
-    }
+    private static double Flops(int[] terms) => LearningCheck.MonomialFlops(terms);
 
     private static double StateRatio(int length, SpanAction copyExpected, double[] got, SpanAction copyAbs, long n, int roundings, double extra = 0)
     {
@@ -442,6 +458,7 @@ internal static class Program
         return clock.Elapsed.TotalSeconds;
     }
 
-    private static double Round(double value) =>
-        double.IsFinite(value) ? Math.Round(value, Math.Clamp(5 - (int)Math.Floor(Math.Log10(Math.Abs(value) + 1e-300)), 0, 15)) : -1;
+    /// <summary>Six significant digits (tiny errors keep theirs); -1 for NaN or infinity.</summary>
+    internal static double Round(double value) =>
+        double.IsFinite(value) ? double.Parse(value.ToString("G6", CultureInfo.InvariantCulture), CultureInfo.InvariantCulture) : -1;
 }

@@ -179,6 +179,36 @@ public class GpuMomentEngineTests(CpuAcceleratorFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public void DeviceTeacherSampleSourceGivesTheCpuSourcesSamplesToEveryThread()
+    {
+        ReluNetwork teacher = RandomTeacher.Create(new TeacherOptions(5, 3), 13);
+        const long count = 20_000;
+        var cpu = new TeacherSampleSource<double>(teacher, count, 7, noiseStd: 0.2);
+        using var device = new DeviceTeacherSampleSource(_device, teacher, count, 7, noiseStd: 0.2);
+        Assert.Equal((5, count), (device.Dimension, device.Count));
+        // three threads read interleaved blocks of different sizes (each thread's buffers grow), as a pass's threads do
+        var starts = new long[] { 0, 1, 777, 5000, 19_000, 19_999 };
+        var sizes = new[] { 1, 700, 2048, 3, 999, 1 };
+        Parallel.For(0, 3, new ParallelOptions { MaxDegreeOfParallelism = 3 }, t =>
+        {
+            for (int k = t; k < starts.Length; k += 3) Check(starts[k], sizes[k]);
+        });
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => device.Read(count - 1, new double[2 * 5], new double[2]));
+        Assert.Contains("outside", e.Message);
+
+        void Check(long start, int n)
+        {
+            double[] x = new double[n * 5], y = new double[n], gx = new double[n * 5], gy = new double[n];
+            cpu.Read(start, x, y);
+            device.Read(start, gx, gy);
+            // the device teacher stream's bounds (DeviceTeacherStreamGivesTheCpuStream)
+            for (int i = 0; i < x.Length; i++) Assert.True(Math.Abs(x[i] - gx[i]) <= 1e-14 * (1 + Math.Abs(x[i])), $"x[{i}]: {x[i]} vs {gx[i]}");
+            double scale = 1 + teacher.A.ToArray().Sum(Math.Abs) * 10;
+            for (int i = 0; i < n; i++) Assert.True(Math.Abs(y[i] - gy[i]) <= 1e-13 * scale, $"y[{i}]: {y[i]} vs {gy[i]}");
+        }
+    }
+
+    [Fact]
     public void DeviceLogMatchesMathLog()
     {
         var r = new Random(5);
