@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The prepared GPU check (README "Devices"). The GPU machines have the NVIDIA driver, CUDA and Python with PyTorch but no
 # .NET and no network, and at most 64 MiB can be brought along, so the check program (tests/ReluFast.GpuCheck) is
-# published self-contained here, without libtorch (460 MB; 55 MB even xz-compressed), and gzipped (under 40 MiB) into
+# published self-contained here, without libtorch (460 MB; an estimated 55 MB xz-compressed), and gzipped (under 40 MiB) into
 # .gpucheck/ (git-ignored). Its learning runs need libtorch for the dense solves: they load the machine's own, PyTorch's
 # torch/lib on the GPU machine and the NuGet cache's libtorch-cpu here (TorchSharp's bridge, built for libtorch 2.10, is
 # in the package; a libtorch it cannot load costs the learning runs only, and the JSON says why).
