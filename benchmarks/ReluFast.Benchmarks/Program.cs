@@ -22,6 +22,7 @@ internal static class Program
             case "fingerprint": LearnerFingerprint.Run(args); break;
             case "decomposition": DecompositionSweep.Run(args); break;
             case "extract": ExtractionBenchmark.Run(args); break;
+            case "cramer-rao": CramerRaoExperiment.Run(args); break;
             default: BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args); break;
         }
     }

@@ -170,6 +170,10 @@ internal static class LearnCommand
         output.WriteLine(string.Create(inv,
             $"Held-out MSE: {result.HeldOutMse:G4} (relative to Var y: {relative:G3}), " +
             $"candidate {result.ChosenCandidate} of {result.Candidates.Count}"));
+        if (result.StandardErrors is StandardErrors errors)
+            output.WriteLine(string.Create(inv,
+                $"Noise: variance {result.NoiseVariance:G4} (sd {Math.Sqrt(result.NoiseVariance):G4}), fitted on {result.FittedSamples} samples; " +
+                $"standard errors: a {Largest(errors.A):G3}, w {Largest(errors.W):G3}, b {Largest(errors.B):G3} (largest; all in --json)"));
 
         if (result.Candidates.Count > 0)
         {
@@ -235,4 +239,6 @@ internal static class LearnCommand
         string rate = samples > 0 && seconds > 0 ? (samples / seconds / 1e6).ToString("F2", inv) + " M" : "";
         table.AddRow(step, seconds.ToString("F3", inv), rate);
     }
+
+    private static double Largest(IReadOnlyList<double> values) => values.Count == 0 ? double.NaN : values.Max();
 }

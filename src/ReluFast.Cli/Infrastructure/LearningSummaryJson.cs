@@ -43,6 +43,9 @@ internal static class LearningSummaryJson
         JsonNumbers.Write(w, "heldOutMse", result.HeldOutMse);
         JsonNumbers.Write(w, "heldOutVariance", result.HeldOutVariance);
         JsonNumbers.Write(w, "relativeHeldOutMse", result.HeldOutVariance > 0 ? result.HeldOutMse / result.HeldOutVariance : double.NaN);
+        JsonNumbers.Write(w, "noiseVariance", result.NoiseVariance);
+        w.WriteNumber("fittedSamples", result.FittedSamples);
+        WriteStandardErrors(w, result.StandardErrors);
         w.WriteNumber("chosenCandidate", result.ChosenCandidate);
         w.WriteStartArray("candidates");
         foreach (var c in result.Candidates)
@@ -88,4 +91,36 @@ internal static class LearningSummaryJson
     }
 
     private static double Seconds(TimeSpan t) => Math.Round(t.TotalSeconds, 4);
+
+    /// <summary>"standardErrors": {"a": [...], "w": [[...], ...], "b": [...], "c0": x, "c": [...]} or null.</summary>
+    private static void WriteStandardErrors(Utf8JsonWriter w, StandardErrors? errors)
+    {
+        if (errors is null)
+        {
+            w.WriteNull("standardErrors");
+            return;
+        }
+        w.WriteStartObject("standardErrors");
+        Array(w, "a", errors.A);
+        int m = errors.A.Count, d = errors.LinearWeights.Count;
+        w.WriteStartArray("w");
+        for (int i = 0; i < m; i++)
+        {
+            w.WriteStartArray();
+            for (int k = 0; k < d; k++) JsonNumbers.Write(w, errors.W[i * d + k]);
+            w.WriteEndArray();
+        }
+        w.WriteEndArray();
+        Array(w, "b", errors.B);
+        JsonNumbers.Write(w, "c0", errors.LinearBias);
+        Array(w, "c", errors.LinearWeights);
+        w.WriteEndObject();
+
+        static void Array(Utf8JsonWriter w, string name, IReadOnlyList<double> values)
+        {
+            w.WriteStartArray(name);
+            foreach (double v in values) JsonNumbers.Write(w, v);
+            w.WriteEndArray();
+        }
+    }
 }

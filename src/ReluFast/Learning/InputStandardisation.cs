@@ -151,14 +151,21 @@ internal static class InputStandardisation
     private static double Norm(IReadOnlyList<double> v) => Math.Sqrt(v.Sum(x => x * x));
 
     /// <summary>
-    /// The result of a run on the whitened source in x's coordinates: the networks mapped back (unit w_i), everything else as
-    /// the run measured it (spectra and coefficients refer to the whitened coordinates).
+    /// The result of a run on the whitened source in x's coordinates: the networks and their standard errors mapped back (unit w_i),
+    /// everything else as the run measured it (spectra and coefficients refer to the whitened coordinates).
     /// </summary>
-    public static LearningResult ToInputCoordinates(LearningResult result, InputLawEstimate law) => result with
+    public static LearningResult ToInputCoordinates(LearningResult result, InputLawEstimate law)
     {
-        Network = law.ToInputCoordinates(result.Network),
-        MomentEstimate = law.ToInputCoordinates(result.MomentEstimate),
-    };
+        var network = law.ToInputCoordinates(result.Network);
+        var covariance = result.ParameterCovariance is double[] c ? FisherInformation.MapCovariance(c, result.Network, law.ToInputCoordinates) : null;
+        return result with
+        {
+            Network = network,
+            MomentEstimate = law.ToInputCoordinates(result.MomentEstimate),
+            ParameterCovariance = covariance,
+            StandardErrors = covariance is null ? null : StandardErrors.FromCovariance(covariance, network.Hidden, network.InputDim),
+        };
+    }
 
     /// <summary>g x (d + K): the d coordinates of x in z0's coordinates (rows of back0), then K random unit directions.</summary>
     private static T[] MarginalDirections<T>(double[] back0, int d, int g, int count, ulong seed)

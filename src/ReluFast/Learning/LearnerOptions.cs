@@ -32,6 +32,13 @@ public sealed record LearnerOptions
     /// <summary>Samples after the refinement set on which candidates are compared (held-out error).</summary>
     public int HeldOutSamples { get; init; } = 50_000;
 
+    /// <summary>
+    /// After the in-memory refinement, refine on every sample except the held-out ones (streamed Gauss-Newton passes, at most
+    /// 8) when the data are not fitted exactly and N is larger than the in-memory sets: under label noise the parameter error
+    /// then keeps falling like 1/sqrt(N) instead of stopping at the refinement set's (docs/algorithm.md section 18).
+    /// </summary>
+    public bool RefineOnAllSamples { get; init; } = true;
+
     /// <summary>Maximum L-BFGS iterations of one refinement.</summary>
     public int MaxRefinementIterations { get; init; } = 1000;
 

@@ -110,4 +110,46 @@ public sealed record LearningResult
     /// and <see cref="MomentEstimate"/> are mapped back to x, while the spectra and coefficients refer to z.
     /// </summary>
     public InputReport? Inputs { get; init; }
+
+    /// <summary>
+    /// The noise variance s^2 of the labels around the learned function: the training error of the fit on all samples (with
+    /// p / n taken out) after the streamed refinement, otherwise the held-out MSE; NaN when nothing was refined, 0-like when
+    /// the data are fitted exactly.
+    /// </summary>
+    public double NoiseVariance { get; init; } = double.NaN;
+
+    /// <summary>Samples the returned network was fitted on by least squares (all but the held-out ones after the streamed
+    /// refinement, else the in-memory refinement set; 0 without refinement).</summary>
+    public long FittedSamples { get; init; }
+
+    /// <summary>
+    /// Standard errors of the returned network's parameters (unit w_i, in x's coordinates) from the Fisher information
+    /// s^2 / n (E[grad f grad f^T])^-1 at the fit (docs/algorithm.md section 18): about 95% of repeated fits fall within two of
+    /// them. Null when the data are fitted exactly (noiseless labels), without refinement, or above
+    /// 2,500 parameters.
+    /// </summary>
+    public StandardErrors? StandardErrors { get; init; }
+
+    /// <summary>The covariance behind <see cref="StandardErrors"/> (p x p, learner coordinates), for the map back to x.</summary>
+    internal double[]? ParameterCovariance { get; init; }
+}
+
+/// <summary>Standard errors of a network's parameters, laid out as the network (unit w_i).</summary>
+/// <param name="A">Of the output weights a_i.</param>
+/// <param name="W">Of the unit directions w_i (m x d row-major).</param>
+/// <param name="B">Of the biases b_i.</param>
+/// <param name="LinearBias">Of c0.</param>
+/// <param name="LinearWeights">Of c.</param>
+public sealed record StandardErrors(IReadOnlyList<double> A, IReadOnlyList<double> W, IReadOnlyList<double> B, double LinearBias,
+    IReadOnlyList<double> LinearWeights)
+{
+    /// <summary>The standard errors on the diagonal of a p x p covariance in the refinement's flat layout.</summary>
+    internal static StandardErrors FromCovariance(ReadOnlySpan<double> covariance, int m, int d)
+    {
+        int p = MseGradient.ParameterCount(m, d);
+        var se = new double[p];
+        for (int k = 0; k < p; k++) se[k] = Math.Sqrt(Math.Max(0, covariance[k * p + k]));
+        return new StandardErrors(se[(m * d + m)..(m * d + 2 * m)], se[..(m * d)], se[(m * d)..(m * d + m)], se[m * d + 2 * m],
+            se[(m * d + 2 * m + 1)..]);
+    }
 }

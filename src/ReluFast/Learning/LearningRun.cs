@@ -238,30 +238,103 @@ internal sealed class LearningRun<T> where T : unmanaged, IBinaryFloatingPointIe
         };
     }
 
-    /// <summary>The result of the strategy that ran, with the run's log and warnings so far.</summary>
+    /// <summary>
+    /// The result of the strategy that ran, with the run's log and warnings so far. A refined network that does not fit the
+    /// data exactly is first refined on all samples (<see cref="StreamedRefinement"/>) and given its noise variance and
+    /// standard errors (<see cref="FisherInformation"/>).
+    /// </summary>
     public LearningResult Result(LearnerMode mode, ReluNetwork network, ReluNetwork moment, SecondMoments second, int hidden, bool estimated,
         IReadOnlyList<LearningCandidate> candidates, int chosen, (double Mse, double Variance) held, IReadOnlyList<bool> flipped,
-        IReadOnlyList<double[]> lambdas, LearningTimings timings) => new()
+        IReadOnlyList<double[]> lambdas, LearningTimings timings)
     {
-        Network = network,
-        MomentEstimate = moment,
-        Spectrum = second.Spectrum.Values,
-        NoiseFloor = second.NoiseFloor,
-        Hidden = hidden,
-        HiddenWasEstimated = estimated,
-        Candidates = candidates,
-        ChosenCandidate = chosen,
-        HeldOutMse = held.Mse,
-        HeldOutVariance = held.Variance,
-        Flipped = flipped,
-        HermiteCoefficients = lambdas,
-        Samples = N,
-        Timings = timings,
-        Log = Reporter.Lines.ToArray(),
-        Warnings = Reporter.Warnings.ToArray(),
-        Mode = mode,
-        Reason = mode == LearnerMode.Overcomplete ? "forced: the overcomplete learner was asked for" : "forced: the full-rank learner was asked for",
-    };
+        var clock = Stopwatch.StartNew();
+        var statistics = Statistics(ref network, ref held);
+        if (statistics.Covariance is not null) timings = timings with { Refinement = timings.Refinement + clock.Elapsed };
+        return new()
+        {
+            Network = network,
+            MomentEstimate = moment,
+            Spectrum = second.Spectrum.Values,
+            NoiseFloor = second.NoiseFloor,
+            Hidden = hidden,
+            HiddenWasEstimated = estimated,
+            Candidates = candidates,
+            ChosenCandidate = chosen,
+            HeldOutMse = held.Mse,
+            HeldOutVariance = held.Variance,
+            Flipped = flipped,
+            HermiteCoefficients = lambdas,
+            Samples = N,
+            Timings = timings,
+            Log = Reporter.Lines.ToArray(),
+            Warnings = Reporter.Warnings.ToArray(),
+            Mode = mode,
+            Reason = mode == LearnerMode.Overcomplete
+                ? "forced: the overcomplete learner was asked for" : "forced: the full-rank learner was asked for",
+            NoiseVariance = statistics.Noise,
+            FittedSamples = statistics.Fitted,
+            ParameterCovariance = statistics.Covariance,
+            StandardErrors = statistics.Covariance is double[] covariance
+                ? StandardErrors.FromCovariance(covariance, network.Hidden, network.InputDim) : null,
+        };
+    }
+
+    /// <summary>
+    /// The statistics of a refined network under label noise (docs/algorithm.md section 18): the streamed refinement on all
+    /// samples when there are more than the in-memory sets, then the noise variance and the covariance s^2 / n G^+ of the
+    /// normalised parameters (null when the fit is exact, nothing was refined, or there are too many parameters). Warns
+    /// about neurons whose a_i is within two standard errors of 0.
+    /// </summary>
+    private (double Noise, long Fitted, double[]? Covariance) Statistics(ref ReluNetwork network, ref (double Mse, double Variance) held)
+    {
+        if (!Options.Refine || network.Hidden == 0) return (double.NaN, Options.Refine ? Local.RefineCount : 0, null);
+        if (held.Mse <= ExactFitRelativeMse * Math.Max(held.Variance, 1e-300)) return (held.Mse, Local.RefineCount, null);
+        int m = network.Hidden, p = MseGradient.ParameterCount(m, D);
+        if (p > FisherInformation.MaximumParameters)
+        {
+            Reporter.Log($"no standard errors or refinement on all samples: {p} parameters > {FisherInformation.MaximumParameters}");
+            return (held.Mse, Local.RefineCount, null);
+        }
+        var fisher = FisherInformation.Estimate(network, Local.RefinementInputs, Cancel);
+        long fitted = Local.RefineCount;
+        double noise = held.Mse;
+        long training = N - Local.HeldOutCount;
+        if (Options.RefineOnAllSamples && training > Local.RefineCount)
+        {
+            var fit = StreamedRefinement.Run(network, fisher, training, StreamedPass, theta => Local.HeldOutGradient(theta, m),
+                theta => DistributedPass.ShareFromRankZero(Options.Reducer, theta), Reporter.Log);
+            network = fit.Network;
+            held = Local.HeldOutError(network);
+            fitted = training;
+            noise = fit.TrainingMse * training / Math.Max(1, training - p);
+            Reporter.Log($"refined on all {training} samples but the held-out ones in {fit.Passes} streamed pass(es): training MSE " +
+                $"{fit.StartMse:G6} -> {fit.TrainingMse:G6}, held-out MSE {held.Mse:G6}");
+        }
+        var covariance = fisher.NormalisedCovariance();
+        double scale = noise / fitted;
+        for (int k = 0; k < covariance.Length; k++) covariance[k] *= scale;
+        Reporter.Log($"noise variance {noise:G4} (standard deviation {Math.Sqrt(noise):G4}); standard errors from the Fisher information " +
+            $"of {Local.RefineCount} samples");
+        int aOffset = m * D + m;
+        for (int i = 0; i < m; i++)
+        {
+            double se = Math.Sqrt(covariance[(aOffset + i) * p + aOffset + i]);
+            if (!(Math.Abs(network.A[i]) > 2 * se))
+                Warn(new LearningWarning(LearningWarningCode.InsignificantNeuron,
+                    $"neuron {i}: a = {network.A[i]:G4} is within two standard errors ({se:G3}) of 0: it may be fitted noise"));
+        }
+        return (noise, fitted, covariance);
+    }
+
+    /// <summary>(sum e^2, sum e grad f) over every sample (this process's slice, summed over the processes).</summary>
+    private (double Sse, double[] Gradient) StreamedPass(double[] theta)
+    {
+        int m = (theta.Length - 1 - D) / (D + 2);
+        var wT = new double[D * m];
+        MseGradient.Transpose(theta, m, D, wT);
+        var worker = RunPass(LearningStage.Refinement, () => new MseGradientWorker<T>(theta, wT, m, D, Options.BlockSize));
+        return (worker.SquaredError, worker.Gradient);
+    }
 
     /// <summary>Records a warning in the log ("warning: ...") and in the result's typed warnings.</summary>
     public void Warn(LearningWarning warning) => Reporter.Warn(warning);

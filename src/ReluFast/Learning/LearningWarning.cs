@@ -18,6 +18,8 @@ public enum LearningWarningCode
 
     /// <summary>x varies in fewer directions than it has coordinates (constant or collinear columns): learned on those.</summary>
     ReducedInputs,
+    /// <summary>A neuron's output weight a_i is within two standard errors of 0: it may be fitted noise.</summary>
+    InsignificantNeuron,
 }
 
 /// <summary>A warning of a learning run: what it is about, and one line that explains it.</summary>

@@ -71,6 +71,21 @@ internal sealed class LocalSamples<T> where T : unmanaged, IBinaryFloatingPointI
         return (t0, t1);
     }
 
+    /// <summary>The refinement set's inputs (RefineCount x d row-major, in the learner's coordinates).</summary>
+    public ReadOnlySpan<double> RefinementInputs => _x.AsSpan(0, RefineCount * _d);
+
+    /// <summary>(sum e^2, sum e grad f) of the flat parameters over the held-out samples (<see cref="MseGradient"/>).</summary>
+    public (double Sse, double[] Gradient) HeldOutGradient(double[] parameters, int m)
+    {
+        var gradient = new double[parameters.Length];
+        if (HeldOutCount == 0) return (0, gradient);
+        var wT = new double[_d * m];
+        MseGradient.Transpose(parameters, m, _d, wT);
+        double sse = MseGradient.Accumulate(_x.AsSpan(RefineCount * _d, HeldOutCount * _d), _y.AsSpan(RefineCount, HeldOutCount), parameters,
+            wT, m, _d, gradient, new double[MseGradient.ScratchLength(m, _d)]);
+        return (sse, gradient);
+    }
+
     /// <summary>A refinement objective on the first <paramref name="count"/> samples.</summary>
     public Refinement Refinement(int count, int threads, TorchSharp.torch.Device? device = null) =>
         new(_x.AsSpan(0, count * _d), _y.AsSpan(0, count), _d, device, threads);

@@ -44,7 +44,7 @@ internal interface IMseObjective : IDisposable
 /// </summary>
 internal sealed class SimdMseObjective : IMseObjective
 {
-    private const int Chunk = 256;
+    private const int Chunk = MseGradient.Chunk;
     private readonly double[] _x;
     private readonly double[] _y;
     private readonly int _d;
@@ -80,14 +80,13 @@ internal sealed class SimdMseObjective : IMseObjective
     public double Evaluate(ReadOnlySpan<double> parameters, Span<double> gradient, int hidden)
     {
         int m = hidden, d = _d, n = _y.Length;
-        int length = m * d + 2 * m + 1 + d;
+        int length = MseGradient.ParameterCount(m, d);
         if (parameters.Length != length || gradient.Length != length)
             throw new ArgumentException($"Expected {length} parameters for m = {m}, d = {d}.");
         var p = parameters.ToArray();
         // W^T (d x m) for the projection kernel.
         var wT = new double[d * m];
-        for (int i = 0; i < m; i++)
-            for (int k = 0; k < d; k++) wT[k * m + i] = p[i * d + k];
+        MseGradient.Transpose(p, m, d, wT);
         int threads = Math.Min(_threads, (n + Chunk - 1) / Chunk);
         var partial = new double[threads][];
         var losses = new double[threads];
@@ -112,56 +111,16 @@ internal sealed class SimdMseObjective : IMseObjective
     private double Accumulate(double[] p, double[] wT, int m, int first, int last, double[] g)
     {
         int d = _d;
-        ReadOnlySpan<double> b = p.AsSpan(m * d, m), a = p.AsSpan(m * d + m, m), c = p.AsSpan(m * d + 2 * m + 1, d);
-        double c0 = p[m * d + 2 * m];
-        Span<double> gW = g.AsSpan(0, m * d), gB = g.AsSpan(m * d, m), gA = g.AsSpan(m * d + m, m), gC = g.AsSpan(m * d + 2 * m + 1, d);
-        double[] rented = ArrayPool<double>.Shared.Rent(2 * Chunk * m + Chunk * d + d * m);
-        var gWT = new double[d * m];
-        double sse = 0, gC0 = 0;
+        double[] scratch = ArrayPool<double>.Shared.Rent(MseGradient.ScratchLength(m, d));
         try
         {
-            Span<double> pre = rented.AsSpan(0, Chunk * m);
-            Span<double> backward = rented.AsSpan(Chunk * m, Chunk * m);
-            Span<double> xT = rented.AsSpan(2 * Chunk * m, Chunk * d);
-            Span<double> chunkGradient = rented.AsSpan(2 * Chunk * m + Chunk * d, d * m);
-            for (int start = first; start < last; start += Chunk)
-            {
-                int count = Math.Min(Chunk, last - start);
-                ReadOnlySpan<double> xs = _x.AsSpan(start * d, count * d);
-                Span<double> z = pre.Slice(0, count * m);
-                Projection.Project(xs, d, wT, m, z);
-                for (int j = 0; j < count; j++)
-                {
-                    Span<double> zj = z.Slice(j * m, m);
-                    Span<double> row = backward.Slice(j * m, m);
-                    ReadOnlySpan<double> xj = xs.Slice(j * d, d);
-                    TensorPrimitives.Add(zj, b, zj);
-                    TensorPrimitives.Max(zj, 0.0, row);                       // h = relu(pre)
-                    double e = TensorPrimitives.Dot<double>(row, a) + c0 + TensorPrimitives.Dot(c, xj) - _y[start + j];
-                    sse += e * e;
-                    // dL/da += e h; dL/dc0 += e; dL/dc += e x.
-                    TensorPrimitives.MultiplyAdd(row, e, gA, gA);
-                    gC0 += e;
-                    TensorPrimitives.MultiplyAdd(xj, e, gC, gC);
-                    // G_j = e a o 1[pre > 0]: dL/db += G_j; row j of the chunk's G for dL/dW below.
-                    for (int i = 0; i < m; i++) row[i] = zj[i] > 0 ? e * a[i] : 0;
-                    TensorPrimitives.Add(gB, row, gB);
-                }
-                // dL/dW^T += X_chunk^T G_chunk, as the projection kernel applied to the transposed chunk.
-                for (int j = 0; j < count; j++)
-                    for (int k = 0; k < d; k++) xT[k * count + j] = xs[j * d + k];
-                Projection.Project(xT.Slice(0, d * count), count, backward.Slice(0, count * m), m, chunkGradient);
-                TensorPrimitives.Add(gWT, chunkGradient, gWT);
-            }
+            return MseGradient.Accumulate(_x.AsSpan(first * d, (last - first) * d), _y.AsSpan(first, last - first), p, wT, m, d, g,
+                scratch.AsSpan(0, MseGradient.ScratchLength(m, d)));
         }
         finally
         {
-            ArrayPool<double>.Shared.Return(rented);
+            ArrayPool<double>.Shared.Return(scratch);
         }
-        for (int i = 0; i < m; i++)
-            for (int k = 0; k < d; k++) gW[i * d + k] += gWT[k * m + i];
-        g[m * d + 2 * m] += gC0;
-        return sse;
     }
 
     /// <inheritdoc />

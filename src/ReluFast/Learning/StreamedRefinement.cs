@@ -1,0 +1,141 @@
+using System.Numerics;
+using ReluFast.Model;
+using ReluFast.Moments;
+
+namespace ReluFast.Learning;
+
+/// <summary>
+/// A streamed pass of the squared error and its gradient at fixed parameters: sum_j e_j^2 and sum_j e_j grad f(x_j) over
+/// every sample (docs/algorithm.md section 18). Blocks are converted to double and go through <see cref="MseGradient"/>.
+/// </summary>
+internal sealed class MseGradientWorker<T> : IMomentWorker<T, MseGradientWorker<T>>, IReducibleMomentWorker
+    where T : unmanaged, IBinaryFloatingPointIeee754<T>
+{
+    private readonly double[] _parameters, _wT, _x, _y, _scratch;
+    private readonly int _m, _d;
+
+    public MseGradientWorker(double[] parameters, double[] wT, int m, int d, int blockSize)
+    {
+        _parameters = parameters;
+        _wT = wT;
+        _m = m;
+        _d = d;
+        _x = new double[blockSize * d];
+        _y = new double[blockSize];
+        _scratch = new double[MseGradient.ScratchLength(m, d)];
+        Gradient = new double[parameters.Length];
+    }
+
+    /// <summary>sum_j e_j grad f(x_j).</summary>
+    public double[] Gradient { get; }
+
+    /// <summary>sum_j e_j^2.</summary>
+    public double SquaredError { get; private set; }
+
+    public void Accumulate(ReadOnlySpan<T> x, ReadOnlySpan<T> y)
+    {
+        int n = y.Length;
+        Span<double> xd = _x.AsSpan(0, n * _d), yd = _y.AsSpan(0, n);
+        for (int k = 0; k < xd.Length; k++) xd[k] = double.CreateTruncating(x[k]);
+        for (int j = 0; j < n; j++) yd[j] = double.CreateTruncating(y[j]);
+        SquaredError += MseGradient.Accumulate(xd, yd, _parameters, _wT, _m, _d, Gradient, _scratch);
+    }
+
+    public void Merge(MseGradientWorker<T> other)
+    {
+        System.Numerics.Tensors.TensorPrimitives.Add(Gradient, other.Gradient, Gradient);
+        SquaredError += other.SquaredError;
+    }
+
+    public int StateLength => Gradient.Length + 1;
+
+    public void CopyState(Span<double> destination)
+    {
+        Gradient.CopyTo(destination);
+        destination[Gradient.Length] = SquaredError;
+    }
+
+    public void SetState(ReadOnlySpan<double> state)
+    {
+        state[..Gradient.Length].CopyTo(Gradient);
+        SquaredError = state[Gradient.Length];
+    }
+}
+
+/// <summary>What the streamed refinement did: the passes it took and the training error over all samples it ended with.</summary>
+internal sealed record StreamedFit(ReluNetwork Network, int Passes, long TrainingSamples, double TrainingMse, double StartMse);
+
+/// <summary>
+/// Refinement on all N samples after the in-memory stage (docs/algorithm.md section 18): Gauss-Newton steps whose matrix is
+/// the Fisher information of the in-memory refinement set and whose gradient is a streamed pass over every sample except
+/// the held-out ones. From the in-memory optimum the steps converge in a few passes to the least-squares fit on all samples,
+/// whose parameter error falls like 1/sqrt(N).
+/// </summary>
+internal static class StreamedRefinement
+{
+    /// <summary>Most streamed passes one refinement takes.</summary>
+    public const int MaximumPasses = 8;
+
+    /// <summary>
+    /// Stop when the remaining Gauss-Newton decrement g^T G^+ g is below this fraction of the statistical one,
+    /// s^2 p / n (the expected excess error of the least-squares fit itself): the distance to the all-sample fit is then
+    /// a few percent of its standard error.
+    /// </summary>
+    public const double StatisticalFraction = 1e-3;
+
+    /// <summary>
+    /// Runs the refinement from <paramref name="start"/> (the in-memory fit). <paramref name="pass"/> streams every sample and
+    /// returns (sum e^2, sum e grad f) at the given parameters; <paramref name="heldOut"/> returns the same sums over the
+    /// held-out samples, which are taken out again; <paramref name="share"/> makes every process continue from the same
+    /// parameters.
+    /// </summary>
+    public static StreamedFit Run(ReluNetwork start, FisherInformation fisher, long trainingSamples,
+        Func<double[], (double Sse, double[] Gradient)> pass, Func<double[], (double Sse, double[] Gradient)> heldOut,
+        Action<double[]> share, Action<string> log)
+    {
+        int m = start.Hidden, d = start.InputDim, p = MseGradient.ParameterCount(m, d);
+        var theta = IMseObjective.Pack(start.Normalized());
+        double[]? previous = null;
+        double previousMse = double.PositiveInfinity, startMse = double.NaN, mse = double.NaN;
+        int passes = 0;
+        while (passes < MaximumPasses)
+        {
+            var (sse, gradient) = pass(theta);
+            var (heldSse, heldGradient) = heldOut(theta);
+            passes++;
+            mse = (sse - heldSse) / trainingSamples;
+            if (double.IsNaN(startMse)) startMse = mse;
+            if (!(mse <= previousMse) && previous is not null)
+            {
+                if (passes == MaximumPasses)
+                {
+                    // No pass left to look at a shorter step: keep the last evaluated parameters.
+                    theta = previous;
+                    mse = previousMse;
+                    share(theta);
+                    break;
+                }
+                // The full step overshot: halve it and look again.
+                for (int k = 0; k < p; k++) theta[k] = 0.5 * (previous[k] + theta[k]);
+                share(theta);
+                log($"streamed refinement: pass {passes} raised the training MSE to {mse:G6}; halving the step");
+                continue;
+            }
+            var g = new double[p];
+            for (int k = 0; k < p; k++) g[k] = (gradient[k] - heldGradient[k]) / trainingSamples;
+            var step = fisher.Step(g);
+            double decrement = 0;
+            for (int k = 0; k < p; k++) decrement -= g[k] * step[k];
+            double statistical = mse * p / trainingSamples;
+            log($"streamed refinement: pass {passes} over {trainingSamples} samples, training MSE {mse:G6}, " +
+                $"Gauss-Newton decrement {decrement:G3} (statistical scale {statistical:G3})");
+            if (!(decrement > StatisticalFraction * statistical) || passes == MaximumPasses) break;
+            previous = (double[])theta.Clone();
+            previousMse = mse;
+            for (int k = 0; k < p; k++) theta[k] += step[k];
+            share(theta);
+        }
+        var network = IMseObjective.Unpack(theta, m, d).Normalized();
+        return new StreamedFit(network, passes, trainingSamples, mse, startMse);
+    }
+}
