@@ -25,7 +25,7 @@ internal static class CramerRaoExperiment
         int m = args.Length > 3 ? int.Parse(args[3], inv) : 10;
         double noise = args.Length > 4 ? double.Parse(args[4], inv) : 0.1;
         long[] counts = args.Length > 5 ? args[5].Split(',').Select(s => long.Parse(s, inv)).ToArray() : [250_000, 1_000_000, 4_000_000];
-        Console.WriteLine($"## d = {d}, m = {m}, y = f(x) + e, s = {noise} std(f), {seeds} seeds (m estimated, default options)");
+        Console.WriteLine($"## d = {d}, m = {m}, y = f(x) + e, s = {noise} std(f), {seeds} seeds (m given, default options)");
         Console.WriteLine("| N | fitted n | w: RMS error / CR | a: RMS error / CR | b: RMS error / CR | CR RMS w, a, b | " +
             "coverage (within 2 SE) | s^2 estimate / s^2 | time (s, median) |");
         Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
@@ -42,7 +42,7 @@ internal static class CramerRaoExperiment
                 double s = noise * Math.Sqrt(NetworkComparison.TestError(new ReluNetwork(d, [], [], []), teacher, 200_000, 1).TruthVariance);
                 var source = new TeacherSampleSource<double>(teacher, n, seed + 2000, s);
                 var clock = Stopwatch.StartNew();
-                var result = ReluLearner.Learn(source, new LearnerOptions { Seed = seed });
+                var result = ReluLearner.Learn(source, new LearnerOptions { Hidden = m, Seed = seed });
                 times.Add(clock.Elapsed.TotalSeconds);
                 fitted = result.FittedSamples;
                 noiseRatio.Add(result.NoiseVariance / (s * s));

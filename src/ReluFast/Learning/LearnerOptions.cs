@@ -33,9 +33,10 @@ public sealed record LearnerOptions
     public int HeldOutSamples { get; init; } = 50_000;
 
     /// <summary>
-    /// After the in-memory refinement, refine on every sample except the held-out ones (streamed Gauss-Newton passes, at most
-    /// 8) when the data are not fitted exactly and N is larger than the in-memory sets: under label noise the parameter error
-    /// then keeps falling like 1/sqrt(N) instead of stopping at the refinement set's (docs/algorithm.md section 18).
+    /// When the data are not fitted exactly (label noise), refine on every sample except the held-out ones: streamed
+    /// Gauss-Newton passes (at most 8) from the fit on a small subsample, with the Fisher information of the refinement set
+    /// as the matrix, so that the parameter error keeps falling like 1/sqrt(N) instead of stopping at the refinement set's
+    /// (docs/algorithm.md section 18). False: L-BFGS on the refinement set only.
     /// </summary>
     public bool RefineOnAllSamples { get; init; } = true;
 

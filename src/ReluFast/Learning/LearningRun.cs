@@ -182,8 +182,12 @@ internal sealed class LearningRun<T> where T : unmanaged, IBinaryFloatingPointIe
     /// subsample first; the whole refinement set only when the data are not fitted exactly), resolves the flips of each
     /// refined network by <paramref name="flips"/>, and keeps the lowest held-out error; an exact fit ends the search.
     /// </summary>
+    /// <remarks>With <paramref name="streamedLater"/> (and <see cref="LearnerOptions.RefineOnAllSamples"/>), a candidate that the small
+    /// subsample does not fit exactly is not refined again on the refinement set: the Gauss-Newton passes of
+    /// <see cref="Result"/> take it to the least-squares fit on all samples in a few passes, where L-BFGS on noisy data
+    /// spends its whole iteration budget.</remarks>
     public (LearningCandidateState Chosen, (double Mse, double Variance) HeldOut) ChooseAndRefine(IReadOnlyList<LearningCandidateState> candidates,
-        int maxIterations, int refinedCandidates, IFlipPolicy flips)
+        int maxIterations, int refinedCandidates, IFlipPolicy flips, bool streamedLater = false)
     {
         var ranked = candidates.OrderBy(c => double.IsNaN(c.MomentMse) ? double.PositiveInfinity : c.MomentMse).ToArray();
         if (!Options.Refine) return (ranked[0], Local.HeldOutError(ranked[0].Moment));
@@ -193,6 +197,7 @@ internal sealed class LearningRun<T> where T : unmanaged, IBinaryFloatingPointIe
         using var quick = Local.Refinement(small, Options.Threads);
         using var full = small < Local.RefineCount ? Local.Refinement(Local.RefineCount, Options.Threads) : null;
         int toRefine = Math.Min(refinedCandidates, ranked.Length);
+        bool gaussNewton = streamedLater && StreamsLater(candidates[0].Moment.Hidden);
         LearningCandidateState? best = null;
         for (int k = 0; k < toRefine; k++)
         {
@@ -200,7 +205,7 @@ internal sealed class LearningRun<T> where T : unmanaged, IBinaryFloatingPointIe
             Reporter.Report(LearningStage.Refinement, k, toRefine, $"refining candidate {candidate.Index} on {small} samples");
             var (network, trainingMse, optimizer) = quick.Run(candidate.Moment, maxIterations, Cancel);
             int iterations = optimizer.Iterations;
-            if (full is not null && !(trainingMse <= Refinement.ExactFitRelativeMse * quick.TargetVariance))
+            if (full is not null && !gaussNewton && !(trainingMse <= Refinement.ExactFitRelativeMse * quick.TargetVariance))
             {
                 Reporter.Report(LearningStage.Refinement, k, toRefine, $"refining candidate {candidate.Index} on {Local.RefineCount} samples");
                 (network, _, optimizer) = full.Run(network, maxIterations, Cancel);
@@ -221,6 +226,10 @@ internal sealed class LearningRun<T> where T : unmanaged, IBinaryFloatingPointIe
         }
         return (best!, Local.HeldOutError(best!.Refined!));
     }
+
+    /// <summary>Whether a network of m neurons that does not fit exactly is refined by the streamed Gauss-Newton passes.</summary>
+    private bool StreamsLater(int m) => Options.Refine && Options.RefineOnAllSamples && m > 0
+        && MseGradient.ParameterCount(m, D) <= FisherInformation.MaximumParameters;
 
     /// <summary>A held-out MSE this small relative to Var y means the data are fitted exactly (noiseless labels).</summary>
     public const double ExactFitRelativeMse = 1e-12;
@@ -299,7 +308,7 @@ internal sealed class LearningRun<T> where T : unmanaged, IBinaryFloatingPointIe
         long fitted = Local.RefineCount;
         double noise = held.Mse;
         long training = N - Local.HeldOutCount;
-        if (Options.RefineOnAllSamples && training > Local.RefineCount)
+        if (StreamsLater(m))
         {
             var fit = StreamedRefinement.Run(network, fisher, training, StreamedPass, theta => Local.HeldOutGradient(theta, m),
                 theta => DistributedPass.ShareFromRankZero(Options.Reducer, theta), Reporter.Log);

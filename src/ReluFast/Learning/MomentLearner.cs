@@ -112,7 +112,8 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
         var tPass3 = Lap(clock);
 
         // Refinement of the most promising candidates; the lowest held-out error wins.
-        var (chosen, held) = run.ChooseAndRefine(candidates, _options.MaxRefinementIterations, _options.RefinedCandidates, flips);
+        var (chosen, held) = run.ChooseAndRefine(candidates, _options.MaxRefinementIterations, _options.RefinedCandidates, flips,
+            streamedLater: true);
         var tRefine = Lap(clock);
         foreach (var warning in ConditioningChecks.Warnings(chosen.Refined ?? chosen.Moment, chosen.Gap,
             chosen.Refined is null ? double.NaN : held.Mse / held.Variance))
