@@ -23,6 +23,7 @@ internal static class Program
             case "decomposition": DecompositionSweep.Run(args); break;
             case "extract": ExtractionBenchmark.Run(args); break;
             case "cramer-rao": CramerRaoExperiment.Run(args); break;
+            case "gaussian-law": GaussianLawSweep.Run(args); break;
             default: BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args); break;
         }
     }
