@@ -11,7 +11,7 @@ internal static class DenseSolve
     {
         if (a.Length != n * n || b.Length != n) throw new ArgumentException($"Expected an {n} x {n} matrix and {n} right-hand sides.");
         using var scope = NewDisposeScope();
-        var solution = linalg.lstsq(TorchTensors.Matrix(a, n, n), TorchTensors.Vector(b).unsqueeze(1)).Solution;
+        var solution = TorchTensors.LeastSquares(TorchTensors.Matrix(a, n, n), TorchTensors.Vector(b).unsqueeze(1));
         return TorchTensors.ToArray(solution.squeeze(1));
     }
 

@@ -37,7 +37,7 @@ internal static class JointDiagonalization
 
         // Balanced whitening: alpha with D^T alpha = 1, so Z = sum_s alpha_s X_s = A A^T.
         var d = SliceStack.SolveDiagonals(stack, first);
-        var alpha = linalg.lstsq(d.T, ones(n, 1, dtype: float64)).Solution.squeeze(1);
+        var alpha = TorchTensors.LeastSquares(d.T, ones(n, 1, dtype: float64)).squeeze(1);
         var balanced = einsum("ijs,s->ij", stack, alpha);
         balanced = (balanced + balanced.T) * 0.5;
         if (!IsPositiveDefinite(balanced)) return new JointStart(first, true, sweeps);

@@ -71,7 +71,7 @@ internal static class SlicePencil
             xa = xa / xa.norm().clamp_min(1e-300);
             xb = xb / xb.norm().clamp_min(1e-300);
             // X_a X_b^{-1} = V D_a D_b^{-1} V^{-1} = (X_b^{-1} X_a)^T.
-            return linalg.lstsq(xb, xa).Solution.T;
+            return TorchTensors.LeastSquares(xb, xa).T;
         }, ChordalGap);
 
         var polished = SliceStack.Polish(work, vectors, polishIterations);

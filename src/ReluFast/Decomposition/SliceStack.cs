@@ -38,7 +38,7 @@ internal static class SliceStack
         int s = (int)stack.shape[2];
         var kr = einsum("ir,jr->ijr", a, a).reshape(n * n, a.shape[1]);
         var rhs = stack.reshape(n * n, s);
-        return linalg.lstsq(kr, rhs).Solution.T;
+        return TorchTensors.LeastSquares(kr, rhs).T;
     }
 
     /// <summary>||X - A diag(D) A^T||_F / <paramref name="stackNorm"/>.</summary>
@@ -64,7 +64,7 @@ internal static class SliceStack
         {
             var r = einsum("ijs,sr,jr->ir", stack, diagonals, polished);
             var g = diagonals.T.matmul(diagonals) * polished.T.matmul(polished);
-            var next = NormalizeColumns(linalg.lstsq(g, r.T).Solution.T);
+            var next = NormalizeColumns(TorchTensors.LeastSquares(g, r.T).T);
             var nextDiagonals = SolveDiagonals(stack, next);
             double nextResidual = Residual(stack, next, nextDiagonals, stackNorm);
             if (!(nextResidual <= residual * (1 + 1e-12))) break; // keep the best point; stop on divergence

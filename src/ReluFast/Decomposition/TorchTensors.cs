@@ -3,16 +3,52 @@ using static TorchSharp.torch;
 
 namespace ReluFast.Decomposition;
 
-/// <summary>Copies between row-major double arrays and float64 libtorch tensors on the CPU.</summary>
+/// <summary>
+/// Copies between row-major double arrays and float64 libtorch tensors on the CPU, and the one least-squares solve of the
+/// decompositions.
+/// </summary>
+/// <remarks>
+/// Two things here keep a decomposition, and so a learning run, bit-for-bit reproducible (issue 19, item 10):
+/// <list type="bullet">
+/// <item>Every tensor made here lives in libtorch's own (64-byte aligned) memory. TorchSharp's <c>tensor(double[])</c> pins
+/// the managed array and computes on it where it lies, and MKL's kernels round differently for differently aligned data:
+/// the same 16 x 16 matrix-vector product from pinned arrays gave two different results over 40 calls.</item>
+/// <item>Least squares never goes through <c>linalg.lstsq</c>: on the CPU its default driver (gelsy, the only one TorchSharp
+/// 0.107 reaches) is handed an uninitialised pivot array (jpvt), which LAPACK reads on entry ("column i is moved to the
+/// front"), so the column order of the QR, and the last bits of the solution, changed from call to call (30 identical calls
+/// gave 3 to 5 different answers; every pencil decomposition differed).</item>
+/// </list>
+/// </remarks>
 internal static class TorchTensors
 {
     public static Tensor Matrix(ReadOnlySpan<double> values, int rows, int columns)
     {
         if (values.Length != rows * columns) throw new ArgumentException($"Expected {rows} x {columns} values, got {values.Length}.");
-        return tensor(values.ToArray(), [rows, columns], dtype: float64);
+        return Owned(values, [rows, columns]);
     }
 
-    public static Tensor Vector(ReadOnlySpan<double> values) => tensor(values.ToArray(), [values.Length], dtype: float64);
+    public static Tensor Vector(ReadOnlySpan<double> values) => Owned(values, [values.Length]);
 
     public static double[] ToArray(Tensor t) => t.to_type(float64).contiguous().cpu().data<double>().ToArray();
+
+    /// <summary>
+    /// The minimum-norm least-squares solution X of A X = B (A m x n, B m x k): pinv(A) B, the pseudo-inverse V diag(1/s) U^T
+    /// from libtorch's SVD over the singular values above s_max * eps * max(m, n) (the rank cut of lstsq's default).
+    /// </summary>
+    public static Tensor LeastSquares(Tensor a, Tensor b)
+    {
+        if (a.dim() != 2 || b.dim() != 2 || a.shape[0] != b.shape[0])
+            throw new ArgumentException($"Least squares needs A (m x n) and B (m x k), got [{string.Join(", ", a.shape)}] and " +
+                $"[{string.Join(", ", b.shape)}].");
+        return linalg.pinv(a, rtol: Eps * Math.Max(a.shape[0], a.shape[1])).matmul(b);
+    }
+
+    private const double Eps = 2.220446049250313e-16; // machine epsilon of double (2^-52)
+
+    private static Tensor Owned(ReadOnlySpan<double> values, long[] shape)
+    {
+        var t = empty(shape, dtype: float64);
+        if (values.Length > 0) t.data<double>().CopyFrom(values.ToArray());
+        return t;
+    }
 }

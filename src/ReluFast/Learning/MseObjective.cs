@@ -70,8 +70,8 @@ internal sealed class SimdMseObjective : IMseObjective
     {
         get
         {
-            double mean = OrderedSums.Sum(_y) / _y.Length;
-            double sumSq = OrderedSums.SumOfSquares<double>(_y) / _y.Length;
+            double mean = TensorPrimitives.Sum<double>(_y) / _y.Length;
+            double sumSq = TensorPrimitives.SumOfSquares<double>(_y) / _y.Length;
             return Math.Max(0, sumSq - mean * mean);
         }
     }

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Numerics.Tensors;
 using ReluFast.Moments;
 
 namespace ReluFast.Learning;
@@ -56,7 +57,7 @@ internal sealed class QuarticSliceWorker<T> : IMomentWorker<T, QuarticSliceWorke
         int n = y.Length, d = _d, f = _f;
         Span<T> centred = _weights.AsSpan(0, n);
         _control.Apply(x, y, centred, _scratch);
-        SumOfSquares += OrderedSums.SumOfSquares<T>(centred);
+        SumOfSquares += double.CreateTruncating(TensorPrimitives.SumOfSquares<T>(centred));
         Span<T> features = _features.AsSpan(0, n * f);
         if (_basis is null)
         {

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Numerics.Tensors;
 using ReluFast.Moments;
 
 namespace ReluFast.Learning;
@@ -46,7 +47,7 @@ internal sealed partial class SecondMomentWorker<T> : IMomentWorker<T, SecondMom
         _controlVariate.Apply(x, y, centred);
         if (_device is null) _moments.Accumulate(x, centred);
         else _device.Accumulate(x, centred);
-        SumOfSquares += OrderedSums.SumOfSquares<T>(centred);
+        SumOfSquares += double.CreateTruncating(TensorPrimitives.SumOfSquares<T>(centred));
     }
 
     public void Merge(SecondMomentWorker<T> other)

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using ReluFast.IO;
 using ReluFast.Learning;
@@ -9,7 +10,8 @@ namespace ReluFast.Tests.Cli;
 
 /// <summary>
 /// Issue 19, item 10: the numbers <c>relufast learn</c> prints (neuron count, held-out error) describe the network in the
-/// file it wrote, in both learners (as JSON and as text).
+/// file it wrote, in both learners (as JSON and as text), and the same command writes the same file, byte for byte, in
+/// the same process and in separate processes.
 /// </summary>
 [Collection(OvercompleteSamplesCollection.Name)]
 public sealed class CliSummaryConsistencyTests(OvercompleteSamples samples) : IDisposable
@@ -19,7 +21,7 @@ public sealed class CliSummaryConsistencyTests(OvercompleteSamples samples) : ID
     public void Dispose() => _dir.Dispose();
 
     [Fact]
-    public void FullRankSummaryDescribesTheWrittenModel()
+    public void FullRankSummaryDescribesTheWrittenModelAndRepeatsBitForBit()
     {
         string data = Path.Combine(_dir.Path, "data");
         Cli.Run("generate", "--dim", "6", "--hidden", "3", "--samples", "200000", "--seed", "4", "--out", data, "--quiet").Succeeded();
@@ -27,7 +29,7 @@ public sealed class CliSummaryConsistencyTests(OvercompleteSamples samples) : ID
     }
 
     [Fact]
-    public void OvercompleteSummaryDescribesTheWrittenModel() => Check(samples.X, samples.Y, "overcomplete", "--no-refine");
+    public void OvercompleteSummaryDescribesTheWrittenModelAndRepeatsBitForBit() => Check(samples.X, samples.Y, "overcomplete", "--no-refine");
 
     private void Check(string x, string y, string mode, params string[] extra)
     {
@@ -54,6 +56,51 @@ public sealed class CliSummaryConsistencyTests(OvercompleteSamples samples) : ID
         Assert.Contains(string.Create(inv, $"Held-out MSE: {local.HeldOutError(printed).Mse:G4}"), human.Output);
         Assert.Contains(string.Create(inv, $"Hidden neurons: m = {m} "), human.Output);
         if (printed.Hidden != m) Assert.Contains(string.Create(inv, $"; {printed.Hidden} in the returned network"), human.Output);
+
+        // Same samples, seed and threads: the same file, byte for byte.
+        Assert.Equal(File.ReadAllBytes(first), File.ReadAllBytes(second));
+    }
+
+    /// <summary>
+    /// Auto mode on inputs with a non-zero mean and a covariance (whitened by the input pass), once in this process and twice
+    /// as a separate <c>relufast</c> process: three identical files. (libtorch's least squares once differed from call to
+    /// call, and a process starts with a fresh heap, so a repeat in one process alone could miss an address-dependent sum.)
+    /// </summary>
+    [Fact]
+    public void AutoRepeatsBitForBitAcrossProcesses()
+    {
+        string data = Path.Combine(_dir.Path, "shifted");
+        Cli.Run("generate", "--dim", "6", "--hidden", "3", "--samples", "200000", "--seed", "9", "--input-mean", "0.5", "--input-condition", "4",
+            "--out", data, "--quiet").Succeeded();
+        string[] learn = ["learn", "--x", Path.Combine(data, "x.npy"), "--y", Path.Combine(data, "y.npy"), "--seed", "7", "--threads", "2",
+            "--quiet"];
+        string here = _dir.File("here.json");
+        Cli.Run([.. learn, "--out", here]).Succeeded();
+        byte[] expected = File.ReadAllBytes(here);
+        for (int k = 1; k <= 2; k++)
+        {
+            string file = _dir.File($"process-{k}.json");
+            RunProcess([.. learn, "--out", file]);
+            Assert.Equal(expected, File.ReadAllBytes(file));
+        }
+    }
+
+    private static void RunProcess(string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "ReluFast.Cli.dll"));
+        foreach (string a in args) start.ArgumentList.Add(a);
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(5)))
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail($"relufast {string.Join(' ', args)} did not finish in 5 minutes");
+        }
+        process.WaitForExit();
+        Assert.True(process.ExitCode == 0, $"relufast {string.Join(' ', args)} exited with {process.ExitCode}\nstdout:\n{stdout.Result}" +
+            $"\nstderr:\n{stderr.Result}");
     }
 
     private static void AssertBitIdentical(ReluNetwork expected, ReluNetwork actual)
