@@ -157,14 +157,17 @@ internal sealed class LearningRun<T> where T : unmanaged, IBinaryFloatingPointIe
         return worker;
     }
 
-    /// <summary>A pass on this process's CPU over the first <paramref name="count"/> samples (all when negative).</summary>
+    /// <summary>A pass on this process's CPU over the first <paramref name="count"/> samples (all when negative), in blocks of
+    /// <paramref name="blockSize"/> samples (the options' block size when 0; at most that).</summary>
     /// <exception cref="LearnerPlacementException">The run is distributed or on a device.</exception>
-    public TWorker RunCpuPass<TWorker>(LearningStage stage, Func<TWorker> create, long count = -1) where TWorker : IMomentWorker<T, TWorker>
+    public TWorker RunCpuPass<TWorker>(LearningStage stage, Func<TWorker> create, long count = -1, int blockSize = 0)
+        where TWorker : IMomentWorker<T, TWorker>
     {
         LearnerRules.RequireCpuSingleProcess(Options, "this pass");
         long samples = count < 0 ? N : Math.Min(count, N);
+        int block = blockSize > 0 ? Math.Min(blockSize, Options.BlockSize) : Options.BlockSize;
         Reporter.Report(stage, 0, samples, $"{stage}: streaming {samples} samples");
-        return SamplePass.Run(Source, create, new SamplePassOptions(Options.Threads, Options.BlockSize) { Count = samples },
+        return SamplePass.Run(Source, create, new SamplePassOptions(Options.Threads, block) { Count = samples },
             Reporter.ForPass(stage), Cancel);
     }
 
