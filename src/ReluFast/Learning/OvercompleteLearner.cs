@@ -382,11 +382,13 @@ internal sealed class OvercompleteStrategy<T> where T : unmanaged, IBinaryFloati
         return full;
     }
 
-    private static (QuarticSlices Full, QuarticSlices Noise) Combine(WeightedGramAccumulator<T>[] halves, double[][] basis, double[] directions)
+    private (QuarticSlices Full, QuarticSlices Noise) Combine(WeightedGramAccumulator<T>[] halves, double[][] basis, double[] directions)
     {
         int d = directions.Length / (halves[0].WeightCount - 1);
         var a = QuarticSlices.Assemble(halves[0], basis, directions, d);
         var b = QuarticSlices.Assemble(halves[1], basis, directions, d);
+        // finite samples whose products (y times up to five coordinates of x) overflow: name the largest value
+        if (a.All.Concat(b.All).Any(s => !TensorPrimitives.IsFiniteAll<double>(s))) throw _run.NonFinite();
         return (QuarticSlices.Combine(a, halves[0].Count, b, halves[1].Count), QuarticSlices.HalfDifference(a, b));
     }
 
