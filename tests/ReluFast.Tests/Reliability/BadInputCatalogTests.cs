@@ -26,6 +26,7 @@ public class BadInputCatalogTests(ITestOutputHelper output)
 
     private const string Arg = nameof(ArgumentException);
     private const string NonFinite = nameof(NonFiniteSampleException);
+    private const string Magnitude = nameof(SampleMagnitudeException);
     private const string Option = nameof(LearnerOptionException);
     private const string Data = nameof(ReluFastDataException);
     private const string Warning = "warning";
@@ -118,10 +119,18 @@ public class BadInputCatalogTests(ITestOutputHelper output)
             WriteNpyPair(dir, x, y, 4);
             return OpenNpy(dir);
         });
-        yield return new("values", "finite but huge y (1e300): the moments overflow", Arg, "The moment estimates overflowed", _ =>
+        yield return new("values", "finite but huge y (1e300): the moments overflow", Magnitude,
+            "the largest magnitude of y in the samples, and the moment estimates overflow a double", _ =>
         {
             var (x, y) = Samples(20_000, 4);
             for (int i = 0; i < y.Length; i++) y[i] *= 1e300;
+            return Learn(x, y, 4);
+        });
+        yield return new("values", "finite but huge x (1e200 in one coordinate): the moments overflow", Magnitude,
+            "Sample 7 has x[1] = 1E+200, the largest magnitude of x", _ =>
+        {
+            var (x, y) = Samples(20_000, 4);
+            x[7 * 4 + 1] = 1e200;
             return Learn(x, y, 4);
         });
 
