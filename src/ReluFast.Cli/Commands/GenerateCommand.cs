@@ -66,6 +66,7 @@ internal static class GenerateCommand
             if (!(sigma >= 0) || !double.IsFinite(sigma)) throw new CliUsageException($"--noise must be finite and non-negative, got {sigma}.");
             if (File.Exists(folder)) throw new CliUsageException($"--out {folder} is a file; give a folder.");
             OutputFile.Check(Path.Combine(folder, "teacher.json"));
+            CheckSpace(folder, n, d, type);
             double meanRange = parse.GetValue(inputMean), condition = parse.GetValue(inputCondition);
             if (!(meanRange >= 0) || !double.IsFinite(meanRange)) throw new CliUsageException("--input-mean must be finite and non-negative, got " +
                 $"{meanRange}.");
@@ -138,6 +139,32 @@ internal static class GenerateCommand
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    /// <summary>
+    /// Refuses, before any sample is drawn, a request whose files would not fit in the free space of the file system that
+    /// holds <paramref name="folder"/> (N (d + 1) values: a huge --samples would otherwise run until the disk is full).
+    /// </summary>
+    private static void CheckSpace(string folder, long n, int d, NpyDType type)
+    {
+        string? existing = Path.GetFullPath(folder);
+        while (existing is not null && !Directory.Exists(existing)) existing = Path.GetDirectoryName(existing);
+        if (existing is null) return;
+        long free;
+        try
+        {
+            free = new DriveInfo(existing).AvailableFreeSpace;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            return; // the file system does not say: the write itself will
+        }
+        int size = type == NpyDType.Float32 ? 4 : 8;
+        double bytes = (double)n * (d + 1) * size;
+        if (bytes > free)
+            throw new CliUsageException(string.Create(CultureInfo.InvariantCulture,
+                $"--samples {n} x (--dim {d} + 1) values of {size} bytes make {bytes / 1e9:G4} GB of x.npy and y.npy, more than the " +
+                $"{free / 1e9:G4} GB free on the file system of --out {folder}."));
     }
 
     /// <summary>Streams every sample of <paramref name="source"/> into x.npy and y.npy,

@@ -81,7 +81,10 @@ internal static class ErrorReporter
     {
         while (true)
         {
-            if (exception is AggregateException { InnerExceptions.Count: 1 } aggregate) exception = aggregate.InnerExceptions[0];
+            // Parallel work fails once per worker on the same input: exceptions that all get one exit code are reported as the first.
+            if (exception is AggregateException aggregate
+                && aggregate.Flatten().InnerExceptions is { Count: > 0 } all && all.All(e => Classify(e) == Classify(all[0])))
+                exception = all[0];
             else if (exception is TargetInvocationException { InnerException: Exception inner }) exception = inner;
             else return exception;
         }

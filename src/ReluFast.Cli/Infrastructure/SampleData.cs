@@ -140,6 +140,14 @@ internal sealed class SampleData : IDisposable
                 string file = spec.Format == SampleFormat.NpyPair && e.Column < 0 ? spec.YPath! : spec.Path;
                 throw new NonFiniteValue(file, e.Index, Math.Max(e.Column, 0), e.Value).ToException();
             }
+            catch (SampleMagnitudeException e)
+            {
+                // Finite values too large for the moments: the file, row and column of the largest one.
+                string file = spec.Format == SampleFormat.NpyPair && e.Column < 0 ? spec.YPath! : spec.Path;
+                throw new ReluFastDataException(file, string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"row {e.Index} (0-based), column {Math.Max(e.Column, 0)} holds {e.Value:G3}, the largest magnitude of " +
+                    $"{(e.Column < 0 ? "y" : "x")} in the data, and the moment estimates overflow a double: {SampleMagnitudeException.Reason}"), e);
+            }
             catch (ArgumentException e)
             {
                 // The learner rejects samples it cannot use: name the file.

@@ -73,6 +73,13 @@ public static class NpzReader
                 throw new ReluFastDataException(source,
                     $"the zip directory says the entry inflates from {entry.CompressedLength} to {entry.Length} bytes, more than deflate " +
                     $"can expand ({MaxInflationRatio} to 1): the archive is corrupt.");
+            // The entry is read whole into memory: a small compressed entry may not ask for much of it (a zip bomb).
+            if (entry.Length > MaxCompressedEntryBytes && entry.Length > MaxSampleInflationRatio * entry.CompressedLength)
+                throw new ReluFastDataException(source,
+                    $"the entry inflates from {entry.CompressedLength} to {entry.Length} bytes ({entry.Length / (double)entry.CompressedLength:F0} " +
+                    $"to 1); a compressed entry larger than {MaxCompressedEntryBytes >> 20} MiB may expand at most {MaxSampleInflationRatio} to 1 " +
+                    "(samples of Gaussian inputs hardly compress), since it is read whole into memory: save the arrays uncompressed " +
+                    "(np.savez) or as .npy files (--x/--y, streamed).");
             using var raw = entry.Open();
             using var stream = new CheckedEntryStream(raw, source, entry.Length, entry.Crc32);
             var header = NpyHeader.Read(stream, source);
@@ -93,6 +100,16 @@ public static class NpzReader
 
     /// <summary>The most that deflate expands data (1032 to 1), a bound on the declared size of a compressed entry.</summary>
     private const long MaxInflationRatio = 1032;
+
+    /// <summary>
+    /// A compressed entry that inflates to more than <see cref="MaxCompressedEntryBytes"/> may expand at most this much: float64
+    /// samples of Gaussian inputs deflate to about 95 % of their size, so only data that are almost all alike (or a zip bomb)
+    /// exceed it, and the memory an archive can claim stays within this multiple of its size.
+    /// </summary>
+    internal const long MaxSampleInflationRatio = 64;
+
+    /// <summary>Compressed entries up to this many bytes inflated are read whatever their compression ratio.</summary>
+    internal const long MaxCompressedEntryBytes = 64L << 20;
 
     private static ZipArchive OpenZip(string path)
     {

@@ -127,6 +127,7 @@ internal sealed class LearningRun<T> where T : unmanaged, IBinaryFloatingPointIe
         Reporter.Report(LearningStage.Pilot, 0, 0, "reading the pilot, refinement and held-out samples");
         var (t0Pilot, t1Pilot) = Local.Read();
         PilotTime = LearningReporter.Lap(clock);
+        if (!double.IsFinite(t0Pilot) || !TensorPrimitives.IsFiniteAll<double>(t1Pilot)) throw NonFinite();
 
         var pass1 = RunPass(LearningStage.SecondMoments,
             () => new SecondMomentWorker<T>(ControlVariate.Linear(t0Pilot, t1Pilot), Options.BlockSize, DeviceEngine));
@@ -166,14 +167,17 @@ internal sealed class LearningRun<T> where T : unmanaged, IBinaryFloatingPointIe
         return worker;
     }
 
-    /// <summary>A pass on this process's CPU over the first <paramref name="count"/> samples (all when negative).</summary>
+    /// <summary>A pass on this process's CPU over the first <paramref name="count"/> samples (all when negative), in blocks of
+    /// <paramref name="blockSize"/> samples (the options' block size when 0; at most that).</summary>
     /// <exception cref="LearnerPlacementException">The run is distributed or on a device.</exception>
-    public TWorker RunCpuPass<TWorker>(LearningStage stage, Func<TWorker> create, long count = -1) where TWorker : IMomentWorker<T, TWorker>
+    public TWorker RunCpuPass<TWorker>(LearningStage stage, Func<TWorker> create, long count = -1, int blockSize = 0)
+        where TWorker : IMomentWorker<T, TWorker>
     {
         LearnerRules.RequireCpuSingleProcess(Options, "this pass");
         long samples = count < 0 ? N : Math.Min(count, N);
+        int block = blockSize > 0 ? Math.Min(blockSize, Options.BlockSize) : Options.BlockSize;
         Reporter.Report(stage, 0, samples, $"{stage}: streaming {samples} samples");
-        return SamplePass.Run(Source, create, new SamplePassOptions(Options.Threads, Options.BlockSize) { Count = samples },
+        return SamplePass.Run(Source, create, new SamplePassOptions(Options.Threads, block) { Count = samples },
             Reporter.ForPass(stage), Cancel);
     }
 
@@ -349,14 +353,17 @@ internal sealed class LearningRun<T> where T : unmanaged, IBinaryFloatingPointIe
     public void Warn(LearningWarning warning) => Reporter.Warn(warning);
 
     /// <summary>
-    /// The error for non-finite moments: the first sample holding NaN or infinity (a rescan), or the overflow of finite
-    /// samples too large in magnitude.
+    /// The error for non-finite moments (any pass): the first sample holding NaN or infinity (a rescan), or, when every value
+    /// is finite, the largest magnitude of x or y (<see cref="SampleMagnitudeException"/>), whose products overflowed.
     /// </summary>
-    private ArgumentException NonFinite()
+    public ArgumentException NonFinite()
     {
         const int Block = 4096;
         var x = new T[Block * D];
         var y = new T[Block];
+        double largestX = -1, largestY = -1;
+        long atX = 0, atY = 0;
+        int columnX = 0;
         for (long start = 0; start < N; start += Block)
         {
             Cancel.ThrowIfCancellationRequested();
@@ -365,11 +372,28 @@ internal sealed class LearningRun<T> where T : unmanaged, IBinaryFloatingPointIe
             for (int j = 0; j < count; j++)
             {
                 if (!T.IsFinite(y[j])) return new NonFiniteSampleException(start + j, -1, double.CreateTruncating(y[j]));
+                double yj = Math.Abs(double.CreateTruncating(y[j]));
+                if (yj > largestY) (largestY, atY) = (yj, start + j);
                 for (int i = 0; i < D; i++)
+                {
                     if (!T.IsFinite(x[j * D + i])) return new NonFiniteSampleException(start + j, i, double.CreateTruncating(x[j * D + i]));
+                    double xi = Math.Abs(double.CreateTruncating(x[j * D + i]));
+                    if (xi > largestX) (largestX, atX, columnX) = (xi, start + j, i);
+                }
             }
         }
-        return new ArgumentException("The moment estimates overflowed: the samples are finite but too large in magnitude (rescale y).");
+        return largestY >= largestX
+            ? new SampleMagnitudeException(atY, -1, Value(atY, -1))
+            : new SampleMagnitudeException(atX, columnX, Value(atX, columnX));
+    }
+
+    /// <summary>x[column] (y when column &lt; 0) of sample <paramref name="index"/>, with its sign.</summary>
+    private double Value(long index, int column)
+    {
+        var x = new T[D];
+        var y = new T[1];
+        Source.Read(index, x, y);
+        return double.CreateTruncating(column < 0 ? y[0] : x[column]);
     }
 }
 

@@ -56,6 +56,37 @@ public sealed class NonFiniteSampleException : ArgumentException
 }
 
 /// <summary>
+/// Every value is finite, but the moment estimates overflow a double: they multiply y by up to five coordinates of x and
+/// square y. The exception names the sample and coordinate of the largest magnitude (of x or of y, whichever is larger), so a
+/// caller can name the file, row and column.
+/// </summary>
+public sealed class SampleMagnitudeException : ArgumentException
+{
+    /// <summary>Creates the error for sample <paramref name="index"/>, coordinate <paramref name="column"/> (-1: y).</summary>
+    public SampleMagnitudeException(long index, int column, double value)
+        : base($"Sample {index} has {(column < 0 ? "y" : $"x[{column}]")} = {value:G3}, the largest magnitude of {(column < 0 ? "y" : "x")} " +
+            $"in the samples, and the moment estimates overflow a double: {Reason}")
+    {
+        Index = index;
+        Column = column;
+        Value = value;
+    }
+
+    /// <summary>Why such values cannot be learned from, and what to do.</summary>
+    public const string Reason = "the moments multiply y by up to five coordinates of x and square y, so every such product must be a " +
+        "finite double; rescale the data (e.g. to unit scale).";
+
+    /// <summary>The sample (row) holding the value.</summary>
+    public long Index { get; }
+
+    /// <summary>The coordinate of x holding it, or -1 when it is y.</summary>
+    public int Column { get; }
+
+    /// <summary>The value.</summary>
+    public double Value { get; }
+}
+
+/// <summary>
 /// A learner was asked to run where it cannot: the overcomplete learner (and the mode check's span pass) run on the CPU of
 /// a single process only, so a libtorch device or a distributed reducer cannot be used with it.
 /// </summary>

@@ -71,6 +71,14 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
         Report(LearningStage.Decomposition, 0, 0, "decomposing");
         var pencils = new PencilResult[restarts];
         double[] t3 = MomentLearnerMath.ThirdOrderTensor(pass2.Moments, 0, m, n);
+        var slices = new double[restarts][];
+        for (int r = 0; r < restarts; r++)
+        {
+            slices[r] = MomentLearnerMath.FourthOrderContraction(pass2.Moments, r, g, restarts, m, n);
+            for (int i = 0; i < slices[r].Length; i++) slices[r][i] += t3[i];
+            // finite samples whose products overflow: name the largest value
+            if (!System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<double>(slices[r])) throw run.NonFinite();
+        }
         // The candidates are independent small problems: one per core, each on a single libtorch thread
         // (libtorch's intra-op threads only add synchronisation on m x m matrices).
         int torchThreads = TorchSharp.torch.get_num_threads();
@@ -80,9 +88,8 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
             int workers = _options.Threads > 0 ? _options.Threads : Environment.ProcessorCount;
             Parallel.For(0, restarts, new ParallelOptions { MaxDegreeOfParallelism = workers, CancellationToken = _cancel }, r =>
             {
-                double[] c = MomentLearnerMath.FourthOrderContraction(pass2.Moments, r, g, restarts, m, n);
-                for (int i = 0; i < c.Length; i++) c[i] += t3[i];
-                pencils[r] = PencilDecomposition.Decompose(b, c, m, _options.PencilTrials, _options.Seed + (ulong)r, _options.PolishIterations);
+                pencils[r] = PencilDecomposition.Decompose(b, slices[r], m, _options.PencilTrials, _options.Seed + (ulong)r,
+                    _options.PolishIterations);
             });
         }
         finally

@@ -51,7 +51,7 @@ internal static class MseGradient
             int count = Math.Min(Chunk, n - start);
             ReadOnlySpan<double> xs = x.Slice(start * d, count * d);
             Span<double> z = pre.Slice(0, count * m);
-            Projection.Project(xs, d, wT, m, z);
+            if (m > 0) Projection.Project(xs, d, wT, m, z); // m = 0: only the linear part (every neuron was left to it)
             for (int j = 0; j < count; j++)
             {
                 Span<double> zj = z.Slice(j * m, m);
@@ -72,6 +72,7 @@ internal static class MseGradient
             // dL/dW^T += X_chunk^T G_chunk, as the projection kernel applied to the transposed chunk.
             for (int j = 0; j < count; j++)
                 for (int k = 0; k < d; k++) xT[k * count + j] = xs[j * d + k];
+            if (m == 0) continue;
             Projection.Project(xT.Slice(0, d * count), count, backward.Slice(0, count * m), m, chunkGradient);
             TensorPrimitives.Add(gWT, chunkGradient, gWT);
         }

@@ -62,14 +62,15 @@ internal static class OvercompleteLearner
 /// <param name="NoiseFloor">Largest singular value of the split-half difference of the same stack.</param>
 /// <param name="Vectors">D x D row-major: column k is the left singular vector of Values[k].</param>
 /// <param name="ResidualFloors">Entry k: the largest singular value of the split-half difference projected off the first k
-/// singular vectors (what the (k+1)-th singular value would be without a (k+1)-th neuron).</param>
+/// singular vectors (what the (k+1)-th singular value would be without a (k+1)-th neuron), computed up to a few entries past the
+/// first value that does not stand above its floor at the options' multiple.</param>
 internal sealed record FlattenedSpectrum(double[] Values, double NoiseFloor, double[] Vectors, double[] ResidualFloors)
 {
     /// <summary>Leading singular values that stand above <paramref name="multiple"/> times the floor left by the ones before them.</summary>
     public int Visible(double multiple)
     {
         int k = 0;
-        while (k < Values.Length && Values[k] > multiple * ResidualFloors[k]) k++;
+        while (k < Values.Length && k < ResidualFloors.Length && Values[k] > multiple * ResidualFloors[k]) k++;
         return k;
     }
 }
@@ -103,6 +104,20 @@ internal sealed class OvercompleteStrategy<T> where T : unmanaged, IBinaryFloati
     /// <summary>The mode check's span pass over the first <paramref name="samples"/> samples (the flattened spectrum).</summary>
     internal FlattenedSpectrum SurveyFlattened(SecondMoments second, long samples) =>
         SpanPass(ResponseControl.Create(second.T0, second.T1, second.T2, null), samples);
+
+    /// <summary>The two random directions g_l of the span pass (d x L row-major).</summary>
+    private double[] SpanDirectionVectors()
+    {
+        var g = new double[_d * OvercompleteLearner.SpanDirections];
+        new CounterGaussian(_options.Seed, key: 0x5BA7).Fill(0, g);
+        return g;
+    }
+
+    /// <summary>
+    /// The block size of a pass over <paramref name="count"/> samples: the options' block, or half the samples when they fit in one
+    /// block, so that both split halves (blocks alternate between them) receive samples.
+    /// </summary>
+    private int SplitBlockSize(long count) => count <= _options.BlockSize ? (int)Math.Max(1, (count + 1) / 2) : _options.BlockSize;
 
     public LearningResult Execute()
     {
@@ -255,27 +270,46 @@ internal sealed class OvercompleteStrategy<T> where T : unmanaged, IBinaryFloati
     /// their stacked spectrum and noise floor.</summary>
     internal FlattenedSpectrum SpanPass(ResponseControl control, long count)
     {
-        var g = new double[_d * OvercompleteLearner.SpanDirections];
-        new CounterGaussian(_options.Seed, key: 0x5BA7).Fill(0, g);
+        var g = SpanDirectionVectors();
         T[] gT = Array.ConvertAll(g, v => T.CreateTruncating(v));
+        long samples = count < 0 ? _n : Math.Min(count, _n);
         var worker = _run.RunCpuPass(LearningStage.FlattenedMoments, () => new QuarticSliceWorker<T>(control, _d, null, _dim, gT,
-            OvercompleteLearner.SpanDirections, _options.BlockSize), count);
+            OvercompleteLearner.SpanDirections, _options.BlockSize), samples, SplitBlockSize(samples));
         var basis = QuarticSlices.CoordinateBasis(_d);
         var (full, noise) = Combine(worker.Halves, basis, g);
         control.AddClosedForm(full, basis, g);
-        var (values, vectors) = StackedSingular(full, _dim);
-        var floors = ResidualFloors(noise, vectors, _dim);
-        var result = new FlattenedSpectrum(values, floors[0], vectors, floors);
-        int visible = result.Visible(_options.NoiseFloorMultiple);
-        string top = string.Join(", ", values.Take(Math.Min(values.Length, 48)).Select(v => v.ToString("G3")));
-        Log($"flattened [T_4, T_5(g_1), T_5(g_2)] singular values ({count} samples): {top}{(values.Length > 48 ? ", ..." : string.Empty)}; " +
-            $"split-half noise floor {floors[0]:G3}" +
-            (visible < _dim ? $", {floors[visible]:G3} off the leading {visible}" : string.Empty));
+        var result = Spectrum(full, noise, _dim);
+        Log($"flattened [T_4, T_5(g_1), T_5(g_2)] singular values ({samples} samples): {Describe(result)}");
         return result;
     }
 
-    /// <summary>Entry k: the largest singular value of the noise stack with the first k singular vectors projected out.</summary>
-    private static double[] ResidualFloors(QuarticSlices noise, double[] vectors, int n)
+    /// <summary>The stacked spectrum of <paramref name="full"/> (n x n slices) and the residual floors of <paramref name="noise"/>
+    /// as far as <see cref="FlattenedSpectrum.Visible"/> with the options' multiple needs them.</summary>
+    private FlattenedSpectrum Spectrum(QuarticSlices full, QuarticSlices noise, int n)
+    {
+        var (values, vectors) = StackedSingular(full, n);
+        var floors = ResidualFloors(noise, vectors, n, values, _options.NoiseFloorMultiple);
+        return new FlattenedSpectrum(values, floors[0], vectors, floors);
+    }
+
+    private string Describe(FlattenedSpectrum result)
+    {
+        double[] values = result.Values, floors = result.ResidualFloors;
+        int visible = result.Visible(_options.NoiseFloorMultiple);
+        string top = string.Join(", ", values.Take(Math.Min(values.Length, 48)).Select(v => v.ToString("G3")));
+        return $"{top}{(values.Length > 48 ? ", ..." : string.Empty)}; split-half noise floor {floors[0]:G3}" +
+            (visible < floors.Length ? $", {floors[visible]:G3} off the leading {visible}" : string.Empty);
+    }
+
+    /// <summary>Residual floors computed beyond the first value that does not stand above its floor (what diagnose shows).</summary>
+    private const int FloorsShownBeyond = 4;
+
+    /// <summary>
+    /// Entry k: the largest singular value of the noise stack with the first k singular vectors projected out, for k up to the
+    /// first value at or below <paramref name="multiple"/> times its floor plus <see cref="FloorsShownBeyond"/> (each entry is an
+    /// eigen-decomposition of size n - k, so all n of them would cost about n^4 / 4; the count needs only the leading ones).
+    /// </summary>
+    private static double[] ResidualFloors(QuarticSlices noise, double[] vectors, int n, double[] values, double multiple)
     {
         // G = sum_l N_l N_l^T (n x n); floor_k^2 = top eigenvalue of (I - U_k U_k^T) G (I - U_k U_k^T).
         double[] g = SumOfSquares(noise, n);
@@ -297,15 +331,17 @@ internal sealed class OvercompleteStrategy<T> where T : unmanaged, IBinaryFloati
                 if (uia == 0) continue;
                 TensorPrimitives.MultiplyAdd(gu.AsSpan(i * n, n), uia, h.AsSpan(a * n, n), h.AsSpan(a * n, n));
             }
-        for (int k = 0; k < n; k++)
+        int last = n - 1;
+        for (int k = 0; k <= last; k++)
         {
             int size = n - k;
             var block = new double[size * size];
             for (int a = 0; a < size; a++)
                 for (int b = 0; b < size; b++) block[a * size + b] = h[(k + a) * n + k + b];
             floors[k] = Math.Sqrt(Math.Max(0, SymmetricSpectrum.Compute(block, size).Values.Max()));
+            if (last == n - 1 && !(values[k] > multiple * floors[k])) last = Math.Min(n - 1, k + FloorsShownBeyond);
         }
-        return floors;
+        return floors[..(last + 1)];
     }
 
     private int ChooseHidden(FlattenedSpectrum spectrum, out bool estimated)
@@ -335,7 +371,7 @@ internal sealed class OvercompleteStrategy<T> where T : unmanaged, IBinaryFloati
         T[] identityT = Array.ConvertAll(identity, v => T.CreateTruncating(v));
         T[] pT = Array.ConvertAll(p, v => T.CreateTruncating(v));
         var worker = _run.RunCpuPass(LearningStage.FlattenedMoments, () => new QuarticSliceWorker<T>(control, _d, pT, m, identityT, _d,
-            _options.BlockSize));
+            _options.BlockSize), _n, SplitBlockSize(_n));
         var basis = QuarticSlices.ProjectedBasis(p, _d, m);
         var (full, noise) = Combine(worker.Halves, basis, identity);
         control.AddClosedForm(full, basis, identity);
@@ -346,11 +382,13 @@ internal sealed class OvercompleteStrategy<T> where T : unmanaged, IBinaryFloati
         return full;
     }
 
-    private static (QuarticSlices Full, QuarticSlices Noise) Combine(WeightedGramAccumulator<T>[] halves, double[][] basis, double[] directions)
+    private (QuarticSlices Full, QuarticSlices Noise) Combine(WeightedGramAccumulator<T>[] halves, double[][] basis, double[] directions)
     {
         int d = directions.Length / (halves[0].WeightCount - 1);
         var a = QuarticSlices.Assemble(halves[0], basis, directions, d);
         var b = QuarticSlices.Assemble(halves[1], basis, directions, d);
+        // finite samples whose products (y times up to five coordinates of x) overflow: name the largest value
+        if (a.All.Concat(b.All).Any(s => !TensorPrimitives.IsFiniteAll<double>(s))) throw _run.NonFinite();
         return (QuarticSlices.Combine(a, halves[0].Count, b, halves[1].Count), QuarticSlices.HalfDifference(a, b));
     }
 

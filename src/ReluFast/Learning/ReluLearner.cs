@@ -204,9 +204,11 @@ public static class ReluLearner
     /// <summary>
     /// Full rank or overcomplete, from the data: m given decides directly (m &gt; d is overcomplete); otherwise the flattened
     /// fourth/fifth-order moments (on a prefix of <see cref="ModeSurveySamples"/> samples) decide: more than d singular values
-    /// above their noise floor means more than d neurons. When T_2 already shows fewer than d neurons and D = d(d+1)/2 exceeds
-    /// <see cref="MaximumSurveyDimension"/>, the flattened check is skipped (full rank). With a device or several processes
-    /// (where the span pass cannot run) the decision is full rank without the flattened check.
+    /// above their noise floor means more than d neurons (full rank with m = d when N is below the overcomplete learner's minimum).
+    /// The flattened check is skipped (full rank) when D = d(d+1)/2 exceeds <see cref="MaximumSurveyDimension"/> (its cost, about
+    /// (D + d)^2 3/2 multiply-adds per sample, is bounded by that), and when T_2 shows all d directions but N is below
+    /// <see cref="LearnerRules.OvercompleteMinimumSamples"/> (then it could not change the decision). With a device or several
+    /// processes (where the span pass cannot run) the decision is full rank without the flattened check.
     /// </summary>
     /// <param name="source">The samples.</param>
     /// <param name="options">The learner's options (m, seed, noise-floor multiple, threads).</param>
@@ -248,10 +250,22 @@ public static class ReluLearner
                 "so the check was skipped and the full-rank learner runs; for m > d run the overcomplete mode on one process without a device",
                 second.Spectrum.Values, second.NoiseFloor, rank2, [], double.NaN, -1, 0, null);
         int dim = SymmetricCoordinates.Dimension(d);
-        if (rank2 < d && dim > MaximumSurveyDimension)
+        if (dim > MaximumSurveyDimension)
+            return new ModeDecision(LearnerMode.FullRank, rank2 < d
+                ? $"{rank2} of the {d} eigenvalues of T_2 stand above {options.NoiseFloorMultiple} x its noise floor: " +
+                  $"the neurons span a proper subspace, m = {rank2} <= d (the flattened check is skipped for D = {dim} > {MaximumSurveyDimension})"
+                : $"all {d} eigenvalues of T_2 stand above {options.NoiseFloorMultiple} x its noise floor: full rank; the flattened check, " +
+                  $"which could show more than d neurons, is skipped for D = d(d+1)/2 = {dim} > {MaximumSurveyDimension} (it would cost " +
+                  $"(D + d)^2 3/2 = {1.5 * (dim + d) * (dim + d):G3} multiply-adds per sample and D x D matrices)",
+                second.Spectrum.Values, second.NoiseFloor, rank2, [], double.NaN, -1, 0, null);
+        long minimum = LearnerRules.OvercompleteMinimumSamples(d);
+        // With all d directions in T_2 the flattened count can change the decision only by exceeding d, which calls for the
+        // overcomplete learner; on fewer samples than that learner needs, the check cannot change anything.
+        if (rank2 >= d && run.N < minimum)
             return new ModeDecision(LearnerMode.FullRank,
-                $"{rank2} of the {d} eigenvalues of T_2 stand above {options.NoiseFloorMultiple} x its noise floor: " +
-                $"the neurons span a proper subspace, m = {rank2} <= d (the flattened check is skipped for D = {dim} > {MaximumSurveyDimension})",
+                $"all {d} eigenvalues of T_2 stand above {options.NoiseFloorMultiple} x its noise floor: full rank; more than d neurons " +
+                $"would need the overcomplete learner, which needs at least {minimum} samples (max(1000, 2 d^2, 4 D^2), D = {dim}) where " +
+                $"{run.N} were given, so the flattened check is skipped",
                 second.Spectrum.Values, second.NoiseFloor, rank2, [], double.NaN, -1, 0, null);
         long prefix = Math.Min(run.N, ModeSurveySamples);
         var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -259,11 +273,20 @@ public static class ReluLearner
         var flattened = new OvercompleteStrategy<T>(run).SurveyFlattened(second, prefix);
         run.ModeCheckTime = clock.Elapsed;
         int rank4 = flattened.Visible(options.NoiseFloorMultiple);
-        if (rank4 > d)
+        if (rank4 > d && run.N >= minimum)
             return new ModeDecision(LearnerMode.Overcomplete,
                 $"the flattened [T_4, T_5] shows {rank4} significant singular values on {prefix} samples > d = {d}: " +
                 $"more neurons than inputs (T_2: {rank2} of {d} significant)",
                 second.Spectrum.Values, second.NoiseFloor, rank2, flattened.Values, flattened.NoiseFloor, rank4, prefix, null)
+            {
+                FlattenedResidualFloors = flattened.ResidualFloors
+            };
+        if (rank4 > d)
+            return new ModeDecision(LearnerMode.FullRank,
+                $"the flattened [T_4, T_5] shows {rank4} significant singular values on {prefix} samples > d = {d}, but the overcomplete " +
+                $"learner needs at least {minimum} samples (max(1000, 2 d^2, 4 D^2), D = {dim}) where {run.N} were given: full rank with " +
+                $"m = d = {d} (T_2: {rank2} of {d} significant)",
+                second.Spectrum.Values, second.NoiseFloor, rank2, flattened.Values, flattened.NoiseFloor, rank4, prefix, d)
             {
                 FlattenedResidualFloors = flattened.ResidualFloors
             };
@@ -279,8 +302,12 @@ public static class ReluLearner
         };
     }
 
-    /// <summary>Largest D = d(d+1)/2 for which the mode check computes the flattened spectrum even when T_2 already shows
-    /// fewer than d neurons.</summary>
+    /// <summary>
+    /// Largest D = d(d+1)/2 (d = 23) for which the mode check computes the flattened spectrum: about
+    /// min(N, <see cref="ModeSurveySamples"/>) (D + d)^2 3/2 multiply-adds (at most 1.6 10^5 per sample) and D x D matrices. Above it the
+    /// check is skipped and auto runs the full-rank learner (the fallback of <see cref="Learn{T}"/> still tries the overcomplete
+    /// learner when that fit leaves variance unexplained).
+    /// </summary>
     public const int MaximumSurveyDimension = 300;
 
     /// <summary>

@@ -47,6 +47,11 @@ public sealed class OracleSampleSource<T> : ISampleSource<T> where T : unmanaged
         if (cacheResponses && count > Array.MaxLength)
             throw new ArgumentException($"{count} responses are more than one array can cache ({Array.MaxLength}); query without the cache.",
                 nameof(count));
+        long cacheBytes = cacheResponses ? count * (System.Runtime.CompilerServices.Unsafe.SizeOf<T>() + 1L) : 0;
+        long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        if (cacheBytes > available / 2)
+            throw new ArgumentException($"caching {count} responses takes {cacheBytes / 1e9:F2} GB, more than half of the {available / 1e9:F2} GB " +
+                "of memory available; query without the cache (every pass asks the model again) or ask fewer queries.", nameof(count));
         _oracle = oracle;
         Count = count;
         Seed = seed;

@@ -20,6 +20,17 @@ public class ErrorReporterTests
             : (Exception)Activator.CreateInstance(kind, "boom")!;
         Assert.Equal(expected, ErrorReporter.Classify(e));
         Assert.Equal(expected, ErrorReporter.Classify(new AggregateException(e)));
+        // Parallel work (one pencil per candidate) fails once per worker on the same bad input: still that input's code.
+        Exception again = kind == typeof(ReluFastDataException) ? new ReluFastDataException("f.npy", "bad.")
+            : (Exception)Activator.CreateInstance(kind, "boom")!;
+        Assert.Equal(expected, ErrorReporter.Classify(new AggregateException(e, again)));
+    }
+
+    [Fact]
+    public void AnAggregateOfDifferentKindsIsAFailure()
+    {
+        var mixed = new AggregateException(new ArgumentException("bad input"), new InvalidOperationException("a bug"));
+        Assert.Equal(2, ErrorReporter.Classify(mixed));
     }
 
     [Fact]

@@ -83,6 +83,51 @@ public static class AdversarialCorpus
         throw new InvalidOperationException($"no central directory entry {name}");
     }
 
+    /// <summary>An .npz whose x (rows x columns) and y are zeros, deflated: a few KB that inflate a thousandfold.</summary>
+    private static byte[] ZerosNpz(int rows, int columns)
+    {
+        using var memory = new MemoryStream();
+        using (var zip = new ZipArchive(memory, ZipArchiveMode.Create, leaveOpen: true))
+        {
+            foreach (var (name, shape, count) in new[] { ("x.npy", $"({rows}, {columns})", (long)rows * columns), ("y.npy", $"({rows},)", rows) })
+            {
+                using var entry = zip.CreateEntry(name, CompressionLevel.Fastest).Open();
+                entry.Write(TestData.HandMadeNpy($"{{'descr': '<f8', 'fortran_order': False, 'shape': {shape}, }}", []));
+                var zeros = new byte[1 << 20];
+                for (long left = count * 8; left > 0; left -= zeros.Length) entry.Write(zeros, 0, (int)Math.Min(zeros.Length, left));
+            }
+        }
+        return memory.ToArray();
+    }
+
+    /// <summary>x ~ N(0, I_d) and y = sum_j x_j^2 as x.npy and y.npy.</summary>
+    private static void SumOfSquaresNpy(string dir, int d, int n)
+    {
+        var rng = new Random(50);
+        var x = new double[n * d];
+        for (int i = 0; i < x.Length; i++) x[i] = Normal(rng);
+        var y = new double[n];
+        for (int j = 0; j < n; j++)
+            for (int k = 0; k < d; k++) y[j] += x[j * d + k] * x[j * d + k];
+        NpyWriter.WriteMatrix<double>(Path.Combine(dir, "x.npy"), x, n, d);
+        NpyWriter.WriteVector<double>(Path.Combine(dir, "y.npy"), y);
+    }
+
+    /// <summary>CSV rows x0, x1 ~ N(0, 1), y = relu((x0 + x1) / sqrt(2) - 0.2).</summary>
+    private static string GaussianRows(int count, int seed)
+    {
+        var rng = new Random(seed);
+        var text = new StringBuilder();
+        for (int j = 0; j < count; j++)
+        {
+            double a = Normal(rng), b = Normal(rng);
+            text.Append(System.Globalization.CultureInfo.InvariantCulture, $"{a:R},{b:R},{Math.Max(0, (a + b) / Math.Sqrt(2) - 0.2):R}\n");
+        }
+        return text.ToString();
+    }
+
+    private static double Normal(Random rng) => Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
+
     /// <summary>Every case.</summary>
     public static IEnumerable<CorpusCase> Cases()
     {
@@ -153,6 +198,9 @@ public static class AdversarialCorpus
                 File.WriteAllBytes(Path.Combine(dir, "s.npz"), zip);
             },
             ["learn", "--data", "{dir}/s.npz", "--out", "{dir}/o.json"], 1, "s.npz[x.npy]", "CRC-32");
+        yield return new("learn: .npz whose deflated entry honestly inflates to 88 MB of zeros (1000 to 1, a zip bomb)",
+            dir => File.WriteAllBytes(Path.Combine(dir, "s.npz"), ZerosNpz(1_100_000, 10)),
+            ["learn", "--data", "{dir}/s.npz", "--out", "{dir}/o.json"], 1, "s.npz[x.npy]", "inflates from", "at most 64 to 1");
         yield return new("learn: .npz whose entry holds more bytes than its header accounts for",
             dir => File.WriteAllBytes(Path.Combine(dir, "s.npz"), NpzOf(
                 ("x.npy", TestData.HandMadeNpy("{'descr': '<f8', 'fortran_order': False, 'shape': (2, 1), }", new byte[16 + 8000])),
@@ -174,12 +222,27 @@ public static class AdversarialCorpus
         yield return new("learn: CSV with a value too large for a double (1e400)",
             dir => Text(dir, "s.csv", "x0,x1,y\n1e400,1,2\n" + rows),
             ["learn", "--csv", "{dir}/s.csv", "--target", "y", "--out", "{dir}/o.json"], 1, "s.csv", "data row 1", "'x0'", "not a finite number");
+        yield return new("learn: CSV with a finite x too large for the moments (1e200)",
+            dir => Text(dir, "s.csv", "x0,x1,y\n" + GaussianRows(40, 1) + "1e200,1,2\n" + GaussianRows(1200, 2)),
+            ["learn", "--csv", "{dir}/s.csv", "--target", "y", "--out", "{dir}/o.json"], 1, "s.csv", "row 40 (0-based), column 0",
+                "1E+200", "largest magnitude of x", "overflow");
+        yield return new("diagnose: CSV with a finite y too large for the moments (1e200)",
+            dir => Text(dir, "s.csv", "x0,x1,y\n" + GaussianRows(40, 1) + "0.5,1,1e200\n" + GaussianRows(1200, 2)),
+            ["diagnose", "--csv", "{dir}/s.csv", "--target", "y"], 1, "s.csv", "row 40 (0-based)", "largest magnitude of y", "overflow");
         yield return new("learn: CSV whose header row is longer than the row limit",
             dir => Text(dir, "s.csv", "x0," + new string('a', CsvRowReader.MaxRowChars + 10) + ",y\n1,2,3\n"),
             ["learn", "--csv", "{dir}/s.csv", "--target", "y", "--out", "{dir}/o.json"], 1, "s.csv", "longer than");
         yield return new("learn: CSV with a text column, ignored by --ignore-columns",
             dir => Text(dir, "s.csv", "id,x0,y\n" + string.Concat(Enumerable.Range(1, 40).Select(i => $"r{i},{i * 0.1},{i * 0.2}\n"))),
             ["learn", "--csv", "{dir}/s.csv", "--target", "y", "--ignore-columns", "id,x0", "--out", "{dir}/o.json"], 1, "s.csv", "no inputs");
+
+        // --- the mode check ---
+        yield return new("diagnose: x ~ N(0, I), d = 50, N = 10^5, y = sum of x_j^2 (the flattened survey on D = 1275)",
+            dir => SumOfSquaresNpy(dir, 50, 100_000),
+            ["diagnose", "--no-learn", "--x", "{dir}/x.npy", "--y", "{dir}/y.npy"], 0, "Mode: full-rank", "1275 > 300");
+        yield return new("learn: auto on 3000 samples, fewer than one block of the span pass",
+            dir => Text(dir, "s.csv", "x0,x1,y\n" + GaussianRows(3000, 3)),
+            ["learn", "--csv", "{dir}/s.csv", "--target", "y", "--out", "{dir}/o.json", "--threads", "1"], 0, "Model written to");
 
         // --- paths ---
         yield return new("learn: a folder given as --x",
@@ -200,6 +263,9 @@ public static class AdversarialCorpus
         yield return new("generate: --hidden 2000000000",
             _ => { }, ["generate", "--dim", "2", "--hidden", "2000000000", "--samples", "1", "--seed", "1", "--out", "{dir}/g"], 1,
                 "weights", "limit");
+        yield return new("generate: --samples 2^63 - 1 (more than any disk holds)",
+            _ => { }, ["generate", "--dim", "1", "--hidden", "1", "--samples", "9223372036854775807", "--seed", "1", "--out", "{dir}/g"], 1,
+                "GB free on the file system");
         yield return new("generate: --out inside a file",
             dir => Text(dir, "file", "x"), ["generate", "--dim", "2", "--hidden", "1", "--samples", "10", "--seed", "1", "--out", "{dir}/file/g"],
             1, "is a file");

@@ -26,6 +26,7 @@ public class BadInputCatalogTests(ITestOutputHelper output)
 
     private const string Arg = nameof(ArgumentException);
     private const string NonFinite = nameof(NonFiniteSampleException);
+    private const string Magnitude = nameof(SampleMagnitudeException);
     private const string Option = nameof(LearnerOptionException);
     private const string Data = nameof(ReluFastDataException);
     private const string Warning = "warning";
@@ -118,10 +119,41 @@ public class BadInputCatalogTests(ITestOutputHelper output)
             WriteNpyPair(dir, x, y, 4);
             return OpenNpy(dir);
         });
-        yield return new("values", "finite but huge y (1e300): the moments overflow", Arg, "The moment estimates overflowed", _ =>
+        yield return new("values", "finite but huge y (1e300): the moments overflow", Magnitude,
+            "the largest magnitude of y in the samples, and the moment estimates overflow a double", _ =>
         {
             var (x, y) = Samples(20_000, 4);
             for (int i = 0; i < y.Length; i++) y[i] *= 1e300;
+            return Learn(x, y, 4);
+        });
+        yield return new("values", "x of 1e70 after the pilot, inputs trusted as N(0, I): only the span pass (y x^5) overflows", Magnitude,
+            "Sample 15000 has x[2] = 1E+70", _ =>
+        {
+            var (x, y) = Samples(20_000, 4);
+            x[15_000 * 4 + 2] = 1e70;
+            var options = new LearnerOptions { Refine = false, Inputs = InputHandling.StandardNormal };
+            return Warnings(ReluLearner.Learn(new ArraySampleSource<double>(x, y, 4), options, LearnerMode.Overcomplete));
+        });
+        yield return new("values", "x of 1e90 after the pilot, inputs trusted as N(0, I): the full-rank pass 2 (y x^4) overflows", Magnitude,
+            "Sample 15000 has x[2] = 1E+90", _ =>
+        {
+            var (x, y) = Samples(20_000, 4);
+            x[15_000 * 4 + 2] = 1e90;
+            var options = new LearnerOptions { Refine = false, Inputs = InputHandling.StandardNormal };
+            return Warnings(ReluLearner.Learn(new ArraySampleSource<double>(x, y, 4), options, LearnerMode.FullRank));
+        });
+        yield return new("values", "y of 1.7e308 in the pilot: its first moments (y x) overflow", Magnitude, "Sample 3 has y = 1.7E+308", _ =>
+        {
+            var (x, y) = Samples(20_000, 4);
+            y[3] = 1.7e308;
+            for (int k = 0; k < 4; k++) x[3 * 4 + k] = 3; // |y x| overflows whatever the draw
+            return Learn(x, y, 4);
+        });
+        yield return new("values", "finite but huge x (1e200 in one coordinate): the moments overflow", Magnitude,
+            "Sample 7 has x[1] = 1E+200, the largest magnitude of x", _ =>
+        {
+            var (x, y) = Samples(20_000, 4);
+            x[7 * 4 + 1] = 1e200;
             return Learn(x, y, 4);
         });
 

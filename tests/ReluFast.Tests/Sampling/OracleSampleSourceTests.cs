@@ -101,6 +101,20 @@ public class OracleSampleSourceTests
         Assert.Equal(0, source.Queries);
     }
 
+    [Fact]
+    public void ACacheLargerThanHalfTheMemoryIsRefusedBeforeItIsAllocated()
+    {
+        // relufast extract --queries N keeps 9 bytes per query: N = 2^31 - 57 asks for 19 GB, which used to be allocated (or fail
+        // as out of memory, exit code 2) and then queried.
+        long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        long count = Array.MaxLength;
+        if (count * 9L <= available / 2) return; // a machine with more than 39 GB to spare caches it
+        var oracle = new NetworkOracle<double>(Teacher);
+        var e = Assert.Throws<ArgumentException>(() => new OracleSampleSource<double>(oracle, count, 1, cacheResponses: true));
+        Assert.Contains("more than half of the", e.Message, StringComparison.Ordinal);
+        Assert.Contains("without the cache", e.Message, StringComparison.Ordinal);
+    }
+
     private sealed class SingleThreadedOracle(ReluNetwork network) : IQueryOracle<double>
     {
         private int _inside;
