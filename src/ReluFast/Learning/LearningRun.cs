@@ -195,7 +195,7 @@ internal sealed class LearningRun<T> where T : unmanaged, IBinaryFloatingPointIe
     {
         var ranked = candidates.OrderBy(c => double.IsNaN(c.MomentMse) ? double.PositiveInfinity : c.MomentMse).ToArray();
         if (!Options.Refine) return (ranked[0], Local.HeldOutError(ranked[0].Moment));
-        int parameters = candidates[0].Moment.Hidden * (D + 2) + D + 1;
+        int parameters = MseGradient.ParameterCount(candidates[0].Moment.Hidden, D);
         int small = Math.Min(Local.RefineCount, Math.Max(20_000, 30 * parameters));
         // refinement runs on the CPU (the SIMD objective) on every device
         using var quick = Local.Refinement(small, Options.Threads);
@@ -314,7 +314,7 @@ internal sealed class LearningRun<T> where T : unmanaged, IBinaryFloatingPointIe
         long training = N - Local.HeldOutCount;
         if (StreamsLater(m))
         {
-            var fit = StreamedRefinement.Run(network, fisher, training, StreamedPass, theta => Local.HeldOutGradient(theta, m),
+            var fit = StreamedRefinement.Run(network, fisher, training, theta => StreamedPass(theta, m), theta => Local.HeldOutGradient(theta, m),
                 theta => DistributedPass.ShareFromRankZero(Options.Reducer, theta), Reporter.Log);
             network = fit.Network;
             held = Local.HeldOutError(network);
@@ -340,9 +340,8 @@ internal sealed class LearningRun<T> where T : unmanaged, IBinaryFloatingPointIe
     }
 
     /// <summary>(sum e^2, sum e grad f) over every sample (this process's slice, summed over the processes).</summary>
-    private (double Sse, double[] Gradient) StreamedPass(double[] theta)
+    private (double Sse, double[] Gradient) StreamedPass(double[] theta, int m)
     {
-        int m = (theta.Length - 1 - D) / (D + 2);
         var wT = new double[D * m];
         MseGradient.Transpose(theta, m, D, wT);
         var worker = RunPass(LearningStage.Refinement, () => new MseGradientWorker<T>(theta, wT, m, D, Options.BlockSize));

@@ -24,7 +24,7 @@ internal interface IMseObjective : IDisposable
     static double[] Pack(ReluNetwork n)
     {
         int m = n.Hidden, d = n.InputDim;
-        var p = new double[m * d + 2 * m + 1 + d];
+        var p = new double[MseGradient.ParameterCount(m, d)];
         n.W.CopyTo(p);
         n.B.CopyTo(p.AsSpan(m * d));
         n.A.CopyTo(p.AsSpan(m * d + m));
