@@ -43,8 +43,9 @@ internal static class DistributedPass
 
     /// <summary>
     /// Gives every process rank 0's <paramref name="values"/> (in place). The learner shares its data-dependent choices
-    /// this way (m, the subspace U, the pencil factors): libtorch's decompositions are not bit-reproducible from run to
-    /// run (about 1e-16), and ranks that chose different m would pass the next reduction states of different lengths.
+    /// this way (m, the subspace U, the pencil factors): ranks on different machines can round the decompositions
+    /// differently (MKL picks its kernels by CPU), and ranks that chose different m would pass the next reduction states of
+    /// different lengths.
     /// </summary>
     public static void ShareFromRankZero(IMomentReducer? reducer, Span<double> values)
     {
