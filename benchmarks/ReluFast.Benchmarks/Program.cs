@@ -24,6 +24,8 @@ internal static class Program
             case "extract": ExtractionBenchmark.Run(args); break;
             case "cramer-rao": CramerRaoExperiment.Run(args); break;
             case "gaussian-law": GaussianLawSweep.Run(args); break;
+            case "large": LargeSweep.Run(args); break;
+            case "weak": WeakNeuronSweep.Run(args); break;
             default: BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args); break;
         }
     }
