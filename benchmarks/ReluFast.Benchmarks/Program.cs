@@ -26,6 +26,7 @@ internal static class Program
             case "gaussian-law": GaussianLawSweep.Run(args); break;
             case "large": LargeSweep.Run(args); break;
             case "weak": WeakNeuronSweep.Run(args); break;
+            case "objective": ObjectiveSpeed.Run(args); break;
             default: BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args); break;
         }
     }
