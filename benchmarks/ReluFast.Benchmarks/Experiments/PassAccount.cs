@@ -74,6 +74,33 @@ internal static class PassAccount
         double teacherNs = S((x, y, s) => teacher.Evaluate(x, y));
         double[] readX = new double[Block * d], readY = new double[Block];
         double readNs = S((x, y, s) => source.Read(s, readX, readY));
+        // the read as it was before it generated in place: into a scratch buffer, then copied (side by side with the read above)
+        double[] scratch = new double[Block * (d + 1)];
+        double copiedNs = S((x, y, s) =>
+        {
+            Span<double> sx = scratch.AsSpan(0, Block * d), sy = scratch.AsSpan(Block * d, Block);
+            new CounterGaussian(2, 1).Fill(s * d, sx);
+            teacher.Evaluate(sx, sy);
+            sx.CopyTo(readX);
+            sy.CopyTo(readY);
+        });
+        Console.WriteLine(string.Create(Inv, $"  read through a scratch copy (the read before issue 16) {copiedNs:F1}; " +
+            $"ratio to the read {copiedNs / readNs:F2}"));
+        // the projection x -> z (d -> m, the teacher's pre-activations) as it was on 256-bit machines before issue 16: one
+        // TensorPrimitives.MultiplyAdd of m values per input coordinate and sample; side by side with Projection.Project
+        double[] wT = Random(random, 6000, d * m, 1), pre = new double[Block * m];
+        double projectNs = S((x, y, s) => Projection.Project<double>(x, d, wT, m, pre));
+        double oldProjectNs = S((x, y, s) =>
+        {
+            for (int j = 0; j < y.Length; j++)
+            {
+                Span<double> zj = pre.AsSpan(j * m, m);
+                zj.Clear();
+                for (int i = 0; i < d; i++) TensorPrimitives.MultiplyAdd(wT.AsSpan(i * m, m), x[j * d + i], zj, zj);
+            }
+        });
+        Console.WriteLine(string.Create(Inv, $"  projection {d} -> {m}: {projectNs:F1} ({d * m / projectNs:F2} FMA/ns); " +
+            $"the 256-bit fallback before issue 16 {oldProjectNs:F1}; ratio {oldProjectNs / projectNs:F2}"));
         Console.WriteLine(string.Create(Inv, $"  sample read (teacher stream) {readNs,7:F1}: " +
             $"normals {normalNs:F1} ({normalPerValue:F2} per value), " +
             $"teacher {teacherNs:F1}, copies and the rest {readNs - normalNs - teacherNs:F1}"));
