@@ -8,6 +8,7 @@ internal static class Program
     /// <summary>
     /// BenchmarkDotNet suites by default; <c>sweep</c>, <c>headline</c> and <c>overcomplete</c> run the learner
     /// experiments whose tables the README reports; <c>scale</c> measures large-N learning (time, samples/s, peak working set);
+    /// <c>passes</c> accounts for the time of each streamed pass against the machine's limit (docs/passes.md);
     /// <c>extract</c> measures extraction through the oracle path
     /// (queries, time, memory, errors).
     /// </summary>
@@ -27,6 +28,7 @@ internal static class Program
             case "large": LargeSweep.Run(args); break;
             case "weak": WeakNeuronSweep.Run(args); break;
             case "objective": ObjectiveSpeed.Run(args); break;
+            case "passes": PassAccount.Run(args); break;
             default: BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args); break;
         }
     }

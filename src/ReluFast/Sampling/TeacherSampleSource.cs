@@ -73,6 +73,22 @@ public sealed class TeacherSampleSource<T> : ISampleSource<T> where T : unmanage
             throw new ArgumentOutOfRangeException(nameof(start), $"Samples [{start}, {start + n}) are outside [0, {Count}).");
         if (x.Length != n * d) throw new ArgumentOutOfRangeException(nameof(x), $"x must hold n x d = {n} x {d} values, got {x.Length}.");
         if (n == 0) return;
+        if (typeof(T) == typeof(double))
+        {
+            // Generated in place: no scratch buffer and no copy (the same values as through the scratch buffer).
+            Span<double> xd = System.Runtime.InteropServices.MemoryMarshal.Cast<T, double>(x);
+            Span<double> yd = System.Runtime.InteropServices.MemoryMarshal.Cast<T, double>(y);
+            _inputs.Fill(start * d, xd);
+            if (Inputs is not null)
+            {
+                double[] scratch = ArrayPool<double>.Shared.Rent(d);
+                try { Inputs.Apply(xd, scratch.AsSpan(0, d)); }
+                finally { ArrayPool<double>.Shared.Return(scratch); }
+            }
+            Teacher.Evaluate(xd, yd);
+            if (NoiseStd > 0) AddNoise(start, yd);
+            return;
+        }
 
         double[] rented = ArrayPool<double>.Shared.Rent(n * d + n + d);
         try

@@ -23,6 +23,34 @@ public class ProjectionTests
         Check<float>(d, m, n, d + m + n + 1);
     });
 
+    /// <summary>The 256-bit path computes every z_jc as the chain of FMAs over i = 0 .. d - 1, bit for bit (as the 512-bit tiles do).</summary>
+    [Theory]
+    [InlineData(32, 16, 4101)]
+    [InlineData(10, 5, 37)]
+    [InlineData(33, 17, 10)]
+    [InlineData(16, 3, 21)]
+    [InlineData(7, 40, 5)]
+    public void Width256IsTheFmaChain(int d, int m, int n) => WithWidth(256, () =>
+    {
+        if (ReluFast.Moments.Kernels.Simd.WidthBits != 256) return; // no 256-bit vectors here
+        ExactChain<double>(d, m, n, 3 * d + m);
+        ExactChain<float>(d, m, n, 3 * d + m + 1);
+    });
+
+    private static void ExactChain<T>(int d, int m, int n, int seed) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        T[] x = Gaussians<T>(n * d, seed), u = Gaussians<T>(d * m, seed + 1);
+        var z = new T[n * m];
+        Projection.Project<T>(x, d, u, m, z);
+        for (int j = 0; j < n; j++)
+            for (int c = 0; c < m; c++)
+            {
+                T acc = T.Zero;
+                for (int i = 0; i < d; i++) acc = T.FusedMultiplyAdd(x[j * d + i], u[i * m + c], acc);
+                Assert.Equal(acc, z[j * m + c]);
+            }
+    }
+
     private static void Check<T>(int d, int m, int n, int seed) where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         T[] x = Gaussians<T>(n * d, seed), u = Gaussians<T>(d * m, seed + 1);

@@ -1,0 +1,357 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using ReluFast.Interop;
+using ReluFast.Learning;
+using ReluFast.Model;
+using ReluFast.Moments;
+using ReluFast.Sampling;
+
+namespace ReluFast.Benchmarks.Experiments;
+
+/// <summary>
+/// The per-pass account of issue 16: for each streamed pass of the full-rank learner (pass 1: T_2, pass 2: projected
+/// 3-tensor, pass 3: Hermite projection) on a streamed teacher, where the time of one sample goes (normals, teacher,
+/// control variate, projection, kernel), the whole pass on 1 and P threads (with the learner's progress sink, and
+/// without), the merge, and the pass's limit on this machine: unique FMAs per sample against the measured FMA peak
+/// plus the measured cost of the d normals; the memory limit (bytes per sample against the measured read bandwidth)
+/// applies to in-memory and .npy sources.
+/// <code>
+/// DOTNET_TieredCompilation=0 dotnet run -c Release --project benchmarks/ReluFast.Benchmarks -- passes [N=1e7] [d=32] [m=16] [threads=0] [repeats=3]
+/// </code>
+/// (the tool runs without tiered compilation, so the account does too). Stage costs and the CPU rates are taken from CPU clocks
+/// (CLOCK_THREAD_CPUTIME_ID, CLOCK_PROCESS_CPUTIME_ID), so that other users of a shared machine do not count; the wall rate is printed
+/// beside them.
+/// Stage costs are the best of the repeats on one thread over 64 blocks of 4096 samples; whole passes are the best of the repeats.
+/// </summary>
+internal static class PassAccount
+{
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+    private const int Block = 4096;
+    private const int StageBlocks = 64;
+
+    public static void Run(string[] args)
+    {
+        long n = (long)double.Parse(Arg(args, 1, "1e7"), Inv);
+        int d = int.Parse(Arg(args, 2, "32"), Inv), m = int.Parse(Arg(args, 3, "16"), Inv);
+        int threads = int.Parse(Arg(args, 4, "0"), Inv);
+        int repeats = int.Parse(Arg(args, 5, "3"), Inv);
+        if (threads <= 0) threads = Environment.ProcessorCount;
+        const int restarts = 3;
+
+        Console.WriteLine($"passes: N = {n:E1}, d = {d}, m = {m}, R = {restarts}, {threads} threads, block {Block}; {HardwareInfo.Describe()}");
+        Console.WriteLine($"cpu: {CpuModel()}; load average at start: {Load()}");
+        double fmaPerCore = MeasureFmaPerSecond(1, true), fmaAll = MeasureFmaPerSecond(threads, false);
+        double bandwidth = MeasureReadBandwidth(threads);
+        Console.WriteLine(string.Create(Inv, $"peak: {fmaPerCore / 1e9:F1} G FMA/s (float64) per core (thread CPU time), " +
+            $"{fmaAll / 1e9:F1} G FMA/s on {threads} threads (wall clock); " +
+            $"read bandwidth {bandwidth / 1e9:F1} GB/s on {threads} threads"));
+
+        var teacher = RandomTeacher.Create(new TeacherOptions(d, m), 1);
+        var source = new TeacherSampleSource<double>(teacher, n, 2);
+        var random = new CounterGaussian(99, 3);
+        double[] c1 = Random(random, 0, d, 0.1), c1z = Random(random, 1000, m, 0.1), q = Random(random, 2000, m * m, 0.05);
+        var linear = ControlVariate.Linear(0.1, c1);
+        var quadratic = ControlVariate.Quadratic(0.1, c1z, q);
+        double[] u = Random(random, 3000, d * m, 1 / Math.Sqrt(d));
+        double[] g = Random(random, 4000, m * restarts, 1);
+        int columns = m * restarts;
+        double[] directions = Random(random, 5000, m * columns, 1 / Math.Sqrt(m));
+
+        // the samples of the stage measurements, generated once (the read itself is measured as its own stage)
+        int stageSamples = StageBlocks * Block;
+        double[] xs = new double[(long)stageSamples * d], ys = new double[stageSamples];
+        source.Read(0, xs, ys);
+        double S(StageAction action) => Stage(repeats, stageSamples, action, xs, ys, d);
+        double normalNs = S((x, y, s) => new CounterGaussian(2, 1).Fill(s * d, x));
+        double normalPerValue = normalNs / d;
+
+        Console.WriteLine();
+        Console.WriteLine("stage costs on one thread (ns per sample, best of repeats):");
+        double teacherNs = S((x, y, s) => teacher.Evaluate(x, y));
+        double[] readX = new double[Block * d], readY = new double[Block];
+        double readNs = S((x, y, s) => source.Read(s, readX, readY));
+        // the read as it was before it generated in place: into a scratch buffer, then copied (side by side with the read above)
+        double[] scratch = new double[Block * (d + 1)];
+        double copiedNs = S((x, y, s) =>
+        {
+            Span<double> sx = scratch.AsSpan(0, Block * d), sy = scratch.AsSpan(Block * d, Block);
+            new CounterGaussian(2, 1).Fill(s * d, sx);
+            teacher.Evaluate(sx, sy);
+            sx.CopyTo(readX);
+            sy.CopyTo(readY);
+        });
+        Console.WriteLine(string.Create(Inv, $"  read through a scratch copy (the read before issue 16) {copiedNs:F1}; " +
+            $"ratio to the read {copiedNs / readNs:F2}"));
+        // the projection x -> z (d -> m, the teacher's pre-activations) as it was on 256-bit machines before issue 16: one
+        // TensorPrimitives.MultiplyAdd of m values per input coordinate and sample; side by side with Projection.Project
+        double[] wT = Random(random, 6000, d * m, 1), pre = new double[Block * m];
+        double projectNs = S((x, y, s) => Projection.Project<double>(x, d, wT, m, pre));
+        double oldProjectNs = S((x, y, s) =>
+        {
+            for (int j = 0; j < y.Length; j++)
+            {
+                Span<double> zj = pre.AsSpan(j * m, m);
+                zj.Clear();
+                for (int i = 0; i < d; i++) TensorPrimitives.MultiplyAdd(wT.AsSpan(i * m, m), x[j * d + i], zj, zj);
+            }
+        });
+        Console.WriteLine(string.Create(Inv, $"  projection {d} -> {m}: {projectNs:F1} ({d * m / projectNs:F2} FMA/ns); " +
+            $"the 256-bit fallback before issue 16 {oldProjectNs:F1}; ratio {oldProjectNs / projectNs:F2}"));
+        Console.WriteLine(string.Create(Inv, $"  sample read (teacher stream) {readNs,7:F1}: " +
+            $"normals {normalNs:F1} ({normalPerValue:F2} per value), " +
+            $"teacher {teacherNs:F1}, copies and the rest {readNs - normalNs - teacherNs:F1}"));
+
+        var rows = new List<(string Name, long Fmas, double Limit, PassRates Rates)>();
+
+        // Pass 1
+        {
+            var centred = new double[Block];
+            var gram = new WeightedGramAccumulator<double>(d);
+            double cv = S((x, y, s) => linear.Apply<double>(x, y, centred.AsSpan(0, y.Length)));
+            double kernel = S((x, y, s) => gram.Accumulate(x, centred.AsSpan(0, y.Length)));
+            double squares = S((x, y, s) => TensorPrimitives.SumOfSquares<double>(centred.AsSpan(0, y.Length)));
+            var worker = new SecondMomentWorker<double>(linear, Block);
+            double whole = S((x, y, s) => worker.Accumulate(x, y));
+            Console.WriteLine(string.Create(Inv, $"  pass 1 worker {whole,7:F1}: control variate {cv:F1}, " +
+                $"Gram kernel {kernel:F1}, sum of squares {squares:F1}"));
+            long fmas = TeacherFmas(d, m) + d + d * (d + 1) / 2 + d + 1;
+            var rates = Passes(source, () => new SecondMomentWorker<double>(linear, Block), threads, repeats,
+                (a, b) => a.Merge(b));
+            Console.WriteLine(string.Create(Inv, $"    merge of {threads} workers {rates.Merge * 1e3:F2} ms"));
+            rows.Add(("pass 1 (T_2)", fmas, Limit(fmas, d, normalPerValue, fmaPerCore, threads), rates));
+        }
+        // Pass 2
+        {
+            double[] uT = u, gT = g;
+            var z = new double[Block * m];
+            var centred = new double[Block];
+            var contractions = new double[Block * restarts];
+            var weights = new double[(1 + restarts) * Block];
+            var tensor = new ProjectedTensorAccumulator<double>(m, 1 + restarts);
+            double projection = S((x, y, s) => Projection.Project<double>(x, d, uT, m, z.AsSpan(0, y.Length * m)));
+            double cv = S((x, y, s) => quadratic.Apply<double>(z.AsSpan(0, y.Length * m), y, centred.AsSpan(0, y.Length)));
+            double contraction = S((x, y, s) =>
+                Projection.Project<double>(z.AsSpan(0, y.Length * m), m, gT, restarts, contractions.AsSpan(0, y.Length * restarts)));
+            double kernel = S((x, y, s) => tensor.Accumulate(z.AsSpan(0, y.Length * m), weights.AsSpan(0, (1 + restarts) * y.Length)));
+            var worker = new ProjectedMomentWorker<double>(uT, d, m, gT, restarts, quadratic, Block);
+            double whole = S((x, y, s) => worker.Accumulate(x, y));
+            Console.WriteLine(string.Create(Inv, $"  pass 2 worker {whole,7:F1}: projection {projection:F1}, control variate {cv:F1}, " +
+                $"contractions {contraction:F1}, tensor kernel {kernel:F1}, weights and the rest " +
+                $"{whole - projection - cv - contraction - kernel:F1}"));
+            int pairs = m * (m + 1) / 2;
+            long fmas = TeacherFmas(d, m) + (long)d * m + pairs + m + m * restarts + restarts + pairs
+                + (1 + restarts) * (1 + m + pairs + (long)m * (m + 1) * (m + 2) / 6);
+            var rates = Passes(source, () => new ProjectedMomentWorker<double>(uT, d, m, gT, restarts, quadratic, Block),
+                threads, repeats, (a, b) => a.Merge(b));
+            Console.WriteLine(string.Create(Inv, $"    merge of {threads} workers {rates.Merge * 1e3:F2} ms"));
+            rows.Add(("pass 2 (3-tensor)", fmas, Limit(fmas, d, normalPerValue, fmaPerCore, threads), rates));
+        }
+        // Pass 3
+        {
+            var z = new double[Block * m];
+            var centred = new double[Block];
+            var hermite = new HermiteProjectionAccumulator<double>(m, directions, columns, 4);
+            double projection = S((x, y, s) => Projection.Project<double>(x, d, u, m, z.AsSpan(0, y.Length * m)));
+            double cv = S((x, y, s) => quadratic.Apply<double>(z.AsSpan(0, y.Length * m), y, centred.AsSpan(0, y.Length)));
+            double kernel = S((x, y, s) => hermite.Accumulate(z.AsSpan(0, y.Length * m), centred.AsSpan(0, y.Length)));
+            var worker = new CoefficientWorker<double>(u, d, m, directions, columns, 4, quadratic, Block);
+            double whole = S((x, y, s) => worker.Accumulate(x, y));
+            Console.WriteLine(string.Create(Inv, $"  pass 3 worker {whole,7:F1}: projection {projection:F1}, control variate {cv:F1}, " +
+                $"Hermite kernel {kernel:F1}"));
+            int pairs = m * (m + 1) / 2;
+            long fmas = TeacherFmas(d, m) + (long)d * m + pairs + m + (long)m * columns + 4L * columns;
+            var rates = Passes(source, () => new CoefficientWorker<double>(u, d, m, directions, columns, 4, quadratic, Block),
+                threads, repeats, (a, b) => a.Merge(b));
+            Console.WriteLine(string.Create(Inv, $"    merge of {threads} workers {rates.Merge * 1e3:F2} ms"));
+            rows.Add(("pass 3 (Hermite)", fmas, Limit(fmas, d, normalPerValue, fmaPerCore, threads), rates));
+        }
+
+        Console.WriteLine();
+        Console.WriteLine("samples/s; CPU: P x samples per process CPU second (the pass on cores of its own); wall: by the clock, " +
+            "on this shared machine");
+        Console.WriteLine($"| pass | unique FMAs / sample | limit, {threads} cores | 1 thread (CPU) | {threads} threads (CPU) | " +
+            $"{threads} threads (wall) | {threads} threads, no progress (CPU) | CPU rate / limit | in-memory limit (bandwidth) |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
+        foreach (var (name, fmas, limit, r) in rows)
+            Console.WriteLine(string.Create(Inv, $"| {name} | {fmas} | {limit:E2} | {r.One:E2} | {r.All:E2} | {r.Wall:E2} | {r.Silent:E2} | " +
+                $"{r.All / limit:P0} | {bandwidth / ((d + 1) * 8.0):E2} |"));
+        Console.WriteLine($"limit = {threads} / (d x normal + FMAs / per-core FMA rate); load average at end: {Load()}");
+    }
+
+    private static string Arg(string[] args, int i, string fallback) => args.Length > i ? args[i] : fallback;
+
+    private static long TeacherFmas(int d, int m) => (long)d * m + m;
+
+    private static double Limit(long fmas, int d, double normalNs, double fmaPerCore, int threads) =>
+        threads / (d * normalNs * 1e-9 + fmas / fmaPerCore);
+
+    private static double[] Random(CounterGaussian random, long start, int count, double scale)
+    {
+        var values = new double[count];
+        random.Fill(start, values);
+        for (int i = 0; i < count; i++) values[i] *= scale;
+        return values;
+    }
+
+    private delegate void StageAction(Span<double> x, Span<double> y, long start);
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct TimeSpec
+    {
+        public long Seconds;
+        public long Nanoseconds;
+    }
+
+    [DllImport("libc", EntryPoint = "clock_gettime")]
+    private static extern int ClockGetTime(int clock, out TimeSpec time);
+
+    /// <summary>CPU seconds of the calling thread (CLOCK_THREAD_CPUTIME_ID) or of the process (CLOCK_PROCESS_CPUTIME_ID): time
+    /// the machine's other users take is not counted, which is what makes the account usable on a shared machine.</summary>
+    private static double CpuSeconds(bool process = false)
+    {
+        ClockGetTime(process ? 2 : 3, out TimeSpec t);
+        return t.Seconds + t.Nanoseconds * 1e-9;
+    }
+
+    /// <summary>ns per sample of <paramref name="action"/> over the stage blocks, best of the repeats (one thread).</summary>
+    private static double Stage(int repeats, int samples, StageAction action, double[] xs, double[] ys, int d)
+    {
+        double best = double.MaxValue;
+        for (int r = 0; r <= repeats; r++) // the first round warms up
+        {
+            double t0 = CpuSeconds();
+            for (int s = 0; s < samples; s += Block)
+                action(xs.AsSpan(s * d, Block * d), ys.AsSpan(s, Block), s);
+            double seconds = CpuSeconds() - t0;
+            if (r > 0) best = Math.Min(best, seconds);
+        }
+        return best * 1e9 / samples;
+    }
+
+    /// <summary>
+    /// Samples/s of the whole pass (best of the repeats): on one thread and on P threads with the learner's progress sink, and on P
+    /// threads without; each as P x samples per process CPU second (what the pass does with cores of its own), and the P-thread
+    /// pass also by the wall clock. Then the time of merging P fresh workers.
+    /// </summary>
+    private static PassRates Passes<TWorker>(ISampleSource<double> source, Func<TWorker> create, int threads, int repeats,
+        Action<TWorker, TWorker> merge) where TWorker : IMomentWorker<double, TWorker>
+    {
+        var sink = new LearningReporter(new Progress<LearningProgress>(_ => { })).ForPass(LearningStage.SecondMoments);
+        (double Cpu, double Wall) Rate(int p, IProgress<SamplePassProgress>? progress, long count)
+        {
+            double cpu = double.MaxValue, wall = double.MaxValue;
+            for (int r = 0; r < repeats; r++)
+            {
+                double c0 = CpuSeconds(process: true);
+                long t0 = Stopwatch.GetTimestamp();
+                SamplePass.Run(source, create, new SamplePassOptions(p, Block) { Count = count }, progress);
+                wall = Math.Min(wall, Stopwatch.GetElapsedTime(t0).TotalSeconds);
+                cpu = Math.Min(cpu, CpuSeconds(process: true) - c0);
+            }
+            return (p * count / cpu, count / wall);
+        }
+        Rate(threads, sink, Math.Min(source.Count, 1 << 20)); // warm-up
+        double one = Rate(1, sink, Math.Min(source.Count, 1L << 22)).Cpu;
+        var (all, wall) = Rate(threads, sink, source.Count);
+        double silent = Rate(threads, null, source.Count).Cpu;
+        var workers = new TWorker[threads];
+        for (int t = 0; t < threads; t++) workers[t] = create();
+        long m0 = Stopwatch.GetTimestamp();
+        for (int t = 1; t < threads; t++) merge(workers[0], workers[t]);
+        return new PassRates(one, all, wall, silent, Stopwatch.GetElapsedTime(m0).TotalSeconds);
+    }
+
+    private readonly record struct PassRates(double One, double All, double Wall, double Silent, double Merge);
+
+    private static string CpuModel()
+    {
+        try
+        {
+            foreach (string line in File.ReadLines("/proc/cpuinfo"))
+                if (line.StartsWith("model name", StringComparison.Ordinal)) return line[(line.IndexOf(':') + 1)..].Trim();
+        }
+        catch (IOException) { }
+        return "unknown";
+    }
+
+    internal static string Load()
+    {
+        try { return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)); }
+        catch (IOException) { return "unknown"; }
+    }
+
+    /// <summary>FMA/s (float64) of independent FMA chains on <paramref name="threads"/> threads.</summary>
+    internal static double MeasureFmaPerSecond(int threads, bool cpuTime)
+    {
+        FmaLoop(1000);
+        long iterations = 20_000_000;
+        double best = 0;
+        for (int r = 0; r < 3; r++)
+        {
+            var workers = new Thread[threads];
+            long start = Stopwatch.GetTimestamp();
+            var cpu = new double[threads];
+            for (int t = 0; t < threads; t++)
+            {
+                int id = t;
+                workers[t] = new Thread(() =>
+                {
+                    double c0 = CpuSeconds();
+                    FmaLoop(iterations);
+                    cpu[id] = CpuSeconds() - c0;
+                });
+                workers[t].Start();
+            }
+            foreach (Thread w in workers) w.Join();
+            double elapsed = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            // per core: FMAs over the thread's own CPU time (unaffected by other users); wall: over the elapsed time
+            double rate = cpuTime ? threads * iterations * 12.0 * Vector256<double>.Count / cpu.Max()
+                : threads * iterations * 12.0 * Vector256<double>.Count / elapsed;
+            best = Math.Max(best, rate);
+        }
+        return best;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static double FmaLoop(long iterations)
+    {
+        Vector256<double> m = Vector256.Create(0.999999), a = Vector256.Create(1e-7);
+        Vector256<double> c0 = m, c1 = m, c2 = m, c3 = m, c4 = m, c5 = m, c6 = m, c7 = m, c8 = m, c9 = m, c10 = m, c11 = m;
+        for (long i = 0; i < iterations; i++)
+        {
+            c0 = Vector256.FusedMultiplyAdd(c0, m, a); c1 = Vector256.FusedMultiplyAdd(c1, m, a);
+            c2 = Vector256.FusedMultiplyAdd(c2, m, a); c3 = Vector256.FusedMultiplyAdd(c3, m, a);
+            c4 = Vector256.FusedMultiplyAdd(c4, m, a); c5 = Vector256.FusedMultiplyAdd(c5, m, a);
+            c6 = Vector256.FusedMultiplyAdd(c6, m, a); c7 = Vector256.FusedMultiplyAdd(c7, m, a);
+            c8 = Vector256.FusedMultiplyAdd(c8, m, a); c9 = Vector256.FusedMultiplyAdd(c9, m, a);
+            c10 = Vector256.FusedMultiplyAdd(c10, m, a); c11 = Vector256.FusedMultiplyAdd(c11, m, a);
+        }
+        return Vector256.Sum(c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11);
+    }
+
+    /// <summary>Bytes/s of summing a 256 MiB array, split over <paramref name="threads"/> threads (best of 3).</summary>
+    internal static double MeasureReadBandwidth(int threads)
+    {
+        var data = new double[32 << 20];
+        data.AsSpan().Fill(1);
+        double best = 0;
+        for (int r = 0; r < 4; r++)
+        {
+            var workers = new Thread[threads];
+            long start = Stopwatch.GetTimestamp();
+            for (int t = 0; t < threads; t++)
+            {
+                int first = (int)((long)data.Length * t / threads), last = (int)((long)data.Length * (t + 1) / threads);
+                workers[t] = new Thread(() => TensorPrimitives.Sum<double>(data.AsSpan(first, last - first)));
+                workers[t].Start();
+            }
+            foreach (Thread w in workers) w.Join();
+            if (r > 0) best = Math.Max(best, data.Length * 8.0 / Stopwatch.GetElapsedTime(start).TotalSeconds);
+        }
+        return best;
+    }
+}
