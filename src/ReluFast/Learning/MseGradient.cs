@@ -1,5 +1,4 @@
 using System.Numerics.Tensors;
-using System.Runtime.CompilerServices;
 using ReluFast.Moments;
 
 namespace ReluFast.Learning;
@@ -19,7 +18,7 @@ internal static class MseGradient
     public static int ParameterCount(int m, int d) => m * d + 2 * m + 1 + d;
 
     /// <summary>Scratch doubles <see cref="Accumulate"/> needs.</summary>
-    public static int ScratchLength(int m, int d) => 2 * Chunk * m + 2 * Chunk + Math.Max(m, d) + m * d;
+    public static int ScratchLength(int m, int d) => 2 * Chunk * m + Chunk * d + 2 * d * m;
 
     /// <summary>W^T (d x m row-major) of the flat parameters: the projection kernel's layout.</summary>
     public static void Transpose(ReadOnlySpan<double> p, int m, int d, Span<double> wT)
@@ -38,58 +37,48 @@ internal static class MseGradient
     {
         ReadOnlySpan<double> b = p.Slice(m * d, m), a = p.Slice(m * d + m, m), c = p.Slice(m * d + 2 * m + 1, d);
         double c0 = p[m * d + 2 * m];
-        Span<double> gW = g.Slice(0, m * d), gB = g.Slice(m * d, m), gA = g.Slice(m * d + m, m), gC = g.Slice(m * d + 2 * m + 1, d);
-        Span<double> hidden = scratch.Slice(0, Chunk * m);
-        Span<double> backwardT = scratch.Slice(Chunk * m, Chunk * m);
-        Span<double> errors = scratch.Slice(2 * Chunk * m, Chunk);
-        Span<double> linear = scratch.Slice(2 * Chunk * m + Chunk, Chunk);
-        Span<double> small = scratch.Slice(2 * Chunk * m + 2 * Chunk, Math.Max(m, d));
-        Span<double> chunkGradient = scratch.Slice(2 * Chunk * m + 2 * Chunk + Math.Max(m, d), m * d);
+        Span<double> gB = g.Slice(m * d, m), gA = g.Slice(m * d + m, m), gC = g.Slice(m * d + 2 * m + 1, d);
+        Span<double> pre = scratch.Slice(0, Chunk * m);
+        Span<double> backward = scratch.Slice(Chunk * m, Chunk * m);
+        Span<double> xT = scratch.Slice(2 * Chunk * m, Chunk * d);
+        Span<double> chunkGradient = scratch.Slice(2 * Chunk * m + Chunk * d, d * m);
+        Span<double> gWT = scratch.Slice(2 * Chunk * m + Chunk * d + d * m, d * m);
+        gWT.Clear();
         double sse = 0, gC0 = 0;
         int n = y.Length;
         for (int start = 0; start < n; start += Chunk)
         {
             int count = Math.Min(Chunk, n - start);
             ReadOnlySpan<double> xs = x.Slice(start * d, count * d);
-            Span<double> h = hidden.Slice(0, count * m), e = errors.Slice(0, count), gT = backwardT.Slice(0, count * m);
-            // Forward: pre-activations X W^T and the linear part X c as register-tiled projections of the chunk.
-            if (m > 0) Projection.Project(xs, d, wT, m, h); // m = 0: only the linear part (every neuron was left to it)
-            Projection.Project(xs, d, c, 1, linear.Slice(0, count));
+            Span<double> z = pre.Slice(0, count * m);
+            if (m > 0) Projection.Project(xs, d, wT, m, z); // m = 0: only the linear part (every neuron was left to it)
             for (int j = 0; j < count; j++)
             {
-                Span<double> hj = h.Slice(j * m, m);
-                double f = c0 + linear[j];
-                for (int i = 0; i < m; i++)
-                {
-                    double relu = Math.Max(hj[i] + b[i], 0.0); // h = relu(pre), branch-free: the signs are not predictable
-                    hj[i] = relu;
-                    f += a[i] * relu;
-                }
-                double ej = f - y[start + j];
-                e[j] = ej;
-                sse += ej * ej;
-                // dL/da += e_j h_j; G[j, i] = e_j a_i 1[pre_ij > 0] in place of h_j.
-                for (int i = 0; i < m; i++)
-                {
-                    gA[i] += ej * hj[i];
-                    bool active = hj[i] > 0;
-                    hj[i] = ej * a[i] * Unsafe.As<bool, byte>(ref active);
-                }
+                Span<double> zj = z.Slice(j * m, m);
+                Span<double> row = backward.Slice(j * m, m);
+                ReadOnlySpan<double> xj = xs.Slice(j * d, d);
+                TensorPrimitives.Add(zj, b, zj);
+                TensorPrimitives.Max(zj, 0.0, row);                       // h = relu(pre)
+                double e = TensorPrimitives.Dot<double>(row, a) + c0 + TensorPrimitives.Dot(c, xj) - y[start + j];
+                sse += e * e;
+                // dL/da += e h; dL/dc0 += e; dL/dc += e x.
+                TensorPrimitives.MultiplyAdd(row, e, gA, gA);
+                gC0 += e;
+                TensorPrimitives.MultiplyAdd(xj, e, gC, gC);
+                // G_j = e a o 1[pre > 0]: dL/db += G_j; row j of the chunk's G for dL/dW below.
+                for (int i = 0; i < m; i++) row[i] = zj[i] > 0 ? e * a[i] : 0;
+                TensorPrimitives.Add(gB, row, gB);
             }
-            // G^T (m x count) for dL/dW = G^T X below, transposed in blocks of 8 samples.
-            for (int j0 = 0; j0 < count; j0 += 8)
-                for (int i = 0; i < m; i++)
-                    for (int j = j0; j < Math.Min(j0 + 8, count); j++) gT[i * count + j] = h[j * m + i];
-            gC0 += TensorPrimitives.Sum<double>(e);
-            // dL/dc += X^T e: the chunk's errors projected on its inputs.
-            Projection.Project<double>(e, count, xs, d, small.Slice(0, d));
-            TensorPrimitives.Add(gC, small.Slice(0, d), gC);
+            // dL/dW^T += X_chunk^T G_chunk, as the projection kernel applied to the transposed chunk.
+            for (int j = 0; j < count; j++)
+                for (int k = 0; k < d; k++) xT[k * count + j] = xs[j * d + k];
             if (m == 0) continue;
-            // dL/db += column sums of G; dL/dW += G^T X.
-            for (int i = 0; i < m; i++) gB[i] += TensorPrimitives.Sum<double>(gT.Slice(i * count, count));
-            Projection.Project<double>(gT, count, xs, d, chunkGradient);
-            TensorPrimitives.Add(gW, chunkGradient, gW);
+            Projection.Project(xT.Slice(0, d * count), count, backward.Slice(0, count * m), m, chunkGradient);
+            TensorPrimitives.Add(gWT, chunkGradient, gWT);
         }
+        Span<double> gW = g.Slice(0, m * d);
+        for (int i = 0; i < m; i++)
+            for (int k = 0; k < d; k++) gW[i * d + k] += gWT[k * m + i];
         g[m * d + 2 * m] += gC0;
         return sse;
     }
