@@ -114,8 +114,9 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
             () => new CoefficientWorker<T>(uT, _d, m, directions, columns, 4, quadratic, _options.BlockSize, run.DeviceEngine));
         var flips = new FirstMomentFlips(t1);
         var candidates = new LearningCandidateState[restarts];
+        double varianceY = run.Local.HeldOutError(new ReluNetwork(_d, [], [], [])).Variance;
         for (int r = 0; r < restarts; r++)
-            candidates[r] = BuildCandidate(r, pencils[r], pass3.Moments, directions, columns, m, u, b, t0, t1, n, flips);
+            candidates[r] = BuildCandidate(r, pencils[r], pass3.Moments, directions, columns, m, u, b, t0, t1, n, varianceY, flips);
         var tPass3 = Lap(clock);
 
         // Refinement of the most promising candidates; the lowest held-out error wins.
@@ -159,7 +160,7 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
     }
 
     private LearningCandidateState BuildCandidate(int r, PencilResult pencil, HermiteProjectionAccumulator<T> sums, double[] directions, int columns,
-        int m, double[] u, double[] b, double t0, double[] t1, double n, IFlipPolicy flips)
+        int m, double[] u, double[] b, double t0, double[] t1, double n, double varianceY, IFlipPolicy flips)
     {
         // V: the candidate's m unit directions in z-space, column i.
         var v = new double[m * m];
@@ -190,16 +191,18 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
             for (int i = 0; i < m * m; i++) power[i] = Math.Pow(gramV[i], order);
             lambdas[order - 2] = DenseSolve.Solve(power, m, rhs);
         }
-        // b_i = -lambda_3 / lambda_2, a_i = lambda_2 / phi(b_i) (docs/algorithm.md section 8).
+        // b_i = -lambda_3 / lambda_2, a_i = lambda_2 / phi(b_i) (docs/algorithm.md section 8), within what N samples support.
         var a = new double[m];
         var bias = new double[m];
+        var limited = new List<int>();
         for (int i = 0; i < m; i++)
         {
-            double l2 = lambdas[0][i], l3 = lambdas[1][i];
-            double bi = l2 != 0 ? -l3 / l2 : 0;
-            bias[i] = Math.Clamp(double.IsFinite(bi) ? bi : 0, -BiasLimit, BiasLimit);
-            a[i] = l2 / GaussianMath.NormalPdf(bias[i]);
+            (a[i], bias[i]) = NeuronCoefficients.FromHermite(lambdas[0][i], lambdas[1][i], n, varianceY, out bool clamped);
+            if (clamped) limited.Add(i);
         }
+        if (limited.Count > 0)
+            Log($"candidate {r}: neuron(s) {string.Join(", ", limited)}: moment estimate of (a, b) beyond what {n:G3} samples support " +
+                $"(|b| > {NeuronCoefficients.BiasLimit(n):F2} or a neuron varying more than y): started within those bounds");
         // w_i = U v_i (unit), then the linear remainder and the orientation that t1 calls for.
         var w = new double[m * _d];
         for (int i = 0; i < m; i++)
@@ -220,8 +223,6 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
         Log($"candidate {r}: moment estimate held-out MSE {mse:G4}, flips {flipped.Count(f => f)}");
         return new LearningCandidateState(r, network, flipped, lambdas, pencil.RelativeGap, pencil.PolishedResidual, mse);
     }
-
-    private const double BiasLimit = 12;
 
     private void Log(string line) => run.Reporter.Log(line);
 
