@@ -9,7 +9,7 @@ internal static class Program
     /// BenchmarkDotNet suites by default; <c>sweep</c>, <c>headline</c> and <c>overcomplete</c> run the learner
     /// experiments whose tables the README reports; <c>scale</c> measures large-N learning (time, samples/s, peak working set);
     /// <c>extract</c> measures extraction through the oracle path
-    /// (queries, time, memory, errors).
+    /// (queries, time, memory, errors); <c>trained</c> extracts the networks trained on real data (Fixtures/Trained).
     /// </summary>
     private static void Main(string[] args)
     {
@@ -24,6 +24,7 @@ internal static class Program
             case "extract": ExtractionBenchmark.Run(args); break;
             case "cramer-rao": CramerRaoExperiment.Run(args); break;
             case "gaussian-law": GaussianLawSweep.Run(args); break;
+            case "trained": TrainedExtraction.Run(args); break;
             default: BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args); break;
         }
     }
