@@ -124,7 +124,7 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
             streamedLater: true);
         var tRefine = Lap(clock);
         foreach (var warning in ConditioningChecks.Warnings(chosen.Refined ?? chosen.Moment, chosen.Gap,
-            chosen.Refined is null ? double.NaN : held.Mse / held.Variance))
+            chosen.Refined is null ? double.NaN : held.Mse / held.Variance, estimated))
             run.Warn(warning);
         Report(LearningStage.Done, 0, 0, $"done: held-out MSE {held.Mse:G4} (relative {held.Mse / Math.Max(held.Variance, 1e-300):G3})");
         return run.Result(LearnerMode.FullRank, chosen.Refined ?? chosen.Moment, chosen.Moment, second, m, estimated,
