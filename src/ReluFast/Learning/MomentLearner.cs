@@ -120,7 +120,7 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
             (chosen, held) = (next, nextHeld);
             // A residual neuron that refinement turned into a copy of a fitted one (parallel w, same kink) or into nothing is
             // merged or dropped, and the smaller network refined again; it is kept when it fits as well.
-            var (merged, kept) = MergeRedundant(chosen.Refined!);
+            var (merged, kept) = MergeRedundant(chosen.Refined!, run.Local.RefinementInputs);
             if (merged.Hidden < chosen.Refined!.Hidden)
             {
                 var lambdas = chosen.Lambdas.Select(l => kept.Select(i => l[i]).ToArray()).ToArray();
@@ -140,11 +140,18 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
 
     /// <summary>
     /// Merges neurons with parallel w and the same kink (a relu(w x + b) = a |w| relu(w/|w| x + b/|w|)) and drops neurons whose
-    /// output a |w| is negligible against the largest.
+    /// output a |w| is negligible against the largest; a neuron whose kink no refinement sample crosses is dropped (never
+    /// active) or folded into the linear part (always active: a (w x + b)).
     /// </summary>
-    private static (ReluNetwork Network, int[] Kept) MergeRedundant(ReluNetwork network)
+    private static (ReluNetwork Network, int[] Kept) MergeRedundant(ReluNetwork network, ReadOnlySpan<double> x)
     {
-        int m = network.Hidden, d = network.InputDim;
+        int m = network.Hidden, d = network.InputDim, n = x.Length / d;
+        var active = new int[m];
+        for (int j = 0; j < n; j++)
+            for (int i = 0; i < m; i++)
+                if (System.Numerics.Tensors.TensorPrimitives.Dot(network.WeightsOf(i), x.Slice(j * d, d)) + network.B[i] > 0) active[i]++;
+        var linear = network.LinearWeights.ToArray();
+        double linearBias = network.LinearBias;
         var unit = new double[m * d];
         var scale = new double[m];
         var kink = new double[m];
@@ -160,7 +167,13 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
         var keep = new List<int>();
         for (int i = 0; i < m; i++)
         {
-            if (!(Math.Abs(scale[i]) > 1e-7 * largest)) continue;
+            if (!(Math.Abs(scale[i]) > 1e-7 * largest) || active[i] == 0) continue;
+            if (active[i] == n)
+            {
+                for (int k = 0; k < d; k++) linear[k] += network.A[i] * network.WeightsOf(i)[k];
+                linearBias += network.A[i] * network.B[i];
+                continue;
+            }
             int twin = keep.FindIndex(j => System.Numerics.Tensors.TensorPrimitives.Dot(unit.AsSpan(i * d, d), unit.AsSpan(j * d, d)) > 1 - 1e-6
                 && Math.Abs(kink[i] - kink[j]) < 1e-3 * (1 + Math.Abs(kink[j])));
             if (twin >= 0) scale[keep[twin]] += scale[i];
@@ -170,7 +183,7 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
         var a = keep.Select(i => scale[i]).ToArray();
         var b = keep.Select(i => kink[i]).ToArray();
         var wOut = keep.SelectMany(i => unit.AsSpan(i * d, d).ToArray()).ToArray();
-        return (new ReluNetwork(d, a, wOut, b, network.LinearBias, network.LinearWeights), [.. keep]);
+        return (new ReluNetwork(d, a, wOut, b, linearBias, linear), [.. keep]);
     }
 
     /// <summary>The sum of two networks: the neurons of both, the linear parts added.</summary>
