@@ -86,6 +86,7 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
         (double Mse, double Variance) held, List<LearningCandidate> summaries, IFlipPolicy flips)
     {
         double noImprovement = 2 * Math.Sqrt(2.0 / Math.Max(1, run.Local.HeldOutCount));
+        int first = chosen.Refined!.Hidden;
         for (int round = 1; round <= MaxResidualRounds; round++)
         {
             var fitted = chosen.Refined!;
@@ -134,6 +135,42 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
                     $"held-out MSE {againHeld.Mse:G4}: " + (keep ? "kept" : "not kept"));
                 if (keep) (chosen, held) = (again, againHeld);
             }
+        }
+        return chosen.Refined!.Hidden > first ? Prune(chosen, held, first, summaries, flips, noImprovement) : (chosen, held);
+    }
+
+    /// <summary>
+    /// Backward elimination after residual rounds that added neurons: each neuron, smallest output a |w| first, is removed and
+    /// the rest refined again; the removal stands when the held-out error stays exact or within its sampling error. Rounds on a
+    /// strongly correlated input law can fit the data with more neurons than it needs (one neuron spread over several); the
+    /// held-out evidence does not need them, and the smaller network is the one that generalises off the sampled region.
+    /// </summary>
+    private (LearningCandidateState Chosen, (double Mse, double Variance) Held) Prune(LearningCandidateState chosen,
+        (double Mse, double Variance) held, int first, List<LearningCandidate> summaries, IFlipPolicy flips, double noImprovement)
+    {
+        int trials = chosen.Refined!.Hidden, failures = 0;
+        for (int attempt = 0; attempt < trials && failures < chosen.Refined!.Hidden && chosen.Refined!.Hidden > 1; attempt++)
+        {
+            var network = chosen.Refined!;
+            int m = network.Hidden, d = network.InputDim;
+            // the smallest output a |w| past the neurons whose removal did not stand
+            var order = Enumerable.Range(0, m).OrderBy(i => Math.Abs(network.A[i]) * System.Numerics.Tensors.TensorPrimitives.Norm(
+                network.WeightsOf(i))).ToArray();
+            int drop = order[failures];
+            int[] kept = [.. Enumerable.Range(0, m).Where(i => i != drop)];
+            var smaller = new ReluNetwork(d, [.. kept.Select(i => network.A[i])], [.. kept.SelectMany(i => network.WeightsOf(i).ToArray())],
+                [.. kept.Select(i => network.B[i])], network.LinearBias, network.LinearWeights);
+            var state = new LearningCandidateState(summaries.Count, smaller, [.. kept.Select(i => chosen.Flipped[i])],
+                chosen.Lambdas.Select(l => kept.Select(i => l[i]).ToArray()).ToArray(), chosen.Gap, chosen.Residual,
+                run.Local.HeldOutError(smaller).Mse);
+            var (again, againHeld) = run.ChooseAndRefine([state], _options.MaxRefinementIterations, 1, flips, streamedLater: true);
+            summaries.Add(state.Summary);
+            bool exact = againHeld.Mse <= LearningRun<T>.ExactFitRelativeMse * Math.Max(againHeld.Variance, 1e-300);
+            bool keep = exact || againHeld.Mse <= held.Mse * (1 + noImprovement);
+            Log($"pruning: without neuron {drop} of {m}, held-out MSE {againHeld.Mse:G4} (was {held.Mse:G4}): " +
+                (keep ? "removed" : "kept"));
+            if (keep) (chosen, held) = (again, againHeld);
+            else failures++;
         }
         return (chosen, held);
     }
