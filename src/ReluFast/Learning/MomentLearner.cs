@@ -140,10 +140,11 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
     }
 
     /// <summary>
-    /// Backward elimination after residual rounds that added neurons: each neuron, smallest output a |w| first, is removed and
-    /// the rest refined again; the removal stands when the held-out error stays exact or within its sampling error. Rounds on a
-    /// strongly correlated input law can fit the data with more neurons than it needs (one neuron spread over several); the
-    /// held-out evidence does not need them, and the smaller network is the one that generalises off the sampled region.
+    /// Backward elimination after residual rounds that added neurons: each suspect neuron (<see cref="Suspects"/>), smallest
+    /// output a |w| first, is removed and the rest refined again; the removal stands when the held-out error stays exact or
+    /// within its sampling error. Rounds on a strongly correlated input law can fit the data with more neurons than it needs
+    /// (one neuron spread over several); the held-out evidence does not need them, and the smaller network is the one that
+    /// generalises off the sampled region.
     /// </summary>
     private (LearningCandidateState Chosen, (double Mse, double Variance) Held) Prune(LearningCandidateState chosen,
         (double Mse, double Variance) held, int first, List<LearningCandidate> summaries, IFlipPolicy flips, double noImprovement)
@@ -153,9 +154,11 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
         {
             var network = chosen.Refined!;
             int m = network.Hidden, d = network.InputDim;
-            // the smallest output a |w| past the neurons whose removal did not stand
-            var order = Enumerable.Range(0, m).OrderBy(i => Math.Abs(network.A[i]) * System.Numerics.Tensors.TensorPrimitives.Norm(
-                network.WeightsOf(i))).ToArray();
+            // the smallest output a |w| past the neurons whose removal did not stand, among the suspects only: a refinement
+            // without a real neuron runs to its iteration cap, so neurons in general position are not tried
+            var order = Suspects(network, run.Local.RefinementInputs).OrderBy(i => Math.Abs(network.A[i]) *
+                System.Numerics.Tensors.TensorPrimitives.Norm(network.WeightsOf(i))).ToArray();
+            if (failures >= order.Length) break;
             int drop = order[failures];
             int[] kept = [.. Enumerable.Range(0, m).Where(i => i != drop)];
             var smaller = new ReluNetwork(d, [.. kept.Select(i => network.A[i])], [.. kept.SelectMany(i => network.WeightsOf(i).ToArray())],
@@ -173,6 +176,37 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
             else failures++;
         }
         return (chosen, held);
+    }
+
+    /// <summary>
+    /// Neurons a backward elimination tries to remove: those with a nearly parallel or opposite partner (|cos| &gt; 0.99), a kink
+    /// that fewer than 0.1% of the refinement samples cross on one side, or an output a |w| under 1e-3 of the largest.
+    /// </summary>
+    private static IEnumerable<int> Suspects(ReluNetwork network, ReadOnlySpan<double> x)
+    {
+        int m = network.Hidden, d = network.InputDim, n = x.Length / d;
+        var active = new int[m];
+        for (int j = 0; j < n; j++)
+            for (int i = 0; i < m; i++)
+                if (System.Numerics.Tensors.TensorPrimitives.Dot(network.WeightsOf(i), x.Slice(j * d, d)) + network.B[i] > 0)
+                    active[i]++;
+        var output = new double[m];
+        var norms = new double[m];
+        for (int i = 0; i < m; i++)
+        {
+            norms[i] = System.Numerics.Tensors.TensorPrimitives.Norm(network.WeightsOf(i));
+            output[i] = Math.Abs(network.A[i]) * norms[i];
+        }
+        double largest = output.Max();
+        var suspects = new List<int>();
+        for (int i = 0; i < m; i++)
+        {
+            bool partner = Enumerable.Range(0, m).Any(j => j != i && Math.Abs(System.Numerics.Tensors.TensorPrimitives.Dot(
+                network.WeightsOf(i), network.WeightsOf(j))) > 0.99 * norms[i] * norms[j]);
+            bool rare = Math.Min(active[i], n - active[i]) < 1e-3 * n;
+            if (partner || rare || output[i] < 1e-3 * largest) suspects.Add(i);
+        }
+        return suspects;
     }
 
     /// <summary>
