@@ -10,7 +10,7 @@ internal static class Program
     /// experiments whose tables the README reports; <c>scale</c> measures large-N learning (time, samples/s, peak working set);
     /// <c>passes</c> accounts for the time of each streamed pass against the machine's limit (docs/passes.md);
     /// <c>extract</c> measures extraction through the oracle path
-    /// (queries, time, memory, errors).
+    /// (queries, time, memory, errors); <c>trained</c> extracts the networks trained on real data (Fixtures/Trained).
     /// </summary>
     private static void Main(string[] args)
     {
@@ -25,7 +25,11 @@ internal static class Program
             case "extract": ExtractionBenchmark.Run(args); break;
             case "cramer-rao": CramerRaoExperiment.Run(args); break;
             case "gaussian-law": GaussianLawSweep.Run(args); break;
+            case "large": LargeSweep.Run(args); break;
+            case "weak": WeakNeuronSweep.Run(args); break;
+            case "objective": ObjectiveSpeed.Run(args); break;
             case "passes": PassAccount.Run(args); break;
+            case "trained": TrainedExtraction.Run(args); break;
             default: BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args); break;
         }
     }

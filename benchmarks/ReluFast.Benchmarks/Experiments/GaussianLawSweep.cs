@@ -44,6 +44,9 @@ internal static class GaussianLawSweep
             Console.WriteLine(string.Create(inv,
                 $"| {seed} | {result.Mode} | {result.Network.Hidden} | {cmp.WError:E2} | {cmp.AError:E2} | {cmp.BError:E2} | " +
                 $"{cmp.RelativeTestMse:E2} | {clock.Elapsed.TotalSeconds:F1} |"));
+            // the residual rounds of the full-rank learner (the first round's fit is what the learner returned before them)
+            foreach (string line in result.Log.Where(l => l.Contains("refined jointly", StringComparison.Ordinal)))
+                Console.WriteLine($"  {line}");
         }
         Console.WriteLine(string.Create(inv,
             $"success (m found, all errors < 1e-4): {success}/{seeds}; median time {times.Order().ElementAt(times.Count / 2):F1} s"));

@@ -150,6 +150,7 @@ internal static class ExtractCommand
             var o = Context.Output;
             var inv = CultureInfo.InvariantCulture;
             if (comparison.Warning is string warning) o.WriteLine($"warning: {warning}");
+            SummaryWarnings.Write(o, result);
             string dtype = signature.InputIsDouble ? "float64" : "float32";
             o.WriteLine(string.Create(inv,
                 $"Oracle: {ModelPath}: input '{signature.Input}' [batch, {signature.Dimension}] ({dtype}), output '{signature.Output}'"));
@@ -168,7 +169,7 @@ internal static class ExtractCommand
                 $"Check on {comparison.Queries:N0} fresh queries: relative MSE {comparison.RelativeMse:G3}, " +
                 $"max |error| {comparison.MaxAbsError:G3} ({verdict})"));
             o.WriteLine(string.Create(inv, $"Time: {result.Timings.Total.TotalSeconds:F2} s"));
-            foreach (string line in result.Log) o.WriteLine("  " + line);
+            foreach (string line in SummaryWarnings.LogWithoutWarnings(result)) o.WriteLine("  " + line);
             o.WriteLine($"Model written to {OutPath}");
         }
     }

@@ -149,6 +149,7 @@ internal static class LearnCommand
         var inv = CultureInfo.InvariantCulture;
         bool overcomplete = result.Mode == LearnerMode.Overcomplete;
         double multiple = new LearnerOptions().NoiseFloorMultiple;
+        SummaryWarnings.Write(output, result);
         output.WriteLine(string.Create(inv, $"Samples: {data.Spec}: N = {data.Count:N0}, d = {data.Dimension} ({data.DType})"));
         if (InputSummary.Line(result.Inputs) is string inputs) output.WriteLine(inputs);
         output.WriteLine($"Mode: {mode.Mode} ({(mode.Requested == ModeOption.Auto ? "auto" : "--mode " + mode.Requested)}: {mode.Reason})");
@@ -226,7 +227,7 @@ internal static class LearnCommand
         console.Write(timings);
 
         // Plain lines (not through Spectre, which wraps at 80 columns when the output is not a terminal).
-        foreach (string line in result.Log)
+        foreach (string line in SummaryWarnings.LogWithoutWarnings(result))
             if (line != result.Absorbed) output.WriteLine("  " + line);
         if (result.Absorbed is not null) output.WriteLine($"Linear remainder: {result.Absorbed}");
         output.WriteLine($"Model written to {outPath}");

@@ -28,15 +28,26 @@ internal static class ConditioningChecks
     /// The warnings for the returned network, its pencil's relative eigen-gap and, when it was
     /// refined, its held-out MSE / Var y (NaN otherwise: the moment estimate alone carries its statistical error).
     /// </summary>
-    public static List<LearningWarning> Warnings(ReluNetwork network, double relativeGap, double refinedRelativeMse = double.NaN)
+    /// <param name="network">The returned network.</param>
+    /// <param name="relativeGap">Its pencil's relative eigen-gap.</param>
+    /// <param name="refinedRelativeMse">Held-out MSE / Var y after refinement (NaN: not refined).</param>
+    /// <param name="hiddenEstimated">m was counted from the T_2 spectrum (then weak neurons may have gone uncounted).</param>
+    public static List<LearningWarning> Warnings(ReluNetwork network, double relativeGap, double refinedRelativeMse = double.NaN,
+        bool hiddenEstimated = false)
     {
         var inv = CultureInfo.InvariantCulture;
         var warnings = new List<LearningWarning>();
         if (refinedRelativeMse > MaximumRefinedRelativeMse)
+        {
+            string causes = hiddenEstimated
+                ? string.Create(inv, $"m = {network.Hidden} was counted from the T_2 eigenvalues above the noise floor: weaker neurons ") +
+                    "stay uncounted until more samples lower the floor, or give a larger --hidden; or neurons sharing a direction, " +
+                    "more neurons than inputs"
+                : "neurons sharing a direction, more neurons than inputs, too small --hidden";
             warnings.Add(new LearningWarning(LearningWarningCode.UnexplainedVariance, string.Create(inv,
                 $"after refinement the network still leaves {refinedRelativeMse:G3} of the variance of y unexplained on held-out samples: " +
-                    $"label noise, or structure a full-rank network of this size cannot represent " +
-                    $"(neurons sharing a direction, more neurons than inputs, too small --hidden)")));
+                    $"label noise, or structure a full-rank network of this size cannot represent ({causes})")));
+        }
         if (relativeGap < MinimumRelativeGap)
             warnings.Add(new LearningWarning(LearningWarningCode.SmallEigenGap, string.Create(inv,
                 $"the chosen pencil's relative eigen-gap is {relativeGap:G3} (< {MinimumRelativeGap:G1}): " +

@@ -37,18 +37,261 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
     private LearnerOptions _options => run.Options;
     private CancellationToken _cancel => run.Cancel;
 
+    /// <summary>At most this many residual rounds follow the first fit (<see cref="ResidualRounds"/>).</summary>
+    internal const int MaxResidualRounds = 3;
+
     public LearningResult Execute()
     {
         var second = run.SecondMoments();
         var clock = Stopwatch.StartNew();
-        var (t0, t1, t2, spectrum, noiseFloor) = (second.T0, second.T1, second.T2, second.Spectrum, second.NoiseFloor);
-        double n = _n;
-        int m = DistributedPass.ShareFromRankZero(_options.Reducer, ChooseHidden(spectrum, noiseFloor, out bool estimated));
-        var tChoose = Lap(clock);
-        if (m == 0)
+        var estimate = Estimate(second, maxHidden: _d);
+        var tChoose = estimate.Choose;
+        if (estimate.Candidates is null)
             return run.LinearOnly(LearnerMode.FullRank, second, new LearningWarning(LearningWarningCode.LinearOnly,
                 "no eigenvalue of T_2 stands above the noise floor; the data look linear, so only the linear remainder c0 + <c, x> is returned"),
                 Timings(tChoose, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, Lap(clock)));
+        var (candidates, flips, estimated) = (estimate.Candidates, estimate.Flips!, estimate.Estimated);
+        clock.Restart();
+
+        // Refinement of the most promising candidates; the lowest held-out error wins.
+        var (chosen, held) = run.ChooseAndRefine(candidates, _options.MaxRefinementIterations, _options.RefinedCandidates, flips,
+            streamedLater: true);
+        var summaries = candidates.Select(c => c.Summary).ToList();
+        if (estimated && _options.Refine && chosen.Refined is not null)
+            (chosen, held) = ResidualRounds(chosen, held, summaries, flips);
+        var tRefine = Lap(clock);
+        var network = chosen.Refined ?? chosen.Moment;
+        foreach (var warning in ConditioningChecks.Warnings(network, chosen.Gap,
+            chosen.Refined is null ? double.NaN : held.Mse / held.Variance, estimated))
+            run.Warn(warning);
+        Report(LearningStage.Done, 0, 0, $"done: held-out MSE {held.Mse:G4} (relative {held.Mse / Math.Max(held.Variance, 1e-300):G3})");
+        return run.Result(LearnerMode.FullRank, network, chosen.Moment, second, network.Hidden, estimated,
+            summaries, chosen.Index, held, chosen.Flipped, chosen.Lambdas,
+            Timings(estimate.Higher, estimate.Decomposition, estimate.Coefficients, tRefine, TimeSpan.Zero));
+    }
+
+    /// <summary>The moment estimate of one full-rank fit: m, its candidates (null when m = 0) and the time of each step.</summary>
+    private sealed record MomentEstimate(int Hidden, bool Estimated, LearningCandidateState[]? Candidates, IFlipPolicy? Flips,
+        TimeSpan Choose, TimeSpan Higher, TimeSpan Decomposition, TimeSpan Coefficients);
+
+    /// <summary>
+    /// Residual rounds (docs/algorithm.md section 5): while the refined network does not fit the held-out samples exactly and has
+    /// fewer than d neurons, the moments of the residual y - f(x) (whose noise floor is far lower than the first pass's) are
+    /// estimated by the same strategy with m taken from the residual's T_2, each residual candidate is added to the fitted
+    /// network (neurons side by side, linear parts summed) and the sums are refined jointly on the data. A round is kept only
+    /// when it lowers the held-out error by more than its sampling error; otherwise (or when the residual shows no neuron
+    /// above its noise floor) the rounds end.
+    /// </summary>
+    private (LearningCandidateState Chosen, (double Mse, double Variance) Held) ResidualRounds(LearningCandidateState chosen,
+        (double Mse, double Variance) held, List<LearningCandidate> summaries, IFlipPolicy flips)
+    {
+        double noImprovement = 2 * Math.Sqrt(2.0 / Math.Max(1, run.Local.HeldOutCount));
+        int first = chosen.Refined!.Hidden;
+        for (int round = 1; round <= MaxResidualRounds; round++)
+        {
+            var fitted = chosen.Refined!;
+            if (held.Mse <= LearningRun<T>.ExactFitRelativeMse * Math.Max(held.Variance, 1e-300) || fitted.Hidden >= _d) break;
+            Log($"residual round {round}: the {fitted.Hidden}-neuron fit leaves relative held-out MSE " +
+                $"{held.Mse / Math.Max(held.Variance, 1e-300):G3}; moments of y - f(x)");
+            var residualRun = new LearningRun<T>(new ResidualSource<T>(run.Source, fitted), _options, run.DeviceEngine, run.Progress, _cancel);
+            var residual = new FullRankStrategy<T>(residualRun);
+            var estimate = residual.Estimate(residualRun.SecondMoments(), _d - fitted.Hidden);
+            foreach (string line in residualRun.Reporter.Lines) Log($"residual round {round}: {line}");
+            if (estimate.Candidates is null)
+            {
+                Log($"residual round {round}: no eigenvalue of the residual's T_2 stands above its noise floor: stopping");
+                break;
+            }
+            var combined = new LearningCandidateState[estimate.Candidates.Length];
+            for (int k = 0; k < combined.Length; k++)
+            {
+                var part = estimate.Candidates[k];
+                var sum = Concatenate(fitted, part.Moment);
+                combined[k] = new LearningCandidateState(summaries.Count + k, sum, [.. chosen.Flipped, .. part.Flipped],
+                    [.. Enumerable.Range(0, 3).Select(o => (double[])[.. chosen.Lambdas[o], .. part.Lambdas[o]])],
+                    part.Gap, part.Residual, run.Local.HeldOutError(sum).Mse);
+            }
+            var (next, nextHeld) = run.ChooseAndRefine(combined, _options.MaxRefinementIterations, _options.RefinedCandidates, flips,
+                streamedLater: true);
+            summaries.AddRange(combined.Select(c => c.Summary));
+            bool better = nextHeld.Mse < (1 - noImprovement) * held.Mse;
+            Log($"residual round {round}: {fitted.Hidden} + {estimate.Hidden} neurons refined jointly, held-out MSE {held.Mse:G4} -> " +
+                $"{nextHeld.Mse:G4}: " + (better ? "kept" : $"not lower by more than its sampling error ({noImprovement:P1}): stopping"));
+            if (!better) break;
+            (chosen, held) = (next, nextHeld);
+            // A residual neuron that refinement turned into a copy of a fitted one (parallel w, same kink) or into nothing is
+            // merged or dropped, and the smaller network refined again; it is kept when it fits as well.
+            var (merged, kept) = MergeRedundant(chosen.Refined!, run.Local.RefinementInputs);
+            if (merged.Hidden < chosen.Refined!.Hidden)
+            {
+                var lambdas = chosen.Lambdas.Select(l => kept.Select(i => l[i]).ToArray()).ToArray();
+                var state = new LearningCandidateState(summaries.Count, merged, [.. kept.Select(i => chosen.Flipped[i])], lambdas,
+                    chosen.Gap, chosen.Residual, run.Local.HeldOutError(merged).Mse);
+                var (again, againHeld) = run.ChooseAndRefine([state], _options.MaxRefinementIterations, 1, flips, streamedLater: true);
+                summaries.Add(state.Summary);
+                bool keep = againHeld.Mse <= Math.Max(held.Mse * (1 + noImprovement),
+                    LearningRun<T>.ExactFitRelativeMse * Math.Max(againHeld.Variance, 1e-300));
+                Log($"residual round {round}: {chosen.Refined!.Hidden - merged.Hidden} redundant neuron(s) merged, " +
+                    $"held-out MSE {againHeld.Mse:G4}: " + (keep ? "kept" : "not kept"));
+                if (keep) (chosen, held) = (again, againHeld);
+            }
+        }
+        return chosen.Refined!.Hidden > first ? Prune(chosen, held, first, summaries, flips, noImprovement) : (chosen, held);
+    }
+
+    /// <summary>
+    /// Backward elimination after residual rounds that added neurons: each suspect neuron (<see cref="Suspects"/>), smallest
+    /// output a |w| first, is removed and the rest refined again; the removal stands when the held-out error stays exact or
+    /// within its sampling error. Rounds on a strongly correlated input law can fit the data with more neurons than it needs
+    /// (one neuron spread over several); the held-out evidence does not need them, and the smaller network is the one that
+    /// generalises off the sampled region.
+    /// </summary>
+    private (LearningCandidateState Chosen, (double Mse, double Variance) Held) Prune(LearningCandidateState chosen,
+        (double Mse, double Variance) held, int first, List<LearningCandidate> summaries, IFlipPolicy flips, double noImprovement)
+    {
+        int trials = chosen.Refined!.Hidden, failures = 0;
+        for (int attempt = 0; attempt < trials && failures < chosen.Refined!.Hidden && chosen.Refined!.Hidden > 1; attempt++)
+        {
+            var network = chosen.Refined!;
+            int m = network.Hidden, d = network.InputDim;
+            // the smallest output a |w| past the neurons whose removal did not stand, among the suspects only: a refinement
+            // without a real neuron runs to its iteration cap, so neurons in general position are not tried
+            var order = Suspects(network, run.Local.RefinementInputs).OrderBy(i => Math.Abs(network.A[i]) *
+                System.Numerics.Tensors.TensorPrimitives.Norm(network.WeightsOf(i))).ToArray();
+            if (failures >= order.Length) break;
+            int drop = order[failures];
+            int[] kept = [.. Enumerable.Range(0, m).Where(i => i != drop)];
+            var smaller = new ReluNetwork(d, [.. kept.Select(i => network.A[i])], [.. kept.SelectMany(i => network.WeightsOf(i).ToArray())],
+                [.. kept.Select(i => network.B[i])], network.LinearBias, network.LinearWeights);
+            var state = new LearningCandidateState(summaries.Count, smaller, [.. kept.Select(i => chosen.Flipped[i])],
+                chosen.Lambdas.Select(l => kept.Select(i => l[i]).ToArray()).ToArray(), chosen.Gap, chosen.Residual,
+                run.Local.HeldOutError(smaller).Mse);
+            var (again, againHeld) = run.ChooseAndRefine([state], _options.MaxRefinementIterations, 1, flips, streamedLater: true);
+            summaries.Add(state.Summary);
+            bool exact = againHeld.Mse <= LearningRun<T>.ExactFitRelativeMse * Math.Max(againHeld.Variance, 1e-300);
+            bool keep = exact || againHeld.Mse <= held.Mse * (1 + noImprovement);
+            Log($"pruning: without neuron {drop} of {m}, held-out MSE {againHeld.Mse:G4} (was {held.Mse:G4}): " +
+                (keep ? "removed" : "kept"));
+            if (keep) (chosen, held) = (again, againHeld);
+            else failures++;
+        }
+        return (chosen, held);
+    }
+
+    /// <summary>
+    /// Neurons a backward elimination tries to remove: those with a nearly parallel or opposite partner (|cos| &gt; 0.99), a kink
+    /// that fewer than 0.1% of the refinement samples cross on one side, or an output a |w| under 1e-3 of the largest.
+    /// </summary>
+    private static IEnumerable<int> Suspects(ReluNetwork network, ReadOnlySpan<double> x)
+    {
+        int m = network.Hidden, d = network.InputDim, n = x.Length / d;
+        var active = new int[m];
+        for (int j = 0; j < n; j++)
+            for (int i = 0; i < m; i++)
+                if (System.Numerics.Tensors.TensorPrimitives.Dot(network.WeightsOf(i), x.Slice(j * d, d)) + network.B[i] > 0)
+                    active[i]++;
+        var output = new double[m];
+        var norms = new double[m];
+        for (int i = 0; i < m; i++)
+        {
+            norms[i] = System.Numerics.Tensors.TensorPrimitives.Norm(network.WeightsOf(i));
+            output[i] = Math.Abs(network.A[i]) * norms[i];
+        }
+        double largest = output.Max();
+        var suspects = new List<int>();
+        for (int i = 0; i < m; i++)
+        {
+            bool partner = Enumerable.Range(0, m).Any(j => j != i && Math.Abs(System.Numerics.Tensors.TensorPrimitives.Dot(
+                network.WeightsOf(i), network.WeightsOf(j))) > 0.99 * norms[i] * norms[j]);
+            bool rare = Math.Min(active[i], n - active[i]) < 1e-3 * n;
+            if (partner || rare || output[i] < 1e-3 * largest) suspects.Add(i);
+        }
+        return suspects;
+    }
+
+    /// <summary>
+    /// Merges neurons with parallel w and the same kink (a relu(w x + b) = a |w| relu(w/|w| x + b/|w|)), or with opposite w and
+    /// the same hyperplane (relu(-t) = relu(t) - t, the linear part to the remainder), and drops neurons whose
+    /// output a |w| is negligible against the largest; a neuron whose kink no refinement sample crosses is dropped (never
+    /// active) or folded into the linear part (always active: a (w x + b)).
+    /// </summary>
+    private static (ReluNetwork Network, int[] Kept) MergeRedundant(ReluNetwork network, ReadOnlySpan<double> x)
+    {
+        int m = network.Hidden, d = network.InputDim, n = x.Length / d;
+        var active = new int[m];
+        for (int j = 0; j < n; j++)
+            for (int i = 0; i < m; i++)
+                if (System.Numerics.Tensors.TensorPrimitives.Dot(network.WeightsOf(i), x.Slice(j * d, d)) + network.B[i] > 0) active[i]++;
+        var linear = network.LinearWeights.ToArray();
+        double linearBias = network.LinearBias;
+        var unit = new double[m * d];
+        var scale = new double[m];
+        var kink = new double[m];
+        for (int i = 0; i < m; i++)
+        {
+            var w = network.WeightsOf(i);
+            double norm = Math.Sqrt(System.Numerics.Tensors.TensorPrimitives.Dot(w, w));
+            for (int k = 0; k < d; k++) unit[i * d + k] = w[k] / norm;
+            scale[i] = network.A[i] * norm;
+            kink[i] = network.B[i] / norm;
+        }
+        double largest = scale.Max(Math.Abs);
+        var keep = new List<int>();
+        for (int i = 0; i < m; i++)
+        {
+            if (!(Math.Abs(scale[i]) > 1e-7 * largest) || active[i] == 0) continue;
+            if (active[i] == n)
+            {
+                for (int k = 0; k < d; k++) linear[k] += network.A[i] * network.WeightsOf(i)[k];
+                linearBias += network.A[i] * network.B[i];
+                continue;
+            }
+            int twin = keep.FindIndex(j => System.Numerics.Tensors.TensorPrimitives.Dot(unit.AsSpan(i * d, d), unit.AsSpan(j * d, d)) > 1 - 1e-6
+                && Math.Abs(kink[i] - kink[j]) < 1e-3 * (1 + Math.Abs(kink[j])));
+            // The same hyperplane from the other side: with t = u_j x + k_j, s_i relu(-t) = s_i relu(t) - s_i t.
+            int opposite = twin >= 0 ? -1 : keep.FindIndex(j =>
+                System.Numerics.Tensors.TensorPrimitives.Dot(unit.AsSpan(i * d, d), unit.AsSpan(j * d, d)) < -(1 - 1e-6)
+                && Math.Abs(kink[i] + kink[j]) < 1e-3 * (1 + Math.Abs(kink[j])));
+            if (twin >= 0) scale[keep[twin]] += scale[i];
+            else if (opposite >= 0)
+            {
+                int j = keep[opposite];
+                scale[j] += scale[i];
+                for (int k = 0; k < d; k++) linear[k] -= scale[i] * unit[j * d + k];
+                linearBias -= scale[i] * kink[j];
+            }
+            else keep.Add(i);
+        }
+        // a pair that cancelled (a relu(t) - a relu(t) after the merges above) leaves nothing
+        keep.RemoveAll(i => !(Math.Abs(scale[i]) > 1e-7 * largest));
+        if (keep.Count == m) return (network, [.. keep]);
+        var a = keep.Select(i => scale[i]).ToArray();
+        var b = keep.Select(i => kink[i]).ToArray();
+        var wOut = keep.SelectMany(i => unit.AsSpan(i * d, d).ToArray()).ToArray();
+        return (new ReluNetwork(d, a, wOut, b, linearBias, linear), [.. keep]);
+    }
+
+    /// <summary>The sum of two networks: the neurons of both, the linear parts added.</summary>
+    private static ReluNetwork Concatenate(ReluNetwork first, ReluNetwork second)
+    {
+        var linear = first.LinearWeights.ToArray();
+        for (int k = 0; k < linear.Length; k++) linear[k] += second.LinearWeights[k];
+        return new ReluNetwork(first.InputDim, [.. first.A, .. second.A], [.. first.W, .. second.W], [.. first.B, .. second.B],
+            first.LinearBias + second.LinearBias, linear);
+    }
+
+    /// <summary>
+    /// Passes 2 and 3 on this strategy's run after pass 1: m (estimated up to <paramref name="maxHidden"/> when not given),
+    /// the pencil candidates and their moment estimates.
+    /// </summary>
+    private MomentEstimate Estimate(SecondMoments second, int maxHidden)
+    {
+        var clock = Stopwatch.StartNew();
+        var (t0, t1, t2, spectrum, noiseFloor) = (second.T0, second.T1, second.T2, second.Spectrum, second.NoiseFloor);
+        double n = _n;
+        int m = DistributedPass.ShareFromRankZero(_options.Reducer, Math.Min(maxHidden, ChooseHidden(spectrum, noiseFloor, out bool estimated)));
+        var tChoose = Lap(clock);
+        if (m == 0) return new MomentEstimate(0, estimated, null, null, tChoose, tChoose, TimeSpan.Zero, TimeSpan.Zero);
 
         // Subspace U (d x m), B = U^T T_2 U, and the quadratic control variate in z = U^T x.
         double[] u = spectrum.LeadingVectors(m);
@@ -114,21 +357,11 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
             () => new CoefficientWorker<T>(uT, _d, m, directions, columns, 4, quadratic, _options.BlockSize, run.DeviceEngine));
         var flips = new FirstMomentFlips(t1);
         var candidates = new LearningCandidateState[restarts];
+        double varianceY = run.Local.HeldOutError(new ReluNetwork(_d, [], [], [])).Variance;
         for (int r = 0; r < restarts; r++)
-            candidates[r] = BuildCandidate(r, pencils[r], pass3.Moments, directions, columns, m, u, b, t0, t1, n, flips);
+            candidates[r] = BuildCandidate(r, pencils[r], pass3.Moments, directions, columns, m, u, b, t0, t1, n, varianceY, flips);
         var tPass3 = Lap(clock);
-
-        // Refinement of the most promising candidates; the lowest held-out error wins.
-        var (chosen, held) = run.ChooseAndRefine(candidates, _options.MaxRefinementIterations, _options.RefinedCandidates, flips,
-            streamedLater: true);
-        var tRefine = Lap(clock);
-        foreach (var warning in ConditioningChecks.Warnings(chosen.Refined ?? chosen.Moment, chosen.Gap,
-            chosen.Refined is null ? double.NaN : held.Mse / held.Variance))
-            run.Warn(warning);
-        Report(LearningStage.Done, 0, 0, $"done: held-out MSE {held.Mse:G4} (relative {held.Mse / Math.Max(held.Variance, 1e-300):G3})");
-        return run.Result(LearnerMode.FullRank, chosen.Refined ?? chosen.Moment, chosen.Moment, second, m, estimated,
-            candidates.Select(c => c.Summary).ToArray(), chosen.Index, held, chosen.Flipped, chosen.Lambdas,
-            Timings(tPass2, tDecomposition, tPass3, tRefine, TimeSpan.Zero));
+        return new MomentEstimate(m, estimated, candidates, flips, tChoose, tPass2, tDecomposition, tPass3);
     }
 
     private LearningTimings Timings(TimeSpan higher, TimeSpan decomposition, TimeSpan coefficients, TimeSpan refinement, TimeSpan extra) =>
@@ -159,7 +392,7 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
     }
 
     private LearningCandidateState BuildCandidate(int r, PencilResult pencil, HermiteProjectionAccumulator<T> sums, double[] directions, int columns,
-        int m, double[] u, double[] b, double t0, double[] t1, double n, IFlipPolicy flips)
+        int m, double[] u, double[] b, double t0, double[] t1, double n, double varianceY, IFlipPolicy flips)
     {
         // V: the candidate's m unit directions in z-space, column i.
         var v = new double[m * m];
@@ -190,16 +423,18 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
             for (int i = 0; i < m * m; i++) power[i] = Math.Pow(gramV[i], order);
             lambdas[order - 2] = DenseSolve.Solve(power, m, rhs);
         }
-        // b_i = -lambda_3 / lambda_2, a_i = lambda_2 / phi(b_i) (docs/algorithm.md section 8).
+        // b_i = -lambda_3 / lambda_2, a_i = lambda_2 / phi(b_i) (docs/algorithm.md section 8), within what N samples support.
         var a = new double[m];
         var bias = new double[m];
+        var limited = new List<int>();
         for (int i = 0; i < m; i++)
         {
-            double l2 = lambdas[0][i], l3 = lambdas[1][i];
-            double bi = l2 != 0 ? -l3 / l2 : 0;
-            bias[i] = Math.Clamp(double.IsFinite(bi) ? bi : 0, -BiasLimit, BiasLimit);
-            a[i] = l2 / GaussianMath.NormalPdf(bias[i]);
+            (a[i], bias[i]) = NeuronCoefficients.FromHermite(lambdas[0][i], lambdas[1][i], n, varianceY, out bool clamped);
+            if (clamped) limited.Add(i);
         }
+        if (limited.Count > 0)
+            Log($"candidate {r}: neuron(s) {string.Join(", ", limited)}: moment estimate of (a, b) beyond what {n:G3} samples support " +
+                $"(|b| > {NeuronCoefficients.BiasLimit(n):F2} or a neuron varying more than y): started within those bounds");
         // w_i = U v_i (unit), then the linear remainder and the orientation that t1 calls for.
         var w = new double[m * _d];
         for (int i = 0; i < m; i++)
@@ -220,8 +455,6 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
         Log($"candidate {r}: moment estimate held-out MSE {mse:G4}, flips {flipped.Count(f => f)}");
         return new LearningCandidateState(r, network, flipped, lambdas, pencil.RelativeGap, pencil.PolishedResidual, mse);
     }
-
-    private const double BiasLimit = 12;
 
     private void Log(string line) => run.Reporter.Log(line);
 
