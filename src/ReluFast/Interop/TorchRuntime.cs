@@ -22,24 +22,6 @@ internal static class TorchRuntime
     /// <summary>Makes sure libtorch is loaded; throws <see cref="TorchUnavailableException"/> with the cause otherwise.</summary>
     public static void EnsureLoaded() => _ = s_version.Value;
 
-    private static int s_started;
-
-    /// <summary>
-    /// Starts loading libtorch on a background thread and returns at once, so that the first dense solve finds it loaded
-    /// instead of waiting for it (loading takes about 0.4 s of CPU): the learner calls this before its first pass. A failure
-    /// is kept and thrown, with its cause, by the next <see cref="EnsureLoaded"/> or <see cref="LibTorchVersion"/>.
-    /// </summary>
-    public static void StartLoading()
-    {
-        if (s_version.IsValueCreated || Interlocked.Exchange(ref s_started, 1) != 0) return;
-        new Thread(static () =>
-        {
-            try { _ = s_version.Value; }
-            catch (TorchUnavailableException) { } // kept by the Lazy: rethrown to the thread that needs libtorch
-        })
-        { IsBackground = true, Name = "ReluFast libtorch loader" }.Start();
-    }
-
     private static string LoadCore()
     {
         try

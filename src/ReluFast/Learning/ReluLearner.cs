@@ -92,8 +92,6 @@ public static class ReluLearner
         ArgumentNullException.ThrowIfNull(source);
         options ??= new LearnerOptions();
         LearnerRules.Check(source.Dimension, source.Count, options, mode);
-        // libtorch loads on another thread while the first passes stream: the first dense solve needs it
-        Interop.TorchRuntime.StartLoading();
         using IMomentDevice? device = options.Device.OpenMomentDevice(); // before any pass: a missing GPU fails at once
         var (law, inputs) = Standardise(source, options, progress, cancellationToken);
         var result = LearnAsGiven(inputs, options, mode, device, progress, cancellationToken);
