@@ -226,7 +226,7 @@ internal sealed class LearningRun<T> where T : unmanaged, IBinaryFloatingPointIe
             if (best is null || candidate.RefinedMse < best.RefinedMse) best = candidate;
             // An exact fit (noiseless data) cannot be beaten: skip the remaining candidates.
             var (_, variance) = Local.HeldOutError(network);
-            if (best.RefinedMse <= ExactFitRelativeMse * Math.Max(variance, 1e-300)) break;
+            if (IsExactFit((best.RefinedMse, variance))) break;
         }
         return (best!, Local.HeldOutError(best!.Refined!));
     }
@@ -237,6 +237,9 @@ internal sealed class LearningRun<T> where T : unmanaged, IBinaryFloatingPointIe
 
     /// <summary>A held-out MSE this small relative to Var y means the data are fitted exactly (noiseless labels).</summary>
     public const double ExactFitRelativeMse = 1e-12;
+
+    /// <summary>Whether a held-out (MSE, Var y) says the data are fitted exactly (<see cref="ExactFitRelativeMse"/>).</summary>
+    public static bool IsExactFit((double Mse, double Variance) held) => held.Mse <= ExactFitRelativeMse * Math.Max(held.Variance, 1e-300);
 
     /// <summary>The answer when no neuron stands above the noise: least squares of y on (1, x) over the refinement samples.</summary>
     public LearningResult LinearOnly(LearnerMode mode, SecondMoments second, LearningWarning warning, LearningTimings timings,
@@ -301,7 +304,7 @@ internal sealed class LearningRun<T> where T : unmanaged, IBinaryFloatingPointIe
     private (double Noise, long Fitted, double[]? Covariance) Statistics(ref ReluNetwork network, ref (double Mse, double Variance) held)
     {
         if (!Options.Refine || network.Hidden == 0) return (double.NaN, Options.Refine ? Local.RefineCount : 0, null);
-        if (held.Mse <= ExactFitRelativeMse * Math.Max(held.Variance, 1e-300)) return (held.Mse, Local.RefineCount, null);
+        if (IsExactFit(held)) return (held.Mse, Local.RefineCount, null);
         int m = network.Hidden, p = MseGradient.ParameterCount(m, D);
         if (p > FisherInformation.MaximumParameters)
         {

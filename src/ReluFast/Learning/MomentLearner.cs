@@ -90,7 +90,7 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
         for (int round = 1; round <= MaxResidualRounds; round++)
         {
             var fitted = chosen.Refined!;
-            if (held.Mse <= LearningRun<T>.ExactFitRelativeMse * Math.Max(held.Variance, 1e-300) || fitted.Hidden >= _d) break;
+            if (LearningRun<T>.IsExactFit(held) || fitted.Hidden >= _d) break;
             Log($"residual round {round}: the {fitted.Hidden}-neuron fit leaves relative held-out MSE " +
                 $"{held.Mse / Math.Max(held.Variance, 1e-300):G3}; moments of y - f(x)");
             var residualRun = new LearningRun<T>(new ResidualSource<T>(run.Source, fitted), _options, run.DeviceEngine, run.Progress, _cancel);
@@ -124,19 +124,14 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
             var (merged, kept) = MergeRedundant(chosen.Refined!, run.Local.RefinementInputs);
             if (merged.Hidden < chosen.Refined!.Hidden)
             {
-                var lambdas = chosen.Lambdas.Select(l => kept.Select(i => l[i]).ToArray()).ToArray();
-                var state = new LearningCandidateState(summaries.Count, merged, [.. kept.Select(i => chosen.Flipped[i])], lambdas,
-                    chosen.Gap, chosen.Residual, run.Local.HeldOutError(merged).Mse);
-                var (again, againHeld) = run.ChooseAndRefine([state], _options.MaxRefinementIterations, 1, flips, streamedLater: true);
-                summaries.Add(state.Summary);
-                bool keep = againHeld.Mse <= Math.Max(held.Mse * (1 + noImprovement),
-                    LearningRun<T>.ExactFitRelativeMse * Math.Max(againHeld.Variance, 1e-300));
+                var (again, againHeld) = RefineSubset(chosen, merged, kept, summaries, flips);
+                bool keep = LearningRun<T>.IsExactFit(againHeld) || againHeld.Mse <= held.Mse * (1 + noImprovement);
                 Log($"residual round {round}: {chosen.Refined!.Hidden - merged.Hidden} redundant neuron(s) merged, " +
                     $"held-out MSE {againHeld.Mse:G4}: " + (keep ? "kept" : "not kept"));
                 if (keep) (chosen, held) = (again, againHeld);
             }
         }
-        return chosen.Refined!.Hidden > first ? Prune(chosen, held, first, summaries, flips, noImprovement) : (chosen, held);
+        return chosen.Refined!.Hidden > first ? Prune(chosen, held, summaries, flips, noImprovement) : (chosen, held);
     }
 
     /// <summary>
@@ -147,7 +142,7 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
     /// generalises off the sampled region.
     /// </summary>
     private (LearningCandidateState Chosen, (double Mse, double Variance) Held) Prune(LearningCandidateState chosen,
-        (double Mse, double Variance) held, int first, List<LearningCandidate> summaries, IFlipPolicy flips, double noImprovement)
+        (double Mse, double Variance) held, List<LearningCandidate> summaries, IFlipPolicy flips, double noImprovement)
     {
         int trials = chosen.Refined!.Hidden, failures = 0;
         for (int attempt = 0; attempt < trials && failures < chosen.Refined!.Hidden && chosen.Refined!.Hidden > 1; attempt++)
@@ -163,13 +158,8 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
             int[] kept = [.. Enumerable.Range(0, m).Where(i => i != drop)];
             var smaller = new ReluNetwork(d, [.. kept.Select(i => network.A[i])], [.. kept.SelectMany(i => network.WeightsOf(i).ToArray())],
                 [.. kept.Select(i => network.B[i])], network.LinearBias, network.LinearWeights);
-            var state = new LearningCandidateState(summaries.Count, smaller, [.. kept.Select(i => chosen.Flipped[i])],
-                chosen.Lambdas.Select(l => kept.Select(i => l[i]).ToArray()).ToArray(), chosen.Gap, chosen.Residual,
-                run.Local.HeldOutError(smaller).Mse);
-            var (again, againHeld) = run.ChooseAndRefine([state], _options.MaxRefinementIterations, 1, flips, streamedLater: true);
-            summaries.Add(state.Summary);
-            bool exact = againHeld.Mse <= LearningRun<T>.ExactFitRelativeMse * Math.Max(againHeld.Variance, 1e-300);
-            bool keep = exact || againHeld.Mse <= held.Mse * (1 + noImprovement);
+            var (again, againHeld) = RefineSubset(chosen, smaller, kept, summaries, flips);
+            bool keep = LearningRun<T>.IsExactFit(againHeld) || againHeld.Mse <= held.Mse * (1 + noImprovement);
             Log($"pruning: without neuron {drop} of {m}, held-out MSE {againHeld.Mse:G4} (was {held.Mse:G4}): " +
                 (keep ? "removed" : "kept"));
             if (keep) (chosen, held) = (again, againHeld);
@@ -179,10 +169,23 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
     }
 
     /// <summary>
-    /// Neurons a backward elimination tries to remove: those with a nearly parallel or opposite partner (|cos| &gt; 0.99), a kink
-    /// that fewer than 0.1% of the refinement samples cross on one side, or an output a |w| under 1e-3 of the largest.
+    /// Refines <paramref name="network"/>, the neurons <paramref name="kept"/> of <paramref name="chosen"/> (merged or some
+    /// removed), as one more candidate with the kept neurons' flips and Hermite coefficients; the refined candidate joins the
+    /// summaries.
     /// </summary>
-    private static IEnumerable<int> Suspects(ReluNetwork network, ReadOnlySpan<double> x)
+    private (LearningCandidateState Chosen, (double Mse, double Variance) Held) RefineSubset(LearningCandidateState chosen,
+        ReluNetwork network, int[] kept, List<LearningCandidate> summaries, IFlipPolicy flips)
+    {
+        var state = new LearningCandidateState(summaries.Count, network, [.. kept.Select(i => chosen.Flipped[i])],
+            [.. chosen.Lambdas.Select(l => kept.Select(i => l[i]).ToArray())], chosen.Gap, chosen.Residual,
+            run.Local.HeldOutError(network).Mse);
+        var refined = run.ChooseAndRefine([state], _options.MaxRefinementIterations, 1, flips, streamedLater: true);
+        summaries.Add(state.Summary); // after refinement: the summary is a snapshot of the refined candidate
+        return refined;
+    }
+
+    /// <summary>Per neuron, how many rows of <paramref name="x"/> (n x d) put it on the active side of its kink.</summary>
+    private static int[] ActiveCounts(ReluNetwork network, ReadOnlySpan<double> x)
     {
         int m = network.Hidden, d = network.InputDim, n = x.Length / d;
         var active = new int[m];
@@ -190,6 +193,17 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
             for (int i = 0; i < m; i++)
                 if (System.Numerics.Tensors.TensorPrimitives.Dot(network.WeightsOf(i), x.Slice(j * d, d)) + network.B[i] > 0)
                     active[i]++;
+        return active;
+    }
+
+    /// <summary>
+    /// Neurons a backward elimination tries to remove: those with a nearly parallel or opposite partner (|cos| &gt; 0.99), a kink
+    /// that fewer than 0.1% of the refinement samples cross on one side, or an output a |w| under 1e-3 of the largest.
+    /// </summary>
+    private static IEnumerable<int> Suspects(ReluNetwork network, ReadOnlySpan<double> x)
+    {
+        int m = network.Hidden, n = x.Length / network.InputDim;
+        var active = ActiveCounts(network, x);
         var output = new double[m];
         var norms = new double[m];
         for (int i = 0; i < m; i++)
@@ -218,10 +232,7 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
     private static (ReluNetwork Network, int[] Kept) MergeRedundant(ReluNetwork network, ReadOnlySpan<double> x)
     {
         int m = network.Hidden, d = network.InputDim, n = x.Length / d;
-        var active = new int[m];
-        for (int j = 0; j < n; j++)
-            for (int i = 0; i < m; i++)
-                if (System.Numerics.Tensors.TensorPrimitives.Dot(network.WeightsOf(i), x.Slice(j * d, d)) + network.B[i] > 0) active[i]++;
+        var active = ActiveCounts(network, x);
         var linear = network.LinearWeights.ToArray();
         double linearBias = network.LinearBias;
         var unit = new double[m * d];

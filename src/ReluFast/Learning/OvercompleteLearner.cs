@@ -81,8 +81,6 @@ internal sealed record FlattenedSpectrum(double[] Values, double NoiseFloor, dou
 /// </summary>
 internal sealed class OvercompleteStrategy<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
 {
-    private const double ExactFitRelativeMse = LearningRun<T>.ExactFitRelativeMse;
-
     private readonly LearningRun<T> _run;
     private readonly int _d, _dim;
     private readonly long _n;
@@ -196,7 +194,7 @@ internal sealed class OvercompleteStrategy<T> where T : unmanaged, IBinaryFloati
             tRefine += Lap(clock);
             allCandidates.AddRange(candidates.Select(c => c.Summary));
             if (best is null || chosenHeld.Mse < held.Mse) { best = chosen; held = chosenHeld; }
-            if (held.Mse <= ExactFitRelativeMse * Math.Max(held.Variance, 1e-300)) break;
+            if (LearningRun<T>.IsExactFit(held)) break;
             // A fully refined round that found every neuron and did not lower the held-out error by more than its sampling
             // error (two standard deviations of a mean of squared Gaussian residuals) has reached the noise level: another
             // round would refine the same network again.
