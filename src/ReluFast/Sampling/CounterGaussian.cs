@@ -1,7 +1,8 @@
 using System.Buffers;
-using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using ReluFast.Moments.Kernels;
 
 namespace ReluFast.Sampling;
 
@@ -13,11 +14,11 @@ namespace ReluFast.Sampling;
 /// <remarks>
 /// Uniforms come from the SplitMix64 output function applied to seed-dependent Weyl-sequence states
 /// (the construction of Steele, Lea and Flood, "Fast splittable pseudorandom number generators", 2014);
-/// pairs of uniforms become pairs of normals by the Box–Muller transform. Both steps are vectorised:
-/// the hash with <see cref="Vector512{T}"/>/<see cref="Vector256{T}"/> of ulong, the transcendental part
-/// with <see cref="TensorPrimitives"/>.
+/// pairs of uniforms become pairs of normals by the Box–Muller transform. Both steps are vectorised, in
+/// <see cref="Vector512{T}"/> or <see cref="Vector256{T}"/> (the width structs of CounterGaussian.Lanes.cs behind one
+/// driver); every width and the scalar path do the same operations in the same order, so the values do not depend on the machine.
 /// </remarks>
-internal readonly struct CounterGaussian
+internal readonly partial struct CounterGaussian
 {
     private const ulong Golden = 0x9E3779B97F4A7C15UL;
     private readonly ulong _origin;
@@ -66,55 +67,70 @@ internal readonly struct CounterGaussian
     public double Uniform(long k) => ToUnit(Mix(_origin + (ulong)k * Golden));
 
     /// <summary>Writes normals 2p .. 2p + 2n - 1 (n = destination.Length / 2 pairs starting at pair p).</summary>
-    private void FillPairs(long firstPair, Span<double> destination)
+    private void FillPairs(long firstPair, Span<double> destination) => FillPairs(firstPair, destination, Simd.WidthBits);
+
+    /// <summary>
+    /// <see cref="FillPairs(long, Span{double})"/> on the path of one vector width: 512, 256 or 64 (scalar). The one
+    /// dispatch point; tests call it with every width, since all of them must give the same bits.
+    /// </summary>
+    internal void FillPairs(long firstPair, Span<double> destination, int widthBits)
     {
-        int pairs = destination.Length / 2;
-        double[] rented = ArrayPool<double>.Shared.Rent(2 * pairs);
-        try
+        ulong firstCounter = (ulong)firstPair * 2;
+        if (widthBits >= 512) Run<Lanes512>(firstCounter, destination);
+        else if (widthBits >= 256) Run<Lanes256>(firstCounter, destination);
+        else RunScalar(firstCounter, destination);
+    }
+
+    /// <summary>
+    /// The driver of every vector width: whole vectors of pairs, then the last pairs as one more whole vector whose extra
+    /// pairs (the stream's next ones) are dropped, so that every pair takes the same operations wherever a range starts or ends.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Run<TLanes>(ulong firstCounter, Span<double> destination) where TLanes : struct, ILanes<TLanes>
+    {
+        int pairs = destination.Length / 2, lanes = TLanes.Count, i = 0;
+        ref double d = ref MemoryMarshal.GetReference(destination);
+        for (; i + lanes <= pairs; i += lanes) Pairs<TLanes>(firstCounter + 2 * (ulong)i, ref Unsafe.Add(ref d, 2 * i));
+        if (i == pairs) return;
+        Span<double> last = stackalloc double[2 * lanes];
+        Pairs<TLanes>(firstCounter + 2 * (ulong)i, ref MemoryMarshal.GetReference(last));
+        last[..(2 * (pairs - i))].CopyTo(destination[(2 * i)..]);
+    }
+
+    /// <summary>
+    /// One vector of pairs: u1 (radius) and u2 (angle) are hashed from counters 2q and 2q + 1 of pair q; Box-Muller:
+    /// r = sqrt(-2 ln u1), theta = 2 pi u2; normal 2q = r cos(theta), 2q + 1 = r sin(theta).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Pairs<TLanes>(ulong firstCounter, ref double destination) where TLanes : struct, ILanes<TLanes>
+    {
+        TLanes.Uniforms(_origin, firstCounter, out var radius, out var turns);
+        radius = TLanes.Sqrt(TLanes.Log(radius) * TLanes.Create(-2.0));
+        TurnSinCos(turns, out var sin, out var cos);
+        TLanes.StoreInterleaved(radius * cos, radius * sin, ref destination);
+    }
+
+    /// <summary>The scalar path (machines without 256-bit vectors): the same operations as <see cref="Pairs{TLanes}"/>, one pair at a time.</summary>
+    private void RunScalar(ulong firstCounter, Span<double> destination)
+    {
+        for (int i = 0; 2 * i + 1 < destination.Length; i++)
         {
-            // u1 (radius) and u2 (angle) are hashed from counters 2q and 2q + 1 of pair q.
-            Span<double> radius = rented.AsSpan(0, pairs);
-            Span<double> turns = rented.AsSpan(pairs, pairs);
-            FillUniforms((ulong)firstPair * 2, radius, turns);
-            // Box-Muller: r = sqrt(-2 ln u1), theta = 2 pi u2; normal 2q = r cos(theta), 2q + 1 = r sin(theta).
-            TensorPrimitives.Log(radius, radius);
-            TensorPrimitives.Multiply(radius, -2.0, radius);
-            TensorPrimitives.Sqrt(radius, radius);
-            int i = 0;
-            if (Vector512.IsHardwareAccelerated)
-            {
-                for (; i + 8 <= pairs; i += 8)
-                {
-                    var r = Vector512.Create<double>(radius.Slice(i, 8));
-                    TurnSinCos(Vector512.Create<double>(turns.Slice(i, 8)), out var sin, out var cos);
-                    var (low, high) = Interleave(cos * r, sin * r);
-                    low.CopyTo(destination.Slice(2 * i));
-                    high.CopyTo(destination.Slice(2 * i + 8));
-                }
-            }
-            for (; i < pairs; i++)
-            {
-                TurnSinCos(turns[i], out double sin, out double cos);
-                destination[2 * i] = radius[i] * cos;
-                destination[2 * i + 1] = radius[i] * sin;
-            }
-        }
-        finally
-        {
-            ArrayPool<double>.Shared.Return(rented);
+            ulong counter = firstCounter + 2 * (ulong)i;
+            double radius = Math.Sqrt(Log(ToUnit(Mix(_origin + counter * Golden))) * -2.0);
+            TurnSinCos(ToUnit(Mix(_origin + (counter + 1) * Golden)), out double sin, out double cos);
+            destination[2 * i] = radius * cos;
+            destination[2 * i + 1] = radius * sin;
         }
     }
 
-    /// <summary>(a0, b0, a1, b1, ..., a3, b3) and (a4, b4, ..., a7, b7).</summary>
-    private static (Vector512<double> Low, Vector512<double> High) Interleave(Vector512<double> a, Vector512<double> b)
-    {
-        var low = Vector512.Shuffle(a, Vector512.Create(0L, 0, 1, 1, 2, 2, 3, 3));
-        var lowB = Vector512.Shuffle(b, Vector512.Create(0L, 0, 1, 1, 2, 2, 3, 3));
-        var high = Vector512.Shuffle(a, Vector512.Create(4L, 4, 5, 5, 6, 6, 7, 7));
-        var highB = Vector512.Shuffle(b, Vector512.Create(4L, 4, 5, 5, 6, 6, 7, 7));
-        var odd = Vector512.Create(0L, -1, 0, -1, 0, -1, 0, -1).AsDouble();
-        return (Vector512.ConditionalSelect(odd, lowB, low), Vector512.ConditionalSelect(odd, highB, high));
-    }
+    /// <summary>
+    /// ln u as the vector paths compute it (System.Runtime.Intrinsics' vectorised logarithm, the same bits in every lane and
+    /// width), not <see cref="Math.Log(double)"/>: the two differ in the last place for about a quarter of the arguments.
+    /// Vector128.Log of double is not accelerated on x64 (about 300 ns a call on AVX2, against 4 ns for Vector256.Log).
+    /// </summary>
+    private static double Log(double u) => Vector256.IsHardwareAccelerated
+        ? Vector256.Log(Vector256.Create(u)).ToScalar()
+        : Vector128.Log(Vector128.Create(u)).ToScalar();
 
     // sin and cos of 2 pi t for t in [0, 1): t = (q + f) / 4 with q = round(4t) and f in [-1/2, 1/2], so the
     // angle is q pi/2 + a with a = f pi/2 in [-pi/4, pi/4], where Taylor polynomials of degree 15/16 are exact
@@ -143,58 +159,49 @@ internal readonly struct CounterGaussian
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<double> V(double value) => Vector512.Create(value);
-
-    private static void TurnSinCos(Vector512<double> t, out Vector512<double> sin, out Vector512<double> cos)
+    private static void TurnSinCos<TLanes>(TLanes t, out TLanes sin, out TLanes cos) where TLanes : struct, ILanes<TLanes>
     {
-        var quarter = t * 4;
-        var q = Vector512.Round(quarter);
-        var a = (quarter - q) * (Math.PI / 2);
+        var quarter = t * TLanes.Create(4);
+        var q = TLanes.Round(quarter);
+        var a = (quarter - q) * TLanes.Create(Math.PI / 2);
         var a2 = a * a;
-        var s = a + a * a2 * (V(S3) + a2 * (V(S5) + a2 * (V(S7) + a2 * (V(S9) + a2 * (V(S11) + a2 * (V(S13) + a2 * S15))))));
-        var c = Vector512<double>.One
-            + a2 * (V(C2) + a2 * (V(C4) + a2 * (V(C6) + a2 * (V(C8) + a2 * (V(C10) + a2 * (V(C12) + a2 * (V(C14) + a2 * C16)))))));
-        var quadrant = Vector512.ConvertToInt64(q) & Vector512.Create(3L);
-        var swap = Vector512.Equals(quadrant & Vector512<long>.One, Vector512<long>.One).AsDouble();    // q = 1, 3
-        var negateSin = Vector512.GreaterThanOrEqual(quadrant, Vector512.Create(2L)).AsDouble();          // q = 2, 3
-        var negateCos = Vector512.Equals(quadrant, Vector512<long>.One).AsDouble()
-            | Vector512.Equals(quadrant, Vector512.Create(2L)).AsDouble(); // q = 1, 2
-        var sinBase = Vector512.ConditionalSelect(swap, c, s);
-        var cosBase = Vector512.ConditionalSelect(swap, s, c);
-        var signBit = Vector512.Create(-0.0);
-        sin = sinBase ^ (negateSin & signBit);
-        cos = cosBase ^ (negateCos & signBit);
+        var s = a + a * a2 * (TLanes.Create(S3) + a2 * (TLanes.Create(S5) + a2 * (TLanes.Create(S7) + a2 * (TLanes.Create(S9)
+            + a2 * (TLanes.Create(S11) + a2 * (TLanes.Create(S13) + a2 * TLanes.Create(S15)))))));
+        var c = TLanes.Create(1) + a2 * (TLanes.Create(C2) + a2 * (TLanes.Create(C4) + a2 * (TLanes.Create(C6) + a2 * (TLanes.Create(C8)
+            + a2 * (TLanes.Create(C10) + a2 * (TLanes.Create(C12) + a2 * (TLanes.Create(C14) + a2 * TLanes.Create(C16))))))));
+        // The quadrant q is 0 .. 4 (4 is 0); compared as doubles, since AVX2 has no double -> int64 conversion.
+        var q1 = TLanes.Equals(q, TLanes.Create(1));
+        var q2 = TLanes.Equals(q, TLanes.Create(2));
+        var q3 = TLanes.Equals(q, TLanes.Create(3));
+        var swap = q1 | q3;
+        var signBit = TLanes.Create(-0.0);
+        sin = TLanes.ConditionalSelect(swap, c, s) ^ ((q2 | q3) & signBit);
+        cos = TLanes.ConditionalSelect(swap, s, c) ^ ((q1 | q2) & signBit);
     }
 
-    private void FillUniforms(ulong firstCounter, Span<double> even, Span<double> odd)
+    /// <summary>sin and cos of 2 pi t for each t, on the path of one width (as FillPairs; for tests).</summary>
+    internal static void TurnSinCos(ReadOnlySpan<double> turns, Span<double> sin, Span<double> cos, int widthBits)
     {
-        int n = even.Length;
-        int i = 0;
-        if (Vector512.IsHardwareAccelerated)
+        if (widthBits >= 512) TurnSinCos<Lanes512>(turns, sin, cos);
+        else if (widthBits >= 256) TurnSinCos<Lanes256>(turns, sin, cos);
+        else for (int i = 0; i < turns.Length; i++) TurnSinCos(turns[i], out sin[i], out cos[i]);
+    }
+
+    private static void TurnSinCos<TLanes>(ReadOnlySpan<double> turns, Span<double> sin, Span<double> cos)
+        where TLanes : struct, ILanes<TLanes>
+    {
+        int lanes = TLanes.Count;
+        Span<double> t = stackalloc double[lanes], s = stackalloc double[lanes], c = stackalloc double[lanes];
+        for (int i = 0; i < turns.Length; i += lanes)
         {
-            var lane = Vector512.Create(0UL, 2, 4, 6, 8, 10, 12, 14);
-            for (; i + Vector512<ulong>.Count <= n; i += Vector512<ulong>.Count)
-            {
-                var counter = Vector512.Create(firstCounter + 2 * (ulong)i) + lane;
-                ToUnit(Mix(Vector512.Create(_origin) + counter * Golden)).CopyTo(even.Slice(i));
-                ToUnit(Mix(Vector512.Create(_origin) + (counter + Vector512<ulong>.One) * Golden)).CopyTo(odd.Slice(i));
-            }
-        }
-        else if (Vector256.IsHardwareAccelerated)
-        {
-            var lane = Vector256.Create(0UL, 2, 4, 6);
-            for (; i + Vector256<ulong>.Count <= n; i += Vector256<ulong>.Count)
-            {
-                var counter = Vector256.Create(firstCounter + 2 * (ulong)i) + lane;
-                ToUnit(Mix(Vector256.Create(_origin) + counter * Golden)).CopyTo(even.Slice(i));
-                ToUnit(Mix(Vector256.Create(_origin) + (counter + Vector256<ulong>.One) * Golden)).CopyTo(odd.Slice(i));
-            }
-        }
-        for (; i < n; i++)
-        {
-            ulong counter = firstCounter + 2 * (ulong)i;
-            even[i] = ToUnit(Mix(_origin + counter * Golden));
-            odd[i] = ToUnit(Mix(_origin + (counter + 1) * Golden));
+            int n = Math.Min(lanes, turns.Length - i);
+            t.Fill(0.5);
+            turns.Slice(i, n).CopyTo(t);
+            TurnSinCos(TLanes.Load(t), out var vs, out var vc);
+            TLanes.Store(vs, s);
+            TLanes.Store(vc, c);
+            s[..n].CopyTo(sin[i..]);
+            c[..n].CopyTo(cos[i..]);
         }
     }
 
@@ -206,33 +213,9 @@ internal readonly struct CounterGaussian
         return z ^ (z >> 31);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<ulong> Mix(Vector512<ulong> z)
-    {
-        z = (z ^ Vector512.ShiftRightLogical(z, 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ Vector512.ShiftRightLogical(z, 27)) * 0x94D049BB133111EBUL;
-        return z ^ Vector512.ShiftRightLogical(z, 31);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<ulong> Mix(Vector256<ulong> z)
-    {
-        z = (z ^ Vector256.ShiftRightLogical(z, 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ Vector256.ShiftRightLogical(z, 27)) * 0x94D049BB133111EBUL;
-        return z ^ Vector256.ShiftRightLogical(z, 31);
-    }
-
     // 53 random bits, shifted by half an ulp so the result lies strictly inside (0, 1): ln(u) is finite.
     private const double TwoToMinus53 = 1.0 / (1UL << 53);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static double ToUnit(ulong bits) => ((bits >> 11) + 0.5) * TwoToMinus53;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<double> ToUnit(Vector512<ulong> bits) =>
-        (Vector512.ConvertToDouble(Vector512.ShiftRightLogical(bits, 11)) + Vector512.Create(0.5)) * TwoToMinus53;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<double> ToUnit(Vector256<ulong> bits) =>
-        (Vector256.ConvertToDouble(Vector256.ShiftRightLogical(bits, 11)) + Vector256.Create(0.5)) * TwoToMinus53;
 }
