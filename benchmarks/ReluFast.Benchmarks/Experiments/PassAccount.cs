@@ -8,6 +8,7 @@ using ReluFast.Interop;
 using ReluFast.Learning;
 using ReluFast.Model;
 using ReluFast.Moments;
+using ReluFast.Moments.Kernels;
 using ReluFast.Sampling;
 
 namespace ReluFast.Benchmarks.Experiments;
@@ -68,6 +69,15 @@ internal static class PassAccount
         double S(StageAction action) => Stage(repeats, stageSamples, action, xs, ys, d);
         double normalNs = S((x, y, s) => new CounterGaussian(2, 1).Fill(s * d, x));
         double normalPerValue = normalNs / d;
+        // the generator's paths, and the generator before its 256-bit path (issue 16), side by side (ns per value)
+        double Normals(StageAction action) => S(action) / d;
+        double before = Normals((x, y, s) => GaussianBefore256.FillPairs(new CounterGaussian(2, 1), s * d / 2, x));
+        double path256 = Normals((x, y, s) => new CounterGaussian(2, 1).FillPairs(s * d / 2, x, 256));
+        double path64 = Normals((x, y, s) => new CounterGaussian(2, 1).FillPairs(s * d / 2, x, 64));
+        double path512 = Normals((x, y, s) => new CounterGaussian(2, 1).FillPairs(s * d / 2, x, 512));
+        Console.WriteLine(string.Create(Inv, $"normals, ns per value: {normalPerValue:F2} ({Simd.WidthBits}-bit path); 256-bit path " +
+            $"{path256:F2}, scalar path {path64:F2}, 512-bit path {path512:F2} ({(Vector512.IsHardwareAccelerated ? "" : "not ")}accelerated); " +
+            $"before the 256-bit path {before:F2} (ratio {before / normalPerValue:F2})"));
 
         Console.WriteLine();
         Console.WriteLine("stage costs on one thread (ns per sample, best of repeats):");
