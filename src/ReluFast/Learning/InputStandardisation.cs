@@ -18,9 +18,12 @@ internal static class InputStandardisation
 
     /// <summary>
     /// |skewness| tolerated before the test can fail (a larger value fails it only when it also exceeds its sampling error).
-    /// Measured (docs/algorithm.md section 17, benchmark <c>nongaussian</c>, d = 16, m = 8, N = 10^6): SKEWTEXT
+    /// Measured (docs/algorithm.md section 17, benchmark <c>nongaussian</c>, d = 16, m = 8, N = 10^6): independently skewed
+    /// coordinates are recovered in all seeds up to skewness 0.4, but a neuron sees about a quarter of a coordinate's skewness;
+    /// the kurtosis measurements show that factor (independent Student-t coordinates fail at 6 x the elliptical law's level), so
+    /// the tolerance is 0.4 / 4 = 0.1 (no skewed law that the neurons see in full has been measured).
     /// </summary>
-    public const double SkewnessTolerance = 0.05;
+    public const double SkewnessTolerance = 0.1;
 
     /// <summary>
     /// |excess kurtosis| tolerated (as <see cref="SkewnessTolerance"/>). Measured like it: with excess kurtosis 0.03 in every
