@@ -30,6 +30,7 @@ internal static class Program
             case "objective": ObjectiveSpeed.Run(args); break;
             case "passes": PassAccount.Run(args); break;
             case "trained": TrainedExtraction.Run(args); break;
+            case "nongaussian": NonGaussianSweep.Run(args); break;
             default: BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args); break;
         }
     }

@@ -18,13 +18,19 @@ internal static class InputStandardisation
 
     /// <summary>
     /// |skewness| tolerated before the test can fail (a larger value fails it only when it also exceeds its sampling error).
-    /// Chosen conservatively, far below the uniform (excess kurtosis -1.2), binary (-2) and heavy-tailed laws the test must
-    /// refuse; the learner's actual tolerance has not been measured yet (docs/algorithm.md section 17).
+    /// Measured (docs/algorithm.md section 17, benchmark <c>nongaussian</c>, d = 16, m = 8, N = 10^6): independently skewed
+    /// coordinates are recovered in all seeds up to skewness 0.4, but a neuron sees about a quarter of a coordinate's skewness;
+    /// the kurtosis measurements show that factor (independent Student-t coordinates fail at 6 x the elliptical law's level), so
+    /// the tolerance is 0.4 / 4 = 0.1 (no skewed law that the neurons see in full has been measured).
     /// </summary>
-    public const double SkewnessTolerance = 0.05;
+    public const double SkewnessTolerance = 0.1;
 
-    /// <summary>|excess kurtosis| the learner tolerates (as <see cref="SkewnessTolerance"/>).</summary>
-    public const double KurtosisTolerance = 0.1;
+    /// <summary>
+    /// |excess kurtosis| tolerated (as <see cref="SkewnessTolerance"/>). Measured like it: with excess kurtosis 0.03 in every
+    /// direction (an elliptical scale mixture; the marginals tested then read 0.036 to 0.045) the learner recovers the network in
+    /// all seeds, at 0.05 (read 0.056 to 0.061) it overestimates m in two of three, so 0.04 refuses where recovery starts to fail.
+    /// </summary>
+    public const double KurtosisTolerance = 0.04;
 
     /// <summary>
     /// Runs the input pass unless the options or the source say x ~ N(0, I) (then null): a pilot pass over a prefix centres
