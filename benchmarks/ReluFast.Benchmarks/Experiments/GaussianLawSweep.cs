@@ -11,7 +11,7 @@ namespace ReluFast.Benchmarks.Experiments;
 /// Inputs with any Gaussian law (docs/algorithm.md section 17): noiseless teachers (unit w_i in x's coordinates) under
 /// x ~ N(mu, Sigma), mu uniform in [-1, 1], Sigma with eigenvalues spread over the given condition number; learned with
 /// default options (auto mode, m estimated) as a user would; success = w, a and b errors all below 1e-4.
-/// Run: dotnet run -c Release --project benchmarks/ReluFast.Benchmarks -- gaussian-law [seeds] [d] [m] [N] [condition]
+/// Run: dotnet run -c Release --project benchmarks/ReluFast.Benchmarks -- gaussian-law [seeds] [d] [m] [N] [condition] [first seed]
 /// </summary>
 internal static class GaussianLawSweep
 {
@@ -29,7 +29,8 @@ internal static class GaussianLawSweep
         Console.WriteLine("|---|---|---|---|---|---|---|---|");
         int success = 0;
         var times = new List<double>();
-        for (ulong seed = 1; seed <= (ulong)seeds; seed++)
+        ulong first = args.Length > 6 ? ulong.Parse(args[6], inv) : 1;
+        for (ulong seed = first; seed < first + (ulong)seeds; seed++)
         {
             var teacher = RandomTeacher.Create(new TeacherOptions(d, m), seed);
             var law = InputDistribution.Random(d, condition, 1.0, seed + 300);

@@ -209,7 +209,11 @@ internal sealed class LearningRun<T> where T : unmanaged, IBinaryFloatingPointIe
             Reporter.Report(LearningStage.Refinement, k, toRefine, $"refining candidate {candidate.Index} on {small} samples");
             var (network, trainingMse, optimizer) = quick.Run(candidate.Moment, maxIterations, Cancel);
             int iterations = optimizer.Iterations;
-            if (full is not null && !gaussNewton && !(trainingMse <= Refinement.ExactFitRelativeMse * quick.TargetVariance))
+            bool quickExact = trainingMse <= Refinement.ExactFitRelativeMse * quick.TargetVariance;
+            // A neuron whose kink no sample of the quick subsample crosses has no gradient there, so the subsample can look
+            // fitted exactly while the held-out samples are not: only then does the full set run even when Gauss-Newton follows.
+            bool falselyExact = quickExact && full is not null && !IsExactFit(Local.HeldOutError(network));
+            if (full is not null && (falselyExact || !gaussNewton && !quickExact))
             {
                 Reporter.Report(LearningStage.Refinement, k, toRefine, $"refining candidate {candidate.Index} on {Local.RefineCount} samples");
                 (network, _, optimizer) = full.Run(network, maxIterations, Cancel);
