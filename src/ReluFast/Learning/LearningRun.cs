@@ -329,6 +329,7 @@ internal sealed class LearningRun<T> where T : unmanaged, IBinaryFloatingPointIe
             noise = fit.TrainingMse * training / Math.Max(1, training - p);
             Reporter.Log($"refined on all {training} samples but the held-out ones in {fit.Passes} streamed pass(es): training MSE " +
                 $"{fit.StartMse:G6} -> {fit.TrainingMse:G6}, held-out MSE {held.Mse:G6}");
+            if (UnfittedStructure(network) is LearningWarning unfitted) Warn(unfitted);
         }
         var covariance = fisher.NormalisedCovariance();
         double scale = noise / fitted;
@@ -344,6 +345,28 @@ internal sealed class LearningRun<T> where T : unmanaged, IBinaryFloatingPointIe
                     $"neuron {i}: a = {network.A[i]:G4} is within two standard errors ({se:G3}) of 0: it may be fitted noise"));
         }
         return (noise, fitted, covariance);
+    }
+
+    /// <summary>
+    /// The evidence against a fit that is not exact (docs/algorithm.md section 5): when the residual y - f(x) of a network fitted
+    /// on all samples still has T_2 eigenvalues above <see cref="LearnerOptions.NoiseFloorMultiple"/> x its noise floor (the rule
+    /// that counts neurons), part of the function is not fitted, however small the held-out error. Label noise alone stays under
+    /// it: the least-squares residual is the noise less its projection on the fitted directions. One more pass 1, over the residual.
+    /// </summary>
+    private LearningWarning? UnfittedStructure(ReluNetwork network)
+    {
+        var check = new LearningRun<T>(new ResidualSource<T>(Source, network), Options, DeviceEngine, Progress, Cancel);
+        var second = check.SecondMoments();
+        var values = second.Spectrum.Values;
+        double threshold = Options.NoiseFloorMultiple * second.NoiseFloor;
+        int above = values.Count(v => Math.Abs(v) > threshold);
+        double largest = values.Count > 0 ? Math.Abs(values[0]) : 0;
+        Reporter.Log($"residual check: T_2 of y - f(x): largest |eigenvalue| {largest:G3}, noise floor {second.NoiseFloor:G3}, " +
+            $"{above} above {Options.NoiseFloorMultiple} x the floor");
+        return above == 0 ? null : new LearningWarning(LearningWarningCode.UnfittedStructure,
+            $"the residual y - f(x) of the returned network still has {above} T_2 eigenvalue(s) above {Options.NoiseFloorMultiple} x " +
+            $"its noise floor (largest {largest:G3}, floor {second.NoiseFloor:G3}): part of the function is not fitted (a neuron " +
+            "missed or fitted wrongly, or y is not a depth-2 ReLU network of x), however small the held-out error");
     }
 
     /// <summary>(sum e^2, sum e grad f) over every sample (this process's slice, summed over the processes).</summary>

@@ -20,6 +20,8 @@ public enum LearningWarningCode
     ReducedInputs,
     /// <summary>A neuron's output weight a_i is within two standard errors of 0: it may be fitted noise.</summary>
     InsignificantNeuron,
+    /// <summary>The residual y - f(x) of a network fitted on all samples still has T_2 eigenvalues above its noise floor.</summary>
+    UnfittedStructure,
 }
 
 /// <summary>A warning of a learning run: what it is about, and one line that explains it.</summary>
