@@ -149,16 +149,18 @@ internal sealed class OvercompleteStrategy<T> where T : unmanaged, IBinaryFloati
                     $"{(control.Network is null ? 0 : control.Network.B.ToArray().Max()):G3}]");
             var spectrum = SpanPass(control, _n);
             lastSpectrum = spectrum;
-            if (round == 1 || estimated) m = ChooseHidden(spectrum, out estimated);
-            if (m == 0)
+            int visible = round == 1 || estimated ? ChooseHidden(spectrum, out estimated) : m;
+            if (visible == 0)
             {
                 tPasses += Lap(clock);
-                return _run.LinearOnly(LearnerMode.Overcomplete, second, new LearningWarning(LearningWarningCode.LinearOnly,
-                    "no singular value of the flattened fourth/fifth-order moments stands above the noise floor; only the linear remainder " +
-                    "c0 + <c, x> is returned"),
-                    Timings(tPasses, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero), spectrum.Values,
-                    spectrum.NoiseFloor) with { HiddenWasEstimated = estimated };
+                if (best is null)
+                    return NothingFound(second, spectrum, estimated, "no singular value of the flattened fourth/fifth-order moments stands " +
+                        "above the noise floor", Timings(tPasses, tDecomposition, tCoefficients, tRefine));
+                Log($"round {round}: no singular value of the flattened moments stands above the noise floor: stopping with the best " +
+                    "network so far");
+                break;
             }
+            m = visible;
             double[] p = LeadingColumns(spectrum.Vectors, _dim, m);
             var pencilSlices = _options.OvercompletePencil && round == 1 ? ProjectedPass(control, p, m) : null;
             tPasses += Lap(clock);
@@ -168,6 +170,17 @@ internal sealed class OvercompleteStrategy<T> where T : unmanaged, IBinaryFloati
             tDecomposition += Lap(clock);
 
             int total = sets.Sum(set => set.Length);
+            if (total == 0)
+            {
+                // No w w^T lies near the span (data outside the model class, e.g. strongly non-Gaussian inputs): as when
+                // nothing stands above the noise floor, the rounds end.
+                string none = $"the rank-one search found no direction in the span of the flattened moments' {m} leading singular " +
+                    $"vector(s) (no w w^T keeps {MinimumFit} of its norm there): they do not show the structure of a ReLU network of x";
+                if (best is null)
+                    return NothingFound(second, spectrum, estimated, none, Timings(tPasses, tDecomposition, tCoefficients, tRefine));
+                Log($"round {round}: {none}: stopping with the best network so far");
+                break;
+            }
             var directions = new double[_d * total];   // d x total: every candidate's directions side by side
             for (int c = 0, column = 0; c < sets.Count; c++)
                 foreach (double[] w in sets[c])
@@ -221,6 +234,12 @@ internal sealed class OvercompleteStrategy<T> where T : unmanaged, IBinaryFloati
             Absorbed = absorbed,
         };
     }
+
+    /// <summary>The linear-only answer (<see cref="LearningRun{T}.LinearOnly"/>) of a run whose first round found no neuron, and why.</summary>
+    private LearningResult NothingFound(SecondMoments second, FlattenedSpectrum spectrum, bool estimated, string why, LearningTimings timings) =>
+        _run.LinearOnly(LearnerMode.Overcomplete, second, new LearningWarning(LearningWarningCode.LinearOnly,
+            $"{why}; only the linear remainder c0 + <c, x> is returned"), timings, spectrum.Values,
+            spectrum.NoiseFloor) with { HiddenWasEstimated = estimated };
 
     private LearningTimings Timings(TimeSpan higher, TimeSpan decomposition, TimeSpan coefficients, TimeSpan refinement) =>
         new(_run.PilotTime, _run.SecondMomentTime, higher, decomposition, coefficients, refinement) { ModeCheck = _run.ModeCheckTime };
