@@ -25,8 +25,8 @@ internal static class GaussianLawSweep
         double condition = args.Length > 5 ? double.Parse(args[5], inv) : 1000;
         Console.WriteLine($"## d = {d}, m = {m}, N = {n:N0}, x ~ N(mu, Sigma), condition number {condition}, mu in [-1, 1], noiseless, " +
             "default options (auto, m estimated)");
-        Console.WriteLine("| seed | mode | m found | w-error | a-error | b-error | relative test MSE | time (s) |");
-        Console.WriteLine("|---|---|---|---|---|---|---|---|");
+        Console.WriteLine("| seed | mode | m found | w-error | a-error | b-error | relative test MSE | rel. held-out MSE | time (s) | warnings |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|");
         int success = 0;
         var times = new List<double>();
         ulong first = args.Length > 6 ? ulong.Parse(args[6], inv) : 1;
@@ -44,7 +44,8 @@ internal static class GaussianLawSweep
             success += ok ? 1 : 0;
             Console.WriteLine(string.Create(inv,
                 $"| {seed} | {result.Mode} | {result.Network.Hidden} | {cmp.WError:E2} | {cmp.AError:E2} | {cmp.BError:E2} | " +
-                $"{cmp.RelativeTestMse:E2} | {clock.Elapsed.TotalSeconds:F1} |"));
+                $"{cmp.RelativeTestMse:E2} | {result.HeldOutMse / result.HeldOutVariance:E2} | {clock.Elapsed.TotalSeconds:F1} | " +
+                $"{string.Join(", ", result.Warnings.Select(w => w.Code).Distinct())} |"));
             // the residual rounds of the full-rank learner (the first round's fit is what the learner returned before them)
             foreach (string line in result.Log.Where(l => l.Contains("refined jointly", StringComparison.Ordinal)))
                 Console.WriteLine($"  {line}");
