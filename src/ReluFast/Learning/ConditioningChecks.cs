@@ -25,6 +25,30 @@ internal static class ConditioningChecks
     public const double MaximumRefinedRelativeMse = 1e-3;
 
     /// <summary>
+    /// The <see cref="LearningWarningCode.UnexplainedVariance"/> warning of either learner: a refined network that leaves more than
+    /// <see cref="MaximumRefinedRelativeMse"/> of Var y unexplained on held-out samples (null when it does not, or was not refined).
+    /// </summary>
+    public static LearningWarning? Unexplained(int hidden, double refinedRelativeMse, bool hiddenEstimated, LearnerMode mode)
+    {
+        if (!(refinedRelativeMse > MaximumRefinedRelativeMse)) return null;
+        var inv = CultureInfo.InvariantCulture;
+        string causes = mode == LearnerMode.Overcomplete
+            ? (hiddenEstimated
+                ? string.Create(inv, $"m = {hidden} was counted from the flattened moments' singular values above the noise floor: weaker ")
+                    + "neurons stay uncounted until more samples lower the floor, or give a larger --hidden"
+                : "too small --hidden")
+            : hiddenEstimated
+                ? string.Create(inv, $"m = {hidden} was counted from the T_2 eigenvalues above the noise floor: weaker neurons ") +
+                    "stay uncounted until more samples lower the floor, or give a larger --hidden; or neurons sharing a direction, " +
+                    "more neurons than inputs"
+                : "neurons sharing a direction, more neurons than inputs, too small --hidden";
+        string learner = mode == LearnerMode.Overcomplete ? "an overcomplete" : "a full-rank";
+        return new LearningWarning(LearningWarningCode.UnexplainedVariance, string.Create(inv,
+            $"after refinement the network still leaves {refinedRelativeMse:G3} of the variance of y unexplained on held-out samples: " +
+                $"label noise, or structure {learner} network of this size cannot represent ({causes})"));
+    }
+
+    /// <summary>
     /// The warnings for the returned network, its pencil's relative eigen-gap and, when it was
     /// refined, its held-out MSE / Var y (NaN otherwise: the moment estimate alone carries its statistical error).
     /// </summary>
@@ -37,17 +61,8 @@ internal static class ConditioningChecks
     {
         var inv = CultureInfo.InvariantCulture;
         var warnings = new List<LearningWarning>();
-        if (refinedRelativeMse > MaximumRefinedRelativeMse)
-        {
-            string causes = hiddenEstimated
-                ? string.Create(inv, $"m = {network.Hidden} was counted from the T_2 eigenvalues above the noise floor: weaker neurons ") +
-                    "stay uncounted until more samples lower the floor, or give a larger --hidden; or neurons sharing a direction, " +
-                    "more neurons than inputs"
-                : "neurons sharing a direction, more neurons than inputs, too small --hidden";
-            warnings.Add(new LearningWarning(LearningWarningCode.UnexplainedVariance, string.Create(inv,
-                $"after refinement the network still leaves {refinedRelativeMse:G3} of the variance of y unexplained on held-out samples: " +
-                    $"label noise, or structure a full-rank network of this size cannot represent ({causes})")));
-        }
+        if (Unexplained(network.Hidden, refinedRelativeMse, hiddenEstimated, LearnerMode.FullRank) is LearningWarning unexplained)
+            warnings.Add(unexplained);
         if (relativeGap < MinimumRelativeGap)
             warnings.Add(new LearningWarning(LearningWarningCode.SmallEigenGap, string.Create(inv,
                 $"the chosen pencil's relative eigen-gap is {relativeGap:G3} (< {MinimumRelativeGap:G1}): " +

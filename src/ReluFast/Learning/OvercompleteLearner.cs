@@ -223,6 +223,9 @@ internal sealed class OvercompleteStrategy<T> where T : unmanaged, IBinaryFloati
         }
 
         var network = best!.Refined ?? best.Moment;
+        if (best.Refined is not null && ConditioningChecks.Unexplained(network.Hidden, held.Mse / Math.Max(held.Variance, 1e-300),
+            estimated, LearnerMode.Overcomplete) is LearningWarning unexplained)
+            _run.Warn(unexplained);
         string absorbed = DescribeAbsorbed(network, held);
         Log(absorbed);
         Report(LearningStage.Done, 0, 0, $"done: held-out MSE {held.Mse:G4} (relative {held.Mse / Math.Max(held.Variance, 1e-300):G3})");

@@ -26,6 +26,20 @@ public class OvercompleteLearnerTests
     }
 
     [Fact]
+    public void AFitThatLeavesVarianceUnexplainedSaysSo()
+    {
+        // Ten neurons in d = 6 learned with m = 6 given: the refined fit cannot explain y, and the overcomplete learner now
+        // carries the full-rank learner's UnexplainedVariance warning (one rule, ConditioningChecks.Unexplained).
+        var teacher = RandomTeacher.Create(new TeacherOptions(6, 10, BiasRange: 1), 4);
+        var source = new TeacherSampleSource<double>(teacher, 1_000_000, 1004);
+        var result = OvercompleteLearner.Learn(source, new LearnerOptions { Seed = 4, Hidden = 7 });
+        double relative = result.HeldOutMse / result.HeldOutVariance;
+        Assert.True(relative > ConditioningChecks.MaximumRefinedRelativeMse, $"relative held-out MSE {relative}");
+        var warning = Assert.Single(result.Warnings, w => w.Code == LearningWarningCode.UnexplainedVariance);
+        Assert.Contains("overcomplete network", warning.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void TheProjectedPencilPathAlsoRecovers()
     {
         // Round 1 with the projected pass Q4, Q5_k and slice pencils as extra candidates and seeds.
