@@ -130,7 +130,8 @@ internal static class ExtractCommand
                     w.WriteBoolean("depthTwoFit", comparison.IsDepthTwoFit);
                     JsonNumbers.Write(w, "checkRelativeMse", comparison.RelativeMse);
                     JsonNumbers.Write(w, "checkMaxAbsError", comparison.MaxAbsError);
-                    w.WriteStartArray("warnings");
+                    // the check's own warning; the learner's typed warnings follow under "warnings" (one key each)
+                    w.WriteStartArray("checkWarnings");
                     if (comparison.Warning is string warning) w.WriteStringValue(warning);
                     w.WriteEndArray();
                     LearningSummaryJson.Write(w, result, modeSummary, hiddenWasEstimated: Hidden is null);
