@@ -10,7 +10,14 @@ using ReluFast.Sampling;
 namespace ReluFast.Learning;
 
 /// <summary>t0, t1 (raw), T_2 (linear control variate of the pilot) and the T_2 spectrum with its noise floor: pass 1.</summary>
-internal sealed record SecondMoments(double T0, double[] T1, double[] T2, SymmetricSpectrum Spectrum, double NoiseFloor);
+internal sealed record SecondMoments(double T0, double[] T1, double[] T2, SymmetricSpectrum Spectrum, double NoiseFloor)
+{
+    /// <summary>
+    /// The rule that counts neurons (docs/algorithm.md section 5): the T_2 eigenvalues whose magnitude exceeds
+    /// <paramref name="multiple"/> (<see cref="LearnerOptions.NoiseFloorMultiple"/>) x the noise floor.
+    /// </summary>
+    public int Significant(double multiple) => Spectrum.Values.Count(v => Math.Abs(v) > multiple * NoiseFloor);
+}
 
 /// <summary>
 /// One learning run over one sample source: what the full-rank and the overcomplete strategies share. It owns the samples
@@ -225,12 +232,12 @@ internal sealed class LearningRun<T> where T : unmanaged, IBinaryFloatingPointIe
                 Reporter.Log($"candidate {candidate.Index}: {flipped.Count(f => f)} neuron(s) flipped after refinement {what}");
             candidate.Refined = network;
             candidate.Iterations = iterations;
-            candidate.RefinedMse = Local.HeldOutError(network).Mse;
+            var heldOut = Local.HeldOutError(network);
+            candidate.RefinedMse = heldOut.Mse;
             Reporter.Log($"candidate {candidate.Index}: refined in {iterations} L-BFGS iterations, held-out MSE {candidate.RefinedMse:G4}");
             if (best is null || candidate.RefinedMse < best.RefinedMse) best = candidate;
             // An exact fit (noiseless data) cannot be beaten: skip the remaining candidates.
-            var (_, variance) = Local.HeldOutError(network);
-            if (IsExactFit((best.RefinedMse, variance))) break;
+            if (IsExactFit((best.RefinedMse, heldOut.Variance))) break;
         }
         return (best!, Local.HeldOutError(best!.Refined!));
     }
@@ -358,8 +365,7 @@ internal sealed class LearningRun<T> where T : unmanaged, IBinaryFloatingPointIe
         var check = new LearningRun<T>(new ResidualSource<T>(Source, network), Options, DeviceEngine, Progress, Cancel);
         var second = check.SecondMoments();
         var values = second.Spectrum.Values;
-        double threshold = Options.NoiseFloorMultiple * second.NoiseFloor;
-        int above = values.Count(v => Math.Abs(v) > threshold);
+        int above = second.Significant(Options.NoiseFloorMultiple);
         double largest = values.Count > 0 ? Math.Abs(values[0]) : 0;
         Reporter.Log($"residual check: T_2 of y - f(x): largest |eigenvalue| {largest:G3}, noise floor {second.NoiseFloor:G3}, " +
             $"{above} above {Options.NoiseFloorMultiple} x the floor");

@@ -125,7 +125,7 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
             if (merged.Hidden < chosen.Refined!.Hidden)
             {
                 var (again, againHeld) = RefineSubset(chosen, merged, kept, summaries, flips);
-                bool keep = LearningRun<T>.IsExactFit(againHeld) || againHeld.Mse <= held.Mse * (1 + noImprovement);
+                bool keep = FitsAsWell(againHeld, held, noImprovement);
                 Log($"residual round {round}: {chosen.Refined!.Hidden - merged.Hidden} redundant neuron(s) merged, " +
                     $"held-out MSE {againHeld.Mse:G4}: " + (keep ? "kept" : "not kept"));
                 if (keep) (chosen, held) = (again, againHeld);
@@ -159,7 +159,7 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
             var smaller = new ReluNetwork(d, [.. kept.Select(i => network.A[i])], [.. kept.SelectMany(i => network.WeightsOf(i).ToArray())],
                 [.. kept.Select(i => network.B[i])], network.LinearBias, network.LinearWeights);
             var (again, againHeld) = RefineSubset(chosen, smaller, kept, summaries, flips);
-            bool keep = LearningRun<T>.IsExactFit(againHeld) || againHeld.Mse <= held.Mse * (1 + noImprovement);
+            bool keep = FitsAsWell(againHeld, held, noImprovement);
             Log($"pruning: without neuron {drop} of {m}, held-out MSE {againHeld.Mse:G4} (was {held.Mse:G4}): " +
                 (keep ? "removed" : "kept"));
             if (keep) (chosen, held) = (again, againHeld);
@@ -183,6 +183,13 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
         summaries.Add(state.Summary); // after refinement: the summary is a snapshot of the refined candidate
         return refined;
     }
+
+    /// <summary>
+    /// Whether a smaller network (merged or pruned) stands in for the larger one: its held-out error is exact or within the
+    /// larger's sampling error (<paramref name="noImprovement"/>, relative).
+    /// </summary>
+    private static bool FitsAsWell((double Mse, double Variance) smaller, (double Mse, double Variance) larger, double noImprovement) =>
+        LearningRun<T>.IsExactFit(smaller) || smaller.Mse <= larger.Mse * (1 + noImprovement);
 
     /// <summary>Per neuron, how many rows of <paramref name="x"/> (n x d) put it on the active side of its kink.</summary>
     private static int[] ActiveCounts(ReluNetwork network, ReadOnlySpan<double> x)
@@ -298,9 +305,9 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
     private MomentEstimate Estimate(SecondMoments second, int maxHidden)
     {
         var clock = Stopwatch.StartNew();
-        var (t0, t1, t2, spectrum, noiseFloor) = (second.T0, second.T1, second.T2, second.Spectrum, second.NoiseFloor);
+        var (t0, t1, t2, spectrum) = (second.T0, second.T1, second.T2, second.Spectrum);
         double n = _n;
-        int m = DistributedPass.ShareFromRankZero(_options.Reducer, Math.Min(maxHidden, ChooseHidden(spectrum, noiseFloor, out bool estimated)));
+        int m = DistributedPass.ShareFromRankZero(_options.Reducer, Math.Min(maxHidden, ChooseHidden(second, out bool estimated)));
         var tChoose = Lap(clock);
         if (m == 0) return new MomentEstimate(0, estimated, null, null, tChoose, tChoose, TimeSpan.Zero, TimeSpan.Zero);
 
@@ -378,9 +385,9 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
     private LearningTimings Timings(TimeSpan higher, TimeSpan decomposition, TimeSpan coefficients, TimeSpan refinement, TimeSpan extra) =>
         new(run.PilotTime, run.SecondMomentTime, higher + extra, decomposition, coefficients, refinement) { ModeCheck = run.ModeCheckTime };
 
-    private int ChooseHidden(SymmetricSpectrum spectrum, double noiseFloor, out bool estimated)
+    private int ChooseHidden(SecondMoments second, out bool estimated)
     {
-        var values = spectrum.Values;
+        var (values, noiseFloor) = (second.Spectrum.Values, second.NoiseFloor);
         string top = string.Join(", ", values.Take(Math.Min(values.Count, 24)).Select(v => v.ToString("G3")));
         Log($"T_2 spectrum (by |value|): {top}{(values.Count > 24 ? ", ..." : string.Empty)}; noise floor {noiseFloor:G3}");
         if (_options.Hidden is int given)
@@ -394,7 +401,7 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
         }
         estimated = true;
         double threshold = _options.NoiseFloorMultiple * noiseFloor;
-        int m = values.Count(v => Math.Abs(v) > threshold);
+        int m = second.Significant(_options.NoiseFloorMultiple);
         Log($"chose m = {m}: eigenvalues above {_options.NoiseFloorMultiple} x noise floor = {threshold:G3}" +
             (m > 0 && m < values.Count
                 ? $"; gap |lambda_{m}| / |lambda_{m + 1}| = {Math.Abs(values[m - 1]) / Math.Max(Math.Abs(values[m]), 1e-300):G3}"

@@ -236,8 +236,7 @@ public static class ReluLearner
     {
         int d = run.D;
         var second = run.SecondMoments();
-        double threshold = options.NoiseFloorMultiple * second.NoiseFloor;
-        int rank2 = second.Spectrum.Values.Count(v => Math.Abs(v) > threshold);
+        int rank2 = second.Significant(options.NoiseFloorMultiple);
         if (options.Hidden is int m)
         {
             var given = m > d ? LearnerMode.Overcomplete : LearnerMode.FullRank;
