@@ -199,6 +199,18 @@ internal sealed class OvercompleteStrategy<T> where T : unmanaged, IBinaryFloati
             // for the next round) when it is round 1 (whose quadratic control variate leaves the most noise) or when it found
             // fewer neurons than its spectrum shows; otherwise it refines fully and stops at an exact fit.
             int found = candidates.Max(c => c.Moment.Hidden);
+            if (found == 0)
+            {
+                // Every direction came back beyond the reliable bias: refining a network of no neuron and running the round
+                // again would find the same directions (measured: five identical rounds); the linear remainder stands for them.
+                string beyond = $"every direction found in the span of the flattened moments came back with |b| beyond " +
+                    $"{ReliableBias:G3} (a kink that fewer than {ReliableActiveSamples} of the samples cross) or a non-finite coefficient: " +
+                    "such a neuron acts linearly (or never) on these samples, and the linear remainder stands for it";
+                if (best is null)
+                    return NothingFound(second, spectrum, estimated, beyond, Timings(tPasses, tDecomposition, tCoefficients, tRefine));
+                Log($"round {round}: {beyond}: stopping with the best network so far");
+                break;
+            }
             bool quick = round < rounds && (round == 1 || found < m);
             var flips = new SmallestRemainderFlips(_options.Seed);
             var (chosen, chosenHeld) = quick
