@@ -25,6 +25,7 @@ internal static class Program
             case "extract": ExtractionBenchmark.Run(args); break;
             case "cramer-rao": CramerRaoExperiment.Run(args); break;
             case "gaussian-law": GaussianLawSweep.Run(args); break;
+            case "law-conditioning": LawConditioning.Run(args); break;
             case "large": LargeSweep.Run(args); break;
             case "weak": WeakNeuronSweep.Run(args); break;
             case "objective": ObjectiveSpeed.Run(args); break;
