@@ -12,6 +12,8 @@ internal static class DenseMatrix
     /// <summary>Machine epsilon of double (2^-52).</summary>
     public const double Eps = 2.220446049250313e-16;
 
+    private static readonly double s_safeLow = Math.Sqrt(2.2250738585072014e-308 / Eps); // LAPACK's rmin, about 1e-146
+
     /// <summary>A^T (columns x rows) of the rows x columns A.</summary>
     public static double[] Transpose(ReadOnlySpan<double> a, int rows, int columns)
     {
@@ -119,6 +121,22 @@ internal static class DenseMatrix
             for (int j = 0; j < columns; j++) norms[j] += a[i * columns + j] * a[i * columns + j];
         for (int j = 0; j < columns; j++) norms[j] = Math.Max(Math.Sqrt(norms[j]), 1e-300);
         for (int i = 0; i < rows; i++) TensorPrimitives.Divide(a.Slice(i * columns, columns), norms, a.Slice(i * columns, columns));
+    }
+
+    /// <summary>
+    /// Scales <paramref name="a"/> in place by a power of 2 when its largest |entry| lies outside [sqrt(s_min / eps),
+    /// sqrt(eps / s_min)] (about 1e-146 to 1e146; s_min the smallest normal number, LAPACK's rmin and rmax), as LAPACK's drivers do before a
+    /// factorisation, so that squares and products of entries neither overflow nor underflow; returns the factor (1 when the
+    /// matrix is left as it is). A power of 2 scales exactly: eigen- and singular values divided by it are those of the matrix.
+    /// </summary>
+    public static double ScaleIntoSafeRange(Span<double> a)
+    {
+        double largest = 0;
+        foreach (double v in a) largest = Math.Max(largest, Math.Abs(v));
+        if (largest == 0 || (largest >= s_safeLow && largest <= 1 / s_safeLow)) return 1;
+        double factor = Math.ScaleB(1.0, -Math.ILogB(largest));          // largest * factor in [1, 2)
+        TensorPrimitives.Multiply(a, factor, a);
+        return factor;
     }
 
     /// <summary>A symmetrised: (A + A^T) / 2 of the n x n A.</summary>

@@ -5,7 +5,9 @@ namespace ReluFast.Decomposition;
 /// <summary>
 /// The thin QR factorisation A = Q R of a real rows x columns matrix by Householder reflections in managed code (LAPACK's
 /// geqr2 and org2r, with LAPACK's sign convention: R[j, j] = -sign(A'[j, j]) |x|, so R agrees with <c>torch.linalg.qr</c> to
-/// round-off). Backward stable: ||A - Q R|| and ||Q^T Q - I|| are a modest multiple of rows u ||A|| and rows u.
+/// round-off). Backward stable: ||A - Q R|| and ||Q^T Q - I|| are a modest multiple of rows u ||A|| and rows u. The column norms
+/// are not guarded against overflow: entries beyond about 1e150 need scaling first (<see cref="DenseMatrix.ScaleIntoSafeRange"/>,
+/// which <see cref="JacobiSvd"/> applies).
 /// </summary>
 internal static class HouseholderQr
 {

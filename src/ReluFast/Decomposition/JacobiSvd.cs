@@ -42,18 +42,20 @@ internal static class JacobiSvd
         }
         int n = columns;
         if (n == 0) return new SvdResult(rows, columns, [], [], []);
+        var scaled = a.ToArray();
+        double factor = DenseMatrix.ScaleIntoSafeRange(scaled); // squares of the columns must neither overflow nor underflow
         double[] q = [];
         double[] work;
         int height;
         if (rows > n)
         {
             // A = Q R: the rotations run on the n x n R, and U = Q U_R.
-            (q, work) = HouseholderQr.Decompose(a, rows, n);
+            (q, work) = HouseholderQr.Decompose(scaled, rows, n);
             height = n;
         }
         else
         {
-            work = a.ToArray();
+            work = scaled;
             height = rows;
         }
         // Columns of the working matrix (contiguous: g[j * height ..]) and of V (v[j * n ..]).
@@ -77,6 +79,7 @@ internal static class JacobiSvd
             for (int i = 0; i < n; i++) vRows[i * n + r] = v[j * n + i];
         }
         CompleteColumns(uColumns, height, n, sorted);
+        if (factor != 1) TensorPrimitives.Divide(sorted, factor, sorted);
         var uSmall = DenseMatrix.Transpose(uColumns, n, height); // height x n row-major
         double[] u = rows > n ? DenseMatrix.Multiply(q, rows, n, uSmall, n) : uSmall;
         return new SvdResult(rows, columns, u, sorted, vRows) { Sweeps = sweeps };

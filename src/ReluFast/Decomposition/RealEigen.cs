@@ -41,9 +41,15 @@ internal static class RealEigen
         var re = new double[n];
         var im = new double[n];
         if (n == 0) return new RealEigenResult(re, im, v);
+        double factor = DenseMatrix.ScaleIntoSafeRange(h); // as LAPACK's geev: squares of entries must not overflow
         double[] scale = Balance(h, n);
         Hessenberg(h, v, n);
         Schur(h, v, re, im, n);
+        if (factor != 1)
+        {
+            TensorPrimitives.Divide(re, factor, re);
+            TensorPrimitives.Divide(im, factor, im);
+        }
         // Undo the balancing (x = D y) and scale every eigenvector to unit length.
         for (int i = 0; i < n; i++)
             for (int j = 0; j < n; j++) v[i * n + j] *= scale[i];

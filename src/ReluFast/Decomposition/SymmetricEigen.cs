@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace ReluFast.Decomposition;
 
 /// <summary>
@@ -6,8 +8,10 @@ namespace ReluFast.Decomposition;
 /// stable: ||A V - V diag(lambda)|| and ||V^T V - I|| are a modest multiple of n u ||A|| and n u (u = 2^-53).
 /// </summary>
 /// <remarks>
-/// Reads the lower triangle only (as <c>torch.linalg.eigh</c>'s default). Eigenvalues come in ascending order (as LAPACK's),
-/// eigenvectors with whatever sign the iteration leaves (neither this nor LAPACK fixes it).
+/// Reads the lower triangle only (as <c>torch.linalg.eigh</c>'s default). A matrix with entries beyond about 1e146 or all below
+/// about 1e-146 is scaled by a power of 2 first (<see cref="DenseMatrix.ScaleIntoSafeRange"/>), as LAPACK's syev does.
+/// Eigenvalues come in ascending order (as LAPACK's), eigenvectors with whatever sign the iteration leaves (neither this nor
+/// LAPACK fixes it).
 /// </remarks>
 internal static class SymmetricEigen
 {
@@ -26,8 +30,10 @@ internal static class SymmetricEigen
         var d = new double[n];
         var e = new double[n];
         if (n == 0) return (d, v);
+        double factor = DenseMatrix.ScaleIntoSafeRange(v);
         Tridiagonalize(v, d, e, n);
         Diagonalize(v, d, e, n);
+        if (factor != 1) TensorPrimitives.Divide(d, factor, d);
         return (d, v);
     }
 

@@ -113,6 +113,32 @@ public sealed class ManagedLinearAlgebraTests
         AssertSymmetricBackwardStable(a, n, values, vectors);
     }
 
+    [Theory]
+    [InlineData(1e200)]
+    [InlineData(1e-200)]
+    public void HugeAndTinyMatricesAreScaledIntoRange(double size)
+    {
+        // t B has the eigen- and singular values of B times t: without scaling, squares of 1e200 overflow (tql2's e[l] e[l + 1]
+        // gave NaN eigenvalues for T_2 of a sample with x = 1e90) and squares of 1e-200 underflow to 0
+        const int n = 12;
+        var b = Random(n * n, 61);
+        var a = b.Select(v => v * size).ToArray();
+        var symmetric = Symmetric(b, n);
+        var expected = SymmetricEigen.Values(symmetric, n);
+        var found = SymmetricEigen.Values(symmetric.Select(v => v * size).ToArray(), n);
+        double bound = 2 * C * n * U * Frobenius(symmetric);
+        for (int k = 0; k < n; k++) Assert.True(Math.Abs(found[k] / size - expected[k]) <= bound, $"eigenvalue {k}: {found[k]}");
+        var singular = JacobiSvd.Decompose(a, n, n);
+        var reference = JacobiSvd.Values(b, n, n);
+        for (int k = 0; k < n; k++) Assert.True(Math.Abs(singular.Values[k] / size - reference[k]) <= 2 * C * 2 * n * U * Frobenius(b));
+        var general = RealEigen.Decompose(a, n);
+        var generalReference = RealEigen.Decompose(b, n);
+        Assert.All(general.Real.Concat(general.Imaginary), v => Assert.True(double.IsFinite(v)));
+        Assert.Equal(generalReference.Real.Sum(), general.Real.Sum() / size, 1e-10 * Frobenius(b));
+        AssertEigenBackwardStable(b, n, new RealEigenResult(general.Real.Select(v => v / size).ToArray(),
+            general.Imaginary.Select(v => v / size).ToArray(), general.Vectors));
+    }
+
     [Fact]
     public void NonFiniteInputIsRefused()
     {
