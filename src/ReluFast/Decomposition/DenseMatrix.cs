@@ -120,7 +120,9 @@ internal static class DenseMatrix
         for (int i = 0; i < rows; i++)
             for (int j = 0; j < columns; j++) norms[j] += a[i * columns + j] * a[i * columns + j];
         for (int j = 0; j < columns; j++) norms[j] = Math.Max(Math.Sqrt(norms[j]), 1e-300);
-        for (int i = 0; i < rows; i++) TensorPrimitives.Divide(a.Slice(i * columns, columns), norms, a.Slice(i * columns, columns));
+        // (a plain loop: TensorPrimitives.Divide of two spans would be one more generic SIMD body for the JIT at start-up)
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < columns; j++) a[i * columns + j] /= norms[j];
     }
 
     /// <summary>

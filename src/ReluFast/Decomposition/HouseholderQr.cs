@@ -61,7 +61,8 @@ internal static class HouseholderQr
         if (tail == 0) return 0;
         double beta = -Math.CopySign(double.Hypot(alpha, tail), alpha);
         double tau = (beta - alpha) / beta;
-        TensorPrimitives.Multiply(x[1..], 1 / (alpha - beta), x[1..]);
+        double scale = 1 / (alpha - beta);
+        for (int i = 1; i < x.Length; i++) x[i] *= scale; // (a loop: one generic SIMD body fewer for the JIT at start-up)
         x[0] = beta;
         return tau;
     }

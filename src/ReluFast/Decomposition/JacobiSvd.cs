@@ -66,7 +66,7 @@ internal static class JacobiSvd
 
         var values = new double[n];
         for (int j = 0; j < n; j++) values[j] = TensorPrimitives.Norm<double>(g.AsSpan(j * height, height));
-        int[] order = Enumerable.Range(0, n).OrderByDescending(j => values[j]).ThenBy(j => j).ToArray();
+        int[] order = Enumerable.Range(0, n).OrderByDescending(j => values[j]).ToArray(); // stable: ties keep their order
         var sorted = new double[n];
         var uColumns = new double[n * height];
         var vRows = new double[n * n];

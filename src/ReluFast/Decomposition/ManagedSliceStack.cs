@@ -105,7 +105,8 @@ internal static class ManagedSliceStack
             {
                 var xa = DenseMatrix.Multiply(stack.Slice(t), n, n, polished, k);
                 ReadOnlySpan<double> dt = diagonals.AsSpan(t * k, k);
-                for (int i = 0; i < n; i++) TensorPrimitives.MultiplyAdd(xa.AsSpan(i * k, k), dt, r.AsSpan(i * k, k), r.AsSpan(i * k, k));
+                for (int i = 0; i < n; i++)
+                    for (int c = 0; c < k; c++) r[i * k + c] += xa[i * k + c] * dt[c];
             }
             var g = DenseMatrix.Multiply(DenseMatrix.Transpose(diagonals, s, k), k, s, diagonals, k);
             var gram = DenseMatrix.Multiply(DenseMatrix.Transpose(polished, n, k), k, n, polished, k);
