@@ -11,7 +11,7 @@ namespace ReluFast.Decomposition;
 /// <remarks>
 /// Loading libtorch costs about 0.5 s of CPU (its operator registration) before the first solve. A managed eigendecomposition of
 /// order 64 takes about 1 ms and of order 128 about 10 ms (3x libtorch's single-threaded time); a slice-stack decomposition
-/// costs about m^4 per polish iteration in either, managed about 1.5x libtorch's time at m = 32 and 64. So a run whose dense
+/// costs about m^4 per polish iteration in either, managed 1.2-1.7x libtorch's time at m = 32 and 64. So a run whose dense
 /// problems stay within these orders (d and m up to 64, the auto mode's flattened moments for d up to 15, the Fisher information
 /// of up to 128 parameters) never loads libtorch. The choice depends on the size only, so a run gives the same bits however it
 /// was reached.
