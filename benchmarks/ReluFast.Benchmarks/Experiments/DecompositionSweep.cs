@@ -10,7 +10,8 @@ namespace ReluFast.Benchmarks.Experiments;
 /// the real c_k(b), symmetric Gaussian noise relative to B and C) for m = 8..64: success rate (worst column error below
 /// 0.05), the share of columns recovered (error below 0.05), median and worst (over seeds) of the worst column
 /// error, median time, and how often the result was flagged unreliable.
-/// Run: dotnet run -c Release --project benchmarks/ReluFast.Benchmarks -- decomposition [seeds] [m,m,...]
+/// Run: dotnet run -c Release --project benchmarks/ReluFast.Benchmarks -- decomposition [seeds] [m,m,...] [backend]
+/// (backend: dispatch, the default, as the learner runs it (<see cref="DenseBackend"/>); managed; torch).
 /// </summary>
 internal static class DecompositionSweep
 {
@@ -20,6 +21,14 @@ internal static class DecompositionSweep
         int[] sizes = args.Length > 2
             ? args[2].Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray()
             : [8, 16, 24, 32, 48, 64];
+        string backend = args.Length > 3 ? args[3] : "dispatch";
+        Func<double[], double[], int, DecompositionOptions, PencilResult> decompose = backend switch
+        {
+            "managed" => (b, c, m, o) => PencilDecomposition.DecomposeManaged(b, c, m, o),
+            "torch" => (b, c, m, o) => PencilDecomposition.DecomposeTorch(b, c, m, o),
+            "dispatch" => (b, c, m, o) => PencilDecomposition.Decompose(b, c, m, o),
+            _ => throw new ArgumentException($"Unknown backend '{backend}' (dispatch, managed or torch)."),
+        };
         TorchSharp.torch.set_num_threads(1);
         Console.WriteLine("| method | m | noise | success | columns recovered | median error | worst error | median time (s) | flagged |");
         Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
@@ -36,7 +45,7 @@ internal static class DecompositionSweep
                         var problem = SyntheticSlices.Create(m, seed, noise);
                         var clock = Stopwatch.StartNew();
                         var options = new DecompositionOptions { Method = method, Seed = seed };
-                        var result = PencilDecomposition.Decompose(problem.Quadratic, problem.Tensor, m, options);
+                        var result = decompose(problem.Quadratic, problem.Tensor, m, options);
                         times.Add(clock.Elapsed.TotalSeconds);
                         double[] columns = problem.ColumnErrors(result.Factors);
                         errors.Add(columns.Max());

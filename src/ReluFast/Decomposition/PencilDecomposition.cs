@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using ReluFast.Sampling;
 using static TorchSharp.torch;
 
@@ -66,6 +67,37 @@ internal static class PencilDecomposition
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.PencilTrials);
         ArgumentOutOfRangeException.ThrowIfNegative(options.PolishIterations);
 
+        return DenseBackend.IsManagedStack(m) ? DecomposeManaged(quadratic, tensor, m, options) : DecomposeTorch(quadratic, tensor, m, options);
+    }
+
+    /// <summary>The decomposition in managed code (<see cref="DenseBackend"/>; arguments checked by the caller).</summary>
+    internal static PencilResult DecomposeManaged(ReadOnlySpan<double> quadratic, ReadOnlySpan<double> tensor, int m, DecompositionOptions options)
+    {
+        // Slices X_t: t = 0 is B, t = k + 1 is C(., ., e_k); symmetrised.
+        int mm = m * m;
+        var values = new double[(m + 1) * mm];
+        quadratic.CopyTo(values);
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < m; j++)
+                for (int k = 0; k < m; k++) values[(k + 1) * mm + i * m + j] = tensor[(i * m + j) * m + k];
+        var stack = new SliceArray(values, m, m + 1).Symmetrized();
+
+        PencilResult? joint = null;
+        if (options.Method != DecompositionMethod.Pencil)
+        {
+            var (factors, whitened, _) = ManagedJointDiagonalization.Start(stack, options.MaxSweeps);
+            var polished = ManagedSliceStack.Polish(stack, factors, m, options.PolishIterations);
+            joint = Judge(polished, m, JointGap(polished.Diagonals, m + 1, m), DecompositionMethod.JointDiagonalization, whitened, options);
+            if (options.Method == DecompositionMethod.JointDiagonalization) return joint;
+        }
+        var pencil = Pencil(stack, m, options);
+        return joint is not null && joint.PolishedResidual <= pencil.PolishedResidual ? joint : pencil;
+    }
+
+    /// <summary>The decomposition through libtorch (<see cref="DenseBackend"/>; arguments checked by the caller).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    internal static PencilResult DecomposeTorch(ReadOnlySpan<double> quadratic, ReadOnlySpan<double> tensor, int m, DecompositionOptions options)
+    {
         using var scope = NewDisposeScope();
         var b = TorchTensors.Matrix(quadratic, m, m);
         var c = TorchTensors.Vector(tensor).reshape(m, m, m);
@@ -83,6 +115,53 @@ internal static class PencilDecomposition
         }
         var pencil = Pencil(stack, m, options);
         return joint is not null && joint.PolishedResidual <= pencil.PolishedResidual ? joint : pencil;
+    }
+
+    private static PencilResult Pencil(SliceArray stack, int m, DecompositionOptions options)
+    {
+        var bInverse = DenseMatrix.SymmetricPseudoInverse(stack.Slice(0), m);
+        var normals = new CounterGaussian(options.Seed, key: 0x9E4C11);
+        var u = new double[m + 1];
+        var (vectors, bestGap) = ManagedSliceStack.BestPencil(options.PencilTrials, m, t =>
+        {
+            normals.Fill((long)t * m, u.AsSpan(1));
+            return DenseMatrix.Multiply(stack.Combine(u), m, m, bInverse, m); // u[0] = 0 leaves B out
+        }, (re, _) => RelativeMinimumGap(re));
+        var polished = ManagedSliceStack.Polish(stack, vectors, m, options.PolishIterations);
+        return Judge(polished, m, bestGap, DecompositionMethod.Pencil, true, options);
+    }
+
+    private static PencilResult Judge(PolishedSlices polished, int m, double gap, DecompositionMethod method, bool started,
+        DecompositionOptions options)
+    {
+        var s = JacobiSvd.Values(polished.Factors, m, m);
+        double conditioning = s[^1] > 0 ? s[0] / s[^1] : double.PositiveInfinity;
+        bool reliable = started && polished.Residual <= options.ResidualLimit && conditioning <= options.ConditionLimit;
+        return new PencilResult(polished.Factors, gap, polished.StartResidual, polished.Residual, polished.Iterations)
+        {
+            Method = method,
+            Conditioning = conditioning,
+            Reliable = reliable,
+        };
+    }
+
+    /// <summary>min over pairs i &lt; j of the sine of the angle between the diagonal vectors D[:, i] and D[:, j] (D s x k).</summary>
+    private static double JointGap(double[] diagonals, int s, int k)
+    {
+        if (k == 1) return 1;
+        var unit = (double[])diagonals.Clone();
+        DenseMatrix.NormalizeColumns(unit, s, k);
+        var ut = DenseMatrix.Transpose(unit, s, k);
+        double largest = 0;
+        for (int i = 0; i < k; i++)
+            for (int j = 0; j < k; j++)
+            {
+                double dot = System.Numerics.Tensors.TensorPrimitives.Dot<double>(ut.AsSpan(i * s, s), ut.AsSpan(j * s, s));
+                double cosine = Math.Abs(dot) - (i == j ? 1 : 0);
+                largest = Math.Max(largest, cosine);
+            }
+        largest = Math.Min(largest, 1);
+        return Math.Sqrt(1 - largest * largest);
     }
 
     private static PencilResult Pencil(Tensor stack, int m, DecompositionOptions options)
@@ -125,11 +204,13 @@ internal static class PencilDecomposition
         return Math.Sqrt(1 - largest * largest);
     }
 
-    private static double RelativeMinimumGap(Tensor complexValues)
+    private static double RelativeMinimumGap(Tensor complexValues) => RelativeMinimumGap(TorchTensors.ToArray(complexValues.real));
+
+    /// <summary>The smallest distance between two eigenvalues' real parts relative to the largest |real part| (0 for none).</summary>
+    private static double RelativeMinimumGap(double[] re)
     {
         // The true eigenvalues are real; a complex-conjugate pair shares its real part and so counts as a
         // zero gap (its two eigenvectors' real parts coincide and would give a duplicate factor).
-        var re = TorchTensors.ToArray(complexValues.real);
         int n = re.Length;
         double scale = 0, gap = double.PositiveInfinity;
         for (int i = 0; i < n; i++) scale = Math.Max(scale, Math.Abs(re[i]));

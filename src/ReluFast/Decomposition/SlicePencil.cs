@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using ReluFast.Sampling;
 using static TorchSharp.torch;
 
@@ -44,8 +45,68 @@ internal static class SlicePencil
                 if (!double.IsFinite(entry)) throw new ArgumentException("A slice holds NaN or infinity.", nameof(slices));
         }
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(trials);
-        int s = slices.Count;
+        return DenseBackend.IsManagedStack(n) ? DecomposeManaged(slices, n, k, trials, seed, polishIterations)
+            : DecomposeTorch(slices, n, k, trials, seed, polishIterations);
+    }
 
+    /// <summary>The decomposition in managed code (<see cref="DenseBackend"/>; arguments checked by the caller).</summary>
+    internal static SlicePencilResult DecomposeManaged(IReadOnlyList<double[]> slices, int n, int k, int trials, ulong seed, int polishIterations)
+    {
+        int s = slices.Count, nn = n * n;
+        var values = new double[s * nn];
+        for (int t = 0; t < s; t++) slices[t].CopyTo(values, t * nn);
+        var stack = new SliceArray(values, n, s).Symmetrized();
+        double[]? basis = null;
+        var work = stack;
+        if (k < n)
+        {
+            // Top-k left singular vectors of the unfolding [S_1 ... S_s] (n x n s, entry (i, j s + t) = S_t[i, j]).
+            var unfolding = new double[n * n * s];
+            for (int t = 0; t < s; t++)
+                for (int i = 0; i < n; i++)
+                    for (int j = 0; j < n; j++) unfolding[i * n * s + j * s + t] = stack.Values[t * nn + i * n + j];
+            var svd = JacobiSvd.Decompose(unfolding, n, n * s);
+            basis = new double[n * k];
+            for (int i = 0; i < n; i++) Array.Copy(svd.U, i * n, basis, i * k, k);
+            var projected = new double[s * k * k];
+            for (int t = 0; t < s; t++)
+            {
+                var left = DenseMatrix.Multiply(DenseMatrix.Transpose(basis, n, k), k, n, stack.Slice(t), n);
+                DenseMatrix.Multiply(left, k, n, basis, k).CopyTo(projected, t * k * k);
+            }
+            work = new SliceArray(projected, k, s);
+        }
+
+        var normals = new CounterGaussian(seed, key: 0x5C1CE);
+        var alpha = new double[s];
+        var beta = new double[s];
+        var (vectors, bestGap) = ManagedSliceStack.BestPencil(trials, k, t =>
+        {
+            normals.Fill((long)t * 2 * s, alpha);
+            normals.Fill((long)t * 2 * s + s, beta);
+            var xa = work.Combine(alpha);
+            var xb = work.Combine(beta);
+            System.Numerics.Tensors.TensorPrimitives.Divide(xa, Math.Max(System.Numerics.Tensors.TensorPrimitives.Norm<double>(xa), 1e-300), xa);
+            System.Numerics.Tensors.TensorPrimitives.Divide(xb, Math.Max(System.Numerics.Tensors.TensorPrimitives.Norm<double>(xb), 1e-300), xb);
+            // X_a X_b^{-1} = V D_a D_b^{-1} V^{-1} = (X_b^{-1} X_a)^T.
+            return DenseMatrix.Transpose(DenseMatrix.LeastSquares(xb, k, k, xa, k), k, k);
+        }, ChordalGap);
+
+        var polished = ManagedSliceStack.Polish(work, vectors, k, polishIterations);
+        var v = polished.Factors;
+        if (basis is not null)
+        {
+            v = DenseMatrix.Multiply(basis, n, k, polished.Factors, k);
+            DenseMatrix.NormalizeColumns(v, n, k);
+        }
+        return new SlicePencilResult(v, polished.Diagonals, bestGap, polished.StartResidual, polished.Residual, polished.Iterations);
+    }
+
+    /// <summary>The decomposition through libtorch (<see cref="DenseBackend"/>; arguments checked by the caller).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    internal static SlicePencilResult DecomposeTorch(IReadOnlyList<double[]> slices, int n, int k, int trials, ulong seed, int polishIterations)
+    {
+        int s = slices.Count;
         using var scope = NewDisposeScope();
         var stack = StackSlices(slices, n);                   // n x n x s
         stack = (stack + stack.permute(1, 0, 2)) * 0.5;
@@ -72,7 +133,7 @@ internal static class SlicePencil
             xb = xb / xb.norm().clamp_min(1e-300);
             // X_a X_b^{-1} = V D_a D_b^{-1} V^{-1} = (X_b^{-1} X_a)^T.
             return TorchTensors.LeastSquares(xb, xa).T;
-        }, ChordalGap);
+        }, values => ChordalGap(TorchTensors.ToArray(values.real), TorchTensors.ToArray(values.imag)));
 
         var polished = SliceStack.Polish(work, vectors, polishIterations);
         var v = basis is null ? polished.Factors : SliceStack.NormalizeColumns(basis.matmul(polished.Factors));
@@ -91,10 +152,8 @@ internal static class SlicePencil
     /// projective line, so a huge eigenvalue (a near-zero entry of D_b) counts as close to the others near infinity.
     /// Complex pairs count as a zero gap.
     /// </summary>
-    private static double ChordalGap(Tensor complexValues)
+    private static double ChordalGap(double[] re, double[] im)
     {
-        var re = TorchTensors.ToArray(complexValues.real);
-        var im = TorchTensors.ToArray(complexValues.imag);
         int count = re.Length;
         double scale = 0;
         for (int i = 0; i < count; i++) scale = Math.Max(scale, Math.Abs(re[i]));

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using static TorchSharp.torch;
 
 namespace ReluFast.Decomposition;
@@ -37,7 +38,10 @@ internal sealed class SymmetricSpectrum
         return u;
     }
 
-    /// <summary>Decomposes a symmetric n x n matrix (row-major; it is symmetrised first) with libtorch's eigh.</summary>
+    /// <summary>
+    /// Decomposes a symmetric n x n matrix (row-major; it is symmetrised first): in managed code up to
+    /// <see cref="DenseBackend.ManagedOrder"/>, with libtorch's eigh above.
+    /// </summary>
     /// <exception cref="ArgumentException">The matrix is not n x n or holds NaN or infinity.</exception>
     public static SymmetricSpectrum Compute(ReadOnlySpan<double> matrix, int n)
     {
@@ -46,12 +50,7 @@ internal sealed class SymmetricSpectrum
             if (!double.IsFinite(entry))
                 throw new ArgumentException("The matrix holds NaN or infinity: the moment estimate is broken (check the samples for " +
                     "non-finite values).", nameof(matrix));
-        using var scope = NewDisposeScope();
-        var m = TorchTensors.Matrix(matrix, n, n);
-        m = (m + m.T) * 0.5;
-        var (values, vectors) = linalg.eigh(m);
-        double[] v = TorchTensors.ToArray(values);
-        double[] q = TorchTensors.ToArray(vectors); // column k is eigenvector k
+        var (v, q) = DenseBackend.IsManaged(n) ? Managed(matrix, n) : Torch(matrix, n); // column k of q is eigenvector k
         int[] order = Enumerable.Range(0, n).OrderByDescending(k => Math.Abs(v[k])).ToArray();
         var sortedValues = new double[n];
         var sortedVectors = new double[n * n];
@@ -62,5 +61,20 @@ internal sealed class SymmetricSpectrum
             for (int i = 0; i < n; i++) sortedVectors[r * n + i] = q[i * n + k];
         }
         return new SymmetricSpectrum(n, sortedValues, sortedVectors);
+    }
+
+    /// <summary>Ascending eigenvalues and eigenvectors (columns) of the symmetrised matrix in managed code.</summary>
+    internal static (double[] Values, double[] Vectors) Managed(ReadOnlySpan<double> matrix, int n) =>
+        SymmetricEigen.Decompose(DenseMatrix.Symmetrize(matrix, n), n);
+
+    /// <summary>Ascending eigenvalues and eigenvectors (columns) of the symmetrised matrix by libtorch's eigh.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    internal static (double[] Values, double[] Vectors) Torch(ReadOnlySpan<double> matrix, int n)
+    {
+        using var scope = NewDisposeScope();
+        var m = TorchTensors.Matrix(matrix, n, n);
+        m = (m + m.T) * 0.5;
+        var (values, vectors) = linalg.eigh(m);
+        return (TorchTensors.ToArray(values), TorchTensors.ToArray(vectors));
     }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using ReluFast.Decomposition;
 using ReluFast.Model;
 using ReluFast.Moments;
@@ -79,11 +80,17 @@ internal sealed class FisherInformation
                 if (v[r] != 0)
                     for (int c = 0; c < p; c++) gram[r * p + c] += scale * v[r] * v[c] / norm;
         }
-        using var scope = NewDisposeScope();
-        var (values, vectors) = linalg.eigh(TorchTensors.Matrix(gram, p, p));
-        double[] lambda = TorchTensors.ToArray(values), u = TorchTensors.ToArray(vectors);
+        var (lambda, u) = DenseBackend.IsManaged(p) ? SymmetricEigen.Decompose(gram, p) : EigenTorch(gram, p);
         double floor = RelativeFloor * Math.Max(lambda[^1], 1e-300);
         return new FisherInformation(network, u, lambda, floor);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static (double[] Values, double[] Vectors) EigenTorch(double[] gram, int p)
+    {
+        using var scope = NewDisposeScope();
+        var (values, vectors) = linalg.eigh(TorchTensors.Matrix(gram, p, p));
+        return (TorchTensors.ToArray(values), TorchTensors.ToArray(vectors));
     }
 
     /// <summary>Eigenvalues below this fraction of the largest carry no information (parameters that load on them have an
@@ -121,7 +128,6 @@ internal sealed class FisherInformation
     public double[] NormalisedCovariance()
     {
         int p = Parameters;
-        using var scope = NewDisposeScope();
         // Columns of N U scaled by lambda^(-1/2): the covariance is K K^T.
         var k = new double[p * p];
         var column = new double[p];
@@ -142,8 +148,7 @@ internal sealed class FisherInformation
                     if (Math.Abs(mapped[r]) > 1e-6) blind[r] = true;
             }
         }
-        var kt = TorchTensors.Matrix(k, p, p);
-        var covariance = TorchTensors.ToArray(kt.matmul(kt.T));
+        var covariance = DenseBackend.IsManaged(p) ? DenseMatrix.MultiplyTransposed(k, p, p, k, p) : ProductTorch(k, p, p, k, p, transposed: true);
         for (int r = 0; r < p; r++)
             if (blind[r])
                 for (int c = 0; c < p; c++) covariance[r * p + c] = covariance[c * p + r] = double.PositiveInfinity;
@@ -191,9 +196,20 @@ internal sealed class FisherInformation
             theta[k] = saved;
             for (int r = 0; r < q; r++) jacobian[r * p + k] = (plus[r] - minus[r]) / (2 * h);
         }
+        if (!DenseBackend.IsManaged(Math.Max(p, q)))
+            return ProductTorch(ProductTorch(jacobian, q, p, covariance.ToArray(), p, transposed: false), q, p, jacobian, q, transposed: true);
+        var jc = DenseMatrix.Multiply(jacobian, q, p, covariance, p);
+        return DenseMatrix.MultiplyTransposed(jc, q, p, jacobian, q);
+    }
+
+    /// <summary>A B (B inner x columns) or A B^T (B columns x inner) of the rows x inner A through libtorch.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static double[] ProductTorch(double[] a, int rows, int inner, double[] b, int columns, bool transposed)
+    {
         using var scope = NewDisposeScope();
-        var j = TorchTensors.Matrix(jacobian, q, p);
-        return TorchTensors.ToArray(j.matmul(TorchTensors.Matrix(covariance, p, p)).matmul(j.T));
+        var at = TorchTensors.Matrix(a, rows, inner);
+        var bt = transposed ? TorchTensors.Matrix(b, columns, inner).T : TorchTensors.Matrix(b, inner, columns);
+        return TorchTensors.ToArray(at.matmul(bt));
     }
 
     /// <summary>Neuron i's scaling direction v_i = (w_i, b_i, -a_i) in the flat layout (added into v).</summary>

@@ -340,11 +340,9 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
             // finite samples whose products overflow: name the largest value
             if (!System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<double>(slices[r])) throw run.NonFinite();
         }
-        // The candidates are independent small problems: one per core, each on a single libtorch thread
-        // (libtorch's intra-op threads only add synchronisation on m x m matrices).
-        int torchThreads = TorchSharp.torch.get_num_threads();
-        TorchSharp.torch.set_num_threads(1);
-        try
+        // The candidates are independent small problems: one per core (each on a single libtorch thread where m is large
+        // enough for libtorch; small ones are solved in managed code and libtorch is not loaded).
+        DenseBackend.WithSingleTorchThread(m, () =>
         {
             int workers = _options.Threads > 0 ? _options.Threads : Environment.ProcessorCount;
             Parallel.For(0, restarts, new ParallelOptions { MaxDegreeOfParallelism = workers, CancellationToken = _cancel }, r =>
@@ -352,11 +350,7 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
                 pencils[r] = PencilDecomposition.Decompose(b, slices[r], m, _options.PencilTrials, _options.Seed + (ulong)r,
                     _options.PolishIterations);
             });
-        }
-        finally
-        {
-            TorchSharp.torch.set_num_threads(torchThreads);
-        }
+        });
         for (int r = 0; r < restarts; r++)
             Log($"candidate {r}: relative eigen-gap {pencils[r].RelativeGap:G3}, " +
                 $"slice residual {pencils[r].PencilResidual:G3} -> {pencils[r].PolishedResidual:G3} " +

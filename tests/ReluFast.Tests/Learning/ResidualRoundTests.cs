@@ -15,9 +15,12 @@ public class ResidualRoundTests
     public void NeuronUnderTheFirstNoiseFloorOfAWhitenedLawIsRecovered()
     {
         // x ~ N(mu, Sigma) with condition number 1000: after whitening one neuron has small a and large |b|, and the first
-        // full-rank fit (m estimated) finds 3 of the 4 neurons (relative held-out MSE 1.1e-2); the residual round finds it.
+        // full-rank fit (m estimated) finds 3 of the 4 neurons (relative held-out MSE 3.1e-3); the residual round finds it.
+        // (Seed 3 showed this while libtorch's eigh whitened the inputs; the managed eigensolver's eigenvectors have other signs,
+        // so the whitened coordinates and the mode check's random directions differ, and at seed 3 the check now counts all
+        // four neurons, which the first fit then recovers exactly.)
         const int D = 8, M = 4;
-        const ulong Seed = 3;
+        const ulong Seed = 4;
         var teacher = RandomTeacher.Create(new TeacherOptions(D, M), Seed);
         var law = InputDistribution.Random(D, 1000, 1.0, Seed + 300);
         var source = new TeacherSampleSource<double>(teacher, 500_000, Seed + 1000, inputs: law);
