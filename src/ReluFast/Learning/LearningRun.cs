@@ -214,7 +214,9 @@ internal sealed class LearningRun<T> where T : unmanaged, IBinaryFloatingPointIe
         {
             var candidate = ranked[k];
             Reporter.Report(LearningStage.Refinement, k, toRefine, $"refining candidate {candidate.Index} on {small} samples");
-            var (network, trainingMse, optimizer) = quick.Run(candidate.Moment, maxIterations, Cancel);
+            var stopping = Stopping(candidate.Moment.Hidden);
+            var (network, trainingMse, optimizer) = quick.Run(candidate.Moment, maxIterations, Cancel, stopping);
+            LogStop(candidate.Index, small, stopping);
             int iterations = optimizer.Iterations;
             bool quickExact = trainingMse <= Refinement.ExactFitRelativeMse * quick.TargetVariance;
             // A neuron whose kink no sample of the quick subsample crosses has no gradient there, so the subsample can look
@@ -223,7 +225,9 @@ internal sealed class LearningRun<T> where T : unmanaged, IBinaryFloatingPointIe
             if (full is not null && (falselyExact || !gaussNewton && !quickExact))
             {
                 Reporter.Report(LearningStage.Refinement, k, toRefine, $"refining candidate {candidate.Index} on {Local.RefineCount} samples");
-                (network, _, optimizer) = full.Run(network, maxIterations, Cancel);
+                stopping = Stopping(network.Hidden);
+                (network, _, optimizer) = full.Run(network, maxIterations, Cancel, stopping);
+                LogStop(candidate.Index, Local.RefineCount, stopping);
                 iterations += optimizer.Iterations;
             }
             // Refinement moves freely between (a, w, b) and (a, -w, -b) + linear; the strategy settles each neuron again.
@@ -240,6 +244,19 @@ internal sealed class LearningRun<T> where T : unmanaged, IBinaryFloatingPointIe
             if (IsExactFit((best.RefinedMse, heldOut.Variance))) break;
         }
         return (best!, Local.HeldOutError(best!.Refined!));
+    }
+
+    /// <summary>
+    /// Early stopping of one refinement of a network of <paramref name="m"/> neurons against the held-out rows
+    /// (<see cref="HeldOutStopping"/>; null when there are none: the held-out error is then the refinement rows' own).
+    /// </summary>
+    private HeldOutStopping? Stopping(int m) => Local.HeldOutCount > 0
+        ? new HeldOutStopping(network => Local.HeldOutMse(network, Options.Threads), m, D, HeldOutStopping.RelativeSamplingError(Local.HeldOutCount))
+        : null;
+
+    private void LogStop(int candidate, int samples, HeldOutStopping? stopping)
+    {
+        if (stopping is { StoppedAt: >= 0 }) Reporter.Log($"candidate {candidate}: refinement on {samples} samples {stopping.Describe()}");
     }
 
     /// <summary>Whether a network of m neurons that does not fit exactly is refined by the streamed Gauss-Newton passes.</summary>
