@@ -210,9 +210,17 @@ internal sealed class LearningRun<T> where T : unmanaged, IBinaryFloatingPointIe
         int toRefine = Math.Min(refinedCandidates, ranked.Length);
         bool gaussNewton = streamedLater && StreamsLater(candidates[0].Moment.Hidden);
         LearningCandidateState? best = null;
+        var refined = new List<LearningCandidateState>();
         for (int k = 0; k < toRefine; k++)
         {
             var candidate = ranked[k];
+            // candidates of a one-neuron pencil (a residual round's) all give the same network: it is refined once
+            if (refined.FirstOrDefault(r => SameNetwork(r.Moment, candidate.Moment)) is { } same)
+            {
+                Reporter.Log($"candidate {candidate.Index}: the same moment estimate as candidate {same.Index}: not refined again");
+                continue;
+            }
+            refined.Add(candidate);
             Reporter.Report(LearningStage.Refinement, k, toRefine, $"refining candidate {candidate.Index} on {small} samples");
             var stopping = Stopping(candidate.Moment.Hidden);
             var (network, trainingMse, optimizer) = quick.Run(candidate.Moment, maxIterations, Cancel, stopping);
@@ -244,6 +252,16 @@ internal sealed class LearningRun<T> where T : unmanaged, IBinaryFloatingPointIe
             if (IsExactFit((best.RefinedMse, heldOut.Variance))) break;
         }
         return (best!, Local.HeldOutError(best!.Refined!));
+    }
+
+    /// <summary>Whether two networks have the same parameters, neuron by neuron, to 1e-12 relative.</summary>
+    private static bool SameNetwork(ReluNetwork first, ReluNetwork second)
+    {
+        if (first.Hidden != second.Hidden || first.InputDim != second.InputDim) return false;
+        var (p, q) = (IMseObjective.Pack(first), IMseObjective.Pack(second));
+        for (int k = 0; k < p.Length; k++)
+            if (!(Math.Abs(p[k] - q[k]) <= 1e-12 * Math.Max(1, Math.Abs(p[k])))) return false;
+        return true;
     }
 
     /// <summary>
