@@ -33,6 +33,7 @@ internal static class Program
             case "nongaussian": NonGaussianSweep.Run(args); break;
             case "timeline": LearnTimeline.Run(args); break;
             case "trace": RefinementTrace.Run(args); break;
+            case "fisher": FisherTime.Run(args); break;
             default: BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args); break;
         }
     }

@@ -357,7 +357,7 @@ internal sealed class LearningRun<T> where T : unmanaged, IBinaryFloatingPointIe
             Reporter.Log($"no standard errors or refinement on all samples: {p} parameters > {FisherInformation.MaximumParameters}");
             return (held.Mse, Local.RefineCount, null);
         }
-        var fisher = FisherInformation.Estimate(network, Local.RefinementInputs, Cancel);
+        var fisher = FisherInformation.Estimate(network, Local.RefinementInputs, Cancel, Options.Threads);
         long fitted = Local.RefineCount;
         double noise = held.Mse;
         long training = N - Local.HeldOutCount;
