@@ -222,7 +222,7 @@ internal sealed class LearningRun<T> where T : unmanaged, IBinaryFloatingPointIe
             }
             refined.Add(candidate);
             Reporter.Report(LearningStage.Refinement, k, toRefine, $"refining candidate {candidate.Index} on {small} samples");
-            var stopping = Stopping(candidate.Moment.Hidden);
+            var stopping = Stopping(candidate.Moment.Hidden, small);
             var (network, trainingMse, optimizer) = quick.Run(candidate.Moment, maxIterations, Cancel, stopping);
             LogStop(candidate.Index, small, stopping);
             int iterations = optimizer.Iterations;
@@ -233,7 +233,7 @@ internal sealed class LearningRun<T> where T : unmanaged, IBinaryFloatingPointIe
             if (full is not null && (falselyExact || !gaussNewton && !quickExact))
             {
                 Reporter.Report(LearningStage.Refinement, k, toRefine, $"refining candidate {candidate.Index} on {Local.RefineCount} samples");
-                stopping = Stopping(network.Hidden);
+                stopping = Stopping(network.Hidden, Local.RefineCount);
                 (network, _, optimizer) = full.Run(network, maxIterations, Cancel, stopping);
                 LogStop(candidate.Index, Local.RefineCount, stopping);
                 iterations += optimizer.Iterations;
@@ -265,11 +265,11 @@ internal sealed class LearningRun<T> where T : unmanaged, IBinaryFloatingPointIe
     }
 
     /// <summary>
-    /// Early stopping of one refinement of a network of <paramref name="m"/> neurons against the held-out rows
-    /// (<see cref="HeldOutStopping"/>; null when there are none: the held-out error is then the refinement rows' own).
+    /// Early stopping of one refinement of a network of <paramref name="m"/> neurons on <paramref name="rows"/> rows against the
+    /// held-out rows (<see cref="HeldOutStopping"/>; null when there are none: the held-out error is then the refinement rows' own).
     /// </summary>
-    private HeldOutStopping? Stopping(int m) => Local.HeldOutCount > 0
-        ? new HeldOutStopping(network => Local.HeldOutMse(network, Options.Threads), m, D, HeldOutStopping.RelativeSamplingError(Local.HeldOutCount))
+    private HeldOutStopping? Stopping(int m, int rows) => Local.HeldOutCount > 0
+        ? HeldOutStopping.ForRefinement(network => Local.HeldOutMse(network, Options.Threads), m, D, rows, Local.HeldOutCount)
         : null;
 
     private void LogStop(int candidate, int samples, HeldOutStopping? stopping)
