@@ -12,7 +12,7 @@ namespace ReluFast.Benchmarks.Experiments;
 /// refinement, then L-BFGS by hand on the quick subsample the learner would use): is there a point after which the held-out
 /// error stops improving while the training error still falls? A random teacher as <c>relufast generate --seed S</c> draws
 /// it (samples with seed S + 1, float64).
-/// Run: dotnet run -c Release --project benchmarks/ReluFast.Benchmarks -- trace d,m,N [seed] [noise] [iterations] [every]
+/// Run: dotnet run -c Release --project benchmarks/ReluFast.Benchmarks -- trace d,m,N [seed] [noise] [iterations] [every] [parallel]
 /// </summary>
 internal static class RefinementTrace
 {
@@ -26,9 +26,11 @@ internal static class RefinementTrace
         double noise = args.Length > 3 ? double.Parse(args[3], inv) : 0;
         int iterations = args.Length > 4 ? int.Parse(args[4], inv) : 1000;
         int every = args.Length > 5 ? int.Parse(args[5], inv) : 10;
-        var teacher = RandomTeacher.Create(new TeacherOptions(d, m), seed);
-        var source = new TeacherSampleSource<double>(teacher, n, seed + 1, noise);
-        var options = new LearnerOptions();
+        // "parallel": the reliability suite's teacher with two neurons at cos 0.9999 (d = 8, m = 4 given)
+        bool parallel = args.Length > 6 && args[6] == "parallel";
+        var teacher = parallel ? NearlyParallel(0.9999) : RandomTeacher.Create(new TeacherOptions(d, m), seed);
+        var source = new TeacherSampleSource<double>(teacher, n, parallel ? seed : seed + 1, noise);
+        var options = parallel ? new LearnerOptions { Hidden = 4, Seed = seed } : new LearnerOptions();
         var moment = ReluLearner.Learn(source, options with { Refine = false }, LearnerMode.FullRank);
         var start = moment.Network;
         int hidden = start.Hidden, p = MseGradient.ParameterCount(hidden, d);
@@ -68,5 +70,15 @@ internal static class RefinementTrace
         Console.WriteLine(string.Create(inv, $"done: {result.Iterations} iterations, {result.Evaluations} evaluations, " +
             $"{clock.Elapsed.TotalSeconds:F1} s, train {result.Value / variance:E3}," +
             $" held-out {HeldOut(theta) / variance:E3}; w {cmp.WError:E2} a {cmp.AError:E2} b {cmp.BError:E2}"));
+    }
+
+    private static ReluNetwork NearlyParallel(double cos)
+    {
+        int d = 8, m = 4;
+        var w = new double[m * d];
+        for (int i = 0; i < m; i++) w[i * d + i] = 1;
+        w[1 * d + 0] = cos;
+        w[1 * d + 1] = Math.Sqrt(1 - cos * cos);
+        return new ReluNetwork(d, [1.0, 0.8, -1.1, 0.9], w, [0.3, -0.2, 0.5, -0.6]);
     }
 }
