@@ -32,6 +32,9 @@ internal static class Program
             case "passes": PassAccount.Run(args); break;
             case "trained": TrainedExtraction.Run(args); break;
             case "nongaussian": NonGaussianSweep.Run(args); break;
+            case "timeline": LearnTimeline.Run(args); break;
+            case "trace": RefinementTrace.Run(args); break;
+            case "fisher": FisherTime.Run(args); break;
             default: BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args); break;
         }
     }

@@ -44,10 +44,12 @@ internal sealed class FisherInformation
 
     /// <summary>
     /// G = (1/n) sum_j grad f(x_j) grad f(x_j)^T over the n inputs x (n x d row-major) at <paramref name="network"/> (normalised
-    /// first), computed with the weighted Gram kernel on blocks of Jacobian rows, and its eigendecomposition.
+    /// first), computed with the weighted Gram kernel on blocks of Jacobian rows split over <paramref name="threads"/> threads
+    /// (0: all processors), and its eigendecomposition.
     /// </summary>
     /// <exception cref="ArgumentException">More than <see cref="MaximumParameters"/> parameters, or no inputs.</exception>
-    public static FisherInformation Estimate(ReluNetwork network, ReadOnlySpan<double> x, CancellationToken cancellationToken = default)
+    public static FisherInformation Estimate(ReluNetwork network, ReadOnlySpan<double> x, CancellationToken cancellationToken = default,
+        int threads = 0)
     {
         ArgumentNullException.ThrowIfNull(network);
         network = network.Normalized();
@@ -56,7 +58,7 @@ internal sealed class FisherInformation
             throw new ArgumentException($"The Fisher information of {p} parameters is not formed (at most {MaximumParameters}).", nameof(network));
         int n = x.Length / d;
         if (n <= 0) throw new ArgumentException("The Fisher information needs at least one input.", nameof(x));
-        var gram = Gram(network, x, n, cancellationToken);
+        var gram = Gram(network, x, n, cancellationToken, threads);
         return FromGram(network, gram, p);
     }
 
@@ -221,17 +223,46 @@ internal sealed class FisherInformation
         v[m * d + m + i] = -network.A[i];
     }
 
-    /// <summary>(1/n) sum_j J_j J_j^T with J_j = grad f(x_j), in blocks of Jacobian rows through <see cref="WeightedGramAccumulator{T}"/>.</summary>
-    internal static double[] Gram(ReluNetwork network, ReadOnlySpan<double> x, int n, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// (1/n) sum_j J_j J_j^T with J_j = grad f(x_j), in blocks of Jacobian rows through <see cref="WeightedGramAccumulator{T}"/>:
+    /// the rows split over <paramref name="threads"/> threads (0: all processors), each with its own accumulator (8 p^2 bytes),
+    /// merged in thread order (the same sums for the same thread count).
+    /// </summary>
+    internal static double[] Gram(ReluNetwork network, ReadOnlySpan<double> x, int n, CancellationToken cancellationToken = default,
+        int threads = 0)
     {
         int m = network.Hidden, d = network.InputDim, p = MseGradient.ParameterCount(m, d);
+        const int Block = 128;
+        int blocks = (n + Block - 1) / Block;
+        int parts = Math.Clamp(threads > 0 ? threads : Environment.ProcessorCount, 1, Math.Max(1, blocks));
+        var accumulators = new WeightedGramAccumulator<double>[parts];
+        var wT = new double[d * m];
+        MseGradient.Transpose(IMseObjective.Pack(network), m, d, wT);
+        if (parts == 1) accumulators[0] = JacobianGram(network, wT, x.Slice(0, n * d), cancellationToken);
+        var inputs = parts == 1 ? [] : x.Slice(0, n * d).ToArray(); // the threads' view of the rows (a span cannot be captured)
+        if (parts > 1)
+            Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts, CancellationToken = cancellationToken }, t =>
+            {
+                int first = (int)((long)blocks * t / parts) * Block, last = Math.Min(n, (int)((long)blocks * (t + 1) / parts) * Block);
+                accumulators[t] = JacobianGram(network, wT, inputs.AsSpan(first * d, (last - first) * d), cancellationToken);
+            });
+        for (int t = 1; t < parts; t++) accumulators[0].Merge(accumulators[t]);
+        var gram = new double[p * p];
+        accumulators[0].CopyGram(0, gram);
+        for (int k = 0; k < gram.Length; k++) gram[k] /= n;
+        return gram;
+    }
+
+    /// <summary>sum_j J_j J_j^T over the rows of <paramref name="x"/>, in blocks of 128 Jacobian rows.</summary>
+    private static WeightedGramAccumulator<double> JacobianGram(ReluNetwork network, double[] wT, ReadOnlySpan<double> x,
+        CancellationToken cancellationToken)
+    {
+        int m = network.Hidden, d = network.InputDim, p = MseGradient.ParameterCount(m, d), n = x.Length / d;
         const int Block = 128;
         var accumulator = new WeightedGramAccumulator<double>(p);
         var rows = new double[Block * p];
         var ones = new double[Block];
         Array.Fill(ones, 1.0);
-        var wT = new double[d * m];
-        MseGradient.Transpose(IMseObjective.Pack(network), m, d, wT);
         var z = new double[Block * m];
         ReadOnlySpan<double> a = network.A, b = network.B;
         for (int start = 0; start < n; start += Block)
@@ -259,9 +290,6 @@ internal sealed class FisherInformation
             }
             accumulator.Accumulate(rows.AsSpan(0, count * p), ones.AsSpan(0, count));
         }
-        var gram = new double[p * p];
-        accumulator.CopyGram(0, gram);
-        for (int k = 0; k < gram.Length; k++) gram[k] /= n;
-        return gram;
+        return accumulator;
     }
 }

@@ -5,7 +5,8 @@ namespace ReluFast.Learning;
 /// <param name="Iterations">Iterations performed.</param>
 /// <param name="Evaluations">Objective/gradient evaluations performed.</param>
 /// <param name="Converged">Whether a tolerance (not the iteration limit) stopped it.</param>
-internal readonly record struct LbfgsResult(double Value, int Iterations, int Evaluations, bool Converged);
+/// <param name="Stopped">Whether the caller's monitor stopped it (<see cref="LbfgsMinimizer.Monitor"/>).</param>
+internal readonly record struct LbfgsResult(double Value, int Iterations, int Evaluations, bool Converged, bool Stopped = false);
 
 /// <summary>
 /// Limited-memory BFGS (Nocedal and Wright, Algorithm 7.4/7.5) with a backtracking Armijo line search;
@@ -17,6 +18,12 @@ internal static class LbfgsMinimizer
     /// <summary>Computes f(x) and writes its gradient into the second argument.</summary>
     public delegate double Objective(ReadOnlySpan<double> x, Span<double> gradient);
 
+    /// <summary>
+    /// Looks at the iterate after <paramref name="iterations"/> iterations (0: the start) with its objective value, and returns
+    /// true to stop there (e.g. early stopping against a held-out error).
+    /// </summary>
+    public delegate bool Monitor(int iterations, ReadOnlySpan<double> x, double value);
+
     /// <summary>Minimises <paramref name="objective"/> from <paramref name="x"/> (updated in place).</summary>
     /// <param name="objective">The function and its gradient.</param>
     /// <param name="x">Start on entry, the minimiser found on exit.</param>
@@ -26,8 +33,10 @@ internal static class LbfgsMinimizer
     /// <param name="relativeTolerance">Stop when an iteration lowers f by less than this relative amount, twice in a row.</param>
     /// <param name="valueTarget">Stop as soon as f falls to this value (an exact fit needs no further digits).</param>
     /// <param name="cancellationToken">Checked every iteration.</param>
+    /// <param name="monitor">Called at the start and after every iteration; stops the minimisation when it returns true.</param>
     public static LbfgsResult Minimize(Objective objective, Span<double> x, int maxIterations = 1000, int history = 20,
-        double gradientTolerance = 1e-12, double relativeTolerance = 1e-15, double valueTarget = 0, CancellationToken cancellationToken = default)
+        double gradientTolerance = 1e-12, double relativeTolerance = 1e-15, double valueTarget = 0, CancellationToken cancellationToken = default,
+        Monitor? monitor = null)
     {
         ArgumentNullException.ThrowIfNull(objective);
         int n = x.Length;
@@ -43,6 +52,7 @@ internal static class LbfgsMinimizer
         int stored = 0, newest = -1, evaluations = 1, iteration = 0, stalls = 0;
         double f = objective(x, g);
         if (!double.IsFinite(f)) throw new ArithmeticException("The objective is not finite at the starting point.");
+        if (monitor is not null && monitor(0, x, f)) return new LbfgsResult(f, 0, evaluations, true, Stopped: true);
         double gamma = 1;
         for (; iteration < maxIterations; iteration++)
         {
@@ -113,6 +123,7 @@ internal static class LbfgsMinimizer
             f = fNew;
             stalls = decrease <= relativeTolerance * Math.Max(Math.Abs(f), 1e-300) ? stalls + 1 : 0;
             if (stalls >= 2 || f == 0) return new LbfgsResult(f, iteration + 1, evaluations, true);
+            if (monitor is not null && monitor(iteration + 1, x, f)) return new LbfgsResult(f, iteration + 1, evaluations, true, Stopped: true);
         }
         return new LbfgsResult(f, iteration, evaluations, false);
     }

@@ -210,11 +210,21 @@ internal sealed class LearningRun<T> where T : unmanaged, IBinaryFloatingPointIe
         int toRefine = Math.Min(refinedCandidates, ranked.Length);
         bool gaussNewton = streamedLater && StreamsLater(candidates[0].Moment.Hidden);
         LearningCandidateState? best = null;
+        var refined = new List<LearningCandidateState>();
         for (int k = 0; k < toRefine; k++)
         {
             var candidate = ranked[k];
+            // candidates of a one-neuron pencil (a residual round's) all give the same network: it is refined once
+            if (refined.FirstOrDefault(r => SameNetwork(r.Moment, candidate.Moment)) is { } same)
+            {
+                Reporter.Log($"candidate {candidate.Index}: the same moment estimate as candidate {same.Index}: not refined again");
+                continue;
+            }
+            refined.Add(candidate);
             Reporter.Report(LearningStage.Refinement, k, toRefine, $"refining candidate {candidate.Index} on {small} samples");
-            var (network, trainingMse, optimizer) = quick.Run(candidate.Moment, maxIterations, Cancel);
+            var stopping = Stopping(candidate.Moment.Hidden, small);
+            var (network, trainingMse, optimizer) = quick.Run(candidate.Moment, maxIterations, Cancel, stopping);
+            LogStop(candidate.Index, small, stopping);
             int iterations = optimizer.Iterations;
             bool quickExact = trainingMse <= Refinement.ExactFitRelativeMse * quick.TargetVariance;
             // A neuron whose kink no sample of the quick subsample crosses has no gradient there, so the subsample can look
@@ -223,7 +233,9 @@ internal sealed class LearningRun<T> where T : unmanaged, IBinaryFloatingPointIe
             if (full is not null && (falselyExact || !gaussNewton && !quickExact))
             {
                 Reporter.Report(LearningStage.Refinement, k, toRefine, $"refining candidate {candidate.Index} on {Local.RefineCount} samples");
-                (network, _, optimizer) = full.Run(network, maxIterations, Cancel);
+                stopping = Stopping(network.Hidden, Local.RefineCount);
+                (network, _, optimizer) = full.Run(network, maxIterations, Cancel, stopping);
+                LogStop(candidate.Index, Local.RefineCount, stopping);
                 iterations += optimizer.Iterations;
             }
             // Refinement moves freely between (a, w, b) and (a, -w, -b) + linear; the strategy settles each neuron again.
@@ -240,6 +252,29 @@ internal sealed class LearningRun<T> where T : unmanaged, IBinaryFloatingPointIe
             if (IsExactFit((best.RefinedMse, heldOut.Variance))) break;
         }
         return (best!, Local.HeldOutError(best!.Refined!));
+    }
+
+    /// <summary>Whether two networks have the same parameters, neuron by neuron, to 1e-12 relative.</summary>
+    private static bool SameNetwork(ReluNetwork first, ReluNetwork second)
+    {
+        if (first.Hidden != second.Hidden || first.InputDim != second.InputDim) return false;
+        var (p, q) = (IMseObjective.Pack(first), IMseObjective.Pack(second));
+        for (int k = 0; k < p.Length; k++)
+            if (!(Math.Abs(p[k] - q[k]) <= 1e-12 * Math.Max(1, Math.Abs(p[k])))) return false;
+        return true;
+    }
+
+    /// <summary>
+    /// Early stopping of one refinement of a network of <paramref name="m"/> neurons on <paramref name="rows"/> rows against the
+    /// held-out rows (<see cref="HeldOutStopping"/>; null when there are none: the held-out error is then the refinement rows' own).
+    /// </summary>
+    private HeldOutStopping? Stopping(int m, int rows) => Local.HeldOutCount > 0
+        ? HeldOutStopping.ForRefinement(network => Local.HeldOutMse(network, Options.Threads), m, D, rows, Local.HeldOutCount)
+        : null;
+
+    private void LogStop(int candidate, int samples, HeldOutStopping? stopping)
+    {
+        if (stopping is { StoppedAt: >= 0 }) Reporter.Log($"candidate {candidate}: refinement on {samples} samples {stopping.Describe()}");
     }
 
     /// <summary>Whether a network of m neurons that does not fit exactly is refined by the streamed Gauss-Newton passes.</summary>
@@ -322,7 +357,7 @@ internal sealed class LearningRun<T> where T : unmanaged, IBinaryFloatingPointIe
             Reporter.Log($"no standard errors or refinement on all samples: {p} parameters > {FisherInformation.MaximumParameters}");
             return (held.Mse, Local.RefineCount, null);
         }
-        var fisher = FisherInformation.Estimate(network, Local.RefinementInputs, Cancel);
+        var fisher = FisherInformation.Estimate(network, Local.RefinementInputs, Cancel, Options.Threads);
         long fitted = Local.RefineCount;
         double noise = held.Mse;
         long training = N - Local.HeldOutCount;

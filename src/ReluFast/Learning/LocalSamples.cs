@@ -107,6 +107,34 @@ internal sealed class LocalSamples<T> where T : unmanaged, IBinaryFloatingPointI
         return (sse / count, Math.Max(0, sumSq / count - mean * mean));
     }
 
+    /// <summary>
+    /// The held-out MSE of <paramref name="network"/> (as <see cref="HeldOutError"/>), its rows split over
+    /// <paramref name="threads"/> threads (0: all processors): the early-stopping check of refinement
+    /// (<see cref="HeldOutStopping"/>), which must cost little next to the L-BFGS iterations it watches.
+    /// </summary>
+    public double HeldOutMse(ReluNetwork network, int threads)
+    {
+        int start = RefineCount, count = HeldOutCount;
+        if (count == 0) { start = 0; count = RefineCount; }
+        int parts = Math.Clamp(threads > 0 ? threads : Environment.ProcessorCount, 1, Math.Max(1, count / 1024));
+        var sums = new double[parts];
+        network.Evaluate(ReadOnlySpan<double>.Empty, Span<double>.Empty); // its evaluation parameters, once, before the threads
+        Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, t =>
+        {
+            int first = start + (int)((long)count * t / parts), last = start + (int)((long)count * (t + 1) / parts);
+            var prediction = new double[last - first];
+            network.Evaluate(_x.AsSpan(first * _d, (last - first) * _d), prediction);
+            double sse = 0;
+            for (int j = 0; j < prediction.Length; j++)
+            {
+                double e = prediction[j] - _y[first + j];
+                sse += e * e;
+            }
+            sums[t] = sse;
+        });
+        return sums.Sum() / count;
+    }
+
     /// <summary>Least squares of y on (1, x) over the refinement samples.</summary>
     public ReluNetwork FitLinear()
     {

@@ -85,7 +85,7 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
     private (LearningCandidateState Chosen, (double Mse, double Variance) Held) ResidualRounds(LearningCandidateState chosen,
         (double Mse, double Variance) held, List<LearningCandidate> summaries, IFlipPolicy flips)
     {
-        double noImprovement = 2 * Math.Sqrt(2.0 / Math.Max(1, run.Local.HeldOutCount));
+        double noImprovement = HeldOutStopping.RelativeSamplingError(run.Local.HeldOutCount);
         int first = chosen.Refined!.Hidden;
         for (int round = 1; round <= MaxResidualRounds; round++)
         {

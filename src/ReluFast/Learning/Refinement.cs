@@ -33,10 +33,11 @@ internal sealed class Refinement : IDisposable
     /// <summary>
     /// Refines <paramref name="start"/> and returns the refined network (unit w_i) with its training MSE and the
     /// optimiser's report. It stops at an exact fit: a training MSE of <see cref="ExactFitRelativeMse"/> x Var(y)
-    /// leaves parameter errors around 1e-10, far below any statistical error.
+    /// leaves parameter errors around 1e-10, far below any statistical error; and, given <paramref name="stopping"/>, when the
+    /// held-out error stops improving beyond its sampling error (<see cref="HeldOutStopping"/>).
     /// </summary>
     public (ReluNetwork Network, double TrainingMse, LbfgsResult Optimizer) Run(ReluNetwork start, int maxIterations,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default, HeldOutStopping? stopping = null)
     {
         ArgumentNullException.ThrowIfNull(start);
         if (start.InputDim != _d) throw new ArgumentException($"The network has input dimension {start.InputDim}, the subsample {_d}.",
@@ -45,7 +46,7 @@ internal sealed class Refinement : IDisposable
         var theta = IMseObjective.Pack(start);
         double target = ExactFitRelativeMse * _objective.TargetVariance;
         var result = LbfgsMinimizer.Minimize((p, g) => _objective.Evaluate(p, g, m), theta, maxIterations, valueTarget: target,
-            cancellationToken: cancellationToken);
+            cancellationToken: cancellationToken, monitor: stopping is null ? null : stopping.Check);
         return (IMseObjective.Unpack(theta, m, _d).Normalized(), result.Value, result);
     }
 

@@ -51,4 +51,31 @@ public class QuickRefinementTests
         Assert.True(chosen.Iterations > 0, "only the quick subsample was refined");
         Assert.True(held.Mse < 1e-4 * before, $"held-out MSE {held.Mse} after refinement, {before} before");
     }
+
+    [Fact]
+    public void ACandidateWithTheSameMomentEstimateIsRefinedOnce()
+    {
+        // a residual round that finds one neuron gives the same network for every contraction g (a 1 x 1 pencil): the second
+        // refinement of it would repeat the first
+        const int D = 4, N = 50_000;
+        // a third neuron that the two-neuron start cannot fit: no exact fit ends the search after the first candidate
+        var teacher = new ReluNetwork(D, [1.0, -0.7, 0.8], [0, 1, 0, 0, 0, 0, 0.6, 0.8, 1, 0, 0, 0], [0.2, -0.3, 0.5]);
+        var source = new TeacherSampleSource<double>(teacher, N, 3);
+        var options = new LearnerOptions { RefinementSamples = 30_000, HeldOutSamples = 10_000, PilotSamples = 30_000, Threads = 1 };
+        var run = new LearningRun<double>(source, options, null, null, CancellationToken.None);
+        run.Local.Read();
+        var start = new ReluNetwork(D, [0.9, -0.6], [0.1, 1, 0, 0, 0, 0, 0.5, 0.8], [0.1, -0.2]);
+        double mse = run.Local.HeldOutError(start).Mse;
+        LearningCandidateState Candidate(int index) =>
+            new(index, start, new bool[2], [new double[2], new double[2], new double[2]], 1, 0, mse);
+        var first = Candidate(0);
+        var second = Candidate(1);
+
+        run.ChooseAndRefine([first, second], 1000, 2, new NoFlips());
+
+        Assert.True(first.Iterations > 0);
+        Assert.Equal(0, second.Iterations);
+        Assert.True(double.IsNaN(second.RefinedMse));
+        Assert.Contains("candidate 1: the same moment estimate as candidate 0: not refined again", run.Reporter.Lines);
+    }
 }
