@@ -109,7 +109,7 @@ internal static class SlicePencil
         int s = slices.Count;
         using var scope = NewDisposeScope();
         var stack = StackSlices(slices, n);                   // n x n x s
-        stack = (stack + stack.permute(1, 0, 2)) * 0.5;
+        stack = TorchTensors.Scaled(stack + stack.permute(1, 0, 2), 0.5);
         Tensor? basis = null;
         var work = stack;
         if (k < n)
@@ -129,8 +129,8 @@ internal static class SlicePencil
             normals.Fill((long)t * 2 * s + s, beta);
             var xa = einsum("ijs,s->ij", work, TorchTensors.Vector(alpha));
             var xb = einsum("ijs,s->ij", work, TorchTensors.Vector(beta));
-            xa = xa / xa.norm().clamp_min(1e-300);
-            xb = xb / xb.norm().clamp_min(1e-300);
+            xa = xa / TorchTensors.ClampMin(xa.norm(), 1e-300);
+            xb = xb / TorchTensors.ClampMin(xb.norm(), 1e-300);
             // X_a X_b^{-1} = V D_a D_b^{-1} V^{-1} = (X_b^{-1} X_a)^T.
             return TorchTensors.LeastSquares(xb, xa).T;
         }, values => ChordalGap(TorchTensors.ToArray(values.real), TorchTensors.ToArray(values.imag)));

@@ -27,12 +27,8 @@ internal static class SliceStack
     /// <summary>Columns scaled to unit length (a zero column stays zero).</summary>
     public static Tensor NormalizeColumns(Tensor a)
     {
-        // Not linalg.vector_norm: TorchSharp hands its order to libtorch as a temporary Scalar that nothing keeps alive during
-        // the native call, so a collection on another thread can finalize it mid-call ("Unknown scalar type" from
-        // linalg_vector_norm, seen with the candidates' decompositions in parallel under load). The floor is held here.
-        using var floor = TorchSharp.ScalarExtensionMethods.ToScalar(1e-300);
-        var norms = a.square().sum([0L], keepdim: true).sqrt().clamp_min(floor);
-        return a / norms;
+        // Not linalg.vector_norm, which passes its order as a temporary Scalar (TorchTensors.Scaled says why that fails).
+        return a / TorchTensors.ClampMin(a.square().sum([0L], keepdim: true).sqrt(), 1e-300);
     }
 
     /// <summary>Least-squares diagonals D (s x k) with X[:, :, s] ~ A diag(D[s]) A^T.</summary>

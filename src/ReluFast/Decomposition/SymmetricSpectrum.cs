@@ -73,7 +73,7 @@ internal sealed class SymmetricSpectrum
     {
         using var scope = NewDisposeScope();
         var m = TorchTensors.Matrix(matrix, n, n);
-        m = (m + m.T) * 0.5;
+        m = TorchTensors.Scaled(m + m.T, 0.5);
         var (values, vectors) = linalg.eigh(m);
         return (TorchTensors.ToArray(values), TorchTensors.ToArray(vectors));
     }

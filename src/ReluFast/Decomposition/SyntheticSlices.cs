@@ -46,8 +46,8 @@ internal sealed record SyntheticSlices(double[] Factors, double[] Quadratic, dou
             eb = eb + eb.T;
             var ec = TorchTensors.Vector(e.AsSpan(m * m)).reshape(m, m, m);
             ec = ec + ec.permute(0, 2, 1) + ec.permute(1, 0, 2) + ec.permute(1, 2, 0) + ec.permute(2, 0, 1) + ec.permute(2, 1, 0);
-            quadratic = quadratic + eb * (noise * quadratic.norm() / eb.norm());
-            tensor = tensor + ec * (noise * tensor.norm() / ec.norm());
+            quadratic = quadratic + TorchTensors.Scaled(eb, noise * quadratic.norm().item<double>() / eb.norm().item<double>());
+            tensor = tensor + TorchTensors.Scaled(ec, noise * tensor.norm().item<double>() / ec.norm().item<double>());
         }
         return new SyntheticSlices(TorchTensors.ToArray(w), TorchTensors.ToArray(quadratic), TorchTensors.ToArray(tensor.reshape(-1)));
     }

@@ -43,6 +43,26 @@ internal static class TorchTensors
         return linalg.pinv(a, rtol: Eps * Math.Max(a.shape[0], a.shape[1])).matmul(b);
     }
 
+    /// <summary><paramref name="t"/> times <paramref name="factor"/>, the factor held as a libtorch Scalar until the call returns.</summary>
+    /// <remarks>
+    /// Every tensor-by-number operation goes through here or <see cref="ClampMin"/>, never through TorchSharp's implicit
+    /// conversion of a double: TorchSharp 0.107 hands the temporary Scalar's handle to libtorch and nothing keeps the Scalar
+    /// alive during the native call, so a collection on another thread can finalize it mid-call ("Unknown scalar type" from
+    /// linalg_vector_norm, seen with the candidates' decompositions in parallel under load).
+    /// </remarks>
+    public static Tensor Scaled(Tensor t, double factor)
+    {
+        using var scalar = factor.ToScalar();
+        return t.mul(scalar);
+    }
+
+    /// <summary>max(<paramref name="t"/>, <paramref name="floor"/>) elementwise, the floor held as in <see cref="Scaled"/>.</summary>
+    public static Tensor ClampMin(Tensor t, double floor)
+    {
+        using var scalar = floor.ToScalar();
+        return t.clamp_min(scalar);
+    }
+
     private const double Eps = 2.220446049250313e-16; // machine epsilon of double (2^-52)
 
     private static Tensor Owned(ReadOnlySpan<double> values, long[] shape)

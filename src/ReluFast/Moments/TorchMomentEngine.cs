@@ -157,7 +157,7 @@ internal sealed class TorchMomentEngine
         if (maxOrder >= 1) rows.Add(current.sum(dim: 0));
         for (int k = 1; k < maxOrder; k++)
         {
-            Tensor next = s * current - k * previous;
+            Tensor next = s * current - Decomposition.TorchTensors.Scaled(previous, k);
             rows.Add(next.sum(dim: 0));
             (previous, current) = (current, next);
         }
