@@ -11,7 +11,8 @@ namespace ReluFast.Benchmarks.Experiments;
 /// The headline table: the method of moments against the same network trained from random initialisations
 /// (L-BFGS, and Adam through TorchSharp, several restarts), on the same samples and the same time budget —
 /// the wall-clock time the method of moments took, end to end. Success: all three parameter errors below 1e-3.
-/// Run: dotnet run -c Release --project benchmarks/ReluFast.Benchmarks -- headline [seeds]
+/// Run: dotnet run -c Release --project benchmarks/ReluFast.Benchmarks -- headline [seeds] [d,m,N]
+/// (without d,m,N: (10, 5, 1e6), (20, 10, 2e6) and (32, 16, 1e7)).
 /// </summary>
 internal static class HeadlineComparison
 {
@@ -22,8 +23,14 @@ internal static class HeadlineComparison
         int seeds = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 5;
         Console.WriteLine("| d | m | N | method | success (errors < 1e-3) | median w-error | median relative test MSE | median time (s) |");
         Console.WriteLine("|---|---|---|---|---|---|---|---|");
-        foreach (var (d, m, n) in new (int, int, long)[] { (10, 5, 1_000_000), (20, 10, 2_000_000), (32, 16, 10_000_000) })
-            Compare(d, m, n, seeds);
+        (int, int, long)[] sizes = [(10, 5, 1_000_000), (20, 10, 2_000_000), (32, 16, 10_000_000)];
+        if (args.Length > 2)
+        {
+            string[] size = args[2].Split(',');
+            sizes = [(int.Parse(size[0], CultureInfo.InvariantCulture), int.Parse(size[1], CultureInfo.InvariantCulture),
+                (long)double.Parse(size[2], CultureInfo.InvariantCulture))];
+        }
+        foreach (var (d, m, n) in sizes) Compare(d, m, n, seeds);
     }
 
     private static void Compare(int d, int m, long n, int seeds)
