@@ -101,7 +101,7 @@ public class DecompositionTests
     }
 
     [Fact]
-    public void JacobiTopEigenvectorMatchesTheLibtorchSpectrum()
+    public void JacobiTopEigenvectorMatchesTheSymmetricSpectrum()
     {
         var r = new Random(4);
         const int n = 9;
