@@ -12,7 +12,7 @@ namespace ReluFast.Benchmarks.Experiments;
 /// (d, m, N), float32 samples streamed from the teacher, default options (auto mode, m estimated) as a user would run them.
 /// Success: m found and the w, a and b errors all below 1e-4 after refinement. Also the moment-only errors, the time per
 /// step, the process's peak working set and the warnings, so a wrong network without a warning shows in the table.
-/// Run: dotnet run -c Release --project benchmarks/ReluFast.Benchmarks -- large [seeds] [d,m,N] [first seed]
+/// Run: dotnet run -c Release --project benchmarks/ReluFast.Benchmarks -- large [seeds] [d,m,N] [first seed] [log]
 /// </summary>
 internal static class LargeSweep
 {
@@ -24,6 +24,7 @@ internal static class LargeSweep
         int d = int.Parse(size[0], inv), m = int.Parse(size[1], inv);
         long n = (long)double.Parse(size[2], inv);
         int first = args.Length > 3 ? int.Parse(args[3], inv) : 1;
+        bool log = args.Length > 4 && args[4] == "log"; // every log line to standard error, with its second
         Console.WriteLine($"## d = {d}, m = {m}, N = {n:N0}, float32, noiseless, b in [-1.5, 1.5], default options (m estimated)");
         Console.WriteLine("| seed | m found | w-error | a-error | b-error | rel. test MSE | moment w-error | moment a-error | " +
             "passes (s) | decomposition (s) | refinement (s) | total (s) | peak (MB) | warnings |");
@@ -34,7 +35,11 @@ internal static class LargeSweep
             var teacher = RandomTeacher.Create(new TeacherOptions(d, m), (ulong)seed);
             var source = new TeacherSampleSource<float>(teacher, n, (ulong)seed + 1000);
             var clock = Stopwatch.StartNew();
-            var result = ReluLearner.Learn(source, new LearnerOptions { Seed = (ulong)seed });
+            var progress = log ? new SynchronousProgress(p =>
+            {
+                if (p.Message.Length > 0) Console.Error.WriteLine(string.Create(inv, $"[{clock.Elapsed.TotalSeconds,7:F1}] {p.Message}"));
+            }) : null;
+            var result = ReluLearner.Learn(source, new LearnerOptions { Seed = (ulong)seed }, LearnerMode.Auto, progress);
             clock.Stop();
             var cmp = NetworkComparison.Compare(result.Network, teacher, 10_000);
             var moment = NetworkComparison.Compare(result.MomentEstimate, teacher, 10_000);

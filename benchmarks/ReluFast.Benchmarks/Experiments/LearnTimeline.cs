@@ -53,15 +53,15 @@ internal static class LearnTimeline
         Console.WriteLine(string.Create(inv, $"m found {result.Network.Hidden} of {m}; w {cmp.WError:E2}, a {cmp.AError:E2}, b {cmp.BError:E2}, " +
             $"relative test MSE {cmp.RelativeTestMse:E2}; held-out relative {result.HeldOutMse / result.HeldOutVariance:E2}"));
     }
+}
 
-    /// <summary>Reports on the caller's thread, at once (Progress{T} posts to the thread pool and can reorder lines).</summary>
-    private sealed class SynchronousProgress(Action<LearningProgress> action) : IProgress<LearningProgress>
+/// <summary>Reports on the caller's thread, at once (Progress{T} posts to the thread pool and can reorder lines).</summary>
+internal sealed class SynchronousProgress(Action<LearningProgress> action) : IProgress<LearningProgress>
+{
+    private readonly object _gate = new();
+
+    public void Report(LearningProgress value)
     {
-        private readonly object _gate = new();
-
-        public void Report(LearningProgress value)
-        {
-            lock (_gate) action(value);
-        }
+        lock (_gate) action(value);
     }
 }

@@ -33,6 +33,12 @@ public sealed record LearnerOptions
     public int HeldOutSamples { get; init; } = 50_000;
 
     /// <summary>
+    /// The most parameters for which the Fisher information is formed (standard errors, refinement on all samples):
+    /// <see cref="FisherInformation.MaximumParameters"/>; lower only in tests, to reach the larger networks' path on small ones.
+    /// </summary>
+    internal int MaximumFisherParameters { get; init; } = FisherInformation.MaximumParameters;
+
+    /// <summary>
     /// When the data are not fitted exactly (label noise), refine on every sample except the held-out ones: streamed
     /// Gauss-Newton passes (at most 8) from the fit on a small subsample, with the Fisher information of the refinement set
     /// as the matrix, so that the parameter error keeps falling like 1/sqrt(N) instead of stopping at the refinement set's

@@ -279,7 +279,7 @@ internal sealed class LearningRun<T> where T : unmanaged, IBinaryFloatingPointIe
 
     /// <summary>Whether a network of m neurons that does not fit exactly is refined by the streamed Gauss-Newton passes.</summary>
     private bool StreamsLater(int m) => Options.Refine && Options.RefineOnAllSamples && m > 0
-        && MseGradient.ParameterCount(m, D) <= FisherInformation.MaximumParameters;
+        && MseGradient.ParameterCount(m, D) <= Options.MaximumFisherParameters;
 
     /// <summary>A held-out MSE this small relative to Var y means the data are fitted exactly (noiseless labels).</summary>
     public const double ExactFitRelativeMse = 1e-12;
@@ -352,9 +352,14 @@ internal sealed class LearningRun<T> where T : unmanaged, IBinaryFloatingPointIe
         if (!Options.Refine || network.Hidden == 0) return (double.NaN, Options.Refine ? Local.RefineCount : 0, null);
         if (IsExactFit(held)) return (held.Mse, Local.RefineCount, null);
         int m = network.Hidden, p = MseGradient.ParameterCount(m, D);
-        if (p > FisherInformation.MaximumParameters)
+        if (p > Options.MaximumFisherParameters)
         {
-            Reporter.Log($"no standard errors or refinement on all samples: {p} parameters > {FisherInformation.MaximumParameters}");
+            Reporter.Log($"no standard errors or refinement on all samples: {p} parameters > {Options.MaximumFisherParameters}");
+            // The residual check still runs: without it a wrong network of this size that leaves less than
+            // MaximumRefinedRelativeMse of Var y unexplained had no warning at all ((64, 64, 2e7): relative MSE 3.3e-4).
+            if (UnfittedStructure(network, $"the network was refined on the {Local.RefineCount} in-memory samples only ({p} " +
+                    $"parameters > {Options.MaximumFisherParameters}), so under label noise its own estimation error can also show here")
+                is LearningWarning unfittedLarge) Warn(unfittedLarge);
             return (held.Mse, Local.RefineCount, null);
         }
         var fisher = FisherInformation.Estimate(network, Local.RefinementInputs, Cancel, Options.Threads);
@@ -391,11 +396,14 @@ internal sealed class LearningRun<T> where T : unmanaged, IBinaryFloatingPointIe
 
     /// <summary>
     /// The evidence against a fit that is not exact (docs/algorithm.md section 5): when the residual y - f(x) of a network fitted
-    /// on all samples still has T_2 eigenvalues above <see cref="LearnerOptions.NoiseFloorMultiple"/> x its noise floor (the rule
-    /// that counts neurons), part of the function is not fitted, however small the held-out error. Label noise alone stays under
-    /// it: the least-squares residual is the noise less its projection on the fitted directions. One more pass 1, over the residual.
+    /// on all samples (above <see cref="FisherInformation.MaximumParameters"/>: on the in-memory ones, with a caveat) still has T_2
+    /// eigenvalues above <see cref="LearnerOptions.NoiseFloorMultiple"/> x its noise floor (the rule that counts neurons), part of
+    /// the function is not fitted, however small the held-out error. Label noise alone stays under it: the least-squares residual
+    /// is the noise less its projection on the fitted directions. One more pass 1, over the residual.
     /// </summary>
-    private LearningWarning? UnfittedStructure(ReluNetwork network)
+    /// <param name="network">The returned network.</param>
+    /// <param name="caveat">What else can raise the residual's T_2 (empty: nothing, the network was fitted on all samples).</param>
+    private LearningWarning? UnfittedStructure(ReluNetwork network, string caveat = "")
     {
         var check = new LearningRun<T>(new ResidualSource<T>(Source, network), Options, DeviceEngine, Progress, Cancel);
         var second = check.SecondMoments();
@@ -407,7 +415,8 @@ internal sealed class LearningRun<T> where T : unmanaged, IBinaryFloatingPointIe
         return above == 0 ? null : new LearningWarning(LearningWarningCode.UnfittedStructure,
             $"the residual y - f(x) of the returned network still has {above} T_2 eigenvalue(s) above {Options.NoiseFloorMultiple} x " +
             $"its noise floor (largest {largest:G3}, floor {second.NoiseFloor:G3}): part of the function is not fitted (a neuron " +
-            "missed or fitted wrongly, or y is not a depth-2 ReLU network of x), however small the held-out error");
+            "missed or fitted wrongly, or y is not a depth-2 ReLU network of x), however small the held-out error" +
+            (caveat.Length > 0 ? "; " + caveat : ""));
     }
 
     /// <summary>(sum e^2, sum e grad f) over every sample (this process's slice, summed over the processes).</summary>

@@ -36,6 +36,21 @@ public class UnfittedStructureTests
     }
 
     [Fact]
+    public void ANetworkTooLargeForTheFisherInformationIsCheckedToo()
+    {
+        // Above MaximumFisherParameters there is no refinement on all samples; the residual check ran only after that one, so a
+        // wrong network of that size leaving less than 1e-3 of Var y unexplained had no warning ((64, 64, 2e7): 3.3e-4).
+        const int D = 6, M = 3, N = 400_000;
+        var (x, y, _) = Samples(D, M, N, 5, (x, j) => 0.3 * (x[j * D] * x[j * D] - 1));
+        var result = ReluLearner.Learn(new ArraySampleSource<double>(x, y, D),
+            new LearnerOptions { Seed = 5, Threads = 1, MaximumFisherParameters = 1 }, LearnerMode.FullRank);
+
+        Assert.Contains(result.Log, line => line.StartsWith("no standard errors or refinement on all samples", StringComparison.Ordinal));
+        var warning = Assert.Single(result.Warnings, w => w.Code == LearningWarningCode.UnfittedStructure);
+        Assert.Contains("in-memory samples only", warning.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void LabelNoiseAloneIsNotStructure()
     {
         const int D = 6, M = 3, N = 400_000;
