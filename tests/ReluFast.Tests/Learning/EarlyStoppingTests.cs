@@ -12,17 +12,6 @@ namespace ReluFast.Tests.Learning;
 /// </summary>
 public class EarlyStoppingTests
 {
-    private sealed class NoFlips : IFlipPolicy
-    {
-        public ReluNetwork Apply(ReluNetwork network, out bool[] flipped)
-        {
-            flipped = new bool[network.Hidden];
-            return network;
-        }
-
-        public string? AfterRefinement => null;
-    }
-
     [Fact]
     public void StopsAtTheFirstWindowWhoseGainIsWithinTheTolerance()
     {
