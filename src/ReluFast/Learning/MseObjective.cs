@@ -40,7 +40,10 @@ internal interface IMseObjective : IDisposable
 
 /// <summary>
 /// <see cref="IMseObjective"/> on the CPU with the engine's SIMD projection kernel, split over threads with
-/// per-thread gradient buffers added in a fixed order (deterministic for a fixed thread count).
+/// per-thread gradient buffers added in a fixed order (deterministic for a fixed thread count). The buffers (parameters, W^T,
+/// one gradient per thread) are kept between evaluations and replaced only when the number of parameters changes: at
+/// p = 16,800 (d = 256, m = 64) fresh ones were half a megabyte of large-object-heap arrays per evaluation. One evaluation
+/// runs at a time.
 /// </summary>
 internal sealed class SimdMseObjective : IMseObjective
 {
@@ -49,6 +52,11 @@ internal sealed class SimdMseObjective : IMseObjective
     private readonly double[] _y;
     private readonly int _d;
     private readonly int _threads;
+    private readonly object _gate = new();
+    private double[] _parameters = [];
+    private double[] _wT = [];
+    private double[][] _partial = [];
+    private double[] _losses = [];
 
     /// <summary>Keeps a copy of the subsample: <paramref name="x"/> n x d row-major, <paramref name="y"/> n values.</summary>
     /// <exception cref="ArgumentException">Shapes disagree or the subsample is empty.</exception>
@@ -83,28 +91,40 @@ internal sealed class SimdMseObjective : IMseObjective
         int length = MseGradient.ParameterCount(m, d);
         if (parameters.Length != length || gradient.Length != length)
             throw new ArgumentException($"Expected {length} parameters for m = {m}, d = {d}.");
-        var p = parameters.ToArray();
-        // W^T (d x m) for the projection kernel.
-        var wT = new double[d * m];
-        MseGradient.Transpose(p, m, d, wT);
         int threads = Math.Min(_threads, (n + Chunk - 1) / Chunk);
-        var partial = new double[threads][];
-        var losses = new double[threads];
-        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+        lock (_gate)
         {
-            int first = (int)((long)n * t / threads), last = (int)((long)n * (t + 1) / threads);
-            partial[t] = new double[length];
-            losses[t] = Accumulate(p, wT, m, first, last, partial[t]);
-        });
-        gradient.Clear();
-        double loss = 0;
-        for (int t = 0; t < threads; t++)
-        {
-            loss += losses[t];
-            TensorPrimitives.Add(gradient, partial[t], gradient);
+            if (_parameters.Length != length || _partial.Length != threads)
+            {
+                _parameters = new double[length];
+                _wT = new double[d * m];
+                _partial = new double[threads][];
+                for (int t = 0; t < threads; t++) _partial[t] = new double[length];
+                _losses = new double[threads];
+            }
+            var p = _parameters;
+            var wT = _wT;
+            var partial = _partial;
+            var losses = _losses;
+            parameters.CopyTo(p);
+            // W^T (d x m) for the projection kernel.
+            MseGradient.Transpose(p, m, d, wT);
+            Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+            {
+                int first = (int)((long)n * t / threads), last = (int)((long)n * (t + 1) / threads);
+                Array.Clear(partial[t]);
+                losses[t] = Accumulate(p, wT, m, first, last, partial[t]);
+            });
+            gradient.Clear();
+            double loss = 0;
+            for (int t = 0; t < threads; t++)
+            {
+                loss += losses[t];
+                TensorPrimitives.Add(gradient, partial[t], gradient);
+            }
+            TensorPrimitives.Multiply(gradient, 2.0 / n, gradient);
+            return loss / n;
         }
-        TensorPrimitives.Multiply(gradient, 2.0 / n, gradient);
-        return loss / n;
     }
 
     /// <summary>Sum of squared errors over samples [first, last); adds the gradient of the sum of e^2 / 2 into g.</summary>
