@@ -48,7 +48,7 @@ internal sealed class FisherInformation
     /// (0: all processors), and its eigendecomposition.
     /// </summary>
     /// <exception cref="ArgumentException">More than <see cref="MaximumParameters"/> parameters, or no inputs.</exception>
-    public static FisherInformation Estimate(ReluNetwork network, ReadOnlySpan<double> x, CancellationToken cancellationToken = default,
+    public static FisherInformation Estimate(ReluNetwork network, ReadOnlyMemory<double> x, CancellationToken cancellationToken = default,
         int threads = 0)
     {
         ArgumentNullException.ThrowIfNull(network);
@@ -228,7 +228,7 @@ internal sealed class FisherInformation
     /// the rows split over <paramref name="threads"/> threads (0: all processors), each with its own accumulator (8 p^2 bytes),
     /// merged in thread order (the same sums for the same thread count).
     /// </summary>
-    internal static double[] Gram(ReluNetwork network, ReadOnlySpan<double> x, int n, CancellationToken cancellationToken = default,
+    internal static double[] Gram(ReluNetwork network, ReadOnlyMemory<double> x, int n, CancellationToken cancellationToken = default,
         int threads = 0)
     {
         int m = network.Hidden, d = network.InputDim, p = MseGradient.ParameterCount(m, d);
@@ -238,14 +238,11 @@ internal sealed class FisherInformation
         var accumulators = new WeightedGramAccumulator<double>[parts];
         var wT = new double[d * m];
         MseGradient.Transpose(IMseObjective.Pack(network), m, d, wT);
-        if (parts == 1) accumulators[0] = JacobianGram(network, wT, x.Slice(0, n * d), cancellationToken);
-        var inputs = parts == 1 ? [] : x.Slice(0, n * d).ToArray(); // the threads' view of the rows (a span cannot be captured)
-        if (parts > 1)
-            Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts, CancellationToken = cancellationToken }, t =>
-            {
-                int first = (int)((long)blocks * t / parts) * Block, last = Math.Min(n, (int)((long)blocks * (t + 1) / parts) * Block);
-                accumulators[t] = JacobianGram(network, wT, inputs.AsSpan(first * d, (last - first) * d), cancellationToken);
-            });
+        Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts, CancellationToken = cancellationToken }, t =>
+        {
+            int first = (int)((long)blocks * t / parts) * Block, last = Math.Min(n, (int)((long)blocks * (t + 1) / parts) * Block);
+            accumulators[t] = JacobianGram(network, wT, x.Span.Slice(first * d, (last - first) * d), cancellationToken);
+        });
         for (int t = 1; t < parts; t++) accumulators[0].Merge(accumulators[t]);
         var gram = new double[p * p];
         accumulators[0].CopyGram(0, gram);

@@ -72,7 +72,7 @@ internal sealed class LocalSamples<T> where T : unmanaged, IBinaryFloatingPointI
     }
 
     /// <summary>The refinement set's inputs (RefineCount x d row-major, in the learner's coordinates).</summary>
-    public ReadOnlySpan<double> RefinementInputs => _x.AsSpan(0, RefineCount * _d);
+    public ReadOnlyMemory<double> RefinementInputs => _x.AsMemory(0, RefineCount * _d);
 
     /// <summary>(sum e^2, sum e grad f) of the flat parameters over the held-out samples (<see cref="MseGradient"/>).</summary>
     public (double Sse, double[] Gradient) HeldOutGradient(double[] parameters, int m)
@@ -93,8 +93,7 @@ internal sealed class LocalSamples<T> where T : unmanaged, IBinaryFloatingPointI
     /// <summary>Held-out MSE and the variance of y there (the refinement set when there is no held-out set).</summary>
     public (double Mse, double Variance) HeldOutError(ReluNetwork network)
     {
-        int start = RefineCount, count = HeldOutCount;
-        if (count == 0) { start = 0; count = RefineCount; }
+        var (start, count) = HeldOutRows();
         var prediction = new double[count];
         network.Evaluate(_x.AsSpan(start * _d, count * _d), prediction);
         double sse = 0, sum = 0, sumSq = 0;
@@ -114,8 +113,7 @@ internal sealed class LocalSamples<T> where T : unmanaged, IBinaryFloatingPointI
     /// </summary>
     public double HeldOutMse(ReluNetwork network, int threads)
     {
-        int start = RefineCount, count = HeldOutCount;
-        if (count == 0) { start = 0; count = RefineCount; }
+        var (start, count) = HeldOutRows();
         int parts = Math.Clamp(threads > 0 ? threads : Environment.ProcessorCount, 1, Math.Max(1, count / 1024));
         var sums = new double[parts];
         network.Evaluate(ReadOnlySpan<double>.Empty, Span<double>.Empty); // its evaluation parameters, once, before the threads
@@ -134,6 +132,9 @@ internal sealed class LocalSamples<T> where T : unmanaged, IBinaryFloatingPointI
         });
         return sums.Sum() / count;
     }
+
+    /// <summary>The rows the held-out error is measured on: the held-out set, or the refinement set when there is none.</summary>
+    private (int Start, int Count) HeldOutRows() => HeldOutCount > 0 ? (RefineCount, HeldOutCount) : (0, RefineCount);
 
     /// <summary>Least squares of y on (1, x) over the refinement samples.</summary>
     public ReluNetwork FitLinear()

@@ -121,7 +121,7 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
             (chosen, held) = (next, nextHeld);
             // A residual neuron that refinement turned into a copy of a fitted one (parallel w, same kink) or into nothing is
             // merged or dropped, and the smaller network refined again; it is kept when it fits as well.
-            var (merged, kept) = MergeRedundant(chosen.Refined!, run.Local.RefinementInputs);
+            var (merged, kept) = MergeRedundant(chosen.Refined!, run.Local.RefinementInputs.Span);
             if (merged.Hidden < chosen.Refined!.Hidden)
             {
                 var (again, againHeld) = RefineSubset(chosen, merged, kept, summaries, flips);
@@ -151,7 +151,7 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
             int m = network.Hidden, d = network.InputDim;
             // the smallest output a |w| past the neurons whose removal did not stand, among the suspects only: a refinement
             // without a real neuron runs to its iteration cap, so neurons in general position are not tried
-            var order = Suspects(network, run.Local.RefinementInputs).OrderBy(i => Math.Abs(network.A[i]) *
+            var order = Suspects(network, run.Local.RefinementInputs.Span).OrderBy(i => Math.Abs(network.A[i]) *
                 System.Numerics.Tensors.TensorPrimitives.Norm(network.WeightsOf(i))).ToArray();
             if (failures >= order.Length) break;
             int drop = order[failures];
