@@ -37,6 +37,41 @@ public class SimdWidthTests
         Assert.Equal(ReluFast.Interop.HardwareInfo.SimdWidthBits, HardwareWidth);
     }
 
+    /// <summary>
+    /// A forced width reaches the threads the forcing code starts (a pass's workers) and no other thread: a learner running beside
+    /// a narrow-width test once took the scalar kernels and wrote other last bits (CI: auto in the test process differed from
+    /// the same command in a separate process).
+    /// </summary>
+    [Fact]
+    public void AForcedWidthStaysWithTheCodeThatForcedIt()
+    {
+        using var forced = new ManualResetEventSlim();
+        using var read = new ManualResetEventSlim();
+        int besideWidth = -1, startedWidth = -1;
+        Thread beside;
+        using (ExecutionContext.SuppressFlow())
+        {
+            beside = new Thread(() =>
+            {
+                forced.Wait();
+                besideWidth = Simd.WidthBits;
+                read.Set();
+            });
+            beside.Start();
+        }
+        WithWidth(64, () =>
+        {
+            forced.Set();
+            Assert.True(read.Wait(TimeSpan.FromMinutes(1)), "the other thread did not read the width");
+            var started = new Thread(() => startedWidth = Simd.WidthBits);
+            started.Start();
+            started.Join();
+        });
+        beside.Join();
+        Assert.Equal(HardwareWidth, besideWidth);
+        Assert.Equal(64, startedWidth);
+    }
+
     [Avx512Fact]
     public void The512BitKernelsRunAndMatchTheScalarReferences()
     {

@@ -12,8 +12,20 @@ namespace ReluFast.Moments.Kernels;
 /// </summary>
 internal static class Simd
 {
-    /// <summary>Tests set this to 256 or 64 to exercise the narrower paths on wide hardware; 0 means "use the hardware".</summary>
-    internal static int ForcedWidthBits;
+    // Held per execution context, not per process: a forced width reaches the threads that the forcing code starts (SamplePass's
+    // threads and Parallel.For capture the context) and nothing else, so code running beside it (another test, another learner
+    // in the same process) keeps the hardware's width and its bits.
+    private static readonly AsyncLocal<int> s_forcedWidthBits = new();
+
+    /// <summary>
+    /// Tests set this to 256 or 64 to exercise the narrower paths on wide hardware; 0 means "use the hardware". The setting holds for
+    /// the calling flow of execution and the threads it starts, not for other threads of the process.
+    /// </summary>
+    internal static int ForcedWidthBits
+    {
+        get => s_forcedWidthBits.Value;
+        set => s_forcedWidthBits.Value = value;
+    }
 
     /// <summary>512, 256 or 64 (scalar): the path the kernels take.</summary>
     public static int WidthBits
