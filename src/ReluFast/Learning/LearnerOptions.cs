@@ -46,7 +46,11 @@ public sealed record LearnerOptions
     /// </summary>
     public bool RefineOnAllSamples { get; init; } = true;
 
-    /// <summary>Maximum L-BFGS iterations of one refinement.</summary>
+    /// <summary>
+    /// Maximum L-BFGS iterations of one refinement. When m is estimated, a full-rank fit stopped by this limit while its held-out
+    /// error still falls steeply (at least halving per continuation) is refined again, up to ten more times this many iterations,
+    /// before any residual round (docs/algorithm.md section 5).
+    /// </summary>
     public int MaxRefinementIterations { get; init; } = 1000;
 
     /// <summary>Eigenvalues of T_2 above this many times the estimated noise floor count as neurons when m is chosen automatically.</summary>

@@ -244,6 +244,7 @@ internal sealed class LearningRun<T> where T : unmanaged, IBinaryFloatingPointIe
                 Reporter.Log($"candidate {candidate.Index}: {flipped.Count(f => f)} neuron(s) flipped after refinement {what}");
             candidate.Refined = network;
             candidate.Iterations = iterations;
+            candidate.Unfinished = !optimizer.Converged;
             var heldOut = Local.HeldOutError(network);
             candidate.RefinedMse = heldOut.Mse;
             Reporter.Log($"candidate {candidate.Index}: refined in {iterations} L-BFGS iterations, held-out MSE {candidate.RefinedMse:G4}");
@@ -485,6 +486,9 @@ internal sealed record LearningCandidateState(int Index, ReluNetwork Moment, boo
     public double RefinedMse { get; set; } = double.NaN;
 
     public int Iterations { get; set; }
+
+    /// <summary>Whether its refinement ended at the iteration limit (not converged, not stopped by the held-out error).</summary>
+    public bool Unfinished { get; set; }
 
     public LearningCandidate Summary => new(Index, Gap, Residual, MomentMse, RefinedMse, Iterations);
 }

@@ -40,6 +40,9 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
     /// <summary>At most this many residual rounds follow the first fit (<see cref="ResidualRounds"/>).</summary>
     internal const int MaxResidualRounds = 3;
 
+    /// <summary>At most this many continuations of a refinement that its iteration limit stopped (<see cref="Continue"/>).</summary>
+    internal const int MaxContinuations = 10;
+
     public LearningResult Execute()
     {
         var second = run.SecondMoments();
@@ -89,6 +92,7 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
         int first = chosen.Refined!.Hidden;
         for (int round = 1; round <= MaxResidualRounds; round++)
         {
+            (chosen, held) = Continue(chosen, held, summaries, flips, noImprovement);
             var fitted = chosen.Refined!;
             if (LearningRun<T>.IsExactFit(held) || fitted.Hidden >= _d) break;
             Log($"residual round {round}: the {fitted.Hidden}-neuron fit leaves relative held-out MSE " +
@@ -132,6 +136,34 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
             }
         }
         return chosen.Refined!.Hidden > first ? Prune(chosen, held, summaries, flips, noImprovement) : (chosen, held);
+    }
+
+    /// <summary>
+    /// Continues a refinement that its iteration limit stopped (docs/algorithm.md section 5): the fit is refined again from where
+    /// it stopped, and the continuation stands when it lowers the held-out error by more than its sampling error. Another
+    /// follows only while each continuation at least halves the held-out error: a fit converging that steeply has all its
+    /// neurons, and its residual y - f(x) (the unconverged part, structured like the neurons' derivatives) would show a residual
+    /// round new neurons that are not there. A fit that misses a neuron falls slowly and goes on to the residual round.
+    /// </summary>
+    private (LearningCandidateState Chosen, (double Mse, double Variance) Held) Continue(LearningCandidateState chosen,
+        (double Mse, double Variance) held, List<LearningCandidate> summaries, IFlipPolicy flips, double noImprovement)
+    {
+        // an exact held-out fit (1e-12 relative) is no reason to stop: the refinement's own target is round-off (1e-20)
+        for (int k = 1; k <= MaxContinuations && chosen.Unfinished && held.Mse > 0; k++)
+        {
+            var network = chosen.Refined!;
+            var (again, againHeld) = RefineSubset(chosen, network, [.. Enumerable.Range(0, network.Hidden)], summaries, flips);
+            bool lower = LearningRun<T>.IsExactFit(againHeld) || againHeld.Mse < (1 - noImprovement) * held.Mse;
+            bool steep = againHeld.Mse <= 0.5 * held.Mse;
+            Log($"continued refinement {k}: the {network.Hidden}-neuron fit stopped at the iteration limit with held-out MSE " +
+                $"{held.Mse:G4}; {again.Iterations} more iterations: {againHeld.Mse:G4}" +
+                (!lower ? " (not lower by more than its sampling error: not kept)"
+                    : steep ? string.Empty : " (kept; not steep: no further continuation)"));
+            if (!lower) break;
+            (chosen, held) = (again, againHeld);
+            if (!steep) break;
+        }
+        return (chosen, held);
     }
 
     /// <summary>

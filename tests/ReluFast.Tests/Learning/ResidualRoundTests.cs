@@ -36,4 +36,29 @@ public class ResidualRoundTests
         Assert.InRange(errors.AError, 0, 1e-4);
         Assert.InRange(errors.BError, 0, 1e-4);
     }
+
+    /// <summary>
+    /// A refinement stopped by its iteration limit while converging is continued, not followed by a residual round: the
+    /// unconverged residual is structured (like the neurons' derivatives), so the round's T_2 showed twelve "neurons" above its
+    /// floor, the joint refinement kept four of them and the pruning could not remove them all (10 neurons returned, with a
+    /// warning). This is the d = 256 extraction's 45 minutes of residual round and pruning, at a size a test can afford: the
+    /// limit of 40 iterations stands in for the 1000 that d = 256 needs more than.
+    /// </summary>
+    [Fact]
+    public void ARefinementStoppedByItsIterationLimitIsContinuedInsteadOfGrowingTheNetwork()
+    {
+        const int D = 16, M = 8;
+        var teacher = RandomTeacher.Create(new TeacherOptions(D, M), 1);
+        var source = new TeacherSampleSource<double>(teacher, 1_000_000, 1001);
+        var result = ReluLearner.Learn(source, new LearnerOptions { Seed = 1, Threads = 1, MaxRefinementIterations = 40 });
+
+        Assert.Equal(M, result.Network.Hidden);
+        Assert.Empty(result.Warnings);
+        Assert.Contains(result.Log, line => line.StartsWith("continued refinement 1: the 8-neuron fit", StringComparison.Ordinal));
+        Assert.DoesNotContain(result.Log, line => line.StartsWith("residual round", StringComparison.Ordinal));
+        var errors = NetworkComparison.Compare(result.Network, teacher, 10_000);
+        Assert.InRange(errors.WError, 0, 1e-4);
+        Assert.InRange(errors.AError, 0, 1e-4);
+        Assert.InRange(errors.BError, 0, 1e-4);
+    }
 }
