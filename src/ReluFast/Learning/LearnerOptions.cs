@@ -47,9 +47,9 @@ public sealed record LearnerOptions
     public bool RefineOnAllSamples { get; init; } = true;
 
     /// <summary>
-    /// Maximum L-BFGS iterations of one refinement. When m is estimated, a full-rank fit stopped by this limit while its held-out
-    /// error still falls steeply (at least halving per continuation) is refined again, up to ten more times this many iterations,
-    /// before any residual round (docs/algorithm.md section 5).
+    /// Maximum L-BFGS iterations of one refinement. A full-rank fit stopped by this limit is refined again from where it
+    /// stopped, up to ten more times this many iterations while each continuation at least halves its held-out error, before
+    /// any residual round (docs/algorithm.md section 5).
     /// </summary>
     public int MaxRefinementIterations { get; init; } = 1000;
 

@@ -34,6 +34,9 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
 {
     private readonly int _d = run.D;
     private readonly long _n = run.N;
+
+    /// <summary>Put before the estimate's log lines during a <see cref="Refit"/> (its candidates are numbered from 0 there).</summary>
+    private string _logPrefix = string.Empty;
     private LearnerOptions _options => run.Options;
     private CancellationToken _cancel => run.Cancel;
 
@@ -60,8 +63,13 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
         var (chosen, held) = run.ChooseAndRefine(candidates, _options.MaxRefinementIterations, _options.RefinedCandidates, flips,
             streamedLater: true);
         var summaries = candidates.Select(c => c.Summary).ToList();
-        if (estimated && _options.Refine && chosen.Refined is not null)
-            (chosen, held) = ResidualRounds(chosen, held, summaries, flips);
+        if (_options.Refine && chosen.Refined is not null)
+        {
+            (chosen, held) = Continue(chosen, held, summaries, flips, HeldOutStopping.RelativeSamplingError(run.Local.HeldOutCount));
+            if (estimated) (chosen, held) = ResidualRounds(chosen, held, summaries, flips);
+            if (estimated && chosen.Refined!.Hidden > estimate.Hidden && !LearningRun<T>.IsExactFit(held))
+                (chosen, held) = Refit(second, chosen, held, summaries, flips, estimate.Hidden);
+        }
         var tRefine = Lap(clock);
         var network = chosen.Refined ?? chosen.Moment;
         foreach (var warning in ConditioningChecks.Warnings(network, chosen.Gap,
@@ -92,7 +100,6 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
         int first = chosen.Refined!.Hidden;
         for (int round = 1; round <= MaxResidualRounds; round++)
         {
-            (chosen, held) = Continue(chosen, held, summaries, flips, noImprovement);
             var fitted = chosen.Refined!;
             if (LearningRun<T>.IsExactFit(held) || fitted.Hidden >= _d) break;
             Log($"residual round {round}: the {fitted.Hidden}-neuron fit leaves relative held-out MSE " +
@@ -134,16 +141,49 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
                     $"held-out MSE {againHeld.Mse:G4}: " + (keep ? "kept" : "not kept"));
                 if (keep) (chosen, held) = (again, againHeld);
             }
+            (chosen, held) = Continue(chosen, held, summaries, flips, noImprovement);
         }
-        return chosen.Refined!.Hidden > first ? Prune(chosen, held, summaries, flips, noImprovement) : (chosen, held);
+        if (chosen.Refined!.Hidden <= first) return (chosen, held);
+        (chosen, held) = Prune(chosen, held, summaries, flips, noImprovement);
+        return Continue(chosen, held, summaries, flips, noImprovement);
     }
 
     /// <summary>
-    /// Continues a refinement that its iteration limit stopped (docs/algorithm.md section 5): the fit is refined again from where
-    /// it stopped, and the continuation stands when it lowers the held-out error by more than its sampling error. Another
-    /// follows only while each continuation at least halves the held-out error: a fit converging that steeply has all its
-    /// neurons, and its residual y - f(x) (the unconverged part, structured like the neurons' derivatives) would show a residual
-    /// round new neurons that are not there. A fit that misses a neuron falls slowly and goes on to the residual round.
+    /// A fresh moment estimate at the count the residual rounds arrived at (docs/algorithm.md section 5), when they added neurons
+    /// and still do not fit the held-out samples exactly: the first decomposition was made in the subspace of the first count,
+    /// without the neurons under the noise floor, so its slices were not those of m neurons in m dimensions and the first fit,
+    /// and the rounds built on it, can sit in a wrong basin (measured at d = m = 64: T_2 counted 56, the rounds' 64-neuron fit
+    /// stopped at relative held-out MSE 4e-4, while an estimate with all 64 directions refined to round-off). The lower held-out
+    /// error of the two stands.
+    /// </summary>
+    private (LearningCandidateState Chosen, (double Mse, double Variance) Held) Refit(SecondMoments second,
+        LearningCandidateState chosen, (double Mse, double Variance) held, List<LearningCandidate> summaries, IFlipPolicy flips, int first)
+    {
+        int m = chosen.Refined!.Hidden;
+        Log($"refit: the residual rounds found {m - first} neuron(s) more than the first count of {first}, and the {m}-neuron fit leaves " +
+            $"relative held-out MSE {held.Mse / Math.Max(held.Variance, 1e-300):G3}: a fresh moment estimate with m = {m}");
+        _logPrefix = "refit: ";
+        MomentEstimate estimate;
+        try { estimate = Estimate(second, _d, count: m); }
+        finally { _logPrefix = string.Empty; }
+        var candidates = estimate.Candidates!.Select((c, k) => c with { Index = summaries.Count + k }).ToArray();
+        var (next, nextHeld) = run.ChooseAndRefine(candidates, _options.MaxRefinementIterations, _options.RefinedCandidates, flips,
+            streamedLater: true);
+        summaries.AddRange(candidates.Select(c => c.Summary));
+        (next, nextHeld) = Continue(next, nextHeld, summaries, flips, HeldOutStopping.RelativeSamplingError(run.Local.HeldOutCount));
+        bool better = nextHeld.Mse < held.Mse;
+        Log($"refit: held-out MSE {nextHeld.Mse:G4} against the residual rounds' {held.Mse:G4}: " +
+            (better ? "the refit stands" : "the residual rounds' fit stands"));
+        return better ? (next, nextHeld) : (chosen, held);
+    }
+
+    /// <summary>
+    /// Continues a refinement that its iteration limit stopped (docs/algorithm.md section 5), after the first fit, after each
+    /// kept residual round and after the pruning: the fit is refined again from where it stopped, and the continuation stands
+    /// when it lowers the held-out error by more than its sampling error. Another follows only while each continuation at least
+    /// halves the held-out error: a fit converging that steeply has all its neurons, and its residual y - f(x) (the unconverged
+    /// part, structured like the neurons' derivatives) would show a residual round new neurons that are not there. A fit that
+    /// misses a neuron falls slowly and goes on to the residual round.
     /// </summary>
     private (LearningCandidateState Chosen, (double Mse, double Variance) Held) Continue(LearningCandidateState chosen,
         (double Mse, double Variance) held, List<LearningCandidate> summaries, IFlipPolicy flips, double noImprovement)
@@ -334,12 +374,16 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
     /// Passes 2 and 3 on this strategy's run after pass 1: m (estimated up to <paramref name="maxHidden"/> when not given),
     /// the pencil candidates and their moment estimates.
     /// </summary>
-    private MomentEstimate Estimate(SecondMoments second, int maxHidden)
+    /// <param name="second">Pass 1's moments.</param>
+    /// <param name="maxHidden">The most neurons the estimate may have.</param>
+    /// <param name="count">m decided already (<see cref="Refit"/>); null: from the options or the T_2 spectrum.</param>
+    private MomentEstimate Estimate(SecondMoments second, int maxHidden, int? count = null)
     {
         var clock = Stopwatch.StartNew();
         var (t0, t1, t2, spectrum) = (second.T0, second.T1, second.T2, second.Spectrum);
         double n = _n;
-        int m = DistributedPass.ShareFromRankZero(_options.Reducer, Math.Min(maxHidden, ChooseHidden(second, out bool estimated)));
+        bool estimated = true;
+        int m = DistributedPass.ShareFromRankZero(_options.Reducer, Math.Min(maxHidden, count ?? ChooseHidden(second, out estimated)));
         var tChoose = Lap(clock);
         if (m == 0) return new MomentEstimate(0, estimated, null, null, tChoose, tChoose, TimeSpan.Zero, TimeSpan.Zero);
 
@@ -500,7 +544,7 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
         return new LearningCandidateState(r, network, flipped, lambdas, pencil.RelativeGap, pencil.PolishedResidual, mse);
     }
 
-    private void Log(string line) => run.Reporter.Log(line);
+    private void Log(string line) => run.Reporter.Log(_logPrefix + line);
 
     private void Report(LearningStage stage, long done, long total, string message) => run.Reporter.Report(stage, done, total, message);
 

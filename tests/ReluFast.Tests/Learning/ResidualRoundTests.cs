@@ -61,4 +61,27 @@ public class ResidualRoundTests
         Assert.InRange(errors.AError, 0, 1e-4);
         Assert.InRange(errors.BError, 0, 1e-4);
     }
+
+    /// <summary>
+    /// m = d = 12 with 4e5 samples: W is square and T_2 counts 10 neurons; the residual round adds the other two, but the
+    /// joint refinement of 10 + 2 stops at relative held-out MSE 1e-2 (the first fit lacked two directions; 12 neurons and two
+    /// warnings were returned). A fresh moment estimate at the rounds' count of 12 refines to round-off, and it stands.
+    /// </summary>
+    [Fact]
+    public void ResidualRoundsThatDoNotFitAreAnsweredByAFreshEstimateAtTheirCount()
+    {
+        const int D = 12, M = 12;
+        var teacher = RandomTeacher.Create(new TeacherOptions(D, M), 2);
+        var source = new TeacherSampleSource<double>(teacher, 400_000, 1002);
+        var result = ReluLearner.Learn(source, new LearnerOptions { Seed = 2, Threads = 1 }, LearnerMode.FullRank);
+
+        var errors = NetworkComparison.Compare(result.Network, teacher, 10_000);
+        Assert.InRange(errors.WError, 0, 1e-4);
+        Assert.InRange(errors.AError, 0, 1e-4);
+        Assert.InRange(errors.BError, 0, 1e-4);
+        Assert.Empty(result.Warnings);
+        Assert.Contains(result.Log, line => line.StartsWith("residual round 1: 10 + 2 neurons", StringComparison.Ordinal));
+        Assert.Contains(result.Log, line => line.StartsWith("refit: ", StringComparison.Ordinal) && line.EndsWith("the refit stands",
+            StringComparison.Ordinal));
+    }
 }
