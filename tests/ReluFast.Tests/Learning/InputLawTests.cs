@@ -110,11 +110,8 @@ public class InputLawTests
 
         Assert.NotNull(result.Inputs);
         Assert.Equal(law is not null, result.Inputs!.Whitened);
-        var errors = NetworkComparison.Compare(result.Network, teacher);
         Assert.Equal(M, result.Network.Hidden);
-        Assert.InRange(errors.WError, 0, 1e-6);
-        Assert.InRange(errors.AError, 0, 1e-6);
-        Assert.InRange(errors.BError, 0, 1e-6);
+        NetworkAssert.Recovered(result.Network, teacher, 1e-6, 200_000);
         // the model reproduces y on the user's inputs
         var predicted = new double[y.Length];
         result.Network.Evaluate(x, predicted);
@@ -136,10 +133,7 @@ public class InputLawTests
         Assert.Null(trusted.Inputs);
         // the same source, not a whitened view: the networks agree to the learner's run-to-run spread (about 1e-10; two runs
         // are not bit-identical yet, docs/architecture.md), far below the O(1/sqrt(N)) = 2e-3 a whitening would move them
-        var errors = NetworkComparison.Compare(estimated.Network, trusted.Network, 20_000);
-        Assert.InRange(errors.WError, 0, 1e-8);
-        Assert.InRange(errors.AError, 0, 1e-8);
-        Assert.InRange(errors.BError, 0, 1e-8);
+        NetworkAssert.Recovered(estimated.Network, trusted.Network, 1e-8, 20_000);
     }
 
     [Fact]
@@ -223,10 +217,7 @@ public class InputLawTests
         var result = ReluLearner.Learn(new ArraySampleSource<double>(x, y, D), s_quiet);
         Assert.True(result.Inputs!.Gaussian);
         Assert.Equal(M, result.Network.Hidden);
-        var errors = NetworkComparison.Compare(result.Network, teacher, 10_000);
-        Assert.InRange(errors.WError, 0, 1e-6);
-        Assert.InRange(errors.AError, 0, 1e-6);
-        Assert.InRange(errors.BError, 0, 1e-6);
+        NetworkAssert.Recovered(result.Network, teacher, 1e-6);
     }
 
     [Fact]
