@@ -53,7 +53,7 @@ internal static class ConditioningChecks
     /// refined, its held-out MSE / Var y (NaN otherwise: the moment estimate alone carries its statistical error).
     /// </summary>
     /// <param name="network">The returned network.</param>
-    /// <param name="relativeGap">Its pencil's relative eigen-gap.</param>
+    /// <param name="relativeGap">Its pencil's relative eigen-gap (no warning when the refined network fits exactly).</param>
     /// <param name="refinedRelativeMse">Held-out MSE / Var y after refinement (NaN: not refined).</param>
     /// <param name="hiddenEstimated">m was counted from the T_2 spectrum (then weak neurons may have gone uncounted).</param>
     public static List<LearningWarning> Warnings(ReluNetwork network, double relativeGap, double refinedRelativeMse = double.NaN,
@@ -63,7 +63,8 @@ internal static class ConditioningChecks
         var warnings = new List<LearningWarning>();
         if (Unexplained(network.Hidden, refinedRelativeMse, hiddenEstimated, LearnerMode.FullRank) is LearningWarning unexplained)
             warnings.Add(unexplained);
-        if (relativeGap < MinimumRelativeGap)
+        // the gap judges the moment estimate; a refinement that fits the held-out samples exactly has outgrown it
+        if (relativeGap < MinimumRelativeGap && !(refinedRelativeMse <= LearningRun<double>.ExactFitRelativeMse))
             warnings.Add(new LearningWarning(LearningWarningCode.SmallEigenGap, string.Create(inv,
                 $"the chosen pencil's relative eigen-gap is {relativeGap:G3} (< {MinimumRelativeGap:G1}): " +
                     $"two neurons have nearly equal eigenvalues, so their directions are ill-determined by the moments; " +

@@ -9,7 +9,8 @@ public enum LearningWarningCode
     BelowNoiseFloor,
     /// <summary>After refinement the network still leaves more than 1e-3 of Var y unexplained on held-out samples.</summary>
     UnexplainedVariance,
-    /// <summary>The chosen pencil's relative eigen-gap is tiny: two neurons' directions are ill-determined.</summary>
+    /// <summary>The chosen pencil's relative eigen-gap is tiny: two neurons' directions are ill-determined by the moments (not
+    /// raised when refinement fits the held-out samples exactly).</summary>
     SmallEigenGap,
     /// <summary>Two learned directions are nearly parallel.</summary>
     NearlyParallel,
