@@ -483,6 +483,15 @@ internal sealed record LearningCandidateState(int Index, ReluNetwork Moment, boo
 {
     public ReluNetwork? Refined { get; set; }
 
+    /// <summary>
+    /// The method of moments' network this candidate descends from, when <see cref="Moment"/> is not it (a continued or pruned
+    /// refinement starts from a refined network; a residual round's sum, from a refined fit plus the residual's estimate).
+    /// </summary>
+    public ReluNetwork? Origin { get; init; }
+
+    /// <summary>The network of the method of moments alone for this candidate (what the result reports as its moment estimate).</summary>
+    public ReluNetwork MomentEstimate => Origin ?? Moment;
+
     public double RefinedMse { get; set; } = double.NaN;
 
     public int Iterations { get; set; }

@@ -76,7 +76,7 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
             chosen.Refined is null ? double.NaN : held.Mse / held.Variance, estimated))
             run.Warn(warning);
         Report(LearningStage.Done, 0, 0, $"done: held-out MSE {held.Mse:G4} (relative {held.Mse / Math.Max(held.Variance, 1e-300):G3})");
-        return run.Result(LearnerMode.FullRank, network, chosen.Moment, second, network.Hidden, estimated,
+        return run.Result(LearnerMode.FullRank, network, chosen.MomentEstimate, second, network.Hidden, estimated,
             summaries, chosen.Index, held, chosen.Flipped, chosen.Lambdas,
             Timings(estimate.Higher, estimate.Decomposition, estimate.Coefficients, tRefine, TimeSpan.Zero));
     }
@@ -120,7 +120,7 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
                 var sum = Concatenate(fitted, part.Moment);
                 combined[k] = new LearningCandidateState(summaries.Count + k, sum, [.. chosen.Flipped, .. part.Flipped],
                     [.. Enumerable.Range(0, 3).Select(o => (double[])[.. chosen.Lambdas[o], .. part.Lambdas[o]])],
-                    part.Gap, part.Residual, run.Local.HeldOutError(sum).Mse);
+                    part.Gap, part.Residual, run.Local.HeldOutError(sum).Mse) { Origin = Concatenate(chosen.MomentEstimate, part.Moment) };
             }
             var (next, nextHeld) = run.ChooseAndRefine(combined, _options.MaxRefinementIterations, _options.RefinedCandidates, flips,
                 streamedLater: true);
@@ -130,17 +130,7 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
                 $"{nextHeld.Mse:G4}: " + (better ? "kept" : $"not lower by more than its sampling error ({noImprovement:P1}): stopping"));
             if (!better) break;
             (chosen, held) = (next, nextHeld);
-            // A residual neuron that refinement turned into a copy of a fitted one (parallel w, same kink) or into nothing is
-            // merged or dropped, and the smaller network refined again; it is kept when it fits as well.
-            var (merged, kept) = MergeRedundant(chosen.Refined!, run.Local.RefinementInputs.Span);
-            if (merged.Hidden < chosen.Refined!.Hidden)
-            {
-                var (again, againHeld) = RefineSubset(chosen, merged, kept, summaries, flips);
-                bool keep = FitsAsWell(againHeld, held, noImprovement);
-                Log($"residual round {round}: {chosen.Refined!.Hidden - merged.Hidden} redundant neuron(s) merged, " +
-                    $"held-out MSE {againHeld.Mse:G4}: " + (keep ? "kept" : "not kept"));
-                if (keep) (chosen, held) = (again, againHeld);
-            }
+            (chosen, held) = Merge(chosen, held, summaries, flips, noImprovement, $"residual round {round}");
             (chosen, held) = Continue(chosen, held, summaries, flips, noImprovement);
         }
         if (chosen.Refined!.Hidden <= first) return (chosen, held);
@@ -174,7 +164,25 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
         bool better = nextHeld.Mse < held.Mse;
         Log($"refit: held-out MSE {nextHeld.Mse:G4} against the residual rounds' {held.Mse:G4}: " +
             (better ? "the refit stands" : "the residual rounds' fit stands"));
-        return better ? (next, nextHeld) : (chosen, held);
+        // the rounds' count can exceed the teacher's (a neuron spread over two): the refit then drives the spare ones to nothing
+        return better ? Merge(next, nextHeld, summaries, flips, HeldOutStopping.RelativeSamplingError(run.Local.HeldOutCount), "refit")
+            : (chosen, held);
+    }
+
+    /// <summary>
+    /// A neuron that refinement turned into a copy of another (parallel w, same kink) or into nothing is merged or dropped, and
+    /// the smaller network refined again; it stands when it fits as well (<see cref="FitsAsWell"/>).
+    /// </summary>
+    private (LearningCandidateState Chosen, (double Mse, double Variance) Held) Merge(LearningCandidateState chosen,
+        (double Mse, double Variance) held, List<LearningCandidate> summaries, IFlipPolicy flips, double noImprovement, string label)
+    {
+        var (merged, kept) = MergeRedundant(chosen.Refined!, run.Local.RefinementInputs.Span);
+        if (merged.Hidden == chosen.Refined!.Hidden) return (chosen, held);
+        var (again, againHeld) = RefineSubset(chosen, merged, kept, summaries, flips);
+        bool keep = FitsAsWell(againHeld, held, noImprovement);
+        Log($"{label}: {chosen.Refined!.Hidden - merged.Hidden} redundant neuron(s) merged, held-out MSE {againHeld.Mse:G4}: " +
+            (keep ? "kept" : "not kept"));
+        return keep ? (again, againHeld) : (chosen, held);
     }
 
     /// <summary>
@@ -220,7 +228,7 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
         for (int attempt = 0; attempt < trials && failures < chosen.Refined!.Hidden && chosen.Refined!.Hidden > 1; attempt++)
         {
             var network = chosen.Refined!;
-            int m = network.Hidden, d = network.InputDim;
+            int m = network.Hidden;
             // the smallest output a |w| past the neurons whose removal did not stand, among the suspects only: a refinement
             // without a real neuron runs to its iteration cap, so neurons in general position are not tried
             var order = Suspects(network, run.Local.RefinementInputs.Span).OrderBy(i => Math.Abs(network.A[i]) *
@@ -228,8 +236,7 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
             if (failures >= order.Length) break;
             int drop = order[failures];
             int[] kept = [.. Enumerable.Range(0, m).Where(i => i != drop)];
-            var smaller = new ReluNetwork(d, [.. kept.Select(i => network.A[i])], [.. kept.SelectMany(i => network.WeightsOf(i).ToArray())],
-                [.. kept.Select(i => network.B[i])], network.LinearBias, network.LinearWeights);
+            var smaller = Neurons(network, kept);
             var (again, againHeld) = RefineSubset(chosen, smaller, kept, summaries, flips);
             bool keep = FitsAsWell(againHeld, held, noImprovement);
             Log($"pruning: without neuron {drop} of {m}, held-out MSE {againHeld.Mse:G4} (was {held.Mse:G4}): " +
@@ -248,9 +255,11 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
     private (LearningCandidateState Chosen, (double Mse, double Variance) Held) RefineSubset(LearningCandidateState chosen,
         ReluNetwork network, int[] kept, List<LearningCandidate> summaries, IFlipPolicy flips)
     {
+        // the moment estimate's neurons are the chosen network's, in the same order
+        var origin = chosen.MomentEstimate.Hidden == chosen.Refined!.Hidden ? Neurons(chosen.MomentEstimate, kept) : chosen.MomentEstimate;
         var state = new LearningCandidateState(summaries.Count, network, [.. kept.Select(i => chosen.Flipped[i])],
             [.. chosen.Lambdas.Select(l => kept.Select(i => l[i]).ToArray())], chosen.Gap, chosen.Residual,
-            run.Local.HeldOutError(network).Mse);
+            run.Local.HeldOutError(network).Mse) { Origin = origin };
         var refined = run.ChooseAndRefine([state], _options.MaxRefinementIterations, 1, flips, streamedLater: true);
         summaries.Add(state.Summary); // after refinement: the summary is a snapshot of the refined candidate
         return refined;
@@ -362,6 +371,11 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
     }
 
     /// <summary>The sum of two networks: the neurons of both, the linear parts added.</summary>
+    /// <summary>The neurons <paramref name="kept"/> of <paramref name="network"/>, with its linear remainder.</summary>
+    private static ReluNetwork Neurons(ReluNetwork network, int[] kept) =>
+        new(network.InputDim, [.. kept.Select(i => network.A[i])], [.. kept.SelectMany(i => network.WeightsOf(i).ToArray())],
+            [.. kept.Select(i => network.B[i])], network.LinearBias, network.LinearWeights);
+
     private static ReluNetwork Concatenate(ReluNetwork first, ReluNetwork second)
     {
         var linear = first.LinearWeights.ToArray();

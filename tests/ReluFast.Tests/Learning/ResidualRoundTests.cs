@@ -53,6 +53,8 @@ public class ResidualRoundTests
         Assert.Contains(result.Log, line => line.StartsWith("continued refinement 1: the 8-neuron fit", StringComparison.Ordinal));
         Assert.DoesNotContain(result.Log, line => line.StartsWith("residual round", StringComparison.Ordinal));
         NetworkAssert.Recovered(result.Network, teacher, 1e-4);
+        // the result's moment estimate is the method of moments' (its error of order 1/sqrt(N)), not a continuation's start
+        Assert.InRange(ReluFast.Evaluation.NetworkComparison.Compare(result.MomentEstimate, teacher, 10_000).WError, 1e-3, 0.5);
     }
 
     /// <summary>
@@ -73,5 +75,25 @@ public class ResidualRoundTests
         Assert.Contains(result.Log, line => line.StartsWith("residual round 1: 10 + 2 neurons", StringComparison.Ordinal));
         Assert.Contains(result.Log, line => line.StartsWith("refit: ", StringComparison.Ordinal) && line.EndsWith("the refit stands",
             StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// Condition 1000 at (16, 8, 2e6), seed 10 of the gaussian-law sweep: the rounds count 10 neurons and the refit at m = 10
+    /// fits exactly by driving two of them to a = 3e-10; those are dropped and the rest refined again (before, 10 neurons came
+    /// back, with an exact function and no warning).
+    /// </summary>
+    [Fact]
+    public void SpareNeuronsOfAnExactRefitAreDropped()
+    {
+        const int D = 16, M = 8;
+        const ulong Seed = 10;
+        var teacher = RandomTeacher.Create(new TeacherOptions(D, M), Seed);
+        var law = InputDistribution.Random(D, 1000, 1.0, Seed + 300);
+        var source = new TeacherSampleSource<double>(teacher, 2_000_000, Seed + 1000, inputs: law);
+        var result = ReluLearner.Learn(source, new LearnerOptions { Seed = Seed, Threads = 2 });
+
+        Assert.Equal(M, result.Network.Hidden);
+        Assert.Contains(result.Log, line => line.StartsWith("refit: 2 redundant neuron(s) merged", StringComparison.Ordinal));
+        NetworkAssert.Recovered(result.Network, teacher, 1e-4);
     }
 }
