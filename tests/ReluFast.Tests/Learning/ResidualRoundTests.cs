@@ -20,9 +20,7 @@ public class ResidualRoundTests
         // four neurons, which the first fit then recovers exactly.)
         const int D = 8, M = 4;
         const ulong Seed = 4;
-        var teacher = RandomTeacher.Create(new TeacherOptions(D, M), Seed);
-        var law = InputDistribution.Random(D, 1000, 1.0, Seed + 300);
-        var source = new TeacherSampleSource<double>(teacher, 500_000, Seed + 1000, inputs: law);
+        var (teacher, source) = GaussianLawCase.Create(D, M, 500_000, Seed);
         var result = ReluLearner.Learn(source, new LearnerOptions { Seed = Seed, Threads = 1 });
 
         Assert.Contains(result.Log, line => line.Contains("residual round 1: the 3-neuron fit", StringComparison.Ordinal));
@@ -87,9 +85,7 @@ public class ResidualRoundTests
     {
         const int D = 16, M = 8;
         const ulong Seed = 10;
-        var teacher = RandomTeacher.Create(new TeacherOptions(D, M), Seed);
-        var law = InputDistribution.Random(D, 1000, 1.0, Seed + 300);
-        var source = new TeacherSampleSource<double>(teacher, 2_000_000, Seed + 1000, inputs: law);
+        var (teacher, source) = GaussianLawCase.Create(D, M, 2_000_000, Seed);
         var result = ReluLearner.Learn(source, new LearnerOptions { Seed = Seed, Threads = 2 });
 
         Assert.Equal(M, result.Network.Hidden);

@@ -18,9 +18,7 @@ public class RepeatedRoundTests
     {
         const int d = 6, m = 10;
         const ulong seed = 2;
-        var teacher = RandomTeacher.Create(new TeacherOptions(d, m), seed);
-        var law = InputDistribution.Random(d, 1000, 1.0, seed + 300);
-        var source = new TeacherSampleSource<double>(teacher, 1_000_000, seed + 1000, inputs: law);
+        var (teacher, source) = ReluFast.Tests.Learning.GaussianLawCase.Create(d, m, 1_000_000, seed);
         var result = ReluLearner.Learn(source, new LearnerOptions { Seed = seed }, LearnerMode.Overcomplete);
         var controls = result.Log.Where(line => line.StartsWith("round ", StringComparison.Ordinal) && line.Contains("control network:"))
             .Select(line => line[line.IndexOf("control network:", StringComparison.Ordinal)..]).ToArray();
