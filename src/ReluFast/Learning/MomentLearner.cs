@@ -43,6 +43,9 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
     /// <summary>At most this many residual rounds follow the first fit (<see cref="ResidualRounds"/>).</summary>
     internal const int MaxResidualRounds = 3;
 
+    /// <summary>The held-out error's relative sampling error: a change smaller than this is no change (rounds, merges, pruning).</summary>
+    private double NoImprovement => HeldOutStopping.RelativeSamplingError(run.Local.HeldOutCount);
+
     /// <summary>At most this many continuations of a refinement that its iteration limit stopped (<see cref="Continue"/>).</summary>
     internal const int MaxContinuations = 10;
 
@@ -65,7 +68,7 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
         var summaries = candidates.Select(c => c.Summary).ToList();
         if (_options.Refine && chosen.Refined is not null)
         {
-            (chosen, held) = Continue(chosen, held, summaries, flips, HeldOutStopping.RelativeSamplingError(run.Local.HeldOutCount));
+            (chosen, held) = Continue(chosen, held, summaries, flips);
             if (estimated) (chosen, held) = ResidualRounds(chosen, held, summaries, flips);
             if (estimated && chosen.Refined!.Hidden > estimate.Hidden && !LearningRun<T>.IsExactFit(held))
                 (chosen, held) = Refit(second, chosen, held, summaries, flips, estimate.Hidden);
@@ -96,7 +99,6 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
     private (LearningCandidateState Chosen, (double Mse, double Variance) Held) ResidualRounds(LearningCandidateState chosen,
         (double Mse, double Variance) held, List<LearningCandidate> summaries, IFlipPolicy flips)
     {
-        double noImprovement = HeldOutStopping.RelativeSamplingError(run.Local.HeldOutCount);
         int first = chosen.Refined!.Hidden;
         for (int round = 1; round <= MaxResidualRounds; round++)
         {
@@ -125,17 +127,17 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
             var (next, nextHeld) = run.ChooseAndRefine(combined, _options.MaxRefinementIterations, _options.RefinedCandidates, flips,
                 streamedLater: true);
             summaries.AddRange(combined.Select(c => c.Summary));
-            bool better = nextHeld.Mse < (1 - noImprovement) * held.Mse;
+            bool better = nextHeld.Mse < (1 - NoImprovement) * held.Mse;
             Log($"residual round {round}: {fitted.Hidden} + {estimate.Hidden} neurons refined jointly, held-out MSE {held.Mse:G4} -> " +
-                $"{nextHeld.Mse:G4}: " + (better ? "kept" : $"not lower by more than its sampling error ({noImprovement:P1}): stopping"));
+                $"{nextHeld.Mse:G4}: " + (better ? "kept" : $"not lower by more than its sampling error ({NoImprovement:P1}): stopping"));
             if (!better) break;
             (chosen, held) = (next, nextHeld);
-            (chosen, held) = Merge(chosen, held, summaries, flips, noImprovement, $"residual round {round}");
-            (chosen, held) = Continue(chosen, held, summaries, flips, noImprovement);
+            (chosen, held) = Merge(chosen, held, summaries, flips, $"residual round {round}");
+            (chosen, held) = Continue(chosen, held, summaries, flips);
         }
         if (chosen.Refined!.Hidden <= first) return (chosen, held);
-        (chosen, held) = Prune(chosen, held, summaries, flips, noImprovement);
-        return Continue(chosen, held, summaries, flips, noImprovement);
+        (chosen, held) = Prune(chosen, held, summaries, flips);
+        return Continue(chosen, held, summaries, flips);
     }
 
     /// <summary>
@@ -160,13 +162,12 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
         var (next, nextHeld) = run.ChooseAndRefine(candidates, _options.MaxRefinementIterations, _options.RefinedCandidates, flips,
             streamedLater: true);
         summaries.AddRange(candidates.Select(c => c.Summary));
-        (next, nextHeld) = Continue(next, nextHeld, summaries, flips, HeldOutStopping.RelativeSamplingError(run.Local.HeldOutCount));
+        (next, nextHeld) = Continue(next, nextHeld, summaries, flips);
         bool better = nextHeld.Mse < held.Mse;
         Log($"refit: held-out MSE {nextHeld.Mse:G4} against the residual rounds' {held.Mse:G4}: " +
             (better ? "the refit stands" : "the residual rounds' fit stands"));
         // the rounds' count can exceed the teacher's (a neuron spread over two): the refit then drives the spare ones to nothing
-        return better ? Merge(next, nextHeld, summaries, flips, HeldOutStopping.RelativeSamplingError(run.Local.HeldOutCount), "refit")
-            : (chosen, held);
+        return better ? Merge(next, nextHeld, summaries, flips, "refit") : (chosen, held);
     }
 
     /// <summary>
@@ -174,12 +175,12 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
     /// the smaller network refined again; it stands when it fits as well (<see cref="FitsAsWell"/>).
     /// </summary>
     private (LearningCandidateState Chosen, (double Mse, double Variance) Held) Merge(LearningCandidateState chosen,
-        (double Mse, double Variance) held, List<LearningCandidate> summaries, IFlipPolicy flips, double noImprovement, string label)
+        (double Mse, double Variance) held, List<LearningCandidate> summaries, IFlipPolicy flips, string label)
     {
         var (merged, kept) = MergeRedundant(chosen.Refined!, run.Local.RefinementInputs.Span);
         if (merged.Hidden == chosen.Refined!.Hidden) return (chosen, held);
         var (again, againHeld) = RefineSubset(chosen, merged, kept, summaries, flips);
-        bool keep = FitsAsWell(againHeld, held, noImprovement);
+        bool keep = FitsAsWell(againHeld, held, NoImprovement);
         Log($"{label}: {chosen.Refined!.Hidden - merged.Hidden} redundant neuron(s) merged, held-out MSE {againHeld.Mse:G4}: " +
             (keep ? "kept" : "not kept"));
         return keep ? (again, againHeld) : (chosen, held);
@@ -194,14 +195,14 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
     /// misses a neuron falls slowly and goes on to the residual round.
     /// </summary>
     private (LearningCandidateState Chosen, (double Mse, double Variance) Held) Continue(LearningCandidateState chosen,
-        (double Mse, double Variance) held, List<LearningCandidate> summaries, IFlipPolicy flips, double noImprovement)
+        (double Mse, double Variance) held, List<LearningCandidate> summaries, IFlipPolicy flips)
     {
         // an exact held-out fit (1e-12 relative) is no reason to stop: the refinement's own target is round-off (1e-20)
         for (int k = 1; k <= MaxContinuations && chosen.Unfinished && held.Mse > 0; k++)
         {
             var network = chosen.Refined!;
             var (again, againHeld) = RefineSubset(chosen, network, [.. Enumerable.Range(0, network.Hidden)], summaries, flips);
-            bool lower = LearningRun<T>.IsExactFit(againHeld) || againHeld.Mse < (1 - noImprovement) * held.Mse;
+            bool lower = LearningRun<T>.IsExactFit(againHeld) || againHeld.Mse < (1 - NoImprovement) * held.Mse;
             bool steep = againHeld.Mse <= 0.5 * held.Mse;
             Log($"continued refinement {k}: the {network.Hidden}-neuron fit stopped at the iteration limit with held-out MSE " +
                 $"{held.Mse:G4}; {again.Iterations} more iterations: {againHeld.Mse:G4}" +
@@ -222,7 +223,7 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
     /// generalises off the sampled region.
     /// </summary>
     private (LearningCandidateState Chosen, (double Mse, double Variance) Held) Prune(LearningCandidateState chosen,
-        (double Mse, double Variance) held, List<LearningCandidate> summaries, IFlipPolicy flips, double noImprovement)
+        (double Mse, double Variance) held, List<LearningCandidate> summaries, IFlipPolicy flips)
     {
         int trials = chosen.Refined!.Hidden, failures = 0;
         for (int attempt = 0; attempt < trials && failures < chosen.Refined!.Hidden && chosen.Refined!.Hidden > 1; attempt++)
@@ -238,7 +239,7 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
             int[] kept = [.. Enumerable.Range(0, m).Where(i => i != drop)];
             var smaller = Neurons(network, kept);
             var (again, againHeld) = RefineSubset(chosen, smaller, kept, summaries, flips);
-            bool keep = FitsAsWell(againHeld, held, noImprovement);
+            bool keep = FitsAsWell(againHeld, held, NoImprovement);
             Log($"pruning: without neuron {drop} of {m}, held-out MSE {againHeld.Mse:G4} (was {held.Mse:G4}): " +
                 (keep ? "removed" : "kept"));
             if (keep) (chosen, held) = (again, againHeld);
@@ -370,12 +371,12 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
         return (new ReluNetwork(d, a, wOut, b, linearBias, linear), [.. keep]);
     }
 
-    /// <summary>The sum of two networks: the neurons of both, the linear parts added.</summary>
     /// <summary>The neurons <paramref name="kept"/> of <paramref name="network"/>, with its linear remainder.</summary>
     private static ReluNetwork Neurons(ReluNetwork network, int[] kept) =>
         new(network.InputDim, [.. kept.Select(i => network.A[i])], [.. kept.SelectMany(i => network.WeightsOf(i).ToArray())],
             [.. kept.Select(i => network.B[i])], network.LinearBias, network.LinearWeights);
 
+    /// <summary>The sum of two networks: the neurons of both, the linear parts added.</summary>
     private static ReluNetwork Concatenate(ReluNetwork first, ReluNetwork second)
     {
         var linear = first.LinearWeights.ToArray();
