@@ -166,8 +166,11 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
         bool better = nextHeld.Mse < held.Mse;
         Log($"refit: held-out MSE {nextHeld.Mse:G4} against the residual rounds' {held.Mse:G4}: " +
             (better ? "the refit stands" : "the residual rounds' fit stands"));
-        // the rounds' count can exceed the teacher's (a neuron spread over two): the refit then drives the spare ones to nothing
-        return better ? Merge(next, nextHeld, summaries, flips, "refit") : (chosen, held);
+        // the rounds' count can exceed the teacher's (a neuron spread over two): the refit then drives the spare ones to nothing,
+        // or to a kink that almost no sample crosses (a suspect of the backward elimination)
+        if (!better) return (chosen, held);
+        (next, nextHeld) = Merge(next, nextHeld, summaries, flips, "refit");
+        return Prune(next, nextHeld, summaries, flips);
     }
 
     /// <summary>
