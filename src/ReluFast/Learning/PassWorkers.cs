@@ -65,10 +65,10 @@ internal sealed partial class ProjectedMomentWorker<T> : IMomentWorker<T, Projec
     where T : unmanaged, IBinaryFloatingPointIeee754<T>
 {
     private readonly T[] _basis;
-    private readonly T[] _directions;
+    private readonly T[] _directions; // g_1..g_R as rows (R x m)
     private readonly int _d, _m, _restarts;
     private readonly ControlVariate _controlVariate;
-    private readonly T[] _z, _centred, _weights, _contractions;
+    private readonly T[] _z, _weights;
     private readonly ProjectedTensorAccumulator<T> _moments;
     private IDeviceMoments<T>? _device;
 
@@ -77,13 +77,13 @@ internal sealed partial class ProjectedMomentWorker<T> : IMomentWorker<T, Projec
         IMomentDevice? device = null)
     {
         _basis = basis;
-        _directions = directions;
+        _directions = new T[restarts * m];
+        for (int r = 0; r < restarts; r++)
+            for (int i = 0; i < m; i++) _directions[r * m + i] = directions[i * restarts + r];
         _d = d; _m = m; _restarts = restarts;
         _controlVariate = controlVariate;
         _z = new T[blockSize * m];
-        _centred = new T[blockSize];
         _weights = new T[(1 + restarts) * blockSize];
-        _contractions = new T[blockSize * restarts];
         _moments = new ProjectedTensorAccumulator<T>(m, 1 + restarts);
         _device = device?.CreateProjectedTensor<T>(m, 1 + restarts);
     }
@@ -105,13 +105,12 @@ internal sealed partial class ProjectedMomentWorker<T> : IMomentWorker<T, Projec
         Projection.Project(x, _d, _basis, _m, z);
         Span<T> centred = _weights.AsSpan(0, n);
         _controlVariate.Apply(z, y, centred);
-        // <z_j, g_r> for all j, r: an n x R block.
-        Span<T> contractions = _contractions.AsSpan(0, n * _restarts);
-        Projection.Project(z, _m, _directions, _restarts, contractions);
+        // the weights y~_j <z_j, g_r>: one row sum per sample and direction
         for (int r = 0; r < _restarts; r++)
         {
             Span<T> weight = _weights.AsSpan((1 + r) * n, n);
-            for (int j = 0; j < n; j++) weight[j] = centred[j] * contractions[j * _restarts + r];
+            Projection.Dots<T>(z, _m, _directions.AsSpan(r * _m, _m), weight);
+            TensorPrimitives.Multiply<T>(weight, centred, weight);
         }
         if (_device is null) _moments.Accumulate(z, _weights.AsSpan(0, (1 + _restarts) * n));
         else _device.Accumulate(z, _weights.AsSpan(0, (1 + _restarts) * n));

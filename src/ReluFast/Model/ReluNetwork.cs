@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Numerics;
 using System.Numerics.Tensors;
 using ReluFast.Moments;
+using ReluFast.Moments.Kernels;
 
 namespace ReluFast.Model;
 
@@ -126,19 +127,15 @@ public sealed class ReluNetwork
                 int count = Math.Min(chunk, n - start);
                 Span<T> pre = rented.AsSpan(0, count * m);
                 ReadOnlySpan<T> xs = x.Slice(start * d, count * d);
-                // Pre-activations W x_j + b for the whole chunk (one small GEMM), then relu and the output layer.
+                // W x_j for the whole chunk (one small GEMM), then the output layer sum_i a_i relu(W x_j + b)_i per row.
                 Projection.Project(xs, d, p.WTransposed, m, pre);
+                Span<T> output = y.Slice(start, count);
+                RowSums.Run<T, ReluOutputTerm<T>>(pre, default, m, p.B, p.A, output);
                 for (int j = 0; j < count; j++)
                 {
-                    Span<T> pj = pre.Slice(j * m, m);
-                    TensorPrimitives.Add(pj, p.B, pj);
-                }
-                TensorPrimitives.Max(pre, T.Zero, pre);
-                for (int j = 0; j < count; j++)
-                {
-                    T sum = TensorPrimitives.Dot<T>(pre.Slice(j * m, m), p.A) + p.C0;
+                    T sum = output[j] + p.C0;
                     if (p.HasLinear) sum += TensorPrimitives.Dot<T>(p.C, xs.Slice(j * d, d));
-                    y[start + j] = sum;
+                    output[j] = sum;
                 }
             }
         }

@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using ReluFast.Moments.Kernels;
 
 namespace ReluFast.Moments;
 
@@ -113,27 +114,25 @@ internal sealed class ControlVariate
         }
         Coefficients<T> cached = Coefficients<T>.For(this);
         T c0 = T.CreateTruncating(C0);
+        // the forms go through RowSums (one register reduction per sample) into scratch, since yTilde may be y itself
         if (Degree == 1)
         {
-            for (int j = 0; j < n; j++) yTilde[j] = y[j] - c0 - TensorPrimitives.Dot(x.Slice(j * d, d), cached.C1);
+            Span<T> forms = Scratch<T>.Get(n);
+            RowSums.Run<T, LinearFormTerm<T>>(x, default, d, cached.C1, default, forms);
+            for (int j = 0; j < n; j++) yTilde[j] = y[j] - c0 - forms[j];
             return;
         }
         // p = c0 - tr(Q)/2 + <x, c1 + Q^T x / 2>
         T constant = T.CreateTruncating(C0 - 0.5 * _traceQ);
-        T half = T.CreateTruncating(0.5);
-        Span<T> scratch = Scratch<T>.Get(cached.Tile * d + d);
-        Span<T> v = scratch[..d];
+        Span<T> scratch = Scratch<T>.Get(cached.Tile * (d + 1));
         for (int k0 = 0; k0 < n; k0 += cached.Tile)
         {
             int nt = Math.Min(cached.Tile, n - k0);
-            Span<T> z = scratch.Slice(d, nt * d);
+            Span<T> z = scratch[..(nt * d)], forms = scratch.Slice(cached.Tile * d, nt);
             ReadOnlySpan<T> xt = x.Slice(k0 * d, nt * d);
             Projection.Project(xt, d, cached.Q, d, z);
-            for (int k = 0; k < nt; k++)
-            {
-                TensorPrimitives.MultiplyAdd(z.Slice(k * d, d), half, cached.C1, v);
-                yTilde[k0 + k] = y[k0 + k] - constant - TensorPrimitives.Dot(xt.Slice(k * d, d), v);
-            }
+            RowSums.Run<T, QuadraticFormTerm<T>>(xt, z, d, cached.C1, cached.Halves, forms);
+            for (int k = 0; k < nt; k++) yTilde[k0 + k] = y[k0 + k] - constant - forms[k];
         }
     }
 
@@ -150,12 +149,14 @@ internal sealed class ControlVariate
 
         public required T[] C1 { get; init; }
         public required T[] Q { get; init; }
+        public required T[] Halves { get; init; }
         public required int Tile { get; init; }
 
         public static Coefficients<T> For(ControlVariate p) => s_cache.GetValue(p, static p => new Coefficients<T>
         {
             C1 = Array.ConvertAll(p._c1, T.CreateTruncating),
             Q = Array.ConvertAll(p._q, T.CreateTruncating),
+            Halves = Enumerable.Repeat(T.CreateTruncating(0.5), p.Dimension).ToArray(),
             Tile = Math.Max(4, 8192 / p.Dimension),
         });
     }

@@ -45,6 +45,23 @@ internal static class Projection
     }
 
     /// <summary>
+    /// dots_j = &lt;z_j, g&gt; for every sample of the block (z is n x m row-major, g has m entries): one register reduction per
+    /// sample (<see cref="RowSums"/>), for a single direction, where <see cref="Project{T}"/> would take one dot product call per
+    /// sample.
+    /// </summary>
+    /// <exception cref="ArgumentException">The lengths do not match m.</exception>
+    public static void Dots<T>(ReadOnlySpan<T> z, int dimension, ReadOnlySpan<T> g, Span<T> dots)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dimension);
+        if (g.Length != dimension) throw new ArgumentException($"g needs {dimension} entries, got {g.Length}.", nameof(g));
+        if (z.Length != (long)dots.Length * dimension)
+            throw new ArgumentException($"z has {z.Length} entries but {dots.Length} samples of dimension {dimension} need " +
+                $"{(long)dots.Length * dimension}.", nameof(z));
+        RowSums.Run<T, LinearFormTerm<T>>(z, default, dimension, g, default, dots);
+    }
+
+    /// <summary>
     /// The one driver of both widths: register tiles of <typeparamref name="TTiles"/> over the samples, scalar FMA chains for the
     /// columns past the last whole vector. Every tile computes z_jc as the chain of FMAs over i = 0 .. d - 1, as
     /// <see cref="ScalarColumns"/> does, so the value does not depend on the width (except the 512-bit narrow path's dot products).

@@ -76,16 +76,16 @@ public class ResidualRoundTests
     }
 
     /// <summary>
-    /// Condition 1000 at (16, 8, 2e6), seed 10 of the gaussian-law sweep: the rounds count more neurons than the teacher's 8
-    /// and the refit at their count fits exactly with the spare ones driven to nothing (a = 3e-10: merged away) or to a kink
-    /// that almost no sample crosses (a = -0.1 with its kink 7.7 from the origin: removed by the backward elimination). Before,
-    /// 10 and then 9 neurons came back, with an exact function and no warning.
+    /// Condition 1000 at (16, 8, 2e6), seed 8 of the gaussian-law sweep: three residual rounds and their pruning end at 10
+    /// neurons, and the refit at that count fits exactly with the spare ones driven to nothing (two merged away) or to a kink
+    /// that almost no sample crosses (removed by the backward elimination after the merge). Without the elimination 9 neurons
+    /// came back, with an exact function and no warning (seed 10 did so before the row-sum kernels changed its last bits).
     /// </summary>
     [Fact]
     public void SpareNeuronsOfAnExactRefitAreDropped()
     {
         const int D = 16, M = 8;
-        const ulong Seed = 10;
+        const ulong Seed = 8;
         var (teacher, source) = GaussianLawCase.Create(D, M, 2_000_000, Seed);
         var result = ReluLearner.Learn(source, new LearnerOptions { Seed = Seed, Threads = 2 });
 

@@ -1,0 +1,62 @@
+using System.Numerics;
+using ReluFast.Moments.Kernels;
+using static ReluFast.Tests.Moments.MomentTestData;
+
+namespace ReluFast.Tests.Moments;
+
+/// <summary>
+/// <see cref="RowSums"/> against a double reference for each term, at widths with and without a ragged tail on every SIMD
+/// path; the bound is the rounding of a sum of width + 3 products in T (the term's own products and the reduction).
+/// </summary>
+[Collection(MomentCollection.Name)]
+public class RowSumsTests
+{
+    public static TheoryData<int, int> Widths => new()
+    {
+        { 1, 0 }, { 7, 0 }, { 8, 0 }, { 16, 0 }, { 19, 0 }, { 40, 0 }, { 3, 256 }, { 12, 256 }, { 33, 256 }, { 5, 64 }, { 17, 64 },
+    };
+
+    [Theory, MemberData(nameof(Widths))]
+    public void EveryTermMatchesTheDoubleReference(int width, int bits) => WithWidth(bits, () =>
+    {
+        Check<double>(width, 11 * width + bits);
+        Check<float>(width, 13 * width + bits);
+    });
+
+    private static void Check<T>(int width, int seed) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        const int Rows = 37;
+        T[] r = Gaussians<T>(Rows * width, seed), t = Gaussians<T>(Rows * width, seed + 1);
+        T[] p = Gaussians<T>(width, seed + 2), q = Gaussians<T>(width, seed + 3);
+        double[] rd = ToDouble<T>(r), td = ToDouble<T>(t), pd = ToDouble<T>(p), qd = ToDouble<T>(q);
+        double gamma = SumBound<T>(width, width, roundings: 3);
+        Compare<T, LinearFormTerm<T>>(r, t, p, q, width, (k, i) => rd[k * width + i] * pd[i], gamma, "linear form");
+        Compare<T, QuadraticFormTerm<T>>(r, t, p, q, width, (k, i) => rd[k * width + i] * (td[k * width + i] * qd[i] + pd[i]),
+            gamma, "quadratic form", (k, i) => Math.Abs(rd[k * width + i]) * (Math.Abs(td[k * width + i] * qd[i]) + Math.Abs(pd[i])));
+        // relu(r + p) q: near the kink the sum r + p is rounded in T before the relu, so the bound covers that rounding too
+        Compare<T, ReluOutputTerm<T>>(r, t, p, q, width, (k, i) => Math.Max(rd[k * width + i] + pd[i], 0) * qd[i], gamma,
+            "relu output", (k, i) => (Math.Abs(rd[k * width + i]) + Math.Abs(pd[i])) * Math.Abs(qd[i]));
+    }
+
+    private static void Compare<T, TTerm>(T[] r, T[] t, T[] p, T[] q, int width, Func<int, int, double> term, double gamma,
+        string name, Func<int, int, double>? magnitude = null)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> where TTerm : IRowTerm<T>
+    {
+        int rows = r.Length / width;
+        var sums = new T[rows];
+        RowSums.Run<T, TTerm>(r, t, width, p, q, sums);
+        for (int k = 0; k < rows; k++)
+        {
+            double expected = 0, scale = 0;
+            for (int i = 0; i < width; i++)
+            {
+                double v = term(k, i);
+                expected += v;
+                scale += magnitude is null ? Math.Abs(v) : magnitude(k, i);
+            }
+            double error = Math.Abs(double.CreateTruncating(sums[k]) - expected);
+            Assert.True(error <= gamma * scale + 1e-300, $"{name}, {typeof(T).Name}, width {width}, row {k}: |{sums[k]} - {expected}| = " +
+                $"{error:E3} > {gamma * scale:E3}");
+        }
+    }
+}
