@@ -46,8 +46,11 @@ internal static class GaussianLawSweep
                 $"| {seed} | {result.Mode} | {result.Network.Hidden} | {cmp.WError:E2} | {cmp.AError:E2} | {cmp.BError:E2} | " +
                 $"{cmp.RelativeTestMse:E2} | {result.HeldOutMse / result.HeldOutVariance:E2} | {clock.Elapsed.TotalSeconds:F1} | " +
                 $"{string.Join(", ", result.Warnings.Select(w => w.Code).Distinct())} |"));
-            // the residual rounds of the full-rank learner (the first round's fit is what the learner returned before them)
-            foreach (string line in result.Log.Where(l => l.Contains("refined jointly", StringComparison.Ordinal)))
+            // the residual rounds of the full-rank learner (the first round's fit is what the learner returned before them), its refit
+            // and what the merge and the pruning removed
+            foreach (string line in result.Log.Where(l => l.Contains("refined jointly", StringComparison.Ordinal)
+                || l.StartsWith("refit: held-out", StringComparison.Ordinal) || l.Contains("redundant neuron", StringComparison.Ordinal)
+                || (l.StartsWith("pruning:", StringComparison.Ordinal) && l.EndsWith("removed", StringComparison.Ordinal))))
                 Console.WriteLine($"  {line}");
         }
         Console.WriteLine(string.Create(inv,
