@@ -219,11 +219,11 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
     }
 
     /// <summary>
-    /// Backward elimination after residual rounds that added neurons: each suspect neuron (<see cref="Suspects"/>), smallest
-    /// output a |w| first, is removed and the rest refined again; the removal stands when the held-out error stays exact or
-    /// within its sampling error. Rounds on a strongly correlated input law can fit the data with more neurons than it needs
-    /// (one neuron spread over several); the held-out evidence does not need them, and the smaller network is the one that
-    /// generalises off the sampled region.
+    /// Backward elimination after residual rounds that added neurons, and after a refit that stands: each suspect neuron
+    /// (<see cref="Suspects"/>), smallest output a |w| first, is removed and the rest refined again; the removal stands when the
+    /// held-out error stays exact or within its sampling error. Rounds on a strongly correlated input law can fit the data with
+    /// more neurons than it needs (one neuron spread over several); the held-out evidence does not need them, and the smaller
+    /// network is the one that generalises off the sampled region.
     /// </summary>
     private (LearningCandidateState Chosen, (double Mse, double Variance) Held) Prune(LearningCandidateState chosen,
         (double Mse, double Variance) held, List<LearningCandidate> summaries, IFlipPolicy flips)

@@ -130,8 +130,8 @@ internal sealed class ControlVariate
             int nt = Math.Min(cached.Tile, n - k0);
             Span<T> z = scratch[..(nt * d)], forms = scratch.Slice(cached.Tile * d, nt);
             ReadOnlySpan<T> xt = x.Slice(k0 * d, nt * d);
-            Projection.Project(xt, d, cached.Q, d, z);
-            RowSums.Run<T, QuadraticFormTerm<T>>(xt, z, d, cached.C1, cached.Halves, forms);
+            Projection.Project(xt, d, cached.HalfQ, d, z);
+            RowSums.Run<T, QuadraticFormTerm<T>>(xt, z, d, cached.C1, default, forms);
             for (int k = 0; k < nt; k++) yTilde[k0 + k] = y[k0 + k] - constant - forms[k];
         }
     }
@@ -148,15 +148,14 @@ internal sealed class ControlVariate
         private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<ControlVariate, Coefficients<T>> s_cache = new();
 
         public required T[] C1 { get; init; }
-        public required T[] Q { get; init; }
-        public required T[] Halves { get; init; }
+        // Q / 2: halving is exact, so (Q / 2) x is Q x / 2 to the bit and the form needs no multiply by 1/2
+        public required T[] HalfQ { get; init; }
         public required int Tile { get; init; }
 
         public static Coefficients<T> For(ControlVariate p) => s_cache.GetValue(p, static p => new Coefficients<T>
         {
             C1 = Array.ConvertAll(p._c1, T.CreateTruncating),
-            Q = Array.ConvertAll(p._q, T.CreateTruncating),
-            Halves = Enumerable.Repeat(T.CreateTruncating(0.5), p.Dimension).ToArray(),
+            HalfQ = Array.ConvertAll(p._q, q => T.CreateTruncating(0.5 * q)),
             Tile = Math.Max(4, 8192 / p.Dimension),
         });
     }

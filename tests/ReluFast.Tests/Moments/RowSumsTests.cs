@@ -31,8 +31,8 @@ public class RowSumsTests
         double[] rd = ToDouble<T>(r), td = ToDouble<T>(t), pd = ToDouble<T>(p), qd = ToDouble<T>(q);
         double gamma = SumBound<T>(width, width, roundings: 3);
         Compare<T, LinearFormTerm<T>>(r, t, p, q, width, (k, i) => rd[k * width + i] * pd[i], gamma, "linear form");
-        Compare<T, QuadraticFormTerm<T>>(r, t, p, q, width, (k, i) => rd[k * width + i] * (td[k * width + i] * qd[i] + pd[i]),
-            gamma, "quadratic form", (k, i) => Math.Abs(rd[k * width + i]) * (Math.Abs(td[k * width + i] * qd[i]) + Math.Abs(pd[i])));
+        Compare<T, QuadraticFormTerm<T>>(r, t, p, q, width, (k, i) => rd[k * width + i] * (td[k * width + i] + pd[i]),
+            gamma, "quadratic form", (k, i) => Math.Abs(rd[k * width + i]) * (Math.Abs(td[k * width + i]) + Math.Abs(pd[i])));
         // relu(r + p) q: near the kink the sum r + p is rounded in T before the relu, so the bound covers that rounding too
         Compare<T, ReluOutputTerm<T>>(r, t, p, q, width, (k, i) => Math.Max(rd[k * width + i] + pd[i], 0) * qd[i], gamma,
             "relu output", (k, i) => (Math.Abs(rd[k * width + i]) + Math.Abs(pd[i])) * Math.Abs(qd[i]));

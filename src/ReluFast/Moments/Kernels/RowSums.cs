@@ -37,19 +37,19 @@ internal readonly struct LinearFormTerm<T> : IRowTerm<T> where T : unmanaged, IB
     public static T Accumulate(T acc, T r, T t, T p, T q) => T.FusedMultiplyAdd(r, p, acc);
 }
 
-/// <summary>r (t q + p): the quadratic control variate's &lt;x, Q x / 2 + c1&gt; with t = Q x, q = 1/2, p = c1.</summary>
+/// <summary>r (t + p): the quadratic control variate's &lt;x, Q x / 2 + c1&gt; with t = (Q / 2) x and p = c1 (q unused).</summary>
 internal readonly struct QuadraticFormTerm<T> : IRowTerm<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<T> Accumulate(Vector512<T> acc, Vector512<T> r, Vector512<T> t, Vector512<T> p, Vector512<T> q) =>
-        Simd.Fma(r, Simd.Fma(t, q, p), acc);
+        Simd.Fma(r, t + p, acc);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<T> Accumulate(Vector256<T> acc, Vector256<T> r, Vector256<T> t, Vector256<T> p, Vector256<T> q) =>
-        Simd.Fma(r, Simd.Fma(t, q, p), acc);
+        Simd.Fma(r, t + p, acc);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static T Accumulate(T acc, T r, T t, T p, T q) => T.FusedMultiplyAdd(r, T.FusedMultiplyAdd(t, q, p), acc);
+    public static T Accumulate(T acc, T r, T t, T p, T q) => T.FusedMultiplyAdd(r, t + p, acc);
 }
 
 /// <summary>relu(r + p) q: a network's output layer on its pre-activations r (p the biases b, q the output weights a).</summary>
