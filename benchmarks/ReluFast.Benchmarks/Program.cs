@@ -8,7 +8,8 @@ internal static class Program
     /// <summary>
     /// BenchmarkDotNet suites by default; <c>sweep</c>, <c>headline</c> and <c>overcomplete</c> run the learner
     /// experiments whose tables the README reports; <c>scale</c> measures large-N learning (time, samples/s, peak working set);
-    /// <c>passes</c> accounts for the time of each streamed pass against the machine's limit (docs/passes.md);
+    /// <c>passes</c> accounts for the time of each streamed pass against the machine's limit (docs/passes.md); <c>span</c> times the span
+    /// pass's accumulation both ways;
     /// <c>extract</c> measures extraction through the oracle path
     /// (queries, time, memory, errors); <c>trained</c> extracts the networks trained on real data (Fixtures/Trained).
     /// </summary>
@@ -16,6 +17,7 @@ internal static class Program
     {
         switch (args.FirstOrDefault())
         {
+            case "span": SpanKernel.Run(args); break;
             case "sweep": SuccessRateSweep.Run(args); break;
             case "headline": HeadlineComparison.Run(args); break;
             case "scale": ScaleExperiment.Run(args); break;

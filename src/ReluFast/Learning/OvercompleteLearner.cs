@@ -17,7 +17,7 @@ namespace ReluFast.Learning;
 /// its noise shrinks with the error of f^_(r-1)).
 /// <list type="bullet">
 /// <item>Span pass in the symmetric coordinates (D = d(d+1)/2): the flattened T_4 and T_5(., ., ., ., g) for two random g
-/// (D x D each, about N (D + d)^2 3/2 multiply-adds on the weighted-Gram SIMD path). Their stacked left singular vectors P
+/// (D x D each, from the distinct monomials of degree 3 and 4: about N d^4 / 8 multiply-adds). Their stacked left singular vectors P
 /// span {v_i = svec(w_i w_i^T)}; the singular values against split-half noise floors give m.</item>
 /// <item>Rank-one search (<see cref="RankOneSubspace"/>): the w with w w^T in span P are the neurons' directions (for m &lt; D - d
 /// there are no others), found by alternating projections from the previous network's directions and random starts.</item>
@@ -428,7 +428,7 @@ internal sealed class OvercompleteStrategy<T> where T : unmanaged, IBinaryFloati
         return full;
     }
 
-    private (QuarticSlices Full, QuarticSlices Noise) Combine(WeightedGramAccumulator<T>[] halves, double[][] basis, double[] directions)
+    private (QuarticSlices Full, QuarticSlices Noise) Combine(IWeightedGramSums[] halves, double[][] basis, double[] directions)
     {
         int d = directions.Length / (halves[0].WeightCount - 1);
         var a = QuarticSlices.Assemble(halves[0], basis, directions, d);

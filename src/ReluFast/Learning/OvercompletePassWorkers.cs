@@ -9,7 +9,8 @@ namespace ReluFast.Learning;
 /// (D-space, no basis) or psi = P^T svec(x x^T) = (x'A_r x)_r (a basis P, D x p), and the weights
 /// y~ and y~ &lt;u_l, x&gt; (y~: the response minus a <see cref="ResponseControl"/>). Blocks go alternately to two
 /// accumulators, so the two halves give a split-half estimate of the sampling noise of every slice.
-/// Costs about N (p + d)^2 (1 + L) / 2 multiply-adds; does not allocate.
+/// With a basis this costs about N (p + d)^2 (1 + L) / 2 multiply-adds; without one the sums come from the distinct monomials
+/// of degree up to 4 (<see cref="QuarticMonomialAccumulator{T}"/>), about N d^4 (1 + L) / 24. Does not allocate.
 /// </summary>
 internal sealed class QuarticSliceWorker<T> : IMomentWorker<T, QuarticSliceWorker<T>> where T : unmanaged, IBinaryFloatingPointIeee754<T>
 {
@@ -18,6 +19,8 @@ internal sealed class QuarticSliceWorker<T> : IMomentWorker<T, QuarticSliceWorke
     private readonly T[]? _basis;
     private readonly T[] _directions;
     private readonly T[] _phi, _psi, _features, _contractions, _weights, _scratch;
+    private readonly WeightedGramAccumulator<T>[]? _gram;            // with a basis: the Gram of the projected features
+    private readonly QuarticMonomialAccumulator<T>[]? _monomials;    // without: the distinct monomials
     private int _blocks;
 
     /// <param name="control">What is subtracted from y (a quadratic polynomial and optionally an earlier network).</param>
@@ -37,17 +40,23 @@ internal sealed class QuarticSliceWorker<T> : IMomentWorker<T, QuarticSliceWorke
         _p = basis is null ? _dim : p;
         _l = l;
         _f = _p + d;
-        _directions = directions;
+        // u_l as rows (L x d), for one row reduction per sample and direction
+        _directions = new T[l * d];
+        for (int k = 0; k < d; k++)
+            for (int li = 0; li < l; li++) _directions[li * d + k] = directions[k * l + li];
         _phi = basis is null ? [] : new T[blockSize * _dim];
         _psi = basis is null ? [] : new T[blockSize * _p];
-        _features = new T[blockSize * _f];
-        _contractions = new T[blockSize * l];
+        _features = basis is null ? [] : new T[blockSize * _f];
+        _contractions = new T[blockSize];
         _weights = new T[blockSize * (1 + l)];
-        Halves = [new WeightedGramAccumulator<T>(_f, 1 + l), new WeightedGramAccumulator<T>(_f, 1 + l)];
+        if (basis is null)
+            Halves = _monomials = [new QuarticMonomialAccumulator<T>(d, 1 + l), new QuarticMonomialAccumulator<T>(d, 1 + l)];
+        else
+            Halves = _gram = [new WeightedGramAccumulator<T>(_f, 1 + l), new WeightedGramAccumulator<T>(_f, 1 + l)];
     }
 
     /// <summary>The two split halves (blocks alternate between them).</summary>
-    public WeightedGramAccumulator<T>[] Halves { get; }
+    public IWeightedGramSums[] Halves { get; }
 
     /// <summary>sum y~^2 over all samples.</summary>
     public double SumOfSquares { get; private set; }
@@ -58,34 +67,44 @@ internal sealed class QuarticSliceWorker<T> : IMomentWorker<T, QuarticSliceWorke
         Span<T> centred = _weights.AsSpan(0, n);
         _control.Apply(x, y, centred, _scratch);
         SumOfSquares += double.CreateTruncating(TensorPrimitives.SumOfSquares<T>(centred));
-        Span<T> features = _features.AsSpan(0, n * f);
-        if (_basis is null)
-        {
-            SymmetricCoordinates.Features(x, d, features, f);
-        }
-        else
-        {
-            Span<T> phi = _phi.AsSpan(0, n * _dim), psi = _psi.AsSpan(0, n * _p);
-            SymmetricCoordinates.Features(x, d, phi, _dim);
-            Projection.Project<T>(phi, _dim, _basis, _p, psi);
-            for (int j = 0; j < n; j++) psi.Slice(j * _p, _p).CopyTo(features.Slice(j * f, _p));
-        }
-        for (int j = 0; j < n; j++) x.Slice(j * d, d).CopyTo(features.Slice(j * f + _p, d));
-        Span<T> contractions = _contractions.AsSpan(0, n * _l);
-        Projection.Project<T>(x, d, _directions, _l, contractions);
+        Span<T> contractions = _contractions.AsSpan(0, n);
         for (int li = 0; li < _l; li++)
         {
-            Span<T> weight = _weights.AsSpan((1 + li) * n, n);
-            for (int j = 0; j < n; j++) weight[j] = centred[j] * contractions[j * _l + li];
+            Projection.Dots<T>(x, d, _directions.AsSpan(li * d, d), contractions);
+            TensorPrimitives.Multiply<T>(centred, contractions, _weights.AsSpan((1 + li) * n, n));
         }
-        Halves[_blocks++ & 1].Accumulate(features, _weights.AsSpan(0, (1 + _l) * n));
+        ReadOnlySpan<T> weights = _weights.AsSpan(0, (1 + _l) * n);
+        int half = _blocks++ & 1;
+        if (_monomials is not null)
+        {
+            _monomials[half].Accumulate(x, weights);
+            return;
+        }
+        Span<T> features = _features.AsSpan(0, n * f), phi = _phi.AsSpan(0, n * _dim), psi = _psi.AsSpan(0, n * _p);
+        SymmetricCoordinates.Features(x, d, phi, _dim);
+        Projection.Project<T>(phi, _dim, _basis, _p, psi);
+        for (int j = 0; j < n; j++)
+        {
+            psi.Slice(j * _p, _p).CopyTo(features.Slice(j * f, _p));
+            x.Slice(j * d, d).CopyTo(features.Slice(j * f + _p, d));
+        }
+        _gram![half].Accumulate(features, weights);
     }
 
     public void Merge(QuarticSliceWorker<T> other)
     {
         // Keep the halves balanced: a worker whose block count is odd put one block more into half 0.
-        Halves[0].Merge(other.Halves[(_blocks & 1) == 0 ? 0 : 1]);
-        Halves[1].Merge(other.Halves[(_blocks & 1) == 0 ? 1 : 0]);
+        int first = (_blocks & 1) == 0 ? 0 : 1;
+        if (_monomials is not null)
+        {
+            _monomials[0].Merge(other._monomials![first]);
+            _monomials[1].Merge(other._monomials[1 - first]);
+        }
+        else
+        {
+            _gram![0].Merge(other._gram![first]);
+            _gram[1].Merge(other._gram[1 - first]);
+        }
         _blocks += other._blocks;
         SumOfSquares += other.SumOfSquares;
     }

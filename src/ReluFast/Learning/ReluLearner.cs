@@ -206,7 +206,7 @@ public static class ReluLearner
     /// fourth/fifth-order moments (on a prefix of <see cref="ModeSurveySamples"/> samples) decide: more than d singular values
     /// above their noise floor means more than d neurons (full rank with m = d when N is below the overcomplete learner's minimum).
     /// The flattened check is skipped (full rank) when D = d(d+1)/2 exceeds <see cref="MaximumSurveyDimension"/> (its cost, about
-    /// (D + d)^2 3/2 multiply-adds per sample, is bounded by that), and when T_2 shows all d directions but N is below
+    /// d^4 / 8 multiply-adds per sample, is bounded by that), and when T_2 shows all d directions but N is below
     /// <see cref="LearnerRules.OvercompleteMinimumSamples"/> (then it could not change the decision). With a device or several
     /// processes (where the span pass cannot run) the decision is full rank without the flattened check.
     /// </summary>
@@ -255,7 +255,8 @@ public static class ReluLearner
                   $"the neurons span a proper subspace, m = {rank2} <= d (the flattened check is skipped for D = {dim} > {MaximumSurveyDimension})"
                 : $"all {d} eigenvalues of T_2 stand above {options.NoiseFloorMultiple} x its noise floor: full rank; the flattened check, " +
                   $"which could show more than d neurons, is skipped for D = d(d+1)/2 = {dim} > {MaximumSurveyDimension} (it would cost " +
-                  $"(D + d)^2 3/2 = {1.5 * (dim + d) * (dim + d):G3} multiply-adds per sample and D x D matrices)",
+                  $"{QuarticMonomialAccumulator<double>.LanesPerSample(d, 1 + OvercompleteLearner.SpanDirections):G3} multiply-adds per " +
+                  "sample and D x D matrices)",
                 second.Spectrum.Values, second.NoiseFloor, rank2, [], double.NaN, -1, 0, null);
         long minimum = LearnerRules.OvercompleteMinimumSamples(d);
         // With all d directions in T_2 the flattened count can change the decision only by exceeding d, which calls for the
@@ -303,7 +304,7 @@ public static class ReluLearner
 
     /// <summary>
     /// Largest D = d(d+1)/2 (d = 23) for which the mode check computes the flattened spectrum: about
-    /// min(N, <see cref="ModeSurveySamples"/>) (D + d)^2 3/2 multiply-adds (at most 1.6 10^5 per sample) and D x D matrices. Above it the
+    /// min(N, <see cref="ModeSurveySamples"/>) d^4 / 8 multiply-adds (at most 6.0 10^4 per sample) and D x D matrices. Above it the
     /// check is skipped and auto runs the full-rank learner (the fallback of <see cref="Learn{T}"/> still tries the overcomplete
     /// learner when that fit leaves variance unexplained).
     /// </summary>

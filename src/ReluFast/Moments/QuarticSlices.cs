@@ -62,8 +62,7 @@ internal sealed class QuarticSlices
     /// <param name="basis">The p symmetric d x d matrices A_r (row-major).</param>
     /// <param name="directions">u_1..u_L as the columns of a d x L row-major matrix.</param>
     /// <param name="d">Input dimension.</param>
-    public static QuarticSlices Assemble<T>(WeightedGramAccumulator<T> moments, IReadOnlyList<double[]> basis, ReadOnlySpan<double> directions, int d)
-        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    public static QuarticSlices Assemble(IWeightedGramSums moments, IReadOnlyList<double[]> basis, ReadOnlySpan<double> directions, int d)
     {
         ArgumentNullException.ThrowIfNull(moments);
         ArgumentNullException.ThrowIfNull(basis);

@@ -16,7 +16,7 @@ namespace ReluFast.Moments;
 /// <see cref="Merge"/> them.
 /// </remarks>
 /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
-internal sealed class WeightedGramAccumulator<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
+internal sealed class WeightedGramAccumulator<T> : IWeightedGramSums where T : unmanaged, IBinaryFloatingPointIeee754<T>
 {
     private readonly int _stride;       // d padded to whole vectors: the row stride of the Gram storage
     private readonly int _rowStride;    // row stride of the tile copies (an odd number of cache lines)

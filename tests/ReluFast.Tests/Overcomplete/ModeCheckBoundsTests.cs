@@ -5,7 +5,7 @@ using ReluFast.Sampling;
 namespace ReluFast.Tests.Overcomplete;
 
 /// <summary>
-/// The mode check's work is bounded (issue 13 item 4, issue 18): the flattened survey costs about (D + d)^2 3/2 per sample
+/// The mode check's work is bounded (issue 13 item 4, issue 18): the flattened survey costs about d^4 / 8 multiply-adds per sample
 /// and D x D matrices, so it runs only where D = d(d+1)/2 is at most <see cref="ReluLearner.MaximumSurveyDimension"/> and
 /// where it can change the decision; and it answers on a single block of samples.
 /// </summary>
