@@ -37,11 +37,31 @@ internal static class SymmetricEigen
         return (d, v);
     }
 
-    /// <summary>The eigenvalues alone, ascending (the same iteration; the vectors are formed and dropped).</summary>
-    public static double[] Values(ReadOnlySpan<double> a, int n) => Decompose(a, n).Values;
+    /// <summary>
+    /// The eigenvalues alone, ascending: the same reduction and iteration without forming or rotating V (tred1 and tql1), about
+    /// 4 n^3 / 3 multiply-adds where <see cref="Decompose"/> takes about 9 n^3.
+    /// </summary>
+    /// <exception cref="ArgumentException">The matrix is not n x n or holds NaN or infinity.</exception>
+    public static double[] Values(ReadOnlySpan<double> a, int n)
+    {
+        if (n < 0 || a.Length != n * n) throw new ArgumentException($"Expected an {n} x {n} matrix, got {a.Length} values.", nameof(a));
+        foreach (double x in a) if (!double.IsFinite(x)) throw new ArgumentException("The matrix holds NaN or infinity.", nameof(a));
+        var v = a.ToArray();
+        var d = new double[n];
+        var e = new double[n];
+        if (n == 0) return d;
+        double factor = DenseMatrix.ScaleIntoSafeRange(v);
+        Tridiagonalize(v, d, e, n, accumulate: false);
+        Diagonalize(v, d, e, n, vectors: false);
+        if (factor != 1) TensorPrimitives.Divide(d, factor, d);
+        return d;
+    }
 
-    /// <summary>tred2: V becomes the orthogonal Q with Q^T A Q tridiagonal, d its diagonal and e its subdiagonal (in e[1..n-1]).</summary>
-    private static void Tridiagonalize(double[] v, double[] d, double[] e, int n)
+    /// <summary>
+    /// tred2: V becomes the orthogonal Q with Q^T A Q tridiagonal, d its diagonal and e its subdiagonal (in e[1..n-1]); without
+    /// <paramref name="accumulate"/>, V is left holding the Householder vectors and only d and e are meaningful.
+    /// </summary>
+    private static void Tridiagonalize(double[] v, double[] d, double[] e, int n, bool accumulate = true)
     {
         for (int j = 0; j < n; j++) d[j] = v[(n - 1) * n + j];
         for (int i = n - 1; i > 0; i--)
@@ -105,6 +125,13 @@ internal static class SymmetricEigen
             }
             d[i] = h;
         }
+        if (!accumulate)
+        {
+            // row i is final once the reduction has passed it: the diagonal of Q^T A Q stays on the diagonal of V
+            for (int j = 0; j < n; j++) d[j] = v[j * n + j];
+            e[0] = 0;
+            return;
+        }
         // Accumulate the transformations.
         for (int i = 0; i < n - 1; i++)
         {
@@ -133,7 +160,7 @@ internal static class SymmetricEigen
     }
 
     /// <summary>tql2: the implicit QL iteration on the tridiagonal (d, e), rotations accumulated into V; then sorted ascending.</summary>
-    private static void Diagonalize(double[] v, double[] d, double[] e, int n)
+    private static void Diagonalize(double[] v, double[] d, double[] e, int n, bool vectors = true)
     {
         for (int i = 1; i < n; i++) e[i - 1] = e[i];
         e[n - 1] = 0;
@@ -181,6 +208,7 @@ internal static class SymmetricEigen
                         c = p / r;
                         p = c * d[i] - s * g;
                         d[i + 1] = h + s * (c * g + s * d[i]);
+                        if (!vectors) continue;
                         for (int k = 0; k < n; k++)
                         {
                             h = v[k * n + i + 1];
@@ -196,6 +224,11 @@ internal static class SymmetricEigen
             }
             d[l] += f;
             e[l] = 0;
+        }
+        if (!vectors)
+        {
+            Array.Sort(d);
+            return;
         }
         // Ascending order (selection sort, vectors swapped along).
         for (int i = 0; i < n - 1; i++)

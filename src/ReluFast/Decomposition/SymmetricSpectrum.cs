@@ -40,7 +40,7 @@ internal sealed class SymmetricSpectrum
 
     /// <summary>
     /// Decomposes a symmetric n x n matrix (row-major; it is symmetrised first): in managed code up to
-    /// <see cref="DenseBackend.ManagedOrder"/>, with libtorch's eigh above.
+    /// <see cref="DenseBackend.ManagedSymmetricOrder"/>, with libtorch's eigh above.
     /// </summary>
     /// <exception cref="ArgumentException">The matrix is not n x n or holds NaN or infinity.</exception>
     public static SymmetricSpectrum Compute(ReadOnlySpan<double> matrix, int n)
@@ -50,7 +50,7 @@ internal sealed class SymmetricSpectrum
             if (!double.IsFinite(entry))
                 throw new ArgumentException("The matrix holds NaN or infinity: the moment estimate is broken (check the samples for " +
                     "non-finite values).", nameof(matrix));
-        var (v, q) = DenseBackend.IsManaged(n) ? Managed(matrix, n) : Torch(matrix, n); // column k of q is eigenvector k
+        var (v, q) = DenseBackend.IsManagedSymmetric(n) ? Managed(matrix, n) : Torch(matrix, n); // column k of q is eigenvector k
         int[] order = Enumerable.Range(0, n).OrderByDescending(k => Math.Abs(v[k])).ToArray();
         var sortedValues = new double[n];
         var sortedVectors = new double[n * n];
@@ -61,6 +61,29 @@ internal sealed class SymmetricSpectrum
             for (int i = 0; i < n; i++) sortedVectors[r * n + i] = q[i * n + k];
         }
         return new SymmetricSpectrum(n, sortedValues, sortedVectors);
+    }
+
+    /// <summary>
+    /// The largest eigenvalue of a symmetric n x n matrix (row-major; it is symmetrised first), without eigenvectors: in managed code up
+    /// to <see cref="DenseBackend.ManagedSymmetricOrder"/>, with libtorch's eigvalsh above.
+    /// </summary>
+    /// <exception cref="ArgumentException">The matrix is not n x n, is empty or holds NaN or infinity.</exception>
+    public static double LargestValue(ReadOnlySpan<double> matrix, int n)
+    {
+        if (n <= 0 || matrix.Length != n * n) throw new ArgumentException($"Expected a non-empty {n} x {n} matrix, got {matrix.Length} values.",
+            nameof(matrix));
+        if (!DenseBackend.IsManagedSymmetric(n)) return TorchValues(matrix, n).Max();
+        return SymmetricEigen.Values(DenseMatrix.Symmetrize(matrix, n), n)[^1];
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static double[] TorchValues(ReadOnlySpan<double> matrix, int n)
+    {
+        foreach (double entry in matrix)
+            if (!double.IsFinite(entry)) throw new ArgumentException("The matrix holds NaN or infinity.", nameof(matrix));
+        using var scope = NewDisposeScope();
+        var m = TorchTensors.Matrix(matrix, n, n);
+        return TorchTensors.ToArray(linalg.eigvalsh(TorchTensors.Scaled(m + m.T, 0.5)));
     }
 
     /// <summary>Ascending eigenvalues and eigenvectors (columns) of the symmetrised matrix in managed code.</summary>

@@ -384,7 +384,7 @@ internal sealed class OvercompleteStrategy<T> where T : unmanaged, IBinaryFloati
             var block = new double[size * size];
             for (int a = 0; a < size; a++)
                 for (int b = 0; b < size; b++) block[a * size + b] = h[(k + a) * n + k + b];
-            floors[k] = Math.Sqrt(Math.Max(0, SymmetricSpectrum.Compute(block, size).Values.Max()));
+            floors[k] = Math.Sqrt(Math.Max(0, SymmetricSpectrum.LargestValue(block, size)));
             if (last == n - 1 && !(values[k] > multiple * floors[k])) last = Math.Min(n - 1, k + FloorsShownBeyond);
         }
         return floors[..(last + 1)];

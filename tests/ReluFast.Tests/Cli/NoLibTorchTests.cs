@@ -52,6 +52,20 @@ public sealed class NoLibTorchTests : IDisposable
     }
 
     [LinuxLoaderFact]
+    public void TheModeCheckAtSixteenInputsStaysManaged()
+    {
+        // (d, m) = (16, 8): T_2 shows 8 of 16 directions, so auto runs the flattened check, whose spectra are D x D with D = 136,
+        // beyond the general managed order (128): they used to load libtorch for a run that needs it nowhere else
+        string data = Path.Combine(_dir.Path, "d16");
+        Cli.Run("generate", "--dim", "16", "--hidden", "8", "--samples", "60000", "--seed", "5", "--out", data, "--quiet").Succeeded();
+        var (code, error) = RunTraced(["learn", "--x", Path.Combine(data, "x.npy"), "--y", Path.Combine(data, "y.npy"), "--no-refine",
+            "--out", _dir.File("model-d16.json"), "--quiet"]);
+        string[] loads = error.Split('\n').Where(line => line.Contains(LibTorch, StringComparison.Ordinal)).Take(3).ToArray();
+        Assert.True(code == 0, $"relufast learn exited with {code}:\n{Tail(error)}");
+        Assert.True(loads.Length == 0, $"the mode check at d = 16 loaded libtorch:\n{string.Join('\n', loads)}");
+    }
+
+    [LinuxLoaderFact]
     public void TheTraceSeesLibTorchWhereItIsLoaded()
     {
         var (code, error) = RunTraced(["info"]);

@@ -13,17 +13,23 @@ public sealed class DenseBackendTests
     public void TheEntryPointsChooseByOrderAlone()
     {
         // at the limit: managed (the same bits as the managed solver); one above: libtorch's bits
-        foreach (int n in new[] { 1, 5, DenseBackend.ManagedOrder, DenseBackend.ManagedOrder + 1 })
+        foreach (int n in new[] { 1, 5, DenseBackend.ManagedOrder, DenseBackend.ManagedOrder + 1, DenseBackend.ManagedSymmetricOrder,
+            DenseBackend.ManagedSymmetricOrder + 1 })
         {
             var a = DenseMatrix.Symmetrize(Random(n * n, (ulong)n), n);
             var spectrum = SymmetricSpectrum.Compute(a, n);
-            var (values, _) = DenseBackend.IsManaged(n) ? SymmetricSpectrum.Managed(a, n) : SymmetricSpectrum.Torch(a, n);
+            bool managed = DenseBackend.IsManagedSymmetric(n);
+            var (values, _) = managed ? SymmetricSpectrum.Managed(a, n) : SymmetricSpectrum.Torch(a, n);
             Assert.Equal(values.OrderByDescending(Math.Abs).ToArray(), spectrum.Values.ToArray());
+            // the largest value alone: the same rule, the values-only solve (within Weyl's bound of the full one)
+            Assert.Equal(values.Max(), SymmetricSpectrum.LargestValue(a, n), 1e-12 * n * values.Max(Math.Abs));
             var b = Random(n, (ulong)n + 1);
             var solved = DenseSolve.Solve(a, n, b);
             Assert.Equal(DenseBackend.IsManaged(n) ? DenseMatrix.LeastSquares(a, n, n, b, 1) : DenseSolve.SolveTorch(a, n, b), solved);
         }
         Assert.True(DenseBackend.IsManaged(DenseBackend.ManagedOrder) && !DenseBackend.IsManaged(DenseBackend.ManagedOrder + 1));
+        Assert.True(DenseBackend.IsManagedSymmetric(DenseBackend.ManagedSymmetricOrder)
+            && !DenseBackend.IsManagedSymmetric(DenseBackend.ManagedSymmetricOrder + 1));
         Assert.True(DenseBackend.IsManagedStack(DenseBackend.ManagedStackOrder) && !DenseBackend.IsManagedStack(DenseBackend.ManagedStackOrder + 1));
 
         const int m = 5;

@@ -37,6 +37,21 @@ public class ProjectionTests
         ExactChain<float>(d, m, n, 3 * d + m + 1);
     });
 
+    /// <summary>
+    /// Columns past the last whole vector (m = 10, 17, 40 on 512-bit doubles) go through the tiles on a zero-padded copy of u, and
+    /// still equal the FMA chain bit for bit; d = 600 is too wide for that copy and takes the scalar chain.
+    /// </summary>
+    [Theory]
+    [InlineData(20, 10, 37)]
+    [InlineData(16, 17, 21)]
+    [InlineData(7, 40, 5)]
+    [InlineData(600, 9, 9)]
+    public void TailColumnsAreTheFmaChain(int d, int m, int n)
+    {
+        ExactChain<double>(d, m, n, 5 * d + m);
+        if (m >= 16) ExactChain<float>(d, m, n, 5 * d + m + 1); // fewer float columns than one vector: the narrow path's dot products
+    }
+
     private static void ExactChain<T>(int d, int m, int n, int seed) where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         T[] x = Gaussians<T>(n * d, seed), u = Gaussians<T>(d * m, seed + 1);
