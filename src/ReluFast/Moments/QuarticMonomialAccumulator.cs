@@ -7,31 +7,6 @@ using ReluFast.Moments.Kernels;
 namespace ReluFast.Moments;
 
 /// <summary>
-/// Weighted sums over a feature vector f, what <see cref="QuarticSlices.Assemble"/> reads: sum_j c_lj, sum_j c_lj f_j and
-/// sum_j c_lj f_j f_j^T for each of L weight vectors, over <see cref="Count"/> samples.
-/// </summary>
-internal interface IWeightedGramSums
-{
-    /// <summary>Dimension of f.</summary>
-    int Dimension { get; }
-
-    /// <summary>Number L of weight vectors.</summary>
-    int WeightCount { get; }
-
-    /// <summary>Number of samples accumulated.</summary>
-    long Count { get; }
-
-    /// <summary>sum_j c_lj.</summary>
-    double WeightSum(int l);
-
-    /// <summary>Copies sum_j c_lj f_j into <paramref name="destination"/>.</summary>
-    void CopyFirstMoment(int l, Span<double> destination);
-
-    /// <summary>Copies sum_j c_lj f_j f_j^T (full symmetric, row-major) into <paramref name="destination"/>.</summary>
-    void CopyGram(int l, Span<double> destination);
-}
-
-/// <summary>
 /// The weighted Gram sums of f = [svec(x x^T); x] (dimension D + d, D = d(d+1)/2; docs/algorithm.md section 11) computed from
 /// the distinct monomials they hold: every entry of sum c f f^T is, up to the sqrt(2) of svec, a sum c x_p x_q x_r x_s of
 /// degree 4, 3 or 2, and f f^T repeats each monomial of degree 4 up to 24 times. Each monomial is made once, in one
@@ -173,7 +148,7 @@ internal sealed class QuarticMonomialAccumulator<T> : IWeightedGramSums where T 
                 for (int w = 0; w < l; w++)
                 {
                     // whole vectors run into the next segment (written after) or the padding after the last
-                    Scale(width, ref xk, q + 1, Unsafe.Add(ref ak, w) * Unsafe.Add(ref xk, q), ref Unsafe.Add(ref ak, segment));
+                    ScaleInto(width, ref xk, q + 1, Unsafe.Add(ref ak, w) * Unsafe.Add(ref xk, q), ref Unsafe.Add(ref ak, segment));
                     segment += q + 1;
                 }
         }
@@ -195,7 +170,7 @@ internal sealed class QuarticMonomialAccumulator<T> : IWeightedGramSums where T 
                 T s = Unsafe.Add(ref xk, r);
                 int start = _groupStart[r];
                 Unsafe.Add(ref bk, start) = s;
-                Scale(width, ref Unsafe.Add(ref xk, r), d - r, s, ref Unsafe.Add(ref bk, start + 1));
+                ScaleInto(width, ref Unsafe.Add(ref xk, r), d - r, s, ref Unsafe.Add(ref bk, start + 1));
             }
             Unsafe.Add(ref bk, _constant) = T.One; // after the last group's spill
         }
@@ -203,7 +178,7 @@ internal sealed class QuarticMonomialAccumulator<T> : IWeightedGramSums where T 
 
     /// <summary>to[0..count) = s from[0..count), in whole vectors (both sides readable and writable one vector past count).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Scale(int width, ref T from, int count, T s, ref T to)
+    private static void ScaleInto(int width, ref T from, int count, T s, ref T to)
     {
         int i = 0;
         if (width >= 512)
