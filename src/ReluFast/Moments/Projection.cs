@@ -62,9 +62,10 @@ internal static class Projection
     }
 
     /// <summary>
-    /// The one driver of both widths: register tiles of <typeparamref name="TTiles"/> over the samples, scalar FMA chains for the
-    /// columns past the last whole vector. Every tile computes z_jc as the chain of FMAs over i = 0 .. d - 1, as
-    /// <see cref="ScalarColumns"/> does, so the value does not depend on the width (except the 512-bit narrow path's dot products).
+    /// The one driver of both widths: register tiles of <typeparamref name="TTiles"/> over the samples, the columns past the last
+    /// whole vector through the same tiles on a zero-padded copy of their part of u (scalar FMA chains where that copy would not
+    /// fit the stack). Every tile computes z_jc as the chain of FMAs over i = 0 .. d - 1, as <see cref="ScalarColumns"/> does, so
+    /// the value does not depend on the width (except the 512-bit narrow path's dot products).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Run<T, TTiles>(ReadOnlySpan<T> x, int d, ReadOnlySpan<T> u, int m, Span<T> z, int n)
