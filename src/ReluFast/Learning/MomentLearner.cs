@@ -245,8 +245,17 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
             bool keep = FitsAsWell(againHeld, held, NoImprovement);
             Log($"pruning: without neuron {drop} of {m}, held-out MSE {againHeld.Mse:G4} (was {held.Mse:G4}): " +
                 (keep ? "removed" : "kept"));
-            if (keep) (chosen, held) = (again, againHeld);
-            else failures++;
+            if (keep)
+            {
+                // the smaller network has its own suspects, each tried afresh: a count of the earlier failures would skip the first
+                // of them (a neuron driven to a = -5e-9 stayed in a 9-neuron fit of 8 teacher neurons)
+                (chosen, held) = (again, againHeld);
+                failures = 0;
+            }
+            else
+            {
+                failures++;
+            }
         }
         return (chosen, held);
     }

@@ -76,16 +76,36 @@ public class ResidualRoundTests
     }
 
     /// <summary>
-    /// Condition 1000 at (16, 8, 2e6), seed 8 of the gaussian-law sweep: three residual rounds and their pruning end at 10
-    /// neurons, and the refit at that count fits exactly with the spare ones driven to nothing (two merged away) or to a kink
-    /// that almost no sample crosses (removed by the backward elimination after the merge). Without the elimination 9 neurons
-    /// came back, with an exact function and no warning (seed 10 did so before the row-sum kernels changed its last bits).
+    /// Condition 1000 at (16, 8, 2e6), seed 46 of the gaussian-law sweep: the pruning after the residual rounds fails once at 12
+    /// neurons, then removes four. The smaller networks' suspects must be tried afresh: with the failure counted on, the first
+    /// suspect of the 9-neuron fit (refined to a = -5e-9) was skipped and 9 neurons came back, an exact function and no warning.
+    /// </summary>
+    [Fact]
+    public void AFailedRemovalDoesNotShieldTheNextNetworksSuspects()
+    {
+        const int D = 16, M = 8;
+        const ulong Seed = 46;
+        var (teacher, source) = GaussianLawCase.Create(D, M, 2_000_000, Seed);
+        var result = ReluLearner.Learn(source, new LearnerOptions { Seed = Seed, Threads = 2 });
+
+        Assert.Contains(result.Log, line => line.StartsWith("pruning: ", StringComparison.Ordinal) && line.EndsWith(": kept",
+            StringComparison.Ordinal));
+        Assert.Equal(M, result.Network.Hidden);
+        NetworkAssert.Recovered(result.Network, teacher, 1e-4);
+    }
+
+    /// <summary>
+    /// Condition 1000 at (16, 8, 2e6), seed 182 of the gaussian-law sweep: three residual rounds and their pruning end at 11
+    /// neurons, and the refit at that count fits with the spare ones driven to nothing (two merged away) or to a kink that almost
+    /// no sample crosses (removed by the backward elimination after the merge). Without the elimination 9 neurons came back, with
+    /// an exact function and no warning (seeds 10 and 8 did so before the row-sum kernels and the narrow projections changed
+    /// their last bits).
     /// </summary>
     [Fact]
     public void SpareNeuronsOfAnExactRefitAreDropped()
     {
         const int D = 16, M = 8;
-        const ulong Seed = 8;
+        const ulong Seed = 182;
         var (teacher, source) = GaussianLawCase.Create(D, M, 2_000_000, Seed);
         var result = ReluLearner.Learn(source, new LearnerOptions { Seed = Seed, Threads = 2 });
 
