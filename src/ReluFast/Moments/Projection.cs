@@ -98,8 +98,6 @@ internal static class Projection
             tailU.Clear();
             for (int i = 0; i < d; i++) u.Slice(i * m + full, tail).CopyTo(tailU.Slice(i * vl, tail));
         }
-        ref T tu = ref MemoryMarshal.GetReference(tailU);
-        ref T tz = ref MemoryMarshal.GetReference(tailZ);
         int row = 0;
         if (m < 4 * vl)
         {
@@ -109,15 +107,7 @@ internal static class Projection
                 ref T x0 = ref Unsafe.Add(ref xr, (nint)row * d);
                 ref T z0 = ref Unsafe.Add(ref zr, (nint)row * m);
                 for (int col = 0; col < full; col += vl) TTiles.Tile8x1(ref x0, d, ref Unsafe.Add(ref ur, col), m, ref Unsafe.Add(ref z0, col));
-                if (padded)
-                {
-                    TTiles.Tile8x1(ref x0, d, ref tu, vl, ref tz);
-                    for (int r = 0; r < 8; r++) tailZ.Slice(r * vl, tail).CopyTo(z.Slice((row + r) * m + full, tail));
-                }
-                else if (tail > 0)
-                {
-                    for (int r = 0; r < 8; r++) ScalarColumns(x.Slice((row + r) * d, d), u, m, full, z.Slice((row + r) * m, m));
-                }
+                TailColumns<T, TTiles>(x, d, u, m, z, row, 8, full, tailU, tailZ);
             }
         }
         for (; row + 4 <= n; row += 4)
@@ -127,31 +117,39 @@ internal static class Projection
             int col = 0;
             for (; col + 4 * vl <= m; col += 4 * vl) TTiles.Tile4x4(ref x0, d, ref Unsafe.Add(ref ur, col), m, ref Unsafe.Add(ref z0, col));
             for (; col + vl <= m; col += vl) TTiles.Tile4x1(ref x0, d, ref Unsafe.Add(ref ur, col), m, ref Unsafe.Add(ref z0, col));
-            if (padded)
-            {
-                TTiles.Tile4x1(ref x0, d, ref tu, vl, ref tz);
-                for (int r = 0; r < 4; r++) tailZ.Slice(r * vl, tail).CopyTo(z.Slice((row + r) * m + full, tail));
-            }
-            else if (tail > 0)
-            {
-                for (int r = 0; r < 4; r++) ScalarColumns(x.Slice((row + r) * d, d), u, m, full, z.Slice((row + r) * m, m));
-            }
+            TailColumns<T, TTiles>(x, d, u, m, z, row, 4, full, tailU, tailZ);
         }
         for (; row < n; row++)
         {
             ref T x0 = ref Unsafe.Add(ref xr, (nint)row * d);
             ref T z0 = ref Unsafe.Add(ref zr, (nint)row * m);
             for (int col = 0; col < full; col += vl) TTiles.Tile1x1(ref x0, d, ref Unsafe.Add(ref ur, col), m, ref Unsafe.Add(ref z0, col));
-            if (padded)
-            {
-                TTiles.Tile1x1(ref x0, d, ref tu, vl, ref tz);
-                tailZ[..tail].CopyTo(z.Slice(row * m + full, tail));
-            }
-            else
-            {
-                ScalarColumns(x.Slice(row * d, d), u, m, full, z.Slice(row * m, m));
-            }
+            TailColumns<T, TTiles>(x, d, u, m, z, row, 1, full, tailU, tailZ);
         }
+    }
+
+    /// <summary>
+    /// Columns full .. m - 1 of <paramref name="rows"/> (8, 4 or 1) samples from <paramref name="row"/> on: the tile of that height on
+    /// the padded copy <paramref name="tailU"/> (d x VL, scratch <paramref name="tailZ"/>), or scalar FMA chains when there is no copy.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TailColumns<T, TTiles>(ReadOnlySpan<T> x, int d, ReadOnlySpan<T> u, int m, Span<T> z, int row, int rows, int full,
+        Span<T> tailU, Span<T> tailZ) where T : unmanaged, IBinaryFloatingPointIeee754<T> where TTiles : IProjectionTiles<T>
+    {
+        int tail = m - full, vl = TTiles.Lanes;
+        if (tail == 0) return;
+        if (tailU.IsEmpty)
+        {
+            for (int r = 0; r < rows; r++) ScalarColumns(x.Slice((row + r) * d, d), u, m, full, z.Slice((row + r) * m, m));
+            return;
+        }
+        ref T x0 = ref Unsafe.Add(ref MemoryMarshal.GetReference(x), (nint)row * d);
+        ref T tu = ref MemoryMarshal.GetReference(tailU);
+        ref T tz = ref MemoryMarshal.GetReference(tailZ);
+        if (rows == 8) TTiles.Tile8x1(ref x0, d, ref tu, vl, ref tz);
+        else if (rows == 4) TTiles.Tile4x1(ref x0, d, ref tu, vl, ref tz);
+        else TTiles.Tile1x1(ref x0, d, ref tu, vl, ref tz);
+        for (int r = 0; r < rows; r++) tailZ.Slice(r * vl, tail).CopyTo(z.Slice((row + r) * m + full, tail));
     }
 
     /// <summary>
