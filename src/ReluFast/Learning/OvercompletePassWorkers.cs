@@ -18,7 +18,7 @@ internal sealed class QuarticSliceWorker<T> : IMomentWorker<T, QuarticSliceWorke
     private readonly int _d, _dim, _p, _l, _f;
     private readonly T[]? _basis;
     private readonly T[] _directions;
-    private readonly T[] _phi, _psi, _features, _contractions, _weights, _scratch;
+    private readonly T[] _phi, _psi, _features, _weights, _scratch;
     private readonly WeightedGramAccumulator<T>[]? _gram;            // with a basis: the Gram of the projected features
     private readonly QuarticMonomialAccumulator<T>[]? _monomials;    // without: the distinct monomials
     private int _blocks;
@@ -40,14 +40,10 @@ internal sealed class QuarticSliceWorker<T> : IMomentWorker<T, QuarticSliceWorke
         _p = basis is null ? _dim : p;
         _l = l;
         _f = _p + d;
-        // u_l as rows (L x d), for one row reduction per sample and direction
-        _directions = new T[l * d];
-        for (int k = 0; k < d; k++)
-            for (int li = 0; li < l; li++) _directions[li * d + k] = directions[k * l + li];
+        _directions = Projection.ColumnsAsRows<T>(directions, d, l);
         _phi = basis is null ? [] : new T[blockSize * _dim];
         _psi = basis is null ? [] : new T[blockSize * _p];
         _features = basis is null ? [] : new T[blockSize * _f];
-        _contractions = new T[blockSize];
         _weights = new T[blockSize * (1 + l)];
         if (basis is null)
             Halves = _monomials = [new QuarticMonomialAccumulator<T>(d, 1 + l), new QuarticMonomialAccumulator<T>(d, 1 + l)];
@@ -67,12 +63,7 @@ internal sealed class QuarticSliceWorker<T> : IMomentWorker<T, QuarticSliceWorke
         Span<T> centred = _weights.AsSpan(0, n);
         _control.Apply(x, y, centred, _scratch);
         SumOfSquares += double.CreateTruncating(TensorPrimitives.SumOfSquares<T>(centred));
-        Span<T> contractions = _contractions.AsSpan(0, n);
-        for (int li = 0; li < _l; li++)
-        {
-            Projection.Dots<T>(x, d, _directions.AsSpan(li * d, d), contractions);
-            TensorPrimitives.Multiply<T>(centred, contractions, _weights.AsSpan((1 + li) * n, n));
-        }
+        Projection.WeightedDots<T>(x, d, _directions, centred, _weights.AsSpan(n, _l * n));
         ReadOnlySpan<T> weights = _weights.AsSpan(0, (1 + _l) * n);
         int half = _blocks++ & 1;
         if (_monomials is not null)

@@ -77,9 +77,7 @@ internal sealed partial class ProjectedMomentWorker<T> : IMomentWorker<T, Projec
         IMomentDevice? device = null)
     {
         _basis = basis;
-        _directions = new T[restarts * m];
-        for (int r = 0; r < restarts; r++)
-            for (int i = 0; i < m; i++) _directions[r * m + i] = directions[i * restarts + r];
+        _directions = Projection.ColumnsAsRows<T>(directions, m, restarts);
         _d = d; _m = m; _restarts = restarts;
         _controlVariate = controlVariate;
         _z = new T[blockSize * m];
@@ -106,12 +104,7 @@ internal sealed partial class ProjectedMomentWorker<T> : IMomentWorker<T, Projec
         Span<T> centred = _weights.AsSpan(0, n);
         _controlVariate.Apply(z, y, centred);
         // the weights y~_j <z_j, g_r>: one row sum per sample and direction
-        for (int r = 0; r < _restarts; r++)
-        {
-            Span<T> weight = _weights.AsSpan((1 + r) * n, n);
-            Projection.Dots<T>(z, _m, _directions.AsSpan(r * _m, _m), weight);
-            TensorPrimitives.Multiply<T>(weight, centred, weight);
-        }
+        Projection.WeightedDots<T>(z, _m, _directions, centred, _weights.AsSpan(n, _restarts * n));
         if (_device is null) _moments.Accumulate(z, _weights.AsSpan(0, (1 + _restarts) * n));
         else _device.Accumulate(z, _weights.AsSpan(0, (1 + _restarts) * n));
     }

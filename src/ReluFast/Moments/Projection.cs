@@ -61,6 +61,34 @@ internal static class Projection
         RowSums.Run<T, LinearFormTerm<T>>(z, default, dimension, g, default, dots);
     }
 
+    /// <summary>The columns of a dimension x count row-major matrix as rows (count x dimension): the layout of <see cref="WeightedDots"/>.</summary>
+    public static T[] ColumnsAsRows<T>(ReadOnlySpan<T> columns, int dimension, int count) where T : unmanaged
+    {
+        if (columns.Length != dimension * count)
+            throw new ArgumentException($"Expected {dimension} x {count} = {dimension * count} entries, got {columns.Length}.", nameof(columns));
+        var rows = new T[count * dimension];
+        for (int i = 0; i < dimension; i++)
+            for (int r = 0; r < count; r++) rows[r * dimension + i] = columns[i * count + r];
+        return rows;
+    }
+
+    /// <summary>
+    /// The weights of the higher-order passes: weights[r n + j] = c_j &lt;z_j, g_r&gt; for every direction g_r (the rows of
+    /// <paramref name="directionRows"/>, count x dimension) and sample j &lt; n = c.Length, one <see cref="Dots"/> per direction.
+    /// </summary>
+    public static void WeightedDots<T>(ReadOnlySpan<T> z, int dimension, ReadOnlySpan<T> directionRows, ReadOnlySpan<T> c, Span<T> weights)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        int n = c.Length, count = directionRows.Length / dimension;
+        if (weights.Length < (long)count * n) throw new ArgumentException($"weights needs {(long)count * n} entries.", nameof(weights));
+        for (int r = 0; r < count; r++)
+        {
+            Span<T> weight = weights.Slice(r * n, n);
+            Dots(z, dimension, directionRows.Slice(r * dimension, dimension), weight);
+            TensorPrimitives.Multiply<T>(weight, c, weight);
+        }
+    }
+
     /// <summary>
     /// The one driver of both widths: register tiles of <typeparamref name="TTiles"/> over the samples, the columns past the last
     /// whole vector through the same tiles on a zero-padded copy of their part of u (scalar FMA chains where that copy would not
