@@ -22,7 +22,17 @@ internal static class SymmetricEigen
     /// <returns>The eigenvalues in ascending order and the n x n row-major V whose column k is the unit eigenvector of value k.</returns>
     /// <exception cref="ArgumentException">The matrix is not n x n or holds NaN or infinity.</exception>
     /// <exception cref="ArithmeticException">The QL iteration did not converge (not seen on finite input).</exception>
-    public static (double[] Values, double[] Vectors) Decompose(ReadOnlySpan<double> a, int n)
+    public static (double[] Values, double[] Vectors) Decompose(ReadOnlySpan<double> a, int n) => Solve(a, n, vectors: true);
+
+    /// <summary>
+    /// The eigenvalues alone, ascending: the same reduction and iteration without forming or rotating V (tred1 and tql1), about
+    /// 4 n^3 / 3 multiply-adds where <see cref="Decompose"/> takes about 9 n^3.
+    /// </summary>
+    /// <exception cref="ArgumentException">The matrix is not n x n or holds NaN or infinity.</exception>
+    public static double[] Values(ReadOnlySpan<double> a, int n) => Solve(a, n, vectors: false).Values;
+
+    /// <summary>The checks, the scaling into range, tred2 and tql2 (without V: tred1 and tql1); V is meaningful only with vectors.</summary>
+    private static (double[] Values, double[] Vectors) Solve(ReadOnlySpan<double> a, int n, bool vectors)
     {
         if (n < 0 || a.Length != n * n) throw new ArgumentException($"Expected an {n} x {n} matrix, got {a.Length} values.", nameof(a));
         foreach (double x in a) if (!double.IsFinite(x)) throw new ArgumentException("The matrix holds NaN or infinity.", nameof(a));
@@ -31,37 +41,17 @@ internal static class SymmetricEigen
         var e = new double[n];
         if (n == 0) return (d, v);
         double factor = DenseMatrix.ScaleIntoSafeRange(v);
-        Tridiagonalize(v, d, e, n);
-        Diagonalize(v, d, e, n);
+        Tridiagonalize(v, d, e, n, accumulate: vectors);
+        Diagonalize(v, d, e, n, vectors);
         if (factor != 1) TensorPrimitives.Divide(d, factor, d);
         return (d, v);
-    }
-
-    /// <summary>
-    /// The eigenvalues alone, ascending: the same reduction and iteration without forming or rotating V (tred1 and tql1), about
-    /// 4 n^3 / 3 multiply-adds where <see cref="Decompose"/> takes about 9 n^3.
-    /// </summary>
-    /// <exception cref="ArgumentException">The matrix is not n x n or holds NaN or infinity.</exception>
-    public static double[] Values(ReadOnlySpan<double> a, int n)
-    {
-        if (n < 0 || a.Length != n * n) throw new ArgumentException($"Expected an {n} x {n} matrix, got {a.Length} values.", nameof(a));
-        foreach (double x in a) if (!double.IsFinite(x)) throw new ArgumentException("The matrix holds NaN or infinity.", nameof(a));
-        var v = a.ToArray();
-        var d = new double[n];
-        var e = new double[n];
-        if (n == 0) return d;
-        double factor = DenseMatrix.ScaleIntoSafeRange(v);
-        Tridiagonalize(v, d, e, n, accumulate: false);
-        Diagonalize(v, d, e, n, vectors: false);
-        if (factor != 1) TensorPrimitives.Divide(d, factor, d);
-        return d;
     }
 
     /// <summary>
     /// tred2: V becomes the orthogonal Q with Q^T A Q tridiagonal, d its diagonal and e its subdiagonal (in e[1..n-1]); without
     /// <paramref name="accumulate"/>, V is left holding the Householder vectors and only d and e are meaningful.
     /// </summary>
-    private static void Tridiagonalize(double[] v, double[] d, double[] e, int n, bool accumulate = true)
+    private static void Tridiagonalize(double[] v, double[] d, double[] e, int n, bool accumulate)
     {
         for (int j = 0; j < n; j++) d[j] = v[(n - 1) * n + j];
         for (int i = n - 1; i > 0; i--)
@@ -160,7 +150,7 @@ internal static class SymmetricEigen
     }
 
     /// <summary>tql2: the implicit QL iteration on the tridiagonal (d, e), rotations accumulated into V; then sorted ascending.</summary>
-    private static void Diagonalize(double[] v, double[] d, double[] e, int n, bool vectors = true)
+    private static void Diagonalize(double[] v, double[] d, double[] e, int n, bool vectors)
     {
         for (int i = 1; i < n; i++) e[i - 1] = e[i];
         e[n - 1] = 0;

@@ -46,10 +46,7 @@ internal sealed class SymmetricSpectrum
     public static SymmetricSpectrum Compute(ReadOnlySpan<double> matrix, int n)
     {
         if (matrix.Length != n * n) throw new ArgumentException($"Expected an {n} x {n} matrix, got {matrix.Length} values.", nameof(matrix));
-        foreach (double entry in matrix)
-            if (!double.IsFinite(entry))
-                throw new ArgumentException("The matrix holds NaN or infinity: the moment estimate is broken (check the samples for " +
-                    "non-finite values).", nameof(matrix));
+        RequireFinite(matrix);
         var (v, q) = DenseBackend.IsManagedSymmetric(n) ? Managed(matrix, n) : Torch(matrix, n); // column k of q is eigenvector k
         int[] order = Enumerable.Range(0, n).OrderByDescending(k => Math.Abs(v[k])).ToArray();
         var sortedValues = new double[n];
@@ -72,15 +69,22 @@ internal sealed class SymmetricSpectrum
     {
         if (n <= 0 || matrix.Length != n * n) throw new ArgumentException($"Expected a non-empty {n} x {n} matrix, got {matrix.Length} values.",
             nameof(matrix));
+        RequireFinite(matrix);
         if (!DenseBackend.IsManagedSymmetric(n)) return TorchValues(matrix, n).Max();
         return SymmetricEigen.Values(DenseMatrix.Symmetrize(matrix, n), n)[^1];
+    }
+
+    private static void RequireFinite(ReadOnlySpan<double> matrix)
+    {
+        foreach (double entry in matrix)
+            if (!double.IsFinite(entry))
+                throw new ArgumentException("The matrix holds NaN or infinity: the moment estimate is broken (check the samples for " +
+                    "non-finite values).", nameof(matrix));
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static double[] TorchValues(ReadOnlySpan<double> matrix, int n)
     {
-        foreach (double entry in matrix)
-            if (!double.IsFinite(entry)) throw new ArgumentException("The matrix holds NaN or infinity.", nameof(matrix));
         using var scope = NewDisposeScope();
         var m = TorchTensors.Matrix(matrix, n, n);
         return TorchTensors.ToArray(linalg.eigvalsh(TorchTensors.Scaled(m + m.T, 0.5)));
