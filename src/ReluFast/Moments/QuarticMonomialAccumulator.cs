@@ -148,7 +148,7 @@ internal sealed class QuarticMonomialAccumulator<T> : IWeightedGramSums where T 
                 for (int w = 0; w < l; w++)
                 {
                     // whole vectors run into the next segment (written after) or the padding after the last
-                    ScaleInto(width, ref xk, q + 1, Unsafe.Add(ref ak, w) * Unsafe.Add(ref xk, q), ref Unsafe.Add(ref ak, segment));
+                    Simd.ScaleInto(width, ref xk, q + 1, Unsafe.Add(ref ak, w) * Unsafe.Add(ref xk, q), ref Unsafe.Add(ref ak, segment));
                     segment += q + 1;
                 }
         }
@@ -170,30 +170,9 @@ internal sealed class QuarticMonomialAccumulator<T> : IWeightedGramSums where T 
                 T s = Unsafe.Add(ref xk, r);
                 int start = _groupStart[r];
                 Unsafe.Add(ref bk, start) = s;
-                ScaleInto(width, ref Unsafe.Add(ref xk, r), d - r, s, ref Unsafe.Add(ref bk, start + 1));
+                Simd.ScaleInto(width, ref Unsafe.Add(ref xk, r), d - r, s, ref Unsafe.Add(ref bk, start + 1));
             }
             Unsafe.Add(ref bk, _constant) = T.One; // after the last group's spill
-        }
-    }
-
-    /// <summary>to[0..count) = s from[0..count), in whole vectors (both sides readable and writable one vector past count).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void ScaleInto(int width, ref T from, int count, T s, ref T to)
-    {
-        int i = 0;
-        if (width >= 512)
-        {
-            var sv = Vector512.Create(s);
-            for (; i < count; i += Vector512<T>.Count) (Vector512.LoadUnsafe(ref from, (nuint)i) * sv).StoreUnsafe(ref to, (nuint)i);
-        }
-        else if (width >= 256)
-        {
-            var sv = Vector256.Create(s);
-            for (; i < count; i += Vector256<T>.Count) (Vector256.LoadUnsafe(ref from, (nuint)i) * sv).StoreUnsafe(ref to, (nuint)i);
-        }
-        else
-        {
-            for (; i < count; i++) Unsafe.Add(ref to, i) = Unsafe.Add(ref from, i) * s;
         }
     }
 

@@ -41,25 +41,8 @@ internal static class PairFeatures
             int segment = 0;
             for (int j = 0; j < m; j++)
             {
-                T s = czk[j];
-                int len = j + 1, i = 0;
-                if (width >= 512)
-                {
-                    Vector512<T> sv = Vector512.Create(s);
-                    for (; i < len; i += Vector512<T>.Count)
-                        (Vector512.LoadUnsafe(ref zk, (nuint)i) * sv).StoreUnsafe(ref pk, (nuint)(segment + i));
-                }
-                else if (width >= 256)
-                {
-                    Vector256<T> sv = Vector256.Create(s);
-                    for (; i < len; i += Vector256<T>.Count)
-                        (Vector256.LoadUnsafe(ref zk, (nuint)i) * sv).StoreUnsafe(ref pk, (nuint)(segment + i));
-                }
-                else
-                {
-                    for (; i < len; i++) Unsafe.Add(ref pk, segment + i) = Unsafe.Add(ref zk, i) * s;
-                }
-                segment += len;
+                Simd.ScaleInto(width, ref zk, j + 1, czk[j], ref Unsafe.Add(ref pk, segment));
+                segment += j + 1;
             }
         }
     }

@@ -103,4 +103,28 @@ internal static class Simd
         if (source.Length > destination.Length) throw new ArgumentException("Destination too short.", nameof(destination));
         for (int i = 0; i < source.Length; i++) destination[i] += double.CreateTruncating(source[i]);
     }
+
+    /// <summary>
+    /// to[0..count) = s from[0..count) in whole vectors of the given width (both sides readable and writable one vector past count):
+    /// the row builders of the pair features and the monomial columns.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void ScaleInto<T>(int width, ref T from, int count, T s, ref T to) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        int i = 0;
+        if (width >= 512)
+        {
+            var sv = Vector512.Create(s);
+            for (; i < count; i += Vector512<T>.Count) (Vector512.LoadUnsafe(ref from, (nuint)i) * sv).StoreUnsafe(ref to, (nuint)i);
+        }
+        else if (width >= 256)
+        {
+            var sv = Vector256.Create(s);
+            for (; i < count; i += Vector256<T>.Count) (Vector256.LoadUnsafe(ref from, (nuint)i) * sv).StoreUnsafe(ref to, (nuint)i);
+        }
+        else
+        {
+            for (; i < count; i++) Unsafe.Add(ref to, i) = Unsafe.Add(ref from, i) * s;
+        }
+    }
 }
