@@ -40,7 +40,7 @@ internal static class InputStandardisation
         CancellationToken cancellationToken) where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         if (options.Inputs == InputHandling.StandardNormal) return null;
-        if (source is TeacherSampleSource<T> { IsStandardNormal: true }) return null;
+        if (source is IKnownInputLaw { IsStandardNormal: true }) return null;
         int d = source.Dimension;
         long n = source.Count;
         if (n < 2) return null;

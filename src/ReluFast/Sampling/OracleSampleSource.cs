@@ -17,7 +17,7 @@ namespace ReluFast.Sampling;
 /// <see cref="Queries"/> after learning.
 /// </remarks>
 /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>: the oracle's precision (float queries are the double draws rounded).</typeparam>
-public sealed class OracleSampleSource<T> : ISampleSource<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
+public sealed class OracleSampleSource<T> : ISampleSource<T>, IKnownInputLaw where T : unmanaged, IBinaryFloatingPointIeee754<T>
 {
     /// <summary>The key of the query stream in <see cref="CounterGaussian"/> (the key of <see cref="TeacherSampleSource{T}"/>'s inputs).</summary>
     public const ulong QueryKey = 1;
@@ -71,6 +71,9 @@ public sealed class OracleSampleSource<T> : ISampleSource<T> where T : unmanaged
 
     /// <inheritdoc />
     public long Count { get; }
+
+    /// <inheritdoc />
+    bool IKnownInputLaw.IsStandardNormal => true;
 
     /// <summary>Whether responses are kept, so that each x_j is asked once.</summary>
     public bool CachesResponses => _responses is not null;

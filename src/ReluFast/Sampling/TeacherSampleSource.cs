@@ -12,7 +12,7 @@ namespace ReluFast.Sampling;
 /// the rounded x).
 /// </summary>
 /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
-public sealed class TeacherSampleSource<T> : ISampleSource<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
+public sealed class TeacherSampleSource<T> : ISampleSource<T>, IKnownInputLaw where T : unmanaged, IBinaryFloatingPointIeee754<T>
 {
     private readonly CounterGaussian _inputs;
     private readonly CounterGaussian _noise;
@@ -53,8 +53,8 @@ public sealed class TeacherSampleSource<T> : ISampleSource<T> where T : unmanage
     /// <summary>The law of x when it is not N(0, I_d) (null: standard normal inputs).</summary>
     public InputDistribution? Inputs { get; }
 
-    /// <summary>Whether x ~ N(0, I_d) by construction (the learner then skips the estimate of the input law).</summary>
-    internal bool IsStandardNormal => Inputs is null;
+    /// <inheritdoc />
+    bool IKnownInputLaw.IsStandardNormal => Inputs is null;
 
     /// <summary>Standard deviation of the label noise.</summary>
     public double NoiseStd { get; }
