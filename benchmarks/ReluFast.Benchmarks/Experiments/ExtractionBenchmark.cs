@@ -13,7 +13,7 @@ namespace ReluFast.Benchmarks.Experiments;
 /// Reports queries (learning + check), wall time, the process's peak working set, the parameter errors against the hidden network
 /// and the relative error on fresh queries. One size per process gives each its own peak working set.
 /// <code>
-/// dotnet run -c Release --project benchmarks/ReluFast.Benchmarks -- extract d m N [threads=0]
+/// dotnet run -c Release --project benchmarks/ReluFast.Benchmarks -- extract d m N [threads=0] [refinement samples=10^5]
 /// dotnet run -c Release --project benchmarks/ReluFast.Benchmarks -- extract            (the sizes: 64/32, 256/64, 784/128)
 /// </code>
 /// The reference: Carlini, Jagielski and Mironov (CRYPTO 2020) extracted a 784-128-1 MNIST network in 2^21.5 chosen queries and about an hour.
@@ -28,25 +28,32 @@ internal static class ExtractionBenchmark
     public static void Run(string[] args)
     {
         int threads = args.Length > 4 ? int.Parse(args[4], Inv) : 0;
+        int refinement = args.Length > 5 ? (int)double.Parse(args[5], Inv) : new LearnerOptions().RefinementSamples;
         (int D, int M, long N)[] sizes = args.Length > 3 ? [(int.Parse(args[1], Inv), int.Parse(args[2], Inv), (long)double.Parse(args[3], Inv))]
             : Sizes;
         Console.WriteLine("| d | m | distinct queries | queries (learning + check) | log2 | time (s) | peak working set (MB) | w error | a error | " +
             "b error | relative error (fresh queries) |");
         Console.WriteLine("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
-        foreach (var (d, m, n) in sizes) One(d, m, n, threads);
+        foreach (var (d, m, n) in sizes) One(d, m, n, threads, refinement);
     }
 
-    private static void One(int d, int m, long n, int threads)
+    private static void One(int d, int m, long n, int threads, int refinement)
     {
         var hidden = RandomTeacher.Create(new TeacherOptions(d, m), seed: 11);
         var oracle = new NetworkOracle<double>(hidden);
         var source = new OracleSampleSource<double>(oracle, n, seed: 12, cacheResponses: true);
         var clock = Stopwatch.StartNew();
         // m < d in every size: the full-rank learner (auto would choose it too, after a mode check).
-        var result = ReluLearner.Learn(source, new LearnerOptions { Seed = 1, Threads = threads }, LearnerMode.FullRank, new Throttled());
+        var options = new LearnerOptions { Seed = 1, Threads = threads, RefinementSamples = refinement };
+        var result = ReluLearner.Learn(source, options, LearnerMode.FullRank, new Throttled());
         var check = OracleComparison.Compare(result.Network, oracle, 10_000);
         double seconds = clock.Elapsed.TotalSeconds;
         var errors = NetworkComparison.Compare(result.Network, hidden, testSamples: 20_000);
+        var start = result.MomentEstimate.Hidden == m ? result.MomentEstimate : result.Network;
+        var moment = NetworkComparison.Compare(start, hidden, testSamples: 20_000);
+        foreach (string line in result.Log) Console.Error.WriteLine(line);
+        Console.Error.WriteLine(string.Create(Inv, $"timings: {result.Timings}; moment estimate w / a / b errors {moment.WError:E1} / " +
+            $"{moment.AError:E1} / {moment.BError:E1}"));
         long queries = source.Queries + check.Queries;
         double peak = Process.GetCurrentProcess().PeakWorkingSet64 / 1e6;
         Console.WriteLine(string.Create(Inv,

@@ -120,6 +120,30 @@ public sealed class DenseBackendTests
         Assert.Equal(SlicePencil.DecomposeManaged(slices, n, k, 16, 3, 200).Factors, SlicePencil.Decompose(slices, n, k, 16, 3).Factors);
     }
 
+    [Fact]
+    public void TheLibTorchPolishKeepsNoIterationsTemporaries()
+    {
+        // Each iteration makes several m^3 tensors; kept in the caller's scope to its end they took 24 GB at m = 128 (the
+        // learner's candidates). What the polish leaves in that scope must not grow with its iterations.
+        const int m = 10;
+        var problem = SyntheticSlices.Create(m, 5, 1e-2);
+        using var scope = TorchSharp.torch.NewDisposeScope();
+        var b = TorchTensors.Matrix(problem.Quadratic, m, m);
+        var c = TorchTensors.Vector(problem.Tensor).reshape(m, m, m);
+        var stack = TorchSharp.torch.cat([b.unsqueeze(2), c], 2);
+        var perturbation = Random(m * m, 9);
+        var start = TorchTensors.Matrix(problem.Factors.Select((v, k) => v + 0.3 * perturbation[k]).ToArray(), m, m);
+        int before = scope.DisposablesCount;
+        var one = SliceStack.Polish(stack, start, 1);
+        int leftByOne = scope.DisposablesCount - before;
+        var many = SliceStack.Polish(stack, start, 100);
+        int leftByMany = scope.DisposablesCount - before - leftByOne;
+        Assert.Equal(1, one.Iterations);
+        Assert.True(many.Iterations >= 5, $"{many.Iterations} iterations");
+        Assert.Equal(leftByOne, leftByMany);
+        Assert.True(many.Residual < one.Residual, $"{many.Residual} vs {one.Residual}");
+    }
+
     private static double[] Random(int count, ulong seed)
     {
         var values = new double[count];
