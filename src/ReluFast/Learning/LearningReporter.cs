@@ -44,6 +44,9 @@ internal sealed class LearningReporter(IProgress<LearningProgress>? progress)
         progress?.Report(new LearningProgress(stage, done, total, _stageClock.Elapsed, message));
     }
 
+    /// <summary>Whether anyone listens to the progress reports.</summary>
+    public bool Listening => progress is not null;
+
     /// <summary>An adapter that reports a sample pass's progress as <paramref name="stage"/> (null when nobody listens).</summary>
     public IProgress<SamplePassProgress>? ForPass(LearningStage stage) => progress is null ? null : new PassProgress(progress, stage);
 

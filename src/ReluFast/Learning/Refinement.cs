@@ -34,10 +34,11 @@ internal sealed class Refinement : IDisposable
     /// Refines <paramref name="start"/> and returns the refined network (unit w_i) with its training MSE and the
     /// optimiser's report. It stops at an exact fit: a training MSE of <see cref="ExactFitRelativeMse"/> x Var(y)
     /// leaves parameter errors around 1e-10, far below any statistical error; and, given <paramref name="stopping"/>, when the
-    /// held-out error stops improving beyond its sampling error (<see cref="HeldOutStopping"/>).
+    /// held-out error stops improving beyond its sampling error (<see cref="HeldOutStopping"/>). <paramref name="iterationDone"/>
+    /// hears (iterations done, training MSE) at the start and after every iteration.
     /// </summary>
     public (ReluNetwork Network, double TrainingMse, LbfgsResult Optimizer) Run(ReluNetwork start, int maxIterations,
-        CancellationToken cancellationToken = default, HeldOutStopping? stopping = null)
+        CancellationToken cancellationToken = default, HeldOutStopping? stopping = null, Action<int, double>? iterationDone = null)
     {
         ArgumentNullException.ThrowIfNull(start);
         if (start.InputDim != _d) throw new ArgumentException($"The network has input dimension {start.InputDim}, the subsample {_d}.",
@@ -45,8 +46,13 @@ internal sealed class Refinement : IDisposable
         int m = start.Hidden;
         var theta = IMseObjective.Pack(start);
         double target = ExactFitRelativeMse * _objective.TargetVariance;
+        LbfgsMinimizer.Monitor? monitor = iterationDone is null ? (stopping is null ? null : stopping.Check) : (iterations, p, value) =>
+        {
+            iterationDone(iterations, value);
+            return stopping is not null && stopping.Check(iterations, p, value);
+        };
         var result = LbfgsMinimizer.Minimize((p, g) => _objective.Evaluate(p, g, m), theta, maxIterations, valueTarget: target,
-            cancellationToken: cancellationToken, monitor: stopping is null ? null : stopping.Check);
+            cancellationToken: cancellationToken, monitor: monitor);
         return (IMseObjective.Unpack(theta, m, _d).Normalized(), result.Value, result);
     }
 

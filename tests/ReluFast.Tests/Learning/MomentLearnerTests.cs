@@ -175,6 +175,25 @@ public class MomentLearnerTests
         Assert.True(progress.Reports > 0);
     }
 
+    [Fact]
+    public void RefinementReportsItsIterations()
+    {
+        // at (784, 128) one refinement takes an hour: a listener hears the iterations, not only which candidate is refined
+        var teacher = RandomTeacher.Create(new TeacherOptions(6, 3), 81);
+        var reports = new List<LearningProgress>();
+        var options = new LearnerOptions { Hidden = 3, Seed = 1 };
+        MomentLearner.Learn(new TeacherSampleSource<double>(teacher, 200_000, 1), options, new Collect(reports));
+        var iterations = reports.Where(r => r.Stage == LearningStage.Refinement && r.Message.Contains("L-BFGS iteration ")).ToArray();
+        Assert.NotEmpty(iterations);
+        Assert.All(iterations, r => Assert.True(r.SamplesTotal == options.MaxRefinementIterations, $"{r}"));
+        Assert.Contains(iterations, r => r.SamplesDone == 0 && r.Message.Contains("training MSE"));
+    }
+
+    private sealed class Collect(List<LearningProgress> reports) : IProgress<LearningProgress>
+    {
+        public void Report(LearningProgress value) => reports.Add(value);
+    }
+
     private sealed class CancelOnFirstPass(CancellationTokenSource cts) : IProgress<LearningProgress>
     {
         public int Reports { get; private set; }
