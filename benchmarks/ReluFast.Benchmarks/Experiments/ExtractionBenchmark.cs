@@ -13,7 +13,7 @@ namespace ReluFast.Benchmarks.Experiments;
 /// Reports queries (learning + check), wall time, the process's peak working set, the parameter errors against the hidden network
 /// and the relative error on fresh queries. One size per process gives each its own peak working set.
 /// <code>
-/// dotnet run -c Release --project benchmarks/ReluFast.Benchmarks -- extract d m N [threads=0] [refinement samples=10^5]
+/// dotnet run -c Release --project benchmarks/ReluFast.Benchmarks -- extract d m N [threads=0] [refinement samples=10^5; 0: no refinement]
 /// dotnet run -c Release --project benchmarks/ReluFast.Benchmarks -- extract            (the sizes: 64/32, 256/64, 784/128)
 /// </code>
 /// The reference: Carlini, Jagielski and Mironov (CRYPTO 2020) extracted a 784-128-1 MNIST network in 2^21.5 chosen queries and about an hour.
@@ -44,7 +44,8 @@ internal static class ExtractionBenchmark
         var source = new OracleSampleSource<double>(oracle, n, seed: 12, cacheResponses: true);
         var clock = Stopwatch.StartNew();
         // m < d in every size: the full-rank learner (auto would choose it too, after a mode check).
-        var options = new LearnerOptions { Seed = 1, Threads = threads, RefinementSamples = refinement };
+        var options = refinement > 0 ? new LearnerOptions { Seed = 1, Threads = threads, RefinementSamples = refinement }
+            : new LearnerOptions { Seed = 1, Threads = threads, Refine = false };
         var result = ReluLearner.Learn(source, options, LearnerMode.FullRank, new Throttled());
         var check = OracleComparison.Compare(result.Network, oracle, 10_000);
         double seconds = clock.Elapsed.TotalSeconds;
