@@ -28,7 +28,7 @@ internal static class SliceStack
     public static Tensor NormalizeColumns(Tensor a)
     {
         // Not linalg.vector_norm, which passes its order as a temporary Scalar (TorchTensors.Scaled says why that fails).
-        return a / TorchTensors.ClampMin(a.square().sum([0L], keepdim: true).sqrt(), 1e-300);
+        return a / TorchTensors.ClampMin(TorchTensors.Square(a).sum([0L], keepdim: true).sqrt(), 1e-300);
     }
 
     /// <summary>Least-squares diagonals D (s x k) with X[:, :, s] ~ A diag(D[s]) A^T.</summary>

@@ -43,11 +43,14 @@ internal sealed record SyntheticSlices(double[] Factors, double[] Quadratic, dou
             var e = new double[m * m + m * m * m];
             new CounterGaussian(seed, key: 0x401CE).Fill(0, e);
             var eb = TorchTensors.Matrix(e.AsSpan(0, m * m), m, m);
-            eb = eb + eb.T;
+            eb = TorchTensors.Sum(eb, eb.T);
             var ec = TorchTensors.Vector(e.AsSpan(m * m)).reshape(m, m, m);
-            ec = ec + ec.permute(0, 2, 1) + ec.permute(1, 0, 2) + ec.permute(1, 2, 0) + ec.permute(2, 0, 1) + ec.permute(2, 1, 0);
-            quadratic = quadratic + TorchTensors.Scaled(eb, noise * quadratic.norm().item<double>() / eb.norm().item<double>());
-            tensor = tensor + TorchTensors.Scaled(ec, noise * tensor.norm().item<double>() / ec.norm().item<double>());
+            var symmetric = ec;
+            foreach (long[] order in new[] { new long[] { 0, 2, 1 }, [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0] })
+                symmetric = TorchTensors.Sum(symmetric, ec.permute(order));
+            ec = symmetric;
+            quadratic = TorchTensors.Sum(quadratic, TorchTensors.Scaled(eb, noise * quadratic.norm().item<double>() / eb.norm().item<double>()));
+            tensor = TorchTensors.Sum(tensor, TorchTensors.Scaled(ec, noise * tensor.norm().item<double>() / ec.norm().item<double>()));
         }
         return new SyntheticSlices(TorchTensors.ToArray(w), TorchTensors.ToArray(quadratic), TorchTensors.ToArray(tensor.reshape(-1)));
     }

@@ -43,10 +43,22 @@ internal static class TorchTensors
         return linalg.pinv(a, rtol: Eps * Math.Max(a.shape[0], a.shape[1])).matmul(b);
     }
 
+    /// <summary><paramref name="a"/> + <paramref name="b"/>, with alpha = 1 held as in <see cref="Scaled"/>: TorchSharp's operator + is
+    /// add(b, 1), whose temporary Scalar nothing keeps alive during the native call.</summary>
+    public static Tensor Sum(Tensor a, Tensor b)
+    {
+        using var one = 1.0.ToScalar();
+        return a.add(b, one);
+    }
+
+    /// <summary>a o a elementwise: TorchSharp's square() is pow(2), with a temporary Scalar exponent.</summary>
+    public static Tensor Square(Tensor a) => a.mul(a);
+
     /// <summary><paramref name="t"/> times <paramref name="factor"/>, the factor held as a libtorch Scalar until the call returns.</summary>
     /// <remarks>
-    /// Every tensor-by-number operation goes through here or <see cref="ClampMin"/>, never through TorchSharp's implicit
-    /// conversion of a double: TorchSharp 0.107 hands the temporary Scalar's handle to libtorch and nothing keeps the Scalar
+    /// Every tensor-by-number operation goes through here or <see cref="ClampMin"/>, and every sum and square of tensors through
+    /// <see cref="Sum"/> and <see cref="Square"/> (tensor - tensor passes no Scalar), never through TorchSharp's operator +,
+    /// square() or implicit conversion of a double: TorchSharp 0.107 hands the temporary Scalar's handle to libtorch and nothing keeps the Scalar
     /// alive during the native call, so a collection on another thread can finalize it mid-call ("Unknown scalar type" from
     /// linalg_vector_norm, seen with the candidates' decompositions in parallel under load).
     /// </remarks>

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using ReluFast.Decomposition;
 using ReluFast.Model;
 using ReluFast.Sampling;
 using static TorchSharp.torch;
@@ -141,7 +142,9 @@ internal static class RandomStartTraining
             var xb = xs.index_select(0, index);
             var yb = ys.index_select(0, index);
             optimizer.zero_grad();
-            var loss = (nn.functional.relu(xb.matmul(w.T) + b).matmul(a) + xb.matmul(c) + c0 - yb).square().mean();
+            var hidden = nn.functional.relu(TorchTensors.Sum(xb.matmul(w.T), b)).matmul(a);
+            var prediction = TorchTensors.Sum(TorchTensors.Sum(hidden, xb.matmul(c)), c0);
+            var loss = TorchTensors.Square(prediction - yb).mean();
             loss.backward();
             optimizer.step();
         }

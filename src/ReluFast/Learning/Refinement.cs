@@ -1,3 +1,4 @@
+using ReluFast.Decomposition;
 using ReluFast.Model;
 using static TorchSharp.torch;
 
@@ -101,7 +102,7 @@ internal sealed class TorchMseObjective : IMseObjective
         {
             // the population variance, as SimdMseObjective (TorchSharp 0.107's var(unbiased: false) still divided by n - 1)
             using var scope = NewDisposeScope();
-            return (_y - _y.mean()).square().mean().item<double>();
+            return TorchTensors.Square(_y - _y.mean()).mean().item<double>();
         }
     }
 
@@ -116,8 +117,8 @@ internal sealed class TorchMseObjective : IMseObjective
         var a = p.narrow(0, m * d + m, m);
         var c0 = p.narrow(0, m * d + 2 * m, 1);
         var c = p.narrow(0, m * d + 2 * m + 1, d);
-        var prediction = nn.functional.relu(_x.matmul(w.T) + b).matmul(a) + _x.matmul(c) + c0;
-        var mse = (prediction - _y).square().mean();
+        var prediction = TorchTensors.Sum(TorchTensors.Sum(nn.functional.relu(TorchTensors.Sum(_x.matmul(w.T), b)).matmul(a), _x.matmul(c)), c0);
+        var mse = TorchTensors.Square(prediction - _y).mean();
         mse.backward();
         p.grad!.cpu().data<double>().CopyTo(gradient);
         return mse.item<double>();

@@ -110,3 +110,43 @@ public sealed class TorchTensorsTests
         return values;
     }
 }
+
+/// <summary>
+/// TorchSharp 0.107's tensor + (add(b, 1)) and <c>square</c> (<c>pow(2)</c>) hand libtorch the handle of a temporary Scalar
+/// that nothing keeps alive during the native call: a collection on another thread can finalize it mid-call, and libtorch
+/// then reads freed memory ("Expected false to be true" from Scalar::toDouble, seen in the suite's noisy-stack tests; this
+/// test fails within a second with the operators). <see cref="TorchTensors.Sum"/> holds its Scalar until the call returns,
+/// <see cref="TorchTensors.Square"/> needs none, and tensor - tensor passes none.
+/// </summary>
+public sealed class TorchScalarLifetimeTests
+{
+    [Fact]
+    public void ArithmeticSurvivesCollectionsOnAnotherThread()
+    {
+        using var scope = NewDisposeScope();
+        var a = ones(4, 4, dtype: float64);
+        var b = ones(4, 4, dtype: float64);
+        using var stop = new CancellationTokenSource();
+        var collector = new Thread(() =>
+        {
+            while (!stop.IsCancellationRequested) { GC.Collect(); GC.WaitForPendingFinalizers(); }
+        });
+        collector.Start();
+        try
+        {
+            for (int k = 0; k < 20_000; k++)
+            {
+                using var step = NewDisposeScope();
+                _ = new object[8]; // garbage, so that collections find temporaries to finalize
+                Assert.Equal(2.0, TorchTensors.Sum(a, b).sum().item<double>() / 16);
+                Assert.Equal(0.0, (a - b).sum().item<double>());
+                Assert.Equal(1.0, TorchTensors.Square(a).sum().item<double>() / 16);
+            }
+        }
+        finally
+        {
+            stop.Cancel();
+            collector.Join();
+        }
+    }
+}
