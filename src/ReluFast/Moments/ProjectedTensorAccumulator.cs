@@ -33,13 +33,17 @@ internal sealed class ProjectedTensorAccumulator<T> where T : unmanaged, IBinary
     private readonly int _pairStride;  // row stride of the pair features (pairs + one vector of slack, padded)
     private readonly int _tile;
 
+    /// <summary>Bytes of pair features per tile (with the diagonal features): the tile stays in L2 while every kernel reads it.</summary>
+    private const int TileBytes = 262144;
+
     /// <summary>
-    /// Bytes of pair features per tile. Every tile ends by adding its partial sums to the double totals, all m^3/6 x L of them
-    /// (1.4 MB at m = 64 and four weights), so a tile must hold enough samples to pay for that read-modify-write: at 256 KiB
-    /// (16 samples at m = 64, 48 at m = 32) two threads ran slower than one at m = 64, their flushes contending for the
-    /// shared L3; at 1 MiB two threads give 1.4-1.5x their rate at m = 32 and 64 and 1.1x at m = 16 (docs/passes.md).
+    /// The fewest samples a tile holds, whatever its bytes. Every tile ends by adding its partial sums to the double totals, all
+    /// m(m+1)(m+2)/6 x L of them (1.4 MB at m = 64 and four weights) and about as many as the kernels' lanes per sample, so that
+    /// read-modify-write costs about one sample's kernel work per tile, from L3. At 256 KiB alone a tile was 48 samples at m = 32 and
+    /// 16 at m = 64, and on a two-pipe core two threads ran slower than one at m = 64, their flushes contending for the shared L3
+    /// (docs/passes.md, "A two-pipe machine"). From m = 17 up (float64; 20 in float32) this bound sets the tile; smaller m keep their 256 KiB tiles.
     /// </summary>
-    private const int TileBytes = 1 << 20;
+    private const int MinimumTileSamples = 128;
     private readonly double[] _weightSums;
     private readonly double[] _first;  // L x stride
     private readonly double[] _second; // L x stride x stride; entries with i <= j are valid
@@ -77,7 +81,7 @@ internal sealed class ProjectedTensorAccumulator<T> where T : unmanaged, IBinary
         _rowStride = AlignedBuffer<T>.ConflictFreeStride(_stride);
         _pairRowStride = AlignedBuffer<T>.ConflictFreeStride(_pairStride);
         _diagonalRowStride = AlignedBuffer<T>.ConflictFreeStride(_panels * _diagonalPairs + unit);
-        _tile = Math.Clamp(TileBytes / ((_pairRowStride + _diagonalRowStride) * size), 16, 512) & ~7;
+        _tile = Math.Clamp(Math.Max(TileBytes / ((_pairRowStride + _diagonalRowStride) * size), MinimumTileSamples), 16, 512) & ~7;
         _weightSums = new double[weightCount];
         _first = new double[weightCount * _stride];
         _second = new double[weightCount * _stride * _stride];
