@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using ReluFast.Decomposition;
 using ReluFast.Interop;
 using ReluFast.Moments;
 using ReluFast.Sampling;
@@ -234,7 +235,7 @@ internal static class MomentBenchmark
                 Tensor xc = x[TensorIndex.Slice(k0, k1)], b = buffer[TensorIndex.Slice(0, k1 - k0)];
                 b.copy_(xc).mul_(c[TensorIndex.Slice(k0, k1)].unsqueeze(1));
                 gram.addmm_(b.T, xc);
-                first.add_(b.sum(dim: 0));
+                TorchTensors.AddInPlace(first, b.sum(dim: 0));
             }
             _ = Total(gram) + Total(first) + Total(c);
             results?.Invoke(gram, first);
@@ -261,12 +262,13 @@ internal static class MomentBenchmark
                 sc.zero_().addmm_(x[TensorIndex.Slice(k0, k1)], w);
                 previous.copy_(r[TensorIndex.Slice(k0, k1)].unsqueeze(1).expand(len, m));   // g_0 = r
                 current.copy_(previous).mul_(sc);                                            // g_1 = r s
-                sums[0].add_(previous.sum(dim: 0));
-                sums[1].add_(current.sum(dim: 0));
+                TorchTensors.AddInPlace(sums[0], previous.sum(dim: 0));
+                TorchTensors.AddInPlace(sums[1], current.sum(dim: 0));
                 for (int k = 1; k < 5; k++)
                 {
-                    next.copy_(sc).mul_(current).sub_(previous.mul_(k));                     // g_(k+1) = s g_k - k g_(k-1)
-                    sums[k + 1].add_(next.sum(dim: 0));
+                    using var factor = ((double)k).ToScalar(); // held for the call (TorchTensors.Scaled says why)
+                    next.copy_(sc).mul_(current).sub_(previous.mul_(factor));                // g_(k+1) = s g_k - k g_(k-1)
+                    TorchTensors.AddInPlace(sums[k + 1], next.sum(dim: 0));
                     (previous, current, next) = (current, next, previous);
                 }
             }

@@ -51,6 +51,13 @@ internal static class TorchTensors
         return a.add(b, one);
     }
 
+    /// <summary><paramref name="target"/> += <paramref name="b"/> in place, alpha = 1 held as in <see cref="Sum"/> (add_(b) is add_(b, 1)).</summary>
+    public static Tensor AddInPlace(Tensor target, Tensor b)
+    {
+        using var one = 1.0.ToScalar();
+        return target.add_(b, one);
+    }
+
     /// <summary>a o a elementwise: TorchSharp's square() is pow(2), with a temporary Scalar exponent.</summary>
     public static Tensor Square(Tensor a) => a.mul(a);
 

@@ -141,8 +141,8 @@ internal sealed class TorchMomentEngine
             using var chunkScope = NewDisposeScope();
             long k1 = Math.Min(n, k0 + chunk);
             Tensor zc = z[TensorIndex.Slice(k0, k1)], cc = c[TensorIndex.Colon, TensorIndex.Slice(k0, k1)];
-            second.add_(einsum("ln,ni,nj->lij", cc, zc, zc));
-            third.add_(einsum("lnij,nk->lijk", einsum("ln,ni,nj->lnij", cc, zc, zc), zc));
+            Decomposition.TorchTensors.AddInPlace(second, einsum("ln,ni,nj->lij", cc, zc, zc));
+            Decomposition.TorchTensors.AddInPlace(third, einsum("lnij,nk->lijk", einsum("ln,ni,nj->lnij", cc, zc, zc), zc));
         }
         return (c.sum(dim: 1), c.matmul(z), second, third);
     }
