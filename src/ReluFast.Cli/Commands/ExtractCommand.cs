@@ -28,6 +28,7 @@ internal static class ExtractCommand
         var hidden = new Option<int?>("--hidden") { Description = "Number of hidden neurons m (default: chosen from the spectra)." };
         var mode = ModeOption.Create("Which learner runs: auto (default), full-rank (m <= d) or overcomplete (m up to d(d+1)/2).");
         var noRefine = new Option<bool>("--no-refine") { Description = "Stop after the method of moments (no L-BFGS refinement)." };
+        var refineSamples = CommonOptions.RefinementSamples();
         var noCache = new Option<bool>("--no-cache")
             { Description = "Hold nothing of size N: every pass asks the model again (queries = passes x N) " +
                 "instead of keeping each answer (8 bytes + 1 per query)." };
@@ -44,7 +45,8 @@ internal static class ExtractCommand
             "Extract a depth-2 ReLU network from an ONNX model by querying it on Gaussian inputs (ONNX Runtime, CPU), " +
             "and write it as .json, .safetensors or .onnx.")
         {
-            onnx, queries, inputName, outputName, hidden, mode, noRefine, noCache, seed, querySeed, check, threads, output, quiet, json,
+            onnx, queries, inputName, outputName, hidden, mode, noRefine, refineSamples, noCache, seed, querySeed, check, threads, output, quiet,
+            json,
         };
         command.SetAction(parse =>
         {
@@ -57,8 +59,9 @@ internal static class ExtractCommand
             ModelFiles.CheckOutputPath(outPath, "--out");
             var requested = ModeOption.Parse(parse.GetValue(mode));
             var (session, signature) = OnnxModelOracle.Open(modelPath, parse.GetValue(inputName), parse.GetValue(outputName));
-            var run = new Run(context, modelPath, outPath, n, m, requested, !parse.GetValue(noRefine), !parse.GetValue(noCache), parse.GetValue(seed),
-                parse.GetValue(querySeed), checkQueries, CommonOptions.GetThreads(parse, threads), parse.GetValue(quiet), parse.GetValue(json));
+            var run = new Run(context, modelPath, outPath, n, m, requested, !parse.GetValue(noRefine),
+                CommonOptions.GetRefinementSamples(parse, refineSamples), !parse.GetValue(noCache), parse.GetValue(seed), parse.GetValue(querySeed),
+                checkQueries, CommonOptions.GetThreads(parse, threads), parse.GetValue(quiet), parse.GetValue(json));
             return signature.InputIsDouble
                 ? run.Execute(new OnnxModelOracle<double>(modelPath, session, signature))
                 : run.Execute(new OnnxModelOracle<float>(modelPath, session, signature));
@@ -67,7 +70,7 @@ internal static class ExtractCommand
     }
 
     private sealed record Run(CliContext Context, string ModelPath, string OutPath, long Queries, int? Hidden, LearnerMode Requested, bool Refine,
-        bool Cache, ulong Seed, ulong QuerySeed, int CheckQueries, int Threads, bool Quiet, bool AsJson)
+        int RefinementSamples, bool Cache, ulong Seed, ulong QuerySeed, int CheckQueries, int Threads, bool Quiet, bool AsJson)
     {
         public int Execute<T>(OnnxModelOracle<T> oracle) where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
@@ -81,7 +84,10 @@ internal static class ExtractCommand
                 throw new CliUsageException(
                     $"--hidden {hidden} is larger than d(d+1)/2 = {OvercompleteLearner.MaximumHidden(d)} for the model's d = {d}.");
             var source = new OracleSampleSource<T>(oracle, Queries, QuerySeed, Cache);
-            var options = new LearnerOptions { Hidden = Hidden, Refine = Refine, Seed = Seed, Threads = Threads };
+            var options = new LearnerOptions
+            {
+                Hidden = Hidden, Refine = Refine, RefinementSamples = RefinementSamples, Seed = Seed, Threads = Threads,
+            };
             LearningResult result;
             try
             {

@@ -30,6 +30,7 @@ internal static class LearnCommand
             "or overcomplete (m up to d(d+1)/2, w_i in general position; CPU, one process).");
         var assumeGaussian = CommonOptions.AssumeGaussian();
         var noRefine = new Option<bool>("--no-refine") { Description = "Stop after the method of moments (no L-BFGS refinement of the estimate)." };
+        var refineSamples = CommonOptions.RefinementSamples();
         var seed = CommonOptions.LearnerSeed();
         var threads = CommonOptions.Threads();
         var device = new Option<string>("--device")
@@ -50,6 +51,7 @@ internal static class LearnCommand
         command.Options.Add(hidden);
         command.Options.Add(mode);
         command.Options.Add(noRefine);
+        command.Options.Add(refineSamples);
         command.Options.Add(assumeGaussian);
         command.Options.Add(seed);
         command.Options.Add(threads);
@@ -65,6 +67,7 @@ internal static class LearnCommand
             var requested = ModeOption.Parse(parse.GetValue(mode));
             bool asJson = parse.GetValue(json), isQuiet = parse.GetValue(quiet);
             int threadCount = CommonOptions.GetThreads(parse, threads);
+            int refinementSamples = CommonOptions.GetRefinementSamples(parse, refineSamples);
             ModelFiles.CheckOutputPath(outPath, "--out");
             if (!ComputeDevice.TryParse(parse.GetValue(device), out var computeDevice))
                 throw new CliUsageException($"--device must be cpu, cuda or cuda:N, got '{parse.GetValue(device)}'.");
@@ -75,7 +78,7 @@ internal static class LearnCommand
             try
             {
                 return Learn(context, parse, spec, outPath, m, requested, asJson, isQuiet, threadCount, computeDevice, noRefine, seed, reducer,
-                    assumeGaussian);
+                    assumeGaussian, refinementSamples);
             }
             catch (Exception e) when (reducer is MpiSession { Size: > 1 } session)
             {
@@ -96,7 +99,7 @@ internal static class LearnCommand
 
     private static int Learn(CliContext context, ParseResult parse, SampleSpec spec, string outPath, int? m, LearnerMode requested, bool asJson,
         bool isQuiet, int threadCount, ComputeDevice computeDevice, Option<bool> noRefine, Option<ulong> seed, IMomentReducer reducer,
-        Option<bool> assumeGaussian)
+        Option<bool> assumeGaussian, int refinementSamples)
     {
         {
             using var data = SampleData.Open(spec, context.Cancellation);
@@ -104,6 +107,7 @@ internal static class LearnCommand
             {
                 Hidden = m,
                 Refine = !parse.GetValue(noRefine),
+                RefinementSamples = refinementSamples,
                 AssumeGaussian = parse.GetValue(assumeGaussian),
                 Seed = parse.GetValue(seed),
                 Threads = threadCount,

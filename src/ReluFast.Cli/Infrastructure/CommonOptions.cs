@@ -35,6 +35,23 @@ internal static class CommonOptions
         return count >= 0 ? count : throw new CliUsageException($"--threads must be 0 (all processors) or positive, got {count}.");
     }
 
+    /// <summary>The <c>--refine-samples</c> option of the learning commands (<see cref="Learning.LearnerOptions.RefinementSamples"/>).</summary>
+    public static Option<int?> RefinementSamples() => new("--refine-samples")
+    {
+        Description = "Samples (the first ones; held in memory as doubles, 8 (d + 1) bytes each) on which L-BFGS refinement fits the " +
+            "network. Default 100000, one per parameter at d = 784, m = 128: a network with p = m (d + 2) + d + 1 parameters wants " +
+            "several per parameter.",
+    };
+
+    /// <summary>The value of a <see cref="RefinementSamples"/> option (the learner's default when absent).</summary>
+    /// <exception cref="CliUsageException">It is zero or negative.</exception>
+    public static int GetRefinementSamples(ParseResult parse, Option<int?> option) => parse.GetValue(option) switch
+    {
+        null => new Learning.LearnerOptions().RefinementSamples,
+        > 0 and int count => count,
+        int count => throw new CliUsageException($"--refine-samples must be positive, got {count}."),
+    };
+
     /// <summary>The value of a <c>--hidden</c> option (null: choose m from the data).</summary>
     /// <exception cref="CliUsageException">It is zero or negative.</exception>
     public static int? GetHidden(ParseResult parse, Option<int?> hidden)

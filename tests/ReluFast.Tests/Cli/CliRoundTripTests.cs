@@ -34,6 +34,26 @@ public class CliRoundTripTests
         Assert.True(e.GetProperty("relativeTestMse").GetDouble() < bound.RelativeMse, $"relativeTestMse >= {bound.RelativeMse:G3}: {e}");
     }
 
+    /// <summary>
+    /// <c>--refine-samples</c> sets the in-memory refinement set (at d = 784, m = 128 the default 10^5 is one sample per parameter, and
+    /// the tool had no way to change it): an exact fit reports the samples it was fitted on, here 30,000 of the 200,000 instead of the
+    /// default 100,000; zero is refused with the option named.
+    /// </summary>
+    [Fact]
+    public void RefineSamplesSetsTheRefinementSet()
+    {
+        using var dir = new TempDirectory();
+        string data = Path.Combine(dir.Path, "data");
+        Cli.Run("generate", "--dim", "6", "--hidden", "3", "--samples", "200000", "--seed", "3", "--out", data).Succeeded();
+        string x = Path.Combine(data, "x.npy"), y = Path.Combine(data, "y.npy");
+        var learn = Cli.Run("learn", "--x", x, "--y", y, "--refine-samples", "30000", "--out", dir.File("model.json"), "--json")
+            .Succeeded().Json();
+        Assert.Equal(30_000, learn.GetProperty("fittedSamples").GetInt64());
+        Assert.True(learn.GetProperty("relativeHeldOutMse").GetDouble() < Noiseless.RelativeMse);
+        Cli.Run("learn", "--x", x, "--y", y, "--refine-samples", "0", "--out", dir.File("zero.json")).FailedWithBadInput("--refine-samples");
+        Assert.False(File.Exists(dir.File("zero.json")));
+    }
+
     [Fact]
     public void GenerateLearnEvaluateRecoversTheTeacher()
     {
