@@ -39,7 +39,7 @@ internal static class JointDiagonalization
         var d = SliceStack.SolveDiagonals(stack, first);
         var alpha = TorchTensors.LeastSquares(d.T, ones(n, 1, dtype: float64)).squeeze(1);
         var balanced = einsum("ijs,s->ij", stack, alpha);
-        balanced = TorchTensors.Scaled(TorchTensors.Sum(balanced, balanced.T), 0.5);
+        balanced = TorchTensors.Symmetrized(balanced);
         if (!IsPositiveDefinite(balanced)) return new JointStart(first, true, sweeps);
         var second = Round(stack, balanced, maxSweeps, out int secondSweeps);
         double secondResidual = SliceStack.Residual(stack, second, SliceStack.SolveDiagonals(stack, second), stackNorm);
@@ -58,7 +58,7 @@ internal static class JointDiagonalization
         Tensor Project(Tensor x)
         {
             var p = span.matmul(span.T.matmul(x.reshape(n * n))).reshape(n, n);
-            return TorchTensors.Scaled(TorchTensors.Sum(p, p.T), 0.5);
+            return TorchTensors.Symmetrized(p);
         }
         var z = Project(eye(n, dtype: float64));
         const double Floor = 0.1;

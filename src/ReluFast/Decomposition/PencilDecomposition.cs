@@ -103,7 +103,7 @@ internal static class PencilDecomposition
         var c = TorchTensors.Vector(tensor).reshape(m, m, m);
         // Slices X[:, :, s]: s = 0 is B, s = k + 1 is C(., ., e_k); symmetrised.
         var stack = cat([b.unsqueeze(2), c], 2);
-        stack = TorchTensors.Scaled(TorchTensors.Sum(stack, stack.permute(1, 0, 2)), 0.5);
+        stack = TorchTensors.Symmetrized(stack);
 
         PencilResult? joint = null;
         if (options.Method != DecompositionMethod.Pencil)

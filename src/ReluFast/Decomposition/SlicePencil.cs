@@ -109,7 +109,7 @@ internal static class SlicePencil
         int s = slices.Count;
         using var scope = NewDisposeScope();
         var stack = StackSlices(slices, n);                   // n x n x s
-        stack = TorchTensors.Scaled(TorchTensors.Sum(stack, stack.permute(1, 0, 2)), 0.5);
+        stack = TorchTensors.Symmetrized(stack);
         Tensor? basis = null;
         var work = stack;
         if (k < n)

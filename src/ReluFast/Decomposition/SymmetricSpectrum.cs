@@ -87,7 +87,7 @@ internal sealed class SymmetricSpectrum
     {
         using var scope = NewDisposeScope();
         var m = TorchTensors.Matrix(matrix, n, n);
-        return TorchTensors.ToArray(linalg.eigvalsh(TorchTensors.Scaled(TorchTensors.Sum(m, m.T), 0.5)));
+        return TorchTensors.ToArray(linalg.eigvalsh(TorchTensors.Symmetrized(m)));
     }
 
     /// <summary>Ascending eigenvalues and eigenvectors (columns) of the symmetrised matrix in managed code.</summary>
@@ -100,7 +100,7 @@ internal sealed class SymmetricSpectrum
     {
         using var scope = NewDisposeScope();
         var m = TorchTensors.Matrix(matrix, n, n);
-        m = TorchTensors.Scaled(TorchTensors.Sum(m, m.T), 0.5);
+        m = TorchTensors.Symmetrized(m);
         var (values, vectors) = linalg.eigh(m);
         return (TorchTensors.ToArray(values), TorchTensors.ToArray(vectors));
     }

@@ -58,6 +58,9 @@ internal static class TorchTensors
         return target.add_(b, one);
     }
 
+    /// <summary>(t + t^T) / 2 over the first two dimensions: a symmetrised matrix, or every slice of an n x n x s stack symmetrised.</summary>
+    public static Tensor Symmetrized(Tensor t) => Scaled(Sum(t, t.transpose(0, 1)), 0.5);
+
     /// <summary>a o a elementwise: TorchSharp's square() is pow(2), with a temporary Scalar exponent.</summary>
     public static Tensor Square(Tensor a) => a.mul(a);
 

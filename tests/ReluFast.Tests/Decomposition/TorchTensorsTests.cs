@@ -115,9 +115,9 @@ public sealed class TorchTensorsTests
 /// TorchSharp 0.107's tensor + (add(b, 1)) and <c>square</c> (<c>pow(2)</c>) hand libtorch the handle of a temporary Scalar
 /// that nothing keeps alive during the native call: a collection on another thread can finalize it mid-call, and libtorch
 /// then reads freed memory ("Expected false to be true" from Scalar::toDouble, seen in the suite's noisy-stack tests; this
-/// test fails within a second with the operators). <see cref="TorchTensors.Sum"/> and <see cref="TorchTensors.AddInPlace"/> (add_(b) is
-/// add_(b, 1)) hold their Scalar until the call returns,
-/// <see cref="TorchTensors.Square"/> needs none, and tensor - tensor passes none.
+/// test fails within a second with the operators). <see cref="TorchTensors.Sum"/> and <see cref="TorchTensors.AddInPlace"/>
+/// (add_(b) is add_(b, 1)) hold their Scalar until the call returns, <see cref="TorchTensors.Square"/> needs none, and
+/// tensor - tensor passes none.
 /// </summary>
 public sealed class TorchScalarLifetimeTests
 {
