@@ -294,54 +294,8 @@ internal static class PassAccount
         catch (IOException) { return "unknown"; }
     }
 
-    /// <summary>FMA/s (float64) of independent FMA chains on <paramref name="threads"/> threads.</summary>
-    internal static double MeasureFmaPerSecond(int threads, bool cpuTime)
-    {
-        FmaLoop(1000);
-        long iterations = 20_000_000;
-        double best = 0;
-        for (int r = 0; r < 3; r++)
-        {
-            var workers = new Thread[threads];
-            long start = Stopwatch.GetTimestamp();
-            var cpu = new double[threads];
-            for (int t = 0; t < threads; t++)
-            {
-                int id = t;
-                workers[t] = new Thread(() =>
-                {
-                    double c0 = CpuSeconds();
-                    FmaLoop(iterations);
-                    cpu[id] = CpuSeconds() - c0;
-                });
-                workers[t].Start();
-            }
-            foreach (Thread w in workers) w.Join();
-            double elapsed = Stopwatch.GetElapsedTime(start).TotalSeconds;
-            // per core: FMAs over the thread's own CPU time (unaffected by other users); wall: over the elapsed time
-            double rate = cpuTime ? threads * iterations * 12.0 * Vector256<double>.Count / cpu.Max()
-                : threads * iterations * 12.0 * Vector256<double>.Count / elapsed;
-            best = Math.Max(best, rate);
-        }
-        return best;
-    }
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static double FmaLoop(long iterations)
-    {
-        Vector256<double> m = Vector256.Create(0.999999), a = Vector256.Create(1e-7);
-        Vector256<double> c0 = m, c1 = m, c2 = m, c3 = m, c4 = m, c5 = m, c6 = m, c7 = m, c8 = m, c9 = m, c10 = m, c11 = m;
-        for (long i = 0; i < iterations; i++)
-        {
-            c0 = Vector256.FusedMultiplyAdd(c0, m, a); c1 = Vector256.FusedMultiplyAdd(c1, m, a);
-            c2 = Vector256.FusedMultiplyAdd(c2, m, a); c3 = Vector256.FusedMultiplyAdd(c3, m, a);
-            c4 = Vector256.FusedMultiplyAdd(c4, m, a); c5 = Vector256.FusedMultiplyAdd(c5, m, a);
-            c6 = Vector256.FusedMultiplyAdd(c6, m, a); c7 = Vector256.FusedMultiplyAdd(c7, m, a);
-            c8 = Vector256.FusedMultiplyAdd(c8, m, a); c9 = Vector256.FusedMultiplyAdd(c9, m, a);
-            c10 = Vector256.FusedMultiplyAdd(c10, m, a); c11 = Vector256.FusedMultiplyAdd(c11, m, a);
-        }
-        return Vector256.Sum(c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11);
-    }
+    /// <summary>FMA/s (float64) of independent FMA chains on <paramref name="threads"/> threads (<see cref="MachinePeak"/>).</summary>
+    internal static double MeasureFmaPerSecond(int threads, bool cpuTime) => MachinePeak.MeasureFmaPerSecond(threads, 0.3, cpuTime);
 
     /// <summary>Bytes/s of summing a 256 MiB array, split over <paramref name="threads"/> threads (best of 3).</summary>
     internal static double MeasureReadBandwidth(int threads)

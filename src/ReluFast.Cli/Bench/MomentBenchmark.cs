@@ -393,35 +393,14 @@ internal static class MomentBenchmark
         for (int r = 0; r < 7; r++)
         {
             const long iterations = 20_000_000;
-            double t0 = ThreadSeconds();
+            double t0 = MachinePeak.ThreadCpuSeconds();
             long v = Chain(iterations, r + 3);
-            double seconds = ThreadSeconds() - t0;
+            double seconds = MachinePeak.ThreadCpuSeconds() - t0;
             if (v == 42) Console.Write(string.Empty);
             if (seconds > 0) best = Math.Max(best, 8.0 * iterations / seconds / 1e9);
         }
         return best;
     }
-
-    private static readonly Stopwatch s_wall = Stopwatch.StartNew();
-
-    /// <summary>CPU time of the calling thread (Linux), else wall time.</summary>
-    private static unsafe double ThreadSeconds()
-    {
-        if (OperatingSystem.IsLinux())
-        {
-            try
-            {
-                long* ts = stackalloc long[2];
-                if (ClockGetTime(3 /* CLOCK_THREAD_CPUTIME_ID */, ts) == 0) return ts[0] + ts[1] * 1e-9;
-            }
-            catch (DllNotFoundException) { }
-            catch (EntryPointNotFoundException) { }
-        }
-        return s_wall.Elapsed.TotalSeconds;
-    }
-
-    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "clock_gettime")]
-    private static extern unsafe int ClockGetTime(int clock, long* timespec);
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static long Chain(long iterations, long seed)
@@ -436,68 +415,11 @@ internal static class MomentBenchmark
     }
 
     /// <summary>
-    /// float64 FMA throughput (GFLOP/s) of <paramref name="threads"/> threads running independent register FMAs: the best of three
-    /// runs, since a run that shares its cores with another process only looks slower (one such run read a two-pipe Zen 5 as one
-    /// pipe and printed kernels at 135 % of "peak").
+    /// float64 FMA throughput (GFLOP/s) of <paramref name="threads"/> threads running independent register FMAs, the best of three runs
+    /// (<see cref="MachinePeak"/>).
     /// </summary>
-    public static double MeasureFmaGflops(int threads, double seconds = 0.2)
-    {
-        FmaLoop(1000);
-        long iterations = 1_000_000;
-        long t0 = Stopwatch.GetTimestamp();
-        FmaLoop(iterations);
-        double one = Stopwatch.GetElapsedTime(t0).TotalSeconds;
-        iterations = Math.Max(1000, (long)(iterations * seconds / Math.Max(one, 1e-6)));
-        double best = double.PositiveInfinity;
-        for (int run = 0; run < 3; run++)
-        {
-            var workers = new Thread[threads];
-            long start = Stopwatch.GetTimestamp();
-            for (int t = 0; t < threads; t++) { workers[t] = new Thread(() => FmaLoop(iterations)); workers[t].Start(); }
-            foreach (Thread w in workers) w.Join();
-            best = Math.Min(best, Stopwatch.GetElapsedTime(start).TotalSeconds);
-        }
-        int lanes = Vector512.IsHardwareAccelerated ? 8 : 4;
-        return threads * iterations * 16.0 * lanes * 2 / best / 1e9;
-    }
-
-    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static double FmaLoop(long iterations)
-    {
-        if (Vector512.IsHardwareAccelerated)
-        {
-            Vector512<double> m = Vector512.Create(0.999999), a = Vector512.Create(1e-7);
-            Vector512<double> c0 = m, c1 = m, c2 = m, c3 = m, c4 = m, c5 = m, c6 = m, c7 = m, c8 = m, c9 = m, c10 = m, c11 = m, c12 = m, c13 = m,
-                c14 = m, c15 = m;
-            for (long i = 0; i < iterations; i++)
-            {
-                c0 = Vector512.FusedMultiplyAdd(c0, m, a); c1 = Vector512.FusedMultiplyAdd(c1, m, a);
-                c2 = Vector512.FusedMultiplyAdd(c2, m, a); c3 = Vector512.FusedMultiplyAdd(c3, m, a);
-                c4 = Vector512.FusedMultiplyAdd(c4, m, a); c5 = Vector512.FusedMultiplyAdd(c5, m, a);
-                c6 = Vector512.FusedMultiplyAdd(c6, m, a); c7 = Vector512.FusedMultiplyAdd(c7, m, a);
-                c8 = Vector512.FusedMultiplyAdd(c8, m, a); c9 = Vector512.FusedMultiplyAdd(c9, m, a);
-                c10 = Vector512.FusedMultiplyAdd(c10, m, a); c11 = Vector512.FusedMultiplyAdd(c11, m, a);
-                c12 = Vector512.FusedMultiplyAdd(c12, m, a); c13 = Vector512.FusedMultiplyAdd(c13, m, a);
-                c14 = Vector512.FusedMultiplyAdd(c14, m, a); c15 = Vector512.FusedMultiplyAdd(c15, m, a);
-            }
-            return Vector512.Sum(c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11 + c12 + c13 + c14 + c15);
-        }
-        Vector256<double> n = Vector256.Create(0.999999), b = Vector256.Create(1e-7);
-        Vector256<double> d0 = n, d1 = n, d2 = n, d3 = n, d4 = n, d5 = n, d6 = n, d7 = n, d8 = n, d9 = n, d10 = n, d11 = n, d12 = n, d13 = n, d14 = n,
-            d15 = n;
-        for (long i = 0; i < iterations; i++)
-        {
-            d0 = Vector256.FusedMultiplyAdd(d0, n, b); d1 = Vector256.FusedMultiplyAdd(d1, n, b);
-            d2 = Vector256.FusedMultiplyAdd(d2, n, b); d3 = Vector256.FusedMultiplyAdd(d3, n, b);
-            d4 = Vector256.FusedMultiplyAdd(d4, n, b); d5 = Vector256.FusedMultiplyAdd(d5, n, b);
-            d6 = Vector256.FusedMultiplyAdd(d6, n, b); d7 = Vector256.FusedMultiplyAdd(d7, n, b);
-            d8 = Vector256.FusedMultiplyAdd(d8, n, b); d9 = Vector256.FusedMultiplyAdd(d9, n, b);
-            d10 = Vector256.FusedMultiplyAdd(d10, n, b); d11 = Vector256.FusedMultiplyAdd(d11, n, b);
-            d12 = Vector256.FusedMultiplyAdd(d12, n, b); d13 = Vector256.FusedMultiplyAdd(d13, n, b);
-            d14 = Vector256.FusedMultiplyAdd(d14, n, b); d15 = Vector256.FusedMultiplyAdd(d15, n, b);
-        }
-        return Vector256.Sum(d0 + d1 + d2 + d3 + d4 + d5 + d6 + d7 + d8 + d9 + d10 + d11 + d12 + d13 + d14 + d15);
-    }
+    public static double MeasureFmaGflops(int threads, double seconds = 0.2) =>
+        2 * MachinePeak.MeasureFmaPerSecond(threads, seconds, threadCpuTime: false) / 1e9;
 
     /// <summary>Arrays as an in-memory source: SamplePass hands spans of them to the workers (no copy), as libtorch works on its tensors.</summary>
     private sealed class ArrayBlocks<T>(int dimension, T[] x, T[] y) : IInMemorySampleSource<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
