@@ -97,17 +97,16 @@ public sealed class TeacherSampleSource<T> : ISampleSource<T>, IKnownInputLaw wh
             Span<double> yd = rented.AsSpan(n * d, n);
             _inputs.Fill(start * d, xd);
             Inputs?.Apply(xd, rented.AsSpan(n * d + n, d));
-            if (typeof(T) == typeof(float))
-            {
-                // Round x first so that y is f of exactly the float inputs the caller sees.
-                for (int i = 0; i < xd.Length; i++) xd[i] = (float)xd[i];
-            }
+            // float (the constructor admits no other type): round x first so that y is f of exactly the float inputs the caller
+            // sees; x is written once, rounded, and its values widened back, both conversions vectorised
+            Span<float> xf = System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(x);
+            System.Numerics.Tensors.TensorPrimitives.ConvertTruncating<double, float>(xd, xf);
+            System.Numerics.Tensors.TensorPrimitives.ConvertTruncating<float, double>(xf, xd);
             Teacher.Evaluate(xd, yd);
             if (NoiseStd > 0)
             {
                 AddNoise(start, yd);
             }
-            Convert(xd, x);
             Convert(yd, y);
         }
         finally

@@ -35,6 +35,33 @@ public class OracleSampleSourceTests
     }
 
     [Fact]
+    public void FloatTeacherSamplesAreTheRoundedDrawsAndTheTeacherOfThem()
+    {
+        // the float stream's contract: x is the double stream's x rounded, y the teacher of exactly those floats (in double),
+        // rounded; any split into blocks gives the same values
+        var single = new TeacherSampleSource<float>(Teacher, 1000, seed: 7, noiseStd: 0.1);
+        var full = new TeacherSampleSource<double>(Teacher, 1000, seed: 7, noiseStd: 0.1);
+        var (xd, yd) = (new double[1000 * 6], new double[1000]);
+        full.Read(0, xd, yd);
+        var (xf, yf) = (new float[1000 * 6], new float[1000]);
+        for (int start = 0; start < 1000; start += 333)
+        {
+            int n = Math.Min(333, 1000 - start);
+            single.Read(start, xf.AsSpan(start * 6, n * 6), yf.AsSpan(start, n));
+        }
+        double[] rounded = [.. xd.Select(v => (double)(float)v)];
+        Assert.Equal(rounded.Select(v => (float)v), xf);
+        var clean = new double[1000];
+        Teacher.Evaluate(rounded, clean);
+        // the noise is the double stream's: y - f(x) there
+        var expected = new float[1000];
+        var cleanOfDouble = new double[1000];
+        Teacher.Evaluate(xd, cleanOfDouble);
+        for (int j = 0; j < 1000; j++) expected[j] = (float)(clean[j] + (yd[j] - cleanOfDouble[j]));
+        for (int j = 0; j < 1000; j++) Assert.True(Math.Abs(yf[j] - expected[j]) <= 1e-6f * (1 + Math.Abs(expected[j])), $"{j}");
+    }
+
+    [Fact]
     public void FloatQueriesAreTheRoundedDraws()
     {
         var oracle = new OracleSampleSource<float>(new NetworkOracle<float>(Teacher), 64, seed: 5);
