@@ -72,6 +72,8 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
             if (estimated) (chosen, held) = ResidualRounds(chosen, held, summaries, flips);
             if (estimated && chosen.Refined!.Hidden > estimate.Hidden && !LearningRun<T>.IsExactFit(held))
                 (chosen, held) = Refit(second, chosen, held, summaries, flips, estimate.Hidden);
+            if (estimated && !LearningRun<T>.IsExactFit(held))
+                (chosen, held) = ResidualRounds(chosen, held, summaries, flips, beyondFullRank: true);
         }
         var tRefine = Lap(clock);
         var network = chosen.Refined ?? chosen.Moment;
@@ -94,50 +96,83 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
     /// estimated by the same strategy with m taken from the residual's T_2, each residual candidate is added to the fitted
     /// network (neurons side by side, linear parts summed) and the sums are refined jointly on the data. A round is kept only
     /// when it lowers the held-out error by more than its sampling error; otherwise (or when the residual shows no neuron
-    /// above its noise floor) the rounds end.
+    /// above its noise floor) the rounds end. With <paramref name="beyondFullRank"/> these are swap rounds: the residual's every
+    /// neuron is added even past d, since a fit in a wrong basin leaves the negatives of its wrong neurons in the residual too,
+    /// and the joint refinement and the merge cancel them (docs/algorithm.md section 5).
     /// </summary>
     private (LearningCandidateState Chosen, (double Mse, double Variance) Held) ResidualRounds(LearningCandidateState chosen,
-        (double Mse, double Variance) held, List<LearningCandidate> summaries, IFlipPolicy flips)
+        (double Mse, double Variance) held, List<LearningCandidate> summaries, IFlipPolicy flips, bool beyondFullRank = false)
     {
         int first = chosen.Refined!.Hidden;
+        string label = beyondFullRank ? "swap round" : "residual round";
         for (int round = 1; round <= MaxResidualRounds; round++)
         {
             var fitted = chosen.Refined!;
-            if (LearningRun<T>.IsExactFit(held) || fitted.Hidden >= _d) break;
-            Log($"residual round {round}: the {fitted.Hidden}-neuron fit leaves relative held-out MSE " +
+            if (LearningRun<T>.IsExactFit(held) || (!beyondFullRank && fitted.Hidden >= _d)) break;
+            Log($"{label} {round}: the {fitted.Hidden}-neuron fit leaves relative held-out MSE " +
                 $"{held.Mse / Math.Max(held.Variance, 1e-300):G3}; moments of y - f(x)");
-            var residualRun = new LearningRun<T>(new ResidualSource<T>(run.Source, fitted), _options, run.DeviceEngine, run.Progress, _cancel);
-            var residual = new FullRankStrategy<T>(residualRun);
-            var estimate = residual.Estimate(residualRun.SecondMoments(), _d - fitted.Hidden);
-            foreach (string line in residualRun.Reporter.Lines) Log($"residual round {round}: {line}");
-            if (estimate.Candidates is null)
+            int room = Math.Min(beyondFullRank ? SwapRoom(fitted.Hidden) : _d - fitted.Hidden, ProjectedTensorAccumulator<T>.MaxDimension);
+            if (room <= 0)
             {
-                Log($"residual round {round}: no eigenvalue of the residual's T_2 stands above its noise floor: stopping");
+                if (beyondFullRank)
+                    Log($"{label} {round}: a network of more than {fitted.Hidden} neurons would have fewer than {SwapRowsPerParameter} " +
+                        $"refinement samples a parameter ({run.Local.RefineCount} samples): no {label}");
                 break;
             }
-            var combined = new LearningCandidateState[estimate.Candidates.Length];
-            for (int k = 0; k < combined.Length; k++)
+            var residualRun = new LearningRun<T>(new ResidualSource<T>(run.Source, fitted), _options, run.DeviceEngine, run.Progress, _cancel);
+            var residual = new FullRankStrategy<T>(residualRun);
+            var estimate = residual.Estimate(residualRun.SecondMoments(), room);
+            foreach (string line in residualRun.Reporter.Lines) Log($"{label} {round}: {line}");
+            if (estimate.Candidates is null)
             {
-                var part = estimate.Candidates[k];
-                var sum = Concatenate(fitted, part.Moment);
-                combined[k] = new LearningCandidateState(summaries.Count + k, sum, [.. chosen.Flipped, .. part.Flipped],
-                    [.. Enumerable.Range(0, 3).Select(o => (double[])[.. chosen.Lambdas[o], .. part.Lambdas[o]])],
-                    part.Gap, part.Residual, run.Local.HeldOutError(sum).Mse) { Origin = Concatenate(chosen.MomentEstimate, part.Moment) };
+                Log($"{label} {round}: no eigenvalue of the residual's T_2 stands above its noise floor: stopping");
+                break;
             }
-            var (next, nextHeld) = run.ChooseAndRefine(combined, _options.MaxRefinementIterations, _options.RefinedCandidates, flips,
-                streamedLater: true);
-            summaries.AddRange(combined.Select(c => c.Summary));
+            var (next, nextHeld) = JointRefinement(chosen, estimate, summaries, flips);
             bool better = nextHeld.Mse < (1 - NoImprovement) * held.Mse;
-            Log($"residual round {round}: {fitted.Hidden} + {estimate.Hidden} neurons refined jointly, held-out MSE {held.Mse:G4} -> " +
+            Log($"{label} {round}: {fitted.Hidden} + {estimate.Hidden} neurons refined jointly, held-out MSE {held.Mse:G4} -> " +
                 $"{nextHeld.Mse:G4}: " + (better ? "kept" : $"not lower by more than its sampling error ({NoImprovement:P1}): stopping"));
             if (!better) break;
             (chosen, held) = (next, nextHeld);
-            (chosen, held) = Merge(chosen, held, summaries, flips, $"residual round {round}");
+            (chosen, held) = Merge(chosen, held, summaries, flips, $"{label} {round}");
             (chosen, held) = Continue(chosen, held, summaries, flips);
         }
         if (chosen.Refined!.Hidden <= first) return (chosen, held);
         (chosen, held) = Prune(chosen, held, summaries, flips);
         return Continue(chosen, held, summaries, flips);
+    }
+
+    /// <summary>
+    /// Refinement samples a parameter that a swap round's network keeps at least: with n rows and p parameters a least-squares
+    /// fit's held-out error exceeds its training error by about 2 p / n (the held-out stop's optimism, docs/algorithm.md section
+    /// 10), 20 % at 10 rows a parameter, so a larger network is not one the refinement set can tell from its own sample.
+    /// </summary>
+    internal const int SwapRowsPerParameter = 10;
+
+    /// <summary>
+    /// How many neurons a swap round may add to <paramref name="fitted"/> neurons: every one the residual's T_2 shows, up to d (its
+    /// own decomposition is full rank), while the sum keeps <see cref="SwapRowsPerParameter"/>.
+    /// </summary>
+    private int SwapRoom(int fitted) => Math.Min(_d, run.Local.RefineCount / (SwapRowsPerParameter * (_d + 2)) - fitted);
+
+    /// <summary>Each residual candidate added to the fitted network (neurons side by side, linear parts summed), refined jointly.</summary>
+    private (LearningCandidateState Chosen, (double Mse, double Variance) Held) JointRefinement(LearningCandidateState chosen,
+        MomentEstimate estimate, List<LearningCandidate> summaries, IFlipPolicy flips)
+    {
+        var fitted = chosen.Refined!;
+        var combined = new LearningCandidateState[estimate.Candidates!.Length];
+        for (int k = 0; k < combined.Length; k++)
+        {
+            var part = estimate.Candidates[k];
+            var sum = Concatenate(fitted, part.Moment);
+            combined[k] = new LearningCandidateState(summaries.Count + k, sum, [.. chosen.Flipped, .. part.Flipped],
+                [.. Enumerable.Range(0, 3).Select(o => (double[])[.. chosen.Lambdas[o], .. part.Lambdas[o]])],
+                part.Gap, part.Residual, run.Local.HeldOutError(sum).Mse) { Origin = Concatenate(chosen.MomentEstimate, part.Moment) };
+        }
+        var refined = run.ChooseAndRefine(combined, _options.MaxRefinementIterations, _options.RefinedCandidates, flips,
+            streamedLater: true);
+        summaries.AddRange(combined.Select(c => c.Summary));
+        return refined;
     }
 
     /// <summary>
