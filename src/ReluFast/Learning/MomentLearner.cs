@@ -37,6 +37,12 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
 
     /// <summary>Put before the estimate's log lines during a <see cref="Refit"/> (its candidates are numbered from 0 there).</summary>
     private string _logPrefix = string.Empty;
+
+    /// <summary>
+    /// The last network whose residual round ended without a kept round while its count was the residual's own (not cut by
+    /// the room for neurons): a swap round on it would repeat that round.
+    /// </summary>
+    private ReluNetwork? _settledResidual;
     private LearnerOptions _options => run.Options;
     private CancellationToken _cancel => run.Cancel;
 
@@ -108,7 +114,8 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
         for (int round = 1; round <= MaxResidualRounds; round++)
         {
             var fitted = chosen.Refined!;
-            if (LearningRun<T>.IsExactFit(held) || (!beyondFullRank && fitted.Hidden >= _d)) break;
+            // under label noise no fit is exact, and the rounds end on a residual that shows nothing a round keeps
+            if (LearningRun<T>.IsExactFit(held) || (!beyondFullRank && fitted.Hidden >= _d) || ReferenceEquals(fitted, _settledResidual)) break;
             Log($"{label} {round}: the {fitted.Hidden}-neuron fit leaves relative held-out MSE " +
                 $"{held.Mse / Math.Max(held.Variance, 1e-300):G3}; moments of y - f(x)");
             int room = Math.Min(beyondFullRank ? SwapRoom(fitted.Hidden) : _d - fitted.Hidden, ProjectedTensorAccumulator<T>.MaxDimension);
@@ -126,13 +133,18 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
             if (estimate.Candidates is null)
             {
                 Log($"{label} {round}: no eigenvalue of the residual's T_2 stands above its noise floor: stopping");
+                _settledResidual = fitted;
                 break;
             }
             var (next, nextHeld) = JointRefinement(chosen, estimate, summaries, flips);
             bool better = nextHeld.Mse < (1 - NoImprovement) * held.Mse;
             Log($"{label} {round}: {fitted.Hidden} + {estimate.Hidden} neurons refined jointly, held-out MSE {held.Mse:G4} -> " +
                 $"{nextHeld.Mse:G4}: " + (better ? "kept" : $"not lower by more than its sampling error ({NoImprovement:P1}): stopping"));
-            if (!better) break;
+            if (!better)
+            {
+                if (estimate.Hidden < room) _settledResidual = fitted;
+                break;
+            }
             (chosen, held) = (next, nextHeld);
             (chosen, held) = Merge(chosen, held, summaries, flips, $"{label} {round}");
             (chosen, held) = Continue(chosen, held, summaries, flips);

@@ -97,6 +97,23 @@ public class ResidualRoundTests
     }
 
     /// <summary>
+    /// Under label noise no fit is exact, so the swap rounds follow every fit; when the residual round has just read the same
+    /// fit's residual with the residual's own count (here 2 eigenvalues just above twice the floor, whose joint refinement is not
+    /// kept), a swap round would read the same residual again and refine the same sum for the same answer.
+    /// </summary>
+    [Fact]
+    public void ACleanResidualIsNotReadAgainBySwapRounds()
+    {
+        var teacher = RandomTeacher.Create(new TeacherOptions(10, 5), 3);
+        var source = new TeacherSampleSource<double>(teacher, 400_000, 1003, noiseStd: 0.1);
+        var result = ReluLearner.Learn(source, new LearnerOptions { Seed = 3, Threads = 1 }, LearnerMode.FullRank);
+
+        Assert.Equal(5, result.Network.Hidden);
+        Assert.Contains(result.Log, line => line.StartsWith("residual round 1: 5 + 2 neurons", StringComparison.Ordinal));
+        Assert.DoesNotContain(result.Log, line => line.StartsWith("swap round", StringComparison.Ordinal));
+    }
+
+    /// <summary>
     /// Condition 1000 at (16, 8, 2e6), seed 46 of the gaussian-law sweep: the pruning after the residual rounds fails once at 12
     /// neurons, then removes four. The smaller networks' suspects must be tried afresh: with the failure counted on, the first
     /// suspect of the 9-neuron fit (refined to a = -5e-9) was skipped and 9 neurons came back, an exact function and no warning.
