@@ -70,11 +70,18 @@ internal static class TrainedExtraction
         string around = string.Join(", ", Enumerable.Range(Math.Max(0, m - 3), Math.Min(spectrum.Count, m + 3) - Math.Max(0, m - 3))
             .Select(k => string.Create(Inv, $"#{k + 1} {Math.Abs(spectrum[k]):0.00E+00}")));
         lines.Add(string.Create(Inv, $"T_2 spectrum |values| around m: {around}; noise floor {result.NoiseFloor:0.00E+00}"));
+        // the learner's path: each round's, refit's and merge's verdict (which step recovered or lost the fit)
+        lines.AddRange(result.Log.Where(IsVerdict).Select(line => "path: " + line));
         foreach (var w in result.Warnings) lines.Add("warning: " + w.Message);
         foreach (string neuron in lost) lines.Add(neuron);
         lines.Add("");
         return lines;
     }
+
+    /// <summary>Log lines that end a step of the learner after the first fit: a round kept or not, a refit, a merge.</summary>
+    private static bool IsVerdict(string line) =>
+        (line.Contains("neurons refined jointly", StringComparison.Ordinal) || line.StartsWith("refit: held-out", StringComparison.Ordinal)
+            || line.Contains("redundant neuron(s) merged", StringComparison.Ordinal) || line.StartsWith("chose m", StringComparison.Ordinal));
 
     /// <summary>
     /// 16 d E[y~^2] / lambda_m^2: the N above which the m-th eigenvalue of the exact T_2 = sum_i a_i c_2(b_i) w_i w_i^T (unit w_i)
