@@ -137,9 +137,13 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
                 break;
             }
             var (next, nextHeld) = JointRefinement(chosen, estimate, summaries, flips);
-            bool better = nextHeld.Mse < (1 - NoImprovement) * held.Mse;
+            // a swap round adds neurons that the merge and the pruning must take out again: after the first, one stands only when
+            // it at least halves the error, not for a gain that leaves more neurons to remove than it fixed (d = m = 12, seed 18)
+            bool steepOnly = beyondFullRank && round > 1;
+            bool better = IsExactOrLower(nextHeld, held, steepOnly ? 0.5 : 1 - NoImprovement);
             Log($"{label} {round}: {fitted.Hidden} + {estimate.Hidden} neurons refined jointly, held-out MSE {held.Mse:G4} -> " +
-                $"{nextHeld.Mse:G4}: " + (better ? "kept" : $"not lower by more than its sampling error ({NoImprovement:P1}): stopping"));
+                $"{nextHeld.Mse:G4}: " + (better ? "kept" : steepOnly ? "not halved: stopping"
+                    : $"not lower by more than its sampling error ({NoImprovement:P1}): stopping"));
             if (!better)
             {
                 if (estimate.Hidden < room) _settledResidual = fitted;
@@ -153,6 +157,10 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
         (chosen, held) = Prune(chosen, held, summaries, flips);
         return Continue(chosen, held, summaries, flips);
     }
+
+    /// <summary>Whether <paramref name="next"/> fits exactly or its held-out error is below <paramref name="factor"/> times the last.</summary>
+    private static bool IsExactOrLower((double Mse, double Variance) next, (double Mse, double Variance) last, double factor) =>
+        LearningRun<T>.IsExactFit(next) || next.Mse < factor * last.Mse;
 
     /// <summary>
     /// Refinement samples a parameter that a swap round's network keeps at least: with n rows and p parameters a least-squares

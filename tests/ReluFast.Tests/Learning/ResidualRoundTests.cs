@@ -97,6 +97,26 @@ public class ResidualRoundTests
     }
 
     /// <summary>
+    /// Seed 18 of the same sweep: swap round 1 takes the 11-neuron fit from relative held-out MSE 3e-3 to 3e-5 with 16 neurons,
+    /// and a second round that gains only 1.3x more adds two neurons the pruning cannot take out again (15 neurons were
+    /// returned, warned). After the first, a swap round stands only when it at least halves the error. (The sweep's path: auto
+    /// mode on two threads; on one thread the first swap round already fits exactly.)
+    /// </summary>
+    [Fact]
+    public void ALaterSwapRoundStandsOnlyWhenItHalvesTheError()
+    {
+        const int D = 12, M = 12;
+        var teacher = RandomTeacher.Create(new TeacherOptions(D, M), 18);
+        var source = new TeacherSampleSource<float>(teacher, 400_000, 1018);
+        var result = ReluLearner.Learn(source, new LearnerOptions { Seed = 18, Threads = 2 }, LearnerMode.Auto);
+
+        NetworkAssert.Recovered(result.Network, teacher, 1e-4);
+        Assert.Empty(result.Warnings);
+        Assert.Contains(result.Log, line => line.StartsWith("swap round 2: ", StringComparison.Ordinal) && line.EndsWith(
+            "not halved: stopping", StringComparison.Ordinal));
+    }
+
+    /// <summary>
     /// Under label noise no fit is exact, so the swap rounds follow every fit; when the residual round has just read the same
     /// fit's residual with the residual's own count (here 2 eigenvalues just above twice the floor, whose joint refinement is not
     /// kept), a swap round would read the same residual again and refine the same sum for the same answer.
