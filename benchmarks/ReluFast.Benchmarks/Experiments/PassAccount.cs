@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Numerics.Tensors;
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using ReluFast.Interop;
@@ -45,7 +44,8 @@ internal static class PassAccount
 
         Console.WriteLine($"passes: N = {n:E1}, d = {d}, m = {m}, R = {restarts}, {threads} threads, block {Block}; {HardwareInfo.Describe()}");
         Console.WriteLine($"cpu: {CpuModel()}; load average at start: {Load()}");
-        double fmaPerCore = MeasureFmaPerSecond(1, true), fmaAll = MeasureFmaPerSecond(threads, false);
+        double fmaPerCore = MachinePeak.MeasureFmaPerSecond(1, 0.3, threadCpuTime: true);
+        double fmaAll = MachinePeak.MeasureFmaPerSecond(threads, 0.3, threadCpuTime: false);
         double bandwidth = MeasureReadBandwidth(threads);
         Console.WriteLine(string.Create(Inv, $"peak: {fmaPerCore / 1e9:F1} G FMA/s (float64) per core (thread CPU time), " +
             $"{fmaAll / 1e9:F1} G FMA/s on {threads} threads (wall clock); " +
@@ -293,9 +293,6 @@ internal static class PassAccount
         try { return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)); }
         catch (IOException) { return "unknown"; }
     }
-
-    /// <summary>FMA/s (float64) of independent FMA chains on <paramref name="threads"/> threads (<see cref="MachinePeak"/>).</summary>
-    internal static double MeasureFmaPerSecond(int threads, bool cpuTime) => MachinePeak.MeasureFmaPerSecond(threads, 0.3, cpuTime);
 
     /// <summary>Bytes/s of summing a 256 MiB array, split over <paramref name="threads"/> threads (best of 3).</summary>
     internal static double MeasureReadBandwidth(int threads)

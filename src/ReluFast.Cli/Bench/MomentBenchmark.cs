@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
 using ReluFast.Decomposition;
 using ReluFast.Interop;
 using ReluFast.Moments;

@@ -16,7 +16,7 @@ internal static class MachinePeak
     private const int Chains = 16;
 
     /// <summary>float64 lanes of the vectors the loop runs on.</summary>
-    public static int Lanes => Vector512.IsHardwareAccelerated ? 8 : 4;
+    private static int Lanes => Vector512.IsHardwareAccelerated ? 8 : 4;
 
     /// <summary>
     /// Lane FMAs per second of <paramref name="threads"/> threads, each running about <paramref name="seconds"/> of chains; the best of

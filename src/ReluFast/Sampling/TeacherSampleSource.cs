@@ -107,7 +107,8 @@ public sealed class TeacherSampleSource<T> : ISampleSource<T>, IKnownInputLaw wh
             {
                 AddNoise(start, yd);
             }
-            Convert(yd, y);
+            Span<float> yf = System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(y);
+            System.Numerics.Tensors.TensorPrimitives.ConvertTruncating<double, float>(yd, yf);
         }
         finally
         {
@@ -127,19 +128,6 @@ public sealed class TeacherSampleSource<T> : ISampleSource<T>, IKnownInputLaw wh
         finally
         {
             ArrayPool<double>.Shared.Return(rented);
-        }
-    }
-
-    private static void Convert(ReadOnlySpan<double> source, Span<T> destination)
-    {
-        if (typeof(T) == typeof(double))
-        {
-            source.CopyTo(System.Runtime.InteropServices.MemoryMarshal.Cast<T, double>(destination));
-        }
-        else
-        {
-            Span<float> f = System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(destination);
-            System.Numerics.Tensors.TensorPrimitives.ConvertTruncating<double, float>(source, f);
         }
     }
 }
