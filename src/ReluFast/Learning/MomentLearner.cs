@@ -81,15 +81,33 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
             if (estimated && !LearningRun<T>.IsExactFit(held))
                 (chosen, held) = ResidualRounds(chosen, held, summaries, flips, beyondFullRank: true);
         }
-        var tRefine = Lap(clock);
         var network = chosen.Refined ?? chosen.Moment;
+        IReadOnlyList<bool> flipped = chosen.Flipped;
+        if (network.Hidden > _d) network = OrientPastFullRank(network, ref flipped);
+        var tRefine = Lap(clock);
         foreach (var warning in ConditioningChecks.Warnings(network, chosen.Gap,
             chosen.Refined is null ? double.NaN : held.Mse / held.Variance, estimated))
             run.Warn(warning);
         Report(LearningStage.Done, 0, 0, $"done: held-out MSE {held.Mse:G4} (relative {held.Mse / Math.Max(held.Variance, 1e-300):G3})");
         return run.Result(LearnerMode.FullRank, network, chosen.MomentEstimate, second, network.Hidden, estimated,
-            summaries, chosen.Index, held, chosen.Flipped, chosen.Lambdas,
+            summaries, chosen.Index, held, flipped, chosen.Lambdas,
             Timings(estimate.Higher, estimate.Decomposition, estimate.Coefficients, tRefine, TimeSpan.Zero));
+    }
+
+    /// <summary>
+    /// Swap rounds can end with more neurons than inputs (a teacher with m &gt; d under a correlated input law): t1 then no longer
+    /// decides each neuron's orientation (its Gram of m &gt; d directions is singular), so the network is oriented as the
+    /// overcomplete learner orients its own, by the smallest linear remainder (docs/algorithm.md section 9.2); the function is
+    /// unchanged. Only the returned network: the refinements before it do not depend on the orientation.
+    /// </summary>
+    private ReluNetwork OrientPastFullRank(ReluNetwork network, ref IReadOnlyList<bool> flipped)
+    {
+        var oriented = LinearRemainderFlips.Minimize(network, out bool[] again, seed: _options.Seed);
+        var before = flipped;
+        if (before.Count == again.Length) flipped = [.. again.Select((f, i) => f ^ before[i])];
+        Log($"the {network.Hidden} neurons outnumber the {_d} inputs: oriented by the smallest linear remainder, " +
+            $"{again.Count(f => f)} neuron(s) flipped");
+        return oriented;
     }
 
     /// <summary>The moment estimate of one full-rank fit: m, its candidates (null when m = 0) and the time of each step.</summary>

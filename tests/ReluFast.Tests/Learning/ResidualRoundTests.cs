@@ -174,4 +174,24 @@ public class ResidualRoundTests
             StringComparison.Ordinal));
         NetworkAssert.Recovered(result.Network, teacher, 1e-4);
     }
+
+    /// <summary>
+    /// An overcomplete teacher (d = 8, m = 16) under a condition-1000 law, seed 7 of the gaussian-law sweep: the mode check picks the
+    /// full-rank learner, and its swap rounds and pruning end at the teacher's 16 neurons, an exact fit. With more neurons than
+    /// inputs t1 cannot orient them (the Gram of the directions is singular): the t1 rule returned six neurons as (a, -w, -b) plus
+    /// a linear remainder, the same function with w errors of 2. The orientation with the smallest linear remainder is the teacher's.
+    /// </summary>
+    [Fact]
+    public void NeuronsPastTheInputCountAreOrientedByTheSmallestRemainder()
+    {
+        const int D = 8, M = 16;
+        const ulong Seed = 7;
+        var (teacher, source) = GaussianLawCase.Create(D, M, 2_000_000, Seed);
+        var result = ReluLearner.Learn(source, new LearnerOptions { Seed = Seed, Threads = 2 });
+
+        Assert.Equal(LearnerMode.FullRank, result.Mode);
+        Assert.Contains(result.Log, line => line.Contains("oriented by the smallest linear remainder", StringComparison.Ordinal));
+        Assert.Equal(M, result.Network.Hidden);
+        NetworkAssert.Recovered(result.Network, teacher, 1e-4);
+    }
 }

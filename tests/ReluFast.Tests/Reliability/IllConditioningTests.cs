@@ -88,5 +88,15 @@ public class IllConditioningTests
         var dependent = new ReluNetwork(d, [1.0, 1, 1], w3, [0.0, 0, 0]);
         Assert.Contains(ConditioningChecks.Warnings(dependent, 0.3),
             w => w.Code == LearningWarningCode.NearlyDependent && w.Message.Contains("linearly dependent", StringComparison.Ordinal));
+
+        // More neurons than inputs (swap rounds past d): the w_i are dependent by count, so only the outer products w_i w_i^T count.
+        // Three directions in the plane at 60 degrees have independent outer products; a fourth between two of them does not
+        // (the 2 x 2 symmetric matrices have dimension 3).
+        double[] plane = [1, 0, 0.5, Math.Sqrt(0.75), -0.5, Math.Sqrt(0.75)];
+        var three = new ReluNetwork(2, [1.0, 1, 1], plane, [0.0, 0, 0]);
+        Assert.DoesNotContain(ConditioningChecks.Warnings(three, 0.3), w => w.Code == LearningWarningCode.NearlyDependent);
+        var four = new ReluNetwork(2, [1.0, 1, 1, 1], [.. plane, Math.Sqrt(0.5), Math.Sqrt(0.5)], [0.0, 0, 0, 0]);
+        Assert.Contains(ConditioningChecks.Warnings(four, 0.3),
+            w => w.Code == LearningWarningCode.NearlyDependent && w.Message.Contains("outer products", StringComparison.Ordinal));
     }
 }
