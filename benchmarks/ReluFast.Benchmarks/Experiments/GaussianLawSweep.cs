@@ -11,7 +11,8 @@ namespace ReluFast.Benchmarks.Experiments;
 /// Inputs with any Gaussian law (docs/algorithm.md section 17): noiseless teachers (unit w_i in x's coordinates) under
 /// x ~ N(mu, Sigma), mu uniform in [-1, 1], Sigma with eigenvalues spread over the given condition number; learned with
 /// default options (auto mode, m estimated) as a user would; success = w, a and b errors all below 1e-4.
-/// Run: dotnet run -c Release --project benchmarks/ReluFast.Benchmarks -- gaussian-law [seeds] [d] [m] [N] [condition] [first seed]
+/// Run: dotnet run -c Release --project benchmarks/ReluFast.Benchmarks -- gaussian-law [seeds] [d] [m] [N] [condition] [first seed] [log]
+/// (log: every learner log line to standard error, with its second)
 /// </summary>
 internal static class GaussianLawSweep
 {
@@ -30,13 +31,18 @@ internal static class GaussianLawSweep
         int success = 0;
         var times = new List<double>();
         ulong first = args.Length > 6 ? ulong.Parse(args[6], inv) : 1;
+        bool log = args.Length > 7 && args[7] == "log";
         for (ulong seed = first; seed < first + (ulong)seeds; seed++)
         {
             var teacher = RandomTeacher.Create(new TeacherOptions(d, m), seed);
             var law = InputDistribution.Random(d, condition, 1.0, seed + 300);
             var source = new TeacherSampleSource<double>(teacher, n, seed + 1000, inputs: law);
             var clock = Stopwatch.StartNew();
-            var result = ReluLearner.Learn(source, new LearnerOptions { Seed = seed });
+            var progress = log ? new SynchronousProgress(p =>
+            {
+                if (p.Message.Length > 0) Console.Error.WriteLine(string.Create(inv, $"[{clock.Elapsed.TotalSeconds,7:F1}] {p.Message}"));
+            }) : null;
+            var result = ReluLearner.Learn(source, new LearnerOptions { Seed = seed }, LearnerMode.Auto, progress);
             clock.Stop();
             times.Add(clock.Elapsed.TotalSeconds);
             var cmp = NetworkComparison.Compare(result.Network, teacher, 10_000);

@@ -8,6 +8,12 @@ public sealed record LearnerOptions
     /// <summary>Number of hidden neurons m; null picks m from the T_2 spectrum against its noise floor.</summary>
     public int? Hidden { get; init; }
 
+    /// <summary>
+    /// The auto mode's count where T_2 undercounts (the flattened moments see more neurons): a lower bound on the full-rank
+    /// learner's own estimate of m, which stays an estimate (its residual and swap rounds follow), unlike <see cref="Hidden"/>.
+    /// </summary>
+    internal int? SuggestedHidden { get; init; }
+
     /// <summary>Whether to refine the moment estimate by L-BFGS on the mean squared error (docs/algorithm.md section 10).</summary>
     public bool Refine { get; init; } = true;
 

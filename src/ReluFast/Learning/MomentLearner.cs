@@ -144,7 +144,9 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
                         $"refinement samples a parameter ({run.Local.RefineCount} samples): no {label}");
                 break;
             }
-            var residualRun = new LearningRun<T>(new ResidualSource<T>(run.Source, fitted), _options, run.DeviceEngine, run.Progress, _cancel);
+            // the mode check's count is the data's, not the residual's
+            var residualRun = new LearningRun<T>(new ResidualSource<T>(run.Source, fitted), _options with { SuggestedHidden = null },
+                run.DeviceEngine, run.Progress, _cancel);
             var residual = new FullRankStrategy<T>(residualRun);
             var estimate = residual.Estimate(residualRun.SecondMoments(), room);
             foreach (string line in residualRun.Reporter.Lines) Log($"{label} {round}: {line}");
@@ -576,6 +578,11 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
             (m > 0 && m < values.Count
                 ? $"; gap |lambda_{m}| / |lambda_{m + 1}| = {Math.Abs(values[m - 1]) / Math.Max(Math.Abs(values[m]), 1e-300):G3}"
                 : string.Empty));
+        if (_options.SuggestedHidden is int suggested && suggested > m)
+        {
+            Log($"chose m = {suggested} instead: the flattened moments count {suggested} neurons (T_2 undercounts)");
+            m = suggested;
+        }
         return m;
     }
 

@@ -160,10 +160,13 @@ public static class ReluLearner
         return mode == LearnerMode.Overcomplete ? new OvercompleteStrategy<T>(run).Execute() : new FullRankStrategy<T>(run).Execute();
     }
 
-    /// <summary>The full-rank learner runs with the flattened count where T_2 undercounts, unless m was given.</summary>
+    /// <summary>
+    /// The full-rank learner counts at least the flattened count where T_2 undercounts, unless m was given; the count stays an
+    /// estimate (with m given, its residual and swap rounds would not run: d = 8, m = 16 under a condition-1000 law stopped at 7).
+    /// </summary>
     private static LearnerOptions WithSuggestedHidden(LearnerOptions options, ModeDecision decision) =>
         options.Hidden is null && decision.Mode == LearnerMode.FullRank && decision.SuggestedHidden is int suggested
-            ? options with { Hidden = suggested }
+            ? options with { SuggestedHidden = suggested }
             : options;
 
     /// <summary>

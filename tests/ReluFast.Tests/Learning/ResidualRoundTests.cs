@@ -194,4 +194,25 @@ public class ResidualRoundTests
         Assert.Equal(M, result.Network.Hidden);
         NetworkAssert.Recovered(result.Network, teacher, 1e-4);
     }
+
+    /// <summary>
+    /// d = 8, m = 16 under a condition-1000 law, seed 9 of the gaussian-law sweep: T_2 shows 6 neurons, the mode check's flattened
+    /// moments 7 (at most d: full rank). That count was handed to the full-rank learner as a given m, so it ran no residual or
+    /// swap rounds and returned 7 neurons with a BelowNoiseFloor warning. As a lower bound on an estimate, the rounds follow and
+    /// reach the teacher's 16 neurons.
+    /// </summary>
+    [Fact]
+    public void TheModeChecksCountStaysAnEstimate()
+    {
+        const int D = 8, M = 16;
+        const ulong Seed = 9;
+        var (teacher, source) = GaussianLawCase.Create(D, M, 2_000_000, Seed);
+        var result = ReluLearner.Learn(source, new LearnerOptions { Seed = Seed, Threads = 2 });
+
+        Assert.Equal(LearnerMode.FullRank, result.Mode);
+        Assert.True(result.HiddenWasEstimated);
+        Assert.Contains(result.Log, line => line.EndsWith("the flattened moments count 7 neurons (T_2 undercounts)", StringComparison.Ordinal));
+        Assert.Equal(M, result.Network.Hidden);
+        NetworkAssert.Recovered(result.Network, teacher, 1e-4);
+    }
 }

@@ -1,6 +1,7 @@
 using ReluFast.Learning;
 using ReluFast.Model;
 using ReluFast.Sampling;
+using ReluFast.Tests.Learning;
 
 namespace ReluFast.Tests.Overcomplete;
 
@@ -93,25 +94,23 @@ public class ModeSelectionTests
     [Fact]
     public void AutoTriesTheOvercompleteLearnerWhenTheFullRankFitLeavesVarianceUnexplained()
     {
-        // d = 5, m = 8 on 3*10^5 samples: the flattened spectrum shows only d neurons, so the mode check picks full rank;
-        // its m = 5 fit leaves variance unexplained while the spectra show all d directions, so auto runs the overcomplete
-        // learner too and keeps its better network.
-        var teacher = RandomTeacher.Create(new TeacherOptions(5, 8, BiasRange: 1), 3);
-        var source = new TeacherSampleSource<double>(teacher, 300_000, 4);
+        // d = 5, m = 8 on 3*10^5 samples (teacher seed 19): the flattened spectrum shows only d neurons, so the mode check picks
+        // full rank; its fit, residual and swap rounds included, leaves variance unexplained while the spectra show all d
+        // directions, so auto runs the overcomplete learner too and keeps its better network. (Teacher seed 3, this test's case
+        // before the full-rank count stayed an estimate, is now recovered by the full-rank learner's swap rounds.)
+        var teacher = RandomTeacher.Create(new TeacherOptions(5, 8, BiasRange: 1), 19);
+        var source = new TeacherSampleSource<double>(teacher, 300_000, 20);
         var options = new LearnerOptions { Seed = 1 };
         var decision = ReluLearner.ChooseMode(source, options);
         Assert.True(decision.Mode == LearnerMode.FullRank && Math.Max(decision.SecondMomentRank, decision.FlattenedRank) == 5,
             $"precondition: the mode check undercounts here ({decision.Reason})");
-        var fullRank = MomentLearner.Learn(source, options with { Hidden = decision.SuggestedHidden });
-        Assert.True(fullRank.HeldOutMse > ReluLearner.FallbackRelativeMse * fullRank.HeldOutVariance,
-            $"precondition: the full-rank fit is poor ({fullRank.HeldOutMse / fullRank.HeldOutVariance:G3})");
 
         var result = ReluLearner.Learn(source, options);
         Assert.Equal(LearnerMode.Overcomplete, result.Mode);
         Assert.StartsWith("mode: Overcomplete (", result.Log[0], StringComparison.Ordinal);
         Assert.Contains(result.Log, l => l.StartsWith("auto: the full-rank fit left", StringComparison.Ordinal)
             && l.EndsWith("(kept: m = 8)", StringComparison.Ordinal));
-        Assert.True(result.HeldOutMse < fullRank.HeldOutMse * 1e-3, $"held-out MSE {result.HeldOutMse:G3} vs full rank {fullRank.HeldOutMse:G3}");
+        NetworkAssert.Recovered(result.Network, teacher, 1e-4);
     }
 
     [Fact]
