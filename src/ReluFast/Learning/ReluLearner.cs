@@ -180,6 +180,8 @@ public static class ReluLearner
         var result = RunStrategy(run, WithSuggestedHidden(options, decision), decision.Mode);
         int d = run.D;
         double relative = result.HeldOutMse / Math.Max(result.HeldOutVariance, 1e-300);
+        if (!given && decision.Mode == LearnerMode.Overcomplete && relative > FallbackRelativeMse && LearnerRules.Placement(options) is null)
+            return FullRankAfterOvercomplete(run, options, decision, result, relative);
         int seen = Math.Max(decision.SecondMomentRank, decision.FlattenedRank); // directions the spectra show
         if (given || decision.Mode != LearnerMode.FullRank || seen < d || !(relative > FallbackRelativeMse)
             || LearnerRules.Placement(options) is not null)
@@ -202,6 +204,29 @@ public static class ReluLearner
             Reason = $"{decision.Reason}; the full-rank fit then left {relative:G3} of Var y unexplained and the overcomplete learner {other:G3}",
         };
         return (overcomplete with { Log = [$"{line} (kept: m = {overcomplete.Hidden})", .. overcomplete.Log] }, amended);
+    }
+
+    /// <summary>
+    /// The full-rank learner after an overcomplete fit that leaves variance unexplained: its swap rounds can take it past d neurons
+    /// (docs/algorithm.md section 5), and where the flattened moments are ill-conditioned (a correlated input law crowds the
+    /// whitened directions) that path can recover what the overcomplete decomposition could not (d = 8, m = 16, condition 1000:
+    /// the overcomplete learner stopped at 8-9 neurons). The lower held-out error stands.
+    /// </summary>
+    private static (LearningResult Result, ModeDecision Decision) FullRankAfterOvercomplete<T>(LearningRun<T> run, LearnerOptions options,
+        ModeDecision decision, LearningResult overcomplete, double relative) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        var fullRank = RunStrategy(run, options, LearnerMode.FullRank);
+        double other = fullRank.HeldOutMse / Math.Max(fullRank.HeldOutVariance, 1e-300);
+        string line = $"auto: the overcomplete fit left {relative:G3} of Var y unexplained, so the full-rank learner (with its swap " +
+            $"rounds) was tried too: {other:G3}";
+        if (!(fullRank.HeldOutMse < overcomplete.HeldOutMse))
+            return (overcomplete with { Log = [.. overcomplete.Log, $"{line} (not kept)"] }, decision);
+        var amended = decision with
+        {
+            Mode = LearnerMode.FullRank,
+            Reason = $"{decision.Reason}; the overcomplete fit then left {relative:G3} of Var y unexplained and the full-rank learner {other:G3}",
+        };
+        return (fullRank with { Log = [$"{line} (kept: m = {fullRank.Hidden})", .. fullRank.Log] }, amended);
     }
 
     /// <summary>

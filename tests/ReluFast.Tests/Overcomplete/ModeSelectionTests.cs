@@ -114,6 +114,25 @@ public class ModeSelectionTests
     }
 
     [Fact]
+    public void AutoTriesTheFullRankLearnerWhenTheOvercompleteFitLeavesVarianceUnexplained()
+    {
+        // d = 5, m = 8 on 3*10^5 samples (teacher seed 6): the flattened spectrum shows more than d neurons, and the overcomplete
+        // learner stops at 5 of them (relative held-out MSE 9e-3); the full-rank learner's swap rounds go past d and fit exactly.
+        var teacher = RandomTeacher.Create(new TeacherOptions(5, 8, BiasRange: 1), 6);
+        var source = new TeacherSampleSource<double>(teacher, 300_000, 7);
+        var options = new LearnerOptions { Seed = 1 };
+        Assert.Equal(LearnerMode.Overcomplete, ReluLearner.ChooseMode(source, options).Mode);
+
+        var result = ReluLearner.Learn(source, options);
+        Assert.Equal(LearnerMode.FullRank, result.Mode);
+        Assert.StartsWith("mode: FullRank (", result.Log[0], StringComparison.Ordinal);
+        Assert.Contains("the overcomplete fit then left", result.Reason, StringComparison.Ordinal);
+        Assert.Contains(result.Log, l => l.StartsWith("auto: the overcomplete fit left", StringComparison.Ordinal)
+            && l.EndsWith("(kept: m = 8)", StringComparison.Ordinal));
+        NetworkAssert.Recovered(result.Network, teacher, 1e-4);
+    }
+
+    [Fact]
     public void DiagnoseWithoutLearningCountsWhatTheFullRankLearnerWouldUse()
     {
         // The same data: T_2 shows 4 directions, the flattened moments 5, so the full-rank learner would run with m = 5.
