@@ -114,6 +114,24 @@ public class ModeSelectionTests
     }
 
     [Fact]
+    public void AutoTriesTheOtherLearnerWhenTheResidualShowsStructure()
+    {
+        // d = 5, m = 8 on 3*10^5 samples (teacher seed 48): the full-rank fit leaves only 1.2e-7 of Var y unexplained, under the
+        // 1e-3 of the variance rule, but its residual's T_2 still stands above its noise floor (UnfittedStructure): the fit is
+        // wrong, and the overcomplete learner, tried for that evidence, fits exactly.
+        var teacher = RandomTeacher.Create(new TeacherOptions(5, 8, BiasRange: 1), 48);
+        var source = new TeacherSampleSource<double>(teacher, 300_000, 49);
+        var options = new LearnerOptions { Seed = 1 };
+
+        var result = ReluLearner.Learn(source, options);
+        var line = Assert.Single(result.Log, l => l.StartsWith("auto: the full-rank fit left", StringComparison.Ordinal));
+        Assert.Contains("and structure in its residual", line, StringComparison.Ordinal);
+        Assert.EndsWith("(kept: m = 8)", line, StringComparison.Ordinal);
+        Assert.Equal(LearnerMode.Overcomplete, result.Mode);
+        NetworkAssert.Recovered(result.Network, teacher, 1e-4);
+    }
+
+    [Fact]
     public void AutoTriesTheFullRankLearnerWhenTheOvercompleteFitLeavesVarianceUnexplained()
     {
         // d = 5, m = 8 on 3*10^5 samples (teacher seed 6): the flattened spectrum shows more than d neurons, and the overcomplete
