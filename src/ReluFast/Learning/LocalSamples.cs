@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Numerics.Tensors;
 using ReluFast.Decomposition;
 using ReluFast.Model;
 using ReluFast.Sampling;
@@ -135,6 +136,61 @@ internal sealed class LocalSamples<T> where T : unmanaged, IBinaryFloatingPointI
 
     /// <summary>The rows the held-out error is measured on: the held-out set, or the refinement set when there is none.</summary>
     private (int Start, int Count) HeldOutRows() => HeldOutCount > 0 ? (RefineCount, HeldOutCount) : (0, RefineCount);
+
+    /// <summary>
+    /// Per neuron i, the refinement samples' MSE of the least-squares output layer without it: y regressed on relu(w_j x + b_j)
+    /// (j != i), x and 1, the w_j and b_j held. A neuron the others can stand in for (one teacher neuron spread over two)
+    /// costs little; a neuron the function needs costs its whole contribution. One Gram of the features, then one solve per
+    /// neuron with its row and column left out.
+    /// </summary>
+    public double[] OutputLayerErrorsWithout(ReluNetwork network)
+    {
+        int m = network.Hidden, p = m + _d + 1, count = RefineCount;
+        var normal = new double[p * p];
+        var rhs = new double[p];
+        var row = new double[p];
+        var hidden = new double[m];
+        double yy = 0;
+        for (int j = 0; j < count; j++)
+        {
+            var x = _x.AsSpan(j * _d, _d);
+            for (int i = 0; i < m; i++) row[i] = Math.Max(0, TensorPrimitives.Dot(network.WeightsOf(i), x) + network.B[i]);
+            x.CopyTo(row.AsSpan(m));
+            row[p - 1] = 1;
+            double y = _y[j];
+            yy += y * y;
+            for (int r = 0; r < p; r++)
+            {
+                rhs[r] += row[r] * y;
+                var lower = normal.AsSpan(r * p, r + 1);
+                if (row[r] != 0) TensorPrimitives.MultiplyAdd(row.AsSpan(0, r + 1), row[r], lower, lower);
+            }
+        }
+        for (int r = 0; r < p; r++)
+            for (int c = 0; c < r; c++) normal[c * p + r] = normal[r * p + c];
+        var errors = new double[m];
+        int q = p - 1;
+        var sub = new double[q * q];
+        var subRhs = new double[q];
+        for (int i = 0; i < m; i++)
+        {
+            for (int r = 0, rr = 0; r < p; r++)
+            {
+                if (r == i) continue;
+                subRhs[rr] = rhs[r];
+                for (int c = 0, cc = 0; c < p; c++)
+                {
+                    if (c == i) continue;
+                    sub[rr * q + cc++] = normal[r * p + c];
+                }
+                rr++;
+            }
+            double[] beta = DenseSolve.Solve(sub, q, subRhs);
+            // SSE = y^T y - 2 beta^T F^T y + beta^T G beta = y^T y - beta^T F^T y at the normal equations' solution
+            errors[i] = Math.Max(0, yy - TensorPrimitives.Dot(beta, subRhs)) / count;
+        }
+        return errors;
+    }
 
     /// <summary>Least squares of y on (1, x) over the refinement samples.</summary>
     public ReluNetwork FitLinear()
