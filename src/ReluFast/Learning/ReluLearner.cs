@@ -180,8 +180,11 @@ public static class ReluLearner
         var result = RunStrategy(run, WithSuggestedHidden(options, decision), decision.Mode);
         int d = run.D;
         double relative = result.HeldOutMse / Math.Max(result.HeldOutVariance, 1e-300);
+        // the full-rank learner after an unsettled overcomplete fit: its swap rounds can take it past d neurons (docs/algorithm.md
+        // section 5), and where the flattened moments are ill-conditioned (a correlated input law crowds the whitened directions)
+        // that path recovers what the overcomplete decomposition could not (d = 8, m = 16, condition 1000: 8-9 neurons)
         if (!given && decision.Mode == LearnerMode.Overcomplete && Unsettled(result, relative) && LearnerRules.Placement(options) is null)
-            return FullRankAfterOvercomplete(run, options, decision, result, relative);
+            return TryOther(run, options, decision, result, relative, LearnerMode.FullRank, string.Empty, " (with its swap rounds)");
         int seen = Math.Max(decision.SecondMomentRank, decision.FlattenedRank); // directions the spectra show
         if (given || decision.Mode != LearnerMode.FullRank || seen < d || !Unsettled(result, relative)
             || LearnerRules.Placement(options) is not null)
@@ -192,18 +195,31 @@ public static class ReluLearner
                 Log = [.. result.Log, $"auto: the full-rank fit leaves {relative:G3} of Var y unexplained with all {d} directions significant, " +
                     $"but {run.N} samples are fewer than the overcomplete learner's {LearnerRules.OvercompleteMinimumSamples(d)}: not tried"]
             }, decision);
-        var overcomplete = RunStrategy(run, options with { Hidden = null }, LearnerMode.Overcomplete);
-        double other = overcomplete.HeldOutMse / Math.Max(overcomplete.HeldOutVariance, 1e-300);
-        string line = $"auto: the full-rank fit left {Evidence(result, relative)} with all {d} directions significant, " +
-            $"so the overcomplete learner was tried too: {other:G3}";
-        if (!(overcomplete.HeldOutMse < result.HeldOutMse))
-            return (result with { Log = [.. result.Log, $"{line} (not kept)"] }, decision);
+        return TryOther(run, options, decision, result, relative, LearnerMode.Overcomplete, $" with all {d} directions significant",
+            string.Empty);
+    }
+
+    /// <summary>
+    /// Auto's fallback (docs/algorithm.md section 12): the <paramref name="other"/> learner (m estimated) after the decided one's
+    /// unsettled fit; the lower held-out error stands, and the decision is amended when the other network is kept.
+    /// </summary>
+    private static (LearningResult Result, ModeDecision Decision) TryOther<T>(LearningRun<T> run, LearnerOptions options,
+        ModeDecision decision, LearningResult first, double relative, LearnerMode other, string seen, string how)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        var second = RunStrategy(run, options with { Hidden = null }, other);
+        double reached = second.HeldOutMse / Math.Max(second.HeldOutVariance, 1e-300);
+        string line = $"auto: the {Describe(decision.Mode)} fit left {Evidence(first, relative)}{seen}, so the {Describe(other)} learner" +
+            $"{how} was tried too: {reached:G3}";
+        if (!(second.HeldOutMse < first.HeldOutMse))
+            return (first with { Log = [.. first.Log, $"{line} (not kept)"] }, decision);
         var amended = decision with
         {
-            Mode = LearnerMode.Overcomplete,
-            Reason = $"{decision.Reason}; the full-rank fit then left {Evidence(result, relative)} and the overcomplete learner {other:G3}",
+            Mode = other,
+            Reason = $"{decision.Reason}; the {Describe(decision.Mode)} fit then left {Evidence(first, relative)} and the " +
+                $"{Describe(other)} learner {reached:G3}",
         };
-        return (overcomplete with { Log = [$"{line} (kept: m = {overcomplete.Hidden})", .. overcomplete.Log] }, amended);
+        return (second with { Log = [$"{line} (kept: m = {second.Hidden})", .. second.Log] }, amended);
     }
 
     /// <summary>
@@ -217,29 +233,6 @@ public static class ReluLearner
 
     private static string Evidence(LearningResult result, double relative) => $"{relative:G3} of Var y unexplained" +
         (result.Warnings.Any(w => w.Code == LearningWarningCode.UnfittedStructure) ? " and structure in its residual" : string.Empty);
-
-    /// <summary>
-    /// The full-rank learner after an overcomplete fit that leaves variance unexplained: its swap rounds can take it past d neurons
-    /// (docs/algorithm.md section 5), and where the flattened moments are ill-conditioned (a correlated input law crowds the
-    /// whitened directions) that path can recover what the overcomplete decomposition could not (d = 8, m = 16, condition 1000:
-    /// the overcomplete learner stopped at 8-9 neurons). The lower held-out error stands.
-    /// </summary>
-    private static (LearningResult Result, ModeDecision Decision) FullRankAfterOvercomplete<T>(LearningRun<T> run, LearnerOptions options,
-        ModeDecision decision, LearningResult overcomplete, double relative) where T : unmanaged, IBinaryFloatingPointIeee754<T>
-    {
-        var fullRank = RunStrategy(run, options, LearnerMode.FullRank);
-        double other = fullRank.HeldOutMse / Math.Max(fullRank.HeldOutVariance, 1e-300);
-        string line = $"auto: the overcomplete fit left {Evidence(overcomplete, relative)}, so the full-rank learner (with its swap " +
-            $"rounds) was tried too: {other:G3}";
-        if (!(fullRank.HeldOutMse < overcomplete.HeldOutMse))
-            return (overcomplete with { Log = [.. overcomplete.Log, $"{line} (not kept)"] }, decision);
-        var amended = decision with
-        {
-            Mode = LearnerMode.FullRank,
-            Reason = $"{decision.Reason}; the overcomplete fit then left {Evidence(overcomplete, relative)} and the full-rank learner {other:G3}",
-        };
-        return (fullRank with { Log = [$"{line} (kept: m = {fullRank.Hidden})", .. fullRank.Log] }, amended);
-    }
 
     /// <summary>
     /// Full rank or overcomplete, from the data: m given decides directly (m &gt; d is overcomplete); otherwise the flattened
