@@ -84,23 +84,19 @@ internal static class ConditioningChecks
                         $"neurons {j} and {i} are nearly parallel (|cos| = {Math.Abs(gram[i * m + j]):F6} > {ParallelCosine}): " +
                             $"W is ill-conditioned, so their individual a, w, b are poorly determined by the data (their sum may still fit); " +
                             $"check them against held-out data or merge them")));
-        if (m > unit.InputDim)
-        {
-            // more neurons than inputs (after swap rounds): the w_i are dependent by count; what identifies them is the linear
-            // independence of the w_i w_i^T (docs/algorithm.md section 11), whose Gram is <w_i, w_j>^2
+        // more neurons than inputs (after swap rounds): the w_i are dependent by count; what identifies them is the linear
+        // independence of the w_i w_i^T (docs/algorithm.md section 11), whose Gram is <w_i, w_j>^2
+        bool pastInputs = m > unit.InputDim;
+        if (pastInputs)
             for (int k = 0; k < gram.Length; k++) gram[k] *= gram[k];
-            double outer = Math.Sqrt(DenseSolve.ConditionNumber(gram, m));
-            if (!(outer <= MaximumConditionNumber))
-                warnings.Add(new LearningWarning(LearningWarningCode.NearlyDependent, string.Create(inv,
-                    $"the {m} learned directions outnumber the {unit.InputDim} inputs and their outer products w_i w_i^T are nearly " +
-                        $"linearly dependent (condition number {outer:G3} > {MaximumConditionNumber:G1}): the parameters are ill-determined")));
-            return warnings;
-        }
         double condition = Math.Sqrt(DenseSolve.ConditionNumber(gram, m));
         if (!(condition <= MaximumConditionNumber))
-            warnings.Add(new LearningWarning(LearningWarningCode.NearlyDependent, string.Create(inv,
-                $"the learned directions are nearly linearly dependent (condition number of W {condition:G3} > {MaximumConditionNumber:G1}): " +
-                    $"the full-rank learner's parameters are ill-determined")));
+            warnings.Add(new LearningWarning(LearningWarningCode.NearlyDependent, pastInputs
+                ? string.Create(inv, $"the {m} learned directions outnumber the {unit.InputDim} inputs and their outer products w_i w_i^T " +
+                    $"are nearly linearly dependent (condition number {condition:G3} > {MaximumConditionNumber:G1}): " +
+                    $"the parameters are ill-determined")
+                : string.Create(inv, $"the learned directions are nearly linearly dependent (condition number of W {condition:G3} > " +
+                    $"{MaximumConditionNumber:G1}): the full-rank learner's parameters are ill-determined")));
         return warnings;
     }
 }

@@ -149,7 +149,6 @@ internal sealed class LocalSamples<T> where T : unmanaged, IBinaryFloatingPointI
         var normal = new double[p * p];
         var rhs = new double[p];
         var row = new double[p];
-        var hidden = new double[m];
         double yy = 0;
         for (int j = 0; j < count; j++)
         {

@@ -228,11 +228,12 @@ public static class ReluLearner
     /// <see cref="LearningWarningCode.UnfittedStructure"/>; d = 8, m = 16 under a condition-1000 law, seed 10: an overcomplete fit
     /// at relative held-out MSE 1.2e-4 with w errors of 2).
     /// </summary>
-    private static bool Unsettled(LearningResult result, double relative) =>
-        relative > FallbackRelativeMse || result.Warnings.Any(w => w.Code == LearningWarningCode.UnfittedStructure);
+    private static bool Unsettled(LearningResult result, double relative) => relative > FallbackRelativeMse || ResidualStructure(result);
+
+    private static bool ResidualStructure(LearningResult result) => result.Warnings.Any(w => w.Code == LearningWarningCode.UnfittedStructure);
 
     private static string Evidence(LearningResult result, double relative) => $"{relative:G3} of Var y unexplained" +
-        (result.Warnings.Any(w => w.Code == LearningWarningCode.UnfittedStructure) ? " and structure in its residual" : string.Empty);
+        (ResidualStructure(result) ? " and structure in its residual" : string.Empty);
 
     /// <summary>
     /// Full rank or overcomplete, from the data: m given decides directly (m &gt; d is overcomplete); otherwise the flattened

@@ -1,3 +1,4 @@
+using ReluFast.Learning;
 using ReluFast.Model;
 using ReluFast.Sampling;
 
@@ -16,5 +17,15 @@ internal static class GaussianLawCase
         var teacher = RandomTeacher.Create(new TeacherOptions(d, m), seed);
         var law = InputDistribution.Random(d, condition, 1.0, seed + 300);
         return (teacher, new TeacherSampleSource<double>(teacher, samples, seed + 1000, inputs: law));
+    }
+
+    /// <summary>
+    /// The case of <see cref="Create"/> learned as the sweep learns it (default options, seed <paramref name="seed"/>), on two
+    /// threads so that its path does not depend on the machine's core count.
+    /// </summary>
+    public static (ReluNetwork Teacher, LearningResult Result) Learn(int d, int m, long samples, ulong seed)
+    {
+        var (teacher, source) = Create(d, m, samples, seed);
+        return (teacher, ReluLearner.Learn(source, new LearnerOptions { Seed = seed, Threads = 2 }));
     }
 }

@@ -145,8 +145,7 @@ public class ResidualRoundTests
     {
         const int D = 16, M = 8;
         const ulong Seed = 46;
-        var (teacher, source) = GaussianLawCase.Create(D, M, 2_000_000, Seed);
-        var result = ReluLearner.Learn(source, new LearnerOptions { Seed = Seed, Threads = 2 });
+        var (teacher, result) = GaussianLawCase.Learn(D, M, 2_000_000, Seed);
 
         Assert.Contains(result.Log, line => line.StartsWith("pruning: ", StringComparison.Ordinal) && line.EndsWith(": kept",
             StringComparison.Ordinal));
@@ -166,8 +165,7 @@ public class ResidualRoundTests
     {
         const int D = 16, M = 8;
         const ulong Seed = 182;
-        var (teacher, source) = GaussianLawCase.Create(D, M, 2_000_000, Seed);
-        var result = ReluLearner.Learn(source, new LearnerOptions { Seed = Seed, Threads = 2 });
+        var (teacher, result) = GaussianLawCase.Learn(D, M, 2_000_000, Seed);
 
         Assert.Equal(M, result.Network.Hidden);
         Assert.Contains(result.Log, line => line.StartsWith("refit: ", StringComparison.Ordinal) && line.EndsWith("the refit stands",
@@ -186,8 +184,7 @@ public class ResidualRoundTests
     {
         const int D = 8, M = 16;
         const ulong Seed = 7;
-        var (teacher, source) = GaussianLawCase.Create(D, M, 2_000_000, Seed);
-        var result = ReluLearner.Learn(source, new LearnerOptions { Seed = Seed, Threads = 2 });
+        var (teacher, result) = GaussianLawCase.Learn(D, M, 2_000_000, Seed);
 
         Assert.Equal(LearnerMode.FullRank, result.Mode);
         Assert.Contains(result.Log, line => line.Contains("oriented by the smallest linear remainder", StringComparison.Ordinal));
@@ -206,8 +203,7 @@ public class ResidualRoundTests
     {
         const int D = 8, M = 16;
         const ulong Seed = 9;
-        var (teacher, source) = GaussianLawCase.Create(D, M, 2_000_000, Seed);
-        var result = ReluLearner.Learn(source, new LearnerOptions { Seed = Seed, Threads = 2 });
+        var (teacher, result) = GaussianLawCase.Learn(D, M, 2_000_000, Seed);
 
         Assert.Equal(LearnerMode.FullRank, result.Mode);
         Assert.True(result.HiddenWasEstimated);
@@ -227,8 +223,7 @@ public class ResidualRoundTests
     {
         const int D = 8, M = 16;
         const ulong Seed = 10;
-        var (teacher, source) = GaussianLawCase.Create(D, M, 2_000_000, Seed);
-        var result = ReluLearner.Learn(source, new LearnerOptions { Seed = Seed, Threads = 2 });
+        var (teacher, result) = GaussianLawCase.Learn(D, M, 2_000_000, Seed);
 
         Assert.Contains(result.Log, line => line.StartsWith("pruning: no suspect left", StringComparison.Ordinal)
             && line.EndsWith(": tried", StringComparison.Ordinal));
