@@ -91,43 +91,30 @@ public class ModeSelectionTests
         Assert.Equal(LearnerMode.FullRank, Choose(6, 4, 4, hidden: 4).Mode);
     }
 
-    [Fact]
-    public void AutoTriesTheOvercompleteLearnerWhenTheFullRankFitLeavesVarianceUnexplained()
+    /// <summary>
+    /// d = 5, m = 8 on 3*10^5 samples, teacher seeds 19 and 48: the mode check picks full rank (the flattened spectrum shows at
+    /// most d neurons). Its fit used to leave variance unexplained (seed 19) or structure in its residual (seed 48), and auto's
+    /// fallback to the overcomplete learner recovered them; with the neurons no refinement sample can place retired and the swap
+    /// rounds refined on the whole refinement set, the full-rank learner's own swap rounds recover both, and the fallback is not
+    /// needed. (Teacher seeds 1-60 of this size: none needs it now; the overcomplete-to-full-rank fallback below still fires.)
+    /// </summary>
+    [Theory]
+    [InlineData(19UL)]
+    [InlineData(48UL)]
+    public void TheFullRankLearnersSwapRoundsRecoverWhatTheModeCheckUndercounts(ulong seed)
     {
-        // d = 5, m = 8 on 3*10^5 samples (teacher seed 19): the flattened spectrum shows only d neurons, so the mode check picks
-        // full rank; its fit, residual and swap rounds included, leaves variance unexplained while the spectra show all d
-        // directions, so auto runs the overcomplete learner too and keeps its better network. (Teacher seed 3, this test's case
-        // before the full-rank count stayed an estimate, is now recovered by the full-rank learner's swap rounds.)
-        var teacher = RandomTeacher.Create(new TeacherOptions(5, 8, BiasRange: 1), 19);
-        var source = new TeacherSampleSource<double>(teacher, 300_000, 20);
+        var teacher = RandomTeacher.Create(new TeacherOptions(5, 8, BiasRange: 1), seed);
+        var source = new TeacherSampleSource<double>(teacher, 300_000, seed + 1);
         var options = new LearnerOptions { Seed = 1 };
         var decision = ReluLearner.ChooseMode(source, options);
-        Assert.True(decision.Mode == LearnerMode.FullRank && Math.Max(decision.SecondMomentRank, decision.FlattenedRank) == 5,
+        Assert.True(decision.Mode == LearnerMode.FullRank && Math.Max(decision.SecondMomentRank, decision.FlattenedRank) <= 5,
             $"precondition: the mode check undercounts here ({decision.Reason})");
 
         var result = ReluLearner.Learn(source, options);
-        Assert.Equal(LearnerMode.Overcomplete, result.Mode);
-        Assert.StartsWith("mode: Overcomplete (", result.Log[0], StringComparison.Ordinal);
-        Assert.Contains(result.Log, l => l.StartsWith("auto: the full-rank fit left", StringComparison.Ordinal)
-            && l.EndsWith("(kept: m = 8)", StringComparison.Ordinal));
-        NetworkAssert.Recovered(result.Network, teacher, 1e-4);
-    }
-
-    [Fact]
-    public void AutoTriesTheOtherLearnerWhenTheResidualShowsStructure()
-    {
-        // d = 5, m = 8 on 3*10^5 samples (teacher seed 48): the full-rank fit leaves only 1.2e-7 of Var y unexplained, under the
-        // 1e-3 of the variance rule, but its residual's T_2 still stands above its noise floor (UnfittedStructure): the fit is
-        // wrong, and the overcomplete learner, tried for that evidence, fits exactly.
-        var teacher = RandomTeacher.Create(new TeacherOptions(5, 8, BiasRange: 1), 48);
-        var source = new TeacherSampleSource<double>(teacher, 300_000, 49);
-        var options = new LearnerOptions { Seed = 1 };
-
-        var result = ReluLearner.Learn(source, options);
-        var line = Assert.Single(result.Log, l => l.StartsWith("auto: the full-rank fit left", StringComparison.Ordinal));
-        Assert.Contains("and structure in its residual", line, StringComparison.Ordinal);
-        Assert.EndsWith("(kept: m = 8)", line, StringComparison.Ordinal);
-        Assert.Equal(LearnerMode.Overcomplete, result.Mode);
+        Assert.Equal(LearnerMode.FullRank, result.Mode);
+        Assert.Contains(result.Log, l => l.StartsWith("swap round 1:", StringComparison.Ordinal) && l.EndsWith(": kept",
+            StringComparison.Ordinal));
+        Assert.Empty(result.Warnings);
         NetworkAssert.Recovered(result.Network, teacher, 1e-4);
     }
 
