@@ -493,8 +493,7 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
             }
         }
         if (kept.Count == m || kept.Count == 0) return (network, [.. Enumerable.Range(0, m)]);
-        return (new ReluNetwork(d, [.. kept.Select(i => network.A[i])], [.. kept.SelectMany(i => network.WeightsOf(i).ToArray())],
-            [.. kept.Select(i => network.B[i])], linearBias, linear), [.. kept]);
+        return (Neurons(network, [.. kept], linearBias, linear), [.. kept]);
     }
 
     /// <summary>
@@ -549,9 +548,12 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
     }
 
     /// <summary>The neurons <paramref name="kept"/> of <paramref name="network"/>, with its linear remainder.</summary>
-    private static ReluNetwork Neurons(ReluNetwork network, int[] kept) =>
+    private static ReluNetwork Neurons(ReluNetwork network, int[] kept) => Neurons(network, kept, network.LinearBias, network.LinearWeights);
+
+    /// <summary>The neurons <paramref name="kept"/> of <paramref name="network"/>, with the linear part given.</summary>
+    private static ReluNetwork Neurons(ReluNetwork network, int[] kept, double linearBias, ReadOnlySpan<double> linear) =>
         new(network.InputDim, [.. kept.Select(i => network.A[i])], [.. kept.SelectMany(i => network.WeightsOf(i).ToArray())],
-            [.. kept.Select(i => network.B[i])], network.LinearBias, network.LinearWeights);
+            [.. kept.Select(i => network.B[i])], linearBias, linear);
 
     /// <summary>The sum of two networks: the neurons of both, the linear parts added.</summary>
     private static ReluNetwork Concatenate(ReluNetwork first, ReluNetwork second)
