@@ -129,12 +129,15 @@ internal static class Projection
         int row = 0;
         if (m < 4 * vl)
         {
-            // narrow outputs: 8 samples x 1 vector keeps 8 accumulators in flight
+            // narrow outputs: 8 samples x 2 vectors (16 accumulators in flight, each broadcast of x feeds two FMAs), then 8 x 1
             for (; row + 8 <= n; row += 8)
             {
                 ref T x0 = ref Unsafe.Add(ref xr, (nint)row * d);
                 ref T z0 = ref Unsafe.Add(ref zr, (nint)row * m);
-                for (int col = 0; col < full; col += vl) TTiles.Tile8x1(ref x0, d, ref Unsafe.Add(ref ur, col), m, ref Unsafe.Add(ref z0, col));
+                int col = 0;
+                for (; col + 2 * vl <= full; col += 2 * vl)
+                    TTiles.Tile8x2(ref x0, d, ref Unsafe.Add(ref ur, col), m, ref Unsafe.Add(ref z0, col));
+                for (; col < full; col += vl) TTiles.Tile8x1(ref x0, d, ref Unsafe.Add(ref ur, col), m, ref Unsafe.Add(ref z0, col));
                 TailColumns<T, TTiles>(x, d, u, m, z, row, 8, full, tailU, tailZ);
             }
         }

@@ -30,6 +30,7 @@ public class ProjectionTests
     [InlineData(33, 17, 10)]
     [InlineData(16, 3, 21)]
     [InlineData(7, 40, 5)]
+    [InlineData(20, 12, 19)]
     public void Width256IsTheFmaChain(int d, int m, int n) => WithWidth(256, () =>
     {
         if (ReluFast.Moments.Kernels.Simd.WidthBits != 256) return; // no 256-bit vectors here
@@ -39,13 +40,17 @@ public class ProjectionTests
 
     /// <summary>
     /// Columns past the last whole vector (m = 10, 17, 40 on 512-bit doubles) go through the tiles on a zero-padded copy of u, and
-    /// still equal the FMA chain bit for bit; d = 600 is too wide for that copy and takes the scalar chain.
+    /// still equal the FMA chain bit for bit; d = 600 is too wide for that copy and takes the scalar chain. m = 16 and 24 take the
+    /// 8-sample tiles of two vectors (and one), as do m = 32 in float and m = 12 in 256 bits.
     /// </summary>
     [Theory]
     [InlineData(20, 10, 37)]
     [InlineData(16, 17, 21)]
     [InlineData(7, 40, 5)]
     [InlineData(600, 9, 9)]
+    [InlineData(24, 24, 19)]
+    [InlineData(24, 32, 19)]
+    [InlineData(32, 16, 4101)]
     public void TailColumnsAreTheFmaChain(int d, int m, int n)
     {
         ExactChain<double>(d, m, n, 5 * d + m);

@@ -19,6 +19,9 @@ internal interface IProjectionTiles<T> where T : unmanaged
     /// <summary>4 samples x 4 vectors of columns.</summary>
     static abstract void Tile4x4(ref T x, nint d, ref T u, nint m, ref T z);
 
+    /// <summary>8 samples x 2 vectors of columns (narrow outputs: each x broadcast feeds two FMAs).</summary>
+    static abstract void Tile8x2(ref T x, nint d, ref T u, nint m, ref T z);
+
     /// <summary>8 samples x 1 vector of columns (narrow outputs).</summary>
     static abstract void Tile8x1(ref T x, nint d, ref T u, nint m, ref T z);
 
@@ -79,6 +82,36 @@ internal readonly struct Tiles512<T> : IProjectionTiles<T> where T : unmanaged, 
             }
             a.StoreUnsafe(ref z); b.StoreUnsafe(ref Unsafe.Add(ref z, m));
             c.StoreUnsafe(ref Unsafe.Add(ref z, 2 * m)); e.StoreUnsafe(ref Unsafe.Add(ref z, 3 * m));
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Tile8x2(ref T x, nint d, ref T u, nint m, ref T z)
+        {
+            nuint vl = (nuint)Vector512<T>.Count;
+            Vector512<T> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+            Vector512<T> b0 = default, b1 = default, b2 = default, b3 = default, b4 = default, b5 = default, b6 = default, b7 = default;
+            for (nint i = 0; i < d; i++)
+            {
+                ref T ui = ref Unsafe.Add(ref u, i * m);
+                Vector512<T> u0 = Vector512.LoadUnsafe(ref ui), u1 = Vector512.LoadUnsafe(ref ui, vl), t;
+                t = Vector512.Create(Unsafe.Add(ref x, i)); a0 = Simd.Fma(t, u0, a0); b0 = Simd.Fma(t, u1, b0);
+                t = Vector512.Create(Unsafe.Add(ref x, d + i)); a1 = Simd.Fma(t, u0, a1); b1 = Simd.Fma(t, u1, b1);
+                t = Vector512.Create(Unsafe.Add(ref x, 2 * d + i)); a2 = Simd.Fma(t, u0, a2); b2 = Simd.Fma(t, u1, b2);
+                t = Vector512.Create(Unsafe.Add(ref x, 3 * d + i)); a3 = Simd.Fma(t, u0, a3); b3 = Simd.Fma(t, u1, b3);
+                t = Vector512.Create(Unsafe.Add(ref x, 4 * d + i)); a4 = Simd.Fma(t, u0, a4); b4 = Simd.Fma(t, u1, b4);
+                t = Vector512.Create(Unsafe.Add(ref x, 5 * d + i)); a5 = Simd.Fma(t, u0, a5); b5 = Simd.Fma(t, u1, b5);
+                t = Vector512.Create(Unsafe.Add(ref x, 6 * d + i)); a6 = Simd.Fma(t, u0, a6); b6 = Simd.Fma(t, u1, b6);
+                t = Vector512.Create(Unsafe.Add(ref x, 7 * d + i)); a7 = Simd.Fma(t, u0, a7); b7 = Simd.Fma(t, u1, b7);
+            }
+            ref T z0 = ref z;
+            a0.StoreUnsafe(ref z0); b0.StoreUnsafe(ref z0, vl); z0 = ref Unsafe.Add(ref z0, m);
+            a1.StoreUnsafe(ref z0); b1.StoreUnsafe(ref z0, vl); z0 = ref Unsafe.Add(ref z0, m);
+            a2.StoreUnsafe(ref z0); b2.StoreUnsafe(ref z0, vl); z0 = ref Unsafe.Add(ref z0, m);
+            a3.StoreUnsafe(ref z0); b3.StoreUnsafe(ref z0, vl); z0 = ref Unsafe.Add(ref z0, m);
+            a4.StoreUnsafe(ref z0); b4.StoreUnsafe(ref z0, vl); z0 = ref Unsafe.Add(ref z0, m);
+            a5.StoreUnsafe(ref z0); b5.StoreUnsafe(ref z0, vl); z0 = ref Unsafe.Add(ref z0, m);
+            a6.StoreUnsafe(ref z0); b6.StoreUnsafe(ref z0, vl); z0 = ref Unsafe.Add(ref z0, m);
+            a7.StoreUnsafe(ref z0); b7.StoreUnsafe(ref z0, vl);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -166,6 +199,36 @@ internal readonly struct Tiles256<T> : IProjectionTiles<T> where T : unmanaged, 
             }
             a.StoreUnsafe(ref z); b.StoreUnsafe(ref Unsafe.Add(ref z, m));
             c.StoreUnsafe(ref Unsafe.Add(ref z, 2 * m)); e.StoreUnsafe(ref Unsafe.Add(ref z, 3 * m));
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Tile8x2(ref T x, nint d, ref T u, nint m, ref T z)
+        {
+            nuint vl = (nuint)Vector256<T>.Count;
+            Vector256<T> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+            Vector256<T> b0 = default, b1 = default, b2 = default, b3 = default, b4 = default, b5 = default, b6 = default, b7 = default;
+            for (nint i = 0; i < d; i++)
+            {
+                ref T ui = ref Unsafe.Add(ref u, i * m);
+                Vector256<T> u0 = Vector256.LoadUnsafe(ref ui), u1 = Vector256.LoadUnsafe(ref ui, vl), t;
+                t = Vector256.Create(Unsafe.Add(ref x, i)); a0 = Simd.Fma(t, u0, a0); b0 = Simd.Fma(t, u1, b0);
+                t = Vector256.Create(Unsafe.Add(ref x, d + i)); a1 = Simd.Fma(t, u0, a1); b1 = Simd.Fma(t, u1, b1);
+                t = Vector256.Create(Unsafe.Add(ref x, 2 * d + i)); a2 = Simd.Fma(t, u0, a2); b2 = Simd.Fma(t, u1, b2);
+                t = Vector256.Create(Unsafe.Add(ref x, 3 * d + i)); a3 = Simd.Fma(t, u0, a3); b3 = Simd.Fma(t, u1, b3);
+                t = Vector256.Create(Unsafe.Add(ref x, 4 * d + i)); a4 = Simd.Fma(t, u0, a4); b4 = Simd.Fma(t, u1, b4);
+                t = Vector256.Create(Unsafe.Add(ref x, 5 * d + i)); a5 = Simd.Fma(t, u0, a5); b5 = Simd.Fma(t, u1, b5);
+                t = Vector256.Create(Unsafe.Add(ref x, 6 * d + i)); a6 = Simd.Fma(t, u0, a6); b6 = Simd.Fma(t, u1, b6);
+                t = Vector256.Create(Unsafe.Add(ref x, 7 * d + i)); a7 = Simd.Fma(t, u0, a7); b7 = Simd.Fma(t, u1, b7);
+            }
+            ref T z0 = ref z;
+            a0.StoreUnsafe(ref z0); b0.StoreUnsafe(ref z0, vl); z0 = ref Unsafe.Add(ref z0, m);
+            a1.StoreUnsafe(ref z0); b1.StoreUnsafe(ref z0, vl); z0 = ref Unsafe.Add(ref z0, m);
+            a2.StoreUnsafe(ref z0); b2.StoreUnsafe(ref z0, vl); z0 = ref Unsafe.Add(ref z0, m);
+            a3.StoreUnsafe(ref z0); b3.StoreUnsafe(ref z0, vl); z0 = ref Unsafe.Add(ref z0, m);
+            a4.StoreUnsafe(ref z0); b4.StoreUnsafe(ref z0, vl); z0 = ref Unsafe.Add(ref z0, m);
+            a5.StoreUnsafe(ref z0); b5.StoreUnsafe(ref z0, vl); z0 = ref Unsafe.Add(ref z0, m);
+            a6.StoreUnsafe(ref z0); b6.StoreUnsafe(ref z0, vl); z0 = ref Unsafe.Add(ref z0, m);
+            a7.StoreUnsafe(ref z0); b7.StoreUnsafe(ref z0, vl);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
