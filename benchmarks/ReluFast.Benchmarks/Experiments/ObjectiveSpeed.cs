@@ -28,8 +28,6 @@ internal static class ObjectiveSpeed
             new CounterGaussian(2, key: 1).Fill(0, y);
             var p = new double[MseGradient.ParameterCount(m, d)];
             new CounterGaussian(3, key: 1).Fill(0, p);
-            var wT = new double[m * d];
-            MseGradient.Transpose(p, m, d, wT);
             var g = new double[p.Length];
             var scratch = new double[MseGradient.ScratchLength(m, d)];
             double seconds = double.PositiveInfinity;
@@ -37,7 +35,7 @@ internal static class ObjectiveSpeed
             {
                 // the best of seven rounds: the machine may be shared
                 var clock = Stopwatch.StartNew();
-                MseGradient.Accumulate(x, y, p, wT, m, d, g, scratch);
+                MseGradient.Accumulate(x, y, p, m, d, g, scratch);
                 seconds = Math.Min(seconds, clock.Elapsed.TotalSeconds);
             }
             Console.WriteLine(string.Create(inv,

@@ -448,9 +448,7 @@ internal sealed class LearningRun<T> where T : unmanaged, IBinaryFloatingPointIe
     /// <summary>(sum e^2, sum e grad f) over every sample (this process's slice, summed over the processes).</summary>
     private (double Sse, double[] Gradient) StreamedPass(double[] theta, int m)
     {
-        var wT = new double[D * m];
-        MseGradient.Transpose(theta, m, D, wT);
-        var worker = RunPass(LearningStage.Refinement, () => new MseGradientWorker<T>(theta, wT, m, D, Options.BlockSize));
+        var worker = RunPass(LearningStage.Refinement, () => new MseGradientWorker<T>(theta, m, D, Options.BlockSize));
         return (worker.SquaredError, worker.Gradient);
     }
 

@@ -80,10 +80,8 @@ internal sealed class LocalSamples<T> where T : unmanaged, IBinaryFloatingPointI
     {
         var gradient = new double[parameters.Length];
         if (HeldOutCount == 0) return (0, gradient);
-        var wT = new double[_d * m];
-        MseGradient.Transpose(parameters, m, _d, wT);
         double sse = MseGradient.Accumulate(_x.AsSpan(RefineCount * _d, HeldOutCount * _d), _y.AsSpan(RefineCount, HeldOutCount), parameters,
-            wT, m, _d, gradient, new double[MseGradient.ScratchLength(m, _d)]);
+            m, _d, gradient, new double[MseGradient.ScratchLength(m, _d)]);
         return (sse, gradient);
     }
 

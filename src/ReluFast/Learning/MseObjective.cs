@@ -40,7 +40,7 @@ internal interface IMseObjective : IDisposable
 
 /// <summary>
 /// <see cref="IMseObjective"/> on the CPU with the engine's SIMD projection kernel, split over threads with
-/// per-thread gradient buffers added in a fixed order (deterministic for a fixed thread count). The buffers (parameters, W^T,
+/// per-thread gradient buffers added in a fixed order (deterministic for a fixed thread count). The buffers (parameters,
 /// one gradient per thread) are kept between evaluations and replaced only when the number of parameters changes: at
 /// p = 16,800 (d = 256, m = 64) fresh ones were half a megabyte of large-object-heap arrays per evaluation. One evaluation
 /// runs at a time.
@@ -54,7 +54,6 @@ internal sealed class SimdMseObjective : IMseObjective
     private readonly int _threads;
     private readonly object _gate = new();
     private double[] _parameters = [];
-    private double[] _wT = [];
     private double[][] _partial = [];
     private double[] _losses = [];
 
@@ -97,23 +96,19 @@ internal sealed class SimdMseObjective : IMseObjective
             if (_parameters.Length != length || _partial.Length != threads)
             {
                 _parameters = new double[length];
-                _wT = new double[d * m];
                 _partial = new double[threads][];
                 for (int t = 0; t < threads; t++) _partial[t] = new double[length];
                 _losses = new double[threads];
             }
             var p = _parameters;
-            var wT = _wT;
             var partial = _partial;
             var losses = _losses;
             parameters.CopyTo(p);
-            // W^T (d x m) for the projection kernel.
-            MseGradient.Transpose(p, m, d, wT);
             Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
             {
                 int first = (int)((long)n * t / threads), last = (int)((long)n * (t + 1) / threads);
                 Array.Clear(partial[t]);
-                losses[t] = Accumulate(p, wT, m, first, last, partial[t]);
+                losses[t] = Accumulate(p, m, first, last, partial[t]);
             });
             gradient.Clear();
             double loss = 0;
@@ -128,13 +123,13 @@ internal sealed class SimdMseObjective : IMseObjective
     }
 
     /// <summary>Sum of squared errors over samples [first, last); adds the gradient of the sum of e^2 / 2 into g.</summary>
-    private double Accumulate(double[] p, double[] wT, int m, int first, int last, double[] g)
+    private double Accumulate(double[] p, int m, int first, int last, double[] g)
     {
         int d = _d;
         double[] scratch = ArrayPool<double>.Shared.Rent(MseGradient.ScratchLength(m, d));
         try
         {
-            return MseGradient.Accumulate(_x.AsSpan(first * d, (last - first) * d), _y.AsSpan(first, last - first), p, wT, m, d, g,
+            return MseGradient.Accumulate(_x.AsSpan(first * d, (last - first) * d), _y.AsSpan(first, last - first), p, m, d, g,
                 scratch.AsSpan(0, MseGradient.ScratchLength(m, d)));
         }
         finally

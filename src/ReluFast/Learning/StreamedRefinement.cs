@@ -11,13 +11,12 @@ namespace ReluFast.Learning;
 internal sealed class MseGradientWorker<T> : IMomentWorker<T, MseGradientWorker<T>>, IReducibleMomentWorker
     where T : unmanaged, IBinaryFloatingPointIeee754<T>
 {
-    private readonly double[] _parameters, _wT, _x, _y, _scratch;
+    private readonly double[] _parameters, _x, _y, _scratch;
     private readonly int _m, _d;
 
-    public MseGradientWorker(double[] parameters, double[] wT, int m, int d, int blockSize)
+    public MseGradientWorker(double[] parameters, int m, int d, int blockSize)
     {
         _parameters = parameters;
-        _wT = wT;
         _m = m;
         _d = d;
         _x = new double[blockSize * d];
@@ -38,7 +37,7 @@ internal sealed class MseGradientWorker<T> : IMomentWorker<T, MseGradientWorker<
         Span<double> xd = _x.AsSpan(0, n * _d), yd = _y.AsSpan(0, n);
         for (int k = 0; k < xd.Length; k++) xd[k] = double.CreateTruncating(x[k]);
         for (int j = 0; j < n; j++) yd[j] = double.CreateTruncating(y[j]);
-        SquaredError += MseGradient.Accumulate(xd, yd, _parameters, _wT, _m, _d, Gradient, _scratch);
+        SquaredError += MseGradient.Accumulate(xd, yd, _parameters, _m, _d, Gradient, _scratch);
     }
 
     public void Merge(MseGradientWorker<T> other)

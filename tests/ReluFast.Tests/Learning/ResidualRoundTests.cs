@@ -132,15 +132,16 @@ public class ResidualRoundTests
     }
 
     /// <summary>
-    /// Condition 1000 at (16, 8, 2e6), seeds 46 and 182 of the gaussian-law sweep: residual round 1 fits exactly with 14-15
+    /// Condition 1000 at (16, 8, 2e6), seeds 2 and 182 of the gaussian-law sweep: residual round 1 fits exactly with 13-15
     /// neurons, several of them driven to kinks that fewer than 10 refinement samples cross. They are retired (dropped or folded
-    /// into the linear part) and the merge takes the rest down to the teacher's 8. Before the retirement these cases needed the
-    /// backward elimination (seed 46: a removal that failed once must not shield the next network's suspects, or 9 neurons came
-    /// back) and the refit (seed 182: 11 neurons after three rounds), and returned an exact function with spare neurons when either
-    /// went wrong.
+    /// into the linear part) and the merge takes the rest down to the teacher's 8. Before the retirement such cases needed the
+    /// backward elimination (seed 46 then: a removal that failed once must not shield the next network's suspects, or 9 neurons
+    /// came back) and the refit (seed 182: 11 neurons after three rounds), and returned an exact function with spare neurons when
+    /// either went wrong. (Seed 46's round merges its spare neurons directly since the refinement objective's sums changed order;
+    /// 16 of seeds 1-80 retire neurons in round 1, all 80 recover the teacher.)
     /// </summary>
     [Theory]
-    [InlineData(46UL, 3)]
+    [InlineData(2UL, 3)]
     [InlineData(182UL, 5)]
     public void SpareNeuronsWhoseKinksNoSampleCrossesAreRetired(ulong seed, int retired)
     {
