@@ -1,5 +1,7 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.ExceptionServices;
+using System.Runtime.InteropServices;
 using ReluFast.Decomposition;
 using ReluFast.Model;
 using ReluFast.Sampling;
@@ -43,33 +45,65 @@ internal sealed class LocalSamples<T> where T : unmanaged, IBinaryFloatingPointI
         _x = new double[(long)_count * _d];
         _y = new double[_count];
         const int Block = 4096;
-        var x = new T[Block * _d];
-        var y = new T[Block];
-        for (int start = 0; start < _count; start += Block)
-        {
-            _cancel.ThrowIfCancellationRequested();
-            int n = Math.Min(Block, _count - start);
-            _source.Read(start, x.AsSpan(0, n * _d), y.AsSpan(0, n));
-            for (int i = 0; i < n * _d; i++) _x[(long)start * _d + i] = double.CreateTruncating(x[i]);
-            for (int j = 0; j < n; j++) _y[start + j] = double.CreateTruncating(y[j]);
-        }
-        for (int j = 0; j < _count; j++)
-        {
-            if (!double.IsFinite(_y[j])) throw new NonFiniteSampleException(j, -1, _y[j]);
-            for (int i = 0; i < _d; i++)
-                if (!double.IsFinite(_x[(long)j * _d + i])) throw new NonFiniteSampleException(j, i, _x[(long)j * _d + i]);
-        }
+        // Blocks in parallel (their pages are fresh memory, which costs as much as the samples on some virtual machines), each at
+        // its place; a failure is reported as a sequential read would meet it: cancellation first, then the earliest block's.
+        int blocks = (_count + Block - 1) / Block;
+        var errors = new ExceptionDispatchInfo?[blocks];
+        int threads = _options.Threads > 0 ? _options.Threads : Environment.ProcessorCount;
+        bool direct = typeof(T) == typeof(double);
+        Parallel.For(0, blocks, new ParallelOptions { MaxDegreeOfParallelism = threads },
+            () => direct ? (X: Array.Empty<T>(), Y: Array.Empty<T>()) : (X: new T[Block * _d], Y: new T[Block]), (b, _, buffer) =>
+            {
+                try
+                {
+                    _cancel.ThrowIfCancellationRequested();
+                    int start = b * Block, n = Math.Min(Block, _count - start);
+                    Span<double> xd = _x.AsSpan(start * _d, n * _d), yd = _y.AsSpan(start, n);
+                    if (direct)
+                    {
+                        // double sources read straight into the arrays; others through one block of T, widened with one conversion
+                        _source.Read(start, MemoryMarshal.Cast<double, T>(xd), MemoryMarshal.Cast<double, T>(yd));
+                    }
+                    else
+                    {
+                        _source.Read(start, buffer.X.AsSpan(0, n * _d), buffer.Y.AsSpan(0, n));
+                        TensorPrimitives.ConvertTruncating<T, double>(buffer.X.AsSpan(0, n * _d), xd);
+                        TensorPrimitives.ConvertTruncating<T, double>(buffer.Y.AsSpan(0, n), yd);
+                    }
+                    if (!TensorPrimitives.IsFiniteAll<double>(yd) || !TensorPrimitives.IsFiniteAll<double>(xd)) throw NonFinite(start, xd, yd);
+                }
+                catch (Exception e)
+                {
+                    errors[b] = ExceptionDispatchInfo.Capture(e);
+                }
+                return buffer;
+            }, _ => { });
+        foreach (ExceptionDispatchInfo? e in errors)
+            if (e?.SourceException is OperationCanceledException) e.Throw();
+        foreach (ExceptionDispatchInfo? e in errors) e?.Throw();
         int pilot = Math.Min(_options.PilotSamples, _count);
         double t0 = 0;
         var t1 = new double[_d];
         for (int j = 0; j < pilot; j++)
         {
             t0 += _y[j];
-            for (int i = 0; i < _d; i++) t1[i] += _y[j] * _x[(long)j * _d + i];
+            TensorPrimitives.MultiplyAdd(_x.AsSpan(j * _d, _d), _y[j], t1, t1);
         }
         t0 /= pilot;
         for (int i = 0; i < _d; i++) t1[i] /= pilot;
         return (t0, t1);
+    }
+
+    /// <summary>The first non-finite value of a block that holds one, in sample order (y before x).</summary>
+    private NonFiniteSampleException NonFinite(int start, ReadOnlySpan<double> x, ReadOnlySpan<double> y)
+    {
+        for (int j = 0; j < y.Length; j++)
+        {
+            if (!double.IsFinite(y[j])) return new NonFiniteSampleException(start + j, -1, y[j]);
+            for (int i = 0; i < _d; i++)
+                if (!double.IsFinite(x[j * _d + i])) return new NonFiniteSampleException(start + j, i, x[j * _d + i]);
+        }
+        throw new InvalidOperationException("The block holds no non-finite value.");
     }
 
     /// <summary>The refinement set's inputs (RefineCount x d row-major, in the learner's coordinates).</summary>
@@ -87,7 +121,7 @@ internal sealed class LocalSamples<T> where T : unmanaged, IBinaryFloatingPointI
 
     /// <summary>A refinement objective on the first <paramref name="count"/> samples.</summary>
     public Refinement Refinement(int count, int threads, TorchSharp.torch.Device? device = null) =>
-        new(_x.AsSpan(0, count * _d), _y.AsSpan(0, count), _d, device, threads);
+        new(_x.AsMemory(0, count * _d), _y.AsMemory(0, count), _d, device, threads);
 
     /// <summary>Held-out MSE and the variance of y there (the refinement set when there is no held-out set).</summary>
     public (double Mse, double Variance) HeldOutError(ReluNetwork network)

@@ -15,7 +15,20 @@ internal sealed class Refinement : IDisposable
     private readonly IMseObjective _objective;
     private readonly int _d;
 
-    /// <summary>Holds the subsample (n x d row-major inputs, n outputs). A null or CPU device uses the SIMD objective.</summary>
+    /// <summary>
+    /// Refines on a subsample (n x d row-major inputs, n outputs) that the caller keeps unchanged while this lives: a null or CPU
+    /// device reads it in place through the SIMD objective; another device copies it.
+    /// </summary>
+    /// <exception cref="ArgumentException">Shapes disagree or the subsample is empty.</exception>
+    public Refinement(ReadOnlyMemory<double> x, ReadOnlyMemory<double> y, int inputDim, Device? device = null, int threads = 0)
+    {
+        _d = inputDim;
+        _objective = device is null || device.type == TorchSharp.DeviceType.CPU
+            ? new SimdMseObjective(x, y, inputDim, threads)
+            : new TorchMseObjective(x.Span, y.Span, inputDim, device);
+    }
+
+    /// <summary>Holds a copy of the subsample (n x d row-major inputs, n outputs). A null or CPU device uses the SIMD objective.</summary>
     /// <exception cref="ArgumentException">Shapes disagree or the subsample is empty.</exception>
     public Refinement(ReadOnlySpan<double> x, ReadOnlySpan<double> y, int inputDim, Device? device = null, int threads = 0)
     {

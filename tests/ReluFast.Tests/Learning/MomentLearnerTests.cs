@@ -154,6 +154,33 @@ public class MomentLearnerTests
         Assert.Equal((1234L, -1), (e3.Index, e3.Column));
     }
 
+    /// <summary>
+    /// The in-memory prefix is read in blocks on several threads; a non-finite value is still reported as a sequential read meets
+    /// it: the earliest sample, y before x, the first column, whichever block a thread finished first (double and float sources).
+    /// </summary>
+    [Fact]
+    public void TheFirstNonFiniteSampleIsReportedWhicheverBlockIsReadFirst()
+    {
+        var teacher = RandomTeacher.Create(new TeacherOptions(6, 3), 71);
+        const int N = 30_000;
+        var x = new double[N * 6];
+        var y = new double[N];
+        new TeacherSampleSource<double>(teacher, N, 1).Read(0, x, y);
+        x[4500 * 6 + 4] = double.NaN;
+        x[4500 * 6 + 2] = double.PositiveInfinity;
+        y[12_345] = double.NaN;
+        y[25_000] = double.NegativeInfinity;
+        var options = new LearnerOptions { Threads = 4 };
+        var e1 = Assert.Throws<NonFiniteSampleException>(() => MomentLearner.Learn(new ArraySampleSource<double>(x, y, 6), options));
+        Assert.Equal((4500L, 2), (e1.Index, e1.Column));
+        var e2 = Assert.Throws<NonFiniteSampleException>(() => MomentLearner.Learn(
+            new ArraySampleSource<float>(Array.ConvertAll(x, v => (float)v), Array.ConvertAll(y, v => (float)v), 6), options));
+        Assert.Equal((4500L, 2), (e2.Index, e2.Column));
+        y[4500] = double.NaN;
+        var e3 = Assert.Throws<NonFiniteSampleException>(() => MomentLearner.Learn(new ArraySampleSource<double>(x, y, 6), options));
+        Assert.Equal((4500L, -1), (e3.Index, e3.Column));
+    }
+
     [ReluFast.Tests.Gpu.NoCudaFact]
     public void AskingForCudaWhereItIsAbsentIsAClearError()
     {
