@@ -40,6 +40,14 @@ internal static class RowScaling
             for (; j + 8 * vl <= columns; j += 8 * vl)
                 Group8(ref Unsafe.Add(ref xr, j), strideX, ref cr, n, storing, ref Unsafe.Add(ref sr, j), stride,
                     ref Unsafe.Add(ref MemoryMarshal.GetReference(columnSums), j));
+            // fewer than 8 vectors left: 4 and 2 at a time, so that several sums are in flight (one vector's chain of adds waits on
+            // the adder's latency every sample: at m = 16 the two columns' chains took 8 cycles a sample and weight)
+            for (; j + 4 * vl <= columns; j += 4 * vl)
+                Group4(ref Unsafe.Add(ref xr, j), strideX, ref cr, n, storing, ref Unsafe.Add(ref sr, j), stride,
+                    ref Unsafe.Add(ref MemoryMarshal.GetReference(columnSums), j));
+            for (; j + 2 * vl <= columns; j += 2 * vl)
+                Group2(ref Unsafe.Add(ref xr, j), strideX, ref cr, n, storing, ref Unsafe.Add(ref sr, j), stride,
+                    ref Unsafe.Add(ref MemoryMarshal.GetReference(columnSums), j));
             for (; j < columns; j += vl)
             {
                 Vector512<T> acc = Vector512<T>.Zero;
@@ -82,6 +90,49 @@ internal static class RowScaling
             }
         }
         return weightSum;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Group4<T>(ref T x, nint strideX, ref T c, int n, bool storing, ref T scaled, nint stride, ref T sums)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        nuint vl = (nuint)Vector512<T>.Count;
+        Vector512<T> s0 = default, s1 = default, s2 = default, s3 = default;
+        for (int k = 0; k < n; k++)
+        {
+            Vector512<T> ck = Vector512.Create(Unsafe.Add(ref c, k));
+            Vector512<T> p0 = Vector512.LoadUnsafe(ref x) * ck, p1 = Vector512.LoadUnsafe(ref x, vl) * ck;
+            Vector512<T> p2 = Vector512.LoadUnsafe(ref x, 2 * vl) * ck, p3 = Vector512.LoadUnsafe(ref x, 3 * vl) * ck;
+            if (storing)
+            {
+                p0.StoreUnsafe(ref scaled); p1.StoreUnsafe(ref scaled, vl); p2.StoreUnsafe(ref scaled, 2 * vl); p3.StoreUnsafe(ref scaled, 3 * vl);
+                scaled = ref Unsafe.Add(ref scaled, stride);
+            }
+            s0 += p0; s1 += p1; s2 += p2; s3 += p3;
+            x = ref Unsafe.Add(ref x, strideX);
+        }
+        s0.StoreUnsafe(ref sums); s1.StoreUnsafe(ref sums, vl); s2.StoreUnsafe(ref sums, 2 * vl); s3.StoreUnsafe(ref sums, 3 * vl);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Group2<T>(ref T x, nint strideX, ref T c, int n, bool storing, ref T scaled, nint stride, ref T sums)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        nuint vl = (nuint)Vector512<T>.Count;
+        Vector512<T> s0 = default, s1 = default;
+        for (int k = 0; k < n; k++)
+        {
+            Vector512<T> ck = Vector512.Create(Unsafe.Add(ref c, k));
+            Vector512<T> p0 = Vector512.LoadUnsafe(ref x) * ck, p1 = Vector512.LoadUnsafe(ref x, vl) * ck;
+            if (storing)
+            {
+                p0.StoreUnsafe(ref scaled); p1.StoreUnsafe(ref scaled, vl);
+                scaled = ref Unsafe.Add(ref scaled, stride);
+            }
+            s0 += p0; s1 += p1;
+            x = ref Unsafe.Add(ref x, strideX);
+        }
+        s0.StoreUnsafe(ref sums); s1.StoreUnsafe(ref sums, vl);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
