@@ -26,27 +26,42 @@ internal static class DenseMatrix
     /// <summary>A B (rows x columns) of the rows x inner A and the inner x columns B.</summary>
     public static double[] Multiply(ReadOnlySpan<double> a, int rows, int inner, ReadOnlySpan<double> b, int columns)
     {
+        var c = new double[rows * columns];
+        MultiplyInto(a, rows, inner, b, columns, c);
+        return c;
+    }
+
+    /// <summary>C = A B into <paramref name="c"/> (rows x columns): <see cref="Multiply"/> without a result array.</summary>
+    public static void MultiplyInto(ReadOnlySpan<double> a, int rows, int inner, ReadOnlySpan<double> b, int columns, Span<double> c)
+    {
         if (a.Length != rows * inner || b.Length != inner * columns)
             throw new ArgumentException($"Cannot multiply {a.Length} values as {rows} x {inner} by {b.Length} values as {inner} x {columns}.");
-        var c = new double[rows * columns];
+        if (c.Length < rows * columns) throw new ArgumentException($"The product needs {rows * columns} entries.", nameof(c));
+        c.Slice(0, rows * columns).Clear();
         for (int i = 0; i < rows; i++)
         {
-            Span<double> row = c.AsSpan(i * columns, columns);
+            Span<double> row = c.Slice(i * columns, columns);
             for (int p = 0; p < inner; p++) TensorPrimitives.MultiplyAdd(b.Slice(p * columns, columns), a[i * inner + p], row, row);
         }
-        return c;
     }
 
     /// <summary>A B^T (rows x columns) of the rows x inner A and the columns x inner B.</summary>
     public static double[] MultiplyTransposed(ReadOnlySpan<double> a, int rows, int inner, ReadOnlySpan<double> b, int columns)
     {
+        var c = new double[rows * columns];
+        MultiplyTransposedInto(a, rows, inner, b, columns, c);
+        return c;
+    }
+
+    /// <summary>A B^T into <paramref name="c"/> (rows x columns): <see cref="MultiplyTransposed"/> without a result array.</summary>
+    public static void MultiplyTransposedInto(ReadOnlySpan<double> a, int rows, int inner, ReadOnlySpan<double> b, int columns, Span<double> c)
+    {
         if (a.Length != rows * inner || b.Length != columns * inner)
             throw new ArgumentException($"Cannot multiply {a.Length} values as {rows} x {inner} by the transpose of {b.Length} values as " +
                 $"{columns} x {inner}.");
-        var c = new double[rows * columns];
+        if (c.Length < rows * columns) throw new ArgumentException($"The product needs {rows * columns} entries.", nameof(c));
         for (int i = 0; i < rows; i++)
             for (int j = 0; j < columns; j++) c[i * columns + j] = TensorPrimitives.Dot(a.Slice(i * inner, inner), b.Slice(j * inner, inner));
-        return c;
     }
 
     /// <summary>

@@ -49,17 +49,29 @@ internal sealed record PolishedSlices(double[] Factors, double[] Diagonals, doub
 internal static class ManagedSliceStack
 {
     /// <summary>Least-squares diagonals D (s x k) with X_t ~ A diag(D[t]) A^T, A n x k.</summary>
-    public static double[] SolveDiagonals(SliceArray stack, double[] a, int k)
+    public static double[] SolveDiagonals(SliceArray stack, double[] a, int k) =>
+        SolveDiagonals(stack, a, k, SlicesAsColumns(stack), new double[stack.N * stack.N * k]);
+
+    /// <summary>The slices as the columns of an n^2 x s matrix: the right-hand sides of the least squares for the diagonals.</summary>
+    private static double[] SlicesAsColumns(SliceArray stack)
     {
-        int n = stack.N, s = stack.S, nn = n * n;
-        // Khatri-Rao columns a_r (x) a_r (n^2 x k) against the slices as columns (n^2 x s).
-        var kr = new double[nn * k];
-        for (int i = 0; i < n; i++)
-            for (int j = 0; j < n; j++)
-                for (int r = 0; r < k; r++) kr[(i * n + j) * k + r] = a[i * k + r] * a[j * k + r];
+        int s = stack.S, nn = stack.N * stack.N;
         var rhs = new double[nn * s];
         for (int t = 0; t < s; t++)
             for (int e = 0; e < nn; e++) rhs[e * s + t] = stack.Values[t * nn + e];
+        return rhs;
+    }
+
+    /// <summary>
+    /// <see cref="SolveDiagonals(SliceArray, double[], int)"/> with the slices as columns given (<see cref="SlicesAsColumns"/>) and the
+    /// Khatri-Rao columns a_r (x) a_r written into <paramref name="kr"/> (n^2 x k): the polish solves every iteration against one stack.
+    /// </summary>
+    private static double[] SolveDiagonals(SliceArray stack, double[] a, int k, double[] rhs, double[] kr)
+    {
+        int n = stack.N, s = stack.S, nn = n * n;
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++)
+                for (int r = 0; r < k; r++) kr[(i * n + j) * k + r] = a[i * k + r] * a[j * k + r];
         return DenseMatrix.Transpose(DenseMatrix.LeastSquares(kr, nn, k, rhs, s), k, s);
     }
 
@@ -68,11 +80,12 @@ internal static class ManagedSliceStack
     {
         int n = stack.N;
         var scaled = new double[n * k];
+        var model = new double[n * n];
         double sum = 0;
         for (int t = 0; t < stack.S; t++)
         {
             for (int i = 0; i < n; i++) TensorPrimitives.Multiply(a.AsSpan(i * k, k), d.AsSpan(t * k, k), scaled.AsSpan(i * k, k));
-            var model = DenseMatrix.MultiplyTransposed(scaled, n, k, a, n);
+            DenseMatrix.MultiplyTransposedInto(scaled, n, k, a, n, model);
             ReadOnlySpan<double> slice = stack.Slice(t);
             for (int e = 0; e < model.Length; e++)
             {
@@ -93,17 +106,19 @@ internal static class ManagedSliceStack
         double stackNorm = Math.Max(stack.Norm, 1e-300);
         var polished = (double[])start.Clone();
         DenseMatrix.NormalizeColumns(polished, n, k);
-        var diagonals = SolveDiagonals(stack, polished, k);
+        // buffers every iteration reuses: the slices as columns, the Khatri-Rao columns, R and X_t A (the same sums as fresh ones)
+        double[] rhs = SlicesAsColumns(stack), kr = new double[n * n * k], r = new double[n * k], xa = new double[n * k];
+        var diagonals = SolveDiagonals(stack, polished, k, rhs, kr);
         double residual = Residual(stack, polished, k, diagonals, stackNorm);
         double startResidual = residual;
         int iterations = 0;
         for (; iterations < maxIterations; iterations++)
         {
             // R[i, r] = sum_t D[t, r] (X_t A)[i, r]
-            var r = new double[n * k];
+            Array.Clear(r);
             for (int t = 0; t < s; t++)
             {
-                var xa = DenseMatrix.Multiply(stack.Slice(t), n, n, polished, k);
+                DenseMatrix.MultiplyInto(stack.Slice(t), n, n, polished, k, xa);
                 ReadOnlySpan<double> dt = diagonals.AsSpan(t * k, k);
                 for (int i = 0; i < n; i++)
                     for (int c = 0; c < k; c++) r[i * k + c] += xa[i * k + c] * dt[c];
@@ -113,7 +128,7 @@ internal static class ManagedSliceStack
             TensorPrimitives.Multiply(g, gram, g);
             var next = DenseMatrix.Transpose(DenseMatrix.LeastSquares(g, k, k, DenseMatrix.Transpose(r, n, k), n), k, n);
             DenseMatrix.NormalizeColumns(next, n, k);
-            var nextDiagonals = SolveDiagonals(stack, next, k);
+            var nextDiagonals = SolveDiagonals(stack, next, k, rhs, kr);
             double nextResidual = Residual(stack, next, k, nextDiagonals, stackNorm);
             if (!(nextResidual <= residual * (1 + 1e-12))) break; // keep the best point; stop on divergence
             double change = 0;
