@@ -46,10 +46,13 @@ internal static class MseGradient
     }
 
     /// <summary>W^T (d x m row-major) of the flat parameters: the projection kernel's layout.</summary>
-    public static void Transpose(ReadOnlySpan<double> p, int m, int d, Span<double> wT)
+    public static void Transpose(ReadOnlySpan<double> p, int m, int d, Span<double> wT) => Transpose(p, m, d, wT, m);
+
+    /// <summary>W^T into rows of <paramref name="columns"/> &gt;= m entries (the columns past m are left as they are).</summary>
+    private static void Transpose(ReadOnlySpan<double> p, int m, int d, Span<double> wT, int columns)
     {
         for (int i = 0; i < m; i++)
-            for (int k = 0; k < d; k++) wT[k * m + i] = p[i * d + k];
+            for (int k = 0; k < d; k++) wT[k * columns + i] = p[i * d + k];
     }
 
     /// <summary>
@@ -76,8 +79,7 @@ internal static class MseGradient
         Span<double> wT = Take(d * mp, scratch), b = Take(mp, scratch), a = Take(mp, scratch), gA = Take(mp, scratch);
         // W^T (d x mp) and b, a with zero columns past m; [c, c0, 0 ...], the linear part as one form on the rows of A
         wT.Clear();
-        for (int i = 0; i < m; i++)
-            for (int k = 0; k < d; k++) wT[k * mp + i] = p[i * d + k];
+        Transpose(p, m, d, wT, mp);
         b.Clear();
         a.Clear();
         p.Slice(m * d, m).CopyTo(b);

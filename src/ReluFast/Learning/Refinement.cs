@@ -31,11 +31,8 @@ internal sealed class Refinement : IDisposable
     /// <summary>Holds a copy of the subsample (n x d row-major inputs, n outputs). A null or CPU device uses the SIMD objective.</summary>
     /// <exception cref="ArgumentException">Shapes disagree or the subsample is empty.</exception>
     public Refinement(ReadOnlySpan<double> x, ReadOnlySpan<double> y, int inputDim, Device? device = null, int threads = 0)
+        : this(new ReadOnlyMemory<double>(x.ToArray()), y.ToArray(), inputDim, device, threads)
     {
-        _d = inputDim;
-        _objective = device is null || device.type == TorchSharp.DeviceType.CPU
-            ? new SimdMseObjective(x, y, inputDim, threads)
-            : new TorchMseObjective(x, y, inputDim, device);
     }
 
     /// <summary>Number of samples in the subsample.</summary>

@@ -35,8 +35,8 @@ internal sealed class MseGradientWorker<T> : IMomentWorker<T, MseGradientWorker<
     {
         int n = y.Length;
         Span<double> xd = _x.AsSpan(0, n * _d), yd = _y.AsSpan(0, n);
-        for (int k = 0; k < xd.Length; k++) xd[k] = double.CreateTruncating(x[k]);
-        for (int j = 0; j < n; j++) yd[j] = double.CreateTruncating(y[j]);
+        System.Numerics.Tensors.TensorPrimitives.ConvertTruncating<T, double>(x, xd);
+        System.Numerics.Tensors.TensorPrimitives.ConvertTruncating<T, double>(y, yd);
         SquaredError += MseGradient.Accumulate(xd, yd, _parameters, _m, _d, Gradient, _scratch);
     }
 
