@@ -1,4 +1,7 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using ReluFast.Moments.Kernels;
 
 namespace ReluFast.Moments;
@@ -10,30 +13,29 @@ namespace ReluFast.Moments;
 /// copies expose the full tensor.
 /// </summary>
 /// <remarks>
-/// The 3-tensor is a Gram matrix between pair features and the weighted copy c o z, computed with the same
-/// register-blocked kernel as <see cref="WeightedGramAccumulator{T}"/> (<see cref="PrefixGemm"/>), whose
-/// columns come in panels of one 512-bit vector (w = 8 doubles or 16 floats). Each unique entry i &lt;= j &lt;= k is
-/// taken once, from one of two products, so that no panel is spent on entries below the diagonal of j and k:
+/// Every sum is one entry of a single <see cref="PrefixGemm"/> per tile of samples, for all L weights together (the layout of
+/// <see cref="QuarticMonomialAccumulator{T}"/>, one degree lower):
 /// <list type="bullet">
-/// <item>j in an earlier panel than k: the pair features z_i z_j (j &lt; the first column of k's panel) against the
-/// columns k of c o z; every lane is an entry (stored at row p(i, j), column k);</item>
-/// <item>j and k in the same panel P: the w (w + 1) / 2 pairs z_j z_k within P against the columns i &lt;= the last of
-/// P (stored at row r(j, k) of P's diagonal block, column i); only the entries i &gt; j of panel P itself are spent.</item>
+/// <item>rows (A): the weights c_l, then for each i = 0..m-1 and each weight c_l z_i;</item>
+/// <item>columns (B): z_0 .. z_(m-1), the constant 1, then for each j = 0..m-1 the group z_j z_j, z_j z_(j+1), .., z_j z_(m-1).</item>
 /// </list>
-/// At m = 32 (float64) that is 6656 multiply-adds per sample and weight for the 5984 unique entries, against 8000 for
-/// the pair features alone against every panel k &gt;= j. The pair features are built once per tile for all L weights.
-/// Totals are double; partial sums over one tile of samples are in T. Accumulate does not allocate;
-/// instances are not thread-safe.
+/// z_i z_j z_k (i &lt;= j &lt;= k) is row (i, l) times column z_j z_k, so column group j needs the rows with i &lt;= j: a prefix, and
+/// the kernel spends no lane on an entry below the diagonal except where a panel of columns straddles two groups. The weights'
+/// rows against the columns give the sums of degree 0 to 2; the columns before the pairs need those rows only. At m = 16 and
+/// four weights (float64) that is 516 vector multiply-adds per sample for the 485 vectors' worth of unique sums; two products
+/// (the pair features against c o z, and the pairs within each panel against the columns before them) took 672. Totals are
+/// double; partial sums over one tile of samples are in T. Accumulate does not allocate; instances are not thread-safe.
 /// </remarks>
 /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
 internal sealed class ProjectedTensorAccumulator<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
 {
-    private readonly int _stride;      // padded row stride of z copies
-    private readonly int _pairCount;   // m (m + 1) / 2
-    private readonly int _pairStride;  // row stride of the pair features (pairs + one vector of slack, padded)
-    private readonly int _tile;
+    private readonly int _m, _l, _constant, _xStride, _wStride, _aStride, _bStride, _cStride, _tile;
+    private readonly int[] _rowEnds, _groupStart;
+    private readonly double[] _sums; // rowEnds[^1] x cStride
+    private readonly AlignedBuffer<T> _x, _w, _a, _b; // z padded, the weights sample by sample, rows, columns
+    private readonly LaneProducts<T>? _rowProducts, _columnProducts; // the 512-bit builders where z and the weights fit in two vectors
 
-    /// <summary>Bytes of pair features per tile (with the diagonal features): the tile stays in L2 while every kernel reads it.</summary>
+    /// <summary>Bytes of a tile's rows and columns: the tile stays in L2 while the kernels read it.</summary>
     private const int TileBytes = 262144;
 
     /// <summary>
@@ -41,24 +43,9 @@ internal sealed class ProjectedTensorAccumulator<T> where T : unmanaged, IBinary
     /// m(m+1)(m+2)/6 x L of them (1.4 MB at m = 64 and four weights) and about as many as the kernels' lanes per sample, so that
     /// read-modify-write costs about one sample's kernel work per tile, from L3. At 256 KiB alone a tile was 48 samples at m = 32 and
     /// 16 at m = 64, and on a two-pipe core two threads ran slower than one at m = 64, their flushes contending for the shared L3
-    /// (docs/passes.md, "A two-pipe machine"). From m = 17 up (float64; 20 in float32) this bound sets the tile; smaller m keep their 256 KiB tiles.
+    /// (docs/passes.md, "A two-pipe machine").
     /// </summary>
     private const int MinimumTileSamples = 128;
-    private readonly double[] _weightSums;
-    private readonly double[] _first;  // L x stride
-    private readonly double[] _second; // L x stride x stride; entries with i <= j are valid
-    private readonly double[] _third;  // L x pairStride x stride: row p(i, j), column k; valid for j in an earlier panel than k
-    private readonly double[] _diagonal; // L x panels x diagonalPairs x stride: panel P, row r(j, k), column i; valid for i <= j
-    private readonly int _panelWidth, _panels, _diagonalPairs, _diagonalRowStride;
-    private readonly int _rowStride;   // row stride of the z and c o z tiles (an odd number of cache lines)
-    private readonly int _pairRowStride; // row stride of the pair-feature tile
-    private readonly AlignedBuffer<T> _padded; // tile x rowStride (+ one vector of slack): z, zero-padded
-    private readonly AlignedBuffer<T> _scaled; // tile x rowStride: c o z for the weight being accumulated
-    private readonly AlignedBuffer<T> _pairs;  // tile x pairRowStride
-    private readonly AlignedBuffer<T> _diagonalFeatures; // tile x diagonalRowStride: the pairs within each panel, panel after panel
-    private readonly T[] _columnSums;  // stride
-    private readonly int[] _rowEnds;   // pairs with j before panel v + 1, for the panels v + 1 = 1 .. panels - 1
-    private readonly int[][] _diagonalEnds; // panel P: P + 1 times the rows of its diagonal block (its pairs, or its real columns')
 
     /// <summary>Creates an empty accumulator for z in R^<paramref name="dimension"/> and <paramref name="weightCount"/> weight vectors.</summary>
     /// <exception cref="ArgumentOutOfRangeException">dimension or weightCount is not positive.</exception>
@@ -68,124 +55,214 @@ internal sealed class ProjectedTensorAccumulator<T> where T : unmanaged, IBinary
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dimension);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(weightCount);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(dimension, MaxDimension); // the m^3/6 sums must fit in memory
-        Dimension = dimension;
-        WeightCount = weightCount;
+        _m = dimension;
+        _l = weightCount;
         int unit = PrefixGemm.PanelWidth<T>();
-        _stride = Simd.RoundUp(dimension, unit);
-        _pairCount = PairFeatures.Count(dimension);
-        _pairStride = Simd.RoundUp(_pairCount + unit, unit);
-        int size = MomentState.ElementSize<T>();
-        _panelWidth = unit;
-        _panels = _stride / unit;
-        _diagonalPairs = PairFeatures.Count(unit);
-        _rowStride = AlignedBuffer<T>.ConflictFreeStride(_stride);
-        _pairRowStride = AlignedBuffer<T>.ConflictFreeStride(_pairStride);
-        _diagonalRowStride = AlignedBuffer<T>.ConflictFreeStride(_panels * _diagonalPairs + unit);
-        _tile = Math.Clamp(Math.Max(TileBytes / ((_pairRowStride + _diagonalRowStride) * size), MinimumTileSamples), 16, 512) & ~7;
-        _weightSums = new double[weightCount];
-        _first = new double[weightCount * _stride];
-        _second = new double[weightCount * _stride * _stride];
-        _third = new double[checked(weightCount * _pairStride * _stride)];
-        _diagonal = new double[checked(weightCount * _panels * _diagonalPairs * _stride)];
-        _padded = new AlignedBuffer<T>(_tile * _rowStride + unit);
-        _scaled = new AlignedBuffer<T>(_tile * _rowStride);
-        _pairs = new AlignedBuffer<T>(_tile * _pairRowStride);
-        _diagonalFeatures = new AlignedBuffer<T>(_tile * _diagonalRowStride + _panels * _diagonalPairs);
-        _columnSums = new T[_stride];
-        _rowEnds = new int[_panels - 1];
-        for (int v = 1; v < _panels; v++) _rowEnds[v - 1] = PairFeatures.Count(v * unit); // a multiple of 4 (unit is 8 or 16)
-        _diagonalEnds = new int[_panels][];
-        for (int p = 0; p < _panels; p++)
+        _constant = dimension;
+        // the pairs start right after the constant or at the next whole vector, whichever costs fewer lanes: a panel needs the rows
+        // of its last column's group, and where the groups fall in the panels decides how many (at m = 16, four weights, float64:
+        // 572 vector multiply-adds after the constant, 516 from the next vector)
+        (_groupStart, _rowEnds) = new[] { dimension + 1, Simd.RoundUp(dimension + 1, unit) }
+            .Select(first => GroupStarts(dimension, first)).Select(starts => (starts, RowEnds(dimension, weightCount, unit, starts)))
+            .MinBy(layout => layout.Item2.Sum());
+        _cStride = _rowEnds.Length * unit;
+        _xStride = AlignedBuffer<T>.ConflictFreeStride(Simd.RoundUp(dimension, unit) + unit);
+        _wStride = Simd.RoundUp(weightCount, unit);
+        _aStride = AlignedBuffer<T>.ConflictFreeStride(_rowEnds[^1] + unit);
+        _bStride = AlignedBuffer<T>.ConflictFreeStride(_cStride + unit);
+        int bytes = (_aStride + _bStride) * MomentState.ElementSize<T>();
+        _tile = Math.Clamp(Math.Max(TileBytes / bytes, MinimumTileSamples), 16, 512) & ~7;
+        _sums = new double[checked((long)_rowEnds[^1] * _cStride) <= Array.MaxLength ? _rowEnds[^1] * _cStride
+            : throw new ArgumentOutOfRangeException(nameof(weightCount), "The tensor sums would not fit in one array.")];
+        _x = new AlignedBuffer<T>(_tile * _xStride);
+        _w = new AlignedBuffer<T>(_tile * _wStride);
+        _a = new AlignedBuffer<T>(_tile * _aStride);
+        _b = new AlignedBuffer<T>(_tile * _bStride);
+        // the rows c_l, then c_l z_i (the weights in one vector); the columns z_j, 1, then z_j z_k by groups (-1 reads 1, padding
+        // reads entry 0)
+        if (LaneProducts<T>.Fits(weightCount, dimension) && weightCount <= unit)
         {
-            _diagonalEnds[p] = new int[p + 1];
-            Array.Fill(_diagonalEnds[p], Simd.RoundUp(PairFeatures.Count(Math.Min(unit, dimension - p * unit)), 4));
+            var ia = new int[Simd.RoundUp(_rowEnds[^1], unit)];
+            var ib = new int[ia.Length];
+            for (int q = 0; q < weightCount * (dimension + 1); q++) (ia[q], ib[q]) = (q % weightCount, q / weightCount - 1);
+            _rowProducts = new LaneProducts<T>(ia, ib);
+        }
+        if (LaneProducts<T>.Fits(dimension, dimension))
+        {
+            var ia = new int[_cStride];
+            var ib = new int[_cStride];
+            for (int j = 0; j < dimension; j++) (ia[j], ib[j]) = (j, -1);
+            (ia[_constant], ib[_constant]) = (-1, -1);
+            for (int j = 0; j < dimension; j++)
+                for (int k = j; k < dimension; k++) (ia[_groupStart[j] + k - j], ib[_groupStart[j] + k - j]) = (j, k);
+            _columnProducts = new LaneProducts<T>(ia, ib);
         }
     }
+
+    /// <summary>Start of column group j (z_j z_j .. z_j z_(m-1)) for the groups from column <paramref name="first"/>; entry m ends them.</summary>
+    private static int[] GroupStarts(int m, int first)
+    {
+        var start = new int[m + 1];
+        start[0] = first;
+        for (int j = 0; j < m; j++) start[j + 1] = start[j] + m - j;
+        return start;
+    }
+
+    /// <summary>
+    /// Rows each column panel needs: those of its last column's group j (the columns before the pairs: the weights' only), i.e.
+    /// the weights and c_l z_i for i &lt;= j, rounded up to the kernel's multiple of 4.
+    /// </summary>
+    private static int[] RowEnds(int m, int weightCount, int unit, int[] groupStart)
+    {
+        int columns = groupStart[m];
+        var ends = new int[(columns + unit - 1) / unit];
+        for (int v = 0, j = -1; v < ends.Length; v++)
+        {
+            int last = Math.Min((v + 1) * unit, columns) - 1;
+            while (j < m - 1 && groupStart[j + 1] <= last) j++;
+            ends[v] = Simd.RoundUp(weightCount * (j + 2), 4);
+        }
+        return ends;
+    }
+
+    /// <summary>Multiply-adds per sample in the kernel, all weights and padding included (what the layout costs).</summary>
+    internal long KernelLanes => _rowEnds.Sum(r => (long)r) * PrefixGemm.PanelWidth<T>();
 
     /// <summary>Largest supported m (the unique third moments alone take m^3/6 doubles per weight).</summary>
     public const int MaxDimension = 256;
 
     /// <summary>Projected dimension m.</summary>
-    public int Dimension { get; }
+    public int Dimension => _m;
 
     /// <summary>Number L of weight vectors accumulated side by side.</summary>
-    public int WeightCount { get; }
+    public int WeightCount => _l;
 
     /// <summary>Number of samples accumulated.</summary>
     public long Count { get; private set; }
 
     /// <summary>Length of the flat state: 1 + L (1 + m + m(m+1)/2 + m(m+1)(m+2)/6).</summary>
-    public int StateLength => 1 + WeightCount * (1 + Dimension + _pairCount + UniqueThird(Dimension));
+    public int StateLength => (int)StateLengthOf(_m, _l);
+
+    private static long StateLengthOf(int m, int l) => 1 + l * (1L + m + PairFeatures.Count(m) + UniqueThird(m));
 
     private static int UniqueThird(int m) => m * (m + 1) * (m + 2) / 6;
 
     /// <summary>Adds a block of n samples: z is n x m row-major, weights is L x n (weight l at [l n, (l+1) n)).</summary>
     /// <exception cref="ArgumentException">The lengths do not match m and L.</exception>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Accumulate(ReadOnlySpan<T> z, ReadOnlySpan<T> weights)
     {
-        int m = Dimension, l = WeightCount;
+        int m = _m, l = _l;
         int n = weights.Length / l;
         if (n * l != weights.Length)
             throw new ArgumentException($"weights has {weights.Length} entries, not a multiple of the weight count {l}.", nameof(weights));
         if ((long)n * m != z.Length)
             throw new ArgumentException($"z has {z.Length} entries but {n} samples of dimension {m} need {(long)n * m}.", nameof(z));
+        Span<T> copy = _x.Span, rows = _a.Span, columns = _b.Span;
         for (int k0 = 0; k0 < n; k0 += _tile)
         {
             int nt = Math.Min(_tile, n - k0);
-            Span<T> padded = _padded.Span, pairs = _pairs.Span, scaled = _scaled.Span, diagonal = _diagonalFeatures.Span;
-            for (int k = 0; k < nt; k++) z.Slice((k0 + k) * m, m).CopyTo(padded.Slice(k * _rowStride, m));
-            // the unweighted pair features, once for all L weights, against the weighted copy c o z of each weight (one multiply
-            // per entry of z, instead of one per z row in every kernel call): z_i z_j for j before the last panel, and the pairs
-            // within each panel
-            int w = _panelWidth, before = _panels > 1 ? _rowEnds[^1] : 0;
-            if (before > 0) PairFeatures.Build<T>(padded, padded, _rowStride, (_panels - 1) * w, nt, pairs, _pairRowStride);
-            for (int p = 0; p < _panels; p++)
-            {
-                ReadOnlySpan<T> zp = padded[(p * w)..];
-                PairFeatures.Build<T>(zp, zp, _rowStride, w, nt, diagonal[(p * _diagonalPairs)..], _diagonalRowStride);
-            }
-            for (int q = 0; q < l; q++)
-            {
-                ReadOnlySpan<T> c = weights.Slice(q * n + k0, nt);
-                _weightSums[q] += RowScaling.Run<T>(padded, _rowStride, c, _stride, scaled, _rowStride, _columnSums);
-                Simd.AddTo<T>(_columnSums.AsSpan(0, m), _first.AsSpan(q * _stride, m));
-                PrefixGemm.RunUpperTriangle<T>(padded, _rowStride, scaled, _rowStride, nt, _panels,
-                    _second.AsSpan(q * _stride * _stride, _stride * _stride), _stride);
-                // j in an earlier panel than k: the panels k of 1 .. panels - 1 against the pairs before them
-                if (before > 0)
-                    PrefixGemm.Run<T>(pairs, _pairRowStride, scaled[w..], _rowStride, nt, _rowEnds,
-                        _third.AsSpan(q * _pairStride * _stride + w, _pairStride * _stride - w), _stride);
-                // j and k in panel P: its pairs against the columns i of the panels 0 .. P
-                for (int p = 0; p < _panels; p++)
-                    PrefixGemm.Run<T>(diagonal[(p * _diagonalPairs)..], _diagonalRowStride, scaled, _rowStride, nt, _diagonalEnds[p],
-                        DiagonalBlock(q, p), _stride);
-            }
+            // rows of z padded with zeros: the builders read whole vectors past m
+            for (int k = 0; k < nt; k++) z.Slice((k0 + k) * m, m).CopyTo(copy.Slice(k * _xStride, m));
+            BuildRows(copy, weights, n, k0, nt, rows);
+            BuildColumns(copy, nt, columns);
+            PrefixGemm.Run<T>(rows, _aStride, columns, _bStride, nt, _rowEnds, _sums, _cStride);
         }
         Count += n;
     }
 
-    private Span<double> DiagonalBlock(int q, int p) =>
-        _diagonal.AsSpan((q * _panels + p) * _diagonalPairs * _stride, _diagonalPairs * _stride);
-
-    /// <summary>The sum of weight q for the unique entry a &lt;= b &lt;= c of the 3-tensor, in whichever product holds it.</summary>
-    private ref double Third(int q, int a, int b, int c)
+    /// <summary>Row k of <paramref name="rows"/>: c_0 .. c_(L-1), then for each i the segment c_0 z_i .. c_(L-1) z_i.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void BuildRows(Span<T> copy, ReadOnlySpan<T> weights, int n, int k0, int samples, Span<T> rows)
     {
-        int p = c / _panelWidth, first = p * _panelWidth;
-        if (b < first) return ref _third[(q * _pairStride + b * (b + 1) / 2 + a) * _stride + c];
-        int j = b - first, k = c - first; // the pair (j, k) within panel p
-        return ref _diagonal[((q * _panels + p) * _diagonalPairs + k * (k + 1) / 2 + j) * _stride + a];
+        int m = _m, l = _l, width = Simd.WidthBits;
+        // the weights sample by sample (zero-padded to whole vectors), read by the segments below: reading them back from the row
+        // itself, just after writing it, stalled every segment on store forwarding
+        Span<T> byWeight = _w.Span;
+        for (int w = 0; w < l; w++)
+        {
+            ReadOnlySpan<T> c = weights.Slice(w * n + k0, samples);
+            for (int k = 0; k < samples; k++) byWeight[k * _wStride + w] = c[k];
+        }
+        ref T zr = ref MemoryMarshal.GetReference(copy);
+        ref T cr = ref MemoryMarshal.GetReference(byWeight);
+        ref T ar = ref MemoryMarshal.GetReference(rows);
+        if (_rowProducts is not null && width >= 512)
+        {
+            int vl = Vector512<T>.Count;
+            for (int k = 0; k < samples; k++)
+            {
+                ref T zk = ref Unsafe.Add(ref zr, (nint)k * _xStride);
+                var c = Vector512.LoadUnsafe(ref Unsafe.Add(ref cr, (nint)k * _wStride));
+                _rowProducts.Write(c, c, Vector512.LoadUnsafe(ref zk), Vector512.LoadUnsafe(ref zk, (nuint)vl),
+                    ref Unsafe.Add(ref ar, (nint)k * _aStride));
+            }
+            return;
+        }
+        for (int k = 0; k < samples; k++)
+        {
+            ref T zk = ref Unsafe.Add(ref zr, (nint)k * _xStride);
+            ref T ck = ref Unsafe.Add(ref cr, (nint)k * _wStride);
+            ref T ak = ref Unsafe.Add(ref ar, (nint)k * _aStride);
+            if (l == 1)
+            {
+                ak = ck; // one weight: the row is c [1, z]
+                Simd.ScaleInto(width, ref zk, m, ck, ref Unsafe.Add(ref ak, 1));
+                continue;
+            }
+            // whole vectors run into the next segment (written after) or the padding after the last
+            Simd.ScaleInto(width, ref ck, l, T.One, ref ak);
+            for (int i = 0; i < m; i++) Simd.ScaleInto(width, ref ck, l, Unsafe.Add(ref zk, i), ref Unsafe.Add(ref ak, l * (i + 1)));
+        }
     }
 
+    /// <summary>Row k of <paramref name="columns"/>: z_0 .. z_(m-1), 1, then for each group j the pairs z_j z_j .. z_j z_(m-1).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void BuildColumns(Span<T> copy, int samples, Span<T> columns)
+    {
+        int m = _m, width = Simd.WidthBits;
+        ref T zr = ref MemoryMarshal.GetReference(copy);
+        ref T br = ref MemoryMarshal.GetReference(columns);
+        if (_columnProducts is not null && width >= 512)
+        {
+            int vl = Vector512<T>.Count;
+            for (int k = 0; k < samples; k++)
+            {
+                ref T zk = ref Unsafe.Add(ref zr, (nint)k * _xStride);
+                Vector512<T> low = Vector512.LoadUnsafe(ref zk), high = Vector512.LoadUnsafe(ref zk, (nuint)vl);
+                _columnProducts.Write(low, high, low, high, ref Unsafe.Add(ref br, (nint)k * _bStride));
+            }
+            return;
+        }
+        for (int k = 0; k < samples; k++)
+        {
+            ref T zk = ref Unsafe.Add(ref zr, (nint)k * _xStride);
+            ref T bk = ref Unsafe.Add(ref br, (nint)k * _bStride);
+            Simd.ScaleInto(width, ref zk, m, T.One, ref bk); // whole vectors: the padding's zeros run into the constant, written next
+            Unsafe.Add(ref bk, _constant) = T.One;
+            for (int j = 0; j < m; j++)
+                Simd.ScaleInto(width, ref Unsafe.Add(ref zk, j), m - j, Unsafe.Add(ref zk, j), ref Unsafe.Add(ref bk, _groupStart[j]));
+        }
+    }
+
+    /// <summary>Weight l's row against a column: sums of degree 0 to 2.</summary>
+    private ref double Sum(int l, int column) => ref _sums[l * _cStride + column];
+
+    /// <summary>The sum of weight q for the unique entry a &lt;= b &lt;= c of the 3-tensor: row (a, q) against column z_b z_c.</summary>
+    private ref double Third(int q, int a, int b, int c) => ref _sums[(_l * (a + 1) + q) * _cStride + _groupStart[b] + c - b];
+
+    /// <summary>sum c_q z_a z_b for a &lt;= b.</summary>
+    private ref double Second(int q, int a, int b) => ref Sum(q, _groupStart[a] + b - a);
+
     /// <summary>sum_j c_lj.</summary>
-    public double WeightSum(int l) { CheckWeight(l); return _weightSums[l]; }
+    public double WeightSum(int l) { CheckWeight(l); return Sum(l, _constant); }
 
     /// <summary>Copies sum_j c_lj z_j (m raw sums) into <paramref name="destination"/>.</summary>
     public void CopyFirstMoment(int l, Span<double> destination)
     {
         CheckWeight(l);
         RequireLength(destination, Dimension);
-        _first.AsSpan(l * _stride, Dimension).CopyTo(destination);
+        _sums.AsSpan(l * _cStride, Dimension).CopyTo(destination);
     }
 
     /// <summary>Copies sum_j c_lj z_j z_j^T (m x m row-major, full symmetric) into <paramref name="destination"/>.</summary>
@@ -194,10 +271,9 @@ internal sealed class ProjectedTensorAccumulator<T> where T : unmanaged, IBinary
         CheckWeight(l);
         int m = Dimension;
         RequireLength(destination, m * m);
-        ReadOnlySpan<double> s = _second.AsSpan(l * _stride * _stride, _stride * _stride);
         for (int j = 0; j < m; j++)
             for (int i = 0; i <= j; i++)
-                destination[i * m + j] = destination[j * m + i] = s[i * _stride + j];
+                destination[i * m + j] = destination[j * m + i] = Second(l, i, j);
     }
 
     /// <summary>Copies sum_j c_lj z_j (x) z_j (x) z_j (m^3, full symmetric, entry (i, j, k) at (i m + j) m + k).</summary>
@@ -227,22 +303,14 @@ internal sealed class ProjectedTensorAccumulator<T> where T : unmanaged, IBinary
             throw new ArgumentException($"Cannot merge a (m={other.Dimension}, L={other.WeightCount}) accumulator into a (m={Dimension}, " +
                 $"L={WeightCount}) one.", nameof(other));
         Count += other.Count;
-        Add(other._weightSums, _weightSums);
-        Add(other._first, _first);
-        Add(other._second, _second);
-        Add(other._third, _third);
-        Add(other._diagonal, _diagonal);
+        System.Numerics.Tensors.TensorPrimitives.Add(_sums, other._sums, _sums);
     }
 
     /// <summary>Clears every sum and the count.</summary>
     public void Reset()
     {
         Count = 0;
-        Array.Clear(_weightSums);
-        Array.Clear(_first);
-        Array.Clear(_second);
-        Array.Clear(_third);
-        Array.Clear(_diagonal);
+        Array.Clear(_sums);
     }
 
     /// <summary>
@@ -256,10 +324,10 @@ internal sealed class ProjectedTensorAccumulator<T> where T : unmanaged, IBinary
         destination[p++] = Count;
         for (int q = 0; q < WeightCount; q++)
         {
-            destination[p++] = _weightSums[q];
-            _first.AsSpan(q * _stride, m).CopyTo(destination.Slice(p, m)); p += m;
+            destination[p++] = Sum(q, _constant);
+            _sums.AsSpan(q * _cStride, m).CopyTo(destination.Slice(p, m)); p += m;
             for (int j = 0; j < m; j++)
-                for (int i = 0; i <= j; i++) destination[p++] = _second[(q * _stride + i) * _stride + j];
+                for (int i = 0; i <= j; i++) destination[p++] = Second(q, i, j);
             for (int j = 0; j < m; j++)
                 for (int i = 0; i <= j; i++)
                     for (int k = j; k < m; k++) destination[p++] = Third(q, i, j, k);
@@ -274,10 +342,10 @@ internal sealed class ProjectedTensorAccumulator<T> where T : unmanaged, IBinary
         long count = MomentState.CountFrom(state[p++]);
         for (int q = 0; q < WeightCount; q++)
         {
-            _weightSums[q] += state[p++];
-            for (int i = 0; i < m; i++) _first[q * _stride + i] += state[p++];
+            Sum(q, _constant) += state[p++];
+            for (int i = 0; i < m; i++) Sum(q, i) += state[p++];
             for (int j = 0; j < m; j++)
-                for (int i = 0; i <= j; i++) _second[(q * _stride + i) * _stride + j] += state[p++];
+                for (int i = 0; i <= j; i++) Second(q, i, j) += state[p++];
             for (int j = 0; j < m; j++)
                 for (int i = 0; i <= j; i++)
                     for (int k = j; k < m; k++) Third(q, i, j, k) += state[p++];
@@ -300,9 +368,9 @@ internal sealed class ProjectedTensorAccumulator<T> where T : unmanaged, IBinary
         var (shape, _, state) = MomentState.Read(s, MomentState.KindProjectedTensor, MomentState.ElementSize<T>(), typeof(T).Name);
         if (shape.Length != 2 || shape[0] <= 0 || shape[0] > MaxDimension || shape[1] <= 0)
             throw new InvalidDataException("Corrupt projected tensor accumulator header.");
-        var result = new ProjectedTensorAccumulator<T>(shape[0], shape[1]);
-        if (state.Length != result.StateLength)
+        if (state.Length != StateLengthOf(shape[0], shape[1]))
             throw new InvalidDataException("Corrupt projected tensor accumulator: the state length does not match the shape.");
+        var result = new ProjectedTensorAccumulator<T>(shape[0], shape[1]);
         result.AddState(state);
         return result;
     }
@@ -317,7 +385,4 @@ internal sealed class ProjectedTensorAccumulator<T> where T : unmanaged, IBinary
     {
         if (destination.Length < length) throw new ArgumentException($"The destination needs {length} entries.", nameof(destination));
     }
-
-    private static void Add(double[] source, double[] destination) =>
-        System.Numerics.Tensors.TensorPrimitives.Add(destination, source, destination);
 }

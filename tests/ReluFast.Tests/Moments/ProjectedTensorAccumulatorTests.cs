@@ -12,7 +12,8 @@ public class ProjectedTensorAccumulatorTests
         // m, L, n, SIMD width
         { 1, 1, 1, 0 }, { 2, 2, 300, 0 }, { 5, 1, 777, 0 }, { 8, 2, 513, 0 }, { 13, 1, 400, 0 }, { 16, 1, 300, 0 },
         { 17, 2, 250, 0 }, { 32, 1, 300, 0 }, { 33, 1, 120, 0 },
-        { 48, 1, 40, 0 }, { 9, 2, 100, 256 }, { 32, 1, 70, 256 }, { 64, 1, 20, 256 }, { 6, 1, 50, 64 }, { 20, 1, 30, 64 },
+        { 48, 1, 40, 0 }, { 16, 4, 300, 0 }, { 7, 3, 200, 0 }, { 12, 9, 100, 0 }, { 32, 5, 60, 0 }, { 10, 17, 50, 0 },
+        { 16, 4, 100, 256 }, { 9, 2, 100, 256 }, { 32, 1, 70, 256 }, { 64, 1, 20, 256 }, { 6, 1, 50, 64 }, { 20, 1, 30, 64 },
     };
 
     [Theory, MemberData(nameof(Shapes))]
@@ -64,6 +65,52 @@ public class ProjectedTensorAccumulatorTests
             var g3 = new double[m * m * m]; acc.CopyThirdMoment(q, g3);
             AssertWithin(s3, g3, s3Abs.Select(v => gamma * v).ToArray(), "third moment");
         }
+    }
+
+    /// <summary>
+    /// The 512-bit path builds its rows and columns with permutes where z and the weights fit in two vectors, the 256-bit path
+    /// segment by segment; each entry is the same single multiply and the kernels' chains are the same on both paths, so the sums
+    /// must agree to the bit (a lane of the permute tables pointing at the wrong entry changes them).
+    /// </summary>
+    [Theory]
+    [InlineData(16, 4)]
+    [InlineData(8, 3)]
+    [InlineData(13, 8)]
+    [InlineData(5, 1)]
+    public void ThePermutedRowsAreTheSegmentsToTheBit(int m, int l)
+    {
+        Same<double>(m, l);
+        Same<float>(m, l);
+        Same<float>(2 * m, l);
+
+        static void Same<T>(int m, int l) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        {
+            const int n = 333;
+            T[] z = Gaussians<T>(n * m, 5 * m + l), c = Gaussians<T>(n * l, 7 * m + l);
+            double[] wide = [], narrow = [];
+            WithWidth(0, () => { var acc = new ProjectedTensorAccumulator<T>(m, l); acc.Accumulate(z, c); wide = State(acc); });
+            WithWidth(256, () => { var acc = new ProjectedTensorAccumulator<T>(m, l); acc.Accumulate(z, c); narrow = State(acc); });
+            AssertBitwiseEqual(narrow, wide, $"state of ({m}, {l}) in {typeof(T).Name}");
+        }
+    }
+
+    /// <summary>
+    /// The kernel's lanes per sample against the unique sums (each weight: the entries i &lt;= j &lt;= k, the pairs, z and 1): the
+    /// layout spends lanes only where a column panel straddles two groups and on the rows' multiple of 4. At m = 16 and four weights
+    /// (the demo's pass 2) that is 516 vector multiply-adds in float64 (572 with the pairs right after the constant); the two
+    /// products before it took 672.
+    /// </summary>
+    [Fact]
+    public void TheKernelSpendsFewLanesBeyondTheUniqueSums()
+    {
+        Assert.Equal(516 * 8, new ProjectedTensorAccumulator<double>(16, 4).KernelLanes);
+        foreach (int m in new[] { 16, 24, 32, 64 })
+            foreach (int l in new[] { 2, 4, 7 })
+            {
+                long unique = (long)l * (m * (m + 1) * (m + 2) / 6 + m * (m + 1) / 2 + m + 1);
+                Assert.InRange(new ProjectedTensorAccumulator<double>(m, l).KernelLanes, unique, (long)(1.2 * unique));
+                Assert.InRange(new ProjectedTensorAccumulator<float>(m, l).KernelLanes, unique, (long)(1.4 * unique));
+            }
     }
 
     [Fact]
