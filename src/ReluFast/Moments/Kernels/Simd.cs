@@ -106,7 +106,7 @@ internal static class Simd
 
     /// <summary>
     /// to[0..count) = s from[0..count) in whole vectors of the given width (both sides readable and writable one vector past count):
-    /// the row builders of the pair features and the monomial columns.
+    /// the row builders of the projected 3-tensor and of the span pass.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void ScaleInto<T>(int width, ref T from, int count, T s, ref T to) where T : unmanaged, IBinaryFloatingPointIeee754<T>
