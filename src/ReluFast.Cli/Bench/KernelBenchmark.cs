@@ -21,6 +21,9 @@ namespace ReluFast.Cli.Bench;
 internal sealed record KernelBenchmark(string Name, string Dtype, int D, int M, long Samples, double Gflops, double TorchGflops,
     double Speedup, long AllocatedBytes, double Seconds, double TorchSeconds, double? RelativeError)
 {
+    /// <summary>Weight vectors accumulated side by side (the projected 3-tensor: the learner's 1 + restarts; 1 elsewhere).</summary>
+    public int Weights { get; init; } = 1;
+
     /// <summary>GFLOP/s of the SIMD pass when every block is copied out of the source (weighted Gram only, else null).</summary>
     public double? GflopsCopied { get; init; }
 }

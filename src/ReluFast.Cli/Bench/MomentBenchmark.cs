@@ -3,6 +3,7 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using ReluFast.Decomposition;
 using ReluFast.Interop;
+using ReluFast.Learning;
 using ReluFast.Moments;
 using ReluFast.Sampling;
 using TorchSharp;
@@ -17,13 +18,13 @@ internal static class MomentBenchmark
 {
     /// <summary>
     /// The flops a kernel needs per pass, counting only unique work (an FMA is 2 flops), used for both engines:
-    /// weighted Gram N d (d + 1) (upper triangle), projected 3-tensor N m (m + 1)(m + 2) / 3 (unique entries),
+    /// weighted Gram N d (d + 1) (upper triangle), projected 3-tensor N m (m + 1)(m + 2) / 3 (unique entries) per weight,
     /// Hermite projection 2 N d m (the projection).
     /// </summary>
-    public static double UsefulFlops(string name, long samples, int d, int m) => name switch
+    public static double UsefulFlops(string name, long samples, int d, int m, int weights = 1) => name switch
     {
         "weighted-gram" => (double)samples * d * (d + 1),
-        "projected-3tensor" => (double)samples * m * (m + 1) * (m + 2) / 3,
+        "projected-3tensor" => (double)samples * m * (m + 1) * (m + 2) / 3 * weights,
         "hermite-projection" => 2.0 * samples * d * m,
         _ => throw new ArgumentException($"Unknown kernel '{name}'.", nameof(name)),
     };
@@ -47,7 +48,8 @@ internal static class MomentBenchmark
         void Add(KernelBenchmark k)
         {
             kernels.Add(k);
-            log($"{k.Name,-19} {k.Dtype} d={k.D,-3} m={k.M,-3} N={k.Samples,-8} SIMD {k.Gflops,7:F1} GFLOP/s " +
+            string weights = k.Weights > 1 ? $"L={k.Weights} " : "";
+            log($"{k.Name,-19} {k.Dtype} d={k.D,-3} m={k.M,-3} {weights}N={k.Samples,-8} SIMD {k.Gflops,7:F1} GFLOP/s " +
                 $"({100 * k.Gflops / (k.Dtype == "float32" ? 2 * peak : peak),3:F0}% of peak)  libtorch {k.TorchGflops,7:F1} GFLOP/s  " +
                 $"x{k.Speedup:F2}  alloc {k.AllocatedBytes} B"
                 + (k.RelativeError is double e ? $"  rel.err {e:E2}" : string.Empty)
@@ -61,7 +63,7 @@ internal static class MomentBenchmark
             GramPair(d, n, repeats, cores, withFloat: d <= 64, Add);
         }
         foreach (int m in quick ? new[] { 32 } : new[] { 8, 32 })
-            TensorPair(m, quick ? gramN / 4 : gramN, repeats, cores, withFloat: m == 32, Add);
+            TensorPair(m, (quick ? gramN / 4 : gramN) / TensorWeights, repeats, cores, withFloat: m == 32, Add); // the work of N weighted samples
         HermitePair(64, 32, quick ? gramN / 2 : gramN, repeats, cores, Add);
         return new MomentBenchmarkReport(peak, clock, cores, lanes, pipes, fma, cores, torch.get_num_threads(), kernels);
     }
@@ -117,6 +119,12 @@ internal static class MomentBenchmark
         return (k with { GflopsCopied = UsefulFlops(name, n, d, 0) / copiedBest / 1e9 }, state);
     }
 
+    /// <summary>
+    /// Weights per projected 3-tensor pass: the learner's (1 + <see cref="LearnerOptions.Restarts"/>: y~ and y~ &lt;z, g_r&gt;), so
+    /// that the row measures the product pass 2 computes, one kernel call for all weights (docs/passes.md).
+    /// </summary>
+    internal static readonly int TensorWeights = 1 + new LearnerOptions().Restarts;
+
     private static void TensorPair(int m, long n, int repeats, int threads, bool withFloat, Action<KernelBenchmark> add)
     {
         double[] z = Gaussians(n * m, 3), y = Gaussians(n, 4);
@@ -141,18 +149,21 @@ internal static class MomentBenchmark
             best = Math.Min(best, Stopwatch.GetElapsedTime(t0).TotalSeconds);
         }
         long allocated = SteadyStateAllocation(z, y, m, new TensorWorker<T>(m));
+        int l = TensorWeights;
+        T[] weights = new T[l * n];
+        TensorWorker<T>.Weights(z, y, m, l, weights);
         double torchBest = TimeTorch(repeats, () =>
         {
-            Tensor zt = Tensor2(z, n, m), c = Tensor2(y, 1, n);
+            Tensor zt = Tensor2(z, n, m), c = Tensor2(weights, l, n);
             return () =>
             {
                 var (s, f, second, third) = TorchMomentEngine.TensorMoments(zt, c);
                 _ = Total(third) + Total(second) + Total(f) + Total(s);
             };
-        }, () => TensorInPlace(Tensor2(z, n, m), Tensor2(y, n)));
+        }, () => TensorInPlace(Tensor2(z, n, m), Tensor2(weights, l, n)));
         double[] state = result!.State();
         return (Make("projected-3tensor", DtypeOf<T>(), 0, m, n, best, torchBest, allocated,
-            reference is null ? null : RelativeError(state, reference)), state);
+            reference is null ? null : RelativeError(state, reference), l), state);
     }
 
     private static void HermitePair(int d, int m, long n, int repeats, int threads, Action<KernelBenchmark> add)
@@ -176,11 +187,11 @@ internal static class MomentBenchmark
     }
 
     private static KernelBenchmark Make(string name, string dtype, int d, int m, long n, double seconds, double torchSeconds, long allocated,
-        double? error)
+        double? error, int weights = 1)
     {
-        double flops = UsefulFlops(name, n, d, m);
+        double flops = UsefulFlops(name, n, d, m, weights);
         double g = flops / seconds / 1e9, gt = flops / torchSeconds / 1e9;
-        return new KernelBenchmark(name, dtype, d, m, n, g, gt, g / gt, allocated, seconds, torchSeconds, error);
+        return new KernelBenchmark(name, dtype, d, m, n, g, gt, g / gt, allocated, seconds, torchSeconds, error) { Weights = weights };
     }
 
     /// <summary>
@@ -276,13 +287,17 @@ internal static class MomentBenchmark
         };
     }
 
-    /// <summary>sum c z (x) z (x) z (full m^3) and sum c z z^T by in-place addmm_ over chunks, through reused buffers.</summary>
+    /// <summary>
+    /// sum c z (x) z (x) z (full m^3) and sum c z z^T for each weight row of c (L x n, or n for one weight) by in-place addmm_ over
+    /// chunks, through reused buffers; results get the sums as L x m^2 x m and L x m x m.
+    /// </summary>
     internal static Action TensorInPlace(Tensor z, Tensor c, Action<Tensor, Tensor>? results = null)
     {
         const long chunk = 2048;
-        long n = z.shape[0], m = z.shape[1], size = Math.Min(chunk, n);
+        if (c.dim() == 1) c = c.unsqueeze(0);
+        long n = z.shape[0], m = z.shape[1], l = c.shape[0], size = Math.Min(chunk, n);
         Tensor scaled = empty([size, m], dtype: z.dtype), pairs = empty([size, m, m], dtype: z.dtype);
-        Tensor third = zeros([m * m, m], dtype: z.dtype), second = zeros([m, m], dtype: z.dtype);
+        Tensor third = zeros([l, m * m, m], dtype: z.dtype), second = zeros([l, m, m], dtype: z.dtype);
         return () =>
         {
             third.zero_();
@@ -292,10 +307,13 @@ internal static class MomentBenchmark
                 using var scope = NewDisposeScope();
                 long k1 = Math.Min(n, k0 + chunk), len = k1 - k0;
                 Tensor zc = z[TensorIndex.Slice(k0, k1)], s = scaled[TensorIndex.Slice(0, len)], p = pairs[TensorIndex.Slice(0, len)];
-                s.copy_(zc).mul_(c[TensorIndex.Slice(k0, k1)].unsqueeze(1));
-                p.copy_(s.unsqueeze(2).expand(len, m, m)).mul_(zc.unsqueeze(1));
-                third.addmm_(p.reshape(len, m * m).T, zc);
-                second.addmm_(s.T, zc);
+                for (long q = 0; q < l; q++)
+                {
+                    s.copy_(zc).mul_(c[q, TensorIndex.Slice(k0, k1)].unsqueeze(1));
+                    p.copy_(s.unsqueeze(2).expand(len, m, m)).mul_(zc.unsqueeze(1));
+                    third[q].addmm_(p.reshape(len, m * m).T, zc);
+                    second[q].addmm_(s.T, zc);
+                }
             }
             _ = Total(third) + Total(second) + Total(c);
             results?.Invoke(third, second);
@@ -450,12 +468,31 @@ internal static class MomentBenchmark
         public double[] State() { var s = new double[_acc.StateLength]; _acc.CopyState(s); return s; }
     }
 
+    /// <summary>The projected 3-tensor with <see cref="TensorWeights"/> weights per sample: y and y z_r (r = 0, 1, ..), as the pass's y~
+    /// and y~ &lt;z, g_r&gt;.</summary>
     private sealed class TensorWorker<T>(int m) : IMomentWorker<T, TensorWorker<T>> where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
-        private readonly ProjectedTensorAccumulator<T> _acc = new(m);
-        public void Accumulate(ReadOnlySpan<T> z, ReadOnlySpan<T> y) => _acc.Accumulate(z, y);
+        private readonly ProjectedTensorAccumulator<T> _acc = new(m, TensorWeights);
+        private readonly T[] _weights = new T[TensorWeights * new SamplePassOptions().BlockSize];
+
+        public void Accumulate(ReadOnlySpan<T> z, ReadOnlySpan<T> y)
+        {
+            Span<T> weights = _weights.AsSpan(0, TensorWeights * y.Length);
+            Weights(z, y, m, TensorWeights, weights);
+            _acc.Accumulate(z, weights);
+        }
+
         public void Merge(TensorWorker<T> other) => _acc.Merge(other._acc);
         public double[] State() { var s = new double[_acc.StateLength]; _acc.CopyState(s); return s; }
+
+        /// <summary>Weight 0 is y, weight r is y z_(r-1) (z_(r-1 mod m) where L exceeds m + 1); L x n, weight after weight.</summary>
+        public static void Weights(ReadOnlySpan<T> z, ReadOnlySpan<T> y, int m, int l, Span<T> weights)
+        {
+            int n = y.Length;
+            y.CopyTo(weights);
+            for (int r = 1; r < l; r++)
+                for (int j = 0; j < n; j++) weights[r * n + j] = y[j] * z[j * m + (r - 1) % m];
+        }
     }
 
     private sealed class HermiteWorker<T>(int d, double[] w, int m) : IMomentWorker<T, HermiteWorker<T>>

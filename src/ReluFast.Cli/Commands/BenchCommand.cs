@@ -45,6 +45,7 @@ internal static class BenchCommand
                 w.WriteString("dtype", k.Dtype);
                 w.WriteNumber("d", k.D);
                 w.WriteNumber("m", k.M);
+                w.WriteNumber("weights", k.Weights);
                 w.WriteNumber("samples", k.Samples);
                 w.WriteNumber("gflops", Math.Round(k.Gflops, 2));
                 w.WriteNumber("torchGflops", Math.Round(k.TorchGflops, 2));

@@ -41,6 +41,21 @@ public class MomentBenchmarkBaselineTests
         double[]? torchThird = null;
         MomentBenchmark.TensorInPlace(zt, ct, (tt, _) => torchThird = tt.data<double>().ToArray())();
         AssertClose(t3, torchThird!);
+        // several weights (the bench's rows use the learner's 1 + restarts): each weight's row of sums
+        const int l = 3;
+        double[] cl = Gaussians<double>(l * n, 5);
+        var tensorL = new ProjectedTensorAccumulator<double>(m, l);
+        tensorL.Accumulate(z, cl);
+        double[]? torchThirds = null, torchSeconds = null;
+        MomentBenchmark.TensorInPlace(zt, tensor(cl, [l, n], dtype: ScalarType.Float64),
+            (tt, st) => (torchThirds, torchSeconds) = (tt.data<double>().ToArray(), st.data<double>().ToArray()))();
+        for (int q = 0; q < l; q++)
+        {
+            tensorL.CopyThirdMoment(q, t3);
+            AssertClose(t3, torchThirds!.AsSpan(q * m * m * m, m * m * m).ToArray());
+            var s2 = new double[m * m]; tensorL.CopySecondMoment(q, s2);
+            AssertClose(s2, torchSeconds!.AsSpan(q * m * m, m * m).ToArray());
+        }
 
         var hermite = new HermiteProjectionAccumulator<double>(d, w, m);
         hermite.Accumulate(x, c);
