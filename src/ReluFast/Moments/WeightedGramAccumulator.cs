@@ -25,7 +25,7 @@ internal sealed class WeightedGramAccumulator<T> : IWeightedGramSums where T : u
     private readonly double[] _first;   // L x stride
     private readonly double[] _gram;    // L x stride x stride; entries with i <= j are valid
     private readonly AlignedBuffer<T> _copy;   // tile x rowStride: x, zero-padded (only when d is not a whole number of vectors)
-    private readonly AlignedBuffer<T> _scaled; // tile x rowStride: c o x
+    private readonly AlignedBuffer<T> _scaled; // tile x rowStride: c o x (empty when the kernels apply the weights)
     private readonly T[] _columnSums;   // stride
     private readonly int[] _rowEnds;
 
@@ -48,7 +48,7 @@ internal sealed class WeightedGramAccumulator<T> : IWeightedGramSums where T : u
         _gram = new double[(long)weightCount * _stride * _stride <= int.MaxValue ? weightCount * _stride * _stride
             : throw new ArgumentOutOfRangeException(nameof(dimension), "The Gram matrices would not fit in one array.")];
         _copy = new AlignedBuffer<T>(Simd.RoundUp(dimension, unit) == dimension ? 0 : _tile * _rowStride);
-        _scaled = new AlignedBuffer<T>(_tile * _rowStride);
+        _scaled = new AlignedBuffer<T>(WeightsInKernel(_stride / unit) ? 0 : _tile * _rowStride);
         _columnSums = new T[_stride];
         _rowEnds = new int[_stride / unit];
         for (int v = 0; v < _rowEnds.Length; v++) _rowEnds[v] = (v + 1) * unit; // upper triangle: rows up to the panel's last column
@@ -59,6 +59,15 @@ internal sealed class WeightedGramAccumulator<T> : IWeightedGramSums where T : u
     internal static int TileSize(int stride, int elementSize) => Math.Clamp(TileBytes / (stride * elementSize), 16, 512) & ~7;
 
     private const int TileBytes = 131072;
+
+    /// <summary>
+    /// Whether the kernels multiply each loaded row of x by its weight (C += X^T diag(c) X) rather than read a scaled copy c o x.
+    /// The copy costs a store and a second read of every entry of the tile, O(d) a sample; the kernels' multiplies cost about one
+    /// in twelve of their FMAs, O(d^2). Up to 16 panels (d = 128 in float64, 256 in float32) the copy is the dearer one: on a
+    /// two-pipe Zen 5, two threads, 1.08-1.25x at d = 16 to 128 in float64 and 1.03 at d = 64 in float32; at d = 256 in float64
+    /// the copy is 3-7 % faster (docs/passes.md).
+    /// </summary>
+    internal static bool WeightsInKernel(int panels) => panels <= 16;
 
     /// <summary>Input dimension d.</summary>
     public int Dimension { get; }
@@ -89,8 +98,8 @@ internal sealed class WeightedGramAccumulator<T> : IWeightedGramSums where T : u
         for (int k0 = 0; k0 < n; k0 += _tile)
         {
             int nt = Math.Min(_tile, n - k0);
-            // B = the rows of x (or a zero-padded copy when d is not a whole number of vectors), A = c o x in an aligned
-            // tile with an odd-cache-line stride, written with the column sums c x from one load of each row.
+            // B = the rows of x (or a zero-padded copy when d is not a whole number of vectors); A = the same rows, weighted in the
+            // kernels, or c o x in an aligned tile with an odd-cache-line stride written with the column sums c x from one load of each row.
             ReadOnlySpan<T> rows = x.Slice(k0 * d, nt * d);
             int rowStride = d;
             if (!whole)
@@ -102,10 +111,12 @@ internal sealed class WeightedGramAccumulator<T> : IWeightedGramSums where T : u
             }
             for (int q = 0; q < l; q++)
             {
-                _weightSums[q] += RowScaling.Run<T>(rows, rowStride, weights.Slice(q * n + k0, nt), _stride, _scaled.Span, _rowStride, _columnSums);
+                ReadOnlySpan<T> c = weights.Slice(q * n + k0, nt);
+                Span<double> gram = _gram.AsSpan(q * _stride * _stride, _stride * _stride);
+                _weightSums[q] += RowScaling.Run<T>(rows, rowStride, c, _stride, _scaled.Span, _rowStride, _columnSums);
                 Simd.AddTo<T>(_columnSums, _first.AsSpan(q * _stride, _stride));
-                PrefixGemm.RunUpperTriangle<T>(_scaled.Span, _rowStride, rows, rowStride, nt, _rowEnds.Length,
-                    _gram.AsSpan(q * _stride * _stride, _stride * _stride), _stride);
+                if (_scaled.Span.IsEmpty) PrefixGemm.RunUpperTriangle<T>(rows, rowStride, rows, rowStride, nt, _rowEnds.Length, gram, _stride, c);
+                else PrefixGemm.RunUpperTriangle<T>(_scaled.Span, _rowStride, rows, rowStride, nt, _rowEnds.Length, gram, _stride);
             }
         }
         Count += n;
