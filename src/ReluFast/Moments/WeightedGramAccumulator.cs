@@ -64,7 +64,7 @@ internal sealed class WeightedGramAccumulator<T> : IWeightedGramSums where T : u
     /// Whether the kernels multiply each loaded row of x by its weight (C += X^T diag(c) X) rather than read a scaled copy c o x.
     /// The copy costs a store and a second read of every entry of the tile, O(d) a sample; the kernels' multiplies cost about one
     /// in twelve of their FMAs, O(d^2). Up to 16 panels (d = 128 in float64, 256 in float32) the copy is the dearer one: on a
-    /// two-pipe Zen 5, two threads, 1.08-1.25x at d = 16 to 128 in float64 and 1.03 at d = 64 in float32; at d = 256 in float64
+    /// two-pipe Zen 5, two threads, 1.08-1.4x at d = 16 to 128 in float64 and 1.03 at d = 64 in float32; at d = 256 in float64
     /// the copy is 3-7 % faster (docs/passes.md).
     /// </summary>
     internal static bool WeightsInKernel(int panels) => panels <= 16;
