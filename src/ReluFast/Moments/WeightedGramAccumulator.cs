@@ -67,7 +67,7 @@ internal sealed class WeightedGramAccumulator<T> : IWeightedGramSums where T : u
     /// two-pipe Zen 5, two threads, 1.08-1.4x at d = 16 to 128 in float64 and 1.03 at d = 64 in float32; at d = 256 in float64
     /// the copy is 3-7 % faster (docs/passes.md).
     /// </summary>
-    internal static bool WeightsInKernel(int panels) => panels <= 16;
+    private static bool WeightsInKernel(int panels) => panels <= 16;
 
     /// <summary>Input dimension d.</summary>
     public int Dimension { get; }
