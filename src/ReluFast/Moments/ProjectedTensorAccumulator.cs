@@ -27,12 +27,11 @@ namespace ReluFast.Moments;
 /// double; partial sums over one tile of samples are in T. Accumulate does not allocate; instances are not thread-safe.
 /// </remarks>
 /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
-internal sealed class ProjectedTensorAccumulator<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
+internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
 {
-    private readonly int _m, _l, _constant, _xStride, _wStride, _aStride, _bStride, _cStride, _tile;
-    private readonly int[] _rowEnds, _groupStart;
-    private readonly double[] _sums; // rowEnds[^1] x cStride
-    private readonly AlignedBuffer<T> _x, _w, _a, _b; // z padded, the weights sample by sample, rows, columns
+    private readonly int _m, _l, _constant, _wStride;
+    private readonly int[] _groupStart;
+    private readonly AlignedBuffer<T> _w; // the weights sample by sample
     private readonly LaneProducts<T>? _rowProducts, _columnProducts; // the 512-bit builders where z and the weights fit in two vectors
 
     /// <summary>Bytes of a tile's rows and columns: the tile stays in L2 while the kernels read it.</summary>
@@ -50,34 +49,20 @@ internal sealed class ProjectedTensorAccumulator<T> where T : unmanaged, IBinary
     /// <summary>Creates an empty accumulator for z in R^<paramref name="dimension"/> and <paramref name="weightCount"/> weight vectors.</summary>
     /// <exception cref="ArgumentOutOfRangeException">dimension or weightCount is not positive.</exception>
     public ProjectedTensorAccumulator(int dimension, int weightCount = 1)
+        : this(dimension, weightCount, Layout(dimension, weightCount))
     {
-        MomentState.RequireFloatingType<T>();
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dimension);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(weightCount);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(dimension, MaxDimension); // the m^3/6 sums must fit in memory
+    }
+
+    private ProjectedTensorAccumulator(int dimension, int weightCount, (int[] GroupStart, int[] RowEnds) layout)
+        : base(dimension, weightCount, layout.RowEnds, TileBytes, tileCountsCopy: false, MinimumTileSamples)
+    {
+        int unit = PrefixGemm.PanelWidth<T>();
         _m = dimension;
         _l = weightCount;
-        int unit = PrefixGemm.PanelWidth<T>();
         _constant = dimension;
-        // the pairs start right after the constant or at the next whole vector, whichever costs fewer lanes: a panel needs the rows
-        // of its last column's group, and where the groups fall in the panels decides how many (at m = 16, four weights, float64:
-        // 572 vector multiply-adds after the constant, 516 from the next vector)
-        (_groupStart, _rowEnds) = new[] { dimension + 1, Simd.RoundUp(dimension + 1, unit) }
-            .Select(first => GroupStarts(dimension, first)).Select(starts => (starts, RowEnds(dimension, weightCount, unit, starts)))
-            .MinBy(layout => layout.Item2.Sum());
-        _cStride = _rowEnds.Length * unit;
-        _xStride = AlignedBuffer<T>.ConflictFreeStride(Simd.RoundUp(dimension, unit) + unit);
+        _groupStart = layout.GroupStart;
         _wStride = Simd.RoundUp(weightCount, unit);
-        _aStride = AlignedBuffer<T>.ConflictFreeStride(_rowEnds[^1] + unit);
-        _bStride = AlignedBuffer<T>.ConflictFreeStride(_cStride + unit);
-        int bytes = (_aStride + _bStride) * MomentState.ElementSize<T>();
-        _tile = Math.Clamp(Math.Max(TileBytes / bytes, MinimumTileSamples), 16, 512) & ~7;
-        _sums = new double[checked((long)_rowEnds[^1] * _cStride) <= Array.MaxLength ? _rowEnds[^1] * _cStride
-            : throw new ArgumentOutOfRangeException(nameof(weightCount), "The tensor sums would not fit in one array.")];
-        _x = new AlignedBuffer<T>(_tile * _xStride);
         _w = new AlignedBuffer<T>(_tile * _wStride);
-        _a = new AlignedBuffer<T>(_tile * _aStride);
-        _b = new AlignedBuffer<T>(_tile * _bStride);
         // the rows c_l, then c_l z_i (the weights in one vector); the columns z_j, 1, then z_j z_k by groups (-1 reads 1, padding
         // reads entry 0)
         if (LaneProducts<T>.Fits(weightCount, dimension) && weightCount <= unit)
@@ -97,6 +82,23 @@ internal sealed class ProjectedTensorAccumulator<T> where T : unmanaged, IBinary
                 for (int k = j; k < dimension; k++) (ia[_groupStart[j] + k - j], ib[_groupStart[j] + k - j]) = (j, k);
             _columnProducts = new LaneProducts<T>(ia, ib);
         }
+    }
+
+    /// <summary>
+    /// The column groups and the rows each panel needs. The pairs start right after the constant or at the next whole vector,
+    /// whichever costs fewer lanes: a panel needs the rows of its last column's group, and where the groups fall in the panels
+    /// decides how many (at m = 16, four weights, float64: 572 vector multiply-adds after the constant, 516 from the next vector).
+    /// </summary>
+    private static (int[] GroupStart, int[] RowEnds) Layout(int dimension, int weightCount)
+    {
+        MomentState.RequireFloatingType<T>();
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dimension);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(weightCount);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(dimension, MaxDimension); // the m^3/6 sums must fit in memory
+        int unit = PrefixGemm.PanelWidth<T>();
+        return new[] { dimension + 1, Simd.RoundUp(dimension + 1, unit) }
+            .Select(first => GroupStarts(dimension, first)).Select(starts => (starts, RowEnds(dimension, weightCount, unit, starts)))
+            .MinBy(layout => layout.Item2.Sum());
     }
 
     /// <summary>Start of column group j (z_j z_j .. z_j z_(m-1)) for the groups from column <paramref name="first"/>; entry m ends them.</summary>
@@ -125,20 +127,11 @@ internal sealed class ProjectedTensorAccumulator<T> where T : unmanaged, IBinary
         return ends;
     }
 
-    /// <summary>Multiply-adds per sample in the kernel, all weights and padding included (what the layout costs).</summary>
-    internal long KernelLanes => _rowEnds.Sum(r => (long)r) * PrefixGemm.PanelWidth<T>();
-
     /// <summary>Largest supported m (the unique third moments alone take m^3/6 doubles per weight).</summary>
     public const int MaxDimension = 256;
 
     /// <summary>Projected dimension m.</summary>
     public int Dimension => _m;
-
-    /// <summary>Number L of weight vectors accumulated side by side.</summary>
-    public int WeightCount => _l;
-
-    /// <summary>Number of samples accumulated.</summary>
-    public long Count { get; private set; }
 
     /// <summary>Length of the flat state: 1 + L (1 + m + m(m+1)/2 + m(m+1)(m+2)/6).</summary>
     public int StateLength => (int)StateLengthOf(_m, _l);
@@ -147,33 +140,9 @@ internal sealed class ProjectedTensorAccumulator<T> where T : unmanaged, IBinary
 
     private static int UniqueThird(int m) => m * (m + 1) * (m + 2) / 6;
 
-    /// <summary>Adds a block of n samples: z is n x m row-major, weights is L x n (weight l at [l n, (l+1) n)).</summary>
-    /// <exception cref="ArgumentException">The lengths do not match m and L.</exception>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void Accumulate(ReadOnlySpan<T> z, ReadOnlySpan<T> weights)
-    {
-        int m = _m, l = _l;
-        int n = weights.Length / l;
-        if (n * l != weights.Length)
-            throw new ArgumentException($"weights has {weights.Length} entries, not a multiple of the weight count {l}.", nameof(weights));
-        if ((long)n * m != z.Length)
-            throw new ArgumentException($"z has {z.Length} entries but {n} samples of dimension {m} need {(long)n * m}.", nameof(z));
-        Span<T> copy = _x.Span, rows = _a.Span, columns = _b.Span;
-        for (int k0 = 0; k0 < n; k0 += _tile)
-        {
-            int nt = Math.Min(_tile, n - k0);
-            // rows of z padded with zeros: the builders read whole vectors past m
-            for (int k = 0; k < nt; k++) z.Slice((k0 + k) * m, m).CopyTo(copy.Slice(k * _xStride, m));
-            BuildRows(copy, weights, n, k0, nt, rows);
-            BuildColumns(copy, nt, columns);
-            PrefixGemm.Run<T>(rows, _aStride, columns, _bStride, nt, _rowEnds, _sums, _cStride);
-        }
-        Count += n;
-    }
-
     /// <summary>Row k of <paramref name="rows"/>: c_0 .. c_(L-1), then for each i the segment c_0 z_i .. c_(L-1) z_i.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void BuildRows(Span<T> copy, ReadOnlySpan<T> weights, int n, int k0, int samples, Span<T> rows)
+    private protected override void BuildRows(Span<T> copy, ReadOnlySpan<T> weights, int n, int k0, int samples, Span<T> rows)
     {
         int m = _m, l = _l, width = Simd.WidthBits;
         // the weights sample by sample (zero-padded to whole vectors), read by the segments below: reading them back from the row
@@ -218,7 +187,7 @@ internal sealed class ProjectedTensorAccumulator<T> where T : unmanaged, IBinary
 
     /// <summary>Row k of <paramref name="columns"/>: z_0 .. z_(m-1), 1, then for each group j the pairs z_j z_j .. z_j z_(m-1).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void BuildColumns(Span<T> copy, int samples, Span<T> columns)
+    private protected override void BuildColumns(Span<T> copy, int samples, Span<T> columns)
     {
         int m = _m, width = Simd.WidthBits;
         ref T zr = ref MemoryMarshal.GetReference(copy);
@@ -296,22 +265,7 @@ internal sealed class ProjectedTensorAccumulator<T> where T : unmanaged, IBinary
     }
 
     /// <summary>Adds the sums of <paramref name="other"/> (same m and L) to this one.</summary>
-    public void Merge(ProjectedTensorAccumulator<T> other)
-    {
-        ArgumentNullException.ThrowIfNull(other);
-        if (other.Dimension != Dimension || other.WeightCount != WeightCount)
-            throw new ArgumentException($"Cannot merge a (m={other.Dimension}, L={other.WeightCount}) accumulator into a (m={Dimension}, " +
-                $"L={WeightCount}) one.", nameof(other));
-        Count += other.Count;
-        System.Numerics.Tensors.TensorPrimitives.Add(_sums, other._sums, _sums);
-    }
-
-    /// <summary>Clears every sum and the count.</summary>
-    public void Reset()
-    {
-        Count = 0;
-        Array.Clear(_sums);
-    }
+    public void Merge(ProjectedTensorAccumulator<T> other) => MergeSums(other);
 
     /// <summary>
     /// Copies all sums into <see cref="StateLength"/> doubles: [count, then for each l: sum c, sum c z (m),
@@ -373,12 +327,6 @@ internal sealed class ProjectedTensorAccumulator<T> where T : unmanaged, IBinary
         var result = new ProjectedTensorAccumulator<T>(shape[0], shape[1]);
         result.AddState(state);
         return result;
-    }
-
-    private void CheckWeight(int l)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(l);
-        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(l, WeightCount);
     }
 
     private static void RequireLength(Span<double> destination, int length)

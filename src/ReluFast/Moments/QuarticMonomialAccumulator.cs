@@ -23,41 +23,23 @@ namespace ReluFast.Moments;
 /// Sums are kept in double, partial sums within a tile in T (as in <see cref="WeightedGramAccumulator{T}"/>). Accumulate does
 /// not allocate. Instances are not thread-safe: give each thread its own and <see cref="Merge"/> them.
 /// </remarks>
-internal sealed class QuarticMonomialAccumulator<T> : IWeightedGramSums where T : unmanaged, IBinaryFloatingPointIeee754<T>
+internal sealed class QuarticMonomialAccumulator<T> : PrefixProductAccumulator<T>, IWeightedGramSums
+    where T : unmanaged, IBinaryFloatingPointIeee754<T>
 {
     private static readonly double Sqrt2 = Math.Sqrt(2);
-    private readonly int _d, _l, _pairs, _constant, _xStride, _aStride, _bStride, _cRows, _cStride, _tile;
-    private readonly int[] _rowEnds, _groupStart;
-    private readonly double[] _sums; // cRows x cStride
-    private readonly AlignedBuffer<T> _x, _a, _b;
+    private readonly int _d, _l, _pairs, _constant;
+    private readonly int[] _groupStart;
 
     /// <summary>Creates an empty accumulator for samples in R^<paramref name="d"/> and <paramref name="weightCount"/> weight vectors.</summary>
     public QuarticMonomialAccumulator(int d, int weightCount)
+        : base(d, weightCount, Layout(d, weightCount), TileBytes, tileCountsCopy: true, minimumTileSamples: 16)
     {
-        MomentState.RequireFloatingType<T>();
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(d);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(weightCount);
         _d = d;
         _l = weightCount;
         _pairs = PairFeatures.Count(d);
         Dimension = _pairs + d;
-        int unit = PrefixGemm.PanelWidth<T>();
         _groupStart = GroupStarts(d);
         _constant = _groupStart[d];
-        _rowEnds = RowEnds(d, weightCount, unit);
-        int panels = _rowEnds.Length;
-        _cRows = _rowEnds[^1];
-        _cStride = panels * unit;
-        _xStride = AlignedBuffer<T>.ConflictFreeStride(Simd.RoundUp(d, unit) + unit);
-        _aStride = AlignedBuffer<T>.ConflictFreeStride(_cRows + unit);
-        _bStride = AlignedBuffer<T>.ConflictFreeStride(_cStride + unit);
-        _tile = Math.Clamp(TileBytes / ((_aStride + _bStride + _xStride) * MomentState.ElementSize<T>()), 16, 512) & ~7;
-        long sums = (long)_cRows * _cStride;
-        _sums = new double[sums <= int.MaxValue ? (int)sums
-            : throw new ArgumentOutOfRangeException(nameof(d), "The monomial sums would not fit in one array.")];
-        _x = new AlignedBuffer<T>(_tile * _xStride);
-        _a = new AlignedBuffer<T>(_tile * _aStride);
-        _b = new AlignedBuffer<T>(_tile * _bStride);
     }
 
     /// <summary>Bytes of the tile's rows and columns, which stay in L2 while every kernel of the tile reads them.</summary>
@@ -66,20 +48,20 @@ internal sealed class QuarticMonomialAccumulator<T> : IWeightedGramSums where T 
     /// <summary>D + d: the dimension of f = [svec(x x^T); x].</summary>
     public int Dimension { get; }
 
-    /// <inheritdoc/>
-    public int WeightCount => _l;
-
-    /// <inheritdoc/>
-    public long Count { get; private set; }
-
-    /// <summary>Multiply-adds per sample in the kernel, all weights and padding included (what the layout costs).</summary>
-    internal long KernelLanes => _rowEnds.Sum(r => (long)r) * PrefixGemm.PanelWidth<T>();
-
     /// <summary>
     /// Multiply-adds per sample of the kernel for float64 at dimension d with <paramref name="weightCount"/> weights (padding
     /// included): about weightCount d^4 / 24 (4,960 at d = 10 and 60,192 at d = 23 for three weights).
     /// </summary>
     public static long LanesPerSample(int d, int weightCount) => RowEnds(d, weightCount, 8).Sum(r => (long)r) * 8;
+
+    /// <summary>The rows each column panel needs, after checking the arguments.</summary>
+    private static int[] Layout(int d, int weightCount)
+    {
+        MomentState.RequireFloatingType<T>();
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(d);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(weightCount);
+        return RowEnds(d, weightCount, PrefixGemm.PanelWidth<T>());
+    }
 
     /// <summary>Start of column group r (x_r, then x_r x_r .. x_r x_(d-1)); entry d is the constant column.</summary>
     private static int[] GroupStarts(int d)
@@ -107,33 +89,9 @@ internal sealed class QuarticMonomialAccumulator<T> : IWeightedGramSums where T 
         return ends;
     }
 
-    /// <summary>Adds a block of n samples: x is n x d row-major, weights is L x n (weight vector l at [l n, (l+1) n)).</summary>
-    /// <exception cref="ArgumentException">The lengths do not match d and L.</exception>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void Accumulate(ReadOnlySpan<T> x, ReadOnlySpan<T> weights)
-    {
-        int d = _d, l = _l;
-        int n = weights.Length / l;
-        if (n * l != weights.Length)
-            throw new ArgumentException($"weights has {weights.Length} entries, not a multiple of the weight count {l}.", nameof(weights));
-        if ((long)n * d != x.Length)
-            throw new ArgumentException($"x has {x.Length} entries but {n} samples of dimension {d} need {(long)n * d}.", nameof(x));
-        Span<T> copy = _x.Span, rows = _a.Span, columns = _b.Span;
-        for (int k0 = 0; k0 < n; k0 += _tile)
-        {
-            int nt = Math.Min(_tile, n - k0);
-            // rows of x padded with zeros: the builders read whole vectors past d
-            for (int k = 0; k < nt; k++) x.Slice((k0 + k) * d, d).CopyTo(copy.Slice(k * _xStride, d));
-            BuildRows(copy, weights, n, k0, nt, rows);
-            BuildColumns(copy, nt, columns);
-            PrefixGemm.Run<T>(rows, _aStride, columns, _bStride, nt, _rowEnds, _sums, _cStride);
-        }
-        Count += n;
-    }
-
     /// <summary>Row k of <paramref name="rows"/>: c_0 .. c_(L-1), then for each q and each weight l the segment c_l x_q x_0..x_q.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void BuildRows(Span<T> copy, ReadOnlySpan<T> weights, int n, int k0, int samples, Span<T> rows)
+    private protected override void BuildRows(Span<T> copy, ReadOnlySpan<T> weights, int n, int k0, int samples, Span<T> rows)
     {
         int d = _d, l = _l, width = Simd.WidthBits;
         ref T xr = ref MemoryMarshal.GetReference(copy);
@@ -156,7 +114,7 @@ internal sealed class QuarticMonomialAccumulator<T> : IWeightedGramSums where T 
 
     /// <summary>Row k of <paramref name="columns"/>: for each group r, x_r then x_r x_r, ..., x_r x_(d-1); then 1.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void BuildColumns(Span<T> copy, int samples, Span<T> columns)
+    private protected override void BuildColumns(Span<T> copy, int samples, Span<T> columns)
     {
         int d = _d, width = Simd.WidthBits;
         ref T xr = ref MemoryMarshal.GetReference(copy);
@@ -240,18 +198,5 @@ internal sealed class QuarticMonomialAccumulator<T> : IWeightedGramSums where T 
         _sums[(_l * (1 + PairFeatures.Count(q)) + l * (q + 1) + p) * _cStride + column];
 
     /// <summary>Adds the sums of <paramref name="other"/> (same d and L) to this one.</summary>
-    public void Merge(QuarticMonomialAccumulator<T> other)
-    {
-        ArgumentNullException.ThrowIfNull(other);
-        if (other._d != _d || other._l != _l)
-            throw new ArgumentException($"Cannot merge a (d={other._d}, L={other._l}) accumulator into a (d={_d}, L={_l}) one.", nameof(other));
-        Count += other.Count;
-        System.Numerics.Tensors.TensorPrimitives.Add(_sums, other._sums, _sums);
-    }
-
-    private void CheckWeight(int l)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(l);
-        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(l, _l);
-    }
+    public void Merge(QuarticMonomialAccumulator<T> other) => MergeSums(other);
 }

@@ -56,7 +56,7 @@ internal sealed class TorchMomentEngine
         target.AddState(state);
     }
 
-    /// <summary>Adds a block to <paramref name="target"/> exactly as <see cref="ProjectedTensorAccumulator{T}.Accumulate"/> would.</summary>
+    /// <summary>Adds a block to <paramref name="target"/> exactly as <see cref="PrefixProductAccumulator{T}.Accumulate"/> would.</summary>
     public void AccumulateProjectedTensor<T>(ProjectedTensorAccumulator<T> target, ReadOnlySpan<T> z, ReadOnlySpan<T> weights)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {

@@ -126,6 +126,9 @@ public class ProjectedTensorAccumulatorTests
         a.Accumulate(z.AsSpan(0, cut * m), Slice(c, n, l, 0, cut));
         b.Accumulate(z.AsSpan(cut * m), Slice(c, n, l, cut, n - cut));
         a.Merge(b);
+        Assert.Equal(n, a.Count);
+        Assert.Throws<ArgumentException>(() => a.Merge(new ProjectedTensorAccumulator<double>(m + 1, l)));
+        Assert.Throws<ArgumentException>(() => a.Merge(new ProjectedTensorAccumulator<double>(m, l + 1)));
         var abs = new ProjectedTensorAccumulator<double>(m, l);
         abs.Accumulate(z.Select(Math.Abs).ToArray(), c.Select(Math.Abs).ToArray());
         double gamma = SumBound<double>(n, 512, 4);

@@ -81,6 +81,9 @@ public class QuarticMonomialAccumulatorTests
         b.Accumulate(x.AsSpan(cut * d), Slice(c, n, l, cut, n - cut));
         a.Merge(b);
         Assert.Equal(n, a.Count);
+        Assert.Throws<ArgumentException>(() => a.Merge(new QuarticMonomialAccumulator<double>(d - 1, l)));
+        Assert.Throws<ArgumentException>(() => a.Merge(new QuarticMonomialAccumulator<double>(d, l - 1)));
+        Assert.Equal(n, a.Count); // a refused merge adds nothing
         // the Gram of the features themselves, the accumulator the projected pass uses
         int dim = d * (d + 1) / 2, f = dim + d;
         var featureRows = new double[n * f];
