@@ -98,8 +98,12 @@ internal static class DenseMatrix
     public static double[] LeastSquares(ReadOnlySpan<double> a, int rows, int columns, ReadOnlySpan<double> b, int rhs)
     {
         if (b.Length != rows * rhs) throw new ArgumentException($"Least squares needs B with {rows} rows, got {b.Length} values for {rhs} columns.");
-        var p = PseudoInverse(a, rows, columns, Eps * Math.Max(rows, columns));
-        return Multiply(p, columns, rows, b, rhs);
+        double tolerance = Eps * Math.Max(rows, columns);
+        if (rows <= columns) return Multiply(PseudoInverse(a, rows, columns, tolerance), columns, rows, b, rhs);
+        // A = Q R with orthonormal Q: pinv(A) = pinv(R) Q^T and A, R share their singular values, so X = pinv(R) (Q^T B) with the
+        // same cut, and neither Q, U nor the columns x rows pinv(A) is formed (a tall A costs a QR and k reflections of B's columns)
+        var (r, qtb) = HouseholderQr.DecomposeApplied(a, rows, columns, b, rhs);
+        return Multiply(PseudoInverse(r, columns, columns, tolerance), columns, columns, qtb, rhs);
     }
 
     /// <summary>

@@ -5,9 +5,9 @@ namespace ReluFast.Decomposition;
 /// <summary>
 /// The thin QR factorisation A = Q R of a real rows x columns matrix by Householder reflections in managed code (LAPACK's
 /// geqr2 and org2r, with LAPACK's sign convention: R[j, j] = -sign(A'[j, j]) |x|, so R agrees with <c>torch.linalg.qr</c> to
-/// round-off). Backward stable: ||A - Q R|| and ||Q^T Q - I|| are a modest multiple of rows u ||A|| and rows u. The column norms
-/// are not guarded against overflow: entries beyond about 1e150 need scaling first (<see cref="DenseMatrix.ScaleIntoSafeRange"/>,
-/// which <see cref="JacobiSvd"/> applies).
+/// round-off). Backward stable: ||A - Q R|| and ||Q^T Q - I|| are a modest multiple of rows u ||A|| and rows u. A matrix whose
+/// largest entry lies outside about 1e-146 .. 1e146 is factored scaled by a power of 2 (<see cref="DenseMatrix.ScaleIntoSafeRange"/>),
+/// so that the column norms neither overflow nor underflow.
 /// </summary>
 internal static class HouseholderQr
 {
@@ -16,24 +16,8 @@ internal static class HouseholderQr
     /// <exception cref="ArgumentException">The shape and the number of values disagree.</exception>
     public static (double[] Q, double[] R) Decompose(ReadOnlySpan<double> a, int rows, int columns)
     {
-        if (rows < 0 || columns < 0 || a.Length != rows * columns)
-            throw new ArgumentException($"Expected a {rows} x {columns} matrix, got {a.Length} values.", nameof(a));
-        int k = Math.Min(rows, columns);
-        // Column-major work array: column j is w[j * rows .. (j + 1) * rows).
-        var w = new double[rows * columns];
-        for (int i = 0; i < rows; i++)
-            for (int j = 0; j < columns; j++) w[j * rows + i] = a[i * columns + j];
-        var tau = new double[k];
-        for (int j = 0; j < k; j++)
-        {
-            Span<double> x = w.AsSpan(j * rows + j, rows - j);
-            tau[j] = Reflector(x);
-            if (tau[j] == 0) continue;
-            for (int c = j + 1; c < columns; c++) Reflect(x, tau[j], w.AsSpan(c * rows + j, rows - j));
-        }
-        var r = new double[k * columns];
-        for (int i = 0; i < k; i++)
-            for (int j = i; j < columns; j++) r[i * columns + j] = w[j * rows + i];
+        var (w, tau) = Factor(a, rows, columns);
+        int k = tau.Length;
         // Q = H_0 H_1 ... H_{k-1} applied to the first k columns of I, last reflector first.
         var q = new double[k * rows]; // column-major
         for (int j = 0; j < k; j++) q[j * rows + j] = 1;
@@ -46,7 +30,68 @@ internal static class HouseholderQr
         var qRows = new double[rows * k];
         for (int i = 0; i < rows; i++)
             for (int j = 0; j < k; j++) qRows[i * k + j] = q[j * rows + i];
-        return (qRows, r);
+        return (qRows, UpperTriangle(w, rows, columns, k));
+    }
+
+    /// <summary>
+    /// R (k x columns, upper triangular, row-major) and Q^T B (k x rhs, row-major) for the rows x columns A = Q R and the rows x rhs
+    /// B, without forming Q: the reflectors are applied to the columns of B in turn (LAPACK's ormqr with trans = T).
+    /// </summary>
+    /// <exception cref="ArgumentException">The shapes and the numbers of values disagree.</exception>
+    public static (double[] R, double[] QtB) DecomposeApplied(ReadOnlySpan<double> a, int rows, int columns, ReadOnlySpan<double> b, int rhs)
+    {
+        if (rhs < 0 || b.Length != rows * rhs) throw new ArgumentException($"Expected B with {rows} rows, got {b.Length} values for {rhs} columns.");
+        var (w, tau) = Factor(a, rows, columns);
+        int k = tau.Length;
+        var column = new double[rows];
+        var qtb = new double[k * rhs];
+        for (int c = 0; c < rhs; c++)
+        {
+            for (int i = 0; i < rows; i++) column[i] = b[i * rhs + c];
+            // Q^T = H_(k-1) ... H_1 H_0: the first reflector first
+            for (int j = 0; j < k; j++)
+                if (tau[j] != 0) Reflect(w.AsSpan(j * rows + j, rows - j), tau[j], column.AsSpan(j));
+            for (int i = 0; i < k; i++) qtb[i * rhs + c] = column[i];
+        }
+        return (UpperTriangle(w, rows, columns, k), qtb);
+    }
+
+    /// <summary>
+    /// The reflectors (LAPACK's geqr2): a column-major copy of A whose column j holds R[0..j, j] on and above the diagonal and
+    /// reflector j below it, and the k factors tau.
+    /// </summary>
+    private static (double[] W, double[] Tau) Factor(ReadOnlySpan<double> a, int rows, int columns)
+    {
+        if (rows < 0 || columns < 0 || a.Length != rows * columns)
+            throw new ArgumentException($"Expected a {rows} x {columns} matrix, got {a.Length} values.", nameof(a));
+        int k = Math.Min(rows, columns);
+        // Column-major work array: column j is w[j * rows .. (j + 1) * rows).
+        var w = new double[rows * columns];
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < columns; j++) w[j * rows + i] = a[i * columns + j];
+        // the column norms square the entries: scaled by a power of 2 into the safe range, Q is that of A, R is f R(A) exactly
+        double factor = DenseMatrix.ScaleIntoSafeRange(w);
+        var tau = new double[k];
+        for (int j = 0; j < k; j++)
+        {
+            Span<double> x = w.AsSpan(j * rows + j, rows - j);
+            tau[j] = Reflector(x);
+            if (tau[j] == 0) continue;
+            for (int c = j + 1; c < columns; c++) Reflect(x, tau[j], w.AsSpan(c * rows + j, rows - j));
+        }
+        if (factor != 1)
+            for (int j = 0; j < columns; j++)
+                for (int i = 0; i <= Math.Min(j, k - 1); i++) w[j * rows + i] /= factor; // R only: the reflectors below are scale-free
+        return (w, tau);
+    }
+
+    /// <summary>R (k x columns, row-major) from the factored work array.</summary>
+    private static double[] UpperTriangle(double[] w, int rows, int columns, int k)
+    {
+        var r = new double[k * columns];
+        for (int i = 0; i < k; i++)
+            for (int j = i; j < columns; j++) r[i * columns + j] = w[j * rows + i];
+        return r;
     }
 
     /// <summary>

@@ -413,6 +413,32 @@ public sealed class ManagedLinearAlgebraTests
         Assert.True(Difference(r, reference) <= 2 * condition * C * rows * U * Frobenius(a), $"R differs by {Difference(r, reference)}");
     }
 
+    // ---- products ----
+
+    [Theory]
+    [InlineData(1, 1, 1)]
+    [InlineData(3, 0, 5)]
+    [InlineData(7, 13, 7)]
+    [InlineData(5, 9, 8)]
+    [InlineData(6, 32, 33)]
+    [InlineData(33, 17, 70)]
+    [InlineData(4, 1024, 41)]
+    public void ProductIsTheInOrderSumToTheBit(int rows, int inner, int columns)
+    {
+        // c_ij = (.. (b_0j a_i0 + 0) + b_1j a_i1 ..) unfused, p in order: the sums of the row-by-row MultiplyAdd it replaced
+        var a = Random(rows * inner, 61);
+        var b = Random(inner * columns, 62);
+        if (a.Length > 2) { a[1] = double.NaN; a[2] = -0.0; }
+        var c = DenseMatrix.Multiply(a, rows, inner, b, columns);
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < columns; j++)
+            {
+                double sum = 0;
+                for (int p = 0; p < inner; p++) sum = b[p * columns + j] * a[i * inner + p] + sum;
+                Assert.Equal(BitConverter.DoubleToInt64Bits(sum), BitConverter.DoubleToInt64Bits(c[i * columns + j]));
+            }
+    }
+
     // ---- pseudo-inverse and least squares ----
 
     [Fact]
@@ -454,6 +480,32 @@ public sealed class ManagedLinearAlgebraTests
         double condition = s[0] / s[^1];
         double bound = 2 * C * Math.Max(rows, columns) * U * condition * condition * Frobenius(b) / s[0];
         Assert.True(Difference(x, reference) <= bound, $"differ by {Difference(x, reference)}, bound {bound}");
+    }
+
+    [Theory]
+    [InlineData(1024, 32, 33, 71, 1.0)]
+    [InlineData(40, 6, 3, 72, 1e200)]
+    [InlineData(40, 6, 3, 73, 1e-200)]
+    public void TallLeastSquaresIsThePseudoInverseTimesB(int rows, int columns, int rhs, ulong seed, double magnitude)
+    {
+        // A tall A is solved as pinv(R) Q^T B without forming pinv(A): it must agree with pinv(A) B, formed from A's SVD, to the
+        // least-squares bound, also where A's entries need scaling into the safe range first
+        var a = Random(rows * columns, seed).Select(v => v * magnitude).ToArray();
+        var b = Random(rows * rhs, seed + 1);
+        var x = DenseMatrix.LeastSquares(a, rows, columns, b, rhs);
+        var p = DenseMatrix.PseudoInverse(a, rows, columns, U * 2 * Math.Max(rows, columns));
+        var reference = DenseMatrix.Multiply(p, columns, rows, b, rhs);
+        var s = JacobiSvd.Values(a, rows, columns);
+        double condition = s[0] / s[^1];
+        // compared as magnitude x, whose entries are of order one (their squares would overflow at 1e200)
+        double bound = 2 * C * rows * U * condition * condition * Frobenius(b) / (s[0] / magnitude);
+        double difference = Difference(x.Select(v => v * magnitude).ToArray(), reference.Select(v => v * magnitude).ToArray());
+        Assert.True(difference <= bound, $"differ by {difference}, bound {bound}");
+        // the residual is orthogonal to the columns of A (the normal equations) to round-off
+        var residual = DenseMatrix.Multiply(a, rows, columns, x, rhs);
+        for (int e = 0; e < residual.Length; e++) residual[e] = b[e] - residual[e];
+        var normal = DenseMatrix.Multiply(DenseMatrix.Transpose(a, rows, columns), columns, rows, residual, rhs);
+        Assert.True(normal.Max(Math.Abs) <= C * rows * U * s[0] * Frobenius(b) * condition, $"A^T r = {normal.Max(Math.Abs)}");
     }
 
     [Fact]

@@ -221,16 +221,19 @@ public class ResidualRoundTests
     /// 10 neurons (relative held-out MSE 2.7e-3, warned). Retired, the rounds see the weak neurons; the later swap rounds stand on
     /// gains beyond the joint network's optimism (0.5 % here, not the halving they needed before) and reach round-off in round 4.
     /// Since the weighted Gram's weights moved into its kernels (the moments' last bits), seed 1 retires no neuron at the first fit
-    /// and recovers the teacher in other rounds; seed 16 retires two there and reaches round-off in swap round 4.
+    /// and recovers the teacher in other rounds; seed 16 retired two there and reached round-off in swap round 4. Since the
+    /// decomposition's tall least squares apply Q^T instead of a formed pseudo-inverse (the factors' last bits), seed 16 reaches
+    /// round-off in swap round 3; seed 24 retires one neuron at the first fit and keeps swap rounds 4 to 6 on gains of 1 to 3 %
+    /// (relative held-out MSE about 3e-3 each) before it reaches round-off.
     /// </summary>
     [Fact]
     public void NeuronsNoRefinementSampleCanPlaceAreRetiredBeforeTheRounds()
     {
         const int D = 8, M = 16;
-        const ulong Seed = 16;
+        const ulong Seed = 24;
         var (teacher, result) = GaussianLawCase.Learn(D, M, 2_000_000, Seed);
 
-        Assert.Contains(result.Log, line => line.StartsWith("first fit: 2 neuron(s) whose kink fewer than 10", StringComparison.Ordinal));
+        Assert.Contains(result.Log, line => line.StartsWith("first fit: 1 neuron(s) whose kink fewer than 10", StringComparison.Ordinal));
         Assert.Contains(result.Log, line => line.StartsWith("swap round 4:", StringComparison.Ordinal) && line.EndsWith(": kept",
             StringComparison.Ordinal));
         Assert.Equal(M, result.Network.Hidden);
