@@ -145,11 +145,22 @@ internal static class DenseMatrix
     public static double[] LeastSquares(ReadOnlySpan<double> a, int rows, int columns, ReadOnlySpan<double> b, int rhs)
     {
         if (b.Length != rows * rhs) throw new ArgumentException($"Least squares needs B with {rows} rows, got {b.Length} values for {rhs} columns.");
+        if (rows <= columns) return Multiply(PseudoInverse(a, rows, columns, Eps * Math.Max(rows, columns)), columns, rows, b, rhs);
+        return LeastSquaresInPlace(Transpose(a, rows, columns), rows, columns, b, rhs);
+    }
+
+    /// <summary>
+    /// <see cref="LeastSquares"/> for A given column by column (A^T row-major, column j at [j rows, (j + 1) rows)), which a tall A's
+    /// QR overwrites: a caller that builds A every iteration in its own buffer saves the copy.
+    /// </summary>
+    public static double[] LeastSquaresInPlace(Span<double> columnsOfA, int rows, int columns, ReadOnlySpan<double> b, int rhs)
+    {
+        if (b.Length != rows * rhs) throw new ArgumentException($"Least squares needs B with {rows} rows, got {b.Length} values for {rhs} columns.");
         double tolerance = Eps * Math.Max(rows, columns);
-        if (rows <= columns) return Multiply(PseudoInverse(a, rows, columns, tolerance), columns, rows, b, rhs);
+        if (rows <= columns) return Multiply(PseudoInverse(Transpose(columnsOfA, columns, rows), rows, columns, tolerance), columns, rows, b, rhs);
         // A = Q R with orthonormal Q: pinv(A) = pinv(R) Q^T and A, R share their singular values, so X = pinv(R) (Q^T B) with the
         // same cut, and neither Q, U nor the columns x rows pinv(A) is formed (a tall A costs a QR and k reflections of B's columns)
-        var (r, qtb) = HouseholderQr.DecomposeApplied(a, rows, columns, b, rhs);
+        var (r, qtb) = HouseholderQr.DecomposeAppliedInPlace(columnsOfA, rows, columns, b, rhs);
         return Multiply(PseudoInverse(r, columns, columns, tolerance), columns, columns, qtb, rhs);
     }
 

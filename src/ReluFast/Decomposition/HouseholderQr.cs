@@ -35,13 +35,17 @@ internal static class HouseholderQr
 
     /// <summary>
     /// R (k x columns, upper triangular, row-major) and Q^T B (k x rhs, row-major) for the rows x columns A = Q R and the rows x rhs
-    /// B, without forming Q: the reflectors are applied to the columns of B in turn (LAPACK's ormqr with trans = T).
+    /// B, without forming Q: the reflectors are applied to the columns of B in turn (LAPACK's ormqr with trans = T). A is given
+    /// column by column (A^T row-major: column j at [j rows, (j + 1) rows)) and is overwritten by the reflectors.
     /// </summary>
     /// <exception cref="ArgumentException">The shapes and the numbers of values disagree.</exception>
-    public static (double[] R, double[] QtB) DecomposeApplied(ReadOnlySpan<double> a, int rows, int columns, ReadOnlySpan<double> b, int rhs)
+    public static (double[] R, double[] QtB) DecomposeAppliedInPlace(Span<double> columnsOfA, int rows, int columns, ReadOnlySpan<double> b,
+        int rhs)
     {
+        if (rows < 0 || columns < 0 || columnsOfA.Length != rows * columns)
+            throw new ArgumentException($"Expected a {rows} x {columns} matrix, got {columnsOfA.Length} values.", nameof(columnsOfA));
         if (rhs < 0 || b.Length != rows * rhs) throw new ArgumentException($"Expected B with {rows} rows, got {b.Length} values for {rhs} columns.");
-        var (w, tau) = Factor(a, rows, columns);
+        var tau = FactorInPlace(columnsOfA, rows, columns);
         int k = tau.Length;
         var column = new double[rows];
         var qtb = new double[k * rhs];
@@ -50,10 +54,10 @@ internal static class HouseholderQr
             for (int i = 0; i < rows; i++) column[i] = b[i * rhs + c];
             // Q^T = H_(k-1) ... H_1 H_0: the first reflector first
             for (int j = 0; j < k; j++)
-                if (tau[j] != 0) Reflect(w.AsSpan(j * rows + j, rows - j), tau[j], column.AsSpan(j));
+                if (tau[j] != 0) Reflect(columnsOfA.Slice(j * rows + j, rows - j), tau[j], column.AsSpan(j));
             for (int i = 0; i < k; i++) qtb[i * rhs + c] = column[i];
         }
-        return (UpperTriangle(w, rows, columns, k), qtb);
+        return (UpperTriangle(columnsOfA, rows, columns, k), qtb);
     }
 
     /// <summary>
@@ -64,29 +68,32 @@ internal static class HouseholderQr
     {
         if (rows < 0 || columns < 0 || a.Length != rows * columns)
             throw new ArgumentException($"Expected a {rows} x {columns} matrix, got {a.Length} values.", nameof(a));
+        var w = DenseMatrix.Transpose(a, rows, columns); // column-major: column j is w[j * rows .. (j + 1) * rows)
+        return (w, FactorInPlace(w, rows, columns));
+    }
+
+    /// <summary><see cref="Factor"/> on A given column-major in <paramref name="w"/>, which it overwrites; returns tau.</summary>
+    private static double[] FactorInPlace(Span<double> w, int rows, int columns)
+    {
         int k = Math.Min(rows, columns);
-        // Column-major work array: column j is w[j * rows .. (j + 1) * rows).
-        var w = new double[rows * columns];
-        for (int i = 0; i < rows; i++)
-            for (int j = 0; j < columns; j++) w[j * rows + i] = a[i * columns + j];
         // the column norms square the entries: scaled by a power of 2 into the safe range, Q is that of A, R is f R(A) exactly
         double factor = DenseMatrix.ScaleIntoSafeRange(w);
         var tau = new double[k];
         for (int j = 0; j < k; j++)
         {
-            Span<double> x = w.AsSpan(j * rows + j, rows - j);
+            Span<double> x = w.Slice(j * rows + j, rows - j);
             tau[j] = Reflector(x);
             if (tau[j] == 0) continue;
-            for (int c = j + 1; c < columns; c++) Reflect(x, tau[j], w.AsSpan(c * rows + j, rows - j));
+            for (int c = j + 1; c < columns; c++) Reflect(x, tau[j], w.Slice(c * rows + j, rows - j));
         }
         if (factor != 1)
             for (int j = 0; j < columns; j++)
                 for (int i = 0; i <= Math.Min(j, k - 1); i++) w[j * rows + i] /= factor; // R only: the reflectors below are scale-free
-        return (w, tau);
+        return tau;
     }
 
     /// <summary>R (k x columns, row-major) from the factored work array.</summary>
-    private static double[] UpperTriangle(double[] w, int rows, int columns, int k)
+    private static double[] UpperTriangle(ReadOnlySpan<double> w, int rows, int columns, int k)
     {
         var r = new double[k * columns];
         for (int i = 0; i < k; i++)

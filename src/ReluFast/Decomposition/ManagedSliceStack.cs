@@ -64,15 +64,16 @@ internal static class ManagedSliceStack
 
     /// <summary>
     /// <see cref="SolveDiagonals(SliceArray, double[], int)"/> with the slices as columns given (<see cref="SlicesAsColumns"/>) and the
-    /// Khatri-Rao columns a_r (x) a_r written into <paramref name="kr"/> (n^2 x k): the polish solves every iteration against one stack.
+    /// Khatri-Rao columns a_r (x) a_r written into <paramref name="kr"/> (k x n^2, column r at [r n^2, (r + 1) n^2)), which the
+    /// least squares overwrite: the polish solves every iteration against one stack.
     /// </summary>
     private static double[] SolveDiagonals(SliceArray stack, double[] a, int k, double[] rhs, double[] kr)
     {
         int n = stack.N, s = stack.S, nn = n * n;
-        for (int i = 0; i < n; i++)
-            for (int j = 0; j < n; j++)
-                for (int r = 0; r < k; r++) kr[(i * n + j) * k + r] = a[i * k + r] * a[j * k + r];
-        return DenseMatrix.Transpose(DenseMatrix.LeastSquares(kr, nn, k, rhs, s), k, s);
+        for (int r = 0; r < k; r++)
+            for (int i = 0; i < n; i++)
+                for (int j = 0; j < n; j++) kr[r * nn + i * n + j] = a[i * k + r] * a[j * k + r];
+        return DenseMatrix.Transpose(DenseMatrix.LeastSquaresInPlace(kr, nn, k, rhs, s), k, s);
     }
 
     /// <summary>||X - A diag(D) A^T||_F / <paramref name="stackNorm"/>.</summary>

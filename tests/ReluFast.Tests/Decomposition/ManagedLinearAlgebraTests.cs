@@ -508,6 +508,21 @@ public sealed class ManagedLinearAlgebraTests
         Assert.True(normal.Max(Math.Abs) <= C * rows * U * s[0] * Frobenius(b) * condition, $"A^T r = {normal.Max(Math.Abs)}");
     }
 
+    [Theory]
+    [InlineData(50, 7, 3)]
+    [InlineData(1, 1, 2)]
+    [InlineData(4, 9, 2)]
+    public void LeastSquaresFromColumnsIsLeastSquaresToTheBit(int rows, int columns, int rhs)
+    {
+        // the polish hands its Khatri-Rao matrix over column by column and lets the QR overwrite it: the same operations, the same bits
+        var a = Random(rows * columns, 81);
+        var b = Random(rows * rhs, 82);
+        var columnsOfA = DenseMatrix.Transpose(a, rows, columns);
+        var x = DenseMatrix.LeastSquaresInPlace(columnsOfA, rows, columns, b, rhs);
+        var reference = DenseMatrix.LeastSquares(a, rows, columns, b, rhs);
+        Assert.Equal(reference.Select(BitConverter.DoubleToInt64Bits), x.Select(BitConverter.DoubleToInt64Bits));
+    }
+
     [Fact]
     public void RankCutFollowsTheTorchRule()
     {
