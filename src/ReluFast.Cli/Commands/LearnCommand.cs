@@ -210,6 +210,7 @@ internal static class LearnCommand
         timings.AddColumn("step");
         timings.AddColumn(new TableColumn("seconds").RightAligned());
         timings.AddColumn(new TableColumn("samples/s").RightAligned());
+        if (t.InputLaw > TimeSpan.Zero) AddTiming(timings, "input pass: law of x (prefix + all samples)", t.InputLaw, result.Samples);
         AddTiming(timings, "pilot (in-memory subsample)", t.Pilot, 0);
         AddTiming(timings, "pass 1: t0, t1, T_2", t.SecondMoments, result.Samples);
         if (overcomplete)

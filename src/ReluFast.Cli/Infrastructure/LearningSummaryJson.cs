@@ -65,6 +65,7 @@ internal static class LearningSummaryJson
         w.WriteEndArray();
         var t = result.Timings;
         w.WriteStartObject("timings");
+        w.WriteNumber("inputLaw", Seconds(t.InputLaw));
         w.WriteNumber("pilot", Seconds(t.Pilot));
         w.WriteNumber("secondMoments", Seconds(t.SecondMoments));
         w.WriteNumber("higherMoments", Seconds(t.HigherMoments));

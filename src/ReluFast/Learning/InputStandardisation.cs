@@ -32,6 +32,10 @@ internal static class InputStandardisation
     /// </summary>
     public const double KurtosisTolerance = 0.04;
 
+    /// <summary>Whether the input pass runs: not when the options or the source say x ~ N(0, I).</summary>
+    public static bool Runs<T>(ISampleSource<T> source, LearnerOptions options) where T : unmanaged, IBinaryFloatingPointIeee754<T> =>
+        options.Inputs != InputHandling.StandardNormal && source is not IKnownInputLaw { IsStandardNormal: true };
+
     /// <summary>
     /// Runs the input pass unless the options or the source say x ~ N(0, I) (then null): a pilot pass over a prefix centres
     /// and scales the coordinates, and one pass over all samples (sliced and all-reduced under MPI) sums them.
@@ -39,8 +43,7 @@ internal static class InputStandardisation
     public static InputLawEstimate? Estimate<T>(ISampleSource<T> source, LearnerOptions options, LearningReporter reporter,
         CancellationToken cancellationToken) where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
-        if (options.Inputs == InputHandling.StandardNormal) return null;
-        if (source is IKnownInputLaw { IsStandardNormal: true }) return null;
+        if (!Runs(source, options)) return null;
         int d = source.Dimension;
         long n = source.Count;
         if (n < 2) return null;

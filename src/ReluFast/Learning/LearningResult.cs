@@ -26,8 +26,14 @@ public sealed record LearningTimings(TimeSpan Pilot, TimeSpan SecondMoments, Tim
     /// <summary>The mode check's own passes (the span pass on a prefix; pass 1 is shared and counted in <see cref="SecondMoments"/>).</summary>
     public TimeSpan ModeCheck { get; init; }
 
+    /// <summary>
+    /// The input pass before every other step (the mean, covariance and marginals of x: a pilot on a prefix, then all samples);
+    /// zero where it does not run (the source or <see cref="LearnerOptions.Inputs"/> says x ~ N(0, I)).
+    /// </summary>
+    public TimeSpan InputLaw { get; init; }
+
     /// <summary>The sum of all steps.</summary>
-    public TimeSpan Total => Pilot + SecondMoments + HigherMoments + Decomposition + Coefficients + Refinement + ModeCheck;
+    public TimeSpan Total => InputLaw + Pilot + SecondMoments + HigherMoments + Decomposition + Coefficients + Refinement + ModeCheck;
 }
 
 /// <summary>Everything a learning run found, for reports and diagnostics.</summary>

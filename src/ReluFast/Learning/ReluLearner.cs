@@ -93,8 +93,11 @@ public static class ReluLearner
         options ??= new LearnerOptions();
         LearnerRules.Check(source.Dimension, source.Count, options, mode);
         using IMomentDevice? device = options.Device.OpenMomentDevice(); // before any pass: a missing GPU fails at once
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var (law, inputs) = Standardise(source, options, progress, cancellationToken);
+        var inputTime = InputStandardisation.Runs(source, options) ? clock.Elapsed : TimeSpan.Zero;
         var result = LearnAsGiven(inputs, options, mode, device, progress, cancellationToken);
+        result = result with { Timings = result.Timings with { InputLaw = inputTime } };
         if (law is null) return result;
         bool whitened = !ReferenceEquals(inputs, source);
         var reduced = ReducedInputs(law);

@@ -77,6 +77,7 @@ public class ModeSelectionTests
         Assert.Equal(LearnerMode.FullRank, result.Mode);
         Assert.Contains("at most d neurons", result.Reason);
         Assert.True(result.Timings.ModeCheck > TimeSpan.Zero);
+        Assert.Equal(TimeSpan.Zero, result.Timings.InputLaw); // the teacher's inputs are N(0, I): no input pass
     }
 
     private sealed class Collect(List<LearningProgress> reports) : IProgress<LearningProgress>
