@@ -1,6 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
-using System.Runtime.InteropServices;
+using ReluFast.Moments.Kernels;
 
 namespace ReluFast.Moments;
 
@@ -19,8 +19,6 @@ internal sealed class InputLawWorker<T> : IMomentWorker<T, InputLawWorker<T>> wh
     private T[] _z = [];
     private T[] _q = [];
     private T[] _ones = [];
-    private double[] _row = [];
-    private double[] _square = [];
 
     /// <param name="dimension">The input dimension d.</param>
     /// <param name="u">d x g row-major: column k maps x to z_k.</param>
@@ -78,8 +76,6 @@ internal sealed class InputLawWorker<T> : IMomentWorker<T, InputLawWorker<T>> wh
             _q = new T[n * Math.Max(k, 1)];
             _ones = new T[n];
             _ones.AsSpan().Fill(T.One);
-            _row = new double[k];
-            _square = new double[k];
         }
         Span<T> z = _z.AsSpan(0, n * g), q = _q.AsSpan(0, n * k);
         Projection.Project(x, Dimension, _u, g, z);
@@ -87,23 +83,7 @@ internal sealed class InputLawWorker<T> : IMomentWorker<T, InputLawWorker<T>> wh
         Gram.Accumulate(z, _ones.AsSpan(0, n));
         if (k == 0) return;
         Projection.Project(z, g, _r, k, q);
-        Span<double> s1 = _powers.AsSpan(0, k), s2 = _powers.AsSpan(k, k), s3 = _powers.AsSpan(2 * k, k), s4 = _powers.AsSpan(3 * k, k);
-        Span<double> row = _row, square = _square;
-        for (int j = 0; j < n; j++)
-        {
-            Widen(q.Slice(j * k, k), row);
-            TensorPrimitives.Add(s1, row, s1);
-            TensorPrimitives.Multiply(row, row, square);
-            TensorPrimitives.Add(s2, square, s2);
-            TensorPrimitives.FusedMultiplyAdd(square, row, s3, s3);
-            TensorPrimitives.FusedMultiplyAdd(square, square, s4, s4);
-        }
-    }
-
-    private static void Widen(ReadOnlySpan<T> source, Span<double> destination)
-    {
-        if (typeof(T) == typeof(double)) MemoryMarshal.Cast<T, double>(source).CopyTo(destination);
-        else TensorPrimitives.ConvertChecked<float, double>(MemoryMarshal.Cast<T, float>(source), destination);
+        PowerSums.Accumulate<T>(q, k, _powers.AsSpan(0, k), _powers.AsSpan(k, k), _powers.AsSpan(2 * k, k), _powers.AsSpan(3 * k, k));
     }
 
     /// <inheritdoc />
