@@ -51,10 +51,8 @@ internal static class InputStandardisation
         // pilot: centred at the first sample (no cancellation in the Gram sums whatever the mean), identity projection
         var first = new T[d];
         source.Read(0, first, new T[1]);
-        var identity = new T[d * d];
-        for (int i = 0; i < d; i++) identity[i * d + i] = T.One;
         long pilotCount = Math.Min(n, Math.Max(options.PilotSamples, 64L * d));
-        var pilot = SamplePass.Run(source, () => new InputLawWorker<T>(d, identity, first, []),
+        var pilot = SamplePass.Run(source, () => new InputLawWorker<T>(d, null, first, []),
             new SamplePassOptions { Count = pilotCount, Threads = options.Threads, BlockSize = options.BlockSize },
             reporter.ForPass(LearningStage.InputLaw), cancellationToken);
         var mu0 = new double[d];
@@ -74,8 +72,8 @@ internal static class InputStandardisation
             throw new ArgumentException($"The inputs do not vary: all {d} coordinates are constant on the first {pilotCount} samples.",
                 nameof(source));
 
-        // the pass: z0 = U0^T (x - mu0) (g coordinates); the marginals tested are the d coordinates of x (x - mu0 = back0 z0
-        // where x varies: coordinate j is row j of back0) and K random unit directions in z0's coordinates
+        // the pass: z0 = U0^T (x - mu0) (g coordinates); the marginals tested are the d coordinates of x (about mu0, from x
+        // itself) and K random unit directions in z0's coordinates
         var u = u0.Select(T.CreateChecked).ToArray();
         var shift = new T[g];
         for (int k = 0; k < g; k++)
@@ -84,9 +82,9 @@ internal static class InputStandardisation
             for (int i = 0; i < d; i++) s += u0[i * g + k] * mu0[i];
             shift[k] = T.CreateChecked(s);
         }
-        var directions = MarginalDirections<T>(back0, d, g, Directions, options.Seed);
+        var directions = RandomDirections<T>(g, Directions, options.Seed);
         var (start, count) = DistributedPass.Slice(n, options.Reducer);
-        var worker = SamplePass.Run(source, () => new InputLawWorker<T>(d, u, shift, directions),
+        var worker = SamplePass.Run(source, () => new InputLawWorker<T>(d, u, shift, directions, mu0),
             new SamplePassOptions { Start = start, Count = count, Threads = options.Threads, BlockSize = options.BlockSize },
             reporter.ForPass(LearningStage.InputLaw), cancellationToken);
         if (options.Reducer is { Size: > 1 } reducer)
@@ -176,23 +174,19 @@ internal static class InputStandardisation
         };
     }
 
-    /// <summary>g x (d + K): the d coordinates of x in z0's coordinates (rows of back0), then K random unit directions.</summary>
-    private static T[] MarginalDirections<T>(double[] back0, int d, int g, int count, ulong seed)
-        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    /// <summary>g x K: K random unit directions in z0's coordinates.</summary>
+    private static T[] RandomDirections<T>(int g, int count, ulong seed) where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         var random = new CounterGaussian(seed, key: 11);
         var values = new double[g * count];
         random.Fill(0, values);
-        int c = d + count;
-        var r = new T[g * c];
-        for (int j = 0; j < d; j++)
-            for (int i = 0; i < g; i++) r[i * c + j] = T.CreateChecked(back0[j * g + i]);
+        var r = new T[g * count];
         for (int k = 0; k < count; k++)
         {
             double norm = 0;
             for (int i = 0; i < g; i++) norm += values[i * count + k] * values[i * count + k];
             norm = Math.Sqrt(norm);
-            for (int i = 0; i < g; i++) r[i * c + d + k] = T.CreateChecked(values[i * count + k] / norm);
+            for (int i = 0; i < g; i++) r[i * count + k] = T.CreateChecked(values[i * count + k] / norm);
         }
         return r;
     }
