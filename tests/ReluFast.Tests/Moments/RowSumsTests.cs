@@ -23,6 +23,36 @@ public class RowSumsTests
         Check<float>(width, 13 * width + bits);
     });
 
+    /// <summary>
+    /// Rows summed four at a time (the 512-bit path's interleaved chains) come out to the bit as each row summed alone: the
+    /// interleaving changes the schedule, not any row's operations.
+    /// </summary>
+    [Theory]
+    [InlineData(16)]
+    [InlineData(19)]
+    [InlineData(64)]
+    public void RowsInABlockAreSummedAsRowsAlone(int width) => WithWidth(512, () =>
+    {
+        Alone<double, QuadraticFormTerm<double>>(width, 3 * width);
+        Alone<float, ReluOutputTerm<float>>(width, 5 * width);
+    });
+
+    private static void Alone<T, TTerm>(int width, int seed) where T : unmanaged, IBinaryFloatingPointIeee754<T> where TTerm : IRowTerm<T>
+    {
+        const int Rows = 11;
+        T[] r = Gaussians<T>(Rows * width, seed), t = Gaussians<T>(Rows * width, seed + 1);
+        T[] p = Gaussians<T>(width, seed + 2), q = Gaussians<T>(width, seed + 3);
+        var block = new T[Rows];
+        RowSums.Run<T, TTerm>(r, t, width, p, q, block);
+        var alone = new T[1];
+        for (int k = 0; k < Rows; k++)
+        {
+            RowSums.Run<T, TTerm>(r.AsSpan(k * width, width), t.AsSpan(k * width, width), width, p, q, alone);
+            Assert.Equal(BitConverter.DoubleToInt64Bits(double.CreateTruncating(alone[0])),
+                BitConverter.DoubleToInt64Bits(double.CreateTruncating(block[k])));
+        }
+    }
+
     private static void Check<T>(int width, int seed) where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         const int Rows = 37;

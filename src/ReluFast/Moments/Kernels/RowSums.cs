@@ -95,7 +95,36 @@ internal static class RowSums
         int bits = Simd.WidthBits;
         int whole = bits >= 512 ? width / Vector512<T>.Count * Vector512<T>.Count
             : bits >= 256 ? width / Vector256<T>.Count * Vector256<T>.Count : 0;
-        for (int k = 0; k < n; k++)
+        int k = 0;
+        if (bits >= 512 && whole > 0)
+        {
+            // four rows at a time: four independent chains (each row's operations and order are those of the loop below)
+            for (; k + 4 <= n; k += 4)
+            {
+                ref T r0 = ref Unsafe.Add(ref rr, (nint)k * width);
+                ref T t0 = ref Unsafe.Add(ref tr, (nint)k * width);
+                Vector512<T> a0 = Vector512<T>.Zero, a1 = a0, a2 = a0, a3 = a0;
+                for (int i = 0; i < whole; i += Vector512<T>.Count)
+                {
+                    Vector512<T> pi = Vector512.LoadUnsafe(ref pr, (nuint)i), qi = Vector512.LoadUnsafe(ref qr, (nuint)i);
+                    a0 = TTerm.Accumulate(a0, Vector512.LoadUnsafe(ref r0, (nuint)i), Vector512.LoadUnsafe(ref t0, (nuint)i), pi, qi);
+                    a1 = TTerm.Accumulate(a1, Vector512.LoadUnsafe(ref r0, (nuint)(i + width)),
+                        Vector512.LoadUnsafe(ref t0, (nuint)(i + width)), pi, qi);
+                    a2 = TTerm.Accumulate(a2, Vector512.LoadUnsafe(ref r0, (nuint)(i + 2 * width)),
+                        Vector512.LoadUnsafe(ref t0, (nuint)(i + 2 * width)), pi, qi);
+                    a3 = TTerm.Accumulate(a3, Vector512.LoadUnsafe(ref r0, (nuint)(i + 3 * width)),
+                        Vector512.LoadUnsafe(ref t0, (nuint)(i + 3 * width)), pi, qi);
+                }
+                sums[k] = Tail<T, TTerm>(Vector512.Sum(a0), ref r0, ref t0, ref pr, ref qr, whole, width);
+                sums[k + 1] = Tail<T, TTerm>(Vector512.Sum(a1), ref Unsafe.Add(ref r0, width), ref Unsafe.Add(ref t0, width), ref pr,
+                    ref qr, whole, width);
+                sums[k + 2] = Tail<T, TTerm>(Vector512.Sum(a2), ref Unsafe.Add(ref r0, 2 * width), ref Unsafe.Add(ref t0, 2 * width),
+                    ref pr, ref qr, whole, width);
+                sums[k + 3] = Tail<T, TTerm>(Vector512.Sum(a3), ref Unsafe.Add(ref r0, 3 * width), ref Unsafe.Add(ref t0, 3 * width),
+                    ref pr, ref qr, whole, width);
+            }
+        }
+        for (; k < n; k++)
         {
             ref T rk = ref Unsafe.Add(ref rr, (nint)k * width);
             ref T tk = ref Unsafe.Add(ref tr, (nint)k * width);
@@ -116,9 +145,17 @@ internal static class RowSums
                         Vector256.LoadUnsafe(ref pr, (nuint)i), Vector256.LoadUnsafe(ref qr, (nuint)i));
                 sum = Vector256.Sum(acc);
             }
-            for (int i = whole; i < width; i++)
-                sum = TTerm.Accumulate(sum, Unsafe.Add(ref rk, i), Unsafe.Add(ref tk, i), Unsafe.Add(ref pr, i), Unsafe.Add(ref qr, i));
-            sums[k] = sum;
+            sums[k] = Tail<T, TTerm>(sum, ref rk, ref tk, ref pr, ref qr, whole, width);
         }
+    }
+
+    /// <summary>The row's entries from <paramref name="whole"/> on added to <paramref name="sum"/> one at a time.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static T Tail<T, TTerm>(T sum, ref T rk, ref T tk, ref T pr, ref T qr, int whole, int width)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> where TTerm : IRowTerm<T>
+    {
+        for (int i = whole; i < width; i++)
+            sum = TTerm.Accumulate(sum, Unsafe.Add(ref rk, i), Unsafe.Add(ref tk, i), Unsafe.Add(ref pr, i), Unsafe.Add(ref qr, i));
+        return sum;
     }
 }
