@@ -8,7 +8,8 @@ internal static class Program
     /// <summary>
     /// BenchmarkDotNet suites by default; <c>sweep</c>, <c>headline</c> and <c>overcomplete</c> run the learner
     /// experiments whose tables the README reports; <c>scale</c> measures large-N learning (time, samples/s, peak working set);
-    /// <c>passes</c> accounts for the time of each streamed pass against the machine's limit (docs/passes.md); <c>span</c> times the span
+    /// <c>passes</c> accounts for the time of each streamed pass against the machine's limit (docs/passes.md), <c>passes-npy</c> for the
+    /// passes over a pair of .npy files; <c>span</c> times the span
     /// pass's accumulation both ways;
     /// <c>extract</c> measures extraction through the oracle path
     /// (queries, time, memory, errors); <c>trained</c> extracts the networks trained on real data (Fixtures/Trained).
@@ -32,6 +33,7 @@ internal static class Program
             case "weak": WeakNeuronSweep.Run(args); break;
             case "objective": ObjectiveSpeed.Run(args); break;
             case "passes": PassAccount.Run(args); break;
+            case "passes-npy": NpyPassAccount.Run(args); break;
             case "trained": TrainedExtraction.Run(args); break;
             case "nongaussian": NonGaussianSweep.Run(args); break;
             case "timeline": LearnTimeline.Run(args); break;

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -30,8 +31,8 @@ namespace ReluFast.Benchmarks.Experiments;
 internal static class PassAccount
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
-    private const int Block = 4096;
-    private const int StageBlocks = 64;
+    internal const int Block = 4096;
+    internal const int StageBlocks = 64;
 
     public static void Run(string[] args)
     {
@@ -66,11 +67,11 @@ internal static class PassAccount
         int stageSamples = StageBlocks * Block;
         double[] xs = new double[(long)stageSamples * d], ys = new double[stageSamples];
         source.Read(0, xs, ys);
-        double S(StageAction action) => Stage(repeats, stageSamples, action, xs, ys, d);
+        double S(StageAction<double> action) => Stage(repeats, stageSamples, action, xs, ys, d);
         double normalNs = S((x, y, s) => new CounterGaussian(2, 1).Fill(s * d, x));
         double normalPerValue = normalNs / d;
         // the generator's paths, and the generator before its 256-bit path (issue 16), side by side (ns per value)
-        double Normals(StageAction action) => S(action) / d;
+        double Normals(StageAction<double> action) => S(action) / d;
         double before = Normals((x, y, s) => GaussianBefore256.FillPairs(new CounterGaussian(2, 1), s * d / 2, x));
         double path256 = Normals((x, y, s) => new CounterGaussian(2, 1).FillPairs(s * d / 2, x, 256));
         double path64 = Normals((x, y, s) => new CounterGaussian(2, 1).FillPairs(s * d / 2, x, 64));
@@ -207,7 +208,7 @@ internal static class PassAccount
         return values;
     }
 
-    private delegate void StageAction(Span<double> x, Span<double> y, long start);
+    internal delegate void StageAction<T>(Span<T> x, Span<T> y, long start);
 
     [StructLayout(LayoutKind.Sequential)]
     private struct TimeSpec
@@ -221,14 +222,14 @@ internal static class PassAccount
 
     /// <summary>CPU seconds of the calling thread (CLOCK_THREAD_CPUTIME_ID) or of the process (CLOCK_PROCESS_CPUTIME_ID): time
     /// the machine's other users take is not counted, which is what makes the account usable on a shared machine.</summary>
-    private static double CpuSeconds(bool process = false)
+    internal static double CpuSeconds(bool process = false)
     {
         ClockGetTime(process ? 2 : 3, out TimeSpec t);
         return t.Seconds + t.Nanoseconds * 1e-9;
     }
 
     /// <summary>ns per sample of <paramref name="action"/> over the stage blocks, best of the repeats (one thread).</summary>
-    private static double Stage(int repeats, int samples, StageAction action, double[] xs, double[] ys, int d)
+    internal static double Stage<T>(int repeats, int samples, StageAction<T> action, T[] xs, T[] ys, int d)
     {
         double best = double.MaxValue;
         for (int r = 0; r <= repeats; r++) // the first round warms up
@@ -247,8 +248,8 @@ internal static class PassAccount
     /// threads without; each as P x samples per process CPU second (what the pass does with cores of its own), and the P-thread
     /// pass also by the wall clock. Then the time of merging P fresh workers.
     /// </summary>
-    private static PassRates Passes<TWorker>(ISampleSource<double> source, Func<TWorker> create, int threads, int repeats,
-        Action<TWorker, TWorker> merge) where TWorker : IMomentWorker<double, TWorker>
+    internal static PassRates Passes<T, TWorker>(ISampleSource<T> source, Func<TWorker> create, int threads, int repeats,
+        Action<TWorker, TWorker> merge) where T : unmanaged, IBinaryFloatingPointIeee754<T> where TWorker : IMomentWorker<T, TWorker>
     {
         var sink = new LearningReporter(new Progress<LearningProgress>(_ => { })).ForPass(LearningStage.SecondMoments);
         (double Cpu, double Wall) Rate(int p, IProgress<SamplePassProgress>? progress, long count)
@@ -275,9 +276,9 @@ internal static class PassAccount
         return new PassRates(one, all, wall, silent, Stopwatch.GetElapsedTime(m0).TotalSeconds);
     }
 
-    private readonly record struct PassRates(double One, double All, double Wall, double Silent, double Merge);
+    internal readonly record struct PassRates(double One, double All, double Wall, double Silent, double Merge);
 
-    private static string CpuModel()
+    internal static string CpuModel()
     {
         try
         {
