@@ -1,4 +1,7 @@
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using ReluFast.Moments.Kernels;
 
 namespace ReluFast.Decomposition;
 
@@ -95,6 +98,7 @@ internal static class JacobiSvd
     private static int Orthogonalize(double[] g, int m, int n, double[] v)
     {
         double tolerance = Math.Sqrt(m) * Eps;
+        int width = Simd.WidthBits;
         var squares = new double[n];
         for (int j = 0; j < n; j++) squares[j] = TensorPrimitives.SumOfSquares<double>(g.AsSpan(j * m, m));
         for (int sweep = 0; ; sweep++)
@@ -113,8 +117,8 @@ internal static class JacobiSvd
                     double zeta = (beta - alpha) / (2 * gamma);
                     double t = (zeta >= 0 ? 1 : -1) / (Math.Abs(zeta) + double.Hypot(1, zeta));
                     double c = 1 / Math.Sqrt(1 + t * t), s = c * t;
-                    Rotate(gp, gr, c, s);
-                    Rotate(v.AsSpan(p * n, n), v.AsSpan(r * n, n), c, s);
+                    Rotate(gp, gr, c, s, width);
+                    Rotate(v.AsSpan(p * n, n), v.AsSpan(r * n, n), c, s, width);
                     squares[p] = TensorPrimitives.SumOfSquares<double>(gp);
                     squares[r] = TensorPrimitives.SumOfSquares<double>(gr);
                 }
@@ -122,10 +126,36 @@ internal static class JacobiSvd
         }
     }
 
-    /// <summary>(x, y) &lt;- (c x - s y, s x + c y).</summary>
-    private static void Rotate(Span<double> x, Span<double> y, double c, double s)
+    /// <summary>
+    /// (x, y) &lt;- (c x - s y, s x + c y), elementwise on vectors of <paramref name="widthBits"/> (512, 256 or 64: scalar): the same
+    /// two products and one sum for each element on every path (no fused multiply-add), so every path gives the scalar loop's bits.
+    /// </summary>
+    internal static void Rotate(Span<double> x, Span<double> y, double c, double s, int widthBits)
     {
-        for (int i = 0; i < x.Length; i++)
+        int i = 0, n = x.Length;
+        if (y.Length != n) throw new ArgumentException("x and y must have the same length.", nameof(y));
+        ref double x0 = ref MemoryMarshal.GetReference(x), y0 = ref MemoryMarshal.GetReference(y);
+        if (widthBits >= 512 && Vector512.IsHardwareAccelerated)
+        {
+            Vector512<double> cv = Vector512.Create(c), sv = Vector512.Create(s);
+            for (; i + 8 <= n; i += 8)
+            {
+                Vector512<double> xi = Vector512.LoadUnsafe(ref x0, (nuint)i), yi = Vector512.LoadUnsafe(ref y0, (nuint)i);
+                (cv * xi - sv * yi).StoreUnsafe(ref x0, (nuint)i);
+                (sv * xi + cv * yi).StoreUnsafe(ref y0, (nuint)i);
+            }
+        }
+        else if (widthBits >= 256 && Vector256.IsHardwareAccelerated)
+        {
+            Vector256<double> cv = Vector256.Create(c), sv = Vector256.Create(s);
+            for (; i + 4 <= n; i += 4)
+            {
+                Vector256<double> xi = Vector256.LoadUnsafe(ref x0, (nuint)i), yi = Vector256.LoadUnsafe(ref y0, (nuint)i);
+                (cv * xi - sv * yi).StoreUnsafe(ref x0, (nuint)i);
+                (sv * xi + cv * yi).StoreUnsafe(ref y0, (nuint)i);
+            }
+        }
+        for (; i < n; i++)
         {
             double xi = x[i], yi = y[i];
             x[i] = c * xi - s * yi;

@@ -439,6 +439,31 @@ public sealed class ManagedLinearAlgebraTests
             }
     }
 
+    [Theory]
+    [InlineData(3)]
+    [InlineData(8)]
+    [InlineData(29)]
+    [InlineData(64)]
+    public void JacobiRotationIsTheScalarLoopToTheBitOnEveryWidth(int n)
+    {
+        // (c x - s y, s x + c y) unfused, element by element: the loop the vector paths replaced
+        var x = Random(n, 71);
+        var y = Random(n, 72);
+        x[0] = -0.0;
+        if (n > 2) y[2] = 1e-310; // a subnormal stays what the scalar products make of it
+        const double C = 0.8, S = -0.6000000000000001;
+        foreach (int width in new[] { 512, 256, 64 })
+        {
+            double[] xr = (double[])x.Clone(), yr = (double[])y.Clone();
+            JacobiSvd.Rotate(xr, yr, C, S, width);
+            for (int i = 0; i < n; i++)
+            {
+                Assert.Equal(BitConverter.DoubleToInt64Bits(C * x[i] - S * y[i]), BitConverter.DoubleToInt64Bits(xr[i]));
+                Assert.Equal(BitConverter.DoubleToInt64Bits(S * x[i] + C * y[i]), BitConverter.DoubleToInt64Bits(yr[i]));
+            }
+        }
+    }
+
     // ---- pseudo-inverse and least squares ----
 
     [Fact]
