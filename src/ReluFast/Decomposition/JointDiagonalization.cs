@@ -1,3 +1,4 @@
+using ReluFast.Moments.Kernels;
 using static TorchSharp.torch;
 
 namespace ReluFast.Decomposition;
@@ -114,7 +115,7 @@ internal static class JointDiagonalization
     {
         var v = new double[n * n];
         for (int i = 0; i < n; i++) v[i * n + i] = 1;
-        int nn = n * n;
+        int nn = n * n, width = Simd.WidthBits;
         for (sweeps = 0; sweeps < maxSweeps;)
         {
             bool rotated = false;
@@ -146,13 +147,8 @@ internal static class JointDiagonalization
                             slices[o + i * n + p] = c * yp + sn * yq;
                             slices[o + i * n + q] = c * yq - sn * yp;
                         }
-                        for (int j = 0; j < n; j++)
-                        {
-                            // Rows p, q: Y <- G^T Y.
-                            double yp = slices[o + p * n + j], yq = slices[o + q * n + j];
-                            slices[o + p * n + j] = c * yp + sn * yq;
-                            slices[o + q * n + j] = c * yq - sn * yp;
-                        }
+                        // Rows p, q: Y <- G^T Y, i.e. (c y_p + sn y_q, c y_q - sn y_p): the rotation with -sn gives those bits
+                        JacobiSvd.Rotate(slices.AsSpan(o + p * n, n), slices.AsSpan(o + q * n, n), c, -sn, width);
                     }
                     for (int i = 0; i < n; i++)
                     {

@@ -1,5 +1,6 @@
 using ReluFast.Decomposition;
 using ReluFast.Sampling;
+using static ReluFast.Tests.Moments.MomentTestData;
 
 namespace ReluFast.Tests.Decomposition;
 
@@ -21,6 +22,86 @@ public class JointDiagonalizationTests
         Assert.True(result.PolishedResidual < 1e-10, $"residual {result.PolishedResidual}");
         Assert.True(result.Reliable);
         Assert.Equal(DecompositionMethod.JointDiagonalization, result.Method);
+    }
+
+    /// <summary>
+    /// The Jacobi sweeps rotate the slices' rows p, q with the vector rotation: to the bit the scalar loop they replaced, on the
+    /// 512-bit, 256-bit and scalar paths (a noisy stack, so that many pairs rotate in several sweeps).
+    /// </summary>
+    [Theory]
+    [InlineData(512)]
+    [InlineData(256)]
+    [InlineData(64)]
+    public void JacobiSweepsAreTheScalarLoopsToTheBit(int width) => WithWidth(width, () =>
+    {
+        const int N = 13, S = 6;
+        var slices = new double[S * N * N];
+        new CounterGaussian(5, 9).Fill(0, slices);
+        for (int k = 0; k < S; k++)
+            for (int i = 0; i < N; i++)
+                for (int j = 0; j < i; j++) slices[k * N * N + j * N + i] = slices[k * N * N + i * N + j];
+        double[] kernel = (double[])slices.Clone(), reference = (double[])slices.Clone();
+        var v = JointDiagonalization.Jacobi(kernel, N, S, 5, out int sweeps);
+        var vReference = ReferenceJacobi(reference, N, S, 5, out int referenceSweeps);
+        Assert.Equal(referenceSweeps, sweeps);
+        Assert.Equal(reference.Select(BitConverter.DoubleToInt64Bits), kernel.Select(BitConverter.DoubleToInt64Bits));
+        Assert.Equal(vReference.Select(BitConverter.DoubleToInt64Bits), v.Select(BitConverter.DoubleToInt64Bits));
+    });
+
+    /// <summary>The sweeps as they were, with scalar loops for the rows as for the columns.</summary>
+    private static double[] ReferenceJacobi(double[] slices, int n, int s, int maxSweeps, out int sweeps)
+    {
+        var v = new double[n * n];
+        for (int i = 0; i < n; i++) v[i * n + i] = 1;
+        int nn = n * n;
+        for (sweeps = 0; sweeps < maxSweeps;)
+        {
+            bool rotated = false;
+            for (int p = 0; p < n - 1; p++)
+                for (int q = p + 1; q < n; q++)
+                {
+                    double gpp = 0, gqq = 0, gpq = 0;
+                    for (int k = 0; k < s; k++)
+                    {
+                        int o = k * nn;
+                        double h1 = slices[o + p * n + p] - slices[o + q * n + q];
+                        double h2 = slices[o + p * n + q] + slices[o + q * n + p];
+                        gpp += h1 * h1;
+                        gqq += h2 * h2;
+                        gpq += h1 * h2;
+                    }
+                    double ton = gpp - gqq, toff = 2 * gpq;
+                    double theta = 0.5 * Math.Atan2(toff, ton + Math.Sqrt(ton * ton + toff * toff));
+                    double c = Math.Cos(theta), sn = Math.Sin(theta);
+                    if (Math.Abs(sn) <= 1e-12) continue;
+                    rotated = true;
+                    for (int k = 0; k < s; k++)
+                    {
+                        int o = k * nn;
+                        for (int i = 0; i < n; i++)
+                        {
+                            double yp = slices[o + i * n + p], yq = slices[o + i * n + q];
+                            slices[o + i * n + p] = c * yp + sn * yq;
+                            slices[o + i * n + q] = c * yq - sn * yp;
+                        }
+                        for (int j = 0; j < n; j++)
+                        {
+                            double yp = slices[o + p * n + j], yq = slices[o + q * n + j];
+                            slices[o + p * n + j] = c * yp + sn * yq;
+                            slices[o + q * n + j] = c * yq - sn * yp;
+                        }
+                    }
+                    for (int i = 0; i < n; i++)
+                    {
+                        double vp = v[i * n + p], vq = v[i * n + q];
+                        v[i * n + p] = c * vp + sn * vq;
+                        v[i * n + q] = c * vq - sn * vp;
+                    }
+                }
+            sweeps++;
+            if (!rotated) break;
+        }
+        return v;
     }
 
     [Fact]
