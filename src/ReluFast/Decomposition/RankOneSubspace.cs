@@ -1,4 +1,5 @@
 using ReluFast.Moments;
+using ReluFast.Moments.Kernels;
 using ReluFast.Sampling;
 
 namespace ReluFast.Decomposition;
@@ -84,6 +85,8 @@ internal static class RankOneSubspace
         public readonly double[] V = new double[SymmetricCoordinates.Dimension(d)];
         public readonly double[] C = new double[m];
         public readonly double[] X = new double[d * d];
+        public readonly double[] A = new double[d * d];
+        public readonly double[] VT = new double[d * d];
     }
 
     /// <summary>X = smat(P P^T svec(w w^T)); returns its top eigenvector and sets fit = |P^T svec(w w^T)|^2.</summary>
@@ -111,15 +114,23 @@ internal static class RankOneSubspace
                 work.X[i * d + j] = work.X[j * d + i] = value;
                 q++;
             }
-        return TopEigenvector(work.X, d);
+        return TopEigenvector(work.X, d, work.A, work.VT);
     }
 
     /// <summary>The eigenvector of the largest (signed) eigenvalue of a small symmetric matrix, by cyclic Jacobi rotations.</summary>
-    internal static double[] TopEigenvector(double[] matrix, int n)
+    internal static double[] TopEigenvector(double[] matrix, int n) => TopEigenvector(matrix, n, new double[n * n], new double[n * n]);
+
+    /// <summary>
+    /// <see cref="TopEigenvector(double[], int)"/> in the given n x n buffers. Each rotation updates columns p, q of A
+    /// (strided), then rows p, q of A and the rows p, q of V^T (contiguous, on vectors: <see cref="JacobiSvd.Rotate"/>, the same
+    /// unfused products per element), so V^T holds the eigenvectors as rows.
+    /// </summary>
+    private static double[] TopEigenvector(double[] matrix, int n, double[] a, double[] vt)
     {
-        var a = (double[])matrix.Clone();
-        var v = new double[n * n];
-        for (int i = 0; i < n; i++) v[i * n + i] = 1;
+        Array.Copy(matrix, a, n * n);
+        Array.Clear(vt, 0, n * n);
+        for (int i = 0; i < n; i++) vt[i * n + i] = 1;
+        int width = Simd.WidthBits;
         for (int sweep = 0; sweep < 50; sweep++)
         {
             double off = 0, total = 0;
@@ -146,25 +157,13 @@ internal static class RankOneSubspace
                         a[k * n + pi] = c * akp - s * akq;
                         a[k * n + qi] = s * akp + c * akq;
                     }
-                    for (int k = 0; k < n; k++)
-                    {
-                        double apk = a[pi * n + k], aqk = a[qi * n + k];
-                        a[pi * n + k] = c * apk - s * aqk;
-                        a[qi * n + k] = s * apk + c * aqk;
-                    }
-                    for (int k = 0; k < n; k++)
-                    {
-                        double vkp = v[k * n + pi], vkq = v[k * n + qi];
-                        v[k * n + pi] = c * vkp - s * vkq;
-                        v[k * n + qi] = s * vkp + c * vkq;
-                    }
+                    JacobiSvd.Rotate(a.AsSpan(pi * n, n), a.AsSpan(qi * n, n), c, s, width);
+                    JacobiSvd.Rotate(vt.AsSpan(pi * n, n), vt.AsSpan(qi * n, n), c, s, width);
                 }
         }
         int best = 0;
         for (int i = 1; i < n; i++) if (a[i * n + i] > a[best * n + best]) best = i;
-        var result = new double[n];
-        for (int k = 0; k < n; k++) result[k] = v[k * n + best];
-        return result;
+        return vt.AsSpan(best * n, n).ToArray();
     }
 
     private static double[] Normalize(double[] w)

@@ -113,6 +113,79 @@ public class DecompositionTests
         Assert.Equal(1, Math.Abs(TensorPrimitives.Dot(top, spectrum.Vector(k))), 1e-10);
     }
 
+    /// <summary>
+    /// The top eigenvector with the row rotations of A and V^T on vectors is the scalar sweeps' to the bit, on every width and
+    /// on and off the vector length.
+    /// </summary>
+    [Theory]
+    [InlineData(3)]
+    [InlineData(8)]
+    [InlineData(12)]
+    [InlineData(17)]
+    public void JacobiTopEigenvectorIsTheScalarSweepsToTheBit(int n)
+    {
+        var r = new Random(n);
+        var a = new double[n * n];
+        for (int i = 0; i < n; i++) for (int j = i; j < n; j++) a[i * n + j] = a[j * n + i] = ReluFast.Tests.Moments.MomentTestData.Gaussian(r);
+        double[] expected = ScalarTopEigenvector(a, n);
+        foreach (int width in new[] { 512, 256, 64 })
+            ReluFast.Tests.Moments.MomentTestData.WithWidth(width, () => Assert.Equal(expected.Select(BitConverter.DoubleToInt64Bits),
+                RankOneSubspace.TopEigenvector(a, n).Select(BitConverter.DoubleToInt64Bits)));
+    }
+
+    /// <summary>The cyclic Jacobi sweeps as they were: every rotation in scalar loops, V stored by columns.</summary>
+    private static double[] ScalarTopEigenvector(double[] matrix, int n)
+    {
+        var a = (double[])matrix.Clone();
+        var v = new double[n * n];
+        for (int i = 0; i < n; i++) v[i * n + i] = 1;
+        for (int sweep = 0; sweep < 50; sweep++)
+        {
+            double off = 0, total = 0;
+            for (int i = 0; i < n; i++)
+                for (int j = 0; j < n; j++)
+                {
+                    double x = a[i * n + j] * a[i * n + j];
+                    total += x;
+                    if (i != j) off += x;
+                }
+            if (off <= 1e-30 * Math.Max(total, 1e-300)) break;
+            for (int pi = 0; pi < n - 1; pi++)
+                for (int qi = pi + 1; qi < n; qi++)
+                {
+                    double apq = a[pi * n + qi];
+                    if (Math.Abs(apq) < 1e-300) continue;
+                    double theta = (a[qi * n + qi] - a[pi * n + pi]) / (2 * apq);
+                    double t = Math.Sign(theta) / (Math.Abs(theta) + Math.Sqrt(theta * theta + 1));
+                    if (theta == 0) t = 1;
+                    double c = 1 / Math.Sqrt(t * t + 1), s = t * c;
+                    for (int k = 0; k < n; k++)
+                    {
+                        double akp = a[k * n + pi], akq = a[k * n + qi];
+                        a[k * n + pi] = c * akp - s * akq;
+                        a[k * n + qi] = s * akp + c * akq;
+                    }
+                    for (int k = 0; k < n; k++)
+                    {
+                        double apk = a[pi * n + k], aqk = a[qi * n + k];
+                        a[pi * n + k] = c * apk - s * aqk;
+                        a[qi * n + k] = s * apk + c * aqk;
+                    }
+                    for (int k = 0; k < n; k++)
+                    {
+                        double vkp = v[k * n + pi], vkq = v[k * n + qi];
+                        v[k * n + pi] = c * vkp - s * vkq;
+                        v[k * n + qi] = s * vkp + c * vkq;
+                    }
+                }
+        }
+        int best = 0;
+        for (int i = 1; i < n; i++) if (a[i * n + i] > a[best * n + best]) best = i;
+        var result = new double[n];
+        for (int k = 0; k < n; k++) result[k] = v[k * n + best];
+        return result;
+    }
+
     [Theory]
     [InlineData(12, 30, 2)]
     [InlineData(12, 30, 6)]
