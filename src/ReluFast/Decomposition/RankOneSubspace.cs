@@ -27,13 +27,17 @@ internal static class RankOneSubspace
     /// <param name="randomStarts">Additional random starts.</param>
     /// <param name="seed">Seed of the random starts.</param>
     /// <param name="iterations">Maximum alternating-projection steps per start.</param>
+    /// <param name="threads">Starts run at once (each start is independent; the merge takes them in order, so the result does
+    /// not depend on this).</param>
+    /// <param name="cancellationToken">Checked between starts.</param>
     /// <returns>Distinct points, best fit first.</returns>
     public static IReadOnlyList<RankOnePoint> Search(ReadOnlySpan<double> basis, int d, int m, IEnumerable<double[]> seeds, int randomStarts,
-        ulong seed = 1, int iterations = 300)
+        ulong seed = 1, int iterations = 300, int threads = 1, CancellationToken cancellationToken = default)
     {
         int dim = SymmetricCoordinates.Dimension(d);
         if (basis.Length != dim * m) throw new ArgumentException($"The basis must be {dim} x {m}.", nameof(basis));
         ArgumentNullException.ThrowIfNull(seeds);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(threads);
         var p = basis.ToArray();
         var starts = seeds.Select(s => s.Length == d ? (double[])s.Clone()
             : throw new ArgumentException($"Every seed needs {d} entries.", nameof(seeds))).ToList();
@@ -44,22 +48,16 @@ internal static class RankOneSubspace
             random.Fill((long)r * d, w);
             starts.Add(w);
         }
-        var found = new List<(double[] W, double Fit, int Support)>();
-        var work = new Workspace(d, m);
-        foreach (double[] start in starts)
-        {
-            double[] w = Normalize(start);
-            double fit = 0;
-            for (int it = 0; it < iterations; it++)
+        var converged = new (double[] W, double Fit)[starts.Count];
+        Parallel.For(0, starts.Count, new ParallelOptions { MaxDegreeOfParallelism = threads, CancellationToken = cancellationToken },
+            () => new Workspace(d, m), (i, _, work) =>
             {
-                double[] next = Step(p, d, m, w, work, out fit);
-                double change = 0;
-                double sign = Dot(next, w) < 0 ? -1 : 1;
-                for (int k = 0; k < d; k++) change = Math.Max(change, Math.Abs(sign * next[k] - w[k]));
-                w = next;
-                if (change < 1e-12) break;
-            }
-            Step(p, d, m, w, work, out fit);
+                converged[i] = Converge(p, d, m, starts[i], iterations, work);
+                return work;
+            }, _ => { });
+        var found = new List<(double[] W, double Fit, int Support)>();
+        foreach (var (w, fit) in converged)
+        {
             int match = found.FindIndex(f => Math.Abs(Dot(f.W, w)) > 0.995);
             if (match < 0) found.Add((w, fit, 1));
             else
@@ -69,6 +67,24 @@ internal static class RankOneSubspace
             }
         }
         return found.OrderByDescending(f => f.Fit).Select(f => new RankOnePoint(f.W, f.Fit, f.Support)).ToArray();
+    }
+
+    /// <summary>Alternating projections from one start until the direction moves by less than 1e-12: the point and its fit.</summary>
+    private static (double[] W, double Fit) Converge(double[] p, int d, int m, double[] start, int iterations, Workspace work)
+    {
+        double[] w = Normalize(start);
+        double fit;
+        for (int it = 0; it < iterations; it++)
+        {
+            double[] next = Step(p, d, m, w, work, out fit);
+            double change = 0;
+            double sign = Dot(next, w) < 0 ? -1 : 1;
+            for (int k = 0; k < d; k++) change = Math.Max(change, Math.Abs(sign * next[k] - w[k]));
+            w = next;
+            if (change < 1e-12) break;
+        }
+        Step(p, d, m, w, work, out fit);
+        return (w, fit);
     }
 
     /// <summary>f(w) = ||P^T svec(w w^T)||^2 for an orthonormal P.</summary>

@@ -300,7 +300,8 @@ internal sealed class OvercompleteStrategy<T> where T : unmanaged, IBinaryFloati
             Log($"pencil {r}: chordal gap {pencil.ChordalGap:G3}, slice residual {pencil.PencilResidual:G3} -> {pencil.PolishedResidual:G3} after " +
                 $"{pencil.PolishIterations} polish iterations; smallest rank-one share of smat(v_i) {rankOne:G3}");
         }
-        var points = RankOneSubspace.Search(p, _d, m, seeds, randomStarts: 10 * m, seed: _options.Seed);
+        var points = RankOneSubspace.Search(p, _d, m, seeds, randomStarts: 10 * m, seed: _options.Seed,
+            threads: _options.Threads > 0 ? _options.Threads : Environment.ProcessorCount, cancellationToken: _cancel);
         var chosen = points.Where(q => q.Fit >= MinimumFit).Take(m).ToArray();
         sets[0] = chosen.Select(q => q.Direction).ToArray();
         Log($"rank-one search in span P ({seeds.Count} seeds, {10 * m} random starts): {points.Count} distinct directions; fits of the best {m}: " +

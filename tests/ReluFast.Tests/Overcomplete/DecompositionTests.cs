@@ -90,6 +90,15 @@ public class DecompositionTests
             for (int q = 0; q < dim; q++) p[q * m + i] = v[q] / norm;
         }
         var points = RankOneSubspace.Search(p, d, m, [], randomStarts: 10 * m, seed: 2);
+        // the starts run on two threads: the same points to the bit, in the same order, with the same support
+        var twoThreads = RankOneSubspace.Search(p, d, m, [], randomStarts: 10 * m, seed: 2, threads: 2);
+        Assert.Equal(points.Count, twoThreads.Count);
+        for (int k = 0; k < points.Count; k++)
+        {
+            Assert.Equal(points[k].Direction.Select(BitConverter.DoubleToInt64Bits), twoThreads[k].Direction.Select(BitConverter.DoubleToInt64Bits));
+            Assert.Equal(BitConverter.DoubleToInt64Bits(points[k].Fit), BitConverter.DoubleToInt64Bits(twoThreads[k].Fit));
+            Assert.Equal(points[k].Support, twoThreads[k].Support);
+        }
         Assert.True(points.Count >= m, $"found {points.Count} of {m}");
         for (int i = 0; i < m; i++)
         {
