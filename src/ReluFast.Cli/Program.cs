@@ -18,7 +18,11 @@ internal static class Program
             e.Cancel = true;
             cancellation.Cancel();
         };
-        return CliApp.Run(args, CliContext.ForConsole(cancellation.Token));
+        // the last successful run of this command tells the runtime which methods to compile ahead of use (JitProfile)
+        var profile = JitProfile.Start(args);
+        int code = CliApp.Run(args, CliContext.ForConsole(cancellation.Token));
+        profile?.Stop(succeeded: code == ExitCodes.Ok);
+        return code;
     }
 
     /// <summary>The command tree. Commands that write through <paramref name="context"/> can be run in-process with captured output.</summary>

@@ -1,0 +1,96 @@
+using System.Diagnostics;
+using ReluFast.Tests.IO;
+
+namespace ReluFast.Tests.Cli;
+
+/// <summary>
+/// The tool's multicore-JIT profile (issue 16, item 4; <c>JitProfile</c>): a successful command leaves exactly one profile
+/// for itself in the profile folder and nothing else, the next run replays it and writes the same model, and a failed run,
+/// the off switch and an unusable folder leave the folder (and the command) as they were. Each run is its own process,
+/// since the profile belongs to the process's runtime.
+/// </summary>
+public sealed class JitProfileTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    private string Data()
+    {
+        string data = Path.Combine(_dir.Path, "data");
+        Cli.Run("generate", "--dim", "5", "--hidden", "2", "--samples", "40000", "--seed", "3", "--out", data, "--quiet").Succeeded();
+        return data;
+    }
+
+    private static string[] Learn(string data, string model) =>
+        ["learn", "--x", Path.Combine(data, "x.npy"), "--y", Path.Combine(data, "y.npy"), "--no-refine", "--mode", "full-rank",
+            "--out", model, "--quiet"];
+
+    [Fact]
+    public void ASuccessfulRunLeavesOneProfileAndTheReplayWritesTheSameModel()
+    {
+        string data = Data(), profiles = Path.Combine(_dir.Path, "profiles");
+        var first = RunProcess(new() { ["RELUFAST_JIT_PROFILE_DIR"] = profiles }, Learn(data, _dir.File("first.json")));
+        Assert.True(first.Code == 0, first.Error);
+        string[] files = Directory.GetFiles(profiles).Select(Path.GetFileName).ToArray()!;
+        Assert.True(files.Length == 1 && files[0].StartsWith("learn-", StringComparison.Ordinal) && files[0].EndsWith(".jitprofile",
+            StringComparison.Ordinal), $"the folder holds {string.Join(", ", files)}");
+        Assert.True(new FileInfo(Path.Combine(profiles, files[0])).Length > 0);
+
+        // the second run compiles the recorded methods ahead of use: the same code, the same model file
+        var second = RunProcess(new() { ["RELUFAST_JIT_PROFILE_DIR"] = profiles }, Learn(data, _dir.File("second.json")));
+        Assert.True(second.Code == 0, second.Error);
+        Assert.Equal(File.ReadAllBytes(_dir.File("first.json")), File.ReadAllBytes(_dir.File("second.json")));
+        Assert.Equal(files, Directory.GetFiles(profiles).Select(Path.GetFileName).ToArray());
+    }
+
+    [Fact]
+    public void FailedRunsAndTheSwitchLeaveNoProfile()
+    {
+        string data = Data(), profiles = Path.Combine(_dir.Path, "profiles");
+        var off = RunProcess(new() { ["RELUFAST_JIT_PROFILE_DIR"] = profiles, ["RELUFAST_JIT_PROFILE"] = "off" },
+            Learn(data, _dir.File("off.json")));
+        Assert.True(off.Code == 0, off.Error);
+        Assert.False(Directory.Exists(profiles) && Directory.EnumerateFileSystemEntries(profiles).Any());
+
+        var failed = RunProcess(new() { ["RELUFAST_JIT_PROFILE_DIR"] = profiles },
+            ["learn", "--x", _dir.File("missing.npy"), "--y", Path.Combine(data, "y.npy"), "--out", _dir.File("failed.json")]);
+        Assert.Equal(1, failed.Code);
+        Assert.StartsWith("error: ", failed.Error);
+        Assert.Empty(Directory.GetFiles(profiles));
+    }
+
+    [Fact]
+    public void AnUnusableFolderLeavesTheCommandAsItWas()
+    {
+        // the "folder" is a file: it can be neither created nor written
+        string data = Data(), blocker = _dir.File("not-a-folder");
+        File.WriteAllText(blocker, "x");
+        var run = RunProcess(new() { ["RELUFAST_JIT_PROFILE_DIR"] = blocker }, Learn(data, _dir.File("model.json")));
+        Assert.True(run.Code == 0, run.Error);
+        Assert.Equal(string.Empty, run.Error);
+        Assert.True(File.Exists(_dir.File("model.json")));
+        Assert.Equal("x", File.ReadAllText(blocker));
+    }
+
+    /// <summary>Runs the built relufast (ReluFast.Cli.dll beside this assembly) as a process with extra environment variables.</summary>
+    private static (int Code, string Output, string Error) RunProcess(Dictionary<string, string> environment, string[] args)
+    {
+        string cli = Path.Combine(AppContext.BaseDirectory, "ReluFast.Cli.dll");
+        Assert.True(File.Exists(cli), $"{cli} is missing");
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var (name, value) in environment) start.Environment[name] = value;
+        start.ArgumentList.Add(cli);
+        foreach (string a in args) start.ArgumentList.Add(a);
+        using var process = Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        string stdout = process.StandardOutput.ReadToEnd();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(5)))
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail($"relufast {string.Join(' ', args)} did not finish in 5 minutes");
+        }
+        process.WaitForExit();
+        return (process.ExitCode, stdout, stderr.Result);
+    }
+}
