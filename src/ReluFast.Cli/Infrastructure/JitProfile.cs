@@ -17,7 +17,9 @@ namespace ReluFast.Cli.Infrastructure;
 /// and so does an MPI launch (every rank would write the same file). Its name carries a hash of the tool's and the runtime's
 /// versions, so a rebuilt or upgraded tool never replays another build's profile. A run records into a copy of its own and
 /// renames it over the command's profile only when the command succeeded, so concurrent runs never leave a partial file
-/// and a failed run never replaces a good profile. Any failure to read or write the folder leaves the command as it was.
+/// and a failed run never replaces a good profile; recordings of killed runs are removed after a day. A profile recorded on
+/// other data (float32 instead of float64, another size) names methods this run does not call: they cost a background core
+/// CPU, not elapsed time (measured). Any failure to read or write the folder leaves the command as it was.
 /// </remarks>
 internal sealed class JitProfile
 {
@@ -52,6 +54,7 @@ internal sealed class JitProfile
             string? folder = Folder();
             if (folder is null) return null;
             Directory.CreateDirectory(folder);
+            RemoveAbandonedRecordings(folder);
             string name = $"{args[0]}-{BuildKey()}.jitprofile";
             string recording = $"{name}.{Environment.ProcessId}";
             string saved = Path.Combine(folder, name);
@@ -89,6 +92,20 @@ internal sealed class JitProfile
         finally
         {
             try { File.Delete(recording); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        }
+    }
+
+    /// <summary>Deletes the recordings of runs that were killed before they could remove their own (a day old or more).</summary>
+    private static void RemoveAbandonedRecordings(string folder)
+    {
+        DateTime limit = DateTime.UtcNow.AddDays(-1);
+        foreach (string file in Directory.EnumerateFiles(folder, "*.jitprofile.*"))
+        {
+            try
+            {
+                if (File.GetLastWriteTimeUtc(file) < limit) File.Delete(file);
+            }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
         }
     }

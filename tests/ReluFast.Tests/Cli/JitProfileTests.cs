@@ -30,8 +30,16 @@ public sealed class JitProfileTests : IDisposable
     public void ASuccessfulRunLeavesOneProfileAndTheReplayWritesTheSameModel()
     {
         string data = Data(), profiles = Path.Combine(_dir.Path, "profiles");
+        // the recording of a run killed two days ago is removed; one of a run that may still be going is left alone
+        Directory.CreateDirectory(profiles);
+        string abandoned = Path.Combine(profiles, "learn-0000000000000000.jitprofile.4242"), recent = abandoned + "3";
+        File.WriteAllText(abandoned, "x");
+        File.WriteAllText(recent, "x");
+        File.SetLastWriteTimeUtc(abandoned, DateTime.UtcNow.AddDays(-2));
         var first = RunProcess(new() { ["RELUFAST_JIT_PROFILE_DIR"] = profiles }, Learn(data, _dir.File("first.json")));
         Assert.True(first.Code == 0, first.Error);
+        Assert.False(File.Exists(abandoned));
+        File.Delete(recent);
         string[] files = Directory.GetFiles(profiles).Select(Path.GetFileName).ToArray()!;
         Assert.True(files.Length == 1 && files[0].StartsWith("learn-", StringComparison.Ordinal) && files[0].EndsWith(".jitprofile",
             StringComparison.Ordinal), $"the folder holds {string.Join(", ", files)}");
