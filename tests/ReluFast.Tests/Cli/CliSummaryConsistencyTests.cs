@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using ReluFast.IO;
 using ReluFast.Learning;
@@ -92,20 +91,8 @@ public sealed class CliSummaryConsistencyTests(OvercompleteSamples samples) : ID
 
     private static void RunProcess(string[] args)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "ReluFast.Cli.dll"));
-        foreach (string a in args) start.ArgumentList.Add(a);
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(5)))
-        {
-            process.Kill(entireProcessTree: true);
-            Assert.Fail($"relufast {string.Join(' ', args)} did not finish in 5 minutes");
-        }
-        process.WaitForExit();
-        Assert.True(process.ExitCode == 0, $"relufast {string.Join(' ', args)} exited with {process.ExitCode}\nstdout:\n{stdout.Result}" +
-            $"\nstderr:\n{stderr.Result}");
+        var (code, output, error) = ToolProcess.Run(args);
+        Assert.True(code == 0, $"relufast {string.Join(' ', args)} exited with {code}\nstdout:\n{output}\nstderr:\n{error}");
     }
 
     private static void AssertBitIdentical(ReluNetwork expected, ReluNetwork actual)

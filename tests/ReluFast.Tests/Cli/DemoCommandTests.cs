@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using ReluFast.Model;
@@ -50,18 +49,6 @@ public partial class DemoCommandTests
 
     private static double Parse(Match row, int group) => double.Parse(row.Groups[group].Value, CultureInfo.InvariantCulture);
 
-    /// <summary>Runs the built relufast (ReluFast.Cli.dll beside this assembly) as a process.</summary>
-    internal static (int Code, string Output, string Error) RunCli(params string[] args)
-    {
-        string cli = Path.Combine(AppContext.BaseDirectory, "ReluFast.Cli.dll");
-        Assert.True(File.Exists(cli), $"{cli} is missing");
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(cli);
-        foreach (string a in args) start.ArgumentList.Add(a);
-        using var process = Process.Start(start)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        string stdout = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode, stdout, stderr.Result);
-    }
+    /// <summary>Runs the built relufast as a process.</summary>
+    internal static (int Code, string Output, string Error) RunCli(params string[] args) => ToolProcess.Run(args);
 }

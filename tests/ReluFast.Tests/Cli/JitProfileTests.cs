@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using ReluFast.Tests.IO;
 
 namespace ReluFast.Tests.Cli;
@@ -81,24 +80,6 @@ public sealed class JitProfileTests : IDisposable
         Assert.Equal("x", File.ReadAllText(blocker));
     }
 
-    /// <summary>Runs the built relufast (ReluFast.Cli.dll beside this assembly) as a process with extra environment variables.</summary>
-    private static (int Code, string Output, string Error) RunProcess(Dictionary<string, string> environment, string[] args)
-    {
-        string cli = Path.Combine(AppContext.BaseDirectory, "ReluFast.Cli.dll");
-        Assert.True(File.Exists(cli), $"{cli} is missing");
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var (name, value) in environment) start.Environment[name] = value;
-        start.ArgumentList.Add(cli);
-        foreach (string a in args) start.ArgumentList.Add(a);
-        using var process = Process.Start(start)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        string stdout = process.StandardOutput.ReadToEnd();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(5)))
-        {
-            process.Kill(entireProcessTree: true);
-            Assert.Fail($"relufast {string.Join(' ', args)} did not finish in 5 minutes");
-        }
-        process.WaitForExit();
-        return (process.ExitCode, stdout, stderr.Result);
-    }
+    private static (int Code, string Output, string Error) RunProcess(Dictionary<string, string> environment, string[] args) =>
+        ToolProcess.Run(args, environment);
 }

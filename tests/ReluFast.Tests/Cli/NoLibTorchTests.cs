@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using ReluFast.Decomposition;
 using ReluFast.Tests.IO;
 
@@ -73,26 +72,11 @@ public sealed class NoLibTorchTests : IDisposable
         Assert.Contains(LibTorch, error);
     }
 
-    /// <summary>Runs the built relufast (ReluFast.Cli.dll beside this assembly) with LD_DEBUG=files; returns its exit code and stderr.</summary>
+    /// <summary>Runs the built relufast with LD_DEBUG=files; returns its exit code and stderr.</summary>
     private static (int Code, string Error) RunTraced(string[] args)
     {
-        string cli = Path.Combine(AppContext.BaseDirectory, "ReluFast.Cli.dll");
-        Assert.True(File.Exists(cli), $"{cli} is missing");
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.Environment["LD_DEBUG"] = "files";
-        start.ArgumentList.Add(cli);
-        foreach (string a in args) start.ArgumentList.Add(a);
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        string stderr = process.StandardError.ReadToEnd();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(5)))
-        {
-            process.Kill(entireProcessTree: true);
-            Assert.Fail($"relufast {string.Join(' ', args)} did not finish in 5 minutes");
-        }
-        process.WaitForExit();
-        _ = stdout.Result;
-        return (process.ExitCode, stderr);
+        var (code, _, error) = ToolProcess.Run(args, new Dictionary<string, string> { ["LD_DEBUG"] = "files" });
+        return (code, error);
     }
 
     private static string Tail(string text) => text.Length <= 4000 ? text : text[^4000..];
