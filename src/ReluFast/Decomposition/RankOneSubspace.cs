@@ -73,18 +73,17 @@ internal static class RankOneSubspace
     private static (double[] W, double Fit) Converge(double[] p, int d, int m, double[] start, int iterations, Workspace work)
     {
         double[] w = Normalize(start);
-        double fit;
         for (int it = 0; it < iterations; it++)
         {
-            double[] next = Step(p, d, m, w, work, out fit);
+            double[] next = Step(p, d, m, w, work, out _);
             double change = 0;
             double sign = Dot(next, w) < 0 ? -1 : 1;
             for (int k = 0; k < d; k++) change = Math.Max(change, Math.Abs(sign * next[k] - w[k]));
             w = next;
             if (change < 1e-12) break;
         }
-        Step(p, d, m, w, work, out fit);
-        return (w, fit);
+        // the converged point's fit: the projection alone (its eigenvector would be discarded)
+        return (w, Project(p, d, m, w, work));
     }
 
     /// <summary>f(w) = ||P^T svec(w w^T)||^2 for an orthonormal P.</summary>
@@ -92,8 +91,7 @@ internal static class RankOneSubspace
     {
         var work = new Workspace(d, m);
         var x = Normalize(w.ToArray());
-        Step(basis.ToArray(), d, m, x, work, out double fit);
-        return fit;
+        return Project(basis.ToArray(), d, m, x, work);
     }
 
     private sealed class Workspace(int d, int m)
@@ -108,6 +106,24 @@ internal static class RankOneSubspace
     /// <summary>X = smat(P P^T svec(w w^T)); returns its top eigenvector and sets fit = |P^T svec(w w^T)|^2.</summary>
     private static double[] Step(double[] p, int d, int m, double[] w, Workspace work, out double fit)
     {
+        fit = Project(p, d, m, w, work);
+        double root2 = Math.Sqrt(2);
+        int q = 0;
+        for (int i = 0; i < d; i++)
+            for (int j = i; j < d; j++)
+            {
+                double s = 0;
+                for (int k = 0; k < m; k++) s += p[q * m + k] * work.C[k];
+                double value = i == j ? s : s / root2;
+                work.X[i * d + j] = work.X[j * d + i] = value;
+                q++;
+            }
+        return TopEigenvector(work.X, d, work.A, work.VT);
+    }
+
+    /// <summary>C = P^T svec(w w^T) into the workspace; returns the fit |C|^2 (the first half of <see cref="Step"/>).</summary>
+    private static double Project(double[] p, int d, int m, double[] w, Workspace work)
+    {
         int dim = work.V.Length;
         double root2 = Math.Sqrt(2);
         int q = 0;
@@ -119,18 +135,7 @@ internal static class RankOneSubspace
             double v = work.V[r];
             for (int k = 0; k < m; k++) work.C[k] += p[r * m + k] * v;
         }
-        fit = Dot(work.C, work.C);
-        q = 0;
-        for (int i = 0; i < d; i++)
-            for (int j = i; j < d; j++)
-            {
-                double s = 0;
-                for (int k = 0; k < m; k++) s += p[q * m + k] * work.C[k];
-                double value = i == j ? s : s / root2;
-                work.X[i * d + j] = work.X[j * d + i] = value;
-                q++;
-            }
-        return TopEigenvector(work.X, d, work.A, work.VT);
+        return Dot(work.C, work.C);
     }
 
     /// <summary>The eigenvector of the largest (signed) eigenvalue of a small symmetric matrix, by cyclic Jacobi rotations.</summary>
