@@ -4,8 +4,8 @@ namespace ReluFast.Tests.Cli;
 
 /// <summary>
 /// The tool's multicore-JIT profile (issue 16, item 4; <c>JitProfile</c>): a successful command leaves exactly one profile
-/// for itself in the profile folder and nothing else, the next run replays it and writes the same model, and a failed run,
-/// the off switch and an unusable folder leave the folder (and the command) as they were. Each run is its own process,
+/// for itself in the profile folder and nothing else, the next run replays it and writes the same model, a damaged profile is
+/// replaced, and a failed run, the off switch and an unusable folder leave the folder (and the command) as they were. Each run is its own process,
 /// since the profile belongs to the process's runtime.
 /// </summary>
 public sealed class JitProfileTests : IDisposable
@@ -49,6 +49,16 @@ public sealed class JitProfileTests : IDisposable
         Assert.True(second.Code == 0, second.Error);
         Assert.Equal(File.ReadAllBytes(_dir.File("first.json")), File.ReadAllBytes(_dir.File("second.json")));
         Assert.Equal(files, Directory.GetFiles(profiles).Select(Path.GetFileName).ToArray());
+
+        // a profile that is not one (damaged, truncated) is ignored by the runtime and replaced by this run's
+        string profile = Path.Combine(profiles, files[0]);
+        var garbage = new byte[4096];
+        new Random(5).NextBytes(garbage);
+        File.WriteAllBytes(profile, garbage);
+        var third = RunProcess(new() { ["RELUFAST_JIT_PROFILE_DIR"] = profiles }, Learn(data, _dir.File("third.json")));
+        Assert.True(third.Code == 0, third.Error);
+        Assert.Equal(File.ReadAllBytes(_dir.File("first.json")), File.ReadAllBytes(_dir.File("third.json")));
+        Assert.NotEqual(garbage, File.ReadAllBytes(profile));
     }
 
     [Fact]
