@@ -63,8 +63,10 @@ internal sealed class JitProfile
             ProfileOptimization.StartProfile(recording);
             return new JitProfile(folder, name, recording);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
+            // a profile is an optimisation: whatever keeps it from starting (the folder, the file system, the runtime) leaves
+            // the command to run as it would without one
             return null;
         }
     }
@@ -85,7 +87,7 @@ internal sealed class JitProfile
                     if (!string.Equals(Path.GetFileName(stale), _name, StringComparison.Ordinal)) File.Delete(stale);
             }
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
             // a profile is an optimisation: the command's result stands without it
         }
