@@ -87,12 +87,14 @@ internal sealed class InputLawWorker<T> : IMomentWorker<T, InputLawWorker<T>> wh
             _ones.AsSpan().Fill(T.One);
         }
         Span<T> z = _z.AsSpan(0, n * g), q = _q.AsSpan(0, n * k);
-        if (_u is null) for (int j = 0; j < n; j++) TensorPrimitives.Subtract(x.Slice(j * g, g), _shift, z.Slice(j * g, g));
-        else
+        // z = U^T x - s, or x - s without a projection
+        ReadOnlySpan<T> projected = x;
+        if (_u is not null)
         {
             Projection.Project(x, Dimension, _u, g, z);
-            for (int j = 0; j < n; j++) TensorPrimitives.Subtract(z.Slice(j * g, g), _shift, z.Slice(j * g, g));
+            projected = z;
         }
+        for (int j = 0; j < n; j++) TensorPrimitives.Subtract(projected.Slice(j * g, g), _shift, z.Slice(j * g, g));
         Gram.Accumulate(z, _ones.AsSpan(0, n));
         int d = _centre.Length;
         // the coordinates straight from x, in double about the centre (no projection: x - t is what their marginals are)
