@@ -30,12 +30,14 @@ internal sealed class JitProfile
     public const string FolderVariable = "RELUFAST_JIT_PROFILE_DIR";
 
     private readonly string _folder;
+    private readonly string _command;
     private readonly string _name;
     private readonly string _recording;
 
-    private JitProfile(string folder, string name, string recording)
+    private JitProfile(string folder, string command, string name, string recording)
     {
         _folder = folder;
+        _command = command;
         _name = name;
         _recording = recording;
     }
@@ -61,7 +63,7 @@ internal sealed class JitProfile
             if (File.Exists(saved)) File.Copy(saved, Path.Combine(folder, recording), overwrite: true);
             ProfileOptimization.SetProfileRoot(folder);
             ProfileOptimization.StartProfile(recording);
-            return new JitProfile(folder, name, recording);
+            return new JitProfile(folder, args[0], name, recording);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -82,8 +84,7 @@ internal sealed class JitProfile
             {
                 File.Move(recording, Path.Combine(_folder, _name), overwrite: true);
                 // profiles of other builds of this command are never read again
-                string command = _name[.._name.IndexOf('-', StringComparison.Ordinal)];
-                foreach (string stale in Directory.EnumerateFiles(_folder, $"{command}-*.jitprofile"))
+                foreach (string stale in Directory.EnumerateFiles(_folder, $"{_command}-*.jitprofile"))
                     if (!string.Equals(Path.GetFileName(stale), _name, StringComparison.Ordinal)) File.Delete(stale);
             }
         }
