@@ -81,17 +81,13 @@ internal static class NpyPassAccount
 
         var rows = new List<(string Name, string Work, double LimitNs, PassRates Rates)>();
         var random = new CounterGaussian(99, 5);
-        T[] Random(long start, int count, double scale)
-        {
-            var values = new double[count];
-            random.Fill(start, values);
-            return values.Select(v => T.CreateChecked(v * scale)).ToArray();
-        }
+        static T[] InT(double[] values) => Array.ConvertAll(values, T.CreateChecked);
         // the input pass as InputStandardisation runs it on full-rank inputs (g = d coordinates; values do not change its cost)
         {
             int g = d;
-            T[] u = Random(0, d * g, 1 / Math.Sqrt(d)), shift = Random(10_000, g, 1), r = Random(20_000, g * Directions, 1 / Math.Sqrt(g));
-            double[] centre = Random(30_000, d, 1).Select(double.CreateTruncating).ToArray();
+            T[] u = InT(Random(random, 0, d * g, 1 / Math.Sqrt(d))), shift = InT(Random(random, 10_000, g, 1));
+            T[] r = InT(Random(random, 20_000, g * Directions, 1 / Math.Sqrt(g)));
+            double[] centre = Random(random, 30_000, d, 1);
             var z = new T[Block * g];
             var q = new T[Block * Directions];
             var ones = Enumerable.Repeat(T.One, Block).ToArray();
@@ -135,7 +131,7 @@ internal static class NpyPassAccount
         }
         // pass 1 as the learner runs it on data that need no whitening
         {
-            var c1 = Random(40_000, d, 0.1).Select(double.CreateTruncating).ToArray();
+            var c1 = Random(random, 40_000, d, 0.1);
             var linear = ControlVariate.Linear(0.1, c1);
             var centred = new T[Block];
             var gram = new WeightedGramAccumulator<T>(d);

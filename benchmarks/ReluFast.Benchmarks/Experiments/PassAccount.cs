@@ -200,7 +200,7 @@ internal static class PassAccount
     private static double Limit(long fmas, int d, double normalNs, double fmaPerCore, int threads) =>
         threads / (d * normalNs * 1e-9 + fmas / fmaPerCore);
 
-    private static double[] Random(CounterGaussian random, long start, int count, double scale)
+    internal static double[] Random(CounterGaussian random, long start, int count, double scale)
     {
         var values = new double[count];
         random.Fill(start, values);
