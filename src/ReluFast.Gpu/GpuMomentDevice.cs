@@ -55,15 +55,19 @@ internal sealed class GpuMomentDevice : IMomentDevice
     internal Action<AcceleratorStream, Index1D, ArrayView<double>, ArrayView<double>, ArrayView<double>, TeacherShape> Teacher { get; }
     internal Action<AcceleratorStream, Index1D, ArrayView<double>, ArrayView<double>, ArrayView<double>, int, int> Projection { get; }
 
-    /// <summary>Peak FP64 rate in GFLOP/s: 64 FP64 FMA units per multiprocessor (sm_80, sm_90) at the driver's clock; 0 off CUDA.</summary>
-    public double PeakFp64GFlops => Accelerator is CudaAccelerator cuda
-        ? cuda.NumMultiprocessors * (cuda.ClockRate * 1e3) * 128 / 1e9
-        : 0;
+    /// <summary>
+    /// Peak FP64 rate in GFLOP/s: 64 FP64 FMA units per multiprocessor (sm_80, sm_90) at the driver's clock; 0 off CUDA.
+    /// </summary>
+    public double PeakFp64GFlops => Accelerator is CudaAccelerator cuda ? PeakFp64(cuda.NumMultiprocessors, cuda.ClockRate) : 0;
 
     /// <summary>Peak memory bandwidth in GB/s from the driver's clock and bus width (0 when unknown, e.g. on the CPU accelerator).</summary>
-    public double PeakBandwidthGBs => Accelerator is CudaAccelerator cuda
-        ? 2.0 * cuda.MemoryClockRate * 1e3 * cuda.MemoryBusWidth / 8 / 1e9
-        : 0;
+    public double PeakBandwidthGBs => Accelerator is CudaAccelerator cuda ? PeakBandwidth(cuda.MemoryClockRate, cuda.MemoryBusWidth) : 0;
+
+    // ILGPU gives the driver's clocks in MHz (the H200 reports 1980 and 3134: 33.5 TFLOP/s FP64 and 4.81 TB/s, its datasheet's
+    // 34 TFLOP/s and 4.8 TB/s)
+    internal static double PeakFp64(int multiprocessors, int clockMHz) => multiprocessors * (clockMHz * 1e6) * 128 / 1e9;
+
+    internal static double PeakBandwidth(int memoryClockMHz, int busWidthBits) => 2.0 * memoryClockMHz * 1e6 * busWidthBits / 8 / 1e9;
 
     /// <summary>
     /// Opens the CUDA device of <paramref name="device"/> (cuda:N).

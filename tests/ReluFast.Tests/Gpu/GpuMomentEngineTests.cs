@@ -144,6 +144,18 @@ public class GpuMomentEngineTests(CpuAcceleratorFixture fixture) : IClassFixture
         AssertBitwiseEqual(Run(), Run(), "two runs of the same blocks");
     }
 
+    /// <summary>
+    /// The peaks from the clocks as ILGPU gives them (MHz): an H200 (132 multiprocessors at 1980 MHz, HBM3e at 3134 MHz on
+    /// a 6144-bit bus, as the check read them on 2026-12-04) has its datasheet's 34 TFLOP/s FP64 and 4.8 TB/s. Clocks
+    /// taken as kHz gave 33 GFLOP/s and 4.8 GB/s, and the check's fractions of peak came out 1000 times too large.
+    /// </summary>
+    [Fact]
+    public void PeaksOfAnH200AreItsDatasheets()
+    {
+        Assert.InRange(GpuMomentDevice.PeakFp64(132, 1980), 33_000, 34_500);
+        Assert.InRange(GpuMomentDevice.PeakBandwidth(3134, 6144), 4_700, 4_900);
+    }
+
     [Fact]
     public void MismatchedLengthsAreRejected()
     {
