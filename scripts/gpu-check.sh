@@ -11,10 +11,12 @@
 #   scripts/gpu-check.sh dry-run [ARGS]     here: the same package on ILGPU's CPU accelerator at a small scale
 #
 # run prints one JSON line (kernel agreement, per-pass samples/s, GFLOP/s and GB/s against the card's peaks, the learner's
-# runs at (32,16,1e7) and (64,32,2e7) from a device-side teacher stream, errors) and exits 0 only when every check
-# passed. ARGS: --cpu (CPU accelerator), --scale S (the kernel runs' N times S), --learn-scale S (the learning runs' N
-# times S), --learn-max-iterations K (cap each refinement's L-BFGS iterations), --deadline-s T (learning runs are stopped
-# T s after the start; default 540, inside the 10 minutes of one call).
+# runs at (32,16,1e7) and (64,32,2e7) from a device-side teacher stream and from the host's, errors) and exits 0 only when
+# every check passed. ARGS: --cpu (CPU accelerator), --scale S (the kernel runs' N times S), --learn-scale S (the learning runs' N
+# times S), --learn-max-iterations K (cap each refinement's L-BFGS iterations), --learn-sources LIST (of device-stream,
+# host-to-device, host-to-cpu: the teacher generated on the device, or the host's teacher stream into the device or into
+# the SIMD engine; all three by default), --deadline-s T (learning runs are stopped T s after the start; default 540,
+# inside the 10 minutes of one call).
 # RELUFAST_LIBTORCH_DIR overrides where libtorch is found.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)

@@ -9,13 +9,16 @@ using ReluFast.Interop;
 using ReluFast.Learning;
 using ReluFast.Model;
 using ReluFast.Moments;
+using ReluFast.Sampling;
 
 namespace ReluFast.GpuCheck;
 
 /// <summary>
 /// Learning runs of the check: <see cref="ReluLearner.Learn{T}"/> with <c>Device = cuda:0</c> (the learner's own device
 /// path: every pass thread feeds its own device session) on a teacher stream generated on the device
-/// (<see cref="DeviceTeacherSampleSource"/>). Each run is a child process of the check (the same program with
+/// (<see cref="DeviceTeacherSampleSource"/>), and, side by side on the same machine, the same teacher streamed from the
+/// host (<see cref="TeacherSampleSource{T}"/>, as <c>relufast demo</c> does) into the SIMD engine and into the device
+/// (<see cref="LearningSource"/>). Each run is a child process of the check (the same program with
 /// <c>--learn-child</c>), because the learner's dense solves need libtorch, which the package does not carry (it would
 /// not fit in 64 MiB): the child finds it on <c>LD_LIBRARY_PATH</c> (the GPU machine's PyTorch, or here the NuGet cache),
 /// and a libtorch that does not load, or crashes the process, costs that run only, not the check's JSON line.
@@ -25,6 +28,27 @@ internal static class LearningCheck
     /// <summary>The argument that makes the program a learning child.</summary>
     public const string ChildFlag = "--learn-child";
 
+    /// <summary>Where a learning run's samples come from and which engine forms its moment sums.</summary>
+    public enum LearningSource
+    {
+        /// <summary>The teacher stream generated on the device and copied to the host block by block; device engine.</summary>
+        DeviceStream,
+
+        /// <summary>The host's teacher stream (<see cref="TeacherSampleSource{T}"/>) into the device engine.</summary>
+        HostToDevice,
+
+        /// <summary>The host's teacher stream into the SIMD engine (<c>--device cpu</c>): the baseline on the same machine.</summary>
+        HostToCpu,
+    }
+
+    /// <summary>The JSON and command-line name of a source.</summary>
+    public static string Name(LearningSource source) => source switch
+    {
+        LearningSource.DeviceStream => "device-stream",
+        LearningSource.HostToDevice => "host-to-device",
+        _ => "host-to-cpu",
+    };
+
     /// <summary>Runs one learning child and returns its JSON object (or what went wrong); errors go to <paramref name="errors"/>.</summary>
     /// <param name="d">Input dimension of the teacher.</param>
     /// <param name="m">Its hidden neurons.</param>
@@ -32,20 +56,22 @@ internal static class LearningCheck
     /// <param name="samples">N of this run (smaller in a dry run).</param>
     /// <param name="maxIterations">L-BFGS iterations of each refinement (0: the learner's default).</param>
     /// <param name="cpu">Whether the device is ILGPU's CPU accelerator.</param>
+    /// <param name="source">Where the samples come from and which engine sums them.</param>
     /// <param name="libtorch">The folder with libtorch's libraries (put on the child's LD_LIBRARY_PATH), or null.</param>
     /// <param name="timeout">How long the child may run.</param>
     /// <param name="errors">Receives what went wrong.</param>
-    public static JsonObject Run(int d, int m, long fullSamples, long samples, int maxIterations, bool cpu, string? libtorch, TimeSpan timeout,
-        JsonArray errors)
+    public static JsonObject Run(int d, int m, long fullSamples, long samples, int maxIterations, bool cpu, LearningSource source,
+        string? libtorch, TimeSpan timeout, JsonArray errors)
     {
-        var run = new JsonObject { ["d"] = d, ["m"] = m, ["n"] = samples, ["n_asked"] = fullSamples };
+        var run = new JsonObject { ["d"] = d, ["m"] = m, ["n"] = samples, ["n_asked"] = fullSamples, ["source"] = Name(source) };
+        string what = $"learn d={d} m={m} {Name(source)}";
         if (samples != fullSamples)
             run["scaled"] = "N scaled down for the CPU accelerator's dry run (the GPU run uses the full N): the path runs end to end, " +
                 "but this N is too small to recover the teacher";
         if (maxIterations > 0) run["refinement_max_iterations"] = maxIterations;
         if (timeout <= TimeSpan.FromSeconds(5))
         {
-            errors.Add($"learn d={d} m={m}: not run, the check's time was used up");
+            errors.Add($"{what}: not run, the check's time was used up");
             run["ok"] = false;
             return run;
         }
@@ -56,7 +82,7 @@ internal static class LearningCheck
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (string a in new[] { ChildFlag, Text(d), Text(m), Text(samples), cpu ? "cpu" : "cuda", Text(maxIterations) })
+        foreach (string a in new[] { ChildFlag, Text(d), Text(m), Text(samples), cpu ? "cpu" : "cuda", Text(maxIterations), Name(source) })
             start.ArgumentList.Add(a);
         if (libtorch is not null)
         {
@@ -78,7 +104,7 @@ internal static class LearningCheck
         {
             child.Kill(entireProcessTree: true);
             child.WaitForExit();
-            errors.Add($"learn d={d} m={m}: stopped after {timeout.TotalSeconds:F0} s (the check's time limit)");
+            errors.Add($"{what}: stopped after {timeout.TotalSeconds:F0} s (the check's time limit)");
             run["ok"] = false;
             run["seconds"] = Round(clock.Elapsed.TotalSeconds);
             return run;
@@ -97,7 +123,7 @@ internal static class LearningCheck
         {
             string tail;
             lock (stderr) tail = Tail(stderr.ToString(), 600);
-            errors.Add($"learn d={d} m={m}: the learning child exited with {child.ExitCode} and no result: {tail}");
+            errors.Add($"{what}: the learning child exited with {child.ExitCode} and no result: {tail}");
             run["ok"] = false;
             run["exit_code"] = child.ExitCode;
             return run;
@@ -107,8 +133,8 @@ internal static class LearningCheck
             result.Remove(key);
             run[key] = value;
         }
-        if (run["error"] is JsonNode error) errors.Add($"learn d={d} m={m}: {error}");
-        else if (samples == fullSamples) Judge(run, d, m, errors);
+        if (run["error"] is JsonNode error) errors.Add($"{what}: {error}");
+        else if (samples == fullSamples) Judge(run, what, m, errors);
         run["process_seconds"] = Round(clock.Elapsed.TotalSeconds);
         return run;
     }
@@ -117,18 +143,18 @@ internal static class LearningCheck
     /// At the check's full N the learner should find the teacher: all m neurons, and a test error below the learners' own
     /// warning threshold (<see cref="ConditioningChecks.MaximumRefinedRelativeMse"/> of Var y).
     /// </summary>
-    private static void Judge(JsonObject run, int d, int m, JsonArray errors)
+    private static void Judge(JsonObject run, string what, int m, JsonArray errors)
     {
         int learned = run["hidden_learned"]?.GetValue<int>() ?? -1;
         double mse = run["vs_teacher"]?["relative_test_mse"]?.GetValue<double>() ?? double.NaN;
         bool found = learned == m && mse <= ConditioningChecks.MaximumRefinedRelativeMse;
         run["found_teacher"] = found;
         if (!found)
-            errors.Add($"learn d={d} m={m}: learned m = {learned} with relative test MSE {mse:G3} (expected m = {m} and at most " +
+            errors.Add($"{what}: learned m = {learned} with relative test MSE {mse:G3} (expected m = {m} and at most " +
                 $"{ConditioningChecks.MaximumRefinedRelativeMse:G1})");
     }
 
-    /// <summary>The child: learns from the device teacher stream and prints one JSON object; exit 0 when it learned.</summary>
+    /// <summary>The child: learns from its source (<see cref="LearningSource"/>) and prints one JSON object; exit 0 when it learned.</summary>
     public static int Child(string[] args)
     {
         var o = new JsonObject();
@@ -138,18 +164,22 @@ internal static class LearningCheck
             long n = long.Parse(args[3], CultureInfo.InvariantCulture);
             bool cpu = args[4] == "cpu";
             int maxIterations = int.Parse(args[5], CultureInfo.InvariantCulture);
+            var kind = Enum.GetValues<LearningSource>().Single(s => Name(s) == args[6]);
             o["libtorch"] = TorchRuntime.LibTorchVersion; // loads libtorch first: a missing or mismatched one fails here
-            using GpuMomentDevice device = cpu ? GpuMomentDevice.OpenCpuAccelerator() : GpuMomentDevice.Open(ComputeDevice.Cuda(0));
-            o["device"] = device.Name;
+            // the host-to-cpu baseline opens no device: the SIMD engine, as `relufast learn --device cpu`
+            using GpuMomentDevice? device = kind == LearningSource.HostToCpu ? null
+                : cpu ? GpuMomentDevice.OpenCpuAccelerator() : GpuMomentDevice.Open(ComputeDevice.Cuda(0));
+            o["device"] = device?.Name ?? $"cpu (SIMD engine, {Environment.ProcessorCount} threads)";
             ReluNetwork teacher = RandomTeacher.Create(new TeacherOptions(d, m), (ulong)(d * 1000 + m));
-            using var source = new DeviceTeacherSampleSource(device, teacher, n, seed: 17);
+            using var deviceSource = kind == LearningSource.DeviceStream ? new DeviceTeacherSampleSource(device!, teacher, n, seed: 17) : null;
+            ISampleSource<double> source = deviceSource ?? (ISampleSource<double>)new TeacherSampleSource<double>(teacher, n, seed: 17);
             var passes = new PassClock();
-            var options = new LearnerOptions { Device = ComputeDevice.Cuda(0), Seed = 1 };
+            var options = new LearnerOptions { Device = device is null ? ComputeDevice.Cpu : ComputeDevice.Cuda(0), Seed = 1 };
             if (maxIterations > 0) options = options with { MaxRefinementIterations = maxIterations };
             LearningResult result;
             var clock = Stopwatch.StartNew();
             // the learner opens "cuda:0": here, the device that also generates the samples (one context, not two)
-            using (ComputeDevice.UseCudaEngine(_ => new SharedDevice(device)))
+            using (device is null ? null : ComputeDevice.UseCudaEngine(_ => new SharedDevice(device)))
                 result = ReluLearner.Learn(source, options, LearnerMode.FullRank, passes);
             double seconds = clock.Elapsed.TotalSeconds;
             o["seconds"] = Round(seconds);
@@ -192,7 +222,7 @@ internal static class LearningCheck
     }
 
     /// <summary>Each pass's time (its last progress report) as samples/s, and the device sums' GFLOP/s for passes 1 and 2.</summary>
-    private static JsonObject Passes(PassClock passes, long n, int d, int m, GpuMomentDevice device)
+    private static JsonObject Passes(PassClock passes, long n, int d, int m, GpuMomentDevice? device)
     {
         const int weights = 4; // pass 2: y~ and y~ <z, g_r> for the learner's 3 restarts
         var o = new JsonObject();
@@ -208,8 +238,8 @@ internal static class LearningCheck
             var p = new JsonObject { ["seconds"] = Round(s), ["samples_per_s"] = Round(n / s) };
             double gbs = (d + 1) * 8.0 * n / s / 1e9;
             p["input_gbs"] = Round(gbs);
-            if (device.PeakBandwidthGBs > 0) p["input_gbs_of_peak"] = Round(gbs / device.PeakBandwidthGBs);
-            if (flops > 0)
+            if (device?.PeakBandwidthGBs > 0) p["input_gbs_of_peak"] = Round(gbs / device.PeakBandwidthGBs);
+            if (flops > 0 && device is not null)
             {
                 double gflops = flops * n / s / 1e9;
                 p["device_gflops"] = Round(gflops);

@@ -19,9 +19,10 @@ namespace ReluFast.GpuCheck;
 /// teacher stream generated on the device at (d, m, N) = (32, 16, 1e7) and (64, 32, 2e7) (times --scale), with no
 /// transfer, their sums checked against the SIMD engine on the stream's first samples, (3) pass 1 streamed from host
 /// memory through the page-locked double buffers, (4) the learner (<see cref="ReluLearner"/>, device cuda:0) learning
-/// (32, 16, 1e7) and (64, 32, 2e7) (times --learn-scale) from a teacher stream generated on the device, each in a child
-/// process that loads libtorch from --libtorch DIR (<see cref="LearningCheck"/>). Prints one JSON line; exit 0 only when
-/// every check passed.
+/// (32, 16, 1e7) and (64, 32, 2e7) (times --learn-scale) from a teacher stream generated on the device, and from the
+/// host's teacher stream into the device and into the SIMD engine side by side (--learn-sources), each in a child process
+/// that loads libtorch from --libtorch DIR (<see cref="LearningCheck"/>). Prints one JSON line; exit 0 only when every
+/// check passed.
 /// </summary>
 internal static class Program
 {
@@ -36,6 +37,7 @@ internal static class Program
             || !TryNumber(args, "--learn-max-iterations", 1, out double iterations))
             return 1;
         int maxIterations = Array.IndexOf(args, "--learn-max-iterations") >= 0 ? (int)iterations : 0;
+        if (!TrySources(args, out LearningCheck.LearningSource[] sources)) return 1;
         int li = Array.IndexOf(args, "--libtorch");
         string? libtorch = li >= 0 && li + 1 < args.Length ? args[li + 1] : null;
         var result = new JsonObject
@@ -69,13 +71,17 @@ internal static class Program
         {
             device?.Dispose();
         }
-        // the learner, each run in a child process with its own device (this one is closed first: one context at a time)
+        // the learner, each run in a child process with its own device (this one is closed first: one context at a time);
+        // per size, the device stream first, then the host's stream into the device and into the SIMD engine side by side
         var learning = new JsonArray();
         foreach (var (d, m, n) in new[] { (32, 16, 10_000_000L), (64, 32, 20_000_000L) })
         {
             long samples = Math.Max(LearnerRules.MinimumSamples(d) * 2, (long)(n * learnScale));
-            var left = TimeSpan.FromSeconds(deadline) - clock.Elapsed;
-            learning.Add(LearningCheck.Run(d, m, n, samples, maxIterations, cpu, libtorch, left, s_errors));
+            foreach (var source in sources)
+            {
+                var left = TimeSpan.FromSeconds(deadline) - clock.Elapsed;
+                learning.Add(LearningCheck.Run(d, m, n, samples, maxIterations, cpu, source, libtorch, left, s_errors));
+            }
         }
         result["learning"] = learning;
         result["total_s"] = Round(clock.Elapsed.TotalSeconds);
@@ -186,6 +192,28 @@ internal static class Program
         if (i + 1 < args.Length && double.TryParse(args[i + 1], NumberStyles.Float, CultureInfo.InvariantCulture, out value) && value > 0)
             return true;
         Console.Error.WriteLine($"error: {name} needs a positive number");
+        return false;
+    }
+
+    /// <summary>--learn-sources a,b,...: the learning runs' sources (<see cref="LearningCheck.Name"/>); all three by default.</summary>
+    private static bool TrySources(string[] args, out LearningCheck.LearningSource[] sources)
+    {
+        sources = Enum.GetValues<LearningCheck.LearningSource>();
+        int i = Array.IndexOf(args, "--learn-sources");
+        if (i < 0) return true;
+        var named = new List<LearningCheck.LearningSource>();
+        foreach (string name in i + 1 < args.Length ? args[i + 1].Split(',') : [])
+        {
+            var match = sources.Where(s => LearningCheck.Name(s) == name).ToArray();
+            if (match.Length == 0) break;
+            named.Add(match[0]);
+        }
+        if (named.Count > 0 && named.Count == (i + 1 < args.Length ? args[i + 1].Split(',').Length : -1))
+        {
+            sources = [.. named];
+            return true;
+        }
+        Console.Error.WriteLine("error: --learn-sources needs a comma-separated list of device-stream, host-to-device, host-to-cpu");
         return false;
     }
 
