@@ -7,12 +7,15 @@ using ReluFast.Moments;
 namespace ReluFast.Gpu;
 
 /// <summary>
-/// One thread's stream of blocks into device sums, double-buffered: two slots, each with page-locked host buffers,
-/// device buffers, its own accelerator stream and its own running sums. Block b goes to slot b mod 2, so while the device
-/// copies and sums block b, the host stages block b + 1 into the other slot's page-locked memory (and the copy of one
-/// slot overlaps the kernels of the other). A slot's page-locked buffers are reused only after its stream has finished.
-/// Each slot's sums add its blocks in order and <see cref="Flush"/> adds slot 0 then slot 1: the result depends only on
-/// the sequence of blocks.
+/// One thread's stream of samples into device sums, double-buffered: two slots, each with page-locked host buffers,
+/// device buffers, its own accelerator stream and its own running sums. The samples of successive
+/// <see cref="Accumulate"/> calls are staged into the current slot's page-locked memory until it holds
+/// <see cref="Capacity"/> of them (about 2 MiB); then the slot is copied and summed on its stream and the other slot
+/// fills meanwhile (the copy of one slot overlaps the kernels of the other). A pass hands over blocks of about 256 KiB,
+/// and a launch per block left the H200 waiting on launches (docs/gpu-check-h200.json: pass 1 of the learner 2.5x slower
+/// than the CPU). A slot's page-locked buffers are refilled only after its stream has finished. Launch k holds the
+/// session's samples [k C, (k + 1) C), each slot's sums add its launches in order and <see cref="Flush"/> adds slot 0
+/// then slot 1: the result depends only on the sequence of samples, not on how it was cut into calls.
 /// </summary>
 internal abstract class DeviceSession<T> : IDeviceMoments<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
 {
@@ -63,19 +66,33 @@ internal abstract class DeviceSession<T> : IDeviceMoments<T> where T : unmanaged
             throw new ArgumentException($"weights has {weights.Length} entries, not a multiple of L = {l}.", nameof(weights));
         if ((long)n * d != inputs.Length)
             throw new ArgumentException($"inputs has {inputs.Length} entries but {n} samples of dimension {d} need {(long)n * d}.", nameof(inputs));
-        for (int k0 = 0; k0 < n; k0 += Capacity)
+        for (int k0 = 0; k0 < n;)
         {
-            int nc = Math.Min(Capacity, n - k0);
             Slot slot = _slots[_next];
-            _next ^= 1;
-            slot.Stream.Synchronize(); // its page-locked buffers are free again
-            Stage(inputs.Slice(k0 * d, nc * d), slot.HostInputs.Span);
-            for (int q = 0; q < l; q++) Stage(weights.Slice(q * n + k0, nc), slot.HostWeights.Span.Slice(q * nc, nc));
-            slot.Inputs.View.SubView(0, (long)nc * d).CopyFrom(slot.Stream, slot.HostInputs.ArrayView.SubView(0, (long)nc * d));
-            slot.Weights.View.SubView(0, (long)nc * l).CopyFrom(slot.Stream, slot.HostWeights.ArrayView.SubView(0, (long)nc * l));
-            Launch(slot, slot.Inputs.View, slot.Weights.View, nc);
-            _count += nc;
+            if (slot.Filled == 0) slot.Stream.Synchronize(); // its page-locked buffers are free again
+            int nc = Math.Min(Capacity - slot.Filled, n - k0);
+            Stage(inputs.Slice(k0 * d, nc * d), slot.HostInputs.Span.Slice(slot.Filled * d, nc * d));
+            // weights stay L x Capacity in the slot (row q at q Capacity): the kernel reads them with that stride
+            for (int q = 0; q < l; q++) Stage(weights.Slice(q * n + k0, nc), slot.HostWeights.Span.Slice(q * Capacity + slot.Filled, nc));
+            slot.Filled += nc;
+            k0 += nc;
+            if (slot.Filled == Capacity) Submit();
         }
+    }
+
+    /// <summary>Copies the current slot's staged samples to the device, launches their sums and moves to the other slot.</summary>
+    private void Submit()
+    {
+        Slot slot = _slots[_next];
+        int n = slot.Filled, d = Dimension, l = WeightCount;
+        if (n == 0) return;
+        long weights = (long)(l - 1) * Capacity + n; // rows 0..L-2 whole, the last row's n
+        slot.Inputs.View.SubView(0, (long)n * d).CopyFrom(slot.Stream, slot.HostInputs.ArrayView.SubView(0, (long)n * d));
+        slot.Weights.View.SubView(0, weights).CopyFrom(slot.Stream, slot.HostWeights.ArrayView.SubView(0, weights));
+        Launch(slot, slot.Inputs.View, slot.Weights.View, n, Capacity);
+        _count += n;
+        slot.Filled = 0;
+        _next ^= 1;
     }
 
     /// <summary>Adds n samples already on the device (x: n x d, w: L x n) on slot 0's stream in one launch: no transfer.</summary>
@@ -85,7 +102,8 @@ internal abstract class DeviceSession<T> : IDeviceMoments<T> where T : unmanaged
         Device.Accelerator.Bind();
         if (x.Length < (long)n * Dimension || w.Length < (long)n * WeightCount)
             throw new ArgumentException("The device block is shorter than n samples.");
-        Launch(_slots[0], x, w, n);
+        if (_slots[0].Filled + _slots[1].Filled > 0) throw new InvalidOperationException("Host samples are staged: flush them first.");
+        Launch(_slots[0], x, w, n, n);
         _count += n;
     }
 
@@ -99,6 +117,7 @@ internal abstract class DeviceSession<T> : IDeviceMoments<T> where T : unmanaged
         Device.Accelerator.Bind();
         if (state.Length != StateLength)
             throw new ArgumentException($"The state has {state.Length} entries; this session's StateLength is {StateLength}.", nameof(state));
+        Submit();
         state[0] = _count;
         state[1..].Clear();
         foreach (Slot slot in _slots)
@@ -112,21 +131,24 @@ internal abstract class DeviceSession<T> : IDeviceMoments<T> where T : unmanaged
         _count = 0;
     }
 
-    /// <summary>Launches the kernels that add n samples (x: n x d, w: L x n, both on the device) to the slot's sums.</summary>
-    private void Launch(Slot slot, ArrayView<double> x, ArrayView<double> w, int n)
+    /// <summary>
+    /// Launches the kernels that add n samples (x: n x d; w: L rows of n, row q at q <paramref name="weightStride"/>; both
+    /// on the device) to the slot's sums.
+    /// </summary>
+    private void Launch(Slot slot, ArrayView<double> x, ArrayView<double> w, int n, int weightStride)
     {
         if (n == 0) return;
         int segments = Math.Min(slot.Segments, Math.Max(1, n / 16));
         lock (Device.LaunchLock)
         {
-            LaunchSums(slot.Stream, x, w, slot.Partial.View, n, segments);
+            LaunchSums(slot.Stream, x, w, weightStride, slot.Partial.View, n, segments);
             Device.Reduce(slot.Stream, Outputs, slot.Partial.View, slot.Sums.View, Outputs, segments);
         }
     }
 
-    /// <summary>Writes the block's per-segment sums, partial[s Outputs + o].</summary>
-    protected abstract void LaunchSums(AcceleratorStream stream, ArrayView<double> x, ArrayView<double> w, ArrayView<double> partial, int n,
-        int segments);
+    /// <summary>Writes the block's per-segment sums, partial[s Outputs + o]; weight row q starts at q weightStride.</summary>
+    protected abstract void LaunchSums(AcceleratorStream stream, ArrayView<double> x, ArrayView<double> w, int weightStride,
+        ArrayView<double> partial, int n, int segments);
 
     private static void Stage(ReadOnlySpan<T> source, Span<double> destination)
     {
@@ -162,6 +184,10 @@ internal abstract class DeviceSession<T> : IDeviceMoments<T> where T : unmanaged
         }
 
         public int Segments { get; }
+
+        /// <summary>Samples staged in the page-locked buffers and not yet submitted.</summary>
+        public int Filled { get; set; }
+
         public AcceleratorStream Stream { get; }
         public PageLockedArray1D<double> HostInputs { get; }
         public PageLockedArray1D<double> HostWeights { get; }
@@ -198,9 +224,10 @@ internal sealed class MonomialSession<T> : DeviceSession<T> where T : unmanaged,
         _terms = device.Accelerator.Allocate1D(terms);
     }
 
-    protected override void LaunchSums(AcceleratorStream stream, ArrayView<double> x, ArrayView<double> w, ArrayView<double> partial, int n,
-        int segments) =>
-        Device.Monomials(stream, Outputs * segments, x, w, _terms.View, partial, new MonomialShape(Dimension, n, _entries, WeightCount, segments));
+    protected override void LaunchSums(AcceleratorStream stream, ArrayView<double> x, ArrayView<double> w, int weightStride,
+        ArrayView<double> partial, int n, int segments) =>
+        Device.Monomials(stream, Outputs * segments, x, w, _terms.View, partial,
+            new MonomialShape(Dimension, n, _entries, WeightCount, segments, weightStride));
 
     protected override void DisposeDeviceData() => _terms.Dispose();
 }
@@ -219,8 +246,9 @@ internal sealed class HermiteSession<T> : DeviceSession<T> where T : unmanaged, 
         _directions = device.Accelerator.Allocate1D(directions.ToArray());
     }
 
-    protected override void LaunchSums(AcceleratorStream stream, ArrayView<double> x, ArrayView<double> w, ArrayView<double> partial, int n,
-        int segments) =>
+    // one weight vector: its stride is never used
+    protected override void LaunchSums(AcceleratorStream stream, ArrayView<double> x, ArrayView<double> w, int weightStride,
+        ArrayView<double> partial, int n, int segments) =>
         Device.Hermite(stream, _hidden * segments, x, w, _directions.View, partial, new HermiteShape(Dimension, n, _hidden, _maxOrder, segments));
 
     protected override void DisposeDeviceData() => _directions.Dispose();

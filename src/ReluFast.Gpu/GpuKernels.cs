@@ -7,9 +7,10 @@ namespace ReluFast.Gpu;
 /// <param name="Dimension">Columns of the inputs (d or m).</param>
 /// <param name="Samples">Samples n in the block.</param>
 /// <param name="Entries">Monomials E per weight.</param>
-/// <param name="Weights">Weight vectors L (stored L x n).</param>
+/// <param name="Weights">Weight vectors L (row q of w starts at q WeightStride).</param>
 /// <param name="Segments">Sample segments S: thread (e, q, s) sums samples [s n / S, (s + 1) n / S).</param>
-internal readonly record struct MonomialShape(int Dimension, int Samples, int Entries, int Weights, int Segments);
+/// <param name="WeightStride">Distance between the weight rows (at least n; a session's slot keeps its capacity).</param>
+internal readonly record struct MonomialShape(int Dimension, int Samples, int Entries, int Weights, int Segments, int WeightStride);
 
 /// <summary>Shape of a <see cref="GpuKernels.HermiteSums"/> launch.</summary>
 /// <param name="Dimension">Columns of the inputs.</param>
@@ -31,7 +32,7 @@ internal readonly record struct TeacherShape(int Dimension, int Hidden, long Sta
 internal static class GpuKernels
 {
     /// <summary>
-    /// partial[(s L + q) E + e] = sum over the samples k of segment s of w[q n + k] x[k, i] x[k, j] x[k, l], where
+    /// partial[(s L + q) E + e] = sum over the samples k of segment s of w[q stride + k] x[k, i] x[k, j] x[k, l], where
     /// (i, j, l) = terms[3e .. 3e + 2] and a negative index is a factor 1: E monomials of degree 0 to 3 per weight.
     /// </summary>
     public static void MonomialSums(Index1D t, ArrayView<double> x, ArrayView<double> w, ArrayView<int> terms,
@@ -40,7 +41,7 @@ internal static class GpuKernels
         int e = t % s.Entries, rest = t / s.Entries, q = rest % s.Weights, segment = rest / s.Weights;
         int i = terms[3 * e], j = terms[3 * e + 1], l = terms[3 * e + 2];
         long first = (long)s.Samples * segment / s.Segments, last = (long)s.Samples * (segment + 1) / s.Segments;
-        long weights = (long)q * s.Samples;
+        long weights = (long)q * s.WeightStride;
         double sum = 0;
         for (long k = first; k < last; k++)
         {

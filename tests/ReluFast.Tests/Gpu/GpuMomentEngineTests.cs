@@ -145,6 +145,36 @@ public class GpuMomentEngineTests(CpuAcceleratorFixture fixture) : IClassFixture
     }
 
     /// <summary>
+    /// A session launches once per capacity of samples, whatever the calls: the samples handed over in one call and in
+    /// many calls of odd sizes (as a pass hands over its 256 KiB blocks) give bit-identical sums, here over both slots and
+    /// with three weight rows (their stride in a slot is its capacity, not the launch's sample count).
+    /// </summary>
+    [Fact]
+    public void HowTheSamplesAreCutIntoCallsDoesNotChangeTheSums()
+    {
+        const int m = 5, l = 3;
+        using IDeviceMoments<double> probe = _device.CreateProjectedTensor<double>(m, l);
+        int capacity = ((DeviceSession<double>)probe).Capacity, n = 2 * capacity + 1234;
+        double[] z = Gaussians<double>(n * m, 5), c = Gaussians<double>(n * l, 6);
+        double[] Run(int[] calls)
+        {
+            using IDeviceMoments<double> session = _device.CreateProjectedTensor<double>(m, l);
+            double[] w = new double[n * l];
+            for (int start = 0, i = 0; start < n; i++)
+            {
+                int count = Math.Min(calls[i % calls.Length], n - start);
+                for (int q = 0; q < l; q++) c.AsSpan(q * n + start, count).CopyTo(w.AsSpan(q * count, count));
+                session.Accumulate(z.AsSpan(start * m, count * m), w.AsSpan(0, count * l));
+                start += count;
+            }
+            return Flushed(session);
+        }
+        double[] whole = Run([n]);
+        AssertBitwiseEqual(whole, Run([1000, 1, 333, 4096]), "one call and calls of 1000, 1, 333 and 4096 samples");
+        Assert.Equal(n, whole[0]);
+    }
+
+    /// <summary>
     /// The peaks from the clocks as ILGPU gives them (MHz): an H200 (132 multiprocessors at 1980 MHz, HBM3e at 3134 MHz on
     /// a 6144-bit bus, as the check read them on 2026-12-04) has its datasheet's 34 TFLOP/s FP64 and 4.8 TB/s. Clocks
     /// taken as kHz gave 33 GFLOP/s and 4.8 GB/s, and the check's fractions of peak came out 1000 times too large.
