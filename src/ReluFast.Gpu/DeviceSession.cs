@@ -24,19 +24,38 @@ internal abstract class DeviceSession<T> : IDeviceMoments<T> where T : unmanaged
     private long _count;
     private bool _disposed;
 
-    protected DeviceSession(GpuMomentDevice device, int dimension, int weightCount, int outputs)
+    /// <param name="device">The device.</param>
+    /// <param name="dimension">Columns of the inputs.</param>
+    /// <param name="weightCount">Weight vectors L.</param>
+    /// <param name="outputs">Sums of the state (after its count).</param>
+    /// <param name="deviceOutputs">Sums the kernels keep on the device (<see cref="Gather"/> maps them to the state's).</param>
+    /// <param name="segments">Sample segments of a full launch.</param>
+    protected DeviceSession(GpuMomentDevice device, int dimension, int weightCount, int outputs, int deviceOutputs, Func<int, int> segments)
     {
         Device = device;
         Dimension = dimension;
         WeightCount = weightCount;
         Outputs = outputs;
+        DeviceOutputs = deviceOutputs;
         device.Accelerator.Bind(); // a CUDA context is current per thread: every entry point binds it
         // rows per launch from host memory: about 2 MiB of inputs per slot (a pass's block), at least 1024 samples
         Capacity = Math.Clamp((1 << 18) / Math.Max(dimension, weightCount), 1024, 1 << 18);
-        int segments = device.Segments(outputs, Capacity);
-        _slots = [new Slot(device.Accelerator, Capacity, dimension, weightCount, outputs, segments),
-            new Slot(device.Accelerator, Capacity, dimension, weightCount, outputs, segments)];
+        int most = segments(Capacity);
+        _slots = [new Slot(device.Accelerator, Capacity, dimension, weightCount, deviceOutputs, most),
+            new Slot(device.Accelerator, Capacity, dimension, weightCount, deviceOutputs, most)];
+        _download = new double[deviceOutputs];
     }
+
+    /// <summary>A session whose kernels write the state's sums themselves, <paramref name="outputs"/> of them.</summary>
+    protected DeviceSession(GpuMomentDevice device, int dimension, int weightCount, int outputs)
+        : this(device, dimension, weightCount, outputs, outputs, capacity => device.Segments(outputs, capacity))
+    {
+    }
+
+    private readonly double[] _download;
+
+    /// <summary>Sums kept on the device per slot.</summary>
+    protected int DeviceOutputs { get; }
 
     protected GpuMomentDevice Device { get; }
 
@@ -119,15 +138,16 @@ internal abstract class DeviceSession<T> : IDeviceMoments<T> where T : unmanaged
             throw new ArgumentException($"The state has {state.Length} entries; this session's StateLength is {StateLength}.", nameof(state));
         Submit();
         state[0] = _count;
-        state[1..].Clear();
+        Array.Clear(_download);
         foreach (Slot slot in _slots)
         {
             slot.Stream.Synchronize();
             slot.Sums.View.CopyToCPU(slot.Stream, slot.Download);
             slot.Stream.Synchronize();
-            for (int o = 0; o < Outputs; o++) state[1 + o] += slot.Download[o];
+            for (int o = 0; o < DeviceOutputs; o++) _download[o] += slot.Download[o];
             slot.Sums.MemSetToZero(slot.Stream);
         }
+        Gather(_download, state[1..]);
         _count = 0;
     }
 
@@ -138,15 +158,21 @@ internal abstract class DeviceSession<T> : IDeviceMoments<T> where T : unmanaged
     private void Launch(Slot slot, ArrayView<double> x, ArrayView<double> w, int n, int weightStride)
     {
         if (n == 0) return;
-        int segments = Math.Min(slot.Segments, Math.Max(1, n / 16));
+        int segments = Math.Min(slot.Segments, Math.Max(1, n / SamplesPerSegment));
         lock (Device.LaunchLock)
         {
             LaunchSums(slot.Stream, x, w, weightStride, slot.Partial.View, n, segments);
-            Device.Reduce(slot.Stream, Outputs, slot.Partial.View, slot.Sums.View, Outputs, segments);
+            Device.Reduce(slot.Stream, DeviceOutputs, slot.Partial.View, slot.Sums.View, DeviceOutputs, segments);
         }
     }
 
-    /// <summary>Writes the block's per-segment sums, partial[s Outputs + o]; weight row q starts at q weightStride.</summary>
+    /// <summary>Fewest samples a launch gives one segment.</summary>
+    protected virtual int SamplesPerSegment => 16;
+
+    /// <summary>The state's sums from the device's (both slots added); by default they are the same.</summary>
+    protected virtual void Gather(ReadOnlySpan<double> deviceSums, Span<double> state) => deviceSums.CopyTo(state);
+
+    /// <summary>Writes the block's per-segment sums, partial[s DeviceOutputs + o]; weight row q starts at q weightStride.</summary>
     protected abstract void LaunchSums(AcceleratorStream stream, ArrayView<double> x, ArrayView<double> w, int weightStride,
         ArrayView<double> partial, int n, int segments);
 
@@ -230,6 +256,70 @@ internal sealed class MonomialSession<T> : DeviceSession<T> where T : unmanaged,
             new MonomialShape(Dimension, n, _entries, WeightCount, segments, weightStride));
 
     protected override void DisposeDeviceData() => _terms.Dispose();
+}
+
+/// <summary>
+/// Projected tensor sums as a product of matrices (<see cref="GpuKernels.PairProducts"/>): with z' = (z, 1), every
+/// monomial of degree at most 3 of the state is z'_a z'_b z'_c with a &lt;= b &lt;= c, so the device keeps
+/// C[(q, a, b), c] = sum over samples of (w_q z'_a z'_b) z'_c for all pairs a &lt;= b and all c (about three times the
+/// state's sums, in tiles of shared memory) and <see cref="Gather"/> picks the state's. The monomial kernel read four
+/// values from memory per multiply-add and ran pass 2 at 1.6 % of the H200's FP64 peak.
+/// </summary>
+internal sealed class PairProductSession<T> : DeviceSession<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
+{
+    private readonly MemoryBuffer1D<int, Stride1D.Dense> _rows;
+    private readonly int[] _gather;
+    private readonly int _rowCount, _rowTiles, _columnTiles;
+
+    private PairProductSession(GpuMomentDevice device, int m, int weightCount, int[] terms, int rowCount)
+        : base(device, m, weightCount, terms.Length / 3 * weightCount, rowCount * (m + 1),
+            capacity => device.PairSegments(Tiles(rowCount, GpuKernels.PairRows) * Tiles(m + 1, GpuKernels.PairColumns), capacity))
+    {
+        int columns = m + 1, pairs = columns * (columns + 1) / 2, entries = terms.Length / 3;
+        _rowCount = rowCount;
+        _rowTiles = Tiles(rowCount, GpuKernels.PairRows);
+        _columnTiles = Tiles(columns, GpuKernels.PairColumns);
+        // row (q, a, b) at q P + index of (a, b) among the pairs a <= b of z' in row-major order; index m is z'_m = 1
+        var rows = new int[3 * rowCount];
+        for (int q = 0, r = 0; q < weightCount; q++)
+            for (int a = 0; a < columns; a++)
+                for (int b = a; b < columns; b++, r++) (rows[3 * r], rows[3 * r + 1], rows[3 * r + 2]) = (q, a, b);
+        _rows = device.Accelerator.Allocate1D(rows);
+        _gather = new int[entries * weightCount];
+        Span<int> f = stackalloc int[3];
+        for (int q = 0; q < weightCount; q++)
+            for (int e = 0; e < entries; e++)
+            {
+                for (int t = 0; t < 3; t++) f[t] = terms[3 * e + t] < 0 ? m : terms[3 * e + t];
+                f.Sort();
+                int pair = f[0] * (2 * columns - f[0] + 1) / 2 + (f[1] - f[0]);
+                _gather[q * entries + e] = (q * pairs + pair) * columns + f[2];
+            }
+    }
+
+    /// <summary>The projected tensor of dimension m with L weights, or null where the tiles do not hold it.</summary>
+    public static PairProductSession<T>? TryCreate(GpuMomentDevice device, int m, int weightCount)
+    {
+        if (m + 1 > GpuKernels.PairWidth || weightCount > GpuKernels.PairMaxWeights) return null;
+        int columns = m + 1;
+        return new PairProductSession<T>(device, m, weightCount, MonomialTerms.Tensor(m), weightCount * columns * (columns + 1) / 2);
+    }
+
+    private static int Tiles(int count, int tile) => (count + tile - 1) / tile;
+
+    protected override int SamplesPerSegment => GpuKernels.PairDepth * 4;
+
+    protected override void Gather(ReadOnlySpan<double> deviceSums, Span<double> state)
+    {
+        for (int o = 0; o < _gather.Length; o++) state[o] = deviceSums[_gather[o]];
+    }
+
+    protected override void LaunchSums(AcceleratorStream stream, ArrayView<double> x, ArrayView<double> w, int weightStride,
+        ArrayView<double> partial, int n, int segments) =>
+        Device.Pairs(stream, new KernelConfig(_rowTiles * _columnTiles * segments, Device.PairGroup), x, w, _rows.View, partial,
+            new PairShape(Dimension, n, _rowCount, _rowTiles, _columnTiles, segments, WeightCount, weightStride));
+
+    protected override void DisposeDeviceData() => _rows.Dispose();
 }
 
 /// <summary>Hermite projections: (K + 1) x m sums of r He_k(&lt;v_i, x&gt;).</summary>

@@ -12,6 +12,18 @@ namespace ReluFast.Gpu;
 /// <param name="WeightStride">Distance between the weight rows (at least n; a session's slot keeps its capacity).</param>
 internal readonly record struct MonomialShape(int Dimension, int Samples, int Entries, int Weights, int Segments, int WeightStride);
 
+/// <summary>Shape of a <see cref="GpuKernels.PairProducts"/> launch.</summary>
+/// <param name="Dimension">Columns m of the inputs z (z' = (z, 1) has m + 1).</param>
+/// <param name="Samples">Samples n in the block.</param>
+/// <param name="Rows">Rows (q, a, b) of the product.</param>
+/// <param name="RowTiles">Tiles of <see cref="GpuKernels.PairRows"/> rows.</param>
+/// <param name="ColumnTiles">Tiles of <see cref="GpuKernels.PairColumns"/> columns of z'.</param>
+/// <param name="Segments">Sample segments S.</param>
+/// <param name="Weights">Weight vectors L.</param>
+/// <param name="WeightStride">Distance between the weight rows.</param>
+internal readonly record struct PairShape(int Dimension, int Samples, int Rows, int RowTiles, int ColumnTiles, int Segments, int Weights,
+    int WeightStride);
+
 /// <summary>Shape of a <see cref="GpuKernels.HermiteSums"/> launch.</summary>
 /// <param name="Dimension">Columns of the inputs.</param>
 /// <param name="Samples">Samples n in the block.</param>
@@ -53,6 +65,102 @@ internal static class GpuKernels
             sum += v;
         }
         partial[t] = sum;
+    }
+
+    /// <summary>Rows of a <see cref="PairProducts"/> tile.</summary>
+    public const int PairRows = 64;
+
+    /// <summary>Columns of a <see cref="PairProducts"/> tile.</summary>
+    public const int PairColumns = 48;
+
+    /// <summary>Samples a <see cref="PairProducts"/> group stages at a time.</summary>
+    public const int PairDepth = 16;
+
+    /// <summary>Widest z' (m + 1) the staged samples hold: two column tiles.</summary>
+    public const int PairWidth = 2 * PairColumns;
+
+    /// <summary>Most weight vectors a group stages.</summary>
+    public const int PairMaxWeights = 8;
+
+    // each thread of a group owns micro-tiles of 4 rows x 3 columns (columns c, c + 16, c + 32): 16 x 16 of them per tile
+    private const int MicroTiles = 256;
+
+    /// <summary>
+    /// partial[(s R + r) (m + 1) + c] = sum over the samples k of segment s of (w[q stride + k] z'[k, a] z'[k, b]) z'[k, c]
+    /// for row r = (q, a, b) (rows[3r .. 3r + 2]), z' = (z, 1): the projected tensor's sums as the product of the pair
+    /// products (R x n) with z' (n x (m + 1)). Group g computes tile (g mod RowTiles, (g / RowTiles) mod ColumnTiles) of
+    /// segment g / (RowTiles ColumnTiles), PairDepth samples at a time staged in shared memory; the tile's sums stay in
+    /// shared memory, each owned by one thread, so any group size works (the CPU accelerator's groups are small) and every
+    /// sum adds its segment's samples in order.
+    /// </summary>
+    public static void PairProducts(ArrayView<double> x, ArrayView<double> w, ArrayView<int> rows, ArrayView<double> partial, PairShape s)
+    {
+        var staged = SharedMemory.Allocate<double>(PairDepth * PairWidth); // z' rows, zero beyond m + 1
+        var pairs = SharedMemory.Allocate<double>(PairRows * PairDepth);
+        var sums = SharedMemory.Allocate<double>(PairRows * PairColumns);
+        var weights = SharedMemory.Allocate<double>(PairMaxWeights * PairDepth);
+        int group = Grid.IdxX, thread = Group.IdxX, threads = Group.DimX;
+        int rowTile = group % s.RowTiles, rest = group / s.RowTiles, columnTile = rest % s.ColumnTiles, segment = rest / s.ColumnTiles;
+        int r0 = rowTile * PairRows, c0 = columnTile * PairColumns, m = s.Dimension, width = m + 1;
+        long first = (long)s.Samples * segment / s.Segments, last = (long)s.Samples * (segment + 1) / s.Segments;
+        for (int e = thread; e < PairRows * PairColumns; e += threads) sums[e] = 0;
+        for (int e = thread; e < PairDepth * PairWidth; e += threads) staged[e] = 0;
+        for (long k0 = first; k0 < last; k0 += PairDepth)
+        {
+            int count = (int)Math.Min(PairDepth, last - k0);
+            Group.Barrier();
+            for (int e = thread; e < PairDepth * width; e += threads)
+            {
+                int k = e / width, c = e - k * width;
+                staged[k * PairWidth + c] = k >= count ? 0 : c == m ? 1 : x[(k0 + k) * m + c];
+            }
+            for (int e = thread; e < s.Weights * PairDepth; e += threads)
+            {
+                int q = e / PairDepth, k = e - q * PairDepth;
+                weights[e] = k < count ? w[(long)q * s.WeightStride + k0 + k] : 0;
+            }
+            Group.Barrier();
+            for (int e = thread; e < PairRows * PairDepth; e += threads)
+            {
+                int r = e / PairDepth, k = e - r * PairDepth, row = r0 + r;
+                double p = 0;
+                if (row < s.Rows)
+                    p = weights[rows[3 * row] * PairDepth + k] * staged[k * PairWidth + rows[3 * row + 1]]
+                        * staged[k * PairWidth + rows[3 * row + 2]];
+                pairs[e] = p;
+            }
+            Group.Barrier();
+            for (int t = thread; t < MicroTiles; t += threads)
+            {
+                int rg = t / 16, cg = t - rg * 16;
+                int a0 = rg * 4 * PairDepth, s0 = rg * 4 * PairColumns + cg, z0 = c0 + cg;
+                double c00 = sums[s0], c01 = sums[s0 + 16], c02 = sums[s0 + 32];
+                double c10 = sums[s0 + PairColumns], c11 = sums[s0 + PairColumns + 16], c12 = sums[s0 + PairColumns + 32];
+                double c20 = sums[s0 + 2 * PairColumns], c21 = sums[s0 + 2 * PairColumns + 16], c22 = sums[s0 + 2 * PairColumns + 32];
+                double c30 = sums[s0 + 3 * PairColumns], c31 = sums[s0 + 3 * PairColumns + 16], c32 = sums[s0 + 3 * PairColumns + 32];
+                for (int k = 0; k < PairDepth; k++)
+                {
+                    double p0 = pairs[a0 + k], p1 = pairs[a0 + PairDepth + k], p2 = pairs[a0 + 2 * PairDepth + k];
+                    double p3 = pairs[a0 + 3 * PairDepth + k];
+                    int zr = k * PairWidth + z0;
+                    double b0 = staged[zr], b1 = staged[zr + 16], b2 = staged[zr + 32];
+                    c00 += p0 * b0; c01 += p0 * b1; c02 += p0 * b2;
+                    c10 += p1 * b0; c11 += p1 * b1; c12 += p1 * b2;
+                    c20 += p2 * b0; c21 += p2 * b1; c22 += p2 * b2;
+                    c30 += p3 * b0; c31 += p3 * b1; c32 += p3 * b2;
+                }
+                sums[s0] = c00; sums[s0 + 16] = c01; sums[s0 + 32] = c02;
+                sums[s0 + PairColumns] = c10; sums[s0 + PairColumns + 16] = c11; sums[s0 + PairColumns + 32] = c12;
+                sums[s0 + 2 * PairColumns] = c20; sums[s0 + 2 * PairColumns + 16] = c21; sums[s0 + 2 * PairColumns + 32] = c22;
+                sums[s0 + 3 * PairColumns] = c30; sums[s0 + 3 * PairColumns + 16] = c31; sums[s0 + 3 * PairColumns + 32] = c32;
+            }
+        }
+        Group.Barrier();
+        for (int e = thread; e < PairRows * PairColumns; e += threads)
+        {
+            int r = e / PairColumns, c = e - r * PairColumns, row = r0 + r, column = c0 + c;
+            if (row < s.Rows && column < width) partial[((long)segment * s.Rows + row) * width + column] = sums[e];
+        }
     }
 
     /// <summary>

@@ -29,6 +29,11 @@ internal sealed class GpuMomentDevice : IMomentDevice
         Hermite = accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<double>,
             ArrayView<double>, HermiteShape>(GpuKernels.HermiteSums);
         Reduce = accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<double>, ArrayView<double>, int, int>(GpuKernels.ReduceSegments);
+        Pairs = accelerator.LoadKernel<ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, PairShape>(
+            GpuKernels.PairProducts);
+        // 256 threads, one micro-tile each, on a GPU; one thread on ILGPU's CPU accelerator, whose groups are threads of the
+        // machine that meet at every barrier (the kernel loops over the micro-tiles for any group size)
+        PairGroup = accelerator is CudaAccelerator ? Math.Min(256, accelerator.MaxNumThreadsPerGroup) : 1;
         Teacher = accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<double>,
             TeacherShape>(GpuKernels.TeacherSamples);
         Projection = accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<double>, int, int>(
@@ -52,6 +57,11 @@ internal sealed class GpuMomentDevice : IMomentDevice
     internal Action<AcceleratorStream, Index1D, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, HermiteShape>
         Hermite { get; }
     internal Action<AcceleratorStream, Index1D, ArrayView<double>, ArrayView<double>, int, int> Reduce { get; }
+    internal Action<AcceleratorStream, KernelConfig, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, PairShape>
+        Pairs { get; }
+
+    /// <summary>Threads of a <see cref="GpuKernels.PairProducts"/> group (the tests set others: the sums do not depend on it).</summary>
+    internal int PairGroup { get; set; }
     internal Action<AcceleratorStream, Index1D, ArrayView<double>, ArrayView<double>, ArrayView<double>, TeacherShape> Teacher { get; }
     internal Action<AcceleratorStream, Index1D, ArrayView<double>, ArrayView<double>, ArrayView<double>, int, int> Projection { get; }
 
@@ -148,7 +158,8 @@ internal sealed class GpuMomentDevice : IMomentDevice
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dimension);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(weightCount);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(dimension, ProjectedTensorAccumulator<double>.MaxDimension);
-        return new MonomialSession<T>(this, dimension, weightCount, MonomialTerms.Tensor(dimension));
+        return PairProductSession<T>.TryCreate(this, dimension, weightCount)
+            ?? (IDeviceMoments<T>)new MonomialSession<T>(this, dimension, weightCount, MonomialTerms.Tensor(dimension));
     }
 
     /// <inheritdoc />
@@ -167,6 +178,13 @@ internal sealed class GpuMomentDevice : IMomentDevice
     /// <summary>Sample segments for a launch of <paramref name="outputs"/> sums over <paramref name="samples"/> samples.</summary>
     internal int Segments(int outputs, int samples) =>
         Math.Clamp(TargetThreads / Math.Max(1, outputs), 1, Math.Max(1, samples / 16));
+
+    /// <summary>
+    /// Sample segments of a <see cref="GpuKernels.PairProducts"/> launch over <paramref name="tiles"/> tiles: about four
+    /// groups per multiprocessor (ILGPU's CPU accelerator: one per tile), and at least four staged depths of samples each.
+    /// </summary>
+    internal int PairSegments(int tiles, int samples) =>
+        Math.Clamp(4 * Accelerator.NumMultiprocessors / Math.Max(1, tiles), 1, Math.Max(1, samples / (4 * GpuKernels.PairDepth)));
 
     /// <summary>Serialises kernel launches from the threads of a pass (ILGPU's launchers share per-kernel state).</summary>
     internal object LaunchLock => _launchLock;

@@ -147,18 +147,19 @@ public class GpuMomentEngineTests(CpuAcceleratorFixture fixture) : IClassFixture
     /// <summary>
     /// A session launches once per capacity of samples, whatever the calls: the samples handed over in one call and in
     /// many calls of odd sizes (as a pass hands over its 256 KiB blocks) give bit-identical sums, here over both slots and
-    /// with three weight rows (their stride in a slot is its capacity, not the launch's sample count).
+    /// with three weight rows (their stride in a slot is its capacity, not the launch's sample count). The staging is the
+    /// sessions' common part; the Gram's kernel keeps the test fast on the CPU accelerator.
     /// </summary>
     [Fact]
     public void HowTheSamplesAreCutIntoCallsDoesNotChangeTheSums()
     {
-        const int m = 5, l = 3;
-        using IDeviceMoments<double> probe = _device.CreateProjectedTensor<double>(m, l);
+        const int m = 9, l = 3;
+        using IDeviceMoments<double> probe = _device.CreateWeightedGram<double>(m, l);
         int capacity = ((DeviceSession<double>)probe).Capacity, n = 2 * capacity + 1234;
         double[] z = Gaussians<double>(n * m, 5), c = Gaussians<double>(n * l, 6);
         double[] Run(int[] calls)
         {
-            using IDeviceMoments<double> session = _device.CreateProjectedTensor<double>(m, l);
+            using IDeviceMoments<double> session = _device.CreateWeightedGram<double>(m, l);
             double[] w = new double[n * l];
             for (int start = 0, i = 0; start < n; i++)
             {
@@ -172,6 +173,55 @@ public class GpuMomentEngineTests(CpuAcceleratorFixture fixture) : IClassFixture
         double[] whole = Run([n]);
         AssertBitwiseEqual(whole, Run([1000, 1, 333, 4096]), "one call and calls of 1000, 1, 333 and 4096 samples");
         Assert.Equal(n, whole[0]);
+    }
+
+    /// <summary>
+    /// The projected tensor as a product of matrices is the one kernel whose groups share memory: every tile sum belongs to
+    /// one thread and adds its samples in order, so groups of 1, 5 (threads that own several micro-tiles, a remainder) and
+    /// the accelerator's most threads give the same bits, and both sizes around the widest z' the tiles hold (m = 95 by
+    /// the pair kernel, m = 96 by the monomial kernel) give the SIMD sums to the rounding bound.
+    /// </summary>
+    [Fact]
+    public void ThePairKernelsSumsDependNeitherOnItsGroupSizeNorOnTheKernel()
+    {
+        const int m = 13, l = 3, n = 700;
+        double[] z = Gaussians<double>(n * m, 7), c = Gaussians<double>(n * l, 8);
+        double[] Run(int group)
+        {
+            int saved = _device.PairGroup;
+            _device.PairGroup = group;
+            try
+            {
+                using IDeviceMoments<double> session = _device.CreateProjectedTensor<double>(m, l);
+                Assert.IsType<PairProductSession<double>>(session);
+                session.Accumulate(z, c);
+                return Flushed(session);
+            }
+            finally
+            {
+                _device.PairGroup = saved;
+            }
+        }
+        double[] one = Run(1);
+        AssertBitwiseEqual(one, Run(5), "groups of 1 and 5 threads");
+        AssertBitwiseEqual(one, Run(_device.Accelerator.MaxNumThreadsPerGroup), "groups of 1 and the most threads");
+
+        foreach (int width in (int[])[GpuKernels.PairWidth - 1, GpuKernels.PairWidth])
+        {
+            const int samples = 40;
+            double[] x = Gaussians<double>(samples * width, width), w = Gaussians<double>(samples, width + 1);
+            var simd = new ProjectedTensorAccumulator<double>(width, 1);
+            var abs = new ProjectedTensorAccumulator<double>(width, 1);
+            simd.Accumulate(x, w);
+            abs.Accumulate(x.Select(Math.Abs).ToArray(), w.Select(Math.Abs).ToArray());
+            using IDeviceMoments<double> session = _device.CreateProjectedTensor<double>(width, 1);
+            Assert.Equal(width + 1 <= GpuKernels.PairWidth, session is PairProductSession<double>);
+            session.Accumulate(x, w);
+            var gpu = new ProjectedTensorAccumulator<double>(width, 1);
+            gpu.AddState(Flushed(session));
+            Compare(State(simd.StateLength, simd.CopyState), State(gpu.StateLength, gpu.CopyState), State(abs.StateLength, abs.CopyState),
+                SumBound<double>(samples, samples, 4));
+        }
     }
 
     /// <summary>
