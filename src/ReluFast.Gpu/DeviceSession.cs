@@ -204,6 +204,7 @@ internal abstract class DeviceSession<T> : IDeviceMoments<T> where T : unmanaged
             Inputs = accelerator.Allocate1D<double>((long)capacity * d);
             Weights = accelerator.Allocate1D<double>((long)capacity * l);
             Partial = accelerator.Allocate1D<double>((long)outputs * segments);
+            Partial.MemSetToZero(Stream); // cells a launch does not write (skipped tiles) add zeros
             Sums = accelerator.Allocate1D<double>(outputs);
             Sums.MemSetToZero(Stream);
             Download = new double[outputs];
@@ -237,72 +238,66 @@ internal abstract class DeviceSession<T> : IDeviceMoments<T> where T : unmanaged
     }
 }
 
-/// <summary>Weighted Gram and projected tensor sums: one monomial per output (<see cref="MonomialTerms"/>).</summary>
-internal sealed class MonomialSession<T> : DeviceSession<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
-{
-    private readonly MemoryBuffer1D<int, Stride1D.Dense> _terms;
-    private readonly int _entries;
-
-    public MonomialSession(GpuMomentDevice device, int dimension, int weightCount, int[] terms)
-        : base(device, dimension, weightCount, terms.Length / 3 * weightCount)
-    {
-        _entries = terms.Length / 3;
-        _terms = device.Accelerator.Allocate1D(terms);
-    }
-
-    protected override void LaunchSums(AcceleratorStream stream, ArrayView<double> x, ArrayView<double> w, int weightStride,
-        ArrayView<double> partial, int n, int segments) =>
-        Device.Monomials(stream, Outputs * segments, x, w, _terms.View, partial,
-            new MonomialShape(Dimension, n, _entries, WeightCount, segments, weightStride));
-
-    protected override void DisposeDeviceData() => _terms.Dispose();
-}
-
 /// <summary>
-/// Projected tensor sums as a product of matrices (<see cref="GpuKernels.PairProducts"/>): with z' = (z, 1), every
-/// monomial of degree at most 3 of the state is z'_a z'_b z'_c with a &lt;= b &lt;= c, so the device keeps
-/// C[(q, a, b), c] = sum over samples of (w_q z'_a z'_b) z'_c for all pairs a &lt;= b and all c (about three times the
-/// state's sums, in tiles of shared memory) and <see cref="Gather"/> picks the state's. The monomial kernel read four
-/// values from memory per multiply-add and ran pass 2 at 1.6 % of the H200's FP64 peak.
+/// Weighted Gram and projected tensor sums as a product of matrices (<see cref="GpuKernels.PairProducts"/>): with
+/// x' = (x, 1), every monomial of degree at most 3 of a state (<see cref="MonomialTerms"/>) is x'_a x'_b x'_c, so the device
+/// keeps C[(q, a, b), c] = sum over samples of (w_q x'_a x'_b) x'_c for a set of rows (q, a, b) and all c, in tiles of
+/// shared memory, and <see cref="Gather"/> picks the state's sums. The Gram's rows are (q, a, 1): C is w_q x' x'^T. The
+/// projected tensor's are the pairs a &lt;= b: about three times its sums. Tiles none of whose sums the state uses (below
+/// the diagonal of a Gram) are skipped. One thread per sum, reading four values from memory per multiply-add, ran pass 2
+/// at 1.6 % of the H200's FP64 peak (docs/gpu-check-h200-coalesced.json); this ran it 4x faster.
 /// </summary>
 internal sealed class PairProductSession<T> : DeviceSession<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
 {
-    private readonly MemoryBuffer1D<int, Stride1D.Dense> _rows;
+    private readonly MemoryBuffer1D<int, Stride1D.Dense> _rows, _needed;
     private readonly int[] _gather;
     private readonly int _rowCount, _rowTiles, _columnTiles;
 
-    private PairProductSession(GpuMomentDevice device, int m, int weightCount, int[] terms, int rowCount)
-        : base(device, m, weightCount, terms.Length / 3 * weightCount, rowCount * (m + 1),
-            capacity => device.PairSegments(Tiles(rowCount, GpuKernels.PairRows) * Tiles(m + 1, GpuKernels.PairColumns), capacity))
+    private PairProductSession(GpuMomentDevice device, int d, int weightCount, int[] terms, int[] rows, Func<int, int, int, int> row)
+        : base(device, d, weightCount, terms.Length / 3 * weightCount, rows.Length / 3 * (d + 1),
+            capacity => device.PairSegments(Tiles(rows.Length / 3, GpuKernels.PairRows) * Tiles(d + 1, GpuKernels.PairColumns), capacity))
     {
-        int columns = m + 1, pairs = columns * (columns + 1) / 2, entries = terms.Length / 3;
-        _rowCount = rowCount;
-        _rowTiles = Tiles(rowCount, GpuKernels.PairRows);
-        _columnTiles = Tiles(columns, GpuKernels.PairColumns);
-        // row (q, a, b) at q P + index of (a, b) among the pairs a <= b of z' in row-major order; index m is z'_m = 1
-        var rows = new int[3 * rowCount];
-        for (int q = 0, r = 0; q < weightCount; q++)
-            for (int a = 0; a < columns; a++)
-                for (int b = a; b < columns; b++, r++) (rows[3 * r], rows[3 * r + 1], rows[3 * r + 2]) = (q, a, b);
-        _rows = device.Accelerator.Allocate1D(rows);
+        int width = d + 1, entries = terms.Length / 3;
+        _rowCount = rows.Length / 3;
+        _rowTiles = Tiles(_rowCount, GpuKernels.PairRows);
+        _columnTiles = Tiles(width, GpuKernels.PairColumns);
         _gather = new int[entries * weightCount];
+        var needed = new int[_rowTiles * _columnTiles];
         Span<int> f = stackalloc int[3];
         for (int q = 0; q < weightCount; q++)
             for (int e = 0; e < entries; e++)
             {
-                for (int t = 0; t < 3; t++) f[t] = terms[3 * e + t] < 0 ? m : terms[3 * e + t];
+                for (int t = 0; t < 3; t++) f[t] = terms[3 * e + t] < 0 ? d : terms[3 * e + t];
                 f.Sort();
-                int pair = f[0] * (2 * columns - f[0] + 1) / 2 + (f[1] - f[0]);
-                _gather[q * entries + e] = (q * pairs + pair) * columns + f[2];
+                int r = row(q, f[0], f[1]), c = f[2];
+                if (r < 0) (r, c) = (row(q, f[0], d), f[1]); // the Gram: (a, b, 1) is row (q, a, 1), column b
+                _gather[q * entries + e] = r * width + c;
+                needed[r / GpuKernels.PairRows + c / GpuKernels.PairColumns * _rowTiles] = 1;
             }
+        _rows = device.Accelerator.Allocate1D(rows);
+        _needed = device.Accelerator.Allocate1D(needed);
     }
 
-    /// <summary>The projected tensor of dimension m with L weights, or null where the tiles do not hold it.</summary>
-    public static PairProductSession<T>? TryCreate(GpuMomentDevice device, int m, int weightCount)
+    /// <summary>The weighted Gram of dimension d with L weights: rows (q, a, 1), a = 0..d (index d is the constant 1).</summary>
+    public static PairProductSession<T> Gram(GpuMomentDevice device, int d, int weightCount)
     {
-        if (m + 1 > GpuKernels.PairWidth || weightCount > GpuKernels.PairMaxWeights) return null;
-        int columns = m + 1;
-        return new PairProductSession<T>(device, m, weightCount, MonomialTerms.Tensor(m), weightCount * columns * (columns + 1) / 2);
+        var rows = new int[3 * weightCount * (d + 1)];
+        for (int q = 0, r = 0; q < weightCount; q++)
+            for (int a = 0; a <= d; a++, r++) (rows[3 * r], rows[3 * r + 1], rows[3 * r + 2]) = (q, a, d);
+        return new PairProductSession<T>(device, d, weightCount, MonomialTerms.Gram(d), rows,
+            (q, a, b) => b == d ? q * (d + 1) + a : -1);
+    }
+
+    /// <summary>The projected tensor of dimension m with L weights: rows (q, a, b) for the pairs a &lt;= b of z' in row-major order.</summary>
+    public static PairProductSession<T> Tensor(GpuMomentDevice device, int m, int weightCount)
+    {
+        int width = m + 1, pairs = width * (width + 1) / 2;
+        var rows = new int[3 * weightCount * pairs];
+        for (int q = 0, r = 0; q < weightCount; q++)
+            for (int a = 0; a < width; a++)
+                for (int b = a; b < width; b++, r++) (rows[3 * r], rows[3 * r + 1], rows[3 * r + 2]) = (q, a, b);
+        return new PairProductSession<T>(device, m, weightCount, MonomialTerms.Tensor(m), rows,
+            (q, a, b) => q * pairs + a * (2 * width - a + 1) / 2 + (b - a));
     }
 
     private static int Tiles(int count, int tile) => (count + tile - 1) / tile;
@@ -316,10 +311,14 @@ internal sealed class PairProductSession<T> : DeviceSession<T> where T : unmanag
 
     protected override void LaunchSums(AcceleratorStream stream, ArrayView<double> x, ArrayView<double> w, int weightStride,
         ArrayView<double> partial, int n, int segments) =>
-        Device.Pairs(stream, new KernelConfig(_rowTiles * _columnTiles * segments, Device.PairGroup), x, w, _rows.View, partial,
-            new PairShape(Dimension, n, _rowCount, _rowTiles, _columnTiles, segments, WeightCount, weightStride));
+        Device.Pairs(stream, new KernelConfig(_rowTiles * _columnTiles * segments, Device.PairGroup), x, w, _rows.View, _needed.View,
+            partial, new PairShape(Dimension, n, _rowCount, _rowTiles, _columnTiles, segments, weightStride));
 
-    protected override void DisposeDeviceData() => _rows.Dispose();
+    protected override void DisposeDeviceData()
+    {
+        _rows.Dispose();
+        _needed.Dispose();
+    }
 }
 
 /// <summary>Hermite projections: (K + 1) x m sums of r He_k(&lt;v_i, x&gt;).</summary>

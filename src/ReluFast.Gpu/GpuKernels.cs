@@ -3,26 +3,15 @@ using ReluFast.Sampling;
 
 namespace ReluFast.Gpu;
 
-/// <summary>Shape of a <see cref="GpuKernels.MonomialSums"/> launch.</summary>
-/// <param name="Dimension">Columns of the inputs (d or m).</param>
-/// <param name="Samples">Samples n in the block.</param>
-/// <param name="Entries">Monomials E per weight.</param>
-/// <param name="Weights">Weight vectors L (row q of w starts at q WeightStride).</param>
-/// <param name="Segments">Sample segments S: thread (e, q, s) sums samples [s n / S, (s + 1) n / S).</param>
-/// <param name="WeightStride">Distance between the weight rows (at least n; a session's slot keeps its capacity).</param>
-internal readonly record struct MonomialShape(int Dimension, int Samples, int Entries, int Weights, int Segments, int WeightStride);
-
 /// <summary>Shape of a <see cref="GpuKernels.PairProducts"/> launch.</summary>
-/// <param name="Dimension">Columns m of the inputs z (z' = (z, 1) has m + 1).</param>
+/// <param name="Dimension">Columns d of the inputs x (x' = (x, 1) has d + 1).</param>
 /// <param name="Samples">Samples n in the block.</param>
 /// <param name="Rows">Rows (q, a, b) of the product.</param>
 /// <param name="RowTiles">Tiles of <see cref="GpuKernels.PairRows"/> rows.</param>
-/// <param name="ColumnTiles">Tiles of <see cref="GpuKernels.PairColumns"/> columns of z'.</param>
+/// <param name="ColumnTiles">Tiles of <see cref="GpuKernels.PairColumns"/> columns of x'.</param>
 /// <param name="Segments">Sample segments S.</param>
-/// <param name="Weights">Weight vectors L.</param>
 /// <param name="WeightStride">Distance between the weight rows.</param>
-internal readonly record struct PairShape(int Dimension, int Samples, int Rows, int RowTiles, int ColumnTiles, int Segments, int Weights,
-    int WeightStride);
+internal readonly record struct PairShape(int Dimension, int Samples, int Rows, int RowTiles, int ColumnTiles, int Segments, int WeightStride);
 
 /// <summary>Shape of a <see cref="GpuKernels.HermiteSums"/> launch.</summary>
 /// <param name="Dimension">Columns of the inputs.</param>
@@ -37,36 +26,13 @@ internal readonly record struct TeacherShape(int Dimension, int Hidden, long Sta
     double NoiseStd, double LinearBias, int HasLinear);
 
 /// <summary>
-/// The ILGPU kernels of the GPU moment engine. Every sum is formed in double, one thread per (output, sample segment),
-/// over the samples of its segment in order; <see cref="ReduceSegments"/> then adds the segments in order, so a block's
-/// sums do not depend on scheduling. The same kernels run on CUDA and on ILGPU's CPU accelerator (the tests).
+/// The ILGPU kernels of the GPU moment engine. Every sum is formed in double, by one thread per (output, sample segment)
+/// or per (tile cell, sample segment) of <see cref="PairProducts"/>, over the samples of its segment in order;
+/// <see cref="ReduceSegments"/> then adds the segments in order, so a block's sums do not depend on scheduling. The same
+/// kernels run on CUDA and on ILGPU's CPU accelerator (the tests).
 /// </summary>
 internal static class GpuKernels
 {
-    /// <summary>
-    /// partial[(s L + q) E + e] = sum over the samples k of segment s of w[q stride + k] x[k, i] x[k, j] x[k, l], where
-    /// (i, j, l) = terms[3e .. 3e + 2] and a negative index is a factor 1: E monomials of degree 0 to 3 per weight.
-    /// </summary>
-    public static void MonomialSums(Index1D t, ArrayView<double> x, ArrayView<double> w, ArrayView<int> terms,
-        ArrayView<double> partial, MonomialShape s)
-    {
-        int e = t % s.Entries, rest = t / s.Entries, q = rest % s.Weights, segment = rest / s.Weights;
-        int i = terms[3 * e], j = terms[3 * e + 1], l = terms[3 * e + 2];
-        long first = (long)s.Samples * segment / s.Segments, last = (long)s.Samples * (segment + 1) / s.Segments;
-        long weights = (long)q * s.WeightStride;
-        double sum = 0;
-        for (long k = first; k < last; k++)
-        {
-            long row = k * s.Dimension;
-            double v = w[weights + k];
-            if (i >= 0) v *= x[row + i];
-            if (j >= 0) v *= x[row + j];
-            if (l >= 0) v *= x[row + l];
-            sum += v;
-        }
-        partial[t] = sum;
-    }
-
     /// <summary>Rows of a <see cref="PairProducts"/> tile.</summary>
     public const int PairRows = 64;
 
@@ -76,64 +42,61 @@ internal static class GpuKernels
     /// <summary>Samples a <see cref="PairProducts"/> group stages at a time.</summary>
     public const int PairDepth = 16;
 
-    /// <summary>Widest z' (m + 1) the staged samples hold: two column tiles.</summary>
-    public const int PairWidth = 2 * PairColumns;
-
-    /// <summary>Most weight vectors a group stages.</summary>
-    public const int PairMaxWeights = 8;
-
     // each thread of a group owns micro-tiles of 4 rows x 3 columns (columns c, c + 16, c + 32): 16 x 16 of them per tile
     private const int MicroTiles = 256;
 
     /// <summary>
-    /// partial[(s R + r) (m + 1) + c] = sum over the samples k of segment s of (w[q stride + k] z'[k, a] z'[k, b]) z'[k, c]
-    /// for row r = (q, a, b) (rows[3r .. 3r + 2]), z' = (z, 1): the projected tensor's sums as the product of the pair
-    /// products (R x n) with z' (n x (m + 1)). Group g computes tile (g mod RowTiles, (g / RowTiles) mod ColumnTiles) of
-    /// segment g / (RowTiles ColumnTiles), PairDepth samples at a time staged in shared memory; the tile's sums stay in
-    /// shared memory, each owned by one thread, so any group size works (the CPU accelerator's groups are small) and every
-    /// sum adds its segment's samples in order.
+    /// partial[(s R + r) (d + 1) + c] = sum over the samples k of segment s of (w[q stride + k] x'[k, a] x'[k, b]) x'[k, c]
+    /// for row r = (q, a, b) (rows[3r .. 3r + 2]) and x' = (x, 1) (index d is the constant 1): the sums of monomials of
+    /// degree at most 3 as the product of the pair products (R x n) with x' (n x (d + 1)). Group g computes tile
+    /// (g mod RowTiles, (g / RowTiles) mod ColumnTiles) of segment g / (RowTiles ColumnTiles), or nothing where
+    /// needed[tile] is 0 (tiles none of whose sums the state uses); PairDepth samples at a time, the tile's columns of x'
+    /// and its pair products staged in shared memory. The tile's sums stay in shared memory, each owned by one thread
+    /// (4 x 3 of them in registers while it adds the staged samples), so any group size works (the CPU accelerator's
+    /// groups are small) and every sum adds its segment's samples in order.
     /// </summary>
-    public static void PairProducts(ArrayView<double> x, ArrayView<double> w, ArrayView<int> rows, ArrayView<double> partial, PairShape s)
+    public static void PairProducts(ArrayView<double> x, ArrayView<double> w, ArrayView<int> rows, ArrayView<int> needed,
+        ArrayView<double> partial, PairShape s)
     {
-        var staged = SharedMemory.Allocate<double>(PairDepth * PairWidth); // z' rows, zero beyond m + 1
+        var columns = SharedMemory.Allocate<double>(PairDepth * PairColumns); // x'[k, c0 + c], zero beyond d + 1
         var pairs = SharedMemory.Allocate<double>(PairRows * PairDepth);
         var sums = SharedMemory.Allocate<double>(PairRows * PairColumns);
-        var weights = SharedMemory.Allocate<double>(PairMaxWeights * PairDepth);
         int group = Grid.IdxX, thread = Group.IdxX, threads = Group.DimX;
-        int rowTile = group % s.RowTiles, rest = group / s.RowTiles, columnTile = rest % s.ColumnTiles, segment = rest / s.ColumnTiles;
-        int r0 = rowTile * PairRows, c0 = columnTile * PairColumns, m = s.Dimension, width = m + 1;
+        int tiles = s.RowTiles * s.ColumnTiles, tile = group % tiles, segment = group / tiles;
+        if (needed[tile] == 0) return; // the whole group: before any barrier
+        int rowTile = tile % s.RowTiles, columnTile = tile / s.RowTiles;
+        int r0 = rowTile * PairRows, c0 = columnTile * PairColumns, d = s.Dimension, width = d + 1;
         long first = (long)s.Samples * segment / s.Segments, last = (long)s.Samples * (segment + 1) / s.Segments;
         for (int e = thread; e < PairRows * PairColumns; e += threads) sums[e] = 0;
-        for (int e = thread; e < PairDepth * PairWidth; e += threads) staged[e] = 0;
         for (long k0 = first; k0 < last; k0 += PairDepth)
         {
             int count = (int)Math.Min(PairDepth, last - k0);
             Group.Barrier();
-            for (int e = thread; e < PairDepth * width; e += threads)
+            for (int e = thread; e < PairDepth * PairColumns; e += threads)
             {
-                int k = e / width, c = e - k * width;
-                staged[k * PairWidth + c] = k >= count ? 0 : c == m ? 1 : x[(k0 + k) * m + c];
+                int k = e / PairColumns, c = c0 + e - k * PairColumns;
+                columns[e] = k >= count || c > d ? 0 : c == d ? 1 : x[(k0 + k) * d + c];
             }
-            for (int e = thread; e < s.Weights * PairDepth; e += threads)
-            {
-                int q = e / PairDepth, k = e - q * PairDepth;
-                weights[e] = k < count ? w[(long)q * s.WeightStride + k0 + k] : 0;
-            }
-            Group.Barrier();
+            // consecutive threads take consecutive rows of one sample: (a, b) of neighbouring rows are neighbours in x
             for (int e = thread; e < PairRows * PairDepth; e += threads)
             {
-                int r = e / PairDepth, k = e - r * PairDepth, row = r0 + r;
+                int k = e / PairRows, r = e - k * PairRows, row = r0 + r;
                 double p = 0;
-                if (row < s.Rows)
-                    p = weights[rows[3 * row] * PairDepth + k] * staged[k * PairWidth + rows[3 * row + 1]]
-                        * staged[k * PairWidth + rows[3 * row + 2]];
-                pairs[e] = p;
+                if (row < s.Rows && k < count)
+                {
+                    int a = rows[3 * row + 1], b = rows[3 * row + 2];
+                    long sample = (k0 + k) * d;
+                    p = w[(long)rows[3 * row] * s.WeightStride + k0 + k];
+                    if (a < d) p *= x[sample + a];
+                    if (b < d) p *= x[sample + b];
+                }
+                pairs[r * PairDepth + k] = p;
             }
             Group.Barrier();
             for (int t = thread; t < MicroTiles; t += threads)
             {
                 int rg = t / 16, cg = t - rg * 16;
-                int a0 = rg * 4 * PairDepth, s0 = rg * 4 * PairColumns + cg, z0 = c0 + cg;
+                int a0 = rg * 4 * PairDepth, s0 = rg * 4 * PairColumns + cg;
                 double c00 = sums[s0], c01 = sums[s0 + 16], c02 = sums[s0 + 32];
                 double c10 = sums[s0 + PairColumns], c11 = sums[s0 + PairColumns + 16], c12 = sums[s0 + PairColumns + 32];
                 double c20 = sums[s0 + 2 * PairColumns], c21 = sums[s0 + 2 * PairColumns + 16], c22 = sums[s0 + 2 * PairColumns + 32];
@@ -142,8 +105,8 @@ internal static class GpuKernels
                 {
                     double p0 = pairs[a0 + k], p1 = pairs[a0 + PairDepth + k], p2 = pairs[a0 + 2 * PairDepth + k];
                     double p3 = pairs[a0 + 3 * PairDepth + k];
-                    int zr = k * PairWidth + z0;
-                    double b0 = staged[zr], b1 = staged[zr + 16], b2 = staged[zr + 32];
+                    int zr = k * PairColumns + cg;
+                    double b0 = columns[zr], b1 = columns[zr + 16], b2 = columns[zr + 32];
                     c00 += p0 * b0; c01 += p0 * b1; c02 += p0 * b2;
                     c10 += p1 * b0; c11 += p1 * b1; c12 += p1 * b2;
                     c20 += p2 * b0; c21 += p2 * b1; c22 += p2 * b2;

@@ -24,12 +24,10 @@ internal sealed class GpuMomentDevice : IMomentDevice
         _context = context;
         Accelerator = accelerator;
         Name = name;
-        Monomials = accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<int>,
-            ArrayView<double>, MonomialShape>(GpuKernels.MonomialSums);
         Hermite = accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<double>,
             ArrayView<double>, HermiteShape>(GpuKernels.HermiteSums);
         Reduce = accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<double>, ArrayView<double>, int, int>(GpuKernels.ReduceSegments);
-        Pairs = accelerator.LoadKernel<ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, PairShape>(
+        Pairs = accelerator.LoadKernel<ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<int>, ArrayView<double>, PairShape>(
             GpuKernels.PairProducts);
         // 256 threads, one micro-tile each, on a GPU; one thread on ILGPU's CPU accelerator, whose groups are threads of the
         // machine that meet at every barrier (the kernel loops over the micro-tiles for any group size)
@@ -52,13 +50,11 @@ internal sealed class GpuMomentDevice : IMomentDevice
     /// <summary>Threads a launch aims at: the number of sample segments is chosen from it.</summary>
     internal int TargetThreads { get; }
 
-    internal Action<AcceleratorStream, Index1D, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, MonomialShape>
-        Monomials { get; }
     internal Action<AcceleratorStream, Index1D, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, HermiteShape>
         Hermite { get; }
     internal Action<AcceleratorStream, Index1D, ArrayView<double>, ArrayView<double>, int, int> Reduce { get; }
-    internal Action<AcceleratorStream, KernelConfig, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, PairShape>
-        Pairs { get; }
+    internal Action<AcceleratorStream, KernelConfig, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<int>, ArrayView<double>,
+        PairShape> Pairs { get; }
 
     /// <summary>Threads of a <see cref="GpuKernels.PairProducts"/> group (the tests set others: the sums do not depend on it).</summary>
     internal int PairGroup { get; set; }
@@ -149,7 +145,7 @@ internal sealed class GpuMomentDevice : IMomentDevice
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dimension);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(weightCount);
-        return new MonomialSession<T>(this, dimension, weightCount, MonomialTerms.Gram(dimension));
+        return PairProductSession<T>.Gram(this, dimension, weightCount);
     }
 
     /// <inheritdoc />
@@ -158,8 +154,7 @@ internal sealed class GpuMomentDevice : IMomentDevice
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dimension);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(weightCount);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(dimension, ProjectedTensorAccumulator<double>.MaxDimension);
-        return PairProductSession<T>.TryCreate(this, dimension, weightCount)
-            ?? (IDeviceMoments<T>)new MonomialSession<T>(this, dimension, weightCount, MonomialTerms.Tensor(dimension));
+        return PairProductSession<T>.Tensor(this, dimension, weightCount);
     }
 
     /// <inheritdoc />

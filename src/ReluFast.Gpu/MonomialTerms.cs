@@ -1,8 +1,8 @@
 namespace ReluFast.Gpu;
 
 /// <summary>
-/// The monomials of a flat state, in its order, as index triples (i, j, l) with -1 for "no factor", so that one kernel
-/// (<see cref="GpuKernels.MonomialSums"/>) computes every sum of an accumulator and the result is its state as it is.
+/// The monomials of a flat state, in its order, as index triples (i, j, l) with -1 for "no factor": a
+/// <see cref="PairProductSession{T}"/> picks each from its product of matrices.
 /// </summary>
 internal static class MonomialTerms
 {

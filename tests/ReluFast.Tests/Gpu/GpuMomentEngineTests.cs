@@ -148,7 +148,7 @@ public class GpuMomentEngineTests(CpuAcceleratorFixture fixture) : IClassFixture
     /// A session launches once per capacity of samples, whatever the calls: the samples handed over in one call and in
     /// many calls of odd sizes (as a pass hands over its 256 KiB blocks) give bit-identical sums, here over both slots and
     /// with three weight rows (their stride in a slot is its capacity, not the launch's sample count). The staging is the
-    /// sessions' common part; the Gram's kernel keeps the test fast on the CPU accelerator.
+    /// sessions' common part (here a Gram's, whose small outputs keep the test fast on the CPU accelerator).
     /// </summary>
     [Fact]
     public void HowTheSamplesAreCutIntoCallsDoesNotChangeTheSums()
@@ -176,13 +176,13 @@ public class GpuMomentEngineTests(CpuAcceleratorFixture fixture) : IClassFixture
     }
 
     /// <summary>
-    /// The projected tensor as a product of matrices is the one kernel whose groups share memory: every tile sum belongs to
-    /// one thread and adds its samples in order, so groups of 1, 5 (threads that own several micro-tiles, a remainder) and
-    /// the accelerator's most threads give the same bits, and both sizes around the widest z' the tiles hold (m = 95 by
-    /// the pair kernel, m = 96 by the monomial kernel) give the SIMD sums to the rounding bound.
+    /// The product kernel's groups share memory: every tile sum belongs to one thread and adds its samples in order, so
+    /// groups of 1, 5 (threads that own several micro-tiles, a remainder) and the accelerator's most threads give the same
+    /// bits; and inputs wider than a tile (Grams of d = 100 with two weights and d = 130, a tensor of m = 50 with two)
+    /// give the SIMD sums to the rounding bound.
     /// </summary>
     [Fact]
-    public void ThePairKernelsSumsDependNeitherOnItsGroupSizeNorOnTheKernel()
+    public void TheProductKernelsSumsDependNeitherOnItsGroupSizeNorOnTheTiles()
     {
         const int m = 13, l = 3, n = 700;
         double[] z = Gaussians<double>(n * m, 7), c = Gaussians<double>(n * l, 8);
@@ -206,18 +206,32 @@ public class GpuMomentEngineTests(CpuAcceleratorFixture fixture) : IClassFixture
         AssertBitwiseEqual(one, Run(5), "groups of 1 and 5 threads");
         AssertBitwiseEqual(one, Run(_device.Accelerator.MaxNumThreadsPerGroup), "groups of 1 and the most threads");
 
-        foreach (int width in (int[])[GpuKernels.PairWidth - 1, GpuKernels.PairWidth])
+        // wide inputs: several row and column tiles, tiles below a Gram's diagonal skipped, rows of two weights in one tile
+        const int samples = 40;
+        foreach (var (width, weights) in ((int, int)[])[(100, 2), (130, 1)])
         {
-            const int samples = 40;
-            double[] x = Gaussians<double>(samples * width, width), w = Gaussians<double>(samples, width + 1);
-            var simd = new ProjectedTensorAccumulator<double>(width, 1);
-            var abs = new ProjectedTensorAccumulator<double>(width, 1);
-            simd.Accumulate(x, w);
-            abs.Accumulate(x.Select(Math.Abs).ToArray(), w.Select(Math.Abs).ToArray());
-            using IDeviceMoments<double> session = _device.CreateProjectedTensor<double>(width, 1);
-            Assert.Equal(width + 1 <= GpuKernels.PairWidth, session is PairProductSession<double>);
-            session.Accumulate(x, w);
-            var gpu = new ProjectedTensorAccumulator<double>(width, 1);
+            double[] xw = Gaussians<double>(samples * width, width), ww = Gaussians<double>(samples * weights, width + 1);
+            var simd = new WeightedGramAccumulator<double>(width, weights);
+            var abs = new WeightedGramAccumulator<double>(width, weights);
+            simd.Accumulate(xw, ww);
+            abs.Accumulate(xw.Select(Math.Abs).ToArray(), ww.Select(Math.Abs).ToArray());
+            using IDeviceMoments<double> session = _device.CreateWeightedGram<double>(width, weights);
+            session.Accumulate(xw, ww);
+            var gpu = new WeightedGramAccumulator<double>(width, weights);
+            gpu.AddState(Flushed(session));
+            Compare(State(simd.StateLength, simd.CopyState), State(gpu.StateLength, gpu.CopyState), State(abs.StateLength, abs.CopyState),
+                SumBound<double>(samples, samples, 4));
+        }
+        {
+            const int width = 50;
+            double[] xt = Gaussians<double>(samples * width, 11), wt = Gaussians<double>(samples * 2, 12);
+            var simd = new ProjectedTensorAccumulator<double>(width, 2);
+            var abs = new ProjectedTensorAccumulator<double>(width, 2);
+            simd.Accumulate(xt, wt);
+            abs.Accumulate(xt.Select(Math.Abs).ToArray(), wt.Select(Math.Abs).ToArray());
+            using IDeviceMoments<double> session = _device.CreateProjectedTensor<double>(width, 2);
+            session.Accumulate(xt, wt);
+            var gpu = new ProjectedTensorAccumulator<double>(width, 2);
             gpu.AddState(Flushed(session));
             Compare(State(simd.StateLength, simd.CopyState), State(gpu.StateLength, gpu.CopyState), State(abs.StateLength, abs.CopyState),
                 SumBound<double>(samples, samples, 4));
