@@ -255,7 +255,7 @@ internal sealed class PairProductSession<T> : DeviceSession<T> where T : unmanag
 
     private PairProductSession(GpuMomentDevice device, int d, int weightCount, int[] terms, int[] rows, Func<int, int, int, int> row)
         : base(device, d, weightCount, terms.Length / 3 * weightCount, rows.Length / 3 * (d + 1),
-            capacity => device.PairSegments(Tiles(rows.Length / 3, GpuKernels.PairRows) * Tiles(d + 1, GpuKernels.PairColumns), capacity))
+            capacity => device.TileSegments(Tiles(rows.Length / 3, GpuKernels.PairRows) * Tiles(d + 1, GpuKernels.PairColumns), capacity))
     {
         int width = d + 1, entries = terms.Length / 3;
         _rowCount = rows.Length / 3;
@@ -302,7 +302,7 @@ internal sealed class PairProductSession<T> : DeviceSession<T> where T : unmanag
 
     private static int Tiles(int count, int tile) => (count + tile - 1) / tile;
 
-    protected override int SamplesPerSegment => GpuKernels.PairDepth * 4;
+    protected override int SamplesPerSegment => 64;
 
     protected override void Gather(ReadOnlySpan<double> deviceSums, Span<double> state)
     {
@@ -311,7 +311,7 @@ internal sealed class PairProductSession<T> : DeviceSession<T> where T : unmanag
 
     protected override void LaunchSums(AcceleratorStream stream, ArrayView<double> x, ArrayView<double> w, int weightStride,
         ArrayView<double> partial, int n, int segments) =>
-        Device.Pairs(stream, new KernelConfig(_rowTiles * _columnTiles * segments, Device.PairGroup), x, w, _rows.View, _needed.View,
+        Device.Pairs(stream, new KernelConfig(_rowTiles * _columnTiles * segments, Device.TileGroup), x, w, _rows.View, _needed.View,
             partial, new PairShape(Dimension, n, _rowCount, _rowTiles, _columnTiles, segments, weightStride));
 
     protected override void DisposeDeviceData()
@@ -321,24 +321,31 @@ internal sealed class PairProductSession<T> : DeviceSession<T> where T : unmanag
     }
 }
 
-/// <summary>Hermite projections: (K + 1) x m sums of r He_k(&lt;v_i, x&gt;).</summary>
+/// <summary>Hermite projections: (K + 1) x m sums of r He_k(&lt;v_i, x&gt;) (<see cref="GpuKernels.HermiteTiles"/>).</summary>
 internal sealed class HermiteSession<T> : DeviceSession<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
 {
     private readonly MemoryBuffer1D<double, Stride1D.Dense> _directions;
-    private readonly int _hidden, _maxOrder;
+    private readonly int _hidden, _maxOrder, _tiles;
 
     public HermiteSession(GpuMomentDevice device, int dimension, ReadOnlySpan<double> directions, int hidden, int maxOrder)
-        : base(device, dimension, 1, (maxOrder + 1) * hidden)
+        : base(device, dimension, 1, (maxOrder + 1) * hidden, (maxOrder + 1) * hidden,
+            capacity => device.TileSegments(Tiles(hidden), capacity))
     {
         _hidden = hidden;
         _maxOrder = maxOrder;
+        _tiles = Tiles(hidden);
         _directions = device.Accelerator.Allocate1D(directions.ToArray());
     }
+
+    private static int Tiles(int hidden) => (hidden + GpuKernels.HermiteDirections - 1) / GpuKernels.HermiteDirections;
+
+    protected override int SamplesPerSegment => 64;
 
     // one weight vector: its stride is never used
     protected override void LaunchSums(AcceleratorStream stream, ArrayView<double> x, ArrayView<double> w, int weightStride,
         ArrayView<double> partial, int n, int segments) =>
-        Device.Hermite(stream, _hidden * segments, x, w, _directions.View, partial, new HermiteShape(Dimension, n, _hidden, _maxOrder, segments));
+        Device.Hermite(stream, new KernelConfig(_tiles * segments, Device.TileGroup), x, w, _directions.View, partial,
+            new HermiteShape(Dimension, n, _hidden, _maxOrder, segments, _tiles));
 
     protected override void DisposeDeviceData() => _directions.Dispose();
 }

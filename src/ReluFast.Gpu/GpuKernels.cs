@@ -13,21 +13,22 @@ namespace ReluFast.Gpu;
 /// <param name="WeightStride">Distance between the weight rows.</param>
 internal readonly record struct PairShape(int Dimension, int Samples, int Rows, int RowTiles, int ColumnTiles, int Segments, int WeightStride);
 
-/// <summary>Shape of a <see cref="GpuKernels.HermiteSums"/> launch.</summary>
+/// <summary>Shape of a <see cref="GpuKernels.HermiteTiles"/> launch.</summary>
 /// <param name="Dimension">Columns of the inputs.</param>
 /// <param name="Samples">Samples n in the block.</param>
 /// <param name="Directions">Directions (neurons) m, the columns of the Dimension x m matrix V.</param>
 /// <param name="MaxOrder">Highest Hermite order K (at most 5).</param>
 /// <param name="Segments">Sample segments S.</param>
-internal readonly record struct HermiteShape(int Dimension, int Samples, int Directions, int MaxOrder, int Segments);
+/// <param name="DirectionTiles">Tiles of <see cref="GpuKernels.HermiteDirections"/> directions.</param>
+internal readonly record struct HermiteShape(int Dimension, int Samples, int Directions, int MaxOrder, int Segments, int DirectionTiles);
 
 /// <summary>Shape of a <see cref="GpuKernels.TeacherSamples"/> launch: samples [Start, Start + n) of a teacher stream.</summary>
 internal readonly record struct TeacherShape(int Dimension, int Hidden, long Start, ulong InputOrigin, ulong NoiseOrigin,
     double NoiseStd, double LinearBias, int HasLinear);
 
 /// <summary>
-/// The ILGPU kernels of the GPU moment engine. Every sum is formed in double, by one thread per (output, sample segment)
-/// or per (tile cell, sample segment) of <see cref="PairProducts"/>, over the samples of its segment in order;
+/// The ILGPU kernels of the GPU moment engine. Every sum is formed in double, by one thread per tile cell or work item
+/// and sample segment, over the samples of its segment in order;
 /// <see cref="ReduceSegments"/> then adds the segments in order, so a block's sums do not depend on scheduling. The same
 /// kernels run on CUDA and on ILGPU's CPU accelerator (the tests).
 /// </summary>
@@ -126,45 +127,103 @@ internal static class GpuKernels
         }
     }
 
+    /// <summary>Directions of a <see cref="HermiteTiles"/> tile.</summary>
+    public const int HermiteDirections = 64;
+
+    // a tile's work items: direction i (64) x sample slot (4); slot s takes samples s, s + 4, s + 8, s + 12 of a staged depth
+    private const int HermiteSlots = 4, HermiteItems = HermiteDirections * HermiteSlots, HermiteDepth = 16, HermiteColumns = 128;
+
     /// <summary>
     /// partial[(s (K + 1) + k) m + i] = sum over the samples j of segment s of r_j He_k(&lt;v_i, x_j&gt;), k = 0..K
-    /// (probabilists' Hermite polynomials by He_{k+1} = u He_k - k He_{k-1}); v (Dimension x m row-major) holds v_i
-    /// in column i.
+    /// (probabilists' Hermite polynomials by He_{k+1} = u He_k - k He_{k-1}); v (Dimension x m row-major) holds v_i in
+    /// column i. Group g takes directions [64 t, 64 t + 64) of tile t = g mod DirectionTiles over segment
+    /// g / DirectionTiles, 16 samples at a time staged in shared memory 128 columns at a time; each work item (a direction
+    /// and one of 4 sample slots) forms &lt;v_i, x_j&gt; for its 4 samples of the staged 16 with one read of v_i per 4
+    /// multiply-adds (one thread per direction read x and v once per multiply-add), and adds its own Hermite sums, which
+    /// the 4 slots then add in order: any group size works and the sums do not depend on scheduling.
     /// </summary>
-    public static void HermiteSums(Index1D t, ArrayView<double> x, ArrayView<double> r, ArrayView<double> v,
-        ArrayView<double> partial, HermiteShape s)
+    public static void HermiteTiles(ArrayView<double> x, ArrayView<double> r, ArrayView<double> v, ArrayView<double> partial, HermiteShape s)
     {
-        int i = t % s.Directions, segment = t / s.Directions;
+        var staged = SharedMemory.Allocate<double>(HermiteDepth * HermiteColumns);
+        var projections = SharedMemory.Allocate<double>(HermiteItems * 4);
+        var sums = SharedMemory.Allocate<double>(6 * HermiteItems); // order k of item t at k HermiteItems + t
+        var weights = SharedMemory.Allocate<double>(HermiteDepth);
+        int group = Grid.IdxX, thread = Group.IdxX, threads = Group.DimX;
+        int tile = group % s.DirectionTiles, segment = group / s.DirectionTiles;
+        int i0 = tile * HermiteDirections, d = s.Dimension, m = s.Directions;
         long first = (long)s.Samples * segment / s.Segments, last = (long)s.Samples * (segment + 1) / s.Segments;
-        double h0 = 0, h1 = 0, h2 = 0, h3 = 0, h4 = 0, h5 = 0;
-        for (long k = first; k < last; k++)
+        for (int e = thread; e < 6 * HermiteItems; e += threads) sums[e] = 0;
+        for (long k0 = first; k0 < last; k0 += HermiteDepth)
         {
-            long row = k * s.Dimension;
-            double u = 0;
-            for (int c = 0; c < s.Dimension; c++) u += x[row + c] * v[c * s.Directions + i];
-            double weight = r[k];
-            // g_k = r He_k(u), built up by the recurrence (ALGORITHM.md section 2)
-            double previous = weight, current = weight * u;
-            h0 += previous;
-            if (s.MaxOrder >= 1) h1 += current;
-            for (int order = 1; order < s.MaxOrder; order++)
+            int count = (int)Math.Min(HermiteDepth, last - k0);
+            Group.Barrier();
+            for (int e = thread; e < HermiteDepth; e += threads) weights[e] = e < count ? r[k0 + e] : 0;
+            for (int e = thread; e < HermiteItems * 4; e += threads) projections[e] = 0;
+            for (int c0 = 0; c0 < d; c0 += HermiteColumns)
             {
-                double next = u * current - order * previous;
-                previous = current;
-                current = next;
-                if (order == 1) h2 += next;
-                else if (order == 2) h3 += next;
-                else if (order == 3) h4 += next;
-                else h5 += next;
+                int columns = Math.Min(HermiteColumns, d - c0);
+                Group.Barrier();
+                for (int e = thread; e < HermiteDepth * HermiteColumns; e += threads)
+                {
+                    int k = e / HermiteColumns, c = e - k * HermiteColumns;
+                    staged[e] = k < count && c < columns ? x[(k0 + k) * d + c0 + c] : 0;
+                }
+                Group.Barrier();
+                for (int t = thread; t < HermiteItems; t += threads)
+                {
+                    int slot = t / HermiteDirections, i = i0 + t - slot * HermiteDirections;
+                    if (i >= m) continue;
+                    double u0 = projections[4 * t], u1 = projections[4 * t + 1], u2 = projections[4 * t + 2], u3 = projections[4 * t + 3];
+                    int x0 = slot * HermiteColumns;
+                    for (int c = 0; c < columns; c++)
+                    {
+                        double vi = v[(long)(c0 + c) * m + i];
+                        u0 += staged[x0 + c] * vi;
+                        u1 += staged[x0 + 4 * HermiteColumns + c] * vi;
+                        u2 += staged[x0 + 8 * HermiteColumns + c] * vi;
+                        u3 += staged[x0 + 12 * HermiteColumns + c] * vi;
+                    }
+                    projections[4 * t] = u0; projections[4 * t + 1] = u1; projections[4 * t + 2] = u2; projections[4 * t + 3] = u3;
+                }
+            }
+            // each item's own projections and sums: no barrier before the next depth's first one
+            for (int t = thread; t < HermiteItems; t += threads)
+            {
+                int slot = t / HermiteDirections, i = i0 + t - slot * HermiteDirections;
+                if (i >= m) continue;
+                double h0 = sums[t], h1 = sums[HermiteItems + t], h2 = sums[2 * HermiteItems + t];
+                double h3 = sums[3 * HermiteItems + t], h4 = sums[4 * HermiteItems + t], h5 = sums[5 * HermiteItems + t];
+                for (int j = 0; j < 4; j++)
+                {
+                    double u = projections[4 * t + j], weight = weights[slot + 4 * j];
+                    // g_k = r He_k(u), built up by the recurrence (ALGORITHM.md section 2); a weight of 0 adds nothing
+                    double previous = weight, current = weight * u;
+                    h0 += previous;
+                    if (s.MaxOrder >= 1) h1 += current;
+                    for (int order = 1; order < s.MaxOrder; order++)
+                    {
+                        double next = u * current - order * previous;
+                        previous = current;
+                        current = next;
+                        if (order == 1) h2 += next;
+                        else if (order == 2) h3 += next;
+                        else if (order == 3) h4 += next;
+                        else h5 += next;
+                    }
+                }
+                sums[t] = h0; sums[HermiteItems + t] = h1; sums[2 * HermiteItems + t] = h2;
+                sums[3 * HermiteItems + t] = h3; sums[4 * HermiteItems + t] = h4; sums[5 * HermiteItems + t] = h5;
             }
         }
-        long stride = s.Directions, baseIndex = (long)segment * (s.MaxOrder + 1) * stride + i;
-        partial[baseIndex] = h0;
-        if (s.MaxOrder >= 1) partial[baseIndex + stride] = h1;
-        if (s.MaxOrder >= 2) partial[baseIndex + 2 * stride] = h2;
-        if (s.MaxOrder >= 3) partial[baseIndex + 3 * stride] = h3;
-        if (s.MaxOrder >= 4) partial[baseIndex + 4 * stride] = h4;
-        if (s.MaxOrder >= 5) partial[baseIndex + 5 * stride] = h5;
+        Group.Barrier();
+        for (int e = thread; e < HermiteDirections * (s.MaxOrder + 1); e += threads)
+        {
+            int order = e / HermiteDirections, local = e - order * HermiteDirections, i = i0 + local;
+            if (i >= m) continue;
+            double total = 0;
+            for (int slot = 0; slot < HermiteSlots; slot++) total += sums[order * HermiteItems + slot * HermiteDirections + local];
+            partial[((long)segment * (s.MaxOrder + 1) + order) * m + i] = total;
+        }
     }
 
     /// <summary>sums[o] += partial[o] + partial[outputs + o] + ... (segments in order).</summary>

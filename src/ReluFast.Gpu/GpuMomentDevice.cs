@@ -24,14 +24,14 @@ internal sealed class GpuMomentDevice : IMomentDevice
         _context = context;
         Accelerator = accelerator;
         Name = name;
-        Hermite = accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<double>,
-            ArrayView<double>, HermiteShape>(GpuKernels.HermiteSums);
+        Hermite = accelerator.LoadKernel<ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, HermiteShape>(
+            GpuKernels.HermiteTiles);
         Reduce = accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<double>, ArrayView<double>, int, int>(GpuKernels.ReduceSegments);
         Pairs = accelerator.LoadKernel<ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<int>, ArrayView<double>, PairShape>(
             GpuKernels.PairProducts);
         // 256 threads, one micro-tile each, on a GPU; one thread on ILGPU's CPU accelerator, whose groups are threads of the
         // machine that meet at every barrier (the kernel loops over the micro-tiles for any group size)
-        PairGroup = accelerator is CudaAccelerator ? Math.Min(256, accelerator.MaxNumThreadsPerGroup) : 1;
+        TileGroup = accelerator is CudaAccelerator ? Math.Min(256, accelerator.MaxNumThreadsPerGroup) : 1;
         Teacher = accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<double>,
             TeacherShape>(GpuKernels.TeacherSamples);
         Projection = accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<double>, int, int>(
@@ -50,14 +50,17 @@ internal sealed class GpuMomentDevice : IMomentDevice
     /// <summary>Threads a launch aims at: the number of sample segments is chosen from it.</summary>
     internal int TargetThreads { get; }
 
-    internal Action<AcceleratorStream, Index1D, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, HermiteShape>
+    internal Action<AcceleratorStream, KernelConfig, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, HermiteShape>
         Hermite { get; }
     internal Action<AcceleratorStream, Index1D, ArrayView<double>, ArrayView<double>, int, int> Reduce { get; }
     internal Action<AcceleratorStream, KernelConfig, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<int>, ArrayView<double>,
         PairShape> Pairs { get; }
 
-    /// <summary>Threads of a <see cref="GpuKernels.PairProducts"/> group (the tests set others: the sums do not depend on it).</summary>
-    internal int PairGroup { get; set; }
+    /// <summary>
+    /// Threads of a <see cref="GpuKernels.PairProducts"/> or <see cref="GpuKernels.HermiteTiles"/> group (the tests set others:
+    /// the sums do not depend on it).
+    /// </summary>
+    internal int TileGroup { get; set; }
     internal Action<AcceleratorStream, Index1D, ArrayView<double>, ArrayView<double>, ArrayView<double>, TeacherShape> Teacher { get; }
     internal Action<AcceleratorStream, Index1D, ArrayView<double>, ArrayView<double>, ArrayView<double>, int, int> Projection { get; }
 
@@ -175,11 +178,11 @@ internal sealed class GpuMomentDevice : IMomentDevice
         Math.Clamp(TargetThreads / Math.Max(1, outputs), 1, Math.Max(1, samples / 16));
 
     /// <summary>
-    /// Sample segments of a <see cref="GpuKernels.PairProducts"/> launch over <paramref name="tiles"/> tiles: about four
-    /// groups per multiprocessor (ILGPU's CPU accelerator: one per tile), and at least four staged depths of samples each.
+    /// Sample segments of a tiled launch (<see cref="GpuKernels.PairProducts"/>, <see cref="GpuKernels.HermiteTiles"/>) over
+    /// <paramref name="tiles"/> tiles: about four groups per multiprocessor, and at least 64 samples each.
     /// </summary>
-    internal int PairSegments(int tiles, int samples) =>
-        Math.Clamp(4 * Accelerator.NumMultiprocessors / Math.Max(1, tiles), 1, Math.Max(1, samples / (4 * GpuKernels.PairDepth)));
+    internal int TileSegments(int tiles, int samples) =>
+        Math.Clamp(4 * Accelerator.NumMultiprocessors / Math.Max(1, tiles), 1, Math.Max(1, samples / 64));
 
     /// <summary>Serialises kernel launches from the threads of a pass (ILGPU's launchers share per-kernel state).</summary>
     internal object LaunchLock => _launchLock;

@@ -83,6 +83,7 @@ public class GpuMomentEngineTests(CpuAcceleratorFixture fixture) : IClassFixture
     [InlineData(20, 7, 5)]
     [InlineData(3, 1, 0)]
     [InlineData(9, 4, 3)]
+    [InlineData(150, 70, 5)] // two column blocks and two direction tiles of the kernel
     public void HermiteProjectionMatchesSimd(int d, int m, int maxOrder)
     {
         double[] w = Orthonormal(d, m, d + m);
@@ -176,30 +177,34 @@ public class GpuMomentEngineTests(CpuAcceleratorFixture fixture) : IClassFixture
     }
 
     /// <summary>
-    /// The product kernel's groups share memory: every tile sum belongs to one thread and adds its samples in order, so
-    /// groups of 1, 5 (threads that own several micro-tiles, a remainder) and the accelerator's most threads give the same
-    /// bits; and inputs wider than a tile (Grams of d = 100 with two weights and d = 130, a tensor of m = 50 with two)
+    /// The tiled kernels' groups share memory: every tile sum (and every Hermite work item's sums) belongs to one thread
+    /// and adds its samples in order, so groups of 1, 5 (threads that own several micro-tiles, a remainder) and the
+    /// accelerator's most threads give the same bits, for the tensor and for Hermite projections over two column blocks
+    /// and two direction tiles; and inputs wider than a tile (Grams of d = 100 with two weights and d = 130, a tensor of m = 50 with two)
     /// give the SIMD sums to the rounding bound.
     /// </summary>
     [Fact]
-    public void TheProductKernelsSumsDependNeitherOnItsGroupSizeNorOnTheTiles()
+    public void TheTiledKernelsSumsDependNeitherOnTheGroupSizeNorOnTheTiles()
     {
         const int m = 13, l = 3, n = 700;
         double[] z = Gaussians<double>(n * m, 7), c = Gaussians<double>(n * l, 8);
+        const int hd = 150, hm = 70;
+        double[] hx = Gaussians<double>(300 * hd, 9), hr = Gaussians<double>(300, 10), hv = Orthonormal(hd, hm, 11);
         double[] Run(int group)
         {
-            int saved = _device.PairGroup;
-            _device.PairGroup = group;
+            int saved = _device.TileGroup;
+            _device.TileGroup = group;
             try
             {
                 using IDeviceMoments<double> session = _device.CreateProjectedTensor<double>(m, l);
-                Assert.IsType<PairProductSession<double>>(session);
                 session.Accumulate(z, c);
-                return Flushed(session);
+                using IDeviceMoments<double> hermite = _device.CreateHermiteProjection<double>(hd, hv, hm, 5);
+                hermite.Accumulate(hx, hr);
+                return [.. Flushed(session), .. Flushed(hermite)];
             }
             finally
             {
-                _device.PairGroup = saved;
+                _device.TileGroup = saved;
             }
         }
         double[] one = Run(1);
