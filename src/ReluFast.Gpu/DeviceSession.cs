@@ -250,32 +250,54 @@ internal abstract class DeviceSession<T> : IDeviceMoments<T> where T : unmanaged
 internal sealed class PairProductSession<T> : DeviceSession<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
 {
     private readonly MemoryBuffer1D<int, Stride1D.Dense> _rows, _needed;
-    private readonly int[] _gather;
+    private readonly Func<IEnumerable<(int I, int J, int K)>> _terms;
+    private readonly Func<int, int, int, int> _row;
     private readonly int _rowCount, _rowTiles, _columnTiles;
 
-    private PairProductSession(GpuMomentDevice device, int d, int weightCount, int[] terms, int[] rows, Func<int, int, int, int> row)
-        : base(device, d, weightCount, terms.Length / 3 * weightCount, rows.Length / 3 * (d + 1),
+    /// <param name="device">The device.</param>
+    /// <param name="d">Columns of the inputs.</param>
+    /// <param name="weightCount">Weight vectors L.</param>
+    /// <param name="terms">The state's monomials for one weight (<see cref="MonomialTerms"/>), walked at every flush rather
+    /// than stored (a tensor of m = 256 has 2.9 million).</param>
+    /// <param name="entries">How many <paramref name="terms"/> yields.</param>
+    /// <param name="rows">The rows (q, a, b), three entries each.</param>
+    /// <param name="row">The row of (q, a, b), a &lt;= b, or -1 where there is none.</param>
+    private PairProductSession(GpuMomentDevice device, int d, int weightCount, Func<IEnumerable<(int I, int J, int K)>> terms, int entries,
+        int[] rows, Func<int, int, int, int> row)
+        : base(device, d, weightCount, entries * weightCount, rows.Length / 3 * (d + 1),
             capacity => device.TileSegments(Tiles(rows.Length / 3, GpuKernels.PairRows) * Tiles(d + 1, GpuKernels.PairColumns), capacity))
     {
-        int width = d + 1, entries = terms.Length / 3;
+        _terms = terms;
+        _row = row;
         _rowCount = rows.Length / 3;
         _rowTiles = Tiles(_rowCount, GpuKernels.PairRows);
-        _columnTiles = Tiles(width, GpuKernels.PairColumns);
-        _gather = new int[entries * weightCount];
+        _columnTiles = Tiles(d + 1, GpuKernels.PairColumns);
         var needed = new int[_rowTiles * _columnTiles];
-        Span<int> f = stackalloc int[3];
-        for (int q = 0; q < weightCount; q++)
-            for (int e = 0; e < entries; e++)
-            {
-                for (int t = 0; t < 3; t++) f[t] = terms[3 * e + t] < 0 ? d : terms[3 * e + t];
-                f.Sort();
-                int r = row(q, f[0], f[1]), c = f[2];
-                if (r < 0) (r, c) = (row(q, f[0], d), f[1]); // the Gram: (a, b, 1) is row (q, a, 1), column b
-                _gather[q * entries + e] = r * width + c;
-                needed[r / GpuKernels.PairRows + c / GpuKernels.PairColumns * _rowTiles] = 1;
-            }
+        foreach (int index in DeviceIndices())
+        {
+            int r = index / (d + 1), c = index - r * (d + 1);
+            needed[r / GpuKernels.PairRows + c / GpuKernels.PairColumns * _rowTiles] = 1;
+        }
         _rows = device.Accelerator.Allocate1D(rows);
         _needed = device.Accelerator.Allocate1D(needed);
+    }
+
+    /// <summary>Where each sum of the state is among the device's, in the state's order.</summary>
+    private IEnumerable<int> DeviceIndices()
+    {
+        int d = Dimension, width = d + 1;
+        for (int q = 0; q < WeightCount; q++)
+            foreach (var (i, j, k) in _terms())
+            {
+                // x'_a x'_b x'_c with a <= b <= c, a missing factor being the constant x'_d = 1
+                int a = i < 0 ? d : i, b = j < 0 ? d : j, c = k < 0 ? d : k;
+                if (a > b) (a, b) = (b, a);
+                if (b > c) (b, c) = (c, b);
+                if (a > b) (a, b) = (b, a);
+                int r = _row(q, a, b);
+                if (r < 0) (r, c) = (_row(q, a, d), b); // the Gram: (a, b, 1) is row (q, a, 1), column b
+                yield return r * width + c;
+            }
     }
 
     /// <summary>The weighted Gram of dimension d with L weights: rows (q, a, 1), a = 0..d (index d is the constant 1).</summary>
@@ -284,7 +306,7 @@ internal sealed class PairProductSession<T> : DeviceSession<T> where T : unmanag
         var rows = new int[3 * weightCount * (d + 1)];
         for (int q = 0, r = 0; q < weightCount; q++)
             for (int a = 0; a <= d; a++, r++) (rows[3 * r], rows[3 * r + 1], rows[3 * r + 2]) = (q, a, d);
-        return new PairProductSession<T>(device, d, weightCount, MonomialTerms.Gram(d), rows,
+        return new PairProductSession<T>(device, d, weightCount, () => MonomialTerms.GramTerms(d), 1 + d + d * (d + 1) / 2, rows,
             (q, a, b) => b == d ? q * (d + 1) + a : -1);
     }
 
@@ -296,7 +318,8 @@ internal sealed class PairProductSession<T> : DeviceSession<T> where T : unmanag
         for (int q = 0, r = 0; q < weightCount; q++)
             for (int a = 0; a < width; a++)
                 for (int b = a; b < width; b++, r++) (rows[3 * r], rows[3 * r + 1], rows[3 * r + 2]) = (q, a, b);
-        return new PairProductSession<T>(device, m, weightCount, MonomialTerms.Tensor(m), rows,
+        int entries = 1 + m + m * (m + 1) / 2 + m * (m + 1) * (m + 2) / 6;
+        return new PairProductSession<T>(device, m, weightCount, () => MonomialTerms.TensorTerms(m), entries, rows,
             (q, a, b) => q * pairs + a * (2 * width - a + 1) / 2 + (b - a));
     }
 
@@ -306,7 +329,8 @@ internal sealed class PairProductSession<T> : DeviceSession<T> where T : unmanag
 
     protected override void Gather(ReadOnlySpan<double> deviceSums, Span<double> state)
     {
-        for (int o = 0; o < _gather.Length; o++) state[o] = deviceSums[_gather[o]];
+        int o = 0;
+        foreach (int index in DeviceIndices()) state[o++] = deviceSums[index];
     }
 
     protected override void LaunchSums(AcceleratorStream stream, ArrayView<double> x, ArrayView<double> w, int weightStride,

@@ -7,28 +7,39 @@ namespace ReluFast.Gpu;
 internal static class MonomialTerms
 {
     /// <summary>WeightedGramAccumulator: sum c, sum c x_i (i &lt; d), sum c x_i x_j for i = 0..d-1, j = i..d-1.</summary>
-    public static int[] Gram(int d)
+    public static int[] Gram(int d) => Flatten(GramTerms(d));
+
+    /// <summary>The triples of <see cref="Gram"/>, one at a time (a session walks them without storing them).</summary>
+    public static IEnumerable<(int I, int J, int K)> GramTerms(int d)
     {
-        var terms = new List<int> { -1, -1, -1 };
-        for (int i = 0; i < d; i++) terms.AddRange([i, -1, -1]);
+        yield return (-1, -1, -1);
+        for (int i = 0; i < d; i++) yield return (i, -1, -1);
         for (int i = 0; i < d; i++)
-            for (int j = i; j < d; j++) terms.AddRange([i, j, -1]);
-        return [.. terms];
+            for (int j = i; j < d; j++) yield return (i, j, -1);
     }
 
     /// <summary>
     /// ProjectedTensorAccumulator: sum c, sum c z (m), sum c z_i z_j for j = 0..m-1, i = 0..j, then
     /// sum c z_i z_j z_k for j = 0..m-1, i = 0..j, k = j..m-1.
     /// </summary>
-    public static int[] Tensor(int m)
+    public static int[] Tensor(int m) => Flatten(TensorTerms(m));
+
+    /// <summary>The triples of <see cref="Tensor"/>, one at a time.</summary>
+    public static IEnumerable<(int I, int J, int K)> TensorTerms(int m)
     {
-        var terms = new List<int> { -1, -1, -1 };
-        for (int i = 0; i < m; i++) terms.AddRange([i, -1, -1]);
+        yield return (-1, -1, -1);
+        for (int i = 0; i < m; i++) yield return (i, -1, -1);
         for (int j = 0; j < m; j++)
-            for (int i = 0; i <= j; i++) terms.AddRange([i, j, -1]);
+            for (int i = 0; i <= j; i++) yield return (i, j, -1);
         for (int j = 0; j < m; j++)
             for (int i = 0; i <= j; i++)
-                for (int k = j; k < m; k++) terms.AddRange([i, j, k]);
-        return [.. terms];
+                for (int k = j; k < m; k++) yield return (i, j, k);
+    }
+
+    private static int[] Flatten(IEnumerable<(int I, int J, int K)> terms)
+    {
+        var flat = new List<int>();
+        foreach (var (i, j, k) in terms) flat.AddRange([i, j, k]);
+        return [.. flat];
     }
 }
