@@ -161,7 +161,13 @@ internal abstract class DeviceSession<T> : IDeviceMoments<T> where T : unmanaged
         int segments = Math.Min(slot.Segments, Math.Max(1, n / SamplesPerSegment));
         lock (Device.LaunchLock)
         {
-            LaunchSums(slot.Stream, x, w, weightStride, slot.Partial.View, n, segments);
+            if (segments == 1)
+            {
+                // one segment adds its sums to the slot's itself: no partial buffer (a tensor of m = 256 has 34 million)
+                LaunchSums(slot.Stream, x, w, weightStride, slot.Sums.View, n, 1, accumulate: true);
+                return;
+            }
+            LaunchSums(slot.Stream, x, w, weightStride, slot.Partial.View, n, segments, accumulate: false);
             Device.Reduce(slot.Stream, DeviceOutputs, slot.Partial.View, slot.Sums.View, DeviceOutputs, segments);
         }
     }
@@ -172,9 +178,12 @@ internal abstract class DeviceSession<T> : IDeviceMoments<T> where T : unmanaged
     /// <summary>The state's sums from the device's (both slots added); by default they are the same.</summary>
     protected virtual void Gather(ReadOnlySpan<double> deviceSums, Span<double> state) => deviceSums.CopyTo(state);
 
-    /// <summary>Writes the block's per-segment sums, partial[s DeviceOutputs + o]; weight row q starts at q weightStride.</summary>
+    /// <summary>
+    /// Writes the block's per-segment sums to partial[s DeviceOutputs + o], or, with <paramref name="accumulate"/> (one
+    /// segment), adds them to it; weight row q starts at q weightStride.
+    /// </summary>
     protected abstract void LaunchSums(AcceleratorStream stream, ArrayView<double> x, ArrayView<double> w, int weightStride,
-        ArrayView<double> partial, int n, int segments);
+        ArrayView<double> partial, int n, int segments, bool accumulate);
 
     private static void Stage(ReadOnlySpan<T> source, Span<double> destination)
     {
@@ -203,7 +212,7 @@ internal abstract class DeviceSession<T> : IDeviceMoments<T> where T : unmanaged
             HostWeights = accelerator.AllocatePageLocked1D<double>((long)capacity * l);
             Inputs = accelerator.Allocate1D<double>((long)capacity * d);
             Weights = accelerator.Allocate1D<double>((long)capacity * l);
-            Partial = accelerator.Allocate1D<double>((long)outputs * segments);
+            Partial = accelerator.Allocate1D<double>(segments > 1 ? (long)outputs * segments : 1);
             Partial.MemSetToZero(Stream); // cells a launch does not write (skipped tiles) add zeros
             Sums = accelerator.Allocate1D<double>(outputs);
             Sums.MemSetToZero(Stream);
@@ -334,9 +343,9 @@ internal sealed class PairProductSession<T> : DeviceSession<T> where T : unmanag
     }
 
     protected override void LaunchSums(AcceleratorStream stream, ArrayView<double> x, ArrayView<double> w, int weightStride,
-        ArrayView<double> partial, int n, int segments) =>
+        ArrayView<double> partial, int n, int segments, bool accumulate) =>
         Device.Pairs(stream, new KernelConfig(_rowTiles * _columnTiles * segments, Device.TileGroup), x, w, _rows.View, _needed.View,
-            partial, new PairShape(Dimension, n, _rowCount, _rowTiles, _columnTiles, segments, weightStride));
+            partial, new PairShape(Dimension, n, _rowCount, _rowTiles, _columnTiles, segments, weightStride, accumulate ? 1 : 0));
 
     protected override void DisposeDeviceData()
     {
@@ -367,9 +376,9 @@ internal sealed class HermiteSession<T> : DeviceSession<T> where T : unmanaged, 
 
     // one weight vector: its stride is never used
     protected override void LaunchSums(AcceleratorStream stream, ArrayView<double> x, ArrayView<double> w, int weightStride,
-        ArrayView<double> partial, int n, int segments) =>
+        ArrayView<double> partial, int n, int segments, bool accumulate) =>
         Device.Hermite(stream, new KernelConfig(_tiles * segments, Device.TileGroup), x, w, _directions.View, partial,
-            new HermiteShape(Dimension, n, _hidden, _maxOrder, segments, _tiles));
+            new HermiteShape(Dimension, n, _hidden, _maxOrder, segments, _tiles, accumulate ? 1 : 0));
 
     protected override void DisposeDeviceData() => _directions.Dispose();
 }

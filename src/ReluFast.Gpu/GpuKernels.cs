@@ -11,7 +11,9 @@ namespace ReluFast.Gpu;
 /// <param name="ColumnTiles">Tiles of <see cref="GpuKernels.PairColumns"/> columns of x'.</param>
 /// <param name="Segments">Sample segments S.</param>
 /// <param name="WeightStride">Distance between the weight rows.</param>
-internal readonly record struct PairShape(int Dimension, int Samples, int Rows, int RowTiles, int ColumnTiles, int Segments, int WeightStride);
+/// <param name="Accumulate">1: add the sums to partial (one segment) rather than write them.</param>
+internal readonly record struct PairShape(int Dimension, int Samples, int Rows, int RowTiles, int ColumnTiles, int Segments, int WeightStride,
+    int Accumulate);
 
 /// <summary>Shape of a <see cref="GpuKernels.HermiteTiles"/> launch.</summary>
 /// <param name="Dimension">Columns of the inputs.</param>
@@ -20,7 +22,9 @@ internal readonly record struct PairShape(int Dimension, int Samples, int Rows, 
 /// <param name="MaxOrder">Highest Hermite order K (at most 5).</param>
 /// <param name="Segments">Sample segments S.</param>
 /// <param name="DirectionTiles">Tiles of <see cref="GpuKernels.HermiteDirections"/> directions.</param>
-internal readonly record struct HermiteShape(int Dimension, int Samples, int Directions, int MaxOrder, int Segments, int DirectionTiles);
+/// <param name="Accumulate">1: add the sums to partial (one segment) rather than write them.</param>
+internal readonly record struct HermiteShape(int Dimension, int Samples, int Directions, int MaxOrder, int Segments, int DirectionTiles,
+    int Accumulate);
 
 /// <summary>Shape of a <see cref="GpuKernels.TeacherSamples"/> launch: samples [Start, Start + n) of a teacher stream.</summary>
 internal readonly record struct TeacherShape(int Dimension, int Hidden, long Start, ulong InputOrigin, ulong NoiseOrigin,
@@ -123,7 +127,9 @@ internal static class GpuKernels
         for (int e = thread; e < PairRows * PairColumns; e += threads)
         {
             int r = e / PairColumns, c = e - r * PairColumns, row = r0 + r, column = c0 + c;
-            if (row < s.Rows && column < width) partial[((long)segment * s.Rows + row) * width + column] = sums[e];
+            if (row >= s.Rows || column >= width) continue;
+            long index = ((long)segment * s.Rows + row) * width + column;
+            partial[index] = s.Accumulate != 0 ? partial[index] + sums[e] : sums[e];
         }
     }
 
@@ -222,7 +228,8 @@ internal static class GpuKernels
             if (i >= m) continue;
             double total = 0;
             for (int slot = 0; slot < HermiteSlots; slot++) total += sums[order * HermiteItems + slot * HermiteDirections + local];
-            partial[((long)segment * (s.MaxOrder + 1) + order) * m + i] = total;
+            long index = ((long)segment * (s.MaxOrder + 1) + order) * m + i;
+            partial[index] = s.Accumulate != 0 ? partial[index] + total : total;
         }
     }
 
