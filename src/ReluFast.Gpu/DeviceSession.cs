@@ -46,12 +46,6 @@ internal abstract class DeviceSession<T> : IDeviceMoments<T> where T : unmanaged
         _download = new double[deviceOutputs];
     }
 
-    /// <summary>A session whose kernels write the state's sums themselves, <paramref name="outputs"/> of them.</summary>
-    protected DeviceSession(GpuMomentDevice device, int dimension, int weightCount, int outputs)
-        : this(device, dimension, weightCount, outputs, outputs, capacity => device.Segments(outputs, capacity))
-    {
-    }
-
     private readonly double[] _download;
 
     /// <summary>Sums kept on the device per slot.</summary>
@@ -158,7 +152,7 @@ internal abstract class DeviceSession<T> : IDeviceMoments<T> where T : unmanaged
     private void Launch(Slot slot, ArrayView<double> x, ArrayView<double> w, int n, int weightStride)
     {
         if (n == 0) return;
-        int segments = Math.Min(slot.Segments, Math.Max(1, n / SamplesPerSegment));
+        int segments = Math.Min(slot.Segments, Math.Max(1, n / GpuMomentDevice.SamplesPerSegment));
         lock (Device.LaunchLock)
         {
             if (segments == 1)
@@ -171,9 +165,6 @@ internal abstract class DeviceSession<T> : IDeviceMoments<T> where T : unmanaged
             Device.Reduce(slot.Stream, DeviceOutputs, slot.Partial.View, slot.Sums.View, DeviceOutputs, segments);
         }
     }
-
-    /// <summary>Fewest samples a launch gives one segment.</summary>
-    protected virtual int SamplesPerSegment => 16;
 
     /// <summary>The state's sums from the device's (both slots added); by default they are the same.</summary>
     protected virtual void Gather(ReadOnlySpan<double> deviceSums, Span<double> state) => deviceSums.CopyTo(state);
@@ -334,8 +325,6 @@ internal sealed class PairProductSession<T> : DeviceSession<T> where T : unmanag
 
     private static int Tiles(int count, int tile) => (count + tile - 1) / tile;
 
-    protected override int SamplesPerSegment => 64;
-
     protected override void Gather(ReadOnlySpan<double> deviceSums, Span<double> state)
     {
         int o = 0;
@@ -371,8 +360,6 @@ internal sealed class HermiteSession<T> : DeviceSession<T> where T : unmanaged, 
     }
 
     private static int Tiles(int hidden) => (hidden + GpuKernels.HermiteDirections - 1) / GpuKernels.HermiteDirections;
-
-    protected override int SamplesPerSegment => 64;
 
     // one weight vector: its stride is never used
     protected override void LaunchSums(AcceleratorStream stream, ArrayView<double> x, ArrayView<double> w, int weightStride,

@@ -36,19 +36,12 @@ internal sealed class GpuMomentDevice : IMomentDevice
             TeacherShape>(GpuKernels.TeacherSamples);
         Projection = accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<double>, int, int>(
             GpuKernels.Project);
-        // enough threads per launch to fill the device: a CUDA GPU holds about 2048 per multiprocessor
-        TargetThreads = accelerator is CudaAccelerator
-            ? Math.Max(1 << 14, accelerator.NumMultiprocessors * accelerator.MaxNumThreadsPerMultiprocessor * 2)
-            : 256;
     }
 
     /// <summary>The device's name, e.g. "cuda:0 (NVIDIA H200)".</summary>
     public string Name { get; }
 
     internal Accelerator Accelerator { get; }
-
-    /// <summary>Threads a launch aims at: the number of sample segments is chosen from it.</summary>
-    internal int TargetThreads { get; }
 
     internal Action<AcceleratorStream, KernelConfig, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, HermiteShape>
         Hermite { get; }
@@ -173,16 +166,15 @@ internal sealed class GpuMomentDevice : IMomentDevice
         return new HermiteSession<T>(this, dimension, directions, hidden, maxOrder);
     }
 
-    /// <summary>Sample segments for a launch of <paramref name="outputs"/> sums over <paramref name="samples"/> samples.</summary>
-    internal int Segments(int outputs, int samples) =>
-        Math.Clamp(TargetThreads / Math.Max(1, outputs), 1, Math.Max(1, samples / 16));
-
     /// <summary>
     /// Sample segments of a tiled launch (<see cref="GpuKernels.PairProducts"/>, <see cref="GpuKernels.HermiteTiles"/>) over
     /// <paramref name="tiles"/> tiles: about four groups per multiprocessor, and at least 64 samples each.
     /// </summary>
     internal int TileSegments(int tiles, int samples) =>
-        Math.Clamp(4 * Accelerator.NumMultiprocessors / Math.Max(1, tiles), 1, Math.Max(1, samples / 64));
+        Math.Clamp(4 * Accelerator.NumMultiprocessors / Math.Max(1, tiles), 1, Math.Max(1, samples / SamplesPerSegment));
+
+    /// <summary>Fewest samples a launch gives one segment.</summary>
+    internal const int SamplesPerSegment = 64;
 
     /// <summary>Serialises kernel launches from the threads of a pass (ILGPU's launchers share per-kernel state).</summary>
     internal object LaunchLock => _launchLock;
