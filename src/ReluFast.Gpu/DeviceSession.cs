@@ -20,6 +20,7 @@ namespace ReluFast.Gpu;
 internal abstract class DeviceSession<T> : IDeviceMoments<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
 {
     private readonly Slot[] _slots;
+    private readonly double[] _download; // both slots' device sums, added, before the state's are picked out
     private int _next;
     private long _count;
     private bool _disposed;
@@ -45,8 +46,6 @@ internal abstract class DeviceSession<T> : IDeviceMoments<T> where T : unmanaged
             new Slot(device.Accelerator, Capacity, dimension, weightCount, deviceOutputs, most)];
         _download = new double[deviceOutputs];
     }
-
-    private readonly double[] _download;
 
     /// <summary>Sums kept on the device per slot.</summary>
     protected int DeviceOutputs { get; }
