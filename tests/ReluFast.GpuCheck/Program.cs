@@ -16,7 +16,7 @@ namespace ReluFast.GpuCheck;
 /// <summary>
 /// The GPU check that scripts/gpu-check.sh runs on a GPU machine (or, with --cpu, on ILGPU's CPU accelerator as a dry
 /// run): (1) the kernels agree with the SIMD engine on random data of odd sizes, (2) the three passes' kernels over a
-/// teacher stream generated on the device at (d, m, N) = (32, 16, 1e7) and (64, 32, 2e7) (times --scale), with no
+/// teacher stream generated on the device at (d, m, N) = (32, 16, 1e7), (64, 32, 2e7) and (256, 128, 2e6) (times --scale), with no
 /// transfer, their sums checked against the SIMD engine on the stream's first samples, (3) pass 1 streamed from host
 /// memory through the page-locked double buffers, (4) the learner (<see cref="ReluLearner"/>, device cuda:0) learning
 /// (32, 16, 1e7) and (64, 32, 2e7) (times --learn-scale) from a teacher stream generated on the device, and from the
@@ -59,7 +59,10 @@ internal static class Program
             result["peak_fp64_gflops"] = Round(device.PeakFp64GFlops);
             result["agreement"] = Agreement(device);
             var runs = new JsonArray();
-            foreach (var (d, m, n) in new[] { (32, 16, 10_000_000L), (64, 32, 20_000_000L) })
+            // the third size takes the tiled kernels' other paths: Gram tiles in both directions with those below the
+            // diagonal skipped, a tensor whose launches are one segment (sums added in place), Hermite over two column
+            // blocks and two direction tiles
+            foreach (var (d, m, n) in new[] { (32, 16, 10_000_000L), (64, 32, 20_000_000L), (256, 128, 2_000_000L) })
                 runs.Add(Run(device, d, m, Math.Max(4096, (long)(n * scale))));
             result["runs"] = runs;
         }
