@@ -30,8 +30,8 @@ internal abstract class DeviceSession<T> : IDeviceMoments<T> where T : unmanaged
     /// <param name="weightCount">Weight vectors L.</param>
     /// <param name="outputs">Sums of the state (after its count).</param>
     /// <param name="deviceOutputs">Sums the kernels keep on the device (<see cref="Gather"/> maps them to the state's).</param>
-    /// <param name="segments">Sample segments of a full launch.</param>
-    protected DeviceSession(GpuMomentDevice device, int dimension, int weightCount, int outputs, int deviceOutputs, Func<int, int> segments)
+    /// <param name="tiles">Tiles of a launch (<see cref="GpuMomentDevice.TileSegments"/> splits the samples for them).</param>
+    protected DeviceSession(GpuMomentDevice device, int dimension, int weightCount, int outputs, int deviceOutputs, int tiles)
     {
         Device = device;
         Dimension = dimension;
@@ -41,7 +41,7 @@ internal abstract class DeviceSession<T> : IDeviceMoments<T> where T : unmanaged
         device.Accelerator.Bind(); // a CUDA context is current per thread: every entry point binds it
         // rows per launch from host memory: about 2 MiB of inputs per slot (a pass's block), at least 1024 samples
         Capacity = Math.Clamp((1 << 18) / Math.Max(dimension, weightCount), 1024, 1 << 18);
-        int most = segments(Capacity);
+        int most = device.TileSegments(tiles, Capacity);
         _slots = [new Slot(device.Accelerator, Capacity, dimension, weightCount, deviceOutputs, most),
             new Slot(device.Accelerator, Capacity, dimension, weightCount, deviceOutputs, most)];
         _download = new double[deviceOutputs];
@@ -264,13 +264,13 @@ internal sealed class PairProductSession<T> : DeviceSession<T> where T : unmanag
     private PairProductSession(GpuMomentDevice device, int d, int weightCount, Func<IEnumerable<(int I, int J, int K)>> terms, int entries,
         int[] rows, Func<int, int, int, int> row)
         : base(device, d, weightCount, entries * weightCount, rows.Length / 3 * (d + 1),
-            capacity => device.TileSegments(Tiles(rows.Length / 3, GpuKernels.PairRows) * Tiles(d + 1, GpuKernels.PairColumns), capacity))
+            GpuMomentDevice.Tiles(rows.Length / 3, GpuKernels.PairRows) * GpuMomentDevice.Tiles(d + 1, GpuKernels.PairColumns))
     {
         _terms = terms;
         _row = row;
         _rowCount = rows.Length / 3;
-        _rowTiles = Tiles(_rowCount, GpuKernels.PairRows);
-        _columnTiles = Tiles(d + 1, GpuKernels.PairColumns);
+        _rowTiles = GpuMomentDevice.Tiles(_rowCount, GpuKernels.PairRows);
+        _columnTiles = GpuMomentDevice.Tiles(d + 1, GpuKernels.PairColumns);
         var needed = new int[_rowTiles * _columnTiles];
         foreach (int index in DeviceIndices())
         {
@@ -322,8 +322,6 @@ internal sealed class PairProductSession<T> : DeviceSession<T> where T : unmanag
             (q, a, b) => q * pairs + a * (2 * width - a + 1) / 2 + (b - a));
     }
 
-    private static int Tiles(int count, int tile) => (count + tile - 1) / tile;
-
     protected override void Gather(ReadOnlySpan<double> deviceSums, Span<double> state)
     {
         int o = 0;
@@ -350,15 +348,13 @@ internal sealed class HermiteSession<T> : DeviceSession<T> where T : unmanaged, 
 
     public HermiteSession(GpuMomentDevice device, int dimension, ReadOnlySpan<double> directions, int hidden, int maxOrder)
         : base(device, dimension, 1, (maxOrder + 1) * hidden, (maxOrder + 1) * hidden,
-            capacity => device.TileSegments(Tiles(hidden), capacity))
+            GpuMomentDevice.Tiles(hidden, GpuKernels.HermiteDirections))
     {
         _hidden = hidden;
         _maxOrder = maxOrder;
-        _tiles = Tiles(hidden);
+        _tiles = GpuMomentDevice.Tiles(hidden, GpuKernels.HermiteDirections);
         _directions = device.Accelerator.Allocate1D(directions.ToArray());
     }
-
-    private static int Tiles(int hidden) => (hidden + GpuKernels.HermiteDirections - 1) / GpuKernels.HermiteDirections;
 
     // one weight vector: its stride is never used
     protected override void LaunchSums(AcceleratorStream stream, ArrayView<double> x, ArrayView<double> w, int weightStride,

@@ -176,6 +176,9 @@ internal sealed class GpuMomentDevice : IMomentDevice
     /// <summary>Fewest samples a launch gives one segment.</summary>
     internal const int SamplesPerSegment = 64;
 
+    /// <summary>Tiles of <paramref name="tile"/> that cover <paramref name="count"/>.</summary>
+    internal static int Tiles(int count, int tile) => (count + tile - 1) / tile;
+
     /// <summary>Serialises kernel launches from the threads of a pass (ILGPU's launchers share per-kernel state).</summary>
     internal object LaunchLock => _launchLock;
 
