@@ -49,6 +49,19 @@ internal static class LearningCheck
         _ => "host-to-cpu",
     };
 
+    /// <summary>The source of a <see cref="Name"/>, or false for none.</summary>
+    public static bool TryParse(string name, out LearningSource source)
+    {
+        foreach (LearningSource s in Enum.GetValues<LearningSource>())
+            if (Name(s) == name)
+            {
+                source = s;
+                return true;
+            }
+        source = default;
+        return false;
+    }
+
     /// <summary>Runs one learning child and returns its JSON object (or what went wrong); errors go to <paramref name="errors"/>.</summary>
     /// <param name="d">Input dimension of the teacher.</param>
     /// <param name="m">Its hidden neurons.</param>
@@ -164,7 +177,7 @@ internal static class LearningCheck
             long n = long.Parse(args[3], CultureInfo.InvariantCulture);
             bool cpu = args[4] == "cpu";
             int maxIterations = int.Parse(args[5], CultureInfo.InvariantCulture);
-            var kind = Enum.GetValues<LearningSource>().Single(s => Name(s) == args[6]);
+            if (!TryParse(args[6], out LearningSource kind)) throw new ArgumentException($"unknown learning source '{args[6]}'");
             o["libtorch"] = TorchRuntime.LibTorchVersion; // loads libtorch first: a missing or mismatched one fails here
             // the host-to-cpu baseline opens no device: the SIMD engine, as `relufast learn --device cpu`
             using GpuMomentDevice? device = kind == LearningSource.HostToCpu ? null

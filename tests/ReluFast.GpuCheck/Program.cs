@@ -205,19 +205,17 @@ internal static class Program
         int i = Array.IndexOf(args, "--learn-sources");
         if (i < 0) return true;
         var named = new List<LearningCheck.LearningSource>();
-        foreach (string name in i + 1 < args.Length ? args[i + 1].Split(',') : [])
+        foreach (string name in i + 1 < args.Length ? args[i + 1].Split(',') : [string.Empty])
         {
-            var match = sources.Where(s => LearningCheck.Name(s) == name).ToArray();
-            if (match.Length == 0) break;
-            named.Add(match[0]);
+            if (!LearningCheck.TryParse(name, out var source))
+            {
+                Console.Error.WriteLine("error: --learn-sources needs a comma-separated list of device-stream, host-to-device, host-to-cpu");
+                return false;
+            }
+            named.Add(source);
         }
-        if (named.Count > 0 && named.Count == (i + 1 < args.Length ? args[i + 1].Split(',').Length : -1))
-        {
-            sources = [.. named];
-            return true;
-        }
-        Console.Error.WriteLine("error: --learn-sources needs a comma-separated list of device-stream, host-to-device, host-to-cpu");
-        return false;
+        sources = [.. named];
+        return true;
     }
 
     private static JsonNode Ratio(string what, Func<double> check)
