@@ -47,7 +47,7 @@ internal static class PassAccount
         Console.WriteLine($"cpu: {CpuModel()}; load average at start: {Load()}");
         double fmaPerCore = MachinePeak.MeasureFmaPerSecond(1, 0.3, threadCpuTime: true);
         double fmaAll = MachinePeak.MeasureFmaPerSecond(threads, 0.3, threadCpuTime: false);
-        double bandwidth = MeasureReadBandwidth(threads);
+        double bandwidth = MachinePeak.MeasureReadBandwidth(threads);
         Console.WriteLine(string.Create(Inv, $"peak: {fmaPerCore / 1e9:F1} G FMA/s (float64) per core (thread CPU time), " +
             $"{fmaAll / 1e9:F1} G FMA/s on {threads} threads (wall clock); " +
             $"read bandwidth {bandwidth / 1e9:F1} GB/s on {threads} threads"));
@@ -293,27 +293,5 @@ internal static class PassAccount
     {
         try { return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)); }
         catch (IOException) { return "unknown"; }
-    }
-
-    /// <summary>Bytes/s of summing a 256 MiB array, split over <paramref name="threads"/> threads (best of 3).</summary>
-    internal static double MeasureReadBandwidth(int threads)
-    {
-        var data = new double[32 << 20];
-        data.AsSpan().Fill(1);
-        double best = 0;
-        for (int r = 0; r < 4; r++)
-        {
-            var workers = new Thread[threads];
-            long start = Stopwatch.GetTimestamp();
-            for (int t = 0; t < threads; t++)
-            {
-                int first = (int)((long)data.Length * t / threads), last = (int)((long)data.Length * (t + 1) / threads);
-                workers[t] = new Thread(() => TensorPrimitives.Sum<double>(data.AsSpan(first, last - first)));
-                workers[t].Start();
-            }
-            foreach (Thread w in workers) w.Join();
-            if (r > 0) best = Math.Max(best, data.Length * 8.0 / Stopwatch.GetElapsedTime(start).TotalSeconds);
-        }
-        return best;
     }
 }

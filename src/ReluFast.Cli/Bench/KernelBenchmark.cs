@@ -24,6 +24,15 @@ internal sealed record KernelBenchmark(string Name, string Dtype, int D, int M, 
     /// <summary>Weight vectors accumulated side by side (the projected 3-tensor: the learner's 1 + restarts; 1 elsewhere).</summary>
     public int Weights { get; init; } = 1;
 
+    /// <summary>
+    /// The most this kernel can do on the machine, in useful GFLOP/s (<see cref="MomentBenchmark.Limit"/>): the peak of its type, or the
+    /// rate at which the read bandwidth brings its samples where that is lower (<see cref="MemoryBound"/>).
+    /// </summary>
+    public double LimitGflops { get; init; }
+
+    /// <summary>Whether <see cref="LimitGflops"/> is the memory's (the samples' bytes at the read bandwidth) rather than the peak.</summary>
+    public bool MemoryBound { get; init; }
+
     /// <summary>GFLOP/s of the SIMD pass when every block is copied out of the source (weighted Gram only, else null).</summary>
     public double? GflopsCopied { get; init; }
 }

@@ -40,17 +40,23 @@ internal static class MomentBenchmark
         int lanes = Math.Max(1, HardwareInfo.SimdWidthBits / 64);
         int pipes = FmaPipes(fma, cores, lanes, clock);
         double peak = cores * lanes * pipes * 2 * clock;
+        double bandwidth = MachinePeak.MeasureReadBandwidth(cores);
         log($"peak estimate {peak:F1} GFLOP/s = {cores} cores x {lanes} float64 lanes x {pipes} full-width FMA/cycle x 2 flops x {clock:F2} GHz " +
-            $"(measured FMA throughput {fma:F1} GFLOP/s)");
+            $"(measured FMA throughput {fma:F1} GFLOP/s); read bandwidth {bandwidth / 1e9:F1} GB/s on {cores} threads");
         int repeats = quick ? 2 : 3;
         long gramN = quick ? 100_000 : 1_000_000;
         var kernels = new List<KernelBenchmark>();
         void Add(KernelBenchmark k)
         {
+            bool single = k.Dtype == "float32";
+            var (limit, memoryBound) = Limit(single ? 2 * peak : peak, UsefulFlops(k.Name, 1, k.D, k.M, k.Weights),
+                (Math.Max(k.D, k.M) + 1) * (single ? sizeof(float) : sizeof(double)), bandwidth);
+            k = k with { LimitGflops = limit, MemoryBound = memoryBound };
             kernels.Add(k);
             string weights = k.Weights > 1 ? $"L={k.Weights} " : "";
             log($"{k.Name,-19} {k.Dtype} d={k.D,-3} m={k.M,-3} {weights}N={k.Samples,-8} SIMD {k.Gflops,7:F1} GFLOP/s " +
-                $"({100 * k.Gflops / (k.Dtype == "float32" ? 2 * peak : peak),3:F0}% of peak)  libtorch {k.TorchGflops,7:F1} GFLOP/s  " +
+                $"({100 * k.Gflops / (single ? 2 * peak : peak),3:F0}% of peak, {100 * k.Gflops / limit,3:F0}% of the " +
+                $"{(memoryBound ? "memory" : "compute")} limit {limit:F0})  libtorch {k.TorchGflops,7:F1} GFLOP/s  " +
                 $"x{k.Speedup:F2}  alloc {k.AllocatedBytes} B"
                 + (k.RelativeError is double e ? $"  rel.err {e:E2}" : string.Empty)
                 + (k.GflopsCopied is double gc ? $"  (copied blocks: {gc:F1} GFLOP/s)" : string.Empty));
@@ -65,7 +71,26 @@ internal static class MomentBenchmark
         foreach (int m in quick ? new[] { 32 } : new[] { 8, 32 })
             TensorPair(m, (quick ? gramN / 4 : gramN) / TensorWeights, repeats, cores, withFloat: m == 32, Add); // the work of N weighted samples
         HermitePair(64, 32, quick ? gramN / 2 : gramN, repeats, cores, Add);
-        return new MomentBenchmarkReport(peak, clock, cores, lanes, pipes, fma, cores, torch.get_num_threads(), kernels);
+        return new MomentBenchmarkReport(peak, clock, cores, lanes, pipes, fma, cores, torch.get_num_threads(), kernels)
+        {
+            ReadBandwidth = bandwidth,
+        };
+    }
+
+    /// <summary>
+    /// The most a kernel can do here, in useful GFLOP/s: the peak of its type, or, where the samples cannot be read that fast, the
+    /// useful flops of the samples the read bandwidth brings (each pass reads x and y once, in place). Narrow rows (d = 16) are bound
+    /// by the memory: 136 bytes a sample of float64 carry 272 useful flops, about 70 GFLOP/s at 35 GB/s against a peak of 220.
+    /// </summary>
+    /// <param name="peakGflops">The peak of the kernel's type (float32: twice the float64 peak).</param>
+    /// <param name="usefulFlopsPerSample">Useful flops of one sample (<see cref="UsefulFlops"/> of one sample).</param>
+    /// <param name="bytesPerSample">Bytes the pass reads per sample.</param>
+    /// <param name="bytesPerSecond">Measured read bandwidth on the pass's threads.</param>
+    internal static (double Gflops, bool MemoryBound) Limit(double peakGflops, double usefulFlopsPerSample, int bytesPerSample,
+        double bytesPerSecond)
+    {
+        double memory = usefulFlopsPerSample * bytesPerSecond / bytesPerSample / 1e9;
+        return memory < peakGflops ? (memory, true) : (peakGflops, false);
     }
 
     /// <summary>

@@ -11,4 +11,8 @@ namespace ReluFast.Cli.Bench;
 /// <param name="TorchThreads">libtorch's default intra-op threads (each baseline is the better of these and one thread).</param>
 /// <param name="Kernels">The measurements.</param>
 internal sealed record MomentBenchmarkReport(double PeakGflops, double ClockGhz, int Cores, int Float64Lanes, int FmaPipes, double MeasuredFmaGflops,
-    int Threads, int TorchThreads, IReadOnlyList<KernelBenchmark> Kernels);
+    int Threads, int TorchThreads, IReadOnlyList<KernelBenchmark> Kernels)
+{
+    /// <summary>Bytes a second that <see cref="Cores"/> threads read from memory (ReluFast.Interop.MachinePeak.MeasureReadBandwidth).</summary>
+    public double ReadBandwidth { get; init; }
+}

@@ -35,6 +35,7 @@ internal static class BenchCommand
             w.WriteNumber("clockGhz", Math.Round(report.ClockGhz, 3));
             w.WriteNumber("fmaPipes", report.FmaPipes);
             w.WriteNumber("measuredFmaGflops", Math.Round(report.MeasuredFmaGflops, 2));
+            w.WriteNumber("readBandwidthGBs", Math.Round(report.ReadBandwidth / 1e9, 2));
             w.WriteNumber("threads", report.Threads);
             w.WriteNumber("torchThreads", report.TorchThreads);
             w.WriteStartArray("kernels");
@@ -50,6 +51,8 @@ internal static class BenchCommand
                 w.WriteNumber("gflops", Math.Round(k.Gflops, 2));
                 w.WriteNumber("torchGflops", Math.Round(k.TorchGflops, 2));
                 w.WriteNumber("speedup", Math.Round(k.Speedup, 3));
+                w.WriteNumber("limitGflops", Math.Round(k.LimitGflops, 2));
+                w.WriteString("bound", k.MemoryBound ? "memory" : "compute");
                 w.WriteNumber("allocatedBytes", k.AllocatedBytes);
                 if (k.GflopsCopied is double gc) w.WriteNumber("gflopsCopiedBlocks", Math.Round(gc, 2));
                 if (k.RelativeError is double e) w.WriteNumber("relativeError", e);

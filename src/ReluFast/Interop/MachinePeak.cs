@@ -56,6 +56,32 @@ internal static class MachinePeak
         return threads * iterations * (double)Chains * Lanes / best;
     }
 
+    /// <summary>
+    /// Bytes a second that <paramref name="threads"/> threads read from memory: the sum of a 256 MiB array (past every cache), split
+    /// over the threads; the best of three runs after one that touches the pages. The rate at which a pass can bring its samples
+    /// from memory, against which `relufast bench` and the per-pass account state their memory limits.
+    /// </summary>
+    public static double MeasureReadBandwidth(int threads)
+    {
+        var data = new double[32 << 20];
+        data.AsSpan().Fill(1);
+        double best = 0;
+        for (int r = 0; r < 4; r++)
+        {
+            var workers = new Thread[threads];
+            long start = Stopwatch.GetTimestamp();
+            for (int t = 0; t < threads; t++)
+            {
+                int first = (int)((long)data.Length * t / threads), last = (int)((long)data.Length * (t + 1) / threads);
+                workers[t] = new Thread(() => System.Numerics.Tensors.TensorPrimitives.Sum<double>(data.AsSpan(first, last - first)));
+                workers[t].Start();
+            }
+            foreach (Thread w in workers) w.Join();
+            if (r > 0) best = Math.Max(best, data.Length * 8.0 / Stopwatch.GetElapsedTime(start).TotalSeconds);
+        }
+        return best;
+    }
+
     /// <summary>CPU time of the calling thread in seconds (Linux), else the process's elapsed time.</summary>
     public static unsafe double ThreadCpuSeconds()
     {

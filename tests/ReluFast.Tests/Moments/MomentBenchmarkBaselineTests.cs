@@ -18,6 +18,21 @@ public class MomentBenchmarkBaselineTests
     public void FmaPipesAreReadOffTheMeasuredThroughput(double measured, int cores, int lanes, double clock, int expected) =>
         Assert.Equal(expected, MomentBenchmark.FmaPipes(measured, cores, lanes, clock));
 
+    [Theory]
+    [InlineData(16, 0, 1, 8, 220.0, 35e9, 70.0, true)]     // the Gram of d = 16 in float64: 136 bytes bring 272 flops
+    [InlineData(64, 0, 1, 8, 220.0, 35e9, 220.0, false)]   // d = 64: 520 bytes bring 4160 flops, 280 GFLOP/s at 35 GB/s
+    [InlineData(16, 0, 1, 4, 440.0, 35e9, 140.0, true)]    // float32 halves the bytes and doubles the peak
+    [InlineData(0, 8, 4, 8, 220.0, 35e9, 220.0, false)]    // the 3-tensor of m = 8 with four weights: 960 flops in 72 bytes
+    public void TheLimitIsThePeakOrWhatTheReadBandwidthBrings(int d, int m, int weights, int bytes, double peak, double bandwidth,
+        double expected, bool memoryBound)
+    {
+        string name = d > 0 ? "weighted-gram" : "projected-3tensor";
+        var (limit, memory) = MomentBenchmark.Limit(peak, MomentBenchmark.UsefulFlops(name, 1, d, m, weights), (Math.Max(d, m) + 1) * bytes,
+            bandwidth);
+        Assert.Equal(expected, limit, 1e-9 * expected);
+        Assert.Equal(memoryBound, memory);
+    }
+
     [Fact]
     public void InPlaceBaselinesMatchTheSimdEngine()
     {
