@@ -10,7 +10,7 @@ internal static class Program
     /// experiments whose tables the README reports; <c>scale</c> measures large-N learning (time, samples/s, peak working set);
     /// <c>passes</c> accounts for the time of each streamed pass against the machine's limit (docs/passes.md), <c>passes-npy</c> for the
     /// passes over a pair of .npy files; <c>span</c> times the span
-    /// pass's accumulation both ways;
+    /// pass's accumulation both ways; <c>gram-stream</c> the weighted Gram alone, in cache and streamed from memory;
     /// <c>extract</c> measures extraction through the oracle path
     /// (queries, time, memory, errors); <c>trained</c> extracts the networks trained on real data (Fixtures/Trained).
     /// </summary>
@@ -19,6 +19,7 @@ internal static class Program
         switch (args.FirstOrDefault())
         {
             case "span": SpanKernel.Run(args); break;
+            case "gram-stream": GramStream.Run(args); break;
             case "sweep": SuccessRateSweep.Run(args); break;
             case "headline": HeadlineComparison.Run(args); break;
             case "scale": ScaleExperiment.Run(args); break;

@@ -23,7 +23,6 @@ internal static class RowScaling
     {
         int n = c.Length;
         double weightSum = 0;
-        for (int k = 0; k < n; k++) weightSum += double.CreateTruncating(c[k]);
         if (n == 0) { columnSums[..columns].Clear(); return 0; }
         bool storing = !scaled.IsEmpty;
         if (x.Length < (long)(n - 1) * strideX + columns || (storing && scaled.Length < (long)(n - 1) * stride + columns)
@@ -35,32 +34,31 @@ internal static class RowScaling
         int width = Simd.WidthBits;
         if (width >= 512)
         {
+            // sum_k c_k (double, in order) is added up inside the first group's loop: as a loop of its own it was a chain of dependent
+            // adds as long as the tile, about as long as the rest of the tile's pass at d = 16
             int vl = Vector512<T>.Count, j = 0;
+            bool first = true;
             // groups of 8 vectors: the sums stay in registers and each row segment is read once, in order
-            for (; j + 8 * vl <= columns; j += 8 * vl)
+            for (; j + 8 * vl <= columns; j += 8 * vl, first = false)
                 Group8(ref Unsafe.Add(ref xr, j), strideX, ref cr, n, storing, ref Unsafe.Add(ref sr, j), stride,
-                    ref Unsafe.Add(ref MemoryMarshal.GetReference(columnSums), j));
+                    ref Unsafe.Add(ref MemoryMarshal.GetReference(columnSums), j), first, ref weightSum);
             // fewer than 8 vectors left: 4 and 2 at a time, so that several sums are in flight (one vector's chain of adds waits on
             // the adder's latency every sample: at m = 16 the two columns' chains took 8 cycles a sample and weight)
-            for (; j + 4 * vl <= columns; j += 4 * vl)
+            for (; j + 4 * vl <= columns; j += 4 * vl, first = false)
                 Group4(ref Unsafe.Add(ref xr, j), strideX, ref cr, n, storing, ref Unsafe.Add(ref sr, j), stride,
-                    ref Unsafe.Add(ref MemoryMarshal.GetReference(columnSums), j));
-            for (; j + 2 * vl <= columns; j += 2 * vl)
+                    ref Unsafe.Add(ref MemoryMarshal.GetReference(columnSums), j), first, ref weightSum);
+            for (; j + 2 * vl <= columns; j += 2 * vl, first = false)
                 Group2(ref Unsafe.Add(ref xr, j), strideX, ref cr, n, storing, ref Unsafe.Add(ref sr, j), stride,
-                    ref Unsafe.Add(ref MemoryMarshal.GetReference(columnSums), j));
-            for (; j < columns; j += vl)
-            {
-                Vector512<T> acc = Vector512<T>.Zero;
-                for (int k = 0; k < n; k++)
-                {
-                    Vector512<T> p = Vector512.LoadUnsafe(ref xr, (nuint)((nint)k * strideX + j)) * Unsafe.Add(ref cr, k);
-                    if (storing) p.StoreUnsafe(ref sr, (nuint)((nint)k * stride + j));
-                    acc += p;
-                }
-                acc.StoreUnsafe(ref MemoryMarshal.GetReference(columnSums), (nuint)j);
-            }
+                    ref Unsafe.Add(ref MemoryMarshal.GetReference(columnSums), j), first, ref weightSum);
+            for (; j < columns; j += vl, first = false)
+                Group1(ref Unsafe.Add(ref xr, j), strideX, ref cr, n, storing, ref Unsafe.Add(ref sr, j), stride,
+                    ref Unsafe.Add(ref MemoryMarshal.GetReference(columnSums), j), first, ref weightSum);
+            if (first)
+                for (int k = 0; k < n; k++) weightSum += double.CreateTruncating(c[k]);
+            return weightSum;
         }
-        else if (width >= 256)
+        for (int k = 0; k < n; k++) weightSum += double.CreateTruncating(c[k]);
+        if (width >= 256)
         {
             int vl = Vector256<T>.Count;
             for (int j = 0; j < columns; j += vl)
@@ -93,14 +91,17 @@ internal static class RowScaling
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Group4<T>(ref T x, nint strideX, ref T c, int n, bool storing, ref T scaled, nint stride, ref T sums)
-        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    private static void Group4<T>(ref T x, nint strideX, ref T c, int n, bool storing, ref T scaled, nint stride, ref T sums,
+        bool withWeights, ref double weightSum) where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         nuint vl = (nuint)Vector512<T>.Count;
         Vector512<T> s0 = default, s1 = default, s2 = default, s3 = default;
+        double ws = weightSum;
         for (int k = 0; k < n; k++)
         {
-            Vector512<T> ck = Vector512.Create(Unsafe.Add(ref c, k));
+            T c1 = Unsafe.Add(ref c, k);
+            if (withWeights) ws += double.CreateTruncating(c1);
+            Vector512<T> ck = Vector512.Create(c1);
             Vector512<T> p0 = Vector512.LoadUnsafe(ref x) * ck, p1 = Vector512.LoadUnsafe(ref x, vl) * ck;
             Vector512<T> p2 = Vector512.LoadUnsafe(ref x, 2 * vl) * ck, p3 = Vector512.LoadUnsafe(ref x, 3 * vl) * ck;
             if (storing)
@@ -112,17 +113,44 @@ internal static class RowScaling
             x = ref Unsafe.Add(ref x, strideX);
         }
         s0.StoreUnsafe(ref sums); s1.StoreUnsafe(ref sums, vl); s2.StoreUnsafe(ref sums, 2 * vl); s3.StoreUnsafe(ref sums, 3 * vl);
+        weightSum = ws;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Group2<T>(ref T x, nint strideX, ref T c, int n, bool storing, ref T scaled, nint stride, ref T sums)
-        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    private static void Group1<T>(ref T x, nint strideX, ref T c, int n, bool storing, ref T scaled, nint stride, ref T sums,
+        bool withWeights, ref double weightSum) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        Vector512<T> s0 = default;
+        double ws = weightSum;
+        for (int k = 0; k < n; k++)
+        {
+            T c1 = Unsafe.Add(ref c, k);
+            if (withWeights) ws += double.CreateTruncating(c1);
+            Vector512<T> p0 = Vector512.LoadUnsafe(ref x) * Vector512.Create(c1);
+            if (storing)
+            {
+                p0.StoreUnsafe(ref scaled);
+                scaled = ref Unsafe.Add(ref scaled, stride);
+            }
+            s0 += p0;
+            x = ref Unsafe.Add(ref x, strideX);
+        }
+        s0.StoreUnsafe(ref sums);
+        weightSum = ws;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Group2<T>(ref T x, nint strideX, ref T c, int n, bool storing, ref T scaled, nint stride, ref T sums,
+        bool withWeights, ref double weightSum) where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         nuint vl = (nuint)Vector512<T>.Count;
         Vector512<T> s0 = default, s1 = default;
+        double ws = weightSum;
         for (int k = 0; k < n; k++)
         {
-            Vector512<T> ck = Vector512.Create(Unsafe.Add(ref c, k));
+            T c1 = Unsafe.Add(ref c, k);
+            if (withWeights) ws += double.CreateTruncating(c1);
+            Vector512<T> ck = Vector512.Create(c1);
             Vector512<T> p0 = Vector512.LoadUnsafe(ref x) * ck, p1 = Vector512.LoadUnsafe(ref x, vl) * ck;
             if (storing)
             {
@@ -133,17 +161,21 @@ internal static class RowScaling
             x = ref Unsafe.Add(ref x, strideX);
         }
         s0.StoreUnsafe(ref sums); s1.StoreUnsafe(ref sums, vl);
+        weightSum = ws;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Group8<T>(ref T x, nint strideX, ref T c, int n, bool storing, ref T scaled, nint stride, ref T sums)
-        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    private static void Group8<T>(ref T x, nint strideX, ref T c, int n, bool storing, ref T scaled, nint stride, ref T sums,
+        bool withWeights, ref double weightSum) where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         nuint vl = (nuint)Vector512<T>.Count;
         Vector512<T> s0 = default, s1 = default, s2 = default, s3 = default, s4 = default, s5 = default, s6 = default, s7 = default;
+        double ws = weightSum;
         for (int k = 0; k < n; k++)
         {
-            Vector512<T> ck = Vector512.Create(Unsafe.Add(ref c, k));
+            T c1 = Unsafe.Add(ref c, k);
+            if (withWeights) ws += double.CreateTruncating(c1);
+            Vector512<T> ck = Vector512.Create(c1);
             Vector512<T> p0 = Vector512.LoadUnsafe(ref x) * ck, p1 = Vector512.LoadUnsafe(ref x, vl) * ck;
             Vector512<T> p2 = Vector512.LoadUnsafe(ref x, 2 * vl) * ck, p3 = Vector512.LoadUnsafe(ref x, 3 * vl) * ck;
             Vector512<T> p4 = Vector512.LoadUnsafe(ref x, 4 * vl) * ck, p5 = Vector512.LoadUnsafe(ref x, 5 * vl) * ck;
@@ -160,5 +192,6 @@ internal static class RowScaling
         }
         s0.StoreUnsafe(ref sums); s1.StoreUnsafe(ref sums, vl); s2.StoreUnsafe(ref sums, 2 * vl); s3.StoreUnsafe(ref sums, 3 * vl);
         s4.StoreUnsafe(ref sums, 4 * vl); s5.StoreUnsafe(ref sums, 5 * vl); s6.StoreUnsafe(ref sums, 6 * vl); s7.StoreUnsafe(ref sums, 7 * vl);
+        weightSum = ws;
     }
 }
