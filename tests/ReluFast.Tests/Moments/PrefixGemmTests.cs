@@ -5,7 +5,7 @@ namespace ReluFast.Tests.Moments;
 
 /// <summary>
 /// The prefix GEMM's register tiles on vector hardware: every entry C[i, j] of a panel's rows is the chain of FMAs over the
-/// samples in order, A[k, i] B[k, j] (times w_k), added to C once, whichever kernel the row count selects (24, 12, 8 and 4 rows of
+/// samples in order, A[k, i] B[k, j] (times w_k), added to C once, whichever kernel the row count selects (24, 16, 12, 8 and 4 rows of
 /// one panel; 12, 8 and 4 rows of two), on 512-bit and 256-bit paths.
 /// </summary>
 public class PrefixGemmTests
@@ -13,11 +13,13 @@ public class PrefixGemmTests
     [Theory]
     [InlineData(new[] { 4 })]
     [InlineData(new[] { 12 })]
+    [InlineData(new[] { 16 })]
     [InlineData(new[] { 20 })]
     [InlineData(new[] { 28 })]
     [InlineData(new[] { 36 })]
     [InlineData(new[] { 44 })]
     [InlineData(new[] { 36, 36 })]
+    [InlineData(new[] { 8, 24 })]
     [InlineData(new[] { 8, 20, 36 })]
     [InlineData(new[] { 16, 16, 16, 40 })]
     public void EveryEntryIsTheChainOfItsSamples(int[] rowEnds)

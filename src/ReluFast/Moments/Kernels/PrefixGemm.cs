@@ -222,6 +222,13 @@ internal static class PrefixGemm
         for (; i + 24 <= end; i += 24)
             Kernel512x24x1<T, TWeight>(ref Unsafe.Add(ref a0, i), strideA, ref b, strideB, ref wt, samples, ref Unsafe.Add(ref c, i * strideC),
                 strideC);
+        // 16 rows in one kernel rather than two of 8: the rows of B are loaded and weighted once (the float32 Gram at d = 16)
+        if (end - i == 16)
+        {
+            Kernel512x16x1<T, TWeight>(ref Unsafe.Add(ref a0, i), strideA, ref b, strideB, ref wt, samples, ref Unsafe.Add(ref c, i * strideC),
+                strideC);
+            i += 16;
+        }
         // 12 = 8 + 4 rows in one kernel of 12 accumulators: the 4-row kernel waits on the FMA latency
         if (end - i >= 12 && (end - i) % 8 == 4)
         {
@@ -388,6 +395,55 @@ internal static class PrefixGemm
         Simd.AddTo(c21a, ref row); row = ref Unsafe.Add(ref row, strideC);
         Simd.AddTo(c22a, ref row); row = ref Unsafe.Add(ref row, strideC);
         Simd.AddTo(c23a, ref row);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel512x16x1<T, TWeight>(ref T a, nint strideA, ref T b, nint strideB, ref T w, int samples, ref double c, nint strideC)
+        where TWeight : ISampleWeight<T>
+    {
+        Vector512<T> c0a = default, c1a = default, c2a = default, c3a = default, c4a = default, c5a = default, c6a = default, c7a = default,
+            c8a = default, c9a = default, c10a = default, c11a = default, c12a = default, c13a = default, c14a = default, c15a = default;
+        for (int k = 0; k < samples; k++)
+        {
+            Vector512<T> b0 = TWeight.Apply(Vector512.LoadUnsafe(ref b), ref w);
+            Vector512<T> t;
+            t = Vector512.Create(a); c0a = Simd.Fma(t, b0, c0a);
+            t = Vector512.Create(Unsafe.Add(ref a, 1)); c1a = Simd.Fma(t, b0, c1a);
+            t = Vector512.Create(Unsafe.Add(ref a, 2)); c2a = Simd.Fma(t, b0, c2a);
+            t = Vector512.Create(Unsafe.Add(ref a, 3)); c3a = Simd.Fma(t, b0, c3a);
+            t = Vector512.Create(Unsafe.Add(ref a, 4)); c4a = Simd.Fma(t, b0, c4a);
+            t = Vector512.Create(Unsafe.Add(ref a, 5)); c5a = Simd.Fma(t, b0, c5a);
+            t = Vector512.Create(Unsafe.Add(ref a, 6)); c6a = Simd.Fma(t, b0, c6a);
+            t = Vector512.Create(Unsafe.Add(ref a, 7)); c7a = Simd.Fma(t, b0, c7a);
+            t = Vector512.Create(Unsafe.Add(ref a, 8)); c8a = Simd.Fma(t, b0, c8a);
+            t = Vector512.Create(Unsafe.Add(ref a, 9)); c9a = Simd.Fma(t, b0, c9a);
+            t = Vector512.Create(Unsafe.Add(ref a, 10)); c10a = Simd.Fma(t, b0, c10a);
+            t = Vector512.Create(Unsafe.Add(ref a, 11)); c11a = Simd.Fma(t, b0, c11a);
+            t = Vector512.Create(Unsafe.Add(ref a, 12)); c12a = Simd.Fma(t, b0, c12a);
+            t = Vector512.Create(Unsafe.Add(ref a, 13)); c13a = Simd.Fma(t, b0, c13a);
+            t = Vector512.Create(Unsafe.Add(ref a, 14)); c14a = Simd.Fma(t, b0, c14a);
+            t = Vector512.Create(Unsafe.Add(ref a, 15)); c15a = Simd.Fma(t, b0, c15a);
+            a = ref Unsafe.Add(ref a, strideA);
+            b = ref Unsafe.Add(ref b, strideB);
+            w = ref Unsafe.Add(ref w, 1);
+        }
+        ref double row = ref c;
+        Simd.AddTo(c0a, ref row); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(c1a, ref row); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(c2a, ref row); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(c3a, ref row); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(c4a, ref row); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(c5a, ref row); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(c6a, ref row); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(c7a, ref row); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(c8a, ref row); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(c9a, ref row); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(c10a, ref row); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(c11a, ref row); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(c12a, ref row); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(c13a, ref row); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(c14a, ref row); row = ref Unsafe.Add(ref row, strideC);
+        Simd.AddTo(c15a, ref row);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
