@@ -95,6 +95,7 @@ internal sealed class WeightedGramAccumulator<T> : IWeightedGramSums where T : u
         if ((long)n * d != x.Length)
             throw new ArgumentException($"x has {x.Length} entries but {n} samples of dimension {d} need {(long)n * d}.", nameof(x));
         bool whole = d == _stride; // rows of whole vectors: the kernels read x where it is
+        bool sumsInKernel = _scaled.Span.IsEmpty && PrefixGemm.SumsInKernel<T>(_rowEnds.Length);
         for (int k0 = 0; k0 < n; k0 += _tile)
         {
             int nt = Math.Min(_tile, n - k0);
@@ -113,6 +114,14 @@ internal sealed class WeightedGramAccumulator<T> : IWeightedGramSums where T : u
             {
                 ReadOnlySpan<T> c = weights.Slice(q * n + k0, nt);
                 Span<double> gram = _gram.AsSpan(q * _stride * _stride, _stride * _stride);
+                if (sumsInKernel)
+                {
+                    // one kernel covers the Gram: it takes the column and weight sums as it reads the rows (one read of the tile)
+                    _weightSums[q] += PrefixGemm.RunUpperTriangleWithSums<T>(rows, rowStride, rows, rowStride, nt, _rowEnds.Length, gram, _stride,
+                        c, _columnSums);
+                    Simd.AddTo<T>(_columnSums, _first.AsSpan(q * _stride, _stride));
+                    continue;
+                }
                 _weightSums[q] += RowScaling.Run<T>(rows, rowStride, c, _stride, _scaled.Span, _rowStride, _columnSums);
                 Simd.AddTo<T>(_columnSums, _first.AsSpan(q * _stride, _stride));
                 if (_scaled.Span.IsEmpty) PrefixGemm.RunUpperTriangle<T>(rows, rowStride, rows, rowStride, nt, _rowEnds.Length, gram, _stride, c);

@@ -61,3 +61,44 @@ public class PrefixGemmTests
         }
     }
 }
+
+/// <summary>
+/// A Gram that one kernel covers takes its column and weight sums in that kernel (one read of the tile): the same bits as
+/// <see cref="RowScaling"/>'s pass and the product without sums, for float64 (one and two panels) and float32 (one panel).
+/// </summary>
+public class GramSumsInKernelTests
+{
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(1, 37)]
+    [InlineData(2, 5)]
+    [InlineData(2, 130)]
+    public void TheSumsAreRowScalingsAndTheProductIsTheSame(int panels, int samples)
+    {
+        if (!PrefixGemm.SumsInKernel<double>(panels)) return; // no 512-bit vectors: the accumulator takes RowScaling's pass
+        Check<double>(panels, samples);
+        if (panels == 1) Check<float>(panels, samples);
+        Assert.False(PrefixGemm.SumsInKernel<float>(2));
+        Assert.False(PrefixGemm.SumsInKernel<double>(3));
+    }
+
+    private static void Check<T>(int panels, int samples) where T : unmanaged, System.Numerics.IBinaryFloatingPointIeee754<T>
+    {
+        int columns = panels * PrefixGemm.PanelWidth<T>(), stride = columns + 3, strideC = columns + 1;
+        var xd = new double[samples * stride];
+        var cd = new double[samples];
+        new CounterGaussian(41).Fill(0, xd);
+        new CounterGaussian(42).Fill(0, cd);
+        T[] x = Array.ConvertAll(xd, v => T.CreateTruncating(v)), c = Array.ConvertAll(cd, v => T.CreateTruncating(v));
+        var expectedSums = new T[columns];
+        double expectedWeights = RowScaling.Run<T>(x, stride, c, columns, default, 0, expectedSums);
+        var expected = new double[columns * strideC];
+        PrefixGemm.RunUpperTriangle<T>(x, stride, x, stride, samples, panels, expected, strideC, c);
+        var sums = new T[columns];
+        var gram = new double[columns * strideC];
+        double weights = PrefixGemm.RunUpperTriangleWithSums<T>(x, stride, x, stride, samples, panels, gram, strideC, c, sums);
+        Assert.Equal(expectedWeights, weights);
+        Assert.Equal(expectedSums, sums);
+        Assert.Equal(expected, gram);
+    }
+}

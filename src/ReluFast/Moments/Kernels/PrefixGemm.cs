@@ -133,6 +133,50 @@ internal static class PrefixGemm
             UpperTriangle512<T, Weighted<T>>(a, strideA, b, strideB, ref MemoryMarshal.GetReference(weights), samples, panels, c, strideC);
     }
 
+    /// <summary>
+    /// Whether <see cref="RunUpperTriangleWithSums{T}"/> takes a Gram of <paramref name="panels"/> panels: one kernel reads every
+    /// row of B (float64 d &lt;= 16, float32 d &lt;= 16, on 512-bit vectors).
+    /// </summary>
+    public static bool SumsInKernel<T>(int panels) where T : unmanaged =>
+        Simd.WidthBits >= 512 && (panels == 1 || (panels == 2 && typeof(T) == typeof(double)));
+
+    /// <summary>
+    /// <see cref="RunUpperTriangle{T}"/> with weights, for a Gram that one kernel covers (<see cref="SumsInKernel{T}"/>), which also
+    /// writes columnSums[j] = sum_k w_k B[k, j] (in T) and returns sum_k w_k (in double), the samples in order: the sums
+    /// <see cref="RowScaling"/> takes in a pass of its own, to the bit. At such narrow rows that pass over the tile cost as much as
+    /// the kernel; here the tile is read once.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static double RunUpperTriangleWithSums<T>(ReadOnlySpan<T> a, int strideA, ReadOnlySpan<T> b, int strideB, int samples, int panels,
+        Span<double> c, int strideC, ReadOnlySpan<T> weights, Span<T> columnSums) where T : unmanaged
+    {
+        if (!SumsInKernel<T>(panels)) throw new ArgumentException("The Gram takes more than one kernel.", nameof(panels));
+        int w = PanelWidth<T>(), columns = panels * w;
+        if (columnSums.Length < columns) throw new ArgumentException("The column sums are too short.", nameof(columnSums));
+        if (samples <= 0) { columnSums[..columns].Clear(); return 0; }
+        if (strideA < columns || a.Length < (long)(samples - 1) * strideA + columns) throw new ArgumentException("A is too short.", nameof(a));
+        if (strideB < columns || b.Length < (long)(samples - 1) * strideB + columns) throw new ArgumentException("B is too short.", nameof(b));
+        if (strideC < columns || c.Length < (long)(columns - 1) * strideC + columns) throw new ArgumentException("C is too short.", nameof(c));
+        if (weights.Length < samples) throw new ArgumentException("Fewer weights than samples.", nameof(weights));
+        ref T a0 = ref MemoryMarshal.GetReference(a), b0 = ref MemoryMarshal.GetReference(b), wt = ref MemoryMarshal.GetReference(weights);
+        ref T sums = ref MemoryMarshal.GetReference(columnSums);
+        ref double c0 = ref MemoryMarshal.GetReference(c);
+        double weightSum = 0;
+        if (panels == 2)
+            Diagonal512<T, Weighted<T>, WithRowSums>(ref a0, strideA, ref b0, strideB, ref wt, samples, ref c0, strideC, ref sums, ref weightSum);
+        else if (w == 16)
+            Kernel512x16x1<T, Weighted<T>, WithRowSums>(ref a0, strideA, ref b0, strideB, ref wt, samples, ref c0, strideC, ref sums,
+                ref weightSum);
+        else
+            Kernel512x8x1<T, Weighted<T>, WithRowSums>(ref a0, strideA, ref b0, strideB, ref wt, samples, ref c0, strideC, ref sums,
+                ref weightSum);
+        return weightSum;
+    }
+
+    /// <summary>A weight in double.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static double Scalar<T>(ref T w) => typeof(T) == typeof(double) ? Unsafe.As<T, double>(ref w) : Unsafe.As<T, float>(ref w);
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void UpperTriangle512<T, TWeight>(ReadOnlySpan<T> a, int strideA, ReadOnlySpan<T> b, int strideB, ref T wt, int samples,
         int panels, Span<double> c, int strideC) where T : unmanaged where TWeight : ISampleWeight<T>
@@ -156,16 +200,18 @@ internal static class PrefixGemm
             for (; i + 8 <= j0; i += 8)
                 Kernel512x8x2<T, TWeight>(ref Unsafe.Add(ref a0, i), strideA, ref Unsafe.Add(ref b0, j0), strideB, ref wt, samples,
                     ref Unsafe.Add(ref c0, (nint)i * strideC + j0), strideC);
-            Diagonal512<T, TWeight>(ref Unsafe.Add(ref a0, j0), strideA, ref Unsafe.Add(ref b0, j0), strideB, ref wt, samples,
-                ref Unsafe.Add(ref c0, (nint)j0 * strideC + j0), strideC);
+            Diagonal512<T, TWeight, NoRowSums>(ref Unsafe.Add(ref a0, j0), strideA, ref Unsafe.Add(ref b0, j0), strideB, ref wt, samples,
+                ref Unsafe.Add(ref c0, (nint)j0 * strideC + j0), strideC, ref Unsafe.NullRef<T>(), ref Unsafe.NullRef<double>());
         }
     }
 
     /// <summary>The 16 x 16 float64 diagonal block: rows 0..7 against both column vectors, rows 8..15 against the second.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Diagonal512<T, TWeight>(ref T a, nint strideA, ref T b, nint strideB, ref T w, int samples, ref double c, nint strideC)
-        where TWeight : ISampleWeight<T>
+    private static void Diagonal512<T, TWeight, TSums>(ref T a, nint strideA, ref T b, nint strideB, ref T w, int samples, ref double c,
+        nint strideC, ref T sums, ref double weightSum) where TWeight : ISampleWeight<T> where TSums : IRowSums
     {
+        Vector512<T> s0 = default, s1 = default;
+        double ws = 0;
         Vector512<T> c0a = default, c0b = default, c1a = default, c1b = default, c2a = default, c2b = default, c3a = default, c3b = default,
             c4a = default, c4b = default, c5a = default, c5b = default, c6a = default, c6b = default, c7a = default, c7b = default, d0 = default,
             d1 = default, d2 = default, d3 = default, d4 = default, d5 = default, d6 = default, d7 = default;
@@ -173,6 +219,7 @@ internal static class PrefixGemm
         {
             Vector512<T> b0 = TWeight.Apply(Vector512.LoadUnsafe(ref b), ref w);
             Vector512<T> b1 = TWeight.Apply(Vector512.LoadUnsafe(ref b, (nuint)Vector512<T>.Count), ref w);
+            if (TSums.On) { s0 += b0; s1 += b1; ws += Scalar(ref w); }
             Vector512<T> t;
             t = Vector512.Create(a); c0a = Simd.Fma(t, b0, c0a); c0b = Simd.Fma(t, b1, c0b);
             t = Vector512.Create(Unsafe.Add(ref a, 1)); c1a = Simd.Fma(t, b0, c1a); c1b = Simd.Fma(t, b1, c1b);
@@ -211,6 +258,12 @@ internal static class PrefixGemm
         Simd.AddTo(d5, ref Unsafe.Add(ref row, Vector512<T>.Count)); row = ref Unsafe.Add(ref row, strideC);
         Simd.AddTo(d6, ref Unsafe.Add(ref row, Vector512<T>.Count)); row = ref Unsafe.Add(ref row, strideC);
         Simd.AddTo(d7, ref Unsafe.Add(ref row, Vector512<T>.Count));
+        if (TSums.On)
+        {
+            s0.StoreUnsafe(ref sums);
+            s1.StoreUnsafe(ref sums, (nuint)Vector512<T>.Count);
+            weightSum = ws;
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -225,8 +278,8 @@ internal static class PrefixGemm
         // 16 rows in one kernel rather than two of 8: the rows of B are loaded and weighted once (the float32 Gram at d = 16)
         if (end - i == 16)
         {
-            Kernel512x16x1<T, TWeight>(ref Unsafe.Add(ref a0, i), strideA, ref b, strideB, ref wt, samples, ref Unsafe.Add(ref c, i * strideC),
-                strideC);
+            Kernel512x16x1<T, TWeight, NoRowSums>(ref Unsafe.Add(ref a0, i), strideA, ref b, strideB, ref wt, samples,
+                ref Unsafe.Add(ref c, i * strideC), strideC, ref Unsafe.NullRef<T>(), ref Unsafe.NullRef<double>());
             i += 16;
         }
         // 12 = 8 + 4 rows in one kernel of 12 accumulators: the 4-row kernel waits on the FMA latency
@@ -237,8 +290,8 @@ internal static class PrefixGemm
             i += 12;
         }
         for (; i + 8 <= end; i += 8)
-            Kernel512x8x1<T, TWeight>(ref Unsafe.Add(ref a0, i), strideA, ref b, strideB, ref wt, samples, ref Unsafe.Add(ref c, i * strideC),
-                strideC);
+            Kernel512x8x1<T, TWeight, NoRowSums>(ref Unsafe.Add(ref a0, i), strideA, ref b, strideB, ref wt, samples,
+                ref Unsafe.Add(ref c, i * strideC), strideC, ref Unsafe.NullRef<T>(), ref Unsafe.NullRef<double>());
         for (; i < end; i += 4)
             Kernel512x4x1<T, TWeight>(ref Unsafe.Add(ref a0, i), strideA, ref b, strideB, ref wt, samples, ref Unsafe.Add(ref c, i * strideC),
                 strideC);
@@ -398,14 +451,17 @@ internal static class PrefixGemm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel512x16x1<T, TWeight>(ref T a, nint strideA, ref T b, nint strideB, ref T w, int samples, ref double c, nint strideC)
-        where TWeight : ISampleWeight<T>
+    private static void Kernel512x16x1<T, TWeight, TSums>(ref T a, nint strideA, ref T b, nint strideB, ref T w, int samples, ref double c,
+        nint strideC, ref T sums, ref double weightSum) where TWeight : ISampleWeight<T> where TSums : IRowSums
     {
+        Vector512<T> s0 = default;
+        double ws = 0;
         Vector512<T> c0a = default, c1a = default, c2a = default, c3a = default, c4a = default, c5a = default, c6a = default, c7a = default,
             c8a = default, c9a = default, c10a = default, c11a = default, c12a = default, c13a = default, c14a = default, c15a = default;
         for (int k = 0; k < samples; k++)
         {
             Vector512<T> b0 = TWeight.Apply(Vector512.LoadUnsafe(ref b), ref w);
+            if (TSums.On) { s0 += b0; ws += Scalar(ref w); }
             Vector512<T> t;
             t = Vector512.Create(a); c0a = Simd.Fma(t, b0, c0a);
             t = Vector512.Create(Unsafe.Add(ref a, 1)); c1a = Simd.Fma(t, b0, c1a);
@@ -444,6 +500,11 @@ internal static class PrefixGemm
         Simd.AddTo(c13a, ref row); row = ref Unsafe.Add(ref row, strideC);
         Simd.AddTo(c14a, ref row); row = ref Unsafe.Add(ref row, strideC);
         Simd.AddTo(c15a, ref row);
+        if (TSums.On)
+        {
+            s0.StoreUnsafe(ref sums);
+            weightSum = ws;
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -488,13 +549,16 @@ internal static class PrefixGemm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel512x8x1<T, TWeight>(ref T a, nint strideA, ref T b, nint strideB, ref T w, int samples, ref double c, nint strideC)
-        where TWeight : ISampleWeight<T>
+    private static void Kernel512x8x1<T, TWeight, TSums>(ref T a, nint strideA, ref T b, nint strideB, ref T w, int samples, ref double c,
+        nint strideC, ref T sums, ref double weightSum) where TWeight : ISampleWeight<T> where TSums : IRowSums
     {
+        Vector512<T> s0 = default;
+        double ws = 0;
         Vector512<T> c0a = default, c1a = default, c2a = default, c3a = default, c4a = default, c5a = default, c6a = default, c7a = default;
         for (int k = 0; k < samples; k++)
         {
             Vector512<T> b0 = TWeight.Apply(Vector512.LoadUnsafe(ref b), ref w);
+            if (TSums.On) { s0 += b0; ws += Scalar(ref w); }
             Vector512<T> t;
             t = Vector512.Create(a); c0a = Simd.Fma(t, b0, c0a);
             t = Vector512.Create(Unsafe.Add(ref a, 1)); c1a = Simd.Fma(t, b0, c1a);
@@ -517,6 +581,11 @@ internal static class PrefixGemm
         Simd.AddTo(c5a, ref row); row = ref Unsafe.Add(ref row, strideC);
         Simd.AddTo(c6a, ref row); row = ref Unsafe.Add(ref row, strideC);
         Simd.AddTo(c7a, ref row);
+        if (TSums.On)
+        {
+            s0.StoreUnsafe(ref sums);
+            weightSum = ws;
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -48,3 +48,25 @@ internal readonly struct Weighted<T> : ISampleWeight<T>
     public static double Apply(double row, ref T weight) =>
         row * (typeof(T) == typeof(double) ? Unsafe.As<T, double>(ref weight) : Unsafe.As<T, float>(ref weight));
 }
+
+/// <summary>
+/// Whether a kernel also sums the weighted rows of B and the weights (<see cref="PrefixGemm.RunUpperTriangleWithSums{T}"/>): an operator
+/// struct, so that the kernels without sums keep no accumulator and no branch for them.
+/// </summary>
+internal interface IRowSums
+{
+    /// <summary>Whether the sums are taken.</summary>
+    static abstract bool On { get; }
+}
+
+/// <summary>The kernel sums the weighted rows of B and the weights.</summary>
+internal readonly struct WithRowSums : IRowSums
+{
+    public static bool On => true;
+}
+
+/// <summary>The kernel computes its product only.</summary>
+internal readonly struct NoRowSums : IRowSums
+{
+    public static bool On => false;
+}
