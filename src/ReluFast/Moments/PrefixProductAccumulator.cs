@@ -86,7 +86,7 @@ internal abstract class PrefixProductAccumulator<T> where T : unmanaged, IBinary
         {
             int nt = Math.Min(_tile, n - k0);
             // rows of x padded with zeros: the builders read whole vectors past d
-            for (int k = 0; k < nt; k++) x.Slice((k0 + k) * d, d).CopyTo(copy.Slice(k * _xStride, d));
+            Simd.CopyRows(x.Slice(k0 * d, nt * d), d, nt, copy, _xStride);
             BuildRows(copy, weights, n, k0, nt, rows);
             BuildColumns(copy, nt, columns);
             PrefixGemm.Run<T>(rows, _aStride, columns, _bStride, nt, _rowEnds, _sums, _cStride);

@@ -106,7 +106,7 @@ internal sealed class WeightedGramAccumulator<T> : IWeightedGramSums where T : u
             if (!whole)
             {
                 Span<T> copy = _copy.Span;
-                for (int k = 0; k < nt; k++) rows.Slice(k * d, d).CopyTo(copy.Slice(k * _rowStride, d));
+                Simd.CopyRows(rows, d, nt, copy, _rowStride);
                 rows = copy;
                 rowStride = _rowStride;
             }
@@ -118,7 +118,7 @@ internal sealed class WeightedGramAccumulator<T> : IWeightedGramSums where T : u
                 {
                     // one kernel covers the Gram: it takes the column and weight sums as it reads the rows (one read of the tile)
                     _weightSums[q] += PrefixGemm.RunUpperTriangleWithSums<T>(rows, rowStride, rows, rowStride, nt, _rowEnds.Length, gram, _stride,
-                        c, _columnSums);
+                        c, _columnSums, d);
                     Simd.AddTo<T>(_columnSums, _first.AsSpan(q * _stride, _stride));
                     continue;
                 }

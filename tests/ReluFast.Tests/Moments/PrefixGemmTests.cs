@@ -96,9 +96,15 @@ public class GramSumsInKernelTests
         PrefixGemm.RunUpperTriangle<T>(x, stride, x, stride, samples, panels, expected, strideC, c);
         var sums = new T[columns];
         var gram = new double[columns * strideC];
-        double weights = PrefixGemm.RunUpperTriangleWithSums<T>(x, stride, x, stride, samples, panels, gram, strideC, c, sums);
+        double weights = PrefixGemm.RunUpperTriangleWithSums<T>(x, stride, x, stride, samples, panels, gram, strideC, c, sums, columns);
         Assert.Equal(expectedWeights, weights);
         Assert.Equal(expectedSums, sums);
         Assert.Equal(expected, gram);
+        // the first 8 rows only (a float32 panel takes the 8-row kernel): those rows and the sums are the same
+        Array.Clear(gram);
+        weights = PrefixGemm.RunUpperTriangleWithSums<T>(x, stride, x, stride, samples, panels, gram, strideC, c, sums, 8);
+        Assert.Equal(expectedWeights, weights);
+        Assert.Equal(expectedSums, sums);
+        Assert.Equal(expected.AsSpan(0, 8 * strideC).ToArray(), gram.AsSpan(0, 8 * strideC).ToArray());
     }
 }

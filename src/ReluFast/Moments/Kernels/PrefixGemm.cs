@@ -144,11 +144,12 @@ internal static class PrefixGemm
     /// <see cref="RunUpperTriangle{T}"/> with weights, for a Gram that one kernel covers (<see cref="SumsInKernel{T}"/>), which also
     /// writes columnSums[j] = sum_k w_k B[k, j] (in T) and returns sum_k w_k (in double), the samples in order: the sums
     /// <see cref="RowScaling"/> takes in a pass of its own, to the bit. At such narrow rows that pass over the tile cost as much as
-    /// the kernel; here the tile is read once.
+    /// the kernel; here the tile is read once. Only the first <paramref name="rows"/> rows of C are needed (the dimension; past it
+    /// x is zero padding): a float32 panel whose rows fit in 8 takes the 8-row kernel.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double RunUpperTriangleWithSums<T>(ReadOnlySpan<T> a, int strideA, ReadOnlySpan<T> b, int strideB, int samples, int panels,
-        Span<double> c, int strideC, ReadOnlySpan<T> weights, Span<T> columnSums) where T : unmanaged
+        Span<double> c, int strideC, ReadOnlySpan<T> weights, Span<T> columnSums, int rows) where T : unmanaged
     {
         if (!SumsInKernel<T>(panels)) throw new ArgumentException("The Gram takes more than one kernel.", nameof(panels));
         int w = PanelWidth<T>(), columns = panels * w;
@@ -164,7 +165,7 @@ internal static class PrefixGemm
         double weightSum = 0;
         if (panels == 2)
             Diagonal512<T, Weighted<T>, WithRowSums>(ref a0, strideA, ref b0, strideB, ref wt, samples, ref c0, strideC, ref sums, ref weightSum);
-        else if (w == 16)
+        else if (w == 16 && rows > 8)
             Kernel512x16x1<T, Weighted<T>, WithRowSums>(ref a0, strideA, ref b0, strideB, ref wt, samples, ref c0, strideC, ref sums,
                 ref weightSum);
         else
