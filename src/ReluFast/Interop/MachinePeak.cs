@@ -58,7 +58,8 @@ internal static class MachinePeak
 
     /// <summary>
     /// Bytes a second that <paramref name="threads"/> threads read from memory: the sum of a 256 MiB array (past every cache), split
-    /// over the threads; the best of three runs after one that touches the pages. The rate at which a pass can bring its samples
+    /// over the threads; the best of six runs after one that touches the pages (on a shared virtual machine the rate moves by
+    /// 10-20 % from run to run, so a pass bound by its reads can come out a little above it). The rate at which a pass can bring its samples
     /// from memory, against which `relufast bench` and the per-pass account state their memory limits.
     /// </summary>
     public static double MeasureReadBandwidth(int threads)
@@ -66,7 +67,7 @@ internal static class MachinePeak
         var data = new double[32 << 20];
         data.AsSpan().Fill(1);
         double best = 0;
-        for (int r = 0; r < 4; r++)
+        for (int r = 0; r < 7; r++)
         {
             var workers = new Thread[threads];
             long start = Stopwatch.GetTimestamp();
