@@ -8,8 +8,8 @@ namespace ReluFast.Benchmarks.Experiments;
 /// <summary>
 /// The weighted Gram accumulator alone, one weight, float64 and float32 (docs/passes.md, "Narrow rows against the memory"): one
 /// 4096-sample block accumulated again and again on one thread (in cache), and 2 GB of samples streamed from memory in blocks of
-/// 4096 by two threads, each its own half (what `relufast bench` measures, without SamplePass). Prints ns a sample, the bytes
-/// read a second and useful GFLOP/s (d (d + 1) a sample).
+/// 4096 by two threads, each its own half, and the same arrays through SamplePass (what `relufast bench` measures). Prints ns a
+/// sample, the bytes read a second and useful GFLOP/s (d (d + 1) a sample); the last two agree within this machine's noise.
 /// Run: DOTNET_TieredCompilation=0 dotnet run -c Release --project benchmarks/ReluFast.Benchmarks -- gram-stream [d[,d...]]
 /// </summary>
 internal static class GramStream
@@ -60,9 +60,37 @@ internal static class GramStream
             foreach (Thread thread in threads) thread.Join();
             streamed = Math.Min(streamed, clock.Elapsed.TotalSeconds / n);
         }
+        double passed = double.MaxValue;
+        var source = new Arrays<T>(d, x, y);
+        for (int r = 0; r < 3; r++)
+        {
+            var clock = Stopwatch.StartNew();
+            SamplePass.Run<T, Worker<T>>(source, () => new Worker<T>(d), new SamplePassOptions(2));
+            passed = Math.Min(passed, clock.Elapsed.TotalSeconds / n);
+        }
         int size = typeof(T) == typeof(float) ? 4 : 8;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"d = {d,3} {typeof(T).Name,-6}: in cache, 1 thread " +
             $"{cached * 1e9,6:F2} ns/sample; streamed, 2 threads {streamed * 1e9,6:F2} ns/sample = {(d + 1) * size / streamed / 1e9:F1} GB/s, " +
-            $"{(double)d * (d + 1) / streamed / 1e9:F1} GFLOP/s"));
+            $"{(double)d * (d + 1) / streamed / 1e9:F1} GFLOP/s; through SamplePass {(double)d * (d + 1) / passed / 1e9:F1} GFLOP/s"));
+    }
+
+    private sealed class Worker<T>(int d) : IMomentWorker<T, Worker<T>> where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        private readonly WeightedGramAccumulator<T> _sums = new(d);
+        public void Accumulate(ReadOnlySpan<T> x, ReadOnlySpan<T> y) => _sums.Accumulate(x, y);
+        public void Merge(Worker<T> other) => _sums.Merge(other._sums);
+    }
+
+    private sealed class Arrays<T>(int d, T[] x, T[] y) : IInMemorySampleSource<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        public int Dimension => d;
+        public long Count => y.LongLength;
+        public void Read(long start, Span<T> xBlock, Span<T> yBlock)
+        {
+            GetInputs(start, yBlock.Length).CopyTo(xBlock);
+            GetResponses(start, yBlock.Length).CopyTo(yBlock);
+        }
+        public ReadOnlySpan<T> GetInputs(long start, int count) => x.AsSpan(checked((int)(start * d)), count * d);
+        public ReadOnlySpan<T> GetResponses(long start, int count) => y.AsSpan(checked((int)start), count);
     }
 }
