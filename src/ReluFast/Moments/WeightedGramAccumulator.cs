@@ -119,13 +119,15 @@ internal sealed class WeightedGramAccumulator<T> : IWeightedGramSums where T : u
                     // one kernel covers the Gram: it takes the column and weight sums as it reads the rows (one read of the tile)
                     _weightSums[q] += PrefixGemm.RunUpperTriangleWithSums<T>(rows, rowStride, rows, rowStride, nt, _rowEnds.Length, gram, _stride,
                         c, _columnSums, d);
-                    Simd.AddTo<T>(_columnSums, _first.AsSpan(q * _stride, _stride));
-                    continue;
                 }
-                _weightSums[q] += RowScaling.Run<T>(rows, rowStride, c, _stride, _scaled.Span, _rowStride, _columnSums);
+                else
+                {
+                    _weightSums[q] += RowScaling.Run<T>(rows, rowStride, c, _stride, _scaled.Span, _rowStride, _columnSums);
+                    if (_scaled.Span.IsEmpty)
+                        PrefixGemm.RunUpperTriangle<T>(rows, rowStride, rows, rowStride, nt, _rowEnds.Length, gram, _stride, c);
+                    else PrefixGemm.RunUpperTriangle<T>(_scaled.Span, _rowStride, rows, rowStride, nt, _rowEnds.Length, gram, _stride);
+                }
                 Simd.AddTo<T>(_columnSums, _first.AsSpan(q * _stride, _stride));
-                if (_scaled.Span.IsEmpty) PrefixGemm.RunUpperTriangle<T>(rows, rowStride, rows, rowStride, nt, _rowEnds.Length, gram, _stride, c);
-                else PrefixGemm.RunUpperTriangle<T>(_scaled.Span, _rowStride, rows, rowStride, nt, _rowEnds.Length, gram, _stride);
             }
         }
         Count += n;

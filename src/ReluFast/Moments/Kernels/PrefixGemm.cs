@@ -174,10 +174,6 @@ internal static class PrefixGemm
         return weightSum;
     }
 
-    /// <summary>A weight in double.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static double Scalar<T>(ref T w) => typeof(T) == typeof(double) ? Unsafe.As<T, double>(ref w) : Unsafe.As<T, float>(ref w);
-
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void UpperTriangle512<T, TWeight>(ReadOnlySpan<T> a, int strideA, ReadOnlySpan<T> b, int strideB, ref T wt, int samples,
         int panels, Span<double> c, int strideC) where T : unmanaged where TWeight : ISampleWeight<T>
@@ -220,7 +216,7 @@ internal static class PrefixGemm
         {
             Vector512<T> b0 = TWeight.Apply(Vector512.LoadUnsafe(ref b), ref w);
             Vector512<T> b1 = TWeight.Apply(Vector512.LoadUnsafe(ref b, (nuint)Vector512<T>.Count), ref w);
-            if (TSums.On) { s0 += b0; s1 += b1; ws += Scalar(ref w); }
+            if (TSums.On) { s0 += b0; s1 += b1; ws += Weighted<T>.Value(ref w); }
             Vector512<T> t;
             t = Vector512.Create(a); c0a = Simd.Fma(t, b0, c0a); c0b = Simd.Fma(t, b1, c0b);
             t = Vector512.Create(Unsafe.Add(ref a, 1)); c1a = Simd.Fma(t, b0, c1a); c1b = Simd.Fma(t, b1, c1b);
@@ -462,7 +458,7 @@ internal static class PrefixGemm
         for (int k = 0; k < samples; k++)
         {
             Vector512<T> b0 = TWeight.Apply(Vector512.LoadUnsafe(ref b), ref w);
-            if (TSums.On) { s0 += b0; ws += Scalar(ref w); }
+            if (TSums.On) { s0 += b0; ws += Weighted<T>.Value(ref w); }
             Vector512<T> t;
             t = Vector512.Create(a); c0a = Simd.Fma(t, b0, c0a);
             t = Vector512.Create(Unsafe.Add(ref a, 1)); c1a = Simd.Fma(t, b0, c1a);
@@ -559,7 +555,7 @@ internal static class PrefixGemm
         for (int k = 0; k < samples; k++)
         {
             Vector512<T> b0 = TWeight.Apply(Vector512.LoadUnsafe(ref b), ref w);
-            if (TSums.On) { s0 += b0; ws += Scalar(ref w); }
+            if (TSums.On) { s0 += b0; ws += Weighted<T>.Value(ref w); }
             Vector512<T> t;
             t = Vector512.Create(a); c0a = Simd.Fma(t, b0, c0a);
             t = Vector512.Create(Unsafe.Add(ref a, 1)); c1a = Simd.Fma(t, b0, c1a);

@@ -45,8 +45,12 @@ internal readonly struct Weighted<T> : ISampleWeight<T>
     public static Vector256<T> Apply(Vector256<T> row, ref T weight) => row * weight;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static double Apply(double row, ref T weight) =>
-        row * (typeof(T) == typeof(double) ? Unsafe.As<T, double>(ref weight) : Unsafe.As<T, float>(ref weight));
+    public static double Apply(double row, ref T weight) => row * Value(ref weight);
+
+    /// <summary>The weight in double (T is float or double).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static double Value(ref T weight) =>
+        typeof(T) == typeof(double) ? Unsafe.As<T, double>(ref weight) : Unsafe.As<T, float>(ref weight);
 }
 
 /// <summary>
