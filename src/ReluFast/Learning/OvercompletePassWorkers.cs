@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Numerics.Tensors;
 using ReluFast.Moments;
+using ReluFast.Moments.Kernels;
 
 namespace ReluFast.Learning;
 
@@ -74,11 +75,8 @@ internal sealed class QuarticSliceWorker<T> : IMomentWorker<T, QuarticSliceWorke
         Span<T> features = _features.AsSpan(0, n * f), phi = _phi.AsSpan(0, n * _dim), psi = _psi.AsSpan(0, n * _p);
         SymmetricCoordinates.Features(x, d, phi, _dim);
         Projection.Project<T>(phi, _dim, _basis, _p, psi);
-        for (int j = 0; j < n; j++)
-        {
-            psi.Slice(j * _p, _p).CopyTo(features.Slice(j * f, _p));
-            x.Slice(j * d, d).CopyTo(features.Slice(j * f + _p, d));
-        }
+        Simd.CopyRows<T>(psi, _p, n, features, f);
+        Simd.CopyRows(x, d, n, features[_p..], f);
         _gram![half].Accumulate(features, weights);
     }
 
