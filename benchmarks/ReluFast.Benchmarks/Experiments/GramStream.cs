@@ -61,7 +61,7 @@ internal static class GramStream
             streamed = Math.Min(streamed, clock.Elapsed.TotalSeconds / n);
         }
         double passed = double.MaxValue;
-        var source = new Arrays<T>(d, x, y);
+        var source = new InMemoryArrays<T>(d, x, y);
         for (int r = 0; r < 3; r++)
         {
             var clock = Stopwatch.StartNew();
@@ -79,18 +79,5 @@ internal static class GramStream
         private readonly WeightedGramAccumulator<T> _sums = new(d);
         public void Accumulate(ReadOnlySpan<T> x, ReadOnlySpan<T> y) => _sums.Accumulate(x, y);
         public void Merge(Worker<T> other) => _sums.Merge(other._sums);
-    }
-
-    private sealed class Arrays<T>(int d, T[] x, T[] y) : IInMemorySampleSource<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
-    {
-        public int Dimension => d;
-        public long Count => y.LongLength;
-        public void Read(long start, Span<T> xBlock, Span<T> yBlock)
-        {
-            GetInputs(start, yBlock.Length).CopyTo(xBlock);
-            GetResponses(start, yBlock.Length).CopyTo(yBlock);
-        }
-        public ReadOnlySpan<T> GetInputs(long start, int count) => x.AsSpan(checked((int)(start * d)), count * d);
-        public ReadOnlySpan<T> GetResponses(long start, int count) => y.AsSpan(checked((int)start), count);
     }
 }

@@ -377,7 +377,7 @@ internal static class MomentBenchmark
     private static TWorker Run<T, TWorker>(T[] x, T[] y, int d, int threads, Func<TWorker> create, bool copied = false)
         where T : unmanaged, IBinaryFloatingPointIeee754<T> where TWorker : IMomentWorker<T, TWorker>
     {
-        var arrays = new ArrayBlocks<T>(d, x, y);
+        var arrays = new InMemoryArrays<T>(d, x, y);
         ISampleSource<T> source = copied ? new CopiedBlocks<T>(arrays) : arrays;
         return SamplePass.Run<T, TWorker>(source, create, new SamplePassOptions(threads));
     }
@@ -463,22 +463,8 @@ internal static class MomentBenchmark
     public static double MeasureFmaGflops(int threads, double seconds = 0.2) =>
         2 * MachinePeak.MeasureFmaPerSecond(threads, seconds, threadCpuTime: false) / 1e9;
 
-    /// <summary>Arrays as an in-memory source: SamplePass hands spans of them to the workers (no copy), as libtorch works on its tensors.</summary>
-    private sealed class ArrayBlocks<T>(int dimension, T[] x, T[] y) : IInMemorySampleSource<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
-    {
-        public int Dimension => dimension;
-        public long Count => y.LongLength;
-        public void Read(long start, Span<T> xBlock, Span<T> yBlock)
-        {
-            GetInputs(start, yBlock.Length).CopyTo(xBlock);
-            GetResponses(start, yBlock.Length).CopyTo(yBlock);
-        }
-        public ReadOnlySpan<T> GetInputs(long start, int count) => x.AsSpan(checked((int)(start * dimension)), count * dimension);
-        public ReadOnlySpan<T> GetResponses(long start, int count) => y.AsSpan(checked((int)start), count);
-    }
-
     /// <summary>The same arrays behind the plain <see cref="ISampleSource{T}"/> contract: every block is copied by Read.</summary>
-    private sealed class CopiedBlocks<T>(ArrayBlocks<T> inner) : ISampleSource<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    private sealed class CopiedBlocks<T>(InMemoryArrays<T> inner) : ISampleSource<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         public int Dimension => inner.Dimension;
         public long Count => inner.Count;
