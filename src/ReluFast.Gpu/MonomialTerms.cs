@@ -6,10 +6,10 @@ namespace ReluFast.Gpu;
 /// </summary>
 internal static class MonomialTerms
 {
-    /// <summary>WeightedGramAccumulator: sum c, sum c x_i (i &lt; d), sum c x_i x_j for i = 0..d-1, j = i..d-1.</summary>
-    public static int[] Gram(int d) => Flatten(GramTerms(d));
-
-    /// <summary>The triples of <see cref="Gram"/>, one at a time (a session walks them without storing them).</summary>
+    /// <summary>
+    /// WeightedGramAccumulator: sum c, sum c x_i (i &lt; d), sum c x_i x_j for i = 0..d-1, j = i..d-1, one triple at a time (a
+    /// session walks them without storing them).
+    /// </summary>
     public static IEnumerable<(int I, int J, int K)> GramTerms(int d)
     {
         yield return (-1, -1, -1);
@@ -22,9 +22,6 @@ internal static class MonomialTerms
     /// ProjectedTensorAccumulator: sum c, sum c z (m), sum c z_i z_j for j = 0..m-1, i = 0..j, then
     /// sum c z_i z_j z_k for j = 0..m-1, i = 0..j, k = j..m-1.
     /// </summary>
-    public static int[] Tensor(int m) => Flatten(TensorTerms(m));
-
-    /// <summary>The triples of <see cref="Tensor"/>, one at a time.</summary>
     public static IEnumerable<(int I, int J, int K)> TensorTerms(int m)
     {
         yield return (-1, -1, -1);
@@ -34,12 +31,5 @@ internal static class MonomialTerms
         for (int j = 0; j < m; j++)
             for (int i = 0; i <= j; i++)
                 for (int k = j; k < m; k++) yield return (i, j, k);
-    }
-
-    private static int[] Flatten(IEnumerable<(int I, int J, int K)> terms)
-    {
-        var flat = new List<int>();
-        foreach (var (i, j, k) in terms) flat.AddRange([i, j, k]);
-        return [.. flat];
     }
 }

@@ -242,8 +242,8 @@ internal static class LearningCheck
         foreach (var (stage, name, flops) in new (LearningStage, string, double)[]
         {
             (LearningStage.InputLaw, "input_law_cpu", 0),
-            (LearningStage.SecondMoments, "pass1_gram", MonomialFlops(MonomialTerms.Gram(d))),
-            (LearningStage.ProjectedTensor, "pass2_tensor", m > 0 ? weights * MonomialFlops(MonomialTerms.Tensor(m)) : 0),
+            (LearningStage.SecondMoments, "pass1_gram", MonomialFlops(MonomialTerms.GramTerms(d))),
+            (LearningStage.ProjectedTensor, "pass2_tensor", m > 0 ? weights * MonomialFlops(MonomialTerms.TensorTerms(m)) : 0),
             (LearningStage.Coefficients, "pass3_hermite", 0),
         })
         {
@@ -264,11 +264,10 @@ internal static class LearningCheck
     }
 
     /// <summary>Useful flops per sample of a monomial table: per output, one multiply per factor and one add.</summary>
-    public static double MonomialFlops(int[] terms)
+    public static double MonomialFlops(IEnumerable<(int I, int J, int K)> terms)
     {
         double flops = 0;
-        for (int e = 0; e < terms.Length; e += 3)
-            flops += 1 + (terms[e] >= 0 ? 1 : 0) + (terms[e + 1] >= 0 ? 1 : 0) + (terms[e + 2] >= 0 ? 1 : 0);
+        foreach (var (i, j, k) in terms) flops += 1 + (i >= 0 ? 1 : 0) + (j >= 0 ? 1 : 0) + (k >= 0 ? 1 : 0);
         return flops;
     }
 
