@@ -81,6 +81,11 @@ internal abstract class PrefixProductAccumulator<T> where T : unmanaged, IBinary
             throw new ArgumentException($"weights has {weights.Length} entries, not a multiple of the weight count {l}.", nameof(weights));
         if ((long)n * d != x.Length)
             throw new ArgumentException($"x has {x.Length} entries but {n} samples of dimension {d} need {(long)n * d}.", nameof(x));
+        if (AccumulateByLanes(x, weights, n))
+        {
+            Count += n;
+            return;
+        }
         Span<T> copy = _x.Span, rows = _a.Span, columns = _b.Span;
         for (int k0 = 0; k0 < n; k0 += _tile)
         {
@@ -93,6 +98,12 @@ internal abstract class PrefixProductAccumulator<T> where T : unmanaged, IBinary
         }
         Count += n;
     }
+
+    /// <summary>
+    /// Accumulates the n samples another way (the same sums in the same places of the sums' array) and returns true, or returns
+    /// false for the tiles of rows and columns above. The projected 3-tensor takes small m through <see cref="SampleLaneGemm"/>.
+    /// </summary>
+    private protected virtual bool AccumulateByLanes(ReadOnlySpan<T> x, ReadOnlySpan<T> weights, int n) => false;
 
     /// <summary>
     /// Writes row k of A (stride aStride) for the samples k0 .. k0 + samples - 1 from their padded copies (stride xStride) and

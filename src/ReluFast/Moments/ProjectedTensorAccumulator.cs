@@ -23,8 +23,10 @@ namespace ReluFast.Moments;
 /// the kernel spends no lane on an entry below the diagonal except where a panel of columns straddles two groups. The weights'
 /// rows against the columns give the sums of degree 0 to 2; the columns before the pairs need those rows only. At m = 16 and
 /// four weights (float64) that is 516 vector multiply-adds per sample for the 485 vectors' worth of unique sums; two products
-/// (the pair features against c o z, and the pairs within each panel against the columns before them) took 672. Totals are
-/// double; partial sums over one tile of samples are in T. Accumulate does not allocate; instances are not thread-safe.
+/// (the pair features against c o z, and the pairs within each panel against the columns before them) took 672. For small m on
+/// 512-bit vectors (<see cref="LaneMaxDimension"/>) the same sums, in the same places, come from <see cref="SampleLaneGemm"/>,
+/// the samples along the lanes (668 multiply-adds a sample at m = 8 and four weights, where the panels take 864 lanes). Totals
+/// are double; partial sums over one tile of samples are in T. Accumulate does not allocate; instances are not thread-safe.
 /// </remarks>
 /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
 internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
@@ -33,6 +35,24 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
     private readonly int[] _groupStart;
     private readonly AlignedBuffer<T> _w; // the weights sample by sample
     private readonly LaneProducts<T>? _rowProducts, _columnProducts; // the 512-bit builders where z and the weights fit in two vectors
+    private readonly AlignedBuffer<T>? _laneA, _laneB, _laneZ; // small m on 512-bit vectors: A, B and z by steps of samples
+    private readonly int[]? _laneRowOffsets, _laneColumnOffsets;
+    private readonly SampleLaneGemm.Chunk[]? _laneChunks;
+    private readonly int _laneSteps;
+
+    /// <summary>
+    /// Largest m the sample-lane kernels take (<see cref="SampleLaneGemm"/>; docs/passes.md, "The small 3-tensor on the sample
+    /// lanes"): below it the panels' permuted rows and straddled groups cost more than whole-vector operands built with one
+    /// multiply each. Measured on Zen 5, one thread in cache, at four weights: float64 m = 8 26 against 36 ns a sample, m = 12
+    /// 61 against 67, m = 16 even; float32 m = 8 15 against 24, m = 16 62 against 71, m = 20 106 against 116.
+    /// </summary>
+    internal static int LaneMaxDimension => typeof(T) == typeof(double) ? 12 : 20;
+
+    /// <summary>
+    /// Bytes of a sample-lane tile's A and B that the builders write: they stay in L2 for the kernels (at most 32 steps, a
+    /// chunk's 6 x 32 vectors being what stays in L1 while the row blocks stream past).
+    /// </summary>
+    private const int LaneTileBytes = 393216;
 
     /// <summary>Bytes of a tile's rows and columns: the tile stays in L2 while the kernels read it.</summary>
     private const int TileBytes = 262144;
@@ -82,6 +102,136 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
                 for (int k = j; k < dimension; k++) (ia[_groupStart[j] + k - j], ib[_groupStart[j] + k - j]) = (j, k);
             _columnProducts = new LaneProducts<T>(ia, ib);
         }
+        if (Vector512.IsHardwareAccelerated && dimension <= LaneMaxDimension)
+        {
+            // each column's rows: those of its group (the columns before the pairs: the weights'), cut where they change
+            int columns = _groupStart[dimension];
+            var rowEnds = new int[columns];
+            for (int j = 0, group = -1; j < columns; j++)
+            {
+                while (group < dimension - 1 && _groupStart[group + 1] <= j) group++;
+                rowEnds[j] = Simd.RoundUp(weightCount * (group + 2), SampleLaneGemm.RowBlock);
+            }
+            _laneSteps = Math.Clamp(LaneTileBytes / ((weightCount * (dimension + 1) + columns) * 64), 8, 32); // a vector is 64 bytes
+            _laneChunks = SampleLaneGemm.Plan(rowEnds, _laneSteps);
+            _laneRowOffsets = new int[weightCount * (dimension + 1)];
+            for (int r = 0; r < _laneRowOffsets.Length; r++) _laneRowOffsets[r] = SampleLaneGemm.RowOffset<T>(r, _laneSteps);
+            _laneColumnOffsets = new int[columns];
+            for (int q = 0; q < _laneChunks.Length; q++)
+                for (int i = 0; i < _laneChunks[q].Width; i++)
+                    _laneColumnOffsets[_laneChunks[q].Start + i] = SampleLaneGemm.ColumnOffset<T>(q, i, _laneSteps);
+            _laneA = new AlignedBuffer<T>(SampleLaneGemm.RowOffset<T>(_laneChunks[^1].RowEnd, _laneSteps));
+            _laneB = new AlignedBuffer<T>(SampleLaneGemm.ColumnOffset<T>(_laneChunks.Length, 0, _laneSteps));
+            _laneZ = new AlignedBuffer<T>(_laneSteps * dimension * Vector512<T>.Count);
+        }
+    }
+
+    /// <summary>
+    /// Small m on 512-bit vectors: per step of the tile, z transposed, then B = z, 1, z_j z_k and A = c_l, c_l z_i in
+    /// <see cref="SampleLaneGemm"/>'s layout, one vector multiply per entry; the kernels add every sum to the entry the panels'
+    /// path adds it to. Lanes past the tile's samples are zero in z and the weights, so in every row of A.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private protected override bool AccumulateByLanes(ReadOnlySpan<T> x, ReadOnlySpan<T> weights, int n)
+    {
+        if (_laneChunks is null || !SampleLaneGemm.Supported) return false;
+        int m = _m, vl = Vector512<T>.Count, tile = _laneSteps * vl;
+        Span<T> a = _laneA!.Span, b = _laneB!.Span, z = _laneZ!.Span;
+        for (int k0 = 0; k0 < n; k0 += tile)
+        {
+            int nt = Math.Min(tile, n - k0), steps = (nt + vl - 1) / vl;
+            // z transposed for the whole tile first (lanes past the tile zero): read back step by step right after its scalar
+            // stores, every vector load waited on store forwarding
+            if (nt < tile) z.Clear();
+            Transpose(x.Slice(k0 * m, nt * m), m, nt, z);
+            BuildLaneColumns(z, steps, nt, b);
+            BuildLaneRows(z, weights, n, k0, nt, a);
+            SampleLaneGemm.Run<T>(a, b, steps, _laneSteps, _laneChunks, _rowEnds[^1], _sums, _cStride);
+        }
+        return true;
+    }
+
+    /// <summary>z[(s m + i) VL + lane] = x[(s VL + lane) m + i]: the tile's samples as m vectors a step.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Transpose(ReadOnlySpan<T> x, int m, int samples, Span<T> z)
+    {
+        nint vl = Vector512<T>.Count, d = m;
+        ref T xr = ref MemoryMarshal.GetReference(x), zr = ref MemoryMarshal.GetReference(z);
+        for (nint k = 0; k < samples; k++)
+        {
+            ref T row = ref Unsafe.Add(ref xr, k * d);
+            ref T to = ref Unsafe.Add(ref zr, (k / vl) * d * vl + k % vl);
+            for (nint i = 0; i < d; i++) Unsafe.Add(ref to, i * vl) = Unsafe.Add(ref row, i);
+        }
+    }
+
+    /// <summary>B by steps: z, 1 (0 past the tile's samples), then z_j z_k by groups.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void BuildLaneColumns(Span<T> z, int steps, int samples, Span<T> b)
+    {
+        int m = _m, vl = Vector512<T>.Count;
+        nint columnStep = SampleLaneGemm.ColumnStep<T>();
+        ref T zr = ref MemoryMarshal.GetReference(z), br = ref MemoryMarshal.GetReference(b);
+        ref int at = ref MemoryMarshal.GetArrayDataReference(_laneColumnOffsets!);
+        for (int s = 0; s < steps; s++)
+        {
+            ref T zs = ref Unsafe.Add(ref zr, s * m * vl);
+            ref T bs = ref Unsafe.Add(ref br, s * columnStep);
+            for (int i = 0; i < m; i++) Vector512.LoadUnsafe(ref zs, (nuint)(i * vl)).StoreUnsafe(ref bs, (nuint)Unsafe.Add(ref at, i));
+            Vector512<T> live = Vector512.LessThan(Indices, Vector512.Create(T.CreateTruncating(samples - s * vl)));
+            Vector512<T> one = Vector512.ConditionalSelect(live, Vector512<T>.One, Vector512<T>.Zero);
+            one.StoreUnsafe(ref bs, (nuint)Unsafe.Add(ref at, _constant));
+            for (int j = 0; j < m; j++)
+            {
+                Vector512<T> zj = Vector512.LoadUnsafe(ref zs, (nuint)(j * vl));
+                ref int pairAt = ref Unsafe.Add(ref at, _groupStart[j] - j);
+                for (int k = j; k < m; k++)
+                    (zj * Vector512.LoadUnsafe(ref zs, (nuint)(k * vl))).StoreUnsafe(ref bs, (nuint)Unsafe.Add(ref pairAt, k));
+            }
+        }
+    }
+
+    /// <summary>A by steps: the weights c_l (0 past the tile's samples), then c_l z_i.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void BuildLaneRows(Span<T> z, ReadOnlySpan<T> weights, int n, int k0, int samples, Span<T> a)
+    {
+        int m = _m, l = _l, vl = Vector512<T>.Count, steps = (samples + vl - 1) / vl;
+        nint rowStep = SampleLaneGemm.RowStep<T>();
+        ref T zr = ref MemoryMarshal.GetReference(z), ar = ref MemoryMarshal.GetReference(a);
+        ref int at = ref MemoryMarshal.GetArrayDataReference(_laneRowOffsets!);
+        for (int w = 0; w < l; w++)
+        {
+            ref T c = ref MemoryMarshal.GetReference(weights.Slice(w * n + k0, samples));
+            for (int s = 0; s < steps; s++)
+            {
+                ref T zs = ref Unsafe.Add(ref zr, s * m * vl);
+                ref T row = ref Unsafe.Add(ref ar, s * rowStep);
+                int valid = Math.Min(vl, samples - s * vl);
+                Vector512<T> weight = valid == vl ? Vector512.LoadUnsafe(ref c, (nuint)(s * vl))
+                    : Partial(ref Unsafe.Add(ref c, s * vl), valid);
+                weight.StoreUnsafe(ref row, (nuint)Unsafe.Add(ref at, w));
+                for (int i = 0; i < m; i++)
+                    (weight * Vector512.LoadUnsafe(ref zs, (nuint)(i * vl))).StoreUnsafe(ref row,
+                        (nuint)Unsafe.Add(ref at, l * (i + 1) + w));
+            }
+        }
+    }
+
+    /// <summary>Whether this thread's accumulations take the sample lanes (small m on 512-bit vectors).</summary>
+    internal bool UsesSampleLanes => _laneChunks is not null && SampleLaneGemm.Supported;
+
+    /// <summary>Multiply-adds per sample on the sample lanes' plan (each of a chunk's columns times its rows); 0 without it.</summary>
+    internal long LaneMultiplyAdds => _laneChunks?.Sum(c => (long)c.Width * c.RowEnd) ?? 0;
+
+    /// <summary>0, 1, .., VL - 1.</summary>
+    private static Vector512<T> Indices => Vector512.CreateSequence(T.Zero, T.One);
+
+    /// <summary>The first <paramref name="count"/> entries from <paramref name="source"/>, zeros after.</summary>
+    private static Vector512<T> Partial(ref T source, int count)
+    {
+        Vector512<T> v = Vector512<T>.Zero;
+        for (int i = 0; i < count; i++) v = v.WithElement(i, Unsafe.Add(ref source, i));
+        return v;
     }
 
     /// <summary>

@@ -155,18 +155,19 @@ public class ResidualRoundTests
     }
 
     /// <summary>
-    /// An overcomplete teacher (d = 8, m = 16) under a condition-1000 law, seed 1 of the gaussian-law sweep: the mode check picks the
+    /// An overcomplete teacher (d = 8, m = 16) under a condition-1000 law, seed 2 of the gaussian-law sweep: the mode check picks the
     /// full-rank learner, and its swap rounds and pruning end at the teacher's 16 neurons, an exact fit. With more neurons than
     /// inputs t1 cannot orient them (the Gram of the directions is singular): the t1 rule returned six neurons as (a, -w, -b) plus
     /// a linear remainder, the same function with w errors of 2 (found on seed 7, which since the weighted Gram's weights moved
     /// into its kernels ends at 18 neurons, warned: README, "Inputs with any Gaussian law"). The orientation with the smallest
-    /// linear remainder is the teacher's.
+    /// linear remainder is the teacher's. (Seed 1 since the small 3-tensor takes the sample lanes ends at 12 neurons, warned;
+    /// seed 2 flips 5 neurons.)
     /// </summary>
     [Fact]
     public void NeuronsPastTheInputCountAreOrientedByTheSmallestRemainder()
     {
         const int D = 8, M = 16;
-        const ulong Seed = 1;
+        const ulong Seed = 2;
         var (teacher, result) = GaussianLawCase.Learn(D, M, 2_000_000, Seed);
 
         Assert.Equal(LearnerMode.FullRank, result.Mode);
@@ -200,16 +201,20 @@ public class ResidualRoundTests
     /// so auto runs the full-rank one too): its swap rounds and pruning end at 17 neurons, held-out MSE 2.4e-8, with no pruning
     /// suspect left (no near-parallel pair, no rare kink, no small output). The others' least-squares output layer without neuron
     /// 14 leaves 1.4e-8: it is spare, and the refinement without it fits exactly. Without that trial 17 neurons came back, warned.
+    /// Since the small 3-tensor takes the sample lanes (its sums' last bits) seed 10 ends at 18 neurons, warned; on seed 36 the
+    /// trial finds neuron 6 of residual round 1's eight spare (the others' output layer leaves 0.189 on the refinement rows, the
+    /// refinement without it 0.1758 held-out against 0.1741) and the rounds go on to the teacher.
     /// </summary>
     [Fact]
     public void ASpareNeuronOutsideTheSuspectsIsFoundByTheOutputLayer()
     {
         const int D = 8, M = 16;
-        const ulong Seed = 10;
+        const ulong Seed = 36;
         var (teacher, result) = GaussianLawCase.Learn(D, M, 2_000_000, Seed);
 
-        Assert.Contains(result.Log, line => line.StartsWith("pruning: no suspect left", StringComparison.Ordinal)
-            && line.EndsWith(": tried", StringComparison.Ordinal));
+        string[] pruning = result.Log.Where(line => line.StartsWith("pruning:", StringComparison.Ordinal)).ToArray();
+        Assert.Contains(pruning.Zip(pruning.Skip(1)), pair => pair.First.StartsWith("pruning: no suspect left", StringComparison.Ordinal)
+            && pair.First.EndsWith(": tried", StringComparison.Ordinal) && pair.Second.EndsWith(": removed", StringComparison.Ordinal));
         Assert.Equal(M, result.Network.Hidden);
         NetworkAssert.Recovered(result.Network, teacher, 1e-4);
     }
@@ -224,17 +229,19 @@ public class ResidualRoundTests
     /// and recovers the teacher in other rounds; seed 16 retired two there and reached round-off in swap round 4. Since the
     /// decomposition's tall least squares apply Q^T instead of a formed pseudo-inverse (the factors' last bits), seed 16 reaches
     /// round-off in swap round 3; seed 24 retires one neuron at the first fit and keeps swap rounds 4 to 6 on gains of 1 to 3 %
-    /// (relative held-out MSE about 3e-3 each) before it reaches round-off.
+    /// (relative held-out MSE about 3e-3 each) before it reaches round-off. Since the small 3-tensor takes the sample lanes (its
+    /// sums' last bits), seed 24 ends at 15 neurons, warned, and seed 3 retires one neuron at the first fit, keeps a residual
+    /// round and three swap rounds (the refit in between does not stand) and reaches round-off in swap round 3.
     /// </summary>
     [Fact]
     public void NeuronsNoRefinementSampleCanPlaceAreRetiredBeforeTheRounds()
     {
         const int D = 8, M = 16;
-        const ulong Seed = 24;
+        const ulong Seed = 3;
         var (teacher, result) = GaussianLawCase.Learn(D, M, 2_000_000, Seed);
 
         Assert.Contains(result.Log, line => line.StartsWith("first fit: 1 neuron(s) whose kink fewer than 10", StringComparison.Ordinal));
-        Assert.Contains(result.Log, line => line.StartsWith("swap round 4:", StringComparison.Ordinal) && line.EndsWith(": kept",
+        Assert.Contains(result.Log, line => line.StartsWith("swap round 3:", StringComparison.Ordinal) && line.EndsWith(": kept",
             StringComparison.Ordinal));
         Assert.Equal(M, result.Network.Hidden);
         NetworkAssert.Recovered(result.Network, teacher, 1e-4);
