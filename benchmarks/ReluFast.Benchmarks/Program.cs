@@ -20,6 +20,7 @@ internal static class Program
         {
             case "span": SpanKernel.Run(args); break;
             case "gram-stream": GramStream.Run(args); break;
+            case "tensor-stream": TensorStream.Run(args); break;
             case "sweep": SuccessRateSweep.Run(args); break;
             case "headline": HeadlineComparison.Run(args); break;
             case "scale": ScaleExperiment.Run(args); break;

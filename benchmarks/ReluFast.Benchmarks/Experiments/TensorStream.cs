@@ -1,0 +1,93 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Numerics;
+using ReluFast.Moments;
+
+namespace ReluFast.Benchmarks.Experiments;
+
+/// <summary>
+/// The projected 3-tensor accumulator alone, in cache on one thread, with the learner's four weights (docs/passes.md, "The
+/// small 3-tensor on the sample lanes"): one 4096-sample block accumulated again and again. Prints ns a sample, useful GFLOP/s (L m (m + 1)(m + 2)
+/// / 3 a sample, the count of `relufast bench`) and the path taken (sample lanes or panels) with its multiply-adds a sample.
+/// Run: DOTNET_TieredCompilation=0 dotnet run -c Release --project benchmarks/ReluFast.Benchmarks -- tensor-stream [m[,m...]] [seconds]
+/// [double|float] (both types by default; the best of 20-block repeats over the given seconds, 1 by default).
+/// </summary>
+internal static class TensorStream
+{
+    private const int Block = 4096, Weights = 4;
+
+    public static void Run(string[] args)
+    {
+        double seconds = args.Length > 2 ? double.Parse(args[2], CultureInfo.InvariantCulture) : 1;
+        foreach (string part in (args.Length > 1 ? args[1] : "8,16,32").Split(','))
+        {
+            int m = int.Parse(part, CultureInfo.InvariantCulture);
+            string only = args.Length > 3 ? args[3] : "";
+            if (only != "float") One<double>(m, seconds);
+            if (only != "double") One<float>(m, seconds);
+        }
+    }
+
+    private static void One<T>(int m, double seconds) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        var random = new Random(3);
+        T[] z = new T[Block * m], c = new T[Block * Weights];
+        for (int i = 0; i < z.Length; i++) z[i] = T.CreateTruncating(random.NextDouble() - 0.5);
+        for (int i = 0; i < c.Length; i++) c[i] = T.CreateTruncating(random.NextDouble() - 0.5);
+        var acc = new ProjectedTensorAccumulator<T>(m, Weights);
+        double best = double.MaxValue;
+        var total = Stopwatch.StartNew();
+        while (total.Elapsed.TotalSeconds < seconds || best == double.MaxValue)
+        {
+            var clock = Stopwatch.StartNew();
+            for (int q = 0; q < 20; q++) acc.Accumulate(z, c);
+            best = Math.Min(best, clock.Elapsed.TotalSeconds / (20.0 * Block));
+        }
+        double flops = Weights * m * (m + 1.0) * (m + 2) / 3;
+        // the same accumulator through SamplePass on two threads over arrays in memory, as `relufast bench` runs it, at 250,000
+        // samples (the bench's count) and at 4,000,000
+        var passed = new List<string>();
+        foreach (int n in new[] { 250_000, 4_000_000 })
+        {
+            T[] zn = new T[(long)n * m], yn = new T[n];
+            for (long i = 0; i < zn.LongLength; i++) zn[i] = z[i % z.Length];
+            for (int i = 0; i < n; i++) yn[i] = c[i % Block];
+            var source = new InMemoryArrays<T>(m, zn, yn);
+            double least = double.MaxValue;
+            for (int r = 0; r < 5; r++)
+            {
+                var clock = Stopwatch.StartNew();
+                SamplePass.Run<T, Worker<T>>(source, () => new Worker<T>(m), new SamplePassOptions(2));
+                least = Math.Min(least, clock.Elapsed.TotalSeconds);
+            }
+            passed.Add(string.Create(CultureInfo.InvariantCulture, $"{flops * n / least / 1e9:F1}"));
+        }
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"m = {m,3} {typeof(T).Name,-6}: in cache, 1 thread {best * 1e9,7:F2} ns/sample, {flops / best / 1e9,6:F1} GFLOP/s; " +
+            $"2 threads through SamplePass at N = 250,000 / 4,000,000: {passed[0]} / {passed[1]} GFLOP/s; " +
+            $"{(acc.UsesSampleLanes ? $"sample lanes, {acc.LaneMultiplyAdds} multiply-adds" : $"panels, {acc.KernelLanes} lanes")} a sample"));
+    }
+
+    /// <summary>The accumulator with the weights y, y z_0, y z_1, y z_2 of each block (the bench's worker).</summary>
+    private sealed class Worker<T>(int m) : IMomentWorker<T, Worker<T>> where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        private readonly ProjectedTensorAccumulator<T> _acc = new(m, Weights);
+        private readonly T[] _weights = new T[Weights * new SamplePassOptions().BlockSize];
+
+        public void Accumulate(ReadOnlySpan<T> z, ReadOnlySpan<T> y)
+        {
+            int n = y.Length;
+            Span<T> weights = _weights.AsSpan(0, Weights * n);
+            y.CopyTo(weights);
+            for (int r = 1; r < Weights; r++)
+            {
+                Span<T> to = weights.Slice(r * n, n);
+                int i = (r - 1) % m;
+                for (int j = 0; j < n; j++) to[j] = y[j] * z[j * m + i];
+            }
+            _acc.Accumulate(z, weights);
+        }
+
+        public void Merge(Worker<T> other) => _acc.Merge(other._acc);
+    }
+}
