@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Numerics;
+using ReluFast.Learning;
 using ReluFast.Moments;
 
 namespace ReluFast.Benchmarks.Experiments;
@@ -14,7 +15,10 @@ namespace ReluFast.Benchmarks.Experiments;
 /// </summary>
 internal static class TensorStream
 {
-    private const int Block = 4096, Weights = 4;
+    private const int Block = 4096;
+
+    /// <summary>The learner's weights per pass 2 sample (1 + Restarts), as `relufast bench` takes them.</summary>
+    private static readonly int Weights = 1 + new LearnerOptions().Restarts;
 
     public static void Run(string[] args)
     {
@@ -57,7 +61,7 @@ internal static class TensorStream
             for (int r = 0; r < 5; r++)
             {
                 var clock = Stopwatch.StartNew();
-                SamplePass.Run<T, Worker<T>>(source, () => new Worker<T>(m), new SamplePassOptions(2));
+                SamplePass.Run<T, ProjectedTensorTimingWorker<T>>(source, () => new(m, Weights), new SamplePassOptions(2));
                 least = Math.Min(least, clock.Elapsed.TotalSeconds);
             }
             passed.Add(string.Create(CultureInfo.InvariantCulture, $"{flops * n / least / 1e9:F1}"));
@@ -66,28 +70,5 @@ internal static class TensorStream
             $"m = {m,3} {typeof(T).Name,-6}: in cache, 1 thread {best * 1e9,7:F2} ns/sample, {flops / best / 1e9,6:F1} GFLOP/s; " +
             $"2 threads through SamplePass at N = 250,000 / 4,000,000: {passed[0]} / {passed[1]} GFLOP/s; " +
             $"{(acc.UsesSampleLanes ? $"sample lanes, {acc.LaneMultiplyAdds} multiply-adds" : $"panels, {acc.KernelLanes} lanes")} a sample"));
-    }
-
-    /// <summary>The accumulator with the weights y, y z_0, y z_1, y z_2 of each block (the bench's worker).</summary>
-    private sealed class Worker<T>(int m) : IMomentWorker<T, Worker<T>> where T : unmanaged, IBinaryFloatingPointIeee754<T>
-    {
-        private readonly ProjectedTensorAccumulator<T> _acc = new(m, Weights);
-        private readonly T[] _weights = new T[Weights * new SamplePassOptions().BlockSize];
-
-        public void Accumulate(ReadOnlySpan<T> z, ReadOnlySpan<T> y)
-        {
-            int n = y.Length;
-            Span<T> weights = _weights.AsSpan(0, Weights * n);
-            y.CopyTo(weights);
-            for (int r = 1; r < Weights; r++)
-            {
-                Span<T> to = weights.Slice(r * n, n);
-                int i = (r - 1) % m;
-                for (int j = 0; j < n; j++) to[j] = y[j] * z[j * m + i];
-            }
-            _acc.Accumulate(z, weights);
-        }
-
-        public void Merge(Worker<T> other) => _acc.Merge(other._acc);
     }
 }

@@ -159,7 +159,7 @@ internal static class MomentBenchmark
         float[] zf = Array.ConvertAll(z, v => (float)v), yf = Array.ConvertAll(y, v => (float)v);
         for (long i = 0; i < z.LongLength; i++) z[i] = zf[i];
         for (long i = 0; i < y.LongLength; i++) y[i] = yf[i];
-        double[] reference = Run<double, TensorWorker<double>>(z, y, m, threads, () => new TensorWorker<double>(m)).State();
+        double[] reference = State(Run<double, ProjectedTensorTimingWorker<double>>(z, y, m, threads, () => new(m, TensorWeights)));
         add(Tensor3(zf, yf, m, n, repeats, threads, reference).Result);
     }
 
@@ -167,17 +167,17 @@ internal static class MomentBenchmark
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         double best = double.MaxValue;
-        TensorWorker<T>? result = null;
+        ProjectedTensorTimingWorker<T>? result = null;
         for (int r = 0; r < repeats; r++)
         {
             long t0 = Stopwatch.GetTimestamp();
-            result = Run<T, TensorWorker<T>>(z, y, m, threads, () => new TensorWorker<T>(m));
+            result = Run<T, ProjectedTensorTimingWorker<T>>(z, y, m, threads, () => new(m, TensorWeights));
             best = Math.Min(best, Stopwatch.GetElapsedTime(t0).TotalSeconds);
         }
-        long allocated = SteadyStateAllocation(z, y, m, new TensorWorker<T>(m));
+        long allocated = SteadyStateAllocation(z, y, m, new ProjectedTensorTimingWorker<T>(m, TensorWeights));
         int l = TensorWeights;
         T[] weights = new T[l * n];
-        TensorWorker<T>.Weights(z, y, m, l, weights);
+        ProjectedTensorTimingWorker<T>.Weights(z, y, m, l, weights);
         double torchBest = TimeTorch(repeats, () =>
         {
             Tensor zt = Tensor2(z, n, m), c = Tensor2(weights, l, n);
@@ -187,7 +187,7 @@ internal static class MomentBenchmark
                 _ = Total(third) + Total(second) + Total(f) + Total(s);
             };
         }, () => TensorInPlace(Tensor2(z, n, m), Tensor2(weights, l, n)));
-        double[] state = result!.State();
+        double[] state = State(result!);
         return (Make("projected-3tensor", DtypeOf<T>(), 0, m, n, best, torchBest, allocated,
             reference is null ? null : RelativeError(state, reference), l), state);
     }
@@ -480,35 +480,11 @@ internal static class MomentBenchmark
         public double[] State() { var s = new double[_acc.StateLength]; _acc.CopyState(s); return s; }
     }
 
-    /// <summary>The projected 3-tensor with <see cref="TensorWeights"/> weights per sample: y and y z_r (r = 0, 1, ..), as the pass's y~
-    /// and y~ &lt;z, g_r&gt;.</summary>
-    private sealed class TensorWorker<T>(int m) : IMomentWorker<T, TensorWorker<T>> where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    private static double[] State<T>(ProjectedTensorTimingWorker<T> worker) where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
-        private readonly ProjectedTensorAccumulator<T> _acc = new(m, TensorWeights);
-        private readonly T[] _weights = new T[TensorWeights * new SamplePassOptions().BlockSize];
-
-        public void Accumulate(ReadOnlySpan<T> z, ReadOnlySpan<T> y)
-        {
-            Span<T> weights = _weights.AsSpan(0, TensorWeights * y.Length);
-            Weights(z, y, m, TensorWeights, weights);
-            _acc.Accumulate(z, weights);
-        }
-
-        public void Merge(TensorWorker<T> other) => _acc.Merge(other._acc);
-        public double[] State() { var s = new double[_acc.StateLength]; _acc.CopyState(s); return s; }
-
-        /// <summary>Weight 0 is y, weight r is y z_(r-1) (z_(r-1 mod m) where L exceeds m + 1); L x n, weight after weight.</summary>
-        public static void Weights(ReadOnlySpan<T> z, ReadOnlySpan<T> y, int m, int l, Span<T> weights)
-        {
-            int n = y.Length;
-            y.CopyTo(weights);
-            for (int r = 1; r < l; r++)
-            {
-                Span<T> to = weights.Slice(r * n, n);
-                int i = (r - 1) % m;
-                for (int j = 0; j < n; j++) to[j] = y[j] * z[j * m + i];
-            }
-        }
+        var s = new double[worker.Sums.StateLength];
+        worker.Sums.CopyState(s);
+        return s;
     }
 
     private sealed class HermiteWorker<T>(int d, double[] w, int m) : IMomentWorker<T, HermiteWorker<T>>
