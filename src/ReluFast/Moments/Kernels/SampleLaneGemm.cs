@@ -50,12 +50,12 @@ internal static class SampleLaneGemm
         var width = new int[n + 1];
         for (int e = 1; e <= n; e++)
         {
+            int rows = columnRowEnds[e - 1];
+            if (rows % RowBlock != 0 || (e > 1 && columnRowEnds[e - 2] > rows))
+                throw new ArgumentException("Row ends must be non-decreasing multiples of 4.", nameof(columnRowEnds));
             cost[e] = double.MaxValue;
             for (int w = 1; w <= Math.Min(ChunkColumns, e); w++)
             {
-                int rows = columnRowEnds[e - 1];
-                if (rows % RowBlock != 0 || (e > 1 && columnRowEnds[e - 2] > rows))
-                    throw new ArgumentException("Row ends must be non-decreasing multiples of 4.", nameof(columnRowEnds));
                 double c = cost[e - w] + rows / RowBlock * (tileSteps * 2.0 * Math.Max(w, 2) + 40);
                 if (c < cost[e]) (cost[e], width[e]) = (c, w);
             }
