@@ -3,6 +3,7 @@ using System.Numerics.Tensors;
 using System.Runtime.ExceptionServices;
 using System.Runtime.InteropServices;
 using ReluFast.Decomposition;
+using ReluFast.Interop;
 using ReluFast.Model;
 using ReluFast.Sampling;
 
@@ -42,8 +43,9 @@ internal sealed class LocalSamples<T> where T : unmanaged, IBinaryFloatingPointI
         _count = (int)Math.Min(_source.Count, wanted);
         HeldOutCount = Math.Min(_options.HeldOutSamples, _count / 5);
         RefineCount = Math.Min(_options.RefinementSamples, _count - HeldOutCount);
-        _x = new double[(long)_count * _d];
-        _y = new double[_count];
+        _x = GC.AllocateUninitializedArray<double>(checked((int)((long)_count * _d)));
+        _y = GC.AllocateUninitializedArray<double>(_count);
+        HugePages.Advise(_x); // before the first write: its pages are fresh memory
         const int Block = 4096;
         // Blocks in parallel (their pages are fresh memory, which costs as much as the samples on some virtual machines), each at
         // its place; a failure is reported as a sequential read would meet it: cancellation first, then the earliest block's.
