@@ -13,13 +13,14 @@ namespace ReluFast.Moments;
 /// </summary>
 /// <remarks>
 /// Partial sums within a tile are in T, totals in double, so the tile's size is part of the result's bits: each derived class
-/// keeps its own tile rule. Accumulate does not allocate. Instances are not thread-safe: give each thread its own and merge them.
+/// keeps its own tile rule. Accumulate does not allocate (a subclass with a path of its own may leave the panels' tiles to the
+/// first call that takes them). Instances are not thread-safe: give each thread its own and merge them.
 /// </remarks>
 /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
 internal abstract class PrefixProductAccumulator<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
 {
     private readonly int _sampleDimension;
-    private readonly AlignedBuffer<T> _x, _a, _b;
+    private AlignedBuffer<T>? _x, _a, _b; // the panels' tiles (null until taken where a subclass's own path may never take them)
 
     /// <summary>Row strides of the padded copy of x, of A and of B (elements), and of the double totals.</summary>
     private protected readonly int _xStride, _aStride, _bStride, _cStride;
@@ -37,10 +38,12 @@ internal abstract class PrefixProductAccumulator<T> where T : unmanaged, IBinary
     /// Lays out the product for samples of <paramref name="sampleDimension"/> entries and <paramref name="weightCount"/> weights.
     /// A tile holds <paramref name="tileBytes"/> of rows and columns (and of the padded copy of x where
     /// <paramref name="tileCountsCopy"/>), at least <paramref name="minimumTileSamples"/>, clamped to 16..512 and a multiple of 8.
+    /// The tiles are allocated here, or on the first Accumulate that takes them where <paramref name="tilesOnFirstUse"/> (a subclass
+    /// whose own path, <see cref="AccumulateByLanes"/>, will take its samples).
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The totals would not fit in one array.</exception>
     private protected PrefixProductAccumulator(int sampleDimension, int weightCount, int[] rowEnds, int tileBytes, bool tileCountsCopy,
-        int minimumTileSamples)
+        int minimumTileSamples, bool tilesOnFirstUse = false)
     {
         MomentState.RequireFloatingType<T>();
         _sampleDimension = sampleDimension;
@@ -56,6 +59,11 @@ internal abstract class PrefixProductAccumulator<T> where T : unmanaged, IBinary
         long sums = (long)rowEnds[^1] * _cStride;
         _sums = new double[sums <= Array.MaxLength ? (int)sums
             : throw new ArgumentOutOfRangeException(nameof(sampleDimension), "The sums would not fit in one array.")];
+        if (!tilesOnFirstUse) AllocateTiles();
+    }
+
+    private void AllocateTiles()
+    {
         _x = new AlignedBuffer<T>(_tile * _xStride);
         _a = new AlignedBuffer<T>(_tile * _aStride);
         _b = new AlignedBuffer<T>(_tile * _bStride);
@@ -66,6 +74,9 @@ internal abstract class PrefixProductAccumulator<T> where T : unmanaged, IBinary
 
     /// <summary>Number of samples accumulated.</summary>
     public long Count { get; private protected set; }
+
+    /// <summary>Whether the panels' tiles have been allocated (by an Accumulate that took them).</summary>
+    internal bool HoldsPanelTiles => _x is not null;
 
     /// <summary>Multiply-adds per sample in the kernel, all weights and padding included (what the layout costs).</summary>
     internal long KernelLanes => _rowEnds.Sum(r => (long)r) * PrefixGemm.PanelWidth<T>();
@@ -86,7 +97,8 @@ internal abstract class PrefixProductAccumulator<T> where T : unmanaged, IBinary
             Count += n;
             return;
         }
-        Span<T> copy = _x.Span, rows = _a.Span, columns = _b.Span;
+        if (_x is null) AllocateTiles();
+        Span<T> copy = _x!.Span, rows = _a!.Span, columns = _b!.Span;
         for (int k0 = 0; k0 < n; k0 += _tile)
         {
             int nt = Math.Min(_tile, n - k0);

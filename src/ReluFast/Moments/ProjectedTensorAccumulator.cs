@@ -26,14 +26,15 @@ namespace ReluFast.Moments;
 /// (the pair features against c o z, and the pairs within each panel against the columns before them) took 672. For small m on
 /// 512-bit vectors (<see cref="LaneMaxDimension"/>) the same sums, in the same places, come from <see cref="SampleLaneGemm"/>,
 /// the samples along the lanes (668 multiply-adds a sample at m = 8 and four weights, where the panels take 864 lanes). Totals
-/// are double; partial sums over one tile of samples are in T. Accumulate does not allocate; instances are not thread-safe.
+/// are double; partial sums over one tile of samples are in T. Accumulate does not allocate (below the lanes' limit the panels'
+/// tiles wait for a thread that takes them: forced narrower vectors); instances are not thread-safe.
 /// </remarks>
 /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
 internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
 {
     private readonly int _m, _l, _constant, _wStride;
     private readonly int[] _groupStart;
-    private readonly AlignedBuffer<T> _w; // the weights sample by sample
+    private AlignedBuffer<T>? _w; // the weights sample by sample (the panels' path: null until taken where lanes are)
     private readonly LaneProducts<T>? _rowProducts, _columnProducts; // the 512-bit builders where z and the weights fit in two vectors
     private readonly AlignedBuffer<T>? _laneA, _laneB, _laneZ; // small m on 512-bit vectors: A, B and z by steps of samples
     private readonly int[]? _laneRowOffsets, _laneColumnOffsets;
@@ -47,6 +48,9 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
     /// 61 against 67, m = 16 even; float32 m = 8 15 against 24, m = 16 62 against 71, m = 20 106 against 116.
     /// </summary>
     internal static int LaneMaxDimension => typeof(T) == typeof(double) ? 12 : 20;
+
+    /// <summary>Whether this size takes the sample lanes on this machine (unless a thread forces narrower vectors).</summary>
+    private static bool TakesLanes(int dimension) => Vector512.IsHardwareAccelerated && dimension <= LaneMaxDimension;
 
     /// <summary>
     /// Bytes of a sample-lane tile's A and B that the builders write: they stay in L2 for the kernels (at most 32 steps, a
@@ -74,7 +78,7 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
     }
 
     private ProjectedTensorAccumulator(int dimension, int weightCount, (int[] GroupStart, int[] RowEnds) layout)
-        : base(dimension, weightCount, layout.RowEnds, TileBytes, tileCountsCopy: false, MinimumTileSamples)
+        : base(dimension, weightCount, layout.RowEnds, TileBytes, tileCountsCopy: false, MinimumTileSamples, TakesLanes(dimension))
     {
         int unit = PrefixGemm.PanelWidth<T>();
         _m = dimension;
@@ -82,7 +86,7 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
         _constant = dimension;
         _groupStart = layout.GroupStart;
         _wStride = Simd.RoundUp(weightCount, unit);
-        _w = new AlignedBuffer<T>(_tile * _wStride);
+        if (!TakesLanes(dimension)) _w = new AlignedBuffer<T>(_tile * _wStride);
         // the rows c_l, then c_l z_i (the weights in one vector); the columns z_j, 1, then z_j z_k by groups (-1 reads 1, padding
         // reads entry 0)
         if (LaneProducts<T>.Fits(weightCount, dimension) && weightCount <= unit)
@@ -102,7 +106,7 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
                 for (int k = j; k < dimension; k++) (ia[_groupStart[j] + k - j], ib[_groupStart[j] + k - j]) = (j, k);
             _columnProducts = new LaneProducts<T>(ia, ib);
         }
-        if (Vector512.IsHardwareAccelerated && dimension <= LaneMaxDimension)
+        if (TakesLanes(dimension))
         {
             // each column's rows: those of its group (the columns before the pairs: the weights'), cut where they change
             int columns = _groupStart[dimension];
@@ -297,6 +301,7 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
         int m = _m, l = _l, width = Simd.WidthBits;
         // the weights sample by sample (zero-padded to whole vectors), read by the segments below: reading them back from the row
         // itself, just after writing it, stalled every segment on store forwarding
+        _w ??= new AlignedBuffer<T>(_tile * _wStride);
         Span<T> byWeight = _w.Span;
         for (int w = 0; w < l; w++)
         {

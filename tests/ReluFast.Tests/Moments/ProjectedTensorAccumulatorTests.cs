@@ -171,6 +171,25 @@ public class ProjectedTensorAccumulatorTests
         Assert.Equal(0, SteadyStateAllocatedBytes(() => { acc.Accumulate(z, c); accf.Accumulate(zf, cf); }, 10));
     }
 
+    /// <summary>
+    /// A size on the sample lanes never takes the panels' tiles (about 300 KB a worker, zeroed page by page when allocated), so they
+    /// wait for a thread that forces narrower vectors; a size past the lanes holds them from the start.
+    /// </summary>
+    [Fact]
+    public void OnlyThePanelsPathHoldsThePanelsTiles()
+    {
+        double[] z = Gaussians<double>(300 * 8, 5), c = Gaussians<double>(300 * 4, 6);
+        var lanes = new ProjectedTensorAccumulator<double>(8, 4);
+        lanes.Accumulate(z, c);
+        Assert.Equal(!lanes.UsesSampleLanes, lanes.HoldsPanelTiles);
+        if (lanes.UsesSampleLanes)
+        {
+            WithWidth(256, () => lanes.Accumulate(z, c));
+            Assert.True(lanes.HoldsPanelTiles);
+        }
+        Assert.True(new ProjectedTensorAccumulator<double>(32, 4).HoldsPanelTiles);
+    }
+
     private static double[] Slice(double[] c, int n, int l, int start, int count)
     {
         var w = new double[count * l];
