@@ -41,6 +41,13 @@ internal static class PassAccount
         int threads = int.Parse(Arg(args, 4, "0"), Inv);
         int repeats = int.Parse(Arg(args, 5, "3"), Inv);
         if (threads <= 0) threads = Environment.ProcessorCount;
+        if (n < (long)StageBlocks * Block)
+        {
+            Console.Error.WriteLine($"error: passes: N = {n} is too small; the stage costs take {StageBlocks} blocks of {Block} samples " +
+                $"(N >= {StageBlocks * Block}).");
+            Environment.ExitCode = 1;
+            return;
+        }
         const int restarts = 3;
 
         Console.WriteLine($"passes: N = {n:E1}, d = {d}, m = {m}, R = {restarts}, {threads} threads, block {Block}; {HardwareInfo.Describe()}");
