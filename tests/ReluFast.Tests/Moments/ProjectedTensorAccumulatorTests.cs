@@ -190,6 +190,39 @@ public class ProjectedTensorAccumulatorTests
         Assert.True(new ProjectedTensorAccumulator<double>(32, 4).HoldsPanelTiles);
     }
 
+    /// <summary>
+    /// The sample lanes' transpose puts sample (s VL + lane)'s feature i at (s m + i) VL + lane and writes nothing else: float64's
+    /// 8 x 8 register blocks, the features past them and a partial last step (the transpose is a copy, so exactly).
+    /// </summary>
+    [Fact]
+    public void TheLanesTransposeIsTheIndexMap()
+    {
+        foreach (int m in new[] { 1, 3, 7, 8, 9, 12, 15, 16, 17, 20, 24 })
+            foreach (int n in new[] { 1, 7, 8, 9, 16, 31, 40, 65 })
+            {
+                TransposeCase<double>(m, n);
+                TransposeCase<float>(m, n);
+            }
+    }
+
+    private static void TransposeCase<T>(int m, int n) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        int vl = System.Runtime.Intrinsics.Vector512<T>.Count, steps = (n + vl - 1) / vl;
+        var x = new T[n * m];
+        for (int i = 0; i < x.Length; i++) x[i] = T.CreateTruncating(i + 1);
+        var z = new T[steps * m * vl];
+        Array.Fill(z, T.NaN);
+        ProjectedTensorAccumulator<T>.Transpose(x, m, n, z);
+        for (int s = 0; s < steps; s++)
+            for (int i = 0; i < m; i++)
+                for (int lane = 0; lane < vl; lane++)
+                {
+                    int k = s * vl + lane;
+                    T want = k < n ? x[k * m + i] : T.NaN, got = z[(s * m + i) * vl + lane];
+                    Assert.True(want == got || (T.IsNaN(want) && T.IsNaN(got)), $"{typeof(T).Name} m = {m}, n = {n}: sample {k}, feature {i}");
+                }
+    }
+
     private static double[] Slice(double[] c, int n, int l, int start, int count)
     {
         var w = new double[count * l];
