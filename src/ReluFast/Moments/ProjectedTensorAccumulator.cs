@@ -157,23 +157,37 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
     }
 
     /// <summary>
-    /// z[(s m + i) VL + lane] = x[(s VL + lane) m + i]: the tile's samples as m vectors a step. In float64 each whole step's 8 x 8
-    /// blocks of samples and features go through registers (8 loads, 24 shuffles, 8 stores instead of 64 scalar stores); the
-    /// features past the last block and a partial last step one by one. A copy, so the same values either way.
+    /// z[(s m + i) VL + lane] = x[(s VL + lane) m + i]: the tile's samples as m vectors a step. Each whole step's 8 x 8 blocks of
+    /// samples and features go through registers (8 loads, 24 shuffles, 8 stores instead of 64 scalar stores; float32 steps take
+    /// two blocks); the features past the last block and a partial last step one by one. A copy, so the same values either way.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Transpose(ReadOnlySpan<T> x, int m, int samples, Span<T> z)
     {
         nint vl = Vector512<T>.Count, d = m;
         ref T xr = ref MemoryMarshal.GetReference(x), zr = ref MemoryMarshal.GetReference(z);
-        nint k = 0, blocked = typeof(T) == typeof(double) && Avx512F.IsSupported ? d & ~7 : 0;
+        nint k = 0, blocked = typeof(T) == typeof(double) ? (Avx512F.IsSupported ? d & ~7 : 0) : Avx.IsSupported ? d & ~7 : 0;
         if (blocked > 0)
         {
             for (; k + vl <= samples; k += vl)
             {
-                ref double rows = ref Unsafe.As<T, double>(ref Unsafe.Add(ref xr, k * d));
-                ref double to = ref Unsafe.As<T, double>(ref Unsafe.Add(ref zr, k * d));
-                for (nint i = 0; i < blocked; i += 8) Transpose8x8(ref Unsafe.Add(ref rows, i), d, ref Unsafe.Add(ref to, i * 8));
+                if (typeof(T) == typeof(double))
+                {
+                    ref double rows = ref Unsafe.As<T, double>(ref Unsafe.Add(ref xr, k * d));
+                    ref double to = ref Unsafe.As<T, double>(ref Unsafe.Add(ref zr, k * d));
+                    for (nint i = 0; i < blocked; i += 8) Transpose8x8(ref Unsafe.Add(ref rows, i), d, ref Unsafe.Add(ref to, i * 8));
+                }
+                else
+                {
+                    // 16 samples a step: two 8 x 8 blocks, each feature's first and second 8 lanes
+                    ref float rows = ref Unsafe.As<T, float>(ref Unsafe.Add(ref xr, k * d));
+                    ref float to = ref Unsafe.As<T, float>(ref Unsafe.Add(ref zr, k * d));
+                    for (nint i = 0; i < blocked; i += 8)
+                    {
+                        Transpose8x8(ref Unsafe.Add(ref rows, i), d, ref Unsafe.Add(ref to, i * 16));
+                        Transpose8x8(ref Unsafe.Add(ref rows, 8 * d + i), d, ref Unsafe.Add(ref to, i * 16 + 8));
+                    }
+                }
                 for (nint lane = 0; lane < vl; lane++)
                     for (nint i = blocked; i < d; i++) Unsafe.Add(ref zr, k * d + i * vl + lane) = Unsafe.Add(ref xr, (k + lane) * d + i);
             }
@@ -184,6 +198,33 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
             ref T to = ref Unsafe.Add(ref zr, (k / vl) * d * vl + k % vl);
             for (nint i = 0; i < d; i++) Unsafe.Add(ref to, i * vl) = Unsafe.Add(ref row, i);
         }
+    }
+
+    /// <summary>
+    /// to[c 16 + r] = rows[r stride + c] for r, c &lt; 8 in float32 (half of a step's lanes): the 256-bit transpose, unpacking pairs
+    /// of rows, then shuffling 64-bit pairs (0x44: elements 0, 1 of each operand, 0xEE: 2, 3) and exchanging 128-bit halves.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8x8(ref float rows, nint stride, ref float to)
+    {
+        Vector256<float> r0 = Vector256.LoadUnsafe(ref rows), r1 = Vector256.LoadUnsafe(ref rows, (nuint)stride),
+            r2 = Vector256.LoadUnsafe(ref rows, (nuint)(2 * stride)), r3 = Vector256.LoadUnsafe(ref rows, (nuint)(3 * stride)),
+            r4 = Vector256.LoadUnsafe(ref rows, (nuint)(4 * stride)), r5 = Vector256.LoadUnsafe(ref rows, (nuint)(5 * stride)),
+            r6 = Vector256.LoadUnsafe(ref rows, (nuint)(6 * stride)), r7 = Vector256.LoadUnsafe(ref rows, (nuint)(7 * stride));
+        Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1), t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3),
+            t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5), t6 = Avx.UnpackLow(r6, r7), t7 = Avx.UnpackHigh(r6, r7);
+        // features (0 | 4), (1 | 5), (2 | 6), (3 | 7) of samples 0-3 and of samples 4-7
+        Vector256<float> a0 = Avx.Shuffle(t0, t2, 0x44), a1 = Avx.Shuffle(t0, t2, 0xEE), a2 = Avx.Shuffle(t1, t3, 0x44),
+            a3 = Avx.Shuffle(t1, t3, 0xEE), b0 = Avx.Shuffle(t4, t6, 0x44), b1 = Avx.Shuffle(t4, t6, 0xEE), b2 = Avx.Shuffle(t5, t7, 0x44),
+            b3 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Permute2x128(a0, b0, 0x20).StoreUnsafe(ref to);
+        Avx.Permute2x128(a1, b1, 0x20).StoreUnsafe(ref to, 16);
+        Avx.Permute2x128(a2, b2, 0x20).StoreUnsafe(ref to, 32);
+        Avx.Permute2x128(a3, b3, 0x20).StoreUnsafe(ref to, 48);
+        Avx.Permute2x128(a0, b0, 0x31).StoreUnsafe(ref to, 64);
+        Avx.Permute2x128(a1, b1, 0x31).StoreUnsafe(ref to, 80);
+        Avx.Permute2x128(a2, b2, 0x31).StoreUnsafe(ref to, 96);
+        Avx.Permute2x128(a3, b3, 0x31).StoreUnsafe(ref to, 112);
     }
 
     /// <summary>
