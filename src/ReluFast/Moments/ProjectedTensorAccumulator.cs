@@ -37,7 +37,7 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
     private readonly int[] _groupStart;
     private AlignedBuffer<T>? _w; // the weights sample by sample (the panels' path: null until taken where lanes are)
     private readonly LaneProducts<T>? _rowProducts, _columnProducts; // the 512-bit builders where z and the weights fit in two vectors
-    private readonly AlignedBuffer<T>? _laneA, _laneB, _laneZ; // small m on 512-bit vectors: A, B and z by steps of samples
+    private readonly AlignedBuffer<T>? _laneA, _laneB; // small m on 512-bit vectors: A and B by steps of samples
     private readonly int[]? _laneRowOffsets, _laneColumnOffsets;
     private readonly SampleLaneGemm.Chunk[]? _laneChunks;
     private readonly int _laneSteps;
@@ -127,7 +127,6 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
                     _laneColumnOffsets[_laneChunks[q].Start + i] = SampleLaneGemm.ColumnOffset<T>(q, i, _laneSteps);
             _laneA = new AlignedBuffer<T>(SampleLaneGemm.RowOffset<T>(_laneChunks[^1].RowEnd, _laneSteps));
             _laneB = new AlignedBuffer<T>(SampleLaneGemm.ColumnOffset<T>(_laneChunks.Length, 0, _laneSteps));
-            _laneZ = new AlignedBuffer<T>(_laneSteps * dimension * Vector512<T>.Count);
         }
     }
 
@@ -141,71 +140,86 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
     {
         if (_laneChunks is null || !SampleLaneGemm.Supported) return false;
         int m = _m, vl = Vector512<T>.Count, tile = _laneSteps * vl;
-        Span<T> a = _laneA!.Span, b = _laneB!.Span, z = _laneZ!.Span;
+        Span<T> a = _laneA!.Span, b = _laneB!.Span;
         for (int k0 = 0; k0 < n; k0 += tile)
         {
             int nt = Math.Min(tile, n - k0), steps = (nt + vl - 1) / vl;
-            // z transposed for the whole tile first (lanes past the tile zero): read back step by step right after its scalar
-            // stores, every vector load waited on store forwarding
-            if (nt < tile) z.Clear();
-            Transpose(x.Slice(k0 * m, nt * m), m, nt, z);
-            BuildLaneColumns(z, steps, nt, b);
-            BuildLaneRows(z, weights, n, k0, nt, a);
+            // z transposed into B's first m columns for the whole tile first (lanes past the tile zero): read back step by step
+            // right after its scalar stores, every vector load waited on store forwarding
+            Transpose(x.Slice(k0 * m, nt * m), m, nt, b, _laneColumnOffsets, SampleLaneGemm.ColumnStep<T>());
+            BuildLaneColumns(steps, nt, b);
+            BuildLaneRows(b, weights, n, k0, nt, a);
             SampleLaneGemm.Run<T>(a, b, steps, _laneSteps, _laneChunks, _rowEnds[^1], _sums, _cStride);
         }
         return true;
     }
 
     /// <summary>
-    /// z[(s m + i) VL + lane] = x[(s VL + lane) m + i]: the tile's samples as m vectors a step. Each whole step's 8 x 8 blocks of
-    /// samples and features go through registers (8 loads, 24 shuffles, 8 stores instead of 64 scalar stores; float32 steps take
-    /// two blocks); the features past the last block and a partial last step one by one. A copy, so the same values either way.
+    /// to[offsets[i] + s step + lane] = x[(s VL + lane) m + i]: the samples as m vectors a step of VL samples, feature i's where
+    /// offsets[i] says (the columns z_i of <see cref="SampleLaneGemm"/>'s B); lanes past the samples are zero. Each whole step's
+    /// 8 x 8 blocks of samples and features go through registers (8 loads, 24 shuffles, 8 stores instead of 64 scalar stores;
+    /// float32 steps take two blocks); the features past the last block and a partial last step one by one. A copy, so the same
+    /// values either way.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void Transpose(ReadOnlySpan<T> x, int m, int samples, Span<T> z)
+    internal static void Transpose(ReadOnlySpan<T> x, int m, int samples, Span<T> to, ReadOnlySpan<int> offsets, int step)
     {
         nint vl = Vector512<T>.Count, d = m;
-        ref T xr = ref MemoryMarshal.GetReference(x), zr = ref MemoryMarshal.GetReference(z);
+        int steps = (samples + (int)vl - 1) / (int)vl;
+        if (offsets.Length < m || samples < 0 || x.Length < (long)samples * m) throw new ArgumentException("x or the offsets are too short.");
+        for (int i = 0; i < m; i++)
+            if (offsets[i] < 0 || steps > 0 && to.Length < offsets[i] + (long)(steps - 1) * step + vl)
+                throw new ArgumentException("The destination is too short.", nameof(to));
+        ref T xr = ref MemoryMarshal.GetReference(x), tr = ref MemoryMarshal.GetReference(to);
+        ref int at = ref MemoryMarshal.GetReference(offsets);
         nint k = 0, blocked = typeof(T) == typeof(double) ? (Avx512F.IsSupported ? d & ~7 : 0) : Avx.IsSupported ? d & ~7 : 0;
         if (blocked > 0)
         {
             for (; k + vl <= samples; k += vl)
             {
-                if (typeof(T) == typeof(double))
+                ref T ts = ref Unsafe.Add(ref tr, k / vl * step);
+                for (nint i = 0; i < blocked; i += 8)
                 {
-                    ref double rows = ref Unsafe.As<T, double>(ref Unsafe.Add(ref xr, k * d));
-                    ref double to = ref Unsafe.As<T, double>(ref Unsafe.Add(ref zr, k * d));
-                    for (nint i = 0; i < blocked; i += 8) Transpose8x8(ref Unsafe.Add(ref rows, i), d, ref Unsafe.Add(ref to, i * 8));
-                }
-                else
-                {
-                    // 16 samples a step: two 8 x 8 blocks, each feature's first and second 8 lanes
-                    ref float rows = ref Unsafe.As<T, float>(ref Unsafe.Add(ref xr, k * d));
-                    ref float to = ref Unsafe.As<T, float>(ref Unsafe.Add(ref zr, k * d));
-                    for (nint i = 0; i < blocked; i += 8)
+                    if (typeof(T) == typeof(double))
                     {
-                        Transpose8x8(ref Unsafe.Add(ref rows, i), d, ref Unsafe.Add(ref to, i * 16));
-                        Transpose8x8(ref Unsafe.Add(ref rows, 8 * d + i), d, ref Unsafe.Add(ref to, i * 16 + 8));
+                        Transpose8x8(ref Unsafe.As<T, double>(ref Unsafe.Add(ref xr, k * d + i)), d, ref Unsafe.As<T, double>(ref ts),
+                            ref Unsafe.Add(ref at, i));
+                    }
+                    else
+                    {
+                        // 16 samples a step: two 8 x 8 blocks, each feature's first and second 8 lanes
+                        ref float ts32 = ref Unsafe.As<T, float>(ref ts);
+                        Transpose8x8(ref Unsafe.As<T, float>(ref Unsafe.Add(ref xr, k * d + i)), d, ref ts32, ref Unsafe.Add(ref at, i));
+                        Transpose8x8(ref Unsafe.As<T, float>(ref Unsafe.Add(ref xr, (k + 8) * d + i)), d, ref Unsafe.Add(ref ts32, 8),
+                            ref Unsafe.Add(ref at, i));
                     }
                 }
-                for (nint lane = 0; lane < vl; lane++)
-                    for (nint i = blocked; i < d; i++) Unsafe.Add(ref zr, k * d + i * vl + lane) = Unsafe.Add(ref xr, (k + lane) * d + i);
+                for (nint i = blocked; i < d; i++)
+                {
+                    ref T ti = ref Unsafe.Add(ref ts, Unsafe.Add(ref at, i));
+                    for (nint lane = 0; lane < vl; lane++) Unsafe.Add(ref ti, lane) = Unsafe.Add(ref xr, (k + lane) * d + i);
+                }
             }
         }
-        for (; k < samples; k++)
+        for (; k < samples; k += vl)
         {
-            ref T row = ref Unsafe.Add(ref xr, k * d);
-            ref T to = ref Unsafe.Add(ref zr, (k / vl) * d * vl + k % vl);
-            for (nint i = 0; i < d; i++) Unsafe.Add(ref to, i * vl) = Unsafe.Add(ref row, i);
+            ref T ts = ref Unsafe.Add(ref tr, k / vl * step);
+            nint live = Math.Min(vl, samples - k);
+            for (nint i = 0; i < d; i++)
+            {
+                ref T ti = ref Unsafe.Add(ref ts, Unsafe.Add(ref at, i));
+                if (live < vl) Vector512<T>.Zero.StoreUnsafe(ref ti);
+                for (nint lane = 0; lane < live; lane++) Unsafe.Add(ref ti, lane) = Unsafe.Add(ref xr, (k + lane) * d + i);
+            }
         }
     }
 
     /// <summary>
-    /// to[c 16 + r] = rows[r stride + c] for r, c &lt; 8 in float32 (half of a step's lanes): the 256-bit transpose, unpacking pairs
+    /// to[at[c] + r] = rows[r stride + c] for r, c &lt; 8 in float32 (half of a step's lanes): the 256-bit transpose, unpacking pairs
     /// of rows, then shuffling 64-bit pairs (0x44: elements 0, 1 of each operand, 0xEE: 2, 3) and exchanging 128-bit halves.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Transpose8x8(ref float rows, nint stride, ref float to)
+    private static void Transpose8x8(ref float rows, nint stride, ref float to, ref int at)
     {
         Vector256<float> r0 = Vector256.LoadUnsafe(ref rows), r1 = Vector256.LoadUnsafe(ref rows, (nuint)stride),
             r2 = Vector256.LoadUnsafe(ref rows, (nuint)(2 * stride)), r3 = Vector256.LoadUnsafe(ref rows, (nuint)(3 * stride)),
@@ -217,22 +231,22 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
         Vector256<float> a0 = Avx.Shuffle(t0, t2, 0x44), a1 = Avx.Shuffle(t0, t2, 0xEE), a2 = Avx.Shuffle(t1, t3, 0x44),
             a3 = Avx.Shuffle(t1, t3, 0xEE), b0 = Avx.Shuffle(t4, t6, 0x44), b1 = Avx.Shuffle(t4, t6, 0xEE), b2 = Avx.Shuffle(t5, t7, 0x44),
             b3 = Avx.Shuffle(t5, t7, 0xEE);
-        Avx.Permute2x128(a0, b0, 0x20).StoreUnsafe(ref to);
-        Avx.Permute2x128(a1, b1, 0x20).StoreUnsafe(ref to, 16);
-        Avx.Permute2x128(a2, b2, 0x20).StoreUnsafe(ref to, 32);
-        Avx.Permute2x128(a3, b3, 0x20).StoreUnsafe(ref to, 48);
-        Avx.Permute2x128(a0, b0, 0x31).StoreUnsafe(ref to, 64);
-        Avx.Permute2x128(a1, b1, 0x31).StoreUnsafe(ref to, 80);
-        Avx.Permute2x128(a2, b2, 0x31).StoreUnsafe(ref to, 96);
-        Avx.Permute2x128(a3, b3, 0x31).StoreUnsafe(ref to, 112);
+        Avx.Permute2x128(a0, b0, 0x20).StoreUnsafe(ref to, (nuint)at);
+        Avx.Permute2x128(a1, b1, 0x20).StoreUnsafe(ref to, (nuint)Unsafe.Add(ref at, 1));
+        Avx.Permute2x128(a2, b2, 0x20).StoreUnsafe(ref to, (nuint)Unsafe.Add(ref at, 2));
+        Avx.Permute2x128(a3, b3, 0x20).StoreUnsafe(ref to, (nuint)Unsafe.Add(ref at, 3));
+        Avx.Permute2x128(a0, b0, 0x31).StoreUnsafe(ref to, (nuint)Unsafe.Add(ref at, 4));
+        Avx.Permute2x128(a1, b1, 0x31).StoreUnsafe(ref to, (nuint)Unsafe.Add(ref at, 5));
+        Avx.Permute2x128(a2, b2, 0x31).StoreUnsafe(ref to, (nuint)Unsafe.Add(ref at, 6));
+        Avx.Permute2x128(a3, b3, 0x31).StoreUnsafe(ref to, (nuint)Unsafe.Add(ref at, 7));
     }
 
     /// <summary>
-    /// to[c 8 + r] = rows[r stride + c] for r, c &lt; 8: unpack pairs of rows, then gather 128-bit chunks twice (vshuff64x2 with
+    /// to[at[c] + r] = rows[r stride + c] for r, c &lt; 8: unpack pairs of rows, then gather 128-bit chunks twice (vshuff64x2 with
     /// 0x88 takes chunks 0 and 2 of each operand, 0xDD chunks 1 and 3).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Transpose8x8(ref double rows, nint stride, ref double to)
+    private static void Transpose8x8(ref double rows, nint stride, ref double to, ref int at)
     {
         Vector512<double> r0 = Vector512.LoadUnsafe(ref rows), r1 = Vector512.LoadUnsafe(ref rows, (nuint)stride),
             r2 = Vector512.LoadUnsafe(ref rows, (nuint)(2 * stride)), r3 = Vector512.LoadUnsafe(ref rows, (nuint)(3 * stride)),
@@ -244,65 +258,64 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
             h45 = Avx512F.UnpackHigh(r4, r5), h67 = Avx512F.UnpackHigh(r6, r7);
         Vector512<double> a = Avx512F.Shuffle4x128(l01, l23, 0x88), b = Avx512F.Shuffle4x128(l45, l67, 0x88); // features 0, 4
         Vector512<double> c = Avx512F.Shuffle4x128(l01, l23, 0xDD), e = Avx512F.Shuffle4x128(l45, l67, 0xDD); // features 2, 6
-        Avx512F.Shuffle4x128(a, b, 0x88).StoreUnsafe(ref to);
-        Avx512F.Shuffle4x128(a, b, 0xDD).StoreUnsafe(ref to, 32);
-        Avx512F.Shuffle4x128(c, e, 0x88).StoreUnsafe(ref to, 16);
-        Avx512F.Shuffle4x128(c, e, 0xDD).StoreUnsafe(ref to, 48);
+        Avx512F.Shuffle4x128(a, b, 0x88).StoreUnsafe(ref to, (nuint)at);
+        Avx512F.Shuffle4x128(a, b, 0xDD).StoreUnsafe(ref to, (nuint)Unsafe.Add(ref at, 4));
+        Avx512F.Shuffle4x128(c, e, 0x88).StoreUnsafe(ref to, (nuint)Unsafe.Add(ref at, 2));
+        Avx512F.Shuffle4x128(c, e, 0xDD).StoreUnsafe(ref to, (nuint)Unsafe.Add(ref at, 6));
         a = Avx512F.Shuffle4x128(h01, h23, 0x88); b = Avx512F.Shuffle4x128(h45, h67, 0x88); // features 1, 5
         c = Avx512F.Shuffle4x128(h01, h23, 0xDD); e = Avx512F.Shuffle4x128(h45, h67, 0xDD); // features 3, 7
-        Avx512F.Shuffle4x128(a, b, 0x88).StoreUnsafe(ref to, 8);
-        Avx512F.Shuffle4x128(a, b, 0xDD).StoreUnsafe(ref to, 40);
-        Avx512F.Shuffle4x128(c, e, 0x88).StoreUnsafe(ref to, 24);
-        Avx512F.Shuffle4x128(c, e, 0xDD).StoreUnsafe(ref to, 56);
+        Avx512F.Shuffle4x128(a, b, 0x88).StoreUnsafe(ref to, (nuint)Unsafe.Add(ref at, 1));
+        Avx512F.Shuffle4x128(a, b, 0xDD).StoreUnsafe(ref to, (nuint)Unsafe.Add(ref at, 5));
+        Avx512F.Shuffle4x128(c, e, 0x88).StoreUnsafe(ref to, (nuint)Unsafe.Add(ref at, 3));
+        Avx512F.Shuffle4x128(c, e, 0xDD).StoreUnsafe(ref to, (nuint)Unsafe.Add(ref at, 7));
     }
 
-    /// <summary>B by steps: z, 1 (0 past the tile's samples), then z_j z_k by groups.</summary>
+    /// <summary>B by steps after its columns z (<see cref="Transpose"/>): 1 (0 past the tile's samples), then z_j z_k by groups.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void BuildLaneColumns(Span<T> z, int steps, int samples, Span<T> b)
+    private void BuildLaneColumns(int steps, int samples, Span<T> b)
     {
         int m = _m, vl = Vector512<T>.Count;
         nint columnStep = SampleLaneGemm.ColumnStep<T>();
-        ref T zr = ref MemoryMarshal.GetReference(z), br = ref MemoryMarshal.GetReference(b);
+        ref T br = ref MemoryMarshal.GetReference(b);
         ref int at = ref MemoryMarshal.GetArrayDataReference(_laneColumnOffsets!);
         for (int s = 0; s < steps; s++)
         {
-            ref T zs = ref Unsafe.Add(ref zr, s * m * vl);
             ref T bs = ref Unsafe.Add(ref br, s * columnStep);
-            for (int i = 0; i < m; i++) Vector512.LoadUnsafe(ref zs, (nuint)(i * vl)).StoreUnsafe(ref bs, (nuint)Unsafe.Add(ref at, i));
             Vector512<T> live = Vector512.LessThan(Indices, Vector512.Create(T.CreateTruncating(samples - s * vl)));
             Vector512<T> one = Vector512.ConditionalSelect(live, Vector512<T>.One, Vector512<T>.Zero);
             one.StoreUnsafe(ref bs, (nuint)Unsafe.Add(ref at, _constant));
             for (int j = 0; j < m; j++)
             {
-                Vector512<T> zj = Vector512.LoadUnsafe(ref zs, (nuint)(j * vl));
+                Vector512<T> zj = Vector512.LoadUnsafe(ref bs, (nuint)Unsafe.Add(ref at, j));
                 ref int pairAt = ref Unsafe.Add(ref at, _groupStart[j] - j);
                 for (int k = j; k < m; k++)
-                    (zj * Vector512.LoadUnsafe(ref zs, (nuint)(k * vl))).StoreUnsafe(ref bs, (nuint)Unsafe.Add(ref pairAt, k));
+                    (zj * Vector512.LoadUnsafe(ref bs, (nuint)Unsafe.Add(ref at, k))).StoreUnsafe(ref bs, (nuint)Unsafe.Add(ref pairAt, k));
             }
         }
     }
 
-    /// <summary>A by steps: the weights c_l (0 past the tile's samples), then c_l z_i.</summary>
+    /// <summary>A by steps: the weights c_l (0 past the tile's samples), then c_l z_i (z from B's columns).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void BuildLaneRows(Span<T> z, ReadOnlySpan<T> weights, int n, int k0, int samples, Span<T> a)
+    private void BuildLaneRows(Span<T> b, ReadOnlySpan<T> weights, int n, int k0, int samples, Span<T> a)
     {
         int m = _m, l = _l, vl = Vector512<T>.Count, steps = (samples + vl - 1) / vl;
-        nint rowStep = SampleLaneGemm.RowStep<T>();
-        ref T zr = ref MemoryMarshal.GetReference(z), ar = ref MemoryMarshal.GetReference(a);
+        nint rowStep = SampleLaneGemm.RowStep<T>(), columnStep = SampleLaneGemm.ColumnStep<T>();
+        ref T br = ref MemoryMarshal.GetReference(b), ar = ref MemoryMarshal.GetReference(a);
         ref int at = ref MemoryMarshal.GetArrayDataReference(_laneRowOffsets!);
+        ref int zAt = ref MemoryMarshal.GetArrayDataReference(_laneColumnOffsets!);
         for (int w = 0; w < l; w++)
         {
             ref T c = ref MemoryMarshal.GetReference(weights.Slice(w * n + k0, samples));
             for (int s = 0; s < steps; s++)
             {
-                ref T zs = ref Unsafe.Add(ref zr, s * m * vl);
+                ref T zs = ref Unsafe.Add(ref br, s * columnStep);
                 ref T row = ref Unsafe.Add(ref ar, s * rowStep);
                 int valid = Math.Min(vl, samples - s * vl);
                 Vector512<T> weight = valid == vl ? Vector512.LoadUnsafe(ref c, (nuint)(s * vl))
                     : Partial(ref Unsafe.Add(ref c, s * vl), valid);
                 weight.StoreUnsafe(ref row, (nuint)Unsafe.Add(ref at, w));
                 for (int i = 0; i < m; i++)
-                    (weight * Vector512.LoadUnsafe(ref zs, (nuint)(i * vl))).StoreUnsafe(ref row,
+                    (weight * Vector512.LoadUnsafe(ref zs, (nuint)Unsafe.Add(ref zAt, i))).StoreUnsafe(ref row,
                         (nuint)Unsafe.Add(ref at, l * (i + 1) + w));
             }
         }

@@ -191,8 +191,10 @@ public class ProjectedTensorAccumulatorTests
     }
 
     /// <summary>
-    /// The sample lanes' transpose puts sample (s VL + lane)'s feature i at (s m + i) VL + lane and writes nothing else: float64's
-    /// 8 x 8 register blocks, the features past them and a partial last step (the transpose is a copy, so exactly).
+    /// The sample lanes' transpose puts sample (s VL + lane)'s feature i at offsets[i] + s step + lane, zero past the samples, and
+    /// writes nothing else: float64's and float32's 8 x 8 register blocks, the features past them and a partial last step, into
+    /// B's layout of the accumulator (features in chunks of 6, an odd stride) and into a scattered one (features reversed, gaps).
+    /// A copy, so exactly.
     /// </summary>
     [Fact]
     public void TheLanesTransposeIsTheIndexMap()
@@ -210,17 +212,29 @@ public class ProjectedTensorAccumulatorTests
         int vl = System.Runtime.Intrinsics.Vector512<T>.Count, steps = (n + vl - 1) / vl;
         var x = new T[n * m];
         for (int i = 0; i < x.Length; i++) x[i] = T.CreateTruncating(i + 1);
-        var z = new T[steps * m * vl];
-        Array.Fill(z, T.NaN);
-        ProjectedTensorAccumulator<T>.Transpose(x, m, n, z);
-        for (int s = 0; s < steps; s++)
+        foreach (bool scattered in new[] { false, true })
+        {
+            // B's layout: chunks of 6 columns, each chunk's steps 6 vectors apart, chunks an odd number of vectors apart
+            int step = scattered ? (m + 3) * vl : 6 * vl;
+            var offsets = new int[m];
             for (int i = 0; i < m; i++)
-                for (int lane = 0; lane < vl; lane++)
-                {
-                    int k = s * vl + lane;
-                    T want = k < n ? x[k * m + i] : T.NaN, got = z[(s * m + i) * vl + lane];
-                    Assert.True(want == got || (T.IsNaN(want) && T.IsNaN(got)), $"{typeof(T).Name} m = {m}, n = {n}: sample {k}, feature {i}");
-                }
+                offsets[i] = scattered ? (m - 1 - i + 2) * vl : (i / 6 * ((steps * 6) | 1) + i % 6) * vl;
+            var to = new T[offsets.Max() + (steps - 1) * step + vl + 3 * vl];
+            Array.Fill(to, T.NaN);
+            ProjectedTensorAccumulator<T>.Transpose(x, m, n, to, offsets, step);
+            var written = new bool[to.Length];
+            for (int s = 0; s < steps; s++)
+                for (int i = 0; i < m; i++)
+                    for (int lane = 0; lane < vl; lane++)
+                    {
+                        int k = s * vl + lane, at = offsets[i] + s * step + lane;
+                        Assert.True(k < n ? to[at] == x[k * m + i] : to[at] == T.Zero,
+                            $"{typeof(T).Name} m = {m}, n = {n}, scattered {scattered}: sample {k}, feature {i}");
+                        written[at] = true;
+                    }
+            for (int q = 0; q < to.Length; q++)
+                if (!written[q]) Assert.True(T.IsNaN(to[q]), $"{typeof(T).Name} m = {m}, n = {n}: wrote {q}");
+        }
     }
 
     private static double[] Slice(double[] c, int n, int l, int start, int count)
