@@ -190,53 +190,6 @@ public class ProjectedTensorAccumulatorTests
         Assert.True(new ProjectedTensorAccumulator<double>(32, 4).HoldsPanelTiles);
     }
 
-    /// <summary>
-    /// The sample lanes' transpose puts sample (s VL + lane)'s feature i at offsets[i] + s step + lane, zero past the samples, and
-    /// writes nothing else: float64's and float32's 8 x 8 register blocks, the features past them and a partial last step, into
-    /// B's layout of the accumulator (features in chunks of 6, an odd stride) and into a scattered one (features reversed, gaps).
-    /// A copy, so exactly.
-    /// </summary>
-    [Fact]
-    public void TheLanesTransposeIsTheIndexMap()
-    {
-        foreach (int m in new[] { 1, 3, 7, 8, 9, 12, 15, 16, 17, 20, 24 })
-            foreach (int n in new[] { 1, 7, 8, 9, 16, 31, 40, 65 })
-            {
-                TransposeCase<double>(m, n);
-                TransposeCase<float>(m, n);
-            }
-    }
-
-    private static void TransposeCase<T>(int m, int n) where T : unmanaged, IBinaryFloatingPointIeee754<T>
-    {
-        int vl = System.Runtime.Intrinsics.Vector512<T>.Count, steps = (n + vl - 1) / vl;
-        var x = new T[n * m];
-        for (int i = 0; i < x.Length; i++) x[i] = T.CreateTruncating(i + 1);
-        foreach (bool scattered in new[] { false, true })
-        {
-            // B's layout: chunks of 6 columns, each chunk's steps 6 vectors apart, chunks an odd number of vectors apart
-            int step = scattered ? (m + 3) * vl : 6 * vl;
-            var offsets = new int[m];
-            for (int i = 0; i < m; i++)
-                offsets[i] = scattered ? (m - 1 - i + 2) * vl : (i / 6 * ((steps * 6) | 1) + i % 6) * vl;
-            var to = new T[offsets.Max() + (steps - 1) * step + vl + 3 * vl];
-            Array.Fill(to, T.NaN);
-            ProjectedTensorAccumulator<T>.Transpose(x, m, n, to, offsets, step);
-            var written = new bool[to.Length];
-            for (int s = 0; s < steps; s++)
-                for (int i = 0; i < m; i++)
-                    for (int lane = 0; lane < vl; lane++)
-                    {
-                        int k = s * vl + lane, at = offsets[i] + s * step + lane;
-                        Assert.True(k < n ? to[at] == x[k * m + i] : to[at] == T.Zero,
-                            $"{typeof(T).Name} m = {m}, n = {n}, scattered {scattered}: sample {k}, feature {i}");
-                        written[at] = true;
-                    }
-            for (int q = 0; q < to.Length; q++)
-                if (!written[q]) Assert.True(T.IsNaN(to[q]), $"{typeof(T).Name} m = {m}, n = {n}: wrote {q}");
-        }
-    }
-
     private static double[] Slice(double[] c, int n, int l, int start, int count)
     {
         var w = new double[count * l];
