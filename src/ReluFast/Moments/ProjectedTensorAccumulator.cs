@@ -45,9 +45,11 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
     /// Largest m the sample-lane kernels take (<see cref="SampleLaneGemm"/>; docs/passes.md, "The small 3-tensor on the sample
     /// lanes"): below it the panels' permuted rows and straddled groups cost more than whole-vector operands built with one
     /// multiply each. Measured on Zen 5, one thread in cache, at four weights: float64 m = 8 26 against 36 ns a sample, m = 12
-    /// 61 against 67, m = 16 even; float32 m = 8 15 against 24, m = 16 62 against 71, m = 20 106 against 116.
+    /// 61 against 67, m = 16 even; float32 m = 8 15 against 24, m = 16 62 against 71, m = 20 106 against 116. With the tile's
+    /// transpose in registers (<see cref="LaneTranspose"/>) float64 m = 13 81-85 against 87-104, m = 15 115-117 against 129-130,
+    /// m = 16 still even; float32 m = 21-23 still favour the panels.
     /// </summary>
-    internal static int LaneMaxDimension => typeof(T) == typeof(double) ? 12 : 20;
+    internal static int LaneMaxDimension => typeof(T) == typeof(double) ? 15 : 20;
 
     /// <summary>Whether this size takes the sample lanes on this machine (unless a thread forces narrower vectors).</summary>
     private static bool TakesLanes(int dimension) => Vector512.IsHardwareAccelerated && dimension <= LaneMaxDimension;

@@ -80,7 +80,8 @@ public class ProjectedTensorAccumulatorTests
     [InlineData(14, 1)]
     public void ThePermutedRowsAreTheSegmentsToTheBit(int m, int l)
     {
-        Same<double>(m, l);
+        // float64 below the lanes' limit never takes the permutes on a 512-bit machine: its first size past it, with these weights
+        Same<double>(Math.Max(m, ProjectedTensorAccumulator<double>.LaneMaxDimension + 1), l);
         Same<float>(2 * m, l);
 
         static void Same<T>(int m, int l) where T : unmanaged, IBinaryFloatingPointIeee754<T>
