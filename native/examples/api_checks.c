@@ -59,7 +59,9 @@ static void *run_learner(void *arg) {
     run_job *job = arg;
     job->started = 1;
     double t0 = now();
-    job->status = relufast_learner_run(job->learner);
+    /* The main thread's probes may be inside the learner when the run starts: that run is answered BUSY (as it should be), so try
+       again; only the probe, which returns at once, can hold it. */
+    do job->status = relufast_learner_run(job->learner); while (job->status == RELUFAST_ERROR_BUSY);
     job->seconds = now() - t0;
     job->done = 1;
     return NULL;
