@@ -27,7 +27,7 @@ internal static class LaneTranspose
         int steps = (samples + (int)vl - 1) / (int)vl;
         if (offsets.Length < m || samples < 0 || x.Length < (long)samples * m) throw new ArgumentException("x or the offsets are too short.");
         for (int i = 0; i < m; i++)
-            if (offsets[i] < 0 || steps > 0 && to.Length < offsets[i] + (long)(steps - 1) * step + vl)
+            if (offsets[i] < 0 || (steps > 0 && to.Length < offsets[i] + (long)(steps - 1) * step + vl))
                 throw new ArgumentException("The destination is too short.", nameof(to));
         ref T xr = ref MemoryMarshal.GetReference(x), tr = ref MemoryMarshal.GetReference(to);
         ref int at = ref MemoryMarshal.GetReference(offsets);
