@@ -7,7 +7,7 @@ internal readonly partial struct CounterGaussian
 {
     /// <summary>
     /// One vector width of the generator: a vector of doubles with the operations the Box-Muller step needs, written once over
-    /// this interface (<see cref="Pairs{TLanes}"/>, <see cref="TurnSinCos{TLanes}(TLanes, out TLanes, out TLanes)"/>), as
+    /// this interface (<see cref="Run{TLanes}"/>, <see cref="TurnSinCos{TLanes}(TLanes, out TLanes, out TLanes)"/>), as
     /// System.Numerics.Tensors.TensorPrimitives writes its operators once over the vector widths. Comparisons return masks of
     /// all-ones lanes.
     /// </summary>
@@ -21,6 +21,10 @@ internal readonly partial struct CounterGaussian
         static abstract TSelf Load(ReadOnlySpan<double> source);
 
         static abstract void Store(TSelf value, Span<double> destination);
+
+        static abstract TSelf Load(ref double source, int offset);
+
+        static abstract void Store(TSelf value, ref double destination, int offset);
 
         static abstract TSelf operator +(TSelf left, TSelf right);
 
@@ -66,6 +70,11 @@ internal readonly partial struct CounterGaussian
         public static Lanes512 Load(ReadOnlySpan<double> source) => new(Vector512.Create(source));
 
         public static void Store(Lanes512 value, Span<double> destination) => value._v.CopyTo(destination);
+
+        public static Lanes512 Load(ref double source, int offset) => new(Vector512.LoadUnsafe(ref source, (nuint)offset));
+
+        public static void Store(Lanes512 value, ref double destination, int offset) =>
+            value._v.StoreUnsafe(ref destination, (nuint)offset);
 
         public static Lanes512 operator +(Lanes512 left, Lanes512 right) => new(left._v + right._v);
 
@@ -136,6 +145,11 @@ internal readonly partial struct CounterGaussian
         public static Lanes256 Load(ReadOnlySpan<double> source) => new(Vector256.Create(source));
 
         public static void Store(Lanes256 value, Span<double> destination) => value._v.CopyTo(destination);
+
+        public static Lanes256 Load(ref double source, int offset) => new(Vector256.LoadUnsafe(ref source, (nuint)offset));
+
+        public static void Store(Lanes256 value, ref double destination, int offset) =>
+            value._v.StoreUnsafe(ref destination, (nuint)offset);
 
         public static Lanes256 operator +(Lanes256 left, Lanes256 right) => new(left._v + right._v);
 

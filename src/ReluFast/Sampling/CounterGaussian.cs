@@ -81,36 +81,56 @@ internal readonly partial struct CounterGaussian
         else RunScalar(firstCounter, destination);
     }
 
+    /// <summary>Pairs a chunk of the vector paths holds on the stack (a multiple of every width's pairs per vector).</summary>
+    private const int ChunkPairs = 64;
+
+    /// <summary>The most pairs a vector holds (512 bits).</summary>
+    private const int MaxLanes = 8;
+
     /// <summary>
-    /// The driver of every vector width: whole vectors of pairs, then the last pairs as one more whole vector whose extra
-    /// pairs (the stream's next ones) are dropped, so that every pair takes the same operations wherever a range starts or ends.
+    /// The driver of every vector width, a chunk of pairs at a time in three sweeps: the uniforms u1 (radius) and u2 (angle),
+    /// hashed from counters 2q and 2q + 1 of pair q; the radius r = sqrt(-2 ln u1); the angle theta = 2 pi u2 and the stores,
+    /// normal 2q = r cos(theta), 2q + 1 = r sin(theta) (Box-Muller). The logarithm is a call: alone in its sweep its calls
+    /// overlap, where taking each vector of pairs from hash to store queued the rest behind them (1.2x slower, docs/passes.md).
+    /// Every pair takes the same operations wherever a range starts or ends: a last part vector is a whole one whose extra pairs
+    /// (the stream's next ones) are dropped.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Run<TLanes>(ulong firstCounter, Span<double> destination) where TLanes : struct, ILanes<TLanes>
     {
-        int pairs = destination.Length / 2, lanes = TLanes.Count, i = 0;
+        int pairs = destination.Length / 2, lanes = TLanes.Count;
+        Span<double> chunk = stackalloc double[2 * ChunkPairs + 2 * MaxLanes];
+        ref double radius = ref MemoryMarshal.GetReference(chunk);
+        ref double turns = ref Unsafe.Add(ref radius, ChunkPairs);
+        ref double last = ref Unsafe.Add(ref radius, 2 * ChunkPairs);
         ref double d = ref MemoryMarshal.GetReference(destination);
-        for (; i + lanes <= pairs; i += lanes) Pairs<TLanes>(firstCounter + 2 * (ulong)i, ref Unsafe.Add(ref d, 2 * i));
-        if (i == pairs) return;
-        Span<double> last = stackalloc double[2 * lanes];
-        Pairs<TLanes>(firstCounter + 2 * (ulong)i, ref MemoryMarshal.GetReference(last));
-        last[..(2 * (pairs - i))].CopyTo(destination[(2 * i)..]);
+        for (int start = 0; start < pairs; start += ChunkPairs)
+        {
+            int count = Math.Min(ChunkPairs, pairs - start);
+            for (int i = 0; i < count; i += lanes)
+            {
+                TLanes.Uniforms(_origin, firstCounter + 2 * (ulong)(start + i), out var u1, out var u2);
+                TLanes.Store(u1, ref radius, i);
+                TLanes.Store(u2, ref turns, i);
+            }
+            for (int i = 0; i < count; i += lanes)
+                TLanes.Store(TLanes.Sqrt(TLanes.Log(TLanes.Load(ref radius, i)) * TLanes.Create(-2.0)), ref radius, i);
+            for (int i = 0; i < count; i += lanes)
+            {
+                var r = TLanes.Load(ref radius, i);
+                TurnSinCos(TLanes.Load(ref turns, i), out var sin, out var cos);
+                if (i + lanes <= count)
+                {
+                    TLanes.StoreInterleaved(r * cos, r * sin, ref Unsafe.Add(ref d, 2 * (start + i)));
+                    continue;
+                }
+                TLanes.StoreInterleaved(r * cos, r * sin, ref last);
+                MemoryMarshal.CreateSpan(ref last, 2 * (count - i)).CopyTo(destination[(2 * (start + i))..]);
+            }
+        }
     }
 
-    /// <summary>
-    /// One vector of pairs: u1 (radius) and u2 (angle) are hashed from counters 2q and 2q + 1 of pair q; Box-Muller:
-    /// r = sqrt(-2 ln u1), theta = 2 pi u2; normal 2q = r cos(theta), 2q + 1 = r sin(theta).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void Pairs<TLanes>(ulong firstCounter, ref double destination) where TLanes : struct, ILanes<TLanes>
-    {
-        TLanes.Uniforms(_origin, firstCounter, out var radius, out var turns);
-        radius = TLanes.Sqrt(TLanes.Log(radius) * TLanes.Create(-2.0));
-        TurnSinCos(turns, out var sin, out var cos);
-        TLanes.StoreInterleaved(radius * cos, radius * sin, ref destination);
-    }
-
-    /// <summary>The scalar path (machines without 256-bit vectors): the same operations as <see cref="Pairs{TLanes}"/>, one pair at a time.</summary>
+    /// <summary>The scalar path (machines without 256-bit vectors): the same operations as <see cref="Run{TLanes}"/>, one pair at a time.</summary>
     private void RunScalar(ulong firstCounter, Span<double> destination)
     {
         for (int i = 0; 2 * i + 1 < destination.Length; i++)

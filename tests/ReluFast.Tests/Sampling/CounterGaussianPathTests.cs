@@ -36,7 +36,8 @@ public class CounterGaussianPathTests
             var g = new CounterGaussian(seed, seed % 5);
             foreach (long start in starts)
             {
-                foreach (int pairs in new[] { 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 100, 257 })
+                // 63 to 65, 129 and 257: the vector paths' chunks of 64 pairs end inside or at the edge of a vector
+                foreach (int pairs in new[] { 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 63, 64, 65, 100, 129, 257 })
                 {
                     if (start + pairs > 1L << 62) continue;
                     double[] scalar = Pairs(g, start, pairs, 64);
