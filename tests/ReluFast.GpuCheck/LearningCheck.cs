@@ -237,7 +237,7 @@ internal static class LearningCheck
     /// <summary>Each pass's time (its last progress report) as samples/s, and the device sums' GFLOP/s for passes 1 and 2.</summary>
     private static JsonObject Passes(PassClock passes, long n, int d, int m, GpuMomentDevice? device)
     {
-        const int weights = 4; // pass 2: y~ and y~ <z, g_r> for the learner's 3 restarts
+        const int weights = 4; // pass 2 on a device: y~ and y~ (1 + <z, g_r>) for the learner's 3 restarts (ProjectedMomentWorker)
         var o = new JsonObject();
         foreach (var (stage, name, flops) in new (LearningStage, string, double)[]
         {

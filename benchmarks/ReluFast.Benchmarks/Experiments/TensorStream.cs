@@ -17,8 +17,8 @@ internal static class TensorStream
 {
     private const int Block = 4096;
 
-    /// <summary>The learner's weights per pass 2 sample (1 + Restarts), as `relufast bench` takes them.</summary>
-    private static readonly int Weights = 1 + new LearnerOptions().Restarts;
+    /// <summary>The learner's weights per pass 2 sample (Restarts), as `relufast bench` takes them.</summary>
+    private static readonly int Weights = new LearnerOptions().Restarts;
 
     public static void Run(string[] args)
     {

@@ -146,10 +146,10 @@ internal static class MomentBenchmark
     }
 
     /// <summary>
-    /// Weights per projected 3-tensor pass: the learner's (1 + <see cref="LearnerOptions.Restarts"/>: y~ and y~ &lt;z, g_r&gt;), so
-    /// that the row measures the product pass 2 computes, one kernel call for all weights (docs/passes.md).
+    /// Weights per projected 3-tensor pass: the learner's (<see cref="LearnerOptions.Restarts"/>: y~ (1 + &lt;z, g_r&gt;) for each
+    /// g_r), so that the row measures the product pass 2 computes, one kernel call for all weights (docs/passes.md).
     /// </summary>
-    internal static readonly int TensorWeights = 1 + new LearnerOptions().Restarts;
+    internal static readonly int TensorWeights = new LearnerOptions().Restarts;
 
     private static void TensorPair(int m, long n, int repeats, int threads, bool withFloat, Action<KernelBenchmark> add)
     {

@@ -101,14 +101,20 @@ internal sealed partial class SecondMomentWorker<T> : IReducibleMomentWorker
 
 internal sealed partial class ProjectedMomentWorker<T> : IReducibleMomentWorker
 {
-    public int StateLength => Moments.StateLength;
+    public int StateLength => Moments.StateLength + CentredMoments.StateLength;
 
-    public void CopyState(Span<double> destination) => Moments.CopyState(destination);
+    public void CopyState(Span<double> destination)
+    {
+        Moments.CopyState(destination[..Moments.StateLength]);
+        CentredMoments.CopyState(destination[Moments.StateLength..]);
+    }
 
     public void SetState(ReadOnlySpan<double> state)
     {
         Moments.Reset();
-        Moments.AddState(state);
+        Moments.AddState(state[..Moments.StateLength]);
+        CentredMoments.Reset();
+        CentredMoments.AddState(state[Moments.StateLength..]);
     }
 }
 

@@ -589,7 +589,7 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
         var quadratic = ControlVariate.Quadratic(t0, t1z, b);
         T[] uT = Array.ConvertAll(u, v => T.CreateTruncating(v));
 
-        // Pass 2: the projected tensors for T_3 and T_4(., ., ., g_r).
+        // Pass 2: the sums of the candidates' tensors C_r = T_3 + T_4(., ., ., g_r).
         int restarts = _options.Restarts;
         double[] g = new double[m * restarts];
         new CounterGaussian(_options.Seed, key: 0x6A).Fill(0, g);
@@ -601,12 +601,10 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
         // Decomposition of each candidate C_r = T_3 + T_4(., ., ., g_r).
         Report(LearningStage.Decomposition, 0, 0, "decomposing");
         var pencils = new PencilResult[restarts];
-        double[] t3 = MomentLearnerMath.ThirdOrderTensor(pass2.Moments, 0, m, n);
         var slices = new double[restarts][];
         for (int r = 0; r < restarts; r++)
         {
-            slices[r] = MomentLearnerMath.FourthOrderContraction(pass2.Moments, r, g, restarts, m, n);
-            for (int i = 0; i < slices[r].Length; i++) slices[r][i] += t3[i];
+            slices[r] = MomentLearnerMath.CandidateTensor(pass2.Moments, pass2.CentredMoments, r, g, restarts, m, n);
             // finite samples whose products overflow: name the largest value
             if (!System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<double>(slices[r])) throw run.NonFinite();
         }
@@ -787,7 +785,8 @@ internal static class MomentLearnerMath
     }
 
     /// <summary>
-    /// T_3 = E[y~ H_3(z)] = M_3 - (delta_ij M_1k + delta_ik M_1j + delta_jk M_1i) from the weight-0 moments (docs/algorithm.md sections 4 and 6).
+    /// E[c H_3(z)] = M_3 - (delta_ij M_1k + delta_ik M_1j + delta_jk M_1i) from the moments of one weight c (T_3 for c = y~;
+    /// docs/algorithm.md sections 4 and 6).
     /// </summary>
     internal static double[] ThirdOrderTensor<T>(ProjectedTensorAccumulator<T> acc, int weight, int m, double n)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
@@ -809,16 +808,18 @@ internal static class MomentLearnerMath
     }
 
     /// <summary>
-    /// T_4(., ., ., g) = E[y~ H_4(z)(., ., ., g)] from the moments of the weight y~ &lt;z, g&gt; (index 1 + r) and of y~ (index 0):
-    /// M3_g - sym(delta (x) M1_g) - (g_k M2_ij + g_j M2_ik + g_i M2_jk) + M0 (delta_ij g_k + delta_ik g_j + delta_jk g_i).
+    /// Candidate r's tensor C_r = T_3 + T_4(., ., ., g_r) from pass 2's sums (<see cref="ProjectedMomentWorker{T}"/>). Weight r of
+    /// <paramref name="tensor"/> is y~ (1 + &lt;z, g_r&gt;), so <see cref="ThirdOrderTensor{T}"/> of it is T_3 plus the first two terms
+    /// of T_4(., ., ., g) = E[y~ H_4(z)(., ., ., g)] = M3_g - sym(delta (x) M1_g) - (g_k M2_ij + g_j M2_ik + g_i M2_jk)
+    /// + M0 (delta_ij g_k + delta_ik g_j + delta_jk g_i), whose M2 and M0 are y~'s (<paramref name="centred"/>).
     /// </summary>
-    internal static double[] FourthOrderContraction<T>(ProjectedTensorAccumulator<T> acc, int r, double[] g, int restarts, int m, double n)
-        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    internal static double[] CandidateTensor<T>(ProjectedTensorAccumulator<T> tensor, WeightedGramAccumulator<T> centred, int r, double[] g,
+        int restarts, int m, double n) where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
-        double[] t = ThirdOrderTensor(acc, 1 + r, m, n);
+        double[] t = ThirdOrderTensor(tensor, r, m, n);
         var m2 = new double[m * m];
-        acc.CopySecondMoment(0, m2);
-        double m0 = acc.WeightSum(0) / n;
+        centred.CopyGram(0, m2);
+        double m0 = centred.WeightSum(0) / n;
         for (int i = 0; i < m2.Length; i++) m2[i] /= n;
         var gr = new double[m];
         for (int i = 0; i < m; i++) gr[i] = g[i * restarts + r];

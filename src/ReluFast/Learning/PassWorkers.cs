@@ -58,9 +58,17 @@ internal sealed partial class SecondMomentWorker<T> : IMomentWorker<T, SecondMom
 }
 
 /// <summary>
-/// Pass 2: z = U^T x, y~ = y - (quadratic control variate in z), and the projected tensor moments for the
-/// weights y~ (gives T_3) and y~ &lt;z, g_r&gt; for each random g_r (gives T_4(., ., ., g_r)).
+/// Pass 2: z = U^T x, y~ = y - (quadratic control variate in z), and the sums the candidates C_r = T_3 + T_4(., ., ., g_r) are
+/// made of (docs/algorithm.md section 6): the projected tensor moments of the weights y~ (1 + &lt;z, g_r&gt;), one per random g_r,
+/// whose degree 3 and 1 sums are T_3's plus T_4's, and the degree 0 to 2 sums of y~ alone (the terms of T_4 in M_0 and M_2).
 /// </summary>
+/// <remarks>
+/// The learner uses T_3 only inside the C_r, so its degree 3 sums are not accumulated on their own: one 3-tensor per restart
+/// instead of 1 + R (a quarter of the 3-tensor's multiply-adds at the default three restarts), and y~'s lower degrees come from
+/// a weighted Gram of z (m (m + 1) / 2 + m multiply-adds a sample). A device session keeps one upload of z a block: it sums the
+/// 1 + R weights y~, y~ (1 + &lt;z, g_r&gt;) as one 3-tensor (the device's arithmetic is not what bounds its pass), and its
+/// sums are split into the same two accumulators when it completes.
+/// </remarks>
 internal sealed partial class ProjectedMomentWorker<T> : IMomentWorker<T, ProjectedMomentWorker<T>>
     where T : unmanaged, IBinaryFloatingPointIeee754<T>
 {
@@ -68,8 +76,9 @@ internal sealed partial class ProjectedMomentWorker<T> : IMomentWorker<T, Projec
     private readonly T[] _directions; // g_1..g_R as rows (R x m)
     private readonly int _d, _m, _restarts;
     private readonly ControlVariate _controlVariate;
-    private readonly T[] _z, _weights;
+    private readonly T[] _z, _weights; // weights: y~, then y~ (1 + <z, g_r>) for each r
     private readonly ProjectedTensorAccumulator<T> _moments;
+    private readonly WeightedGramAccumulator<T> _centredMoments;
     private IDeviceMoments<T>? _device;
 
     // basis: U, d x m row-major; directions: g_1..g_R as the columns of an m x R row-major matrix.
@@ -82,17 +91,28 @@ internal sealed partial class ProjectedMomentWorker<T> : IMomentWorker<T, Projec
         _controlVariate = controlVariate;
         _z = new T[blockSize * m];
         _weights = new T[(1 + restarts) * blockSize];
-        _moments = new ProjectedTensorAccumulator<T>(m, 1 + restarts);
+        _moments = new ProjectedTensorAccumulator<T>(m, restarts);
+        _centredMoments = new WeightedGramAccumulator<T>(m);
         _device = device?.CreateProjectedTensor<T>(m, 1 + restarts);
     }
 
-    /// <summary>The sums (a device session's are flushed into them and the session is closed first).</summary>
+    /// <summary>The sums of the weights y~ (1 + &lt;z, g_r&gt;), r = 0 .. R - 1 (a device session's are added first).</summary>
     public ProjectedTensorAccumulator<T> Moments
     {
         get
         {
-            DeviceSessions.Complete(ref _device, _moments);
+            CompleteDevice();
             return _moments;
+        }
+    }
+
+    /// <summary>sum y~, sum y~ z and sum y~ z z^T (a device session's are added first).</summary>
+    public WeightedGramAccumulator<T> CentredMoments
+    {
+        get
+        {
+            CompleteDevice();
+            return _centredMoments;
         }
     }
 
@@ -101,15 +121,50 @@ internal sealed partial class ProjectedMomentWorker<T> : IMomentWorker<T, Projec
         int n = y.Length;
         Span<T> z = _z.AsSpan(0, n * _m);
         Projection.Project(x, _d, _basis, _m, z);
-        Span<T> centred = _weights.AsSpan(0, n);
+        Span<T> centred = _weights.AsSpan(0, n), combined = _weights.AsSpan(n, _restarts * n);
         _controlVariate.Apply(z, y, centred);
-        // the weights y~_j <z_j, g_r>: one row sum per sample and direction
-        Projection.WeightedDots<T>(z, _m, _directions, centred, _weights.AsSpan(n, _restarts * n));
-        if (_device is null) _moments.Accumulate(z, _weights.AsSpan(0, (1 + _restarts) * n));
-        else _device.Accumulate(z, _weights.AsSpan(0, (1 + _restarts) * n));
+        // the weights y~_j (1 + <z_j, g_r>): one row sum per sample and direction, plus y~_j
+        Projection.WeightedDots<T>(z, _m, _directions, centred, combined);
+        for (int r = 0; r < _restarts; r++) TensorPrimitives.Add(combined.Slice(r * n, n), centred, combined.Slice(r * n, n));
+        if (_device is not null)
+        {
+            _device.Accumulate(z, _weights.AsSpan(0, (1 + _restarts) * n));
+            return;
+        }
+        _moments.Accumulate(z, combined);
+        _centredMoments.Accumulate(z, centred);
     }
 
-    public void Merge(ProjectedMomentWorker<T> other) => Moments.Merge(other.Moments);
+    public void Merge(ProjectedMomentWorker<T> other)
+    {
+        Moments.Merge(other.Moments);
+        CentredMoments.Merge(other.CentredMoments);
+    }
+
+    /// <summary>A device session's sums of the 1 + R weights: weight 0 (y~) up to degree 2 into the centred sums, the rest as they are.</summary>
+    private void CompleteDevice()
+    {
+        if (_device is null) return;
+        var device = new ProjectedTensorAccumulator<T>(_m, 1 + _restarts);
+        DeviceSessions.Complete(ref _device, device);
+        var state = new double[device.StateLength];
+        device.CopyState(state);
+        // the state is the count, then one block per weight (CopyState): drop weight 0's
+        int block = (state.Length - 1) / (1 + _restarts);
+        var candidates = new double[_moments.StateLength];
+        candidates[0] = state[0];
+        state.AsSpan(1 + block).CopyTo(candidates.AsSpan(1));
+        _moments.AddState(candidates);
+        int m = _m;
+        var second = new double[m * m];
+        device.CopySecondMoment(0, second);
+        var centred = new double[_centredMoments.StateLength];
+        centred[0] = state[0];
+        centred[1] = device.WeightSum(0);
+        device.CopyFirstMoment(0, centred.AsSpan(2, m));
+        MomentState.PackUpper(second, m, m, centred.AsSpan(2 + m));
+        _centredMoments.AddState(centred);
+    }
 }
 
 /// <summary>

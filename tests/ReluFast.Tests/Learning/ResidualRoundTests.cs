@@ -138,10 +138,11 @@ public class ResidualRoundTests
     /// backward elimination (seed 46 then: a removal that failed once must not shield the next network's suspects, or 9 neurons
     /// came back) and the refit (seed 182: 11 neurons after three rounds), and returned an exact function with spare neurons when
     /// either went wrong. (Seed 46's round merges its spare neurons directly since the refinement objective's sums changed order;
-    /// 16 of seeds 1-80 retire neurons in round 1, all 80 recover the teacher.)
+    /// 16 of seeds 1-80 retire neurons in round 1, all 80 recover the teacher. Seed 2 retires 2 since pass 2 sums T_3 inside the
+    /// candidates' tensors, 3 before; 7 of seeds 1-30 retire 1 to 4 then, all 30 recover the teacher.)
     /// </summary>
     [Theory]
-    [InlineData(2UL, 3)]
+    [InlineData(2UL, 2)]
     [InlineData(182UL, 5)]
     public void SpareNeuronsWhoseKinksNoSampleCrossesAreRetired(ulong seed, int retired)
     {
@@ -203,13 +204,16 @@ public class ResidualRoundTests
     /// 14 leaves 1.4e-8: it is spare, and the refinement without it fits exactly. Without that trial 17 neurons came back, warned.
     /// Since the small 3-tensor takes the sample lanes (its sums' last bits) seed 10 ends at 18 neurons, warned; on seed 36 the
     /// trial finds neuron 6 of residual round 1's eight spare (the others' output layer leaves 0.189 on the refinement rows, the
-    /// refinement without it 0.1758 held-out against 0.1741) and the rounds go on to the teacher.
+    /// refinement without it 0.1758 held-out against 0.1741) and the rounds go on to the teacher. Since pass 2 sums T_3 inside
+    /// the candidates' tensors (their last bits) seed 36's trial keeps its neuron and the rounds still reach the teacher; on
+    /// seed 29 (the first seed from 1 up whose trial removes one and whose run ends at the teacher) the trial finds neuron 0
+    /// of round 1's eight spare (0.208 on the refinement rows; 0.1342 held-out without it against 0.1322).
     /// </summary>
     [Fact]
     public void ASpareNeuronOutsideTheSuspectsIsFoundByTheOutputLayer()
     {
         const int D = 8, M = 16;
-        const ulong Seed = 36;
+        const ulong Seed = 29;
         var (teacher, result) = GaussianLawCase.Learn(D, M, 2_000_000, Seed);
 
         string[] pruning = result.Log.Where(line => line.StartsWith("pruning:", StringComparison.Ordinal)).ToArray();
