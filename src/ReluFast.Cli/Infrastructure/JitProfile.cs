@@ -19,7 +19,8 @@ namespace ReluFast.Cli.Infrastructure;
 /// renames it over the command's profile only when the command succeeded, so concurrent runs never leave a partial file
 /// and a failed run never replaces a good profile; recordings of killed runs are removed after a day. A profile recorded on
 /// other data (float32 instead of float64, another size) names methods this run does not call: they cost a background core
-/// CPU, not elapsed time (measured). Any failure to read or write the folder leaves the command as it was.
+/// CPU, not elapsed time (measured). Runtime settings that change code generation (<c>DOTNET_TieredCompilation</c> and the like)
+/// are part of the key too. Any failure to read or write the folder leaves the command as it was.
 /// </remarks>
 internal sealed class JitProfile
 {
@@ -134,11 +135,38 @@ internal sealed class JitProfile
         return Path.Combine(cache, "relufast", "jit");
     }
 
-    /// <summary>A hash of the builds whose methods a profile names: the tool, the library and the runtime.</summary>
+    /// <summary>
+    /// A hash of what decides the methods a profile names: the builds of the tool, the library and the runtime, and the
+    /// runtime's code generation settings from the environment (<see cref="CodeGenerationSettings"/>).
+    /// </summary>
     private static string BuildKey()
     {
         string identity = string.Join('|', typeof(JitProfile).Assembly.ManifestModule.ModuleVersionId,
-            typeof(ReluFast.Learning.ReluLearner).Assembly.ManifestModule.ModuleVersionId, Environment.Version);
+            typeof(ReluFast.Learning.ReluLearner).Assembly.ManifestModule.ModuleVersionId, Environment.Version, CodeGenerationSettings());
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(identity)))[..16];
+    }
+
+    /// <summary>
+    /// The runtime settings in the environment that change which methods are compiled or how (tiering, ReadyToRun, the JIT's
+    /// own switches, the instruction sets and vector width): a run under others records methods a default run never calls
+    /// (tiered compilation's tier-0 methods doubled the background JIT of the next default run), so it keeps its own profile.
+    /// </summary>
+    internal static string CodeGenerationSettings()
+    {
+        string[] settings = ["TieredCompilation", "TC_", "TieredPGO", "ReadyToRun", "Jit", "Enable", "PreferredVectorBitWidth", "OSR_"];
+        var found = new List<string>();
+        foreach (System.Collections.DictionaryEntry entry in Environment.GetEnvironmentVariables())
+        {
+            string name = (string)entry.Key;
+            foreach (string prefix in (string[])["DOTNET_", "COMPlus_"])
+            {
+                if (!name.StartsWith(prefix, StringComparison.OrdinalIgnoreCase)) continue;
+                string setting = name[prefix.Length..];
+                if (settings.Any(s => setting.StartsWith(s, StringComparison.OrdinalIgnoreCase)))
+                    found.Add($"{name}={entry.Value}");
+            }
+        }
+        found.Sort(StringComparer.Ordinal);
+        return string.Join(';', found);
     }
 }

@@ -62,6 +62,25 @@ public sealed class JitProfileTests : IDisposable
     }
 
     [Fact]
+    public void ARunUnderOtherCodeGenerationSettingsKeepsAProfileOfItsOwn()
+    {
+        // a tiered run records tier-0 methods that a run of the tool's own settings never compiles: its profile has another name
+        string data = Data(), profiles = Path.Combine(_dir.Path, "profiles");
+        string[] Profiles() => Directory.GetFiles(profiles).Select(f => Path.GetFileName(f)!).ToArray();
+        var plain = RunProcess(new() { ["RELUFAST_JIT_PROFILE_DIR"] = profiles, ["DOTNET_TieredCompilation"] = "0" },
+            Learn(data, _dir.File("plain.json")));
+        Assert.True(plain.Code == 0, plain.Error);
+        string[] first = Profiles();
+        var tiered = RunProcess(new() { ["RELUFAST_JIT_PROFILE_DIR"] = profiles, ["DOTNET_TieredCompilation"] = "1" },
+            Learn(data, _dir.File("tiered.json")));
+        Assert.True(tiered.Code == 0, tiered.Error);
+        string[] second = Profiles();
+        Assert.Single(first);
+        Assert.Single(second); // the other settings' profile is not read again, so it goes
+        Assert.NotEqual(first[0], second[0]);
+    }
+
+    [Fact]
     public void FailedRunsAndTheSwitchLeaveNoProfile()
     {
         string data = Data(), profiles = Path.Combine(_dir.Path, "profiles");
