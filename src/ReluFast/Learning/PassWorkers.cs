@@ -147,23 +147,12 @@ internal sealed partial class ProjectedMomentWorker<T> : IMomentWorker<T, Projec
         if (_device is null) return;
         var device = new ProjectedTensorAccumulator<T>(_m, 1 + _restarts);
         DeviceSessions.Complete(ref _device, device);
-        var state = new double[device.StateLength];
-        device.CopyState(state);
-        // the state is the count, then one block per weight (CopyState): drop weight 0's
-        int block = (state.Length - 1) / (1 + _restarts);
-        var candidates = new double[_moments.StateLength];
-        candidates[0] = state[0];
-        state.AsSpan(1 + block).CopyTo(candidates.AsSpan(1));
-        _moments.AddState(candidates);
-        int m = _m;
-        var second = new double[m * m];
+        _moments.AddWeights(device, firstWeight: 1);
+        var first = new double[_m];
+        var second = new double[_m * _m];
+        device.CopyFirstMoment(0, first);
         device.CopySecondMoment(0, second);
-        var centred = new double[_centredMoments.StateLength];
-        centred[0] = state[0];
-        centred[1] = device.WeightSum(0);
-        device.CopyFirstMoment(0, centred.AsSpan(2, m));
-        MomentState.PackUpper(second, m, m, centred.AsSpan(2 + m));
-        _centredMoments.AddState(centred);
+        _centredMoments.AddSums(0, device.Count, device.WeightSum(0), first, second);
     }
 }
 

@@ -145,8 +145,8 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
         for (int k0 = 0; k0 < n; k0 += tile)
         {
             int nt = Math.Min(tile, n - k0), steps = (nt + vl - 1) / vl;
-            // z transposed into B's first m columns for the whole tile first (lanes past the tile zero): read back step by step
-            // right after its scalar stores, every vector load waited on store forwarding
+            // z transposed into B's first m columns for the whole tile first (lanes past the tile zero), then read by the builders:
+            // read back step by step right after its stores, every vector load waited on store forwarding
             LaneTranspose.Run<T>(x.Slice(k0 * m, nt * m), m, nt, b, _laneColumnOffsets, SampleLaneGemm.ColumnStep<T>());
             BuildLaneColumns(steps, nt, b);
             BuildLaneRows(b, weights, n, k0, nt, a);
@@ -406,6 +406,27 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
 
     /// <summary>Adds the sums of <paramref name="other"/> (same m and L) to this one.</summary>
     public void Merge(ProjectedTensorAccumulator<T> other) => MergeSums(other);
+
+    /// <summary>
+    /// Adds the sums of <paramref name="other"/>'s weights <paramref name="firstWeight"/> .. <paramref name="firstWeight"/> + L - 1
+    /// (same m) to this one's L weights, and its count.
+    /// </summary>
+    /// <exception cref="ArgumentException">m differs or <paramref name="other"/> has no such weights.</exception>
+    internal void AddWeights(ProjectedTensorAccumulator<T> other, int firstWeight)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        if (other.Dimension != Dimension || firstWeight < 0 || firstWeight + WeightCount > other.WeightCount)
+            throw new ArgumentException($"Weights {firstWeight} .. {firstWeight + WeightCount - 1} of an (m={other.Dimension}, " +
+                $"L={other.WeightCount}) accumulator do not fit an (m={Dimension}, L={WeightCount}) one.", nameof(other));
+        // the flat state is the count, then one block per weight (CopyState)
+        var state = new double[other.StateLength];
+        other.CopyState(state);
+        int block = (state.Length - 1) / other.WeightCount;
+        var mine = new double[StateLength];
+        mine[0] = state[0];
+        state.AsSpan(1 + firstWeight * block, WeightCount * block).CopyTo(mine.AsSpan(1));
+        AddState(mine);
+    }
 
     /// <summary>
     /// Copies all sums into <see cref="StateLength"/> doubles: [count, then for each l: sum c, sum c z (m),

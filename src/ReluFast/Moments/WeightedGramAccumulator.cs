@@ -174,6 +174,24 @@ internal sealed class WeightedGramAccumulator<T> : IWeightedGramSums where T : u
         Add(other._gram, _gram);
     }
 
+    /// <summary>
+    /// Adds sums of weight <paramref name="l"/> computed elsewhere over <paramref name="count"/> samples: sum c, sum c x (d) and
+    /// sum c x x^T (d x d row-major, symmetric; its upper triangle is read).
+    /// </summary>
+    /// <exception cref="ArgumentException">A vector or matrix has the wrong length.</exception>
+    internal void AddSums(int l, long count, double weightSum, ReadOnlySpan<double> first, ReadOnlySpan<double> gram)
+    {
+        CheckWeight(l);
+        int d = Dimension;
+        if (first.Length != d || gram.Length != d * d) throw new ArgumentException($"The sums need {d} and {d} x {d} entries.");
+        _weightSums[l] += weightSum;
+        for (int i = 0; i < d; i++) _first[l * _stride + i] += first[i];
+        Span<double> g = _gram.AsSpan(l * _stride * _stride, _stride * _stride);
+        for (int i = 0; i < d; i++)
+            for (int j = i; j < d; j++) g[i * _stride + j] += gram[i * d + j];
+        Count += count;
+    }
+
     /// <summary>Clears every sum and the count.</summary>
     public void Reset()
     {

@@ -155,6 +155,41 @@ public class ProjectedTensorAccumulatorTests
     }
 
     [Fact]
+    public void SomeWeightsAndTheLowerDegreesOfOneGoToTheirOwnAccumulators()
+    {
+        // pass 2's device sums (ProjectedMomentWorker): weight 0 up to degree 2 into a weighted Gram, weights 1 .. 2 as they are
+        const int m = 6, n = 700;
+        double[] z = Gaussians<double>(n * m, 31), c = Gaussians<double>(n * 3, 32);
+        var all = new ProjectedTensorAccumulator<double>(m, 3);
+        all.Accumulate(z, c);
+        var later = new ProjectedTensorAccumulator<double>(m, 2);
+        later.AddWeights(all, firstWeight: 1);
+        var direct = new ProjectedTensorAccumulator<double>(m, 2);
+        direct.Accumulate(z, c.AsSpan(n));
+        var abs = new ProjectedTensorAccumulator<double>(m, 2);
+        abs.Accumulate(z.Select(Math.Abs).ToArray(), c.AsSpan(n).ToArray().Select(Math.Abs).ToArray());
+        double gamma = SumBound<double>(n, 512, 4);
+        AssertWithin(State(direct), State(later), State(abs).Select(v => gamma * v).ToArray(), "weights 1 and 2 moved");
+        Assert.Throws<ArgumentException>(() => later.AddWeights(all, firstWeight: 2));
+
+        var first = new double[m];
+        var second = new double[m * m];
+        all.CopyFirstMoment(0, first);
+        all.CopySecondMoment(0, second);
+        var lower = new WeightedGramAccumulator<double>(m);
+        lower.AddSums(0, all.Count, all.WeightSum(0), first, second);
+        var gram = new WeightedGramAccumulator<double>(m);
+        gram.Accumulate(z, c.AsSpan(0, n));
+        var gramAbs = new WeightedGramAccumulator<double>(m);
+        gramAbs.Accumulate(z.Select(Math.Abs).ToArray(), c.Take(n).Select(Math.Abs).ToArray());
+        double[] expected = new double[gram.StateLength], got = new double[gram.StateLength], bound = new double[gram.StateLength];
+        gram.CopyState(expected);
+        lower.CopyState(got);
+        gramAbs.CopyState(bound);
+        AssertWithin(expected, got, bound.Select(v => gamma * v).ToArray(), "weight 0's degrees 0 to 2 as a Gram");
+    }
+
+    [Fact]
     public void AccumulateDoesNotAllocate()
     {
         foreach (int m in new[] { 32, 8 })
