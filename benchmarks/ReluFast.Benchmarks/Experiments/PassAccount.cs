@@ -149,7 +149,7 @@ internal static class PassAccount
             var centred = new double[Block];
             var contractions = new double[Block * restarts];
             var weights = new double[restarts * Block];
-            var tensor = new ProjectedTensorAccumulator<double>(m, restarts);
+            var tensor = new ProjectedTensorAccumulator<double>(m, restarts, lowerDegrees: false);
             var centredSums = new WeightedGramAccumulator<double>(m);
             double projection = S((x, y, s) => Projection.Project<double>(x, d, uT, m, z.AsSpan(0, y.Length * m)));
             double cv = S((x, y, s) => quadratic.Apply<double>(z.AsSpan(0, y.Length * m), y, centred.AsSpan(0, y.Length)));
@@ -163,9 +163,9 @@ internal static class PassAccount
                 $"contractions {contraction:F1}, tensor kernel {kernel:F1}, centred sums {low:F1}, weights and the rest " +
                 $"{whole - projection - cv - contraction - kernel - low:F1}"));
             int pairs = m * (m + 1) / 2;
-            // the weights y~ (1 + <z, g_r>): R tensors of degree 0 to 3, and y~'s sums of degree 0 to 2
+            // the weights y~ (1 + <z, g_r>): R 3-tensors (their lower degrees come from y~'s), and y~'s sums of degree 0 to 2
             long fmas = TeacherFmas(d, m) + (long)d * m + pairs + m + m * restarts + 2 * restarts + pairs
-                + restarts * (1 + m + pairs + (long)m * (m + 1) * (m + 2) / 6) + 1 + m + pairs;
+                + restarts * ((long)m * (m + 1) * (m + 2) / 6) + 1 + m + pairs;
             var rates = Passes(source, () => new ProjectedMomentWorker<double>(uT, d, m, gT, restarts, quadratic, Block),
                 threads, repeats, (a, b) => a.Merge(b));
             Console.WriteLine(string.Create(Inv, $"    merge of {threads} workers {rates.Merge * 1e3:F2} ms"));

@@ -786,23 +786,22 @@ internal static class MomentLearnerMath
 
     /// <summary>
     /// E[c H_3(z)] = M_3 - (delta_ij M_1k + delta_ik M_1j + delta_jk M_1i) from the moments of one weight c (T_3 for c = y~;
-    /// docs/algorithm.md sections 4 and 6).
+    /// docs/algorithm.md sections 4 and 6): M_3 from weight <paramref name="weight"/>'s 3-tensor, M_1 from its degree 1 sums
+    /// <paramref name="firstSums"/>.
     /// </summary>
-    internal static double[] ThirdOrderTensor<T>(ProjectedTensorAccumulator<T> acc, int weight, int m, double n)
+    internal static double[] ThirdOrderTensor<T>(ProjectedTensorAccumulator<T> acc, int weight, ReadOnlySpan<double> firstSums, int m, double n)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         var t = new double[m * m * m];
-        var m1 = new double[m];
         acc.CopyThirdMoment(weight, t);
-        acc.CopyFirstMoment(weight, m1);
         for (int i = 0; i < t.Length; i++) t[i] /= n;
-        for (int i = 0; i < m; i++) m1[i] /= n;
         for (int i = 0; i < m; i++)
             for (int k = 0; k < m; k++)
             {
-                t[(i * m + i) * m + k] -= m1[k];
-                t[(i * m + k) * m + i] -= m1[k];
-                t[(k * m + i) * m + i] -= m1[k];
+                double m1 = firstSums[k] / n;
+                t[(i * m + i) * m + k] -= m1;
+                t[(i * m + k) * m + i] -= m1;
+                t[(k * m + i) * m + i] -= m1;
             }
         return t;
     }
@@ -811,18 +810,23 @@ internal static class MomentLearnerMath
     /// Candidate r's tensor C_r = T_3 + T_4(., ., ., g_r) from pass 2's sums (<see cref="ProjectedMomentWorker{T}"/>). Weight r of
     /// <paramref name="tensor"/> is y~ (1 + &lt;z, g_r&gt;), so <see cref="ThirdOrderTensor{T}"/> of it is T_3 plus the first two terms
     /// of T_4(., ., ., g) = E[y~ H_4(z)(., ., ., g)] = M3_g - sym(delta (x) M1_g) - (g_k M2_ij + g_j M2_ik + g_i M2_jk)
-    /// + M0 (delta_ij g_k + delta_ik g_j + delta_jk g_i), whose M2 and M0 are y~'s (<paramref name="centred"/>).
+    /// + M0 (delta_ij g_k + delta_ik g_j + delta_jk g_i), whose M2 and M0 are y~'s (<paramref name="centred"/>); the tensor keeps
+    /// no lower degrees, and the weight's degree 1 sums are y~'s too: sum y~ (1 + &lt;z, g&gt;) z = sum y~ z + (sum y~ z z^T) g.
     /// </summary>
     internal static double[] CandidateTensor<T>(ProjectedTensorAccumulator<T> tensor, WeightedGramAccumulator<T> centred, int r, double[] g,
         int restarts, int m, double n) where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
-        double[] t = ThirdOrderTensor(tensor, r, m, n);
-        var m2 = new double[m * m];
-        centred.CopyGram(0, m2);
-        double m0 = centred.WeightSum(0) / n;
-        for (int i = 0; i < m2.Length; i++) m2[i] /= n;
         var gr = new double[m];
         for (int i = 0; i < m; i++) gr[i] = g[i * restarts + r];
+        var first = new double[m];
+        var m2 = new double[m * m];
+        centred.CopyFirstMoment(0, first);
+        centred.CopyGram(0, m2);
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < m; j++) first[i] += m2[i * m + j] * gr[j];
+        double[] t = ThirdOrderTensor(tensor, r, first, m, n);
+        double m0 = centred.WeightSum(0) / n;
+        for (int i = 0; i < m2.Length; i++) m2[i] /= n;
         for (int i = 0; i < m; i++)
             for (int j = 0; j < m; j++)
                 for (int k = 0; k < m; k++)

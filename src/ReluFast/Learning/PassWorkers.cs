@@ -59,15 +59,17 @@ internal sealed partial class SecondMomentWorker<T> : IMomentWorker<T, SecondMom
 
 /// <summary>
 /// Pass 2: z = U^T x, y~ = y - (quadratic control variate in z), and the sums the candidates C_r = T_3 + T_4(., ., ., g_r) are
-/// made of (docs/algorithm.md section 6): the projected tensor moments of the weights y~ (1 + &lt;z, g_r&gt;), one per random g_r,
-/// whose degree 3 and 1 sums are T_3's plus T_4's, and the degree 0 to 2 sums of y~ alone (the terms of T_4 in M_0 and M_2).
+/// made of (docs/algorithm.md section 6): the 3-tensors of the weights y~ (1 + &lt;z, g_r&gt;), one per random g_r, which are
+/// T_3's plus T_4's degree 3 terms, and the degree 0 to 2 sums of y~ alone (the terms of T_4 in M_0 and M_2, and the weights' own
+/// degree 1 sums: sum y~ (1 + &lt;z, g&gt;) z = sum y~ z + (sum y~ z z^T) g).
 /// </summary>
 /// <remarks>
 /// The learner uses T_3 only inside the C_r, so its degree 3 sums are not accumulated on their own: one 3-tensor per restart
-/// instead of 1 + R (a quarter of the 3-tensor's multiply-adds at the default three restarts), and y~'s lower degrees come from
-/// a weighted Gram of z (m (m + 1) / 2 + m multiply-adds a sample). A device session keeps one upload of z a block: it sums the
-/// 1 + R weights y~, y~ (1 + &lt;z, g_r&gt;) as one 3-tensor (the device's arithmetic is not what bounds its pass), and its
-/// sums are split into the same two accumulators when it completes.
+/// instead of 1 + R (a quarter of the 3-tensor's multiply-adds at the default three restarts), without the weights' sums of degree
+/// 0 to 2 (15 % of its lanes at m = 16); y~'s lower degrees come from a weighted Gram of z (m (m + 1) / 2 + m multiply-adds a
+/// sample). A device session keeps one upload of z a block: it sums the 1 + R weights y~, y~ (1 + &lt;z, g_r&gt;) as one
+/// 3-tensor with every degree (the device's arithmetic is not what bounds its pass), and its sums are split into the same two
+/// accumulators when it completes.
 /// </remarks>
 internal sealed partial class ProjectedMomentWorker<T> : IMomentWorker<T, ProjectedMomentWorker<T>>
     where T : unmanaged, IBinaryFloatingPointIeee754<T>
@@ -91,12 +93,12 @@ internal sealed partial class ProjectedMomentWorker<T> : IMomentWorker<T, Projec
         _controlVariate = controlVariate;
         _z = new T[blockSize * m];
         _weights = new T[(1 + restarts) * blockSize];
-        _moments = new ProjectedTensorAccumulator<T>(m, restarts);
+        _moments = new ProjectedTensorAccumulator<T>(m, restarts, lowerDegrees: false); // their lower degrees come from y~'s sums
         _centredMoments = new WeightedGramAccumulator<T>(m);
         _device = device?.CreateProjectedTensor<T>(m, 1 + restarts);
     }
 
-    /// <summary>The sums of the weights y~ (1 + &lt;z, g_r&gt;), r = 0 .. R - 1 (a device session's are added first).</summary>
+    /// <summary>The 3-tensors of the weights y~ (1 + &lt;z, g_r&gt;), r = 0 .. R - 1 (a device session's are added first).</summary>
     public ProjectedTensorAccumulator<T> Moments
     {
         get

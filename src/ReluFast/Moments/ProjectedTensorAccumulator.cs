@@ -28,16 +28,23 @@ namespace ReluFast.Moments;
 /// the samples along the lanes (668 multiply-adds a sample at m = 8 and four weights, where the panels take 864 lanes). Totals
 /// are double; partial sums over one tile of samples are in T. Accumulate does not allocate (below the lanes' limit the panels'
 /// tiles wait for a thread that takes them: forced narrower vectors); instances are not thread-safe.
+/// <para>Without the lower degrees (<see cref="HasLowerDegrees"/> false) only the 3-tensors are kept: no rows c_l, no columns z and
+/// 1, the pairs from column 0 and the rows c_l z_i from row 0; each 3-tensor entry is the same product of a row and a column.
+/// Pass 2 needs nothing else from its weights (docs/algorithm.md section 6): at m = 16 and three weights, 2816 lanes a sample in
+/// float64 instead of 3328.</para>
 /// </remarks>
 /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
 internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
 {
     private readonly int _m, _l, _constant, _wStride;
+    private readonly int _shift; // weights' row segments before c_l z_0's: 1 with the lower degrees (the rows c_l), 0 without
     private readonly int[] _groupStart;
     private AlignedBuffer<T>? _w; // the weights sample by sample (the panels' path: null until taken where lanes are)
     private readonly LaneProducts<T>? _rowProducts, _columnProducts; // the 512-bit builders where z and the weights fit in two vectors
     private readonly AlignedBuffer<T>? _laneA, _laneB; // small m on 512-bit vectors: A and B by steps of samples
-    private readonly int[]? _laneRowOffsets, _laneColumnOffsets;
+    private readonly AlignedBuffer<T>? _laneZ; // z by steps, where B has no columns z (no lower degrees)
+    private readonly int[]? _laneRowOffsets, _laneColumnOffsets, _laneZOffsets;
+    private readonly int _laneZStep;
     private readonly SampleLaneGemm.Chunk[]? _laneChunks;
     private readonly int _laneSteps;
 
@@ -72,38 +79,46 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
     /// </summary>
     private const int MinimumTileSamples = 128;
 
-    /// <summary>Creates an empty accumulator for z in R^<paramref name="dimension"/> and <paramref name="weightCount"/> weight vectors.</summary>
+    /// <summary>
+    /// Creates an empty accumulator for z in R^<paramref name="dimension"/> and <paramref name="weightCount"/> weight vectors; without
+    /// <paramref name="lowerDegrees"/> it keeps the 3-tensors only.
+    /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">dimension or weightCount is not positive.</exception>
-    public ProjectedTensorAccumulator(int dimension, int weightCount = 1)
-        : this(dimension, weightCount, Layout(dimension, weightCount))
+    public ProjectedTensorAccumulator(int dimension, int weightCount = 1, bool lowerDegrees = true)
+        : this(dimension, weightCount, lowerDegrees ? 1 : 0, Layout(dimension, weightCount, lowerDegrees ? 1 : 0))
     {
     }
 
-    private ProjectedTensorAccumulator(int dimension, int weightCount, (int[] GroupStart, int[] RowEnds) layout)
+    private ProjectedTensorAccumulator(int dimension, int weightCount, int shift, (int[] GroupStart, int[] RowEnds) layout)
         : base(dimension, weightCount, layout.RowEnds, TileBytes, tileCountsCopy: false, MinimumTileSamples, TakesLanes(dimension))
     {
         int unit = PrefixGemm.PanelWidth<T>();
         _m = dimension;
         _l = weightCount;
-        _constant = dimension;
+        _shift = shift;
+        _constant = shift == 1 ? dimension : -1;
         _groupStart = layout.GroupStart;
         _wStride = Simd.RoundUp(weightCount, unit);
         if (!TakesLanes(dimension)) _w = new AlignedBuffer<T>(_tile * _wStride);
-        // the rows c_l, then c_l z_i (the weights in one vector); the columns z_j, 1, then z_j z_k by groups (-1 reads 1, padding
-        // reads entry 0)
+        // the rows c_l (with the lower degrees), then c_l z_i (the weights in one vector); the columns z_j and 1 (with the lower
+        // degrees), then z_j z_k by groups (-1 reads 1, padding reads entry 0)
+        int rowSegments = dimension + shift;
         if (LaneProducts<T>.Fits(weightCount, dimension) && weightCount <= unit)
         {
             var ia = new int[Simd.RoundUp(_rowEnds[^1], unit)];
             var ib = new int[ia.Length];
-            for (int q = 0; q < weightCount * (dimension + 1); q++) (ia[q], ib[q]) = (q % weightCount, q / weightCount - 1);
+            for (int q = 0; q < weightCount * rowSegments; q++) (ia[q], ib[q]) = (q % weightCount, q / weightCount - shift);
             _rowProducts = new LaneProducts<T>(ia, ib);
         }
         if (LaneProducts<T>.Fits(dimension, dimension))
         {
             var ia = new int[_cStride];
             var ib = new int[_cStride];
-            for (int j = 0; j < dimension; j++) (ia[j], ib[j]) = (j, -1);
-            (ia[_constant], ib[_constant]) = (-1, -1);
+            if (HasLowerDegrees)
+            {
+                for (int j = 0; j < dimension; j++) (ia[j], ib[j]) = (j, -1);
+                (ia[_constant], ib[_constant]) = (-1, -1);
+            }
             for (int j = 0; j < dimension; j++)
                 for (int k = j; k < dimension; k++) (ia[_groupStart[j] + k - j], ib[_groupStart[j] + k - j]) = (j, k);
             _columnProducts = new LaneProducts<T>(ia, ib);
@@ -116,11 +131,11 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
             for (int j = 0, group = -1; j < columns; j++)
             {
                 while (group < dimension - 1 && _groupStart[group + 1] <= j) group++;
-                rowEnds[j] = Simd.RoundUp(weightCount * (group + 2), SampleLaneGemm.RowBlock);
+                rowEnds[j] = Simd.RoundUp(weightCount * (group + 1 + shift), SampleLaneGemm.RowBlock);
             }
-            _laneSteps = Math.Clamp(LaneTileBytes / ((weightCount * (dimension + 1) + columns) * 64), 8, 32); // a vector is 64 bytes
+            _laneSteps = Math.Clamp(LaneTileBytes / ((weightCount * rowSegments + columns) * 64), 8, 32); // a vector is 64 bytes
             _laneChunks = SampleLaneGemm.Plan(rowEnds, _laneSteps);
-            _laneRowOffsets = new int[weightCount * (dimension + 1)];
+            _laneRowOffsets = new int[weightCount * rowSegments];
             for (int r = 0; r < _laneRowOffsets.Length; r++) _laneRowOffsets[r] = SampleLaneGemm.RowOffset<T>(r, _laneSteps);
             _laneColumnOffsets = new int[columns];
             for (int q = 0; q < _laneChunks.Length; q++)
@@ -128,66 +143,91 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
                     _laneColumnOffsets[_laneChunks[q].Start + i] = SampleLaneGemm.ColumnOffset<T>(q, i, _laneSteps);
             _laneA = new AlignedBuffer<T>(SampleLaneGemm.RowOffset<T>(_laneChunks[^1].RowEnd, _laneSteps));
             _laneB = new AlignedBuffer<T>(SampleLaneGemm.ColumnOffset<T>(_laneChunks.Length, 0, _laneSteps));
+            if (HasLowerDegrees)
+            {
+                // z is B's first m columns
+                (_laneZOffsets, _laneZStep) = (_laneColumnOffsets, SampleLaneGemm.ColumnStep<T>());
+            }
+            else
+            {
+                // z in a buffer of its own, step by step (an odd number of vectors a step, as SampleLaneGemm's blocks)
+                int vl = Vector512<T>.Count;
+                _laneZStep = (dimension | 1) * vl;
+                _laneZOffsets = new int[dimension];
+                for (int i = 0; i < dimension; i++) _laneZOffsets[i] = i * vl;
+                _laneZ = new AlignedBuffer<T>(_laneSteps * _laneZStep);
+            }
         }
     }
 
+    /// <summary>Whether the sums of degree 0 to 2 are kept (the constructor's lowerDegrees); without them only the 3-tensors.</summary>
+    public bool HasLowerDegrees => _shift == 1;
+
     /// <summary>
-    /// Small m on 512-bit vectors: per step of the tile, z transposed, then B = z, 1, z_j z_k and A = c_l, c_l z_i in
-    /// <see cref="SampleLaneGemm"/>'s layout, one vector multiply per entry; the kernels add every sum to the entry the panels'
-    /// path adds it to. Lanes past the tile's samples are zero in z and the weights, so in every row of A.
+    /// Small m on 512-bit vectors: per step of the tile, z transposed, then B = z, 1 (these two with the lower degrees), z_j z_k and
+    /// A = c_l (with them), c_l z_i in <see cref="SampleLaneGemm"/>'s layout, one vector multiply per entry; the kernels add every sum to
+    /// the entry the panels' path adds it to.
+    /// Lanes past the tile's samples are zero in z and the weights, so in every row of A.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private protected override bool AccumulateByLanes(ReadOnlySpan<T> x, ReadOnlySpan<T> weights, int n)
     {
         if (_laneChunks is null || !SampleLaneGemm.Supported) return false;
         int m = _m, vl = Vector512<T>.Count, tile = _laneSteps * vl;
-        Span<T> a = _laneA!.Span, b = _laneB!.Span;
+        Span<T> a = _laneA!.Span, b = _laneB!.Span, zs = _laneZ is null ? b : _laneZ.Span;
         for (int k0 = 0; k0 < n; k0 += tile)
         {
             int nt = Math.Min(tile, n - k0), steps = (nt + vl - 1) / vl;
-            // z transposed into B's first m columns for the whole tile first (lanes past the tile zero), then read by the builders:
-            // read back step by step right after its stores, every vector load waited on store forwarding
-            LaneTranspose.Run<T>(x.Slice(k0 * m, nt * m), m, nt, b, _laneColumnOffsets, SampleLaneGemm.ColumnStep<T>());
-            BuildLaneColumns(steps, nt, b);
-            BuildLaneRows(b, weights, n, k0, nt, a);
+            // z transposed (into B's first m columns, or its own buffer) for the whole tile first (lanes past the tile zero), then read
+            // by the builders: read back step by step right after its stores, every vector load waited on store forwarding
+            LaneTranspose.Run<T>(x.Slice(k0 * m, nt * m), m, nt, zs, _laneZOffsets, _laneZStep);
+            BuildLaneColumns(steps, nt, zs, b);
+            BuildLaneRows(zs, weights, n, k0, nt, a);
             SampleLaneGemm.Run<T>(a, b, steps, _laneSteps, _laneChunks, _rowEnds[^1], _sums, _cStride);
         }
         return true;
     }
 
-    /// <summary>B by steps after its columns z (<see cref="LaneTranspose"/>): 1 (0 past the tile's samples), then z_j z_k by groups.</summary>
+    /// <summary>
+    /// B by steps from z transposed (<see cref="LaneTranspose"/>, in B's columns z or a buffer of its own): 1 (0 past the tile's
+    /// samples; with the lower degrees), then z_j z_k by groups.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void BuildLaneColumns(int steps, int samples, Span<T> b)
+    private void BuildLaneColumns(int steps, int samples, Span<T> z, Span<T> b)
     {
         int m = _m, vl = Vector512<T>.Count;
-        nint columnStep = SampleLaneGemm.ColumnStep<T>();
-        ref T br = ref MemoryMarshal.GetReference(b);
+        nint columnStep = SampleLaneGemm.ColumnStep<T>(), zStep = _laneZStep;
+        ref T br = ref MemoryMarshal.GetReference(b), zr = ref MemoryMarshal.GetReference(z);
         ref int at = ref MemoryMarshal.GetArrayDataReference(_laneColumnOffsets!);
+        ref int zAt = ref MemoryMarshal.GetArrayDataReference(_laneZOffsets!);
         for (int s = 0; s < steps; s++)
         {
-            ref T bs = ref Unsafe.Add(ref br, s * columnStep);
-            Vector512<T> live = Vector512.LessThan(Indices, Vector512.Create(T.CreateTruncating(samples - s * vl)));
-            Vector512<T> one = Vector512.ConditionalSelect(live, Vector512<T>.One, Vector512<T>.Zero);
-            one.StoreUnsafe(ref bs, (nuint)Unsafe.Add(ref at, _constant));
+            ref T bs = ref Unsafe.Add(ref br, s * columnStep), zs = ref Unsafe.Add(ref zr, s * zStep);
+            if (HasLowerDegrees)
+            {
+                Vector512<T> live = Vector512.LessThan(Indices, Vector512.Create(T.CreateTruncating(samples - s * vl)));
+                Vector512<T> one = Vector512.ConditionalSelect(live, Vector512<T>.One, Vector512<T>.Zero);
+                one.StoreUnsafe(ref bs, (nuint)Unsafe.Add(ref at, _constant));
+            }
             for (int j = 0; j < m; j++)
             {
-                Vector512<T> zj = Vector512.LoadUnsafe(ref bs, (nuint)Unsafe.Add(ref at, j));
+                Vector512<T> zj = Vector512.LoadUnsafe(ref zs, (nuint)Unsafe.Add(ref zAt, j));
                 ref int pairAt = ref Unsafe.Add(ref at, _groupStart[j] - j);
                 for (int k = j; k < m; k++)
-                    (zj * Vector512.LoadUnsafe(ref bs, (nuint)Unsafe.Add(ref at, k))).StoreUnsafe(ref bs, (nuint)Unsafe.Add(ref pairAt, k));
+                    (zj * Vector512.LoadUnsafe(ref zs, (nuint)Unsafe.Add(ref zAt, k))).StoreUnsafe(ref bs, (nuint)Unsafe.Add(ref pairAt, k));
             }
         }
     }
 
-    /// <summary>A by steps: the weights c_l (0 past the tile's samples), then c_l z_i (z from B's columns).</summary>
+    /// <summary>A by steps: the weights c_l (0 past the tile's samples; with the lower degrees), then c_l z_i (z transposed).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void BuildLaneRows(Span<T> b, ReadOnlySpan<T> weights, int n, int k0, int samples, Span<T> a)
+    private void BuildLaneRows(Span<T> z, ReadOnlySpan<T> weights, int n, int k0, int samples, Span<T> a)
     {
-        int m = _m, l = _l, vl = Vector512<T>.Count, steps = (samples + vl - 1) / vl;
-        nint rowStep = SampleLaneGemm.RowStep<T>(), columnStep = SampleLaneGemm.ColumnStep<T>();
-        ref T br = ref MemoryMarshal.GetReference(b), ar = ref MemoryMarshal.GetReference(a);
+        int m = _m, l = _l, shift = _shift, vl = Vector512<T>.Count, steps = (samples + vl - 1) / vl;
+        nint rowStep = SampleLaneGemm.RowStep<T>(), columnStep = _laneZStep;
+        ref T br = ref MemoryMarshal.GetReference(z), ar = ref MemoryMarshal.GetReference(a);
         ref int at = ref MemoryMarshal.GetArrayDataReference(_laneRowOffsets!);
-        ref int zAt = ref MemoryMarshal.GetArrayDataReference(_laneColumnOffsets!);
+        ref int zAt = ref MemoryMarshal.GetArrayDataReference(_laneZOffsets!);
         for (int w = 0; w < l; w++)
         {
             ref T c = ref MemoryMarshal.GetReference(weights.Slice(w * n + k0, samples));
@@ -198,10 +238,10 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
                 int valid = Math.Min(vl, samples - s * vl);
                 Vector512<T> weight = valid == vl ? Vector512.LoadUnsafe(ref c, (nuint)(s * vl))
                     : Partial(ref Unsafe.Add(ref c, s * vl), valid);
-                weight.StoreUnsafe(ref row, (nuint)Unsafe.Add(ref at, w));
+                if (shift == 1) weight.StoreUnsafe(ref row, (nuint)Unsafe.Add(ref at, w));
                 for (int i = 0; i < m; i++)
                     (weight * Vector512.LoadUnsafe(ref zs, (nuint)Unsafe.Add(ref zAt, i))).StoreUnsafe(ref row,
-                        (nuint)Unsafe.Add(ref at, l * (i + 1) + w));
+                        (nuint)Unsafe.Add(ref at, l * (i + shift) + w));
             }
         }
     }
@@ -228,16 +268,16 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
     /// whichever costs fewer lanes: a panel needs the rows of its last column's group, and where the groups fall in the panels
     /// decides how many (at m = 16, four weights, float64: 572 vector multiply-adds after the constant, 516 from the next vector).
     /// </summary>
-    private static (int[] GroupStart, int[] RowEnds) Layout(int dimension, int weightCount)
+    private static (int[] GroupStart, int[] RowEnds) Layout(int dimension, int weightCount, int shift)
     {
         MomentState.RequireFloatingType<T>();
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dimension);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(weightCount);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(dimension, MaxDimension); // the m^3/6 sums must fit in memory
         int unit = PrefixGemm.PanelWidth<T>();
-        return new[] { dimension + 1, Simd.RoundUp(dimension + 1, unit) }
-            .Select(first => GroupStarts(dimension, first)).Select(starts => (starts, RowEnds(dimension, weightCount, unit, starts)))
-            .MinBy(layout => layout.Item2.Sum());
+        int[] firsts = shift == 1 ? [dimension + 1, Simd.RoundUp(dimension + 1, unit)] : [0];
+        return firsts.Select(first => GroupStarts(dimension, first))
+            .Select(starts => (starts, RowEnds(dimension, weightCount, shift, unit, starts))).MinBy(layout => layout.Item2.Sum());
     }
 
     /// <summary>Start of column group j (z_j z_j .. z_j z_(m-1)) for the groups from column <paramref name="first"/>; entry m ends them.</summary>
@@ -251,9 +291,9 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
 
     /// <summary>
     /// Rows each column panel needs: those of its last column's group j (the columns before the pairs: the weights' only), i.e.
-    /// the weights and c_l z_i for i &lt;= j, rounded up to the kernel's multiple of 4.
+    /// the weights (<paramref name="shift"/> = 1) and c_l z_i for i &lt;= j, rounded up to the kernel's multiple of 4.
     /// </summary>
-    private static int[] RowEnds(int m, int weightCount, int unit, int[] groupStart)
+    private static int[] RowEnds(int m, int weightCount, int shift, int unit, int[] groupStart)
     {
         int columns = groupStart[m];
         var ends = new int[(columns + unit - 1) / unit];
@@ -261,7 +301,7 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
         {
             int last = Math.Min((v + 1) * unit, columns) - 1;
             while (j < m - 1 && groupStart[j + 1] <= last) j++;
-            ends[v] = Simd.RoundUp(weightCount * (j + 2), 4);
+            ends[v] = Simd.RoundUp(weightCount * (j + 1 + shift), 4);
         }
         return ends;
     }
@@ -272,14 +312,17 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
     /// <summary>Projected dimension m.</summary>
     public int Dimension => _m;
 
-    /// <summary>Length of the flat state: 1 + L (1 + m + m(m+1)/2 + m(m+1)(m+2)/6).</summary>
-    public int StateLength => (int)StateLengthOf(_m, _l);
+    /// <summary>Length of the flat state: 1 + L (1 + m + m(m+1)/2 + m(m+1)(m+2)/6), or 1 + L m(m+1)(m+2)/6 without the lower degrees.</summary>
+    public int StateLength => (int)StateLengthOf(_m, _l, HasLowerDegrees);
 
-    private static long StateLengthOf(int m, int l) => 1 + l * (1L + m + PairFeatures.Count(m) + UniqueThird(m));
+    private static long StateLengthOf(int m, int l, bool lowerDegrees) =>
+        1 + l * ((lowerDegrees ? 1L + m + PairFeatures.Count(m) : 0) + UniqueThird(m));
 
     private static int UniqueThird(int m) => m * (m + 1) * (m + 2) / 6;
 
-    /// <summary>Row k of <paramref name="rows"/>: c_0 .. c_(L-1), then for each i the segment c_0 z_i .. c_(L-1) z_i.</summary>
+    /// <summary>
+    /// Row k of <paramref name="rows"/>: c_0 .. c_(L-1) (with the lower degrees), then for each i the segment c_0 z_i .. c_(L-1) z_i.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private protected override void BuildRows(Span<T> copy, ReadOnlySpan<T> weights, int n, int k0, int samples, Span<T> rows)
     {
@@ -315,17 +358,22 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
             ref T ak = ref Unsafe.Add(ref ar, (nint)k * _aStride);
             if (l == 1)
             {
-                ak = ck; // one weight: the row is c [1, z]
-                Simd.ScaleInto(width, ref zk, m, ck, ref Unsafe.Add(ref ak, 1));
+                // one weight: the row is c [1, z] (c z without the lower degrees)
+                if (_shift == 1) ak = ck;
+                Simd.ScaleInto(width, ref zk, m, ck, ref Unsafe.Add(ref ak, _shift));
                 continue;
             }
             // whole vectors run into the next segment (written after) or the padding after the last
-            Simd.ScaleInto(width, ref ck, l, T.One, ref ak);
-            for (int i = 0; i < m; i++) Simd.ScaleInto(width, ref ck, l, Unsafe.Add(ref zk, i), ref Unsafe.Add(ref ak, l * (i + 1)));
+            if (_shift == 1) Simd.ScaleInto(width, ref ck, l, T.One, ref ak);
+            for (int i = 0; i < m; i++)
+                Simd.ScaleInto(width, ref ck, l, Unsafe.Add(ref zk, i), ref Unsafe.Add(ref ak, l * (i + _shift)));
         }
     }
 
-    /// <summary>Row k of <paramref name="columns"/>: z_0 .. z_(m-1), 1, then for each group j the pairs z_j z_j .. z_j z_(m-1).</summary>
+    /// <summary>
+    /// Row k of <paramref name="columns"/>: z_0 .. z_(m-1), 1 (with the lower degrees), then for each group j the pairs z_j z_j ..
+    /// z_j z_(m-1).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private protected override void BuildColumns(Span<T> copy, int samples, Span<T> columns)
     {
@@ -347,29 +395,39 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
         {
             ref T zk = ref Unsafe.Add(ref zr, (nint)k * _xStride);
             ref T bk = ref Unsafe.Add(ref br, (nint)k * _bStride);
-            Simd.ScaleInto(width, ref zk, m, T.One, ref bk); // whole vectors: the padding's zeros run into the constant, written next
-            Unsafe.Add(ref bk, _constant) = T.One;
+            if (_shift == 1)
+            {
+                Simd.ScaleInto(width, ref zk, m, T.One, ref bk); // whole vectors: the padding's zeros run into the constant, written next
+                Unsafe.Add(ref bk, _constant) = T.One;
+            }
             for (int j = 0; j < m; j++)
                 Simd.ScaleInto(width, ref Unsafe.Add(ref zk, j), m - j, Unsafe.Add(ref zk, j), ref Unsafe.Add(ref bk, _groupStart[j]));
         }
     }
 
-    /// <summary>Weight l's row against a column: sums of degree 0 to 2.</summary>
+    /// <summary>Weight l's row against a column: sums of degree 0 to 2 (with the lower degrees only).</summary>
     private ref double Sum(int l, int column) => ref _sums[l * _cStride + column];
 
     /// <summary>The sum of weight q for the unique entry a &lt;= b &lt;= c of the 3-tensor: row (a, q) against column z_b z_c.</summary>
-    private ref double Third(int q, int a, int b, int c) => ref _sums[(_l * (a + 1) + q) * _cStride + _groupStart[b] + c - b];
+    private ref double Third(int q, int a, int b, int c) => ref _sums[(_l * (a + _shift) + q) * _cStride + _groupStart[b] + c - b];
+
+    /// <summary>Throws unless the sums of degree 0 to 2 are kept.</summary>
+    private void RequireLowerDegrees()
+    {
+        if (!HasLowerDegrees) throw new InvalidOperationException("This accumulator keeps the 3-tensors only (no sums of degree 0 to 2).");
+    }
 
     /// <summary>sum c_q z_a z_b for a &lt;= b.</summary>
     private ref double Second(int q, int a, int b) => ref Sum(q, _groupStart[a] + b - a);
 
     /// <summary>sum_j c_lj.</summary>
-    public double WeightSum(int l) { CheckWeight(l); return Sum(l, _constant); }
+    public double WeightSum(int l) { CheckWeight(l); RequireLowerDegrees(); return Sum(l, _constant); }
 
     /// <summary>Copies sum_j c_lj z_j (m raw sums) into <paramref name="destination"/>.</summary>
     public void CopyFirstMoment(int l, Span<double> destination)
     {
         CheckWeight(l);
+        RequireLowerDegrees();
         RequireLength(destination, Dimension);
         _sums.AsSpan(l * _cStride, Dimension).CopyTo(destination);
     }
@@ -378,6 +436,7 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
     public void CopySecondMoment(int l, Span<double> destination)
     {
         CheckWeight(l);
+        RequireLowerDegrees();
         int m = Dimension;
         RequireLength(destination, m * m);
         for (int j = 0; j < m; j++)
@@ -404,33 +463,43 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
                 }
     }
 
-    /// <summary>Adds the sums of <paramref name="other"/> (same m and L) to this one.</summary>
-    public void Merge(ProjectedTensorAccumulator<T> other) => MergeSums(other);
+    /// <summary>Adds the sums of <paramref name="other"/> (same m, L and degrees) to this one.</summary>
+    public void Merge(ProjectedTensorAccumulator<T> other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        if (other.HasLowerDegrees != HasLowerDegrees)
+            throw new ArgumentException("Cannot merge accumulators that keep different degrees.", nameof(other));
+        MergeSums(other);
+    }
 
     /// <summary>
     /// Adds the sums of <paramref name="other"/>'s weights <paramref name="firstWeight"/> .. <paramref name="firstWeight"/> + L - 1
-    /// (same m) to this one's L weights, and its count.
+    /// (same m) to this one's L weights, and its count: the degrees this one keeps (<paramref name="other"/> must keep them too).
     /// </summary>
-    /// <exception cref="ArgumentException">m differs or <paramref name="other"/> has no such weights.</exception>
+    /// <exception cref="ArgumentException">m differs, <paramref name="other"/> has no such weights or lacks the lower degrees.</exception>
     internal void AddWeights(ProjectedTensorAccumulator<T> other, int firstWeight)
     {
         ArgumentNullException.ThrowIfNull(other);
-        if (other.Dimension != Dimension || firstWeight < 0 || firstWeight + WeightCount > other.WeightCount)
+        if (other.Dimension != Dimension || firstWeight < 0 || firstWeight + WeightCount > other.WeightCount
+            || (HasLowerDegrees && !other.HasLowerDegrees))
             throw new ArgumentException($"Weights {firstWeight} .. {firstWeight + WeightCount - 1} of an (m={other.Dimension}, " +
-                $"L={other.WeightCount}) accumulator do not fit an (m={Dimension}, L={WeightCount}) one.", nameof(other));
-        // the flat state is the count, then one block per weight (CopyState)
+                $"L={other.WeightCount}{(other.HasLowerDegrees ? "" : ", 3-tensors only")}) accumulator do not fit an (m={Dimension}, " +
+                $"L={WeightCount}{(HasLowerDegrees ? "" : ", 3-tensors only")}) one.", nameof(other));
+        // the flat state is the count, then one block per weight, its 3-tensor last (CopyState)
         var state = new double[other.StateLength];
         other.CopyState(state);
-        int block = (state.Length - 1) / other.WeightCount;
         var mine = new double[StateLength];
+        int block = (state.Length - 1) / other.WeightCount, mineBlock = (mine.Length - 1) / WeightCount;
         mine[0] = state[0];
-        state.AsSpan(1 + firstWeight * block, WeightCount * block).CopyTo(mine.AsSpan(1));
+        for (int q = 0; q < WeightCount; q++)
+            state.AsSpan(1 + (firstWeight + q) * block + block - mineBlock, mineBlock).CopyTo(mine.AsSpan(1 + q * mineBlock));
         AddState(mine);
     }
 
     /// <summary>
     /// Copies all sums into <see cref="StateLength"/> doubles: [count, then for each l: sum c, sum c z (m),
-    /// sum c z_i z_j for j = 0..m-1, i = 0..j, then sum c z_i z_j z_k for j = 0..m-1, i = 0..j, k = j..m-1].
+    /// sum c z_i z_j for j = 0..m-1, i = 0..j (these three with the lower degrees only), then sum c z_i z_j z_k for j = 0..m-1,
+    /// i = 0..j, k = j..m-1].
     /// </summary>
     public void CopyState(Span<double> destination)
     {
@@ -439,10 +508,13 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
         destination[p++] = Count;
         for (int q = 0; q < WeightCount; q++)
         {
-            destination[p++] = Sum(q, _constant);
-            _sums.AsSpan(q * _cStride, m).CopyTo(destination.Slice(p, m)); p += m;
-            for (int j = 0; j < m; j++)
-                for (int i = 0; i <= j; i++) destination[p++] = Second(q, i, j);
+            if (HasLowerDegrees)
+            {
+                destination[p++] = Sum(q, _constant);
+                _sums.AsSpan(q * _cStride, m).CopyTo(destination.Slice(p, m)); p += m;
+                for (int j = 0; j < m; j++)
+                    for (int i = 0; i <= j; i++) destination[p++] = Second(q, i, j);
+            }
             for (int j = 0; j < m; j++)
                 for (int i = 0; i <= j; i++)
                     for (int k = j; k < m; k++) destination[p++] = Third(q, i, j, k);
@@ -457,10 +529,13 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
         long count = MomentState.CountFrom(state[p++]);
         for (int q = 0; q < WeightCount; q++)
         {
-            Sum(q, _constant) += state[p++];
-            for (int i = 0; i < m; i++) Sum(q, i) += state[p++];
-            for (int j = 0; j < m; j++)
-                for (int i = 0; i <= j; i++) Second(q, i, j) += state[p++];
+            if (HasLowerDegrees)
+            {
+                Sum(q, _constant) += state[p++];
+                for (int i = 0; i < m; i++) Sum(q, i) += state[p++];
+                for (int j = 0; j < m; j++)
+                    for (int i = 0; i <= j; i++) Second(q, i, j) += state[p++];
+            }
             for (int j = 0; j < m; j++)
                 for (int i = 0; i <= j; i++)
                     for (int k = j; k < m; k++) Third(q, i, j, k) += state[p++];
@@ -468,12 +543,14 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
         Count += count;
     }
 
-    /// <summary>Writes the accumulator (shape and every sum, bit-exact) to a stream.</summary>
+    /// <summary>Writes the accumulator (shape and every sum, bit-exact) to a stream; the shape is [m, L], or [m, L, 3] (the lowest
+    /// degree kept) without the lower degrees.</summary>
     public void WriteTo(Stream s)
     {
         double[] state = new double[StateLength];
         CopyState(state);
-        MomentState.Write(s, MomentState.KindProjectedTensor, MomentState.ElementSize<T>(), [Dimension, WeightCount], [], state);
+        int[] shape = HasLowerDegrees ? [Dimension, WeightCount] : [Dimension, WeightCount, 3];
+        MomentState.Write(s, MomentState.KindProjectedTensor, MomentState.ElementSize<T>(), shape, [], state);
     }
 
     /// <summary>Reads an accumulator written by <see cref="WriteTo"/> for the same T.</summary>
@@ -481,11 +558,12 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
     public static ProjectedTensorAccumulator<T> ReadFrom(Stream s)
     {
         var (shape, _, state) = MomentState.Read(s, MomentState.KindProjectedTensor, MomentState.ElementSize<T>(), typeof(T).Name);
-        if (shape.Length != 2 || shape[0] <= 0 || shape[0] > MaxDimension || shape[1] <= 0)
+        if (shape.Length is not (2 or 3) || shape[0] <= 0 || shape[0] > MaxDimension || shape[1] <= 0 || (shape.Length == 3 && shape[2] != 3))
             throw new InvalidDataException("Corrupt projected tensor accumulator header.");
-        if (state.Length != StateLengthOf(shape[0], shape[1]))
+        bool lower = shape.Length == 2;
+        if (state.Length != StateLengthOf(shape[0], shape[1], lower))
             throw new InvalidDataException("Corrupt projected tensor accumulator: the state length does not match the shape.");
-        var result = new ProjectedTensorAccumulator<T>(shape[0], shape[1]);
+        var result = new ProjectedTensorAccumulator<T>(shape[0], shape[1], lower);
         result.AddState(state);
         return result;
     }

@@ -73,10 +73,13 @@ internal sealed class TorchMomentEngine
             int p = 1;
             for (int q = 0; q < l; q++)
             {
-                state[p++] = s[q];
-                f.AsSpan(q * m, m).CopyTo(state.AsSpan(p)); p += m;
-                for (int j = 0; j < m; j++)
-                    for (int i = 0; i <= j; i++) state[p++] = s2[(q * m + i) * m + j];
+                if (target.HasLowerDegrees)
+                {
+                    state[p++] = s[q];
+                    f.AsSpan(q * m, m).CopyTo(state.AsSpan(p)); p += m;
+                    for (int j = 0; j < m; j++)
+                        for (int i = 0; i <= j; i++) state[p++] = s2[(q * m + i) * m + j];
+                }
                 for (int j = 0; j < m; j++)
                     for (int i = 0; i <= j; i++)
                         for (int k = j; k < m; k++) state[p++] = s3[((q * m + i) * m + j) * m + k];

@@ -22,11 +22,23 @@ public class ProjectedTensorAccumulatorTests
     [Theory, MemberData(nameof(Shapes))]
     public void FloatMatchesScalarReference(int m, int l, int n, int width) => WithWidth(width, () => Check<float>(m, l, n, 19 * m + n));
 
-    internal static void Check<T>(int m, int l, int n, int seed) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    /// <summary>
+    /// The 3-tensors alone (pass 2's accumulator): no weights' rows, no columns z and 1, the pairs from column 0, on every path
+    /// (the sample lanes, the panels with permuted or segment-built rows, 256-bit and scalar kernels).
+    /// </summary>
+    [Theory, MemberData(nameof(Shapes))]
+    public void WithoutTheLowerDegreesDoubleMatchesScalarReference(int m, int l, int n, int width) =>
+        WithWidth(width, () => Check<double>(m, l, n, 23 * m + n, lowerDegrees: false));
+
+    [Theory, MemberData(nameof(Shapes))]
+    public void WithoutTheLowerDegreesFloatMatchesScalarReference(int m, int l, int n, int width) =>
+        WithWidth(width, () => Check<float>(m, l, n, 29 * m + n, lowerDegrees: false));
+
+    internal static void Check<T>(int m, int l, int n, int seed, bool lowerDegrees = true) where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         T[] z = Gaussians<T>(n * m, seed);
         T[] c = Gaussians<T>(n * l, seed + 1);
-        var acc = new ProjectedTensorAccumulator<T>(m, l);
+        var acc = new ProjectedTensorAccumulator<T>(m, l, lowerDegrees);
         acc.Accumulate(z, c);
         Assert.Equal(n, acc.Count);
         double[] zd = ToDouble<T>(z), cd = ToDouble<T>(c);
@@ -57,11 +69,20 @@ public class ProjectedTensorAccumulatorTests
                     }
                 }
             }
-            AssertWithin([s0], [acc.WeightSum(q)], [gamma * s0Abs], "weight sum");
-            var g1 = new double[m]; acc.CopyFirstMoment(q, g1);
-            AssertWithin(s1, g1, s1Abs.Select(v => gamma * v).ToArray(), "first moment");
-            var g2 = new double[m * m]; acc.CopySecondMoment(q, g2);
-            AssertWithin(s2, g2, s2Abs.Select(v => gamma * v).ToArray(), "second moment");
+            if (lowerDegrees)
+            {
+                AssertWithin([s0], [acc.WeightSum(q)], [gamma * s0Abs], "weight sum");
+                var g1 = new double[m]; acc.CopyFirstMoment(q, g1);
+                AssertWithin(s1, g1, s1Abs.Select(v => gamma * v).ToArray(), "first moment");
+                var g2 = new double[m * m]; acc.CopySecondMoment(q, g2);
+                AssertWithin(s2, g2, s2Abs.Select(v => gamma * v).ToArray(), "second moment");
+            }
+            else
+            {
+                Assert.Throws<InvalidOperationException>(() => acc.WeightSum(q));
+                Assert.Throws<InvalidOperationException>(() => acc.CopyFirstMoment(q, new double[m]));
+                Assert.Throws<InvalidOperationException>(() => acc.CopySecondMoment(q, new double[m * m]));
+            }
             var g3 = new double[m * m * m]; acc.CopyThirdMoment(q, g3);
             AssertWithin(s3, g3, s3Abs.Select(v => gamma * v).ToArray(), "third moment");
         }
@@ -106,12 +127,17 @@ public class ProjectedTensorAccumulatorTests
     public void TheKernelSpendsFewLanesBeyondTheUniqueSums()
     {
         Assert.Equal(516 * 8, new ProjectedTensorAccumulator<double>(16, 4).KernelLanes);
+        // the demo's pass 2 (three weights, 3-tensors only): 352 vector multiply-adds instead of 416 with every degree
+        Assert.Equal(416 * 8, new ProjectedTensorAccumulator<double>(16, 3).KernelLanes);
+        Assert.Equal(352 * 8, new ProjectedTensorAccumulator<double>(16, 3, lowerDegrees: false).KernelLanes);
         foreach (int m in new[] { 16, 24, 32, 64 })
             foreach (int l in new[] { 2, 4, 7 })
             {
-                long unique = (long)l * (m * (m + 1) * (m + 2) / 6 + m * (m + 1) / 2 + m + 1);
+                long third = (long)l * (m * (m + 1) * (m + 2) / 6), unique = third + l * (m * (m + 1) / 2 + m + 1);
                 Assert.InRange(new ProjectedTensorAccumulator<double>(m, l).KernelLanes, unique, (long)(1.2 * unique));
                 Assert.InRange(new ProjectedTensorAccumulator<float>(m, l).KernelLanes, unique, (long)(1.4 * unique));
+                Assert.InRange(new ProjectedTensorAccumulator<double>(m, l, lowerDegrees: false).KernelLanes, third, (long)(1.2 * third));
+                Assert.InRange(new ProjectedTensorAccumulator<float>(m, l, lowerDegrees: false).KernelLanes, third, (long)(1.4 * third));
             }
     }
 
@@ -155,6 +181,48 @@ public class ProjectedTensorAccumulatorTests
     }
 
     [Fact]
+    public void WithoutTheLowerDegreesMergeStateAndStreamRoundTrip()
+    {
+        const int m = 7, l = 3, n = 500, cut = 211;
+        double[] z = Gaussians<double>(n * m, 41), c = Gaussians<double>(n * l, 42);
+        var a = new ProjectedTensorAccumulator<double>(m, l, lowerDegrees: false);
+        var b = new ProjectedTensorAccumulator<double>(m, l, lowerDegrees: false);
+        a.Accumulate(z.AsSpan(0, cut * m), Slice(c, n, l, 0, cut));
+        b.Accumulate(z.AsSpan(cut * m), Slice(c, n, l, cut, n - cut));
+        a.Merge(b);
+        Assert.Equal(n, a.Count);
+        Assert.False(a.HasLowerDegrees);
+        Assert.Equal(1 + l * (m * (m + 1) * (m + 2) / 6), a.StateLength);
+        Assert.Throws<ArgumentException>(() => a.Merge(new ProjectedTensorAccumulator<double>(m, l)));
+        Assert.Throws<ArgumentException>(() => new ProjectedTensorAccumulator<double>(m, l).Merge(a));
+
+        // the 3-tensors of an accumulator with every degree, to the sums' rounding
+        var full = new ProjectedTensorAccumulator<double>(m, l);
+        full.Accumulate(z, c);
+        var abs = new ProjectedTensorAccumulator<double>(m, l);
+        abs.Accumulate(z.Select(Math.Abs).ToArray(), c.Select(Math.Abs).ToArray());
+        double gamma = SumBound<double>(n, 512, 4);
+        for (int q = 0; q < l; q++)
+        {
+            double[] mine = new double[m * m * m], theirs = new double[m * m * m], bound = new double[m * m * m];
+            a.CopyThirdMoment(q, mine);
+            full.CopyThirdMoment(q, theirs);
+            abs.CopyThirdMoment(q, bound);
+            AssertWithin(theirs, mine, bound.Select(v => gamma * v).ToArray(), $"3-tensor of weight {q}");
+        }
+
+        using var stream = new MemoryStream();
+        a.WriteTo(stream);
+        stream.Position = 0;
+        var back = ProjectedTensorAccumulator<double>.ReadFrom(stream);
+        Assert.False(back.HasLowerDegrees);
+        AssertBitwiseEqual(State(a), State(back), "state after WriteTo/ReadFrom");
+        var viaState = new ProjectedTensorAccumulator<double>(m, l, lowerDegrees: false);
+        viaState.AddState(State(a));
+        AssertBitwiseEqual(State(a), State(viaState), "state after AddState");
+    }
+
+    [Fact]
     public void SomeWeightsAndTheLowerDegreesOfOneGoToTheirOwnAccumulators()
     {
         // pass 2's device sums (ProjectedMomentWorker): weight 0 up to degree 2 into a weighted Gram, weights 1 .. 2 as they are
@@ -171,6 +239,18 @@ public class ProjectedTensorAccumulatorTests
         double gamma = SumBound<double>(n, 512, 4);
         AssertWithin(State(direct), State(later), State(abs).Select(v => gamma * v).ToArray(), "weights 1 and 2 moved");
         Assert.Throws<ArgumentException>(() => later.AddWeights(all, firstWeight: 2));
+        // into pass 2's accumulator, which keeps the 3-tensors only: the same sums, each weight's 3-tensor
+        var tensors = new ProjectedTensorAccumulator<double>(m, 2, lowerDegrees: false);
+        tensors.AddWeights(all, firstWeight: 1);
+        Assert.Equal(n, tensors.Count);
+        for (int q = 0; q < 2; q++)
+        {
+            double[] moved = new double[m * m * m], kept = new double[m * m * m];
+            tensors.CopyThirdMoment(q, moved);
+            later.CopyThirdMoment(q, kept);
+            AssertBitwiseEqual(kept, moved, $"3-tensor of weight {q + 1}");
+        }
+        Assert.Throws<ArgumentException>(() => later.AddWeights(tensors, firstWeight: 0));
 
         var first = new double[m];
         var second = new double[m * m];
@@ -203,8 +283,9 @@ public class ProjectedTensorAccumulatorTests
         float[] zf = Gaussians<float>(n * m, 3), cf = Gaussians<float>(n * l, 4);
         var acc = new ProjectedTensorAccumulator<double>(m, l);
         var accf = new ProjectedTensorAccumulator<float>(m, l);
-        for (int i = 0; i < 3; i++) { acc.Accumulate(z, c); accf.Accumulate(zf, cf); }
-        Assert.Equal(0, SteadyStateAllocatedBytes(() => { acc.Accumulate(z, c); accf.Accumulate(zf, cf); }, 10));
+        var third = new ProjectedTensorAccumulator<double>(m, l, lowerDegrees: false);
+        for (int i = 0; i < 3; i++) { acc.Accumulate(z, c); accf.Accumulate(zf, cf); third.Accumulate(z, c); }
+        Assert.Equal(0, SteadyStateAllocatedBytes(() => { acc.Accumulate(z, c); accf.Accumulate(zf, cf); third.Accumulate(z, c); }, 10));
     }
 
     /// <summary>
