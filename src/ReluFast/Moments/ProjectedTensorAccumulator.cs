@@ -224,8 +224,8 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
     private void BuildLaneRows(Span<T> z, ReadOnlySpan<T> weights, int n, int k0, int samples, Span<T> a)
     {
         int m = _m, l = _l, shift = _shift, vl = Vector512<T>.Count, steps = (samples + vl - 1) / vl;
-        nint rowStep = SampleLaneGemm.RowStep<T>(), columnStep = _laneZStep;
-        ref T br = ref MemoryMarshal.GetReference(z), ar = ref MemoryMarshal.GetReference(a);
+        nint rowStep = SampleLaneGemm.RowStep<T>(), zStep = _laneZStep;
+        ref T zr = ref MemoryMarshal.GetReference(z), ar = ref MemoryMarshal.GetReference(a);
         ref int at = ref MemoryMarshal.GetArrayDataReference(_laneRowOffsets!);
         ref int zAt = ref MemoryMarshal.GetArrayDataReference(_laneZOffsets!);
         for (int w = 0; w < l; w++)
@@ -233,7 +233,7 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
             ref T c = ref MemoryMarshal.GetReference(weights.Slice(w * n + k0, samples));
             for (int s = 0; s < steps; s++)
             {
-                ref T zs = ref Unsafe.Add(ref br, s * columnStep);
+                ref T zs = ref Unsafe.Add(ref zr, s * zStep);
                 ref T row = ref Unsafe.Add(ref ar, s * rowStep);
                 int valid = Math.Min(vl, samples - s * vl);
                 Vector512<T> weight = valid == vl ? Vector512.LoadUnsafe(ref c, (nuint)(s * vl))
