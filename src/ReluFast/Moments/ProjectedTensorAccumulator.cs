@@ -54,12 +54,16 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
     /// multiply each. Measured on Zen 5, one thread in cache, at four weights: float64 m = 8 26 against 36 ns a sample, m = 12
     /// 61 against 67, m = 16 even; float32 m = 8 15 against 24, m = 16 62 against 71, m = 20 106 against 116. With the tile's
     /// transpose in registers (<see cref="LaneTranspose"/>) float64 m = 13 81-85 against 87-104, m = 15 115-117 against 129-130,
-    /// m = 16 still even; float32 m = 21-23 still favour the panels.
+    /// m = 16 still even; float32 m = 21-23 still favour the panels. Without the lower degrees (three weights, pass 2's
+    /// accumulator) the panels lose more to their straddled groups than the lanes to their rows: float64 m = 16 77-85 against
+    /// 83-114, m = 17 87-92 against 125-127, m = 20 138-140 against 177-180, m = 24 231-247 against 257-280, m = 26-29 even,
+    /// m = 30 and 32 the panels'; float32 even from m = 20 to 24 (docs/passes.md, "The sample lanes for pass 2's 3-tensors").
     /// </summary>
-    internal static int LaneMaxDimension => typeof(T) == typeof(double) ? 15 : 20;
+    internal static int LaneMaxDimension(bool lowerDegrees = true) => typeof(T) == typeof(double) ? (lowerDegrees ? 15 : 24) : 20;
 
-    /// <summary>Whether this size takes the sample lanes on this machine (unless a thread forces narrower vectors).</summary>
-    private static bool TakesLanes(int dimension) => Vector512.IsHardwareAccelerated && dimension <= LaneMaxDimension;
+    /// <summary>Whether this size and layout take the sample lanes on this machine (unless a thread forces narrower vectors).</summary>
+    private static bool TakesLanes(int dimension, int shift) =>
+        Vector512.IsHardwareAccelerated && dimension <= LaneMaxDimension(lowerDegrees: shift == 1);
 
     /// <summary>
     /// Bytes of a sample-lane tile's A and B that the builders write: they stay in L2 for the kernels (at most 32 steps, a
@@ -90,7 +94,7 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
     }
 
     private ProjectedTensorAccumulator(int dimension, int weightCount, int shift, (int[] GroupStart, int[] RowEnds) layout)
-        : base(dimension, weightCount, layout.RowEnds, TileBytes, tileCountsCopy: false, MinimumTileSamples, TakesLanes(dimension))
+        : base(dimension, weightCount, layout.RowEnds, TileBytes, tileCountsCopy: false, MinimumTileSamples, TakesLanes(dimension, shift))
     {
         int unit = PrefixGemm.PanelWidth<T>();
         _m = dimension;
@@ -99,7 +103,7 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
         _constant = shift == 1 ? dimension : -1;
         _groupStart = layout.GroupStart;
         _wStride = Simd.RoundUp(weightCount, unit);
-        if (!TakesLanes(dimension)) _w = new AlignedBuffer<T>(_tile * _wStride);
+        if (!TakesLanes(dimension, shift)) _w = new AlignedBuffer<T>(_tile * _wStride);
         // the rows c_l (with the lower degrees), then c_l z_i (the weights in one vector); the columns z_j and 1 (with the lower
         // degrees), then z_j z_k by groups (-1 reads 1, padding reads entry 0)
         int rowSegments = dimension + shift;
@@ -123,7 +127,7 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
                 for (int k = j; k < dimension; k++) (ia[_groupStart[j] + k - j], ib[_groupStart[j] + k - j]) = (j, k);
             _columnProducts = new LaneProducts<T>(ia, ib);
         }
-        if (TakesLanes(dimension))
+        if (TakesLanes(dimension, shift))
         {
             // each column's rows: those of its group (the columns before the pairs: the weights'), cut where they change
             int columns = _groupStart[dimension];

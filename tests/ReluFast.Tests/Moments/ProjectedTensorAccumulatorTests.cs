@@ -14,6 +14,7 @@ public class ProjectedTensorAccumulatorTests
         { 17, 2, 250, 0 }, { 32, 1, 300, 0 }, { 33, 1, 120, 0 },
         { 48, 1, 40, 0 }, { 16, 4, 300, 0 }, { 7, 3, 200, 0 }, { 12, 9, 100, 0 }, { 32, 5, 60, 0 }, { 10, 17, 50, 0 },
         { 16, 4, 100, 256 }, { 9, 2, 100, 256 }, { 32, 1, 70, 256 }, { 64, 1, 20, 256 }, { 6, 1, 50, 64 }, { 20, 1, 30, 64 },
+        { 21, 3, 100, 0 }, { 24, 3, 90, 0 }, { 25, 3, 60, 0 },
     };
 
     [Theory, MemberData(nameof(Shapes))]
@@ -102,18 +103,21 @@ public class ProjectedTensorAccumulatorTests
     public void ThePermutedRowsAreTheSegmentsToTheBit(int m, int l)
     {
         // float64 below the lanes' limit never takes the permutes on a 512-bit machine: its first size past it, with these weights
-        Same<double>(Math.Max(m, ProjectedTensorAccumulator<double>.LaneMaxDimension + 1), l);
-        Same<float>(2 * m, l);
+        foreach (bool lowerDegrees in new[] { true, false })
+        {
+            Same<double>(Math.Max(m, ProjectedTensorAccumulator<double>.LaneMaxDimension(lowerDegrees) + 1), l, lowerDegrees);
+            Same<float>(2 * m, l, lowerDegrees);
+        }
 
-        static void Same<T>(int m, int l) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        static void Same<T>(int m, int l, bool lowerDegrees) where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
             const int n = 333;
-            Assert.True(m > ProjectedTensorAccumulator<T>.LaneMaxDimension);
+            Assert.True(m > ProjectedTensorAccumulator<T>.LaneMaxDimension(lowerDegrees));
             T[] z = Gaussians<T>(n * m, 5 * m + l), c = Gaussians<T>(n * l, 7 * m + l);
             double[] wide = [], narrow = [];
-            WithWidth(0, () => { var acc = new ProjectedTensorAccumulator<T>(m, l); acc.Accumulate(z, c); wide = State(acc); });
-            WithWidth(256, () => { var acc = new ProjectedTensorAccumulator<T>(m, l); acc.Accumulate(z, c); narrow = State(acc); });
-            AssertBitwiseEqual(narrow, wide, $"state of ({m}, {l}) in {typeof(T).Name}");
+            WithWidth(0, () => { var acc = new ProjectedTensorAccumulator<T>(m, l, lowerDegrees); acc.Accumulate(z, c); wide = State(acc); });
+            WithWidth(256, () => { var acc = new ProjectedTensorAccumulator<T>(m, l, lowerDegrees); acc.Accumulate(z, c); narrow = State(acc); });
+            AssertBitwiseEqual(narrow, wide, $"state of ({m}, {l}, lower degrees {lowerDegrees}) in {typeof(T).Name}");
         }
     }
 
@@ -127,7 +131,8 @@ public class ProjectedTensorAccumulatorTests
     public void TheKernelSpendsFewLanesBeyondTheUniqueSums()
     {
         Assert.Equal(516 * 8, new ProjectedTensorAccumulator<double>(16, 4).KernelLanes);
-        // the demo's pass 2 (three weights, 3-tensors only): 352 vector multiply-adds instead of 416 with every degree
+        // the demo's pass 2 (three weights, 3-tensors only) where it takes the panels (narrower vectors): 352 vector
+        // multiply-adds instead of 416 with every degree
         Assert.Equal(416 * 8, new ProjectedTensorAccumulator<double>(16, 3).KernelLanes);
         Assert.Equal(352 * 8, new ProjectedTensorAccumulator<double>(16, 3, lowerDegrees: false).KernelLanes);
         foreach (int m in new[] { 16, 24, 32, 64 })
