@@ -7,8 +7,9 @@ using ReluFast.Moments;
 namespace ReluFast.Benchmarks.Experiments;
 
 /// <summary>
-/// The projected 3-tensor accumulator alone, in cache on one thread, with the learner's four weights (docs/passes.md, "The
-/// small 3-tensor on the sample lanes"): one 4096-sample block accumulated again and again. Prints ns a sample, useful GFLOP/s (L m (m + 1)(m + 2)
+/// The projected 3-tensor accumulator alone, in cache on one thread, as pass 2 keeps it (the learner's weights, the 3-tensors
+/// without their lower degrees; docs/passes.md, "The sample lanes for pass 2's 3-tensors"): one 4096-sample block accumulated
+/// again and again. Prints ns a sample, useful GFLOP/s (L m (m + 1)(m + 2)
 /// / 3 a sample, the count of `relufast bench`) and the path taken (sample lanes or panels) with its multiply-adds a sample.
 /// Run: DOTNET_TieredCompilation=0 dotnet run -c Release --project benchmarks/ReluFast.Benchmarks -- tensor-stream [m[,m...]] [seconds]
 /// [double|float] (both types by default; the best of 20-block repeats over the given seconds, 1 by default).
@@ -38,7 +39,7 @@ internal static class TensorStream
         T[] z = new T[Block * m], c = new T[Block * Weights];
         for (int i = 0; i < z.Length; i++) z[i] = T.CreateTruncating(random.NextDouble() - 0.5);
         for (int i = 0; i < c.Length; i++) c[i] = T.CreateTruncating(random.NextDouble() - 0.5);
-        var acc = new ProjectedTensorAccumulator<T>(m, Weights);
+        var acc = new ProjectedTensorAccumulator<T>(m, Weights, lowerDegrees: false);
         double best = double.MaxValue;
         var total = Stopwatch.StartNew();
         while (total.Elapsed.TotalSeconds < seconds || best == double.MaxValue)

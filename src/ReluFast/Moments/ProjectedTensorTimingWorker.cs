@@ -4,8 +4,9 @@ namespace ReluFast.Moments;
 
 /// <summary>
 /// The projected 3-tensor as a pass worker with the weights y, y z_0, y z_1, .. of each block (y z_((r - 1) mod m) where the
-/// weights outnumber m + 1): the product pass 2 computes, with weights of the same count and shape, for what `relufast bench`
-/// and the tensor-stream experiment time (pass 2's own weights need the learner's contractions). Accumulate does not allocate.
+/// weights outnumber m + 1): the product pass 2 computes (the 3-tensors alone, as <see cref="ProjectedTensorAccumulator{T}"/>
+/// without its lower degrees), with weights of the same count and shape, for what `relufast bench` and the tensor-stream
+/// experiment time (pass 2's own weights need the learner's contractions). Accumulate does not allocate.
 /// </summary>
 /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
 internal sealed class ProjectedTensorTimingWorker<T>(int m, int weightCount) : IMomentWorker<T, ProjectedTensorTimingWorker<T>>
@@ -14,7 +15,7 @@ internal sealed class ProjectedTensorTimingWorker<T>(int m, int weightCount) : I
     private readonly T[] _weights = new T[weightCount * new SamplePassOptions().BlockSize];
 
     /// <summary>The sums so far.</summary>
-    public ProjectedTensorAccumulator<T> Sums { get; } = new(m, weightCount);
+    public ProjectedTensorAccumulator<T> Sums { get; } = new(m, weightCount, lowerDegrees: false);
 
     public void Accumulate(ReadOnlySpan<T> z, ReadOnlySpan<T> y)
     {
