@@ -218,7 +218,7 @@ public class ResidualRoundTests
     /// count of 16 (the same held-out error; the suspects alone leave 24). The fit is still not the teacher's, and the
     /// result says so.
     /// </summary>
-        [Fact]
+    [Fact]
     public void ASpareNeuronOutsideTheSuspectsIsFoundByTheOutputLayer()
     {
         const int D = 8, M = 16;
