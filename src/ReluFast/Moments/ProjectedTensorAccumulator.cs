@@ -31,7 +31,8 @@ namespace ReluFast.Moments;
 /// <para>Without the lower degrees (<see cref="HasLowerDegrees"/> false) only the 3-tensors are kept: no rows c_l, no columns z and
 /// 1, the pairs from column 0 and the rows c_l z_i from row 0; each 3-tensor entry is the same product of a row and a column.
 /// Pass 2 needs nothing else from its weights (docs/algorithm.md section 6): at m = 16 and three weights, 2816 lanes a sample in
-/// float64 instead of 3328.</para>
+/// float64 instead of 3328. On the sample lanes these take <see cref="SampleLaneTensor"/>, whose operands never leave the
+/// registers: one multiply-add for each of the 2448 unique sums and 576 multiplies a sample.</para>
 /// </remarks>
 /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
 internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
@@ -42,11 +43,13 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
     private AlignedBuffer<T>? _w; // the weights sample by sample (the panels' path: null until taken where lanes are)
     private readonly LaneProducts<T>? _rowProducts, _columnProducts; // the 512-bit builders where z and the weights fit in two vectors
     private readonly AlignedBuffer<T>? _laneA, _laneB; // small m on 512-bit vectors: A and B by steps of samples
-    private readonly AlignedBuffer<T>? _laneZ; // z by steps, where B has no columns z (no lower degrees)
     private readonly int[]? _laneRowOffsets, _laneColumnOffsets, _laneZOffsets;
     private readonly int _laneZStep;
     private readonly SampleLaneGemm.Chunk[]? _laneChunks;
     private readonly int _laneSteps;
+    private readonly SampleLaneTensor.Tile[]? _tensorTiles; // the 3-tensors alone on the sample lanes: the operands in registers
+    private readonly AlignedBuffer<T>? _tensorSteps; // their tile: z and the weights step by step
+    private readonly int _tensorStepVectors, _tensorTileSteps;
 
     /// <summary>
     /// Largest m the sample-lane kernels take (<see cref="SampleLaneGemm"/>; docs/passes.md, "The small 3-tensor on the sample
@@ -58,8 +61,12 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
     /// accumulator) the panels lose more to their straddled groups than the lanes to their rows: float64 m = 16 77-85 against
     /// 83-114, m = 17 87-92 against 125-127, m = 20 138-140 against 177-180, m = 24 231-247 against 257-280, m = 26-29 even,
     /// m = 30 and 32 the panels'; float32 even from m = 20 to 24 (docs/passes.md, "The sample lanes for pass 2's 3-tensors").
+    /// Those take <see cref="SampleLaneTensor"/> now, the operands in registers: float64 m = 16 66-68, m = 20 120-130, m = 24
+    /// 210-244 against the panels' 251-270, m = 28 341-391 against 360-366, m = 32 the panels'; float32 m = 16 33-36 against
+    /// 52-53, m = 20 66-71 against 82-89, m = 24 111-121 against 119-124, m = 28 even, m = 32 the panels' (docs/passes.md, "The
+    /// 3-tensors on the sample lanes without their operands"): 24 in both types.
     /// </summary>
-    internal static int LaneMaxDimension(bool lowerDegrees = true) => typeof(T) == typeof(double) ? (lowerDegrees ? 15 : 24) : 20;
+    internal static int LaneMaxDimension(bool lowerDegrees = true) => !lowerDegrees ? 24 : typeof(T) == typeof(double) ? 15 : 20;
 
     /// <summary>Whether this size and layout take the sample lanes on this machine (unless a thread forces narrower vectors).</summary>
     private static bool TakesLanes(int dimension, int shift) =>
@@ -70,6 +77,12 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
     /// chunk's 6 x 32 vectors being what stays in L1 while the row blocks stream past).
     /// </summary>
     private const int LaneTileBytes = 393216;
+
+    /// <summary>
+    /// Bytes of the 3-tensors' tile of steps (z and the weights), which every register tile reads again: it stays in L1 (16 KB to 1.5
+    /// MB a tile measured at m = 8, 16, 24: 32-40 KB the fastest, 96 KB and more up to 1.5x slower).
+    /// </summary>
+    private const int TensorTileBytes = 40960;
 
     /// <summary>Bytes of a tile's rows and columns: the tile stays in L2 while the kernels read it.</summary>
     private const int TileBytes = 262144;
@@ -127,7 +140,19 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
                 for (int k = j; k < dimension; k++) (ia[_groupStart[j] + k - j], ib[_groupStart[j] + k - j]) = (j, k);
             _columnProducts = new LaneProducts<T>(ia, ib);
         }
-        if (TakesLanes(dimension, shift))
+        if (TakesLanes(dimension, shift) && shift == 0)
+        {
+            // a step's z_0 .. z_(m-1), then the weights (an odd number of vectors a step, as SampleLaneGemm's blocks)
+            int vl = Vector512<T>.Count;
+            _tensorStepVectors = (dimension + weightCount) | 1;
+            _tensorTileSteps = Math.Clamp(TensorTileBytes / (_tensorStepVectors * 64), 8, 128);
+            _tensorSteps = new AlignedBuffer<T>(_tensorTileSteps * _tensorStepVectors * vl);
+            _tensorTiles = SampleLaneTensor.Plan(dimension, weightCount, ThirdIndex);
+            _laneZOffsets = new int[dimension];
+            for (int i = 0; i < dimension; i++) _laneZOffsets[i] = i * vl;
+            _laneZStep = _tensorStepVectors * vl;
+        }
+        else if (TakesLanes(dimension, shift))
         {
             // each column's rows: those of its group (the columns before the pairs: the weights'), cut where they change
             int columns = _groupStart[dimension];
@@ -147,20 +172,8 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
                     _laneColumnOffsets[_laneChunks[q].Start + i] = SampleLaneGemm.ColumnOffset<T>(q, i, _laneSteps);
             _laneA = new AlignedBuffer<T>(SampleLaneGemm.RowOffset<T>(_laneChunks[^1].RowEnd, _laneSteps));
             _laneB = new AlignedBuffer<T>(SampleLaneGemm.ColumnOffset<T>(_laneChunks.Length, 0, _laneSteps));
-            if (HasLowerDegrees)
-            {
-                // z is B's first m columns
-                (_laneZOffsets, _laneZStep) = (_laneColumnOffsets, SampleLaneGemm.ColumnStep<T>());
-            }
-            else
-            {
-                // z in a buffer of its own, step by step (an odd number of vectors a step, as SampleLaneGemm's blocks)
-                int vl = Vector512<T>.Count;
-                _laneZStep = (dimension | 1) * vl;
-                _laneZOffsets = new int[dimension];
-                for (int i = 0; i < dimension; i++) _laneZOffsets[i] = i * vl;
-                _laneZ = new AlignedBuffer<T>(_laneSteps * _laneZStep);
-            }
+            // z is B's first m columns
+            (_laneZOffsets, _laneZStep) = (_laneColumnOffsets, SampleLaneGemm.ColumnStep<T>());
         }
     }
 
@@ -168,66 +181,93 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
     public bool HasLowerDegrees => _shift == 1;
 
     /// <summary>
-    /// Small m on 512-bit vectors: per step of the tile, z transposed, then B = z, 1 (these two with the lower degrees), z_j z_k and
-    /// A = c_l (with them), c_l z_i in <see cref="SampleLaneGemm"/>'s layout, one vector multiply per entry; the kernels add every sum to
-    /// the entry the panels' path adds it to.
-    /// Lanes past the tile's samples are zero in z and the weights, so in every row of A.
+    /// Small m on 512-bit vectors. The 3-tensors alone: <see cref="SampleLaneTensor"/>. With the lower degrees, per step of the tile,
+    /// z transposed, then B = z, 1, z_j z_k and A = c_l, c_l z_i in <see cref="SampleLaneGemm"/>'s layout, one vector multiply per
+    /// entry. Either way the kernels add every sum to the entry the panels' path adds it to, and lanes past the tile's samples are
+    /// zero in z and the weights.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private protected override bool AccumulateByLanes(ReadOnlySpan<T> x, ReadOnlySpan<T> weights, int n)
     {
-        if (_laneChunks is null || !SampleLaneGemm.Supported) return false;
+        if (!SampleLaneGemm.Supported) return false;
+        if (_tensorTiles is not null)
+        {
+            AccumulateTensorsByLanes(x, weights, n);
+            return true;
+        }
+        if (_laneChunks is null) return false;
         int m = _m, vl = Vector512<T>.Count, tile = _laneSteps * vl;
-        Span<T> a = _laneA!.Span, b = _laneB!.Span, zs = _laneZ is null ? b : _laneZ.Span;
+        Span<T> a = _laneA!.Span, b = _laneB!.Span;
         for (int k0 = 0; k0 < n; k0 += tile)
         {
             int nt = Math.Min(tile, n - k0), steps = (nt + vl - 1) / vl;
-            // z transposed (into B's first m columns, or its own buffer) for the whole tile first (lanes past the tile zero), then read
-            // by the builders: read back step by step right after its stores, every vector load waited on store forwarding
-            LaneTranspose.Run<T>(x.Slice(k0 * m, nt * m), m, nt, zs, _laneZOffsets, _laneZStep);
-            BuildLaneColumns(steps, nt, zs, b);
-            BuildLaneRows(zs, weights, n, k0, nt, a);
+            // z transposed into B's first m columns for the whole tile first (lanes past the tile zero), then read by the builders:
+            // read back step by step right after its stores, every vector load waited on store forwarding
+            LaneTranspose.Run<T>(x.Slice(k0 * m, nt * m), m, nt, b, _laneZOffsets, _laneZStep);
+            BuildLaneColumns(steps, nt, b);
+            BuildLaneRows(b, weights, n, k0, nt, a);
             SampleLaneGemm.Run<T>(a, b, steps, _laneSteps, _laneChunks, _rowEnds[^1], _sums, _cStride);
         }
         return true;
     }
 
     /// <summary>
-    /// B by steps from z transposed (<see cref="LaneTranspose"/>, in B's columns z or a buffer of its own): 1 (0 past the tile's
-    /// samples; with the lower degrees), then z_j z_k by groups.
+    /// The 3-tensors alone (<see cref="SampleLaneTensor"/>): per tile of steps z transposed and the weights (zero past the tile's
+    /// samples) into the step layout, then every register tile over the steps.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void BuildLaneColumns(int steps, int samples, Span<T> z, Span<T> b)
+    private void AccumulateTensorsByLanes(ReadOnlySpan<T> x, ReadOnlySpan<T> weights, int n)
+    {
+        int m = _m, l = _l, vl = Vector512<T>.Count, tile = _tensorTileSteps * vl;
+        Span<T> buffer = _tensorSteps!.Span;
+        nint step = _laneZStep;
+        ref T br = ref MemoryMarshal.GetReference(buffer);
+        for (int k0 = 0; k0 < n; k0 += tile)
+        {
+            int nt = Math.Min(tile, n - k0), steps = (nt + vl - 1) / vl;
+            LaneTranspose.Run<T>(x.Slice(k0 * m, nt * m), m, nt, buffer, _laneZOffsets, _laneZStep);
+            for (int w = 0; w < l; w++)
+            {
+                ref T c = ref MemoryMarshal.GetReference(weights.Slice(w * n + k0, nt));
+                ref T to = ref Unsafe.Add(ref br, (nint)(m + w) * vl);
+                for (int s = 0; s < steps; s++) StepWeights(ref c, s, nt).StoreUnsafe(ref Unsafe.Add(ref to, s * step));
+            }
+            SampleLaneTensor.Run<T>(buffer, m, _tensorStepVectors, steps, _tensorTiles, _sums);
+        }
+    }
+
+    /// <summary>
+    /// B by steps, its columns z_i transposed in place (<see cref="LaneTranspose"/>): 1 (0 past the tile's samples), then z_j z_k by
+    /// groups.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void BuildLaneColumns(int steps, int samples, Span<T> b)
     {
         int m = _m, vl = Vector512<T>.Count;
-        nint columnStep = SampleLaneGemm.ColumnStep<T>(), zStep = _laneZStep;
-        ref T br = ref MemoryMarshal.GetReference(b), zr = ref MemoryMarshal.GetReference(z);
+        nint columnStep = SampleLaneGemm.ColumnStep<T>();
+        ref T br = ref MemoryMarshal.GetReference(b);
         ref int at = ref MemoryMarshal.GetArrayDataReference(_laneColumnOffsets!);
-        ref int zAt = ref MemoryMarshal.GetArrayDataReference(_laneZOffsets!);
         for (int s = 0; s < steps; s++)
         {
-            ref T bs = ref Unsafe.Add(ref br, s * columnStep), zs = ref Unsafe.Add(ref zr, s * zStep);
-            if (HasLowerDegrees)
-            {
-                Vector512<T> live = Vector512.LessThan(Indices, Vector512.Create(T.CreateTruncating(samples - s * vl)));
-                Vector512<T> one = Vector512.ConditionalSelect(live, Vector512<T>.One, Vector512<T>.Zero);
-                one.StoreUnsafe(ref bs, (nuint)Unsafe.Add(ref at, _constant));
-            }
+            ref T bs = ref Unsafe.Add(ref br, s * columnStep);
+            Vector512<T> live = Vector512.LessThan(Indices, Vector512.Create(T.CreateTruncating(samples - s * vl)));
+            Vector512<T> one = Vector512.ConditionalSelect(live, Vector512<T>.One, Vector512<T>.Zero);
+            one.StoreUnsafe(ref bs, (nuint)Unsafe.Add(ref at, _constant));
             for (int j = 0; j < m; j++)
             {
-                Vector512<T> zj = Vector512.LoadUnsafe(ref zs, (nuint)Unsafe.Add(ref zAt, j));
+                Vector512<T> zj = Vector512.LoadUnsafe(ref bs, (nuint)Unsafe.Add(ref at, j));
                 ref int pairAt = ref Unsafe.Add(ref at, _groupStart[j] - j);
                 for (int k = j; k < m; k++)
-                    (zj * Vector512.LoadUnsafe(ref zs, (nuint)Unsafe.Add(ref zAt, k))).StoreUnsafe(ref bs, (nuint)Unsafe.Add(ref pairAt, k));
+                    (zj * Vector512.LoadUnsafe(ref bs, (nuint)Unsafe.Add(ref at, k))).StoreUnsafe(ref bs, (nuint)Unsafe.Add(ref pairAt, k));
             }
         }
     }
 
-    /// <summary>A by steps: the weights c_l (0 past the tile's samples; with the lower degrees), then c_l z_i (z transposed).</summary>
+    /// <summary>A by steps: the weights c_l (0 past the tile's samples), then c_l z_i (z transposed in B).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void BuildLaneRows(Span<T> z, ReadOnlySpan<T> weights, int n, int k0, int samples, Span<T> a)
     {
-        int m = _m, l = _l, shift = _shift, vl = Vector512<T>.Count, steps = (samples + vl - 1) / vl;
+        int m = _m, l = _l, vl = Vector512<T>.Count, steps = (samples + vl - 1) / vl;
         nint rowStep = SampleLaneGemm.RowStep<T>(), zStep = _laneZStep;
         ref T zr = ref MemoryMarshal.GetReference(z), ar = ref MemoryMarshal.GetReference(a);
         ref int at = ref MemoryMarshal.GetArrayDataReference(_laneRowOffsets!);
@@ -239,25 +279,38 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
             {
                 ref T zs = ref Unsafe.Add(ref zr, s * zStep);
                 ref T row = ref Unsafe.Add(ref ar, s * rowStep);
-                int valid = Math.Min(vl, samples - s * vl);
-                Vector512<T> weight = valid == vl ? Vector512.LoadUnsafe(ref c, (nuint)(s * vl))
-                    : Partial(ref Unsafe.Add(ref c, s * vl), valid);
-                if (shift == 1) weight.StoreUnsafe(ref row, (nuint)Unsafe.Add(ref at, w));
+                Vector512<T> weight = StepWeights(ref c, s, samples);
+                weight.StoreUnsafe(ref row, (nuint)Unsafe.Add(ref at, w));
                 for (int i = 0; i < m; i++)
                     (weight * Vector512.LoadUnsafe(ref zs, (nuint)Unsafe.Add(ref zAt, i))).StoreUnsafe(ref row,
-                        (nuint)Unsafe.Add(ref at, l * (i + shift) + w));
+                        (nuint)Unsafe.Add(ref at, l * (i + 1) + w));
             }
         }
     }
 
     /// <summary>Whether this thread's accumulations take the sample lanes (small m on 512-bit vectors).</summary>
-    internal bool UsesSampleLanes => _laneChunks is not null && SampleLaneGemm.Supported;
+    internal bool UsesSampleLanes => (_laneChunks is not null || _tensorTiles is not null) && SampleLaneGemm.Supported;
 
-    /// <summary>Multiply-adds per sample on the sample lanes' plan (each of a chunk's columns times its rows); 0 without it.</summary>
-    internal long LaneMultiplyAdds => _laneChunks?.Sum(c => (long)c.Width * c.RowEnd) ?? 0;
+    /// <summary>
+    /// Multiply-adds per sample on the sample lanes' plan (each of a chunk's columns times its rows, or each register tile's entries);
+    /// 0 without it.
+    /// </summary>
+    internal long LaneMultiplyAdds =>
+        _tensorTiles?.Sum(t => (long)t.Rows * t.Width) ?? _laneChunks?.Sum(c => (long)c.Width * c.RowEnd) ?? 0;
+
+    /// <summary>Multiplies per sample that the 3-tensors' register tiles spend on their operands (1 + rows each); 0 elsewhere.</summary>
+    internal long LaneMultiplies => _tensorTiles?.Sum(t => 1L + t.Rows) ?? 0;
 
     /// <summary>0, 1, .., VL - 1.</summary>
     private static Vector512<T> Indices => Vector512.CreateSequence(T.Zero, T.One);
+
+    /// <summary>Step s's vector of one weight's samples (contiguous from c), zeros past <paramref name="samples"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<T> StepWeights(ref T c, int s, int samples)
+    {
+        int vl = Vector512<T>.Count, valid = Math.Min(vl, samples - s * vl);
+        return valid == vl ? Vector512.LoadUnsafe(ref c, (nuint)(s * vl)) : Partial(ref Unsafe.Add(ref c, s * vl), valid);
+    }
 
     /// <summary>The first <paramref name="count"/> entries from <paramref name="source"/>, zeros after.</summary>
     private static Vector512<T> Partial(ref T source, int count)
@@ -413,7 +466,10 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
     private ref double Sum(int l, int column) => ref _sums[l * _cStride + column];
 
     /// <summary>The sum of weight q for the unique entry a &lt;= b &lt;= c of the 3-tensor: row (a, q) against column z_b z_c.</summary>
-    private ref double Third(int q, int a, int b, int c) => ref _sums[(_l * (a + _shift) + q) * _cStride + _groupStart[b] + c - b];
+    private ref double Third(int q, int a, int b, int c) => ref _sums[ThirdIndex(q, a, b, c)];
+
+    /// <summary>Index of <see cref="Third"/>'s sum.</summary>
+    private int ThirdIndex(int q, int a, int b, int c) => (_l * (a + _shift) + q) * _cStride + _groupStart[b] + c - b;
 
     /// <summary>Throws unless the sums of degree 0 to 2 are kept.</summary>
     private void RequireLowerDegrees()

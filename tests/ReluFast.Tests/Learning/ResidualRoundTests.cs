@@ -216,21 +216,24 @@ public class ResidualRoundTests
     /// exact). Seed 114: its swap rounds stop at 27 neurons and relative held-out MSE 6.9e-3; the suspects take three, then the
     /// trial finds one spare neuron after another, each refinement without it as good on held-out data, down to the teacher's
     /// count of 16 (the same held-out error; the suspects alone leave 24). The fit is still not the teacher's, and the
-    /// result says so.
+    /// result says so. Since pass 2's 3-tensors keep their operands in registers (SampleLaneTensor: their last bits) seed 114
+    /// takes another path; of seeds 1-80, seed 36 is the one whose trial removes a neuron and whose run ends at the teacher: in
+    /// residual round 2 the trial finds neuron 4 of eight spare (the others' output layer leaves 0.189 on the refinement rows;
+    /// 0.1759 held-out without it against 0.1744), and swap round 3 reaches round-off (seed 24's trials remove five neurons,
+    /// and it ends at 15, warned).
     /// </summary>
     [Fact]
     public void ASpareNeuronOutsideTheSuspectsIsFoundByTheOutputLayer()
     {
         const int D = 8, M = 16;
-        const ulong Seed = 114;
-        var (_, result) = GaussianLawCase.Learn(D, M, 2_000_000, Seed);
+        const ulong Seed = 36;
+        var (teacher, result) = GaussianLawCase.Learn(D, M, 2_000_000, Seed);
 
         string[] pruning = result.Log.Where(line => line.StartsWith("pruning:", StringComparison.Ordinal)).ToArray();
-        int found = pruning.Zip(pruning.Skip(1)).Count(pair => pair.First.StartsWith("pruning: no suspect left", StringComparison.Ordinal)
+        Assert.Contains(pruning.Zip(pruning.Skip(1)), pair => pair.First.StartsWith("pruning: no suspect left", StringComparison.Ordinal)
             && pair.First.EndsWith(": tried", StringComparison.Ordinal) && pair.Second.EndsWith(": removed", StringComparison.Ordinal));
-        Assert.InRange(found, 5, M);
         Assert.Equal(M, result.Network.Hidden);
-        Assert.Contains(result.Warnings, w => w.Code == LearningWarningCode.UnfittedStructure);
+        NetworkAssert.Recovered(result.Network, teacher, 1e-4);
     }
 
     /// <summary>
@@ -247,13 +250,15 @@ public class ResidualRoundTests
     /// sums' last bits), seed 24 ends at 15 neurons, warned, and seed 3 retires one neuron at the first fit, keeps a residual
     /// round and three swap rounds (the refit in between does not stand) and reaches round-off in swap round 3. Since pass 2 keeps
     /// only its weights' 3-tensors, seed 3 ends at 24 neurons, warned, and seed 10 takes that path: one neuron retired at the first
-    /// fit, a residual round, a refit that does not stand, round-off in swap round 3.
+    /// fit, a residual round, a refit that does not stand, round-off in swap round 3. Since pass 2's 3-tensors keep their operands
+    /// in registers, seed 10 still retires one neuron at the first fit but reaches round-off in swap round 2, and seed 3 takes the
+    /// path above again (of seeds 1-80, seeds 3, 8 and 54 do; 70 of the 80 end at the teacher, every other one warned).
     /// </summary>
     [Fact]
     public void NeuronsNoRefinementSampleCanPlaceAreRetiredBeforeTheRounds()
     {
         const int D = 8, M = 16;
-        const ulong Seed = 10;
+        const ulong Seed = 3;
         var (teacher, result) = GaussianLawCase.Learn(D, M, 2_000_000, Seed);
 
         Assert.Contains(result.Log, line => line.StartsWith("first fit: 1 neuron(s) whose kink fewer than 10", StringComparison.Ordinal));

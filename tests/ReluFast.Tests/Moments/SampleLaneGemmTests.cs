@@ -97,14 +97,16 @@ public class SampleLaneGemmTests
         Assert.True(new ProjectedTensorAccumulator<double>(8, 4).UsesSampleLanes);
         Assert.False(new ProjectedTensorAccumulator<double>(ProjectedTensorAccumulator<double>.LaneMaxDimension() + 1, 4).UsesSampleLanes);
         Assert.True(new ProjectedTensorAccumulator<float>(ProjectedTensorAccumulator<float>.LaneMaxDimension(), 2).UsesSampleLanes);
-        // the 3-tensors alone (pass 2) take the lanes further in float64
+        // the 3-tensors alone (pass 2) take the lanes further (SampleLaneTensor), in both types
         int third = ProjectedTensorAccumulator<double>.LaneMaxDimension(lowerDegrees: false);
         Assert.True(third > ProjectedTensorAccumulator<double>.LaneMaxDimension());
+        Assert.Equal(third, ProjectedTensorAccumulator<float>.LaneMaxDimension(lowerDegrees: false));
         Assert.True(new ProjectedTensorAccumulator<double>(third, 3, lowerDegrees: false).UsesSampleLanes);
         Assert.False(new ProjectedTensorAccumulator<double>(third + 1, 3, lowerDegrees: false).UsesSampleLanes);
-        // the demo's pass 2 (m = 16): 2676 multiply-adds a sample for 3 x 816 wanted sums, where the panels spend 2816 lanes
+        Assert.True(new ProjectedTensorAccumulator<float>(third, 2, lowerDegrees: false).UsesSampleLanes);
+        // the demo's pass 2 (m = 16): one multiply-add a sample for each of the 3 x 816 wanted sums, where the panels spend 2816 lanes
         var demo = new ProjectedTensorAccumulator<double>(16, 3, lowerDegrees: false);
-        Assert.InRange(demo.LaneMultiplyAdds, 2448, 2700);
+        Assert.Equal(2448, demo.LaneMultiplyAdds);
         Assert.Equal(2816, demo.KernelLanes);
         // 660 wanted entries a sample (four weights: 1 + 8 + 36 + 120 each), 864 lanes in the panels
         var small = new ProjectedTensorAccumulator<double>(8, 4);
@@ -116,6 +118,8 @@ public class SampleLaneGemmTests
             ProjectedTensorAccumulatorTests.Check<float>(12, 3, n, n + 1);
             ProjectedTensorAccumulatorTests.Check<double>(1, 5, n, n + 2);
             ProjectedTensorAccumulatorTests.Check<double>(third, 3, n, n + 3, lowerDegrees: false);
+            ProjectedTensorAccumulatorTests.Check<float>(third, 4, n, n + 4, lowerDegrees: false);
+            ProjectedTensorAccumulatorTests.Check<double>(5, 7, n, n + 5, lowerDegrees: false);
         }
     }
 }

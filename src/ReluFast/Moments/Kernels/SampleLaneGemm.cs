@@ -122,38 +122,20 @@ internal static class SampleLaneGemm
                 int live = Math.Min(RowBlock, end - i);
                 switch (chunk.Width)
                 {
-                    case 1: Kernel4xW<T, Columns1>(ref ai, ref bq, steps, ref ci, strideC, live); break;
-                    case 2: Kernel4xW<T, Columns2>(ref ai, ref bq, steps, ref ci, strideC, live); break;
-                    case 3: Kernel4xW<T, Columns3>(ref ai, ref bq, steps, ref ci, strideC, live); break;
-                    case 4: Kernel4xW<T, Columns4>(ref ai, ref bq, steps, ref ci, strideC, live); break;
-                    case 5: Kernel4xW<T, Columns5>(ref ai, ref bq, steps, ref ci, strideC, live); break;
-                    default: Kernel4xW<T, Columns6>(ref ai, ref bq, steps, ref ci, strideC, live); break;
+                    case 1: Kernel4xW<T, Count1>(ref ai, ref bq, steps, ref ci, strideC, live); break;
+                    case 2: Kernel4xW<T, Count2>(ref ai, ref bq, steps, ref ci, strideC, live); break;
+                    case 3: Kernel4xW<T, Count3>(ref ai, ref bq, steps, ref ci, strideC, live); break;
+                    case 4: Kernel4xW<T, Count4>(ref ai, ref bq, steps, ref ci, strideC, live); break;
+                    case 5: Kernel4xW<T, Count5>(ref ai, ref bq, steps, ref ci, strideC, live); break;
+                    default: Kernel4xW<T, Count6>(ref ai, ref bq, steps, ref ci, strideC, live); break;
                 }
             }
         }
     }
 
-    /// <summary>A register tile's width, an operator in the style of TensorPrimitives: the JIT drops the unused accumulators.</summary>
-    private interface IColumns
-    {
-        static abstract int Count { get; }
-    }
-
-    private readonly struct Columns1 : IColumns { public static int Count => 1; }
-
-    private readonly struct Columns2 : IColumns { public static int Count => 2; }
-
-    private readonly struct Columns3 : IColumns { public static int Count => 3; }
-
-    private readonly struct Columns4 : IColumns { public static int Count => 4; }
-
-    private readonly struct Columns5 : IColumns { public static int Count => 5; }
-
-    private readonly struct Columns6 : IColumns { public static int Count => 6; }
-
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel4xW<T, TW>(ref T a, ref T b, int steps, ref double c, nint strideC, int rows)
-        where T : unmanaged, IBinaryFloatingPointIeee754<T> where TW : IColumns
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> where TW : ICount
     {
         nuint vl = (nuint)Vector512<T>.Count;
         int w = TW.Count;
@@ -195,49 +177,9 @@ internal static class SampleLaneGemm
             a = ref Unsafe.Add(ref a, RowBlock * vl);
             b = ref Unsafe.Add(ref b, ChunkColumns * vl);
         }
-        AddLaneSums<T, TW>(ref c, c00, c01, c02, c03, c04, c05);
-        if (rows > 1) AddLaneSums<T, TW>(ref Unsafe.Add(ref c, strideC), c10, c11, c12, c13, c14, c15);
-        if (rows > 2) AddLaneSums<T, TW>(ref Unsafe.Add(ref c, 2 * strideC), c20, c21, c22, c23, c24, c25);
-        if (rows > 3) AddLaneSums<T, TW>(ref Unsafe.Add(ref c, 3 * strideC), c30, c31, c32, c33, c34, c35);
-    }
-
-    /// <summary>
-    /// c[j] += the sum of v_j's lanes for the tile's columns j, by one transposing tree for all of them (float64: pairs of lanes,
-    /// then of 128-bit blocks; float32: the two halves first), a few operations a sum instead of a reduction each.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AddLaneSums<T, TW>(ref double c, Vector512<T> v0, Vector512<T> v1, Vector512<T> v2, Vector512<T> v3,
-        Vector512<T> v4, Vector512<T> v5) where TW : IColumns
-    {
-        Vector512<double> sums;
-        if (typeof(T) == typeof(double))
-        {
-            Vector512<double> s01 = Pairs(v0.AsDouble(), v1.AsDouble()), s23 = Pairs(v2.AsDouble(), v3.AsDouble());
-            Vector512<double> s45 = Pairs(v4.AsDouble(), v5.AsDouble());
-            sums = Blocks(Blocks(s01, s23), Blocks(s45, Vector512<double>.Zero));
-        }
-        else
-        {
-            Vector256<float> h0 = Halves(v0.AsSingle()), h1 = Halves(v1.AsSingle()), h2 = Halves(v2.AsSingle()), h3 = Halves(v3.AsSingle());
-            Vector256<float> h4 = Halves(v4.AsSingle()), h5 = Halves(v5.AsSingle());
-            Vector256<float> q0123 = Avx.HorizontalAdd(Avx.HorizontalAdd(h0, h1), Avx.HorizontalAdd(h2, h3));
-            Vector256<float> q45 = Avx.HorizontalAdd(Avx.HorizontalAdd(h4, h5), Vector256<float>.Zero);
-            sums = Avx512F.ConvertToVector512Double(Avx.Permute2x128(q0123, q45, 0x20) + Avx.Permute2x128(q0123, q45, 0x31));
-        }
-        c += sums.GetElement(0);
-        if (TW.Count > 1) Unsafe.Add(ref c, 1) += sums.GetElement(1);
-        if (TW.Count > 2) Unsafe.Add(ref c, 2) += sums.GetElement(2);
-        if (TW.Count > 3) Unsafe.Add(ref c, 3) += sums.GetElement(3);
-        if (TW.Count > 4) Unsafe.Add(ref c, 4) += sums.GetElement(4);
-        if (TW.Count > 5) Unsafe.Add(ref c, 5) += sums.GetElement(5);
-
-        // [x0 + x1, y0 + y1, x2 + x3, y2 + y3, ..]
-        static Vector512<double> Pairs(Vector512<double> x, Vector512<double> y) => Avx512F.UnpackLow(x, y) + Avx512F.UnpackHigh(x, y);
-
-        // 128-bit blocks (x0 x1 x2 x3), (y0 y1 y2 y3) -> (x0 + x1, x2 + x3, y0 + y1, y2 + y3)
-        static Vector512<double> Blocks(Vector512<double> x, Vector512<double> y) =>
-            Avx512F.Shuffle4x128(x, y, 0x88) + Avx512F.Shuffle4x128(x, y, 0xDD);
-
-        static Vector256<float> Halves(Vector512<float> v) => v.GetLower() + v.GetUpper();
+        LaneSums.Add<T, TW>(ref c, 1, c00, c01, c02, c03, c04, c05, default, default);
+        if (rows > 1) LaneSums.Add<T, TW>(ref Unsafe.Add(ref c, strideC), 1, c10, c11, c12, c13, c14, c15, default, default);
+        if (rows > 2) LaneSums.Add<T, TW>(ref Unsafe.Add(ref c, 2 * strideC), 1, c20, c21, c22, c23, c24, c25, default, default);
+        if (rows > 3) LaneSums.Add<T, TW>(ref Unsafe.Add(ref c, 3 * strideC), 1, c30, c31, c32, c33, c34, c35, default, default);
     }
 }

@@ -1,0 +1,101 @@
+using System.Numerics;
+using System.Runtime.Intrinsics;
+using ReluFast.Moments;
+using ReluFast.Moments.Kernels;
+using static ReluFast.Tests.Moments.MomentTestData;
+
+namespace ReluFast.Tests.Moments;
+
+/// <summary>
+/// <see cref="SampleLaneTensor"/>, the 3-tensors on the sample lanes with their operands in registers: the plan takes every wanted
+/// entry exactly once (no multiply-add beyond the unique sums), and each entry is the sum over the steps' samples of
+/// c_l z_i z_j z_k, the entries no tile names left alone.
+/// </summary>
+[Collection(MomentCollection.Name)]
+public class SampleLaneTensorTests
+{
+    /// <summary>A dense index for weight l's entry (a, b, c): linear in every index, as the plan requires.</summary>
+    private static Func<int, int, int, int, int> Dense(int m) => (l, a, b, c) => ((l * m + a) * m + b) * m + c;
+
+    [Fact]
+    public void ThePlanTakesEveryWantedEntryOnce()
+    {
+        for (int m = 1; m <= 26; m++)
+            for (int weights = 1; weights <= 7; weights++)
+            {
+                SampleLaneTensor.Tile[] tiles = SampleLaneTensor.Plan(m, weights, Dense(m));
+                var hits = new int[weights * m * m * m];
+                foreach (SampleLaneTensor.Tile t in tiles)
+                {
+                    Assert.InRange(t.Rows, 1, 4);
+                    Assert.InRange(t.Width, 1, t.Rows == 4 ? 6 : 8);
+                    for (int l = 0; l < t.Rows; l++)
+                        for (int r = 0; r < t.Width; r++) hits[t.Target + l * t.WeightStride + r * t.RawStride]++;
+                }
+                for (int l = 0; l < weights; l++)
+                    for (int a = 0; a < m; a++)
+                        for (int b = 0; b < m; b++)
+                            for (int c = 0; c < m; c++)
+                                Assert.True(hits[Dense(m)(l, a, b, c)] == (a <= b && b <= c ? 1 : 0),
+                                    $"m = {m}, L = {weights}: entry ({l}; {a}, {b}, {c}) taken {hits[Dense(m)(l, a, b, c)]} times");
+            }
+    }
+
+    [Fact]
+    public void ThePlanSpendsFewMultipliesOnTheOperands()
+    {
+        // the demo's pass 2 (m = 16, three weights): 2448 multiply-adds, one per unique sum, and 576 multiplies (1 + 3 a tile)
+        var demo = new ProjectedTensorAccumulator<double>(16, 3, lowerDegrees: false);
+        if (demo.UsesSampleLanes)
+        {
+            Assert.Equal(3 * 816, demo.LaneMultiplyAdds);
+            Assert.Equal(576, demo.LaneMultiplies);
+        }
+        SampleLaneTensor.Tile[] tiles = SampleLaneTensor.Plan(16, 3, Dense(16));
+        Assert.Equal(3 * 816, tiles.Sum(t => t.Rows * t.Width));
+        Assert.Equal(576, tiles.Sum(t => 1 + t.Rows));
+        Assert.Throws<ArgumentException>(() => SampleLaneTensor.Plan(4, 3, (l, a, b, c) => l * l + a + b + c));
+    }
+
+    [Avx512Fact]
+    public void EachTileSumsItsEntriesAndLeavesTheRestAlone()
+    {
+        Check<double>(m: 8, weights: 3, steps: 5, stepVectors: 13, seed: 1);
+        Check<double>(m: 13, weights: 4, steps: 2, stepVectors: 17, seed: 2);
+        Check<float>(m: 11, weights: 5, steps: 3, stepVectors: 16, seed: 3);
+        Check<double>(m: 1, weights: 1, steps: 1, stepVectors: 2, seed: 4);
+    }
+
+    private static void Check<T>(int m, int weights, int steps, int stepVectors, int seed) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        int vl = Vector512<T>.Count, samples = steps * vl;
+        T[] tile = Gaussians<T>(steps * stepVectors * vl, seed);
+        var tiles = SampleLaneTensor.Plan(m, weights, Dense(m));
+        var sums = new double[weights * m * m * m];
+        sums.AsSpan().Fill(0.5);
+        SampleLaneTensor.Run<T>(tile, m, stepVectors, steps, tiles, sums);
+        double Value(int s, int vector, int lane) => double.CreateTruncating(tile[(s * stepVectors + vector) * vl + lane]);
+        double gamma = SumBound<T>(samples, samples, roundings: 5);
+        for (int l = 0; l < weights; l++)
+            for (int a = 0; a < m; a++)
+                for (int b = 0; b < m; b++)
+                    for (int c = 0; c < m; c++)
+                    {
+                        double expected = 0.5, bound = 0;
+                        if (a <= b && b <= c)
+                            for (int s = 0; s < steps; s++)
+                                for (int lane = 0; lane < vl; lane++)
+                                {
+                                    double p = Value(s, m + l, lane) * Value(s, a, lane) * Value(s, b, lane) * Value(s, c, lane);
+                                    expected += p;
+                                    bound += Math.Abs(p);
+                                }
+                        double got = sums[Dense(m)(l, a, b, c)];
+                        Assert.True(Math.Abs(got - expected) <= gamma * bound + 1e-300,
+                            $"{typeof(T).Name} m = {m}, L = {weights}: ({l}; {a}, {b}, {c}) = {got}, expected {expected}");
+                    }
+        Assert.Throws<ArgumentException>(() => SampleLaneTensor.Run<T>(tile.AsSpan(0, tile.Length - 1), m, stepVectors, steps, tiles,
+            sums));
+        Assert.Throws<ArgumentException>(() => SampleLaneTensor.Run<T>(tile, m, m + weights - 1, 1, tiles, sums));
+    }
+}
