@@ -113,7 +113,7 @@ internal abstract class PrefixProductAccumulator<T> where T : unmanaged, IBinary
 
     /// <summary>
     /// Accumulates the n samples another way (the same sums in the same places of the sums' array) and returns true, or returns
-    /// false for the tiles of rows and columns above. The projected 3-tensor takes small m through <see cref="SampleLaneGemm"/>.
+    /// false for the tiles of rows and columns above. The projected 3-tensor takes small m through <see cref="Kernels.SampleLaneTensor"/>.
     /// </summary>
     private protected virtual bool AccumulateByLanes(ReadOnlySpan<T> x, ReadOnlySpan<T> weights, int n) => false;
 

@@ -24,8 +24,9 @@ namespace ReluFast.Moments;
 /// rows against the columns give the sums of degree 0 to 2; the columns before the pairs need those rows only. At m = 16 and
 /// four weights (float64) that is 516 vector multiply-adds per sample for the 485 vectors' worth of unique sums; two products
 /// (the pair features against c o z, and the pairs within each panel against the columns before them) took 672. For small m on
-/// 512-bit vectors (<see cref="LaneMaxDimension"/>) the same sums, in the same places, come from <see cref="SampleLaneGemm"/>,
-/// the samples along the lanes (668 multiply-adds a sample at m = 8 and four weights, where the panels take 864 lanes). Totals
+/// 512-bit vectors (<see cref="LaneMaxDimension"/>) the same sums, in the same places, come from <see cref="SampleLaneTensor"/>,
+/// the samples along the lanes and the operands in registers (one multiply-add for each of the 660 sums a sample at m = 8 and
+/// four weights, where the panels take 864 lanes). Totals
 /// are double; partial sums over one tile of samples are in T. Accumulate does not allocate (below the lanes' limit the panels'
 /// tiles wait for a thread that takes them: forced narrower vectors); instances are not thread-safe.
 /// <para>Without the lower degrees (<see cref="HasLowerDegrees"/> false) only the 3-tensors are kept: no rows c_l, no columns z and
@@ -42,47 +43,33 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
     private readonly int[] _groupStart;
     private AlignedBuffer<T>? _w; // the weights sample by sample (the panels' path: null until taken where lanes are)
     private readonly LaneProducts<T>? _rowProducts, _columnProducts; // the 512-bit builders where z and the weights fit in two vectors
-    private readonly AlignedBuffer<T>? _laneA, _laneB; // small m on 512-bit vectors: A and B by steps of samples
-    private readonly int[]? _laneRowOffsets, _laneColumnOffsets, _laneZOffsets;
-    private readonly int _laneZStep;
-    private readonly SampleLaneGemm.Chunk[]? _laneChunks;
-    private readonly int _laneSteps;
-    private readonly SampleLaneTensor.Tile[]? _tensorTiles; // the 3-tensors alone on the sample lanes: the operands in registers
-    private readonly AlignedBuffer<T>? _tensorSteps; // their tile: z and the weights step by step
-    private readonly int _tensorStepVectors, _tensorTileSteps;
+    private readonly SampleLaneTensor.Tile[]? _laneTiles; // small m on 512-bit vectors: the sample lanes' register tiles
+    private readonly AlignedBuffer<T>? _laneSteps; // their tile of samples: z, the weights (and ones) step by step
+    private readonly int[]? _laneZOffsets;
+    private readonly int _laneStepVectors, _laneTileSteps;
 
     /// <summary>
-    /// Largest m the sample-lane kernels take (<see cref="SampleLaneGemm"/>; docs/passes.md, "The small 3-tensor on the sample
-    /// lanes"): below it the panels' permuted rows and straddled groups cost more than whole-vector operands built with one
-    /// multiply each. Measured on Zen 5, one thread in cache, at four weights: float64 m = 8 26 against 36 ns a sample, m = 12
-    /// 61 against 67, m = 16 even; float32 m = 8 15 against 24, m = 16 62 against 71, m = 20 106 against 116. With the tile's
-    /// transpose in registers (<see cref="LaneTranspose"/>) float64 m = 13 81-85 against 87-104, m = 15 115-117 against 129-130,
-    /// m = 16 still even; float32 m = 21-23 still favour the panels. Without the lower degrees (three weights, pass 2's
-    /// accumulator) the panels lose more to their straddled groups than the lanes to their rows: float64 m = 16 77-85 against
-    /// 83-114, m = 17 87-92 against 125-127, m = 20 138-140 against 177-180, m = 24 231-247 against 257-280, m = 26-29 even,
-    /// m = 30 and 32 the panels'; float32 even from m = 20 to 24 (docs/passes.md, "The sample lanes for pass 2's 3-tensors").
-    /// Those take <see cref="SampleLaneTensor"/> now, the operands in registers: float64 m = 16 66-68, m = 20 120-130, m = 24
-    /// 210-244 against the panels' 251-270, m = 28 341-391 against 360-366, m = 32 the panels'; float32 m = 16 33-36 against
-    /// 52-53, m = 20 66-71 against 82-89, m = 24 111-121 against 119-124, m = 28 even, m = 32 the panels' (docs/passes.md, "The
-    /// 3-tensors on the sample lanes without their operands"): 24 in both types.
+    /// Largest m the sample-lane kernels take (<see cref="SampleLaneTensor"/>): below it the panels' permuted rows and straddled
+    /// groups cost more than the lanes' few multiplies a register tile. Measured on Zen 5, one thread in cache (docs/passes.md,
+    /// "The small 3-tensor on the sample lanes" and the sections after it; the lanes then built their operands into memory).
+    /// The 3-tensors alone (three weights, pass 2's accumulator), operands in registers: float64 m = 16 66-68 ns a sample, m = 20
+    /// 120-130, m = 24 210-244 against the panels' 251-270, m = 28 341-391 against 360-366, m = 32 the panels'; float32 m = 16
+    /// 33-36 against 52-53, m = 20 66-71 against 82-89, m = 24 111-121 against 119-124 but through the pass on two threads 202-205
+    /// against the panels' 243 GFLOP/s. With the lower degrees (three weights) float64 m = 20 140-150 against 182-188, m = 24
+    /// 233-234 against 281-282 (the operands built into memory had stopped at 15), float32 m = 20 76-89 against 91, m = 24 through
+    /// the pass on two threads 201-214 against 231-233 GFLOP/s: 24 in float64, 20 in float32 for either layout.
     /// </summary>
-    internal static int LaneMaxDimension(bool lowerDegrees = true) => !lowerDegrees ? 24 : typeof(T) == typeof(double) ? 15 : 20;
+    internal static int LaneMaxDimension => typeof(T) == typeof(double) ? 24 : 20;
 
     /// <summary>Whether this size and layout take the sample lanes on this machine (unless a thread forces narrower vectors).</summary>
     private static bool TakesLanes(int dimension, int shift) =>
-        Vector512.IsHardwareAccelerated && dimension <= LaneMaxDimension(lowerDegrees: shift == 1);
+        Vector512.IsHardwareAccelerated && dimension <= LaneMaxDimension;
 
     /// <summary>
-    /// Bytes of a sample-lane tile's A and B that the builders write: they stay in L2 for the kernels (at most 32 steps, a
-    /// chunk's 6 x 32 vectors being what stays in L1 while the row blocks stream past).
+    /// Bytes of the sample lanes' tile of steps (z and the weights), which every register tile reads again: it stays in L1 (16 KB to
+    /// 1.5 MB a tile measured at m = 8, 16, 24: 32-40 KB the fastest, 96 KB and more up to 1.5x slower).
     /// </summary>
-    private const int LaneTileBytes = 393216;
-
-    /// <summary>
-    /// Bytes of the 3-tensors' tile of steps (z and the weights), which every register tile reads again: it stays in L1 (16 KB to 1.5
-    /// MB a tile measured at m = 8, 16, 24: 32-40 KB the fastest, 96 KB and more up to 1.5x slower).
-    /// </summary>
-    private const int TensorTileBytes = 40960;
+    private const int LaneTileBytes = 40960;
 
     /// <summary>Bytes of a tile's rows and columns: the tile stays in L2 while the kernels read it.</summary>
     private const int TileBytes = 262144;
@@ -140,40 +127,21 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
                 for (int k = j; k < dimension; k++) (ia[_groupStart[j] + k - j], ib[_groupStart[j] + k - j]) = (j, k);
             _columnProducts = new LaneProducts<T>(ia, ib);
         }
-        if (TakesLanes(dimension, shift) && shift == 0)
+        if (TakesLanes(dimension, shift))
         {
-            // a step's z_0 .. z_(m-1), then the weights (an odd number of vectors a step, as SampleLaneGemm's blocks)
+            // a step's z_0 .. z_(m-1), the weights, then ones (with the lower degrees; an odd number of vectors a step)
             int vl = Vector512<T>.Count;
-            _tensorStepVectors = (dimension + weightCount) | 1;
-            _tensorTileSteps = Math.Clamp(TensorTileBytes / (_tensorStepVectors * 64), 8, 128);
-            _tensorSteps = new AlignedBuffer<T>(_tensorTileSteps * _tensorStepVectors * vl);
-            _tensorTiles = SampleLaneTensor.Plan(dimension, weightCount, ThirdIndex);
+            _laneStepVectors = (dimension + weightCount + shift) | 1;
+            _laneTileSteps = Math.Clamp(LaneTileBytes / (_laneStepVectors * 64), 8, 128);
+            _laneSteps = new AlignedBuffer<T>(_laneTileSteps * _laneStepVectors * vl);
+            if (shift == 1)
+            {
+                int one = SampleLaneTensor.Constant(dimension, weightCount);
+                for (int s = 0; s < _laneTileSteps; s++) _laneSteps.Span.Slice((s * _laneStepVectors + one) * vl, vl).Fill(T.One);
+            }
+            _laneTiles = SampleLaneTensor.Plan(dimension, weightCount, ThirdIndex, shift == 1 ? LowerIndex : null);
             _laneZOffsets = new int[dimension];
             for (int i = 0; i < dimension; i++) _laneZOffsets[i] = i * vl;
-            _laneZStep = _tensorStepVectors * vl;
-        }
-        else if (TakesLanes(dimension, shift))
-        {
-            // each column's rows: those of its group (the columns before the pairs: the weights'), cut where they change
-            int columns = _groupStart[dimension];
-            var rowEnds = new int[columns];
-            for (int j = 0, group = -1; j < columns; j++)
-            {
-                while (group < dimension - 1 && _groupStart[group + 1] <= j) group++;
-                rowEnds[j] = Simd.RoundUp(weightCount * (group + 1 + shift), SampleLaneGemm.RowBlock);
-            }
-            _laneSteps = Math.Clamp(LaneTileBytes / ((weightCount * rowSegments + columns) * 64), 8, 32); // a vector is 64 bytes
-            _laneChunks = SampleLaneGemm.Plan(rowEnds, _laneSteps);
-            _laneRowOffsets = new int[weightCount * rowSegments];
-            for (int r = 0; r < _laneRowOffsets.Length; r++) _laneRowOffsets[r] = SampleLaneGemm.RowOffset<T>(r, _laneSteps);
-            _laneColumnOffsets = new int[columns];
-            for (int q = 0; q < _laneChunks.Length; q++)
-                for (int i = 0; i < _laneChunks[q].Width; i++)
-                    _laneColumnOffsets[_laneChunks[q].Start + i] = SampleLaneGemm.ColumnOffset<T>(q, i, _laneSteps);
-            _laneA = new AlignedBuffer<T>(SampleLaneGemm.RowOffset<T>(_laneChunks[^1].RowEnd, _laneSteps));
-            _laneB = new AlignedBuffer<T>(SampleLaneGemm.ColumnOffset<T>(_laneChunks.Length, 0, _laneSteps));
-            // z is B's first m columns
-            (_laneZOffsets, _laneZStep) = (_laneColumnOffsets, SampleLaneGemm.ColumnStep<T>());
         }
     }
 
@@ -181,128 +149,40 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
     public bool HasLowerDegrees => _shift == 1;
 
     /// <summary>
-    /// Small m on 512-bit vectors. The 3-tensors alone: <see cref="SampleLaneTensor"/>. With the lower degrees, per step of the tile,
-    /// z transposed, then B = z, 1, z_j z_k and A = c_l, c_l z_i in <see cref="SampleLaneGemm"/>'s layout, one vector multiply per
-    /// entry. Either way the kernels add every sum to the entry the panels' path adds it to, and lanes past the tile's samples are
-    /// zero in z and the weights.
+    /// Small m on 512-bit vectors (<see cref="SampleLaneTensor"/>): per tile of steps z transposed and the weights (zero past the tile's
+    /// samples) into the step layout, then every register tile over the steps, each sum added to the entry the panels' path adds
+    /// it to.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private protected override bool AccumulateByLanes(ReadOnlySpan<T> x, ReadOnlySpan<T> weights, int n)
     {
-        if (!SampleLaneGemm.Supported) return false;
-        if (_tensorTiles is not null)
-        {
-            AccumulateTensorsByLanes(x, weights, n);
-            return true;
-        }
-        if (_laneChunks is null) return false;
-        int m = _m, vl = Vector512<T>.Count, tile = _laneSteps * vl;
-        Span<T> a = _laneA!.Span, b = _laneB!.Span;
-        for (int k0 = 0; k0 < n; k0 += tile)
-        {
-            int nt = Math.Min(tile, n - k0), steps = (nt + vl - 1) / vl;
-            // z transposed into B's first m columns for the whole tile first (lanes past the tile zero), then read by the builders:
-            // read back step by step right after its stores, every vector load waited on store forwarding
-            LaneTranspose.Run<T>(x.Slice(k0 * m, nt * m), m, nt, b, _laneZOffsets, _laneZStep);
-            BuildLaneColumns(steps, nt, b);
-            BuildLaneRows(b, weights, n, k0, nt, a);
-            SampleLaneGemm.Run<T>(a, b, steps, _laneSteps, _laneChunks, _rowEnds[^1], _sums, _cStride);
-        }
-        return true;
-    }
-
-    /// <summary>
-    /// The 3-tensors alone (<see cref="SampleLaneTensor"/>): per tile of steps z transposed and the weights (zero past the tile's
-    /// samples) into the step layout, then every register tile over the steps.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void AccumulateTensorsByLanes(ReadOnlySpan<T> x, ReadOnlySpan<T> weights, int n)
-    {
-        int m = _m, l = _l, vl = Vector512<T>.Count, tile = _tensorTileSteps * vl;
-        Span<T> buffer = _tensorSteps!.Span;
-        nint step = _laneZStep;
+        if (_laneTiles is null || !SampleLaneTensor.Supported) return false;
+        int m = _m, l = _l, vl = Vector512<T>.Count, tile = _laneTileSteps * vl, stepLength = _laneStepVectors * vl;
+        Span<T> buffer = _laneSteps!.Span;
         ref T br = ref MemoryMarshal.GetReference(buffer);
         for (int k0 = 0; k0 < n; k0 += tile)
         {
             int nt = Math.Min(tile, n - k0), steps = (nt + vl - 1) / vl;
-            LaneTranspose.Run<T>(x.Slice(k0 * m, nt * m), m, nt, buffer, _laneZOffsets, _laneZStep);
+            LaneTranspose.Run<T>(x.Slice(k0 * m, nt * m), m, nt, buffer, _laneZOffsets, stepLength);
             for (int w = 0; w < l; w++)
             {
                 ref T c = ref MemoryMarshal.GetReference(weights.Slice(w * n + k0, nt));
                 ref T to = ref Unsafe.Add(ref br, (nint)(m + w) * vl);
-                for (int s = 0; s < steps; s++) StepWeights(ref c, s, nt).StoreUnsafe(ref Unsafe.Add(ref to, s * step));
+                for (int s = 0; s < steps; s++) StepWeights(ref c, s, nt).StoreUnsafe(ref Unsafe.Add(ref to, (nint)s * stepLength));
             }
-            SampleLaneTensor.Run<T>(buffer, m, _tensorStepVectors, steps, _tensorTiles, _sums);
+            SampleLaneTensor.Run<T>(buffer, m, _laneStepVectors, steps, _laneTiles, _sums);
         }
-    }
-
-    /// <summary>
-    /// B by steps, its columns z_i transposed in place (<see cref="LaneTranspose"/>): 1 (0 past the tile's samples), then z_j z_k by
-    /// groups.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void BuildLaneColumns(int steps, int samples, Span<T> b)
-    {
-        int m = _m, vl = Vector512<T>.Count;
-        nint columnStep = SampleLaneGemm.ColumnStep<T>();
-        ref T br = ref MemoryMarshal.GetReference(b);
-        ref int at = ref MemoryMarshal.GetArrayDataReference(_laneColumnOffsets!);
-        for (int s = 0; s < steps; s++)
-        {
-            ref T bs = ref Unsafe.Add(ref br, s * columnStep);
-            Vector512<T> live = Vector512.LessThan(Indices, Vector512.Create(T.CreateTruncating(samples - s * vl)));
-            Vector512<T> one = Vector512.ConditionalSelect(live, Vector512<T>.One, Vector512<T>.Zero);
-            one.StoreUnsafe(ref bs, (nuint)Unsafe.Add(ref at, _constant));
-            for (int j = 0; j < m; j++)
-            {
-                Vector512<T> zj = Vector512.LoadUnsafe(ref bs, (nuint)Unsafe.Add(ref at, j));
-                ref int pairAt = ref Unsafe.Add(ref at, _groupStart[j] - j);
-                for (int k = j; k < m; k++)
-                    (zj * Vector512.LoadUnsafe(ref bs, (nuint)Unsafe.Add(ref at, k))).StoreUnsafe(ref bs, (nuint)Unsafe.Add(ref pairAt, k));
-            }
-        }
-    }
-
-    /// <summary>A by steps: the weights c_l (0 past the tile's samples), then c_l z_i (z transposed in B).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void BuildLaneRows(Span<T> z, ReadOnlySpan<T> weights, int n, int k0, int samples, Span<T> a)
-    {
-        int m = _m, l = _l, vl = Vector512<T>.Count, steps = (samples + vl - 1) / vl;
-        nint rowStep = SampleLaneGemm.RowStep<T>(), zStep = _laneZStep;
-        ref T zr = ref MemoryMarshal.GetReference(z), ar = ref MemoryMarshal.GetReference(a);
-        ref int at = ref MemoryMarshal.GetArrayDataReference(_laneRowOffsets!);
-        ref int zAt = ref MemoryMarshal.GetArrayDataReference(_laneZOffsets!);
-        for (int w = 0; w < l; w++)
-        {
-            ref T c = ref MemoryMarshal.GetReference(weights.Slice(w * n + k0, samples));
-            for (int s = 0; s < steps; s++)
-            {
-                ref T zs = ref Unsafe.Add(ref zr, s * zStep);
-                ref T row = ref Unsafe.Add(ref ar, s * rowStep);
-                Vector512<T> weight = StepWeights(ref c, s, samples);
-                weight.StoreUnsafe(ref row, (nuint)Unsafe.Add(ref at, w));
-                for (int i = 0; i < m; i++)
-                    (weight * Vector512.LoadUnsafe(ref zs, (nuint)Unsafe.Add(ref zAt, i))).StoreUnsafe(ref row,
-                        (nuint)Unsafe.Add(ref at, l * (i + 1) + w));
-            }
-        }
+        return true;
     }
 
     /// <summary>Whether this thread's accumulations take the sample lanes (small m on 512-bit vectors).</summary>
-    internal bool UsesSampleLanes => (_laneChunks is not null || _tensorTiles is not null) && SampleLaneGemm.Supported;
+    internal bool UsesSampleLanes => _laneTiles is not null && SampleLaneTensor.Supported;
 
-    /// <summary>
-    /// Multiply-adds per sample on the sample lanes' plan (each of a chunk's columns times its rows, or each register tile's entries);
-    /// 0 without it.
-    /// </summary>
-    internal long LaneMultiplyAdds =>
-        _tensorTiles?.Sum(t => (long)t.Rows * t.Width) ?? _laneChunks?.Sum(c => (long)c.Width * c.RowEnd) ?? 0;
+    /// <summary>Multiply-adds per sample on the sample lanes' plan (each register tile's entries); 0 without it.</summary>
+    internal long LaneMultiplyAdds => _laneTiles?.Sum(t => (long)t.Rows * t.Width) ?? 0;
 
-    /// <summary>Multiplies per sample that the 3-tensors' register tiles spend on their operands (1 + rows each); 0 elsewhere.</summary>
-    internal long LaneMultiplies => _tensorTiles?.Sum(t => 1L + t.Rows) ?? 0;
-
-    /// <summary>0, 1, .., VL - 1.</summary>
-    private static Vector512<T> Indices => Vector512.CreateSequence(T.Zero, T.One);
+    /// <summary>Multiplies per sample that the sample lanes' register tiles spend on their operands (1 + rows each); 0 without them.</summary>
+    internal long LaneMultiplies => _laneTiles?.Sum(t => 1L + t.Rows) ?? 0;
 
     /// <summary>Step s's vector of one weight's samples (contiguous from c), zeros past <paramref name="samples"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -470,6 +350,9 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
 
     /// <summary>Index of <see cref="Third"/>'s sum.</summary>
     private int ThirdIndex(int q, int a, int b, int c) => (_l * (a + _shift) + q) * _cStride + _groupStart[b] + c - b;
+
+    /// <summary>Index of weight q's sum of z_a z_b (a &lt;= b &lt; m), z_a (b = m) or 1 (a = b = m): row q, as <see cref="Sum"/>.</summary>
+    private int LowerIndex(int q, int a, int b) => q * _cStride + (a == _m ? _constant : b == _m ? a : _groupStart[a] + b - a);
 
     /// <summary>Throws unless the sums of degree 0 to 2 are kept.</summary>
     private void RequireLowerDegrees()

@@ -90,7 +90,7 @@ public class ProjectedTensorAccumulatorTests
     }
 
     /// <summary>
-    /// Past the sample lanes' sizes (<see cref="SampleLaneGemmTests"/>) the 512-bit path builds its rows and columns with permutes
+    /// Past the sample lanes' sizes (<see cref="SampleLaneTensorTests"/>) the 512-bit path builds its rows and columns with permutes
     /// where z and the weights fit in two vectors, the 256-bit path segment by segment; each entry is the same single multiply and
     /// the kernels' chains are the same on both paths, so the sums must agree to the bit (a lane of the permute tables pointing at
     /// the wrong entry changes them).
@@ -105,14 +105,14 @@ public class ProjectedTensorAccumulatorTests
         // float64 below the lanes' limit never takes the permutes on a 512-bit machine: its first size past it, with these weights
         foreach (bool lowerDegrees in new[] { true, false })
         {
-            Same<double>(Math.Max(m, ProjectedTensorAccumulator<double>.LaneMaxDimension(lowerDegrees) + 1), l, lowerDegrees);
-            Same<float>(2 * m, l, lowerDegrees);
+            Same<double>(Math.Max(m, ProjectedTensorAccumulator<double>.LaneMaxDimension + 1), l, lowerDegrees);
+            Same<float>(Math.Max(2 * m, ProjectedTensorAccumulator<float>.LaneMaxDimension + 1), l, lowerDegrees);
         }
 
         static void Same<T>(int m, int l, bool lowerDegrees) where T : unmanaged, IBinaryFloatingPointIeee754<T>
         {
             const int n = 333;
-            Assert.True(m > ProjectedTensorAccumulator<T>.LaneMaxDimension(lowerDegrees));
+            Assert.True(m > ProjectedTensorAccumulator<T>.LaneMaxDimension);
             T[] z = Gaussians<T>(n * m, 5 * m + l), c = Gaussians<T>(n * l, 7 * m + l);
             double[] wide = [], narrow = [];
             WithWidth(0, () => { var acc = new ProjectedTensorAccumulator<T>(m, l, lowerDegrees); acc.Accumulate(z, c); wide = State(acc); });

@@ -7,14 +7,14 @@ using System.Runtime.Intrinsics.X86;
 namespace ReluFast.Moments.Kernels;
 
 /// <summary>
-/// Samples held row by row (x: n x m) to the sample lanes' layout of <see cref="SampleLaneGemm"/>: each step of VL samples as m
+/// Samples held row by row (x: n x m) to the sample lanes' layout of <see cref="SampleLaneTensor"/>: each step of VL samples as m
 /// vectors, feature i's where the caller's offsets put it.
 /// </summary>
 internal static class LaneTranspose
 {
     /// <summary>
     /// to[offsets[i] + s step + lane] = x[(s VL + lane) m + i]: the samples as m vectors a step of VL samples, feature i's where
-    /// offsets[i] says (the columns z_i of <see cref="SampleLaneGemm"/>'s B); lanes past the samples are zero. Each whole step's
+    /// offsets[i] says (z_i's vector in a step of <see cref="SampleLaneTensor"/>); lanes past the samples are zero. Each whole step's
     /// 8 x 8 blocks of samples and features go through registers (8 loads, 24 shuffles, 8 stores instead of 64 scalar stores;
     /// float32 steps take two blocks); the features past the last block and a partial last step one by one. A copy, so the same
     /// values either way.

@@ -2,32 +2,38 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace ReluFast.Moments.Kernels;
 
 /// <summary>
 /// The symmetric 3-tensors sum c_l z_i z_j z_k (i &lt;= j &lt;= k) of L weights over one tile of samples held feature by feature,
-/// the samples along the vector lanes (<see cref="SampleLaneGemm"/>'s steps), with no operand written to memory: every multiply-add
-/// is a wanted entry, and its operands are the tile's own vectors or one product away from them (docs/passes.md, "The 3-tensors
-/// on the sample lanes without their operands").
+/// the samples along the vector lanes, and on request the sums of degree 0 to 2 (c_l, c_l z_i, c_l z_i z_j), with no operand
+/// written to memory: every multiply-add is a wanted entry, and its operands are the tile's own vectors or one product away from
+/// them (docs/passes.md, "The 3-tensors on the sample lanes without their operands").
 /// </summary>
 /// <remarks>
 /// <para>Slab by slab: for the middle index j the wanted entries are c_l z_j z_x z_r for x on one side of j and r on the other
 /// (i &lt;= j &lt;= k), a product of the vectors u_l = c_l (z_j z_x) and the raw z_r. The raw side is the longer of [0, j] and
 /// [j, m), so a register tile of up to 3 weights (4 with width 6) times up to 8 raw features takes 1 + rows multiplies a step for
 /// rows x width multiply-adds: at m = 16 and three weights 2448 multiply-adds (the unique sums, none wasted) and 576 multiplies a
-/// sample. Building the operands into memory first (<see cref="SampleLaneGemm"/>) took one store a row or column and their
-/// rows' and columns' waste where register tiles straddle the triangle.</para>
-/// <para>Layout: a step is one vector of VL samples; its vectors z_0 .. z_(m-1), then c_0 .. c_(L-1), are consecutive, and steps
-/// are <c>stepVectors</c> vectors apart. Lanes past the samples hold zeros.</para>
+/// sample. Building the operands into memory first (the GEMM this replaced) took one store a row or column and their rows' and
+/// columns' waste where register tiles straddle the triangle. The lower degrees are the same tiles with the constant vector in
+/// place of z_j z_x's factors: c_l 1 1 z_r, then c_l (z_a 1) z_b for b &gt;= a.</para>
+/// <para>Layout: a step is one vector of VL samples; its vectors z_0 .. z_(m-1), then c_0 .. c_(L-1), then (for the lower degrees)
+/// a vector of ones, are consecutive, and steps are <c>stepVectors</c> vectors apart. Lanes past the samples hold zeros in z and
+/// the weights.</para>
 /// <para>Each entry's sum over the tile is a sum per lane, then across the lanes by <see cref="LaneSums"/>, in T; the double sums
-/// add one such sum per tile. Only for 512-bit vectors (<see cref="SampleLaneGemm.Supported"/>).</para>
+/// add one such sum per tile. Only for 512-bit vectors (<see cref="Supported"/>).</para>
 /// </remarks>
 internal static class SampleLaneTensor
 {
+    /// <summary>Whether this thread's kernels take 512-bit vectors, the only width this layout is written for.</summary>
+    public static bool Supported => Simd.WidthBits >= 512 && Avx512F.IsSupported;
+
     /// <summary>
-    /// One register tile: the pivot j, the other index x, weights [Weight, Weight + Rows) and raw features [Raw, Raw + Width);
-    /// entry (l, r) goes to Target + (l - Weight) WeightStride + (r - Raw) RawStride of the sums.
+    /// One register tile: the step's vectors Pivot and Other (z_j and z_x, or the constant), weights [Weight, Weight + Rows) and the
+    /// raw vectors [Raw, Raw + Width); entry (l, r) goes to Target + (l - Weight) WeightStride + (r - Raw) RawStride of the sums.
     /// </summary>
     internal readonly record struct Tile(int Pivot, int Other, int Raw, int Width, int Weight, int Rows, int Target, int WeightStride,
         int RawStride);
@@ -37,9 +43,11 @@ internal static class SampleLaneTensor
 
     /// <summary>
     /// The register tiles for z in R^m and <paramref name="weightCount"/> weights; <paramref name="entry"/>(l, a, b, c) is the sum's
-    /// index of weight l's entry a &lt;= b &lt;= c, linear in l and in each index along a tile.
+    /// index of weight l's entry a &lt;= b &lt;= c, linear in l and in each index along a tile. With <paramref name="lower"/> the sums
+    /// of degree 0 to 2 too: lower(l, a, b) is the index of the sum of c_l z_a z_b for a &lt;= b &lt;= m, m standing for the constant
+    /// 1 (c_l z_a at (a, m), c_l at (m, m)), which is the step's vector m + L (<see cref="Constant"/>).
     /// </summary>
-    public static Tile[] Plan(int m, int weightCount, Func<int, int, int, int, int> entry)
+    public static Tile[] Plan(int m, int weightCount, Func<int, int, int, int, int> entry, Func<int, int, int, int>? lower = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(m);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(weightCount);
@@ -47,32 +55,45 @@ internal static class SampleLaneTensor
         var groups = new List<(int Start, int Rows)>();
         for (int l = 0; l < weightCount; l += groups[^1].Rows) groups.Add((l, weightCount == 4 ? 4 : Math.Min(3, weightCount - l)));
         var tiles = new List<Tile>();
+        int one = Constant(m, weightCount);
+        void Add(int pivot, int other, int rawStart, int rawLength, int rawVector, Func<int, int, int> index)
+        {
+            foreach ((int l0, int rows) in groups)
+            {
+                int pieces = (rawLength + MaxWidth(rows) - 1) / MaxWidth(rows);
+                for (int p = 0, r0 = rawStart; p < pieces; p++)
+                {
+                    int width = (rawLength - (r0 - rawStart) + (pieces - p) - 1) / (pieces - p);
+                    int target = index(l0, r0);
+                    int weightStride = rows > 1 ? index(l0 + 1, r0) - target : 0, rawStride = width > 1 ? index(l0, r0 + 1) - target : 0;
+                    for (int l = l0; l < l0 + rows; l++)
+                        for (int r = r0; r < r0 + width; r++)
+                            if (index(l, r) != target + (l - l0) * weightStride + (r - r0) * rawStride)
+                                throw new ArgumentException("The entries' indices are not linear along a tile.", nameof(entry));
+                    tiles.Add(new Tile(pivot, other, rawVector < 0 ? r0 : rawVector, width, l0, rows, target, weightStride, rawStride));
+                    r0 += width;
+                }
+            }
+        }
+        if (lower is not null)
+        {
+            Add(one, one, m, 1, one, (l, _) => lower(l, m, m)); // c_l
+            Add(one, one, 0, m, -1, (l, a) => lower(l, a, m)); // c_l z_a
+            for (int a = 0; a < m; a++) Add(a, one, a, m - a, -1, (l, b) => lower(l, a, b)); // c_l z_a z_b, b >= a
+        }
         for (int j = 0; j < m; j++)
         {
             bool rawAbove = m - j >= j + 1; // the raw side is k in [j, m), else i in [0, j]
             int rawStart = rawAbove ? j : 0, rawLength = rawAbove ? m - j : j + 1;
             int otherStart = rawAbove ? 0 : j, otherLength = rawAbove ? j + 1 : m - j;
             for (int x = otherStart; x < otherStart + otherLength; x++)
-                foreach ((int l0, int rows) in groups)
-                {
-                    int pieces = (rawLength + MaxWidth(rows) - 1) / MaxWidth(rows);
-                    for (int p = 0, r0 = rawStart; p < pieces; p++)
-                    {
-                        int width = (rawLength - (r0 - rawStart) + (pieces - p) - 1) / (pieces - p);
-                        int Index(int l, int r) => rawAbove ? entry(l, x, j, r) : entry(l, r, j, x);
-                        int target = Index(l0, r0);
-                        int weightStride = rows > 1 ? Index(l0 + 1, r0) - target : 0, rawStride = width > 1 ? Index(l0, r0 + 1) - target : 0;
-                        for (int l = l0; l < l0 + rows; l++)
-                            for (int r = r0; r < r0 + width; r++)
-                                if (Index(l, r) != target + (l - l0) * weightStride + (r - r0) * rawStride)
-                                    throw new ArgumentException("The entries' indices are not linear along a tile.", nameof(entry));
-                        tiles.Add(new Tile(j, x, r0, width, l0, rows, target, weightStride, rawStride));
-                        r0 += width;
-                    }
-                }
+                Add(j, x, rawStart, rawLength, -1, (l, r) => rawAbove ? entry(l, x, j, r) : entry(l, r, j, x));
         }
         return [.. tiles];
     }
+
+    /// <summary>The step's vector of ones for the sums of degree 0 to 2: after z's m and the weights.</summary>
+    public static int Constant(int m, int weightCount) => m + weightCount;
 
     /// <summary>
     /// Adds each tile's entries over the first <paramref name="steps"/> steps of <paramref name="tile"/> (steps
@@ -83,7 +104,7 @@ internal static class SampleLaneTensor
     public static void Run<T>(ReadOnlySpan<T> tile, int m, int stepVectors, int steps, ReadOnlySpan<Tile> tiles, Span<double> sums)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
-        if (!SampleLaneGemm.Supported) throw new InvalidOperationException("The sample-lane kernels need 512-bit vectors.");
+        if (!Supported) throw new InvalidOperationException("The sample-lane kernels need 512-bit vectors.");
         if (steps <= 0) return;
         int vl = Vector512<T>.Count;
         if (tile.Length < (long)steps * stepVectors * vl) throw new ArgumentException("The tile is too short.", nameof(tile));
@@ -92,9 +113,9 @@ internal static class SampleLaneTensor
         nint step = (nint)stepVectors * vl;
         foreach (Tile t in tiles)
         {
-            if (t.Rows is < 1 or > 4 || t.Width < 1 || t.Width > MaxWidth(t.Rows) || Math.Max(t.Pivot, Math.Max(t.Other, t.Raw + t.Width - 1)) >= m
-                || m + t.Weight + t.Rows > stepVectors)
-                throw new ArgumentException("A tile's features or weights lie outside a step.", nameof(tiles));
+            if (t.Rows is < 1 or > 4 || t.Width < 1 || t.Width > MaxWidth(t.Rows) || Math.Min(t.Pivot, Math.Min(t.Other, t.Raw)) < 0
+                || Math.Max(t.Pivot, Math.Max(t.Other, t.Raw + t.Width - 1)) >= stepVectors || t.Weight < 0 || m + t.Weight + t.Rows > stepVectors)
+                throw new ArgumentException("A tile's vectors or weights lie outside a step.", nameof(tiles));
             long last = t.Target + (long)(t.Rows - 1) * t.WeightStride + (long)(t.Width - 1) * t.RawStride;
             if (t.Target < 0 || last < 0 || last >= sums.Length || t.Target >= sums.Length)
                 throw new ArgumentException("A tile's entries lie outside the sums.", nameof(tiles));
