@@ -128,6 +128,9 @@ public class SampleLaneTensorTests
         Assert.Throws<ArgumentException>(() => SampleLaneTensor.Run<T>(tile.AsSpan(0, tile.Length - 1), m, stepVectors, steps, tiles,
             sums));
         Assert.Throws<ArgumentException>(() => SampleLaneTensor.Run<T>(tile, m, m + weights - 1, 1, tiles, sums));
+        // a tile whose corner (last weight, first raw feature) lies before the sums, though its first and last entries do not
+        SampleLaneTensor.Tile skew = tiles[0] with { Rows = 2, Width = 2, Target = 1, WeightStride = -2, RawStride = 3 };
+        Assert.Throws<ArgumentException>(() => SampleLaneTensor.Run<T>(tile, m, stepVectors, steps, [skew], sums));
     }
 
     /// <summary>

@@ -116,8 +116,8 @@ internal static class SampleLaneTensor
             if (t.Rows is < 1 or > 4 || t.Width < 1 || t.Width > MaxWidth(t.Rows) || Math.Min(t.Pivot, Math.Min(t.Other, t.Raw)) < 0
                 || Math.Max(t.Pivot, Math.Max(t.Other, t.Raw + t.Width - 1)) >= stepVectors || t.Weight < 0 || m + t.Weight + t.Rows > stepVectors)
                 throw new ArgumentException("A tile's vectors or weights lie outside a step.", nameof(tiles));
-            long last = t.Target + (long)(t.Rows - 1) * t.WeightStride + (long)(t.Width - 1) * t.RawStride;
-            if (t.Target < 0 || last < 0 || last >= sums.Length || t.Target >= sums.Length)
+            long down = (long)(t.Rows - 1) * t.WeightStride, across = (long)(t.Width - 1) * t.RawStride;
+            if (t.Target + Math.Min(down, 0) + Math.Min(across, 0) < 0 || t.Target + Math.Max(down, 0) + Math.Max(across, 0) >= sums.Length)
                 throw new ArgumentException("A tile's entries lie outside the sums.", nameof(tiles));
             ref double target = ref Unsafe.Add(ref s0, t.Target);
             nint pivot = (nint)t.Pivot * vl, other = (nint)t.Other * vl, raw = (nint)t.Raw * vl, weight = (nint)(m + t.Weight) * vl;
