@@ -26,9 +26,9 @@ namespace ReluFast.Moments;
 /// (the pair features against c o z, and the pairs within each panel against the columns before them) took 672. For small m on
 /// 512-bit vectors (<see cref="LaneMaxDimension"/>) the same sums, in the same places, come from <see cref="SampleLaneTensor"/>,
 /// the samples along the lanes and the operands in registers (one multiply-add for each of the 660 sums a sample at m = 8 and
-/// four weights, where the panels take 864 lanes). Totals
-/// are double; partial sums over one tile of samples are in T. Accumulate does not allocate (below the lanes' limit the panels'
-/// tiles wait for a thread that takes them: forced narrower vectors); instances are not thread-safe.
+/// four weights, where the panels take 864 lanes). Totals are double; partial sums over one tile of samples are in T.
+/// Accumulate does not allocate (below the lanes' limit the panels' tiles wait for a thread that takes them: forced narrower
+/// vectors); instances are not thread-safe.
 /// <para>Without the lower degrees (<see cref="HasLowerDegrees"/> false) only the 3-tensors are kept: no rows c_l, no columns z and
 /// 1, the pairs from column 0 and the rows c_l z_i from row 0; each 3-tensor entry is the same product of a row and a column.
 /// Pass 2 needs nothing else from its weights (docs/algorithm.md section 6): at m = 16 and three weights, 2816 lanes a sample in
@@ -61,9 +61,8 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
     /// </summary>
     internal static int LaneMaxDimension => typeof(T) == typeof(double) ? 24 : 20;
 
-    /// <summary>Whether this size and layout take the sample lanes on this machine (unless a thread forces narrower vectors).</summary>
-    private static bool TakesLanes(int dimension, int shift) =>
-        Vector512.IsHardwareAccelerated && dimension <= LaneMaxDimension;
+    /// <summary>Whether this size takes the sample lanes on this machine (unless a thread forces narrower vectors).</summary>
+    private static bool TakesLanes(int dimension) => Vector512.IsHardwareAccelerated && dimension <= LaneMaxDimension;
 
     /// <summary>
     /// Bytes of the sample lanes' tile of steps (z and the weights), which every register tile reads again: it stays in L1 (16 KB to
@@ -94,7 +93,7 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
     }
 
     private ProjectedTensorAccumulator(int dimension, int weightCount, int shift, (int[] GroupStart, int[] RowEnds) layout)
-        : base(dimension, weightCount, layout.RowEnds, TileBytes, tileCountsCopy: false, MinimumTileSamples, TakesLanes(dimension, shift))
+        : base(dimension, weightCount, layout.RowEnds, TileBytes, tileCountsCopy: false, MinimumTileSamples, TakesLanes(dimension))
     {
         int unit = PrefixGemm.PanelWidth<T>();
         _m = dimension;
@@ -103,7 +102,7 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
         _constant = shift == 1 ? dimension : -1;
         _groupStart = layout.GroupStart;
         _wStride = Simd.RoundUp(weightCount, unit);
-        if (!TakesLanes(dimension, shift)) _w = new AlignedBuffer<T>(_tile * _wStride);
+        if (!TakesLanes(dimension)) _w = new AlignedBuffer<T>(_tile * _wStride);
         // the rows c_l (with the lower degrees), then c_l z_i (the weights in one vector); the columns z_j and 1 (with the lower
         // degrees), then z_j z_k by groups (-1 reads 1, padding reads entry 0)
         int rowSegments = dimension + shift;
@@ -124,10 +123,10 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
                 (ia[_constant], ib[_constant]) = (-1, -1);
             }
             for (int j = 0; j < dimension; j++)
-                for (int k = j; k < dimension; k++) (ia[_groupStart[j] + k - j], ib[_groupStart[j] + k - j]) = (j, k);
+                for (int k = j; k < dimension; k++) (ia[PairColumn(j, k)], ib[PairColumn(j, k)]) = (j, k);
             _columnProducts = new LaneProducts<T>(ia, ib);
         }
-        if (TakesLanes(dimension, shift))
+        if (TakesLanes(dimension))
         {
             // a step's z_0 .. z_(m-1), the weights, then ones (with the lower degrees; an odd number of vectors a step)
             int vl = Vector512<T>.Count;
@@ -343,16 +342,22 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
     }
 
     /// <summary>Weight l's row against a column: sums of degree 0 to 2 (with the lower degrees only).</summary>
-    private ref double Sum(int l, int column) => ref _sums[l * _cStride + column];
+    private ref double Sum(int l, int column) => ref _sums[SumIndex(l, column)];
+
+    /// <summary>Index of <see cref="Sum"/>'s sum.</summary>
+    private int SumIndex(int l, int column) => l * _cStride + column;
+
+    /// <summary>The column of the pair z_a z_b, a &lt;= b: group a's entry b.</summary>
+    private int PairColumn(int a, int b) => _groupStart[a] + b - a;
 
     /// <summary>The sum of weight q for the unique entry a &lt;= b &lt;= c of the 3-tensor: row (a, q) against column z_b z_c.</summary>
     private ref double Third(int q, int a, int b, int c) => ref _sums[ThirdIndex(q, a, b, c)];
 
     /// <summary>Index of <see cref="Third"/>'s sum.</summary>
-    private int ThirdIndex(int q, int a, int b, int c) => (_l * (a + _shift) + q) * _cStride + _groupStart[b] + c - b;
+    private int ThirdIndex(int q, int a, int b, int c) => (_l * (a + _shift) + q) * _cStride + PairColumn(b, c);
 
     /// <summary>Index of weight q's sum of z_a z_b (a &lt;= b &lt; m), z_a (b = m) or 1 (a = b = m): row q, as <see cref="Sum"/>.</summary>
-    private int LowerIndex(int q, int a, int b) => q * _cStride + (a == _m ? _constant : b == _m ? a : _groupStart[a] + b - a);
+    private int LowerIndex(int q, int a, int b) => SumIndex(q, a == _m ? _constant : b == _m ? a : PairColumn(a, b));
 
     /// <summary>Throws unless the sums of degree 0 to 2 are kept.</summary>
     private void RequireLowerDegrees()
@@ -361,7 +366,7 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
     }
 
     /// <summary>sum c_q z_a z_b for a &lt;= b.</summary>
-    private ref double Second(int q, int a, int b) => ref Sum(q, _groupStart[a] + b - a);
+    private ref double Second(int q, int a, int b) => ref Sum(q, PairColumn(a, b));
 
     /// <summary>sum_j c_lj.</summary>
     public double WeightSum(int l) { CheckWeight(l); RequireLowerDegrees(); return Sum(l, _constant); }
