@@ -147,21 +147,17 @@ internal static class PassAccount
             double[] uT = u, gT = g;
             var z = new double[Block * m];
             var centred = new double[Block];
-            var contractions = new double[Block * restarts];
-            var weights = new double[restarts * Block];
             var tensor = new ProjectedTensorAccumulator<double>(m, restarts, lowerDegrees: false);
             var centredSums = new WeightedGramAccumulator<double>(m);
             double projection = S((x, y, s) => Projection.Project<double>(x, d, uT, m, z.AsSpan(0, y.Length * m)));
             double cv = S((x, y, s) => quadratic.Apply<double>(z.AsSpan(0, y.Length * m), y, centred.AsSpan(0, y.Length)));
-            double contraction = S((x, y, s) =>
-                Projection.Project<double>(z.AsSpan(0, y.Length * m), m, gT, restarts, contractions.AsSpan(0, y.Length * restarts)));
-            double kernel = S((x, y, s) => tensor.Accumulate(z.AsSpan(0, y.Length * m), weights.AsSpan(0, restarts * y.Length)));
+            // the 3-tensors with their weights y~ (1 + <z, g_r>), made in the kernel's tile (sample lanes) or in memory (panels)
+            double kernel = S((x, y, s) => tensor.AccumulateContractions(z.AsSpan(0, y.Length * m), centred.AsSpan(0, y.Length), gT));
             double low = S((x, y, s) => centredSums.Accumulate(z.AsSpan(0, y.Length * m), centred.AsSpan(0, y.Length)));
             var worker = new ProjectedMomentWorker<double>(uT, d, m, gT, restarts, quadratic, Block);
             double whole = S((x, y, s) => worker.Accumulate(x, y));
             Console.WriteLine(string.Create(Inv, $"  pass 2 worker {whole,7:F1}: projection {projection:F1}, control variate {cv:F1}, " +
-                $"contractions {contraction:F1}, tensor kernel {kernel:F1}, centred sums {low:F1}, weights and the rest " +
-                $"{whole - projection - cv - contraction - kernel - low:F1}"));
+                $"tensor kernel with its weights {kernel:F1}, centred sums {low:F1}, the rest {whole - projection - cv - kernel - low:F1}"));
             int pairs = m * (m + 1) / 2;
             // the weights y~ (1 + <z, g_r>): R 3-tensors (their lower degrees come from y~'s), and y~'s sums of degree 0 to 2
             long fmas = TeacherFmas(d, m) + (long)d * m + pairs + m + m * restarts + 2 * restarts + pairs

@@ -75,10 +75,11 @@ internal sealed partial class ProjectedMomentWorker<T> : IMomentWorker<T, Projec
     where T : unmanaged, IBinaryFloatingPointIeee754<T>
 {
     private readonly T[] _basis;
-    private readonly T[] _directions; // g_1..g_R as rows (R x m)
+    private readonly T[] _directions; // g_1..g_R as the columns of an m x R row-major matrix
     private readonly int _d, _m, _restarts;
     private readonly ControlVariate _controlVariate;
-    private readonly T[] _z, _weights; // weights: y~, then y~ (1 + <z, g_r>) for each r
+    private readonly T[] _z, _weights; // weights: y~, then (for a device session) y~ (1 + <z, g_r>) for each r
+    private readonly T[]? _dots; // a device session's <z, g_r>, n x R
     private readonly ProjectedTensorAccumulator<T> _moments;
     private readonly WeightedGramAccumulator<T> _centredMoments;
     private IDeviceMoments<T>? _device;
@@ -88,7 +89,7 @@ internal sealed partial class ProjectedMomentWorker<T> : IMomentWorker<T, Projec
         IMomentDevice? device = null)
     {
         _basis = basis;
-        _directions = Projection.ColumnsAsRows<T>(directions, m, restarts);
+        _directions = directions;
         _d = d; _m = m; _restarts = restarts;
         _controlVariate = controlVariate;
         _z = new T[blockSize * m];
@@ -96,6 +97,7 @@ internal sealed partial class ProjectedMomentWorker<T> : IMomentWorker<T, Projec
         _moments = new ProjectedTensorAccumulator<T>(m, restarts, lowerDegrees: false); // their lower degrees come from y~'s sums
         _centredMoments = new WeightedGramAccumulator<T>(m);
         _device = device?.CreateProjectedTensor<T>(m, 1 + restarts);
+        if (_device is not null) _dots = new T[blockSize * restarts];
     }
 
     /// <summary>The 3-tensors of the weights y~ (1 + &lt;z, g_r&gt;), r = 0 .. R - 1 (a device session's are added first).</summary>
@@ -125,15 +127,14 @@ internal sealed partial class ProjectedMomentWorker<T> : IMomentWorker<T, Projec
         Projection.Project(x, _d, _basis, _m, z);
         Span<T> centred = _weights.AsSpan(0, n), combined = _weights.AsSpan(n, _restarts * n);
         _controlVariate.Apply(z, y, centred);
-        // the weights y~_j (1 + <z_j, g_r>): one row sum per sample and direction, plus y~_j
-        Projection.WeightedDots<T>(z, _m, _directions, centred, combined);
-        for (int r = 0; r < _restarts; r++) TensorPrimitives.Add(combined.Slice(r * n, n), centred, combined.Slice(r * n, n));
         if (_device is not null)
         {
+            // the weights y~_j (1 + <z_j, g_r>) in memory, as the accumulator makes them
+            ProjectedTensorAccumulator<T>.ContractionWeights(z, _m, centred, _directions, _restarts, _dots, combined);
             _device.Accumulate(z, _weights.AsSpan(0, (1 + _restarts) * n));
             return;
         }
-        _moments.Accumulate(z, combined);
+        _moments.AccumulateContractions(z, centred, _directions);
         _centredMoments.Accumulate(z, centred);
     }
 

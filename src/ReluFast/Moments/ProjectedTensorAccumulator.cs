@@ -47,6 +47,7 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
     private readonly AlignedBuffer<T>? _laneSteps; // their tile of samples: z, the weights (and ones) step by step
     private readonly int[]? _laneZOffsets;
     private readonly int _laneStepVectors, _laneTileSteps;
+    private T[]? _contractionScratch; // the panels' path of AccumulateContractions: the weights and the dots of a block
 
     /// <summary>
     /// Largest m the sample-lane kernels take (<see cref="SampleLaneTensor"/>): below it the panels' permuted rows and straddled
@@ -148,12 +149,61 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
     public bool HasLowerDegrees => _shift == 1;
 
     /// <summary>
+    /// Adds a block of n samples with pass 2's weights c_l = y (1 + &lt;z, g_l&gt;) (docs/algorithm.md section 6), one for each column
+    /// g_l of <paramref name="directions"/> (m x L row-major): z is n x m, y has n entries. Each weight is fma(y_j, d_lj, y_j) with
+    /// d_lj = &lt;z_j, g_l&gt; the chain of FMAs over i = 0 .. m - 1 (<see cref="ContractionWeights"/>, which gives the same bits);
+    /// on the sample lanes they are made in the tile of steps from z's transposed vectors, so they never go through memory (the
+    /// panels' path writes them to a scratch block, allocated on the first call and when a block is longer than any before).
+    /// </summary>
+    /// <exception cref="ArgumentException">The lengths do not match m and L.</exception>
+    public void AccumulateContractions(ReadOnlySpan<T> z, ReadOnlySpan<T> y, ReadOnlySpan<T> directions)
+    {
+        int m = _m, l = _l, n = y.Length;
+        if ((long)n * m != z.Length)
+            throw new ArgumentException($"z has {z.Length} entries but {n} samples of dimension {m} need {(long)n * m}.", nameof(z));
+        if (directions.Length != m * l)
+            throw new ArgumentException($"directions must be m x L = {m} x {l} entries, got {directions.Length}.", nameof(directions));
+        if (Lanes(z, y, directions, n))
+        {
+            Count += n;
+            return;
+        }
+        if (_contractionScratch is null || _contractionScratch.Length < 2L * l * n) _contractionScratch = new T[2 * l * n];
+        Span<T> weights = _contractionScratch.AsSpan(0, l * n);
+        ContractionWeights(z, m, y, directions, l, _contractionScratch.AsSpan(l * n, l * n), weights);
+        Accumulate(z, weights);
+    }
+
+    /// <summary>
+    /// weights[l n + j] = fma(y_j, d_lj, y_j) with d_lj = &lt;z_j, g_l&gt; (g_l column l of <paramref name="directions"/>, m x L) the
+    /// chain of FMAs over i = 0 .. m - 1 from <see cref="Projection.Project{T}"/> into <paramref name="dots"/> (n x L scratch): the
+    /// weights <see cref="AccumulateContractions"/> sums, for a caller that needs them in memory (a device session, libtorch).
+    /// </summary>
+    internal static void ContractionWeights(ReadOnlySpan<T> z, int m, ReadOnlySpan<T> y, ReadOnlySpan<T> directions, int l,
+        Span<T> dots, Span<T> weights)
+    {
+        int n = y.Length;
+        Projection.Project(z, m, directions, l, dots[..(n * l)]);
+        for (int w = 0; w < l; w++)
+        {
+            Span<T> to = weights.Slice(w * n, n);
+            for (int j = 0; j < n; j++) to[j] = T.FusedMultiplyAdd(y[j], dots[j * l + w], y[j]);
+        }
+    }
+
+    /// <summary>
     /// Small m on 512-bit vectors (<see cref="SampleLaneTensor"/>): per tile of steps z transposed and the weights (zero past the tile's
     /// samples) into the step layout, then every register tile over the steps, each sum added to the entry the panels' path adds
     /// it to.
     /// </summary>
+    private protected override bool AccumulateByLanes(ReadOnlySpan<T> x, ReadOnlySpan<T> weights, int n) => Lanes(x, weights, default, n);
+
+    /// <summary>
+    /// <see cref="AccumulateByLanes"/> with the weights L x n, or, with <paramref name="directions"/>, y (n entries) and the weights
+    /// made in each step from it and the step's z (<see cref="AccumulateContractions"/>).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private protected override bool AccumulateByLanes(ReadOnlySpan<T> x, ReadOnlySpan<T> weights, int n)
+    private bool Lanes(ReadOnlySpan<T> x, ReadOnlySpan<T> weights, ReadOnlySpan<T> directions, int n)
     {
         if (_laneTiles is null || !SampleLaneTensor.Supported) return false;
         int m = _m, l = _l, vl = Vector512<T>.Count, tile = _laneTileSteps * vl, stepLength = _laneStepVectors * vl;
@@ -163,15 +213,76 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
         {
             int nt = Math.Min(tile, n - k0), steps = (nt + vl - 1) / vl;
             LaneTranspose.Run<T>(x.Slice(k0 * m, nt * m), m, nt, buffer, _laneZOffsets, stepLength);
-            for (int w = 0; w < l; w++)
+            if (!directions.IsEmpty)
             {
-                ref T c = ref MemoryMarshal.GetReference(weights.Slice(w * n + k0, nt));
-                ref T to = ref Unsafe.Add(ref br, (nint)(m + w) * vl);
-                for (int s = 0; s < steps; s++) StepWeights(ref c, s, nt).StoreUnsafe(ref Unsafe.Add(ref to, (nint)s * stepLength));
+                StepContractions(ref br, stepLength, steps, ref MemoryMarshal.GetReference(weights.Slice(k0, nt)), nt,
+                    ref MemoryMarshal.GetReference(directions));
+            }
+            else
+            {
+                for (int w = 0; w < l; w++)
+                {
+                    ref T c = ref MemoryMarshal.GetReference(weights.Slice(w * n + k0, nt));
+                    ref T to = ref Unsafe.Add(ref br, (nint)(m + w) * vl);
+                    for (int s = 0; s < steps; s++) StepWeights(ref c, s, nt).StoreUnsafe(ref Unsafe.Add(ref to, (nint)s * stepLength));
+                }
             }
             SampleLaneTensor.Run<T>(buffer, m, _laneStepVectors, steps, _laneTiles, _sums);
         }
         return true;
+    }
+
+    /// <summary>
+    /// Each step's weights fma(y, d_l, y), d_l the chain of FMAs of the step's z_i vectors with g_il over i = 0 .. m - 1 (the
+    /// operands of <see cref="Projection.Project{T}"/>'s chains, so the same bits as <see cref="ContractionWeights"/>); y is zero past
+    /// the tile's samples, and so are their weights.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void StepContractions(ref T steps, int stepLength, int count, ref T y, int samples, ref T g)
+    {
+        int m = _m, l = _l, s = 0;
+        nuint vl = (nuint)Vector512<T>.Count;
+        // four steps at a time, four chains in flight: one step at a time waited on its chain (m FMA latencies), 3.3 against 1.3 ns
+        // a sample at m = 16 and three weights, one thread in cache
+        for (; s + 4 <= count; s += 4)
+        {
+            ref T s0 = ref Unsafe.Add(ref steps, (nint)s * stepLength);
+            ref T s1 = ref Unsafe.Add(ref s0, stepLength);
+            ref T s2 = ref Unsafe.Add(ref s1, stepLength);
+            ref T s3 = ref Unsafe.Add(ref s2, stepLength);
+            Vector512<T> y0 = StepWeights(ref y, s, samples), y1 = StepWeights(ref y, s + 1, samples);
+            Vector512<T> y2 = StepWeights(ref y, s + 2, samples), y3 = StepWeights(ref y, s + 3, samples);
+            for (int w = 0; w < l; w++)
+            {
+                Vector512<T> d0 = Vector512<T>.Zero, d1 = d0, d2 = d0, d3 = d0;
+                for (int i = 0; i < m; i++)
+                {
+                    Vector512<T> gi = Vector512.Create(Unsafe.Add(ref g, i * l + w));
+                    nuint at = (nuint)i * vl;
+                    d0 = Simd.Fma(Vector512.LoadUnsafe(ref s0, at), gi, d0);
+                    d1 = Simd.Fma(Vector512.LoadUnsafe(ref s1, at), gi, d1);
+                    d2 = Simd.Fma(Vector512.LoadUnsafe(ref s2, at), gi, d2);
+                    d3 = Simd.Fma(Vector512.LoadUnsafe(ref s3, at), gi, d3);
+                }
+                nuint to = (nuint)(m + w) * vl;
+                Simd.Fma(y0, d0, y0).StoreUnsafe(ref s0, to);
+                Simd.Fma(y1, d1, y1).StoreUnsafe(ref s1, to);
+                Simd.Fma(y2, d2, y2).StoreUnsafe(ref s2, to);
+                Simd.Fma(y3, d3, y3).StoreUnsafe(ref s3, to);
+            }
+        }
+        for (; s < count; s++)
+        {
+            ref T step = ref Unsafe.Add(ref steps, (nint)s * stepLength);
+            Vector512<T> yv = StepWeights(ref y, s, samples);
+            for (int w = 0; w < l; w++)
+            {
+                Vector512<T> dot = Vector512<T>.Zero;
+                for (int i = 0; i < m; i++)
+                    dot = Simd.Fma(Vector512.LoadUnsafe(ref step, (nuint)i * vl), Vector512.Create(Unsafe.Add(ref g, i * l + w)), dot);
+                Simd.Fma(yv, dot, yv).StoreUnsafe(ref step, (nuint)(m + w) * vl);
+            }
+        }
     }
 
     /// <summary>Whether this thread's accumulations take the sample lanes (small m on 512-bit vectors).</summary>

@@ -164,13 +164,15 @@ public class ResidualRoundTests
     /// into its kernels ends at 18 neurons, warned: README, "Inputs with any Gaussian law"). The orientation with the smallest
     /// linear remainder is the teacher's. (Seed 1 since the small 3-tensor takes the sample lanes ends at 12 neurons, warned;
     /// seed 2 flips 5 neurons. Since pass 2 keeps only its weights' 3-tensors (their sums' last bits) seed 2 ends at 13 neurons,
-    /// warned, and seed 1 is oriented this way and reaches the teacher; every seed of 1-40 that reaches it is.)
+    /// warned, and seed 1 is oriented this way and reaches the teacher; every seed of 1-40 that reaches it is. Since pass 2 makes its
+    /// weights in the sample lanes, their last bits, seed 1 ends at 12 neurons, warned, and seed 2 again flips 5 neurons on its way to
+    /// the teacher; 36 of seeds 1-40 reach it, each oriented this way, the other four warned.)
     /// </summary>
     [Fact]
     public void NeuronsPastTheInputCountAreOrientedByTheSmallestRemainder()
     {
         const int D = 8, M = 16;
-        const ulong Seed = 1;
+        const ulong Seed = 2;
         var (teacher, result) = GaussianLawCase.Learn(D, M, 2_000_000, Seed);
 
         Assert.Equal(LearnerMode.FullRank, result.Mode);

@@ -274,6 +274,89 @@ public class ProjectedTensorAccumulatorTests
         AssertWithin(expected, got, bound.Select(v => gamma * v).ToArray(), "weight 0's degrees 0 to 2 as a Gram");
     }
 
+    public static TheoryData<int, int, int, int> ContractionShapes => new()
+    {
+        // m, L, n, SIMD width: the sample lanes (m <= 24 in float64, 20 in float32) with whole and partial steps and tiles, the panels
+        // past them and on narrower vectors
+        { 1, 1, 9, 0 }, { 8, 3, 513, 0 }, { 16, 3, 700, 0 }, { 5, 7, 130, 0 }, { 20, 2, 77, 0 }, { 24, 3, 90, 0 }, { 26, 3, 40, 0 },
+        { 33, 1, 30, 0 }, { 16, 3, 100, 256 }, { 6, 2, 50, 64 },
+    };
+
+    /// <summary>
+    /// Pass 2's weights made in the tile of steps (the sample lanes) are the weights <see cref="ProjectedTensorAccumulator{T}.ContractionWeights"/>
+    /// writes to memory, to the bit: the sums of <see cref="ProjectedTensorAccumulator{T}.AccumulateContractions"/> must be those of
+    /// Accumulate with them, on every path (a direction read for the wrong feature or weight, or a weight past a tile's samples that is
+    /// not zero, changes them). A second, longer block takes the panels' scratch past its first size.
+    /// </summary>
+    [Theory, MemberData(nameof(ContractionShapes))]
+    public void ContractionsAreTheirWeightsToTheBit(int m, int l, int n, int width) => WithWidth(width, () =>
+    {
+        Contractions<double>(m, l, n, 31 * m + n);
+        Contractions<float>(m, l, n, 37 * m + n);
+    });
+
+    private static void Contractions<T>(int m, int l, int n, int seed) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        var byContraction = new ProjectedTensorAccumulator<T>(m, l, lowerDegrees: false);
+        var byWeights = new ProjectedTensorAccumulator<T>(m, l, lowerDegrees: false);
+        T[] g = Gaussians<T>(m * l, seed + 2, 1 / Math.Sqrt(m));
+        foreach (int samples in new[] { n, 2 * n + 3 })
+        {
+            T[] z = Gaussians<T>(samples * m, seed + samples), y = Gaussians<T>(samples, seed + samples + 1);
+            var weights = new T[l * samples];
+            ProjectedTensorAccumulator<T>.ContractionWeights(z, m, y, g, l, new T[samples * l], weights);
+            byContraction.AccumulateContractions(z, y, g);
+            byWeights.Accumulate(z, weights);
+        }
+        Assert.Equal(byWeights.Count, byContraction.Count);
+        AssertBitwiseEqual(State(byWeights), State(byContraction), $"{typeof(T).Name} m = {m}, L = {l}");
+    }
+
+    /// <summary>
+    /// The weights are y (1 + &lt;z, g_l&gt;) to their rounding: m FMAs and one more, each a relative error of at most u on the terms
+    /// |y| (1 + sum |z_i g_il|).
+    /// </summary>
+    [Theory]
+    [InlineData(8, 3)]
+    [InlineData(24, 4)]
+    [InlineData(40, 2)]
+    public void ContractionWeightsAreYTimesOnePlusTheContraction(int m, int l)
+    {
+        Weights<double>(m, l);
+        Weights<float>(m, l);
+    }
+
+    private static void Weights<T>(int m, int l) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        const int n = 200;
+        T[] z = Gaussians<T>(n * m, 5), y = Gaussians<T>(n, 6), g = Gaussians<T>(m * l, 7, 1 / Math.Sqrt(m));
+        var weights = new T[l * n];
+        ProjectedTensorAccumulator<T>.ContractionWeights(z, m, y, g, l, new T[n * l], weights);
+        double u = UnitRoundoff<T>(), gamma = (m + 1) * u / (1 - (m + 1) * u);
+        for (int w = 0; w < l; w++)
+            for (int j = 0; j < n; j++)
+            {
+                double yj = double.CreateTruncating(y[j]), dot = 0, abs = 0;
+                for (int i = 0; i < m; i++)
+                {
+                    double t = double.CreateTruncating(z[j * m + i]) * double.CreateTruncating(g[i * l + w]);
+                    dot += t;
+                    abs += Math.Abs(t);
+                }
+                double expected = yj * (1 + dot), bound = gamma * Math.Abs(yj) * (1 + abs);
+                AssertWithin([expected], [double.CreateTruncating(weights[w * n + j])], [bound], $"weight {w} of sample {j}");
+            }
+    }
+
+    [Fact]
+    public void ContractionsCheckTheirShapes()
+    {
+        var acc = new ProjectedTensorAccumulator<double>(4, 2, lowerDegrees: false);
+        Assert.Throws<ArgumentException>(() => acc.AccumulateContractions(new double[4 * 3], new double[2], new double[8]));
+        Assert.Throws<ArgumentException>(() => acc.AccumulateContractions(new double[4 * 3], new double[3], new double[6]));
+        Assert.Equal(0, acc.Count);
+    }
+
     [Fact]
     public void AccumulateDoesNotAllocate()
     {
@@ -289,8 +372,15 @@ public class ProjectedTensorAccumulatorTests
         var acc = new ProjectedTensorAccumulator<double>(m, l);
         var accf = new ProjectedTensorAccumulator<float>(m, l);
         var third = new ProjectedTensorAccumulator<double>(m, l, lowerDegrees: false);
-        for (int i = 0; i < 3; i++) { acc.Accumulate(z, c); accf.Accumulate(zf, cf); third.Accumulate(z, c); }
-        Assert.Equal(0, SteadyStateAllocatedBytes(() => { acc.Accumulate(z, c); accf.Accumulate(zf, cf); third.Accumulate(z, c); }, 10));
+        double[] y = c.AsSpan(0, n).ToArray(), g = Gaussians<double>(m * l, 5);
+        for (int i = 0; i < 3; i++) { acc.Accumulate(z, c); accf.Accumulate(zf, cf); third.Accumulate(z, c); third.AccumulateContractions(z, y, g); }
+        Assert.Equal(0, SteadyStateAllocatedBytes(() =>
+        {
+            acc.Accumulate(z, c);
+            accf.Accumulate(zf, cf);
+            third.Accumulate(z, c);
+            third.AccumulateContractions(z, y, g);
+        }, 10));
     }
 
     /// <summary>
