@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace ReluFast.Sampling;
 
@@ -99,12 +100,15 @@ internal readonly partial struct CounterGaussian
         public static Lanes512 ConditionalSelect(Lanes512 mask, Lanes512 whenSet, Lanes512 whenClear) =>
             new(Vector512.ConditionalSelect(mask._v, whenSet._v, whenClear._v));
 
+        // origin + (c + k) Golden as the scalar origin + c Golden and the constants k Golden (wrapping), without vector multiplies
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static void Uniforms(ulong origin, ulong firstCounter, out Lanes512 u1, out Lanes512 u2)
         {
-            var counter = Vector512.Create(firstCounter) + Vector512.Create(0UL, 2, 4, 6, 8, 10, 12, 14);
-            u1 = new(ToUnit(Mix(Vector512.Create(origin) + counter * Golden)));
-            u2 = new(ToUnit(Mix(Vector512.Create(origin) + (counter + Vector512<ulong>.One) * Golden)));
+            var state = Vector512.Create(unchecked(origin + firstCounter * Golden));
+            u1 = new(ToUnit(Mix(state + unchecked(Vector512.Create(0UL, 2 * Golden, 4 * Golden, 6 * Golden, 8 * Golden, 10 * Golden,
+                12 * Golden, 14 * Golden)))));
+            u2 = new(ToUnit(Mix(state + unchecked(Vector512.Create(Golden, 3 * Golden, 5 * Golden, 7 * Golden, 9 * Golden, 11 * Golden,
+                13 * Golden, 15 * Golden)))));
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -127,8 +131,8 @@ internal readonly partial struct CounterGaussian
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector512<double> ToUnit(Vector512<ulong> bits) =>
-            (Vector512.ConvertToDouble(Vector512.ShiftRightLogical(bits, 11)) + Vector512.Create(0.5)) * TwoToMinus53;
+        private static Vector512<double> ToUnit(Vector512<ulong> bits) => Vector512.FusedMultiplyAdd(
+            Vector512.ConvertToDouble(Vector512.ShiftRightLogical(bits, 11)), Vector512.Create(TwoToMinus53), Vector512.Create(TwoToMinus54));
     }
 
     /// <summary>256-bit vectors (AVX2 machines, and AVX-512 ones where .NET prefers 256 bits).</summary>
@@ -179,9 +183,9 @@ internal readonly partial struct CounterGaussian
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static void Uniforms(ulong origin, ulong firstCounter, out Lanes256 u1, out Lanes256 u2)
         {
-            var counter = Vector256.Create(firstCounter) + Vector256.Create(0UL, 2, 4, 6);
-            u1 = new(ToUnit(Mix(Vector256.Create(origin) + counter * Golden)));
-            u2 = new(ToUnit(Mix(Vector256.Create(origin) + (counter + Vector256<ulong>.One) * Golden)));
+            var state = Vector256.Create(unchecked(origin + firstCounter * Golden));
+            u1 = new(ToUnit(Mix(state + unchecked(Vector256.Create(0UL, 2 * Golden, 4 * Golden, 6 * Golden)))));
+            u2 = new(ToUnit(Mix(state + unchecked(Vector256.Create(Golden, 3 * Golden, 5 * Golden, 7 * Golden)))));
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -204,7 +208,9 @@ internal readonly partial struct CounterGaussian
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector256<double> ToUnit(Vector256<ulong> bits) =>
-            (Vector256.ConvertToDouble(Vector256.ShiftRightLogical(bits, 11)) + Vector256.Create(0.5)) * TwoToMinus53;
+        private static Vector256<double> ToUnit(Vector256<ulong> bits) => Fma.IsSupported
+            ? Vector256.FusedMultiplyAdd(Vector256.ConvertToDouble(Vector256.ShiftRightLogical(bits, 11)), Vector256.Create(TwoToMinus53),
+                Vector256.Create(TwoToMinus54))
+            : (Vector256.ConvertToDouble(Vector256.ShiftRightLogical(bits, 11)) + Vector256.Create(0.5)) * TwoToMinus53;
     }
 }

@@ -233,8 +233,9 @@ internal readonly partial struct CounterGaussian
         return z ^ (z >> 31);
     }
 
-    // 53 random bits, shifted by half an ulp so the result lies strictly inside (0, 1): ln(u) is finite.
-    private const double TwoToMinus53 = 1.0 / (1UL << 53);
+    // 53 random bits, shifted by half an ulp so the result lies strictly inside (0, 1): ln(u) is finite. The vector paths take
+    // fma(k, 2^-53, 2^-54) for k = bits >> 11: (k + 1/2) 2^-53 rounded once, the bits of rounding k + 1/2 and scaling by 2^-53.
+    private const double TwoToMinus53 = 1.0 / (1UL << 53), TwoToMinus54 = TwoToMinus53 / 2;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static double ToUnit(ulong bits) => ((bits >> 11) + 0.5) * TwoToMinus53;
