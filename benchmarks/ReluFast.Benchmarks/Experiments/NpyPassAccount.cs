@@ -71,7 +71,7 @@ internal static class NpyPassAccount
         source.Read(0, xs, ys);
         double S(StageAction<T> action) => Stage(repeats, stageSamples, action, xs, ys, d);
         T[] readX = new T[Block * d], readY = new T[Block];
-        double readNs = S((x, y, s) => source.Read(s % (n - Block + 1), readX, readY));
+        double readNs = S((x, y, s) => source.Read(s % (n - y.Length + 1), readX.AsSpan(0, x.Length), readY.AsSpan(0, y.Length)));
         double bytes = (d + 1.0) * size;
         double readLimitNs = bytes * threads / bandwidth * 1e9;
         Console.WriteLine();
