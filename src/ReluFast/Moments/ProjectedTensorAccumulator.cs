@@ -151,9 +151,10 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
     /// <summary>
     /// Adds a block of n samples with pass 2's weights c_l = y (1 + &lt;z, g_l&gt;) (docs/algorithm.md section 6), one for each column
     /// g_l of <paramref name="directions"/> (m x L row-major): z is n x m, y has n entries. Each weight is fma(y_j, d_lj, y_j) with
-    /// d_lj = &lt;z_j, g_l&gt; the chain of FMAs over i = 0 .. m - 1 (<see cref="ContractionWeights"/>, which gives the same bits);
-    /// on the sample lanes they are made in the tile of steps from z's transposed vectors, so they never go through memory (the
-    /// panels' path writes them to a scratch block, allocated on the first call and when a block is longer than any before).
+    /// d_lj = &lt;z_j, g_l&gt; as <see cref="ContractionWeights"/> computes it. On the sample lanes they are made in the tile of steps
+    /// from z's transposed vectors, so they never go through memory, as the same chains of FMAs over i = 0 .. m - 1 that
+    /// <see cref="Projection.Project{T}"/> takes at those sizes: the same bits. The panels' path takes ContractionWeights into a
+    /// scratch block, allocated on the first call and when a block is longer than any before.
     /// </summary>
     /// <exception cref="ArgumentException">The lengths do not match m and L.</exception>
     public void AccumulateContractions(ReadOnlySpan<T> z, ReadOnlySpan<T> y, ReadOnlySpan<T> directions)
@@ -175,9 +176,9 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
     }
 
     /// <summary>
-    /// weights[l n + j] = fma(y_j, d_lj, y_j) with d_lj = &lt;z_j, g_l&gt; (g_l column l of <paramref name="directions"/>, m x L) the
-    /// chain of FMAs over i = 0 .. m - 1 from <see cref="Projection.Project{T}"/> into <paramref name="dots"/> (n x L scratch): the
-    /// weights <see cref="AccumulateContractions"/> sums, for a caller that needs them in memory (a device session, libtorch).
+    /// weights[l n + j] = fma(y_j, d_lj, y_j) with d_lj = &lt;z_j, g_l&gt; (g_l column l of <paramref name="directions"/>, m x L) from
+    /// <see cref="Projection.Project{T}"/> into <paramref name="dots"/> (n x L scratch): the weights
+    /// <see cref="AccumulateContractions"/> sums, for a caller that needs them in memory (a device session, libtorch).
     /// </summary>
     internal static void ContractionWeights(ReadOnlySpan<T> z, int m, ReadOnlySpan<T> y, ReadOnlySpan<T> directions, int l,
         Span<T> dots, Span<T> weights)
