@@ -4,11 +4,21 @@ using System.Runtime.InteropServices;
 namespace ReluFast.Moments.Kernels;
 
 /// <summary>
-/// A zeroed scratch buffer whose first element is 64-byte aligned (one cache line, one 512-bit vector), so
-/// vector loads of padded rows never straddle two cache lines. Pinned on the pinned object heap.
+/// A zeroed scratch buffer whose first element starts a page (4096 bytes, so also a cache line and a 512-bit vector): vector loads of
+/// padded rows never straddle two cache lines, and two threads' buffers sit at the same offset in their pages. Pinned on the pinned
+/// object heap.
 /// </summary>
+/// <remarks>
+/// Aligned to a cache line only, the second of two pass workers created one after the other ran its sample lanes' tile 35-40 %
+/// slower than the first while both ran (11.5-12.1 against 15.7-17.5 ns a sample at m = 8, either thread, either core; created in
+/// the other order, the other worker was the slow one; neither alone, at any of 24 placements); with the buffers starting pages both
+/// took 11.5-12.4 (docs/passes.md, "Page-aligned tiles"). The cause was not found without hardware counters.
+/// </remarks>
 internal sealed class AlignedBuffer<T> where T : unmanaged
 {
+    /// <summary>The alignment of the first element, in bytes.</summary>
+    internal const int Alignment = 4096;
+
     private readonly T[] _array;
     private readonly int _offset;
 
@@ -16,10 +26,10 @@ internal sealed class AlignedBuffer<T> where T : unmanaged
     {
         ArgumentOutOfRangeException.ThrowIfNegative(length);
         int size = Unsafe.SizeOf<T>();
-        _array = GC.AllocateArray<T>(length + 64 / size, pinned: true);
+        _array = GC.AllocateArray<T>(length + Alignment / size, pinned: true);
         nint address;
         unsafe { address = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_array)); }
-        _offset = (int)((64 - address % 64) % 64) / size;
+        _offset = (int)((Alignment - address % Alignment) % Alignment) / size;
         Length = length;
     }
 
