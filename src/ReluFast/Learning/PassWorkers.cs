@@ -78,7 +78,8 @@ internal sealed partial class ProjectedMomentWorker<T> : IMomentWorker<T, Projec
     private readonly T[] _directions; // g_1..g_R as the columns of an m x R row-major matrix
     private readonly int _d, _m, _restarts;
     private readonly ControlVariate _controlVariate;
-    private readonly T[] _z, _weights; // weights: y~, then (for a device session) y~ (1 + <z, g_r>) for each r
+    private readonly ReluFast.Moments.Kernels.AlignedBuffer<T> _z; // a block's z, starting a page (AlignedBuffer)
+    private readonly T[] _weights; // y~, then (for a device session) y~ (1 + <z, g_r>) for each r
     private readonly T[]? _dots; // a device session's <z, g_r>, n x R
     private readonly ProjectedTensorAccumulator<T> _moments;
     private readonly WeightedGramAccumulator<T> _centredMoments;
@@ -92,7 +93,7 @@ internal sealed partial class ProjectedMomentWorker<T> : IMomentWorker<T, Projec
         _directions = directions;
         _d = d; _m = m; _restarts = restarts;
         _controlVariate = controlVariate;
-        _z = new T[blockSize * m];
+        _z = new ReluFast.Moments.Kernels.AlignedBuffer<T>(blockSize * m);
         _weights = new T[(1 + restarts) * blockSize];
         _moments = new ProjectedTensorAccumulator<T>(m, restarts, lowerDegrees: false); // their lower degrees come from y~'s sums
         _centredMoments = new WeightedGramAccumulator<T>(m);
@@ -123,7 +124,7 @@ internal sealed partial class ProjectedMomentWorker<T> : IMomentWorker<T, Projec
     public void Accumulate(ReadOnlySpan<T> x, ReadOnlySpan<T> y)
     {
         int n = y.Length;
-        Span<T> z = _z.AsSpan(0, n * _m);
+        Span<T> z = _z.Span[..(n * _m)];
         Projection.Project(x, _d, _basis, _m, z);
         Span<T> centred = _weights.AsSpan(0, n), combined = _weights.AsSpan(n, _restarts * n);
         _controlVariate.Apply(z, y, centred);
@@ -168,7 +169,8 @@ internal sealed partial class CoefficientWorker<T> : IMomentWorker<T, Coefficien
     private readonly T[] _basis;
     private readonly int _d, _m;
     private readonly ControlVariate _controlVariate;
-    private readonly T[] _z, _centred;
+    private readonly ReluFast.Moments.Kernels.AlignedBuffer<T> _z; // a block's z, starting a page (AlignedBuffer)
+    private readonly T[] _centred;
     private readonly HermiteProjectionAccumulator<T> _moments;
     private IDeviceMoments<T>? _device;
 
@@ -179,7 +181,7 @@ internal sealed partial class CoefficientWorker<T> : IMomentWorker<T, Coefficien
         _basis = basis;
         _d = d; _m = m;
         _controlVariate = controlVariate;
-        _z = new T[blockSize * m];
+        _z = new ReluFast.Moments.Kernels.AlignedBuffer<T>(blockSize * m);
         _centred = new T[blockSize];
         _moments = new HermiteProjectionAccumulator<T>(m, directions, count, maxOrder);
         _device = device?.CreateHermiteProjection<T>(m, directions, count, maxOrder);
@@ -198,7 +200,7 @@ internal sealed partial class CoefficientWorker<T> : IMomentWorker<T, Coefficien
     public void Accumulate(ReadOnlySpan<T> x, ReadOnlySpan<T> y)
     {
         int n = y.Length;
-        Span<T> z = _z.AsSpan(0, n * _m);
+        Span<T> z = _z.Span[..(n * _m)];
         Projection.Project(x, _d, _basis, _m, z);
         Span<T> centred = _centred.AsSpan(0, n);
         _controlVariate.Apply(z, y, centred);

@@ -14,9 +14,10 @@ namespace ReluFast.Moments;
 /// order, and the workers are merged in thread order into worker 0, so a pass is bit-identical for the same
 /// source, range, block size and thread count. A block whose x is larger than 256 KiB is read and handed to
 /// the worker in consecutive chunks of at most that size (in order), so the worker finds it in L2; the chunk
-/// size depends only on d, T and the kind of source. Each thread allocates its buffers once per pass. A source
+/// size depends only on d, T and the kind of source. Each thread allocates its buffers once per pass, each starting a page
+/// (<see cref="Kernels.AlignedBuffer{T}"/>: two threads' blocks at other offsets in their pages slowed one of them). A source
 /// that is an <see cref="IInMemorySampleSource{T}"/> is not copied: the workers get spans of its memory, a
-/// whole block at a time (the accumulators prefetch the next tile themselves).
+/// whole block at a time.
 /// </remarks>
 internal static class SamplePass
 {
@@ -56,7 +57,7 @@ internal static class SamplePass
         int blockSize = options.BlockSize;
         long blocks = (count + blockSize - 1) / blockSize;
         int d = source.Dimension;
-        // copied blocks go in L2-sized chunks; in-memory samples are handed over a block at a time (the workers prefetch ahead)
+        // copied blocks go in L2-sized chunks; in-memory samples are handed over a block at a time
         int chunk = source is IInMemorySampleSource<T> ? blockSize : ChunkSize(blockSize, d, System.Runtime.CompilerServices.Unsafe.SizeOf<T>());
 
         var workers = new TWorker[threads];
@@ -73,8 +74,8 @@ internal static class SamplePass
                 long first = blocks * t / threads, last = blocks * (t + 1) / threads;
                 if (first == last) return;
                 var memory = source as IInMemorySampleSource<T>;
-                T[] x = memory is null ? new T[checked(chunk * d)] : [];
-                T[] y = memory is null ? new T[chunk] : [];
+                var x = new Kernels.AlignedBuffer<T>(memory is null ? checked(chunk * d) : 0);
+                var y = new Kernels.AlignedBuffer<T>(memory is null ? chunk : 0);
                 TWorker worker = workers[t];
                 for (long b = first; b < last; b++)
                 {
@@ -88,8 +89,9 @@ internal static class SamplePass
                             worker.Accumulate(memory.GetInputs(s, n), memory.GetResponses(s, n));
                             continue;
                         }
-                        source.Read(s, x.AsSpan(0, n * d), y.AsSpan(0, n));
-                        worker.Accumulate(x.AsSpan(0, n * d), y.AsSpan(0, n));
+                        Span<T> xs = x.Span[..(n * d)], ys = y.Span[..n];
+                        source.Read(s, xs, ys);
+                        worker.Accumulate(xs, ys);
                     }
                     long total = Interlocked.Add(ref done, blockEnd - blockStart);
                     if (progress is not null)
