@@ -17,14 +17,14 @@ namespace ReluFast.Learning;
 internal sealed partial class SecondMomentWorker<T> : IMomentWorker<T, SecondMomentWorker<T>> where T : unmanaged, IBinaryFloatingPointIeee754<T>
 {
     private readonly ControlVariate _controlVariate;
-    private readonly T[] _centred;
+    private readonly ReluFast.Moments.Kernels.AlignedBuffer<T> _centred; // starting a page (AlignedBuffer)
     private readonly WeightedGramAccumulator<T> _moments;
     private IDeviceMoments<T>? _device;
 
     public SecondMomentWorker(ControlVariate controlVariate, int blockSize, IMomentDevice? device = null)
     {
         _controlVariate = controlVariate;
-        _centred = new T[blockSize];
+        _centred = new ReluFast.Moments.Kernels.AlignedBuffer<T>(blockSize);
         _moments = new WeightedGramAccumulator<T>(controlVariate.Dimension);
         _device = device?.CreateWeightedGram<T>(controlVariate.Dimension, 1);
     }
@@ -43,7 +43,7 @@ internal sealed partial class SecondMomentWorker<T> : IMomentWorker<T, SecondMom
 
     public void Accumulate(ReadOnlySpan<T> x, ReadOnlySpan<T> y)
     {
-        Span<T> centred = _centred.AsSpan(0, y.Length);
+        Span<T> centred = _centred.Span[..y.Length];
         _controlVariate.Apply(x, y, centred);
         if (_device is null) _moments.Accumulate(x, centred);
         else _device.Accumulate(x, centred);
@@ -79,7 +79,7 @@ internal sealed partial class ProjectedMomentWorker<T> : IMomentWorker<T, Projec
     private readonly int _d, _m, _restarts;
     private readonly ControlVariate _controlVariate;
     private readonly ReluFast.Moments.Kernels.AlignedBuffer<T> _z; // a block's z, starting a page (AlignedBuffer)
-    private readonly T[] _weights; // y~, then (for a device session) y~ (1 + <z, g_r>) for each r
+    private readonly ReluFast.Moments.Kernels.AlignedBuffer<T> _weights; // y~, then (for a device session) y~ (1 + <z, g_r>) for each r
     private readonly T[]? _dots; // a device session's <z, g_r>, n x R
     private readonly ProjectedTensorAccumulator<T> _moments;
     private readonly WeightedGramAccumulator<T> _centredMoments;
@@ -94,7 +94,7 @@ internal sealed partial class ProjectedMomentWorker<T> : IMomentWorker<T, Projec
         _d = d; _m = m; _restarts = restarts;
         _controlVariate = controlVariate;
         _z = new ReluFast.Moments.Kernels.AlignedBuffer<T>(blockSize * m);
-        _weights = new T[(1 + restarts) * blockSize];
+        _weights = new ReluFast.Moments.Kernels.AlignedBuffer<T>((1 + restarts) * blockSize);
         _moments = new ProjectedTensorAccumulator<T>(m, restarts, lowerDegrees: false); // their lower degrees come from y~'s sums
         _centredMoments = new WeightedGramAccumulator<T>(m);
         _device = device?.CreateProjectedTensor<T>(m, 1 + restarts);
@@ -126,13 +126,13 @@ internal sealed partial class ProjectedMomentWorker<T> : IMomentWorker<T, Projec
         int n = y.Length;
         Span<T> z = _z.Span[..(n * _m)];
         Projection.Project(x, _d, _basis, _m, z);
-        Span<T> centred = _weights.AsSpan(0, n), combined = _weights.AsSpan(n, _restarts * n);
+        Span<T> centred = _weights.Span[..n], combined = _weights.Span.Slice(n, _restarts * n);
         _controlVariate.Apply(z, y, centred);
         if (_device is not null)
         {
             // the weights y~_j (1 + <z_j, g_r>) in memory, as the accumulator makes them
             ProjectedTensorAccumulator<T>.ContractionWeights(z, _m, centred, _directions, _restarts, _dots, combined);
-            _device.Accumulate(z, _weights.AsSpan(0, (1 + _restarts) * n));
+            _device.Accumulate(z, _weights.Span[..((1 + _restarts) * n)]);
             return;
         }
         _moments.AccumulateContractions(z, centred, _directions);
@@ -170,7 +170,7 @@ internal sealed partial class CoefficientWorker<T> : IMomentWorker<T, Coefficien
     private readonly int _d, _m;
     private readonly ControlVariate _controlVariate;
     private readonly ReluFast.Moments.Kernels.AlignedBuffer<T> _z; // a block's z, starting a page (AlignedBuffer)
-    private readonly T[] _centred;
+    private readonly ReluFast.Moments.Kernels.AlignedBuffer<T> _centred; // starting a page (AlignedBuffer)
     private readonly HermiteProjectionAccumulator<T> _moments;
     private IDeviceMoments<T>? _device;
 
@@ -182,7 +182,7 @@ internal sealed partial class CoefficientWorker<T> : IMomentWorker<T, Coefficien
         _d = d; _m = m;
         _controlVariate = controlVariate;
         _z = new ReluFast.Moments.Kernels.AlignedBuffer<T>(blockSize * m);
-        _centred = new T[blockSize];
+        _centred = new ReluFast.Moments.Kernels.AlignedBuffer<T>(blockSize);
         _moments = new HermiteProjectionAccumulator<T>(m, directions, count, maxOrder);
         _device = device?.CreateHermiteProjection<T>(m, directions, count, maxOrder);
     }
@@ -202,7 +202,7 @@ internal sealed partial class CoefficientWorker<T> : IMomentWorker<T, Coefficien
         int n = y.Length;
         Span<T> z = _z.Span[..(n * _m)];
         Projection.Project(x, _d, _basis, _m, z);
-        Span<T> centred = _centred.AsSpan(0, n);
+        Span<T> centred = _centred.Span[..n];
         _controlVariate.Apply(z, y, centred);
         if (_device is null) _moments.Accumulate(z, centred);
         else _device.Accumulate(z, centred);
