@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Numerics.Tensors;
 using ReluFast.Moments;
+using ReluFast.Moments.Kernels;
 
 namespace ReluFast.Learning;
 
@@ -17,14 +18,14 @@ namespace ReluFast.Learning;
 internal sealed partial class SecondMomentWorker<T> : IMomentWorker<T, SecondMomentWorker<T>> where T : unmanaged, IBinaryFloatingPointIeee754<T>
 {
     private readonly ControlVariate _controlVariate;
-    private readonly ReluFast.Moments.Kernels.AlignedBuffer<T> _centred; // starting a page (AlignedBuffer)
+    private readonly AlignedBuffer<T> _centred; // starting a page (AlignedBuffer)
     private readonly WeightedGramAccumulator<T> _moments;
     private IDeviceMoments<T>? _device;
 
     public SecondMomentWorker(ControlVariate controlVariate, int blockSize, IMomentDevice? device = null)
     {
         _controlVariate = controlVariate;
-        _centred = new ReluFast.Moments.Kernels.AlignedBuffer<T>(blockSize);
+        _centred = new AlignedBuffer<T>(blockSize);
         _moments = new WeightedGramAccumulator<T>(controlVariate.Dimension);
         _device = device?.CreateWeightedGram<T>(controlVariate.Dimension, 1);
     }
@@ -78,8 +79,8 @@ internal sealed partial class ProjectedMomentWorker<T> : IMomentWorker<T, Projec
     private readonly T[] _directions; // g_1..g_R as the columns of an m x R row-major matrix
     private readonly int _d, _m, _restarts;
     private readonly ControlVariate _controlVariate;
-    private readonly ReluFast.Moments.Kernels.AlignedBuffer<T> _z; // a block's z, starting a page (AlignedBuffer)
-    private readonly ReluFast.Moments.Kernels.AlignedBuffer<T> _weights; // y~, then (for a device session) y~ (1 + <z, g_r>) for each r
+    private readonly AlignedBuffer<T> _z; // a block's z, starting a page (AlignedBuffer)
+    private readonly AlignedBuffer<T> _weights; // y~, then (for a device session) y~ (1 + <z, g_r>) for each r
     private readonly T[]? _dots; // a device session's <z, g_r>, n x R
     private readonly ProjectedTensorAccumulator<T> _moments;
     private readonly WeightedGramAccumulator<T> _centredMoments;
@@ -93,8 +94,8 @@ internal sealed partial class ProjectedMomentWorker<T> : IMomentWorker<T, Projec
         _directions = directions;
         _d = d; _m = m; _restarts = restarts;
         _controlVariate = controlVariate;
-        _z = new ReluFast.Moments.Kernels.AlignedBuffer<T>(blockSize * m);
-        _weights = new ReluFast.Moments.Kernels.AlignedBuffer<T>((1 + restarts) * blockSize);
+        _z = new AlignedBuffer<T>(blockSize * m);
+        _weights = new AlignedBuffer<T>((1 + restarts) * blockSize);
         _moments = new ProjectedTensorAccumulator<T>(m, restarts, lowerDegrees: false); // their lower degrees come from y~'s sums
         _centredMoments = new WeightedGramAccumulator<T>(m);
         _device = device?.CreateProjectedTensor<T>(m, 1 + restarts);
@@ -169,8 +170,8 @@ internal sealed partial class CoefficientWorker<T> : IMomentWorker<T, Coefficien
     private readonly T[] _basis;
     private readonly int _d, _m;
     private readonly ControlVariate _controlVariate;
-    private readonly ReluFast.Moments.Kernels.AlignedBuffer<T> _z; // a block's z, starting a page (AlignedBuffer)
-    private readonly ReluFast.Moments.Kernels.AlignedBuffer<T> _centred; // starting a page (AlignedBuffer)
+    private readonly AlignedBuffer<T> _z; // a block's z, starting a page (AlignedBuffer)
+    private readonly AlignedBuffer<T> _centred; // starting a page (AlignedBuffer)
     private readonly HermiteProjectionAccumulator<T> _moments;
     private IDeviceMoments<T>? _device;
 
@@ -181,8 +182,8 @@ internal sealed partial class CoefficientWorker<T> : IMomentWorker<T, Coefficien
         _basis = basis;
         _d = d; _m = m;
         _controlVariate = controlVariate;
-        _z = new ReluFast.Moments.Kernels.AlignedBuffer<T>(blockSize * m);
-        _centred = new ReluFast.Moments.Kernels.AlignedBuffer<T>(blockSize);
+        _z = new AlignedBuffer<T>(blockSize * m);
+        _centred = new AlignedBuffer<T>(blockSize);
         _moments = new HermiteProjectionAccumulator<T>(m, directions, count, maxOrder);
         _device = device?.CreateHermiteProjection<T>(m, directions, count, maxOrder);
     }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.ExceptionServices;
+using ReluFast.Moments.Kernels;
 using ReluFast.Sampling;
 
 namespace ReluFast.Moments;
@@ -15,7 +16,7 @@ namespace ReluFast.Moments;
 /// source, range, block size and thread count. A block whose x is larger than 256 KiB is read and handed to
 /// the worker in consecutive chunks of at most that size (in order), so the worker finds it in L2; the chunk
 /// size depends only on d, T and the kind of source. Each thread allocates its buffers once per pass, each starting a page
-/// (<see cref="Kernels.AlignedBuffer{T}"/>: two threads' blocks at other offsets in their pages slowed one of them). A source
+/// (<see cref="AlignedBuffer{T}"/>: two threads' blocks at other offsets in their pages slowed one of them). A source
 /// that is an <see cref="IInMemorySampleSource{T}"/> is not copied: the workers get spans of its memory, a
 /// whole block at a time.
 /// </remarks>
@@ -74,8 +75,8 @@ internal static class SamplePass
                 long first = blocks * t / threads, last = blocks * (t + 1) / threads;
                 if (first == last) return;
                 var memory = source as IInMemorySampleSource<T>;
-                var x = new Kernels.AlignedBuffer<T>(memory is null ? checked(chunk * d) : 0);
-                var y = new Kernels.AlignedBuffer<T>(memory is null ? chunk : 0);
+                var x = new AlignedBuffer<T>(memory is null ? checked(chunk * d) : 0);
+                var y = new AlignedBuffer<T>(memory is null ? chunk : 0);
                 TWorker worker = workers[t];
                 for (long b = first; b < last; b++)
                 {

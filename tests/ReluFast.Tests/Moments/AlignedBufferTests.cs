@@ -21,8 +21,20 @@ public class AlignedBufferTests
         }
     }
 
+    /// <summary>
+    /// A buffer of length 0 is the callers' "no buffer" (an accumulator's unused copy, an in-memory pass's blocks): it has no elements
+    /// and pins no page for them (the page a non-empty buffer may waste is 4 KB).
+    /// </summary>
     [Fact]
-    public void AnEmptyBufferHasNoElements() => Assert.Equal(0, new AlignedBuffer<double>(0).Span.Length);
+    public void AnEmptyBufferHasNoElementsAndPinsNoPage()
+    {
+        _ = new AlignedBuffer<double>(0); // the type's first use
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var empty = new AlignedBuffer<double>(0);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(0, empty.Span.Length);
+        Assert.True(allocated < 1024, $"an empty buffer allocated {allocated} bytes");
+    }
 
     private static void Check<T>(AlignedBuffer<T> buffer, int length) where T : unmanaged
     {

@@ -12,7 +12,8 @@ namespace ReluFast.Moments.Kernels;
 /// Aligned to a cache line only, the second of two pass workers created one after the other ran its sample lanes' tile 35-40 %
 /// slower than the first while both ran (11.5-12.1 against 15.7-17.5 ns a sample at m = 8, either thread, either core; created in
 /// the other order, the other worker was the slow one; neither alone, at any of 24 placements); with the buffers starting pages both
-/// took 11.5-12.4 (docs/passes.md, "Page-aligned tiles"). The cause was not found without hardware counters.
+/// took 11.5-12.4 (docs/passes.md, "Page-aligned tiles"). The cause was not found without hardware counters. A buffer takes up to
+/// a page more than its length; one of length 0 (a caller's "no buffer") takes none.
 /// </remarks>
 internal sealed class AlignedBuffer<T> where T : unmanaged
 {
@@ -25,12 +26,18 @@ internal sealed class AlignedBuffer<T> where T : unmanaged
     public AlignedBuffer(int length)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(length);
+        Length = length;
+        if (length == 0)
+        {
+            // the callers' "no buffer" (an unused copy, an in-memory source's blocks): no page pinned for it
+            _array = [];
+            return;
+        }
         int size = Unsafe.SizeOf<T>();
         _array = GC.AllocateArray<T>(length + Alignment / size, pinned: true);
         nint address;
         unsafe { address = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_array)); }
         _offset = (int)((Alignment - address % Alignment) % Alignment) / size;
-        Length = length;
     }
 
     public int Length { get; }
