@@ -94,8 +94,8 @@ internal sealed class ControlVariate
 
     /// <summary>
     /// yTilde_j = y_j - p(x_j) for a block: x is n x d row-major, y and yTilde have n entries (they may be the
-    /// same span). Computed in T with SIMD; the quadratic form goes through <see cref="Projection"/> a tile at
-    /// a time. Does not allocate after the first call on a thread.
+    /// same span). Computed in T with SIMD; the quadratic form as <see cref="SymmetricForms"/> on the sample lanes, the same bits
+    /// on every vector width. Does not allocate after the first call on a thread.
     /// </summary>
     public void Apply<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> yTilde) where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
@@ -114,7 +114,7 @@ internal sealed class ControlVariate
         }
         Coefficients<T> cached = Coefficients<T>.For(this);
         T c0 = T.CreateTruncating(C0);
-        // the forms go through RowSums (one register reduction per sample) into scratch, since yTilde may be y itself
+        // the forms go into scratch, since yTilde may be y itself
         if (Degree == 1)
         {
             Span<T> forms = Scratch<T>.Get(n);
@@ -122,18 +122,32 @@ internal sealed class ControlVariate
             for (int j = 0; j < n; j++) yTilde[j] = y[j] - c0 - forms[j];
             return;
         }
-        // p = c0 - tr(Q)/2 + <x, c1 + Q^T x / 2>
-        T constant = T.CreateTruncating(C0 - 0.5 * _traceQ);
-        Span<T> scratch = Scratch<T>.Get(cached.Tile * (d + 1));
-        for (int k0 = 0; k0 < n; k0 += cached.Tile)
-        {
-            int nt = Math.Min(cached.Tile, n - k0);
-            Span<T> z = scratch[..(nt * d)], forms = scratch.Slice(cached.Tile * d, nt);
-            ReadOnlySpan<T> xt = x.Slice(k0 * d, nt * d);
-            Projection.Project(xt, d, cached.HalfQ, d, z);
-            RowSums.Run<T, QuadraticFormTerm<T>>(xt, z, d, cached.C1, default, forms);
-            for (int k = 0; k < nt; k++) yTilde[k0 + k] = y[k0 + k] - constant - forms[k];
-        }
+        // p = c0 - tr(Q)/2 + sum_i x_i (c1_i + sum_(k >= i) S_ik x_k), S the upper triangle of Q's symmetric part with the diagonal
+        // halved: x^T Q x / 2 = sum_i Q_ii x_i^2 / 2 + sum_(i < k) (Q_ik + Q_ki) / 2 x_i x_k
+        Span<T> scratch = Scratch<T>.Get(n + SymmetricForms.TileLength<T>(d));
+        Span<T> formsOf = scratch[..n];
+        SymmetricForms.Run<T>(x, d, cached.C1, cached.Upper, formsOf, scratch[n..], Scratch<int>.Get(d));
+        SubtractForms(y, cached.Constant, formsOf, yTilde);
+    }
+
+    /// <summary>
+    /// A quadratic control variate (degree 2) as <see cref="Apply{T}"/> computes it: p = constant + the forms of
+    /// <see cref="SymmetricForms"/> with these linear and packed upper coefficients, y~ by <see cref="SubtractForms{T}"/>. For kernels
+    /// that make the forms where their samples already are (the sample lanes' tile of pass 2's 3-tensors): the same bits.
+    /// </summary>
+    internal (T Constant, T[] Linear, T[] Upper) QuadraticTerms<T>() where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        if (Degree != 2) throw new InvalidOperationException("Only a quadratic control variate has a quadratic form.");
+        Coefficients<T> cached = Coefficients<T>.For(this);
+        return (cached.Constant, cached.C1, cached.Upper);
+    }
+
+    /// <summary>yTilde = (y - constant) - forms, entry by entry (yTilde may be y).</summary>
+    internal static void SubtractForms<T>(ReadOnlySpan<T> y, T constant, ReadOnlySpan<T> forms, Span<T> yTilde)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        TensorPrimitives.Subtract(y, constant, yTilde);
+        TensorPrimitives.Subtract(yTilde, forms, yTilde);
     }
 
     private static void RequireFinite(ReadOnlySpan<double> values, string name)
@@ -148,16 +162,25 @@ internal sealed class ControlVariate
         private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<ControlVariate, Coefficients<T>> s_cache = new();
 
         public required T[] C1 { get; init; }
-        // Q / 2: halving is exact, so (Q / 2) x is Q x / 2 to the bit and the form needs no multiply by 1/2
-        public required T[] HalfQ { get; init; }
-        public required int Tile { get; init; }
+        // S packed row by row: S_ii = Q_ii / 2, S_ik = (Q_ik + Q_ki) / 2 for i < k (empty below degree 2)
+        public required T[] Upper { get; init; }
+        // c0 - tr(Q) / 2 (degree 2)
+        public required T Constant { get; init; }
 
         public static Coefficients<T> For(ControlVariate p) => s_cache.GetValue(p, static p => new Coefficients<T>
         {
             C1 = Array.ConvertAll(p._c1, T.CreateTruncating),
-            HalfQ = Array.ConvertAll(p._q, q => T.CreateTruncating(0.5 * q)),
-            Tile = Math.Max(4, 8192 / p.Dimension),
+            Upper = p.Degree < 2 ? [] : PackUpper<T>(p._q, p.Dimension),
+            Constant = T.CreateTruncating(p.C0 - 0.5 * p._traceQ),
         });
+
+        private static TOut[] PackUpper<TOut>(double[] q, int d) where TOut : IBinaryFloatingPointIeee754<TOut>
+        {
+            var upper = new TOut[SymmetricForms.PackedLength(d)];
+            for (int i = 0, at = 0; i < d; i++)
+                for (int k = i; k < d; k++) upper[at++] = TOut.CreateTruncating(k == i ? 0.5 * q[i * d + i] : 0.5 * (q[i * d + k] + q[k * d + i]));
+            return upper;
+        }
     }
 
     private static class Scratch<T>

@@ -140,10 +140,12 @@ public class ResidualRoundTests
     /// either went wrong. (Seed 46's round merges its spare neurons directly since the refinement objective's sums changed order;
     /// 16 of seeds 1-80 retire neurons in round 1, all 80 recover the teacher. Seed 2 retires 2 since pass 2 sums T_3 inside the
     /// candidates' tensors, 3 before; 7 of seeds 1-30 retire 1 to 4 then, all 30 recover the teacher. It retires 3 again since pass 2
-    /// keeps only its weights' 3-tensors; 4 of seeds 1-12 retire 1 to 4 then, all 12 recover the teacher.)
+    /// keeps only its weights' 3-tensors; 4 of seeds 1-12 retire 1 to 4 then, all 12 recover the teacher. It retires 4 since the
+    /// control variate's quadratic form takes the symmetric triangle (its last bits); 3 of seeds 1-12 retire 1 to 4 then, all 12
+    /// recover the teacher.)
     /// </summary>
     [Theory]
-    [InlineData(2UL, 3)]
+    [InlineData(2UL, 4)]
     [InlineData(182UL, 5)]
     public void SpareNeuronsWhoseKinksNoSampleCrossesAreRetired(ulong seed, int retired)
     {
@@ -222,13 +224,16 @@ public class ResidualRoundTests
     /// takes another path; of seeds 1-80, seed 36 is the one whose trial removes a neuron and whose run ends at the teacher: in
     /// residual round 2 the trial finds neuron 4 of eight spare (the others' output layer leaves 0.189 on the refinement rows;
     /// 0.1759 held-out without it against 0.1744), and swap round 3 reaches round-off (seed 24's trials remove five neurons,
-    /// and it ends at 15, warned).
+    /// and it ends at 15, warned). Since the control variate's quadratic form takes the symmetric triangle (its last bits) seed 36's
+    /// trial keeps its neuron; of seeds 1-80, seed 38 is the one whose trial removes a neuron and whose run ends at the teacher: its
+    /// swap rounds stop at 27 neurons (held-out MSE 7.1e-3), the suspects take two, then the trial finds seven spare neurons one
+    /// after another, the seventh (neuron 10 of 19) taking the fit to 4e-12, and the suspects the last two (16 neurons, 3e-19).
     /// </summary>
     [Fact]
     public void ASpareNeuronOutsideTheSuspectsIsFoundByTheOutputLayer()
     {
         const int D = 8, M = 16;
-        const ulong Seed = 36;
+        const ulong Seed = 38;
         var (teacher, result) = GaussianLawCase.Learn(D, M, 2_000_000, Seed);
 
         string[] pruning = result.Log.Where(line => line.StartsWith("pruning:", StringComparison.Ordinal)).ToArray();

@@ -75,6 +75,34 @@ public class ControlVariateTests
         Assert.Equal(yt, copy);
     }
 
+    /// <summary>The quadratic control variate's bits do not depend on the vector width (its forms take one chain a sample).</summary>
+    [Fact]
+    public void TheQuadraticFormIsTheSameOnEveryWidth()
+    {
+        const int d = 11, n = 203;
+        var p = ControlVariate.Quadratic(0.3, Gaussians<double>(d, 5), Gaussians<double>(d * d, 6, 0.5));
+        double[] x = Gaussians<double>(n * d, 7), y = Gaussians<double>(n, 8, 2);
+        float[] xf = Gaussians<float>(n * d, 7), yf = Gaussians<float>(n, 8, 2);
+        (double[], float[]) Run(int width)
+        {
+            double[] yt = new double[n];
+            float[] ytf = new float[n];
+            WithWidth(width, () =>
+            {
+                p.Apply<double>(x, y, yt);
+                p.Apply<float>(xf, yf, ytf);
+            });
+            return (yt, ytf);
+        }
+        var wide = Run(0);
+        foreach (int width in new[] { 256, 64 })
+        {
+            var other = Run(width);
+            Assert.Equal(wide.Item1, other.Item1);
+            Assert.Equal(wide.Item2, other.Item2);
+        }
+    }
+
     [Fact]
     public void ApplyDoesNotAllocateAfterWarmUp()
     {
