@@ -101,8 +101,9 @@ internal static class LaneTranspose
     }
 
     /// <summary>
-    /// to[at[c] + r] = rows[r stride + c] for r, c &lt; 8: unpack pairs of rows, then gather 128-bit chunks twice (vshuff64x2 with
-    /// 0x88 takes chunks 0 and 2 of each operand, 0xDD chunks 1 and 3).
+    /// to[at[c] + r] = rows[r stride + c] for r, c &lt; 8: three rounds of eight two-source permutes (vpermt2pd), pairs of rows, then
+    /// pairs of pairs, then halves. The unpacks and 128-bit shuffles this replaced took the same 24 operations and 2-3x the time on
+    /// a Zen 5 (docs/passes.md, "The control variate's quadratic form on the lanes").
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Transpose8x8(ref double rows, nint stride, ref double to, ref int at)
@@ -111,21 +112,28 @@ internal static class LaneTranspose
             r2 = Vector512.LoadUnsafe(ref rows, (nuint)(2 * stride)), r3 = Vector512.LoadUnsafe(ref rows, (nuint)(3 * stride)),
             r4 = Vector512.LoadUnsafe(ref rows, (nuint)(4 * stride)), r5 = Vector512.LoadUnsafe(ref rows, (nuint)(5 * stride)),
             r6 = Vector512.LoadUnsafe(ref rows, (nuint)(6 * stride)), r7 = Vector512.LoadUnsafe(ref rows, (nuint)(7 * stride));
-        // even features from the low unpacks, odd from the high
-        Vector512<double> l01 = Avx512F.UnpackLow(r0, r1), l23 = Avx512F.UnpackLow(r2, r3), l45 = Avx512F.UnpackLow(r4, r5),
-            l67 = Avx512F.UnpackLow(r6, r7), h01 = Avx512F.UnpackHigh(r0, r1), h23 = Avx512F.UnpackHigh(r2, r3),
-            h45 = Avx512F.UnpackHigh(r4, r5), h67 = Avx512F.UnpackHigh(r6, r7);
-        Vector512<double> a = Avx512F.Shuffle4x128(l01, l23, 0x88), b = Avx512F.Shuffle4x128(l45, l67, 0x88); // features 0, 4
-        Vector512<double> c = Avx512F.Shuffle4x128(l01, l23, 0xDD), e = Avx512F.Shuffle4x128(l45, l67, 0xDD); // features 2, 6
-        Avx512F.Shuffle4x128(a, b, 0x88).StoreUnsafe(ref to, (nuint)at);
-        Avx512F.Shuffle4x128(a, b, 0xDD).StoreUnsafe(ref to, (nuint)Unsafe.Add(ref at, 4));
-        Avx512F.Shuffle4x128(c, e, 0x88).StoreUnsafe(ref to, (nuint)Unsafe.Add(ref at, 2));
-        Avx512F.Shuffle4x128(c, e, 0xDD).StoreUnsafe(ref to, (nuint)Unsafe.Add(ref at, 6));
-        a = Avx512F.Shuffle4x128(h01, h23, 0x88); b = Avx512F.Shuffle4x128(h45, h67, 0x88); // features 1, 5
-        c = Avx512F.Shuffle4x128(h01, h23, 0xDD); e = Avx512F.Shuffle4x128(h45, h67, 0xDD); // features 3, 7
-        Avx512F.Shuffle4x128(a, b, 0x88).StoreUnsafe(ref to, (nuint)Unsafe.Add(ref at, 1));
-        Avx512F.Shuffle4x128(a, b, 0xDD).StoreUnsafe(ref to, (nuint)Unsafe.Add(ref at, 5));
-        Avx512F.Shuffle4x128(c, e, 0x88).StoreUnsafe(ref to, (nuint)Unsafe.Add(ref at, 3));
-        Avx512F.Shuffle4x128(c, e, 0xDD).StoreUnsafe(ref to, (nuint)Unsafe.Add(ref at, 7));
+        // vpermt2pd indices: 0-7 the first source's lanes, 8-15 the second's (constants, not static fields: a field's class-init
+        // check made the JIT spill the eight rows to the stack)
+        Vector512<long> even = Vector512.Create(0L, 8, 2, 10, 4, 12, 6, 14), odd = Vector512.Create(1L, 9, 3, 11, 5, 13, 7, 15);
+        Vector512<long> low = Vector512.Create(0L, 1, 8, 9, 4, 5, 12, 13), high = Vector512.Create(2L, 3, 10, 11, 6, 7, 14, 15);
+        // a: features (0, 2, 4, 6) or (1, 3, 5, 7) of two rows, interleaved
+        Vector512<double> a0 = Avx512F.PermuteVar8x64x2(r0, even, r1), a1 = Avx512F.PermuteVar8x64x2(r0, odd, r1);
+        Vector512<double> a2 = Avx512F.PermuteVar8x64x2(r2, even, r3), a3 = Avx512F.PermuteVar8x64x2(r2, odd, r3);
+        Vector512<double> a4 = Avx512F.PermuteVar8x64x2(r4, even, r5), a5 = Avx512F.PermuteVar8x64x2(r4, odd, r5);
+        Vector512<double> a6 = Avx512F.PermuteVar8x64x2(r6, even, r7), a7 = Avx512F.PermuteVar8x64x2(r6, odd, r7);
+        // b: features (f, f + 4) of four rows: b0 (0, 4), b1 (1, 5), b2 (2, 6), b3 (3, 7) for rows 0-3, b4-b7 for rows 4-7
+        Vector512<double> b0 = Avx512F.PermuteVar8x64x2(a0, low, a2), b1 = Avx512F.PermuteVar8x64x2(a1, low, a3);
+        Vector512<double> b2 = Avx512F.PermuteVar8x64x2(a0, high, a2), b3 = Avx512F.PermuteVar8x64x2(a1, high, a3);
+        Vector512<double> b4 = Avx512F.PermuteVar8x64x2(a4, low, a6), b5 = Avx512F.PermuteVar8x64x2(a5, low, a7);
+        Vector512<double> b6 = Avx512F.PermuteVar8x64x2(a4, high, a6), b7 = Avx512F.PermuteVar8x64x2(a5, high, a7);
+        Vector512<long> first = Vector512.Create(0L, 1, 2, 3, 8, 9, 10, 11), second = Vector512.Create(4L, 5, 6, 7, 12, 13, 14, 15);
+        Avx512F.PermuteVar8x64x2(b0, first, b4).StoreUnsafe(ref to, (nuint)at);
+        Avx512F.PermuteVar8x64x2(b1, first, b5).StoreUnsafe(ref to, (nuint)Unsafe.Add(ref at, 1));
+        Avx512F.PermuteVar8x64x2(b2, first, b6).StoreUnsafe(ref to, (nuint)Unsafe.Add(ref at, 2));
+        Avx512F.PermuteVar8x64x2(b3, first, b7).StoreUnsafe(ref to, (nuint)Unsafe.Add(ref at, 3));
+        Avx512F.PermuteVar8x64x2(b0, second, b4).StoreUnsafe(ref to, (nuint)Unsafe.Add(ref at, 4));
+        Avx512F.PermuteVar8x64x2(b1, second, b5).StoreUnsafe(ref to, (nuint)Unsafe.Add(ref at, 5));
+        Avx512F.PermuteVar8x64x2(b2, second, b6).StoreUnsafe(ref to, (nuint)Unsafe.Add(ref at, 6));
+        Avx512F.PermuteVar8x64x2(b3, second, b7).StoreUnsafe(ref to, (nuint)Unsafe.Add(ref at, 7));
     }
 }
