@@ -154,11 +154,15 @@ internal static class PassAccount
             double cv = S((x, y, s) => quadratic.Apply<double>(z.AsSpan(0, y.Length * m), y, centred.AsSpan(0, y.Length)));
             // the 3-tensors with their weights y~ (1 + <z, g_r>), made in the kernel's tile (sample lanes) or in memory (panels)
             double kernel = S((x, y, s) => tensor.AccumulateContractions(z.AsSpan(0, y.Length * m), centred.AsSpan(0, y.Length), gT));
+            // the worker's way: y~ made from the same tile (the sample lanes transpose z once for both)
+            double fused = S((x, y, s) => tensor.AccumulateContractions(z.AsSpan(0, y.Length * m), y, gT, quadratic,
+                centred.AsSpan(0, y.Length)));
             double low = S((x, y, s) => centredSums.Accumulate(z.AsSpan(0, y.Length * m), centred.AsSpan(0, y.Length)));
             var worker = new ProjectedMomentWorker<double>(uT, d, m, gT, restarts, quadratic, Block);
             double whole = S((x, y, s) => worker.Accumulate(x, y));
-            Console.WriteLine(string.Create(Inv, $"  pass 2 worker {whole,7:F1}: projection {projection:F1}, control variate {cv:F1}, " +
-                $"tensor kernel with its weights {kernel:F1}, centred sums {low:F1}, the rest {whole - projection - cv - kernel - low:F1}"));
+            Console.WriteLine(string.Create(Inv, $"  pass 2 worker {whole,7:F1}: projection {projection:F1}, control variate with the " +
+                $"tensor kernel and its weights {fused:F1} (apart: {cv:F1} + {kernel:F1}), centred sums {low:F1}, " +
+                $"the rest {whole - projection - fused - low:F1}"));
             int pairs = m * (m + 1) / 2;
             // the weights y~ (1 + <z, g_r>): R 3-tensors (their lower degrees come from y~'s), and y~'s sums of degree 0 to 2
             long fmas = TeacherFmas(d, m) + (long)d * m + pairs + m + m * restarts + 2 * restarts + pairs

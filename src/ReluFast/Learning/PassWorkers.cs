@@ -128,15 +128,15 @@ internal sealed partial class ProjectedMomentWorker<T> : IMomentWorker<T, Projec
         Span<T> z = _z.Span[..(n * _m)];
         Projection.Project(x, _d, _basis, _m, z);
         Span<T> centred = _weights.Span[..n], combined = _weights.Span.Slice(n, _restarts * n);
-        _controlVariate.Apply(z, y, centred);
         if (_device is not null)
         {
+            _controlVariate.Apply(z, y, centred);
             // the weights y~_j (1 + <z_j, g_r>) in memory, as the accumulator makes them
             ProjectedTensorAccumulator<T>.ContractionWeights(z, _m, centred, _directions, _restarts, _dots, combined);
             _device.Accumulate(z, _weights.Span[..((1 + _restarts) * n)]);
             return;
         }
-        _moments.AccumulateContractions(z, centred, _directions);
+        _moments.AccumulateContractions(z, y, _directions, _controlVariate, centred); // y~ on the way
         _centredMoments.Accumulate(z, centred);
     }
 

@@ -48,6 +48,7 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
     private readonly int[]? _laneZOffsets;
     private readonly int _laneStepVectors, _laneTileSteps;
     private T[]? _contractionScratch; // the panels' path of AccumulateContractions: the weights and the dots of a block
+    private T[]? _laneForms; // a lane tile's control-variate forms (AccumulateContractions with a control variate; on first use)
 
     /// <summary>
     /// Largest m the sample-lane kernels take (<see cref="SampleLaneTensor"/>): below it the panels' permuted rows and straddled
@@ -176,9 +177,38 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
     }
 
     /// <summary>
+    /// <paramref name="centred"/> = y - p(z) for the control variate p (n entries, as <see cref="ControlVariate.Apply{T}"/> writes
+    /// them, to the bit), then the sums of <see cref="AccumulateContractions(ReadOnlySpan{T}, ReadOnlySpan{T}, ReadOnlySpan{T})"/>
+    /// with weights centred (1 + &lt;z, g_l&gt;). On the sample lanes a quadratic p's forms are made from the tile's transposed z
+    /// (<see cref="SymmetricForms.RunSteps{T}"/>), so z is transposed once for both; elsewhere p is applied first.
+    /// </summary>
+    /// <exception cref="ArgumentException">The lengths do not match m and L, or p is not of dimension m.</exception>
+    public void AccumulateContractions(ReadOnlySpan<T> z, ReadOnlySpan<T> y, ReadOnlySpan<T> directions, ControlVariate controlVariate,
+        Span<T> centred)
+    {
+        int m = _m, n = y.Length;
+        if (controlVariate.Dimension != m)
+            throw new ArgumentException($"The control variate has dimension {controlVariate.Dimension}, not m = {m}.", nameof(controlVariate));
+        if (centred.Length != n) throw new ArgumentException($"centred needs {n} entries, got {centred.Length}.", nameof(centred));
+        if ((long)n * m != z.Length)
+            throw new ArgumentException($"z has {z.Length} entries but {n} samples of dimension {m} need {(long)n * m}.", nameof(z));
+        if (directions.Length != m * _l)
+            throw new ArgumentException($"directions must be m x L = {m} x {_l} entries, got {directions.Length}.", nameof(directions));
+        if (controlVariate.Degree == 2 && UsesSampleLanes)
+        {
+            Lanes(z, y, directions, n, controlVariate, centred);
+            Count += n;
+            return;
+        }
+        controlVariate.Apply(z, y, centred);
+        AccumulateContractions(z, centred, directions);
+    }
+
+    /// <summary>
     /// weights[l n + j] = fma(y_j, d_lj, y_j) with d_lj = &lt;z_j, g_l&gt; (g_l column l of <paramref name="directions"/>, m x L) from
     /// <see cref="Projection.Project{T}"/> into <paramref name="dots"/> (n x L scratch): the weights
-    /// <see cref="AccumulateContractions"/> sums, for a caller that needs them in memory (a device session, libtorch).
+    /// <see cref="AccumulateContractions(ReadOnlySpan{T}, ReadOnlySpan{T}, ReadOnlySpan{T})"/> sums, for a caller that needs them in
+    /// memory (a device session, libtorch).
     /// </summary>
     internal static void ContractionWeights(ReadOnlySpan<T> z, int m, ReadOnlySpan<T> y, ReadOnlySpan<T> directions, int l,
         Span<T> dots, Span<T> weights)
@@ -201,20 +231,32 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
 
     /// <summary>
     /// <see cref="AccumulateByLanes"/> with the weights L x n, or, with <paramref name="directions"/>, y (n entries) and the weights
-    /// made in each step from it and the step's z (<see cref="AccumulateContractions"/>).
+    /// made in each step from it and the step's z (<see cref="AccumulateContractions(ReadOnlySpan{T}, ReadOnlySpan{T}, ReadOnlySpan{T})"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private bool Lanes(ReadOnlySpan<T> x, ReadOnlySpan<T> weights, ReadOnlySpan<T> directions, int n)
+    private bool Lanes(ReadOnlySpan<T> x, ReadOnlySpan<T> weights, ReadOnlySpan<T> directions, int n, ControlVariate? controlVariate = null,
+        Span<T> centred = default)
     {
         if (_laneTiles is null || !SampleLaneTensor.Supported) return false;
         int m = _m, l = _l, vl = Vector512<T>.Count, tile = _laneTileSteps * vl, stepLength = _laneStepVectors * vl;
         Span<T> buffer = _laneSteps!.Span;
         ref T br = ref MemoryMarshal.GetReference(buffer);
+        (T constant, T[] linear, T[] upper) = controlVariate is null ? default : controlVariate.QuadraticTerms<T>();
+        if (controlVariate is not null) _laneForms ??= new T[tile];
         for (int k0 = 0; k0 < n; k0 += tile)
         {
             int nt = Math.Min(tile, n - k0), steps = (nt + vl - 1) / vl;
             LaneTranspose.Run<T>(x.Slice(k0 * m, nt * m), m, nt, buffer, _laneZOffsets, stepLength);
-            if (!directions.IsEmpty)
+            if (controlVariate is not null)
+            {
+                // the tile's y~ = (y - constant) - forms, the forms from the transposed z: centred's entries, then the weights' y
+                Span<T> forms = _laneForms.AsSpan(0, steps * vl);
+                SymmetricForms.RunSteps<T>(buffer, stepLength, steps, m, linear, upper, forms);
+                ControlVariate.SubtractForms<T>(weights.Slice(k0, nt), constant, forms[..nt], centred.Slice(k0, nt));
+                StepContractions(ref br, stepLength, steps, ref MemoryMarshal.GetReference(centred.Slice(k0, nt)), nt,
+                    ref MemoryMarshal.GetReference(directions));
+            }
+            else if (!directions.IsEmpty)
             {
                 StepContractions(ref br, stepLength, steps, ref MemoryMarshal.GetReference(weights.Slice(k0, nt)), nt,
                     ref MemoryMarshal.GetReference(directions));

@@ -4,9 +4,9 @@ namespace ReluFast.Moments;
 
 /// <summary>
 /// The projected 3-tensor as a pass worker with pass 2's weights y (1 + &lt;z, g_r&gt;), r = 0 .. L - 1
-/// (<see cref="ProjectedTensorAccumulator{T}.AccumulateContractions"/>, the 3-tensors alone) for fixed directions g_r of norm about
-/// 1 in place of the learner's random ones: the product pass 2 computes once y~ is known, for what `relufast bench` and the
-/// tensor-stream experiment time. Accumulate does not allocate.
+/// (<see cref="ProjectedTensorAccumulator{T}.AccumulateContractions(ReadOnlySpan{T}, ReadOnlySpan{T}, ReadOnlySpan{T})"/>, the
+/// 3-tensors alone) for fixed directions g_r of norm about 1 in place of the learner's random ones: the product pass 2 computes
+/// once y~ is known, for what `relufast bench` and the tensor-stream experiment time. Accumulate does not allocate.
 /// </summary>
 /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
 internal sealed class ProjectedTensorTimingWorker<T>(int m, int weightCount) : IMomentWorker<T, ProjectedTensorTimingWorker<T>>

@@ -348,12 +348,54 @@ public class ProjectedTensorAccumulatorTests
             }
     }
 
+    /// <summary>
+    /// With a control variate the contractions write y~ = y - p(z) as <see cref="ControlVariate.Apply{T}"/> does and sum the weights
+    /// y~ (1 + &lt;z, g_l&gt;), to the bit, on every path: on the sample lanes a quadratic p's forms come from the tile's transposed z
+    /// (a feature read from the wrong vector, a form from the wrong step, or a y~ that is not (y - c) - f in that order changes them);
+    /// a linear p and the panels apply p first. Blocks of two lengths, with whole and partial steps and tiles.
+    /// </summary>
+    [Theory, MemberData(nameof(ContractionShapes))]
+    public void ContractionsWithAControlVariateAreApplyThenContractions(int m, int l, int n, int width) => WithWidth(width, () =>
+    {
+        foreach (int degree in new[] { 2, 1 })
+        {
+            ControlVariate p = degree == 2
+                ? ControlVariate.Quadratic(0.3, Gaussians<double>(m, 11 + m), Gaussians<double>(m * m, 12 + m, 0.4))
+                : ControlVariate.Linear(-0.2, Gaussians<double>(m, 13 + m));
+            Centred<double>(m, l, n, 41 * m + n, p);
+            Centred<float>(m, l, n, 43 * m + n, p);
+        }
+    });
+
+    private static void Centred<T>(int m, int l, int n, int seed, ControlVariate p) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        var fused = new ProjectedTensorAccumulator<T>(m, l, lowerDegrees: false);
+        var apart = new ProjectedTensorAccumulator<T>(m, l, lowerDegrees: false);
+        T[] g = Gaussians<T>(m * l, seed + 2, 1 / Math.Sqrt(m));
+        foreach (int samples in new[] { n, 2 * n + 3 })
+        {
+            T[] z = Gaussians<T>(samples * m, seed + samples), y = Gaussians<T>(samples, seed + samples + 1, 2);
+            T[] centred = new T[samples], applied = new T[samples];
+            fused.AccumulateContractions(z, y, g, p, centred);
+            p.Apply<T>(z, y, applied);
+            apart.AccumulateContractions(z, applied, g);
+            AssertBitwiseEqual(applied.Select(double.CreateTruncating).ToArray(), centred.Select(double.CreateTruncating).ToArray(),
+                $"y~ of {typeof(T).Name} m = {m}, degree {p.Degree}");
+        }
+        Assert.Equal(apart.Count, fused.Count);
+        AssertBitwiseEqual(State(apart), State(fused), $"{typeof(T).Name} m = {m}, L = {l}, degree {p.Degree}");
+    }
+
     [Fact]
     public void ContractionsCheckTheirShapes()
     {
         var acc = new ProjectedTensorAccumulator<double>(4, 2, lowerDegrees: false);
         Assert.Throws<ArgumentException>(() => acc.AccumulateContractions(new double[4 * 3], new double[2], new double[8]));
         Assert.Throws<ArgumentException>(() => acc.AccumulateContractions(new double[4 * 3], new double[3], new double[6]));
+        var p = ControlVariate.Quadratic(0, new double[4], new double[16]);
+        Assert.Throws<ArgumentException>(() => acc.AccumulateContractions(new double[4 * 3], new double[3], new double[8], p, new double[2]));
+        Assert.Throws<ArgumentException>(() => acc.AccumulateContractions(new double[4 * 3], new double[3], new double[8],
+            ControlVariate.Quadratic(0, new double[3], new double[9]), new double[3]));
         Assert.Equal(0, acc.Count);
     }
 
@@ -373,13 +415,17 @@ public class ProjectedTensorAccumulatorTests
         var accf = new ProjectedTensorAccumulator<float>(m, l);
         var third = new ProjectedTensorAccumulator<double>(m, l, lowerDegrees: false);
         double[] y = c.AsSpan(0, n).ToArray(), g = Gaussians<double>(m * l, 5);
+        var p = ControlVariate.Quadratic(0.1, Gaussians<double>(m, 6), Gaussians<double>(m * m, 7));
+        double[] centred = new double[n];
         for (int i = 0; i < 3; i++) { acc.Accumulate(z, c); accf.Accumulate(zf, cf); third.Accumulate(z, c); third.AccumulateContractions(z, y, g); }
+        third.AccumulateContractions(z, y, g, p, centred);
         Assert.Equal(0, SteadyStateAllocatedBytes(() =>
         {
             acc.Accumulate(z, c);
             accf.Accumulate(zf, cf);
             third.Accumulate(z, c);
             third.AccumulateContractions(z, y, g);
+            third.AccumulateContractions(z, y, g, p, centred);
         }, 10));
     }
 
