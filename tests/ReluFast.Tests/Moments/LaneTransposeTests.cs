@@ -8,8 +8,8 @@ public class LaneTransposeTests
     /// <summary>
     /// The sample lanes' transpose puts sample (s VL + lane)'s feature i at offsets[i] + s step + lane, zero past the samples, and
     /// writes nothing else: float64's and float32's 8 x 8 register blocks, the features past them and a partial last step, into
-    /// B's layout of the accumulator (features in chunks of 6, an odd stride) and into a scattered one (features reversed, gaps).
-    /// A copy, so exactly.
+    /// B's layout of the accumulator (features in chunks of 6, an odd stride), into a scattered one (features reversed, gaps) and into
+    /// consecutive vectors after a gap (the lanes' tiles; their stores take addresses from registers). A copy, so exactly.
     /// </summary>
     [Fact]
     public void TheLanesTransposeIsTheIndexMap()
@@ -27,13 +27,20 @@ public class LaneTransposeTests
         int vl = System.Runtime.Intrinsics.Vector512<T>.Count, steps = (n + vl - 1) / vl;
         var x = new T[n * m];
         for (int i = 0; i < x.Length; i++) x[i] = T.CreateTruncating(i + 1);
-        foreach (bool scattered in new[] { false, true })
+        foreach (string layout in new[] { "B's", "scattered", "consecutive" })
         {
             // B's layout: chunks of 6 columns, each chunk's steps 6 vectors apart, chunks an odd number of vectors apart
-            int step = scattered ? (m + 3) * vl : 6 * vl;
+            int step = layout == "B's" ? 6 * vl : (m + 3) * vl;
             var offsets = new int[m];
             for (int i = 0; i < m; i++)
-                offsets[i] = scattered ? (m - 1 - i + 2) * vl : (i / 6 * ((steps * 6) | 1) + i % 6) * vl;
+            {
+                offsets[i] = layout switch
+                {
+                    "B's" => (i / 6 * ((steps * 6) | 1) + i % 6) * vl,
+                    "scattered" => (m - 1 - i + 2) * vl,
+                    _ => (i + 2) * vl,
+                };
+            }
             var to = new T[offsets.Max() + (steps - 1) * step + vl + 3 * vl];
             Array.Fill(to, T.NaN);
             LaneTranspose.Run<T>(x, m, n, to, offsets, step);
@@ -44,7 +51,7 @@ public class LaneTransposeTests
                     {
                         int k = s * vl + lane, at = offsets[i] + s * step + lane;
                         Assert.True(k < n ? to[at] == x[k * m + i] : to[at] == T.Zero,
-                            $"{typeof(T).Name} m = {m}, n = {n}, scattered {scattered}: sample {k}, feature {i}");
+                            $"{typeof(T).Name} m = {m}, n = {n}, {layout} layout: sample {k}, feature {i}");
                         written[at] = true;
                     }
             for (int q = 0; q < to.Length; q++)

@@ -29,6 +29,17 @@ internal static class LaneTranspose
         for (int i = 0; i < m; i++)
             if (offsets[i] < 0 || (steps > 0 && to.Length < offsets[i] + (long)(steps - 1) * step + vl))
                 throw new ArgumentException("The destination is too short.", nameof(to));
+        bool consecutive = true;
+        for (int i = 1; i < m; i++) consecutive &= offsets[i] == offsets[0] + i * vl;
+        if (consecutive) Run<T, Consecutive>(x, m, samples, to, offsets, step);
+        else Run<T, Listed>(x, m, samples, to, offsets, step);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Run<T, TPlace>(ReadOnlySpan<T> x, int m, int samples, Span<T> to, ReadOnlySpan<int> offsets, int step)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> where TPlace : IPlacement
+    {
+        nint vl = Vector512<T>.Count, d = m, first = offsets[0];
         ref T xr = ref MemoryMarshal.GetReference(x), tr = ref MemoryMarshal.GetReference(to);
         ref int at = ref MemoryMarshal.GetReference(offsets);
         nint k = 0, blocked = typeof(T) == typeof(double) ? (Avx512F.IsSupported ? d & ~7 : 0) : Avx.IsSupported ? d & ~7 : 0;
@@ -41,21 +52,21 @@ internal static class LaneTranspose
                 {
                     if (typeof(T) == typeof(double))
                     {
-                        Transpose8x8(ref Unsafe.As<T, double>(ref Unsafe.Add(ref xr, k * d + i)), d, ref Unsafe.As<T, double>(ref ts),
-                            ref Unsafe.Add(ref at, i));
+                        Transpose8x8<TPlace>(ref Unsafe.As<T, double>(ref Unsafe.Add(ref xr, k * d + i)), d, ref Unsafe.As<T, double>(ref ts),
+                            ref at, first, i);
                     }
                     else
                     {
                         // 16 samples a step: two 8 x 8 blocks, each feature's first and second 8 lanes
                         ref float ts32 = ref Unsafe.As<T, float>(ref ts);
-                        Transpose8x8(ref Unsafe.As<T, float>(ref Unsafe.Add(ref xr, k * d + i)), d, ref ts32, ref Unsafe.Add(ref at, i));
-                        Transpose8x8(ref Unsafe.As<T, float>(ref Unsafe.Add(ref xr, (k + 8) * d + i)), d, ref Unsafe.Add(ref ts32, 8),
-                            ref Unsafe.Add(ref at, i));
+                        Transpose8x8<TPlace>(ref Unsafe.As<T, float>(ref Unsafe.Add(ref xr, k * d + i)), d, ref ts32, ref at, first, i);
+                        Transpose8x8<TPlace>(ref Unsafe.As<T, float>(ref Unsafe.Add(ref xr, (k + 8) * d + i)), d, ref Unsafe.Add(ref ts32, 8),
+                            ref at, first, i);
                     }
                 }
                 for (nint i = blocked; i < d; i++)
                 {
-                    ref T ti = ref Unsafe.Add(ref ts, Unsafe.Add(ref at, i));
+                    ref T ti = ref Unsafe.Add(ref ts, TPlace.Of(ref at, first, i, vl));
                     for (nint lane = 0; lane < vl; lane++) Unsafe.Add(ref ti, lane) = Unsafe.Add(ref xr, (k + lane) * d + i);
                 }
             }
@@ -66,7 +77,7 @@ internal static class LaneTranspose
             nint live = Math.Min(vl, samples - k);
             for (nint i = 0; i < d; i++)
             {
-                ref T ti = ref Unsafe.Add(ref ts, Unsafe.Add(ref at, i));
+                ref T ti = ref Unsafe.Add(ref ts, TPlace.Of(ref at, first, i, vl));
                 if (live < vl) Vector512<T>.Zero.StoreUnsafe(ref ti);
                 for (nint lane = 0; lane < live; lane++) Unsafe.Add(ref ti, lane) = Unsafe.Add(ref xr, (k + lane) * d + i);
             }
@@ -78,8 +89,10 @@ internal static class LaneTranspose
     /// of rows, then shuffling 64-bit pairs (0x44: elements 0, 1 of each operand, 0xEE: 2, 3) and exchanging 128-bit halves.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Transpose8x8(ref float rows, nint stride, ref float to, ref int at)
+    private static void Transpose8x8<TPlace>(ref float rows, nint stride, ref float to, ref int at, nint first, nint i)
+        where TPlace : IPlacement
     {
+        nint vl = Vector512<float>.Count;
         Vector256<float> r0 = Vector256.LoadUnsafe(ref rows), r1 = Vector256.LoadUnsafe(ref rows, (nuint)stride),
             r2 = Vector256.LoadUnsafe(ref rows, (nuint)(2 * stride)), r3 = Vector256.LoadUnsafe(ref rows, (nuint)(3 * stride)),
             r4 = Vector256.LoadUnsafe(ref rows, (nuint)(4 * stride)), r5 = Vector256.LoadUnsafe(ref rows, (nuint)(5 * stride)),
@@ -90,14 +103,14 @@ internal static class LaneTranspose
         Vector256<float> a0 = Avx.Shuffle(t0, t2, 0x44), a1 = Avx.Shuffle(t0, t2, 0xEE), a2 = Avx.Shuffle(t1, t3, 0x44),
             a3 = Avx.Shuffle(t1, t3, 0xEE), b0 = Avx.Shuffle(t4, t6, 0x44), b1 = Avx.Shuffle(t4, t6, 0xEE), b2 = Avx.Shuffle(t5, t7, 0x44),
             b3 = Avx.Shuffle(t5, t7, 0xEE);
-        Avx.Permute2x128(a0, b0, 0x20).StoreUnsafe(ref to, (nuint)at);
-        Avx.Permute2x128(a1, b1, 0x20).StoreUnsafe(ref to, (nuint)Unsafe.Add(ref at, 1));
-        Avx.Permute2x128(a2, b2, 0x20).StoreUnsafe(ref to, (nuint)Unsafe.Add(ref at, 2));
-        Avx.Permute2x128(a3, b3, 0x20).StoreUnsafe(ref to, (nuint)Unsafe.Add(ref at, 3));
-        Avx.Permute2x128(a0, b0, 0x31).StoreUnsafe(ref to, (nuint)Unsafe.Add(ref at, 4));
-        Avx.Permute2x128(a1, b1, 0x31).StoreUnsafe(ref to, (nuint)Unsafe.Add(ref at, 5));
-        Avx.Permute2x128(a2, b2, 0x31).StoreUnsafe(ref to, (nuint)Unsafe.Add(ref at, 6));
-        Avx.Permute2x128(a3, b3, 0x31).StoreUnsafe(ref to, (nuint)Unsafe.Add(ref at, 7));
+        Avx.Permute2x128(a0, b0, 0x20).StoreUnsafe(ref to, (nuint)TPlace.Of(ref at, first, i, vl));
+        Avx.Permute2x128(a1, b1, 0x20).StoreUnsafe(ref to, (nuint)TPlace.Of(ref at, first, i + 1, vl));
+        Avx.Permute2x128(a2, b2, 0x20).StoreUnsafe(ref to, (nuint)TPlace.Of(ref at, first, i + 2, vl));
+        Avx.Permute2x128(a3, b3, 0x20).StoreUnsafe(ref to, (nuint)TPlace.Of(ref at, first, i + 3, vl));
+        Avx.Permute2x128(a0, b0, 0x31).StoreUnsafe(ref to, (nuint)TPlace.Of(ref at, first, i + 4, vl));
+        Avx.Permute2x128(a1, b1, 0x31).StoreUnsafe(ref to, (nuint)TPlace.Of(ref at, first, i + 5, vl));
+        Avx.Permute2x128(a2, b2, 0x31).StoreUnsafe(ref to, (nuint)TPlace.Of(ref at, first, i + 6, vl));
+        Avx.Permute2x128(a3, b3, 0x31).StoreUnsafe(ref to, (nuint)TPlace.Of(ref at, first, i + 7, vl));
     }
 
     /// <summary>
@@ -106,8 +119,10 @@ internal static class LaneTranspose
     /// a Zen 5 (docs/passes.md, "The control variate's quadratic form on the lanes").
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Transpose8x8(ref double rows, nint stride, ref double to, ref int at)
+    private static void Transpose8x8<TPlace>(ref double rows, nint stride, ref double to, ref int at, nint first, nint i)
+        where TPlace : IPlacement
     {
+        nint vl = Vector512<double>.Count;
         Vector512<double> r0 = Vector512.LoadUnsafe(ref rows), r1 = Vector512.LoadUnsafe(ref rows, (nuint)stride),
             r2 = Vector512.LoadUnsafe(ref rows, (nuint)(2 * stride)), r3 = Vector512.LoadUnsafe(ref rows, (nuint)(3 * stride)),
             r4 = Vector512.LoadUnsafe(ref rows, (nuint)(4 * stride)), r5 = Vector512.LoadUnsafe(ref rows, (nuint)(5 * stride)),
@@ -126,14 +141,35 @@ internal static class LaneTranspose
         Vector512<double> b2 = Avx512F.PermuteVar8x64x2(a0, high, a2), b3 = Avx512F.PermuteVar8x64x2(a1, high, a3);
         Vector512<double> b4 = Avx512F.PermuteVar8x64x2(a4, low, a6), b5 = Avx512F.PermuteVar8x64x2(a5, low, a7);
         Vector512<double> b6 = Avx512F.PermuteVar8x64x2(a4, high, a6), b7 = Avx512F.PermuteVar8x64x2(a5, high, a7);
-        Vector512<long> first = Vector512.Create(0L, 1, 2, 3, 8, 9, 10, 11), second = Vector512.Create(4L, 5, 6, 7, 12, 13, 14, 15);
-        Avx512F.PermuteVar8x64x2(b0, first, b4).StoreUnsafe(ref to, (nuint)at);
-        Avx512F.PermuteVar8x64x2(b1, first, b5).StoreUnsafe(ref to, (nuint)Unsafe.Add(ref at, 1));
-        Avx512F.PermuteVar8x64x2(b2, first, b6).StoreUnsafe(ref to, (nuint)Unsafe.Add(ref at, 2));
-        Avx512F.PermuteVar8x64x2(b3, first, b7).StoreUnsafe(ref to, (nuint)Unsafe.Add(ref at, 3));
-        Avx512F.PermuteVar8x64x2(b0, second, b4).StoreUnsafe(ref to, (nuint)Unsafe.Add(ref at, 4));
-        Avx512F.PermuteVar8x64x2(b1, second, b5).StoreUnsafe(ref to, (nuint)Unsafe.Add(ref at, 5));
-        Avx512F.PermuteVar8x64x2(b2, second, b6).StoreUnsafe(ref to, (nuint)Unsafe.Add(ref at, 6));
-        Avx512F.PermuteVar8x64x2(b3, second, b7).StoreUnsafe(ref to, (nuint)Unsafe.Add(ref at, 7));
+        Vector512<long> lower = Vector512.Create(0L, 1, 2, 3, 8, 9, 10, 11), upper = Vector512.Create(4L, 5, 6, 7, 12, 13, 14, 15);
+        Avx512F.PermuteVar8x64x2(b0, lower, b4).StoreUnsafe(ref to, (nuint)TPlace.Of(ref at, first, i, vl));
+        Avx512F.PermuteVar8x64x2(b1, lower, b5).StoreUnsafe(ref to, (nuint)TPlace.Of(ref at, first, i + 1, vl));
+        Avx512F.PermuteVar8x64x2(b2, lower, b6).StoreUnsafe(ref to, (nuint)TPlace.Of(ref at, first, i + 2, vl));
+        Avx512F.PermuteVar8x64x2(b3, lower, b7).StoreUnsafe(ref to, (nuint)TPlace.Of(ref at, first, i + 3, vl));
+        Avx512F.PermuteVar8x64x2(b0, upper, b4).StoreUnsafe(ref to, (nuint)TPlace.Of(ref at, first, i + 4, vl));
+        Avx512F.PermuteVar8x64x2(b1, upper, b5).StoreUnsafe(ref to, (nuint)TPlace.Of(ref at, first, i + 5, vl));
+        Avx512F.PermuteVar8x64x2(b2, upper, b6).StoreUnsafe(ref to, (nuint)TPlace.Of(ref at, first, i + 6, vl));
+        Avx512F.PermuteVar8x64x2(b3, upper, b7).StoreUnsafe(ref to, (nuint)TPlace.Of(ref at, first, i + 7, vl));
+    }
+
+    /// <summary>Where feature i's vector starts in a step, in the style of TensorPrimitives' operators (the JIT drops the other).</summary>
+    private interface IPlacement
+    {
+        static abstract nint Of(ref int offsets, nint first, nint i, nint vl);
+    }
+
+    /// <summary>offsets[i]: any layout (the stores' addresses wait on loads of the offsets).</summary>
+    private readonly struct Listed : IPlacement
+    {
+        public static nint Of(ref int offsets, nint first, nint i, nint vl) => Unsafe.Add(ref offsets, i);
+    }
+
+    /// <summary>
+    /// first + i VL: consecutive vectors, the layout of every caller, with addresses from registers (the same permutes storing through
+    /// loaded offsets took twice as long on a Zen 5: docs/passes.md, "The control variate's quadratic form on the lanes").
+    /// </summary>
+    private readonly struct Consecutive : IPlacement
+    {
+        public static nint Of(ref int offsets, nint first, nint i, nint vl) => first + i * vl;
     }
 }
