@@ -103,13 +103,13 @@ internal static class MseGradient
             if (m > 0)
             {
                 Projection.Project<double>(xs, d, wT, mp, zs);
-                RowSums.Run<double, ReluOutputTerm<double>>(zs, default, mp, b, a, outs);
+                RowSums.Run<double, ReluOutputTerm<double>>(zs, mp, b, a, outs);
             }
             else
             {
                 outs.Clear();
             }
-            RowSums.Run<double, LinearFormTerm<double>>(rowsA.Slice(0, count * s), default, s, linear, default, es);
+            RowSums.Run<double, LinearFormTerm<double>>(rowsA.Slice(0, count * s), s, linear, default, es);
             TensorPrimitives.Add(es, outs, es);
             TensorPrimitives.Subtract(es, y.Slice(start, count), es);
             sse += TensorPrimitives.SumOfSquares<double>(es);

@@ -130,7 +130,7 @@ public sealed class ReluNetwork
                 // W x_j for the whole chunk (one small GEMM), then the output layer sum_i a_i relu(W x_j + b)_i per row.
                 Projection.Project(xs, d, p.WTransposed, m, pre);
                 Span<T> output = y.Slice(start, count);
-                RowSums.Run<T, ReluOutputTerm<T>>(pre, default, m, p.B, p.A, output);
+                RowSums.Run<T, ReluOutputTerm<T>>(pre, m, p.B, p.A, output);
                 for (int j = 0; j < count; j++)
                 {
                     T sum = output[j] + p.C0;

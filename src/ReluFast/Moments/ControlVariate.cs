@@ -118,7 +118,7 @@ internal sealed class ControlVariate
         if (Degree == 1)
         {
             Span<T> forms = Scratch<T>.Get(n);
-            RowSums.Run<T, LinearFormTerm<T>>(x, default, d, cached.C1, default, forms);
+            RowSums.Run<T, LinearFormTerm<T>>(x, d, cached.C1, default, forms);
             for (int j = 0; j < n; j++) yTilde[j] = y[j] - c0 - forms[j];
             return;
         }

@@ -58,7 +58,7 @@ internal static class Projection
         if (z.Length != (long)dots.Length * dimension)
             throw new ArgumentException($"z has {z.Length} entries but {dots.Length} samples of dimension {dimension} need " +
                 $"{(long)dots.Length * dimension}.", nameof(z));
-        RowSums.Run<T, LinearFormTerm<T>>(z, default, dimension, g, default, dots);
+        RowSums.Run<T, LinearFormTerm<T>>(z, dimension, g, default, dots);
     }
 
     /// <summary>The columns of a dimension x count row-major matrix as rows (count x dimension): the layout of <see cref="WeightedDots"/>.</summary>
