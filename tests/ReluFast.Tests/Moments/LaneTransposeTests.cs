@@ -58,4 +58,41 @@ public class LaneTransposeTests
                 if (!written[q]) Assert.True(T.IsNaN(to[q]), $"{typeof(T).Name} m = {m}, n = {n}: wrote {q}");
         }
     }
+
+    /// <summary>
+    /// The 256-bit steps (machines without 512-bit vectors): sample (s VL + lane)'s feature i at s step + i VL + lane with VL a
+    /// 256-bit vector's count, zero past the samples, nothing else written; float64's 4 x 4 and float32's 8 x 8 blocks, the features
+    /// past them and a partial last step.
+    /// </summary>
+    [Fact]
+    public void The256BitStepsAreTheIndexMap()
+    {
+        foreach (int m in new[] { 1, 3, 4, 5, 8, 9, 16, 17 })
+            foreach (int n in new[] { 1, 3, 4, 5, 8, 9, 31 })
+            {
+                Steps256<double>(m, n);
+                Steps256<float>(m, n);
+            }
+    }
+
+    private static void Steps256<T>(int m, int n) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        int vl = System.Runtime.Intrinsics.Vector256<T>.Count, steps = (n + vl - 1) / vl, step = (m | 1) * vl + vl;
+        var x = new T[n * m];
+        for (int i = 0; i < x.Length; i++) x[i] = T.CreateTruncating(i + 1);
+        var to = new T[steps * step + vl];
+        Array.Fill(to, T.NaN);
+        LaneTranspose.Run256<T>(x, m, n, to, step);
+        var written = new bool[to.Length];
+        for (int s = 0; s < steps; s++)
+            for (int i = 0; i < m; i++)
+                for (int lane = 0; lane < vl; lane++)
+                {
+                    int k = s * vl + lane, at = s * step + i * vl + lane;
+                    Assert.True(k < n ? to[at] == x[k * m + i] : to[at] == T.Zero, $"{typeof(T).Name} m = {m}, n = {n}: sample {k}, feature {i}");
+                    written[at] = true;
+                }
+        for (int q = 0; q < to.Length; q++)
+            if (!written[q]) Assert.True(T.IsNaN(to[q]), $"{typeof(T).Name} m = {m}, n = {n}: wrote {q}");
+    }
 }

@@ -59,9 +59,9 @@ internal static class LaneTranspose
                     {
                         // 16 samples a step: two 8 x 8 blocks, each feature's first and second 8 lanes
                         ref float ts32 = ref Unsafe.As<T, float>(ref ts);
-                        Transpose8x8<TPlace>(ref Unsafe.As<T, float>(ref Unsafe.Add(ref xr, k * d + i)), d, ref ts32, ref at, first, i);
+                        Transpose8x8<TPlace>(ref Unsafe.As<T, float>(ref Unsafe.Add(ref xr, k * d + i)), d, ref ts32, ref at, first, i, vl);
                         Transpose8x8<TPlace>(ref Unsafe.As<T, float>(ref Unsafe.Add(ref xr, (k + 8) * d + i)), d, ref Unsafe.Add(ref ts32, 8),
-                            ref at, first, i);
+                            ref at, first, i, vl);
                     }
                 }
                 for (nint i = blocked; i < d; i++)
@@ -85,14 +85,68 @@ internal static class LaneTranspose
     }
 
     /// <summary>
+    /// The layout of 256-bit steps: to[s step + i VL + lane] = x[(s VL + lane) m + i] with VL = Vector256&lt;T&gt;.Count, the features
+    /// in consecutive vectors from each step's start, lanes past the samples zero (machines without 512-bit vectors). Blocks of
+    /// 4 x 4 (float64) or 8 x 8 (float32) samples and features through registers, the rest one value at a time. A copy.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Run256<T>(ReadOnlySpan<T> x, int m, int samples, Span<T> to, int step) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        nint vl = Vector256<T>.Count, d = m;
+        int steps = (samples + (int)vl - 1) / (int)vl;
+        if (m <= 0 || samples < 0 || x.Length < (long)samples * m) throw new ArgumentException("x is too short.", nameof(x));
+        if (step < m * vl || (steps > 0 && to.Length < (long)(steps - 1) * step + m * vl))
+            throw new ArgumentException("The destination is too short.", nameof(to));
+        ref T xr = ref MemoryMarshal.GetReference(x), tr = ref MemoryMarshal.GetReference(to);
+        nint k = 0, blocked = Avx.IsSupported ? d / vl * vl : 0;
+        int none = 0;
+        for (; k + vl <= samples; k += vl)
+        {
+            ref T ts = ref Unsafe.Add(ref tr, k / vl * step);
+            for (nint i = 0; i < blocked; i += vl)
+            {
+                ref T rows = ref Unsafe.Add(ref xr, k * d + i);
+                if (typeof(T) == typeof(double)) Transpose4x4(ref Unsafe.As<T, double>(ref rows), d, ref Unsafe.As<T, double>(ref ts), i);
+                else Transpose8x8<Consecutive>(ref Unsafe.As<T, float>(ref rows), d, ref Unsafe.As<T, float>(ref ts), ref none, 0, i, vl);
+            }
+            for (nint i = blocked; i < d; i++)
+                for (nint lane = 0; lane < vl; lane++) Unsafe.Add(ref ts, i * vl + lane) = Unsafe.Add(ref xr, (k + lane) * d + i);
+        }
+        for (; k < samples; k += vl)
+        {
+            ref T ts = ref Unsafe.Add(ref tr, k / vl * step);
+            nint live = samples - k;
+            for (nint i = 0; i < d; i++)
+                for (nint lane = 0; lane < vl; lane++)
+                    Unsafe.Add(ref ts, i * vl + lane) = lane < live ? Unsafe.Add(ref xr, (k + lane) * d + i) : T.Zero;
+        }
+    }
+
+    /// <summary>
+    /// to[(i + c) 4 + r] = rows[r stride + c] for r, c &lt; 4 (float64, 256-bit): unpack pairs of rows, then exchange 128-bit halves.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose4x4(ref double rows, nint stride, ref double to, nint i)
+    {
+        Vector256<double> r0 = Vector256.LoadUnsafe(ref rows), r1 = Vector256.LoadUnsafe(ref rows, (nuint)stride),
+            r2 = Vector256.LoadUnsafe(ref rows, (nuint)(2 * stride)), r3 = Vector256.LoadUnsafe(ref rows, (nuint)(3 * stride));
+        // t0 (features 0, 2 of rows 0, 1), t1 (1, 3 of rows 0, 1), t2 and t3 the same of rows 2, 3
+        Vector256<double> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1), t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
+        ref double at = ref Unsafe.Add(ref to, i * 4);
+        Avx.Permute2x128(t0, t2, 0x20).StoreUnsafe(ref at);
+        Avx.Permute2x128(t1, t3, 0x20).StoreUnsafe(ref at, 4);
+        Avx.Permute2x128(t0, t2, 0x31).StoreUnsafe(ref at, 8);
+        Avx.Permute2x128(t1, t3, 0x31).StoreUnsafe(ref at, 12);
+    }
+
+    /// <summary>
     /// to[at[c] + r] = rows[r stride + c] for r, c &lt; 8 in float32 (half of a step's lanes): the 256-bit transpose, unpacking pairs
     /// of rows, then shuffling 64-bit pairs (0x44: elements 0, 1 of each operand, 0xEE: 2, 3) and exchanging 128-bit halves.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Transpose8x8<TPlace>(ref float rows, nint stride, ref float to, ref int at, nint first, nint i)
+    private static void Transpose8x8<TPlace>(ref float rows, nint stride, ref float to, ref int at, nint first, nint i, nint vl)
         where TPlace : IPlacement
     {
-        nint vl = Vector512<float>.Count;
         Vector256<float> r0 = Vector256.LoadUnsafe(ref rows), r1 = Vector256.LoadUnsafe(ref rows, (nuint)stride),
             r2 = Vector256.LoadUnsafe(ref rows, (nuint)(2 * stride)), r3 = Vector256.LoadUnsafe(ref rows, (nuint)(3 * stride)),
             r4 = Vector256.LoadUnsafe(ref rows, (nuint)(4 * stride)), r5 = Vector256.LoadUnsafe(ref rows, (nuint)(5 * stride)),

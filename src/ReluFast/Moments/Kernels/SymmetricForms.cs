@@ -108,7 +108,7 @@ internal static class SymmetricForms
             int nt = Math.Min(tileSamples, n - k0), k = 0;
             ReadOnlySpan<T> rows = x.Slice(k0 * m, nt * m);
             if (vl == Vector512<T>.Count) LaneTranspose.Run(rows, m, nt, tile, offsets, step);
-            else Transpose(rows, m, nt, vl, step, tile);
+            else LaneTranspose.Run256(rows, m, nt, tile, step);
             for (; k + Steps * vl <= nt; k += Steps * vl)
                 Group<T, TV>(ref Unsafe.Add(ref t, (nint)(k / vl) * step), step, m, ref p, ref s, ref forms[k0 + k]);
             for (; k < nt; k += vl)
@@ -121,18 +121,6 @@ internal static class SymmetricForms
                     last[..(nt - k)].CopyTo(forms[(k0 + k)..]);
                 }
             }
-        }
-    }
-
-    /// <summary>The rows into steps of vl lanes (zeros past the samples) one value at a time: the 256-bit path's copy.</summary>
-    private static void Transpose<T>(ReadOnlySpan<T> rows, int m, int samples, int vl, int step, Span<T> tile) where T : unmanaged
-    {
-        int steps = (samples + vl - 1) / vl;
-        tile[..(steps * step)].Clear();
-        for (int k = 0; k < samples; k++)
-        {
-            int at = k / vl * step + k % vl;
-            for (int i = 0; i < m; i++) tile[at + i * vl] = rows[k * m + i];
         }
     }
 
