@@ -161,10 +161,7 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
     public void AccumulateContractions(ReadOnlySpan<T> z, ReadOnlySpan<T> y, ReadOnlySpan<T> directions)
     {
         int m = _m, l = _l, n = y.Length;
-        if ((long)n * m != z.Length)
-            throw new ArgumentException($"z has {z.Length} entries but {n} samples of dimension {m} need {(long)n * m}.", nameof(z));
-        if (directions.Length != m * l)
-            throw new ArgumentException($"directions must be m x L = {m} x {l} entries, got {directions.Length}.", nameof(directions));
+        RequireContractionShapes(z, n, directions);
         if (Lanes(z, y, directions, n))
         {
             Count += n;
@@ -190,10 +187,7 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
         if (controlVariate.Dimension != m)
             throw new ArgumentException($"The control variate has dimension {controlVariate.Dimension}, not m = {m}.", nameof(controlVariate));
         if (centred.Length != n) throw new ArgumentException($"centred needs {n} entries, got {centred.Length}.", nameof(centred));
-        if ((long)n * m != z.Length)
-            throw new ArgumentException($"z has {z.Length} entries but {n} samples of dimension {m} need {(long)n * m}.", nameof(z));
-        if (directions.Length != m * _l)
-            throw new ArgumentException($"directions must be m x L = {m} x {_l} entries, got {directions.Length}.", nameof(directions));
+        RequireContractionShapes(z, n, directions);
         if (controlVariate.Degree == 2 && UsesSampleLanes)
         {
             Lanes(z, y, directions, n, controlVariate, centred);
@@ -202,6 +196,16 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
         }
         controlVariate.Apply(z, y, centred);
         AccumulateContractions(z, centred, directions);
+    }
+
+    /// <summary>z must be n x m and the directions m x L.</summary>
+    private void RequireContractionShapes(ReadOnlySpan<T> z, int n, ReadOnlySpan<T> directions)
+    {
+        int m = _m, l = _l;
+        if ((long)n * m != z.Length)
+            throw new ArgumentException($"z has {z.Length} entries but {n} samples of dimension {m} need {(long)n * m}.", nameof(z));
+        if (directions.Length != m * l)
+            throw new ArgumentException($"directions must be m x L = {m} x {l} entries, got {directions.Length}.", nameof(directions));
     }
 
     /// <summary>
