@@ -26,7 +26,8 @@ namespace ReluFast.Moments;
 /// (the pair features against c o z, and the pairs within each panel against the columns before them) took 672. For small m on
 /// 512-bit vectors (<see cref="LaneMaxDimension"/>) the same sums, in the same places, come from <see cref="SampleLaneTensor"/>,
 /// the samples along the lanes and the operands in registers (one multiply-add for each of the 660 sums a sample at m = 8 and
-/// four weights, where the panels take 864 lanes). Totals are double; partial sums over one tile of samples are in T.
+/// four weights, where the panels take 864 lanes). Totals are double; partial sums over one tile of samples are in T (in float32
+/// for a float64 accumulator with single-precision products on the lanes).
 /// Accumulate does not allocate (below the lanes' limit the panels' tiles wait for a thread that takes them: forced narrower
 /// vectors); instances are not thread-safe.
 /// <para>Without the lower degrees (<see cref="HasLowerDegrees"/> false) only the 3-tensors are kept: no rows c_l, no columns z and
@@ -47,6 +48,7 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
     private readonly AlignedBuffer<T>? _laneSteps; // their tile of samples: z, the weights (and ones) step by step
     private readonly int[]? _laneZOffsets;
     private readonly int _laneStepVectors, _laneTileSteps;
+    private readonly AlignedBuffer<float>? _singleSteps; // single-precision products: the tile of steps narrowed to float32
     private T[]? _contractionScratch; // the panels' path of AccumulateContractions: the weights and the dots of a block
     private T[]? _laneForms; // a lane tile's control-variate forms (AccumulateContractions with a control variate; on first use)
 
@@ -86,15 +88,19 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
 
     /// <summary>
     /// Creates an empty accumulator for z in R^<paramref name="dimension"/> and <paramref name="weightCount"/> weight vectors; without
-    /// <paramref name="lowerDegrees"/> it keeps the 3-tensors only.
+    /// <paramref name="lowerDegrees"/> it keeps the 3-tensors only. With <paramref name="singleProducts"/> a float64 accumulator on
+    /// the sample lanes rounds each tile's z and weights (made in float64) to float32 and takes the float32 register tiles: products
+    /// and partial sums over the tile in float32, the totals in float64 (docs/passes.md, "Pass 2's 3-tensors in float32 products");
+    /// a float32 accumulator, or one on the panels, ignores it.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">dimension or weightCount is not positive.</exception>
-    public ProjectedTensorAccumulator(int dimension, int weightCount = 1, bool lowerDegrees = true)
-        : this(dimension, weightCount, lowerDegrees ? 1 : 0, Layout(dimension, weightCount, lowerDegrees ? 1 : 0))
+    public ProjectedTensorAccumulator(int dimension, int weightCount = 1, bool lowerDegrees = true, bool singleProducts = false)
+        : this(dimension, weightCount, lowerDegrees ? 1 : 0, Layout(dimension, weightCount, lowerDegrees ? 1 : 0), singleProducts)
     {
     }
 
-    private ProjectedTensorAccumulator(int dimension, int weightCount, int shift, (int[] GroupStart, int[] RowEnds) layout)
+    private ProjectedTensorAccumulator(int dimension, int weightCount, int shift, (int[] GroupStart, int[] RowEnds) layout,
+        bool singleProducts)
         : base(dimension, weightCount, layout.RowEnds, TileBytes, tileCountsCopy: false, MinimumTileSamples, TakesLanes(dimension))
     {
         int unit = PrefixGemm.PanelWidth<T>();
@@ -133,7 +139,11 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
             // a step's z_0 .. z_(m-1), the weights, then ones (with the lower degrees; an odd number of vectors a step)
             int vl = Vector512<T>.Count;
             _laneStepVectors = (dimension + weightCount + shift) | 1;
-            _laneTileSteps = Math.Clamp(LaneTileBytes / (_laneStepVectors * 64), 8, 128);
+            // with single-precision products the float64 tile holds twice the steps, so that the float32 tile the register tiles
+            // read holds the lane tile's bytes (with float64's steps, their lane sums and flushes doubled: 83 against 57 ns a sample
+            // for pass 2's worker at m = 16, docs/passes.md)
+            bool single = singleProducts && typeof(T) == typeof(double);
+            _laneTileSteps = Math.Clamp(LaneTileBytes / (_laneStepVectors * 64), 8, 128) * (single ? 2 : 1);
             _laneSteps = new AlignedBuffer<T>(_laneTileSteps * _laneStepVectors * vl);
             if (shift == 1)
             {
@@ -141,6 +151,16 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
                 for (int s = 0; s < _laneTileSteps; s++) _laneSteps.Span.Slice((s * _laneStepVectors + one) * vl, vl).Fill(T.One);
             }
             _laneTiles = SampleLaneTensor.Plan(dimension, weightCount, ThirdIndex, shift == 1 ? LowerIndex : null);
+            if (single)
+            {
+                int singleSteps = (_laneTileSteps + 1) / 2, sl = Vector512<float>.Count;
+                _singleSteps = new AlignedBuffer<float>(singleSteps * _laneStepVectors * sl);
+                if (shift == 1)
+                {
+                    int one = SampleLaneTensor.Constant(dimension, weightCount);
+                    for (int s = 0; s < singleSteps; s++) _singleSteps.Span.Slice((s * _laneStepVectors + one) * sl, sl).Fill(1f);
+                }
+            }
             _laneZOffsets = new int[dimension];
             for (int i = 0; i < dimension; i++) _laneZOffsets[i] = i * vl;
         }
@@ -274,7 +294,14 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
                     for (int s = 0; s < steps; s++) StepWeights(ref c, s, nt).StoreUnsafe(ref Unsafe.Add(ref to, (nint)s * stepLength));
                 }
             }
-            SampleLaneTensor.Run<T>(buffer, m, _laneStepVectors, steps, _laneTiles, _sums);
+            if (_singleSteps is null)
+            {
+                SampleLaneTensor.Run<T>(buffer, m, _laneStepVectors, steps, _laneTiles, _sums);
+                continue;
+            }
+            Span<float> single = _singleSteps.Span;
+            LaneTranspose.NarrowPairs(MemoryMarshal.Cast<T, double>(buffer), stepLength, steps, m + l, single);
+            SampleLaneTensor.Run<float>(single, m, _laneStepVectors, (steps + 1) / 2, _laneTiles, _sums);
         }
         return true;
     }
@@ -334,6 +361,9 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
 
     /// <summary>Whether this thread's accumulations take the sample lanes (small m on 512-bit vectors).</summary>
     internal bool UsesSampleLanes => _laneTiles is not null && SampleLaneTensor.Supported;
+
+    /// <summary>Whether this thread's accumulations multiply in float32 on float64 sums (single-precision products on the lanes).</summary>
+    internal bool UsesSingleProducts => _singleSteps is not null && UsesSampleLanes;
 
     /// <summary>Multiply-adds per sample on the sample lanes' plan (each register tile's entries); 0 without it.</summary>
     internal long LaneMultiplyAdds => _laneTiles?.Sum(t => (long)t.Rows * t.Width) ?? 0;

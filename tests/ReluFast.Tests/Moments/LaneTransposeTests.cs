@@ -95,4 +95,38 @@ public class LaneTransposeTests
         for (int q = 0; q < to.Length; q++)
             if (!written[q]) Assert.True(T.IsNaN(to[q]), $"{typeof(T).Name} m = {m}, n = {n}: wrote {q}");
     }
+    /// <summary>
+    /// Float64 steps narrowed in pairs: float32 step s's vector v holds float64 step 2s's vector v in lanes 0-7 and step 2s + 1's
+    /// in lanes 8-15, each rounded to nearest ((float)x), zeros after an odd last step, and nothing past the narrowed vectors is
+    /// written. Values with bits below float32's, so a truncation or a swapped half shows.
+    /// </summary>
+    [Fact]
+    public void NarrowedPairsAreTheStepsSideBySide()
+    {
+        const int vd = 8, vs = 16;
+        foreach (int vectors in new[] { 1, 3, 19 })
+            foreach (int steps in new[] { 1, 2, 5, 8 })
+            {
+                int step = (vectors + 2) * vd; // two vectors a step past the narrowed ones, left alone
+                var from = new double[steps * step];
+                for (int i = 0; i < from.Length; i++) from[i] = 1 + i / 3.0 + Math.Pow(2, -30) * (i % 7);
+                int pairs = (steps + 1) / 2;
+                var to = new float[pairs * 2 * step];
+                Array.Fill(to, float.NaN);
+                LaneTranspose.NarrowPairs(from, step, steps, vectors, to);
+                for (int p = 0; p < pairs; p++)
+                    for (int v = 0; v < vectors + 2; v++)
+                        for (int lane = 0; lane < vs; lane++)
+                        {
+                            float got = to[p * 2 * step + v * vs + lane];
+                            int s = 2 * p + lane / vd;
+                            if (v >= vectors) Assert.True(float.IsNaN(got), $"vector {v} of pair {p} written");
+                            else Assert.Equal(s < steps ? (float)from[s * step + v * vd + lane % vd] : 0f, got);
+                        }
+            }
+        Assert.Throws<ArgumentException>(() => LaneTranspose.NarrowPairs(new double[64], 12, 1, 1, new float[64]));
+        Assert.Throws<ArgumentException>(() => LaneTranspose.NarrowPairs(new double[64], 8, 1, 2, new float[64]));
+        Assert.Throws<ArgumentException>(() => LaneTranspose.NarrowPairs(new double[16], 16, 2, 2, new float[64]));
+        Assert.Throws<ArgumentException>(() => LaneTranspose.NarrowPairs(new double[32], 16, 2, 2, new float[31]));
+    }
 }

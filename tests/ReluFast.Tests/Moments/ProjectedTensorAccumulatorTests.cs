@@ -1,5 +1,6 @@
 using System.Numerics;
 using ReluFast.Moments;
+using ReluFast.Moments.Kernels;
 using static ReluFast.Tests.Moments.MomentTestData;
 
 namespace ReluFast.Tests.Moments;
@@ -35,15 +36,16 @@ public class ProjectedTensorAccumulatorTests
     public void WithoutTheLowerDegreesFloatMatchesScalarReference(int m, int l, int n, int width) =>
         WithWidth(width, () => Check<float>(m, l, n, 29 * m + n, lowerDegrees: false));
 
-    internal static void Check<T>(int m, int l, int n, int seed, bool lowerDegrees = true) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    internal static void Check<T>(int m, int l, int n, int seed, bool lowerDegrees = true, bool singleProducts = false)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         T[] z = Gaussians<T>(n * m, seed);
         T[] c = Gaussians<T>(n * l, seed + 1);
-        var acc = new ProjectedTensorAccumulator<T>(m, l, lowerDegrees);
+        var acc = new ProjectedTensorAccumulator<T>(m, l, lowerDegrees, singleProducts);
         acc.Accumulate(z, c);
         Assert.Equal(n, acc.Count);
         double[] zd = ToDouble<T>(z), cd = ToDouble<T>(c);
-        double gamma = SumBound<T>(n, 512, roundings: 4);
+        double gamma = singleProducts ? SumBound<float>(n, 2048, roundings: 8) : SumBound<T>(n, 512, roundings: 4);
         for (int q = 0; q < l; q++)
         {
             double s0 = 0, s0Abs = 0;
@@ -384,6 +386,95 @@ public class ProjectedTensorAccumulatorTests
         }
         Assert.Equal(apart.Count, fused.Count);
         AssertBitwiseEqual(State(apart), State(fused), $"{typeof(T).Name} m = {m}, L = {l}, degree {p.Degree}");
+    }
+
+    public static TheoryData<int, int, int, bool> SingleProductShapes => new()
+    {
+        // m, L, n, lower degrees: whole and partial steps and tiles, odd and even counts of float64 steps, one weight to four
+        { 1, 1, 9, true }, { 8, 3, 1100, false }, { 12, 3, 700, false }, { 16, 3, 531, false }, { 16, 4, 300, true }, { 5, 7, 130, true },
+        { 20, 2, 77, false }, { 13, 1, 2500, true }, { 3, 2, 4100, false },
+    };
+
+    /// <summary>
+    /// With single-precision products a float64 accumulator on the sample lanes is the float32 accumulator fed the float64 z and
+    /// weights rounded to float32, to the bit: the same tiles of samples, each float32 step the two float64 steps that hold its
+    /// samples, the earlier in the lower lanes (a step paired with the wrong one, an odd last step not paired with zeros, or a tile
+    /// of another length changes the sums). For pass 2's contractions the weights are made in float64 first (y~ by the control
+    /// variate, then y~ (1 + &lt;z, g_l&gt;)), then rounded. Where the lanes do not run (no AVX-512) the option is ignored: the
+    /// float64 accumulator's own sums.
+    /// </summary>
+    [Theory, MemberData(nameof(SingleProductShapes))]
+    public void SingleProductsAreTheFloatAccumulatorOnTheRoundedInputs(int m, int l, int n, bool lowerDegrees)
+    {
+        Assert.True(m <= ProjectedTensorAccumulator<float>.LaneMaxDimension); // the float32 accumulator's lanes too
+        var single = new ProjectedTensorAccumulator<double>(m, l, lowerDegrees, singleProducts: true);
+        var contracted = new ProjectedTensorAccumulator<double>(m, l, lowerDegrees: false, singleProducts: true);
+        var plain = new ProjectedTensorAccumulator<double>(m, l, lowerDegrees);
+        var plainContracted = new ProjectedTensorAccumulator<double>(m, l, lowerDegrees: false);
+        var rounded = new ProjectedTensorAccumulator<float>(m, l, lowerDegrees);
+        var roundedContracted = new ProjectedTensorAccumulator<float>(m, l, lowerDegrees: false);
+        var p = ControlVariate.Quadratic(0.3, Gaussians<double>(m, 11 + m), Gaussians<double>(m * m, 12 + m, 0.4));
+        double[] g = Gaussians<double>(m * l, 13 + m, 1 / Math.Sqrt(m));
+        foreach (int samples in new[] { n, 2 * n + 3 })
+        {
+            double[] z = Gaussians<double>(samples * m, 47 * m + samples), c = Gaussians<double>(samples * l, 53 * m + samples);
+            double[] y = Gaussians<double>(samples, 59 * m + samples, 2), centred = new double[samples];
+            single.Accumulate(z, c);
+            plain.Accumulate(z, c);
+            rounded.Accumulate(Array.ConvertAll(z, v => (float)v), Array.ConvertAll(c, v => (float)v));
+            contracted.AccumulateContractions(z, y, g, p, centred);
+            plainContracted.AccumulateContractions(z, y, g, p, new double[samples]);
+            double[] applied = new double[samples], weights = new double[l * samples];
+            p.Apply<double>(z, y, applied);
+            AssertBitwiseEqual(applied, centred, $"y~ at m = {m}");
+            ProjectedTensorAccumulator<double>.ContractionWeights(z, m, applied, g, l, new double[samples * l], weights);
+            roundedContracted.Accumulate(Array.ConvertAll(z, v => (float)v), Array.ConvertAll(weights, v => (float)v));
+        }
+        bool lanes = single.UsesSingleProducts;
+        Assert.Equal(lanes, contracted.UsesSingleProducts);
+        Assert.Equal(lanes, SampleLaneTensor.Supported);
+        double[] expected = lanes ? Moments(rounded, lowerDegrees) : Moments(plain, lowerDegrees);
+        AssertBitwiseEqual(expected, Moments(single, lowerDegrees), $"m = {m}, L = {l}");
+        expected = lanes ? Moments(roundedContracted, false) : Moments(plainContracted, false);
+        AssertBitwiseEqual(expected, Moments(contracted, false),
+            $"contractions at m = {m}, L = {l}");
+        Assert.Equal(plain.Count, single.Count);
+        Assert.Equal(plain.Count, contracted.Count);
+    }
+
+    /// <summary>
+    /// Single-precision products stay within float32's rounding of the exact sums on every size they take (m up to float64's lane
+    /// limit, past float32's) and every path: the inputs rounded (four factors of 1 + u each), two products and the sum over a tile
+    /// of at most 2048 samples in float32, the totals in float64 (<see cref="MomentTestData.SumBound{T}"/>).
+    /// </summary>
+    [Theory]
+    [InlineData(24, 3, 500, 0)]
+    [InlineData(21, 2, 300, 0)]
+    [InlineData(16, 3, 1500, 0)]
+    [InlineData(6, 4, 3000, 0)]
+    [InlineData(16, 3, 300, 256)]
+    public void SingleProductsAreWithinFloatRoundingOfTheSums(int m, int l, int n, int width) =>
+        WithWidth(width, () => Check<double>(m, l, n, 61 * m + n, lowerDegrees: m % 2 == 0, singleProducts: true));
+
+    private static double[] Moments<T>(ProjectedTensorAccumulator<T> acc, bool lowerDegrees) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    {
+        int m = acc.Dimension;
+        var all = new List<double>();
+        for (int q = 0; q < acc.WeightCount; q++)
+        {
+            var third = new double[m * m * m];
+            acc.CopyThirdMoment(q, third);
+            all.AddRange(third);
+            if (!lowerDegrees) continue;
+            var first = new double[m];
+            var second = new double[m * m];
+            acc.CopyFirstMoment(q, first);
+            acc.CopySecondMoment(q, second);
+            all.Add(acc.WeightSum(q));
+            all.AddRange(first);
+            all.AddRange(second);
+        }
+        return [.. all];
     }
 
     [Fact]

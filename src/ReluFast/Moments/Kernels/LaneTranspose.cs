@@ -206,6 +206,43 @@ internal static class LaneTranspose
         Avx512F.PermuteVar8x64x2(b3, upper, b7).StoreUnsafe(ref to, (nuint)TPlace.Of(ref at, first, i + 7, vl));
     }
 
+    /// <summary>
+    /// Float64 steps to float32 steps of twice the samples: vector v of float32 step s is vector v of float64 steps 2s (lower lanes)
+    /// and 2s + 1 (upper lanes), each value rounded to nearest; an odd last step is paired with zeros. Float64 steps are
+    /// <paramref name="step"/> values apart, float32 steps 2 step (the same vectors a step), and the first <paramref name="vectors"/>
+    /// vectors of each are narrowed: the float32 products of <see cref="ProjectedTensorAccumulator{T}"/> (docs/passes.md,
+    /// "Pass 2's 3-tensors in float32 products").
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void NarrowPairs(ReadOnlySpan<double> from, int step, int steps, int vectors, Span<float> to)
+    {
+        nuint vd = (nuint)Vector512<double>.Count, vs = (nuint)Vector512<float>.Count;
+        if (steps < 0 || vectors < 0 || step < vectors * (int)vd || step % (int)vd != 0)
+            throw new ArgumentException("A step must hold its vectors, in whole float64 vectors.", nameof(step));
+        if (steps == 0 || vectors == 0) return;
+        int pairs = (steps + 1) / 2;
+        if (from.Length < (long)(steps - 1) * step + vectors * (int)vd || to.Length < 2L * (pairs - 1) * step + vectors * (int)vs)
+            throw new ArgumentException("The steps do not fit the spans.");
+        ref double f = ref MemoryMarshal.GetReference(from);
+        ref float t = ref MemoryMarshal.GetReference(to);
+        for (int s = 0; s < steps; s += 2)
+        {
+            ref double low = ref Unsafe.Add(ref f, (nint)s * step);
+            ref float target = ref Unsafe.Add(ref t, (nint)s * step); // float32 step s / 2 starts (s / 2) 2 step floats in
+            if (s + 1 < steps)
+            {
+                ref double high = ref Unsafe.Add(ref low, step);
+                for (nuint v = 0; v < (nuint)vectors; v++)
+                    Vector512.Narrow(Vector512.LoadUnsafe(ref low, v * vd), Vector512.LoadUnsafe(ref high, v * vd)).StoreUnsafe(ref target, v * vs);
+            }
+            else
+            {
+                for (nuint v = 0; v < (nuint)vectors; v++)
+                    Vector512.Narrow(Vector512.LoadUnsafe(ref low, v * vd), Vector512<double>.Zero).StoreUnsafe(ref target, v * vs);
+            }
+        }
+    }
+
     /// <summary>Where feature i's vector starts in a step, in the style of TensorPrimitives' operators (the JIT drops the other).</summary>
     private interface IPlacement
     {
