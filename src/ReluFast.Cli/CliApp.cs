@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Help;
 using System.CommandLine.Invocation;
+using System.CommandLine.Parsing;
 using ReluFast.Cli.Infrastructure;
 
 namespace ReluFast.Cli;
@@ -37,7 +38,7 @@ internal static class CliApp
             {
                 // Bad input in the command line itself: the same one-line errors as every other bad input,
                 // and a pointer to the usage (instead of the whole help text on standard output).
-                foreach (var error in parse.Errors) context.Error.WriteLine($"error: {error.Message}");
+                foreach (var error in parse.Errors) context.Error.WriteLine($"error: {OneLine(error)}");
                 context.Error.WriteLine($"Run '{CommandPath(parse.CommandResult.Command)} --help' for the usage.");
                 return ExitCodes.BadInput;
             }
@@ -56,6 +57,20 @@ internal static class CliApp
         {
             context.Output.Flush();
         }
+    }
+
+    /// <summary>A parse error on one line (a list of accepted values after the colon), naming the option whose value it rejects.</summary>
+    private static string OneLine(ParseError error)
+    {
+        string[] lines = error.Message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        string message = lines.Length == 0 ? "" : lines[0] + (lines.Length > 1 ? " " + string.Join(", ", lines[1..]) : "");
+        OptionResult? option = error.SymbolResult switch
+        {
+            OptionResult o => o,
+            ArgumentResult { Parent: OptionResult o } => o,
+            _ => null,
+        };
+        return option is null || message.Contains(option.Option.Name, StringComparison.Ordinal) ? message : $"{option.Option.Name}: {message}";
     }
 
     private static string CommandPath(Command command)
