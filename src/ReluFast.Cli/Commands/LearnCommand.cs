@@ -29,6 +29,7 @@ internal static class LearnCommand
             "full-rank (m <= d, linearly independent w_i; supports --device cuda and mpirun) " +
             "or overcomplete (m up to d(d+1)/2, w_i in general position; CPU, one process).");
         var assumeGaussian = CommonOptions.AssumeGaussian();
+        var tensorPrecision = TensorPrecisionOption.Create();
         var noRefine = new Option<bool>("--no-refine") { Description = "Stop after the method of moments (no L-BFGS refinement of the estimate)." };
         var refineSamples = CommonOptions.RefinementSamples();
         var seed = CommonOptions.LearnerSeed();
@@ -53,6 +54,7 @@ internal static class LearnCommand
         command.Options.Add(noRefine);
         command.Options.Add(refineSamples);
         command.Options.Add(assumeGaussian);
+        command.Options.Add(tensorPrecision);
         command.Options.Add(seed);
         command.Options.Add(threads);
         command.Options.Add(device);
@@ -78,7 +80,7 @@ internal static class LearnCommand
             try
             {
                 return Learn(context, parse, spec, outPath, m, requested, asJson, isQuiet, threadCount, computeDevice, noRefine, seed, reducer,
-                    assumeGaussian, refinementSamples);
+                    assumeGaussian, refinementSamples, TensorPrecisionOption.Parse(parse.GetValue(tensorPrecision)));
             }
             catch (Exception e) when (reducer is MpiSession { Size: > 1 } session)
             {
@@ -99,7 +101,7 @@ internal static class LearnCommand
 
     private static int Learn(CliContext context, ParseResult parse, SampleSpec spec, string outPath, int? m, LearnerMode requested, bool asJson,
         bool isQuiet, int threadCount, ComputeDevice computeDevice, Option<bool> noRefine, Option<ulong> seed, IMomentReducer reducer,
-        Option<bool> assumeGaussian, int refinementSamples)
+        Option<bool> assumeGaussian, int refinementSamples, TensorPrecision tensorPrecision)
     {
         {
             using var data = SampleData.Open(spec, context.Cancellation);
@@ -109,6 +111,7 @@ internal static class LearnCommand
                 Refine = !parse.GetValue(noRefine),
                 RefinementSamples = refinementSamples,
                 AssumeGaussian = parse.GetValue(assumeGaussian),
+                TensorPrecision = tensorPrecision,
                 Seed = parse.GetValue(seed),
                 Threads = threadCount,
                 Device = computeDevice,

@@ -16,7 +16,6 @@ internal static class CommonOptions
     public static Option<ulong> LearnerSeed() => new("--seed") { Description = "Seed of the learner's random choices " +
         "(contractions g, pencil slices u, rank-one search starts).", DefaultValueFactory = _ => 1 };
 
-    /// <summary><c>--threads</c>: worker threads of the moment passes.</summary>
     /// <summary>--assume-gaussian: learn even when the input pass finds marginals that are not Gaussian.</summary>
     public static Option<bool> AssumeGaussian() => new("--assume-gaussian")
     {
@@ -24,6 +23,7 @@ internal static class CommonOptions
             "beyond their sampling error); the method of moments assumes Gaussian inputs, so check the held-out error.",
     };
 
+    /// <summary><c>--threads</c>: worker threads of the moment passes.</summary>
     public static Option<int> Threads() => new("--threads") { Description = "Worker threads of the moment passes (0: all processors).",
         DefaultValueFactory = _ => 0 };
 

@@ -69,6 +69,12 @@ public sealed record LearnerOptions
     public int BlockSize { get; init; } = 4096;
 
     /// <summary>
+    /// How pass 2 multiplies its 3-tensors: <see cref="Learning.TensorPrecision.Mixed"/> (default; float32 products and tile sums,
+    /// float64 totals, for float64 samples on the sample-lane kernel) or <see cref="Learning.TensorPrecision.SampleType"/>.
+    /// </summary>
+    public TensorPrecision TensorPrecision { get; init; } = TensorPrecision.Mixed;
+
+    /// <summary>
     /// Where the full-rank learner's three moment passes run: <see cref="ComputeDevice.Cpu"/> (the SIMD engine) or a CUDA
     /// device (the GPU moment engine of ReluFast.Gpu; every pass thread feeds its own device session). The input pass, the
     /// dense solves and refinement run on the CPU on every device; the overcomplete learner runs on the CPU only.

@@ -595,7 +595,8 @@ internal sealed class FullRankStrategy<T>(LearningRun<T> run) where T : unmanage
         new CounterGaussian(_options.Seed, key: 0x6A).Fill(0, g);
         T[] gT = Array.ConvertAll(g, v => T.CreateTruncating(v));
         var pass2 = run.RunPass(LearningStage.ProjectedTensor,
-            () => new ProjectedMomentWorker<T>(uT, _d, m, gT, restarts, quadratic, _options.BlockSize, run.DeviceEngine));
+            () => new ProjectedMomentWorker<T>(uT, _d, m, gT, restarts, quadratic, _options.BlockSize, run.DeviceEngine,
+                singleProducts: _options.TensorPrecision == TensorPrecision.Mixed));
         var tPass2 = tChoose + Lap(clock);
 
         // Decomposition of each candidate C_r = T_3 + T_4(., ., ., g_r).

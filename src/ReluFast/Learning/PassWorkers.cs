@@ -86,9 +86,10 @@ internal sealed partial class ProjectedMomentWorker<T> : IMomentWorker<T, Projec
     private readonly WeightedGramAccumulator<T> _centredMoments;
     private IDeviceMoments<T>? _device;
 
-    // basis: U, d x m row-major; directions: g_1..g_R as the columns of an m x R row-major matrix.
+    // basis: U, d x m row-major; directions: g_1..g_R as the columns of an m x R row-major matrix; singleProducts: the 3-tensors'
+    // products in float32 for float64 samples (ProjectedTensorAccumulator, TensorPrecision.Mixed).
     public ProjectedMomentWorker(T[] basis, int d, int m, T[] directions, int restarts, ControlVariate controlVariate, int blockSize,
-        IMomentDevice? device = null)
+        IMomentDevice? device = null, bool singleProducts = false)
     {
         _basis = basis;
         _directions = directions;
@@ -96,7 +97,7 @@ internal sealed partial class ProjectedMomentWorker<T> : IMomentWorker<T, Projec
         _controlVariate = controlVariate;
         _z = new AlignedBuffer<T>(blockSize * m);
         _weights = new AlignedBuffer<T>((1 + restarts) * blockSize);
-        _moments = new ProjectedTensorAccumulator<T>(m, restarts, lowerDegrees: false); // their lower degrees come from y~'s sums
+        _moments = new ProjectedTensorAccumulator<T>(m, restarts, lowerDegrees: false, singleProducts); // lower degrees: y~'s sums
         _centredMoments = new WeightedGramAccumulator<T>(m);
         _device = device?.CreateProjectedTensor<T>(m, 1 + restarts);
         if (_device is not null) _dots = new T[blockSize * restarts];

@@ -84,6 +84,8 @@ public sealed class CliModeTests(OvercompleteSamples samples) : IDisposable
             .FailedWithBadInput("--mode overcomplete", "--device cuda:0", "single process");
         Cli.Run("learn", "--x", x, "--y", y, "--mode", "sideways", "--out", model)
             .FailedWithBadInput("sideways", "full-rank", "relufast learn --help");
+        Cli.Run("learn", "--x", x, "--y", y, "--tensor-precision", "half", "--out", model)
+            .FailedWithBadInput("half", "--tensor-precision", "mixed", "sample");
         Cli.Run("diagnose", "--x", x, "--y", y, "--mode", "full-rank", "--hidden", "9").FailedWithBadInput("m > d in full-rank mode");
         Assert.Empty(_dir.Files());
 

@@ -105,7 +105,8 @@ public sealed class GpuLearnerTests : IDisposable
             Assert.Equal(3 * n, device.Samples);
             Assert.True(device.IsDisposed, "the learner closes the device it opened");
         }
-        // The moment sums differ from the SIMD engine's by rounding only: about 1e-13 relative in double; in float the
+        // The moment sums differ from the SIMD engine's by rounding only: about 1e-13 relative in double (pass 2's products in
+        // double on both: Options; the default multiplies the SIMD engine's in float32, below); in float the
         // SIMD engine's float partial sums carry float rounding (about 1e-7 relative) while the device sums the same float
         // samples in double. A lost, doubled or misplaced block would move the estimate by the statistical error,
         // 1/sqrt(N) = 2e-3. Bounds (the distributed test's): 1e-9 in double, 1e-5 in float.
@@ -132,6 +133,7 @@ public sealed class GpuLearnerTests : IDisposable
         Refine = refine,
         BlockSize = 3000,
         Inputs = InputHandling.StandardNormal,
+        TensorPrecision = TensorPrecision.SampleType,
     };
 
     private static double[] Parameters(LearningResult r) =>

@@ -21,11 +21,13 @@ internal static class GaussianLawCase
 
     /// <summary>
     /// The case of <see cref="Create"/> learned as the sweep learns it (default options, seed <paramref name="seed"/>), on two
-    /// threads so that its path does not depend on the machine's core count.
+    /// threads so that its path does not depend on the machine's core count; <paramref name="precision"/> for a path recorded with
+    /// pass 2's products in the samples' type.
     /// </summary>
-    public static (ReluNetwork Teacher, LearningResult Result) Learn(int d, int m, long samples, ulong seed)
+    public static (ReluNetwork Teacher, LearningResult Result) Learn(int d, int m, long samples, ulong seed,
+        TensorPrecision precision = TensorPrecision.Mixed)
     {
         var (teacher, source) = Create(d, m, samples, seed);
-        return (teacher, ReluLearner.Learn(source, new LearnerOptions { Seed = seed, Threads = 2 }));
+        return (teacher, ReluLearner.Learn(source, new LearnerOptions { Seed = seed, Threads = 2, TensorPrecision = precision }));
     }
 }

@@ -10,6 +10,13 @@ namespace ReluFast.Tests.Learning;
 /// </summary>
 public class ResidualRoundTests
 {
+    /// <summary>
+    /// The arithmetic a path below was recorded in where it says so: pass 2's products in the samples' type. Each such test follows
+    /// one seed's path through the rounds, which the 3-tensors' last bits move; under the default <see cref="TensorPrecision.Mixed"/>
+    /// (float32 products) that seed takes another path (the README's condition-1000 sweeps measure the default).
+    /// </summary>
+    private const TensorPrecision Recorded = TensorPrecision.SampleType;
+
     [Fact]
     public void NeuronUnderTheFirstNoiseFloorOfAWhitenedLawIsRecovered()
     {
@@ -58,7 +65,8 @@ public class ResidualRoundTests
     /// <summary>
     /// m = d = 12 with 4e5 samples: W is square and T_2 counts 10 neurons; the residual round adds the other two, but the
     /// joint refinement of 10 + 2 stops at relative held-out MSE 1e-2 (the first fit lacked two directions; 12 neurons and two
-    /// warnings were returned). A fresh moment estimate at the rounds' count of 12 refines to round-off, and it stands.
+    /// warnings were returned). A fresh moment estimate at the rounds' count of 12 refines to round-off, and it stands. Recorded
+    /// with pass 2 in the samples' type (<see cref="Recorded"/>): the default's float32 products take this seed another way.
     /// </summary>
     [Fact]
     public void ResidualRoundsThatDoNotFitAreAnsweredByAFreshEstimateAtTheirCount()
@@ -66,7 +74,7 @@ public class ResidualRoundTests
         const int D = 12, M = 12;
         var teacher = RandomTeacher.Create(new TeacherOptions(D, M), 2);
         var source = new TeacherSampleSource<double>(teacher, 400_000, 1002);
-        var result = ReluLearner.Learn(source, new LearnerOptions { Seed = 2, Threads = 1 }, LearnerMode.FullRank);
+        var result = ReluLearner.Learn(source, new LearnerOptions { Seed = 2, Threads = 1, TensorPrecision = Recorded }, LearnerMode.FullRank);
 
         NetworkAssert.Recovered(result.Network, teacher, 1e-4);
         Assert.Empty(result.Warnings);
@@ -142,11 +150,12 @@ public class ResidualRoundTests
     /// candidates' tensors, 3 before; 7 of seeds 1-30 retire 1 to 4 then, all 30 recover the teacher. It retires 3 again since pass 2
     /// keeps only its weights' 3-tensors; 4 of seeds 1-12 retire 1 to 4 then, all 12 recover the teacher. It retires 4 since the
     /// control variate's quadratic form takes the symmetric triangle (its last bits); 3 of seeds 1-12 retire 1 to 4 then, all 12
-    /// recover the teacher.)
+    /// recover the teacher. Since pass 2 multiplies its 3-tensors in float32 (<see cref="TensorPrecision.Mixed"/>: their last bits)
+    /// seed 2 retires 3 and seed 8 four; 5 of seeds 1-12 retire 1 to 4, all 12 recover the teacher.)
     /// </summary>
     [Theory]
-    [InlineData(2UL, 4)]
-    [InlineData(182UL, 5)]
+    [InlineData(2UL, 3)]
+    [InlineData(8UL, 4)]
     public void SpareNeuronsWhoseKinksNoSampleCrossesAreRetired(ulong seed, int retired)
     {
         const int D = 16, M = 8;
@@ -228,12 +237,16 @@ public class ResidualRoundTests
     /// trial keeps its neuron; of seeds 1-80, seed 38 is the one whose trial removes a neuron and whose run ends at the teacher: its
     /// swap rounds stop at 27 neurons (held-out MSE 7.1e-3), the suspects take two, then the trial finds seven spare neurons one
     /// after another, the seventh (neuron 10 of 19) taking the fit to 4e-12, and the suspects the last two (16 neurons, 3e-19).
+    /// Since pass 2 multiplies its 3-tensors in float32 (<see cref="TensorPrecision.Mixed"/>: their last bits) seed 13 is the first
+    /// from 1 up whose trial removes a neuron and whose run ends at the teacher: in residual round 1 the trial finds neuron 4 of
+    /// eight spare (the others' output layer leaves 0.236 on the refinement rows; 0.1979 held-out without it against 0.1968), and
+    /// swap round 2 reaches round-off (19 neurons, 3.6e-8; pruning takes three to the teacher's 16).
     /// </summary>
     [Fact]
     public void ASpareNeuronOutsideTheSuspectsIsFoundByTheOutputLayer()
     {
         const int D = 8, M = 16;
-        const ulong Seed = 38;
+        const ulong Seed = 13;
         var (teacher, result) = GaussianLawCase.Learn(D, M, 2_000_000, Seed);
 
         string[] pruning = result.Log.Where(line => line.StartsWith("pruning:", StringComparison.Ordinal)).ToArray();
@@ -259,13 +272,15 @@ public class ResidualRoundTests
     /// only its weights' 3-tensors, seed 3 ends at 24 neurons, warned, and seed 10 takes that path: one neuron retired at the first
     /// fit, a residual round, a refit that does not stand, round-off in swap round 3. Since pass 2's 3-tensors keep their operands
     /// in registers, seed 10 still retires one neuron at the first fit but reaches round-off in swap round 2, and seed 3 takes the
-    /// path above again (of seeds 1-80, seeds 3, 8 and 54 do; 70 of the 80 end at the teacher, every other one warned).
+    /// path above again (of seeds 1-80, seeds 3, 8 and 54 do; 70 of the 80 end at the teacher, every other one warned). Since pass
+    /// 2 multiplies its 3-tensors in float32 (<see cref="TensorPrecision.Mixed"/>: their last bits) seed 3 ends at 17 neurons,
+    /// warned, and seed 2 takes that path: one neuron retired at the first fit, residual round 1 (7 + 1), round-off in swap round 3.
     /// </summary>
     [Fact]
     public void NeuronsNoRefinementSampleCanPlaceAreRetiredBeforeTheRounds()
     {
         const int D = 8, M = 16;
-        const ulong Seed = 3;
+        const ulong Seed = 2;
         var (teacher, result) = GaussianLawCase.Learn(D, M, 2_000_000, Seed);
 
         Assert.Contains(result.Log, line => line.StartsWith("first fit: 1 neuron(s) whose kink fewer than 10", StringComparison.Ordinal));

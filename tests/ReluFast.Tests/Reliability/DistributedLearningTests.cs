@@ -106,9 +106,11 @@ public class DistributedLearningTests
     public void TwoSimulatedProcessesLearnTheModelOfOne(bool refine)
     {
         // The sums differ from one process's by summation order only (about 1e-13 relative); a missing or doubled
-        // slice would move the moment estimate by the statistical error, about 1/sqrt(N) = 1e-3. Bound: 1e-9.
+        // slice would move the moment estimate by the statistical error, about 1/sqrt(N) = 1e-3. Bound: 1e-9. Pass 2 in the
+        // samples' type: the default's float32 tile sums start where each process's slice starts (their rounding, about 1e-7,
+        // moves with it; the reduction is the same code).
         var source = new TeacherSampleSource<double>(s_teacher, 1_000_000, 6);
-        var options = new LearnerOptions { Hidden = 4, Refine = refine, Seed = 7, Threads = 1 };
+        var options = new LearnerOptions { Hidden = 4, Refine = refine, Seed = 7, Threads = 1, TensorPrecision = TensorPrecision.SampleType };
         var single = MomentLearner.Learn(source, options);
         var ranks = new InProcessGroup(2).Run(member => MomentLearner.Learn(source, options with { Reducer = member }));
         foreach (var r in ranks)
