@@ -143,12 +143,14 @@ internal static class PassAccount
             Console.WriteLine(string.Create(Inv, $"    merge of {threads} workers {rates.Merge * 1e3:F2} ms"));
             rows.Add(("pass 1 (T_2)", fmas, Limit(fmas, d, normalPerValue, fmaPerCore, threads), rates));
         }
-        // Pass 2
+        // Pass 2, as the learner runs it (LearnerOptions.TensorPrecision: float32 products by default), then in float64 throughout
+        bool mixed = new LearnerOptions().TensorPrecision == TensorPrecision.Mixed;
+        foreach (bool single in mixed ? new[] { true, false } : [false])
         {
             double[] uT = u, gT = g;
             var z = new double[Block * m];
             var centred = new double[Block];
-            var tensor = new ProjectedTensorAccumulator<double>(m, restarts, lowerDegrees: false);
+            var tensor = new ProjectedTensorAccumulator<double>(m, restarts, lowerDegrees: false, singleProducts: single);
             var centredSums = new WeightedGramAccumulator<double>(m);
             double projection = S((x, y, s) => Projection.Project<double>(x, d, uT, m, z.AsSpan(0, y.Length * m)));
             double cv = S((x, y, s) => quadratic.Apply<double>(z.AsSpan(0, y.Length * m), y, centred.AsSpan(0, y.Length)));
@@ -158,19 +160,26 @@ internal static class PassAccount
             double fused = S((x, y, s) => tensor.AccumulateContractions(z.AsSpan(0, y.Length * m), y, gT, quadratic,
                 centred.AsSpan(0, y.Length)));
             double low = S((x, y, s) => centredSums.Accumulate(z.AsSpan(0, y.Length * m), centred.AsSpan(0, y.Length)));
-            var worker = new ProjectedMomentWorker<double>(uT, d, m, gT, restarts, quadratic, Block);
+            var worker = new ProjectedMomentWorker<double>(uT, d, m, gT, restarts, quadratic, Block, singleProducts: single);
             double whole = S((x, y, s) => worker.Accumulate(x, y));
-            Console.WriteLine(string.Create(Inv, $"  pass 2 worker {whole,7:F1}: projection {projection:F1}, control variate with the " +
+            bool floats = tensor.UsesSingleProducts;
+            string name = floats ? "pass 2 (3-tensor, float32 products)" : "pass 2 (3-tensor)";
+            Console.WriteLine(string.Create(Inv, $"  {name} worker {whole,7:F1}: projection {projection:F1}, control variate with the " +
                 $"tensor kernel and its weights {fused:F1} (apart: {cv:F1} + {kernel:F1}), centred sums {low:F1}, " +
                 $"the rest {whole - projection - fused - low:F1}"));
             int pairs = m * (m + 1) / 2;
             // the weights y~ (1 + <z, g_r>): R 3-tensors (their lower degrees come from y~'s), and y~'s sums of degree 0 to 2
-            long fmas = TeacherFmas(d, m) + (long)d * m + pairs + m + m * restarts + 2 * restarts + pairs
-                + restarts * ((long)m * (m + 1) * (m + 2) / 6) + 1 + m + pairs;
-            var rates = Passes(source, () => new ProjectedMomentWorker<double>(uT, d, m, gT, restarts, quadratic, Block),
-                threads, repeats, (a, b) => a.Merge(b));
+            long tensorFmas = restarts * ((long)m * (m + 1) * (m + 2) / 6);
+            long fmas = TeacherFmas(d, m) + (long)d * m + pairs + m + m * restarts + 2 * restarts + pairs + tensorFmas + 1 + m + pairs;
+            var rates = Passes(source, () => new ProjectedMomentWorker<double>(uT, d, m, gT, restarts, quadratic, Block,
+                singleProducts: single), threads, repeats, (a, b) => a.Merge(b));
             Console.WriteLine(string.Create(Inv, $"    merge of {threads} workers {rates.Merge * 1e3:F2} ms"));
-            rows.Add(("pass 2 (3-tensor)", fmas, Limit(fmas, d, normalPerValue, fmaPerCore, threads), rates));
+            // float32 products: the 3-tensors' multiply-adds at twice the float64 rate (16 lanes a vector)
+            double limit = floats
+                ? threads / (d * normalPerValue * 1e-9 + (fmas - tensorFmas) / fmaPerCore + tensorFmas / (2 * fmaPerCore))
+                : Limit(fmas, d, normalPerValue, fmaPerCore, threads);
+            rows.Add((name, fmas, limit, rates));
+            if (!floats) break; // no float32 tiles here (no AVX-512, or m past the lanes): one row
         }
         // Pass 3
         {

@@ -12,7 +12,8 @@ namespace ReluFast.Benchmarks.Experiments;
 /// again and again. Prints ns a sample, useful GFLOP/s (L m (m + 1)(m + 2)
 /// / 3 a sample, the count of `relufast bench`) and the path taken (sample lanes or panels) with its multiply-adds a sample.
 /// Run: DOTNET_TieredCompilation=0 dotnet run -c Release --project benchmarks/ReluFast.Benchmarks -- tensor-stream [m[,m...]] [seconds]
-/// [double|float] (both types by default; the best of 20-block repeats over the given seconds, 1 by default).
+/// [double|mixed|float] (all three by default: float64, float64 with float32 products (TensorPrecision.Mixed), float32; the best
+/// of 20-block repeats over the given seconds, 1 by default).
 /// </summary>
 internal static class TensorStream
 {
@@ -29,17 +30,18 @@ internal static class TensorStream
             int m = int.Parse(part, CultureInfo.InvariantCulture);
             string only = args.Length > 3 ? args[3] : "";
             if (only != "float") One<double>(m, seconds);
-            if (only != "double") One<float>(m, seconds);
+            if (only is "" or "mixed") One<double>(m, seconds, singleProducts: true);
+            if (only is "" or "float") One<float>(m, seconds);
         }
     }
 
-    private static void One<T>(int m, double seconds) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    private static void One<T>(int m, double seconds, bool singleProducts = false) where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         var random = new Random(3);
         T[] z = new T[Block * m], c = new T[Block * Weights];
         for (int i = 0; i < z.Length; i++) z[i] = T.CreateTruncating(random.NextDouble() - 0.5);
         for (int i = 0; i < c.Length; i++) c[i] = T.CreateTruncating(random.NextDouble() - 0.5);
-        var acc = new ProjectedTensorAccumulator<T>(m, Weights, lowerDegrees: false);
+        var acc = new ProjectedTensorAccumulator<T>(m, Weights, lowerDegrees: false, singleProducts);
         double best = double.MaxValue;
         var total = Stopwatch.StartNew();
         while (total.Elapsed.TotalSeconds < seconds || best == double.MaxValue)
@@ -62,13 +64,14 @@ internal static class TensorStream
             for (int r = 0; r < 5; r++)
             {
                 var clock = Stopwatch.StartNew();
-                SamplePass.Run<T, ProjectedTensorTimingWorker<T>>(source, () => new(m, Weights), new SamplePassOptions(2));
+                SamplePass.Run<T, ProjectedTensorTimingWorker<T>>(source, () => new(m, Weights, singleProducts), new SamplePassOptions(2));
                 least = Math.Min(least, clock.Elapsed.TotalSeconds);
             }
             passed.Add(string.Create(CultureInfo.InvariantCulture, $"{flops * n / least / 1e9:F1}"));
         }
+        string type = acc.UsesSingleProducts ? "Double, float32 products" : typeof(T).Name;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"m = {m,3} {typeof(T).Name,-6}: in cache, 1 thread {best * 1e9,7:F2} ns/sample, {flops / best / 1e9,6:F1} GFLOP/s; " +
+            $"m = {m,3} {type,-6}: in cache, 1 thread {best * 1e9,7:F2} ns/sample, {flops / best / 1e9,6:F1} GFLOP/s; " +
             $"2 threads through SamplePass at N = 250,000 / 4,000,000: {passed[0]} / {passed[1]} GFLOP/s; " +
             $"{(acc.UsesSampleLanes ? $"sample lanes, {acc.LaneMultiplyAdds} multiply-adds" : $"panels, {acc.KernelLanes} lanes")} a sample"));
     }

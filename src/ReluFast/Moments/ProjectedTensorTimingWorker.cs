@@ -6,16 +6,18 @@ namespace ReluFast.Moments;
 /// The projected 3-tensor as a pass worker with pass 2's weights y (1 + &lt;z, g_r&gt;), r = 0 .. L - 1
 /// (<see cref="ProjectedTensorAccumulator{T}.AccumulateContractions(ReadOnlySpan{T}, ReadOnlySpan{T}, ReadOnlySpan{T})"/>, the
 /// 3-tensors alone) for fixed directions g_r of norm about 1 in place of the learner's random ones: the product pass 2 computes
-/// once y~ is known, for what `relufast bench` and the tensor-stream experiment time. Accumulate does not allocate.
+/// once y~ is known, for what `relufast bench` and the tensor-stream experiment time (with <paramref name="singleProducts"/>, the
+/// float32 products of <see cref="ProjectedTensorAccumulator{T}"/>). Accumulate does not allocate.
 /// </summary>
 /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
-internal sealed class ProjectedTensorTimingWorker<T>(int m, int weightCount) : IMomentWorker<T, ProjectedTensorTimingWorker<T>>
+internal sealed class ProjectedTensorTimingWorker<T>(int m, int weightCount, bool singleProducts = false)
+    : IMomentWorker<T, ProjectedTensorTimingWorker<T>>
     where T : unmanaged, IBinaryFloatingPointIeee754<T>
 {
     private readonly T[] _directions = Directions(m, weightCount);
 
     /// <summary>The sums so far.</summary>
-    public ProjectedTensorAccumulator<T> Sums { get; } = new(m, weightCount, lowerDegrees: false);
+    public ProjectedTensorAccumulator<T> Sums { get; } = new(m, weightCount, lowerDegrees: false, singleProducts);
 
     public void Accumulate(ReadOnlySpan<T> z, ReadOnlySpan<T> y) => Sums.AccumulateContractions(z, y, _directions);
 
