@@ -126,7 +126,7 @@ internal sealed class ControlVariate
         // halved: x^T Q x / 2 = sum_i Q_ii x_i^2 / 2 + sum_(i < k) (Q_ik + Q_ki) / 2 x_i x_k
         Span<T> scratch = Scratch<T>.Get(n + SymmetricForms.TileLength<T>(d));
         Span<T> formsOf = scratch[..n];
-        SymmetricForms.Run<T>(x, d, cached.C1, cached.Upper, formsOf, scratch[n..], Scratch<int>.Get(d));
+        SymmetricForms.Run<T>(x, d, cached.C1, cached.Upper, formsOf, scratch[n..]);
         SubtractForms(y, cached.Constant, formsOf, yTilde);
     }
 

@@ -46,7 +46,6 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
     private readonly LaneProducts<T>? _rowProducts, _columnProducts; // the 512-bit builders where z and the weights fit in two vectors
     private readonly SampleLaneTensor.Tile[]? _laneTiles; // small m on 512-bit vectors: the sample lanes' register tiles
     private readonly AlignedBuffer<T>? _laneSteps; // their tile of samples: z, the weights (and ones) step by step
-    private readonly int[]? _laneZOffsets;
     private readonly int _laneStepVectors, _laneTileSteps;
     private readonly AlignedBuffer<float>? _singleSteps; // single-precision products: the tile of steps narrowed to float32
     private T[]? _contractionScratch; // the panels' path of AccumulateContractions: the weights and the dots of a block
@@ -161,8 +160,6 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
                     for (int s = 0; s < singleSteps; s++) _singleSteps.Span.Slice((s * _laneStepVectors + one) * sl, sl).Fill(1f);
                 }
             }
-            _laneZOffsets = new int[dimension];
-            for (int i = 0; i < dimension; i++) _laneZOffsets[i] = i * vl;
         }
     }
 
@@ -270,7 +267,7 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
         for (int k0 = 0; k0 < n; k0 += tile)
         {
             int nt = Math.Min(tile, n - k0), steps = (nt + vl - 1) / vl;
-            LaneTranspose.Run<T>(x.Slice(k0 * m, nt * m), m, nt, buffer, _laneZOffsets, stepLength);
+            LaneTranspose.Run<T>(x.Slice(k0 * m, nt * m), m, nt, buffer, stepLength);
             if (controlVariate is not null)
             {
                 // the tile's y~ = (y - constant) - forms, the forms from the transposed z: centred's entries, then the weights' y

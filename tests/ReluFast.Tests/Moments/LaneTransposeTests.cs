@@ -6,10 +6,9 @@ namespace ReluFast.Tests.Moments;
 public class LaneTransposeTests
 {
     /// <summary>
-    /// The sample lanes' transpose puts sample (s VL + lane)'s feature i at offsets[i] + s step + lane, zero past the samples, and
-    /// writes nothing else: float64's and float32's 8 x 8 register blocks, the features past them and a partial last step, into
-    /// B's layout of the accumulator (features in chunks of 6, an odd stride), into a scattered one (features reversed, gaps) and into
-    /// consecutive vectors after a gap (the lanes' tiles; their stores take addresses from registers). A copy, so exactly.
+    /// The sample lanes' transpose puts sample (s VL + lane)'s feature i at s step + i VL + lane, zero past the samples, and writes
+    /// nothing else: float64's and float32's 8 x 8 register blocks, the features past them and a partial last step, into steps of
+    /// exactly m vectors and into steps with room after them (an odd stride, as the lanes' tiles keep it). A copy, so exactly.
     /// </summary>
     [Fact]
     public void TheLanesTransposeIsTheIndexMap()
@@ -20,6 +19,9 @@ public class LaneTransposeTests
                 TransposeCase<double>(m, n);
                 TransposeCase<float>(m, n);
             }
+        Assert.Throws<ArgumentException>(() => LaneTranspose.Run<double>(new double[24], 3, 8, new double[24], 16));
+        Assert.Throws<ArgumentException>(() => LaneTranspose.Run<double>(new double[24], 3, 9, new double[40], 24));
+        Assert.Throws<ArgumentException>(() => LaneTranspose.Run<double>(new double[23], 3, 8, new double[24], 24));
     }
 
     private static void TransposeCase<T>(int m, int n) where T : unmanaged, IBinaryFloatingPointIeee754<T>
@@ -27,31 +29,19 @@ public class LaneTransposeTests
         int vl = System.Runtime.Intrinsics.Vector512<T>.Count, steps = (n + vl - 1) / vl;
         var x = new T[n * m];
         for (int i = 0; i < x.Length; i++) x[i] = T.CreateTruncating(i + 1);
-        foreach (string layout in new[] { "B's", "scattered", "consecutive" })
+        foreach (int step in new[] { m * vl, ((m + 2) | 1) * vl })
         {
-            // B's layout: chunks of 6 columns, each chunk's steps 6 vectors apart, chunks an odd number of vectors apart
-            int step = layout == "B's" ? 6 * vl : (m + 3) * vl;
-            var offsets = new int[m];
-            for (int i = 0; i < m; i++)
-            {
-                offsets[i] = layout switch
-                {
-                    "B's" => (i / 6 * ((steps * 6) | 1) + i % 6) * vl,
-                    "scattered" => (m - 1 - i + 2) * vl,
-                    _ => (i + 2) * vl,
-                };
-            }
-            var to = new T[offsets.Max() + (steps - 1) * step + vl + 3 * vl];
+            var to = new T[(steps - 1) * step + m * vl + 3 * vl];
             Array.Fill(to, T.NaN);
-            LaneTranspose.Run<T>(x, m, n, to, offsets, step);
+            LaneTranspose.Run<T>(x, m, n, to, step);
             var written = new bool[to.Length];
             for (int s = 0; s < steps; s++)
                 for (int i = 0; i < m; i++)
                     for (int lane = 0; lane < vl; lane++)
                     {
-                        int k = s * vl + lane, at = offsets[i] + s * step + lane;
+                        int k = s * vl + lane, at = s * step + i * vl + lane;
                         Assert.True(k < n ? to[at] == x[k * m + i] : to[at] == T.Zero,
-                            $"{typeof(T).Name} m = {m}, n = {n}, {layout} layout: sample {k}, feature {i}");
+                            $"{typeof(T).Name} m = {m}, n = {n}, step {step}: sample {k}, feature {i}");
                         written[at] = true;
                     }
             for (int q = 0; q < to.Length; q++)

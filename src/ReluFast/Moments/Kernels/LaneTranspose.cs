@@ -8,40 +8,29 @@ namespace ReluFast.Moments.Kernels;
 
 /// <summary>
 /// Samples held row by row (x: n x m) to the sample lanes' layout of <see cref="SampleLaneTensor"/>: each step of VL samples as m
-/// vectors, feature i's where the caller's offsets put it.
+/// vectors, the features in consecutive vectors of each step.
 /// </summary>
 internal static class LaneTranspose
 {
     /// <summary>
-    /// to[offsets[i] + s step + lane] = x[(s VL + lane) m + i]: the samples as m vectors a step of VL samples, feature i's where
-    /// offsets[i] says (z_i's vector in a step of <see cref="SampleLaneTensor"/>); lanes past the samples are zero. Each whole step's
-    /// 8 x 8 blocks of samples and features go through registers (8 loads, 24 shuffles, 8 stores instead of 64 scalar stores;
-    /// float32 steps take two blocks); the features past the last block and a partial last step one by one. A copy, so the same
-    /// values either way.
+    /// to[s step + i VL + lane] = x[(s VL + lane) m + i]: the samples as m vectors a step of VL samples, the features in
+    /// consecutive vectors from each step's start (z_i's vector in a step of <see cref="SampleLaneTensor"/>); lanes past the
+    /// samples are zero. Each whole step's 8 x 8 blocks of samples and features go through registers (8 loads, 24 shuffles, 8
+    /// stores instead of 64 scalar stores; float32 steps take two blocks); the features past the last block and a partial last step
+    /// one by one. The stores take their addresses from registers (the same permutes storing through offsets loaded from an
+    /// array took twice as long on a Zen 5: docs/passes.md, "The control variate's quadratic form on the lanes"). A copy, so the
+    /// same values either way.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run<T>(ReadOnlySpan<T> x, int m, int samples, Span<T> to, ReadOnlySpan<int> offsets, int step)
-        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    public static void Run<T>(ReadOnlySpan<T> x, int m, int samples, Span<T> to, int step) where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         nint vl = Vector512<T>.Count, d = m;
         int steps = (samples + (int)vl - 1) / (int)vl;
-        if (offsets.Length < m || samples < 0 || x.Length < (long)samples * m) throw new ArgumentException("x or the offsets are too short.");
-        for (int i = 0; i < m; i++)
-            if (offsets[i] < 0 || (steps > 0 && to.Length < offsets[i] + (long)(steps - 1) * step + vl))
-                throw new ArgumentException("The destination is too short.", nameof(to));
-        bool consecutive = true;
-        for (int i = 1; i < m; i++) consecutive &= offsets[i] == offsets[0] + i * vl;
-        if (consecutive) Run<T, Consecutive>(x, m, samples, to, offsets, step);
-        else Run<T, Listed>(x, m, samples, to, offsets, step);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Run<T, TPlace>(ReadOnlySpan<T> x, int m, int samples, Span<T> to, ReadOnlySpan<int> offsets, int step)
-        where T : unmanaged, IBinaryFloatingPointIeee754<T> where TPlace : IPlacement
-    {
-        nint vl = Vector512<T>.Count, d = m, first = offsets[0];
+        if (m < 0 || samples < 0 || x.Length < (long)samples * m) throw new ArgumentException("x is too short.", nameof(x));
+        if (step < m * vl) throw new ArgumentException("A step must hold the m features' vectors.", nameof(step));
+        if (steps > 0 && m > 0 && to.Length < (long)(steps - 1) * step + m * vl)
+            throw new ArgumentException("The destination is too short.", nameof(to));
         ref T xr = ref MemoryMarshal.GetReference(x), tr = ref MemoryMarshal.GetReference(to);
-        ref int at = ref MemoryMarshal.GetReference(offsets);
         nint k = 0, blocked = typeof(T) == typeof(double) ? (Avx512F.IsSupported ? d & ~7 : 0) : Avx.IsSupported ? d & ~7 : 0;
         if (blocked > 0)
         {
@@ -52,21 +41,19 @@ internal static class LaneTranspose
                 {
                     if (typeof(T) == typeof(double))
                     {
-                        Transpose8x8<TPlace>(ref Unsafe.As<T, double>(ref Unsafe.Add(ref xr, k * d + i)), d, ref Unsafe.As<T, double>(ref ts),
-                            ref at, first, i);
+                        Transpose8x8(ref Unsafe.As<T, double>(ref Unsafe.Add(ref xr, k * d + i)), d, ref Unsafe.As<T, double>(ref ts), i);
                     }
                     else
                     {
                         // 16 samples a step: two 8 x 8 blocks, each feature's first and second 8 lanes
                         ref float ts32 = ref Unsafe.As<T, float>(ref ts);
-                        Transpose8x8<TPlace>(ref Unsafe.As<T, float>(ref Unsafe.Add(ref xr, k * d + i)), d, ref ts32, ref at, first, i, vl);
-                        Transpose8x8<TPlace>(ref Unsafe.As<T, float>(ref Unsafe.Add(ref xr, (k + 8) * d + i)), d, ref Unsafe.Add(ref ts32, 8),
-                            ref at, first, i, vl);
+                        Transpose8x8(ref Unsafe.As<T, float>(ref Unsafe.Add(ref xr, k * d + i)), d, ref ts32, i, vl);
+                        Transpose8x8(ref Unsafe.As<T, float>(ref Unsafe.Add(ref xr, (k + 8) * d + i)), d, ref Unsafe.Add(ref ts32, 8), i, vl);
                     }
                 }
                 for (nint i = blocked; i < d; i++)
                 {
-                    ref T ti = ref Unsafe.Add(ref ts, TPlace.Of(ref at, first, i, vl));
+                    ref T ti = ref Unsafe.Add(ref ts, i * vl);
                     for (nint lane = 0; lane < vl; lane++) Unsafe.Add(ref ti, lane) = Unsafe.Add(ref xr, (k + lane) * d + i);
                 }
             }
@@ -77,7 +64,7 @@ internal static class LaneTranspose
             nint live = Math.Min(vl, samples - k);
             for (nint i = 0; i < d; i++)
             {
-                ref T ti = ref Unsafe.Add(ref ts, TPlace.Of(ref at, first, i, vl));
+                ref T ti = ref Unsafe.Add(ref ts, i * vl);
                 if (live < vl) Vector512<T>.Zero.StoreUnsafe(ref ti);
                 for (nint lane = 0; lane < live; lane++) Unsafe.Add(ref ti, lane) = Unsafe.Add(ref xr, (k + lane) * d + i);
             }
@@ -99,7 +86,6 @@ internal static class LaneTranspose
             throw new ArgumentException("The destination is too short.", nameof(to));
         ref T xr = ref MemoryMarshal.GetReference(x), tr = ref MemoryMarshal.GetReference(to);
         nint k = 0, blocked = Avx.IsSupported ? d / vl * vl : 0;
-        int none = 0;
         for (; k + vl <= samples; k += vl)
         {
             ref T ts = ref Unsafe.Add(ref tr, k / vl * step);
@@ -107,7 +93,7 @@ internal static class LaneTranspose
             {
                 ref T rows = ref Unsafe.Add(ref xr, k * d + i);
                 if (typeof(T) == typeof(double)) Transpose4x4(ref Unsafe.As<T, double>(ref rows), d, ref Unsafe.As<T, double>(ref ts), i);
-                else Transpose8x8<Consecutive>(ref Unsafe.As<T, float>(ref rows), d, ref Unsafe.As<T, float>(ref ts), ref none, 0, i, vl);
+                else Transpose8x8(ref Unsafe.As<T, float>(ref rows), d, ref Unsafe.As<T, float>(ref ts), i, vl);
             }
             for (nint i = blocked; i < d; i++)
                 for (nint lane = 0; lane < vl; lane++) Unsafe.Add(ref ts, i * vl + lane) = Unsafe.Add(ref xr, (k + lane) * d + i);
@@ -140,12 +126,11 @@ internal static class LaneTranspose
     }
 
     /// <summary>
-    /// to[at[c] + r] = rows[r stride + c] for r, c &lt; 8 in float32 (half of a step's lanes): the 256-bit transpose, unpacking pairs
+    /// to[(i + c) VL + r] = rows[r stride + c] for r, c &lt; 8 in float32 (half of a step's lanes): the 256-bit transpose, unpacking pairs
     /// of rows, then shuffling 64-bit pairs (0x44: elements 0, 1 of each operand, 0xEE: 2, 3) and exchanging 128-bit halves.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Transpose8x8<TPlace>(ref float rows, nint stride, ref float to, ref int at, nint first, nint i, nint vl)
-        where TPlace : IPlacement
+    private static void Transpose8x8(ref float rows, nint stride, ref float to, nint i, nint vl)
     {
         Vector256<float> r0 = Vector256.LoadUnsafe(ref rows), r1 = Vector256.LoadUnsafe(ref rows, (nuint)stride),
             r2 = Vector256.LoadUnsafe(ref rows, (nuint)(2 * stride)), r3 = Vector256.LoadUnsafe(ref rows, (nuint)(3 * stride)),
@@ -157,24 +142,23 @@ internal static class LaneTranspose
         Vector256<float> a0 = Avx.Shuffle(t0, t2, 0x44), a1 = Avx.Shuffle(t0, t2, 0xEE), a2 = Avx.Shuffle(t1, t3, 0x44),
             a3 = Avx.Shuffle(t1, t3, 0xEE), b0 = Avx.Shuffle(t4, t6, 0x44), b1 = Avx.Shuffle(t4, t6, 0xEE), b2 = Avx.Shuffle(t5, t7, 0x44),
             b3 = Avx.Shuffle(t5, t7, 0xEE);
-        Avx.Permute2x128(a0, b0, 0x20).StoreUnsafe(ref to, (nuint)TPlace.Of(ref at, first, i, vl));
-        Avx.Permute2x128(a1, b1, 0x20).StoreUnsafe(ref to, (nuint)TPlace.Of(ref at, first, i + 1, vl));
-        Avx.Permute2x128(a2, b2, 0x20).StoreUnsafe(ref to, (nuint)TPlace.Of(ref at, first, i + 2, vl));
-        Avx.Permute2x128(a3, b3, 0x20).StoreUnsafe(ref to, (nuint)TPlace.Of(ref at, first, i + 3, vl));
-        Avx.Permute2x128(a0, b0, 0x31).StoreUnsafe(ref to, (nuint)TPlace.Of(ref at, first, i + 4, vl));
-        Avx.Permute2x128(a1, b1, 0x31).StoreUnsafe(ref to, (nuint)TPlace.Of(ref at, first, i + 5, vl));
-        Avx.Permute2x128(a2, b2, 0x31).StoreUnsafe(ref to, (nuint)TPlace.Of(ref at, first, i + 6, vl));
-        Avx.Permute2x128(a3, b3, 0x31).StoreUnsafe(ref to, (nuint)TPlace.Of(ref at, first, i + 7, vl));
+        Avx.Permute2x128(a0, b0, 0x20).StoreUnsafe(ref to, (nuint)(i * vl));
+        Avx.Permute2x128(a1, b1, 0x20).StoreUnsafe(ref to, (nuint)((i + 1) * vl));
+        Avx.Permute2x128(a2, b2, 0x20).StoreUnsafe(ref to, (nuint)((i + 2) * vl));
+        Avx.Permute2x128(a3, b3, 0x20).StoreUnsafe(ref to, (nuint)((i + 3) * vl));
+        Avx.Permute2x128(a0, b0, 0x31).StoreUnsafe(ref to, (nuint)((i + 4) * vl));
+        Avx.Permute2x128(a1, b1, 0x31).StoreUnsafe(ref to, (nuint)((i + 5) * vl));
+        Avx.Permute2x128(a2, b2, 0x31).StoreUnsafe(ref to, (nuint)((i + 6) * vl));
+        Avx.Permute2x128(a3, b3, 0x31).StoreUnsafe(ref to, (nuint)((i + 7) * vl));
     }
 
     /// <summary>
-    /// to[at[c] + r] = rows[r stride + c] for r, c &lt; 8: three rounds of eight two-source permutes (vpermt2pd), pairs of rows, then
+    /// to[(i + c) VL + r] = rows[r stride + c] for r, c &lt; 8: three rounds of eight two-source permutes (vpermt2pd), pairs of rows, then
     /// pairs of pairs, then halves. The unpacks and 128-bit shuffles this replaced took the same 24 operations and 2-3x the time on
     /// a Zen 5 (docs/passes.md, "The control variate's quadratic form on the lanes").
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Transpose8x8<TPlace>(ref double rows, nint stride, ref double to, ref int at, nint first, nint i)
-        where TPlace : IPlacement
+    private static void Transpose8x8(ref double rows, nint stride, ref double to, nint i)
     {
         nint vl = Vector512<double>.Count;
         Vector512<double> r0 = Vector512.LoadUnsafe(ref rows), r1 = Vector512.LoadUnsafe(ref rows, (nuint)stride),
@@ -196,14 +180,14 @@ internal static class LaneTranspose
         Vector512<double> b4 = Avx512F.PermuteVar8x64x2(a4, low, a6), b5 = Avx512F.PermuteVar8x64x2(a5, low, a7);
         Vector512<double> b6 = Avx512F.PermuteVar8x64x2(a4, high, a6), b7 = Avx512F.PermuteVar8x64x2(a5, high, a7);
         Vector512<long> lower = Vector512.Create(0L, 1, 2, 3, 8, 9, 10, 11), upper = Vector512.Create(4L, 5, 6, 7, 12, 13, 14, 15);
-        Avx512F.PermuteVar8x64x2(b0, lower, b4).StoreUnsafe(ref to, (nuint)TPlace.Of(ref at, first, i, vl));
-        Avx512F.PermuteVar8x64x2(b1, lower, b5).StoreUnsafe(ref to, (nuint)TPlace.Of(ref at, first, i + 1, vl));
-        Avx512F.PermuteVar8x64x2(b2, lower, b6).StoreUnsafe(ref to, (nuint)TPlace.Of(ref at, first, i + 2, vl));
-        Avx512F.PermuteVar8x64x2(b3, lower, b7).StoreUnsafe(ref to, (nuint)TPlace.Of(ref at, first, i + 3, vl));
-        Avx512F.PermuteVar8x64x2(b0, upper, b4).StoreUnsafe(ref to, (nuint)TPlace.Of(ref at, first, i + 4, vl));
-        Avx512F.PermuteVar8x64x2(b1, upper, b5).StoreUnsafe(ref to, (nuint)TPlace.Of(ref at, first, i + 5, vl));
-        Avx512F.PermuteVar8x64x2(b2, upper, b6).StoreUnsafe(ref to, (nuint)TPlace.Of(ref at, first, i + 6, vl));
-        Avx512F.PermuteVar8x64x2(b3, upper, b7).StoreUnsafe(ref to, (nuint)TPlace.Of(ref at, first, i + 7, vl));
+        Avx512F.PermuteVar8x64x2(b0, lower, b4).StoreUnsafe(ref to, (nuint)(i * vl));
+        Avx512F.PermuteVar8x64x2(b1, lower, b5).StoreUnsafe(ref to, (nuint)((i + 1) * vl));
+        Avx512F.PermuteVar8x64x2(b2, lower, b6).StoreUnsafe(ref to, (nuint)((i + 2) * vl));
+        Avx512F.PermuteVar8x64x2(b3, lower, b7).StoreUnsafe(ref to, (nuint)((i + 3) * vl));
+        Avx512F.PermuteVar8x64x2(b0, upper, b4).StoreUnsafe(ref to, (nuint)((i + 4) * vl));
+        Avx512F.PermuteVar8x64x2(b1, upper, b5).StoreUnsafe(ref to, (nuint)((i + 5) * vl));
+        Avx512F.PermuteVar8x64x2(b2, upper, b6).StoreUnsafe(ref to, (nuint)((i + 6) * vl));
+        Avx512F.PermuteVar8x64x2(b3, upper, b7).StoreUnsafe(ref to, (nuint)((i + 7) * vl));
     }
 
     /// <summary>
@@ -241,26 +225,5 @@ internal static class LaneTranspose
                     Vector512.Narrow(Vector512.LoadUnsafe(ref low, v * vd), Vector512<double>.Zero).StoreUnsafe(ref target, v * vs);
             }
         }
-    }
-
-    /// <summary>Where feature i's vector starts in a step, in the style of TensorPrimitives' operators (the JIT drops the other).</summary>
-    private interface IPlacement
-    {
-        static abstract nint Of(ref int offsets, nint first, nint i, nint vl);
-    }
-
-    /// <summary>offsets[i]: any layout (the stores' addresses wait on loads of the offsets).</summary>
-    private readonly struct Listed : IPlacement
-    {
-        public static nint Of(ref int offsets, nint first, nint i, nint vl) => Unsafe.Add(ref offsets, i);
-    }
-
-    /// <summary>
-    /// first + i VL: consecutive vectors, the layout of every caller, with addresses from registers (the same permutes storing through
-    /// loaded offsets took twice as long on a Zen 5: docs/passes.md, "The control variate's quadratic form on the lanes").
-    /// </summary>
-    private readonly struct Consecutive : IPlacement
-    {
-        public static nint Of(ref int offsets, nint first, nint i, nint vl) => first + i * vl;
     }
 }

@@ -35,21 +35,20 @@ internal static class SymmetricForms
 
     /// <summary>
     /// forms[k] = sum_i x_ki (linear_i + sum_(j &gt;= i) upper_ij x_kj) for the n = forms.Length samples of x, upper packed row by row
-    /// (row i holds s_ii .. s_i(m-1)). <paramref name="tile"/> (<see cref="TileLength{T}"/>) and <paramref name="offsets"/> (m) are
-    /// scratch.
+    /// (row i holds s_ii .. s_i(m-1)). <paramref name="tile"/> (<see cref="TileLength{T}"/>) is scratch.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run<T>(ReadOnlySpan<T> x, int m, ReadOnlySpan<T> linear, ReadOnlySpan<T> upper, Span<T> forms, Span<T> tile,
-        Span<int> offsets) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    public static void Run<T>(ReadOnlySpan<T> x, int m, ReadOnlySpan<T> linear, ReadOnlySpan<T> upper, Span<T> forms, Span<T> tile)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         int n = forms.Length;
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(m);
         if ((long)n * m != x.Length) throw new ArgumentException($"x has {x.Length} entries, not {n} samples of dimension {m}.", nameof(x));
         CheckCoefficients(m, linear, upper);
-        if (tile.Length < TileLength<T>(m) || offsets.Length < m) throw new ArgumentException("The scratch is too short.");
+        if (tile.Length < TileLength<T>(m)) throw new ArgumentException("The scratch is too short.", nameof(tile));
         int width = Simd.WidthBits;
-        if (width >= 512) Lanes<T, Lanes512<T>>(x, m, linear, upper, forms, tile, offsets);
-        else if (width >= 256) Lanes<T, Lanes256<T>>(x, m, linear, upper, forms, tile, offsets);
+        if (width >= 512) Lanes<T, Lanes512<T>>(x, m, linear, upper, forms, tile);
+        else if (width >= 256) Lanes<T, Lanes256<T>>(x, m, linear, upper, forms, tile);
         else
         {
             // one sample a lane: the rows are the steps
@@ -96,18 +95,17 @@ internal static class SymmetricForms
         for (; s0 < steps; s0++) One<T, Lanes512<T>>(ref Unsafe.Add(ref t, s0 * step), m, ref p, ref s, ref Unsafe.Add(ref f, s0 * vl));
     }
 
-    private static void Lanes<T, TV>(ReadOnlySpan<T> x, int m, ReadOnlySpan<T> linear, ReadOnlySpan<T> upper, Span<T> forms, Span<T> tile,
-        Span<int> offsets) where T : unmanaged, IBinaryFloatingPointIeee754<T> where TV : struct, ILaneVector<TV, T>
+    private static void Lanes<T, TV>(ReadOnlySpan<T> x, int m, ReadOnlySpan<T> linear, ReadOnlySpan<T> upper, Span<T> forms, Span<T> tile)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> where TV : struct, ILaneVector<TV, T>
     {
         int n = forms.Length, vl = TV.Count, step = StepVectors(m) * vl, tileSamples = TileSteps(m) * vl;
-        for (int i = 0; i < m; i++) offsets[i] = i * vl;
         ref T t = ref MemoryMarshal.GetReference(tile), p = ref MemoryMarshal.GetReference(linear), s = ref MemoryMarshal.GetReference(upper);
         Span<T> last = stackalloc T[Vector512<T>.Count];
         for (int k0 = 0; k0 < n; k0 += tileSamples)
         {
             int nt = Math.Min(tileSamples, n - k0), k = 0;
             ReadOnlySpan<T> rows = x.Slice(k0 * m, nt * m);
-            if (vl == Vector512<T>.Count) LaneTranspose.Run(rows, m, nt, tile, offsets, step);
+            if (vl == Vector512<T>.Count) LaneTranspose.Run(rows, m, nt, tile, step);
             else LaneTranspose.Run256(rows, m, nt, tile, step);
             for (; k + Steps * vl <= nt; k += Steps * vl)
                 Group<T, TV>(ref Unsafe.Add(ref t, (nint)(k / vl) * step), step, m, ref p, ref s, ref forms[k0 + k]);
