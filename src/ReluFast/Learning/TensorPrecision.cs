@@ -11,7 +11,8 @@ public enum TensorPrecision
     /// and the weights stay float64 until they enter the products. The rounding (about 1e-7 of a sum's terms, unbiased) is
     /// orders of magnitude below the sums' sampling error at any sample count, so the moments estimate the same thing with the
     /// same error; the bits differ from <see cref="SampleType"/>'s. About twice as fast a kernel (docs/passes.md, "Pass 2's
-    /// 3-tensors in float32 products"). Float32 samples and other sizes and machines take the samples' type.
+    /// 3-tensors in float32 products"). Float32 samples, other sizes and machines, and the passes on a device
+    /// (<see cref="LearnerOptions.Device"/>) take the samples' type.
     /// </summary>
     Mixed,
 
