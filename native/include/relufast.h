@@ -111,8 +111,8 @@ typedef struct relufast_learner_options {
     int32_t dtype;        /* relufast_dtype in which samples are stored and streamed (default FLOAT64) */
 } relufast_learner_options;
 /* Every other setting is the library's default (LearnerOptions): for FLOAT64 samples that includes pass 2's 3-tensor
- * products in float32 with float64 totals on AVX-512 machines (TensorPrecision.Mixed; their rounding lies far below the
- * moments' sampling error, docs/passes.md). */
+ * products in float32 with float64 totals (TensorPrecision.Mixed; their rounding lies far below the moments' sampling
+ * error, docs/passes.md). */
 
 /* Fills *options with the defaults (input_dim = 0 still has to be set). Thread-safe. */
 relufast_status relufast_learner_options_init(relufast_learner_options *options);

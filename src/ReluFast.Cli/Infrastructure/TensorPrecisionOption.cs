@@ -18,8 +18,8 @@ internal static class TensorPrecisionOption
         var option = new Option<string>("--tensor-precision")
         {
             Description = "Arithmetic of pass 2's 3-tensors for float64 samples: mixed (default: float32 products and partial sums over " +
-                "tiles of about 500 samples, float64 totals, on AVX-512 for m <= 24; the rounding is far below the sampling error, and " +
-                "the pass about 1.3x faster) or sample (every product in the samples' type).",
+                "tiles of at most a few thousand samples, float64 totals; the rounding is far below the sampling error, and the pass " +
+                "1.3x faster or more) or sample (every product in the samples' type).",
             DefaultValueFactory = _ => Mixed,
         };
         option.AcceptOnlyFromAmong(Mixed, Sample);

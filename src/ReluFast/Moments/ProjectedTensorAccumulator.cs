@@ -48,6 +48,10 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
     private readonly AlignedBuffer<T>? _laneSteps; // their tile of samples: z, the weights (and ones) step by step
     private readonly int _laneStepVectors, _laneTileSteps;
     private readonly AlignedBuffer<float>? _singleSteps; // single-precision products: the tile of steps narrowed to float32
+    private readonly bool _singleProducts; // float64 samples with float32 products: the narrowed lanes, else the float32 twin
+    private ProjectedTensorAccumulator<float>? _twin; // single-precision products off the lanes: one block's sums (on first use)
+    private float[]? _twinInputs; // its z and weights, rounded
+    private int[]? _twinFrom, _twinTo; // each sum's index in the twin's layout and in this one's
     private T[]? _contractionScratch; // the panels' path of AccumulateContractions: the weights and the dots of a block
     private T[]? _laneForms; // a lane tile's control-variate forms (AccumulateContractions with a control variate; on first use)
 
@@ -90,7 +94,8 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
     /// <paramref name="lowerDegrees"/> it keeps the 3-tensors only. With <paramref name="singleProducts"/> a float64 accumulator on
     /// the sample lanes rounds each tile's z and weights (made in float64) to float32 and takes the float32 register tiles: products
     /// and partial sums over the tile in float32, the totals in float64 (docs/passes.md, "Pass 2's 3-tensors in float32 products");
-    /// a float32 accumulator, or one on the panels, ignores it.
+    /// off the lanes (larger m, narrower vectors) each block goes through a float32 accumulator of the same shape whose sums are
+    /// added to these. A float32 accumulator ignores it.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">dimension or weightCount is not positive.</exception>
     public ProjectedTensorAccumulator(int dimension, int weightCount = 1, bool lowerDegrees = true, bool singleProducts = false)
@@ -100,16 +105,18 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
 
     private ProjectedTensorAccumulator(int dimension, int weightCount, int shift, (int[] GroupStart, int[] RowEnds) layout,
         bool singleProducts)
-        : base(dimension, weightCount, layout.RowEnds, TileBytes, tileCountsCopy: false, MinimumTileSamples, TakesLanes(dimension))
+        : base(dimension, weightCount, layout.RowEnds, TileBytes, tileCountsCopy: false, MinimumTileSamples,
+            TakesLanes(dimension) || (singleProducts && typeof(T) == typeof(double)))
     {
         int unit = PrefixGemm.PanelWidth<T>();
+        _singleProducts = singleProducts && typeof(T) == typeof(double);
         _m = dimension;
         _l = weightCount;
         _shift = shift;
         _constant = shift == 1 ? dimension : -1;
         _groupStart = layout.GroupStart;
         _wStride = Simd.RoundUp(weightCount, unit);
-        if (!TakesLanes(dimension)) _w = new AlignedBuffer<T>(_tile * _wStride);
+        if (!TakesLanes(dimension) && !_singleProducts) _w = new AlignedBuffer<T>(_tile * _wStride);
         // the rows c_l (with the lower degrees), then c_l z_i (the weights in one vector); the columns z_j and 1 (with the lower
         // degrees), then z_j z_k by groups (-1 reads 1, padding reads entry 0)
         int rowSegments = dimension + shift;
@@ -141,8 +148,7 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
             // with single-precision products the float64 tile holds twice the steps, so that the float32 tile the register tiles
             // read holds the lane tile's bytes (with float64's steps, their lane sums and flushes doubled: 83 against 57 ns a sample
             // for pass 2's worker at m = 16, docs/passes.md)
-            bool single = singleProducts && typeof(T) == typeof(double);
-            _laneTileSteps = Math.Clamp(LaneTileBytes / (_laneStepVectors * 64), 8, 128) * (single ? 2 : 1);
+            _laneTileSteps = Math.Clamp(LaneTileBytes / (_laneStepVectors * 64), 8, 128) * (_singleProducts ? 2 : 1);
             _laneSteps = new AlignedBuffer<T>(_laneTileSteps * _laneStepVectors * vl);
             if (shift == 1)
             {
@@ -150,7 +156,7 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
                 for (int s = 0; s < _laneTileSteps; s++) _laneSteps.Span.Slice((s * _laneStepVectors + one) * vl, vl).Fill(T.One);
             }
             _laneTiles = SampleLaneTensor.Plan(dimension, weightCount, ThirdIndex, shift == 1 ? LowerIndex : null);
-            if (single)
+            if (_singleProducts)
             {
                 int singleSteps = (_laneTileSteps + 1) / 2, sl = Vector512<float>.Count;
                 _singleSteps = new AlignedBuffer<float>(singleSteps * _laneStepVectors * sl);
@@ -248,7 +254,50 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
     /// samples) into the step layout, then every register tile over the steps, each sum added to the entry the panels' path adds
     /// it to.
     /// </summary>
-    private protected override bool AccumulateByLanes(ReadOnlySpan<T> x, ReadOnlySpan<T> weights, int n) => Lanes(x, weights, default, n);
+    private protected override bool AccumulateByLanes(ReadOnlySpan<T> x, ReadOnlySpan<T> weights, int n) =>
+        Lanes(x, weights, default, n) || ByTwin(x, weights, n);
+
+    /// <summary>
+    /// Single-precision products off the sample lanes (m past their limit, narrower vectors): the block's z and weights rounded to
+    /// float32 into a float32 accumulator of the same shape, whose sums (its tiles' float32 partial sums added in float64) are
+    /// added to these and cleared. Its scratch is allocated on the first call and when a block is longer than any before.
+    /// </summary>
+    private bool ByTwin(ReadOnlySpan<T> x, ReadOnlySpan<T> weights, int n)
+    {
+        if (!_singleProducts) return false;
+        if (_twin is null)
+        {
+            _twin = new ProjectedTensorAccumulator<float>(_m, _l, HasLowerDegrees);
+            (_twinFrom, _twinTo) = TwinIndices(_twin);
+        }
+        if (_twinInputs is null || _twinInputs.Length < x.Length + weights.Length) _twinInputs = new float[x.Length + weights.Length];
+        Span<float> z = _twinInputs.AsSpan(0, x.Length), c = _twinInputs.AsSpan(x.Length, weights.Length);
+        System.Numerics.Tensors.TensorPrimitives.ConvertTruncating<double, float>(MemoryMarshal.Cast<T, double>(x), z);
+        System.Numerics.Tensors.TensorPrimitives.ConvertTruncating<double, float>(MemoryMarshal.Cast<T, double>(weights), c);
+        _twin.Accumulate(z, c);
+        double[] from = _twin._sums;
+        for (int k = 0; k < _twinFrom!.Length; k++) _sums[_twinTo![k]] += from[_twinFrom[k]];
+        _twin.Reset();
+        return true;
+    }
+
+    /// <summary>Every sum's index in <paramref name="twin"/>'s layout and in this accumulator's (the same m, L and degrees).</summary>
+    private (int[] From, int[] To) TwinIndices(ProjectedTensorAccumulator<float> twin)
+    {
+        var from = new List<int>();
+        var to = new List<int>();
+        int m = _m;
+        for (int q = 0; q < _l; q++)
+        {
+            for (int a = 0; a < m; a++)
+                for (int b = a; b < m; b++)
+                    for (int c = b; c < m; c++) { from.Add(twin.ThirdIndex(q, a, b, c)); to.Add(ThirdIndex(q, a, b, c)); }
+            if (!HasLowerDegrees) continue;
+            for (int a = 0; a <= m; a++)
+                for (int b = a; b <= m; b++) { from.Add(twin.LowerIndex(q, a, b)); to.Add(LowerIndex(q, a, b)); }
+        }
+        return ([.. from], [.. to]);
+    }
 
     /// <summary>
     /// <see cref="AccumulateByLanes"/> with the weights L x n, or, with <paramref name="directions"/>, y (n entries) and the weights
@@ -359,8 +408,8 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
     /// <summary>Whether this thread's accumulations take the sample lanes (small m on 512-bit vectors).</summary>
     internal bool UsesSampleLanes => _laneTiles is not null && SampleLaneTensor.Supported;
 
-    /// <summary>Whether this thread's accumulations multiply in float32 on float64 sums (single-precision products on the lanes).</summary>
-    internal bool UsesSingleProducts => _singleSteps is not null && UsesSampleLanes;
+    /// <summary>Whether the products are float32 on float64 sums (single-precision products, on the lanes or by the float32 twin).</summary>
+    internal bool UsesSingleProducts => _singleProducts;
 
     /// <summary>Multiply-adds per sample on the sample lanes' plan (each register tile's entries); 0 without it.</summary>
     internal long LaneMultiplyAdds => _laneTiles?.Sum(t => (long)t.Rows * t.Width) ?? 0;

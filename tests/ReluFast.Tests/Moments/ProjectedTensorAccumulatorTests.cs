@@ -400,8 +400,8 @@ public class ProjectedTensorAccumulatorTests
     /// weights rounded to float32, to the bit: the same tiles of samples, each float32 step the two float64 steps that hold its
     /// samples, the earlier in the lower lanes (a step paired with the wrong one, an odd last step not paired with zeros, or a tile
     /// of another length changes the sums). For pass 2's contractions the weights are made in float64 first (y~ by the control
-    /// variate, then y~ (1 + &lt;z, g_l&gt;)), then rounded. Where the lanes do not run (no AVX-512) the option is ignored: the
-    /// float64 accumulator's own sums.
+    /// variate, then y~ (1 + &lt;z, g_l&gt;)), then rounded. Where the lanes do not run (no AVX-512) the float32 twin takes each block
+    /// (<see cref="SingleProductsOffTheLanesAreAFloat32AccumulatorPerBlock"/>).
     /// </summary>
     [Theory, MemberData(nameof(SingleProductShapes))]
     public void SingleProductsAreTheFloatAccumulatorOnTheRoundedInputs(int m, int l, int n, bool lowerDegrees)
@@ -430,17 +430,61 @@ public class ProjectedTensorAccumulatorTests
             ProjectedTensorAccumulator<double>.ContractionWeights(z, m, applied, g, l, new double[samples * l], weights);
             roundedContracted.Accumulate(Array.ConvertAll(z, v => (float)v), Array.ConvertAll(weights, v => (float)v));
         }
-        bool lanes = single.UsesSingleProducts;
-        Assert.Equal(lanes, contracted.UsesSingleProducts);
-        Assert.Equal(lanes, SampleLaneTensor.Supported);
-        double[] expected = lanes ? Moments(rounded, lowerDegrees) : Moments(plain, lowerDegrees);
-        AssertBitwiseEqual(expected, Moments(single, lowerDegrees), $"m = {m}, L = {l}");
-        expected = lanes ? Moments(roundedContracted, false) : Moments(plainContracted, false);
-        AssertBitwiseEqual(expected, Moments(contracted, false),
-            $"contractions at m = {m}, L = {l}");
+        Assert.True(single.UsesSingleProducts && contracted.UsesSingleProducts && !plain.UsesSingleProducts);
         Assert.Equal(plain.Count, single.Count);
         Assert.Equal(plain.Count, contracted.Count);
+        if (!SampleLaneTensor.Supported) return;
+        AssertBitwiseEqual(Moments(rounded, lowerDegrees), Moments(single, lowerDegrees), $"m = {m}, L = {l}");
+        AssertBitwiseEqual(Moments(roundedContracted, false), Moments(contracted, false), $"contractions at m = {m}, L = {l}");
     }
+
+    /// <summary>
+    /// Off the sample lanes (m past them, or narrower vectors) single-precision products take each block through a float32 twin of
+    /// the same shape, whose sums are added to the float64 ones: to the bit, a float32 accumulator per block fed the rounded z and
+    /// weights, its moments added in float64 block by block (a sum moved to another entry between the two layouts, or a twin not
+    /// cleared after a block, changes them). Pass 2's contractions with a control variate too.
+    /// </summary>
+    [Theory]
+    [InlineData(25, 3, 300, true, 0)]
+    [InlineData(32, 3, 200, false, 0)]
+    [InlineData(40, 1, 90, true, 0)]
+    [InlineData(16, 3, 300, false, 256)]
+    [InlineData(9, 2, 100, true, 64)]
+    public void SingleProductsOffTheLanesAreAFloat32AccumulatorPerBlock(int m, int l, int n, bool lowerDegrees, int width) =>
+        WithWidth(width, () =>
+    {
+        var single = new ProjectedTensorAccumulator<double>(m, l, lowerDegrees, singleProducts: true);
+        var contracted = new ProjectedTensorAccumulator<double>(m, l, lowerDegrees: false, singleProducts: true);
+        var p = ControlVariate.Quadratic(0.3, Gaussians<double>(m, 11 + m), Gaussians<double>(m * m, 12 + m, 0.4));
+        double[] g = Gaussians<double>(m * l, 13 + m, 1 / Math.Sqrt(m));
+        double[]? expected = null, expectedContracted = null;
+        foreach (int samples in new[] { n, 2 * n + 3, 5 })
+        {
+            double[] z = Gaussians<double>(samples * m, 67 * m + samples), c = Gaussians<double>(samples * l, 71 * m + samples);
+            double[] y = Gaussians<double>(samples, 73 * m + samples, 2), centred = new double[samples];
+            single.Accumulate(z, c);
+            contracted.AccumulateContractions(z, y, g, p, centred);
+            var block = new ProjectedTensorAccumulator<float>(m, l, lowerDegrees);
+            block.Accumulate(Array.ConvertAll(z, v => (float)v), Array.ConvertAll(c, v => (float)v));
+            expected = Add(expected, Moments(block, lowerDegrees));
+            double[] weights = new double[l * samples];
+            ProjectedTensorAccumulator<double>.ContractionWeights(z, m, centred, g, l, new double[samples * l], weights);
+            var contractedBlock = new ProjectedTensorAccumulator<float>(m, l, lowerDegrees: false);
+            contractedBlock.Accumulate(Array.ConvertAll(z, v => (float)v), Array.ConvertAll(weights, v => (float)v));
+            expectedContracted = Add(expectedContracted, Moments(contractedBlock, false));
+        }
+        if (SampleLaneTensor.Supported && m <= ProjectedTensorAccumulator<double>.LaneMaxDimension) return; // the lanes' own test
+        Assert.Equal(3 * n + 8, single.Count);
+        AssertBitwiseEqual(expected!, Moments(single, lowerDegrees), $"m = {m}, L = {l}, width {width}");
+        AssertBitwiseEqual(expectedContracted!, Moments(contracted, false), $"contractions at m = {m}, L = {l}, width {width}");
+
+        static double[] Add(double[]? sum, double[] block)
+        {
+            if (sum is null) return block;
+            for (int i = 0; i < sum.Length; i++) sum[i] += block[i];
+            return sum;
+        }
+    });
 
     /// <summary>
     /// Single-precision products stay within float32's rounding of the exact sums on every size they take (m up to float64's lane
@@ -453,6 +497,8 @@ public class ProjectedTensorAccumulatorTests
     [InlineData(16, 3, 1500, 0)]
     [InlineData(6, 4, 3000, 0)]
     [InlineData(16, 3, 300, 256)]
+    [InlineData(33, 2, 200, 0)]
+    [InlineData(10, 3, 100, 64)]
     public void SingleProductsAreWithinFloatRoundingOfTheSums(int m, int l, int n, int width) =>
         WithWidth(width, () => Check<double>(m, l, n, 61 * m + n, lowerDegrees: m % 2 == 0, singleProducts: true));
 
