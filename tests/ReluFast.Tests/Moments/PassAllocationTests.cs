@@ -107,6 +107,9 @@ public class PassAllocationTests
             AssertNoPerBlockAllocation(source, () => new SecondMomentWorker<T>(linear, Block), "pass 1 (T_2) over " + kind);
             AssertNoPerBlockAllocation(source, () => new ProjectedMomentWorker<T>(basis, D, M, directions, restarts, quadratic, Block),
                 "pass 2 (projected T_3 + T_4) over " + kind);
+            // as the learner runs it (TensorPrecision.Mixed): float32 products, on the lanes or through the float32 twin (forced widths)
+            AssertNoPerBlockAllocation(source, () => new ProjectedMomentWorker<T>(basis, D, M, directions, restarts, quadratic, Block,
+                singleProducts: true), "pass 2 with float32 products over " + kind);
             AssertNoPerBlockAllocation(source, () => new CoefficientWorker<T>(basis, D, M, candidates, count, 4, quadratic, Block),
                 "pass 3 (coefficients) over " + kind);
             AssertNoPerBlockAllocation(source, () => new GramMomentWorker<T>(linear), "GramMomentWorker over " + kind);

@@ -551,11 +551,13 @@ public class ProjectedTensorAccumulatorTests
         var acc = new ProjectedTensorAccumulator<double>(m, l);
         var accf = new ProjectedTensorAccumulator<float>(m, l);
         var third = new ProjectedTensorAccumulator<double>(m, l, lowerDegrees: false);
+        var single = new ProjectedTensorAccumulator<double>(m, l, lowerDegrees: false, singleProducts: true); // lanes or twin
         double[] y = c.AsSpan(0, n).ToArray(), g = Gaussians<double>(m * l, 5);
         var p = ControlVariate.Quadratic(0.1, Gaussians<double>(m, 6), Gaussians<double>(m * m, 7));
         double[] centred = new double[n];
         for (int i = 0; i < 3; i++) { acc.Accumulate(z, c); accf.Accumulate(zf, cf); third.Accumulate(z, c); third.AccumulateContractions(z, y, g); }
         third.AccumulateContractions(z, y, g, p, centred);
+        single.AccumulateContractions(z, y, g, p, centred);
         Assert.Equal(0, SteadyStateAllocatedBytes(() =>
         {
             acc.Accumulate(z, c);
@@ -563,6 +565,7 @@ public class ProjectedTensorAccumulatorTests
             third.Accumulate(z, c);
             third.AccumulateContractions(z, y, g);
             third.AccumulateContractions(z, y, g, p, centred);
+            single.AccumulateContractions(z, y, g, p, centred);
         }, 10));
     }
 
