@@ -73,6 +73,7 @@ internal static class TensorStream
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"m = {m,3} {type,-6}: in cache, 1 thread {best * 1e9,7:F2} ns/sample, {flops / best / 1e9,6:F1} GFLOP/s; " +
             $"2 threads through SamplePass at N = 250,000 / 4,000,000: {passed[0]} / {passed[1]} GFLOP/s; " +
-            $"{(acc.UsesSampleLanes ? $"sample lanes, {acc.LaneMultiplyAdds} multiply-adds" : $"panels, {acc.KernelLanes} lanes")} a sample"));
+            $"{(acc.UsesSampleLanes ? $"sample lanes, {acc.LaneMultiplyAdds} multiply-adds a sample"
+                : acc.UsesSingleProducts ? "a float32 accumulator per block" : $"panels, {acc.KernelLanes} lanes a sample")}"));
     }
 }
