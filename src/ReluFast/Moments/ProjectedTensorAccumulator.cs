@@ -27,7 +27,8 @@ namespace ReluFast.Moments;
 /// 512-bit vectors (<see cref="LaneMaxDimension"/>) the same sums, in the same places, come from <see cref="SampleLaneTensor"/>,
 /// the samples along the lanes and the operands in registers (one multiply-add for each of the 660 sums a sample at m = 8 and
 /// four weights, where the panels take 864 lanes). Totals are double; partial sums over one tile of samples are in T (in float32
-/// for a float64 accumulator with single-precision products on the lanes).
+/// for a float64 accumulator with single-precision products: on the lanes, or in a float32 twin that holds its own sums and an
+/// index map, about twice this accumulator's memory, off them).
 /// Accumulate does not allocate (below the lanes' limit the panels' tiles wait for a thread that takes them: forced narrower
 /// vectors); instances are not thread-safe.
 /// <para>Without the lower degrees (<see cref="HasLowerDegrees"/> false) only the 3-tensors are kept: no rows c_l, no columns z and
