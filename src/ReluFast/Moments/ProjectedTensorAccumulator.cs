@@ -27,8 +27,8 @@ namespace ReluFast.Moments;
 /// 512-bit vectors (<see cref="LaneMaxDimension"/>) the same sums, in the same places, come from <see cref="SampleLaneTensor"/>,
 /// the samples along the lanes and the operands in registers (one multiply-add for each of the 660 sums a sample at m = 8 and
 /// four weights, where the panels take 864 lanes). Totals are double; partial sums over one tile of samples are in T (in float32
-/// for a float64 accumulator with single-precision products: on the lanes, or in a float32 twin that holds its own sums and an
-/// index map, about twice this accumulator's memory, off them).
+/// for a float64 accumulator with single-precision products: on the lanes, or in a float32 twin that holds its own sums and a
+/// flat copy of them, about twice this accumulator's memory, off them).
 /// Accumulate does not allocate (below the lanes' limit the panels' tiles wait for a thread that takes them: forced narrower
 /// vectors); instances are not thread-safe.
 /// <para>Without the lower degrees (<see cref="HasLowerDegrees"/> false) only the 3-tensors are kept: no rows c_l, no columns z and
@@ -52,7 +52,7 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
     private readonly bool _singleProducts; // float64 samples with float32 products: the narrowed lanes, else the float32 twin
     private ProjectedTensorAccumulator<float>? _twin; // single-precision products off the lanes: one block's sums (on first use)
     private float[]? _twinInputs; // its z and weights, rounded
-    private int[]? _twinFrom, _twinTo; // each sum's index in the twin's layout and in this one's
+    private double[]? _twinState; // its sums in the flat layout of CopyState, on their way into these
     private T[]? _contractionScratch; // the panels' path of AccumulateContractions: the weights and the dots of a block
     private T[]? _laneForms; // a lane tile's control-variate forms (AccumulateContractions with a control variate; on first use)
 
@@ -261,43 +261,24 @@ internal sealed class ProjectedTensorAccumulator<T> : PrefixProductAccumulator<T
     /// <summary>
     /// Single-precision products off the sample lanes (m past their limit, narrower vectors): the block's z and weights rounded to
     /// float32 into a float32 accumulator of the same shape, whose sums (its tiles' float32 partial sums added in float64) are
-    /// added to these and cleared. Its scratch is allocated on the first call and when a block is longer than any before.
+    /// added to these through the flat state both layouts share (<see cref="CopyState"/>, <see cref="AddState"/>) and cleared.
+    /// Its scratch is allocated on the first call and when a block is longer than any before.
     /// </summary>
     private bool ByTwin(ReadOnlySpan<T> x, ReadOnlySpan<T> weights, int n)
     {
         if (!_singleProducts) return false;
-        if (_twin is null)
-        {
-            _twin = new ProjectedTensorAccumulator<float>(_m, _l, HasLowerDegrees);
-            (_twinFrom, _twinTo) = TwinIndices(_twin);
-        }
+        _twin ??= new ProjectedTensorAccumulator<float>(_m, _l, HasLowerDegrees);
+        _twinState ??= new double[StateLength];
         if (_twinInputs is null || _twinInputs.Length < x.Length + weights.Length) _twinInputs = new float[x.Length + weights.Length];
         Span<float> z = _twinInputs.AsSpan(0, x.Length), c = _twinInputs.AsSpan(x.Length, weights.Length);
         System.Numerics.Tensors.TensorPrimitives.ConvertTruncating<double, float>(MemoryMarshal.Cast<T, double>(x), z);
         System.Numerics.Tensors.TensorPrimitives.ConvertTruncating<double, float>(MemoryMarshal.Cast<T, double>(weights), c);
         _twin.Accumulate(z, c);
-        double[] from = _twin._sums;
-        for (int k = 0; k < _twinFrom!.Length; k++) _sums[_twinTo![k]] += from[_twinFrom[k]];
+        _twin.CopyState(_twinState);
+        _twinState[0] = 0; // the block's count: Accumulate adds it
+        AddState(_twinState);
         _twin.Reset();
         return true;
-    }
-
-    /// <summary>Every sum's index in <paramref name="twin"/>'s layout and in this accumulator's (the same m, L and degrees).</summary>
-    private (int[] From, int[] To) TwinIndices(ProjectedTensorAccumulator<float> twin)
-    {
-        var from = new List<int>();
-        var to = new List<int>();
-        int m = _m;
-        for (int q = 0; q < _l; q++)
-        {
-            for (int a = 0; a < m; a++)
-                for (int b = a; b < m; b++)
-                    for (int c = b; c < m; c++) { from.Add(twin.ThirdIndex(q, a, b, c)); to.Add(ThirdIndex(q, a, b, c)); }
-            if (!HasLowerDegrees) continue;
-            for (int a = 0; a <= m; a++)
-                for (int b = a; b <= m; b++) { from.Add(twin.LowerIndex(q, a, b)); to.Add(LowerIndex(q, a, b)); }
-        }
-        return ([.. from], [.. to]);
     }
 
     /// <summary>
