@@ -434,8 +434,8 @@ public class ProjectedTensorAccumulatorTests
         Assert.Equal(plain.Count, single.Count);
         Assert.Equal(plain.Count, contracted.Count);
         if (!SampleLaneTensor.Supported) return;
-        AssertBitwiseEqual(Moments(rounded, lowerDegrees), Moments(single, lowerDegrees), $"m = {m}, L = {l}");
-        AssertBitwiseEqual(Moments(roundedContracted, false), Moments(contracted, false), $"contractions at m = {m}, L = {l}");
+        AssertBitwiseEqual(State(rounded), State(single), $"m = {m}, L = {l}");
+        AssertBitwiseEqual(State(roundedContracted), State(contracted), $"contractions at m = {m}, L = {l}");
     }
 
     /// <summary>
@@ -466,17 +466,17 @@ public class ProjectedTensorAccumulatorTests
             contracted.AccumulateContractions(z, y, g, p, centred);
             var block = new ProjectedTensorAccumulator<float>(m, l, lowerDegrees);
             block.Accumulate(Array.ConvertAll(z, v => (float)v), Array.ConvertAll(c, v => (float)v));
-            expected = Add(expected, Moments(block, lowerDegrees));
+            expected = Add(expected, State(block));
             double[] weights = new double[l * samples];
             ProjectedTensorAccumulator<double>.ContractionWeights(z, m, centred, g, l, new double[samples * l], weights);
             var contractedBlock = new ProjectedTensorAccumulator<float>(m, l, lowerDegrees: false);
             contractedBlock.Accumulate(Array.ConvertAll(z, v => (float)v), Array.ConvertAll(weights, v => (float)v));
-            expectedContracted = Add(expectedContracted, Moments(contractedBlock, false));
+            expectedContracted = Add(expectedContracted, State(contractedBlock));
         }
         if (SampleLaneTensor.Supported && m <= ProjectedTensorAccumulator<double>.LaneMaxDimension) return; // the lanes' own test
         Assert.Equal(3 * n + 8, single.Count);
-        AssertBitwiseEqual(expected!, Moments(single, lowerDegrees), $"m = {m}, L = {l}, width {width}");
-        AssertBitwiseEqual(expectedContracted!, Moments(contracted, false), $"contractions at m = {m}, L = {l}, width {width}");
+        AssertBitwiseEqual(expected!, State(single), $"m = {m}, L = {l}, width {width}");
+        AssertBitwiseEqual(expectedContracted!, State(contracted), $"contractions at m = {m}, L = {l}, width {width}");
 
         static double[] Add(double[]? sum, double[] block)
         {
@@ -501,27 +501,6 @@ public class ProjectedTensorAccumulatorTests
     [InlineData(10, 3, 100, 64)]
     public void SingleProductsAreWithinFloatRoundingOfTheSums(int m, int l, int n, int width) =>
         WithWidth(width, () => Check<double>(m, l, n, 61 * m + n, lowerDegrees: m % 2 == 0, singleProducts: true));
-
-    private static double[] Moments<T>(ProjectedTensorAccumulator<T> acc, bool lowerDegrees) where T : unmanaged, IBinaryFloatingPointIeee754<T>
-    {
-        int m = acc.Dimension;
-        var all = new List<double>();
-        for (int q = 0; q < acc.WeightCount; q++)
-        {
-            var third = new double[m * m * m];
-            acc.CopyThirdMoment(q, third);
-            all.AddRange(third);
-            if (!lowerDegrees) continue;
-            var first = new double[m];
-            var second = new double[m * m];
-            acc.CopyFirstMoment(q, first);
-            acc.CopySecondMoment(q, second);
-            all.Add(acc.WeightSum(q));
-            all.AddRange(first);
-            all.AddRange(second);
-        }
-        return [.. all];
-    }
 
     [Fact]
     public void ContractionsCheckTheirShapes()
