@@ -119,7 +119,7 @@ internal sealed class ControlVariate
         {
             Span<T> forms = Scratch<T>.Get(n);
             RowSums.Run<T, LinearFormTerm<T>>(x, d, cached.C1, default, forms);
-            for (int j = 0; j < n; j++) yTilde[j] = y[j] - c0 - forms[j];
+            SubtractForms(y, c0, forms, yTilde);
             return;
         }
         // p = c0 - tr(Q)/2 + sum_i x_i (c1_i + sum_(k >= i) S_ik x_k), S the upper triangle of Q's symmetric part with the diagonal
