@@ -52,11 +52,8 @@ internal static class SymmetricForms
         else
         {
             // one sample a lane: the rows are the steps
-            ref T x0 = ref MemoryMarshal.GetReference(x), p = ref MemoryMarshal.GetReference(linear), s = ref MemoryMarshal.GetReference(upper);
-            ref T f = ref MemoryMarshal.GetReference(forms);
-            int k = 0;
-            for (; k + Steps <= n; k += Steps) Group<T, Lane1<T>>(ref Unsafe.Add(ref x0, (nint)k * m), m, m, ref p, ref s, ref Unsafe.Add(ref f, k));
-            for (; k < n; k++) One<T, Lane1<T>>(ref Unsafe.Add(ref x0, (nint)k * m), m, ref p, ref s, ref Unsafe.Add(ref f, k));
+            WholeSteps<T, Lane1<T>>(ref MemoryMarshal.GetReference(x), m, n, m, ref MemoryMarshal.GetReference(linear),
+                ref MemoryMarshal.GetReference(upper), ref MemoryMarshal.GetReference(forms));
         }
     }
 
@@ -75,7 +72,8 @@ internal static class SymmetricForms
         if (steps <= 0) return;
         if (stepLength < m * vl || tile.Length < (long)(steps - 1) * stepLength + m * vl || forms.Length < steps * vl)
             throw new ArgumentException("The tile or the forms are too short for the steps.");
-        Steps512(ref MemoryMarshal.GetReference(tile), stepLength, steps, m, linear, upper, forms);
+        WholeSteps<T, Lanes512<T>>(ref MemoryMarshal.GetReference(tile), stepLength, steps, m, ref MemoryMarshal.GetReference(linear),
+            ref MemoryMarshal.GetReference(upper), ref MemoryMarshal.GetReference(forms));
     }
 
     private static void CheckCoefficients<T>(int m, ReadOnlySpan<T> linear, ReadOnlySpan<T> upper)
@@ -83,16 +81,15 @@ internal static class SymmetricForms
         if (linear.Length != m || upper.Length != PackedLength(m)) throw new ArgumentException("The coefficients do not match m.");
     }
 
-    /// <summary>Whole steps: groups of four, then one at a time.</summary>
-    private static void Steps512<T>(ref T t, nint step, int steps, int m, ReadOnlySpan<T> linear, ReadOnlySpan<T> upper, Span<T> forms)
-        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+    /// <summary>Whole steps <paramref name="step"/> apart, their forms to f (one vector a step): groups of four, then one at a time.</summary>
+    private static void WholeSteps<T, TV>(ref T t, nint step, int steps, int m, ref T p, ref T s, ref T f)
+        where T : unmanaged where TV : struct, ILaneVector<TV, T>
     {
-        int vl = Vector512<T>.Count, s0 = 0;
-        ref T p = ref MemoryMarshal.GetReference(linear), s = ref MemoryMarshal.GetReference(upper);
-        ref T f = ref MemoryMarshal.GetReference(forms);
+        nint vl = TV.Count;
+        int s0 = 0;
         for (; s0 + Steps <= steps; s0 += Steps)
-            Group<T, Lanes512<T>>(ref Unsafe.Add(ref t, s0 * step), step, m, ref p, ref s, ref Unsafe.Add(ref f, s0 * vl));
-        for (; s0 < steps; s0++) One<T, Lanes512<T>>(ref Unsafe.Add(ref t, s0 * step), m, ref p, ref s, ref Unsafe.Add(ref f, s0 * vl));
+            Group<T, TV>(ref Unsafe.Add(ref t, s0 * step), step, m, ref p, ref s, ref Unsafe.Add(ref f, s0 * vl));
+        for (; s0 < steps; s0++) One<T, TV>(ref Unsafe.Add(ref t, s0 * step), m, ref p, ref s, ref Unsafe.Add(ref f, s0 * vl));
     }
 
     private static void Lanes<T, TV>(ReadOnlySpan<T> x, int m, ReadOnlySpan<T> linear, ReadOnlySpan<T> upper, Span<T> forms, Span<T> tile)
@@ -103,22 +100,15 @@ internal static class SymmetricForms
         Span<T> last = stackalloc T[Vector512<T>.Count];
         for (int k0 = 0; k0 < n; k0 += tileSamples)
         {
-            int nt = Math.Min(tileSamples, n - k0), k = 0;
+            int nt = Math.Min(tileSamples, n - k0), whole = nt / vl, k = whole * vl;
             ReadOnlySpan<T> rows = x.Slice(k0 * m, nt * m);
             if (vl == Vector512<T>.Count) LaneTranspose.Run(rows, m, nt, tile, step);
             else LaneTranspose.Run256(rows, m, nt, tile, step);
-            for (; k + Steps * vl <= nt; k += Steps * vl)
-                Group<T, TV>(ref Unsafe.Add(ref t, (nint)(k / vl) * step), step, m, ref p, ref s, ref forms[k0 + k]);
-            for (; k < nt; k += vl)
-            {
-                ref T at = ref Unsafe.Add(ref t, (nint)(k / vl) * step);
-                if (nt - k >= vl) One<T, TV>(ref at, m, ref p, ref s, ref forms[k0 + k]);
-                else
-                {
-                    One<T, TV>(ref at, m, ref p, ref s, ref MemoryMarshal.GetReference(last));
-                    last[..(nt - k)].CopyTo(forms[(k0 + k)..]);
-                }
-            }
+            WholeSteps<T, TV>(ref t, step, whole, m, ref p, ref s, ref forms[k0]);
+            if (k == nt) continue;
+            // a partial last step: its lanes past the samples are zeros, their forms not wanted
+            One<T, TV>(ref Unsafe.Add(ref t, (nint)whole * step), m, ref p, ref s, ref MemoryMarshal.GetReference(last));
+            last[..(nt - k)].CopyTo(forms[(k0 + k)..]);
         }
     }
 
