@@ -25,11 +25,8 @@ internal static class LaneTranspose
     public static void Run<T>(ReadOnlySpan<T> x, int m, int samples, Span<T> to, int step) where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         nint vl = Vector512<T>.Count, d = m;
-        int steps = (samples + (int)vl - 1) / (int)vl;
-        if (m < 0 || samples < 0 || x.Length < (long)samples * m) throw new ArgumentException("x is too short.", nameof(x));
-        if (step < m * vl) throw new ArgumentException("A step must hold the m features' vectors.", nameof(step));
-        if (steps > 0 && m > 0 && to.Length < (long)(steps - 1) * step + m * vl)
-            throw new ArgumentException("The destination is too short.", nameof(to));
+        if (m < 0) throw new ArgumentException("m is negative.", nameof(m));
+        RequireSteps(x, m, samples, to, step, (int)vl);
         ref T xr = ref MemoryMarshal.GetReference(x), tr = ref MemoryMarshal.GetReference(to);
         nint k = 0, blocked = typeof(T) == typeof(double) ? (Avx512F.IsSupported ? d & ~7 : 0) : Avx.IsSupported ? d & ~7 : 0;
         if (blocked > 0)
@@ -80,10 +77,8 @@ internal static class LaneTranspose
     public static void Run256<T>(ReadOnlySpan<T> x, int m, int samples, Span<T> to, int step) where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         nint vl = Vector256<T>.Count, d = m;
-        int steps = (samples + (int)vl - 1) / (int)vl;
-        if (m <= 0 || samples < 0 || x.Length < (long)samples * m) throw new ArgumentException("x is too short.", nameof(x));
-        if (step < m * vl || (steps > 0 && to.Length < (long)(steps - 1) * step + m * vl))
-            throw new ArgumentException("The destination is too short.", nameof(to));
+        if (m <= 0) throw new ArgumentException("m must be positive.", nameof(m));
+        RequireSteps(x, m, samples, to, step, (int)vl);
         ref T xr = ref MemoryMarshal.GetReference(x), tr = ref MemoryMarshal.GetReference(to);
         nint k = 0, blocked = Avx.IsSupported ? d / vl * vl : 0;
         for (; k + vl <= samples; k += vl)
@@ -106,6 +101,16 @@ internal static class LaneTranspose
                 for (nint lane = 0; lane < vl; lane++)
                     Unsafe.Add(ref ts, i * vl + lane) = lane < live ? Unsafe.Add(ref xr, (k + lane) * d + i) : T.Zero;
         }
+    }
+
+    /// <summary>x holds the samples' m features, and to their steps of m vectors of vl lanes, step entries apart.</summary>
+    private static void RequireSteps<T>(ReadOnlySpan<T> x, int m, int samples, Span<T> to, int step, int vl)
+    {
+        if (samples < 0 || x.Length < (long)samples * m) throw new ArgumentException("x is too short.", nameof(x));
+        if (step < m * vl) throw new ArgumentException("A step must hold the m features' vectors.", nameof(step));
+        int steps = (samples + vl - 1) / vl;
+        if (steps > 0 && m > 0 && to.Length < (long)(steps - 1) * step + m * vl)
+            throw new ArgumentException("The destination is too short.", nameof(to));
     }
 
     /// <summary>
