@@ -162,8 +162,7 @@ internal static class PassAccount
             double low = S((x, y, s) => centredSums.Accumulate(z.AsSpan(0, y.Length * m), centred.AsSpan(0, y.Length)));
             var worker = new ProjectedMomentWorker<double>(uT, d, m, gT, restarts, quadratic, Block, singleProducts: single);
             double whole = S((x, y, s) => worker.Accumulate(x, y));
-            bool floats = tensor.UsesSingleProducts;
-            string name = floats ? "pass 2 (3-tensor, float32 products)" : "pass 2 (3-tensor)";
+            string name = single ? "pass 2 (3-tensor, float32 products)" : "pass 2 (3-tensor)";
             Console.WriteLine(string.Create(Inv, $"  {name} worker {whole,7:F1}: projection {projection:F1}, control variate with the " +
                 $"tensor kernel and its weights {fused:F1} (apart: {cv:F1} + {kernel:F1}), centred sums {low:F1}, " +
                 $"the rest {whole - projection - fused - low:F1}"));
@@ -175,11 +174,10 @@ internal static class PassAccount
                 singleProducts: single), threads, repeats, (a, b) => a.Merge(b));
             Console.WriteLine(string.Create(Inv, $"    merge of {threads} workers {rates.Merge * 1e3:F2} ms"));
             // float32 products: the 3-tensors' multiply-adds at twice the float64 rate (16 lanes a vector)
-            double limit = floats
+            double limit = single
                 ? threads / (d * normalPerValue * 1e-9 + (fmas - tensorFmas) / fmaPerCore + tensorFmas / (2 * fmaPerCore))
                 : Limit(fmas, d, normalPerValue, fmaPerCore, threads);
             rows.Add((name, fmas, limit, rates));
-            if (!floats) break; // no float32 tiles here (no AVX-512, or m past the lanes): one row
         }
         // Pass 3
         {
