@@ -24,10 +24,11 @@ internal static class EvaluateCommand
         var teacher = CommonOptions.RequiredPath("--teacher", "The true network: .json (e.g. teacher.json from relufast generate) or .safetensors.");
         var testSamples = new Option<long?>("--test-samples")
         {
-            Description = "Fresh Gaussian samples behind the test MSE (default 200000, fewer for networks so large that the work would exceed "
-                + "the evaluation budget; docs/bad-input.md).",
+            Description = "Fresh Gaussian samples behind the test MSE, x ~ N(0, I) or the law recorded by relufast generate --input-mean / "
+                + "--input-condition in the teacher (default 200000, fewer where the work would exceed the evaluation budget; docs/bad-input.md).",
         };
-        var seed = new Option<ulong>("--seed") { Description = "Seed of the test samples.", DefaultValueFactory = _ => 0x7E57 };
+        var seed = new Option<ulong>("--seed")
+            { Description = "Seed of the test samples.", DefaultValueFactory = _ => NetworkComparison.DefaultSeed };
         var quiet = CommonOptions.Quiet();
         var json = CommonOptions.Json("{\"wError\", \"aError\", \"bError\", \"testMse\", \"relativeTestMse\"}");
         var command = new Command("evaluate", "Compare a learned model with the true network: max |w_i - w'_i|, |a_i - a'_i|, |b_i - b'_i| over " +
@@ -41,7 +42,7 @@ internal static class EvaluateCommand
             long? n = parse.GetValue(testSamples);
             if (n <= 0) throw new CliUsageException($"--test-samples must be positive, got {n}.");
             ReluNetwork learned = ModelFiles.Read(modelPath);
-            ReluNetwork truth = ModelFiles.Read(teacherPath);
+            var (truth, law, lawDescription) = ModelFiles.ReadTeacher(teacherPath);
             if (learned.InputDim != truth.InputDim)
                 throw new ReluFastDataException(modelPath, $"the model has d = {learned.InputDim} inputs but the teacher {teacherPath} has d = " +
                     $"{truth.InputDim}.");
@@ -49,20 +50,21 @@ internal static class EvaluateCommand
             NetworkComparison comparison;
             try
             {
-                comparison = NetworkComparison.Compare(learned, truth, n, parse.GetValue(seed));
+                comparison = NetworkComparison.Compare(learned, truth, n, parse.GetValue(seed), law);
             }
             catch (ArgumentException e)
             {
                 throw new ReluFastDataException($"{modelPath} and {teacherPath}", e.Message, e);
             }
             if (parse.GetValue(json)) context.Output.WriteLine(ComparisonJson.ToJson(comparison));
-            else if (!parse.GetValue(quiet)) Print(context.CreateOutputConsole(), context.Output, learned, truth, comparison);
+            else if (!parse.GetValue(quiet)) Print(context.CreateOutputConsole(), context.Output, learned, truth, comparison, lawDescription);
             return ExitCodes.Ok;
         });
         return command;
     }
 
-    private static void Print(IAnsiConsole console, TextWriter output, ReluNetwork learned, ReluNetwork truth, NetworkComparison comparison)
+    private static void Print(IAnsiConsole console, TextWriter output, ReluNetwork learned, ReluNetwork truth, NetworkComparison comparison,
+        string inputs)
     {
         var inv = CultureInfo.InvariantCulture;
         var t = truth.Normalized();
@@ -89,6 +91,7 @@ internal static class EvaluateCommand
         if (m.Hidden > t.Hidden) output.WriteLine(($"The model has {m.Hidden - t.Hidden} neuron(s) more than the teacher."));
         output.WriteLine((string.Create(inv,
             $"Errors: w {comparison.WError:0.00E+0}, a {comparison.AError:0.00E+0}, b {comparison.BError:0.00E+0}; test MSE " +
-            $"{comparison.TestMse:0.00E+0} (relative {comparison.RelativeTestMse:0.00E+0}) on {comparison.TestSamples:N0} fresh samples")));
+            $"{comparison.TestMse:0.00E+0} (relative {comparison.RelativeTestMse:0.00E+0}) on {comparison.TestSamples:N0} fresh samples, " +
+            $"{inputs}")));
     }
 }

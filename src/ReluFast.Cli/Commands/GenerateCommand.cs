@@ -82,8 +82,15 @@ internal static class GenerateCommand
             {
                 throw new CliUsageException($"--dim {d} --hidden {m}: {ErrorReporter.MessageOf(e)}");
             }
-            // the law's own stream: seed + 2 (the teacher uses seed, its samples seed + 1)
-            InputDistribution? law = meanRange == 0 && condition == 1 ? null : InputDistribution.Random(d, condition, meanRange, s + 2);
+            InputDistribution? law;
+            try
+            {
+                law = GeneratedInputLaw.Create(d, meanRange, condition, s);
+            }
+            catch (ArgumentException e)
+            {
+                throw new CliUsageException($"--input-mean / --input-condition at --dim {d}: {ErrorReporter.MessageOf(e)}");
+            }
             var files = new GeneratedFiles(folder);
             var clock = Stopwatch.StartNew();
             ProgressDisplay.Run(context, !isQuiet && !asJson && context.InteractiveError, sink =>
@@ -97,16 +104,15 @@ internal static class GenerateCommand
             {
                 var metadata = new Dictionary<string, string>
                 {
-                    ["generator"] = "relufast generate",
-                    ["seed"] = s.ToString(CultureInfo.InvariantCulture),
+                    [GeneratedInputLaw.GeneratorKey] = GeneratedInputLaw.Generator,
+                    [GeneratedInputLaw.SeedKey] = s.ToString(CultureInfo.InvariantCulture),
                     ["sampleSeed"] = (s + 1).ToString(CultureInfo.InvariantCulture),
                     ["samples"] = n.ToString(CultureInfo.InvariantCulture),
                     ["biasRange"] = b.ToString("R", CultureInfo.InvariantCulture),
                     ["noise"] = sigma.ToString("R", CultureInfo.InvariantCulture),
                     ["dtype"] = type.Name(),
-                    ["inputMean"] = meanRange.ToString("R", CultureInfo.InvariantCulture),
-                    ["inputCondition"] = condition.ToString("R", CultureInfo.InvariantCulture),
                 };
+                foreach (var (key, value) in GeneratedInputLaw.Fields(meanRange, condition)) metadata[key] = value;
                 NetworkJson.Write(teacher, files.Teacher, indented: true, metadata);
             }
             catch

@@ -68,7 +68,7 @@ internal static class ReportCommand
             if (!(sigma >= 0) || !double.IsFinite(sigma)) throw new CliUsageException($"--noise must be finite and non-negative, got {sigma}.");
             var spec = input.Resolve(parse);
 
-            ReluNetwork truth = ModelFiles.Read(teacherPath);
+            var (truth, law, lawDescription) = ModelFiles.ReadTeacher(teacherPath);
             ReluNetwork learned = ModelFiles.Read(modelPath);
             if (learned.InputDim != truth.InputDim)
                 throw new ReluFastDataException(modelPath,
@@ -82,16 +82,16 @@ internal static class ReportCommand
             if (parse.GetValue(sweep) && counts.Any(c => c < minimum))
                 throw new CliUsageException($"--sweep-counts: every N must be at least {minimum} for d = {truth.InputDim}.");
 
-            var comparison = NetworkComparison.Compare(learned, truth);
+            var comparison = NetworkComparison.Compare(learned, truth, law is null ? 200_000 : null, NetworkComparison.DefaultSeed, law);
             bool show = !isQuiet && context.InteractiveError;
-            var (source, run) = ProgressDisplay.Run(context, show, sink => SpectrumRun(spec, truth, n, s, sigma, sink, context.Cancellation));
+            var (source, run) = ProgressDisplay.Run(context, show, sink => SpectrumRun(spec, truth, law, n, s, sigma, sink, context.Cancellation));
             IReadOnlyList<SweepPoint>? points = null;
             if (parse.GetValue(sweep))
                 points = ProgressDisplay.Run(context, show,
-                    sink => SampleSweep.Run(truth, counts, repeatCount, truth.Hidden, s + 1, sigma, sink, context.Cancellation));
+                    sink => SampleSweep.Run(truth, law, counts, repeatCount, truth.Hidden, s + 1, sigma, sink, context.Cancellation));
             context.Cancellation.ThrowIfCancellationRequested();
 
-            var content = new ReportContent(teacherPath, modelPath, truth, learned, comparison, source, run, points);
+            var content = new ReportContent(teacherPath, modelPath, truth, learned, comparison, source, run, points, lawDescription);
             var plots = new List<(string, byte[])>
             {
                 ("Recovered vs true parameters of the matched neurons (unit w_i); points on the dashed line are exact.",
@@ -120,15 +120,16 @@ internal static class ReportCommand
     }
 
     /// <summary>Learns (without refinement) from the given samples, or from the teacher's streamed samples, for the T_2 spectrum.</summary>
-    private static (string Source, LearningResult Run) SpectrumRun(SampleSpec? spec, ReluNetwork truth, long n, ulong seed, double noise,
-        IPassProgress? sink, CancellationToken cancellation)
+    private static (string Source, LearningResult Run) SpectrumRun(SampleSpec? spec, ReluNetwork truth, InputDistribution? law, long n,
+        ulong seed, double noise, IPassProgress? sink, CancellationToken cancellation)
     {
         var options = new LearnerOptions { Refine = false, Seed = seed };
         var progress = LearningProgressAdapter.For(sink, "spectrum:");
         if (spec is null)
         {
-            var source = new TeacherSampleSource<double>(truth, n, seed + 1, noise);
-            return ($"{n:N0} samples streamed from the teacher (seed {seed + 1}{(noise > 0 ? $", noise {noise}" : "")})",
+            var source = new TeacherSampleSource<double>(truth, n, seed + 1, noise, law);
+            return ($"{n:N0} samples streamed from the teacher (seed {seed + 1}{(noise > 0 ? $", noise {noise}" : "")}" +
+                $"{(law is null ? "" : ", x ~ N(mu, Sigma) as generated")})",
                 ReluLearner.Learn(source, options, LearnerMode.Auto, progress, cancellation));
         }
         using var data = SampleData.Open(spec, cancellation);

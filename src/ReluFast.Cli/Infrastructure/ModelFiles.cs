@@ -1,5 +1,6 @@
 using ReluFast.IO;
 using ReluFast.Model;
+using ReluFast.Sampling;
 
 namespace ReluFast.Cli.Infrastructure;
 
@@ -44,7 +45,24 @@ internal static class ModelFiles
     {
         if (IsOnnx(path))
             throw new ReluFastDataException(path, "ONNX models are written, not read, by ReluFast; give the .json or .safetensors file.");
-        var network = IsSafeTensors(path) ? SafeTensorsReader.ReadNetwork(path) : NetworkJson.Read(path);
+        return Comparable(IsSafeTensors(path) ? SafeTensorsReader.ReadNetwork(path) : NetworkJson.Read(path), path);
+    }
+
+    /// <summary>
+    /// <see cref="Read"/> for the true network, with the law of x that its samples came from: the one <c>relufast generate</c>
+    /// recorded in a teacher.json (<see cref="GeneratedInputLaw"/>), else N(0, I) (null), and the line that names it.
+    /// </summary>
+    /// <exception cref="ReluFastDataException">As <see cref="Read"/>, or the recorded law is malformed.</exception>
+    public static (ReluNetwork Network, InputDistribution? Law, string LawDescription) ReadTeacher(string path)
+    {
+        if (!IsJson(path)) return (Read(path), null, "x ~ N(0, I)");
+        var network = Comparable(NetworkJson.Read(path, out var metadata), path);
+        var (law, description) = GeneratedInputLaw.FromMetadata(metadata, network.InputDim, path);
+        return (network, law, description);
+    }
+
+    private static ReluNetwork Comparable(ReluNetwork network, string path)
+    {
         try
         {
             network.Normalized();

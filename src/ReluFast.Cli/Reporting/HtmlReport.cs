@@ -33,7 +33,7 @@ internal static class HtmlReport
         html.Append("<h2>Errors</h2>\n<table><tr><th>w error</th><th>a error</th><th>b error</th><th>test MSE</th><th>relative test MSE</th>" +
             "<th>test samples</th></tr>\n");
         html.Append(inv, $"<tr><td>{G(c.WError)}</td><td>{G(c.AError)}</td><td>{G(c.BError)}</td><td>{G(c.TestMse)}</td><td>" +
-            $"{G(c.RelativeTestMse)}</td><td>{c.TestSamples:N0}</td></tr></table>\n");
+            $"{G(c.RelativeTestMse)}</td><td>{c.TestSamples:N0}, {E(content.TestInputs)}</td></tr></table>\n");
         html.Append("<p>Errors are maxima over neurons matched by the Hungarian algorithm on |&lt;w_i, w'_j&gt;| (unit w_i); an infinite error " +
             "means a neuron is missing or extra.</p>\n");
 

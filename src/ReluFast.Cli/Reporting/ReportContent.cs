@@ -13,5 +13,6 @@ namespace ReluFast.Cli.Reporting;
 /// <param name="SpectrumSource">Where the samples behind the spectrum came from.</param>
 /// <param name="SpectrumRun">The learning run whose T_2 spectrum is shown.</param>
 /// <param name="Sweep">The sample sweep, or null when not asked for.</param>
+/// <param name="TestInputs">The law of the test samples' x (the teacher's recorded law, or N(0, I)).</param>
 internal sealed record ReportContent(string TeacherPath, string ModelPath, ReluNetwork Teacher, ReluNetwork Model, NetworkComparison Comparison,
-    string SpectrumSource, LearningResult SpectrumRun, IReadOnlyList<SweepPoint>? Sweep);
+    string SpectrumSource, LearningResult SpectrumRun, IReadOnlyList<SweepPoint>? Sweep, string TestInputs);

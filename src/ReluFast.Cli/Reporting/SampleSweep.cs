@@ -29,8 +29,8 @@ internal static class SampleSweep
     }
 
     /// <summary>Runs the sweep: at each N, <paramref name="repeats"/> independent sample streams, errors averaged (geometric mean).</summary>
-    public static IReadOnlyList<SweepPoint> Run(ReluNetwork teacher, IReadOnlyList<long> counts, int repeats, int hidden, ulong seed, double noise,
-        IPassProgress? progress, CancellationToken cancellation)
+    public static IReadOnlyList<SweepPoint> Run(ReluNetwork teacher, InputDistribution? law, IReadOnlyList<long> counts, int repeats, int hidden,
+        ulong seed, double noise, IPassProgress? progress, CancellationToken cancellation)
     {
         var points = new List<SweepPoint>();
         foreach (long n in counts)
@@ -41,12 +41,12 @@ internal static class SampleSweep
             {
                 cancellation.ThrowIfCancellationRequested();
                 ulong streamSeed = seed + (ulong)r * 0x9E3779B97F4A7C15UL;
-                var source = new TeacherSampleSource<double>(teacher, n, streamSeed, noise);
+                var source = new TeacherSampleSource<double>(teacher, n, streamSeed, noise, law);
                 var options = new LearnerOptions { Hidden = hidden, Refine = false, Seed = seed + (ulong)r };
                 // m is given, so the facade decides the mode from it alone (m > d: overcomplete) and runs no mode check.
                 var result = ReluLearner.Learn(source, options, LearnerMode.Auto,
                     LearningProgressAdapter.For(progress, $"sweep N = {n:N0} ({r + 1}/{repeats}):"), cancellation);
-                var c = NetworkComparison.Compare(result.MomentEstimate, teacher, testSamples: 10_000);
+                var c = NetworkComparison.Compare(result.MomentEstimate, teacher, 10_000, NetworkComparison.DefaultSeed, law);
                 logW += Math.Log(c.WError);
                 logA += Math.Log(c.AError);
                 logB += Math.Log(c.BError);

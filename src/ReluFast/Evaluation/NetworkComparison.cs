@@ -22,17 +22,27 @@ public sealed record NetworkComparison(double WError, double AError, double BErr
     /// A missing or extra neuron makes the parameter errors infinite.
     /// </summary>
     /// <exception cref="ArgumentException">The two networks have different input dimensions.</exception>
-    public static NetworkComparison Compare(ReluNetwork model, ReluNetwork truth, long testSamples = 200_000, ulong seed = 0x7E57) =>
+    public static NetworkComparison Compare(ReluNetwork model, ReluNetwork truth, long testSamples = 200_000, ulong seed = DefaultSeed) =>
         Compare(model, truth, (long?)testSamples, seed);
 
     /// <summary>
     /// <see cref="Compare(ReluNetwork, ReluNetwork, long, ulong)"/> with the number of test samples chosen by
-    /// <see cref="DefaultTestSamples"/> when <paramref name="testSamples"/> is <see langword="null"/>.
+    /// <see cref="DefaultTestSamples(ReluNetwork, ReluNetwork)"/> when <paramref name="testSamples"/> is <see langword="null"/>.
     /// </summary>
     /// <exception cref="ArgumentException">
     /// The input dimensions differ, a w_i cannot be normalised, or (default test samples) the networks exceed the test budget.
     /// </exception>
-    public static NetworkComparison Compare(ReluNetwork model, ReluNetwork truth, long? testSamples, ulong seed = 0x7E57)
+    public static NetworkComparison Compare(ReluNetwork model, ReluNetwork truth, long? testSamples, ulong seed = DefaultSeed) =>
+        Compare(model, truth, testSamples, seed, inputs: null);
+
+    /// <summary>
+    /// <see cref="Compare(ReluNetwork, ReluNetwork, long?, ulong)"/> with the test samples' x drawn from <paramref name="inputs"/>
+    /// (null: N(0, I)): the law the training samples came from, where the test MSE is the error a user of the model sees.
+    /// Away from N(0, I) the two can differ by orders of magnitude: a direction of small variance under the law leaves its
+    /// parameters less determined, and N(0, I) weighs it as much as any other.
+    /// </summary>
+    /// <exception cref="ArgumentException">As the overload without a law, or the law's dimension is not the networks'.</exception>
+    public static NetworkComparison Compare(ReluNetwork model, ReluNetwork truth, long? testSamples, ulong seed, InputDistribution? inputs)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(truth);
@@ -40,7 +50,9 @@ public sealed record NetworkComparison(double WError, double AError, double BErr
             throw new ArgumentException($"The model has input dimension {model.InputDim} but the teacher has {truth.InputDim}.", nameof(model));
         if (model.FirstNeuronProblem() is string modelProblem) throw new ArgumentException($"the model: {modelProblem}", nameof(model));
         if (truth.FirstNeuronProblem() is string truthProblem) throw new ArgumentException($"the teacher: {truthProblem}", nameof(truth));
-        long n = testSamples ?? DefaultTestSamples(model, truth);
+        if (inputs is not null && inputs.Dimension != truth.InputDim)
+            throw new ArgumentException($"The input law has dimension {inputs.Dimension} but the networks {truth.InputDim}.", nameof(inputs));
+        long n = testSamples ?? DefaultTestSamples(model, truth, inputs);
         var m = model.Normalized();
         var t = truth.Normalized();
         int[] matching = MatchNeurons(m, t, out bool exact);
@@ -54,12 +66,15 @@ public sealed record NetworkComparison(double WError, double AError, double BErr
             bErr = Math.Max(bErr, Math.Abs(t.B[i] - m.B[j]));
         }
         if (m.Hidden > t.Hidden) wErr = aErr = bErr = double.PositiveInfinity;
-        var (mse, variance) = TestError(model, truth, n, seed);
+        var (mse, variance) = TestError(model, truth, n, seed, inputs);
         return new NetworkComparison(wErr, aErr, bErr, mse, variance > 0 ? mse / variance : mse == 0 ? 0 : double.PositiveInfinity, matching, n)
         {
             ExactMatching = exact,
         };
     }
+
+    /// <summary>The seed of the test samples when none is given.</summary>
+    internal const ulong DefaultSeed = 0x7E57;
 
     /// <summary>
     /// Whether <see cref="Matching"/> is the optimal assignment (Hungarian algorithm), or the greedy one used above
@@ -132,12 +147,12 @@ public sealed record NetworkComparison(double WError, double AError, double BErr
     }
 
     /// <summary>
-    /// The most values (test samples times input dimension and hidden neurons, see <see cref="DefaultTestSamples"/>)
+    /// The most values (test samples times input dimension and hidden neurons, see <see cref="DefaultTestSamples(ReluNetwork, ReluNetwork)"/>)
     /// that the default test MSE draws and evaluates: a bound on its time, a few seconds on one core.
     /// </summary>
     public const long TestWorkBudget = 100_000_000;
 
-    /// <summary>The fewest samples behind a default test MSE; below it <see cref="DefaultTestSamples"/> refuses.</summary>
+    /// <summary>The fewest samples behind a default test MSE; below it <see cref="DefaultTestSamples(ReluNetwork, ReluNetwork)"/> refuses.</summary>
     public const long MinimumTestSamples = 100;
 
     /// <summary>
@@ -146,17 +161,22 @@ public sealed record NetworkComparison(double WError, double AError, double BErr
     /// (d Gaussian draws plus d (m + m') for the two evaluations), so that the work is bounded by the budget.
     /// </summary>
     /// <exception cref="ArgumentException">Even <see cref="MinimumTestSamples"/> samples exceed the budget (the message names it).</exception>
-    public static long DefaultTestSamples(ReluNetwork model, ReluNetwork truth)
+    public static long DefaultTestSamples(ReluNetwork model, ReluNetwork truth) => DefaultTestSamples(model, truth, inputs: null);
+
+    /// <summary><see cref="DefaultTestSamples(ReluNetwork, ReluNetwork)"/> for test inputs drawn from <paramref name="inputs"/>, whose
+    /// x = mu + L g costs d^2 more multiply-adds a sample.</summary>
+    internal static long DefaultTestSamples(ReluNetwork model, ReluNetwork truth, InputDistribution? inputs)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(truth);
-        double perSample = TestCostPerSample(model, truth);
+        double perSample = TestCostPerSample(model, truth) + (inputs is null ? 0 : (double)truth.InputDim * truth.InputDim);
         long n = (long)Math.Min(200_000, TestWorkBudget / perSample);
         if (n < MinimumTestSamples)
         {
             var inv = System.Globalization.CultureInfo.InvariantCulture;
             throw new ArgumentException(
-                $"the networks (d = {truth.InputDim}, m = {truth.Hidden} and {model.Hidden}) are too large for the default test MSE: " +
+                $"the networks (d = {truth.InputDim}, m = {truth.Hidden} and {model.Hidden}{(inputs is null ? "" : ", inputs x = mu + L g")}) " +
+                "are too large for the default test MSE: " +
                 $"{MinimumTestSamples} samples cost {(MinimumTestSamples * perSample).ToString("G3", inv)} values, over the budget of " +
                 $"{TestWorkBudget.ToString("G3", inv)}; give the number of test samples explicitly (relufast evaluate --test-samples N) " +
                 "to spend more.", nameof(model));
@@ -168,12 +188,21 @@ public sealed record NetworkComparison(double WError, double AError, double BErr
         truth.InputDim * (1.0 + model.Hidden + truth.Hidden);
 
     /// <summary>Mean squared difference of the two functions and the variance of <paramref name="truth"/> on fresh N(0, I) samples.</summary>
-    public static (double Mse, double TruthVariance) TestError(ReluNetwork model, ReluNetwork truth, long samples, ulong seed)
+    public static (double Mse, double TruthVariance) TestError(ReluNetwork model, ReluNetwork truth, long samples, ulong seed) =>
+        TestError(model, truth, samples, seed, inputs: null);
+
+    /// <summary>
+    /// Mean squared difference of the two functions and the variance of <paramref name="truth"/> on fresh samples whose x follow
+    /// <paramref name="inputs"/> (null: N(0, I)).
+    /// </summary>
+    /// <exception cref="ArgumentException">The law's dimension is not the teacher's.</exception>
+    public static (double Mse, double TruthVariance) TestError(ReluNetwork model, ReluNetwork truth, long samples, ulong seed,
+        InputDistribution? inputs)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(truth);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(samples);
-        var source = new TeacherSampleSource<double>(truth, samples, seed ^ 0x5EED_7E57);
+        var source = new TeacherSampleSource<double>(truth, samples, seed ^ 0x5EED_7E57, inputs: inputs);
         int d = truth.InputDim;
         // 4096 rows per block, fewer for large d, so that a block holds at most 2^18 values (2 MB) whatever d is.
         int block = Math.Clamp((1 << 18) / d, 1, 4096);

@@ -191,7 +191,7 @@ internal sealed class CsvRowReader : IDisposable
     }
 
     /// <summary>The text with control and non-ASCII characters written as \uXXXX, so that a NUL or a Unicode minus shows.</summary>
-    private static string Visible(string text) =>
+    internal static string Visible(string text) =>
         string.Concat(text.Select(ch => ch < ' ' || ch > '~' ? $"\\u{(int)ch:X4}" : ch.ToString()));
 
     private static bool TryParse(ReadOnlySpan<char> text, out double value) =>

@@ -54,7 +54,35 @@ public static class NetworkJson
     /// <param name="utf8Json">The JSON bytes (a UTF-8 byte order mark is allowed).</param>
     /// <param name="sourceName">The name used in error messages (e.g. the file name).</param>
     /// <exception cref="ReluFastDataException">The text is not JSON or not a valid network.</exception>
-    public static ReluNetwork Parse(ReadOnlyMemory<byte> utf8Json, string? sourceName = null)
+    public static ReluNetwork Parse(ReadOnlyMemory<byte> utf8Json, string? sourceName = null) =>
+        WithDocument(utf8Json, sourceName, root => FromElement(root, sourceName));
+
+    /// <summary>
+    /// Reads the network in the file at <paramref name="path"/> and its <c>"metadata"</c> object (what
+    /// <see cref="Write(ReluNetwork, string, bool, IReadOnlyDictionary{string, string}?)"/> wrote; empty when absent): string
+    /// values as they are, other values as their JSON text, so that a caller checking a field sees what the file holds.
+    /// </summary>
+    /// <exception cref="ReluFastDataException">As <see cref="Read(string)"/>, or "metadata" is present but not an object.</exception>
+    internal static ReluNetwork Read(string path, out IReadOnlyDictionary<string, string> metadata)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        byte[] bytes = InputFile.ReadAllBytes(path, Array.MaxLength, "a network file (read whole)");
+        (ReluNetwork network, metadata) = WithDocument(bytes, path, root => (FromElement(root, path), Metadata(root, path)));
+        return network;
+    }
+
+    private static Dictionary<string, string> Metadata(JsonElement root, string sourceName)
+    {
+        var fields = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (!root.TryGetProperty("metadata", out var metadata) || metadata.ValueKind == JsonValueKind.Null) return fields;
+        if (metadata.ValueKind != JsonValueKind.Object)
+            throw new ReluFastDataException(sourceName, $"metadata must be an object of named strings, found {Describe(metadata)}.");
+        foreach (var field in metadata.EnumerateObject())
+            fields[field.Name] = field.Value.ValueKind == JsonValueKind.String ? field.Value.GetString()! : field.Value.GetRawText();
+        return fields;
+    }
+
+    private static T WithDocument<T>(ReadOnlyMemory<byte> utf8Json, string? sourceName, Func<JsonElement, T> read)
     {
         var span = utf8Json.Span;
         if (span.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF])) utf8Json = utf8Json[3..];
@@ -74,7 +102,7 @@ public static class NetworkJson
             throw new ReluFastDataException(sourceName, $"not valid JSON{where}{hint}: {FirstSentence(e.Message)}", e);
         }
         using (doc)
-            return FromElement(doc.RootElement, sourceName);
+            return read(doc.RootElement);
     }
 
     /// <summary>Builds a network from an already parsed JSON object (extra properties are ignored).</summary>

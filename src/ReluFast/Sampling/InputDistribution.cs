@@ -41,10 +41,21 @@ public sealed record InputDistribution
         }
     }
 
+    /// <summary>
+    /// The largest d that <see cref="Random"/> draws a law for: its rotation and factor are d x d (128 MB each at 4096) and
+    /// building them costs about 2 d^3 multiply-adds (tens of seconds at 4096). A law of larger d can be given through
+    /// <see cref="FromFactor"/>.
+    /// </summary>
+    public const int MaxRandomDimension = 4096;
+
     /// <summary>N(0, I_d).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">d is not positive, or d x d exceeds the largest array.</exception>
     public static InputDistribution Standard(int dimension)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dimension);
+        if ((long)dimension * dimension > Array.MaxLength)
+            throw new ArgumentOutOfRangeException(nameof(dimension),
+                $"The factor of N(0, I_d) is d x d, more than {Array.MaxLength} values.");
         var factor = new double[dimension * dimension];
         for (int i = 0; i < dimension; i++) factor[i * dimension + i] = 1;
         return new InputDistribution(dimension, new double[dimension], factor);
@@ -67,10 +78,15 @@ public sealed record InputDistribution
     /// A random law: mu uniform in [-meanRange, meanRange]^d, Sigma = Q diag(lambda) Q^T with Q a random rotation and the
     /// lambda log-spaced from 1/sqrt(K) to sqrt(K), so that Sigma has condition number K (K = 1: the identity).
     /// </summary>
-    /// <exception cref="ArgumentException">d is not positive, K is below 1 or not finite, or the range is negative.</exception>
+    /// <exception cref="ArgumentException">d is not positive or above <see cref="MaxRandomDimension"/>, K is below 1 or not finite, or
+    /// the range is negative.</exception>
     public static InputDistribution Random(int dimension, double conditionNumber, double meanRange, ulong seed)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dimension);
+        if (dimension > MaxRandomDimension)
+            throw new ArgumentOutOfRangeException(nameof(dimension), $"A random law of d = {dimension} inputs needs a d x d " +
+                $"rotation ({8.0 * dimension * dimension / 1e9:G3} GB, about {2.0 * dimension * dimension * dimension:G2} multiply-adds); " +
+                $"the limit is d <= {MaxRandomDimension}.");
         if (!(conditionNumber >= 1) || !double.IsFinite(conditionNumber))
             throw new ArgumentException($"The condition number must be finite and at least 1, got {conditionNumber}.", nameof(conditionNumber));
         if (!(meanRange >= 0) || !double.IsFinite(meanRange))

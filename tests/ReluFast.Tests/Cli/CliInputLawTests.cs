@@ -49,4 +49,76 @@ public sealed class CliInputLawTests : IDisposable
         Assert.True(e.GetProperty("aError").GetDouble() < 1e-6, e.ToString());
         Assert.True(e.GetProperty("bError").GetDouble() < 1e-6, e.ToString());
     }
+
+    [Fact]
+    public void EvaluateTestsOnTheLawTheTeacherWasGeneratedWith()
+    {
+        // model - teacher = <c, x>: its test MSE is E[(c^T x)^2] = (c^T mu)^2 + |L^T c|^2 under the generated law, |c|^2 under N(0, I)
+        const int D = 6;
+        string folder = _dir.File("law"), model = _dir.File("shifted.json");
+        Cli.Run("generate", "--dim", $"{D}", "--hidden", "3", "--samples", "1000", "--seed", "7", "--input-mean", "1",
+            "--input-condition", "1000", "--out", folder, "--quiet").Succeeded();
+        string teacherPath = Path.Combine(folder, "teacher.json");
+        var teacher = NetworkJson.Read(teacherPath);
+        double[] c = [0.3, -1.0, 0.5, 2.0, -0.7, 0.1];
+        NetworkJson.Write(new ReluNetwork(D, teacher.A, teacher.W, teacher.B, 0, c), model);
+        var law = ReluFast.Cli.Infrastructure.GeneratedInputLaw.Create(D, 1, 1000, 7)!;
+        double mean = 0, variance = 0;
+        for (int i = 0; i < D; i++)
+        {
+            mean += c[i] * law.Mean[i];
+            double ltc = 0;
+            for (int k = 0; k < D; k++) ltc += law.Factor[k * D + i] * c[k];
+            variance += ltc * ltc;
+        }
+        double expected = mean * mean + variance, standard = c.Sum(v => v * v);
+        const long n = 200_000;
+        double tolerance = 5 * Math.Sqrt((2 * variance * variance + 4 * mean * mean * variance) / n);
+        Assert.True(Math.Abs(expected - standard) > 20 * tolerance, "the two laws must give MSEs the test tells apart");
+
+        var json = Cli.Run("evaluate", "--model", model, "--teacher", teacherPath, "--json").Succeeded().Json();
+        Assert.InRange(json.GetProperty("testMse").GetDouble(), expected - tolerance, expected + tolerance);
+        var text = Cli.Run("evaluate", "--model", model, "--teacher", teacherPath).Succeeded();
+        Assert.Contains("fresh samples, x ~ N(mu, Sigma) as generated (mean range 1, condition number 1000)", text.Output);
+
+        // a teacher without a recorded law (or written by another program) is tested on N(0, I), as before
+        string plain = _dir.File("plain.json");
+        NetworkJson.Write(teacher, plain, metadata: new Dictionary<string, string> { ["generator"] = "elsewhere", ["inputCondition"] = "x" });
+        double standardTolerance = 5 * Math.Sqrt(2 * standard * standard / n);
+        var onStandard = Cli.Run("evaluate", "--model", model, "--teacher", plain, "--json").Succeeded().Json();
+        Assert.InRange(onStandard.GetProperty("testMse").GetDouble(), standard - standardTolerance, standard + standardTolerance);
+    }
+
+    [Theory]
+    [InlineData("inputCondition", "abc", "metadata.inputCondition must be a finite number", "\"abc\"")]
+    [InlineData("inputCondition", "0.5", "at least 1", "0.5")]
+    [InlineData("inputMean", "-1", "non-negative", "inputMean -1")]
+    [InlineData("seed", "seven", "metadata.seed must be the teacher's seed", "\"seven\"")]
+    [InlineData("inputCondition", "1\u0000", "must be a finite number", "\"1\\u0000\"")]
+    public void AMalformedRecordedLawIsNamedWithItsFile(string field, string value, string problem, string shown)
+    {
+        var teacher = RandomTeacher.Create(new TeacherOptions(4, 2), 3);
+        string path = _dir.File("teacher.json"), model = _dir.File("model.json");
+        var metadata = new Dictionary<string, string>
+        {
+            ["generator"] = "relufast generate", ["seed"] = "3", ["inputMean"] = "1", ["inputCondition"] = "10",
+        };
+        metadata[field] = value;
+        NetworkJson.Write(teacher, path, metadata: metadata);
+        NetworkJson.Write(teacher, model);
+        Cli.Run("evaluate", "--model", model, "--teacher", path).FailedWithBadInput(path, problem, shown);
+    }
+
+    [Fact]
+    public void GenerateRefusesALawOverItsDimensionAtOnce()
+    {
+        // d = 20,000 took hours (a d x d rotation by Gram-Schmidt), d = 100,000 ran out of memory with exit 2
+        foreach (string d in new[] { "4097", "20000", "100000" })
+        {
+            string folder = _dir.File("big" + d);
+            Cli.Run("generate", "--dim", d, "--hidden", "1", "--samples", "1", "--seed", "1", "--input-condition", "2", "--out", folder)
+                .FailedWithBadInput("--input-condition", $"--dim {d}", "the limit is d <= 4096");
+            Assert.False(Directory.Exists(folder));
+        }
+    }
 }

@@ -98,6 +98,30 @@ public class NetworkJsonTests
         AssertSame(net, NetworkJson.Parse(text));
     }
 
+    [Fact]
+    public void MetadataIsReadBackAsItsFieldsText()
+    {
+        var net = RandomNetwork(3, 2, 1);
+        using var dir = new TempDirectory();
+        string path = dir.File("teacher.json");
+        NetworkJson.Write(net, path, metadata: new Dictionary<string, string> { ["seed"] = "7", ["inputCondition"] = "1000" });
+        AssertSame(net, NetworkJson.Read(path, out var metadata));
+        Assert.Equal(new Dictionary<string, string> { ["seed"] = "7", ["inputCondition"] = "1000" }, metadata);
+
+        // a hand-edited file: numbers and other values come back as their JSON text, not dropped
+        string text = File.ReadAllText(path).Replace("\"1000\"", "1e3", StringComparison.Ordinal);
+        File.WriteAllText(path, text);
+        NetworkJson.Read(path, out metadata);
+        Assert.Equal("1e3", metadata["inputCondition"]);
+        File.WriteAllText(path, NetworkJson.ToJson(net));
+        NetworkJson.Read(path, out metadata);
+        Assert.Empty(metadata);
+        File.WriteAllText(path, NetworkJson.ToJson(net).TrimEnd().TrimEnd('}') + ", \"metadata\": [1]}");
+        var e = Assert.Throws<ReluFastDataException>(() => NetworkJson.Read(path, out _));
+        Assert.Equal(path, e.FilePath);
+        Assert.Contains("metadata must be an object", e.Message);
+    }
+
     [Theory]
     [InlineData("not json at all", "not valid JSON")]
     [InlineData("{\"inputDim\": 2,", "not valid JSON")]
