@@ -28,11 +28,12 @@ internal static class CommonOptions
         DefaultValueFactory = _ => 0 };
 
     /// <summary>The value of a <see cref="Threads"/> option.</summary>
-    /// <exception cref="CliUsageException">It is negative.</exception>
+    /// <exception cref="CliUsageException">It is negative or over <see cref="Learning.LearnerOptions.MaxThreads"/>.</exception>
     public static int GetThreads(ParseResult parse, Option<int> threads)
     {
         int count = parse.GetValue(threads);
-        return count >= 0 ? count : throw new CliUsageException($"--threads must be 0 (all processors) or positive, got {count}.");
+        return count is >= 0 and <= Learning.LearnerOptions.MaxThreads ? count
+            : throw new CliUsageException($"--threads must be 0 (all processors) or 1 to {Learning.LearnerOptions.MaxThreads}, got {count}.");
     }
 
     /// <summary>The <c>--refine-samples</c> option of the learning commands (<see cref="Learning.LearnerOptions.RefinementSamples"/>).</summary>

@@ -62,8 +62,11 @@ public sealed record LearnerOptions
     /// <summary>Eigenvalues of T_2 above this many times the estimated noise floor count as neurons when m is chosen automatically.</summary>
     public double NoiseFloorMultiple { get; init; } = 2;
 
-    /// <summary>Worker threads of the moment passes (0: all logical processors).</summary>
+    /// <summary>Worker threads of the moment passes (0: all logical processors; at most <see cref="MaxThreads"/>).</summary>
     public int Threads { get; init; }
+
+    /// <summary>The most <see cref="Threads"/> a learner takes: every worker holds its own accumulators, so this bounds their memory.</summary>
+    public const int MaxThreads = Moments.SamplePassOptions.MaxThreads;
 
     /// <summary>Samples per block of the moment passes.</summary>
     public int BlockSize { get; init; } = 4096;

@@ -56,7 +56,9 @@ public static class LearnerRules
         if (options.PilotSamples <= 0 || options.RefinementSamples <= 0 || options.HeldOutSamples <= 0)
             throw new ArgumentException("PilotSamples, RefinementSamples and HeldOutSamples must be positive.");
         if (options.BlockSize <= 0) throw new ArgumentException("BlockSize must be positive.");
-        if (options.Threads < 0) throw new ArgumentException("Threads must be 0 (all processors) or positive.");
+        if (options.Threads < 0 || options.Threads > LearnerOptions.MaxThreads)
+            throw new LearnerOptionException(nameof(LearnerOptions.Threads),
+                $"Threads must be 0 (all processors) or 1 to {LearnerOptions.MaxThreads}, got {options.Threads}.");
         if (!(options.NoiseFloorMultiple > 0)) throw new ArgumentException("NoiseFloorMultiple must be positive.");
         if (options.OvercompleteRounds <= 0) throw new ArgumentException("OvercompleteRounds must be positive.");
         if (mode == LearnerMode.Overcomplete) RequireCpuSingleProcess(options, "the overcomplete learner");

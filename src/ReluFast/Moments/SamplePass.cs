@@ -53,10 +53,12 @@ internal static class SamplePass
             throw new ArgumentOutOfRangeException(nameof(options),
                 $"The range [{start}, {start + count}) is outside the source's {source.Count} samples.");
         if (options.BlockSize <= 0) throw new ArgumentOutOfRangeException(nameof(options), "BlockSize must be positive.");
-        if (options.Threads < 0) throw new ArgumentOutOfRangeException(nameof(options), "Threads must be 0 (all processors) or positive.");
-        int threads = options.Threads == 0 ? Environment.ProcessorCount : options.Threads;
+        if (options.Threads < 0 || options.Threads > SamplePassOptions.MaxThreads)
+            throw new ArgumentOutOfRangeException(nameof(options), $"Threads must be 0 (all processors) or 1 to {SamplePassOptions.MaxThreads}.");
         int blockSize = options.BlockSize;
         long blocks = (count + blockSize - 1) / blockSize;
+        // a worker without a block would only hold accumulators; with one block each the partition below is the same
+        int threads = (int)Math.Clamp(blocks, 1, options.Threads == 0 ? Environment.ProcessorCount : options.Threads);
         int d = source.Dimension;
         // copied blocks go in L2-sized chunks; in-memory samples are handed over a block at a time
         int chunk = source is IInMemorySampleSource<T> ? blockSize : ChunkSize(blockSize, d, System.Runtime.CompilerServices.Unsafe.SizeOf<T>());

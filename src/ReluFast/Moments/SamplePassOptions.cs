@@ -5,4 +5,11 @@ namespace ReluFast.Moments;
 /// <param name="BlockSize">Samples read and accumulated per block.</param>
 /// <param name="Start">First sample of the pass.</param>
 /// <param name="Count">Number of samples, or -1 for every sample from <paramref name="Start"/> to the end.</param>
-internal sealed record SamplePassOptions(int Threads = 0, int BlockSize = 4096, long Start = 0, long Count = -1);
+internal sealed record SamplePassOptions(int Threads = 0, int BlockSize = 4096, long Start = 0, long Count = -1)
+{
+    /// <summary>
+    /// The most worker threads a pass takes: each holds its own accumulators, so the count bounds the pass's memory whatever is
+    /// asked; a pass also never starts more workers than it has blocks.
+    /// </summary>
+    public const int MaxThreads = 1024;
+}

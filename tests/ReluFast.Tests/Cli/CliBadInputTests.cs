@@ -42,6 +42,16 @@ public sealed class CliBadInputTests : IDisposable
     }
 
     [Fact]
+    public void ThreadsOverTheLimitAreRefusedBeforeAnyWork()
+    {
+        // --threads 100000 created 100,000 workers' accumulators: out of memory, exit 2
+        var (x, y) = Samples(3, 2, 2000);
+        Learn(x, y, "--threads", "100000").FailedWithBadInput("--threads", "1 to 1024", "100000");
+        NoOutputLeft("x.npy", "y.npy");
+        Learn(x, y, "--threads", "1024", "--no-refine").Succeeded();
+    }
+
+    [Fact]
     public void MissingXFile()
     {
         var (_, y) = Samples(3, 2, 2000);

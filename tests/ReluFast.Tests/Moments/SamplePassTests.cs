@@ -128,6 +128,27 @@ public class SamplePassTests
     }
 
     [Fact]
+    public void APassStartsNoMoreWorkersThanBlocksAndRefusesThreadsOverItsLimit()
+    {
+        // 21 blocks of 1000 samples: 64 threads start 21 workers (each holds its accumulators), with the sums of 21 threads to the bit
+        int created = 0;
+        var source = new ArraySource<double>(D, _x, _y);
+        var w = SamplePass.Run<double, GramMomentWorker<double>>(source, () =>
+        {
+            Interlocked.Increment(ref created);
+            return new GramMomentWorker<double>(_cv);
+        }, new SamplePassOptions(64, 1000));
+        Assert.Equal(21, created);
+        var s = new double[w.Moments.StateLength];
+        w.Moments.CopyState(s);
+        AssertBitwiseEqual(Run(21), s, "64 threads against 21");
+        // 100,000 threads ran out of memory creating their workers (relufast learn --threads 100000, exit 2)
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => Run(SamplePassOptions.MaxThreads + 1));
+        Assert.Contains($"1 to {SamplePassOptions.MaxThreads}", e.Message);
+        Assert.Equal(0, Run(SamplePassOptions.MaxThreads, 10)[0] - N);
+    }
+
+    [Fact]
     public void EmptyRangeReturnsAnEmptyWorker()
     {
         double[] s = Run(2, 100, 50, 0);

@@ -221,10 +221,15 @@ public class BadInputCatalogTests(ITestOutputHelper output)
             var (x, y) = Samples(20_000, 4);
             return Learn(x, y, 4, new LearnerOptions { Hidden = 0 });
         });
-        yield return new("learner", "threads = -1", Arg, "Threads must be 0 (all processors) or positive", _ =>
+        yield return new("learner", "threads = -1", Option, "Threads must be 0 (all processors) or 1 to 1024, got -1", _ =>
         {
             var (x, y) = Samples(20_000, 4);
             return Learn(x, y, 4, new LearnerOptions { Threads = -1 });
+        });
+        yield return new("learner", "threads = 100000", Option, "Threads must be 0 (all processors) or 1 to 1024, got 100000", _ =>
+        {
+            var (x, y) = Samples(20_000, 4);
+            return Learn(x, y, 4, new LearnerOptions { Threads = 100_000 });
         });
 
         // --- degenerate teachers (readable data: warnings, not errors) ---
