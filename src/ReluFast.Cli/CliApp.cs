@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Help;
 using System.CommandLine.Invocation;
 using System.CommandLine.Parsing;
+using System.Text.RegularExpressions;
 using ReluFast.Cli.Infrastructure;
 
 namespace ReluFast.Cli;
@@ -10,7 +11,7 @@ namespace ReluFast.Cli;
 /// The entry point of <c>relufast</c> as a function: parses <c>args</c>, runs the command, and turns
 /// every exception into one <c>error:</c> line and an exit code. Tests call it with captured writers.
 /// </summary>
-internal static class CliApp
+internal static partial class CliApp
 {
     /// <summary>The command name in usage lines: the tool's command, whatever the executable file is called.</summary>
     public const string CommandName = "relufast";
@@ -64,6 +65,8 @@ internal static class CliApp
     {
         string[] lines = error.Message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         string message = lines.Length == 0 ? "" : lines[0] + (lines.Length > 1 ? " " + string.Join(", ", lines[1..]) : "");
+        if (NotParsed().Match(message) is { Success: true } m)
+            return $"{m.Groups["option"].Value}: '{m.Groups["value"].Value}' is not {Expected(m.Groups["type"].Value)}.";
         OptionResult? option = error.SymbolResult switch
         {
             OptionResult o => o,
@@ -71,6 +74,26 @@ internal static class CliApp
             _ => null,
         };
         return option is null || message.Contains(option.Option.Name, StringComparison.Ordinal) ? message : $"{option.Option.Name}: {message}";
+    }
+
+    /// <summary>System.CommandLine's message for a value its option's type cannot hold, which names a .NET type.</summary>
+    [GeneratedRegex(@"^Cannot parse argument '(?<value>.*)' for option '(?<option>[^']+)' as expected type '(?<type>[^']+)'\.?$")]
+    private static partial Regex NotParsed();
+
+    /// <summary>What a value of the .NET type <paramref name="type"/> must be, in the user's words.</summary>
+    private static string Expected(string type)
+    {
+        const string nullable = "System.Nullable`1[";
+        if (type.StartsWith(nullable, StringComparison.Ordinal) && type.EndsWith(']')) type = type[nullable.Length..^1];
+        return type switch
+        {
+            "System.Int32" => $"an integer from {int.MinValue} to {int.MaxValue}",
+            "System.Int64" => $"an integer from {long.MinValue} to {long.MaxValue}",
+            "System.UInt64" => $"an integer from 0 to {ulong.MaxValue}",
+            "System.Int32[]" or "System.Int64[]" => "a list of integers",
+            "System.Double" => "a number",
+            _ => $"a value of type {type}",
+        };
     }
 
     private static string CommandPath(Command command)

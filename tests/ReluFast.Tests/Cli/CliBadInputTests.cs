@@ -41,6 +41,18 @@ public sealed class CliBadInputTests : IDisposable
         Assert.Empty(left);
     }
 
+    [Theory]
+    [InlineData("--refine-samples", "9223372036854775807", "is not an integer from -2147483648 to 2147483647")]
+    [InlineData("--seed", "-1", "is not an integer from 0 to 18446744073709551615")]
+    [InlineData("--threads", "two", "is not an integer from -2147483648 to 2147483647")]
+    public void AValueItsOptionsTypeCannotHoldIsNamedInTheUsersWords(string option, string value, string problem)
+    {
+        // System.CommandLine said "as expected type 'System.Nullable`1[System.Int32]'"
+        var run = Cli.Run("learn", "--x", "x.npy", "--y", "y.npy", "--out", Out, option, value)
+            .FailedWithBadInput($"error: {option}: '{value}' {problem}.", "relufast learn --help");
+        Assert.DoesNotContain("System.", run.Error);
+    }
+
     [Fact]
     public void ThreadsOverTheLimitAreRefusedBeforeAnyWork()
     {
