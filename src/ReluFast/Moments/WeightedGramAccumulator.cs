@@ -99,6 +99,9 @@ internal sealed class WeightedGramAccumulator<T> : IWeightedGramSums where T : u
         for (int k0 = 0; k0 < n; k0 += _tile)
         {
             int nt = Math.Min(_tile, n - k0);
+            // the next tile, which the first weight's kernels prefetch while they multiply this one (RowScaling's read of it then
+            // finds it in L2 rather than waiting on memory)
+            ReadOnlySpan<T> ahead = x.Slice((k0 + nt) * d, Math.Min(_tile, n - k0 - nt) * d);
             // B = the rows of x (or a zero-padded copy when d is not a whole number of vectors); A = the same rows, weighted in the
             // kernels, or c o x in an aligned tile with an odd-cache-line stride written with the column sums c x from one load of each row.
             ReadOnlySpan<T> rows = x.Slice(k0 * d, nt * d);
@@ -116,16 +119,19 @@ internal sealed class WeightedGramAccumulator<T> : IWeightedGramSums where T : u
                 Span<double> gram = _gram.AsSpan(q * _stride * _stride, _stride * _stride);
                 if (sumsInKernel)
                 {
-                    // one kernel covers the Gram: it takes the column and weight sums as it reads the rows (one read of the tile)
+                    // the kernels take the column and weight sums as they read the rows (one read of the tile): one kernel at d <= 16,
+                    // the pairs' diagonal blocks at an even number of float64 panels
                     _weightSums[q] += PrefixGemm.RunUpperTriangleWithSums<T>(rows, rowStride, rows, rowStride, nt, _rowEnds.Length, gram, _stride,
-                        c, _columnSums, d);
+                        c, _columnSums, d, q == 0 ? ahead : default);
                 }
                 else
                 {
                     _weightSums[q] += RowScaling.Run<T>(rows, rowStride, c, _stride, _scaled.Span, _rowStride, _columnSums);
                     if (_scaled.Span.IsEmpty)
-                        PrefixGemm.RunUpperTriangle<T>(rows, rowStride, rows, rowStride, nt, _rowEnds.Length, gram, _stride, c);
-                    else PrefixGemm.RunUpperTriangle<T>(_scaled.Span, _rowStride, rows, rowStride, nt, _rowEnds.Length, gram, _stride);
+                        PrefixGemm.RunUpperTriangle<T>(rows, rowStride, rows, rowStride, nt, _rowEnds.Length, gram, _stride, c,
+                            q == 0 ? ahead : default);
+                    else PrefixGemm.RunUpperTriangle<T>(_scaled.Span, _rowStride, rows, rowStride, nt, _rowEnds.Length, gram, _stride,
+                            next: q == 0 ? ahead : default);
                 }
                 Simd.AddTo<T>(_columnSums, _first.AsSpan(q * _stride, _stride));
             }

@@ -73,6 +73,9 @@ public class GramSumsInKernelTests
     [InlineData(1, 37)]
     [InlineData(2, 5)]
     [InlineData(2, 130)]
+    [InlineData(4, 77)]
+    [InlineData(8, 256)]
+    [InlineData(12, 9)]
     public void TheSumsAreRowScalingsAndTheProductIsTheSame(int panels, int samples)
     {
         if (!PrefixGemm.SumsInKernel<double>(panels)) return; // no 512-bit vectors: the accumulator takes RowScaling's pass
@@ -80,6 +83,44 @@ public class GramSumsInKernelTests
         if (panels == 1) Check<float>(panels, samples);
         Assert.False(PrefixGemm.SumsInKernel<float>(2));
         Assert.False(PrefixGemm.SumsInKernel<double>(3));
+    }
+
+    [Theory]
+    [InlineData(4, 100)]
+    [InlineData(8, 256)]
+    [InlineData(5, 31)]
+    public void ThePrefetchedNextTileChangesNoBit(int panels, int samples)
+    {
+        // the kernels prefetch the caller's next tile (one line a sample): with or without it, the same product and sums to the bit
+        Same<double>(panels, samples);
+        Same<float>(panels, samples);
+    }
+
+    private static void Same<T>(int panels, int samples) where T : unmanaged, System.Numerics.IBinaryFloatingPointIeee754<T>
+    {
+        int columns = panels * PrefixGemm.PanelWidth<T>(), strideC = columns + 1;
+        var xd = new double[2 * samples * columns];
+        var cd = new double[samples];
+        new CounterGaussian(43).Fill(0, xd);
+        new CounterGaussian(44).Fill(0, cd);
+        T[] x = Array.ConvertAll(xd, v => T.CreateTruncating(v)), c = Array.ConvertAll(cd, v => T.CreateTruncating(v));
+        ReadOnlySpan<T> tile = x.AsSpan(0, samples * columns), next = x.AsSpan(samples * columns);
+        var plain = new double[columns * strideC];
+        var ahead = new double[columns * strideC];
+        PrefixGemm.RunUpperTriangle<T>(tile, columns, tile, columns, samples, panels, plain, strideC, c);
+        PrefixGemm.RunUpperTriangle<T>(tile, columns, tile, columns, samples, panels, ahead, strideC, c, next);
+        Assert.Equal(plain, ahead);
+        if (!PrefixGemm.SumsInKernel<T>(panels)) return;
+        var sums = new T[columns];
+        var sumsAhead = new T[columns];
+        Array.Clear(plain);
+        Array.Clear(ahead);
+        double w = PrefixGemm.RunUpperTriangleWithSums<T>(tile, columns, tile, columns, samples, panels, plain, strideC, c, sums, columns);
+        double wAhead = PrefixGemm.RunUpperTriangleWithSums<T>(tile, columns, tile, columns, samples, panels, ahead, strideC, c, sumsAhead,
+            columns, next);
+        Assert.Equal(w, wAhead);
+        Assert.Equal(sums, sumsAhead);
+        Assert.Equal(plain, ahead);
     }
 
     private static void Check<T>(int panels, int samples) where T : unmanaged, System.Numerics.IBinaryFloatingPointIeee754<T>

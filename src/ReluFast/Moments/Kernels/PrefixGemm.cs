@@ -18,10 +18,20 @@ namespace ReluFast.Moments.Kernels;
 /// loads of B, 12 broadcasts of A), the rows only the second needs through a 24 x 1 kernel. Partial sums
 /// stay in T for one tile of samples and are then added to the double totals in C.
 /// </remarks>
-internal static class PrefixGemm
+internal static unsafe class PrefixGemm
 {
     /// <summary>Width of a column panel: one 512-bit vector of T (the padding unit of every stride).</summary>
     public static int PanelWidth<T>() where T : unmanaged => Vector512<T>.Count;
+
+    /// <summary>
+    /// Asks for the cache line at <paramref name="p"/> in L2 (x86; nothing elsewhere). A prefetch never faults and reads nothing
+    /// the program sees, so a stale address (an array the GC moved) costs one useless fetch, no more.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PrefetchLine(byte* p)
+    {
+        if (System.Runtime.Intrinsics.X86.Sse.IsSupported) System.Runtime.Intrinsics.X86.Sse.Prefetch1(p);
+    }
 
     /// <summary>
     /// For each panel v (columns [v VL, (v+1) VL)) and each row i &lt; rowEnds[v]:
@@ -30,7 +40,8 @@ internal static class PrefixGemm
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run<T>(ReadOnlySpan<T> a, int strideA, ReadOnlySpan<T> b, int strideB, int samples,
-        ReadOnlySpan<int> rowEnds, Span<double> c, int strideC, ReadOnlySpan<T> weights = default) where T : unmanaged
+        ReadOnlySpan<int> rowEnds, Span<double> c, int strideC, ReadOnlySpan<T> weights = default, ReadOnlySpan<T> next = default)
+        where T : unmanaged
     {
         if (samples <= 0 || rowEnds.IsEmpty) return;
         int w = PanelWidth<T>();
@@ -46,17 +57,20 @@ internal static class PrefixGemm
         if (strideB < columns || b.Length < (long)(samples - 1) * strideB + columns) throw new ArgumentException("B is too short.", nameof(b));
         if (strideC < columns || c.Length < (long)(maxRows - 1) * strideC + columns) throw new ArgumentException("C is too short.", nameof(c));
         if (weights.IsEmpty)
-            Run<T, Unweighted<T>>(a, strideA, b, strideB, ref Unsafe.NullRef<T>(), samples, rowEnds, c, strideC);
+            Run<T, Unweighted<T>>(a, strideA, b, strideB, ref Unsafe.NullRef<T>(), samples, rowEnds, c, strideC, next);
         else if (weights.Length < samples)
             throw new ArgumentException("Fewer weights than samples.", nameof(weights));
         else
-            Run<T, Weighted<T>>(a, strideA, b, strideB, ref MemoryMarshal.GetReference(weights), samples, rowEnds, c, strideC);
+            Run<T, Weighted<T>>(a, strideA, b, strideB, ref MemoryMarshal.GetReference(weights), samples, rowEnds, c, strideC, next);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Run<T, TWeight>(ReadOnlySpan<T> a, int strideA, ReadOnlySpan<T> b, int strideB, ref T wt, int samples,
-        ReadOnlySpan<int> rowEnds, Span<double> c, int strideC) where T : unmanaged where TWeight : ISampleWeight<T>
+        ReadOnlySpan<int> rowEnds, Span<double> c, int strideC, ReadOnlySpan<T> next) where T : unmanaged where TWeight : ISampleWeight<T>
     {
+        // the 512-bit pair kernels take the lines of next in turn, one a sample (see RunUpperTriangle)
+        byte* pf = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(next));
+        int left = (int)(((long)next.Length * sizeof(T) + 63) / 64), lines;
         int w = PanelWidth<T>();
         ref T a0 = ref MemoryMarshal.GetReference(a);
         ref T b0 = ref MemoryMarshal.GetReference(b);
@@ -69,12 +83,12 @@ internal static class PrefixGemm
             {
                 int both = v + 1 < rowEnds.Length ? rowEnds[v] : 0, i = 0;
                 // 12-row tiles, but 8 + 8 rather than 12 + 4 for the last 16 rows (the 4-row kernel has too few accumulators)
-                for (; i + 12 <= both && both - i != 16; i += 12)
+                for (; i + 12 <= both && both - i != 16; i += 12, pf += lines * 64, left -= lines)
                     Kernel512x12x2<T, TWeight>(ref Unsafe.Add(ref a0, i), strideA, ref Unsafe.Add(ref b0, j0), strideB, ref wt, samples,
-                        ref Unsafe.Add(ref c0, (nint)i * strideC + j0), strideC);
-                for (; i + 8 <= both; i += 8)
+                        ref Unsafe.Add(ref c0, (nint)i * strideC + j0), strideC, pf, lines = Math.Min(samples, left));
+                for (; i + 8 <= both; i += 8, pf += lines * 64, left -= lines)
                     Kernel512x8x2<T, TWeight>(ref Unsafe.Add(ref a0, i), strideA, ref Unsafe.Add(ref b0, j0), strideB, ref wt, samples,
-                        ref Unsafe.Add(ref c0, (nint)i * strideC + j0), strideC);
+                        ref Unsafe.Add(ref c0, (nint)i * strideC + j0), strideC, pf, lines = Math.Min(samples, left));
                 for (; i < both; i += 4)
                     Kernel512x4x2<T, TWeight>(ref Unsafe.Add(ref a0, i), strideA, ref Unsafe.Add(ref b0, j0), strideB, ref wt, samples,
                         ref Unsafe.Add(ref c0, (nint)i * strideC + j0), strideC);
@@ -107,17 +121,20 @@ internal static class PrefixGemm
     /// The upper triangle of C += A^T diag(w) B for square C (rows = columns = panels x VL; w_k = 1 when
     /// <paramref name="weights"/> is empty): pairs of panels take the rows above their diagonal block through the
     /// 12 x 2 kernel and their 2 VL x 2 VL diagonal block through one kernel that skips the block's lower-left
-    /// quarter (float64), instead of the weaker 8 x 1 kernel.
+    /// quarter (float64), instead of the weaker 8 x 1 kernel. <paramref name="next"/> (never read) is what the caller reads next
+    /// (its next tile): on 512-bit vectors the pair kernels prefetch its lines into L2, one a sample until all are asked for,
+    /// so that a tile streamed from memory arrives while the previous one is multiplied instead of stalling its first read
+    /// (docs/passes.md, "The next tile on its way").
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RunUpperTriangle<T>(ReadOnlySpan<T> a, int strideA, ReadOnlySpan<T> b, int strideB, int samples,
-        int panels, Span<double> c, int strideC, ReadOnlySpan<T> weights = default) where T : unmanaged
+        int panels, Span<double> c, int strideC, ReadOnlySpan<T> weights = default, ReadOnlySpan<T> next = default) where T : unmanaged
     {
         if (typeof(T) != typeof(double) || Simd.WidthBits < 512)
         {
             Span<int> rowEnds = stackalloc int[panels];
             for (int v = 0; v < panels; v++) rowEnds[v] = (v + 1) * PanelWidth<T>();
-            Run(a, strideA, b, strideB, samples, rowEnds, c, strideC, weights);
+            Run(a, strideA, b, strideB, samples, rowEnds, c, strideC, weights, next);
             return;
         }
         if (samples <= 0 || panels <= 0) return;
@@ -126,30 +143,35 @@ internal static class PrefixGemm
         if (strideB < columns || b.Length < (long)(samples - 1) * strideB + columns) throw new ArgumentException("B is too short.", nameof(b));
         if (strideC < columns || c.Length < (long)(columns - 1) * strideC + columns) throw new ArgumentException("C is too short.", nameof(c));
         if (weights.IsEmpty)
-            UpperTriangle512<T, Unweighted<T>>(a, strideA, b, strideB, ref Unsafe.NullRef<T>(), samples, panels, c, strideC);
+            UpperTriangle512<T, Unweighted<T>, NoRowSums>(a, strideA, b, strideB, ref Unsafe.NullRef<T>(), samples, panels, c, strideC, next,
+                ref Unsafe.NullRef<T>(), ref Unsafe.NullRef<double>());
         else if (weights.Length < samples)
             throw new ArgumentException("Fewer weights than samples.", nameof(weights));
         else
-            UpperTriangle512<T, Weighted<T>>(a, strideA, b, strideB, ref MemoryMarshal.GetReference(weights), samples, panels, c, strideC);
+            UpperTriangle512<T, Weighted<T>, NoRowSums>(a, strideA, b, strideB, ref MemoryMarshal.GetReference(weights), samples, panels, c,
+                strideC, next, ref Unsafe.NullRef<T>(), ref Unsafe.NullRef<double>());
     }
 
     /// <summary>
-    /// Whether <see cref="RunUpperTriangleWithSums{T}"/> takes a Gram of <paramref name="panels"/> panels: one kernel reads every
-    /// row of B (float64 d &lt;= 16, float32 d &lt;= 16, on 512-bit vectors).
+    /// Whether <see cref="RunUpperTriangleWithSums{T}"/> takes a Gram of <paramref name="panels"/> panels, on 512-bit vectors: one
+    /// kernel reads every row of B (float32 d &lt;= 16), or (float64, an even number of panels) the diagonal blocks of the pairs of
+    /// panels together do.
     /// </summary>
     public static bool SumsInKernel<T>(int panels) where T : unmanaged =>
-        Simd.WidthBits >= 512 && (panels == 1 || (panels == 2 && typeof(T) == typeof(double)));
+        Simd.WidthBits >= 512 && (panels == 1 || (panels % 2 == 0 && typeof(T) == typeof(double)));
 
     /// <summary>
-    /// <see cref="RunUpperTriangle{T}"/> with weights, for a Gram that one kernel covers (<see cref="SumsInKernel{T}"/>), which also
-    /// writes columnSums[j] = sum_k w_k B[k, j] (in T) and returns sum_k w_k (in double), the samples in order: the sums
-    /// <see cref="RowScaling"/> takes in a pass of its own, to the bit. At such narrow rows that pass over the tile cost as much as
-    /// the kernel; here the tile is read once. Only the first <paramref name="rows"/> rows of C are needed (the dimension; past it
-    /// x is zero padding): a float32 panel whose rows fit in 8 takes the 8-row kernel.
+    /// <see cref="RunUpperTriangle{T}"/> with weights, for a Gram whose kernels read every row of B (<see cref="SumsInKernel{T}"/>),
+    /// which also writes columnSums[j] = sum_k w_k B[k, j] (in T) and returns sum_k w_k (in double), the samples in order: the sums
+    /// <see cref="RowScaling"/> takes in a pass of its own, to the bit. At narrow rows that pass over the tile cost as much as
+    /// the kernel, and on a tile streamed from memory it was the read that waited for it; here the tile is read once. Only the
+    /// first <paramref name="rows"/> rows of C are needed (the dimension; past it x is zero padding): a float32 panel whose rows
+    /// fit in 8 takes the 8-row kernel. <paramref name="next"/> is prefetched as in <see cref="RunUpperTriangle{T}"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double RunUpperTriangleWithSums<T>(ReadOnlySpan<T> a, int strideA, ReadOnlySpan<T> b, int strideB, int samples, int panels,
-        Span<double> c, int strideC, ReadOnlySpan<T> weights, Span<T> columnSums, int rows) where T : unmanaged
+        Span<double> c, int strideC, ReadOnlySpan<T> weights, Span<T> columnSums, int rows, ReadOnlySpan<T> next = default)
+        where T : unmanaged
     {
         if (!SumsInKernel<T>(panels)) throw new ArgumentException("The Gram takes more than one kernel.", nameof(panels));
         int w = PanelWidth<T>(), columns = panels * w;
@@ -163,8 +185,9 @@ internal static class PrefixGemm
         ref T sums = ref MemoryMarshal.GetReference(columnSums);
         ref double c0 = ref MemoryMarshal.GetReference(c);
         double weightSum = 0;
-        if (panels == 2)
-            Diagonal512<T, Weighted<T>, WithRowSums>(ref a0, strideA, ref b0, strideB, ref wt, samples, ref c0, strideC, ref sums, ref weightSum);
+        if (panels >= 2)
+            UpperTriangle512<T, Weighted<T>, WithRowSums>(a, strideA, b, strideB, ref wt, samples, panels, c, strideC, next, ref sums,
+                ref weightSum);
         else if (w == 16 && rows > 8)
             Kernel512x16x1<T, Weighted<T>, WithRowSums>(ref a0, strideA, ref b0, strideB, ref wt, samples, ref c0, strideC, ref sums,
                 ref weightSum);
@@ -175,9 +198,15 @@ internal static class PrefixGemm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void UpperTriangle512<T, TWeight>(ReadOnlySpan<T> a, int strideA, ReadOnlySpan<T> b, int strideB, ref T wt, int samples,
-        int panels, Span<double> c, int strideC) where T : unmanaged where TWeight : ISampleWeight<T>
+    private static void UpperTriangle512<T, TWeight, TSums>(ReadOnlySpan<T> a, int strideA, ReadOnlySpan<T> b, int strideB, ref T wt,
+        int samples, int panels, Span<double> c, int strideC, ReadOnlySpan<T> next, ref T sums, ref double weightSum)
+        where T : unmanaged where TWeight : ISampleWeight<T> where TSums : IRowSums
     {
+        // with the sums, each pair's diagonal block sums its 2 VL columns and the first pair's the weights (an even panel count)
+        double otherWeights = 0;
+        // the kernels take the lines of next in turn, one a sample, so that its fetch is spread over this tile's arithmetic
+        byte* pf = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(next));
+        int left = (int)(((long)next.Length * sizeof(T) + 63) / 64), lines;
         int w = PanelWidth<T>();
         ref T a0 = ref MemoryMarshal.GetReference(a);
         ref T b0 = ref MemoryMarshal.GetReference(b);
@@ -191,21 +220,24 @@ internal static class PrefixGemm
                     ref Unsafe.Add(ref c0, j0), strideC);
                 break;
             }
-            for (; i + 12 <= j0 && j0 - i != 16; i += 12)
+            for (; i + 12 <= j0 && j0 - i != 16; i += 12, pf += lines * 64, left -= lines)
                 Kernel512x12x2<T, TWeight>(ref Unsafe.Add(ref a0, i), strideA, ref Unsafe.Add(ref b0, j0), strideB, ref wt, samples,
-                    ref Unsafe.Add(ref c0, (nint)i * strideC + j0), strideC);
-            for (; i + 8 <= j0; i += 8)
+                    ref Unsafe.Add(ref c0, (nint)i * strideC + j0), strideC, pf, lines = Math.Min(samples, left));
+            for (; i + 8 <= j0; i += 8, pf += lines * 64, left -= lines)
                 Kernel512x8x2<T, TWeight>(ref Unsafe.Add(ref a0, i), strideA, ref Unsafe.Add(ref b0, j0), strideB, ref wt, samples,
-                    ref Unsafe.Add(ref c0, (nint)i * strideC + j0), strideC);
-            Diagonal512<T, TWeight, NoRowSums>(ref Unsafe.Add(ref a0, j0), strideA, ref Unsafe.Add(ref b0, j0), strideB, ref wt, samples,
-                ref Unsafe.Add(ref c0, (nint)j0 * strideC + j0), strideC, ref Unsafe.NullRef<T>(), ref Unsafe.NullRef<double>());
+                    ref Unsafe.Add(ref c0, (nint)i * strideC + j0), strideC, pf, lines = Math.Min(samples, left));
+            Diagonal512<T, TWeight, TSums>(ref Unsafe.Add(ref a0, j0), strideA, ref Unsafe.Add(ref b0, j0), strideB, ref wt, samples,
+                ref Unsafe.Add(ref c0, (nint)j0 * strideC + j0), strideC, ref TSums.On ? ref Unsafe.Add(ref sums, j0) : ref sums,
+                ref v == 0 ? ref weightSum : ref otherWeights, pf, lines = Math.Min(samples, left));
+            pf += lines * 64;
+            left -= lines;
         }
     }
 
     /// <summary>The 16 x 16 float64 diagonal block: rows 0..7 against both column vectors, rows 8..15 against the second.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Diagonal512<T, TWeight, TSums>(ref T a, nint strideA, ref T b, nint strideB, ref T w, int samples, ref double c,
-        nint strideC, ref T sums, ref double weightSum) where TWeight : ISampleWeight<T> where TSums : IRowSums
+    private static unsafe void Diagonal512<T, TWeight, TSums>(ref T a, nint strideA, ref T b, nint strideB, ref T w, int samples, ref double c,
+        nint strideC, ref T sums, ref double weightSum, byte* pf = null, int pfLines = 0) where TWeight : ISampleWeight<T> where TSums : IRowSums
     {
         Vector512<T> s0 = default, s1 = default;
         double ws = 0;
@@ -214,6 +246,11 @@ internal static class PrefixGemm
             d1 = default, d2 = default, d3 = default, d4 = default, d5 = default, d6 = default, d7 = default;
         for (int k = 0; k < samples; k++)
         {
+            if (k < pfLines)
+            {
+                PrefetchLine(pf);
+                pf += 64;
+            }
             Vector512<T> b0 = TWeight.Apply(Vector512.LoadUnsafe(ref b), ref w);
             Vector512<T> b1 = TWeight.Apply(Vector512.LoadUnsafe(ref b, (nuint)Vector512<T>.Count), ref w);
             if (TSums.On) { s0 += b0; s1 += b1; ws += Weighted<T>.Value(ref w); }
@@ -314,7 +351,8 @@ internal static class PrefixGemm
         typeof(T) == typeof(double) ? Unsafe.As<T, double>(ref value) : Unsafe.As<T, float>(ref value);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel512x12x2<T, TWeight>(ref T a, nint strideA, ref T b, nint strideB, ref T w, int samples, ref double c, nint strideC)
+    private static unsafe void Kernel512x12x2<T, TWeight>(ref T a, nint strideA, ref T b, nint strideB, ref T w, int samples, ref double c,
+        nint strideC, byte* pf = null, int pfLines = 0)
         where TWeight : ISampleWeight<T>
     {
         Vector512<T> c0a = default, c0b = default, c1a = default, c1b = default, c2a = default, c2b = default, c3a = default, c3b = default,
@@ -322,6 +360,11 @@ internal static class PrefixGemm
             c8b = default, c9a = default, c9b = default, c10a = default, c10b = default, c11a = default, c11b = default;
         for (int k = 0; k < samples; k++)
         {
+            if (k < pfLines)
+            {
+                PrefetchLine(pf);
+                pf += 64;
+            }
             Vector512<T> b0 = TWeight.Apply(Vector512.LoadUnsafe(ref b), ref w);
             Vector512<T> b1 = TWeight.Apply(Vector512.LoadUnsafe(ref b, (nuint)Vector512<T>.Count), ref w);
             Vector512<T> t;
@@ -634,13 +677,19 @@ internal static class PrefixGemm
         Simd.AddTo(c3a, ref row); Simd.AddTo(c3b, ref Unsafe.Add(ref row, Vector256<T>.Count));
     }
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel512x8x2<T, TWeight>(ref T a, nint strideA, ref T b, nint strideB, ref T w, int samples, ref double c, nint strideC)
+    private static unsafe void Kernel512x8x2<T, TWeight>(ref T a, nint strideA, ref T b, nint strideB, ref T w, int samples, ref double c,
+        nint strideC, byte* pf = null, int pfLines = 0)
         where TWeight : ISampleWeight<T>
     {
         Vector512<T> c0a = default, c0b = default, c1a = default, c1b = default, c2a = default, c2b = default, c3a = default, c3b = default,
             c4a = default, c4b = default, c5a = default, c5b = default, c6a = default, c6b = default, c7a = default, c7b = default;
         for (int k = 0; k < samples; k++)
         {
+            if (k < pfLines)
+            {
+                PrefetchLine(pf);
+                pf += 64;
+            }
             Vector512<T> b0 = TWeight.Apply(Vector512.LoadUnsafe(ref b), ref w);
             Vector512<T> b1 = TWeight.Apply(Vector512.LoadUnsafe(ref b, (nuint)Vector512<T>.Count), ref w);
             Vector512<T> t;
