@@ -1,5 +1,7 @@
 using ReluFast.IO;
 using ReluFast.Model;
+using ReluFast.Sampling;
+using ReluFast.Tests.Evaluation;
 using ReluFast.Tests.IO;
 using ReluFast.Tests.Learning;
 
@@ -63,17 +65,9 @@ public sealed class CliInputLawTests : IDisposable
         double[] c = [0.3, -1.0, 0.5, 2.0, -0.7, 0.1];
         NetworkJson.Write(new ReluNetwork(D, teacher.A, teacher.W, teacher.B, 0, c), model);
         var law = ReluFast.Cli.Infrastructure.GeneratedInputLaw.Create(D, 1, 1000, 7)!;
-        double mean = 0, variance = 0;
-        for (int i = 0; i < D; i++)
-        {
-            mean += c[i] * law.Mean[i];
-            double ltc = 0;
-            for (int k = 0; k < D; k++) ltc += law.Factor[k * D + i] * c[k];
-            variance += ltc * ltc;
-        }
-        double expected = mean * mean + variance, standard = c.Sum(v => v * v);
         const long n = 200_000;
-        double tolerance = 5 * Math.Sqrt((2 * variance * variance + 4 * mean * mean * variance) / n);
+        var (expected, tolerance) = TestErrorUnderALawTests.LinearDifferenceMse(c, law, n);
+        var (standard, standardTolerance) = TestErrorUnderALawTests.LinearDifferenceMse(c, InputDistribution.Standard(D), n);
         Assert.True(Math.Abs(expected - standard) > 20 * tolerance, "the two laws must give MSEs the test tells apart");
 
         var json = Cli.Run("evaluate", "--model", model, "--teacher", teacherPath, "--json").Succeeded().Json();
@@ -84,7 +78,6 @@ public sealed class CliInputLawTests : IDisposable
         // a teacher without a recorded law (or written by another program) is tested on N(0, I), as before
         string plain = _dir.File("plain.json");
         NetworkJson.Write(teacher, plain, metadata: new Dictionary<string, string> { ["generator"] = "elsewhere", ["inputCondition"] = "x" });
-        double standardTolerance = 5 * Math.Sqrt(2 * standard * standard / n);
         var onStandard = Cli.Run("evaluate", "--model", model, "--teacher", plain, "--json").Succeeded().Json();
         Assert.InRange(onStandard.GetProperty("testMse").GetDouble(), standard - standardTolerance, standard + standardTolerance);
     }

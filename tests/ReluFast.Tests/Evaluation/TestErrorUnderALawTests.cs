@@ -28,18 +28,9 @@ public class TestErrorUnderALawTests
         double[] c = [0.0, 1.0, 0.0, 0.5, 0.0]; // mostly along directions of small variance under the law
         var model = new ReluNetwork(D, truth.A, truth.W, truth.B, truth.LinearBias, c);
         var law = InputDistribution.FromFactor(Mean, Factor);
-        double mean = 0, variance = 0;
-        for (int i = 0; i < D; i++)
-        {
-            mean += c[i] * Mean[i];
-            double ltc = 0;
-            for (int k = 0; k < D; k++) ltc += Factor[k * D + i] * c[k];
-            variance += ltc * ltc;
-        }
-        double expected = mean * mean + variance, standard = c.Sum(v => v * v);
         const long n = 400_000;
-        // z = c^T x ~ N(mean, variance): Var(z^2) = 2 variance^2 + 4 mean^2 variance; five standard errors of the average
-        double tolerance = 5 * Math.Sqrt((2 * variance * variance + 4 * mean * mean * variance) / n);
+        var (expected, tolerance) = LinearDifferenceMse(c, law, n);
+        var (standard, standardTolerance) = LinearDifferenceMse(c, InputDistribution.Standard(D), n);
         Assert.True(Math.Abs(expected - standard) > 20 * tolerance, "the two laws must give MSEs the test tells apart");
 
         var (mse, _) = NetworkComparison.TestError(model, truth, n, 3, law);
@@ -47,8 +38,25 @@ public class TestErrorUnderALawTests
         var comparison = NetworkComparison.Compare(model, truth, n, 3, law);
         Assert.Equal(mse, comparison.TestMse);
         Assert.Equal(NetworkComparison.TestError(model, truth, n, 3).Mse, NetworkComparison.Compare(model, truth, n, 3, inputs: null).TestMse);
-        double standardTolerance = 5 * Math.Sqrt(2 * standard * standard / n);
         Assert.InRange(NetworkComparison.TestError(model, truth, n, 3).Mse, standard - standardTolerance, standard + standardTolerance);
+    }
+
+    /// <summary>
+    /// E[(c^T x)^2] = (c^T mu)^2 + |L^T c|^2 under x = mu + L g, and five standard errors of its average over n samples: z = c^T x
+    /// is N(m, s^2), so Var(z^2) = 2 s^4 + 4 m^2 s^2.
+    /// </summary>
+    internal static (double Mse, double Tolerance) LinearDifferenceMse(double[] c, InputDistribution law, long n)
+    {
+        int d = law.Dimension;
+        double mean = 0, variance = 0;
+        for (int i = 0; i < d; i++)
+        {
+            mean += c[i] * law.Mean[i];
+            double ltc = 0;
+            for (int k = 0; k < d; k++) ltc += law.Factor[k * d + i] * c[k];
+            variance += ltc * ltc;
+        }
+        return (mean * mean + variance, 5 * Math.Sqrt((2 * variance * variance + 4 * mean * mean * variance) / n));
     }
 
     [Fact]
