@@ -88,6 +88,9 @@ int main(void) {
     options.dtype = 7;
     expect(relufast_learner_create(&options, &learner), RELUFAST_ERROR_INVALID_ARGUMENT, "dtype", "create with an unknown dtype");
     options.dtype = RELUFAST_DTYPE_FLOAT64;
+    options.threads = 100000; /* each worker holds its accumulators: refused at create, not out of memory in a pass */
+    expect(relufast_learner_create(&options, &learner), RELUFAST_ERROR_INVALID_ARGUMENT, "1 to 1024", "create with threads over 1024");
+    options.threads = 0;
     relufast_learner_options old = options;
     old.struct_size = 8;
     expect(relufast_learner_create(&old, &learner), RELUFAST_ERROR_INVALID_ARGUMENT, "struct_size", "create with a too small struct_size");

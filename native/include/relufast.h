@@ -107,7 +107,7 @@ typedef struct relufast_learner_options {
     int32_t hidden;       /* m (1..d(d+1)/2; m > d needs the auto or overcomplete mode), or 0 to choose m from the spectra */
     int32_t refine;       /* nonzero: refine the moment estimate by L-BFGS on the squared error (default 1) */
     uint64_t seed;        /* seed of the learner's own random choices (default 1) */
-    int32_t threads;      /* worker threads of the moment passes; 0 = all logical processors (default) */
+    int32_t threads;      /* worker threads of the moment passes (at most 1024); 0 = all logical processors (default) */
     int32_t dtype;        /* relufast_dtype in which samples are stored and streamed (default FLOAT64) */
 } relufast_learner_options;
 /* Every other setting is the library's default (LearnerOptions): for FLOAT64 samples that includes pass 2's 3-tensor
