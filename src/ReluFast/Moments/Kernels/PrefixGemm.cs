@@ -34,6 +34,32 @@ internal static unsafe class PrefixGemm
     }
 
     /// <summary>
+    /// The caller's next tile (never read), handed to the pair kernels in turn: each call asks for the lines from where the last
+    /// one stopped, one a sample, until all are asked for, so that the fetch is spread over this tile's arithmetic.
+    /// </summary>
+    private struct NextTile
+    {
+        private byte* _at;
+        private int _lines;
+
+        public static NextTile Of<T>(ReadOnlySpan<T> next) where T : unmanaged => new()
+        {
+            _at = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(next)),
+            _lines = (int)(((long)next.Length * sizeof(T) + 63) / 64),
+        };
+
+        /// <summary>Where a call over <paramref name="samples"/> samples starts, and how many lines it asks for.</summary>
+        public byte* Take(int samples, out int lines)
+        {
+            lines = Math.Min(samples, _lines);
+            byte* at = _at;
+            _at += (nint)lines * 64;
+            _lines -= lines;
+            return at;
+        }
+    }
+
+    /// <summary>
     /// For each panel v (columns [v VL, (v+1) VL)) and each row i &lt; rowEnds[v]:
     /// C[i, j] += sum over k &lt; samples of A[k, i] w_k B[k, j], with w_k = 1 when <paramref name="weights"/> is empty.
     /// rowEnds must be non-decreasing multiples of 4.
@@ -68,9 +94,7 @@ internal static unsafe class PrefixGemm
     private static void Run<T, TWeight>(ReadOnlySpan<T> a, int strideA, ReadOnlySpan<T> b, int strideB, ref T wt, int samples,
         ReadOnlySpan<int> rowEnds, Span<double> c, int strideC, ReadOnlySpan<T> next) where T : unmanaged where TWeight : ISampleWeight<T>
     {
-        // the 512-bit pair kernels take the lines of next in turn, one a sample (see RunUpperTriangle)
-        byte* pf = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(next));
-        int left = (int)(((long)next.Length * sizeof(T) + 63) / 64), lines;
+        var ahead = NextTile.Of(next); // the 512-bit pair kernels prefetch it (see RunUpperTriangle)
         int w = PanelWidth<T>();
         ref T a0 = ref MemoryMarshal.GetReference(a);
         ref T b0 = ref MemoryMarshal.GetReference(b);
@@ -83,12 +107,12 @@ internal static unsafe class PrefixGemm
             {
                 int both = v + 1 < rowEnds.Length ? rowEnds[v] : 0, i = 0;
                 // 12-row tiles, but 8 + 8 rather than 12 + 4 for the last 16 rows (the 4-row kernel has too few accumulators)
-                for (; i + 12 <= both && both - i != 16; i += 12, pf += lines * 64, left -= lines)
+                for (; i + 12 <= both && both - i != 16; i += 12)
                     Kernel512x12x2<T, TWeight>(ref Unsafe.Add(ref a0, i), strideA, ref Unsafe.Add(ref b0, j0), strideB, ref wt, samples,
-                        ref Unsafe.Add(ref c0, (nint)i * strideC + j0), strideC, pf, lines = Math.Min(samples, left));
-                for (; i + 8 <= both; i += 8, pf += lines * 64, left -= lines)
+                        ref Unsafe.Add(ref c0, (nint)i * strideC + j0), strideC, ahead.Take(samples, out int lines), lines);
+                for (; i + 8 <= both; i += 8)
                     Kernel512x8x2<T, TWeight>(ref Unsafe.Add(ref a0, i), strideA, ref Unsafe.Add(ref b0, j0), strideB, ref wt, samples,
-                        ref Unsafe.Add(ref c0, (nint)i * strideC + j0), strideC, pf, lines = Math.Min(samples, left));
+                        ref Unsafe.Add(ref c0, (nint)i * strideC + j0), strideC, ahead.Take(samples, out int lines), lines);
                 for (; i < both; i += 4)
                     Kernel512x4x2<T, TWeight>(ref Unsafe.Add(ref a0, i), strideA, ref Unsafe.Add(ref b0, j0), strideB, ref wt, samples,
                         ref Unsafe.Add(ref c0, (nint)i * strideC + j0), strideC);
@@ -204,9 +228,7 @@ internal static unsafe class PrefixGemm
     {
         // with the sums, each pair's diagonal block sums its 2 VL columns and the first pair's the weights (an even panel count)
         double otherWeights = 0;
-        // the kernels take the lines of next in turn, one a sample, so that its fetch is spread over this tile's arithmetic
-        byte* pf = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(next));
-        int left = (int)(((long)next.Length * sizeof(T) + 63) / 64), lines;
+        var ahead = NextTile.Of(next);
         int w = PanelWidth<T>();
         ref T a0 = ref MemoryMarshal.GetReference(a);
         ref T b0 = ref MemoryMarshal.GetReference(b);
@@ -220,17 +242,15 @@ internal static unsafe class PrefixGemm
                     ref Unsafe.Add(ref c0, j0), strideC);
                 break;
             }
-            for (; i + 12 <= j0 && j0 - i != 16; i += 12, pf += lines * 64, left -= lines)
+            for (; i + 12 <= j0 && j0 - i != 16; i += 12)
                 Kernel512x12x2<T, TWeight>(ref Unsafe.Add(ref a0, i), strideA, ref Unsafe.Add(ref b0, j0), strideB, ref wt, samples,
-                    ref Unsafe.Add(ref c0, (nint)i * strideC + j0), strideC, pf, lines = Math.Min(samples, left));
-            for (; i + 8 <= j0; i += 8, pf += lines * 64, left -= lines)
+                    ref Unsafe.Add(ref c0, (nint)i * strideC + j0), strideC, ahead.Take(samples, out int lines), lines);
+            for (; i + 8 <= j0; i += 8)
                 Kernel512x8x2<T, TWeight>(ref Unsafe.Add(ref a0, i), strideA, ref Unsafe.Add(ref b0, j0), strideB, ref wt, samples,
-                    ref Unsafe.Add(ref c0, (nint)i * strideC + j0), strideC, pf, lines = Math.Min(samples, left));
+                    ref Unsafe.Add(ref c0, (nint)i * strideC + j0), strideC, ahead.Take(samples, out int lines), lines);
             Diagonal512<T, TWeight, TSums>(ref Unsafe.Add(ref a0, j0), strideA, ref Unsafe.Add(ref b0, j0), strideB, ref wt, samples,
                 ref Unsafe.Add(ref c0, (nint)j0 * strideC + j0), strideC, ref TSums.On ? ref Unsafe.Add(ref sums, j0) : ref sums,
-                ref v == 0 ? ref weightSum : ref otherWeights, pf, lines = Math.Min(samples, left));
-            pf += lines * 64;
-            left -= lines;
+                ref v == 0 ? ref weightSum : ref otherWeights, ahead.Take(samples, out int diagonalLines), diagonalLines);
         }
     }
 
