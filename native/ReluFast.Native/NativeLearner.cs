@@ -107,9 +107,8 @@ internal abstract class NativeLearner
         if (o.Hidden > OvercompleteLearner.MaximumHidden(o.InputDim))
             throw new NativeException(Status.InvalidArgument, $"options->hidden = {o.Hidden} > d(d+1)/2 = " +
                 $"{OvercompleteLearner.MaximumHidden(o.InputDim)} for input_dim = {o.InputDim}: no learner separates more neurons.");
-        if (o.Threads < 0 || o.Threads > LearnerOptions.MaxThreads)
-            throw new NativeException(Status.InvalidArgument, $"options->threads must be 0 (all processors) or 1 to {LearnerOptions.MaxThreads}, " +
-                $"got {o.Threads}.");
+        if (LearnerRules.ThreadsProblem(o.Threads) is string threads)
+            throw new NativeException(Status.InvalidArgument, "options->threads " + threads);
         var options = new LearnerOptions
         {
             Hidden = o.Hidden == 0 ? null : o.Hidden,

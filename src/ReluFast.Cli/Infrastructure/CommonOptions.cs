@@ -32,8 +32,7 @@ internal static class CommonOptions
     public static int GetThreads(ParseResult parse, Option<int> threads)
     {
         int count = parse.GetValue(threads);
-        return count is >= 0 and <= Learning.LearnerOptions.MaxThreads ? count
-            : throw new CliUsageException($"--threads must be 0 (all processors) or 1 to {Learning.LearnerOptions.MaxThreads}, got {count}.");
+        return Learning.LearnerRules.ThreadsProblem(count) is string problem ? throw new CliUsageException("--threads " + problem) : count;
     }
 
     /// <summary>The <c>--refine-samples</c> option of the learning commands (<see cref="Learning.LearnerOptions.RefinementSamples"/>).</summary>

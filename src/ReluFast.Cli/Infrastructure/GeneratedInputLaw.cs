@@ -17,6 +17,9 @@ internal static class GeneratedInputLaw
     /// <summary>The value of <see cref="GeneratorKey"/> that <c>relufast generate</c> writes.</summary>
     public const string Generator = "relufast generate";
 
+    /// <summary>Where test samples come from when no law is recorded.</summary>
+    public const string StandardDescription = "x ~ N(0, I)";
+
     /// <summary>The metadata fields: the teacher's seed, M and K.</summary>
     public const string SeedKey = "seed", MeanKey = "inputMean", ConditionKey = "inputCondition";
 
@@ -40,10 +43,9 @@ internal static class GeneratedInputLaw
     /// parse, is out of range, or the law's d is over its limit; the message names the file and the field.</exception>
     public static (InputDistribution? Law, string Description) FromMetadata(IReadOnlyDictionary<string, string> metadata, int d, string path)
     {
-        const string standard = "x ~ N(0, I)";
-        if (!metadata.TryGetValue(GeneratorKey, out string? generator) || generator != Generator) return (null, standard);
+        if (!metadata.TryGetValue(GeneratorKey, out string? generator) || generator != Generator) return (null, StandardDescription);
         bool hasMean = metadata.ContainsKey(MeanKey), hasCondition = metadata.ContainsKey(ConditionKey);
-        if (!hasMean && !hasCondition) return (null, standard);
+        if (!hasMean && !hasCondition) return (null, StandardDescription);
         double meanRange = hasMean ? Number(metadata, MeanKey, path) : 0;
         double condition = hasCondition ? Number(metadata, ConditionKey, path) : 1;
         if (!metadata.TryGetValue(SeedKey, out string? seedText)
@@ -62,7 +64,7 @@ internal static class GeneratedInputLaw
                 string.Create(inv, $"{ConditionKey} {condition:R}): {ErrorReporter.MessageOf(e)}"), e);
         }
         return law is null
-            ? (null, standard)
+            ? (null, StandardDescription)
             : (law, string.Create(inv, $"x ~ N(mu, Sigma) as generated (mean range {meanRange:G4}, condition number {condition:G4})"));
     }
 

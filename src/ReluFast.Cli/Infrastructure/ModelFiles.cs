@@ -55,7 +55,7 @@ internal static class ModelFiles
     /// <exception cref="ReluFastDataException">As <see cref="Read"/>, or the recorded law is malformed.</exception>
     public static (ReluNetwork Network, InputDistribution? Law, string LawDescription) ReadTeacher(string path)
     {
-        if (!IsJson(path)) return (Read(path), null, "x ~ N(0, I)");
+        if (!IsJson(path)) return (Read(path), null, GeneratedInputLaw.StandardDescription);
         var network = Comparable(NetworkJson.Read(path, out var metadata), path);
         var (law, description) = GeneratedInputLaw.FromMetadata(metadata, network.InputDim, path);
         return (network, law, description);

@@ -21,6 +21,13 @@ public static class LearnerRules
     public static int MaximumHidden(int inputDim) => SymmetricCoordinates.Dimension(inputDim);
 
     /// <summary>
+    /// What is wrong with a thread count (0: all processors, else 1 to <see cref="LearnerOptions.MaxThreads"/>), as the end of a
+    /// sentence that the caller starts with the setting's name (Threads, --threads, options->threads); null when it is fine.
+    /// </summary>
+    internal static string? ThreadsProblem(int threads) => threads is >= 0 and <= LearnerOptions.MaxThreads ? null
+        : $"must be 0 (all processors) or 1 to {LearnerOptions.MaxThreads}, got {threads}.";
+
+    /// <summary>
     /// Checks that <paramref name="samples"/> samples of dimension <paramref name="inputDim"/> suit the learner in
     /// <paramref name="mode"/> with <paramref name="options"/> (Auto: the full-rank minimum, m &lt;= d(d+1)/2, and the
     /// overcomplete minimum when a given m &gt; d selects it).
@@ -56,9 +63,7 @@ public static class LearnerRules
         if (options.PilotSamples <= 0 || options.RefinementSamples <= 0 || options.HeldOutSamples <= 0)
             throw new ArgumentException("PilotSamples, RefinementSamples and HeldOutSamples must be positive.");
         if (options.BlockSize <= 0) throw new ArgumentException("BlockSize must be positive.");
-        if (options.Threads < 0 || options.Threads > LearnerOptions.MaxThreads)
-            throw new LearnerOptionException(nameof(LearnerOptions.Threads),
-                $"Threads must be 0 (all processors) or 1 to {LearnerOptions.MaxThreads}, got {options.Threads}.");
+        if (ThreadsProblem(options.Threads) is string threads) throw new LearnerOptionException(nameof(LearnerOptions.Threads), "Threads " + threads);
         if (!(options.NoiseFloorMultiple > 0)) throw new ArgumentException("NoiseFloorMultiple must be positive.");
         if (options.OvercompleteRounds <= 0) throw new ArgumentException("OvercompleteRounds must be positive.");
         if (mode == LearnerMode.Overcomplete) RequireCpuSingleProcess(options, "the overcomplete learner");
