@@ -56,16 +56,42 @@ internal sealed class Refinement : IDisposable
             nameof(start));
         int m = start.Hidden;
         var theta = IMseObjective.Pack(start);
-        double target = ExactFitRelativeMse * _objective.TargetVariance;
-        LbfgsMinimizer.Monitor? monitor = iterationDone is null ? (stopping is null ? null : stopping.Check) : (iterations, p, value) =>
+        // L-BFGS runs on the output layer (a, c0, c) divided by s, the power of two nearest to y's standard deviation, and on the MSE
+        // divided by s^2: the fit of y / s, whose curvature along a and along W is of one order whatever the unit of y (docs/algorithm.md
+        // section 10). A power of two scales exactly, so y times 2^k gives the same iterates times 2^k.
+        double s = ResponseScale(_objective.TargetVariance), s2 = s * s;
+        int outputLayer = m * _d + m;
+        var point = new double[theta.Length];
+        void ToResponseUnits(ReadOnlySpan<double> scaled)
         {
-            iterationDone(iterations, value);
-            return stopping is not null && stopping.Check(iterations, p, value);
+            scaled.CopyTo(point);
+            for (int k = outputLayer; k < point.Length; k++) point[k] *= s;
+        }
+        double Scaled(ReadOnlySpan<double> p, Span<double> g)
+        {
+            ToResponseUnits(p);
+            double value = _objective.Evaluate(point, g, m);
+            for (int k = 0; k < g.Length; k++) g[k] /= k < outputLayer ? s2 : s;
+            return value / s2;
+        }
+        LbfgsMinimizer.Monitor? monitor = iterationDone is null && stopping is null ? null : (iterations, p, value) =>
+        {
+            iterationDone?.Invoke(iterations, value * s2);
+            if (stopping is null) return false;
+            ToResponseUnits(p);
+            return stopping.Check(iterations, point, value * s2);
         };
-        var result = LbfgsMinimizer.Minimize((p, g) => _objective.Evaluate(p, g, m), theta, maxIterations, valueTarget: target,
+        for (int k = outputLayer; k < theta.Length; k++) theta[k] /= s;
+        var result = LbfgsMinimizer.Minimize(Scaled, theta, maxIterations, valueTarget: ExactFitRelativeMse * _objective.TargetVariance / s2,
             cancellationToken: cancellationToken, monitor: monitor);
-        return (IMseObjective.Unpack(theta, m, _d).Normalized(), result.Value, result);
+        ToResponseUnits(theta);
+        result = result with { Value = result.Value * s2 };
+        return (IMseObjective.Unpack(point, m, _d).Normalized(), result.Value, result);
     }
+
+    /// <summary>The power of two nearest to sqrt(<paramref name="variance"/>) (1 when y does not vary or its variance is not finite).</summary>
+    internal static double ResponseScale(double variance) =>
+        variance > 0 && double.IsFinite(variance) ? Math.ScaleB(1.0, (int)Math.Round(0.5 * Math.Log2(variance))) : 1;
 
     /// <summary>Training MSE relative to Var(y) at which refinement stops: the data are then fitted exactly.</summary>
     public const double ExactFitRelativeMse = 1e-20;

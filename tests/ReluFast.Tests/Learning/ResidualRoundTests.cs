@@ -151,11 +151,13 @@ public class ResidualRoundTests
     /// keeps only its weights' 3-tensors; 4 of seeds 1-12 retire 1 to 4 then, all 12 recover the teacher. It retires 4 since the
     /// control variate's quadratic form takes the symmetric triangle (its last bits); 3 of seeds 1-12 retire 1 to 4 then, all 12
     /// recover the teacher. Since pass 2 multiplies its 3-tensors in float32 (<see cref="TensorPrecision.Mixed"/>: their last bits)
-    /// seed 2 retires 3 and seed 8 four; 5 of seeds 1-12 retire 1 to 4, all 12 recover the teacher.)
+    /// seed 2 retires 3 and seed 8 four; 5 of seeds 1-12 retire 1 to 4, all 12 recover the teacher. Since refinement fits y in units
+    /// of its standard deviation (docs/algorithm.md section 10: other iterates under these laws' larger y) seed 2 retires 6 and seed
+    /// 8 two; 5 of seeds 1-12 retire 1 to 6, all 12 recover the teacher.)
     /// </summary>
     [Theory]
-    [InlineData(2UL, 3)]
-    [InlineData(8UL, 4)]
+    [InlineData(2UL, 6)]
+    [InlineData(8UL, 2)]
     public void SpareNeuronsWhoseKinksNoSampleCrossesAreRetired(ulong seed, int retired)
     {
         const int D = 16, M = 8;
@@ -240,20 +242,26 @@ public class ResidualRoundTests
     /// Since pass 2 multiplies its 3-tensors in float32 (<see cref="TensorPrecision.Mixed"/>: their last bits) seed 13 is the first
     /// from 1 up whose trial removes a neuron and whose run ends at the teacher: in residual round 1 the trial finds neuron 4 of
     /// eight spare (the others' output layer leaves 0.236 on the refinement rows; 0.1979 held-out without it against 0.1968), and
-    /// swap round 2 reaches round-off (19 neurons, 3.6e-8; pruning takes three to the teacher's 16).
+    /// swap round 2 reaches round-off (19 neurons, 3.6e-8; pruning takes three to the teacher's 16). Since refinement fits y in units
+    /// of its standard deviation (docs/algorithm.md section 10) none of seeds 1-100 both removes a neuron by the trial and ends at the
+    /// teacher (90 of them end there; the trial removes neurons on seeds 22, 24, 77, 87, 94 and 100, whose fits are not exact), so
+    /// the test is seed 114's again on seed 22: its swap rounds stop at 23 neurons (relative held-out MSE 3.3e-4), the suspects take
+    /// five, then the trial finds four spare neurons one after another, each refinement without it as good on held-out data, and
+    /// keeps the fifth it tries (its removal raises the held-out error by 27 %). The fit, 14 neurons, is not the teacher's, and the
+    /// result says so.
     /// </summary>
     [Fact]
     public void ASpareNeuronOutsideTheSuspectsIsFoundByTheOutputLayer()
     {
         const int D = 8, M = 16;
-        const ulong Seed = 13;
-        var (teacher, result) = GaussianLawCase.Learn(D, M, 2_000_000, Seed);
+        const ulong Seed = 22;
+        var (_, result) = GaussianLawCase.Learn(D, M, 2_000_000, Seed);
 
         string[] pruning = result.Log.Where(line => line.StartsWith("pruning:", StringComparison.Ordinal)).ToArray();
-        Assert.Contains(pruning.Zip(pruning.Skip(1)), pair => pair.First.StartsWith("pruning: no suspect left", StringComparison.Ordinal)
+        int found = pruning.Zip(pruning.Skip(1)).Count(pair => pair.First.StartsWith("pruning: no suspect left", StringComparison.Ordinal)
             && pair.First.EndsWith(": tried", StringComparison.Ordinal) && pair.Second.EndsWith(": removed", StringComparison.Ordinal));
-        Assert.Equal(M, result.Network.Hidden);
-        NetworkAssert.Recovered(result.Network, teacher, 1e-4);
+        Assert.InRange(found, 3, M);
+        Assert.Contains(result.Warnings, w => w.Code == LearningWarningCode.UnfittedStructure);
     }
 
     /// <summary>
@@ -275,12 +283,14 @@ public class ResidualRoundTests
     /// path above again (of seeds 1-80, seeds 3, 8 and 54 do; 70 of the 80 end at the teacher, every other one warned). Since pass
     /// 2 multiplies its 3-tensors in float32 (<see cref="TensorPrecision.Mixed"/>: their last bits) seed 3 ends at 17 neurons,
     /// warned, and seed 2 takes that path: one neuron retired at the first fit, residual round 1 (7 + 1), round-off in swap round 3.
+    /// Since refinement fits y in units of its standard deviation (docs/algorithm.md section 10) seed 2 reaches round-off in swap
+    /// round 2, and seed 10 takes the path (of seeds 1-40, 8 retire neurons at the first fit, 7 of them end at the teacher).
     /// </summary>
     [Fact]
     public void NeuronsNoRefinementSampleCanPlaceAreRetiredBeforeTheRounds()
     {
         const int D = 8, M = 16;
-        const ulong Seed = 2;
+        const ulong Seed = 10;
         var (teacher, result) = GaussianLawCase.Learn(D, M, 2_000_000, Seed);
 
         Assert.Contains(result.Log, line => line.StartsWith("first fit: 1 neuron(s) whose kink fewer than 10", StringComparison.Ordinal));

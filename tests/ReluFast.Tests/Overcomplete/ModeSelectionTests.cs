@@ -97,10 +97,13 @@ public class ModeSelectionTests
     /// most d neurons). Its fit used to leave variance unexplained (seed 19) or structure in its residual (seed 48), and auto's
     /// fallback to the overcomplete learner recovered them; with the neurons no refinement sample can place retired and the swap
     /// rounds refined on the whole refinement set, the full-rank learner's own swap rounds recover both, and the fallback is not
-    /// needed. (Teacher seeds 1-60 of this size: none needs it now; the overcomplete-to-full-rank fallback below still fires.)
+    /// needed. (Teacher seeds 1-60 of this size: none needs it now; the overcomplete-to-full-rank fallback below still fires.
+    /// Since refinement fits y in units of its standard deviation, docs/algorithm.md section 10, seed 19 takes the fallback again
+    /// and is recovered without a warning, seed 11 (counts 5 and 4) is recovered by the swap rounds, and seed 36 ends at 7 neurons,
+    /// warned: both learners' fits leave 0.4 % of Var y unexplained.)
     /// </summary>
     [Theory]
-    [InlineData(19UL)]
+    [InlineData(11UL)]
     [InlineData(48UL)]
     public void TheFullRankLearnersSwapRoundsRecoverWhatTheModeCheckUndercounts(ulong seed)
     {
