@@ -30,7 +30,7 @@ def relu(z):
 
 
 def evaluate(net, x):
-    w = np.array(net['w'])
+    w = np.array(net['w'], dtype=float).reshape(len(net['a']), x.shape[1])  # an empty network has w = []
     lin = net.get('linear') or {}
     out = relu(x @ w.T + np.array(net['b'])) @ np.array(net['a'])
     return out + lin.get('bias', 0) + x @ np.array(lin.get('weights', [0] * x.shape[1]))
