@@ -117,21 +117,21 @@ internal sealed class WeightedGramAccumulator<T> : IWeightedGramSums where T : u
             {
                 ReadOnlySpan<T> c = weights.Slice(q * n + k0, nt);
                 Span<double> gram = _gram.AsSpan(q * _stride * _stride, _stride * _stride);
+                ReadOnlySpan<T> next = q == 0 ? ahead : default; // one weight's kernels fetch the next tile once
                 if (sumsInKernel)
                 {
                     // the kernels take the column and weight sums as they read the rows (one read of the tile): one kernel at d <= 16,
                     // the pairs' diagonal blocks at an even number of float64 panels
                     _weightSums[q] += PrefixGemm.RunUpperTriangleWithSums<T>(rows, rowStride, rows, rowStride, nt, _rowEnds.Length, gram, _stride,
-                        c, _columnSums, d, q == 0 ? ahead : default);
+                        c, _columnSums, d, next);
                 }
                 else
                 {
                     _weightSums[q] += RowScaling.Run<T>(rows, rowStride, c, _stride, _scaled.Span, _rowStride, _columnSums);
                     if (_scaled.Span.IsEmpty)
-                        PrefixGemm.RunUpperTriangle<T>(rows, rowStride, rows, rowStride, nt, _rowEnds.Length, gram, _stride, c,
-                            q == 0 ? ahead : default);
+                        PrefixGemm.RunUpperTriangle<T>(rows, rowStride, rows, rowStride, nt, _rowEnds.Length, gram, _stride, c, next);
                     else PrefixGemm.RunUpperTriangle<T>(_scaled.Span, _rowStride, rows, rowStride, nt, _rowEnds.Length, gram, _stride,
-                            next: q == 0 ? ahead : default);
+                            next: next);
                 }
                 Simd.AddTo<T>(_columnSums, _first.AsSpan(q * _stride, _stride));
             }
