@@ -35,7 +35,7 @@ internal sealed class LocalSamples<T> where T : unmanaged, IBinaryFloatingPointI
 
     public int HeldOutCount { get; private set; }
 
-    /// <summary>Reads the prefix and returns the pilot's t0 = mean y and t1 = mean y x.</summary>
+    /// <summary>Reads the prefix and returns the pilot's t0 = mean y and t1 = mean (y - t0) x.</summary>
     /// <exception cref="NonFiniteSampleException">A sample is not finite.</exception>
     public (double T0, double[] T1) Read()
     {
@@ -85,13 +85,12 @@ internal sealed class LocalSamples<T> where T : unmanaged, IBinaryFloatingPointI
         foreach (ExceptionDispatchInfo? e in errors) e?.Throw();
         int pilot = Math.Min(_options.PilotSamples, _count);
         double t0 = 0;
-        var t1 = new double[_d];
-        for (int j = 0; j < pilot; j++)
-        {
-            t0 += _y[j];
-            TensorPrimitives.MultiplyAdd(_x.AsSpan(j * _d, _d), _y[j], t1, t1);
-        }
+        for (int j = 0; j < pilot; j++) t0 += _y[j];
         t0 /= pilot;
+        // t1 = mean (y - t0) x: the same expectation as mean y x (E x = 0), without t0 times the pilot's own mean of x, whose
+        // sampling error (1 / sqrt(pilot) a coordinate) times a large mean of y swamped the control variate (docs/algorithm.md section 3)
+        var t1 = new double[_d];
+        for (int j = 0; j < pilot; j++) TensorPrimitives.MultiplyAdd(_x.AsSpan(j * _d, _d), _y[j] - t0, t1, t1);
         for (int i = 0; i < _d; i++) t1[i] /= pilot;
         return (t0, t1);
     }

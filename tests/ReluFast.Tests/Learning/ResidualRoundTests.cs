@@ -153,11 +153,13 @@ public class ResidualRoundTests
     /// recover the teacher. Since pass 2 multiplies its 3-tensors in float32 (<see cref="TensorPrecision.Mixed"/>: their last bits)
     /// seed 2 retires 3 and seed 8 four; 5 of seeds 1-12 retire 1 to 4, all 12 recover the teacher. Since refinement fits y in units
     /// of its standard deviation (docs/algorithm.md section 10: other iterates under these laws' larger y) seed 2 retires 6 and seed
-    /// 8 two; 5 of seeds 1-12 retire 1 to 6, all 12 recover the teacher.)
+    /// 8 two; 5 of seeds 1-12 retire 1 to 6, all 12 recover the teacher. Since pass 1's pilot centres y in t1 (docs/algorithm.md
+    /// section 3: the control variate's last bits) seed 2 retires 3 and seed 8 one; 5 of seeds 1-12 retire 1 to 3, all 12 recover
+    /// the teacher.)
     /// </summary>
     [Theory]
-    [InlineData(2UL, 6)]
-    [InlineData(8UL, 2)]
+    [InlineData(2UL, 3)]
+    [InlineData(8UL, 1)]
     public void SpareNeuronsWhoseKinksNoSampleCrossesAreRetired(ulong seed, int retired)
     {
         const int D = 16, M = 8;
@@ -199,13 +201,15 @@ public class ResidualRoundTests
     /// moments 7 (at most d: full rank). That count was handed to the full-rank learner as a given m, so it ran no residual or
     /// swap rounds and returned 7 neurons with a BelowNoiseFloor warning. As a lower bound on an estimate, the rounds follow and
     /// reach the teacher's 16 neurons. (Since pass 2 keeps only its weights' 3-tensors, their sums' last bits, seed 9 ends at 18
-    /// neurons, warned; seed 17 shows the same counts, 6 and 7, and its rounds reach the teacher.)
+    /// neurons, warned; seed 17 shows the same counts, 6 and 7, and its rounds reach the teacher. Since pass 1's pilot centres y in
+    /// t1 (docs/algorithm.md section 3: the control variate's last bits) seed 17 ends at 13 neurons, warned; seed 1 is the first
+    /// whose flattened moments count 7 and whose rounds reach the teacher (10 of seeds 1-60 count 7 there, 9 reach it).)
     /// </summary>
     [Fact]
     public void TheModeChecksCountStaysAnEstimate()
     {
         const int D = 8, M = 16;
-        const ulong Seed = 17;
+        const ulong Seed = 1;
         var (teacher, result) = GaussianLawCase.Learn(D, M, 2_000_000, Seed);
 
         Assert.Equal(LearnerMode.FullRank, result.Mode);
@@ -248,13 +252,15 @@ public class ResidualRoundTests
     /// the test is seed 114's again on seed 22: its swap rounds stop at 23 neurons (relative held-out MSE 3.3e-4), the suspects take
     /// five, then the trial finds four spare neurons one after another, each refinement without it as good on held-out data, and
     /// keeps the fifth it tries (its removal raises the held-out error by 27 %). The fit, 14 neurons, is not the teacher's, and the
-    /// result says so.
+    /// result says so. Since pass 1's pilot centres y in t1 (docs/algorithm.md section 3) seed 24 takes that path: its swap rounds
+    /// stop at 19 neurons (held-out MSE 0.0028), the suspects take one, the trial finds three spare neurons one after another (each
+    /// refinement without it as good on held-out data) and keeps the fourth it tries (0.0080 without it); 15 neurons, warned.
     /// </summary>
     [Fact]
     public void ASpareNeuronOutsideTheSuspectsIsFoundByTheOutputLayer()
     {
         const int D = 8, M = 16;
-        const ulong Seed = 22;
+        const ulong Seed = 24;
         var (_, result) = GaussianLawCase.Learn(D, M, 2_000_000, Seed);
 
         string[] pruning = result.Log.Where(line => line.StartsWith("pruning:", StringComparison.Ordinal)).ToArray();
@@ -284,13 +290,15 @@ public class ResidualRoundTests
     /// 2 multiplies its 3-tensors in float32 (<see cref="TensorPrecision.Mixed"/>: their last bits) seed 3 ends at 17 neurons,
     /// warned, and seed 2 takes that path: one neuron retired at the first fit, residual round 1 (7 + 1), round-off in swap round 3.
     /// Since refinement fits y in units of its standard deviation (docs/algorithm.md section 10) seed 2 reaches round-off in swap
-    /// round 2, and seed 10 takes the path (of seeds 1-40, 8 retire neurons at the first fit, 7 of them end at the teacher).
+    /// round 2, and seed 10 takes the path (of seeds 1-40, 8 retire neurons at the first fit, 7 of them end at the teacher). Since
+    /// pass 1's pilot centres y in t1 (docs/algorithm.md section 3) seed 10 reaches round-off in swap round 2, and seed 46 takes the
+    /// path (of seeds 1-60, 12 retire neurons at the first fit, 11 of them end at the teacher).
     /// </summary>
     [Fact]
     public void NeuronsNoRefinementSampleCanPlaceAreRetiredBeforeTheRounds()
     {
         const int D = 8, M = 16;
-        const ulong Seed = 10;
+        const ulong Seed = 46;
         var (teacher, result) = GaussianLawCase.Learn(D, M, 2_000_000, Seed);
 
         Assert.Contains(result.Log, line => line.StartsWith("first fit: 1 neuron(s) whose kink fewer than 10", StringComparison.Ordinal));

@@ -6,8 +6,8 @@ using ReluFast.Sampling;
 namespace ReluFast.Tests.Learning;
 
 /// <summary>
-/// The unit of y (docs/algorithm.md section 10): refinement fits y / s with s the power of two nearest to y's standard deviation,
-/// so the same samples with y x 2^-10 (a response in units 1024 times larger) give the same network with its output layer times
+/// The unit and the origin of y. The unit (docs/algorithm.md section 10): refinement fits y / s with s the power of two nearest to y's
+/// standard deviation, so the same samples with y x 2^-10 (a response in units 1024 times larger) give the same network with its output layer times
 /// 2^-10, bit for bit, and the same accuracy. Before, L-BFGS ran on a 2^20 times worse conditioned problem: the full-rank case
 /// stopped short of the exact fit with an <c>UnfittedStructure</c> warning (`relufast learn --hidden 6` on
 /// `relufast generate --dim 8 --hidden 6 --samples 200000 --seed 3` with y x 2^-10: held-out MSE 3e-18 Var y against 9e-21),
@@ -42,6 +42,31 @@ public sealed class ResponseScaleTests
         Assert.Equal(plain.Network.LinearBias * Unit, scaled.Network.LinearBias);
         Assert.Equal(plain.Network.LinearWeights.ToArray().Select(c => c * Unit), scaled.Network.LinearWeights.ToArray());
         Assert.Equal(plain.HeldOutMse * Unit * Unit, scaled.HeldOutMse);
+    }
+
+    /// <summary>
+    /// The origin of y (docs/algorithm.md section 3): pass 1's control variate took t1 = mean y x over the pilot, whose sampling error
+    /// includes mean y times the pilot's own mean of x (1 / sqrt(10^5) a coordinate), so y = f(x) + 10^4 left y~ with a mean square
+    /// of 10^8 d / 10^5 and a noise floor 30 times above f's T_2 eigenvalues: no neuron was counted, and the learner returned a
+    /// linear function with a LinearOnly warning. With t1 = mean (y - t0) x the offset costs nothing: the same count, noise floor and
+    /// accuracy as without it.
+    /// </summary>
+    [Fact]
+    public void AnOffsetOfYChangesNothingButTheLinearBias()
+    {
+        const int d = 8, n = 200_000;
+        const ulong seed = 3;
+        var teacher = RandomTeacher.Create(new TeacherOptions(d, 4), seed);
+        var shifted = new ReluNetwork(d, teacher.A, teacher.W, teacher.B, 1e4);
+        var options = new LearnerOptions { Seed = 1, Threads = 2 };
+        var plain = ReluLearner.Learn(new TeacherSampleSource<double>(teacher, n, seed + 1), options);
+        var result = ReluLearner.Learn(new TeacherSampleSource<double>(shifted, n, seed + 1), options);
+
+        Assert.Empty(result.Warnings);
+        Assert.Equal(4, result.Network.Hidden);
+        Assert.InRange(result.NoiseFloor, plain.NoiseFloor / 1.1, plain.NoiseFloor * 1.1);
+        NetworkAssert.Recovered(result.Network, shifted, 1e-6);
+        Assert.InRange(result.Network.LinearBias, 1e4 - 1e-6, 1e4 + 1e-6);
     }
 
     [Theory]
