@@ -27,7 +27,7 @@ internal static class FisherTime
         var gram = FisherInformation.Gram(network, x, n, threads: threads);
         double tGram = clock.Elapsed.TotalSeconds;
         clock.Restart();
-        FisherInformation.FromGram(network, gram, p);
+        FisherInformation.FromGram(network, gram, p, responseScale: 1); // a random teacher: f of unit scale
         double tEigen = clock.Elapsed.TotalSeconds;
         double rate = n * (double)p * p / 2 / tGram / 1e9;
         Console.WriteLine(string.Create(inv, $"d {d} m {m} n {n} p {p}, {threads} threads (0: all): Gram {tGram:F1} s " +

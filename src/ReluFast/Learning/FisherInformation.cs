@@ -16,7 +16,9 @@ namespace ReluFast.Learning;
 /// f is unchanged by (a_i, w_i, b_i) -> (a_i / t, t w_i, t b_i), so E[grad f grad f^T] is singular along each neuron's
 /// direction v_i = (w_i, b_i, -a_i). <see cref="FromGram"/> inverts it on the identifiable directions (a penalty along v_i,
 /// which leaves the others unchanged), and covariances are stated for the normalised network (|w_i| = 1), whose
-/// perturbation is the linear map <see cref="Normalise"/> of the raw one (it is zero along v_i).
+/// perturbation is the linear map <see cref="Normalise"/> of the raw one (it is zero along v_i). The information is formed
+/// and inverted in the coordinates (W, b, a / s, c0 / s, c / s) of f / s, s the power of two nearest to f's standard deviation
+/// on the inputs (docs/algorithm.md section 18): the unit of y then changes no eigenvalue's rank against the floor.
 /// </remarks>
 internal sealed class FisherInformation
 {
@@ -27,13 +29,15 @@ internal sealed class FisherInformation
     private readonly double[] _vectors;   // p x p row-major, eigenvector k in column k
     private readonly double[] _values;    // eigenvalues of the penalised information
     private readonly double _floor;       // eigenvalues below it are treated as zero information
+    private readonly double _scale;       // s: the information above is that of f / s in (W, b, a / s, c0 / s, c / s)
 
-    private FisherInformation(ReluNetwork network, double[] vectors, double[] values, double floor)
+    private FisherInformation(ReluNetwork network, double[] vectors, double[] values, double floor, double scale)
     {
         Network = network;
         _vectors = vectors;
         _values = values;
         _floor = floor;
+        _scale = scale;
     }
 
     /// <summary>The network at which the information was formed (unit w_i).</summary>
@@ -59,13 +63,22 @@ internal sealed class FisherInformation
         int n = x.Length / d;
         if (n <= 0) throw new ArgumentException("The Fisher information needs at least one input.", nameof(x));
         var gram = Gram(network, x, n, cancellationToken, threads);
-        return FromGram(network, gram, p);
+        return FromGram(network, gram, p, ResponseScale(network, x.Span, n));
     }
 
-    /// <summary>The information of an explicit G (p x p, per sample) at a normalised network.</summary>
-    internal static FisherInformation FromGram(ReluNetwork network, double[] gram, int p)
+    /// <summary>
+    /// The information of an explicit G (p x p, per sample, in the raw flat layout) at a normalised network, formed in the
+    /// coordinates of f / <paramref name="responseScale"/>: G' = S G S with S = 1 / responseScale on W and b, 1 on (a, c0, c).
+    /// </summary>
+    internal static FisherInformation FromGram(ReluNetwork network, double[] gram, int p, double responseScale)
     {
-        int m = network.Hidden;
+        int m = network.Hidden, outputLayer = m * network.InputDim + m;
+        // The rows of W and b carry a factor a (the unit of y), those of (a, c0, c) none: without the balance y x 10^4 put the
+        // output layer's eigenvalues 10^8 times further below the largest, under the floor (every a "infinitely" uncertain).
+        double inverse = 1 / responseScale;
+        for (int r = 0; r < p; r++)
+            for (int c = 0; c < p; c++)
+                gram[r * p + c] *= (r < outputLayer ? inverse : 1) * (c < outputLayer ? inverse : 1);
         // A penalty along each gauge direction v_i at the scale of G's diagonal makes the matrix invertible without
         // touching the identifiable directions (G v_i = 0).
         double scale = 0;
@@ -76,6 +89,7 @@ internal sealed class FisherInformation
         {
             Array.Clear(v);
             Gauge(network, i, v);
+            v[outputLayer + i] *= inverse; // (w_i, b_i, -a_i / s) in the balanced coordinates
             double norm = 0;
             foreach (double t in v) norm += t * t;
             for (int r = 0; r < p; r++)
@@ -84,8 +98,21 @@ internal sealed class FisherInformation
         }
         var (lambda, u) = DenseBackend.IsManaged(p) ? SymmetricEigen.Decompose(gram, p) : EigenTorch(gram, p);
         double floor = RelativeFloor * Math.Max(lambda[^1], 1e-300);
-        return new FisherInformation(network, u, lambda, floor);
+        return new FisherInformation(network, u, lambda, floor, responseScale);
     }
+
+    /// <summary>The power of two nearest to f's standard deviation over the inputs (<see cref="Refinement.ResponseScale"/>).</summary>
+    private static double ResponseScale(ReluNetwork network, ReadOnlySpan<double> x, int n)
+    {
+        var f = new double[n];
+        network.Evaluate(x[..(n * network.InputDim)], f);
+        double mean = System.Numerics.Tensors.TensorPrimitives.Sum<double>(f) / n, variance = 0;
+        foreach (double v in f) variance += (v - mean) * (v - mean);
+        return Refinement.ResponseScale(variance / n);
+    }
+
+    /// <summary>Index of the first parameter of the output layer (a, c0, c) in the flat layout.</summary>
+    private int OutputLayer => Network.Hidden * Network.InputDim + Network.Hidden;
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static (double[] Values, double[] Vectors) EigenTorch(double[] gram, int p)
@@ -102,11 +129,13 @@ internal sealed class FisherInformation
     /// <summary>The Gauss-Newton step -G^+ g for the mean-squared-error gradient g = (1/n) sum_j e_j grad f(x_j).</summary>
     public double[] Step(ReadOnlySpan<double> gradient)
     {
-        int p = Parameters;
+        int p = Parameters, outputLayer = OutputLayer;
+        // in the balanced coordinates: g' = g / s^2 on (W, b), g / s on (a, c0, c); the step comes back times (1, s)
+        double inverse = 1 / _scale;
         var coefficients = new double[p];
         for (int r = 0; r < p; r++)
         {
-            double g = gradient[r];
+            double g = gradient[r] * inverse * (r < outputLayer ? inverse : 1);
             if (g == 0) continue;
             for (int k = 0; k < p; k++) coefficients[k] += _vectors[r * p + k] * g;
         }
@@ -116,7 +145,7 @@ internal sealed class FisherInformation
         {
             double s = 0;
             for (int k = 0; k < p; k++) s += _vectors[r * p + k] * coefficients[k];
-            step[r] = -s;
+            step[r] = -s * (r < outputLayer ? 1 : _scale);
         }
         return step;
     }
@@ -129,25 +158,26 @@ internal sealed class FisherInformation
     /// </summary>
     public double[] NormalisedCovariance()
     {
-        int p = Parameters;
-        // Columns of N U scaled by lambda^(-1/2): the covariance is K K^T.
+        int p = Parameters, outputLayer = OutputLayer;
+        // Columns of N T U' scaled by lambda'^(-1/2) / s, U' and lambda' those of the balanced information and T = (1 on W and
+        // b, s on the output layer) its change of coordinates: G^+ = T G'^+ T / s^2, the covariance K K^T.
         var k = new double[p * p];
         var column = new double[p];
         var mapped = new double[p];
         var blind = new bool[p];
         for (int c = 0; c < p; c++)
         {
-            for (int r = 0; r < p; r++) column[r] = _vectors[r * p + c];
+            for (int r = 0; r < p; r++) column[r] = _vectors[r * p + c] * (r < outputLayer ? 1 : _scale);
             Normalise(Network, column, mapped);
             if (_values[c] > _floor)
             {
-                double s = 1 / Math.Sqrt(_values[c]);
+                double s = 1 / (Math.Sqrt(_values[c]) * _scale);
                 for (int r = 0; r < p; r++) k[r * p + c] = mapped[r] * s;
             }
             else
             {
-                for (int r = 0; r < p; r++)
-                    if (Math.Abs(mapped[r]) > 1e-6) blind[r] = true;
+                for (int r = 0; r < p; r++) // the loading in the balanced coordinates (N commutes with T)
+                    if (Math.Abs(mapped[r] / (r < outputLayer ? 1 : _scale)) > 1e-6) blind[r] = true;
             }
         }
         var covariance = DenseBackend.IsManaged(p) ? DenseMatrix.MultiplyTransposed(k, p, p, k, p) : ProductTorch(k, p, p, k, p, transposed: true);

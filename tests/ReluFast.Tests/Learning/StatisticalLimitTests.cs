@@ -223,6 +223,40 @@ public class StatisticalLimitTests
         Assert.DoesNotContain(result.Warnings, w => w.Code == LearningWarningCode.InsignificantNeuron);
     }
 
+    /// <summary>
+    /// The unit of y (docs/algorithm.md section 18). G's rows for W and b carry a factor a_i, those of the output layer none, so
+    /// y x 10^4 put the output layer's eigenvalues 10^8 times further below the largest and under the floor of 10^-13: every a_i
+    /// got an infinite standard error, and all 15 neurons of a fit at relative held-out MSE 2e-9 warned InsignificantNeuron
+    /// (`scripts/cli-audit.py --wide`, seed 40). Formed in the coordinates of f / s, the information of the same network with its
+    /// output layer times 2^13 is the same bits: per unit noise variance the covariance of (a, c0, c) is unchanged, that of W and
+    /// b divided by 2^26 and the cross terms by 2^13 (the noise variance, times 2^26, then scales the output layer's alone).
+    /// </summary>
+    [Fact]
+    public void TheUnitOfYChangesTheInformationOnlyByItsScale()
+    {
+        const int d = 12, m = 8, n = 20_000;
+        const double Unit = 8192;
+        var network = RandomTeacher.Create(new TeacherOptions(d, m, BiasRange: 2.5), 41).Normalized();
+        var scaled = new ReluNetwork(d, network.A.ToArray().Select(a => a * Unit).ToArray(), network.W, network.B, 0.5 * Unit,
+            Enumerable.Repeat(0.25 * Unit, d).ToArray());
+        var plain = new ReluNetwork(d, network.A, network.W, network.B, 0.5, Enumerable.Repeat(0.25, d).ToArray());
+        int p = MseGradient.ParameterCount(m, d), outputLayer = m * d + m;
+        var x = new double[n * d];
+        new CounterGaussian(42).Fill(0, x);
+
+        var unbalanced = FisherInformation.FromGram(scaled, FisherInformation.Gram(scaled, x, n), p, responseScale: 1).NormalisedCovariance();
+        Assert.Contains(unbalanced, double.IsPositiveInfinity); // the case shows the failure: the old information, unit-blind
+        double[] expected = FisherInformation.Estimate(plain, x).NormalisedCovariance(), actual = FisherInformation.Estimate(scaled, x)
+            .NormalisedCovariance();
+        Assert.All(expected, v => Assert.True(double.IsFinite(v)));
+        for (int r = 0; r < p; r++)
+            for (int c = 0; c < p; c++)
+            {
+                double factor = (r < outputLayer ? Unit : 1) * (c < outputLayer ? Unit : 1);
+                Assert.Equal(expected[r * p + c], actual[r * p + c] * factor);
+            }
+    }
+
     [Fact]
     public void NoiselessFitsHaveNoStandardErrors()
     {
