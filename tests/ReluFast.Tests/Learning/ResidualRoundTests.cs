@@ -254,7 +254,8 @@ public class ResidualRoundTests
     /// keeps the fifth it tries (its removal raises the held-out error by 27 %). The fit, 14 neurons, is not the teacher's, and the
     /// result says so. Since pass 1's pilot centres y in t1 (docs/algorithm.md section 3) seed 24 takes that path: its swap rounds
     /// stop at 19 neurons (held-out MSE 0.0028), the suspects take one, the trial finds three spare neurons one after another (each
-    /// refinement without it as good on held-out data) and keeps the fourth it tries (0.0080 without it); 15 neurons, warned.
+    /// refinement without it as good on held-out data), and then finds no spare neuron (the others' output layer would leave 0.0080
+    /// without the next); 15 neurons, warned.
     /// </summary>
     [Fact]
     public void ASpareNeuronOutsideTheSuspectsIsFoundByTheOutputLayer()
