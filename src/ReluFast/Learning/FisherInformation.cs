@@ -29,15 +29,15 @@ internal sealed class FisherInformation
     private readonly double[] _vectors;   // p x p row-major, eigenvector k in column k
     private readonly double[] _values;    // eigenvalues of the penalised information
     private readonly double _floor;       // eigenvalues below it are treated as zero information
-    private readonly double _scale;       // s: the information above is that of f / s in (W, b, a / s, c0 / s, c / s)
+    private readonly double _responseScale; // s: the information above is that of f / s in (W, b, a / s, c0 / s, c / s)
 
-    private FisherInformation(ReluNetwork network, double[] vectors, double[] values, double floor, double scale)
+    private FisherInformation(ReluNetwork network, double[] vectors, double[] values, double floor, double responseScale)
     {
         Network = network;
         _vectors = vectors;
         _values = values;
         _floor = floor;
-        _scale = scale;
+        _responseScale = responseScale;
     }
 
     /// <summary>The network at which the information was formed (unit w_i).</summary>
@@ -72,7 +72,7 @@ internal sealed class FisherInformation
     /// </summary>
     internal static FisherInformation FromGram(ReluNetwork network, double[] gram, int p, double responseScale)
     {
-        int m = network.Hidden, outputLayer = m * network.InputDim + m;
+        int m = network.Hidden, outputLayer = MseGradient.OutputLayerStart(m, network.InputDim);
         // The rows of W and b carry a factor a (the unit of y), those of (a, c0, c) none: without the balance y x 10^4 put the
         // output layer's eigenvalues 10^8 times further below the largest, under the floor (every a "infinitely" uncertain).
         double inverse = 1 / responseScale;
@@ -111,9 +111,6 @@ internal sealed class FisherInformation
         return Refinement.ResponseScale(variance / n);
     }
 
-    /// <summary>Index of the first parameter of the output layer (a, c0, c) in the flat layout.</summary>
-    private int OutputLayer => Network.Hidden * Network.InputDim + Network.Hidden;
-
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static (double[] Values, double[] Vectors) EigenTorch(double[] gram, int p)
     {
@@ -129,9 +126,9 @@ internal sealed class FisherInformation
     /// <summary>The Gauss-Newton step -G^+ g for the mean-squared-error gradient g = (1/n) sum_j e_j grad f(x_j).</summary>
     public double[] Step(ReadOnlySpan<double> gradient)
     {
-        int p = Parameters, outputLayer = OutputLayer;
+        int p = Parameters, outputLayer = MseGradient.OutputLayerStart(Network.Hidden, Network.InputDim);
         // in the balanced coordinates: g' = g / s^2 on (W, b), g / s on (a, c0, c); the step comes back times (1, s)
-        double inverse = 1 / _scale;
+        double inverse = 1 / _responseScale;
         var coefficients = new double[p];
         for (int r = 0; r < p; r++)
         {
@@ -145,7 +142,7 @@ internal sealed class FisherInformation
         {
             double s = 0;
             for (int k = 0; k < p; k++) s += _vectors[r * p + k] * coefficients[k];
-            step[r] = -s * (r < outputLayer ? 1 : _scale);
+            step[r] = -s * (r < outputLayer ? 1 : _responseScale);
         }
         return step;
     }
@@ -158,7 +155,7 @@ internal sealed class FisherInformation
     /// </summary>
     public double[] NormalisedCovariance()
     {
-        int p = Parameters, outputLayer = OutputLayer;
+        int p = Parameters, outputLayer = MseGradient.OutputLayerStart(Network.Hidden, Network.InputDim);
         // Columns of N T U' scaled by lambda'^(-1/2) / s, U' and lambda' those of the balanced information and T = (1 on W and
         // b, s on the output layer) its change of coordinates: G^+ = T G'^+ T / s^2, the covariance K K^T.
         var k = new double[p * p];
@@ -167,17 +164,17 @@ internal sealed class FisherInformation
         var blind = new bool[p];
         for (int c = 0; c < p; c++)
         {
-            for (int r = 0; r < p; r++) column[r] = _vectors[r * p + c] * (r < outputLayer ? 1 : _scale);
+            for (int r = 0; r < p; r++) column[r] = _vectors[r * p + c] * (r < outputLayer ? 1 : _responseScale);
             Normalise(Network, column, mapped);
             if (_values[c] > _floor)
             {
-                double s = 1 / (Math.Sqrt(_values[c]) * _scale);
+                double s = 1 / (Math.Sqrt(_values[c]) * _responseScale);
                 for (int r = 0; r < p; r++) k[r * p + c] = mapped[r] * s;
             }
             else
             {
                 for (int r = 0; r < p; r++) // the loading in the balanced coordinates (N commutes with T)
-                    if (Math.Abs(mapped[r] / (r < outputLayer ? 1 : _scale)) > 1e-6) blind[r] = true;
+                    if (Math.Abs(mapped[r] / (r < outputLayer ? 1 : _responseScale)) > 1e-6) blind[r] = true;
             }
         }
         var covariance = DenseBackend.IsManaged(p) ? DenseMatrix.MultiplyTransposed(k, p, p, k, p) : ProductTorch(k, p, p, k, p, transposed: true);

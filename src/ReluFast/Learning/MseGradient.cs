@@ -28,6 +28,9 @@ internal static class MseGradient
     /// <summary>Number of parameters of a network with <paramref name="m"/> neurons on d inputs.</summary>
     public static int ParameterCount(int m, int d) => m * d + 2 * m + 1 + d;
 
+    /// <summary>Index of the output layer's first parameter (a, then c0 and c) in the flat layout [W (m x d), b (m), a (m), c0, c (d)].</summary>
+    public static int OutputLayerStart(int m, int d) => m * d + m;
+
     /// <summary>Scratch doubles <see cref="Accumulate"/> needs.</summary>
     public static int ScratchLength(int m, int d)
     {

@@ -60,7 +60,7 @@ internal sealed class Refinement : IDisposable
         // divided by s^2: the fit of y / s, whose curvature along a and along W is of one order whatever the unit of y (docs/algorithm.md
         // section 10). A power of two scales exactly, so y times 2^k gives the same iterates times 2^k.
         double s = ResponseScale(_objective.TargetVariance), s2 = s * s;
-        int outputLayer = m * _d + m;
+        int outputLayer = MseGradient.OutputLayerStart(m, _d);
         var point = new double[theta.Length];
         void ToResponseUnits(ReadOnlySpan<double> scaled)
         {
