@@ -10,7 +10,8 @@ internal static class Program
     /// experiments whose tables the README reports; <c>scale</c> measures large-N learning (time, samples/s, peak working set);
     /// <c>passes</c> accounts for the time of each streamed pass against the machine's limit (docs/passes.md), <c>passes-npy</c> for the
     /// passes over a pair of .npy files; <c>span</c> times the span
-    /// pass's accumulation both ways; <c>gram-stream</c> the weighted Gram alone, in cache and streamed from memory;
+    /// pass's accumulation both ways; <c>gram-stream</c> the weighted Gram alone, in cache and streamed from memory; <c>gram-kept</c>
+    /// the float64 Gram at d = 64 with and without its kept weighted rows and the next block's prefetch;
     /// <c>extract</c> measures extraction through the oracle path
     /// (queries, time, memory, errors); <c>trained</c> extracts the networks trained on real data (Fixtures/Trained).
     /// </summary>
@@ -20,6 +21,7 @@ internal static class Program
         {
             case "span": SpanKernel.Run(args); break;
             case "gram-stream": GramStream.Run(args); break;
+            case "gram-kept": GramKept.Run(args); break;
             case "tensor-stream": TensorStream.Run(args); break;
             case "sweep": SuccessRateSweep.Run(args); break;
             case "headline": HeadlineComparison.Run(args); break;

@@ -78,6 +78,7 @@ internal static class GramStream
     {
         private readonly WeightedGramAccumulator<T> _sums = new(d);
         public void Accumulate(ReadOnlySpan<T> x, ReadOnlySpan<T> y) => _sums.Accumulate(x, y);
+        public void Accumulate(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> nextX) => _sums.Accumulate(x, y, nextX);
         public void Merge(Worker<T> other) => _sums.Merge(other._sums);
     }
 }

@@ -477,6 +477,7 @@ internal static class MomentBenchmark
     {
         private readonly WeightedGramAccumulator<T> _acc = new(d);
         public void Accumulate(ReadOnlySpan<T> x, ReadOnlySpan<T> y) => _acc.Accumulate(x, y);
+        public void Accumulate(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> nextX) => _acc.Accumulate(x, y, nextX);
         public void Merge(GramWorker<T> other) => _acc.Merge(other._acc);
         public double[] State() { var s = new double[_acc.StateLength]; _acc.CopyState(s); return s; }
     }

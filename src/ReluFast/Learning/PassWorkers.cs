@@ -42,11 +42,13 @@ internal sealed partial class SecondMomentWorker<T> : IMomentWorker<T, SecondMom
 
     public double SumOfSquares { get; private set; }
 
-    public void Accumulate(ReadOnlySpan<T> x, ReadOnlySpan<T> y)
+    public void Accumulate(ReadOnlySpan<T> x, ReadOnlySpan<T> y) => Accumulate(x, y, default);
+
+    public void Accumulate(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> nextX)
     {
         Span<T> centred = _centred.Span[..y.Length];
         _controlVariate.Apply(x, y, centred);
-        if (_device is null) _moments.Accumulate(x, centred);
+        if (_device is null) _moments.Accumulate(x, centred, nextX);
         else _device.Accumulate(x, centred);
         SumOfSquares += double.CreateTruncating(TensorPrimitives.SumOfSquares<T>(centred));
     }

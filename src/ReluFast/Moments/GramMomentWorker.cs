@@ -26,12 +26,15 @@ internal sealed class GramMomentWorker<T> : IMomentWorker<T, GramMomentWorker<T>
     public WeightedGramAccumulator<T> Moments { get; }
 
     /// <inheritdoc />
-    public void Accumulate(ReadOnlySpan<T> x, ReadOnlySpan<T> y)
+    public void Accumulate(ReadOnlySpan<T> x, ReadOnlySpan<T> y) => Accumulate(x, y, default);
+
+    /// <inheritdoc />
+    public void Accumulate(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> nextX)
     {
         if (_centred.Length < y.Length) _centred = new T[y.Length];
         Span<T> centred = _centred.AsSpan(0, y.Length);
         ControlVariate.Apply(x, y, centred);
-        Moments.Accumulate(x, centred);
+        Moments.Accumulate(x, centred, nextX);
     }
 
     /// <inheritdoc />

@@ -17,8 +17,8 @@ namespace ReluFast.Moments;
 /// the worker in consecutive chunks of at most that size (in order), so the worker finds it in L2; the chunk
 /// size depends only on d, T and the kind of source. Each thread allocates its buffers once per pass, each starting a page
 /// (<see cref="AlignedBuffer{T}"/>: two threads' blocks at other offsets in their pages slowed one of them). A source
-/// that is an <see cref="IInMemorySampleSource{T}"/> is not copied: the workers get spans of its memory, a
-/// whole block at a time.
+/// that is an <see cref="IInMemorySampleSource{T}"/> is not copied: the workers get spans of its memory, a whole block at a
+/// time, with x of the thread's next block, which they may prefetch.
 /// </remarks>
 internal static class SamplePass
 {
@@ -77,6 +77,7 @@ internal static class SamplePass
                 long first = blocks * t / threads, last = blocks * (t + 1) / threads;
                 if (first == last) return;
                 var memory = source as IInMemorySampleSource<T>;
+                long rangeEnd = Math.Min(start + last * blockSize, start + count); // this thread's samples end here
                 var x = new AlignedBuffer<T>(memory is null ? checked(chunk * d) : 0);
                 var y = new AlignedBuffer<T>(memory is null ? chunk : 0);
                 TWorker worker = workers[t];
@@ -89,7 +90,10 @@ internal static class SamplePass
                         int n = (int)Math.Min(chunk, blockEnd - s);
                         if (memory is not null)
                         {
-                            worker.Accumulate(memory.GetInputs(s, n), memory.GetResponses(s, n));
+                            // the next block of this thread, which the worker may prefetch while it works on this one
+                            int next = (int)Math.Min(blockSize, rangeEnd - (s + n));
+                            worker.Accumulate(memory.GetInputs(s, n), memory.GetResponses(s, n),
+                                next > 0 ? memory.GetInputs(s + n, next) : default);
                             continue;
                         }
                         Span<T> xs = x.Span[..(n * d)], ys = y.Span[..n];

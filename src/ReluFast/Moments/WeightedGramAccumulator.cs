@@ -26,6 +26,7 @@ internal sealed class WeightedGramAccumulator<T> : IWeightedGramSums where T : u
     private readonly double[] _gram;    // L x stride x stride; entries with i <= j are valid
     private readonly AlignedBuffer<T> _copy;   // tile x rowStride: x, zero-padded (only when d is not a whole number of vectors)
     private readonly AlignedBuffer<T> _scaled; // tile x rowStride: c o x (empty when the kernels apply the weights)
+    private readonly AlignedBuffer<T> _keptRows; // a pair of panels' weighted rows for one tile (PrefixGemm.KeptRowsLength)
     private readonly T[] _columnSums;   // stride
     private readonly int[] _rowEnds;
 
@@ -50,6 +51,7 @@ internal sealed class WeightedGramAccumulator<T> : IWeightedGramSums where T : u
         _copy = new AlignedBuffer<T>(Simd.RoundUp(dimension, unit) == dimension ? 0 : _tile * _rowStride);
         _scaled = new AlignedBuffer<T>(WeightsInKernel(_stride / unit) ? 0 : _tile * _rowStride);
         _columnSums = new T[_stride];
+        _keptRows = new AlignedBuffer<T>(WeightsInKernel(_stride / unit) ? PrefixGemm.KeptRowsLength<T>(_stride / unit, _tile) : 0);
         _rowEnds = new int[_stride / unit];
         for (int v = 0; v < _rowEnds.Length; v++) _rowEnds[v] = (v + 1) * unit; // upper triangle: rows up to the panel's last column
     }
@@ -83,10 +85,12 @@ internal sealed class WeightedGramAccumulator<T> : IWeightedGramSums where T : u
 
     /// <summary>
     /// Adds a block of n samples: x is n x d row-major, weights is L x n (weight vector l at [l n, (l+1) n)).
+    /// <paramref name="nextX"/> (never read; may be empty) is the x this accumulator is given next, if the caller knows it: the last
+    /// tile's kernels prefetch its first tile as every tile's do for the tile after it.
     /// </summary>
     /// <exception cref="ArgumentException">The lengths do not match d and L.</exception>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    public void Accumulate(ReadOnlySpan<T> x, ReadOnlySpan<T> weights)
+    public void Accumulate(ReadOnlySpan<T> x, ReadOnlySpan<T> weights, ReadOnlySpan<T> nextX = default)
     {
         int d = Dimension, l = WeightCount;
         int n = weights.Length / l;
@@ -101,7 +105,8 @@ internal sealed class WeightedGramAccumulator<T> : IWeightedGramSums where T : u
             int nt = Math.Min(_tile, n - k0);
             // the next tile, which the first weight's kernels prefetch while they multiply this one (RowScaling's read of it then
             // finds it in L2 rather than waiting on memory)
-            ReadOnlySpan<T> ahead = x.Slice((k0 + nt) * d, Math.Min(_tile, n - k0 - nt) * d);
+            ReadOnlySpan<T> ahead = k0 + nt < n ? x.Slice((k0 + nt) * d, Math.Min(_tile, n - k0 - nt) * d)
+                : nextX[..Math.Min(nextX.Length, _tile * d)];
             // B = the rows of x (or a zero-padded copy when d is not a whole number of vectors); A = the same rows, weighted in the
             // kernels, or c o x in an aligned tile with an odd-cache-line stride written with the column sums c x from one load of each row.
             ReadOnlySpan<T> rows = x.Slice(k0 * d, nt * d);
@@ -123,13 +128,14 @@ internal sealed class WeightedGramAccumulator<T> : IWeightedGramSums where T : u
                     // the kernels take the column and weight sums as they read the rows (one read of the tile): one kernel at d <= 16,
                     // the pairs' diagonal blocks at an even number of float64 panels
                     _weightSums[q] += PrefixGemm.RunUpperTriangleWithSums<T>(rows, rowStride, rows, rowStride, nt, _rowEnds.Length, gram, _stride,
-                        c, _columnSums, d, next);
+                        c, _columnSums, d, next, _keptRows.Span);
                 }
                 else
                 {
                     _weightSums[q] += RowScaling.Run<T>(rows, rowStride, c, _stride, _scaled.Span, _rowStride, _columnSums);
                     if (_scaled.Span.IsEmpty)
-                        PrefixGemm.RunUpperTriangle<T>(rows, rowStride, rows, rowStride, nt, _rowEnds.Length, gram, _stride, c, next);
+                        PrefixGemm.RunUpperTriangle<T>(rows, rowStride, rows, rowStride, nt, _rowEnds.Length, gram, _stride, c, next,
+                            _keptRows.Span);
                     else PrefixGemm.RunUpperTriangle<T>(_scaled.Span, _rowStride, rows, rowStride, nt, _rowEnds.Length, gram, _stride,
                             next: next);
                 }

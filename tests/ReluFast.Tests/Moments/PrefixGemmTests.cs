@@ -96,6 +96,48 @@ public class GramSumsInKernelTests
         Same<float>(panels, samples);
     }
 
+    [Theory]
+    [InlineData(4, 100)]
+    [InlineData(5, 31)]
+    [InlineData(8, 256)]
+    [InlineData(12, 77)]
+    public void TheKeptWeightedRowsChangeNoBit(int panels, int samples)
+    {
+        // a pair's diagonal block keeps w_k x_k of the pair's columns and the kernels above it read them: the product each kernel
+        // would have formed, so the same Gram (and sums) to the bit; a scratch too short for the tile is not used
+        int length = PrefixGemm.KeptRowsLength<double>(panels, samples);
+        if (Simd.WidthBits < 512) { Assert.Equal(0, length); return; }
+        Assert.Equal(samples * 16, length);
+        Assert.Equal(0, PrefixGemm.KeptRowsLength<double>(2, samples));
+        Assert.Equal(0, PrefixGemm.KeptRowsLength<float>(panels, samples));
+        int columns = panels * 8, strideC = columns + 1;
+        var x = new double[samples * columns];
+        var c = new double[samples];
+        new CounterGaussian(45).Fill(0, x);
+        new CounterGaussian(46).Fill(0, c);
+        var plain = new double[columns * strideC];
+        var kept = new double[columns * strideC];
+        var shortScratch = new double[columns * strideC];
+        var scratch = new double[length];
+        PrefixGemm.RunUpperTriangle<double>(x, columns, x, columns, samples, panels, plain, strideC, c);
+        PrefixGemm.RunUpperTriangle<double>(x, columns, x, columns, samples, panels, kept, strideC, c, keptRows: scratch);
+        PrefixGemm.RunUpperTriangle<double>(x, columns, x, columns, samples, panels, shortScratch, strideC, c, keptRows: scratch.AsSpan(1));
+        Assert.Equal(plain, kept);
+        Assert.Equal(plain, shortScratch);
+        Assert.NotEqual(0.0, scratch[^1]); // the scratch was written (w_k x_k of the last pair's last sample)
+        if (!PrefixGemm.SumsInKernel<double>(panels)) return;
+        var sums = new double[columns];
+        var sumsKept = new double[columns];
+        Array.Clear(plain);
+        Array.Clear(kept);
+        double w = PrefixGemm.RunUpperTriangleWithSums<double>(x, columns, x, columns, samples, panels, plain, strideC, c, sums, columns);
+        double wKept = PrefixGemm.RunUpperTriangleWithSums<double>(x, columns, x, columns, samples, panels, kept, strideC, c, sumsKept,
+            columns, keptRows: scratch);
+        Assert.Equal(w, wKept);
+        Assert.Equal(sums, sumsKept);
+        Assert.Equal(plain, kept);
+    }
+
     private static void Same<T>(int panels, int samples) where T : unmanaged, System.Numerics.IBinaryFloatingPointIeee754<T>
     {
         int columns = panels * PrefixGemm.PanelWidth<T>(), strideC = columns + 1;

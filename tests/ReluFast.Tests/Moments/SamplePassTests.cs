@@ -89,6 +89,42 @@ public class SamplePassTests
     }
 
     [Fact]
+    public void AnInMemoryPassTellsEachBlockWhereTheThreadsNextBlockLies()
+    {
+        // 15 blocks of 1000 from sample 17 on two threads: blocks 0-6 and 7-14; every block but a thread's last is told the next
+        // block's x (whole, or the range's short last one), its last block nothing; a copied source tells nothing (its next chunk is
+        // read into the same buffer after this one)
+        var source = new InMemoryArraySource<double>(D, _x, _y);
+        var calls = new List<(long Block, long Next, int NextCount)>();
+        SamplePass.Run<double, HintWorker>(source, () => new HintWorker(_x, calls), new SamplePassOptions(2, 1000, 17, 14_500));
+        calls.Sort();
+        Assert.Equal(Enumerable.Range(0, 15).Select(b => 17L + 1000 * b), calls.Select(c => c.Block));
+        foreach (var (block, next, count) in calls)
+        {
+            long index = (block - 17) / 1000;
+            if (index is 6 or 14) Assert.Equal((-1L, 0), (next, count));
+            else Assert.Equal((block + 1000, index == 13 ? 500 : 1000), (next, count));
+        }
+        calls.Clear();
+        SamplePass.Run<double, HintWorker>(new ArraySource<double>(D, _x, _y), () => new HintWorker(_x, calls), new SamplePassOptions(2, 1000));
+        Assert.All(calls, c => Assert.Equal(0, c.NextCount));
+    }
+
+    private sealed class HintWorker(double[] x, List<(long, long, int)> calls) : IMomentWorker<double, HintWorker>
+    {
+        public void Accumulate(ReadOnlySpan<double> xs, ReadOnlySpan<double> y) => Accumulate(xs, y, default);
+
+        public void Accumulate(ReadOnlySpan<double> xs, ReadOnlySpan<double> y, ReadOnlySpan<double> nextX)
+        {
+            long Sample(ReadOnlySpan<double> s) => System.Runtime.CompilerServices.Unsafe.ByteOffset(ref x[0],
+                ref System.Runtime.InteropServices.MemoryMarshal.GetReference(s)) / (sizeof(double) * D);
+            lock (calls) calls.Add((Sample(xs), nextX.IsEmpty ? -1 : Sample(nextX), nextX.Length / D));
+        }
+
+        public void Merge(HintWorker other) { }
+    }
+
+    [Fact]
     public void InMemorySourcesAreNotCopiedAndGiveTheSameSums()
     {
         var source = new InMemoryArraySource<double>(D, _x, _y);

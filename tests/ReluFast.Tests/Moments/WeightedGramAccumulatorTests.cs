@@ -135,6 +135,30 @@ public class WeightedGramAccumulatorTests
     }
 
     [Theory]
+    [InlineData(64, 1)]
+    [InlineData(33, 2)]
+    [InlineData(16, 1)]
+    public void TheNextBlockItIsToldOfChangesNoBit(int d, int l)
+    {
+        // the last tile's kernels prefetch the next block's first tile (never read): the same sums as without it
+        const int n = 1100, first = 700;
+        double[] x = Gaussians<double>(n * d, 5), c = Gaussians<double>(n * l, 6);
+        double[] c1 = new double[first * l], c2 = new double[(n - first) * l];
+        for (int q = 0; q < l; q++)
+        {
+            c.AsSpan(q * n, first).CopyTo(c1.AsSpan(q * first));
+            c.AsSpan(q * n + first, n - first).CopyTo(c2.AsSpan(q * (n - first)));
+        }
+        var told = new WeightedGramAccumulator<double>(d, l);
+        told.Accumulate(x.AsSpan(0, first * d), c1, x.AsSpan(first * d));
+        told.Accumulate(x.AsSpan(first * d), c2, x.AsSpan(0, 3 * d)); // any memory: it is only prefetched
+        var plain = new WeightedGramAccumulator<double>(d, l);
+        plain.Accumulate(x.AsSpan(0, first * d), c1);
+        plain.Accumulate(x.AsSpan(first * d), c2);
+        AssertBitwiseEqual(State(plain), State(told), "with and without the next block");
+    }
+
+    [Theory]
     [InlineData(64, 3)]
     [InlineData(17, 1)]
     public void AccumulateDoesNotAllocate(int d, int l)

@@ -148,11 +148,14 @@ internal static unsafe class PrefixGemm
     /// quarter (float64), instead of the weaker 8 x 1 kernel. <paramref name="next"/> (never read) is what the caller reads next
     /// (its next tile): on 512-bit vectors the pair kernels prefetch its lines into L2, one a sample until all are asked for,
     /// so that a tile streamed from memory arrives while the previous one is multiplied instead of stalling its first read
-    /// (docs/passes.md, "The next tile on its way").
+    /// (docs/passes.md, "The next tile on its way"). <paramref name="keptRows"/> (scratch of <see cref="KeptRowsLength"/>
+    /// entries, or empty) lets a weighted float64 pair multiply the rows of its columns by their weights once, in its diagonal block,
+    /// instead of once in every kernel (docs/passes.md, "The weighted rows kept"); the bits are the same either way.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RunUpperTriangle<T>(ReadOnlySpan<T> a, int strideA, ReadOnlySpan<T> b, int strideB, int samples,
-        int panels, Span<double> c, int strideC, ReadOnlySpan<T> weights = default, ReadOnlySpan<T> next = default) where T : unmanaged
+        int panels, Span<double> c, int strideC, ReadOnlySpan<T> weights = default, ReadOnlySpan<T> next = default,
+        Span<T> keptRows = default) where T : unmanaged
     {
         if (typeof(T) != typeof(double) || Simd.WidthBits < 512)
         {
@@ -168,13 +171,21 @@ internal static unsafe class PrefixGemm
         if (strideC < columns || c.Length < (long)(columns - 1) * strideC + columns) throw new ArgumentException("C is too short.", nameof(c));
         if (weights.IsEmpty)
             UpperTriangle512<T, Unweighted<T>, NoRowSums>(a, strideA, b, strideB, ref Unsafe.NullRef<T>(), samples, panels, c, strideC, next,
-                ref Unsafe.NullRef<T>(), ref Unsafe.NullRef<double>());
+                ref Unsafe.NullRef<T>(), ref Unsafe.NullRef<double>(), default);
         else if (weights.Length < samples)
             throw new ArgumentException("Fewer weights than samples.", nameof(weights));
         else
             UpperTriangle512<T, Weighted<T>, NoRowSums>(a, strideA, b, strideB, ref MemoryMarshal.GetReference(weights), samples, panels, c,
-                strideC, next, ref Unsafe.NullRef<T>(), ref Unsafe.NullRef<double>());
+                strideC, next, ref Unsafe.NullRef<T>(), ref Unsafe.NullRef<double>(), keptRows);
     }
+
+    /// <summary>
+    /// Entries of the scratch with which <see cref="RunUpperTriangle{T}"/> and <see cref="RunUpperTriangleWithSums{T}"/> keep a pair's
+    /// weighted rows for up to <paramref name="samples"/> samples: 0 where no pair has kernels above its diagonal block (fewer than 4
+    /// panels) or the pairs are not taken this way (float32, or vectors narrower than 512 bits).
+    /// </summary>
+    public static int KeptRowsLength<T>(int panels, int samples) where T : unmanaged =>
+        typeof(T) == typeof(double) && Simd.WidthBits >= 512 && panels >= 4 ? checked(samples * 2 * PanelWidth<T>()) : 0;
 
     /// <summary>
     /// Whether <see cref="RunUpperTriangleWithSums{T}"/> takes a Gram of <paramref name="panels"/> panels, on 512-bit vectors: one
@@ -190,12 +201,13 @@ internal static unsafe class PrefixGemm
     /// <see cref="RowScaling"/> takes in a pass of its own, to the bit. At narrow rows that pass over the tile cost as much as
     /// the kernel, and on a tile streamed from memory it was the read that waited for it; here the tile is read once. Only the
     /// first <paramref name="rows"/> rows of C are needed (the dimension; past it x is zero padding): a float32 panel whose rows
-    /// fit in 8 takes the 8-row kernel. <paramref name="next"/> is prefetched as in <see cref="RunUpperTriangle{T}"/>.
+    /// fit in 8 takes the 8-row kernel. <paramref name="next"/> is prefetched and <paramref name="keptRows"/> used as in
+    /// <see cref="RunUpperTriangle{T}"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double RunUpperTriangleWithSums<T>(ReadOnlySpan<T> a, int strideA, ReadOnlySpan<T> b, int strideB, int samples, int panels,
-        Span<double> c, int strideC, ReadOnlySpan<T> weights, Span<T> columnSums, int rows, ReadOnlySpan<T> next = default)
-        where T : unmanaged
+        Span<double> c, int strideC, ReadOnlySpan<T> weights, Span<T> columnSums, int rows, ReadOnlySpan<T> next = default,
+        Span<T> keptRows = default) where T : unmanaged
     {
         if (!SumsInKernel<T>(panels)) throw new ArgumentException("The Gram takes more than one kernel.", nameof(panels));
         int w = PanelWidth<T>(), columns = panels * w;
@@ -211,7 +223,7 @@ internal static unsafe class PrefixGemm
         double weightSum = 0;
         if (panels >= 2)
             UpperTriangle512<T, Weighted<T>, WithRowSums>(a, strideA, b, strideB, ref wt, samples, panels, c, strideC, next, ref sums,
-                ref weightSum);
+                ref weightSum, keptRows);
         else if (w == 16 && rows > 8)
             Kernel512x16x1<T, Weighted<T>, WithRowSums>(ref a0, strideA, ref b0, strideB, ref wt, samples, ref c0, strideC, ref sums,
                 ref weightSum);
@@ -223,7 +235,7 @@ internal static unsafe class PrefixGemm
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void UpperTriangle512<T, TWeight, TSums>(ReadOnlySpan<T> a, int strideA, ReadOnlySpan<T> b, int strideB, ref T wt,
-        int samples, int panels, Span<double> c, int strideC, ReadOnlySpan<T> next, ref T sums, ref double weightSum)
+        int samples, int panels, Span<double> c, int strideC, ReadOnlySpan<T> next, ref T sums, ref double weightSum, Span<T> keptRows)
         where T : unmanaged where TWeight : ISampleWeight<T> where TSums : IRowSums
     {
         // with the sums, each pair's diagonal block sums its 2 VL columns and the first pair's the weights (an even panel count)
@@ -235,29 +247,56 @@ internal static unsafe class PrefixGemm
         ref double c0 = ref MemoryMarshal.GetReference(c);
         for (int v = 0; v < panels; v += 2)
         {
-            int j0 = v * w, i = 0;
+            int j0 = v * w;
             if (v + 1 == panels)
             {
                 SinglePanel512<T, TWeight>(ref a0, strideA, ref Unsafe.Add(ref b0, j0), strideB, ref wt, samples, 0, j0 + w,
                     ref Unsafe.Add(ref c0, j0), strideC);
                 break;
             }
-            for (; i + 12 <= j0 && j0 - i != 16; i += 12)
-                Kernel512x12x2<T, TWeight>(ref Unsafe.Add(ref a0, i), strideA, ref Unsafe.Add(ref b0, j0), strideB, ref wt, samples,
-                    ref Unsafe.Add(ref c0, (nint)i * strideC + j0), strideC, ahead.Take(samples, out int lines), lines);
-            for (; i + 8 <= j0; i += 8)
-                Kernel512x8x2<T, TWeight>(ref Unsafe.Add(ref a0, i), strideA, ref Unsafe.Add(ref b0, j0), strideB, ref wt, samples,
-                    ref Unsafe.Add(ref c0, (nint)i * strideC + j0), strideC, ahead.Take(samples, out int lines), lines);
-            Diagonal512<T, TWeight, TSums>(ref Unsafe.Add(ref a0, j0), strideA, ref Unsafe.Add(ref b0, j0), strideB, ref wt, samples,
-                ref Unsafe.Add(ref c0, (nint)j0 * strideC + j0), strideC, ref TSums.On ? ref Unsafe.Add(ref sums, j0) : ref sums,
-                ref v == 0 ? ref weightSum : ref otherWeights, ahead.Take(samples, out int diagonalLines), diagonalLines);
+            ref T pairSums = ref TSums.On ? ref Unsafe.Add(ref sums, j0) : ref sums;
+            ref double pairWeights = ref v == 0 ? ref weightSum : ref otherWeights;
+            ref double diagonal = ref Unsafe.Add(ref c0, (nint)j0 * strideC + j0);
+            if (typeof(TWeight) == typeof(Weighted<T>) && j0 > 0 && keptRows.Length >= samples * 2 * w)
+            {
+                // the diagonal block first, keeping the weighted rows of the pair's columns (in L1) for the kernels above it: they
+                // read w_k x_k instead of multiplying x_k by w_k again, the same product, so the same bits
+                ref T kept = ref MemoryMarshal.GetReference(keptRows);
+                Diagonal512<T, TWeight, TSums, KeepRows>(ref Unsafe.Add(ref a0, j0), strideA, ref Unsafe.Add(ref b0, j0), strideB, ref wt,
+                    samples, ref diagonal, strideC, ref pairSums, ref pairWeights, ref kept, ahead.Take(samples, out int keptLines), keptLines);
+                AboveDiagonal512<T, Unweighted<T>>(ref a0, strideA, ref kept, 2 * w, ref Unsafe.NullRef<T>(), samples, j0,
+                    ref Unsafe.Add(ref c0, j0), strideC, ref ahead);
+            }
+            else
+            {
+                AboveDiagonal512<T, TWeight>(ref a0, strideA, ref Unsafe.Add(ref b0, j0), strideB, ref wt, samples, j0,
+                    ref Unsafe.Add(ref c0, j0), strideC, ref ahead);
+                Diagonal512<T, TWeight, TSums, NoKeptRows>(ref Unsafe.Add(ref a0, j0), strideA, ref Unsafe.Add(ref b0, j0), strideB, ref wt,
+                    samples, ref diagonal, strideC, ref pairSums, ref pairWeights, ref Unsafe.NullRef<T>(),
+                    ahead.Take(samples, out int diagonalLines), diagonalLines);
+            }
         }
+    }
+
+    /// <summary>Rows [0, rows) of a pair of panels (B and C start at its first column): 12 x 2 and 8 x 2 kernels.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AboveDiagonal512<T, TWeight>(ref T a0, nint strideA, ref T b, nint strideB, ref T wt, int samples, int rows,
+        ref double c, nint strideC, ref NextTile ahead) where TWeight : ISampleWeight<T>
+    {
+        int i = 0;
+        for (; i + 12 <= rows && rows - i != 16; i += 12)
+            Kernel512x12x2<T, TWeight>(ref Unsafe.Add(ref a0, i), strideA, ref b, strideB, ref wt, samples,
+                ref Unsafe.Add(ref c, (nint)i * strideC), strideC, ahead.Take(samples, out int lines), lines);
+        for (; i + 8 <= rows; i += 8)
+            Kernel512x8x2<T, TWeight>(ref Unsafe.Add(ref a0, i), strideA, ref b, strideB, ref wt, samples,
+                ref Unsafe.Add(ref c, (nint)i * strideC), strideC, ahead.Take(samples, out int lines), lines);
     }
 
     /// <summary>The 16 x 16 float64 diagonal block: rows 0..7 against both column vectors, rows 8..15 against the second.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Diagonal512<T, TWeight, TSums>(ref T a, nint strideA, ref T b, nint strideB, ref T w, int samples, ref double c,
-        nint strideC, ref T sums, ref double weightSum, byte* pf = null, int pfLines = 0) where TWeight : ISampleWeight<T> where TSums : IRowSums
+    private static unsafe void Diagonal512<T, TWeight, TSums, TKeep>(ref T a, nint strideA, ref T b, nint strideB, ref T w, int samples,
+        ref double c, nint strideC, ref T sums, ref double weightSum, ref T kept, byte* pf = null, int pfLines = 0)
+        where TWeight : ISampleWeight<T> where TSums : IRowSums where TKeep : IKeptRows
     {
         Vector512<T> s0 = default, s1 = default;
         double ws = 0;
@@ -274,6 +313,12 @@ internal static unsafe class PrefixGemm
             Vector512<T> b0 = TWeight.Apply(Vector512.LoadUnsafe(ref b), ref w);
             Vector512<T> b1 = TWeight.Apply(Vector512.LoadUnsafe(ref b, (nuint)Vector512<T>.Count), ref w);
             if (TSums.On) { s0 += b0; s1 += b1; ws += Weighted<T>.Value(ref w); }
+            if (TKeep.On)
+            {
+                b0.StoreUnsafe(ref kept);
+                b1.StoreUnsafe(ref kept, (nuint)Vector512<T>.Count);
+                kept = ref Unsafe.Add(ref kept, 2 * Vector512<T>.Count);
+            }
             Vector512<T> t;
             t = Vector512.Create(a); c0a = Simd.Fma(t, b0, c0a); c0b = Simd.Fma(t, b1, c0b);
             t = Vector512.Create(Unsafe.Add(ref a, 1)); c1a = Simd.Fma(t, b0, c1a); c1b = Simd.Fma(t, b1, c1b);

@@ -74,3 +74,25 @@ internal readonly struct NoRowSums : IRowSums
 {
     public static bool On => false;
 }
+
+/// <summary>
+/// Whether a kernel stores the weighted rows of B it loads, so that the kernels after it over the same columns read them instead of
+/// multiplying each row by its weight again (<see cref="PrefixGemm.RunUpperTriangle{T}"/>).
+/// </summary>
+internal interface IKeptRows
+{
+    /// <summary>Whether the weighted rows are stored.</summary>
+    static abstract bool On { get; }
+}
+
+/// <summary>The kernel stores each weighted row of B it loads.</summary>
+internal readonly struct KeepRows : IKeptRows
+{
+    public static bool On => true;
+}
+
+/// <summary>The kernel stores nothing but its product.</summary>
+internal readonly struct NoKeptRows : IKeptRows
+{
+    public static bool On => false;
+}
