@@ -125,8 +125,8 @@ internal sealed class WeightedGramAccumulator<T> : IWeightedGramSums where T : u
                 ReadOnlySpan<T> next = q == 0 ? ahead : default; // one weight's kernels fetch the next tile once
                 if (sumsInKernel)
                 {
-                    // the kernels take the column and weight sums as they read the rows (one read of the tile): one kernel at d <= 16,
-                    // the pairs' diagonal blocks at an even number of float64 panels
+                    // the kernels take the column and weight sums as they read the rows (one read of the tile): one kernel for one
+                    // panel, each pair's diagonal block (float64) or first kernel (float32) at an even number of panels
                     _weightSums[q] += PrefixGemm.RunUpperTriangleWithSums<T>(rows, rowStride, rows, rowStride, nt, _rowEnds.Length, gram, _stride,
                         c, _columnSums, d, next, _keptRows.Span);
                 }

@@ -64,7 +64,7 @@ public class PrefixGemmTests
 
 /// <summary>
 /// A Gram that one kernel covers takes its column and weight sums in that kernel (one read of the tile): the same bits as
-/// <see cref="RowScaling"/>'s pass and the product without sums, for float64 (one and two panels) and float32 (one panel).
+/// <see cref="RowScaling"/>'s pass and the product without sums, for float64 and float32 (one panel or an even number).
 /// </summary>
 public class GramSumsInKernelTests
 {
@@ -80,9 +80,10 @@ public class GramSumsInKernelTests
     {
         if (!PrefixGemm.SumsInKernel<double>(panels)) return; // no 512-bit vectors: the accumulator takes RowScaling's pass
         Check<double>(panels, samples);
-        if (panels == 1) Check<float>(panels, samples);
-        Assert.False(PrefixGemm.SumsInKernel<float>(2));
+        Check<float>(panels, samples);
+        Assert.True(PrefixGemm.SumsInKernel<float>(2));
         Assert.False(PrefixGemm.SumsInKernel<double>(3));
+        Assert.False(PrefixGemm.SumsInKernel<float>(3));
     }
 
     [Theory]
@@ -97,42 +98,57 @@ public class GramSumsInKernelTests
     }
 
     [Theory]
+    [InlineData(2, 40)]
+    [InlineData(3, 9)]
     [InlineData(4, 100)]
     [InlineData(5, 31)]
     [InlineData(8, 256)]
     [InlineData(12, 77)]
     public void TheKeptWeightedRowsChangeNoBit(int panels, int samples)
     {
-        // a pair's diagonal block keeps w_k x_k of the pair's columns and the kernels above it read them: the product each kernel
-        // would have formed, so the same Gram (and sums) to the bit; a scratch too short for the tile is not used
-        int length = PrefixGemm.KeptRowsLength<double>(panels, samples);
-        if (Simd.WidthBits < 512) { Assert.Equal(0, length); return; }
-        Assert.Equal(samples * 16, length);
-        Assert.Equal(0, PrefixGemm.KeptRowsLength<double>(2, samples));
-        Assert.Equal(0, PrefixGemm.KeptRowsLength<float>(panels, samples));
-        int columns = panels * 8, strideC = columns + 1;
-        var x = new double[samples * columns];
-        var c = new double[samples];
-        new CounterGaussian(45).Fill(0, x);
-        new CounterGaussian(46).Fill(0, c);
+        // a pair of panels keeps w_k x_k of its columns in its first kernel (float64: its diagonal block) and its other kernels read
+        // them: the product each kernel would have formed, so the same Gram (and sums) to the bit; a scratch too short is not used
+        if (Simd.WidthBits < 512)
+        {
+            Assert.Equal(0, PrefixGemm.KeptRowsLength<double>(panels, samples) + PrefixGemm.KeptRowsLength<float>(panels, samples));
+            return;
+        }
+        Assert.Equal(0, PrefixGemm.KeptRowsLength<double>(3, samples));
+        Assert.Equal(0, PrefixGemm.KeptRowsLength<float>(1, samples));
+        Kept<double>(panels, samples);
+        Kept<float>(panels, samples);
+    }
+
+    private static void Kept<T>(int panels, int samples) where T : unmanaged, System.Numerics.IBinaryFloatingPointIeee754<T>
+    {
+        int length = PrefixGemm.KeptRowsLength<T>(panels, samples);
+        int columns = panels * PrefixGemm.PanelWidth<T>(), strideC = columns + 1;
+        Assert.Equal(panels >= (typeof(T) == typeof(double) ? 4 : 2) ? samples * 2 * PrefixGemm.PanelWidth<T>() : 0, length);
+        var xd = new double[samples * columns];
+        var cd = new double[samples];
+        new CounterGaussian(45).Fill(0, xd);
+        new CounterGaussian(46).Fill(0, cd);
+        T[] x = Array.ConvertAll(xd, v => T.CreateTruncating(v)), c = Array.ConvertAll(cd, v => T.CreateTruncating(v));
         var plain = new double[columns * strideC];
         var kept = new double[columns * strideC];
         var shortScratch = new double[columns * strideC];
-        var scratch = new double[length];
-        PrefixGemm.RunUpperTriangle<double>(x, columns, x, columns, samples, panels, plain, strideC, c);
-        PrefixGemm.RunUpperTriangle<double>(x, columns, x, columns, samples, panels, kept, strideC, c, keptRows: scratch);
-        PrefixGemm.RunUpperTriangle<double>(x, columns, x, columns, samples, panels, shortScratch, strideC, c, keptRows: scratch.AsSpan(1));
+        var scratch = new T[Math.Max(1, length)];
+        PrefixGemm.RunUpperTriangle<T>(x, columns, x, columns, samples, panels, plain, strideC, c);
+        PrefixGemm.RunUpperTriangle<T>(x, columns, x, columns, samples, panels, kept, strideC, c, keptRows: scratch.AsSpan(0, length));
+        PrefixGemm.RunUpperTriangle<T>(x, columns, x, columns, samples, panels, shortScratch, strideC, c,
+            keptRows: new T[Math.Max(0, length - 1)]);
         Assert.Equal(plain, kept);
         Assert.Equal(plain, shortScratch);
-        Assert.NotEqual(0.0, scratch[^1]); // the scratch was written (w_k x_k of the last pair's last sample)
-        if (!PrefixGemm.SumsInKernel<double>(panels)) return;
-        var sums = new double[columns];
-        var sumsKept = new double[columns];
+        // the scratch was written where it is used (w_k x_k of the last sample, last column of the pair that kept it)
+        Assert.Equal(length > 0, scratch[^1] != T.Zero);
+        if (!PrefixGemm.SumsInKernel<T>(panels)) return;
+        var sums = new T[columns];
+        var sumsKept = new T[columns];
         Array.Clear(plain);
         Array.Clear(kept);
-        double w = PrefixGemm.RunUpperTriangleWithSums<double>(x, columns, x, columns, samples, panels, plain, strideC, c, sums, columns);
-        double wKept = PrefixGemm.RunUpperTriangleWithSums<double>(x, columns, x, columns, samples, panels, kept, strideC, c, sumsKept,
-            columns, keptRows: scratch);
+        double w = PrefixGemm.RunUpperTriangleWithSums<T>(x, columns, x, columns, samples, panels, plain, strideC, c, sums, columns);
+        double wKept = PrefixGemm.RunUpperTriangleWithSums<T>(x, columns, x, columns, samples, panels, kept, strideC, c, sumsKept,
+            columns, keptRows: scratch.AsSpan(0, length));
         Assert.Equal(w, wKept);
         Assert.Equal(sums, sumsKept);
         Assert.Equal(plain, kept);

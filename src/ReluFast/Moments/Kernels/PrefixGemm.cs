@@ -62,7 +62,7 @@ internal static unsafe class PrefixGemm
     /// <summary>
     /// For each panel v (columns [v VL, (v+1) VL)) and each row i &lt; rowEnds[v]:
     /// C[i, j] += sum over k &lt; samples of A[k, i] w_k B[k, j], with w_k = 1 when <paramref name="weights"/> is empty.
-    /// rowEnds must be non-decreasing multiples of 4.
+    /// rowEnds must be non-decreasing multiples of 4. <paramref name="next"/> as in <see cref="RunUpperTriangle{T}"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run<T>(ReadOnlySpan<T> a, int strideA, ReadOnlySpan<T> b, int strideB, int samples,
@@ -105,20 +105,12 @@ internal static unsafe class PrefixGemm
             int j0 = v * w;
             if (width >= 512)
             {
-                int both = v + 1 < rowEnds.Length ? rowEnds[v] : 0, i = 0;
-                // 12-row tiles, but 8 + 8 rather than 12 + 4 for the last 16 rows (the 4-row kernel has too few accumulators)
-                for (; i + 12 <= both && both - i != 16; i += 12)
-                    Kernel512x12x2<T, TWeight>(ref Unsafe.Add(ref a0, i), strideA, ref Unsafe.Add(ref b0, j0), strideB, ref wt, samples,
-                        ref Unsafe.Add(ref c0, (nint)i * strideC + j0), strideC, ahead.Take(samples, out int lines), lines);
-                for (; i + 8 <= both; i += 8)
-                    Kernel512x8x2<T, TWeight>(ref Unsafe.Add(ref a0, i), strideA, ref Unsafe.Add(ref b0, j0), strideB, ref wt, samples,
-                        ref Unsafe.Add(ref c0, (nint)i * strideC + j0), strideC, ahead.Take(samples, out int lines), lines);
-                for (; i < both; i += 4)
-                    Kernel512x4x2<T, TWeight>(ref Unsafe.Add(ref a0, i), strideA, ref Unsafe.Add(ref b0, j0), strideB, ref wt, samples,
-                        ref Unsafe.Add(ref c0, (nint)i * strideC + j0), strideC);
+                int both = v + 1 < rowEnds.Length ? rowEnds[v] : 0;
+                PairRows512<T, TWeight>(ref a0, strideA, ref Unsafe.Add(ref b0, j0), strideB, ref wt, samples, 0, both,
+                    ref Unsafe.Add(ref c0, j0), strideC, ref ahead);
                 // rows only the second panel of the pair needs (or every row of a lone last panel)
                 int single = both == 0 ? j0 : j0 + w, end = both == 0 ? rowEnds[v] : rowEnds[v + 1];
-                SinglePanel512<T, TWeight>(ref a0, strideA, ref Unsafe.Add(ref b0, single), strideB, ref wt, samples, i, end,
+                SinglePanel512<T, TWeight>(ref a0, strideA, ref Unsafe.Add(ref b0, single), strideB, ref wt, samples, both, end,
                     ref Unsafe.Add(ref c0, single), strideC);
             }
             else
@@ -148,16 +140,16 @@ internal static unsafe class PrefixGemm
     /// quarter (float64), instead of the weaker 8 x 1 kernel. <paramref name="next"/> (never read) is what the caller reads next
     /// (its next tile): on 512-bit vectors the pair kernels prefetch its lines into L2, one a sample until all are asked for,
     /// so that a tile streamed from memory arrives while the previous one is multiplied instead of stalling its first read
-    /// (docs/passes.md, "The next tile on its way"). <paramref name="keptRows"/> (scratch of <see cref="KeptRowsLength"/>
-    /// entries, or empty) lets a weighted float64 pair multiply the rows of its columns by their weights once, in its diagonal block,
-    /// instead of once in every kernel (docs/passes.md, "The weighted rows kept"); the bits are the same either way.
+    /// (docs/passes.md, "The next tile on its way"). <paramref name="keptRows"/> (scratch of <see cref="KeptRowsLength{T}"/>
+    /// entries, or empty) lets a weighted pair of panels multiply the rows of its columns by their weights once, in its first kernel
+    /// (float64: its diagonal block), instead of once in every kernel (docs/passes.md, "The weighted rows kept"); the same bits.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RunUpperTriangle<T>(ReadOnlySpan<T> a, int strideA, ReadOnlySpan<T> b, int strideB, int samples,
         int panels, Span<double> c, int strideC, ReadOnlySpan<T> weights = default, ReadOnlySpan<T> next = default,
         Span<T> keptRows = default) where T : unmanaged
     {
-        if (typeof(T) != typeof(double) || Simd.WidthBits < 512)
+        if (Simd.WidthBits < 512)
         {
             Span<int> rowEnds = stackalloc int[panels];
             for (int v = 0; v < panels; v++) rowEnds[v] = (v + 1) * PanelWidth<T>();
@@ -181,19 +173,18 @@ internal static unsafe class PrefixGemm
 
     /// <summary>
     /// Entries of the scratch with which <see cref="RunUpperTriangle{T}"/> and <see cref="RunUpperTriangleWithSums{T}"/> keep a pair's
-    /// weighted rows for up to <paramref name="samples"/> samples: 0 where no pair has kernels above its diagonal block (fewer than 4
-    /// panels) or the pairs are not taken this way (float32, or vectors narrower than 512 bits).
+    /// weighted rows for up to <paramref name="samples"/> samples: 0 where no pair of panels takes more than one kernel (float64: fewer
+    /// than 4 panels; float32: fewer than 2) or the vectors are narrower than 512 bits.
     /// </summary>
     public static int KeptRowsLength<T>(int panels, int samples) where T : unmanaged =>
-        typeof(T) == typeof(double) && Simd.WidthBits >= 512 && panels >= 4 ? checked(samples * 2 * PanelWidth<T>()) : 0;
+        Simd.WidthBits >= 512 && panels >= (typeof(T) == typeof(double) ? 4 : 2) ? checked(samples * 2 * PanelWidth<T>()) : 0;
 
     /// <summary>
     /// Whether <see cref="RunUpperTriangleWithSums{T}"/> takes a Gram of <paramref name="panels"/> panels, on 512-bit vectors: one
-    /// kernel reads every row of B (float32 d &lt;= 16), or (float64, an even number of panels) the diagonal blocks of the pairs of
-    /// panels together do.
+    /// kernel reads every row of B (one panel), or, for an even number of panels, the pairs' diagonal blocks (float64) or first
+    /// kernels (float32) together do.
     /// </summary>
-    public static bool SumsInKernel<T>(int panels) where T : unmanaged =>
-        Simd.WidthBits >= 512 && (panels == 1 || (panels % 2 == 0 && typeof(T) == typeof(double)));
+    public static bool SumsInKernel<T>(int panels) where T : unmanaged => Simd.WidthBits >= 512 && (panels == 1 || panels % 2 == 0);
 
     /// <summary>
     /// <see cref="RunUpperTriangle{T}"/> with weights, for a Gram whose kernels read every row of B (<see cref="SumsInKernel{T}"/>),
@@ -238,7 +229,8 @@ internal static unsafe class PrefixGemm
         int samples, int panels, Span<double> c, int strideC, ReadOnlySpan<T> next, ref T sums, ref double weightSum, Span<T> keptRows)
         where T : unmanaged where TWeight : ISampleWeight<T> where TSums : IRowSums
     {
-        // with the sums, each pair's diagonal block sums its 2 VL columns and the first pair's the weights (an even panel count)
+        // with the sums, each pair's diagonal block (float64) or first kernel (float32) sums its 2 VL columns and the first pair's the
+        // weights (an even panel count)
         double otherWeights = 0;
         var ahead = NextTile.Of(next);
         int w = PanelWidth<T>();
@@ -256,40 +248,87 @@ internal static unsafe class PrefixGemm
             }
             ref T pairSums = ref TSums.On ? ref Unsafe.Add(ref sums, j0) : ref sums;
             ref double pairWeights = ref v == 0 ? ref weightSum : ref otherWeights;
-            ref double diagonal = ref Unsafe.Add(ref c0, (nint)j0 * strideC + j0);
-            if (typeof(TWeight) == typeof(Weighted<T>) && j0 > 0 && keptRows.Length >= samples * 2 * w)
+            bool keep = typeof(TWeight) == typeof(Weighted<T>) && keptRows.Length >= samples * 2 * w;
+            ref T kept = ref MemoryMarshal.GetReference(keptRows);
+            if (typeof(T) == typeof(double))
             {
-                // the diagonal block first, keeping the weighted rows of the pair's columns (in L1) for the kernels above it: they
-                // read w_k x_k instead of multiplying x_k by w_k again, the same product, so the same bits
-                ref T kept = ref MemoryMarshal.GetReference(keptRows);
-                Diagonal512<T, TWeight, TSums, KeepRows>(ref Unsafe.Add(ref a0, j0), strideA, ref Unsafe.Add(ref b0, j0), strideB, ref wt,
-                    samples, ref diagonal, strideC, ref pairSums, ref pairWeights, ref kept, ahead.Take(samples, out int keptLines), keptLines);
-                AboveDiagonal512<T, Unweighted<T>>(ref a0, strideA, ref kept, 2 * w, ref Unsafe.NullRef<T>(), samples, j0,
-                    ref Unsafe.Add(ref c0, j0), strideC, ref ahead);
+                ref double diagonal = ref Unsafe.Add(ref c0, (nint)j0 * strideC + j0);
+                if (keep && j0 > 0)
+                {
+                    // the diagonal block first, keeping the weighted rows of the pair's columns (in L1) for the kernels above it: they
+                    // read w_k x_k instead of multiplying x_k by w_k again, the same product, so the same bits
+                    Diagonal512<T, TWeight, TSums, KeepRows>(ref Unsafe.Add(ref a0, j0), strideA, ref Unsafe.Add(ref b0, j0), strideB,
+                        ref wt, samples, ref diagonal, strideC, ref pairSums, ref pairWeights, ref kept, ahead.Take(samples, out int lines),
+                        lines);
+                    PairRows512<T, Unweighted<T>>(ref a0, strideA, ref kept, 2 * w, ref Unsafe.NullRef<T>(), samples, 0, j0,
+                        ref Unsafe.Add(ref c0, j0), strideC, ref ahead);
+                }
+                else
+                {
+                    PairRows512<T, TWeight>(ref a0, strideA, ref Unsafe.Add(ref b0, j0), strideB, ref wt, samples, 0, j0,
+                        ref Unsafe.Add(ref c0, j0), strideC, ref ahead);
+                    Diagonal512<T, TWeight, TSums, NoKeptRows>(ref Unsafe.Add(ref a0, j0), strideA, ref Unsafe.Add(ref b0, j0), strideB,
+                        ref wt, samples, ref diagonal, strideC, ref pairSums, ref pairWeights, ref Unsafe.NullRef<T>(),
+                        ahead.Take(samples, out int lines), lines);
+                }
+                continue;
+            }
+            // float32 (VL = 16): rows [0, j0 + VL) against both panels, the rest of the second panel's diagonal block against it alone;
+            // the first kernel takes the pair's sums and keeps its weighted rows for the others
+            int both = j0 + w, first = both != 16 ? 12 : 8;
+            ref double pair = ref Unsafe.Add(ref c0, j0);
+            ref T rowsB = ref Unsafe.Add(ref b0, j0);
+            if (first == 12)
+            {
+                if (keep)
+                    Kernel512x12x2<T, TWeight, TSums, KeepRows>(ref a0, strideA, ref rowsB, strideB, ref wt, samples, ref pair, strideC,
+                        ref pairSums, ref pairWeights, ref kept, ahead.Take(samples, out int lines), lines);
+                else
+                    Kernel512x12x2<T, TWeight, TSums, NoKeptRows>(ref a0, strideA, ref rowsB, strideB, ref wt, samples, ref pair, strideC,
+                        ref pairSums, ref pairWeights, ref kept, ahead.Take(samples, out int lines), lines);
+            }
+            else if (keep)
+                Kernel512x8x2<T, TWeight, TSums, KeepRows>(ref a0, strideA, ref rowsB, strideB, ref wt, samples, ref pair, strideC,
+                    ref pairSums, ref pairWeights, ref kept, ahead.Take(samples, out int lines), lines);
+            else
+                Kernel512x8x2<T, TWeight, TSums, NoKeptRows>(ref a0, strideA, ref rowsB, strideB, ref wt, samples, ref pair, strideC,
+                    ref pairSums, ref pairWeights, ref kept, ahead.Take(samples, out int lines), lines);
+            if (keep)
+            {
+                PairRows512<T, Unweighted<T>>(ref a0, strideA, ref kept, 2 * w, ref Unsafe.NullRef<T>(), samples, first, both, ref pair, strideC,
+                    ref ahead);
+                SinglePanel512<T, Unweighted<T>>(ref a0, strideA, ref Unsafe.Add(ref kept, w), 2 * w, ref Unsafe.NullRef<T>(), samples, both,
+                    both + w, ref Unsafe.Add(ref pair, w), strideC);
             }
             else
             {
-                AboveDiagonal512<T, TWeight>(ref a0, strideA, ref Unsafe.Add(ref b0, j0), strideB, ref wt, samples, j0,
-                    ref Unsafe.Add(ref c0, j0), strideC, ref ahead);
-                Diagonal512<T, TWeight, TSums, NoKeptRows>(ref Unsafe.Add(ref a0, j0), strideA, ref Unsafe.Add(ref b0, j0), strideB, ref wt,
-                    samples, ref diagonal, strideC, ref pairSums, ref pairWeights, ref Unsafe.NullRef<T>(),
-                    ahead.Take(samples, out int diagonalLines), diagonalLines);
+                PairRows512<T, TWeight>(ref a0, strideA, ref rowsB, strideB, ref wt, samples, first, both, ref pair, strideC, ref ahead);
+                SinglePanel512<T, TWeight>(ref a0, strideA, ref Unsafe.Add(ref rowsB, w), strideB, ref wt, samples, both, both + w,
+                    ref Unsafe.Add(ref pair, w), strideC);
             }
         }
     }
 
-    /// <summary>Rows [0, rows) of a pair of panels (B and C start at its first column): 12 x 2 and 8 x 2 kernels.</summary>
+    /// <summary>
+    /// Rows [start, end) of a pair of panels (B and C start at the pair's first column): 12 x 2 tiles, but 8 + 8 rather than 12 + 4
+    /// for the last 16 rows (the 4-row kernel has too few accumulators), then 8 x 2 and 4 x 2.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AboveDiagonal512<T, TWeight>(ref T a0, nint strideA, ref T b, nint strideB, ref T wt, int samples, int rows,
+    private static void PairRows512<T, TWeight>(ref T a0, nint strideA, ref T b, nint strideB, ref T wt, int samples, int start, int end,
         ref double c, nint strideC, ref NextTile ahead) where TWeight : ISampleWeight<T>
     {
-        int i = 0;
-        for (; i + 12 <= rows && rows - i != 16; i += 12)
-            Kernel512x12x2<T, TWeight>(ref Unsafe.Add(ref a0, i), strideA, ref b, strideB, ref wt, samples,
-                ref Unsafe.Add(ref c, (nint)i * strideC), strideC, ahead.Take(samples, out int lines), lines);
-        for (; i + 8 <= rows; i += 8)
-            Kernel512x8x2<T, TWeight>(ref Unsafe.Add(ref a0, i), strideA, ref b, strideB, ref wt, samples,
-                ref Unsafe.Add(ref c, (nint)i * strideC), strideC, ahead.Take(samples, out int lines), lines);
+        int i = start;
+        for (; i + 12 <= end && end - i != 16; i += 12)
+            Kernel512x12x2<T, TWeight, NoRowSums, NoKeptRows>(ref Unsafe.Add(ref a0, i), strideA, ref b, strideB, ref wt, samples,
+                ref Unsafe.Add(ref c, (nint)i * strideC), strideC, ref Unsafe.NullRef<T>(), ref Unsafe.NullRef<double>(),
+                ref Unsafe.NullRef<T>(), ahead.Take(samples, out int lines), lines);
+        for (; i + 8 <= end; i += 8)
+            Kernel512x8x2<T, TWeight, NoRowSums, NoKeptRows>(ref Unsafe.Add(ref a0, i), strideA, ref b, strideB, ref wt, samples,
+                ref Unsafe.Add(ref c, (nint)i * strideC), strideC, ref Unsafe.NullRef<T>(), ref Unsafe.NullRef<double>(),
+                ref Unsafe.NullRef<T>(), ahead.Take(samples, out int lines), lines);
+        for (; i < end; i += 4)
+            Kernel512x4x2<T, TWeight>(ref Unsafe.Add(ref a0, i), strideA, ref b, strideB, ref wt, samples,
+                ref Unsafe.Add(ref c, (nint)i * strideC), strideC);
     }
 
     /// <summary>The 16 x 16 float64 diagonal block: rows 0..7 against both column vectors, rows 8..15 against the second.</summary>
@@ -416,10 +455,12 @@ internal static unsafe class PrefixGemm
         typeof(T) == typeof(double) ? Unsafe.As<T, double>(ref value) : Unsafe.As<T, float>(ref value);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Kernel512x12x2<T, TWeight>(ref T a, nint strideA, ref T b, nint strideB, ref T w, int samples, ref double c,
-        nint strideC, byte* pf = null, int pfLines = 0)
-        where TWeight : ISampleWeight<T>
+    private static unsafe void Kernel512x12x2<T, TWeight, TSums, TKeep>(ref T a, nint strideA, ref T b, nint strideB, ref T w, int samples,
+        ref double c, nint strideC, ref T sums, ref double weightSum, ref T kept, byte* pf = null, int pfLines = 0)
+        where TWeight : ISampleWeight<T> where TSums : IRowSums where TKeep : IKeptRows
     {
+        Vector512<T> s0 = default, s1 = default;
+        double ws = 0;
         Vector512<T> c0a = default, c0b = default, c1a = default, c1b = default, c2a = default, c2b = default, c3a = default, c3b = default,
             c4a = default, c4b = default, c5a = default, c5b = default, c6a = default, c6b = default, c7a = default, c7b = default, c8a = default,
             c8b = default, c9a = default, c9b = default, c10a = default, c10b = default, c11a = default, c11b = default;
@@ -432,6 +473,13 @@ internal static unsafe class PrefixGemm
             }
             Vector512<T> b0 = TWeight.Apply(Vector512.LoadUnsafe(ref b), ref w);
             Vector512<T> b1 = TWeight.Apply(Vector512.LoadUnsafe(ref b, (nuint)Vector512<T>.Count), ref w);
+            if (TSums.On) { s0 += b0; s1 += b1; ws += Weighted<T>.Value(ref w); }
+            if (TKeep.On)
+            {
+                b0.StoreUnsafe(ref kept);
+                b1.StoreUnsafe(ref kept, (nuint)Vector512<T>.Count);
+                kept = ref Unsafe.Add(ref kept, 2 * Vector512<T>.Count);
+            }
             Vector512<T> t;
             t = Vector512.Create(a); c0a = Simd.Fma(t, b0, c0a); c0b = Simd.Fma(t, b1, c0b);
             t = Vector512.Create(Unsafe.Add(ref a, 1)); c1a = Simd.Fma(t, b0, c1a); c1b = Simd.Fma(t, b1, c1b);
@@ -462,6 +510,12 @@ internal static unsafe class PrefixGemm
         Simd.AddTo(c9a, ref row); Simd.AddTo(c9b, ref Unsafe.Add(ref row, Vector512<T>.Count)); row = ref Unsafe.Add(ref row, strideC);
         Simd.AddTo(c10a, ref row); Simd.AddTo(c10b, ref Unsafe.Add(ref row, Vector512<T>.Count)); row = ref Unsafe.Add(ref row, strideC);
         Simd.AddTo(c11a, ref row); Simd.AddTo(c11b, ref Unsafe.Add(ref row, Vector512<T>.Count));
+        if (TSums.On)
+        {
+            s0.StoreUnsafe(ref sums);
+            s1.StoreUnsafe(ref sums, (nuint)Vector512<T>.Count);
+            weightSum = ws;
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -742,10 +796,12 @@ internal static unsafe class PrefixGemm
         Simd.AddTo(c3a, ref row); Simd.AddTo(c3b, ref Unsafe.Add(ref row, Vector256<T>.Count));
     }
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Kernel512x8x2<T, TWeight>(ref T a, nint strideA, ref T b, nint strideB, ref T w, int samples, ref double c,
-        nint strideC, byte* pf = null, int pfLines = 0)
-        where TWeight : ISampleWeight<T>
+    private static unsafe void Kernel512x8x2<T, TWeight, TSums, TKeep>(ref T a, nint strideA, ref T b, nint strideB, ref T w, int samples,
+        ref double c, nint strideC, ref T sums, ref double weightSum, ref T kept, byte* pf = null, int pfLines = 0)
+        where TWeight : ISampleWeight<T> where TSums : IRowSums where TKeep : IKeptRows
     {
+        Vector512<T> s0 = default, s1 = default;
+        double ws = 0;
         Vector512<T> c0a = default, c0b = default, c1a = default, c1b = default, c2a = default, c2b = default, c3a = default, c3b = default,
             c4a = default, c4b = default, c5a = default, c5b = default, c6a = default, c6b = default, c7a = default, c7b = default;
         for (int k = 0; k < samples; k++)
@@ -757,6 +813,13 @@ internal static unsafe class PrefixGemm
             }
             Vector512<T> b0 = TWeight.Apply(Vector512.LoadUnsafe(ref b), ref w);
             Vector512<T> b1 = TWeight.Apply(Vector512.LoadUnsafe(ref b, (nuint)Vector512<T>.Count), ref w);
+            if (TSums.On) { s0 += b0; s1 += b1; ws += Weighted<T>.Value(ref w); }
+            if (TKeep.On)
+            {
+                b0.StoreUnsafe(ref kept);
+                b1.StoreUnsafe(ref kept, (nuint)Vector512<T>.Count);
+                kept = ref Unsafe.Add(ref kept, 2 * Vector512<T>.Count);
+            }
             Vector512<T> t;
             t = Vector512.Create(a); c0a = Simd.Fma(t, b0, c0a); c0b = Simd.Fma(t, b1, c0b);
             t = Vector512.Create(Unsafe.Add(ref a, 1)); c1a = Simd.Fma(t, b0, c1a); c1b = Simd.Fma(t, b1, c1b);
@@ -779,5 +842,11 @@ internal static unsafe class PrefixGemm
         Simd.AddTo(c5a, ref row); Simd.AddTo(c5b, ref Unsafe.Add(ref row, Vector512<T>.Count)); row = ref Unsafe.Add(ref row, strideC);
         Simd.AddTo(c6a, ref row); Simd.AddTo(c6b, ref Unsafe.Add(ref row, Vector512<T>.Count)); row = ref Unsafe.Add(ref row, strideC);
         Simd.AddTo(c7a, ref row); Simd.AddTo(c7b, ref Unsafe.Add(ref row, Vector512<T>.Count));
+        if (TSums.On)
+        {
+            s0.StoreUnsafe(ref sums);
+            s1.StoreUnsafe(ref sums, (nuint)Vector512<T>.Count);
+            weightSum = ws;
+        }
     }
 }
