@@ -63,6 +63,67 @@ public class PrefixGemmTests
 }
 
 /// <summary>
+/// The upper triangle's route (pairs of panels, the float64 diagonal blocks, the float32 pairs' first kernels, the kept weighted
+/// rows): every entry C[i, j] with i &lt;= j is the chain of FMAs in T over the samples in order, A[k, i] (w_k B[k, j]), added to C
+/// once, in float64 and float32, with and without weights and kept rows, on 512-bit vectors and 256-bit ones.
+/// </summary>
+public class UpperTriangleChainTests
+{
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    [InlineData(5)]
+    [InlineData(8)]
+    public void EveryUpperEntryIsTheChainOfItsSamples(int panels)
+    {
+        foreach (int bits in new[] { 0, 256 })
+            MomentTestData.WithWidth(bits, () =>
+            {
+                if (Simd.WidthBits < 256) return; // the scalar kernel sums in double directly
+                Check<double>(panels);
+                Check<float>(panels);
+            });
+    }
+
+    private static void Check<T>(int panels) where T : unmanaged, System.Numerics.IBinaryFloatingPointIeee754<T>
+    {
+        const int Samples = 29;
+        int columns = panels * PrefixGemm.PanelWidth<T>(), stride = columns + 3, strideC = columns + 1;
+        var xd = new double[Samples * stride];
+        var wd = new double[Samples];
+        new CounterGaussian(51).Fill(0, xd);
+        new CounterGaussian(52).Fill(0, wd);
+        T[] x = Array.ConvertAll(xd, v => T.CreateTruncating(v)), w = Array.ConvertAll(wd, v => T.CreateTruncating(v));
+        var kept = new T[Math.Max(1, PrefixGemm.KeptRowsLength<T>(panels, Samples))];
+        foreach (int way in new[] { 0, 1, 2 }) // unweighted, weighted, weighted with kept rows
+        {
+            var c = new double[columns * strideC];
+            for (int e = 0; e < c.Length; e++) c[e] = e * 0.125;
+            var expected = (double[])c.Clone();
+            PrefixGemm.RunUpperTriangle<T>(x, stride, x, stride, Samples, panels, c, strideC, way == 0 ? default : w,
+                keptRows: way == 2 ? kept : default);
+            for (int i = 0; i < columns; i++)
+                for (int j = i; j < columns; j++)
+                {
+                    T chain = T.Zero;
+                    for (int k = 0; k < Samples; k++)
+                    {
+                        T bkj = way == 0 ? x[k * stride + j] : x[k * stride + j] * w[k];
+                        chain = T.FusedMultiplyAdd(x[k * stride + i], bkj, chain);
+                    }
+                    expected[i * strideC + j] += double.CreateTruncating(chain);
+                }
+            for (int i = 0; i < columns; i++)
+                for (int j = i; j < columns; j++)
+                    Assert.True(expected[i * strideC + j] == c[i * strideC + j],
+                        $"{typeof(T).Name}, way {way}: C[{i}, {j}] = {c[i * strideC + j]:R}, the chain gives {expected[i * strideC + j]:R}");
+        }
+    }
+}
+
+/// <summary>
 /// A Gram that one kernel covers takes its column and weight sums in that kernel (one read of the tile): the same bits as
 /// <see cref="RowScaling"/>'s pass and the product without sums, for float64 and float32 (one panel or an even number).
 /// </summary>
