@@ -19,7 +19,7 @@ internal interface IMomentWorker<T, TSelf>
     /// Consumes one block as <see cref="Accumulate(ReadOnlySpan{T}, ReadOnlySpan{T})"/> does. <paramref name="nextX"/> is x of the
     /// block this worker is given next, in memory that stays valid (an in-memory source), or empty: a worker may ask for its first
     /// lines ahead (a prefetch), never read it. Without it the first tile of every block waits on memory while the rest were
-    /// prefetched by the tile before (docs/passes.md, "The next block on its way").
+    /// prefetched by the tile before (docs/passes.md, "The weighted rows kept").
     /// </summary>
     void Accumulate(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> nextX) => Accumulate(x, y);
 

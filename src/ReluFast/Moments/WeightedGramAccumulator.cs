@@ -67,11 +67,11 @@ internal sealed class WeightedGramAccumulator<T> : IWeightedGramSums where T : u
     /// The copy costs a store and a second read of every entry of the tile, O(d) a sample; the kernels' multiplies cost about one
     /// in twelve of their FMAs, O(d^2). Up to 16 panels (d = 128 in float64, 256 in float32) the copy is the dearer one: on a
     /// two-pipe Zen 5, two threads, 1.08-1.4x at d = 16 to 128 in float64 and 1.03 at d = 64 in float32; at d = 256 in float64
-    /// the copy was 3-7 % faster, until the pairs of panels kept their weighted rows (<see cref="PrefixGemm.KeptRowsLength{T}"/>):
+    /// the copy was 3-7 % faster, until the pairs of panels kept their weighted rows (<see cref="PrefixGemm.KeepsRows{T}"/>):
     /// then the kernels multiply each row once, as the copy does, and the copy's stores and second read are all it adds
     /// (docs/passes.md, "The weighted rows kept").
     /// </summary>
-    private static bool WeightsInKernel(int panels) => panels <= 16 || PrefixGemm.KeptRowsLength<T>(panels, 16) > 0;
+    private static bool WeightsInKernel(int panels) => panels <= 16 || PrefixGemm.KeepsRows<T>(panels);
 
     /// <summary>Input dimension d.</summary>
     public int Dimension { get; }

@@ -177,7 +177,12 @@ internal static unsafe class PrefixGemm
     /// than 4 panels; float32: fewer than 2) or the vectors are narrower than 512 bits.
     /// </summary>
     public static int KeptRowsLength<T>(int panels, int samples) where T : unmanaged =>
-        Simd.WidthBits >= 512 && panels >= (typeof(T) == typeof(double) ? 4 : 2) ? checked(samples * 2 * PanelWidth<T>()) : 0;
+        KeepsRows<T>(panels) ? checked(samples * 2 * PanelWidth<T>()) : 0;
+
+    /// <summary>Whether a weighted upper triangle of <paramref name="panels"/> panels keeps its pairs' weighted rows when given the
+    /// scratch (<see cref="KeptRowsLength{T}"/>).</summary>
+    public static bool KeepsRows<T>(int panels) where T : unmanaged =>
+        Simd.WidthBits >= 512 && panels >= (typeof(T) == typeof(double) ? 4 : 2);
 
     /// <summary>
     /// Whether <see cref="RunUpperTriangleWithSums{T}"/> takes a Gram of <paramref name="panels"/> panels, on 512-bit vectors: one
@@ -275,38 +280,54 @@ internal static unsafe class PrefixGemm
             }
             // float32 (VL = 16): rows [0, j0 + VL) against both panels, the rest of the second panel's diagonal block against it alone;
             // the first kernel takes the pair's sums and keeps its weighted rows for the others
-            int both = j0 + w, first = both != 16 ? 12 : 8;
+            int both = j0 + w;
             ref double pair = ref Unsafe.Add(ref c0, j0);
             ref T rowsB = ref Unsafe.Add(ref b0, j0);
-            if (first == 12)
-            {
-                if (keep)
-                    Kernel512x12x2<T, TWeight, TSums, KeepRows>(ref a0, strideA, ref rowsB, strideB, ref wt, samples, ref pair, strideC,
-                        ref pairSums, ref pairWeights, ref kept, ahead.Take(samples, out int lines), lines);
-                else
-                    Kernel512x12x2<T, TWeight, TSums, NoKeptRows>(ref a0, strideA, ref rowsB, strideB, ref wt, samples, ref pair, strideC,
-                        ref pairSums, ref pairWeights, ref kept, ahead.Take(samples, out int lines), lines);
-            }
-            else if (keep)
-                Kernel512x8x2<T, TWeight, TSums, KeepRows>(ref a0, strideA, ref rowsB, strideB, ref wt, samples, ref pair, strideC,
-                    ref pairSums, ref pairWeights, ref kept, ahead.Take(samples, out int lines), lines);
-            else
-                Kernel512x8x2<T, TWeight, TSums, NoKeptRows>(ref a0, strideA, ref rowsB, strideB, ref wt, samples, ref pair, strideC,
-                    ref pairSums, ref pairWeights, ref kept, ahead.Take(samples, out int lines), lines);
             if (keep)
             {
-                PairRows512<T, Unweighted<T>>(ref a0, strideA, ref kept, 2 * w, ref Unsafe.NullRef<T>(), samples, first, both, ref pair, strideC,
-                    ref ahead);
-                SinglePanel512<T, Unweighted<T>>(ref a0, strideA, ref Unsafe.Add(ref kept, w), 2 * w, ref Unsafe.NullRef<T>(), samples, both,
-                    both + w, ref Unsafe.Add(ref pair, w), strideC);
+                int first = FirstPairKernel512<T, TWeight, TSums, KeepRows>(ref a0, strideA, ref rowsB, strideB, ref wt, samples, both,
+                    ref pair, strideC, ref pairSums, ref pairWeights, ref kept, ref ahead);
+                RestOfPair512<T, Unweighted<T>>(ref a0, strideA, ref kept, 2 * w, ref Unsafe.NullRef<T>(), samples, first, both, ref pair,
+                    strideC, ref ahead);
             }
             else
             {
-                PairRows512<T, TWeight>(ref a0, strideA, ref rowsB, strideB, ref wt, samples, first, both, ref pair, strideC, ref ahead);
-                SinglePanel512<T, TWeight>(ref a0, strideA, ref Unsafe.Add(ref rowsB, w), strideB, ref wt, samples, both, both + w,
-                    ref Unsafe.Add(ref pair, w), strideC);
+                int first = FirstPairKernel512<T, TWeight, TSums, NoKeptRows>(ref a0, strideA, ref rowsB, strideB, ref wt, samples, both,
+                    ref pair, strideC, ref pairSums, ref pairWeights, ref kept, ref ahead);
+                RestOfPair512<T, TWeight>(ref a0, strideA, ref rowsB, strideB, ref wt, samples, first, both, ref pair, strideC, ref ahead);
             }
         }
+    }
+
+    /// <summary>
+    /// The first kernel of a float32 pair whose rows [0, both) take both panels (both &gt;= 16): rows [0, 12) or, at both = 16,
+    /// [0, 8), as <see cref="PairRows512{T, TWeight}"/> would start; returns the rows it took.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int FirstPairKernel512<T, TWeight, TSums, TKeep>(ref T a0, nint strideA, ref T b, nint strideB, ref T wt, int samples,
+        int both, ref double c, nint strideC, ref T sums, ref double weightSum, ref T kept, ref NextTile ahead)
+        where TWeight : ISampleWeight<T> where TSums : IRowSums where TKeep : IKeptRows
+    {
+        if (both != 16)
+        {
+            Kernel512x12x2<T, TWeight, TSums, TKeep>(ref a0, strideA, ref b, strideB, ref wt, samples, ref c, strideC, ref sums,
+                ref weightSum, ref kept, ahead.Take(samples, out int lines), lines);
+            return 12;
+        }
+        Kernel512x8x2<T, TWeight, TSums, TKeep>(ref a0, strideA, ref b, strideB, ref wt, samples, ref c, strideC, ref sums, ref weightSum,
+            ref kept, ahead.Take(samples, out int lines8), lines8);
+        return 8;
+    }
+
+    /// <summary>A float32 pair after its first kernel: rows [first, both) against both panels, [both, both + VL) against the second.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RestOfPair512<T, TWeight>(ref T a0, nint strideA, ref T b, nint strideB, ref T wt, int samples, int first, int both,
+        ref double c, nint strideC, ref NextTile ahead) where TWeight : ISampleWeight<T>
+    {
+        int w = Vector512<T>.Count;
+        PairRows512<T, TWeight>(ref a0, strideA, ref b, strideB, ref wt, samples, first, both, ref c, strideC, ref ahead);
+        SinglePanel512<T, TWeight>(ref a0, strideA, ref Unsafe.Add(ref b, w), strideB, ref wt, samples, both, both + w,
+            ref Unsafe.Add(ref c, w), strideC);
     }
 
     /// <summary>
