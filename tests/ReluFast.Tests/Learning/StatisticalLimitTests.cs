@@ -240,7 +240,7 @@ public class StatisticalLimitTests
         var scaled = new ReluNetwork(d, network.A.ToArray().Select(a => a * Unit).ToArray(), network.W, network.B, 0.5 * Unit,
             Enumerable.Repeat(0.25 * Unit, d).ToArray());
         var plain = new ReluNetwork(d, network.A, network.W, network.B, 0.5, Enumerable.Repeat(0.25, d).ToArray());
-        int p = MseGradient.ParameterCount(m, d), outputLayer = m * d + m;
+        int p = MseGradient.ParameterCount(m, d), outputLayer = MseGradient.OutputLayerStart(m, d);
         var x = new double[n * d];
         new CounterGaussian(42).Fill(0, x);
 

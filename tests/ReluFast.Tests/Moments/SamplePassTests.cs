@@ -107,6 +107,7 @@ public class SamplePassTests
         }
         calls.Clear();
         SamplePass.Run<double, HintWorker>(new ArraySource<double>(D, _x, _y), () => new HintWorker(_x, calls), new SamplePassOptions(2, 1000));
+        Assert.Equal((N + 999) / 1000, calls.Count); // one chunk a block at d = 13
         Assert.All(calls, c => Assert.Equal(0, c.NextCount));
     }
 
