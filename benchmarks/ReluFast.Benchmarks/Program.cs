@@ -12,6 +12,7 @@ internal static class Program
     /// passes over a pair of .npy files; <c>span</c> times the span
     /// pass's accumulation both ways; <c>gram-stream</c> the weighted Gram alone, in cache and streamed from memory; <c>gram-kept</c>
     /// the float64 Gram at d = 64 with and without its kept weighted rows and the next block's prefetch;
+    /// <c>pass-start</c> what a pass costs around its blocks (its start, one thread waiting for the other);
     /// <c>extract</c> measures extraction through the oracle path
     /// (queries, time, memory, errors); <c>trained</c> extracts the networks trained on real data (Fixtures/Trained).
     /// </summary>
@@ -38,6 +39,7 @@ internal static class Program
             case "objective": ObjectiveSpeed.Run(args); break;
             case "passes": PassAccount.Run(args); break;
             case "passes-npy": NpyPassAccount.Run(args); break;
+            case "pass-start": PassStart.Run(args); break;
             case "trained": TrainedExtraction.Run(args); break;
             case "nongaussian": NonGaussianSweep.Run(args); break;
             case "timeline": LearnTimeline.Run(args); break;

@@ -18,7 +18,8 @@ namespace ReluFast.Moments;
 /// size depends only on d, T and the kind of source. Each thread allocates its buffers once per pass, each starting a page
 /// (<see cref="AlignedBuffer{T}"/>: two threads' blocks at other offsets in their pages slowed one of them). A source
 /// that is an <see cref="IInMemorySampleSource{T}"/> is not copied: the workers get spans of its memory, a whole block at a
-/// time, with x of the thread's next block, which they may prefetch.
+/// time, with x of the thread's next block, which they may prefetch. Thread 0 is the caller; the others are
+/// <see cref="PassThreads"/>' helpers, kept between passes (a pass no longer starts threads of its own).
 /// </remarks>
 internal static class SamplePass
 {
@@ -115,15 +116,7 @@ internal static class SamplePass
             }
         }
 
-        var helpers = new Thread[threads - 1];
-        for (int t = 1; t < threads; t++)
-        {
-            int id = t;
-            helpers[t - 1] = new Thread(() => Work(id)) { IsBackground = true, Name = $"ReluFast moment pass {id}" };
-            helpers[t - 1].Start();
-        }
-        Work(0);
-        foreach (Thread h in helpers) h.Join();
+        PassThreads.Run(threads, Work); // thread 0 is this one; the others are kept between passes
 
         foreach (ExceptionDispatchInfo? e in errors)
             if (e?.SourceException is OperationCanceledException) e.Throw();

@@ -1,0 +1,82 @@
+using System.Diagnostics;
+using System.Globalization;
+using ReluFast.Moments;
+
+namespace ReluFast.Benchmarks.Experiments;
+
+/// <summary>
+/// What a pass costs around its blocks (docs/passes.md, "Pass threads kept"): the weighted Gram through <see cref="SamplePass"/> on
+/// all cores, at d = 64 over 10^6 float64 samples (the row of <c>relufast bench</c>) and at d = 10 over 10^5 (a small learner's
+/// pass), each pass timed whole and, on each thread, from the pass's call to its first block and to the end of its last. The
+/// first block's start is the pass's fixed cost (its workers made, its threads started or woken); the ends' difference is the
+/// time one thread waited for the other. Prints the median of the rounds and, for the Gram at d = 64, GFLOP/s of d (d + 1) a
+/// sample.
+/// Run: DOTNET_TieredCompilation=0 dotnet run -c Release --project benchmarks/ReluFast.Benchmarks -- pass-start [rounds]
+/// </summary>
+internal static class PassStart
+{
+    public static void Run(string[] args)
+    {
+        int rounds = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 40;
+        One(64, 1_000_000, rounds);
+        One(10, 100_000, rounds);
+    }
+
+    private static void One(int d, long n, int rounds)
+    {
+        var random = new Random(3);
+        double[] x = new double[n * d], y = new double[n];
+        for (long i = 0; i < x.LongLength; i++) x[i] = random.NextDouble() - 0.5;
+        for (long i = 0; i < y.LongLength; i++) y[i] = random.NextDouble() - 0.5;
+        var source = new InMemoryArrays<double>(d, x, y);
+        var wall = new List<double>();
+        var firstStart = new List<double>();
+        var lastStart = new List<double>();
+        var wait = new List<double>();
+        for (int r = 0; r < rounds + 2; r++)
+        {
+            var workers = new List<Worker>();
+            long t0 = Stopwatch.GetTimestamp();
+            SamplePass.Run<double, Worker>(source, () =>
+            {
+                var w = new Worker(d, t0);
+                workers.Add(w);
+                return w;
+            }, new SamplePassOptions(0));
+            double seconds = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+            if (r < 2) continue; // the JIT's and the first pages' round
+            wall.Add(seconds * 1e3);
+            firstStart.Add(workers.Min(w => w.First) * 1e3);
+            lastStart.Add(workers.Max(w => w.First) * 1e3);
+            wait.Add((workers.Max(w => w.Last) - workers.Min(w => w.Last)) * 1e3);
+        }
+        double median = Median(wall);
+        Console.WriteLine($"d = {d}, N = {n}, {Environment.ProcessorCount} threads, {rounds} rounds, medians: pass {median:F3} ms" +
+            (d == 64 ? $" ({(double)n * d * (d + 1) / (median * 1e-3) / 1e9:F1} GFLOP/s)" : string.Empty) +
+            $", first block begun at {Median(firstStart):F3} ms on the first thread and {Median(lastStart):F3} ms on the last, " +
+            $"threads' ends {Median(wait):F3} ms apart");
+    }
+
+    private static double Median(List<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+
+    private sealed class Worker(int d, long t0) : IMomentWorker<double, Worker>
+    {
+        private readonly WeightedGramAccumulator<double> _gram = new(d);
+        public double First = -1, Last;
+
+        public void Accumulate(ReadOnlySpan<double> x, ReadOnlySpan<double> y) => Accumulate(x, y, default);
+
+        public void Accumulate(ReadOnlySpan<double> x, ReadOnlySpan<double> y, ReadOnlySpan<double> nextX)
+        {
+            if (First < 0) First = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+            _gram.Accumulate(x, y, nextX);
+            Last = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+        }
+
+        public void Merge(Worker other) => _gram.Merge(other._gram);
+    }
+}
