@@ -31,7 +31,19 @@ internal static class PassThreads
             return;
         }
         var job = new Job(work, ExecutionContext.Capture(), count - 1);
-        for (int t = 1; t < count; t++) Take().Post(job, t);
+        int posted = 1;
+        try
+        {
+            for (; posted < count; posted++) Take().Post(job, posted);
+        }
+        catch
+        {
+            // no thread for index `posted` (the system refused one): the indices posted run out before the pass fails, none is skipped
+            job.Done.Signal(count - posted);
+            job.Done.Wait();
+            job.Done.Dispose();
+            throw;
+        }
         try
         {
             work(0);
