@@ -9,15 +9,25 @@ namespace ReluFast.Benchmarks.Experiments;
 /// all cores, at d = 64 over 10^6 float64 samples (the row of <c>relufast bench</c>) and at d = 10 over 10^5 (a small learner's
 /// pass), each pass timed whole and, on each thread, from the pass's call to its first block and to the end of its last. The
 /// first block's start is the pass's fixed cost (its workers made, its threads started or woken); the ends' difference is the
-/// time one thread waited for the other. Prints the median of the rounds and, for the Gram at d = 64, GFLOP/s of d (d + 1) a
-/// sample.
-/// Run: DOTNET_TieredCompilation=0 dotnet run -c Release --project benchmarks/ReluFast.Benchmarks -- pass-start [rounds]
+/// time one thread waited for the other. Prints the median of the rounds and, for the Gram at d >= 64, GFLOP/s of d (d + 1) a
+/// sample. Further arguments d,N name other shapes (e.g. 256,250000, the bench's d = 256 row).
+/// Run: DOTNET_TieredCompilation=0 dotnet run -c Release --project benchmarks/ReluFast.Benchmarks -- pass-start [rounds] [d,N ...]
 /// </summary>
 internal static class PassStart
 {
     public static void Run(string[] args)
     {
         int rounds = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 40;
+        if (args.Length > 2)
+        {
+            // further arguments: d,N pairs
+            foreach (string shape in args.Skip(2))
+            {
+                string[] parts = shape.Split(',');
+                One(int.Parse(parts[0], CultureInfo.InvariantCulture), long.Parse(parts[1], CultureInfo.InvariantCulture), rounds);
+            }
+            return;
+        }
         One(64, 1_000_000, rounds);
         One(10, 100_000, rounds);
     }
@@ -52,7 +62,7 @@ internal static class PassStart
         }
         double median = Median(wall);
         Console.WriteLine($"d = {d}, N = {n}, {Environment.ProcessorCount} threads, {rounds} rounds, medians: pass {median:F3} ms" +
-            (d == 64 ? $" ({(double)n * d * (d + 1) / (median * 1e-3) / 1e9:F1} GFLOP/s)" : string.Empty) +
+            (d >= 64 ? $" ({(double)n * d * (d + 1) / (median * 1e-3) / 1e9:F1} GFLOP/s)" : string.Empty) +
             $", first block begun at {Median(firstStart):F3} ms on the first thread and {Median(lastStart):F3} ms on the last, " +
             $"threads' ends {Median(wait):F3} ms apart");
     }
