@@ -35,21 +35,12 @@ internal static class PassThreads
         try
         {
             for (; posted < count; posted++) Take().Post(job, posted);
-        }
-        catch
-        {
-            // no thread for index `posted` (the system refused one): the indices posted run out before the pass fails, none is skipped
-            job.Done.Signal(count - posted);
-            job.Done.Wait();
-            job.Done.Dispose();
-            throw;
-        }
-        try
-        {
             work(0);
         }
         finally
         {
+            // with no thread for an index (the system refused one) the indices posted run out before the pass fails, none skipped
+            if (posted < count) job.Done.Signal(count - posted);
             job.Done.Wait();
             job.Done.Dispose();
         }

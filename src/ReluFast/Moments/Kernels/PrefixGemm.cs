@@ -7,9 +7,10 @@ namespace ReluFast.Moments.Kernels;
 /// <summary>
 /// The hot path of every moment pass (docs/algorithm.md section 4): C += A^T B over a tile of samples, where
 /// row k of A and of B belong to sample k, restricted in each column panel to the rows of C that are needed.
-/// Weighted Gram: A = X, B = X with row k times c_k as it is loaded (or A = c o X past 16 panels), rows up to the panel's
-/// last column (the upper triangle plus the part of the diagonal panel below it). Projected 3-tensor: A = the weights and
-/// c z_i, B = z, 1 and the pairs z_j z_k grouped by j, rows up to the panel's last group (<see cref="ProjectedTensorAccumulator{T}"/>).
+/// Weighted Gram: A = X, B = X with row k times c_k as it is loaded, once per pair of panels where the pair keeps its weighted rows
+/// (or A = c o X past 16 panels on vectors narrower than 512 bits), rows up to the panel's last column (the upper triangle plus
+/// the part of the diagonal panel below it). Projected 3-tensor: A = the weights and c z_i, B = z, 1 and the pairs z_j z_k grouped
+/// by j, rows up to the panel's last group (<see cref="ProjectedTensorAccumulator{T}"/>).
 /// </summary>
 /// <remarks>
 /// Columns come in panels of one 512-bit vector of T (VL columns); rowEnds[v] is the number of rows needed
