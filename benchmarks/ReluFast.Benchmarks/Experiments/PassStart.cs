@@ -10,7 +10,8 @@ namespace ReluFast.Benchmarks.Experiments;
 /// pass), each pass timed whole and, on each thread, from the pass's call to its first block and to the end of its last. The
 /// first block's start is the pass's fixed cost (its workers made, its threads started or woken); the ends' difference is the
 /// time one thread waited for the other. Prints the median of the rounds and, for the Gram at d >= 64, GFLOP/s of d (d + 1) a
-/// sample. Further arguments d,N name other shapes (e.g. 256,250000, the bench's d = 256 row).
+/// sample, and the same pass with its blocks copied out of the arrays (as a .npy's or a generated stream's are), interleaved.
+/// Further arguments d,N name other shapes (e.g. 256,250000, the bench's d = 256 row).
 /// Run: DOTNET_TieredCompilation=0 dotnet run -c Release --project benchmarks/ReluFast.Benchmarks -- pass-start [rounds] [d,N ...]
 /// </summary>
 internal static class PassStart
@@ -39,12 +40,18 @@ internal static class PassStart
         for (long i = 0; i < x.LongLength; i++) x[i] = random.NextDouble() - 0.5;
         for (long i = 0; i < y.LongLength; i++) y[i] = random.NextDouble() - 0.5;
         var source = new InMemoryArrays<double>(d, x, y);
+        var copied = new CopiedBlocks(source);
         var wall = new List<double>();
+        var wallCopied = new List<double>();
         var firstStart = new List<double>();
         var lastStart = new List<double>();
         var wait = new List<double>();
         for (int r = 0; r < rounds + 2; r++)
         {
+            // the same pass with its blocks copied (the plain ISampleSource contract: .npy files, generated samples), interleaved
+            long c0 = Stopwatch.GetTimestamp();
+            SamplePass.Run<double, Worker>(copied, () => new Worker(d, c0), new SamplePassOptions(0));
+            double copiedSeconds = Stopwatch.GetElapsedTime(c0).TotalSeconds;
             var workers = new List<Worker>();
             long t0 = Stopwatch.GetTimestamp();
             SamplePass.Run<double, Worker>(source, () =>
@@ -56,21 +63,31 @@ internal static class PassStart
             double seconds = Stopwatch.GetElapsedTime(t0).TotalSeconds;
             if (r < 2) continue; // the JIT's and the first pages' round
             wall.Add(seconds * 1e3);
+            wallCopied.Add(copiedSeconds * 1e3);
             firstStart.Add(workers.Min(w => w.First) * 1e3);
             lastStart.Add(workers.Max(w => w.First) * 1e3);
             wait.Add((workers.Max(w => w.Last) - workers.Min(w => w.Last)) * 1e3);
         }
-        double median = Median(wall);
+        double median = Median(wall), medianCopied = Median(wallCopied);
         Console.WriteLine($"d = {d}, N = {n}, {Environment.ProcessorCount} threads, {rounds} rounds, medians: pass {median:F3} ms" +
             (d >= 64 ? $" ({(double)n * d * (d + 1) / (median * 1e-3) / 1e9:F1} GFLOP/s)" : string.Empty) +
             $", first block begun at {Median(firstStart):F3} ms on the first thread and {Median(lastStart):F3} ms on the last, " +
-            $"threads' ends {Median(wait):F3} ms apart");
+            $"threads' ends {Median(wait):F3} ms apart; blocks copied {medianCopied:F3} ms" +
+            (d >= 64 ? $" ({(double)n * d * (d + 1) / (medianCopied * 1e-3) / 1e9:F1} GFLOP/s)" : string.Empty));
     }
 
     private static double Median(List<double> values)
     {
         var sorted = values.Order().ToArray();
         return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+
+    /// <summary>The arrays behind the plain <see cref="ISampleSource{T}"/> contract: the pass copies every block out of them.</summary>
+    private sealed class CopiedBlocks(InMemoryArrays<double> inner) : ReluFast.Sampling.ISampleSource<double>
+    {
+        public int Dimension => inner.Dimension;
+        public long Count => inner.Count;
+        public void Read(long start, Span<double> xBlock, Span<double> yBlock) => inner.Read(start, xBlock, yBlock);
     }
 
     private sealed class Worker(int d, long t0) : IMomentWorker<double, Worker>
