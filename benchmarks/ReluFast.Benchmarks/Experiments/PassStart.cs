@@ -49,24 +49,19 @@ internal static class PassStart
         for (int r = 0; r < rounds + 2; r++)
         {
             // the same pass with its blocks copied (the plain ISampleSource contract: .npy files, generated samples), interleaved
-            long c0 = Stopwatch.GetTimestamp();
-            SamplePass.Run<double, Worker>(copied, () => new Worker(d, c0), new SamplePassOptions(0));
-            double copiedSeconds = Stopwatch.GetElapsedTime(c0).TotalSeconds;
-            var workers = new List<Worker>();
-            long t0 = Stopwatch.GetTimestamp();
-            SamplePass.Run<double, Worker>(source, () =>
-            {
-                var w = new Worker(d, t0);
-                workers.Add(w);
-                return w;
-            }, new SamplePassOptions(0));
-            double seconds = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+            var ignored = new Timeline(Stopwatch.GetTimestamp());
+            SamplePass.Run<double, Worker>(copied, () => new Worker(d, ignored), new SamplePassOptions(0));
+            double copiedSeconds = Stopwatch.GetElapsedTime(ignored.Start).TotalSeconds;
+            var timeline = new Timeline(Stopwatch.GetTimestamp());
+            SamplePass.Run<double, Worker>(source, () => new Worker(d, timeline), new SamplePassOptions(0));
+            double seconds = Stopwatch.GetElapsedTime(timeline.Start).TotalSeconds;
             if (r < 2) continue; // the JIT's and the first pages' round
             wall.Add(seconds * 1e3);
             wallCopied.Add(copiedSeconds * 1e3);
-            firstStart.Add(workers.Min(w => w.First) * 1e3);
-            lastStart.Add(workers.Max(w => w.First) * 1e3);
-            wait.Add((workers.Max(w => w.Last) - workers.Min(w => w.Last)) * 1e3);
+            var threads = timeline.Threads.Values;
+            firstStart.Add(threads.Min(t => t.First) * 1e3);
+            lastStart.Add(threads.Max(t => t.First) * 1e3);
+            wait.Add((threads.Max(t => t.Last) - threads.Min(t => t.Last)) * 1e3);
         }
         double median = Median(wall), medianCopied = Median(wallCopied);
         Console.WriteLine($"d = {d}, N = {n}, {Environment.ProcessorCount} threads, {rounds} rounds, medians: pass {median:F3} ms" +
@@ -90,20 +85,40 @@ internal static class PassStart
         public void Read(long start, Span<double> xBlock, Span<double> yBlock) => inner.Read(start, xBlock, yBlock);
     }
 
-    private sealed class Worker(int d, long t0) : IMomentWorker<double, Worker>
+    /// <summary>Per pass thread, the time from the pass's call to the start of its first block and to the end of its last.</summary>
+    private sealed class Timeline(long start)
+    {
+        public long Start { get; } = start;
+        public Dictionary<int, (double First, double Last)> Threads { get; } = [];
+
+        public void Block(double begun, double ended)
+        {
+            lock (Threads)
+            {
+                int id = Environment.CurrentManagedThreadId;
+                Threads[id] = Threads.TryGetValue(id, out var seen) ? (seen.First, ended) : (begun, ended);
+            }
+        }
+    }
+
+    private sealed class Worker(int d, Timeline timeline) : IMomentWorker<double, Worker>
     {
         private readonly WeightedGramAccumulator<double> _gram = new(d);
-        public double First = -1, Last;
 
         public void Accumulate(ReadOnlySpan<double> x, ReadOnlySpan<double> y) => Accumulate(x, y, default);
 
         public void Accumulate(ReadOnlySpan<double> x, ReadOnlySpan<double> y, ReadOnlySpan<double> nextX)
         {
-            if (First < 0) First = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+            double begun = Stopwatch.GetElapsedTime(timeline.Start).TotalSeconds;
             _gram.Accumulate(x, y, nextX);
-            Last = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+            timeline.Block(begun, Stopwatch.GetElapsedTime(timeline.Start).TotalSeconds);
         }
 
         public void Merge(Worker other) => _gram.Merge(other._gram);
+
+        // the segments of the learner's passes (a build without them takes the fixed ranges and ignores these)
+        public bool CanReset => true;
+
+        public void Reset() => _gram.Reset();
     }
 }

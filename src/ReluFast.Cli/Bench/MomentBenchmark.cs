@@ -479,6 +479,8 @@ internal static class MomentBenchmark
         public void Accumulate(ReadOnlySpan<T> x, ReadOnlySpan<T> y) => _acc.Accumulate(x, y);
         public void Accumulate(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> nextX) => _acc.Accumulate(x, y, nextX);
         public void Merge(GramWorker<T> other) => _acc.Merge(other._acc);
+        public bool CanReset => true;
+        public void Reset() => _acc.Reset();
         public double[] State() { var s = new double[_acc.StateLength]; _acc.CopyState(s); return s; }
     }
 
@@ -495,5 +497,7 @@ internal static class MomentBenchmark
         private readonly HermiteProjectionAccumulator<T> _acc = new(d, w, m);
         public void Accumulate(ReadOnlySpan<T> x, ReadOnlySpan<T> y) => _acc.Accumulate(x, y);
         public void Merge(HermiteWorker<T> other) => _acc.Merge(other._acc);
+        public bool CanReset => true;
+        public void Reset() => _acc.Reset();
     }
 }

@@ -162,7 +162,7 @@ internal sealed class LearningRun<T> where T : unmanaged, IBinaryFloatingPointIe
     /// <summary>
     /// A pass over this process's slice of the samples, summed over the processes. With a device (<see cref="DeviceEngine"/>)
     /// the workers that <paramref name="create"/> makes with it feed one device session per thread; their sums come back in
-    /// double and merge in thread order, as on the CPU.
+    /// double and merge in thread order (each thread a fixed range of blocks: a session cannot be reset; on the CPU, segments).
     /// </summary>
     public TWorker RunPass<TWorker>(LearningStage stage, Func<TWorker> create) where TWorker : IMomentWorker<T, TWorker>, IReducibleMomentWorker
     {

@@ -97,6 +97,18 @@ internal sealed class QuarticSliceWorker<T> : IMomentWorker<T, QuarticSliceWorke
         _blocks += other._blocks;
         SumOfSquares += other.SumOfSquares;
     }
+
+    public bool CanReset => true;
+
+    public void Reset()
+    {
+        if (_monomials is not null)
+            foreach (var half in _monomials) half.Reset();
+        else
+            foreach (var half in _gram!) half.Reset();
+        _blocks = 0;
+        SumOfSquares = 0;
+    }
 }
 
 /// <summary>
@@ -126,4 +138,8 @@ internal sealed class DirectionHermiteWorker<T> : IMomentWorker<T, DirectionHerm
     }
 
     public void Merge(DirectionHermiteWorker<T> other) => Moments.Merge(other.Moments);
+
+    public bool CanReset => true;
+
+    public void Reset() => Moments.Reset();
 }

@@ -12,7 +12,8 @@ namespace ReluFast.Learning;
 /// <remarks>
 /// With a device (<see cref="IMomentDevice"/>) each worker, that is each pass thread, streams its blocks into its own device
 /// session; the sums come back in double into the worker's accumulator when <see cref="Moments"/> is first read (or the
-/// worker is merged), and the workers merge in thread order as on the CPU. Everything else (the control variate,
+/// worker is merged); such a worker cannot be reset, so the pass gives each thread a fixed range of blocks and merges the
+/// workers in thread order (on the CPU the blocks go out in segments). Everything else (the control variate,
 /// projections, weights, sum y~^2) stays on the CPU.
 /// </remarks>
 internal sealed partial class SecondMomentWorker<T> : IMomentWorker<T, SecondMomentWorker<T>> where T : unmanaged, IBinaryFloatingPointIeee754<T>
@@ -20,11 +21,13 @@ internal sealed partial class SecondMomentWorker<T> : IMomentWorker<T, SecondMom
     private readonly ControlVariate _controlVariate;
     private readonly AlignedBuffer<T> _centred; // starting a page (AlignedBuffer)
     private readonly WeightedGramAccumulator<T> _moments;
+    private readonly bool _onDevice;
     private IDeviceMoments<T>? _device;
 
     public SecondMomentWorker(ControlVariate controlVariate, int blockSize, IMomentDevice? device = null)
     {
         _controlVariate = controlVariate;
+        _onDevice = device is not null;
         _centred = new AlignedBuffer<T>(blockSize);
         _moments = new WeightedGramAccumulator<T>(controlVariate.Dimension);
         _device = device?.CreateWeightedGram<T>(controlVariate.Dimension, 1);
@@ -58,6 +61,14 @@ internal sealed partial class SecondMomentWorker<T> : IMomentWorker<T, SecondMom
         Moments.Merge(other.Moments);
         SumOfSquares += other.SumOfSquares;
     }
+
+    public bool CanReset => !_onDevice;
+
+    public void Reset()
+    {
+        _moments.Reset();
+        SumOfSquares = 0;
+    }
 }
 
 /// <summary>
@@ -86,6 +97,7 @@ internal sealed partial class ProjectedMomentWorker<T> : IMomentWorker<T, Projec
     private readonly T[]? _dots; // a device session's <z, g_r>, n x R
     private readonly ProjectedTensorAccumulator<T> _moments;
     private readonly WeightedGramAccumulator<T> _centredMoments;
+    private readonly bool _onDevice;
     private IDeviceMoments<T>? _device;
 
     // basis: U, d x m row-major; directions: g_1..g_R as the columns of an m x R row-major matrix; singleProducts: the 3-tensors'
@@ -101,6 +113,7 @@ internal sealed partial class ProjectedMomentWorker<T> : IMomentWorker<T, Projec
         _weights = new AlignedBuffer<T>((1 + restarts) * blockSize);
         _moments = new ProjectedTensorAccumulator<T>(m, restarts, lowerDegrees: false, singleProducts); // lower degrees: y~'s sums
         _centredMoments = new WeightedGramAccumulator<T>(m);
+        _onDevice = device is not null;
         _device = device?.CreateProjectedTensor<T>(m, 1 + restarts);
         if (_device is not null) _dots = new T[blockSize * restarts];
     }
@@ -149,6 +162,14 @@ internal sealed partial class ProjectedMomentWorker<T> : IMomentWorker<T, Projec
         CentredMoments.Merge(other.CentredMoments);
     }
 
+    public bool CanReset => !_onDevice;
+
+    public void Reset()
+    {
+        _moments.Reset();
+        _centredMoments.Reset();
+    }
+
     /// <summary>A device session's sums of the 1 + R weights: weight 0 (y~) up to degree 2 into the centred sums, the rest as they are.</summary>
     private void CompleteDevice()
     {
@@ -176,6 +197,7 @@ internal sealed partial class CoefficientWorker<T> : IMomentWorker<T, Coefficien
     private readonly AlignedBuffer<T> _z; // a block's z, starting a page (AlignedBuffer)
     private readonly AlignedBuffer<T> _centred; // starting a page (AlignedBuffer)
     private readonly HermiteProjectionAccumulator<T> _moments;
+    private readonly bool _onDevice;
     private IDeviceMoments<T>? _device;
 
     // directions: m x count row-major; column j is v_j.
@@ -188,6 +210,7 @@ internal sealed partial class CoefficientWorker<T> : IMomentWorker<T, Coefficien
         _z = new AlignedBuffer<T>(blockSize * m);
         _centred = new AlignedBuffer<T>(blockSize);
         _moments = new HermiteProjectionAccumulator<T>(m, directions, count, maxOrder);
+        _onDevice = device is not null;
         _device = device?.CreateHermiteProjection<T>(m, directions, count, maxOrder);
     }
 
@@ -213,4 +236,8 @@ internal sealed partial class CoefficientWorker<T> : IMomentWorker<T, Coefficien
     }
 
     public void Merge(CoefficientWorker<T> other) => Moments.Merge(other.Moments);
+
+    public bool CanReset => !_onDevice;
+
+    public void Reset() => _moments.Reset();
 }

@@ -46,6 +46,14 @@ internal sealed class MseGradientWorker<T> : IMomentWorker<T, MseGradientWorker<
         SquaredError += other.SquaredError;
     }
 
+    public bool CanReset => true;
+
+    public void Reset()
+    {
+        Array.Clear(Gradient);
+        SquaredError = 0;
+    }
+
     public int StateLength => Gradient.Length + 1;
 
     public void CopyState(Span<double> destination)

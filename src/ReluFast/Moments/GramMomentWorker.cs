@@ -43,4 +43,10 @@ internal sealed class GramMomentWorker<T> : IMomentWorker<T, GramMomentWorker<T>
         ArgumentNullException.ThrowIfNull(other);
         Moments.Merge(other.Moments);
     }
+
+    /// <inheritdoc />
+    public bool CanReset => true;
+
+    /// <inheritdoc />
+    public void Reset() => Moments.Reset();
 }

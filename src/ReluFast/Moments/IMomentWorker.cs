@@ -25,4 +25,15 @@ internal interface IMomentWorker<T, TSelf>
 
     /// <summary>Adds everything <paramref name="other"/> accumulated to this worker.</summary>
     void Merge(TSelf other);
+
+    /// <summary>
+    /// Whether <see cref="Reset"/> clears this worker. A pass deals the segments of its samples out to its threads as they
+    /// free up only to workers that can be reset (<see cref="SamplePass"/>); a worker whose sums live elsewhere (a device
+    /// session) says false and gets a fixed range of blocks per thread.
+    /// </summary>
+    bool CanReset => false;
+
+    /// <summary>Sets every sum back to what a new worker holds (scratch buffers may keep their contents). Must not allocate.</summary>
+    /// <exception cref="NotSupportedException"><see cref="CanReset"/> is false.</exception>
+    void Reset() => throw new NotSupportedException($"{GetType().Name} cannot be reset.");
 }

@@ -115,6 +115,16 @@ internal sealed class InputLawWorker<T> : IMomentWorker<T, InputLawWorker<T>> wh
         TensorPrimitives.Add(_powers, other._powers, _powers);
     }
 
+    /// <inheritdoc />
+    public bool CanReset => true;
+
+    /// <inheritdoc />
+    public void Reset()
+    {
+        Gram.Reset();
+        Array.Clear(_powers);
+    }
+
     /// <summary>Writes the sums (Gram state, then the power sums) to <paramref name="destination"/>.</summary>
     public void CopyState(Span<double> destination)
     {

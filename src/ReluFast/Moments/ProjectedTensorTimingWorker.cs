@@ -23,6 +23,10 @@ internal sealed class ProjectedTensorTimingWorker<T>(int m, int weightCount, boo
 
     public void Merge(ProjectedTensorTimingWorker<T> other) => Sums.Merge(other.Sums);
 
+    public bool CanReset => true;
+
+    public void Reset() => Sums.Reset();
+
     /// <summary>The directions g_r as the columns of an m x L row-major matrix: g_ir = cos(1 + i + 7 r) / sqrt(m).</summary>
     public static T[] Directions(int m, int l)
     {

@@ -21,8 +21,8 @@ internal static class GaussianLawCase
 
     /// <summary>
     /// The case of <see cref="Create"/> learned as the sweep learns it (default options, seed <paramref name="seed"/>), on two
-    /// threads so that its path does not depend on the machine's core count; <paramref name="precision"/> for a path recorded with
-    /// pass 2's products in the samples' type.
+    /// threads (a pass's sums, hence the path, do not depend on the thread count: two keep the tests' load the same on every
+    /// machine); <paramref name="precision"/> for a path recorded with pass 2's products in the samples' type.
     /// </summary>
     public static (ReluNetwork Teacher, LearningResult Result) Learn(int d, int m, long samples, ulong seed,
         TensorPrecision precision = TensorPrecision.Mixed)

@@ -155,10 +155,11 @@ public class ResidualRoundTests
     /// of its standard deviation (docs/algorithm.md section 10: other iterates under these laws' larger y) seed 2 retires 6 and seed
     /// 8 two; 5 of seeds 1-12 retire 1 to 6, all 12 recover the teacher. Since pass 1's pilot centres y in t1 (docs/algorithm.md
     /// section 3: the control variate's last bits) seed 2 retires 3 and seed 8 one; 5 of seeds 1-12 retire 1 to 3, all 12 recover
-    /// the teacher.)
+    /// the teacher. Since a pass sums its segments apart and merges them in order (SamplePass: the moments' last bits) seed 2
+    /// retires none and seed 3 three; 5 of seeds 1-12 retire 1 to 4, all 12 recover the teacher.)
     /// </summary>
     [Theory]
-    [InlineData(2UL, 3)]
+    [InlineData(3UL, 3)]
     [InlineData(8UL, 1)]
     public void SpareNeuronsWhoseKinksNoSampleCrossesAreRetired(ulong seed, int retired)
     {
@@ -203,13 +204,15 @@ public class ResidualRoundTests
     /// reach the teacher's 16 neurons. (Since pass 2 keeps only its weights' 3-tensors, their sums' last bits, seed 9 ends at 18
     /// neurons, warned; seed 17 shows the same counts, 6 and 7, and its rounds reach the teacher. Since pass 1's pilot centres y in
     /// t1 (docs/algorithm.md section 3: the control variate's last bits) seed 17 ends at 13 neurons, warned; seed 1 is the first
-    /// whose flattened moments count 7 and whose rounds reach the teacher (10 of seeds 1-60 count 7 there, 9 reach it).)
+    /// whose flattened moments count 7 and whose rounds reach the teacher (10 of seeds 1-60 count 7 there, 9 reach it). Since a
+    /// pass sums its segments apart and merges them in order (SamplePass: the moments' last bits) seed 1 ends at 14 neurons,
+    /// warned, and seed 9 counts 7 again and reaches the teacher.)
     /// </summary>
     [Fact]
     public void TheModeChecksCountStaysAnEstimate()
     {
         const int D = 8, M = 16;
-        const ulong Seed = 1;
+        const ulong Seed = 9;
         var (teacher, result) = GaussianLawCase.Learn(D, M, 2_000_000, Seed);
 
         Assert.Equal(LearnerMode.FullRank, result.Mode);
@@ -293,13 +296,15 @@ public class ResidualRoundTests
     /// Since refinement fits y in units of its standard deviation (docs/algorithm.md section 10) seed 2 reaches round-off in swap
     /// round 2, and seed 10 takes the path (of seeds 1-40, 8 retire neurons at the first fit, 7 of them end at the teacher). Since
     /// pass 1's pilot centres y in t1 (docs/algorithm.md section 3) seed 10 reaches round-off in swap round 2, and seed 46 takes the
-    /// path (of seeds 1-60, 12 retire neurons at the first fit, 11 of them end at the teacher).
+    /// path (of seeds 1-60, 12 retire neurons at the first fit, 11 of them end at the teacher). Since a pass sums its segments
+    /// apart and merges them in order (SamplePass: the moments' last bits) seed 2 takes it (of seeds 1-12, 4 retire a neuron at
+    /// the first fit, 3 of them end at the teacher, seed 1 at 14 neurons, warned).
     /// </summary>
     [Fact]
     public void NeuronsNoRefinementSampleCanPlaceAreRetiredBeforeTheRounds()
     {
         const int D = 8, M = 16;
-        const ulong Seed = 46;
+        const ulong Seed = 2;
         var (teacher, result) = GaussianLawCase.Learn(D, M, 2_000_000, Seed);
 
         Assert.Contains(result.Log, line => line.StartsWith("first fit: 1 neuron(s) whose kink fewer than 10", StringComparison.Ordinal));

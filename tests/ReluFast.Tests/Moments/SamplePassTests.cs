@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using ReluFast.Moments;
 using static ReluFast.Tests.Moments.MomentTestData;
 
@@ -21,39 +22,150 @@ public class SamplePassTests
     }
 
     [Fact]
-    public void OneAndTwoThreadsAgreeAndEachIsDeterministic()
+    public void EveryThreadCountSumsTheSameBits()
     {
-        double[] one = Run(1), two = Run(2), twoAgain = Run(2), three = Run(3), threeAgain = Run(3);
-        AssertBitwiseEqual(two, twoAgain, "2 threads, twice");
-        AssertBitwiseEqual(three, threeAgain, "3 threads, twice");
+        // the segments depend on the blocks alone and merge in their order, so 1, 2, 3, 7 and 64 threads give the same sums (with a
+        // fixed range of blocks per thread each thread count summed in its own order: 1 and 2 threads differed in the last bits)
+        double[] one = Run(1);
+        foreach (int threads in new[] { 2, 3, 7, 64 }) AssertBitwiseEqual(one, Run(threads), $"{threads} threads against 1");
         Assert.Equal(N, one[0]);
-        // all sums against the sums of |terms|: the threads only change the order of double additions and tiles
+        // against one accumulator over every sample, within the sums of |terms|: segments only change the order of double additions
+        var all = new GramMomentWorker<double>(_cv);
+        all.Accumulate(_x, _y);
+        var whole = new double[all.Moments.StateLength];
+        all.Moments.CopyState(whole);
         var cvAbs = new double[N];
         _cv.Apply<double>(_x, _y, cvAbs);
         var abs = new WeightedGramAccumulator<double>(D);
         abs.Accumulate(_x.Select(Math.Abs).ToArray(), cvAbs.Select(Math.Abs).ToArray());
         var absState = new double[abs.StateLength]; abs.CopyState(absState);
         double gamma = SumBound<double>(N, 512);
-        var bound = absState.Select(v => gamma * v).ToArray();
-        AssertWithin(one, two, bound, "1 vs 2 threads");
-        AssertWithin(one, three, bound, "1 vs 3 threads");
+        AssertWithin(whole, one, absState.Select(v => gamma * v).ToArray(), "a pass against one accumulator");
     }
 
     [Fact]
-    public void OneThreadEqualsAccumulatingTheBlocksInOrder()
+    public void APassIsItsSegmentsEachSummedAloneThenMergedInOrder()
     {
-        const int start = 1234, count = 7000, block = 999;
-        double[] pass = Run(1, block, start, count);
-        var w = new GramMomentWorker<double>(_cv);
-        for (int s = start; s < start + count; s += block)
+        const int start = 1234, count = 17_000, block = 99; // 172 blocks: 16 of one block at the end, 16 of two, 16 of four, 8 of eight
+        long blocks = (count + block - 1) / block;
+        long[] bounds = SamplePass.SegmentBounds(blocks);
+        Assert.Equal(57, bounds.Length);
+        var total = new GramMomentWorker<double>(_cv);
+        for (int k = 0; k + 1 < bounds.Length; k++)
         {
-            int n = Math.Min(block, start + count - s);
-            w.Accumulate(_x.AsSpan(s * D, n * D), _y.AsSpan(s, n));
+            var segment = new GramMomentWorker<double>(_cv);
+            for (long b = bounds[k]; b < bounds[k + 1]; b++)
+            {
+                int s = (int)(start + b * block), n = Math.Min(block, start + count - s);
+                segment.Accumulate(_x.AsSpan(s * D, n * D), _y.AsSpan(s, n));
+            }
+            total.Merge(segment);
         }
-        var expected = new double[w.Moments.StateLength];
-        w.Moments.CopyState(expected);
-        AssertBitwiseEqual(expected, pass, "single-threaded pass over a range");
+        var expected = new double[total.Moments.StateLength];
+        total.Moments.CopyState(expected);
+        AssertBitwiseEqual(expected, Run(1, block, start, count), "one thread");
+        AssertBitwiseEqual(expected, Run(3, block, start, count), "three threads");
     }
+
+    [Fact]
+    public void SegmentsAreShortAtTheEndOfAPassAndLongBeforeIt()
+    {
+        Assert.Equal([0L], SamplePass.SegmentBounds(0));
+        Assert.Equal([0L, 1], SamplePass.SegmentBounds(1));
+        // 2442 blocks: the demo's 10^7 samples; 244,141: 10^9
+        foreach (long blocks in new long[] { 5, 16, 17, 21, 172, 2442, 244_141 })
+        {
+            long[] bounds = SamplePass.SegmentBounds(blocks);
+            Assert.Equal(0, bounds[0]);
+            Assert.Equal(blocks, bounds[^1]);
+            int segments = bounds.Length - 1;
+            for (int k = 0; k < segments; k++)
+            {
+                // counted from the end: SegmentsPerLength of each length 1, 2, 4, ... up to LongestSegment; the first one what is left
+                int fromEnd = segments - 1 - k;
+                long length = Math.Min(SamplePass.LongestSegment, 1L << Math.Min(30, fromEnd / SamplePass.SegmentsPerLength));
+                long got = bounds[k + 1] - bounds[k];
+                if (k == 0) Assert.InRange(got, 1, length);
+                else Assert.Equal(length, got);
+            }
+        }
+        Assert.Equal(119, SamplePass.SegmentBounds(2442).Length - 1);
+    }
+
+    [Fact]
+    public void AThreadOnABusyCoreTakesFewerSegmentsAndTheSumsKeepTheirBits()
+    {
+        // 41 blocks of 500 on two threads, each block 50 ms slower on the calling thread (a core busy with the host's work): the other
+        // thread takes the segments the slow one would have kept it waiting for (with a fixed range each, each took 20 or 21). It
+        // runs ahead only as far as the pass's workers reach (2 P + 1: the segments it finishes wait for the slow one's to merge),
+        // so the slow thread still takes about a quarter.
+        var onCaller = new StrongBox<int>();
+        int caller = Environment.CurrentManagedThreadId;
+        var w = SamplePass.Run<double, SlowWorker>(new ArraySource<double>(D, _x, _y), () => new SlowWorker(_cv, caller, 50, onCaller),
+            new SamplePassOptions(2, 500));
+        Assert.InRange(onCaller.Value, 1, 15);
+        var s = new double[w.Inner.Moments.StateLength];
+        w.Inner.Moments.CopyState(s);
+        AssertBitwiseEqual(Run(1, 500), s, "a busy core against one thread");
+    }
+
+    [Fact]
+    public async Task AFirstSegmentThatEndsLastIsStillMergedFirstAndThePassHoldsFewWorkers()
+    {
+        // the first block takes 300 ms: the other segments finish long before it and wait to be merged; the pass holds at most
+        // 2 P + 1 workers, one always kept for the thread holding the earliest segment (else the pass could wait on itself)
+        int created = 0;
+        var pass = Task.Run(() => SamplePass.Run<double, SlowWorker>(new ArraySource<double>(D, _x, _y), () =>
+        {
+            Interlocked.Increment(ref created);
+            return new SlowWorker(_cv, -1, 300, new StrongBox<int>());
+        }, new SamplePassOptions(3, 500)));
+        Assert.Same(pass, await Task.WhenAny(pass, Task.Delay(TimeSpan.FromSeconds(60)))); // not waiting on itself
+        var total = await pass;
+        Assert.InRange(created, 4, 7);
+        var s = new double[total.Inner.Moments.StateLength];
+        total.Inner.Moments.CopyState(s);
+        AssertBitwiseEqual(Run(1, 500), s, "a late first segment against one thread");
+    }
+
+    [Fact]
+    public async Task AFailureWakesTheThreadsWaitingForAWorker()
+    {
+        // the first block fails after 300 ms while the other threads have run ahead and wait for a worker: they stop, and the pass throws
+        var pass = Task.Run(() => SamplePass.Run<double, SlowWorker>(new ArraySource<double>(D, _x, _y),
+            () => new SlowWorker(_cv, -1, 300, new StrongBox<int>(), fail: true), new SamplePassOptions(3, 100)));
+        Assert.Same(pass, await Task.WhenAny(pass, Task.Delay(TimeSpan.FromSeconds(60))));
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => pass);
+        Assert.Equal("boom", e.Message);
+    }
+
+    /// <summary>
+    /// A Gram worker that sleeps <paramref name="milliseconds"/> on each block on thread <paramref name="slowThread"/> (counting them),
+    /// or, with <paramref name="slowThread"/> -1, on the pass's first block (sample 0), then fails there with <paramref name="fail"/>.
+    /// </summary>
+    private sealed class SlowWorker(ControlVariate cv, int slowThread, int milliseconds, StrongBox<int> slowBlocks, bool fail = false)
+        : IMomentWorker<double, SlowWorker>
+    {
+        public GramMomentWorker<double> Inner { get; } = new(cv);
+
+        public void Accumulate(ReadOnlySpan<double> x, ReadOnlySpan<double> y)
+        {
+            bool first = slowThread < 0 && Inner.Moments.Count == 0 && x[0] == s_firstX.Value;
+            if (Environment.CurrentManagedThreadId == slowThread || first)
+            {
+                Interlocked.Increment(ref slowBlocks.Value);
+                Thread.Sleep(milliseconds);
+                if (fail) throw new InvalidOperationException("boom");
+            }
+            Inner.Accumulate(x, y);
+        }
+
+        public void Merge(SlowWorker other) => Inner.Merge(other.Inner);
+        public bool CanReset => true;
+        public void Reset() => Inner.Reset();
+    }
+
+    private static readonly Lazy<double> s_firstX = new(() => Gaussians<double>(N * D, 1)[0]);
 
     [Fact]
     public void LargeBlocksAreFedInL2SizedChunksInOrder()
@@ -91,6 +203,7 @@ public class SamplePassTests
     [Fact]
     public void AnInMemoryPassTellsEachBlockWhereTheThreadsNextBlockLies()
     {
+        // (a worker that cannot be reset: a fixed range of blocks per thread)
         // 15 blocks of 1000 from sample 17 on two threads: blocks 0-6 and 7-14; every block but a thread's last is told the next
         // block's x (whole, or the range's short last one), its last block nothing; a copied source tells nothing (its next chunk is
         // read into the same buffer after this one)
@@ -109,6 +222,38 @@ public class SamplePassTests
         SamplePass.Run<double, HintWorker>(new ArraySource<double>(D, _x, _y), () => new HintWorker(_x, calls), new SamplePassOptions(2, 1000));
         Assert.Equal((N + 999) / 1000, calls.Count); // one chunk a block at d = 13
         Assert.All(calls, c => Assert.Equal(0, c.NextCount));
+    }
+
+    [Fact]
+    public void EverySegmentsBlockIsToldTheBlockItsThreadTakesNext()
+    {
+        // 40 blocks of 500 on three threads, dealt out in segments: each block is told the block its thread accumulates next (the
+        // next segment a thread claims as its segment's last block starts), a thread's last block nothing
+        var source = new InMemoryArraySource<double>(D, _x, _y);
+        var calls = new List<(int Thread, long Block, long Next)>();
+        SamplePass.Run<double, ThreadHintWorker>(source, () => new ThreadHintWorker(_x, calls), new SamplePassOptions(3, 500, 11, 20_000));
+        Assert.Equal(Enumerable.Range(0, 40).Select(b => 11L + 500 * b), calls.Select(c => c.Block).Order());
+        foreach (var thread in calls.GroupBy(c => c.Thread))
+        {
+            var blocks = thread.ToList(); // in the order the thread accumulated them
+            for (int i = 0; i < blocks.Count; i++) Assert.Equal(i + 1 < blocks.Count ? blocks[i + 1].Block : -1, blocks[i].Next);
+        }
+    }
+
+    private sealed class ThreadHintWorker(double[] x, List<(int, long, long)> calls) : IMomentWorker<double, ThreadHintWorker>
+    {
+        public void Accumulate(ReadOnlySpan<double> xs, ReadOnlySpan<double> y) => Accumulate(xs, y, default);
+
+        public void Accumulate(ReadOnlySpan<double> xs, ReadOnlySpan<double> y, ReadOnlySpan<double> nextX)
+        {
+            long Sample(ReadOnlySpan<double> s) => System.Runtime.CompilerServices.Unsafe.ByteOffset(ref x[0],
+                ref System.Runtime.InteropServices.MemoryMarshal.GetReference(s)) / (sizeof(double) * D);
+            lock (calls) calls.Add((Environment.CurrentManagedThreadId, Sample(xs), nextX.IsEmpty ? -1 : Sample(nextX)));
+        }
+
+        public void Merge(ThreadHintWorker other) { }
+        public bool CanReset => true;
+        public void Reset() { }
     }
 
     private sealed class HintWorker(double[] x, List<(long, long, int)> calls) : IMomentWorker<double, HintWorker>
@@ -165,9 +310,10 @@ public class SamplePassTests
     }
 
     [Fact]
-    public void APassStartsNoMoreWorkersThanBlocksAndRefusesThreadsOverItsLimit()
+    public void APassStartsNoMoreThreadsThanSegmentsAndRefusesThreadsOverItsLimit()
     {
-        // 21 blocks of 1000 samples: 64 threads start 21 workers (each holds its accumulators), with the sums of 21 threads to the bit
+        // 21 blocks of 1000 samples are 19 segments: 64 threads start 19 (each holds its accumulators) and the pass makes 20 workers
+        // (theirs and the total), with the sums of 21 threads to the bit
         int created = 0;
         var source = new ArraySource<double>(D, _x, _y);
         var w = SamplePass.Run<double, GramMomentWorker<double>>(source, () =>
@@ -175,7 +321,7 @@ public class SamplePassTests
             Interlocked.Increment(ref created);
             return new GramMomentWorker<double>(_cv);
         }, new SamplePassOptions(64, 1000));
-        Assert.Equal(21, created);
+        Assert.Equal(20, created);
         var s = new double[w.Moments.StateLength];
         w.Moments.CopyState(s);
         AssertBitwiseEqual(Run(21), s, "64 threads against 21");

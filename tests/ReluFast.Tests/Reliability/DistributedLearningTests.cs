@@ -36,20 +36,25 @@ public class DistributedLearningTests
     }
 
     [Fact]
-    public void ReducedSlicesEqualOneProcessBitForBitWhenTheSlicesAreTheThreadRanges()
+    public void ReducedSlicesAreTheSlicesPassesMergedInRankOrderBitForBit()
     {
-        // 2^20 samples = 256 blocks of 4096: rank r's slice is exactly thread r's block range of a 2-thread pass,
-        // and the reduction adds the same two partial sums as SamplePass's merge.
+        // The reduction adds the ranks' states as Merge adds a worker's sums. (A pass's segments depend on its own range, so two
+        // slices' reduced sums are one process's within round-off: ReducedStatesOfEveryWorkerMatchOneProcessWithinRoundOff.)
         var source = new TeacherSampleSource<double>(s_teacher, 1L << 20, 6);
         var cv = ControlVariate.Linear(0.3, [0.1, -0.2, 0.3, 0, 0, 0.5, 0, 0]);
-        var whole = SamplePass.Run(source, () => new SecondMomentWorker<double>(cv, 4096), new SamplePassOptions(Threads: 2));
-        var expected = new double[whole.StateLength];
-        whole.CopyState(expected);
+        SecondMomentWorker<double> Slice(IMomentReducer? member, long size, int rank)
+        {
+            var (start, count) = DistributedPass.Slice(source.Count, member ?? new RankOf(rank, size));
+            return SamplePass.Run(source, () => new SecondMomentWorker<double>(cv, 4096), new SamplePassOptions(2, 4096, start, count));
+        }
+        var merged = Slice(null, 2, 0);
+        merged.Merge(Slice(null, 2, 1));
+        var expected = new double[merged.StateLength];
+        merged.CopyState(expected);
 
         var states = new InProcessGroup(2).Run(member =>
         {
-            var (start, count) = DistributedPass.Slice(source.Count, member);
-            var part = SamplePass.Run(source, () => new SecondMomentWorker<double>(cv, 4096), new SamplePassOptions(1, 4096, start, count));
+            var part = Slice(member, 2, member.Rank);
             DistributedPass.Reduce(part, member);
             var state = new double[part.StateLength];
             part.CopyState(state);
@@ -57,6 +62,14 @@ public class DistributedLearningTests
         });
         Assert.Equal(expected, states[0]);
         Assert.Equal(expected, states[1]);
+    }
+
+    /// <summary>Rank <paramref name="rank"/> of <paramref name="size"/> for <see cref="DistributedPass.Slice"/> alone.</summary>
+    private sealed class RankOf(int rank, long size) : IMomentReducer
+    {
+        public int Rank => rank;
+        public int Size => (int)size;
+        public void AllreduceSum(Span<double> values) => throw new NotSupportedException();
     }
 
     [Fact]
