@@ -8,8 +8,9 @@ namespace ReluFast.Moments;
 internal sealed record SamplePassOptions(int Threads = 0, int BlockSize = 4096, long Start = 0, long Count = -1)
 {
     /// <summary>
-    /// The most worker threads a pass takes: each holds its own accumulators, so the count bounds the pass's memory whatever is
-    /// asked; a pass also never starts more workers than it has blocks.
+    /// The most worker threads a pass takes: each holds its own accumulators (a pass holds at most 2 P + 1 workers for P threads),
+    /// so the count bounds the pass's memory whatever is asked; a pass also never starts more threads than it has segments of blocks
+    /// (<see cref="SamplePass.SegmentBounds"/>; blocks, for workers that cannot be reset).
     /// </summary>
     public const int MaxThreads = 1024;
 }
