@@ -185,7 +185,14 @@ internal sealed class WeightedGramAccumulator<T> : IWeightedGramSums where T : u
         Count += other.Count;
         Add(other._weightSums, _weightSums);
         Add(other._first, _first);
-        Add(other._gram, _gram);
+        // the upper triangles only (i <= j < d): nothing reads the entries below, so half the memory a merge moves (a pass merges
+        // each of its segments: docs/passes.md, "Segments dealt out as threads free up")
+        for (int q = 0; q < WeightCount; q++)
+            for (int i = 0; i < Dimension; i++)
+            {
+                Span<double> row = _gram.AsSpan((q * _stride + i) * _stride + i, Dimension - i);
+                System.Numerics.Tensors.TensorPrimitives.Add(row, other._gram.AsSpan((q * _stride + i) * _stride + i, Dimension - i), row);
+            }
     }
 
     /// <summary>
