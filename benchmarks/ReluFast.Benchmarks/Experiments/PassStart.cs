@@ -40,7 +40,7 @@ internal static class PassStart
         for (long i = 0; i < x.LongLength; i++) x[i] = random.NextDouble() - 0.5;
         for (long i = 0; i < y.LongLength; i++) y[i] = random.NextDouble() - 0.5;
         var source = new InMemoryArrays<double>(d, x, y);
-        var copied = new CopiedBlocks(source);
+        var copied = new ReluFast.Sampling.ArraySampleSource<double>(x, y, d); // reads copy every block
         var wall = new List<double>();
         var wallCopied = new List<double>();
         var firstStart = new List<double>();
@@ -75,14 +75,6 @@ internal static class PassStart
     {
         var sorted = values.Order().ToArray();
         return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
-    }
-
-    /// <summary>The arrays behind the plain <see cref="ISampleSource{T}"/> contract: the pass copies every block out of them.</summary>
-    private sealed class CopiedBlocks(InMemoryArrays<double> inner) : ReluFast.Sampling.ISampleSource<double>
-    {
-        public int Dimension => inner.Dimension;
-        public long Count => inner.Count;
-        public void Read(long start, Span<double> xBlock, Span<double> yBlock) => inner.Read(start, xBlock, yBlock);
     }
 
     /// <summary>Per pass thread, the time from the pass's call to the start of its first block and to the end of its last.</summary>

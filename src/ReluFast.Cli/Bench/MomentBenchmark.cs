@@ -379,8 +379,7 @@ internal static class MomentBenchmark
     private static TWorker Run<T, TWorker>(T[] x, T[] y, int d, int threads, Func<TWorker> create, bool copied = false)
         where T : unmanaged, IBinaryFloatingPointIeee754<T> where TWorker : IMomentWorker<T, TWorker>
     {
-        var arrays = new InMemoryArrays<T>(d, x, y);
-        ISampleSource<T> source = copied ? new CopiedBlocks<T>(arrays) : arrays;
+        ISampleSource<T> source = copied ? new ArraySampleSource<T>(x, y, d) : new InMemoryArrays<T>(d, x, y); // the first copies every block
         return SamplePass.Run<T, TWorker>(source, create, new SamplePassOptions(threads));
     }
 
@@ -464,14 +463,6 @@ internal static class MomentBenchmark
     /// </summary>
     public static double MeasureFmaGflops(int threads, double seconds = 0.2) =>
         2 * MachinePeak.MeasureFmaPerSecond(threads, seconds, threadCpuTime: false) / 1e9;
-
-    /// <summary>The same arrays behind the plain <see cref="ISampleSource{T}"/> contract: every block is copied by Read.</summary>
-    private sealed class CopiedBlocks<T>(InMemoryArrays<T> inner) : ISampleSource<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
-    {
-        public int Dimension => inner.Dimension;
-        public long Count => inner.Count;
-        public void Read(long start, Span<T> xBlock, Span<T> yBlock) => inner.Read(start, xBlock, yBlock);
-    }
 
     private sealed class GramWorker<T>(int d) : IMomentWorker<T, GramWorker<T>> where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {

@@ -118,7 +118,7 @@ public class SamplePassTests
         var pass = Task.Run(() => SamplePass.Run<double, SlowWorker>(new ArraySource<double>(D, _x, _y), () =>
         {
             Interlocked.Increment(ref created);
-            return new SlowWorker(_cv, -1, 300, new StrongBox<int>());
+            return new SlowWorker(_cv, -1, 300, new StrongBox<int>(), _x[0]);
         }, new SamplePassOptions(3, 500)));
         Assert.Same(pass, await Task.WhenAny(pass, Task.Delay(TimeSpan.FromSeconds(60)))); // not waiting on itself
         var total = await pass;
@@ -133,7 +133,7 @@ public class SamplePassTests
     {
         // the first block fails after 300 ms while the other threads have run ahead and wait for a worker: they stop, and the pass throws
         var pass = Task.Run(() => SamplePass.Run<double, SlowWorker>(new ArraySource<double>(D, _x, _y),
-            () => new SlowWorker(_cv, -1, 300, new StrongBox<int>(), fail: true), new SamplePassOptions(3, 100)));
+            () => new SlowWorker(_cv, -1, 300, new StrongBox<int>(), _x[0], fail: true), new SamplePassOptions(3, 100)));
         Assert.Same(pass, await Task.WhenAny(pass, Task.Delay(TimeSpan.FromSeconds(60))));
         var e = await Assert.ThrowsAsync<InvalidOperationException>(() => pass);
         Assert.Equal("boom", e.Message);
@@ -141,16 +141,18 @@ public class SamplePassTests
 
     /// <summary>
     /// A Gram worker that sleeps <paramref name="milliseconds"/> on each block on thread <paramref name="slowThread"/> (counting them),
-    /// or, with <paramref name="slowThread"/> -1, on the pass's first block (sample 0), then fails there with <paramref name="fail"/>.
+    /// or, with <paramref name="slowThread"/> -1, on the pass's first block (the one starting with <paramref name="firstX"/>), then
+    /// fails there with <paramref name="fail"/>.
     /// </summary>
-    private sealed class SlowWorker(ControlVariate cv, int slowThread, int milliseconds, StrongBox<int> slowBlocks, bool fail = false)
+    private sealed class SlowWorker(ControlVariate cv, int slowThread, int milliseconds, StrongBox<int> slowBlocks, double firstX = double.NaN,
+        bool fail = false)
         : IMomentWorker<double, SlowWorker>
     {
         public GramMomentWorker<double> Inner { get; } = new(cv);
 
         public void Accumulate(ReadOnlySpan<double> x, ReadOnlySpan<double> y)
         {
-            bool first = slowThread < 0 && Inner.Moments.Count == 0 && x[0] == s_firstX.Value;
+            bool first = slowThread < 0 && Inner.Moments.Count == 0 && x[0] == firstX;
             if (Environment.CurrentManagedThreadId == slowThread || first)
             {
                 Interlocked.Increment(ref slowBlocks.Value);
@@ -164,8 +166,6 @@ public class SamplePassTests
         public bool CanReset => true;
         public void Reset() => Inner.Reset();
     }
-
-    private static readonly Lazy<double> s_firstX = new(() => Gaussians<double>(N * D, 1)[0]);
 
     [Fact]
     public void LargeBlocksAreFedInL2SizedChunksInOrder()
@@ -208,11 +208,11 @@ public class SamplePassTests
         // block's x (whole, or the range's short last one), its last block nothing; a copied source tells nothing (its next chunk is
         // read into the same buffer after this one)
         var source = new InMemoryArraySource<double>(D, _x, _y);
-        var calls = new List<(long Block, long Next, int NextCount)>();
+        var calls = new List<(int Thread, long Block, long Next, int NextCount)>();
         SamplePass.Run<double, HintWorker>(source, () => new HintWorker(_x, calls), new SamplePassOptions(2, 1000, 17, 14_500));
-        calls.Sort();
+        calls.Sort((a, b) => a.Block.CompareTo(b.Block));
         Assert.Equal(Enumerable.Range(0, 15).Select(b => 17L + 1000 * b), calls.Select(c => c.Block));
-        foreach (var (block, next, count) in calls)
+        foreach (var (_, block, next, count) in calls)
         {
             long index = (block - 17) / 1000;
             if (index is 6 or 14) Assert.Equal((-1L, 0), (next, count));
@@ -230,8 +230,8 @@ public class SamplePassTests
         // 40 blocks of 500 on three threads, dealt out in segments: each block is told the block its thread accumulates next (the
         // next segment a thread claims as its segment's last block starts), a thread's last block nothing
         var source = new InMemoryArraySource<double>(D, _x, _y);
-        var calls = new List<(int Thread, long Block, long Next)>();
-        SamplePass.Run<double, ThreadHintWorker>(source, () => new ThreadHintWorker(_x, calls), new SamplePassOptions(3, 500, 11, 20_000));
+        var calls = new List<(int Thread, long Block, long Next, int NextCount)>();
+        SamplePass.Run<double, HintWorker>(source, () => new HintWorker(_x, calls, resettable: true), new SamplePassOptions(3, 500, 11, 20_000));
         Assert.Equal(Enumerable.Range(0, 40).Select(b => 11L + 500 * b), calls.Select(c => c.Block).Order());
         foreach (var thread in calls.GroupBy(c => c.Thread))
         {
@@ -240,7 +240,10 @@ public class SamplePassTests
         }
     }
 
-    private sealed class ThreadHintWorker(double[] x, List<(int, long, long)> calls) : IMomentWorker<double, ThreadHintWorker>
+    /// <summary>Records, for each block, its thread, its first sample and the first sample and count of the x it is told of
+    /// (-1 and 0: none); <paramref name="resettable"/> takes the segmented pass, else the fixed ranges.</summary>
+    private sealed class HintWorker(double[] x, List<(int, long, long, int)> calls, bool resettable = false)
+        : IMomentWorker<double, HintWorker>
     {
         public void Accumulate(ReadOnlySpan<double> xs, ReadOnlySpan<double> y) => Accumulate(xs, y, default);
 
@@ -248,26 +251,12 @@ public class SamplePassTests
         {
             long Sample(ReadOnlySpan<double> s) => System.Runtime.CompilerServices.Unsafe.ByteOffset(ref x[0],
                 ref System.Runtime.InteropServices.MemoryMarshal.GetReference(s)) / (sizeof(double) * D);
-            lock (calls) calls.Add((Environment.CurrentManagedThreadId, Sample(xs), nextX.IsEmpty ? -1 : Sample(nextX)));
-        }
-
-        public void Merge(ThreadHintWorker other) { }
-        public bool CanReset => true;
-        public void Reset() { }
-    }
-
-    private sealed class HintWorker(double[] x, List<(long, long, int)> calls) : IMomentWorker<double, HintWorker>
-    {
-        public void Accumulate(ReadOnlySpan<double> xs, ReadOnlySpan<double> y) => Accumulate(xs, y, default);
-
-        public void Accumulate(ReadOnlySpan<double> xs, ReadOnlySpan<double> y, ReadOnlySpan<double> nextX)
-        {
-            long Sample(ReadOnlySpan<double> s) => System.Runtime.CompilerServices.Unsafe.ByteOffset(ref x[0],
-                ref System.Runtime.InteropServices.MemoryMarshal.GetReference(s)) / (sizeof(double) * D);
-            lock (calls) calls.Add((Sample(xs), nextX.IsEmpty ? -1 : Sample(nextX), nextX.Length / D));
+            lock (calls) calls.Add((Environment.CurrentManagedThreadId, Sample(xs), nextX.IsEmpty ? -1 : Sample(nextX), nextX.Length / D));
         }
 
         public void Merge(HintWorker other) { }
+        public bool CanReset => resettable;
+        public void Reset() { }
     }
 
     [Fact]

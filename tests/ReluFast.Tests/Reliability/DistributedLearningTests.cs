@@ -42,19 +42,20 @@ public class DistributedLearningTests
         // slices' reduced sums are one process's within round-off: ReducedStatesOfEveryWorkerMatchOneProcessWithinRoundOff.)
         var source = new TeacherSampleSource<double>(s_teacher, 1L << 20, 6);
         var cv = ControlVariate.Linear(0.3, [0.1, -0.2, 0.3, 0, 0, 0.5, 0, 0]);
-        SecondMomentWorker<double> Slice(IMomentReducer? member, long size, int rank)
+        var group = new InProcessGroup(2);
+        SecondMomentWorker<double> Slice(IMomentReducer member)
         {
-            var (start, count) = DistributedPass.Slice(source.Count, member ?? new RankOf(rank, size));
+            var (start, count) = DistributedPass.Slice(source.Count, member);
             return SamplePass.Run(source, () => new SecondMomentWorker<double>(cv, 4096), new SamplePassOptions(2, 4096, start, count));
         }
-        var merged = Slice(null, 2, 0);
-        merged.Merge(Slice(null, 2, 1));
+        var merged = Slice(group.Members[0]); // the members' ranks alone, outside a collective
+        merged.Merge(Slice(group.Members[1]));
         var expected = new double[merged.StateLength];
         merged.CopyState(expected);
 
-        var states = new InProcessGroup(2).Run(member =>
+        var states = group.Run(member =>
         {
-            var part = Slice(member, 2, member.Rank);
+            var part = Slice(member);
             DistributedPass.Reduce(part, member);
             var state = new double[part.StateLength];
             part.CopyState(state);
@@ -62,14 +63,6 @@ public class DistributedLearningTests
         });
         Assert.Equal(expected, states[0]);
         Assert.Equal(expected, states[1]);
-    }
-
-    /// <summary>Rank <paramref name="rank"/> of <paramref name="size"/> for <see cref="DistributedPass.Slice"/> alone.</summary>
-    private sealed class RankOf(int rank, long size) : IMomentReducer
-    {
-        public int Rank => rank;
-        public int Size => (int)size;
-        public void AllreduceSum(Span<double> values) => throw new NotSupportedException();
     }
 
     [Fact]
