@@ -23,9 +23,13 @@ internal static class CommonOptions
             "beyond their sampling error); the method of moments assumes Gaussian inputs, so check the held-out error.",
     };
 
-    /// <summary><c>--threads</c>: worker threads of the moment passes.</summary>
-    public static Option<int> Threads() => new("--threads") { Description = "Worker threads of the moment passes (0: all processors).",
-        DefaultValueFactory = _ => 0 };
+    /// <summary><c>--threads</c>: worker threads of the moment passes and of refinement.</summary>
+    public static Option<int> Threads() => new("--threads")
+    {
+        Description = "Worker threads of the moment passes and of refinement (0: all processors); the network is the same bits for " +
+            "every count.",
+        DefaultValueFactory = _ => 0,
+    };
 
     /// <summary>The value of a <see cref="Threads"/> option.</summary>
     /// <exception cref="CliUsageException">It is negative or over <see cref="Learning.LearnerOptions.MaxThreads"/>.</exception>

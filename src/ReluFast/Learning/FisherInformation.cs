@@ -251,69 +251,44 @@ internal sealed class FisherInformation
     }
 
     /// <summary>
-    /// (1/n) sum_j J_j J_j^T with J_j = grad f(x_j), in blocks of Jacobian rows through <see cref="WeightedGramAccumulator{T}"/>:
-    /// the rows split over <paramref name="threads"/> threads (0: all processors), each with its own accumulator (8 p^2 bytes),
-    /// merged in thread order (the same sums for the same thread count).
+    /// (1/n) sum_j J_j J_j^T with J_j = grad f(x_j), through <see cref="BandedGram"/>: split over <paramref name="threads"/> threads
+    /// (0: all processors) by its columns, each entry summed over the inputs in their order, so the same bits for every thread
+    /// count, in one p x p array (8 p^2 bytes).
     /// </summary>
     internal static double[] Gram(ReluNetwork network, ReadOnlyMemory<double> x, int n, CancellationToken cancellationToken = default,
         int threads = 0)
     {
         int m = network.Hidden, d = network.InputDim, p = MseGradient.ParameterCount(m, d);
-        const int Block = 128;
-        int blocks = (n + Block - 1) / Block;
-        int parts = Math.Clamp(threads > 0 ? threads : Environment.ProcessorCount, 1, Math.Max(1, blocks));
-        var accumulators = new WeightedGramAccumulator<double>[parts];
         var wT = new double[d * m];
         MseGradient.Transpose(IMseObjective.Pack(network), m, d, wT);
-        Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts, CancellationToken = cancellationToken }, t =>
-        {
-            int first = (int)((long)blocks * t / parts) * Block, last = Math.Min(n, (int)((long)blocks * (t + 1) / parts) * Block);
-            accumulators[t] = JacobianGram(network, wT, x.Span.Slice(first * d, (last - first) * d), cancellationToken);
-        });
-        for (int t = 1; t < parts; t++) accumulators[0].Merge(accumulators[t]);
-        var gram = new double[p * p];
-        accumulators[0].CopyGram(0, gram);
+        var gram = BandedGram.Run(p, n, (first, count, rows, stride, z) => JacobianRows(network, wT, x.Span.Slice(first * d, count * d),
+            rows, stride, z), m, threads, cancellationToken);
         for (int k = 0; k < gram.Length; k++) gram[k] /= n;
         return gram;
     }
 
-    /// <summary>sum_j J_j J_j^T over the rows of <paramref name="x"/>, in blocks of 128 Jacobian rows.</summary>
-    private static WeightedGramAccumulator<double> JacobianGram(ReluNetwork network, double[] wT, ReadOnlySpan<double> x,
-        CancellationToken cancellationToken)
+    /// <summary>J_j = grad f(x_j) for the rows of <paramref name="x"/> into <paramref name="rows"/> (stride apart), z: scratch of n m.</summary>
+    private static void JacobianRows(ReluNetwork network, double[] wT, ReadOnlySpan<double> x, Span<double> rows, int stride, Span<double> z)
     {
-        int m = network.Hidden, d = network.InputDim, p = MseGradient.ParameterCount(m, d), n = x.Length / d;
-        const int Block = 128;
-        var accumulator = new WeightedGramAccumulator<double>(p);
-        var rows = new double[Block * p];
-        var ones = new double[Block];
-        Array.Fill(ones, 1.0);
-        var z = new double[Block * m];
+        int m = network.Hidden, d = network.InputDim, n = x.Length / d;
         ReadOnlySpan<double> a = network.A, b = network.B;
-        for (int start = 0; start < n; start += Block)
+        Projection.Project(x, d, wT, m, z[..(n * m)]);
+        for (int j = 0; j < n; j++)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            int count = Math.Min(Block, n - start);
-            ReadOnlySpan<double> xs = x.Slice(start * d, count * d);
-            Projection.Project(xs, d, wT, m, z.AsSpan(0, count * m));
-            for (int j = 0; j < count; j++)
+            Span<double> row = rows.Slice(j * stride, MseGradient.ParameterCount(m, d));
+            ReadOnlySpan<double> xj = x.Slice(j * d, d);
+            for (int i = 0; i < m; i++)
             {
-                Span<double> row = rows.AsSpan(j * p, p);
-                ReadOnlySpan<double> xj = xs.Slice(j * d, d);
-                for (int i = 0; i < m; i++)
-                {
-                    double pre = z[j * m + i] + b[i];
-                    bool active = pre > 0;
-                    Span<double> wRow = row.Slice(i * d, d);
-                    if (active) { xj.CopyTo(wRow); System.Numerics.Tensors.TensorPrimitives.Multiply(wRow, a[i], wRow); }
-                    else wRow.Clear();
-                    row[m * d + i] = active ? a[i] : 0;          // df/db_i
-                    row[m * d + m + i] = active ? pre : 0;       // df/da_i = relu(pre)
-                }
-                row[m * d + 2 * m] = 1;                          // df/dc0
-                xj.CopyTo(row.Slice(m * d + 2 * m + 1, d));      // df/dc
+                double pre = z[j * m + i] + b[i];
+                bool active = pre > 0;
+                Span<double> wRow = row.Slice(i * d, d);
+                if (active) System.Numerics.Tensors.TensorPrimitives.Multiply(xj, a[i], wRow);
+                else wRow.Clear();
+                row[m * d + i] = active ? a[i] : 0;          // df/db_i
+                row[m * d + m + i] = active ? pre : 0;       // df/da_i = relu(pre)
             }
-            accumulator.Accumulate(rows.AsSpan(0, count * p), ones.AsSpan(0, count));
+            row[m * d + 2 * m] = 1;                          // df/dc0
+            xj.CopyTo(row.Slice(m * d + 2 * m + 1, d));      // df/dc
         }
-        return accumulator;
     }
 }

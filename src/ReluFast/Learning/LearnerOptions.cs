@@ -62,7 +62,10 @@ public sealed record LearnerOptions
     /// <summary>Eigenvalues of T_2 above this many times the estimated noise floor count as neurons when m is chosen automatically.</summary>
     public double NoiseFloorMultiple { get; init; } = 2;
 
-    /// <summary>Worker threads of the moment passes (0: all logical processors; at most <see cref="MaxThreads"/>).</summary>
+    /// <summary>
+    /// Worker threads of the moment passes and of refinement (0: all logical processors; at most <see cref="MaxThreads"/>). On the
+    /// CPU the count changes no result: every sum is taken in an order that depends on the samples alone.
+    /// </summary>
     public int Threads { get; init; }
 
     /// <summary>The most <see cref="Threads"/> a learner takes: every worker holds its own accumulators, so this bounds their memory.</summary>

@@ -448,8 +448,8 @@ internal sealed class LearningRun<T> where T : unmanaged, IBinaryFloatingPointIe
     /// <summary>(sum e^2, sum e grad f) over every sample (this process's slice, summed over the processes).</summary>
     private (double Sse, double[] Gradient) StreamedPass(double[] theta, int m)
     {
-        var worker = RunPass(LearningStage.Refinement, () => new MseGradientWorker<T>(theta, m, D, Options.BlockSize));
-        return (worker.SquaredError, worker.Gradient);
+        var worker = RunPass(LearningStage.Refinement, () => new MseGradientWorker<T>(theta, m, D));
+        return (worker.SquaredError, worker.Gradient());
     }
 
     /// <summary>Records a warning in the log ("warning: ...") and in the result's typed warnings.</summary>

@@ -5,6 +5,7 @@ using System.Runtime.InteropServices;
 using ReluFast.Decomposition;
 using ReluFast.Interop;
 using ReluFast.Model;
+using ReluFast.Moments;
 using ReluFast.Sampling;
 
 namespace ReluFast.Learning;
@@ -124,47 +125,28 @@ internal sealed class LocalSamples<T> where T : unmanaged, IBinaryFloatingPointI
     public Refinement Refinement(int count, int threads, TorchSharp.torch.Device? device = null) =>
         new(_x.AsMemory(0, count * _d), _y.AsMemory(0, count), _d, device, threads);
 
-    /// <summary>Held-out MSE and the variance of y there (the refinement set when there is no held-out set).</summary>
+    /// <summary>Held-out MSE (<see cref="HeldOutMse"/>) and the variance of y there (the refinement set when there is no held-out set).</summary>
     public (double Mse, double Variance) HeldOutError(ReluNetwork network)
     {
         var (start, count) = HeldOutRows();
-        var prediction = new double[count];
-        network.Evaluate(_x.AsSpan(start * _d, count * _d), prediction);
-        double sse = 0, sum = 0, sumSq = 0;
-        for (int j = 0; j < count; j++)
-        {
-            double y = _y[start + j], e = prediction[j] - y;
-            sse += e * e; sum += y; sumSq += y * y;
-        }
-        double mean = sum / count;
-        return (sse / count, Math.Max(0, sumSq / count - mean * mean));
+        ReadOnlySpan<double> y = _y.AsSpan(start, count);
+        double mean = TensorPrimitives.Sum(y) / count;
+        return (HeldOutMse(network, _options.Threads), Math.Max(0, TensorPrimitives.SumOfSquares(y) / count - mean * mean));
     }
 
     /// <summary>
-    /// The held-out MSE of <paramref name="network"/> (as <see cref="HeldOutError"/>), its rows split over
-    /// <paramref name="threads"/> threads (0: all processors): the early-stopping check of refinement
+    /// The held-out MSE of <paramref name="network"/> (the refinement set's when there is no held-out set): a
+    /// <see cref="SamplePass"/> of <see cref="SquaredErrorWorker"/> over the rows in place on <paramref name="threads"/> threads
+    /// (0: all processors), the same bits for every thread count. It is also the early-stopping check of refinement
     /// (<see cref="HeldOutStopping"/>), which must cost little next to the L-BFGS iterations it watches.
     /// </summary>
     public double HeldOutMse(ReluNetwork network, int threads)
     {
         var (start, count) = HeldOutRows();
-        int parts = Math.Clamp(threads > 0 ? threads : Environment.ProcessorCount, 1, Math.Max(1, count / 1024));
-        var sums = new double[parts];
+        var rows = new InMemoryArrays<double>(_d, _x.AsMemory(start * _d, count * _d), _y.AsMemory(start, count));
         network.Evaluate(ReadOnlySpan<double>.Empty, Span<double>.Empty); // its evaluation parameters, once, before the threads
-        Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, t =>
-        {
-            int first = start + (int)((long)count * t / parts), last = start + (int)((long)count * (t + 1) / parts);
-            var prediction = new double[last - first];
-            network.Evaluate(_x.AsSpan(first * _d, (last - first) * _d), prediction);
-            double sse = 0;
-            for (int j = 0; j < prediction.Length; j++)
-            {
-                double e = prediction[j] - _y[first + j];
-                sse += e * e;
-            }
-            sums[t] = sse;
-        });
-        return sums.Sum() / count;
+        const int Block = 1024;
+        return SamplePass.Run(rows, () => new SquaredErrorWorker(network, Block), new SamplePassOptions(threads, Block)).Sum / count;
     }
 
     /// <summary>The rows the held-out error is measured on: the held-out set, or the refinement set when there is none.</summary>
@@ -244,4 +226,32 @@ internal sealed class LocalSamples<T> where T : unmanaged, IBinaryFloatingPointI
         double[] beta = DenseSolve.Solve(normal, p, rhs);
         return new ReluNetwork(_d, [], [], [], beta[0], beta.AsSpan(1));
     }
+}
+
+/// <summary>sum_j (f(x_j) - y_j)^2 over a pass's blocks of double samples, for a fixed network: the held-out error.</summary>
+internal sealed class SquaredErrorWorker(ReluNetwork network, int blockSize) : IMomentWorker<double, SquaredErrorWorker>
+{
+    private readonly double[] _prediction = new double[blockSize];
+
+    /// <summary>sum_j (f(x_j) - y_j)^2 over the samples seen.</summary>
+    public double Sum { get; private set; }
+
+    public void Accumulate(ReadOnlySpan<double> x, ReadOnlySpan<double> y)
+    {
+        Span<double> f = _prediction.AsSpan(0, y.Length);
+        network.Evaluate(x, f);
+        double sse = 0;
+        for (int j = 0; j < f.Length; j++)
+        {
+            double e = f[j] - y[j];
+            sse += e * e;
+        }
+        Sum += sse;
+    }
+
+    public void Merge(SquaredErrorWorker other) => Sum += other.Sum;
+
+    public bool CanReset => true;
+
+    public void Reset() => Sum = 0;
 }

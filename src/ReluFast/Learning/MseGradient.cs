@@ -32,11 +32,7 @@ internal static class MseGradient
     public static int OutputLayerStart(int m, int d) => m * d + m;
 
     /// <summary>Scratch doubles <see cref="Accumulate"/> needs.</summary>
-    public static int ScratchLength(int m, int d)
-    {
-        var (rows, neurons, columns) = Shape(m, d);
-        return Chunk * (rows + neurons + columns + 2) + rows * columns + rows + neurons * (d + 3);
-    }
+    public static int ScratchLength(int m, int d) => SumsLength(m, d) + PreparedLength(m, d) + SumsScratchLength(m, d);
 
     /// <summary>
     /// Row strides: of A = [x, 1] (a multiple of 4, <see cref="PrefixGemm"/>'s row unit), of the pre-activations (the neurons padded
@@ -61,7 +57,7 @@ internal static class MseGradient
     /// <summary>
     /// Sum of squared errors over the block (x: n x d row-major, y: n); adds sum_j e_j grad f(x_j) into
     /// <paramref name="g"/> (<see cref="ParameterCount"/> entries). <paramref name="scratch"/> has <see cref="ScratchLength"/>
-    /// entries. Does not allocate.
+    /// entries. Does not allocate. (<see cref="Prepare"/>, <see cref="AccumulateSums"/> and <see cref="Fold"/> in one call.)
     /// </summary>
     public static double Accumulate(ReadOnlySpan<double> x, ReadOnlySpan<double> y, ReadOnlySpan<double> p, int m, int d, Span<double> g,
         Span<double> scratch)
@@ -69,29 +65,75 @@ internal static class MseGradient
         if (p.Length != ParameterCount(m, d) || g.Length != p.Length)
             throw new ArgumentException($"Expected {ParameterCount(m, d)} parameters and gradient entries for m = {m}, d = {d}.");
         if (scratch.Length < ScratchLength(m, d)) throw new ArgumentException($"scratch needs {ScratchLength(m, d)} entries.", nameof(scratch));
-        var (s, mp, t) = Shape(m, d);
-        int offset = 0;
-        Span<double> Take(int length, Span<double> from)
-        {
-            var part = from.Slice(offset, length);
-            offset += length;
-            return part;
-        }
-        Span<double> rowsA = Take(Chunk * s, scratch), z = Take(Chunk * mp, scratch), rowsB = Take(Chunk * t, scratch);
-        Span<double> e = Take(Chunk, scratch), output = Take(Chunk, scratch), sums = Take(s * t, scratch), linear = Take(s, scratch);
-        Span<double> wT = Take(d * mp, scratch), b = Take(mp, scratch), a = Take(mp, scratch), gA = Take(mp, scratch);
-        // W^T (d x mp) and b, a with zero columns past m; [c, c0, 0 ...], the linear part as one form on the rows of A
-        wT.Clear();
-        Transpose(p, m, d, wT, mp);
-        b.Clear();
-        a.Clear();
-        p.Slice(m * d, m).CopyTo(b);
-        p.Slice(m * d + m, m).CopyTo(a);
-        linear.Clear();
+        int sums = SumsLength(m, d), prepared = PreparedLength(m, d);
+        Span<double> state = scratch[..sums], parameters = scratch.Slice(sums, prepared);
+        Prepare(p, m, d, parameters);
+        state.Clear();
+        double sse = AccumulateSums(x, y, parameters, m, d, state, scratch[(sums + prepared)..]);
+        Fold(state, m, d, g);
+        return sse;
+    }
+
+    /// <summary>Entries of <see cref="Prepare"/>'s layout of the parameters.</summary>
+    public static int PreparedLength(int m, int d)
+    {
+        var (rows, neurons, _) = Shape(m, d);
+        return d * neurons + 2 * neurons + rows;
+    }
+
+    /// <summary>
+    /// Entries of the sums <see cref="AccumulateSums"/> adds into: sum_j [x_j, 1] [G_j, e_j]^T (rows x columns of
+    /// <see cref="Shape"/>), then sum_j e_j relu(z_j + b) (one per padded neuron).
+    /// </summary>
+    public static int SumsLength(int m, int d)
+    {
+        var (rows, neurons, columns) = Shape(m, d);
+        return rows * columns + neurons;
+    }
+
+    /// <summary>
+    /// The flat parameters p in the kernels' layout: W^T (d x mp) and b, a padded to mp neurons with zeros, then the linear part
+    /// [c, c0, 0 ...] as one form on the rows [x_j, 1, 0 ...] (<see cref="PreparedLength"/> entries): once per set of parameters,
+    /// however many blocks <see cref="AccumulateSums"/> then takes.
+    /// </summary>
+    public static void Prepare(ReadOnlySpan<double> p, int m, int d, Span<double> prepared)
+    {
+        if (p.Length != ParameterCount(m, d)) throw new ArgumentException($"Expected {ParameterCount(m, d)} parameters for m = {m}, d = {d}.");
+        var (s, mp, _) = Shape(m, d);
+        prepared = prepared[..PreparedLength(m, d)];
+        prepared.Clear();
+        Transpose(p, m, d, prepared[..(d * mp)], mp);
+        p.Slice(m * d, m).CopyTo(prepared.Slice(d * mp, mp));
+        p.Slice(m * d + m, m).CopyTo(prepared.Slice(d * mp + mp, mp));
+        Span<double> linear = prepared.Slice(d * mp + 2 * mp, s);
         p.Slice(m * d + 2 * m + 1, d).CopyTo(linear);
         linear[d] = p[m * d + 2 * m];
-        sums.Clear();
-        gA.Clear();
+    }
+
+    /// <summary>Scratch doubles <see cref="AccumulateSums"/> needs.</summary>
+    public static int SumsScratchLength(int m, int d)
+    {
+        var (rows, neurons, columns) = Shape(m, d);
+        return Chunk * (rows + neurons + columns + 2);
+    }
+
+    /// <summary>
+    /// Sum of squared errors over the block (x: n x d row-major, y: n) at the <paramref name="prepared"/> parameters; adds the
+    /// block's sums (<see cref="SumsLength"/>) into <paramref name="sums"/>, which <see cref="Fold"/> turns into the gradient.
+    /// Does not allocate.
+    /// </summary>
+    public static double AccumulateSums(ReadOnlySpan<double> x, ReadOnlySpan<double> y, ReadOnlySpan<double> prepared, int m, int d,
+        Span<double> sums, Span<double> scratch)
+    {
+        if (prepared.Length < PreparedLength(m, d) || sums.Length != SumsLength(m, d) || scratch.Length < SumsScratchLength(m, d))
+            throw new ArgumentException($"Expected {PreparedLength(m, d)} prepared parameters, {SumsLength(m, d)} sums and " +
+                $"{SumsScratchLength(m, d)} scratch entries.");
+        var (s, mp, t) = Shape(m, d);
+        ReadOnlySpan<double> wT = prepared[..(d * mp)], b = prepared.Slice(d * mp, mp), a = prepared.Slice(d * mp + mp, mp);
+        ReadOnlySpan<double> linear = prepared.Slice(d * mp + 2 * mp, s);
+        Span<double> rowsA = scratch[..(Chunk * s)], z = scratch.Slice(Chunk * s, Chunk * mp), rowsB = scratch.Slice(Chunk * (s + mp), Chunk * t);
+        Span<double> e = scratch.Slice(Chunk * (s + mp + t), Chunk), output = scratch.Slice(Chunk * (s + mp + t + 1), Chunk);
+        Span<double> products = sums[..(s * t)], gA = sums.Slice(s * t, mp);
         Span<int> rowEnds = stackalloc int[t / PrefixGemm.PanelWidth<double>()];
         rowEnds.Fill(s);
         double sse = 0;
@@ -117,8 +159,16 @@ internal static class MseGradient
             TensorPrimitives.Subtract(es, y.Slice(start, count), es);
             sse += TensorPrimitives.SumOfSquares<double>(es);
             Backward(zs, b, a, es, m, mp, rowsB.Slice(0, count * t), t, gA);
-            PrefixGemm.Run<double>(rowsA.Slice(0, count * s), s, rowsB.Slice(0, count * t), t, count, rowEnds, sums, t);
+            PrefixGemm.Run<double>(rowsA.Slice(0, count * s), s, rowsB.Slice(0, count * t), t, count, rowEnds, products, t);
         }
+        return sse;
+    }
+
+    /// <summary>Adds the gradient sum_j e_j grad f(x_j) that <paramref name="sums"/> (<see cref="AccumulateSums"/>) hold into g.</summary>
+    public static void Fold(ReadOnlySpan<double> sums, int m, int d, Span<double> g)
+    {
+        var (s, mp, t) = Shape(m, d);
+        ReadOnlySpan<double> gA = sums.Slice(s * t, mp);
         // sums = sum_j [x_j, 1] [G_j, e_j]^T: rows k < d are x_k, row d the constant; columns i < m are G, column m is e
         for (int k = 0; k < d; k++)
         {
@@ -131,7 +181,6 @@ internal static class MseGradient
             g[m * d + m + i] += gA[i];
         }
         g[m * d + 2 * m] += sums[d * t + m];
-        return sse;
     }
 
     /// <summary>Rows of A = [x_j, 1, 0 ...] (stride s) for the first <paramref name="count"/> samples of x (n x d).</summary>

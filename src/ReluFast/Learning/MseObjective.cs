@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Numerics.Tensors;
 using ReluFast.Model;
 using ReluFast.Moments;
@@ -39,23 +38,38 @@ internal interface IMseObjective : IDisposable
 }
 
 /// <summary>
-/// <see cref="IMseObjective"/> on the CPU with the engine's SIMD projection kernel, split over threads with
-/// per-thread gradient buffers added in a fixed order (deterministic for a fixed thread count). The buffers (parameters,
-/// one gradient per thread) are kept between evaluations and replaced only when the number of parameters changes: at
-/// p = 16,800 (d = 256, m = 64) fresh ones were half a megabyte of large-object-heap arrays per evaluation. One evaluation
-/// runs at a time.
+/// <see cref="IMseObjective"/> on the CPU with the engine's SIMD kernels: each evaluation is a <see cref="SamplePass"/> of
+/// <see cref="MseGradientWorker{T}"/> over the subsample in place, in blocks of <see cref="BlockSize"/> samples, so its sums are
+/// the same bits for every thread count (the pass's segments depend on the number of blocks alone) and a thread on a slower
+/// core takes fewer blocks. The parameters and the pass's workers are kept between evaluations and replaced only when the number
+/// of parameters changes: at p = 16,800 (d = 256, m = 64) fresh gradient buffers were half a megabyte of large-object-heap
+/// arrays per evaluation. One evaluation runs at a time.
 /// </summary>
 internal sealed class SimdMseObjective : IMseObjective
 {
-    private const int Chunk = MseGradient.Chunk;
-    private readonly ReadOnlyMemory<double> _x;
+    /// <summary>
+    /// Samples per block of an evaluation's pass over n samples: about 2^19 / (m d), at most n / 16 (a power of two from one to
+    /// sixteen of <see cref="MseGradient"/>'s chunks), so that a block is some 10^5 multiply-adds or more and the pass's own cost
+    /// per segment (a merge of the sums, a reset) stays small, while the pass has blocks enough, and short enough at its end, for
+    /// the threads to finish together. On the 2-core Zen 5 of docs/passes.md ("The refinement objective as a pass") blocks of 256
+    /// samples cost 15 % at (d, m) = (10, 5) and blocks of 4,096 samples 7 % at (128, 64) against the best of each.
+    /// </summary>
+    internal static int BlockSize(int m, int d, int n)
+    {
+        long work = (long)m * d + m + d + 1;
+        int block = MseGradient.Chunk;
+        while (block < 16 * MseGradient.Chunk && 2L * block * work <= 1 << 19 && 2L * block * 16 <= n) block *= 2;
+        return block;
+    }
+
+    private readonly InMemoryArrays<double> _samples;
     private readonly ReadOnlyMemory<double> _y;
     private readonly int _d;
     private readonly int _threads;
     private readonly object _gate = new();
+    private readonly List<MseGradientWorker<double>> _workers = [];
     private double[] _parameters = [];
-    private double[][] _partial = [];
-    private double[] _losses = [];
+    private int _hidden, _handedOut;
 
     /// <summary>Keeps a copy of the subsample: <paramref name="x"/> n x d row-major, <paramref name="y"/> n values.</summary>
     /// <exception cref="ArgumentException">Shapes disagree or the subsample is empty.</exception>
@@ -73,7 +87,7 @@ internal sealed class SimdMseObjective : IMseObjective
     {
         if (y.IsEmpty) throw new ArgumentException("Refinement needs at least one sample.", nameof(y));
         if (x.Length != (long)y.Length * inputDim) throw new ArgumentException($"x must be {y.Length} x {inputDim}.", nameof(x));
-        _x = x;
+        _samples = new InMemoryArrays<double>(inputDim, x, y);
         _y = y;
         _d = inputDim;
         _threads = threads > 0 ? threads : Environment.ProcessorCount;
@@ -100,52 +114,39 @@ internal sealed class SimdMseObjective : IMseObjective
         int length = MseGradient.ParameterCount(m, d);
         if (parameters.Length != length || gradient.Length != length)
             throw new ArgumentException($"Expected {length} parameters for m = {m}, d = {d}.");
-        int threads = Math.Min(_threads, (n + Chunk - 1) / Chunk);
         lock (_gate)
         {
-            if (_parameters.Length != length || _partial.Length != threads)
+            if (_parameters.Length != length)
             {
                 _parameters = new double[length];
-                _partial = new double[threads][];
-                for (int t = 0; t < threads; t++) _partial[t] = new double[length];
-                _losses = new double[threads];
+                _workers.Clear();
             }
-            var p = _parameters;
-            var partial = _partial;
-            var losses = _losses;
-            parameters.CopyTo(p);
-            Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
-            {
-                int first = (int)((long)n * t / threads), last = (int)((long)n * (t + 1) / threads);
-                Array.Clear(partial[t]);
-                losses[t] = Accumulate(p, m, first, last, partial[t]);
-            });
-            gradient.Clear();
-            double loss = 0;
-            for (int t = 0; t < threads; t++)
-            {
-                loss += losses[t];
-                TensorPrimitives.Add(gradient, partial[t], gradient);
-            }
-            TensorPrimitives.Multiply(gradient, 2.0 / n, gradient);
-            return loss / n;
+            _hidden = m;
+            _handedOut = 0;
+            parameters.CopyTo(_parameters);
+            var total = SamplePass.Run(_samples, NextWorker, new SamplePassOptions(_threads, BlockSize(m, d, n)));
+            total.CopyGradient(gradient, 2.0 / n);
+            return total.SquaredError / n;
         }
     }
 
-    /// <summary>Sum of squared errors over samples [first, last); adds the gradient of the sum of e^2 / 2 into g.</summary>
-    private double Accumulate(double[] p, int m, int first, int last, double[] g)
+    /// <summary>
+    /// The pass's next worker: a kept one, reset and at the new parameters, or a new one kept for the next evaluation (the pass calls
+    /// this one at a time).
+    /// </summary>
+    private MseGradientWorker<double> NextWorker()
     {
-        int d = _d;
-        double[] scratch = ArrayPool<double>.Shared.Rent(MseGradient.ScratchLength(m, d));
-        try
+        if (_handedOut < _workers.Count)
         {
-            return MseGradient.Accumulate(_x.Span.Slice(first * d, (last - first) * d), _y.Span.Slice(first, last - first), p, m, d, g,
-                scratch.AsSpan(0, MseGradient.ScratchLength(m, d)));
+            var kept = _workers[_handedOut++];
+            kept.Reset();
+            kept.Refresh();
+            return kept;
         }
-        finally
-        {
-            ArrayPool<double>.Shared.Return(scratch);
-        }
+        var worker = new MseGradientWorker<double>(_parameters, _hidden, _d);
+        _workers.Add(worker);
+        _handedOut++;
+        return worker;
     }
 
     /// <inheritdoc />

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.InteropServices;
 using ReluFast.Model;
 using ReluFast.Moments;
 
@@ -6,43 +7,81 @@ namespace ReluFast.Learning;
 
 /// <summary>
 /// A streamed pass of the squared error and its gradient at fixed parameters: sum_j e_j^2 and sum_j e_j grad f(x_j) over
-/// every sample (docs/algorithm.md section 18). Blocks are converted to double and go through <see cref="MseGradient"/>.
+/// every sample (docs/algorithm.md section 18), and the in-memory objective's pass over the refinement set
+/// (<see cref="SimdMseObjective"/>). Blocks go through <see cref="MseGradient"/>, converted to double first unless they are.
 /// </summary>
 internal sealed class MseGradientWorker<T> : IMomentWorker<T, MseGradientWorker<T>>, IReducibleMomentWorker
     where T : unmanaged, IBinaryFloatingPointIeee754<T>
 {
-    private readonly double[] _parameters, _x, _y, _scratch;
+    // The kernel's scratch (and the block in double, for float samples) belongs to the thread, not to the worker: a pass moves
+    // workers between threads segment by segment, and a worker's own 290 KB of scratch at (d, m) = (64, 32) came to a thread
+    // cold at every segment (the objective's passes have segments of one to a few blocks: 10 % of an evaluation there).
+    [ThreadStatic] private static double[]? t_scratch;
+
+    private readonly double[] _parameters, _prepared, _sums;
     private readonly int _m, _d;
 
-    public MseGradientWorker(double[] parameters, int m, int d, int blockSize)
+    /// <summary>A worker at <paramref name="parameters"/> (read now, and again by <see cref="Refresh"/>).</summary>
+    public MseGradientWorker(double[] parameters, int m, int d)
     {
         _parameters = parameters;
         _m = m;
         _d = d;
-        _x = new double[blockSize * d];
-        _y = new double[blockSize];
-        _scratch = new double[MseGradient.ScratchLength(m, d)];
-        Gradient = new double[parameters.Length];
+        _prepared = new double[MseGradient.PreparedLength(m, d)];
+        _sums = new double[MseGradient.SumsLength(m, d)];
+        MseGradient.Prepare(parameters, m, d, _prepared);
     }
 
-    /// <summary>sum_j e_j grad f(x_j).</summary>
-    public double[] Gradient { get; }
+    /// <summary>This thread's scratch of at least <paramref name="length"/> doubles (allocated when it is first or longer needed).</summary>
+    private static double[] Scratch(int length)
+    {
+        double[]? scratch = t_scratch;
+        if (scratch is null || scratch.Length < length) t_scratch = scratch = new double[length];
+        return scratch;
+    }
 
     /// <summary>sum_j e_j^2.</summary>
     public double SquaredError { get; private set; }
 
+    /// <summary>Takes the parameters again from the array the worker was made with (the caller changed them; call with no sums held).</summary>
+    public void Refresh() => MseGradient.Prepare(_parameters, _m, _d, _prepared);
+
+    /// <summary>sum_j e_j grad f(x_j), in the flat layout of the parameters (a new array).</summary>
+    public double[] Gradient()
+    {
+        var g = new double[_parameters.Length];
+        MseGradient.Fold(_sums, _m, _d, g);
+        return g;
+    }
+
+    /// <summary>Writes sum_j e_j grad f(x_j) into <paramref name="g"/>, times <paramref name="scale"/>.</summary>
+    public void CopyGradient(Span<double> g, double scale)
+    {
+        g.Clear();
+        MseGradient.Fold(_sums, _m, _d, g);
+        System.Numerics.Tensors.TensorPrimitives.Multiply(g, scale, g);
+    }
+
     public void Accumulate(ReadOnlySpan<T> x, ReadOnlySpan<T> y)
     {
+        int kernel = MseGradient.SumsScratchLength(_m, _d);
+        if (typeof(T) == typeof(double))
+        {
+            SquaredError += MseGradient.AccumulateSums(MemoryMarshal.Cast<T, double>(x), MemoryMarshal.Cast<T, double>(y), _prepared, _m, _d,
+                _sums, Scratch(kernel).AsSpan(0, kernel));
+            return;
+        }
         int n = y.Length;
-        Span<double> xd = _x.AsSpan(0, n * _d), yd = _y.AsSpan(0, n);
+        Span<double> scratch = Scratch(kernel + n * (_d + 1)).AsSpan(0, kernel + n * (_d + 1));
+        Span<double> xd = scratch.Slice(kernel, n * _d), yd = scratch.Slice(kernel + n * _d, n);
         System.Numerics.Tensors.TensorPrimitives.ConvertTruncating<T, double>(x, xd);
         System.Numerics.Tensors.TensorPrimitives.ConvertTruncating<T, double>(y, yd);
-        SquaredError += MseGradient.Accumulate(xd, yd, _parameters, _m, _d, Gradient, _scratch);
+        SquaredError += MseGradient.AccumulateSums(xd, yd, _prepared, _m, _d, _sums, scratch[..kernel]);
     }
 
     public void Merge(MseGradientWorker<T> other)
     {
-        System.Numerics.Tensors.TensorPrimitives.Add(Gradient, other.Gradient, Gradient);
+        System.Numerics.Tensors.TensorPrimitives.Add(_sums, other._sums, _sums);
         SquaredError += other.SquaredError;
     }
 
@@ -50,22 +89,22 @@ internal sealed class MseGradientWorker<T> : IMomentWorker<T, MseGradientWorker<
 
     public void Reset()
     {
-        Array.Clear(Gradient);
+        Array.Clear(_sums);
         SquaredError = 0;
     }
 
-    public int StateLength => Gradient.Length + 1;
+    public int StateLength => _sums.Length + 1;
 
     public void CopyState(Span<double> destination)
     {
-        Gradient.CopyTo(destination);
-        destination[Gradient.Length] = SquaredError;
+        _sums.CopyTo(destination);
+        destination[_sums.Length] = SquaredError;
     }
 
     public void SetState(ReadOnlySpan<double> state)
     {
-        state[..Gradient.Length].CopyTo(Gradient);
-        SquaredError = state[Gradient.Length];
+        state[.._sums.Length].CopyTo(_sums);
+        SquaredError = state[_sums.Length];
     }
 }
 

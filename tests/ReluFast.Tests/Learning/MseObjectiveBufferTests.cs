@@ -8,7 +8,7 @@ namespace ReluFast.Tests.Learning;
 /// <summary>
 /// The refinement objective keeps its buffers between evaluations (its hot path allocates no array of the parameters' size;
 /// at d = 256, m = 64 fresh ones were half a megabyte per evaluation) and gives the same bits as a fresh objective when the
-/// number of parameters changes between calls.
+/// number of parameters changes between calls; and every thread count gives the same bits (an evaluation is a segmented pass).
 /// </summary>
 public class MseObjectiveBufferTests
 {
@@ -42,6 +42,24 @@ public class MseObjectiveBufferTests
         objective.Evaluate(p, g, M); // the buffers
         long perCall = MomentTestData.SteadyStateAllocatedBytes(() => objective.Evaluate(p, g, M), 20) / 20;
         Assert.True(perCall < p.Length * sizeof(double), $"{perCall} bytes per evaluation, one parameter vector is {p.Length * 8}");
+    }
+
+    [Fact]
+    public void EveryThreadCountGivesTheSameBits()
+    {
+        var (x, y) = Samples();
+        const int M = 6;
+        var p = Parameters(M, 9);
+        var expected = new double[p.Length];
+        using var one = new SimdMseObjective(x, y, D, threads: 1);
+        double loss = one.Evaluate(p, expected, M);
+        foreach (int threads in new[] { 2, 3, 5 })
+        {
+            using var objective = new SimdMseObjective(x, y, D, threads);
+            var g = new double[p.Length];
+            Assert.Equal(loss, objective.Evaluate(p, g, M));
+            Assert.Equal(expected, g);
+        }
     }
 
     [Fact]

@@ -156,10 +156,12 @@ public class ResidualRoundTests
     /// 8 two; 5 of seeds 1-12 retire 1 to 6, all 12 recover the teacher. Since pass 1's pilot centres y in t1 (docs/algorithm.md
     /// section 3: the control variate's last bits) seed 2 retires 3 and seed 8 one; 5 of seeds 1-12 retire 1 to 3, all 12 recover
     /// the teacher. Since a pass sums its segments apart and merges them in order (SamplePass: the moments' last bits) seed 2
-    /// retires none and seed 3 three; 5 of seeds 1-12 retire 1 to 4, all 12 recover the teacher.)
+    /// retires none and seed 3 three; 5 of seeds 1-12 retire 1 to 4, all 12 recover the teacher. Since refinement sums its
+    /// objective, held-out check and Fisher information in an order that no thread count changes (their last bits) seed 3 retires
+    /// one and seed 10 six; 6 of seeds 1-12 retire 1 to 6, all 12 recover the teacher.)
     /// </summary>
     [Theory]
-    [InlineData(3UL, 3)]
+    [InlineData(10UL, 6)]
     [InlineData(8UL, 1)]
     public void SpareNeuronsWhoseKinksNoSampleCrossesAreRetired(ulong seed, int retired)
     {
@@ -258,13 +260,17 @@ public class ResidualRoundTests
     /// result says so. Since pass 1's pilot centres y in t1 (docs/algorithm.md section 3) seed 24 takes that path: its swap rounds
     /// stop at 19 neurons (held-out MSE 0.0028), the suspects take one, the trial finds three spare neurons one after another (each
     /// refinement without it as good on held-out data), and then finds no spare neuron (the others' output layer would leave 0.0080
-    /// without the next); 15 neurons, warned.
+    /// without the next); 15 neurons, warned. Since refinement sums in an order that no thread count changes (its last bits) seed
+    /// 77 takes that path (of seeds 1-80, 74 end at the teacher; the trial removes neurons on seeds 15, 24, 38 and 77): its swap
+    /// rounds stop at 17 neurons (held-out MSE 0.042), no suspect is left, the trial finds four spare neurons one after another
+    /// (each refinement without it as good on held-out data) and keeps the fifth (its removal raises the held-out error by
+    /// 29 %); 13 neurons, warned.
     /// </summary>
     [Fact]
     public void ASpareNeuronOutsideTheSuspectsIsFoundByTheOutputLayer()
     {
         const int D = 8, M = 16;
-        const ulong Seed = 24;
+        const ulong Seed = 77;
         var (_, result) = GaussianLawCase.Learn(D, M, 2_000_000, Seed);
 
         string[] pruning = result.Log.Where(line => line.StartsWith("pruning:", StringComparison.Ordinal)).ToArray();
@@ -298,13 +304,15 @@ public class ResidualRoundTests
     /// pass 1's pilot centres y in t1 (docs/algorithm.md section 3) seed 10 reaches round-off in swap round 2, and seed 46 takes the
     /// path (of seeds 1-60, 12 retire neurons at the first fit, 11 of them end at the teacher). Since a pass sums its segments
     /// apart and merges them in order (SamplePass: the moments' last bits) seed 2 takes it (of seeds 1-12, 4 retire a neuron at
-    /// the first fit, 3 of them end at the teacher, seed 1 at 14 neurons, warned).
+    /// the first fit, 3 of them end at the teacher, seed 1 at 14 neurons, warned). Since refinement sums in an order that no
+    /// thread count changes (its last bits) seed 2 reaches round-off in swap round 2 and seed 1 takes the path (of seeds 1-12, 4
+    /// retire a neuron at the first fit; all 12 end at the teacher).
     /// </summary>
     [Fact]
     public void NeuronsNoRefinementSampleCanPlaceAreRetiredBeforeTheRounds()
     {
         const int D = 8, M = 16;
-        const ulong Seed = 2;
+        const ulong Seed = 1;
         var (teacher, result) = GaussianLawCase.Learn(D, M, 2_000_000, Seed);
 
         Assert.Contains(result.Log, line => line.StartsWith("first fit: 1 neuron(s) whose kink fewer than 10", StringComparison.Ordinal));

