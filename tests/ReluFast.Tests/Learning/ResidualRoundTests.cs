@@ -158,7 +158,7 @@ public class ResidualRoundTests
     /// the teacher. Since a pass sums its segments apart and merges them in order (SamplePass: the moments' last bits) seed 2
     /// retires none and seed 3 three; 5 of seeds 1-12 retire 1 to 4, all 12 recover the teacher. Since refinement sums its
     /// objective, held-out check and Fisher information in an order that no thread count changes (their last bits) seed 3 retires
-    /// one and seed 10 six; 6 of seeds 1-12 retire 1 to 6, all 12 recover the teacher.)
+    /// three and seed 10 six; 6 of seeds 1-12 retire 1 to 6, all 12 recover the teacher.)
     /// </summary>
     [Theory]
     [InlineData(10UL, 6)]
