@@ -81,9 +81,7 @@ internal sealed class LocalSamples<T> where T : unmanaged, IBinaryFloatingPointI
                 }
                 return buffer;
             }, _ => { });
-        foreach (ExceptionDispatchInfo? e in errors)
-            if (e?.SourceException is OperationCanceledException) e.Throw();
-        foreach (ExceptionDispatchInfo? e in errors) e?.Throw();
+        PassThreads.Rethrow(errors);
         int pilot = Math.Min(_options.PilotSamples, _count);
         double t0 = 0;
         for (int j = 0; j < pilot; j++) t0 += _y[j];

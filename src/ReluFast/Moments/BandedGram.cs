@@ -91,9 +91,7 @@ internal static class BandedGram
         }
 
         PassThreads.Run(workers, Work);
-        foreach (ExceptionDispatchInfo? e in errors)
-            if (e?.SourceException is OperationCanceledException) e.Throw();
-        foreach (ExceptionDispatchInfo? e in errors) e?.Throw();
+        PassThreads.Rethrow(errors);
         var gram = new double[p * p];
         for (int i = 0; i < p; i++)
         {

@@ -47,6 +47,17 @@ internal static class PassThreads
         foreach (ExceptionDispatchInfo? e in job.Errors) e?.Throw();
     }
 
+    /// <summary>
+    /// Rethrows the failures a parallel loop caught in <paramref name="errors"/> (one per thread or per block, in order): a
+    /// cancellation first, wherever it is, then the first failure, as a sequential loop would have met it.
+    /// </summary>
+    public static void Rethrow(ExceptionDispatchInfo?[] errors)
+    {
+        foreach (ExceptionDispatchInfo? e in errors)
+            if (e?.SourceException is OperationCanceledException) e.Throw();
+        foreach (ExceptionDispatchInfo? e in errors) e?.Throw();
+    }
+
     private static Helper Take()
     {
         lock (s_idle)

@@ -176,7 +176,7 @@ internal static class SamplePass
         }
 
         PassThreads.Run(threads, Work); // thread 0 is this one; the others are kept between passes
-        Rethrow(errors);
+        PassThreads.Rethrow(errors);
         for (int t = 1; t < threads; t++) total.Merge(workers[t]);
     }
 
@@ -296,15 +296,7 @@ internal static class SamplePass
         }
 
         PassThreads.Run(threads, Work); // thread 0 is this one; the others are kept between passes
-        Rethrow(errors);
+        PassThreads.Rethrow(errors);
         Debug.Assert(frontier == segments, "every segment was merged");
-    }
-
-    /// <summary>A cancellation first (any thread's), then the first thread's exception.</summary>
-    private static void Rethrow(ExceptionDispatchInfo?[] errors)
-    {
-        foreach (ExceptionDispatchInfo? e in errors)
-            if (e?.SourceException is OperationCanceledException) e.Throw();
-        foreach (ExceptionDispatchInfo? e in errors) e?.Throw();
     }
 }
