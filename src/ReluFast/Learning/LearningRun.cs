@@ -448,7 +448,9 @@ internal sealed class LearningRun<T> where T : unmanaged, IBinaryFloatingPointIe
     /// <summary>(sum e^2, sum e grad f) over every sample (this process's slice, summed over the processes).</summary>
     private (double Sse, double[] Gradient) StreamedPass(double[] theta, int m)
     {
-        var worker = RunPass(LearningStage.Refinement, () => new MseGradientWorker<T>(theta, m, D));
+        var prepared = new double[MseGradient.PreparedLength(m, D)];
+        MseGradient.Prepare(theta, m, D, prepared);
+        var worker = RunPass(LearningStage.Refinement, () => new MseGradientWorker<T>(prepared, m, D));
         return (worker.SquaredError, worker.Gradient());
     }
 

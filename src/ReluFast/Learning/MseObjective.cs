@@ -41,8 +41,8 @@ internal interface IMseObjective : IDisposable
 /// <see cref="IMseObjective"/> on the CPU with the engine's SIMD kernels: each evaluation is a <see cref="SamplePass"/> of
 /// <see cref="MseGradientWorker{T}"/> over the subsample in place, in blocks of <see cref="BlockSize"/> samples, so its sums are
 /// the same bits for every thread count (the pass's segments depend on the number of blocks alone) and a thread on a slower
-/// core takes fewer blocks. The parameters and the pass's workers are kept between evaluations and replaced only when the number
-/// of parameters changes: at p = 16,800 (d = 256, m = 64) fresh gradient buffers were half a megabyte of large-object-heap
+/// core takes fewer blocks. The prepared parameters and the pass's workers are kept between evaluations and replaced only when m
+/// changes: at p = 16,800 (d = 256, m = 64) fresh gradient buffers were half a megabyte of large-object-heap
 /// arrays per evaluation. One evaluation runs at a time.
 /// </summary>
 internal sealed class SimdMseObjective : IMseObjective
@@ -67,9 +67,9 @@ internal sealed class SimdMseObjective : IMseObjective
     private readonly int _d;
     private readonly int _threads;
     private readonly object _gate = new();
-    private readonly List<MseGradientWorker<double>> _workers = [];
-    private double[] _parameters = [];
-    private int _hidden, _handedOut;
+    private readonly List<MseGradientWorker<double>> _workers = []; // kept for the next evaluation at the same m
+    private double[] _prepared = [];  // the parameters in the kernels' layout, read by every worker of a pass
+    private int _hidden = -1, _handedOut;
 
     /// <summary>Keeps a copy of the subsample: <paramref name="x"/> n x d row-major, <paramref name="y"/> n values.</summary>
     /// <exception cref="ArgumentException">Shapes disagree or the subsample is empty.</exception>
@@ -116,14 +116,14 @@ internal sealed class SimdMseObjective : IMseObjective
             throw new ArgumentException($"Expected {length} parameters for m = {m}, d = {d}.");
         lock (_gate)
         {
-            if (_parameters.Length != length)
+            if (m != _hidden)
             {
-                _parameters = new double[length];
+                _prepared = new double[MseGradient.PreparedLength(m, d)];
                 _workers.Clear();
+                _hidden = m;
             }
-            _hidden = m;
             _handedOut = 0;
-            parameters.CopyTo(_parameters);
+            MseGradient.Prepare(parameters, m, d, _prepared);
             var total = SamplePass.Run(_samples, NextWorker, new SamplePassOptions(_threads, BlockSize(m, d, n)));
             total.CopyGradient(gradient, 2.0 / n);
             return total.SquaredError / n;
@@ -131,21 +131,14 @@ internal sealed class SimdMseObjective : IMseObjective
     }
 
     /// <summary>
-    /// The pass's next worker: a kept one, reset and at the new parameters, or a new one kept for the next evaluation (the pass calls
-    /// this one at a time).
+    /// The pass's next worker: a kept one, reset, or a new one kept for the next evaluation (the pass calls this one at a time).
+    /// Every worker reads the parameters from <see cref="_prepared"/>.
     /// </summary>
     private MseGradientWorker<double> NextWorker()
     {
-        if (_handedOut < _workers.Count)
-        {
-            var kept = _workers[_handedOut++];
-            kept.Reset();
-            kept.Refresh();
-            return kept;
-        }
-        var worker = new MseGradientWorker<double>(_parameters, _hidden, _d);
-        _workers.Add(worker);
-        _handedOut++;
+        if (_handedOut == _workers.Count) _workers.Add(new MseGradientWorker<double>(_prepared, _hidden, _d));
+        var worker = _workers[_handedOut++];
+        worker.Reset();
         return worker;
     }
 

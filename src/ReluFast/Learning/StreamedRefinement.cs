@@ -18,18 +18,21 @@ internal sealed class MseGradientWorker<T> : IMomentWorker<T, MseGradientWorker<
     // cold at every segment (the objective's passes have segments of one to a few blocks: 10 % of an evaluation there).
     [ThreadStatic] private static double[]? t_scratch;
 
-    private readonly double[] _parameters, _prepared, _sums;
+    private readonly double[] _prepared, _sums;
     private readonly int _m, _d;
 
-    /// <summary>A worker at <paramref name="parameters"/> (read now, and again by <see cref="Refresh"/>).</summary>
-    public MseGradientWorker(double[] parameters, int m, int d)
+    /// <summary>
+    /// A worker at the parameters <paramref name="prepared"/> holds (<see cref="MseGradient.Prepare"/>, once for all the workers of
+    /// a pass; they only read it, and the caller may prepare other parameters into it between passes).
+    /// </summary>
+    public MseGradientWorker(double[] prepared, int m, int d)
     {
-        _parameters = parameters;
+        if (prepared.Length < MseGradient.PreparedLength(m, d))
+            throw new ArgumentException($"Expected {MseGradient.PreparedLength(m, d)} prepared parameters.", nameof(prepared));
+        _prepared = prepared;
         _m = m;
         _d = d;
-        _prepared = new double[MseGradient.PreparedLength(m, d)];
         _sums = new double[MseGradient.SumsLength(m, d)];
-        MseGradient.Prepare(parameters, m, d, _prepared);
     }
 
     /// <summary>This thread's scratch of at least <paramref name="length"/> doubles (allocated when it is first or longer needed).</summary>
@@ -43,13 +46,10 @@ internal sealed class MseGradientWorker<T> : IMomentWorker<T, MseGradientWorker<
     /// <summary>sum_j e_j^2.</summary>
     public double SquaredError { get; private set; }
 
-    /// <summary>Takes the parameters again from the array the worker was made with (the caller changed them; call with no sums held).</summary>
-    public void Refresh() => MseGradient.Prepare(_parameters, _m, _d, _prepared);
-
     /// <summary>sum_j e_j grad f(x_j), in the flat layout of the parameters (a new array).</summary>
     public double[] Gradient()
     {
-        var g = new double[_parameters.Length];
+        var g = new double[MseGradient.ParameterCount(_m, _d)];
         MseGradient.Fold(_sums, _m, _d, g);
         return g;
     }
